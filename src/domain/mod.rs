@@ -1,0 +1,30 @@
+//! Domain rules as plain functions: no I/O here, so everything is tested on its own.
+
+pub mod audit;
+pub mod org;
+pub mod policy;
+pub mod signin;
+pub mod text;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem with one input field; `code` is a message key translated at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str) -> Self {
+        FieldError { field: field.into(), code: code.into(), params: vec![] }
+    }
+
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.params.push((name.into(), value.to_string()));
+        self
+    }
+}

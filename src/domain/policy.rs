@@ -1,0 +1,235 @@
+//! The one place that decides who may do what.
+//!
+//! Handlers describe the request as (principal, action, scope) and call [`authorize`]; they never
+//! compare roles themselves. Scope is the chain of units that own the object (the unit itself and
+//! its ancestors), so "within my subtree" is a membership test with no I/O.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    Steering,
+    Inspector,
+    UnitLeader,
+    UnitOfficer,
+    Reviewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Administrator,
+        Role::Steering,
+        Role::Inspector,
+        Role::UnitLeader,
+        Role::UnitOfficer,
+        Role::Reviewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Steering => "steering",
+            Role::Inspector => "inspector",
+            Role::UnitLeader => "unit_leader",
+            Role::UnitOfficer => "unit_officer",
+            Role::Reviewer => "reviewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles that see every unit's non-public data.
+    fn reads_everything(self) -> bool {
+        matches!(self, Role::Administrator | Role::Steering | Role::Inspector)
+    }
+}
+
+/// Who is asking: a signed-in user, or a machine client holding one of the user's API tokens
+/// (a token carries its own role and unit, which may be narrower than its owner's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub token_id: Option<i64>,
+    pub role: Role,
+    pub unit_id: i64,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The organisation tree is public information.
+    ReadOrgUnit,
+    /// Create a unit under the scoped parent.
+    CreateOrgUnit,
+    /// Edit names and codes of the scoped unit.
+    UpdateOrgUnit,
+    /// Move a unit, close it, or import units: structural changes are for administrators.
+    RestructureOrg,
+    ReadUser,
+    ManageUsers,
+    ManageTokens,
+    ReadAudit,
+}
+
+/// Which objects an action touches.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Not tied to a unit (lists, settings, the audit trail).
+    Global,
+    /// Owned by a unit; the slice holds that unit's id and all its ancestors' ids.
+    Unit(&'a [i64]),
+    /// A user account: its unit chain, and its id so people may always read themselves.
+    User { unit_chain: &'a [i64], user_id: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Not signed in: ask for credentials.
+    NeedsLogin,
+    Deny,
+}
+
+fn within(p: &Principal, chain: &[i64]) -> bool {
+    chain.contains(&p.unit_id)
+}
+
+pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> Decision {
+    use Action::*;
+    if action == ReadOrgUnit {
+        return Decision::Allow;
+    }
+    let Some(p) = who else {
+        return Decision::NeedsLogin;
+    };
+    let allowed = match (action, p.role) {
+        (ReadOrgUnit, _) => true,
+        (_, Role::Administrator) => true,
+        (CreateOrgUnit | UpdateOrgUnit, Role::UnitLeader | Role::UnitOfficer) => match scope {
+            Scope::Unit(chain) => within(p, chain),
+            _ => false,
+        },
+        (CreateOrgUnit | UpdateOrgUnit | RestructureOrg | ManageUsers | ManageTokens, _) => false,
+        (ReadUser, r) if r.reads_everything() => true,
+        (ReadUser, Role::UnitLeader | Role::UnitOfficer) => match scope {
+            Scope::User { unit_chain, user_id } => user_id == p.user_id || within(p, unit_chain),
+            Scope::Unit(chain) => within(p, chain),
+            Scope::Global => false,
+        },
+        (ReadUser, _) => matches!(scope, Scope::User { user_id, .. } if user_id == p.user_id),
+        (ReadAudit, Role::Inspector) => true,
+        (ReadAudit, _) => false,
+    };
+    if allowed { Decision::Allow } else { Decision::Deny }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: i64 = 1;
+    const PROVINCE: i64 = 10;
+    const COMMUNE: i64 = 100;
+    const OTHER_PROVINCE: i64 = 20;
+
+    fn who(role: Role, unit_id: i64) -> Principal {
+        Principal { user_id: 7, token_id: None, role, unit_id, username: "u".into() }
+    }
+
+    #[test]
+    fn anonymous_reads_only_the_org_tree() {
+        assert_eq!(authorize(None, Action::ReadOrgUnit, Scope::Global), Decision::Allow);
+        for a in [Action::ReadUser, Action::ManageUsers, Action::ReadAudit, Action::UpdateOrgUnit] {
+            assert_eq!(authorize(None, a, Scope::Global), Decision::NeedsLogin);
+        }
+    }
+
+    #[test]
+    fn officer_edits_own_subtree_only() {
+        let p = who(Role::UnitOfficer, PROVINCE);
+        let own = [PROVINCE, ROOT];
+        let child = [COMMUNE, PROVINCE, ROOT];
+        let foreign = [OTHER_PROVINCE, ROOT];
+        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&own)), Decision::Allow);
+        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&child)), Decision::Allow);
+        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&foreign)), Decision::Deny);
+        assert_eq!(authorize(Some(&p), Action::RestructureOrg, Scope::Unit(&own)), Decision::Deny);
+        assert_eq!(authorize(Some(&p), Action::ManageUsers, Scope::Unit(&own)), Decision::Deny);
+    }
+
+    #[test]
+    fn inspector_reads_everything_changes_nothing() {
+        let p = who(Role::Inspector, ROOT);
+        let foreign = [OTHER_PROVINCE, ROOT];
+        assert_eq!(authorize(Some(&p), Action::ReadAudit, Scope::Global), Decision::Allow);
+        assert_eq!(
+            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &foreign, user_id: 1 }),
+            Decision::Allow
+        );
+        for a in [Action::UpdateOrgUnit, Action::CreateOrgUnit, Action::ManageUsers, Action::ManageTokens] {
+            assert_eq!(authorize(Some(&p), a, Scope::Unit(&foreign)), Decision::Deny);
+        }
+    }
+
+    #[test]
+    fn reviewer_reads_only_self() {
+        let p = who(Role::Reviewer, PROVINCE);
+        let own = [PROVINCE, ROOT];
+        assert_eq!(
+            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &own, user_id: 7 }),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &own, user_id: 8 }),
+            Decision::Deny
+        );
+    }
+
+    #[test]
+    fn only_admin_manages_accounts_and_only_admin_or_inspector_reads_audit() {
+        for r in Role::ALL {
+            let p = who(r, ROOT);
+            let admin = r == Role::Administrator;
+            assert_eq!(authorize(Some(&p), Action::ManageUsers, Scope::Global) == Decision::Allow, admin);
+            assert_eq!(authorize(Some(&p), Action::ManageTokens, Scope::Global) == Decision::Allow, admin);
+            assert_eq!(
+                authorize(Some(&p), Action::ReadAudit, Scope::Global) == Decision::Allow,
+                admin || r == Role::Inspector
+            );
+        }
+    }
+}
+
+/// Which accounts a principal may list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserListScope {
+    All,
+    Subtree(i64),
+    OnlySelf(i64),
+}
+
+pub fn user_list_scope(p: &Principal) -> UserListScope {
+    match p.role {
+        r if r.reads_everything() => UserListScope::All,
+        Role::UnitLeader | Role::UnitOfficer => UserListScope::Subtree(p.unit_id),
+        _ => UserListScope::OnlySelf(p.user_id),
+    }
+}
+
+#[cfg(test)]
+mod list_scope_tests {
+    use super::*;
+
+    #[test]
+    fn list_scope_follows_role() {
+        let p = |role| Principal { user_id: 3, token_id: None, role, unit_id: 9, username: "x".into() };
+        assert_eq!(user_list_scope(&p(Role::Inspector)), UserListScope::All);
+        assert_eq!(user_list_scope(&p(Role::UnitOfficer)), UserListScope::Subtree(9));
+        assert_eq!(user_list_scope(&p(Role::Reviewer)), UserListScope::OnlySelf(3));
+    }
+}

@@ -1,0 +1,98 @@
+//! Text normalisation shared by storage and search.
+//!
+//! Vietnamese arrives in NFC or NFD depending on the keyboard and the browser; every entry point
+//! normalises to NFC, and search compares a folded key in which case and diacritics are gone
+//! ("Đắk Lắk", "DAK LAK" and "dak lak" all fold to "dak lak").
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// NFC form with surrounding whitespace trimmed.
+pub fn nfc(s: &str) -> String {
+    s.trim().nfc().collect()
+}
+
+/// Lower-case, diacritic-free, single-spaced key for comparisons.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = true;
+    for c in s.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        // đ/Đ is a letter of its own, not d plus a mark, so decomposition leaves it alone.
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            _ => c,
+        };
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+            continue;
+        }
+        for l in c.to_lowercase() {
+            out.push(l);
+        }
+        last_space = false;
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// Escapes LIKE wildcards so that user input matches literally (used with `ESCAPE '\'`).
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn folds_vietnamese() {
+        assert_eq!(fold("Tỉnh Đắk Lắk"), "tinh dak lak");
+        assert_eq!(fold("DAK LAK"), "dak lak");
+        assert_eq!(fold("  Thành   phố Hồ Chí Minh "), "thanh pho ho chi minh");
+        assert_eq!(fold("Đường"), "duong");
+    }
+
+    #[test]
+    fn nfd_and_nfc_fold_alike() {
+        let nfd: String = "Nguyễn Đắk".nfd().collect();
+        assert_ne!(nfd, "Nguyễn Đắk");
+        assert_eq!(fold(&nfd), fold("Nguyễn Đắk"));
+        assert_eq!(nfc(&nfd), "Nguyễn Đắk");
+    }
+
+    #[test]
+    fn like_escape_escapes_wildcards() {
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+
+    proptest! {
+        #[test]
+        fn fold_is_idempotent(s in "\\PC{0,40}") {
+            let once = fold(&s);
+            prop_assert_eq!(fold(&once), once.clone());
+        }
+
+        #[test]
+        fn fold_ignores_case_and_normal_form(s in "[a-zA-ZàáâãèéêìíòóôõùúýăđĐơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ ]{0,30}") {
+            let nfd: String = s.nfd().collect();
+            prop_assert_eq!(fold(&nfd), fold(&s));
+            prop_assert_eq!(fold(&s.to_uppercase()), fold(&s));
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The JSON API under /api/v1. Handlers only read input, call `ops`, and shape the response;
+//! each is annotated for the OpenAPI document (pinned by a snapshot test).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use super::AppState;
+use super::error::Problem;
+use super::extract::{ApiJson, ApiQuery, Ctx, PathId};
+use crate::error::AppResult;
+use crate::ops;
+use crate::ops::org::{CreateOrgUnit, OrgUnitDetail, Page, UpdateOrgUnit};
+use crate::ops::tokens::{CreateToken, CreatedToken};
+use crate::ops::users::{CreateUser, UpdateUser};
+use crate::store::audit::AuditEntry;
+use crate::store::org::{LinkedUnit, OrgUnit};
+use crate::store::users::{ApiToken, User};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/org-units", get(list_org_units).post(create_org_unit))
+        .route("/api/v1/org-units/{id}", get(get_org_unit).patch(update_org_unit))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/api/v1/audit", get(list_audit))
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "nqtrack API", version = "1", description = "Monitoring and evaluation of government programmes. Errors are RFC 9457 problem details (application/problem+json). Authenticate with `Authorization: Bearer <token>`; browser sessions must send `X-CSRF-Token` on writes."),
+    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit),
+    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> Response {
+    Json(openapi()).into_response()
+}
+
+fn created<T: Serialize>(v: T) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+/// List organisation units (public).
+#[utoipa::path(get, path = "/api/v1/org-units", tag = "org", params(ops::org::ListQuery), security(()),
+    responses((status = 200, body = Page<OrgUnit>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn list_org_units(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::org::ListQuery>) -> AppResult<Json<Page<OrgUnit>>> {
+    Ok(Json(ops::org::list(&s.db, ctx.who.as_ref(), q).await?))
+}
+
+/// One unit with its parent, ancestors, number of children, predecessors and successors (public).
+#[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "org", params(("id" = i64, Path)), security(()),
+    responses((status = 200, body = OrgUnitDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<OrgUnitDetail>> {
+    Ok(Json(ops::org::detail(&s.db, ctx.who.as_ref(), id).await?))
+}
+
+/// Create a unit. Departments may be created by leaders and officers within their subtree; other kinds by administrators.
+#[utoipa::path(post, path = "/api/v1/org-units", tag = "org", request_body = CreateOrgUnit,
+    responses((status = 201, body = OrgUnit), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_org_unit(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateOrgUnit>) -> AppResult<Response> {
+    Ok(created(ops::org::create(&s.db, ctx.principal()?, input).await?))
+}
+
+/// Edit a unit's names or code (within the caller's subtree); moving or closing it is for administrators.
+#[utoipa::path(patch, path = "/api/v1/org-units/{id}", tag = "org", params(("id" = i64, Path)), request_body = UpdateOrgUnit,
+    responses((status = 200, body = OrgUnit), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, ApiJson(input): ApiJson<UpdateOrgUnit>) -> AppResult<Json<OrgUnit>> {
+    Ok(Json(ops::org::update(&s.db, ctx.principal()?, id, input).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub username: String,
+    /// The role in effect (a token's own role when called with a token).
+    pub role: String,
+    pub unit: OrgUnit,
+    pub token_id: Option<i64>,
+}
+
+/// The caller: account, role and unit in effect.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn me(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Me>> {
+    let p = ctx.principal()?;
+    let unit = ops::org::detail(&s.db, Some(p), p.unit_id).await?.unit;
+    Ok(Json(Me { user_id: p.user_id, username: p.username.clone(), role: p.role.as_str().into(), unit, token_id: p.token_id }))
+}
+
+/// Accounts the caller may see: all for administrators, steering and inspectors; their subtree for unit leaders and officers; themselves otherwise.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(ops::users::ListQuery), responses((status = 200, body = Page<User>)))]
+async fn list_users(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::users::ListQuery>) -> AppResult<Json<Page<User>>> {
+    Ok(Json(ops::users::list(&s.db, ctx.principal()?, q).await?))
+}
+
+/// Create an account (administrators).
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = CreateUser,
+    responses((status = 201, body = User), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_user(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateUser>) -> AppResult<Response> {
+    Ok(created(ops::users::create(&s.db, ctx.principal()?, input).await?))
+}
+
+/// One account, if the caller may see it.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = i64, Path)), responses((status = 200, body = User), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_user(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<User>> {
+    Ok(Json(ops::users::get(&s.db, ctx.principal()?, id).await?))
+}
+
+/// Change an account's name, email, unit, role, password, or disable it (administrators).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = i64, Path)), request_body = UpdateUser,
+    responses((status = 200, body = User), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_user(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, ApiJson(input): ApiJson<UpdateUser>) -> AppResult<Json<User>> {
+    Ok(Json(ops::users::update(&s.db, ctx.principal()?, id, input).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TokenQuery {
+    /// Only this user's tokens.
+    user_id: Option<i64>,
+}
+
+/// API tokens (administrators). Secrets are never shown again after creation.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", params(TokenQuery), responses((status = 200, body = Vec<ApiToken>)))]
+async fn list_tokens(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<TokenQuery>) -> AppResult<Json<Vec<ApiToken>>> {
+    Ok(Json(ops::tokens::list(&s.db, ctx.principal()?, q.user_id).await?))
+}
+
+/// Issue a token for a user (administrators); the response holds the secret, shown once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_token(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateToken>) -> AppResult<Response> {
+    Ok(created(ops::tokens::create(&s.db, ctx.principal()?, input).await?))
+}
+
+/// Revoke a token (administrators).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = i64, Path)), responses((status = 200, body = ApiToken)))]
+async fn revoke_token(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<ApiToken>> {
+    Ok(Json(ops::tokens::revoke(&s.db, ctx.principal()?, id).await?))
+}
+
+/// The audit trail, newest first (administrators and inspectors).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(ops::audit::ListQuery), responses((status = 200, body = Page<AuditEntry>)))]
+async fn list_audit(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::audit::ListQuery>) -> AppResult<Json<Page<AuditEntry>>> {
+    Ok(Json(ops::audit::list(&s.db, ctx.principal()?, q).await?))
+}
+
+/// One operation as listed on the explorer page.
+pub struct DocOperation {
+    pub method: &'static str,
+    pub path: String,
+    pub summary: String,
+    pub params: Vec<(String, String)>,
+    pub public: bool,
+}
+
+/// The operations of the OpenAPI document, for the server-rendered explorer.
+pub fn doc_operations() -> Vec<DocOperation> {
+    let doc = openapi();
+    let mut out = vec![];
+    for (path, item) in doc.paths.paths.iter() {
+        let ops = [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("DELETE", &item.delete)];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let params = op
+                .parameters
+                .iter()
+                .flatten()
+                .map(|p| (p.name.clone(), p.description.clone().unwrap_or_default()))
+                .collect();
+            let public = op.security.as_ref().is_some_and(|s| s.iter().any(|r| serde_json::to_value(r).map(|v| v == serde_json::json!({})).unwrap_or(false)));
+            out.push(DocOperation {
+                method,
+                path: path.clone(),
+                summary: op.summary.clone().or(op.description.clone()).unwrap_or_default(),
+                params,
+                public,
+            });
+        }
+    }
+    out
+}
