@@ -128,7 +128,7 @@ mod tests {
                     for part in text.split(pat).skip(1) {
                         let rest = part.split('"').next().unwrap();
                         let key = if pat == "\"err-" { format!("err-{rest}") } else { rest.to_string() };
-                        if key.contains('-') && !key.contains(' ') && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()) {
+                        if !key.ends_with('-') && key.contains('-') && !key.contains(' ') && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()) {
                             used.insert(key);
                         }
                     }

@@ -1,0 +1,267 @@
+//! Test harness: every test gets its own database, cloned from a template that holds the real
+//! hierarchy and the demo accounts, and its own server on a free port. `both!` runs a test body
+//! on SQLite and on PostgreSQL; PostgreSQL must be reachable (NQTRACK_TEST_PG_URL, default
+//! postgres://postgres@127.0.0.1:5432/postgres) or the PostgreSQL tests fail.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use nqtrack::config::Config;
+use nqtrack::db::Db;
+use nqtrack::domain::policy::{Principal, Role};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::Connection;
+use tokio::sync::OnceCell;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("NQTRACK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn pg_url_for(db: &str) -> String {
+    let base = pg_admin_url();
+    let cut = base.rfind('/').expect("database URL has a path");
+    format!("{}/{db}", &base[..cut])
+}
+
+fn scratch() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("nqtrack-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
+fn unique() -> String {
+    nqtrack::auth::random_token()[..12].to_string()
+}
+
+async fn seed(db: &Db) {
+    db.migrate().await.expect("migrate");
+    nqtrack::seed::load_builtin(db).await.expect("hierarchy");
+    nqtrack::seed::demo_users(db).await.expect("demo users");
+}
+
+static SQLITE_TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
+static PG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn sqlite_template() -> PathBuf {
+    SQLITE_TEMPLATE
+        .get_or_init(|| async {
+            let build = scratch().join("build.db");
+            let db = Db::connect(&format!("sqlite://{}", build.display())).await.unwrap();
+            seed(&db).await;
+            let tpl = scratch().join("template.db");
+            let Db::Sqlite(p) = &db else { unreachable!() };
+            sqlx::query("VACUUM INTO $1").bind(tpl.display().to_string()).execute(p).await.unwrap();
+            db.close().await;
+            tpl
+        })
+        .await
+        .clone()
+}
+
+/// Builds the template once per test process; earlier runs' databases are dropped first (test
+/// binaries run one after another).
+async fn pg_template() -> String {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required for the test suite ({}): {e}", pg_admin_url()));
+            sqlx::query("SELECT pg_advisory_lock(57057)").execute(&mut admin).await.unwrap();
+            let old: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'nqt_t_%' OR datname = 'nqt_template'")
+                .fetch_all(&mut admin)
+                .await
+                .unwrap();
+            for d in old {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{d}\" WITH (FORCE)")).execute(&mut admin).await;
+            }
+            sqlx::query("CREATE DATABASE nqt_template").execute(&mut admin).await.unwrap();
+            let db = Db::connect(&pg_url_for("nqt_template")).await.unwrap();
+            seed(&db).await;
+            db.close().await;
+            sqlx::query("SELECT pg_advisory_unlock(57057)").execute(&mut admin).await.unwrap();
+            "nqt_template".to_string()
+        })
+        .await
+        .clone()
+}
+
+/// A fresh database for one test.
+pub async fn fresh_db(backend: Backend) -> (Db, String) {
+    match backend {
+        Backend::Sqlite => {
+            let tpl = sqlite_template().await;
+            let path = scratch().join(format!("t-{}.db", unique()));
+            std::fs::copy(tpl, &path).unwrap();
+            let url = format!("sqlite://{}", path.display());
+            (Db::connect(&url).await.unwrap(), url)
+        }
+        Backend::Postgres => {
+            let tpl = pg_template().await;
+            let name = format!("nqt_t_{}", unique());
+            let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+            let mut tries = 0;
+            // Two CREATE DATABASE … TEMPLATE at the same moment can collide; retry briefly.
+            while let Err(e) = sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {tpl}")).execute(&mut admin).await {
+                tries += 1;
+                assert!(tries < 50, "cannot create test database: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let url = pg_url_for(&name);
+            (Db::connect(&url).await.unwrap(), url)
+        }
+    }
+}
+
+pub struct TestApp {
+    pub db: Db,
+    pub db_url: String,
+    pub base: String,
+    pub backend: Backend,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let (db, db_url) = fresh_db(backend).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cfg = Config { data_dir: scratch().join(format!("data-{}", unique())), public_base_url: format!("http://{addr}"), ..Config::default() };
+        let state = nqtrack::web::AppState::new(db.clone(), cfg);
+        tokio::spawn(nqtrack::web::serve(listener, state));
+        TestApp { db, db_url, base: format!("http://{addr}"), backend }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    pub fn anon(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// The CSRF token rendered in a page's forms.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client.get(self.url(path)).send().await.unwrap().text().await.unwrap();
+        extract_csrf(&html).unwrap_or_else(|| panic!("no CSRF field on {path}"))
+    }
+
+    /// Signs in through the form; returns the response of the POST.
+    pub async fn sign_in(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf(client, "/login").await;
+        client
+            .post(self.url("/login"))
+            .form(&[("_csrf", csrf.as_str()), ("username", username), ("password", password), ("next", "/org")])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn signed_in(&self, username: &str) -> reqwest::Client {
+        let c = self.browser();
+        let r = self.sign_in(&c, username, nqtrack::seed::DEMO_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username} failed");
+        c
+    }
+
+    /// An API token for a demo user, issued directly through the use case.
+    pub async fn token(&self, username: &str) -> String {
+        let (user_id, root) = {
+            let mut c = self.db.acquire().await.unwrap();
+            let u = nqtrack::store::users::get_for_login(&mut c.conn(), username).await.unwrap().expect("user").0;
+            let root = nqtrack::store::org::find_current_by_code(&mut c.conn(), "VN").await.unwrap().unwrap();
+            (u.id, root.id)
+        };
+        let admin = Principal { user_id: 0, token_id: None, role: Role::Administrator, unit_id: root, username: "test".into() };
+        let t = nqtrack::ops::tokens::create(&self.db, &admin, nqtrack::ops::tokens::CreateToken { user_id, name: "test".into(), role: None, unit_id: None, expires_in_days: None })
+            .await
+            .unwrap();
+        t.secret
+    }
+
+    pub async fn unit_id(&self, code: &str) -> i64 {
+        let mut c = self.db.acquire().await.unwrap();
+        nqtrack::store::org::find_current_by_code(&mut c.conn(), code).await.unwrap().unwrap_or_else(|| panic!("unit {code}")).id
+    }
+
+    pub async fn user_id(&self, username: &str) -> i64 {
+        let mut c = self.db.acquire().await.unwrap();
+        nqtrack::store::users::get_for_login(&mut c.conn(), username).await.unwrap().expect("user").0.id
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        let mut c = self.db.acquire().await.unwrap();
+        nqtrack::store::audit::list(&mut c.conn(), &nqtrack::store::audit::ListFilter { limit: 1, ..Default::default() }).await.unwrap().1
+    }
+
+    /// Runs SQL directly against the test database (to tamper with it, or to look behind the API).
+    pub async fn exec(&self, sql: &str) {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            Db::Pg(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Db::Pg(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let i = html.find("name=\"_csrf\" value=\"")?;
+    let rest = &html[i + 20..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+pub async fn json(r: reqwest::Response) -> (StatusCode, Value) {
+    let s = r.status();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let text = r.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({s}, {ct}): {text}"));
+    if !s.is_success() {
+        assert_eq!(ct, "application/problem+json", "errors are problem details: {text}");
+    }
+    (s, v)
+}
+
+/// Defines `sqlite::$name` and `postgres::$name` running the same body.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::common::TestApp::start($crate::common::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::common::TestApp::start($crate::common::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
