@@ -202,7 +202,8 @@ struct NextQuery {
 }
 
 async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
-    html(LoginTpl { p: PageCtx::from(&ctx, "/login"), username: String::new(), next: safe_next(q.next.as_deref()), error: String::new() })
+    let next = if q.next.is_some() { safe_next(q.next.as_deref()) } else { "/org".into() };
+    html(LoginTpl { p: PageCtx::from(&ctx, "/login"), username: String::new(), next, error: String::new() })
 }
 
 #[derive(Deserialize)]
