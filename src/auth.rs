@@ -1,7 +1,7 @@
 //! Secrets: password hashing (argon2id, off the async threads), random tokens, digests.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -11,7 +11,8 @@ use crate::error::{AppError, AppResult};
 /// takes tens of milliseconds of CPU that would otherwise stall every request on a 2-core machine.
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let salt = SaltString::encode_b64(&random_bytes::<16>())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -23,7 +24,13 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
     })
     .await
     .unwrap_or(false)
@@ -59,10 +66,14 @@ pub const PASSWORD_MAX: usize = 200;
 pub fn check_password_strength(field: &str, p: &str) -> Option<crate::domain::FieldError> {
     let n = p.chars().count();
     if n < PASSWORD_MIN {
-        return Some(crate::domain::FieldError::new(field, "err-password-short").with("min", PASSWORD_MIN));
+        return Some(
+            crate::domain::FieldError::new(field, "err-password-short").with("min", PASSWORD_MIN),
+        );
     }
     if n > PASSWORD_MAX {
-        return Some(crate::domain::FieldError::new(field, "err-too-long").with("max", PASSWORD_MAX));
+        return Some(
+            crate::domain::FieldError::new(field, "err-too-long").with("max", PASSWORD_MAX),
+        );
     }
     None
 }

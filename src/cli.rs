@@ -13,7 +13,11 @@ use crate::store::audit::Actor;
 use crate::{ops, seed, store, web};
 
 #[derive(Parser)]
-#[command(name = "nqtrack", version, about = "Monitoring and evaluation of government programmes")]
+#[command(
+    name = "nqtrack",
+    version,
+    about = "Monitoring and evaluation of government programmes"
+)]
 struct Cli {
     /// TOML configuration file (NQTRACK_* environment variables override it).
     #[arg(long, global = true, env = "NQTRACK_CONFIG")]
@@ -141,7 +145,10 @@ enum AuditCmd {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start runtime: {e}");
@@ -161,7 +168,11 @@ fn describe(e: &AppError) -> String {
     let lang = web::i18n::Lang::En;
     let mut s = lang.t(e.title_key()).to_string();
     for f in e.fields() {
-        s.push_str(&format!("\n  {}: {}", f.field, web::error::field_message(lang, f)));
+        s.push_str(&format!(
+            "\n  {}: {}",
+            f.field,
+            web::error::field_message(lang, f)
+        ));
     }
     if let AppError::BadRequest { detail, .. } | AppError::Internal(detail) = e {
         s.push_str(&format!(": {detail}"));
@@ -174,21 +185,37 @@ fn describe(e: &AppError) -> String {
 
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("NQTRACK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_env("NQTRACK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let json = std::env::var("NQTRACK_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { b.json().try_init() } else { b.try_init() };
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
 }
 
 /// The command line acts as an administrator; the audit trail records it as `cli`.
 fn cli_principal(root: i64) -> Principal {
-    Principal { user_id: 0, token_id: None, role: Role::Administrator, unit_id: root, username: "cli".into() }
+    Principal {
+        user_id: 0,
+        token_id: None,
+        role: Role::Administrator,
+        unit_id: root,
+        username: "cli".into(),
+    }
 }
 
 async fn open(cfg: &Config) -> AppResult<Db> {
-    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| AppError::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| AppError::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
     let db = Db::connect(&cfg.database_url()).await?;
-    db.migrate().await.map_err(|e| AppError::Internal(format!("migration failed: {e}")))?;
+    db.migrate()
+        .await
+        .map_err(|e| AppError::Internal(format!("migration failed: {e}")))?;
     if seed::load_builtin(&db).await? {
         tracing::info!("loaded the built-in 2025 organisation hierarchy");
     }
@@ -200,7 +227,9 @@ async fn unit_id(db: &Db, code: &str) -> AppResult<i64> {
     store::org::find_current_by_code(&mut c.conn(), code)
         .await?
         .map(|u| u.id)
-        .ok_or_else(|| AppError::invalid(crate::domain::FieldError::new("unit", "err-no-such-unit")))
+        .ok_or_else(|| {
+            AppError::invalid(crate::domain::FieldError::new("unit", "err-no-such-unit"))
+        })
 }
 
 async fn user_id(db: &Db, username: &str) -> AppResult<i64> {
@@ -208,14 +237,28 @@ async fn user_id(db: &Db, username: &str) -> AppResult<i64> {
     store::users::get_for_login(&mut c.conn(), username)
         .await?
         .map(|(u, _)| u.id)
-        .ok_or_else(|| AppError::invalid(crate::domain::FieldError::new("username", "err-no-such-user")))
+        .ok_or_else(|| {
+            AppError::invalid(crate::domain::FieldError::new(
+                "username",
+                "err-no-such-user",
+            ))
+        })
 }
 
 async fn serve(db: Db, cfg: Config) -> AppResult<()> {
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", cfg.listen)))?;
-    let addr = listener.local_addr().map_err(|e| AppError::Internal(e.to_string()))?;
-    println!("nqtrack is listening on http://{addr}/ ({} database)", db.backend());
-    web::serve(listener, web::AppState::new(db, cfg)).await.map_err(|e| AppError::Internal(e.to_string()))
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    println!(
+        "nqtrack is listening on http://{addr}/ ({} database)",
+        db.backend()
+    );
+    web::serve(listener, web::AppState::new(db, cfg))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 async fn run(cli: Cli) -> AppResult<ExitCode> {
@@ -226,7 +269,12 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             serve(db, cfg).await?;
         }
         Cmd::Demo { listen, data_dir } => {
-            let dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("nqtrack-demo-{}", &crate::auth::random_token()[..8])));
+            let dir = data_dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!(
+                    "nqtrack-demo-{}",
+                    &crate::auth::random_token()[..8]
+                ))
+            });
             for f in ["nqtrack.db", "nqtrack.db-wal", "nqtrack.db-shm"] {
                 let _ = std::fs::remove_file(dir.join(f));
             }
@@ -251,28 +299,79 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = open(&cfg).await?;
             let who = cli_principal(unit_id(&db, "VN").await?);
             match cmd {
-                UserCmd::Create { username, display_name, unit, role, email, password } => {
+                UserCmd::Create {
+                    username,
+                    display_name,
+                    unit,
+                    role,
+                    email,
+                    password,
+                } => {
                     let unit_id = unit_id(&db, &unit).await?;
-                    let u = ops::users::create(&db, &who, ops::users::CreateUser { username, display_name, email, unit_id, role, password }).await?;
+                    let u = ops::users::create(
+                        &db,
+                        &who,
+                        ops::users::CreateUser {
+                            username,
+                            display_name,
+                            email,
+                            unit_id,
+                            role,
+                            password,
+                        },
+                    )
+                    .await?;
                     println!("created user {} (id {})", u.username, u.id);
                 }
                 UserCmd::SetPassword { username, password } => {
                     let id = user_id(&db, &username).await?;
-                    ops::users::update(&db, &who, id, ops::users::UpdateUser { password: Some(password), ..Default::default() }).await?;
+                    ops::users::update(
+                        &db,
+                        &who,
+                        id,
+                        ops::users::UpdateUser {
+                            password: Some(password),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
                     println!("password set for {username}");
                 }
-                UserCmd::SetRole { username, role, unit } => {
+                UserCmd::SetRole {
+                    username,
+                    role,
+                    unit,
+                } => {
                     let id = user_id(&db, &username).await?;
                     let unit_id = match unit {
                         Some(code) => Some(unit_id(&db, &code).await?),
                         None => None,
                     };
-                    let u = ops::users::update(&db, &who, id, ops::users::UpdateUser { role, unit_id, ..Default::default() }).await?;
+                    let u = ops::users::update(
+                        &db,
+                        &who,
+                        id,
+                        ops::users::UpdateUser {
+                            role,
+                            unit_id,
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
                     println!("{}: role {}, unit {}", u.username, u.role, u.unit_id);
                 }
                 UserCmd::Disable { username } => {
                     let id = user_id(&db, &username).await?;
-                    ops::users::update(&db, &who, id, ops::users::UpdateUser { disabled: Some(true), ..Default::default() }).await?;
+                    ops::users::update(
+                        &db,
+                        &who,
+                        id,
+                        ops::users::UpdateUser {
+                            disabled: Some(true),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
                     println!("{username} disabled");
                 }
             }
@@ -281,10 +380,28 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = open(&cfg).await?;
             let who = cli_principal(unit_id(&db, "VN").await?);
             match cmd {
-                TokenCmd::Create { username, name, days } => {
+                TokenCmd::Create {
+                    username,
+                    name,
+                    days,
+                } => {
                     let user_id = user_id(&db, &username).await?;
-                    let t = ops::tokens::create(&db, &who, ops::tokens::CreateToken { user_id, name, role: None, unit_id: None, expires_in_days: days }).await?;
-                    println!("token {} for {username} (shown once):\n{}", t.token.id, t.secret);
+                    let t = ops::tokens::create(
+                        &db,
+                        &who,
+                        ops::tokens::CreateToken {
+                            user_id,
+                            name,
+                            role: None,
+                            unit_id: None,
+                            expires_in_days: days,
+                        },
+                    )
+                    .await?;
+                    println!(
+                        "token {} for {username} (shown once):\n{}",
+                        t.token.id, t.secret
+                    );
                 }
                 TokenCmd::Revoke { id } => {
                     ops::tokens::revoke(&db, &who, id).await?;
@@ -292,9 +409,12 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
             }
         }
-        Cmd::Org { cmd: OrgCmd::Import { file } } => {
+        Cmd::Org {
+            cmd: OrgCmd::Import { file },
+        } => {
             let db = open(&cfg).await?;
-            let bytes = std::fs::read(&file).map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
             let report = ops::org::import_csv(&db, &Actor::system("cli"), None, &bytes).await?;
             if report.errors.is_empty() {
                 println!("imported {} units", report.created);
@@ -307,15 +427,21 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         }
-        Cmd::Audit { cmd: AuditCmd::Verify } => {
+        Cmd::Audit {
+            cmd: AuditCmd::Verify,
+        } => {
             let db = open(&cfg).await?;
             let mut c = db.acquire().await?;
             match store::audit::verify_chain(&mut c.conn()).await? {
                 Ok(n) => println!("audit chain intact: {n} records"),
                 Err(b) => {
                     match b {
-                        crate::domain::audit::Break::Altered { seq } => eprintln!("audit chain broken: record {seq} was altered"),
-                        crate::domain::audit::Break::Unlinked { seq } => eprintln!("audit chain broken at record {seq}: a record before it is missing or reordered"),
+                        crate::domain::audit::Break::Altered { seq } => {
+                            eprintln!("audit chain broken: record {seq} was altered")
+                        }
+                        crate::domain::audit::Break::Unlinked { seq } => eprintln!(
+                            "audit chain broken at record {seq}: a record before it is missing or reordered"
+                        ),
                     }
                     return Ok(ExitCode::from(3));
                 }
@@ -325,15 +451,23 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = Db::connect(&cfg.database_url()).await?;
             match &db {
                 Db::Pg(_) => {
-                    eprintln!("backup: the database is PostgreSQL; use its own tools, e.g. `pg_dump --format=custom --file=nqtrack.dump <database>`");
+                    eprintln!(
+                        "backup: the database is PostgreSQL; use its own tools, e.g. `pg_dump --format=custom --file=nqtrack.dump <database>`"
+                    );
                     return Ok(ExitCode::from(2));
                 }
                 Db::Sqlite(pool) => {
                     if out.exists() {
-                        return Err(AppError::Internal(format!("{} already exists", out.display())));
+                        return Err(AppError::Internal(format!(
+                            "{} already exists",
+                            out.display()
+                        )));
                     }
                     // VACUUM INTO writes a consistent snapshot without stopping writers for long.
-                    sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().to_string()).execute(pool).await?;
+                    sqlx::query("VACUUM INTO $1")
+                        .bind(out.to_string_lossy().to_string())
+                        .execute(pool)
+                        .await?;
                     println!("backup written to {}", out.display());
                 }
             }
@@ -342,7 +476,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = open(&cfg).await?;
             let start = std::time::Instant::now();
             let n = seed::generate::generate(&db, scale, true).await?;
-            println!("generated {n} users in {:.1} s", start.elapsed().as_secs_f64());
+            println!(
+                "generated {n} users in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

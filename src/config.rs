@@ -35,7 +35,14 @@ pub struct Smtp {
 
 impl Default for Smtp {
     fn default() -> Self {
-        Smtp { host: String::new(), port: 587, username: String::new(), password: String::new(), from: "nqtrack@localhost".into(), security: "starttls".into() }
+        Smtp {
+            host: String::new(),
+            port: 587,
+            username: String::new(),
+            password: String::new(),
+            from: "nqtrack@localhost".into(),
+            security: "starttls".into(),
+        }
     }
 }
 
@@ -57,7 +64,8 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
         let mut cfg = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
             }
             None => Config::default(),
@@ -67,17 +75,41 @@ impl Config {
     }
 
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
-        if let Some(v) = get("NQTRACK_LISTEN") { self.listen = v; }
-        if let Some(v) = get("NQTRACK_DATABASE_URL") { self.database_url = v; }
-        if let Some(v) = get("NQTRACK_DATA_DIR") { self.data_dir = v.into(); }
-        if let Some(v) = get("NQTRACK_PUBLIC_BASE_URL") { self.public_base_url = v; }
-        if let Some(v) = get("NQTRACK_TRUST_PROXY") { self.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes"); }
-        if let Some(v) = get("NQTRACK_SMTP_HOST") { self.smtp.host = v; }
-        if let Some(v) = get("NQTRACK_SMTP_PORT") { self.smtp.port = v.parse().map_err(|_| format!("NQTRACK_SMTP_PORT: not a port: {v}"))?; }
-        if let Some(v) = get("NQTRACK_SMTP_USERNAME") { self.smtp.username = v; }
-        if let Some(v) = get("NQTRACK_SMTP_PASSWORD") { self.smtp.password = v; }
-        if let Some(v) = get("NQTRACK_SMTP_FROM") { self.smtp.from = v; }
-        if let Some(v) = get("NQTRACK_SMTP_SECURITY") { self.smtp.security = v; }
+        if let Some(v) = get("NQTRACK_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("NQTRACK_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("NQTRACK_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("NQTRACK_PUBLIC_BASE_URL") {
+            self.public_base_url = v;
+        }
+        if let Some(v) = get("NQTRACK_TRUST_PROXY") {
+            self.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("NQTRACK_SMTP_HOST") {
+            self.smtp.host = v;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_PORT") {
+            self.smtp.port = v
+                .parse()
+                .map_err(|_| format!("NQTRACK_SMTP_PORT: not a port: {v}"))?;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_USERNAME") {
+            self.smtp.username = v;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_PASSWORD") {
+            self.smtp.password = v;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_FROM") {
+            self.smtp.from = v;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_SECURITY") {
+            self.smtp.security = v;
+        }
         Ok(())
     }
 
@@ -100,14 +132,19 @@ mod tests {
 
     #[test]
     fn file_then_environment() {
-        let mut c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\n[smtp]\nhost = \"mail\"\n").unwrap();
+        let mut c: Config =
+            toml::from_str("listen = \"0.0.0.0:9000\"\n[smtp]\nhost = \"mail\"\n").unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.smtp.port, 587);
-        c.apply_env(|k| (k == "NQTRACK_LISTEN").then(|| "127.0.0.1:1".to_string())).unwrap();
+        c.apply_env(|k| (k == "NQTRACK_LISTEN").then(|| "127.0.0.1:1".to_string()))
+            .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.smtp.host, "mail");
         assert!(c.database_url().ends_with("nqtrack.db"));
-        assert!(c.apply_env(|k| (k == "NQTRACK_SMTP_PORT").then(|| "x".to_string())).is_err());
+        assert!(
+            c.apply_env(|k| (k == "NQTRACK_SMTP_PORT").then(|| "x".to_string()))
+                .is_err()
+        );
     }
 
     #[test]

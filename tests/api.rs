@@ -8,21 +8,60 @@ use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
 async fn search(app: &common::TestApp, q: &str) -> Vec<i64> {
-    let (s, v) = json(app.anon().get(app.url("/api/v1/org-units")).query(&[("q", q), ("kind", "province")]).send().await.unwrap()).await;
+    let (s, v) = json(
+        app.anon()
+            .get(app.url("/api/v1/org-units"))
+            .query(&[("q", q), ("kind", "province")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
-    v["items"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect()
 }
 
 both!(search_ignores_diacritics_and_case, |app| {
     let dak_lak = app.unit_id("66").await;
     let nfd: String = "Đắk Lắk".nfd().collect();
-    for q in ["dak lak", "DAK LAK", "Đắk Lắk", nfd.as_str(), "  dak   LAK "] {
+    for q in [
+        "dak lak",
+        "DAK LAK",
+        "Đắk Lắk",
+        nfd.as_str(),
+        "  dak   LAK ",
+    ] {
         assert_eq!(search(&app, q).await, vec![dak_lak], "query {q:?}");
     }
     // Communes are found the same way, and LIKE wildcards in the query are taken literally.
-    let (_, v) = json(app.anon().get(app.url("/api/v1/org-units?q=ba%20dinh")).send().await.unwrap()).await;
-    assert!(v["items"].as_array().unwrap().iter().any(|u| u["name_vi"] == "Phường Ba Đình"));
-    let (_, v) = json(app.anon().get(app.url("/api/v1/org-units?q=%25")).send().await.unwrap()).await;
+    let (_, v) = json(
+        app.anon()
+            .get(app.url("/api/v1/org-units?q=ba%20dinh"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name_vi"] == "Phường Ba Đình")
+    );
+    let (_, v) = json(
+        app.anon()
+            .get(app.url("/api/v1/org-units?q=%25"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["total"], 0);
 });
 
@@ -30,78 +69,226 @@ both!(hierarchy_counts_and_children, |app| {
     let count = |q: &'static str| {
         let c = app.anon();
         let url = app.url(&format!("/api/v1/org-units?{q}&per_page=1"));
-        async move { json(c.get(url).send().await.unwrap()).await.1["total"].as_i64().unwrap() }
+        async move {
+            json(c.get(url).send().await.unwrap()).await.1["total"]
+                .as_i64()
+                .unwrap()
+        }
     };
     assert_eq!(count("kind=province").await, 34);
-    assert_eq!(count("kind=commune").await + count("kind=ward").await + count("kind=special_zone").await, 3321);
+    assert_eq!(
+        count("kind=commune").await + count("kind=ward").await + count("kind=special_zone").await,
+        3321
+    );
     assert_eq!(count("kind=ward").await, 687);
     // 63 provinces existed before July 2025; the 23 that kept their identity have no historical twin... but
     // every province of a multi-province merger is kept as historical.
     assert!(count("kind=province&include_historical=true").await > 34);
     let dak_lak = app.unit_id("66").await;
-    let (s, v) = json(app.anon().get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=200"))).send().await.unwrap()).await;
+    let (s, v) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=200")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let total = v["total"].as_i64().unwrap();
     assert!(total > 50, "Đắk Lắk has its communes: {total}");
-    assert!(v["items"].as_array().unwrap().iter().all(|u| u["parent_id"] == dak_lak && u["valid_to"].is_null()));
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["parent_id"] == dak_lak && u["valid_to"].is_null())
+    );
     // Pagination: pages do not overlap and cover the total.
-    let (_, p1) = json(app.anon().get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=50&page=1"))).send().await.unwrap()).await;
-    let (_, p2) = json(app.anon().get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=50&page=2"))).send().await.unwrap()).await;
+    let (_, p1) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/api/v1/org-units?parent={dak_lak}&per_page=50&page=1"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (_, p2) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/api/v1/org-units?parent={dak_lak}&per_page=50&page=2"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(p1["items"].as_array().unwrap().len(), 50);
     assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
 });
 
 both!(unit_detail_shows_mergers, |app| {
     let tq = app.unit_id("08").await;
-    let (s, v) = json(app.anon().get(app.url(&format!("/api/v1/org-units/{tq}"))).send().await.unwrap()).await;
+    let (s, v) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units/{tq}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(v["name_vi"], "Tỉnh Tuyên Quang");
     assert_eq!(v["kind"], "province");
     assert_eq!(v["parent"]["code"], "VN");
     assert!(v["children_count"].as_i64().unwrap() > 100);
-    let mut preds: Vec<&str> = v["predecessors"].as_array().unwrap().iter().map(|p| p["name_vi"].as_str().unwrap()).collect();
+    let mut preds: Vec<&str> = v["predecessors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name_vi"].as_str().unwrap())
+        .collect();
     preds.sort();
     assert_eq!(preds, ["Tỉnh Hà Giang", "Tỉnh Tuyên Quang"]);
     // The old province resolves to its successor.
-    let ha_giang = v["predecessors"].as_array().unwrap().iter().find(|p| p["name_vi"] == "Tỉnh Hà Giang").unwrap()["id"].as_i64().unwrap();
-    let (_, old) = json(app.anon().get(app.url(&format!("/api/v1/org-units/{ha_giang}"))).send().await.unwrap()).await;
+    let ha_giang = v["predecessors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name_vi"] == "Tỉnh Hà Giang")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, old) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units/{ha_giang}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(old["historical"], true);
     assert_eq!(old["successors"][0]["id"], tq);
     // Ministries: Science and Technology absorbed Information and Communications.
     let most = app.unit_id("BKHCN").await;
-    let (_, v) = json(app.anon().get(app.url(&format!("/api/v1/org-units/{most}"))).send().await.unwrap()).await;
-    assert!(v["predecessors"].as_array().unwrap().iter().any(|p| p["name_vi"] == "Bộ Thông tin và Truyền thông"));
+    let (_, v) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units/{most}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        v["predecessors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name_vi"] == "Bộ Thông tin và Truyền thông")
+    );
     // A partial merge is labelled as such.
-    let (_, v) = json(app.anon().get(app.url("/api/v1/org-units?q=Ngoc%20Ha&kind=ward")).send().await.unwrap()).await;
+    let (_, v) = json(
+        app.anon()
+            .get(app.url("/api/v1/org-units?q=Ngoc%20Ha&kind=ward"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let ngoc_ha = v["items"][0]["id"].as_i64().unwrap();
-    let (_, v) = json(app.anon().get(app.url(&format!("/api/v1/org-units/{ngoc_ha}"))).send().await.unwrap()).await;
-    assert!(v["predecessors"].as_array().unwrap().iter().any(|p| p["merge_type"] == "partial"), "{v}");
+    let (_, v) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units/{ngoc_ha}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        v["predecessors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["merge_type"] == "partial"),
+        "{v}"
+    );
 });
 
 both!(list_rejects_bad_parameters_with_problem_details, |app| {
     let c = app.anon();
-    for (q, field) in [("kind=district", "kind"), ("per_page=0", "per_page"), ("per_page=500", "per_page"), ("page=0", "page")] {
-        let (s, v) = json(c.get(app.url(&format!("/api/v1/org-units?{q}"))).send().await.unwrap()).await;
+    for (q, field) in [
+        ("kind=district", "kind"),
+        ("per_page=0", "per_page"),
+        ("per_page=500", "per_page"),
+        ("page=0", "page"),
+    ] {
+        let (s, v) = json(
+            c.get(app.url(&format!("/api/v1/org-units?{q}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
         assert_eq!(v["errors"][0]["field"], field, "{q}: {v}");
         assert!(!v["errors"][0]["message"].as_str().unwrap().is_empty());
     }
     let long = "x".repeat(101);
-    let (s, v) = json(c.get(app.url("/api/v1/org-units")).query(&[("q", long.as_str())]).send().await.unwrap()).await;
+    let (s, v) = json(
+        c.get(app.url("/api/v1/org-units"))
+            .query(&[("q", long.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 422);
     assert_eq!(v["errors"][0]["field"], "q");
-    let (s, v) = json(c.get(app.url("/api/v1/org-units?per_page=abc")).send().await.unwrap()).await;
+    let (s, v) = json(
+        c.get(app.url("/api/v1/org-units?per_page=abc"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(v["status"], 400);
-    let (s, _) = json(c.get(app.url("/api/v1/org-units/abc")).send().await.unwrap()).await;
+    let (s, _) = json(
+        c.get(app.url("/api/v1/org-units/abc"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
-    let (s, v) = json(c.get(app.url("/api/v1/org-units/999999999")).send().await.unwrap()).await;
+    let (s, v) = json(
+        c.get(app.url("/api/v1/org-units/999999999"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 404);
     // Vietnamese by default, English and French on request.
     assert_eq!(v["title"], "Không tìm thấy");
-    let (_, v) = json(c.get(app.url("/api/v1/org-units/999999999")).header("accept-language", "en").send().await.unwrap()).await;
+    let (_, v) = json(
+        c.get(app.url("/api/v1/org-units/999999999"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["title"], "Not found");
-    let (_, v) = json(c.get(app.url("/api/v1/org-units/999999999")).header("accept-language", "fr-FR").send().await.unwrap()).await;
+    let (_, v) = json(
+        c.get(app.url("/api/v1/org-units/999999999"))
+            .header("accept-language", "fr-FR")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["title"], "Introuvable");
 });
 
@@ -111,38 +298,131 @@ both!(writes_reject_bad_input_and_write_nothing, |app| {
     let most = app.unit_id("BKHCN").await;
     let before = app.audit_count().await;
     let post = |body: String, ct: &'static str| {
-        c.post(app.url("/api/v1/org-units")).bearer_auth(&admin).header("content-type", ct).body(body).send()
+        c.post(app.url("/api/v1/org-units"))
+            .bearer_auth(&admin)
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
-    let (s, v) = json(post("{\"name_vi\": ".into(), "application/json").await.unwrap()).await;
-    assert_eq!((s.as_u16(), v["type"].as_str().unwrap()), (400, "urn:nqtrack:problem:err-json-syntax"));
-    let (s, v) = json(post(json!({"kind": "department", "name_vi": 5, "parent_id": most}).to_string(), "application/json").await.unwrap()).await;
+    let (s, v) = json(
+        post("{\"name_vi\": ".into(), "application/json")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["type"].as_str().unwrap()),
+        (400, "urn:nqtrack:problem:err-json-syntax")
+    );
+    let (s, v) = json(
+        post(
+            json!({"kind": "department", "name_vi": 5, "parent_id": most}).to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
-    assert!(v["detail"].as_str().unwrap().contains("name_vi") || v["detail"].as_str().unwrap().contains("invalid type"), "{v}");
-    let (s, v) = json(post(json!({"kind": "department", "name_vi": "A", "parent_id": most, "colour": "red"}).to_string(), "application/json").await.unwrap()).await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("name_vi")
+            || v["detail"].as_str().unwrap().contains("invalid type"),
+        "{v}"
+    );
+    let (s, v) = json(
+        post(
+            json!({"kind": "department", "name_vi": "A", "parent_id": most, "colour": "red"})
+                .to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
-    let (s, _) = json(post("kind=department".into(), "application/x-www-form-urlencoded").await.unwrap()).await;
+    let (s, _) = json(
+        post(
+            "kind=department".into(),
+            "application/x-www-form-urlencoded",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     let (s, v) = json(post(json!({"kind": "department", "name_vi": "x".repeat(201), "parent_id": most, "code": "bad code"}).to_string(), "application/json").await.unwrap()).await;
     assert_eq!(s, 422);
-    let fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"name_vi") && fields.contains(&"code"), "{v}");
-    let (s, v) = json(post(json!({"kind": "department", "name_vi": "Cục X", "parent_id": most, "code": "BKHCN"}).to_string(), "application/json").await.unwrap()).await;
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"name_vi") && fields.contains(&"code"),
+        "{v}"
+    );
+    let (s, v) = json(
+        post(
+            json!({"kind": "department", "name_vi": "Cục X", "parent_id": most, "code": "BKHCN"})
+                .to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 409, "duplicate code: {v}");
     assert_eq!(v["errors"][0]["code"], "err-duplicate-code");
-    let (s, v) = json(post(json!({"kind": "ward", "name_vi": "Phường X", "parent_id": most}).to_string(), "application/json").await.unwrap()).await;
+    let (s, v) = json(
+        post(
+            json!({"kind": "ward", "name_vi": "Phường X", "parent_id": most}).to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["errors"][0]["code"], "err-kind-under-parent");
-    let (s, _) = json(post(json!({"kind": "department", "name_vi": "Cục X", "parent_id": 987654321}).to_string(), "application/json").await.unwrap()).await;
+    let (s, _) = json(
+        post(
+            json!({"kind": "department", "name_vi": "Cục X", "parent_id": 987654321}).to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 422);
-    assert_eq!(app.audit_count().await, before, "failed writes leave no audit record");
+    assert_eq!(
+        app.audit_count().await,
+        before,
+        "failed writes leave no audit record"
+    );
     // A good write is audited with before and after.
     let (s, v) = json(post(json!({"kind": "department", "name_vi": "Cục Thử nghiệm", "parent_id": most, "code": "BKHCN-TN"}).to_string(), "application/json").await.unwrap()).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(app.audit_count().await, before + 1);
-    let (_, a) = json(c.get(app.url("/api/v1/audit?action=org_unit.create")).bearer_auth(&admin).send().await.unwrap()).await;
-    assert_eq!(a["items"][0]["object_id"], v["id"].as_i64().unwrap().to_string());
-    assert!(a["items"][0]["after_json"].as_str().unwrap().contains("Cục Thử nghiệm"));
+    let (_, a) = json(
+        c.get(app.url("/api/v1/audit?action=org_unit.create"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        a["items"][0]["object_id"],
+        v["id"].as_i64().unwrap().to_string()
+    );
+    assert!(
+        a["items"][0]["after_json"]
+            .as_str()
+            .unwrap()
+            .contains("Cục Thử nghiệm")
+    );
 });
 
 both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
@@ -152,19 +432,60 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
     let cds = app.unit_id("BKHCN-CDS").await;
     let dmst = app.unit_id("BKHCN-DMST").await;
     // Move DMST under CDS, then try to move CDS under DMST: a cycle.
-    let (s, v) = json(c.patch(app.url(&format!("/api/v1/org-units/{dmst}"))).bearer_auth(&admin).json(&json!({"parent_id": cds})).send().await.unwrap()).await;
+    let (s, v) = json(
+        c.patch(app.url(&format!("/api/v1/org-units/{dmst}")))
+            .bearer_auth(&admin)
+            .json(&json!({"parent_id": cds}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["depth"], 3);
-    let (_, d) = json(c.get(app.url(&format!("/api/v1/org-units/{dmst}"))).send().await.unwrap()).await;
-    let chain: Vec<i64> = d["ancestors"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    let (_, d) = json(
+        c.get(app.url(&format!("/api/v1/org-units/{dmst}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let chain: Vec<i64> = d["ancestors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(&chain[1..], &[most, cds]);
-    let (s, v) = json(c.patch(app.url(&format!("/api/v1/org-units/{cds}"))).bearer_auth(&admin).json(&json!({"parent_id": dmst})).send().await.unwrap()).await;
+    let (s, v) = json(
+        c.patch(app.url(&format!("/api/v1/org-units/{cds}")))
+            .bearer_auth(&admin)
+            .json(&json!({"parent_id": dmst}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 409);
     assert_eq!(v["errors"][0]["code"], "err-cycle");
-    let (s, _) = json(c.patch(app.url(&format!("/api/v1/org-units/{cds}"))).bearer_auth(&admin).json(&json!({"parent_id": cds})).send().await.unwrap()).await;
+    let (s, _) = json(
+        c.patch(app.url(&format!("/api/v1/org-units/{cds}")))
+            .bearer_auth(&admin)
+            .json(&json!({"parent_id": cds}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 409);
     // The subtree still hangs together.
-    assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM org_closure WHERE descendant_id = {dmst}")).await, 4);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_closure WHERE descendant_id = {dmst}"
+        ))
+        .await,
+        4
+    );
 });
 
 both!(users_and_tokens_lifecycle, |app| {
@@ -182,35 +503,103 @@ both!(users_and_tokens_lifecycle, |app| {
     let (s, v) = json(c.post(app.url("/api/v1/users")).bearer_auth(&admin)
         .json(&json!({"username": "X Y", "display_name": "", "unit_id": dak_lak, "role": "king", "password": "short", "email": "nope"})).send().await.unwrap()).await;
     assert_eq!(s, 422);
-    let mut fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let mut fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     fields.sort();
-    assert_eq!(fields, ["display_name", "email", "password", "role", "username"]);
+    assert_eq!(
+        fields,
+        ["display_name", "email", "password", "role", "username"]
+    );
     // The new account signs in; a token issued for it works until revoked.
     let b = app.browser();
-    assert_eq!(app.sign_in(&b, "new.officer", "long enough pw").await.status(), 303);
+    assert_eq!(
+        app.sign_in(&b, "new.officer", "long enough pw")
+            .await
+            .status(),
+        303
+    );
     let id = u["id"].as_i64().unwrap();
-    let (s, t) = json(c.post(app.url("/api/v1/tokens")).bearer_auth(&admin).json(&json!({"user_id": id, "name": "sync"})).send().await.unwrap()).await;
+    let (s, t) = json(
+        c.post(app.url("/api/v1/tokens"))
+            .bearer_auth(&admin)
+            .json(&json!({"user_id": id, "name": "sync"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 201);
     let secret = t["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("nqt_"));
     // Only a hash is stored.
-    assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{secret}'")).await, 0);
-    let (s, me) = json(c.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap()).await;
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{secret}'"
+        ))
+        .await,
+        0
+    );
+    let (s, me) = json(
+        c.get(app.url("/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(me["username"], "new.officer");
     assert_eq!(me["unit"]["id"], dak_lak);
-    let (s, _) = json(c.delete(app.url(&format!("/api/v1/tokens/{}", t["id"]))).bearer_auth(&admin).send().await.unwrap()).await;
+    let (s, _) = json(
+        c.delete(app.url(&format!("/api/v1/tokens/{}", t["id"])))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, _) = json(c.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap()).await;
+    let (s, _) = json(
+        c.get(app.url("/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 401);
     // Disabling the account ends its session.
-    let (s, _) = json(c.patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"disabled": true})).send().await.unwrap()).await;
+    let (s, _) = json(
+        c.patch(app.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let r = b.get(app.url("/admin/users")).send().await.unwrap();
     assert_eq!(r.status(), 303, "signed out after disable");
     // Every change above is in the audit trail.
-    let (_, a) = json(c.get(app.url(&format!("/api/v1/audit?object_type=user&object_id={id}"))).bearer_auth(&admin).send().await.unwrap()).await;
-    let actions: Vec<&str> = a["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let (_, a) = json(
+        c.get(app.url(&format!("/api/v1/audit?object_type=user&object_id={id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let actions: Vec<&str> = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["user.update", "user.create"]);
 });
 
@@ -219,46 +608,113 @@ both!(audit_chain_detects_tampering, |app| {
     let c = app.anon();
     let most = app.unit_id("BKHCN").await;
     for i in 0..3 {
-        let (s, _) = json(c.patch(app.url(&format!("/api/v1/org-units/{most}"))).bearer_auth(&admin).json(&json!({"name_en": format!("Ministry {i}")})).send().await.unwrap()).await;
+        let (s, _) = json(
+            c.patch(app.url(&format!("/api/v1/org-units/{most}")))
+                .bearer_auth(&admin)
+                .json(&json!({"name_en": format!("Ministry {i}")}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(s, 200);
     }
     let bin = env!("CARGO_BIN_EXE_nqtrack");
-    let verify = || std::process::Command::new(bin).args(["audit", "verify"]).env("NQTRACK_DATABASE_URL", &app.db_url).env("NQTRACK_DATA_DIR", std::env::temp_dir()).output().unwrap();
+    let verify = || {
+        std::process::Command::new(bin)
+            .args(["audit", "verify"])
+            .env("NQTRACK_DATABASE_URL", &app.db_url)
+            .env("NQTRACK_DATA_DIR", std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
     let ok = verify();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
     let target = app.scalar_i64("SELECT MAX(seq) - 1 FROM audit_log").await;
-    app.exec(&format!("UPDATE audit_log SET after_json = '{{\"name_en\":\"forged\"}}' WHERE seq = {target}")).await;
+    app.exec(&format!(
+        "UPDATE audit_log SET after_json = '{{\"name_en\":\"forged\"}}' WHERE seq = {target}"
+    ))
+    .await;
     let bad = verify();
     assert_eq!(bad.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains(&format!("record {target} was altered")), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains(&format!("record {target} was altered")),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     // Deleting the last record is caught too.
     app.exec(&format!("UPDATE audit_log SET after_json = (SELECT after_json FROM audit_log WHERE seq = {target} + 1) WHERE seq = {target}")).await;
-    app.exec("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
+    app.exec("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+        .await;
     assert_eq!(verify().status.code(), Some(3));
 });
 
 both!(csrf_is_required_for_state_changes, |app| {
     let b = app.signed_in("daklak.officer").await;
     let dak_lak = app.unit_id("66").await;
-    let form = [("code", "66"), ("name_vi", "Tỉnh Đắk Lắk"), ("name_en", "Dak Lak"), ("name_fr", "Dak Lak")];
-    let r = b.post(app.url(&format!("/org/{dak_lak}/edit"))).form(&form).send().await.unwrap();
+    let form = [
+        ("code", "66"),
+        ("name_vi", "Tỉnh Đắk Lắk"),
+        ("name_en", "Dak Lak"),
+        ("name_fr", "Dak Lak"),
+    ];
+    let r = b
+        .post(app.url(&format!("/org/{dak_lak}/edit")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403, "no token");
     let mut with_wrong = form.to_vec();
-    with_wrong.push(("_csrf", "0000000000000000000000000000000000000000000000000000000000000000"));
-    assert_eq!(b.post(app.url(&format!("/org/{dak_lak}/edit"))).form(&with_wrong).send().await.unwrap().status(), 403);
+    with_wrong.push((
+        "_csrf",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ));
+    assert_eq!(
+        b.post(app.url(&format!("/org/{dak_lak}/edit")))
+            .form(&with_wrong)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     // API writes with the session cookie need the header; with it they pass.
-    let r = b.patch(app.url(&format!("/api/v1/org-units/{dak_lak}"))).json(&json!({"name_en": "Dak Lak"})).send().await.unwrap();
+    let r = b
+        .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
+        .json(&json!({"name_en": "Dak Lak"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let token = app.csrf(&b, "/org").await;
-    let r = b.patch(app.url(&format!("/api/v1/org-units/{dak_lak}"))).header("x-csrf-token", &token).json(&json!({"name_en": "Dak Lak"})).send().await.unwrap();
+    let r = b
+        .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
+        .header("x-csrf-token", &token)
+        .json(&json!({"name_en": "Dak Lak"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let mut good = form.to_vec();
     good.push(("_csrf", token.as_str()));
-    let r = b.post(app.url(&format!("/org/{dak_lak}/edit"))).form(&good).send().await.unwrap();
+    let r = b
+        .post(app.url(&format!("/org/{dak_lak}/edit")))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     // Sign-out without the token is refused, so a foreign page cannot sign people out.
-    assert_eq!(b.post(app.url("/logout")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        b.post(app.url("/logout")).send().await.unwrap().status(),
+        403
+    );
 });
 
 both!(sign_in_locks_out_after_repeated_failures, |app| {
@@ -266,129 +722,327 @@ both!(sign_in_locks_out_after_repeated_failures, |app| {
     for _ in 0..5 {
         let r = app.sign_in(&b, "hanoi.officer", "wrong password").await;
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("Tên đăng nhập hoặc mật khẩu không đúng"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Tên đăng nhập hoặc mật khẩu không đúng")
+        );
     }
-    let r = app.sign_in(&b, "hanoi.officer", nqtrack::seed::DEMO_PASSWORD).await;
+    let r = app
+        .sign_in(&b, "hanoi.officer", nqtrack::seed::DEMO_PASSWORD)
+        .await;
     assert_eq!(r.status(), 429, "locked even with the right password");
     assert!(r.text().await.unwrap().contains("tạm thời bị khóa"));
     let admin = app.token("admin").await;
-    let (_, a) = json(app.anon().get(app.url("/api/v1/audit?action=auth.lockout")).bearer_auth(&admin).send().await.unwrap()).await;
+    let (_, a) = json(
+        app.anon()
+            .get(app.url("/api/v1/audit?action=auth.lockout"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(a["total"], 1);
     // Other accounts are unaffected; an administrator's new password lifts the lock.
-    assert_eq!(app.sign_in(&app.browser(), "daklak.officer", nqtrack::seed::DEMO_PASSWORD).await.status(), 303);
+    assert_eq!(
+        app.sign_in(
+            &app.browser(),
+            "daklak.officer",
+            nqtrack::seed::DEMO_PASSWORD
+        )
+        .await
+        .status(),
+        303
+    );
     let id = app.user_id("hanoi.officer").await;
-    let (s, _) = json(app.anon().patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"password": "a brand new password"})).send().await.unwrap()).await;
+    let (s, _) = json(
+        app.anon()
+            .patch(app.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"password": "a brand new password"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
-    assert_eq!(app.sign_in(&app.browser(), "hanoi.officer", "a brand new password").await.status(), 303);
+    assert_eq!(
+        app.sign_in(&app.browser(), "hanoi.officer", "a brand new password")
+            .await
+            .status(),
+        303
+    );
 });
 
 both!(session_id_rotates_and_dies_at_sign_out, |app| {
     let b = app.browser();
     let session_of = |r: &reqwest::Response| {
-        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("nqt_session=")).unwrap()
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|v| v.starts_with("nqt_session="))
+            .unwrap()
     };
     let r1 = app.sign_in(&b, "admin", nqtrack::seed::DEMO_PASSWORD).await;
     let r2 = app.sign_in(&b, "admin", nqtrack::seed::DEMO_PASSWORD).await;
     let (s1, s2) = (session_of(&r1), session_of(&r2));
     assert_ne!(s1, s2);
     assert!(s1.contains("HttpOnly") && s1.contains("SameSite=Lax"));
-    let secret = s2.trim_start_matches("nqt_session=").split(';').next().unwrap().to_string();
+    let secret = s2
+        .trim_start_matches("nqt_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     // Only a hash of the session id is stored.
-    assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM sessions WHERE id_hash = '{secret}'")).await, 0);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE id_hash = '{secret}'"
+        ))
+        .await,
+        0
+    );
     let csrf = app.csrf(&b, "/org").await;
-    assert_eq!(b.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap().status(), 303);
-    let stale = app.anon().get(app.url("/api/v1/me")).header("cookie", format!("nqt_session={secret}")).send().await.unwrap();
+    assert_eq!(
+        b.post(app.url("/logout"))
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let stale = app
+        .anon()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("nqt_session={secret}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), 401);
 });
 
 both!(org_csv_import_is_all_or_nothing, |app| {
     let actor = nqtrack::store::audit::Actor::system("test");
     let good = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-VP,department,Văn phòng Bộ,Ministry Office,Bureau du ministère,BKHCN\nBKHCN-VP-1,department,Phòng Tổng hợp,,,BKHCN-VP\n";
-    let r = nqtrack::ops::org::import_csv(&app.db, &actor, None, format!("\u{feff}{good}").as_bytes()).await.unwrap();
+    let r =
+        nqtrack::ops::org::import_csv(&app.db, &actor, None, format!("\u{feff}{good}").as_bytes())
+            .await
+            .unwrap();
     assert_eq!((r.created, r.errors.len()), (2, 0));
     let before = app.scalar_i64("SELECT COUNT(*) FROM org_units").await;
     let bad = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-A,department,Phòng A,,,BKHCN\nBKHCN-B,district,Phòng B,,,BKHCN\nBKHCN-C,department,,,,NOPE\n";
-    let r = nqtrack::ops::org::import_csv(&app.db, &actor, None, bad.as_bytes()).await.unwrap();
+    let r = nqtrack::ops::org::import_csv(&app.db, &actor, None, bad.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(r.created, 0);
     let lines: Vec<(usize, &str)> = r.errors.iter().map(|(l, f, _)| (*l, f.as_str())).collect();
     assert_eq!(lines, [(3, "kind"), (4, "name_vi"), (4, "parent_code")]);
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM org_units").await, before, "nothing half-written");
-    let e = nqtrack::ops::org::import_csv(&app.db, &actor, None, b"id,name\n1,x\n").await.unwrap_err();
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM org_units").await,
+        before,
+        "nothing half-written"
+    );
+    let e = nqtrack::ops::org::import_csv(&app.db, &actor, None, b"id,name\n1,x\n")
+        .await
+        .unwrap_err();
     assert_eq!(e.fields()[0].code, "err-csv-header");
-    let e = nqtrack::ops::org::import_csv(&app.db, &actor, None, b"code,kind,name_vi,name_en,name_fr,parent_code\nX,department,Ph\xf2ng,,,VN\n").await.unwrap_err();
+    let e = nqtrack::ops::org::import_csv(
+        &app.db,
+        &actor,
+        None,
+        b"code,kind,name_vi,name_en,name_fr,parent_code\nX,department,Ph\xf2ng,,,VN\n",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.fields()[0].code, "err-not-utf8");
 });
 
 both!(generate_small_adds_users_with_audit, |app| {
     let users = app.scalar_i64("SELECT COUNT(*) FROM users").await;
     let audit = app.audit_count().await;
-    let n = nqtrack::seed::generate::generate(&app.db, nqtrack::seed::generate::Scale::Small, false).await.unwrap();
+    let n =
+        nqtrack::seed::generate::generate(&app.db, nqtrack::seed::generate::Scale::Small, false)
+            .await
+            .unwrap();
     assert_eq!(n, 2000);
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM users").await, users + 2000);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM users").await,
+        users + 2000
+    );
     assert_eq!(app.audit_count().await, audit + 2000);
     let mut c = app.db.acquire().await.unwrap();
-    assert!(nqtrack::store::audit::verify_chain(&mut c.conn()).await.unwrap().is_ok());
+    assert!(
+        nqtrack::store::audit::verify_chain(&mut c.conn())
+            .await
+            .unwrap()
+            .is_ok()
+    );
 });
 
 both!(health_metrics_and_headers, |app| {
     let c = app.anon();
-    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready");
+    assert_eq!(
+        c.get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        c.get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ready"
+    );
     let r = c.get(app.url("/org")).send().await.unwrap();
     let h = r.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
     assert!(h.contains_key("x-request-id"));
-    assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain HTTP");
-    let m = c.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(m.contains("nqtrack_http_requests_total{method=\"GET\",route=\"/org\",status=\"2xx\"} 1"), "{m}");
+    assert!(
+        !h.contains_key("strict-transport-security"),
+        "no HSTS over plain HTTP"
+    );
+    let m = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("nqtrack_http_requests_total{method=\"GET\",route=\"/org\",status=\"2xx\"} 1"),
+        "{m}"
+    );
     assert!(m.contains("nqtrack_db_pool_connections"));
 });
 
 both!(pages_are_light_and_translated, |app| {
     let dak_lak = app.unit_id("66").await;
-    for (lang, word) in [("vi", "Cơ cấu tổ chức"), ("en", "Organisation"), ("fr", "Organisation")] {
-        for path in ["/".to_string(), "/org".to_string(), format!("/org/{dak_lak}"), "/login".to_string(), "/org?q=dak+lak".to_string()] {
-            let r = app.anon().get(app.url(&path)).header("cookie", format!("nqt_lang={lang}")).header("accept-encoding", "gzip").send().await.unwrap();
+    for (lang, word) in [
+        ("vi", "Cơ cấu tổ chức"),
+        ("en", "Organisation"),
+        ("fr", "Organisation"),
+    ] {
+        for path in [
+            "/".to_string(),
+            "/org".to_string(),
+            format!("/org/{dak_lak}"),
+            "/login".to_string(),
+            "/org?q=dak+lak".to_string(),
+        ] {
+            let r = app
+                .anon()
+                .get(app.url(&path))
+                .header("cookie", format!("nqt_lang={lang}"))
+                .header("accept-encoding", "gzip")
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200, "{path}");
             let body = r.bytes().await.unwrap();
-            assert!(body.len() < 100 * 1024, "{path} in {lang} is {} bytes", body.len());
+            assert!(
+                body.len() < 100 * 1024,
+                "{path} in {lang} is {} bytes",
+                body.len()
+            );
             if path == "/org" {
-                let r = app.anon().get(app.url(&path)).header("cookie", format!("nqt_lang={lang}")).send().await.unwrap();
+                let r = app
+                    .anon()
+                    .get(app.url(&path))
+                    .header("cookie", format!("nqt_lang={lang}"))
+                    .send()
+                    .await
+                    .unwrap();
                 let text = r.text().await.unwrap();
                 assert!(text.contains(word), "{lang}: {word}");
                 assert!(text.contains(&format!("<html lang=\"{lang}\">")));
             }
         }
     }
-    let r = app.anon().get(app.url("/static/app.css")).send().await.unwrap();
+    let r = app
+        .anon()
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.bytes().await.unwrap().len() < 10 * 1024);
     // Pages for signed-in users redirect anonymous visitors to sign-in.
-    let r = app.anon().get(app.url("/admin/users")).send().await.unwrap();
+    let r = app
+        .anon()
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login?next=/admin/users");
     // Numbers follow the language: 3.321 / 3,321 / 3 321.
-    let home = app.anon().get(app.url("/")).header("cookie", "nqt_lang=en").send().await.unwrap().text().await.unwrap();
+    let home = app
+        .anon()
+        .get(app.url("/"))
+        .header("cookie", "nqt_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("3,321"));
-    let home = app.anon().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = app
+        .anon()
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("3.321"));
 });
 
 #[test]
 fn openapi_document_matches_snapshot() {
     let doc = serde_json::to_string_pretty(&nqtrack::web::api::openapi()).unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &doc).unwrap();
     }
-    let pinned = std::fs::read_to_string(&path).expect("snapshot exists (run with UPDATE_SNAPSHOTS=1 to create it)");
-    assert_eq!(doc, pinned, "the OpenAPI document changed; review and run with UPDATE_SNAPSHOTS=1");
+    let pinned = std::fs::read_to_string(&path)
+        .expect("snapshot exists (run with UPDATE_SNAPSHOTS=1 to create it)");
+    assert_eq!(
+        doc, pinned,
+        "the OpenAPI document changed; review and run with UPDATE_SNAPSHOTS=1"
+    );
     let v: Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(v["openapi"], "3.1.0");
-    for p in ["/api/v1/org-units", "/api/v1/org-units/{id}", "/api/v1/me", "/api/v1/users", "/api/v1/tokens", "/api/v1/audit"] {
+    for p in [
+        "/api/v1/org-units",
+        "/api/v1/org-units/{id}",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/audit",
+    ] {
         assert!(v["paths"].get(p).is_some(), "{p} documented");
     }
 }

@@ -18,17 +18,33 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn browser() -> (fantoccini::Client, Driver) {
-    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let driver_bin =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(std::path::Path::new(&driver_bin).exists(), "{driver_bin} missing: install chromium and chromium-driver (apt-get install chromium chromium-driver)");
+    assert!(
+        std::path::Path::new(&driver_bin).exists(),
+        "{driver_bin} missing: install chromium and chromium-driver (apt-get install chromium chromium-driver)"
+    );
     let port = free_port();
-    let child = Command::new(&driver_bin).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let child = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
     let driver = Driver(child);
-    let profile = std::env::temp_dir().join(format!("nqtrack-chrome-{}", nqtrack::auth::random_token()[..8].to_string()));
+    let profile = std::env::temp_dir().join(format!(
+        "nqtrack-chrome-{}",
+        &nqtrack::auth::random_token()[..8]
+    ));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -42,7 +58,11 @@ async fn browser() -> (fantoccini::Client, Driver) {
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         let conn = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(conn).capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(conn)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(c) => return (c, driver),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
@@ -51,7 +71,14 @@ async fn browser() -> (fantoccini::Client, Driver) {
 }
 
 async fn text(c: &fantoccini::Client, css: &str) -> String {
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,37 +88,88 @@ async fn sign_in_browse_search_switch_language_sign_out() {
 
     // Headless Chromium asks for English; start from Vietnamese, the product's default.
     c.goto(&app.url("/lang/vi?next=/login")).await.unwrap();
-    c.find(Locator::Id("username")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(Locator::Id("password")).await.unwrap().send_keys(nqtrack::seed::DEMO_PASSWORD).await.unwrap();
-    c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("admin")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(nqtrack::seed::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait().for_url(&url_of(&app.url("/org"))).await.unwrap();
     assert!(text(&c, "header .me").await.contains("Quản trị hệ thống"));
 
     // Browse: national level → Đắk Lắk → its communes and the provinces it absorbed.
-    c.find(Locator::LinkText("Tỉnh Đắk Lắk")).await.unwrap().click().await.unwrap();
+    c.find(Locator::LinkText("Tỉnh Đắk Lắk"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text(&c, "#unit-name").await, "Tỉnh Đắk Lắk");
     assert!(text(&c, "#predecessors").await.contains("Tỉnh Phú Yên"));
     assert!(text(&c, "#children").await.contains("Phường"));
 
     // Search without accents.
     c.goto(&app.url("/org")).await.unwrap();
-    c.find(Locator::Id("q")).await.unwrap().send_keys("dak lak").await.unwrap();
-    c.find(Locator::Id("search-submit")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys("dak lak")
+        .await
+        .unwrap();
+    c.find(Locator::Id("search-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert!(text(&c, "#org-results").await.contains("Tỉnh Đắk Lắk"));
 
     // Switch to English, then French, on the same page.
-    c.find(Locator::Css("a[hreflang=en]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("a[hreflang=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text(&c, "#logout").await, "Sign out");
     assert!(text(&c, "#org-results").await.contains("Đắk Lắk Province"));
-    c.find(Locator::Css("a[hreflang=fr]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("a[hreflang=fr]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text(&c, "#logout").await, "Se déconnecter");
-    assert!(c.current_url().await.unwrap().as_str().contains("q=dak"), "the language switch keeps the page");
+    assert!(
+        c.current_url().await.unwrap().as_str().contains("q=dak"),
+        "the language switch keeps the page"
+    );
 
     // Sign out.
-    c.find(Locator::Id("logout")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text(&c, "#login-link").await, "Se connecter");
     c.goto(&app.url("/admin/audit")).await.unwrap();
-    assert!(c.current_url().await.unwrap().as_str().contains("/login"), "signed out for real");
+    assert!(
+        c.current_url().await.unwrap().as_str().contains("/login"),
+        "signed out for real"
+    );
     c.close().await.unwrap();
 }
 

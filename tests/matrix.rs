@@ -18,7 +18,15 @@ enum Who {
     Reviewer,
 }
 
-const ALL: [Who; 7] = [Who::Anonymous, Who::Admin, Who::Steering, Who::Inspector, Who::Leader, Who::Officer, Who::Reviewer];
+const ALL: [Who; 7] = [
+    Who::Anonymous,
+    Who::Admin,
+    Who::Steering,
+    Who::Inspector,
+    Who::Leader,
+    Who::Officer,
+    Who::Reviewer,
+];
 
 impl Who {
     fn username(self) -> Option<&'static str> {
@@ -69,38 +77,112 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
     let in_subtree = matches!(obj, Obj::Own | Obj::Child);
     let local = matches!(who, Leader | Officer);
     let reads_all = matches!(who, Admin | Steering | Inspector);
-    let page = matches!(ep, Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens);
+    let page = matches!(
+        ep,
+        Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens
+    );
     if who == Anonymous && !matches!(ep, Ep::ListUnits | Ep::GetUnit) {
         return if page { 303 } else { 401 };
     }
     match ep {
         Ep::ListUnits | Ep::GetUnit | Ep::Me => 200,
-        Ep::PatchUnit | Ep::PageEditUnit => if who == Admin || (local && in_subtree) { 200 } else { 403 },
-        Ep::CreateUnit => if who == Admin || (local && in_subtree) { 201 } else { 403 },
-        Ep::ListUsers => if reads_all || who == Reviewer || (local && in_subtree) { 200 } else { 403 },
-        Ep::GetUser | Ep::PageUser => if reads_all || (local && in_subtree) { 200 } else { 403 },
-        Ep::PatchUser | Ep::ListTokens | Ep::RevokeToken | Ep::PageTokens => if who == Admin { 200 } else { 403 },
-        Ep::CreateUser | Ep::CreateToken => if who == Admin { 201 } else { 403 },
-        Ep::Audit | Ep::PageAudit => if matches!(who, Admin | Inspector) { 200 } else { 403 },
+        Ep::PatchUnit | Ep::PageEditUnit => {
+            if who == Admin || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::CreateUnit => {
+            if who == Admin || (local && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::ListUsers => {
+            if reads_all || who == Reviewer || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::GetUser | Ep::PageUser => {
+            if reads_all || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::PatchUser | Ep::ListTokens | Ep::RevokeToken | Ep::PageTokens => {
+            if who == Admin {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::CreateUser | Ep::CreateToken => {
+            if who == Admin {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::Audit | Ep::PageAudit => {
+            if matches!(who, Admin | Inspector) {
+                200
+            } else {
+                403
+            }
+        }
     }
 }
 
 fn scopes(ep: Ep) -> &'static [Obj] {
     match ep {
-        Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public],
-        Ep::ListUsers | Ep::GetUser | Ep::PatchUser | Ep::CreateUser | Ep::CreateToken | Ep::PageUser => &[Obj::Own, Obj::Child, Obj::Foreign],
+        Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
+            &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
+        }
+        Ep::ListUsers
+        | Ep::GetUser
+        | Ep::PatchUser
+        | Ep::CreateUser
+        | Ep::CreateToken
+        | Ep::PageUser => &[Obj::Own, Obj::Child, Obj::Foreign],
         _ => &[Obj::Public],
     }
 }
 
 const ENDPOINTS: [Ep; 17] = [
-    Ep::ListUnits, Ep::GetUnit, Ep::PatchUnit, Ep::CreateUnit, Ep::ListUsers, Ep::GetUser, Ep::PatchUser, Ep::CreateUser,
-    Ep::ListTokens, Ep::CreateToken, Ep::RevokeToken, Ep::Audit, Ep::Me, Ep::PageEditUnit, Ep::PageUser, Ep::PageAudit, Ep::PageTokens,
+    Ep::ListUnits,
+    Ep::GetUnit,
+    Ep::PatchUnit,
+    Ep::CreateUnit,
+    Ep::ListUsers,
+    Ep::GetUser,
+    Ep::PatchUser,
+    Ep::CreateUser,
+    Ep::ListTokens,
+    Ep::CreateToken,
+    Ep::RevokeToken,
+    Ep::Audit,
+    Ep::Me,
+    Ep::PageEditUnit,
+    Ep::PageUser,
+    Ep::PageAudit,
+    Ep::PageTokens,
 ];
 
 both!(role_scope_matrix, |app| {
     let own = app.unit_id("66").await;
-    let (_, v) = common::json(app.anon().get(app.url(&format!("/api/v1/org-units?parent={own}&per_page=1"))).send().await.unwrap()).await;
+    let (_, v) = common::json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units?parent={own}&per_page=1")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let child = v["items"][0]["id"].as_i64().unwrap();
     let foreign = app.unit_id("01").await;
     let public = app.unit_id("VN").await;
@@ -144,18 +226,55 @@ both!(role_scope_matrix, |app| {
                 let unit = unit_of(obj);
                 let target_user = app.user_id(user_in(obj)).await;
                 let (method, path, body): (Method, String, Option<serde_json::Value>) = match ep {
-                    Ep::ListUnits => (Method::GET, format!("/api/v1/org-units?parent={unit}"), None),
+                    Ep::ListUnits => (
+                        Method::GET,
+                        format!("/api/v1/org-units?parent={unit}"),
+                        None,
+                    ),
                     Ep::GetUnit => (Method::GET, format!("/api/v1/org-units/{unit}"), None),
-                    Ep::PatchUnit => (Method::PATCH, format!("/api/v1/org-units/{unit}"), Some(json!({"name_en": format!("Renamed by {who:?}")}))),
-                    Ep::CreateUnit => (Method::POST, "/api/v1/org-units".into(), Some(json!({"kind": "department", "name_vi": format!("Phòng {n}"), "parent_id": unit, "code": format!("M-{n}")}))),
+                    Ep::PatchUnit => (
+                        Method::PATCH,
+                        format!("/api/v1/org-units/{unit}"),
+                        Some(json!({"name_en": format!("Renamed by {who:?}")})),
+                    ),
+                    Ep::CreateUnit => (
+                        Method::POST,
+                        "/api/v1/org-units".into(),
+                        Some(
+                            json!({"kind": "department", "name_vi": format!("Phòng {n}"), "parent_id": unit, "code": format!("M-{n}")}),
+                        ),
+                    ),
                     Ep::ListUsers => (Method::GET, format!("/api/v1/users?unit={unit}"), None),
                     Ep::GetUser => (Method::GET, format!("/api/v1/users/{target_user}"), None),
-                    Ep::PatchUser => (Method::PATCH, format!("/api/v1/users/{target_user}"), Some(json!({"display_name": format!("Tên {n}")}))),
-                    Ep::CreateUser => (Method::POST, "/api/v1/users".into(), Some(json!({"username": format!("m{n}"), "display_name": "M", "unit_id": unit, "role": "unit_officer"}))),
+                    Ep::PatchUser => (
+                        Method::PATCH,
+                        format!("/api/v1/users/{target_user}"),
+                        Some(json!({"display_name": format!("Tên {n}")})),
+                    ),
+                    Ep::CreateUser => (
+                        Method::POST,
+                        "/api/v1/users".into(),
+                        Some(
+                            json!({"username": format!("m{n}"), "display_name": "M", "unit_id": unit, "role": "unit_officer"}),
+                        ),
+                    ),
                     Ep::ListTokens => (Method::GET, "/api/v1/tokens".into(), None),
-                    Ep::CreateToken => (Method::POST, "/api/v1/tokens".into(), Some(json!({"user_id": target_user, "name": format!("t{n}")}))),
+                    Ep::CreateToken => (
+                        Method::POST,
+                        "/api/v1/tokens".into(),
+                        Some(json!({"user_id": target_user, "name": format!("t{n}")})),
+                    ),
                     Ep::RevokeToken => {
-                        let (_, t) = common::json(app.anon().post(app.url("/api/v1/tokens")).bearer_auth(&admin_token).json(&json!({"user_id": target_user, "name": "victim"})).send().await.unwrap()).await;
+                        let (_, t) = common::json(
+                            app.anon()
+                                .post(app.url("/api/v1/tokens"))
+                                .bearer_auth(&admin_token)
+                                .json(&json!({"user_id": target_user, "name": "victim"}))
+                                .send()
+                                .await
+                                .unwrap(),
+                        )
+                        .await;
                         (Method::DELETE, format!("/api/v1/tokens/{}", t["id"]), None)
                     }
                     Ep::Audit => (Method::GET, "/api/v1/audit".into(), None),
@@ -166,7 +285,11 @@ both!(role_scope_matrix, |app| {
                     Ep::PageTokens => (Method::GET, "/admin/tokens".into(), None),
                 };
                 let is_page = !path.starts_with("/api/");
-                let mut req = if is_page { browsers[&who].request(method.clone(), app.url(&path)) } else { app.anon().request(method.clone(), app.url(&path)) };
+                let mut req = if is_page {
+                    browsers[&who].request(method.clone(), app.url(&path))
+                } else {
+                    app.anon().request(method.clone(), app.url(&path))
+                };
                 if !is_page && let Some(t) = tokens.get(&who) {
                     req = req.bearer_auth(t);
                 }
@@ -177,13 +300,20 @@ both!(role_scope_matrix, |app| {
                 let got = res.status().as_u16();
                 let want = expected(who, ep, obj);
                 if got != want {
-                    failures.push(format!("{who:?} {method} {path} ({obj:?}): got {got}, want {want}"));
+                    failures.push(format!(
+                        "{who:?} {method} {path} ({obj:?}): got {got}, want {want}"
+                    ));
                     continue;
                 }
                 // Listing users never leaks accounts outside what the caller may read.
                 if matches!(ep, Ep::ListUsers) && got == 200 {
                     let v: serde_json::Value = res.json().await.unwrap();
-                    let names: Vec<&str> = v["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+                    let names: Vec<&str> = v["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|u| u["username"].as_str().unwrap())
+                        .collect();
                     if who == Who::Reviewer && !names.is_empty() {
                         failures.push(format!("reviewer sees others: {names:?}"));
                     }
@@ -191,6 +321,11 @@ both!(role_scope_matrix, |app| {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {n} cases wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(n > 300, "matrix covers {n} cases");
 });

@@ -50,7 +50,10 @@ pub enum Break {
 }
 
 /// Walks records in sequence order; `start_prev` is the hash the first record must point at.
-pub fn verify<'a>(records: impl IntoIterator<Item = (&'a Record, &'a str)>, start_prev: &str) -> Result<u64, Break> {
+pub fn verify<'a>(
+    records: impl IntoIterator<Item = (&'a Record, &'a str)>,
+    start_prev: &str,
+) -> Result<u64, Break> {
     let mut prev = start_prev.to_string();
     let mut n = 0;
     for (r, stored) in records {

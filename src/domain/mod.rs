@@ -20,7 +20,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, code: &str) -> Self {
-        FieldError { field: field.into(), code: code.into(), params: vec![] }
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            params: vec![],
+        }
     }
 
     pub fn with(mut self, name: &str, value: impl ToString) -> Self {

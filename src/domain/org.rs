@@ -94,7 +94,10 @@ pub fn check_code(field: &str, value: &str) -> Option<FieldError> {
     if value.is_empty() || value.len() > CODE_MAX {
         return Some(FieldError::new(field, "err-code-format").with("max", CODE_MAX));
     }
-    if !value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    {
         return Some(FieldError::new(field, "err-code-format").with("max", CODE_MAX));
     }
     None
@@ -116,7 +119,10 @@ mod tests {
     fn commune_kind_from_name() {
         assert_eq!(OrgKind::from_commune_name("Phường Ba Đình"), OrgKind::Ward);
         assert_eq!(OrgKind::from_commune_name("Xã Tà Xùa"), OrgKind::Commune);
-        assert_eq!(OrgKind::from_commune_name("Đặc khu Phú Quốc"), OrgKind::SpecialZone);
+        assert_eq!(
+            OrgKind::from_commune_name("Đặc khu Phú Quốc"),
+            OrgKind::SpecialZone
+        );
     }
 
     #[test]

@@ -117,7 +117,10 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (CreateOrgUnit | UpdateOrgUnit | RestructureOrg | ManageUsers | ManageTokens, _) => false,
         (ReadUser, r) if r.reads_everything() => true,
         (ReadUser, Role::UnitLeader | Role::UnitOfficer) => match scope {
-            Scope::User { unit_chain, user_id } => user_id == p.user_id || within(p, unit_chain),
+            Scope::User {
+                unit_chain,
+                user_id,
+            } => user_id == p.user_id || within(p, unit_chain),
             Scope::Unit(chain) => within(p, chain),
             Scope::Global => false,
         },
@@ -125,7 +128,11 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (ReadAudit, Role::Inspector) => true,
         (ReadAudit, _) => false,
     };
-    if allowed { Decision::Allow } else { Decision::Deny }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
 }
 
 #[cfg(test)]
@@ -138,13 +145,27 @@ mod tests {
     const OTHER_PROVINCE: i64 = 20;
 
     fn who(role: Role, unit_id: i64) -> Principal {
-        Principal { user_id: 7, token_id: None, role, unit_id, username: "u".into() }
+        Principal {
+            user_id: 7,
+            token_id: None,
+            role,
+            unit_id,
+            username: "u".into(),
+        }
     }
 
     #[test]
     fn anonymous_reads_only_the_org_tree() {
-        assert_eq!(authorize(None, Action::ReadOrgUnit, Scope::Global), Decision::Allow);
-        for a in [Action::ReadUser, Action::ManageUsers, Action::ReadAudit, Action::UpdateOrgUnit] {
+        assert_eq!(
+            authorize(None, Action::ReadOrgUnit, Scope::Global),
+            Decision::Allow
+        );
+        for a in [
+            Action::ReadUser,
+            Action::ManageUsers,
+            Action::ReadAudit,
+            Action::UpdateOrgUnit,
+        ] {
             assert_eq!(authorize(None, a, Scope::Global), Decision::NeedsLogin);
         }
     }
@@ -155,24 +176,57 @@ mod tests {
         let own = [PROVINCE, ROOT];
         let child = [COMMUNE, PROVINCE, ROOT];
         let foreign = [OTHER_PROVINCE, ROOT];
-        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&own)), Decision::Allow);
-        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&child)), Decision::Allow);
-        assert_eq!(authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&foreign)), Decision::Deny);
-        assert_eq!(authorize(Some(&p), Action::RestructureOrg, Scope::Unit(&own)), Decision::Deny);
-        assert_eq!(authorize(Some(&p), Action::ManageUsers, Scope::Unit(&own)), Decision::Deny);
+        assert_eq!(
+            authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&own)),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&child)),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&p), Action::UpdateOrgUnit, Scope::Unit(&foreign)),
+            Decision::Deny
+        );
+        assert_eq!(
+            authorize(Some(&p), Action::RestructureOrg, Scope::Unit(&own)),
+            Decision::Deny
+        );
+        assert_eq!(
+            authorize(Some(&p), Action::ManageUsers, Scope::Unit(&own)),
+            Decision::Deny
+        );
     }
 
     #[test]
     fn inspector_reads_everything_changes_nothing() {
         let p = who(Role::Inspector, ROOT);
         let foreign = [OTHER_PROVINCE, ROOT];
-        assert_eq!(authorize(Some(&p), Action::ReadAudit, Scope::Global), Decision::Allow);
         assert_eq!(
-            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &foreign, user_id: 1 }),
+            authorize(Some(&p), Action::ReadAudit, Scope::Global),
             Decision::Allow
         );
-        for a in [Action::UpdateOrgUnit, Action::CreateOrgUnit, Action::ManageUsers, Action::ManageTokens] {
-            assert_eq!(authorize(Some(&p), a, Scope::Unit(&foreign)), Decision::Deny);
+        assert_eq!(
+            authorize(
+                Some(&p),
+                Action::ReadUser,
+                Scope::User {
+                    unit_chain: &foreign,
+                    user_id: 1
+                }
+            ),
+            Decision::Allow
+        );
+        for a in [
+            Action::UpdateOrgUnit,
+            Action::CreateOrgUnit,
+            Action::ManageUsers,
+            Action::ManageTokens,
+        ] {
+            assert_eq!(
+                authorize(Some(&p), a, Scope::Unit(&foreign)),
+                Decision::Deny
+            );
         }
     }
 
@@ -181,11 +235,25 @@ mod tests {
         let p = who(Role::Reviewer, PROVINCE);
         let own = [PROVINCE, ROOT];
         assert_eq!(
-            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &own, user_id: 7 }),
+            authorize(
+                Some(&p),
+                Action::ReadUser,
+                Scope::User {
+                    unit_chain: &own,
+                    user_id: 7
+                }
+            ),
             Decision::Allow
         );
         assert_eq!(
-            authorize(Some(&p), Action::ReadUser, Scope::User { unit_chain: &own, user_id: 8 }),
+            authorize(
+                Some(&p),
+                Action::ReadUser,
+                Scope::User {
+                    unit_chain: &own,
+                    user_id: 8
+                }
+            ),
             Decision::Deny
         );
     }
@@ -195,8 +263,14 @@ mod tests {
         for r in Role::ALL {
             let p = who(r, ROOT);
             let admin = r == Role::Administrator;
-            assert_eq!(authorize(Some(&p), Action::ManageUsers, Scope::Global) == Decision::Allow, admin);
-            assert_eq!(authorize(Some(&p), Action::ManageTokens, Scope::Global) == Decision::Allow, admin);
+            assert_eq!(
+                authorize(Some(&p), Action::ManageUsers, Scope::Global) == Decision::Allow,
+                admin
+            );
+            assert_eq!(
+                authorize(Some(&p), Action::ManageTokens, Scope::Global) == Decision::Allow,
+                admin
+            );
             assert_eq!(
                 authorize(Some(&p), Action::ReadAudit, Scope::Global) == Decision::Allow,
                 admin || r == Role::Inspector
@@ -227,9 +301,21 @@ mod list_scope_tests {
 
     #[test]
     fn list_scope_follows_role() {
-        let p = |role| Principal { user_id: 3, token_id: None, role, unit_id: 9, username: "x".into() };
+        let p = |role| Principal {
+            user_id: 3,
+            token_id: None,
+            role,
+            unit_id: 9,
+            username: "x".into(),
+        };
         assert_eq!(user_list_scope(&p(Role::Inspector)), UserListScope::All);
-        assert_eq!(user_list_scope(&p(Role::UnitOfficer)), UserListScope::Subtree(9));
-        assert_eq!(user_list_scope(&p(Role::Reviewer)), UserListScope::OnlySelf(3));
+        assert_eq!(
+            user_list_scope(&p(Role::UnitOfficer)),
+            UserListScope::Subtree(9)
+        );
+        assert_eq!(
+            user_list_scope(&p(Role::Reviewer)),
+            UserListScope::OnlySelf(3)
+        );
     }
 }

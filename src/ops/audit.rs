@@ -37,5 +37,10 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<Audi
     };
     let mut c = db.acquire().await?;
     let (items, total) = store::audit::list(&mut c.conn(), &f).await?;
-    Ok(Page { items, page: offset / limit + 1, per_page: limit, total })
+    Ok(Page {
+        items,
+        page: offset / limit + 1,
+        per_page: limit,
+        total,
+    })
 }

@@ -20,7 +20,12 @@ pub fn require(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> App
 }
 
 /// Checks permission on an object owned by `unit_id`.
-pub async fn require_on_unit(c: &mut DbConn<'_>, who: Option<&Principal>, action: Action, unit_id: i64) -> AppResult<()> {
+pub async fn require_on_unit(
+    c: &mut DbConn<'_>,
+    who: Option<&Principal>,
+    action: Action,
+    unit_id: i64,
+) -> AppResult<()> {
     let chain = crate::store::org::chain(c, unit_id).await?;
     require(who, action, Scope::Unit(&chain))
 }
@@ -34,7 +39,11 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> AppResult<(i64, i64)>
         errs.push(crate::domain::FieldError::new("page", "err-min").with("min", 1));
     }
     if !(1..=200).contains(&per) {
-        errs.push(crate::domain::FieldError::new("per_page", "err-range").with("min", 1).with("max", 200));
+        errs.push(
+            crate::domain::FieldError::new("per_page", "err-range")
+                .with("min", 1)
+                .with("max", 200),
+        );
     }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
@@ -44,5 +53,6 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> AppResult<(i64, i64)>
 
 /// Trims, normalises to NFC, and turns an empty string into None.
 pub fn clean_opt(s: Option<String>) -> Option<String> {
-    s.map(|v| crate::domain::text::nfc(&v)).filter(|v| !v.is_empty())
+    s.map(|v| crate::domain::text::nfc(&v))
+        .filter(|v| !v.is_empty())
 }

@@ -57,10 +57,22 @@ pub async fn list(db: &Db, who: Option<&Principal>, q: ListQuery) -> AppResult<P
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
-    let f = ListFilter { kind: q.kind, parent: q.parent, q: folded, include_historical: q.include_historical.unwrap_or(false), limit, offset };
+    let f = ListFilter {
+        kind: q.kind,
+        parent: q.parent,
+        q: folded,
+        include_historical: q.include_historical.unwrap_or(false),
+        limit,
+        offset,
+    };
     let mut c = db.acquire().await?;
     let (items, total) = store::org::list(&mut c.conn(), &f).await?;
-    Ok(Page { items, page: offset / limit + 1, per_page: limit, total })
+    Ok(Page {
+        items,
+        page: offset / limit + 1,
+        per_page: limit,
+        total,
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,7 +95,9 @@ pub async fn detail(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<OrgU
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let unit = store::org::get(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    let unit = store::org::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let ancestors = store::org::ancestors(&mut c, id).await?;
     Ok(OrgUnitDetail {
         historical: unit.historical(),
@@ -109,8 +123,16 @@ pub struct CreateOrgUnit {
 
 fn check_names(vi: &str, en: &Option<String>, fr: &Option<String>, errs: &mut Vec<FieldError>) {
     errs.extend(rules::check_name("name_vi", vi, true));
-    errs.extend(rules::check_name("name_en", en.as_deref().unwrap_or(""), false));
-    errs.extend(rules::check_name("name_fr", fr.as_deref().unwrap_or(""), false));
+    errs.extend(rules::check_name(
+        "name_en",
+        en.as_deref().unwrap_or(""),
+        false,
+    ));
+    errs.extend(rules::check_name(
+        "name_fr",
+        fr.as_deref().unwrap_or(""),
+        false,
+    ));
 }
 
 pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult<OrgUnit> {
@@ -143,21 +165,52 @@ pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult
         require(Some(who), Action::RestructureOrg, Scope::Global)?;
     }
     if parent.historical() {
-        return Err(AppError::invalid(FieldError::new("parent_id", "err-parent-historical")));
+        return Err(AppError::invalid(FieldError::new(
+            "parent_id",
+            "err-parent-historical",
+        )));
     }
     if !kind.allowed_under(OrgKind::parse(&parent.kind)) {
-        return Err(AppError::invalid(FieldError::new("kind", "err-kind-under-parent").with("parent", &parent.kind)));
+        return Err(AppError::invalid(
+            FieldError::new("kind", "err-kind-under-parent").with("parent", &parent.kind),
+        ));
     }
-    let new = NewUnit { code, kind: kind.as_str(), name_vi, name_en, name_fr, parent_id: Some(parent.id), valid_from: Some(Utc::now().date_naive()), valid_to: None };
+    let new = NewUnit {
+        code,
+        kind: kind.as_str(),
+        name_vi,
+        name_en,
+        name_fr,
+        parent_id: Some(parent.id),
+        valid_from: Some(Utc::now().date_naive()),
+        valid_to: None,
+    };
     let now = Utc::now();
     let id = match store::org::insert(&mut tx.conn(), &new, now).await {
-        Err(AppError::Db(e)) if is_unique_violation(&e) => return Err(AppError::Conflict(vec![FieldError::new("code", "err-duplicate-code")])),
+        Err(AppError::Db(e)) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "code",
+                "err-duplicate-code",
+            )]));
+        }
         r => r?,
     };
-    let unit = store::org::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "org_unit.create", object_type: "org_unit", object_id: id.to_string(), before: None, after: to_json(&unit),
-    }]).await?;
+    let unit = store::org::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "org_unit.create",
+            object_type: "org_unit",
+            object_id: id.to_string(),
+            before: None,
+            after: to_json(&unit),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(unit)
 }
@@ -177,9 +230,12 @@ pub struct UpdateOrgUnit {
 
 pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> AppResult<OrgUnit> {
     let mut tx = db.begin().await?;
-    let before = store::org::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let before = store::org::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     require_on_unit(&mut tx.conn(), Some(who), Action::UpdateOrgUnit, id).await?;
-    let restructure = input.parent_id.is_some_and(|p| Some(p) != before.parent_id) || input.valid_to.is_some();
+    let restructure =
+        input.parent_id.is_some_and(|p| Some(p) != before.parent_id) || input.valid_to.is_some();
     if restructure {
         require(Some(who), Action::RestructureOrg, Scope::Global)?;
     }
@@ -212,25 +268,48 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     }
     let now = Utc::now();
     match store::org::update_fields(&mut tx.conn(), &after, now).await {
-        Err(AppError::Db(e)) if is_unique_violation(&e) => return Err(AppError::Conflict(vec![FieldError::new("code", "err-duplicate-code")])),
+        Err(AppError::Db(e)) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "code",
+                "err-duplicate-code",
+            )]));
+        }
         r => r?,
     }
     if let Some(p) = input.parent_id.filter(|p| Some(*p) != before.parent_id) {
-        let parent = store::org::get(&mut tx.conn(), p).await?
+        let parent = store::org::get(&mut tx.conn(), p)
+            .await?
             .ok_or_else(|| AppError::invalid(FieldError::new("parent_id", "err-no-such-unit")))?;
         if store::org::is_descendant(&mut tx.conn(), id, p).await? {
-            return Err(AppError::Conflict(vec![FieldError::new("parent_id", "err-cycle")]));
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "parent_id",
+                "err-cycle",
+            )]));
         }
         let kind = OrgKind::parse(&before.kind);
         if !kind.is_some_and(|k| k.allowed_under(OrgKind::parse(&parent.kind))) {
-            return Err(AppError::invalid(FieldError::new("parent_id", "err-kind-under-parent").with("parent", &parent.kind)));
+            return Err(AppError::invalid(
+                FieldError::new("parent_id", "err-kind-under-parent").with("parent", &parent.kind),
+            ));
         }
         store::org::reparent(&mut tx.conn(), id, p, now).await?;
     }
-    let after = store::org::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "org_unit.update", object_type: "org_unit", object_id: id.to_string(), before: to_json(&before), after: to_json(&after),
-    }]).await?;
+    let after = store::org::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "org_unit.update",
+            object_type: "org_unit",
+            object_id: id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -247,7 +326,12 @@ pub const IMPORT_HEADER: &str = "code,kind,name_vi,name_en,name_fr,parent_code";
 
 /// Imports units from CSV with the header [`IMPORT_HEADER`]; parents are referenced by the code of a
 /// unit in force, either already stored or earlier in the file.
-pub async fn import_csv(db: &Db, actor: &Actor, who: Option<&Principal>, bytes: &[u8]) -> AppResult<ImportReport> {
+pub async fn import_csv(
+    db: &Db,
+    actor: &Actor,
+    who: Option<&Principal>,
+    bytes: &[u8],
+) -> AppResult<ImportReport> {
     if let Some(p) = who {
         require(Some(p), Action::RestructureOrg, Scope::Global)?;
     }
@@ -255,12 +339,21 @@ pub async fn import_csv(db: &Db, actor: &Actor, who: Option<&Principal>, bytes: 
     let Ok(text_in) = std::str::from_utf8(bytes) else {
         return Err(AppError::invalid(FieldError::new("file", "err-not-utf8")));
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text_in.as_bytes());
-    let header = rdr.headers().map_err(|_| AppError::invalid(FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER)))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text_in.as_bytes());
+    let header = rdr.headers().map_err(|_| {
+        AppError::invalid(FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER))
+    })?;
     if header.iter().map(str::trim).collect::<Vec<_>>().join(",") != IMPORT_HEADER {
-        return Err(AppError::invalid(FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER)));
+        return Err(AppError::invalid(
+            FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER),
+        ));
     }
-    let mut report = ImportReport { created: 0, errors: vec![] };
+    let mut report = ImportReport {
+        created: 0,
+        errors: vec![],
+    };
     let mut tx = db.begin().await?;
     let now = Utc::now();
     let mut changes = vec![];
@@ -269,13 +362,18 @@ pub async fn import_csv(db: &Db, actor: &Actor, who: Option<&Principal>, bytes: 
         let rec = match rec {
             Ok(r) => r,
             Err(_) => {
-                report.errors.push((line, "row".into(), "err-csv-row".into()));
+                report
+                    .errors
+                    .push((line, "row".into(), "err-csv-row".into()));
                 continue;
             }
         };
         let code = text::nfc(&rec[0]);
         let name_vi = text::nfc(&rec[2]);
-        let (name_en, name_fr) = (clean_opt(Some(rec[3].to_string())), clean_opt(Some(rec[4].to_string())));
+        let (name_en, name_fr) = (
+            clean_opt(Some(rec[3].to_string())),
+            clean_opt(Some(rec[4].to_string())),
+        );
         let mut errs = vec![];
         errs.extend(rules::check_code("code", &code));
         check_names(&name_vi, &name_en, &name_fr, &mut errs);
@@ -292,16 +390,28 @@ pub async fn import_csv(db: &Db, actor: &Actor, who: Option<&Principal>, bytes: 
         {
             errs.push(FieldError::new("kind", "err-kind-under-parent").with("parent", &p.kind));
         }
-        if errs.is_empty() && store::org::find_current_by_code(&mut tx.conn(), &code).await?.is_some() {
+        if errs.is_empty()
+            && store::org::find_current_by_code(&mut tx.conn(), &code)
+                .await?
+                .is_some()
+        {
             errs.push(FieldError::new("code", "err-duplicate-code"));
         }
         if !errs.is_empty() {
-            report.errors.extend(errs.into_iter().map(|e| (line, e.field, e.code)));
+            report
+                .errors
+                .extend(errs.into_iter().map(|e| (line, e.field, e.code)));
             continue;
         }
         let new = NewUnit {
-            code: Some(code), kind: kind.unwrap().as_str(), name_vi, name_en, name_fr,
-            parent_id: parent.map(|p| p.id), valid_from: Some(now.date_naive()), valid_to: None,
+            code: Some(code),
+            kind: kind.unwrap().as_str(),
+            name_vi,
+            name_en,
+            name_fr,
+            parent_id: parent.map(|p| p.id),
+            valid_from: Some(now.date_naive()),
+            valid_to: None,
         };
         let id = store::org::insert(&mut tx.conn(), &new, now).await?;
         changes.push(Change { action: "org_unit.import", object_type: "org_unit", object_id: id.to_string(), before: None, after: to_json(&serde_json::json!({"code": new.code, "kind": new.kind, "name_vi": new.name_vi, "parent_id": new.parent_id})) });

@@ -14,13 +14,24 @@ use crate::store::{self, users::User};
 pub const SESSION_HOURS: i64 = 12;
 
 fn principal_of(u: &User) -> Option<Principal> {
-    Some(Principal { user_id: u.id, token_id: None, role: Role::parse(&u.role)?, unit_id: u.unit_id, username: u.username.clone() })
+    Some(Principal {
+        user_id: u.id,
+        token_id: None,
+        role: Role::parse(&u.role)?,
+        unit_id: u.unit_id,
+        username: u.username.clone(),
+    })
 }
 
 /// A hash to verify against when the username is unknown, so that both cases take as long.
 async fn dummy_hash() -> &'static str {
     static H: OnceCell<String> = OnceCell::const_new();
-    H.get_or_init(|| async { auth::hash_password(auth::random_token()).await.unwrap_or_default() }).await
+    H.get_or_init(|| async {
+        auth::hash_password(auth::random_token())
+            .await
+            .unwrap_or_default()
+    })
+    .await
 }
 
 fn bad_credentials() -> AppError {
@@ -54,21 +65,54 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         let failures = store::users::record_failure(&mut tx.conn(), user.id).await?;
         if let Some(until) = signin::lock_after_failure(failures, now) {
             store::users::lock_until(&mut tx.conn(), user.id, until).await?;
-            store::audit::append(&mut tx.conn(), &Actor::system("signin"), now, vec![Change {
-                action: "auth.lockout", object_type: "user", object_id: user.id.to_string(), before: None,
-                after: Some(serde_json::json!({ "locked_until": until, "failures": failures }).to_string()),
-            }]).await?;
+            store::audit::append(
+                &mut tx.conn(),
+                &Actor::system("signin"),
+                now,
+                vec![Change {
+                    action: "auth.lockout",
+                    object_type: "user",
+                    object_id: user.id.to_string(),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "locked_until": until, "failures": failures })
+                            .to_string(),
+                    ),
+                }],
+            )
+            .await?;
         }
         tx.commit().await?;
         return Err(bad_credentials());
     }
     store::users::reset_failures(&mut tx.conn(), user.id).await?;
     let secret = auth::random_token();
-    store::users::create_session(&mut tx.conn(), &auth::sha256_hex(&secret), user.id, now, now + Duration::hours(SESSION_HOURS)).await?;
-    let actor = Actor { label: user.username.clone(), user_id: Some(user.id), token_id: None };
-    store::audit::append(&mut tx.conn(), &actor, now, vec![Change {
-        action: "auth.login", object_type: "session", object_id: user.id.to_string(), before: None, after: None,
-    }]).await?;
+    store::users::create_session(
+        &mut tx.conn(),
+        &auth::sha256_hex(&secret),
+        user.id,
+        now,
+        now + Duration::hours(SESSION_HOURS),
+    )
+    .await?;
+    let actor = Actor {
+        label: user.username.clone(),
+        user_id: Some(user.id),
+        token_id: None,
+    };
+    store::audit::append(
+        &mut tx.conn(),
+        &actor,
+        now,
+        vec![Change {
+            action: "auth.login",
+            object_type: "session",
+            object_id: user.id.to_string(),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok((secret, user))
 }
@@ -78,10 +122,24 @@ pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {
     let hash = auth::sha256_hex(secret);
     if let Some(user) = store::users::session_user(&mut tx.conn(), &hash, Utc::now()).await? {
         store::users::delete_session(&mut tx.conn(), &hash).await?;
-        let actor = Actor { label: user.username.clone(), user_id: Some(user.id), token_id: None };
-        store::audit::append(&mut tx.conn(), &actor, Utc::now(), vec![Change {
-            action: "auth.logout", object_type: "session", object_id: user.id.to_string(), before: None, after: None,
-        }]).await?;
+        let actor = Actor {
+            label: user.username.clone(),
+            user_id: Some(user.id),
+            token_id: None,
+        };
+        store::audit::append(
+            &mut tx.conn(),
+            &actor,
+            Utc::now(),
+            vec![Change {
+                action: "auth.logout",
+                object_type: "session",
+                object_id: user.id.to_string(),
+                before: None,
+                after: None,
+            }],
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -89,14 +147,22 @@ pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {
 
 pub async fn from_session(db: &Db, secret: &str) -> AppResult<Option<(Principal, User)>> {
     let mut c = db.acquire().await?;
-    let user = store::users::session_user(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
+    let user =
+        store::users::session_user(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
     Ok(user.and_then(|u| principal_of(&u).map(|p| (p, u))))
 }
 
 pub async fn from_token(db: &Db, secret: &str) -> AppResult<Option<Principal>> {
     let mut c = db.acquire().await?;
-    let found = store::users::token_by_hash(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
+    let found =
+        store::users::token_by_hash(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
     Ok(found.and_then(|(t, owner)| {
-        Some(Principal { user_id: t.user_id, token_id: Some(t.id), role: Role::parse(&t.role)?, unit_id: t.unit_id, username: owner })
+        Some(Principal {
+            user_id: t.user_id,
+            token_id: Some(t.id),
+            role: Role::parse(&t.role)?,
+            unit_id: t.unit_id,
+            username: owner,
+        })
     }))
 }

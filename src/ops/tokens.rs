@@ -50,7 +50,11 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
     if let Some(d) = input.expires_in_days
         && !(1..=730).contains(&d)
     {
-        errs.push(FieldError::new("expires_in_days", "err-range").with("min", 1).with("max", 730));
+        errs.push(
+            FieldError::new("expires_in_days", "err-range")
+                .with("min", 1)
+                .with("max", 730),
+        );
     }
     let mut tx = db.begin().await?;
     let owner = store::users::get(&mut tx.conn(), input.user_id).await?;
@@ -73,11 +77,34 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
     let role = input.role.unwrap_or(owner.role.clone());
     let unit = input.unit_id.unwrap_or(owner.unit_id);
     let expires = input.expires_in_days.map(|d| now + Duration::days(d));
-    let id = store::users::create_token(&mut tx.conn(), owner.id, &name, &prefix, &auth::sha256_hex(&secret), &role, unit, now, expires).await?;
-    let token = store::users::get_token(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "token.create", object_type: "api_token", object_id: id.to_string(), before: None, after: to_json(&token),
-    }]).await?;
+    let id = store::users::create_token(
+        &mut tx.conn(),
+        owner.id,
+        &name,
+        &prefix,
+        &auth::sha256_hex(&secret),
+        &role,
+        unit,
+        now,
+        expires,
+    )
+    .await?;
+    let token = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "token.create",
+            object_type: "api_token",
+            object_id: id.to_string(),
+            before: None,
+            after: to_json(&token),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(CreatedToken { token, secret })
 }
@@ -91,13 +118,27 @@ pub async fn list(db: &Db, who: &Principal, user_id: Option<i64>) -> AppResult<V
 pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
     require(Some(who), Action::ManageTokens, Scope::Global)?;
     let mut tx = db.begin().await?;
-    let before = store::users::get_token(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let before = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let now = Utc::now();
     store::users::revoke_token(&mut tx.conn(), id, now).await?;
-    let after = store::users::get_token(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "token.revoke", object_type: "api_token", object_id: id.to_string(), before: to_json(&before), after: to_json(&after),
-    }]).await?;
+    let after = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "token.revoke",
+            object_type: "api_token",
+            object_id: id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

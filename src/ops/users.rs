@@ -32,11 +32,21 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<User
     if let Some(r) = &q.role
         && Role::parse(r).is_none()
     {
-        return Err(AppError::invalid(FieldError::new("role", "err-unknown-role")));
+        return Err(AppError::invalid(FieldError::new(
+            "role",
+            "err-unknown-role",
+        )));
     }
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let mut f = ListFilter { within_unit: q.unit, role: q.role, q: clean_opt(q.q), limit, offset, only_user: None };
+    let mut f = ListFilter {
+        within_unit: q.unit,
+        role: q.role,
+        q: clean_opt(q.q),
+        limit,
+        offset,
+        only_user: None,
+    };
     match policy::user_list_scope(who) {
         UserListScope::All => {}
         UserListScope::Subtree(unit) => match q.unit {
@@ -47,7 +57,12 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<User
         UserListScope::OnlySelf(id) => f.only_user = Some(id),
     }
     let (items, total) = store::users::list(&mut c, &f).await?;
-    Ok(Page { items, page: offset / limit + 1, per_page: limit, total })
+    Ok(Page {
+        items,
+        page: offset / limit + 1,
+        per_page: limit,
+        total,
+    })
 }
 
 pub async fn get(db: &Db, who: &Principal, id: i64) -> AppResult<User> {
@@ -60,7 +75,14 @@ pub async fn get(db: &Db, who: &Principal, id: i64) -> AppResult<User> {
         return Err(AppError::NotFound);
     };
     let chain = store::org::chain(&mut c, user.unit_id).await?;
-    require(Some(who), Action::ReadUser, Scope::User { unit_chain: &chain, user_id: user.id })?;
+    require(
+        Some(who),
+        Action::ReadUser,
+        Scope::User {
+            unit_chain: &chain,
+            user_id: user.id,
+        },
+    )?;
     Ok(user)
 }
 
@@ -79,12 +101,16 @@ pub struct CreateUser {
 
 pub fn check_username(u: &str) -> Option<FieldError> {
     let ok = (3..=64).contains(&u.len())
-        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
     (!ok).then(|| FieldError::new("username", "err-username"))
 }
 
 pub fn check_email(e: &str) -> Option<FieldError> {
-    let ok = e.len() <= 254 && e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace));
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace)
+        });
     (!ok).then(|| FieldError::new("email", "err-email"))
 }
 
@@ -117,16 +143,40 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         Some(p) => Some(auth::hash_password(p).await?),
         None => None,
     };
-    let new = NewUser { username, display_name, email, unit_id: input.unit_id, role: input.role, password_hash };
+    let new = NewUser {
+        username,
+        display_name,
+        email,
+        unit_id: input.unit_id,
+        role: input.role,
+        password_hash,
+    };
     let now = Utc::now();
     let id = match store::users::insert(&mut tx.conn(), &new, now).await {
-        Err(AppError::Db(e)) if is_unique_violation(&e) => return Err(AppError::Conflict(vec![FieldError::new("username", "err-duplicate-username")])),
+        Err(AppError::Db(e)) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "username",
+                "err-duplicate-username",
+            )]));
+        }
         r => r?,
     };
-    let user = store::users::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "user.create", object_type: "user", object_id: id.to_string(), before: None, after: to_json(&user),
-    }]).await?;
+    let user = store::users::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: None,
+            after: to_json(&user),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -149,7 +199,9 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         errs.extend(auth::check_password_strength("password", p));
     }
     let mut tx = db.begin().await?;
-    let before = store::users::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let before = store::users::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut after = before.clone();
     if let Some(d) = input.display_name {
         after.display_name = text::nfc(&d);
@@ -191,16 +243,30 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         changed_password = true;
     }
     // A new role, unit or password, or a disabled account, ends the sessions opened under the old ones.
-    if changed_password || after.disabled || after.role != before.role || after.unit_id != before.unit_id {
+    if changed_password
+        || after.disabled
+        || after.role != before.role
+        || after.unit_id != before.unit_id
+    {
         store::users::delete_sessions_of(&mut tx.conn(), id).await?;
     }
     let mut after_json = serde_json::to_value(&after).unwrap_or_default();
     if changed_password {
         after_json["password_changed"] = true.into();
     }
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, vec![Change {
-        action: "user.update", object_type: "user", object_id: id.to_string(), before: to_json(&before), after: Some(after_json.to_string()),
-    }]).await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "user.update",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: to_json(&before),
+            after: Some(after_json.to_string()),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

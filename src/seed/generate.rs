@@ -34,10 +34,27 @@ pub const GENERATED_PASSWORD: &str = "generated-user-pw";
 async fn target_units(db: &Db) -> AppResult<Vec<(i64, &'static str, String)>> {
     let mut c = db.acquire().await?;
     let mut out = vec![];
-    for (kind, role) in [("commune", "unit_officer"), ("ward", "unit_officer"), ("special_zone", "unit_officer"), ("province", "unit_leader"), ("central_agency", "unit_officer"), ("party_agency", "unit_officer")] {
-        let f = ListFilter { kind: Some(kind.into()), limit: 10_000, ..Default::default() };
+    for (kind, role) in [
+        ("commune", "unit_officer"),
+        ("ward", "unit_officer"),
+        ("special_zone", "unit_officer"),
+        ("province", "unit_leader"),
+        ("central_agency", "unit_officer"),
+        ("party_agency", "unit_officer"),
+    ] {
+        let f = ListFilter {
+            kind: Some(kind.into()),
+            limit: 10_000,
+            ..Default::default()
+        };
         let (units, _) = store::org::list(&mut c.conn(), &f).await?;
-        out.extend(units.into_iter().map(|u| (u.id, role, u.code.unwrap_or_else(|| u.id.to_string()).to_lowercase())));
+        out.extend(units.into_iter().map(|u| {
+            (
+                u.id,
+                role,
+                u.code.unwrap_or_else(|| u.id.to_string()).to_lowercase(),
+            )
+        }));
     }
     Ok(out)
 }
@@ -47,13 +64,22 @@ async fn target_units(db: &Db) -> AppResult<Vec<(i64, &'static str, String)>> {
 pub async fn generate(db: &Db, scale: Scale, progress: bool) -> AppResult<usize> {
     let units = target_units(db).await?;
     if units.is_empty() {
-        return Err(AppError::Internal("no units: run migrations and load the hierarchy first".into()));
+        return Err(AppError::Internal(
+            "no units: run migrations and load the hierarchy first".into(),
+        ));
     }
     let total = scale.users();
     let hash = crate::auth::hash_password(GENERATED_PASSWORD.into()).await?;
     let run = crate::auth::random_token()[..6].to_string();
-    let bar = if progress { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let bar = if progress {
+        ProgressBar::new(total as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let actor = Actor::system("generate");
     let mut made = 0;
     while made < total {

@@ -54,7 +54,14 @@ fn local_names(vi: &str) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
-fn unit(code: Option<&str>, kind: &'static str, vi: &str, en: Option<String>, fr: Option<String>, valid_to: Option<NaiveDate>) -> NewUnit {
+fn unit(
+    code: Option<&str>,
+    kind: &'static str,
+    vi: &str,
+    en: Option<String>,
+    fr: Option<String>,
+    valid_to: Option<NaiveDate>,
+) -> NewUnit {
     NewUnit {
         code: code.map(str::to_string),
         kind,
@@ -87,25 +94,78 @@ pub fn hierarchy() -> Hierarchy {
     };
     let root = push(
         &mut units,
-        unit(Some("VN"), "national", "Cả nước", Some("Viet Nam (national level)".into()), Some("Viêt Nam (niveau national)".into()), None),
+        unit(
+            Some("VN"),
+            "national",
+            "Cả nước",
+            Some("Viet Nam (national level)".into()),
+            Some("Viêt Nam (niveau national)".into()),
+            None,
+        ),
         None,
     );
 
     let mut agency: HashMap<&str, usize> = HashMap::new();
     for (code, kind, vi, en, fr) in agencies::CURRENT {
-        let kind = if *kind == "party_agency" { "party_agency" } else { "central_agency" };
-        let i = push(&mut units, unit(Some(code), kind, vi, Some(en.to_string()), Some(fr.to_string()), None), Some(root));
+        let kind = if *kind == "party_agency" {
+            "party_agency"
+        } else {
+            "central_agency"
+        };
+        let i = push(
+            &mut units,
+            unit(
+                Some(code),
+                kind,
+                vi,
+                Some(en.to_string()),
+                Some(fr.to_string()),
+                None,
+            ),
+            Some(root),
+        );
         agency.insert(code, i);
     }
     for (parent, code, vi, en, fr) in agencies::DEPARTMENTS {
-        push(&mut units, unit(Some(code), "department", vi, Some(en.to_string()), Some(fr.to_string()), None), Some(agency[parent]));
+        push(
+            &mut units,
+            unit(
+                Some(code),
+                "department",
+                vi,
+                Some(en.to_string()),
+                Some(fr.to_string()),
+                None,
+            ),
+            Some(agency[parent]),
+        );
     }
     for (code, kind, vi, en, fr, successors, valid_to) in agencies::FORMER {
-        let kind = if *kind == "party_agency" { "party_agency" } else { "central_agency" };
+        let kind = if *kind == "party_agency" {
+            "party_agency"
+        } else {
+            "central_agency"
+        };
         let to = date(valid_to);
-        let i = push(&mut units, unit(Some(code), kind, vi, Some(en.to_string()), Some(fr.to_string()), Some(to)), Some(root));
+        let i = push(
+            &mut units,
+            unit(
+                Some(code),
+                kind,
+                vi,
+                Some(en.to_string()),
+                Some(fr.to_string()),
+                Some(to),
+            ),
+            Some(root),
+        );
         for (s, t) in *successors {
-            links.push((i, agency[s], if *t == "full" { "full" } else { "partial" }, to.succ_opt().unwrap()));
+            links.push((
+                i,
+                agency[s],
+                if *t == "full" { "full" } else { "partial" },
+                to.succ_opt().unwrap(),
+            ));
         }
     }
 
@@ -118,7 +178,11 @@ pub fn hierarchy() -> Hierarchy {
         let rec = rec.expect("built-in provinces.csv");
         let (code, name) = (&rec[0], &rec[1]);
         let (en, fr) = local_names(name);
-        let i = push(&mut units, unit(Some(code), "province", name, en, fr, None), Some(root));
+        let i = push(
+            &mut units,
+            unit(Some(code), "province", name, en, fr, None),
+            Some(root),
+        );
         province.insert(code.to_string(), i);
         let old_codes: Vec<&str> = rec[2].split(';').collect();
         let old_names: Vec<&str> = rec[3].split(';').collect();
@@ -137,18 +201,28 @@ pub fn hierarchy() -> Hierarchy {
         let (code, name, pcode) = (&rec[0], &rec[1], &rec[2]);
         let kind = crate::domain::org::OrgKind::from_commune_name(name).as_str();
         let (en, fr) = local_names(name);
-        let i = push(&mut units, unit(Some(code), kind, name, en, fr, None), Some(province[pcode]));
+        let i = push(
+            &mut units,
+            unit(Some(code), kind, name, en, fr, None),
+            Some(province[pcode]),
+        );
         commune.insert(code.to_string(), i);
     }
 
     for (oc, on, succ) in old_provinces {
         let (en, fr) = local_names(&on);
-        let i = push(&mut units, unit(Some(&oc), "province", &on, en, fr, Some(closed_on)), Some(root));
+        let i = push(
+            &mut units,
+            unit(Some(&oc), "province", &on, en, fr, Some(closed_on)),
+            Some(root),
+        );
         links.push((i, succ, "full", merged_on));
     }
 
     // Group merge rows per new commune to skip those that merely continue one old unit unchanged.
-    let mut per_new: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
+    // (new code, [(old code, old name, full|partial)])
+    type MergeRows = Vec<(String, String, String)>;
+    let mut per_new: Vec<(String, MergeRows)> = Vec::new();
     let mut rdr = csv::Reader::from_reader(COMMUNE_MERGES_CSV.as_bytes());
     for rec in rdr.records() {
         let rec = rec.expect("built-in commune-merges.csv");
@@ -160,8 +234,13 @@ pub fn hierarchy() -> Hierarchy {
     }
     let mut old_commune: HashMap<String, usize> = HashMap::new();
     for (new_code, rows) in per_new {
-        let Some(&succ) = commune.get(&new_code) else { continue };
-        let unchanged = rows.len() == 1 && rows[0].0 == new_code && rows[0].1 == units[succ].unit.name_vi && rows[0].2 == "full";
+        let Some(&succ) = commune.get(&new_code) else {
+            continue;
+        };
+        let unchanged = rows.len() == 1
+            && rows[0].0 == new_code
+            && rows[0].1 == units[succ].unit.name_vi
+            && rows[0].2 == "full";
         if unchanged {
             continue;
         }
@@ -169,15 +248,28 @@ pub fn hierarchy() -> Hierarchy {
             let i = match old_commune.get(&oc) {
                 Some(&i) => i,
                 None => {
-                    let kind = if on.starts_with("Phường") { "ward" } else { "commune" };
+                    let kind = if on.starts_with("Phường") {
+                        "ward"
+                    } else {
+                        "commune"
+                    };
                     let (en, fr) = local_names(&on);
                     let parent = units[succ].parent;
-                    let i = push(&mut units, unit(Some(&oc), kind, &on, en, fr, Some(closed_on)), parent);
+                    let i = push(
+                        &mut units,
+                        unit(Some(&oc), kind, &on, en, fr, Some(closed_on)),
+                        parent,
+                    );
                     old_commune.insert(oc, i);
                     i
                 }
             };
-            links.push((i, succ, if t == "partial" { "partial" } else { "full" }, merged_on));
+            links.push((
+                i,
+                succ,
+                if t == "partial" { "partial" } else { "full" },
+                merged_on,
+            ));
         }
     }
     Hierarchy { units, links }
@@ -205,15 +297,24 @@ pub async fn load_builtin(db: &Db) -> AppResult<bool> {
         .collect();
     store::org::insert_bulk(&mut tx.conn(), &rows, now).await?;
     store::org::build_closure(&mut tx.conn()).await?;
-    let links: Vec<(i64, i64, &str, NaiveDate)> =
-        h.links.iter().map(|(p, s, t, d)| (*p as i64 + 1, *s as i64 + 1, *t, *d)).collect();
+    let links: Vec<(i64, i64, &str, NaiveDate)> = h
+        .links
+        .iter()
+        .map(|(p, s, t, d)| (*p as i64 + 1, *s as i64 + 1, *t, *d))
+        .collect();
     store::org::link_bulk(&mut tx.conn(), &links).await?;
     let summary = serde_json::json!({ "units": rows.len(), "links": links.len(), "source": "built-in 2025 hierarchy" });
     store::audit::append(
         &mut tx.conn(),
         &Actor::system("seed"),
         now,
-        vec![store::audit::Change { action: "org.seed", object_type: "org_unit", object_id: "*".into(), before: None, after: Some(summary.to_string()) }],
+        vec![store::audit::Change {
+            action: "org.seed",
+            object_type: "org_unit",
+            object_id: "*".into(),
+            before: None,
+            after: Some(summary.to_string()),
+        }],
     )
     .await?;
     tx.commit().await?;
@@ -225,10 +326,30 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
     ("admin", "administrator", "VN", "Quản trị hệ thống"),
     ("steering", "steering", "BCDTW", "Thường trực Ban Chỉ đạo"),
     ("inspector", "inspector", "UBKTTW", "Kiểm tra viên"),
-    ("daklak.leader", "unit_leader", "66", "Lãnh đạo tỉnh Đắk Lắk"),
-    ("daklak.officer", "unit_officer", "66", "Cán bộ đầu mối tỉnh Đắk Lắk"),
-    ("hanoi.officer", "unit_officer", "01", "Cán bộ đầu mối Hà Nội"),
-    ("most.officer", "unit_officer", "BKHCN", "Cán bộ đầu mối Bộ KH&CN"),
+    (
+        "daklak.leader",
+        "unit_leader",
+        "66",
+        "Lãnh đạo tỉnh Đắk Lắk",
+    ),
+    (
+        "daklak.officer",
+        "unit_officer",
+        "66",
+        "Cán bộ đầu mối tỉnh Đắk Lắk",
+    ),
+    (
+        "hanoi.officer",
+        "unit_officer",
+        "01",
+        "Cán bộ đầu mối Hà Nội",
+    ),
+    (
+        "most.officer",
+        "unit_officer",
+        "BKHCN",
+        "Cán bộ đầu mối Bộ KH&CN",
+    ),
     ("reviewer", "reviewer", "BKHCN", "Chuyên gia đánh giá"),
 ];
 
@@ -242,10 +363,15 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
     let mut tx = db.begin().await?;
     for (username, role, code, name) in DEMO_USERS {
         let mut c = tx.conn();
-        if store::users::get_for_login(&mut c, username).await?.is_some() {
+        if store::users::get_for_login(&mut c, username)
+            .await?
+            .is_some()
+        {
             continue;
         }
-        let unit = store::org::find_current_by_code(&mut c, code).await?.ok_or(AppError::Internal(format!("demo unit {code} missing")))?;
+        let unit = store::org::find_current_by_code(&mut c, code)
+            .await?
+            .ok_or(AppError::Internal(format!("demo unit {code} missing")))?;
         let new = store::users::NewUser {
             username: username.to_string(),
             display_name: name.to_string(),
@@ -260,7 +386,13 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
             &mut c,
             &Actor::system("demo"),
             now,
-            vec![store::audit::Change { action: "user.create", object_type: "user", object_id: id.to_string(), before: None, after: Some(after.to_string()) }],
+            vec![store::audit::Change {
+                action: "user.create",
+                object_type: "user",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(after.to_string()),
+            }],
         )
         .await?;
         created += 1;
@@ -276,7 +408,12 @@ mod tests {
     #[test]
     fn built_in_hierarchy_has_the_2025_units() {
         let h = hierarchy();
-        let current = |kind: &str| h.units.iter().filter(|u| u.unit.kind == kind && u.unit.valid_to.is_none()).count();
+        let current = |kind: &str| {
+            h.units
+                .iter()
+                .filter(|u| u.unit.kind == kind && u.unit.valid_to.is_none())
+                .count()
+        };
         assert_eq!(current("province"), 34);
         assert_eq!(current("commune"), 2621);
         assert_eq!(current("ward"), 687);
@@ -291,14 +428,22 @@ mod tests {
         // Codes of units in force are unique.
         let mut seen = std::collections::HashSet::new();
         for u in h.units.iter().filter(|u| u.unit.valid_to.is_none()) {
-            assert!(seen.insert(u.unit.code.clone().unwrap()), "duplicate {:?}", u.unit.code);
+            assert!(
+                seen.insert(u.unit.code.clone().unwrap()),
+                "duplicate {:?}",
+                u.unit.code
+            );
         }
     }
 
     #[test]
     fn tuyen_quang_absorbed_ha_giang() {
         let h = hierarchy();
-        let idx = h.units.iter().position(|u| u.unit.code.as_deref() == Some("08") && u.unit.valid_to.is_none()).unwrap();
+        let idx = h
+            .units
+            .iter()
+            .position(|u| u.unit.code.as_deref() == Some("08") && u.unit.valid_to.is_none())
+            .unwrap();
         let mut preds: Vec<&str> = h
             .links
             .iter()
@@ -311,7 +456,16 @@ mod tests {
 
     #[test]
     fn local_names_translate_kind_words() {
-        assert_eq!(local_names("Phường Ba Đình"), (Some("Ba Đình Ward".into()), Some("Quartier de Ba Đình".into())));
-        assert_eq!(local_names("Tỉnh Đắk Lắk").0.as_deref(), Some("Đắk Lắk Province"));
+        assert_eq!(
+            local_names("Phường Ba Đình"),
+            (
+                Some("Ba Đình Ward".into()),
+                Some("Quartier de Ba Đình".into())
+            )
+        );
+        assert_eq!(
+            local_names("Tỉnh Đắk Lắk").0.as_deref(),
+            Some("Đắk Lắk Province")
+        );
     }
 }

@@ -21,7 +21,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(what: &str) -> Actor {
-        Actor { label: format!("system:{what}"), user_id: None, token_id: None }
+        Actor {
+            label: format!("system:{what}"),
+            user_id: None,
+            token_id: None,
+        }
     }
 
     pub fn of(p: &Principal) -> Actor {
@@ -29,7 +33,11 @@ impl Actor {
             Some(t) => format!("{} (token {t})", p.username),
             None => p.username.clone(),
         };
-        Actor { label, user_id: Some(p.user_id), token_id: p.token_id }
+        Actor {
+            label,
+            user_id: Some(p.user_id),
+            token_id: p.token_id,
+        }
     }
 }
 
@@ -47,7 +55,12 @@ pub struct Change<'a> {
 }
 
 /// Appends records in the caller's transaction. The head row update takes the chain lock.
-pub async fn append(c: &mut DbConn<'_>, actor: &Actor, now: DateTime<Utc>, changes: Vec<Change<'_>>) -> AppResult<()> {
+pub async fn append(
+    c: &mut DbConn<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    changes: Vec<Change<'_>>,
+) -> AppResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -143,7 +156,11 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<AuditEnt
     }
     let wh = w.where_clause();
     let count_sql = format!("SELECT COUNT(*) FROM audit_log{wh}");
-    let page_sql = format!("SELECT {COLS} FROM audit_log{wh} ORDER BY seq DESC LIMIT {} OFFSET {}", w.next_placeholder(1), w.next_placeholder(2));
+    let page_sql = format!(
+        "SELECT {COLS} FROM audit_log{wh} ORDER BY seq DESC LIMIT {} OFFSET {}",
+        w.next_placeholder(1),
+        w.next_placeholder(2)
+    );
     Ok(on_conn!(c, c => {
         let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(&mut **c).await?;
         let items = bind_all!(sqlx::query_as::<_, AuditEntry>(&page_sql), &w.args).bind(f.limit).bind(f.offset).fetch_all(&mut **c).await?;
@@ -154,7 +171,9 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<AuditEnt
 /// Records with seq greater than `after`, in order, at most `limit` (for walking the chain).
 pub async fn chunk(c: &mut DbConn<'_>, after: i64, limit: i64) -> AppResult<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, AuditEntry>(&sql).bind(after).bind(limit).fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, AuditEntry>(&sql).bind(after).bind(limit).fetch_all(&mut **c).await?),
+    )
 }
 
 /// Walks the whole chain; Ok(number of records) or the first break.
@@ -167,7 +186,8 @@ pub async fn verify_chain(c: &mut DbConn<'_>) -> AppResult<Result<u64, audit::Br
         if rows.is_empty() {
             break;
         }
-        let recs: Vec<(Record, String)> = rows.iter().map(|r| (r.record(), r.hash.clone())).collect();
+        let recs: Vec<(Record, String)> =
+            rows.iter().map(|r| (r.record(), r.hash.clone())).collect();
         match audit::verify(recs.iter().map(|(r, h)| (r, h.as_str())), &prev) {
             Ok(n) => total += n,
             Err(b) => return Ok(Err(b)),

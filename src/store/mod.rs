@@ -38,7 +38,8 @@ impl Filter {
     /// Adds a condition; `{}` in `sql` is replaced by the next placeholder.
     pub fn push(&mut self, sql: &str, arg: Arg) {
         self.args.push(arg);
-        self.conds.push(sql.replace("{}", &format!("${}", self.args.len())));
+        self.conds
+            .push(sql.replace("{}", &format!("${}", self.args.len())));
     }
 
     pub fn raw(&mut self, sql: &str) {
@@ -46,7 +47,11 @@ impl Filter {
     }
 
     pub fn where_clause(&self) -> String {
-        if self.conds.is_empty() { String::new() } else { format!(" WHERE {}", self.conds.join(" AND ")) }
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conds.join(" AND "))
+        }
     }
 
     pub fn next_placeholder(&self, offset: usize) -> String {

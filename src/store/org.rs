@@ -9,7 +9,8 @@ use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::{bind_all, on_conn};
 
-const COLS: &str = "id, code, kind, name_vi, name_en, name_fr, parent_id, depth, valid_from, valid_to";
+const COLS: &str =
+    "id, code, kind, name_vi, name_en, name_fr, parent_id, depth, valid_from, valid_to";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct OrgUnit {
@@ -68,7 +69,12 @@ pub fn search_key(code: Option<&str>, vi: &str, en: Option<&str>, fr: Option<&st
 
 /// Inserts a unit and its closure rows; returns its id.
 pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppResult<i64> {
-    let key = search_key(u.code.as_deref(), &u.name_vi, u.name_en.as_deref(), u.name_fr.as_deref());
+    let key = search_key(
+        u.code.as_deref(),
+        &u.name_vi,
+        u.name_en.as_deref(),
+        u.name_fr.as_deref(),
+    );
     Ok(on_conn!(c, c => {
         let depth: i32 = match u.parent_id {
             Some(p) => sqlx::query_scalar::<_, i32>("SELECT depth + 1 FROM org_units WHERE id = $1")
@@ -90,7 +96,13 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppR
     }))
 }
 
-pub async fn link(c: &mut DbConn<'_>, predecessor: i64, successor: i64, merge_type: &str, effective: NaiveDate) -> AppResult<()> {
+pub async fn link(
+    c: &mut DbConn<'_>,
+    predecessor: i64,
+    successor: i64,
+    merge_type: &str,
+    effective: NaiveDate,
+) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "INSERT INTO org_links (predecessor_id, successor_id, merge_type, effective) VALUES ($1, $2, $3, $4)
          ON CONFLICT (predecessor_id, successor_id) DO NOTHING")
@@ -100,16 +112,22 @@ pub async fn link(c: &mut DbConn<'_>, predecessor: i64, successor: i64, merge_ty
 
 pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<OrgUnit>> {
     let sql = format!("SELECT {COLS} FROM org_units WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, OrgUnit>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, OrgUnit>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn find_current_by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<OrgUnit>> {
     let sql = format!("SELECT {COLS} FROM org_units WHERE code = $1 AND valid_to IS NULL");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, OrgUnit>(&sql).bind(code).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, OrgUnit>(&sql).bind(code).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn count(c: &mut DbConn<'_>) -> AppResult<i64> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM org_units").fetch_one(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM org_units").fetch_one(&mut **c).await?),
+    )
 }
 
 /// Ids of the unit and all its ancestors, nearest first: the input of every scope decision.
@@ -124,7 +142,8 @@ pub async fn ancestors(c: &mut DbConn<'_>, id: i64) -> AppResult<Vec<OrgUnit>> {
     let sql = format!(
         "SELECT u.{} FROM org_closure cl JOIN org_units u ON u.id = cl.ancestor_id
          WHERE cl.descendant_id = $1 AND cl.depth > 0 ORDER BY cl.depth DESC",
-        COLS.replace(", ", ", u."));
+        COLS.replace(", ", ", u.")
+    );
     Ok(on_conn!(c, c => sqlx::query_as::<_, OrgUnit>(&sql).bind(id).fetch_all(&mut **c).await?))
 }
 
@@ -149,7 +168,10 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<OrgUnit>
         w.push("parent_id = {}", Arg::Int(p));
     }
     if let Some(q) = &f.q {
-        w.push("search_key LIKE {} ESCAPE '\\'", Arg::Text(format!("%{}%", crate::domain::text::like_escape(q))));
+        w.push(
+            "search_key LIKE {} ESCAPE '\\'",
+            Arg::Text(format!("%{}%", crate::domain::text::like_escape(q))),
+        );
     }
     if !f.include_historical {
         w.raw("valid_to IS NULL");
@@ -188,16 +210,26 @@ pub struct LinkedUnit {
 
 /// Units merged into `id` (`predecessors = true`) or that `id` was merged into.
 pub async fn links(c: &mut DbConn<'_>, id: i64, predecessors: bool) -> AppResult<Vec<LinkedUnit>> {
-    let (join, key) = if predecessors { ("predecessor_id", "successor_id") } else { ("successor_id", "predecessor_id") };
+    let (join, key) = if predecessors {
+        ("predecessor_id", "successor_id")
+    } else {
+        ("successor_id", "predecessor_id")
+    };
     let sql = format!(
         "SELECT u.id, u.code, u.kind, u.name_vi, l.merge_type, l.effective FROM org_links l
-         JOIN org_units u ON u.id = l.{join} WHERE l.{key} = $1 ORDER BY u.name_vi, u.id");
+         JOIN org_units u ON u.id = l.{join} WHERE l.{key} = $1 ORDER BY u.name_vi, u.id"
+    );
     Ok(on_conn!(c, c => sqlx::query_as::<_, LinkedUnit>(&sql).bind(id).fetch_all(&mut **c).await?))
 }
 
 /// Changes names and code; the caller validated them.
 pub async fn update_fields(c: &mut DbConn<'_>, u: &OrgUnit, now: DateTime<Utc>) -> AppResult<()> {
-    let key = search_key(u.code.as_deref(), &u.name_vi, u.name_en.as_deref(), u.name_fr.as_deref());
+    let key = search_key(
+        u.code.as_deref(),
+        &u.name_vi,
+        u.name_en.as_deref(),
+        u.name_fr.as_deref(),
+    );
     on_conn!(c, c => sqlx::query(
         "UPDATE org_units SET code = $2, name_vi = $3, name_en = $4, name_fr = $5, search_key = $6, valid_to = $7, updated_at = $8 WHERE id = $1")
         .bind(u.id).bind(&u.code).bind(&u.name_vi).bind(&u.name_en).bind(&u.name_fr).bind(&key).bind(u.valid_to).bind(now)
@@ -214,7 +246,12 @@ pub async fn is_descendant(c: &mut DbConn<'_>, root: i64, candidate: i64) -> App
 
 /// Moves `id` and its subtree under `new_parent`, rewriting closure rows and depths.
 /// The caller has checked that `new_parent` is not inside the subtree.
-pub async fn reparent(c: &mut DbConn<'_>, id: i64, new_parent: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn reparent(
+    c: &mut DbConn<'_>,
+    id: i64,
+    new_parent: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     on_conn!(c, c => {
         let old_depth: i32 = sqlx::query_scalar("SELECT depth FROM org_units WHERE id = $1").bind(id).fetch_one(&mut **c).await?;
         let new_depth: i32 = sqlx::query_scalar("SELECT depth + 1 FROM org_units WHERE id = $1").bind(new_parent).fetch_one(&mut **c).await?;
@@ -238,11 +275,16 @@ pub async fn reparent(c: &mut DbConn<'_>, id: i64, new_parent: i64, now: DateTim
 
 /// Inserts units with ids chosen by the caller (a fresh database being seeded), many rows per
 /// statement; closure rows are built afterwards by [`build_closure`].
-pub async fn insert_bulk(c: &mut DbConn<'_>, rows: &[(i64, NewUnit, i32)], now: DateTime<Utc>) -> AppResult<()> {
+pub async fn insert_bulk(
+    c: &mut DbConn<'_>,
+    rows: &[(i64, NewUnit, i32)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     const PER_ROW: usize = 12;
     for chunk in rows.chunks(1000) {
         let mut sql = String::from(
-            "INSERT INTO org_units (id, code, kind, name_vi, name_en, name_fr, search_key, parent_id, depth, valid_from, valid_to, created_at, updated_at) VALUES ");
+            "INSERT INTO org_units (id, code, kind, name_vi, name_en, name_fr, search_key, parent_id, depth, valid_from, valid_to, created_at, updated_at) VALUES ",
+        );
         for i in 0..chunk.len() {
             let b = i * PER_ROW;
             if i > 0 {
@@ -292,7 +334,9 @@ pub async fn build_closure(c: &mut DbConn<'_>) -> AppResult<()> {
 
 pub async fn link_bulk(c: &mut DbConn<'_>, links: &[(i64, i64, &str, NaiveDate)]) -> AppResult<()> {
     for chunk in links.chunks(2000) {
-        let mut sql = String::from("INSERT INTO org_links (predecessor_id, successor_id, merge_type, effective) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO org_links (predecessor_id, successor_id, merge_type, effective) VALUES ",
+        );
         for i in 0..chunk.len() {
             let b = i * 4;
             if i > 0 {

@@ -46,17 +46,33 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUser, now: DateTime<Utc>) -> AppR
 }
 
 /// Multi-row insert for bulk generation; returns nothing, ids are read back by username.
-pub async fn insert_many(c: &mut DbConn<'_>, users: &[NewUser], now: DateTime<Utc>) -> AppResult<()> {
+pub async fn insert_many(
+    c: &mut DbConn<'_>,
+    users: &[NewUser],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if users.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from("INSERT INTO users (username, display_name, email, unit_id, role, password_hash, created_at, updated_at) VALUES ");
+    let mut sql = String::from(
+        "INSERT INTO users (username, display_name, email, unit_id, role, password_hash, created_at, updated_at) VALUES ",
+    );
     for i in 0..users.len() {
         let b = i * 7;
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!("(${},${},${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7));
+        sql.push_str(&format!(
+            "(${},${},${},${},${},${},${},${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 7
+        ));
     }
     on_conn!(c, c => {
         let mut q = sqlx::query(&sql);
@@ -74,7 +90,10 @@ pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<User>> {
 }
 
 /// The account and its password hash, for sign-in.
-pub async fn get_for_login(c: &mut DbConn<'_>, username: &str) -> AppResult<Option<(User, Option<String>)>> {
+pub async fn get_for_login(
+    c: &mut DbConn<'_>,
+    username: &str,
+) -> AppResult<Option<(User, Option<String>)>> {
     let sql = format!("SELECT {COLS} FROM users WHERE username = $1");
     Ok(on_conn!(c, c => {
         let u = sqlx::query_as::<_, User>(&sql).bind(username).fetch_optional(&mut **c).await?;
@@ -89,7 +108,9 @@ pub async fn get_for_login(c: &mut DbConn<'_>, username: &str) -> AppResult<Opti
 }
 
 pub async fn count(c: &mut DbConn<'_>) -> AppResult<i64> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?),
+    )
 }
 
 #[derive(Debug, Default, Clone)]
@@ -107,7 +128,10 @@ pub struct ListFilter {
 pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<User>, i64)> {
     let mut w = Filter::default();
     if let Some(u) = f.within_unit {
-        w.push("unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {})", Arg::Int(u));
+        w.push(
+            "unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {})",
+            Arg::Int(u),
+        );
     }
     if let Some(r) = &f.role {
         w.push("role = {}", Arg::Text(r.clone()));
@@ -116,11 +140,21 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<User>, i
         w.push("id = {}", Arg::Int(id));
     }
     if let Some(q) = &f.q {
-        w.push("LOWER(username || ' ' || display_name) LIKE {} ESCAPE '\\'", Arg::Text(format!("%{}%", crate::domain::text::like_escape(&q.to_lowercase()))));
+        w.push(
+            "LOWER(username || ' ' || display_name) LIKE {} ESCAPE '\\'",
+            Arg::Text(format!(
+                "%{}%",
+                crate::domain::text::like_escape(&q.to_lowercase())
+            )),
+        );
     }
     let wh = w.where_clause();
     let count_sql = format!("SELECT COUNT(*) FROM users{wh}");
-    let page_sql = format!("SELECT {COLS} FROM users{wh} ORDER BY username LIMIT {} OFFSET {}", w.next_placeholder(1), w.next_placeholder(2));
+    let page_sql = format!(
+        "SELECT {COLS} FROM users{wh} ORDER BY username LIMIT {} OFFSET {}",
+        w.next_placeholder(1),
+        w.next_placeholder(2)
+    );
     Ok(on_conn!(c, c => {
         let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(&mut **c).await?;
         let items = bind_all!(sqlx::query_as::<_, User>(&page_sql), &w.args).bind(f.limit).bind(f.offset).fetch_all(&mut **c).await?;
@@ -136,7 +170,12 @@ pub async fn update(c: &mut DbConn<'_>, u: &User, now: DateTime<Utc>) -> AppResu
     Ok(())
 }
 
-pub async fn set_password(c: &mut DbConn<'_>, id: i64, hash: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn set_password(
+    c: &mut DbConn<'_>,
+    id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     on_conn!(c, c => sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1")
         .bind(id).bind(hash).bind(now).execute(&mut **c).await.map(|_| ())?);
     Ok(())
@@ -163,18 +202,34 @@ pub async fn reset_failures(c: &mut DbConn<'_>, id: i64) -> AppResult<()> {
 
 // ---- sessions ----
 
-pub async fn create_session(c: &mut DbConn<'_>, id_hash: &str, user_id: i64, now: DateTime<Utc>, expires: DateTime<Utc>) -> AppResult<()> {
+pub async fn create_session(
+    c: &mut DbConn<'_>,
+    id_hash: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> AppResult<()> {
     on_conn!(c, c => sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(id_hash).bind(user_id).bind(now).bind(expires).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
 
 /// The live, enabled user behind a session.
-pub async fn session_user(c: &mut DbConn<'_>, id_hash: &str, now: DateTime<Utc>) -> AppResult<Option<User>> {
+pub async fn session_user(
+    c: &mut DbConn<'_>,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<User>> {
     let sql = format!(
         "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE",
-        COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", "));
-    Ok(on_conn!(c, c => sqlx::query_as::<_, User>(&sql).bind(id_hash).bind(now).fetch_optional(&mut **c).await?))
+        COLS.split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, User>(&sql).bind(id_hash).bind(now).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn delete_session(c: &mut DbConn<'_>, id_hash: &str) -> AppResult<()> {
@@ -204,12 +259,20 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-const TOKEN_COLS: &str = "id, user_id, name, prefix, role, unit_id, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLS: &str =
+    "id, user_id, name, prefix, role, unit_id, created_at, expires_at, revoked_at, last_used_at";
 
 #[allow(clippy::too_many_arguments)]
 pub async fn create_token(
-    c: &mut DbConn<'_>, user_id: i64, name: &str, prefix: &str, hash: &str, role: &str, unit_id: i64,
-    now: DateTime<Utc>, expires: Option<DateTime<Utc>>,
+    c: &mut DbConn<'_>,
+    user_id: i64,
+    name: &str,
+    prefix: &str,
+    hash: &str,
+    role: &str,
+    unit_id: i64,
+    now: DateTime<Utc>,
+    expires: Option<DateTime<Utc>>,
 ) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO api_tokens (user_id, name, prefix, token_hash, role, unit_id, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id")
@@ -219,12 +282,18 @@ pub async fn create_token(
 
 pub async fn get_token(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<ApiToken>> {
     let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, ApiToken>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ApiToken>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn list_tokens(c: &mut DbConn<'_>, user_id: Option<i64>) -> AppResult<Vec<ApiToken>> {
-    let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE ($1 < 0 OR user_id = $1) ORDER BY id DESC LIMIT 500");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, ApiToken>(&sql).bind(user_id.unwrap_or(-1)).fetch_all(&mut **c).await?))
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens WHERE ($1 < 0 OR user_id = $1) ORDER BY id DESC LIMIT 500"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ApiToken>(&sql).bind(user_id.unwrap_or(-1)).fetch_all(&mut **c).await?),
+    )
 }
 
 pub async fn revoke_token(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> AppResult<()> {
@@ -234,7 +303,11 @@ pub async fn revoke_token(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> Ap
 }
 
 /// A usable token (not revoked, not expired, owner enabled) by the hash of its secret.
-pub async fn token_by_hash(c: &mut DbConn<'_>, hash: &str, now: DateTime<Utc>) -> AppResult<Option<(ApiToken, String)>> {
+pub async fn token_by_hash(
+    c: &mut DbConn<'_>,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(ApiToken, String)>> {
     let sql = format!(
         "SELECT {}, u.username AS owner FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.disabled = FALSE",

@@ -1,12 +1,12 @@
 //! The JSON API under /api/v1. Handlers only read input, call `ops`, and shape the response;
 //! each is annotated for the OpenAPI document (pinned by a snapshot test).
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -26,8 +26,14 @@ use crate::store::users::{ApiToken, User};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/org-units", get(list_org_units).post(create_org_unit))
-        .route("/api/v1/org-units/{id}", get(get_org_unit).patch(update_org_unit))
+        .route(
+            "/api/v1/org-units",
+            get(list_org_units).post(create_org_unit),
+        )
+        .route(
+            "/api/v1/org-units/{id}",
+            get(get_org_unit).patch(update_org_unit),
+        )
         .route("/api/v1/me", get(me))
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
@@ -41,7 +47,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let c = doc.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -70,14 +79,22 @@ fn created<T: Serialize>(v: T) -> Response {
 /// List organisation units (public).
 #[utoipa::path(get, path = "/api/v1/org-units", tag = "org", params(ops::org::ListQuery), security(()),
     responses((status = 200, body = Page<OrgUnit>), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn list_org_units(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::org::ListQuery>) -> AppResult<Json<Page<OrgUnit>>> {
+async fn list_org_units(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ops::org::ListQuery>,
+) -> AppResult<Json<Page<OrgUnit>>> {
     Ok(Json(ops::org::list(&s.db, ctx.who.as_ref(), q).await?))
 }
 
 /// One unit with its parent, ancestors, number of children, predecessors and successors (public).
 #[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "org", params(("id" = i64, Path)), security(()),
     responses((status = 200, body = OrgUnitDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<OrgUnitDetail>> {
+async fn get_org_unit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<OrgUnitDetail>> {
     Ok(Json(ops::org::detail(&s.db, ctx.who.as_ref(), id).await?))
 }
 
@@ -85,16 +102,29 @@ async fn get_org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -
 #[utoipa::path(post, path = "/api/v1/org-units", tag = "org", request_body = CreateOrgUnit,
     responses((status = 201, body = OrgUnit), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_org_unit(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateOrgUnit>) -> AppResult<Response> {
-    Ok(created(ops::org::create(&s.db, ctx.principal()?, input).await?))
+async fn create_org_unit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<CreateOrgUnit>,
+) -> AppResult<Response> {
+    Ok(created(
+        ops::org::create(&s.db, ctx.principal()?, input).await?,
+    ))
 }
 
 /// Edit a unit's names or code (within the caller's subtree); moving or closing it is for administrators.
 #[utoipa::path(patch, path = "/api/v1/org-units/{id}", tag = "org", params(("id" = i64, Path)), request_body = UpdateOrgUnit,
     responses((status = 200, body = OrgUnit), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn update_org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, ApiJson(input): ApiJson<UpdateOrgUnit>) -> AppResult<Json<OrgUnit>> {
-    Ok(Json(ops::org::update(&s.db, ctx.principal()?, id, input).await?))
+async fn update_org_unit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<UpdateOrgUnit>,
+) -> AppResult<Json<OrgUnit>> {
+    Ok(Json(
+        ops::org::update(&s.db, ctx.principal()?, id, input).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,33 +142,60 @@ pub struct Me {
 async fn me(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Me>> {
     let p = ctx.principal()?;
     let unit = ops::org::detail(&s.db, Some(p), p.unit_id).await?.unit;
-    Ok(Json(Me { user_id: p.user_id, username: p.username.clone(), role: p.role.as_str().into(), unit, token_id: p.token_id }))
+    Ok(Json(Me {
+        user_id: p.user_id,
+        username: p.username.clone(),
+        role: p.role.as_str().into(),
+        unit,
+        token_id: p.token_id,
+    }))
 }
 
 /// Accounts the caller may see: all for administrators, steering and inspectors; their subtree for unit leaders and officers; themselves otherwise.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(ops::users::ListQuery), responses((status = 200, body = Page<User>)))]
-async fn list_users(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::users::ListQuery>) -> AppResult<Json<Page<User>>> {
+async fn list_users(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ops::users::ListQuery>,
+) -> AppResult<Json<Page<User>>> {
     Ok(Json(ops::users::list(&s.db, ctx.principal()?, q).await?))
 }
 
 /// Create an account (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = CreateUser,
     responses((status = 201, body = User), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_user(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateUser>) -> AppResult<Response> {
-    Ok(created(ops::users::create(&s.db, ctx.principal()?, input).await?))
+async fn create_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<CreateUser>,
+) -> AppResult<Response> {
+    Ok(created(
+        ops::users::create(&s.db, ctx.principal()?, input).await?,
+    ))
 }
 
 /// One account, if the caller may see it.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = i64, Path)), responses((status = 200, body = User), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_user(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<User>> {
+async fn get_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<User>> {
     Ok(Json(ops::users::get(&s.db, ctx.principal()?, id).await?))
 }
 
 /// Change an account's name, email, unit, role, password, or disable it (administrators).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = i64, Path)), request_body = UpdateUser,
     responses((status = 200, body = User), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn update_user(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, ApiJson(input): ApiJson<UpdateUser>) -> AppResult<Json<User>> {
-    Ok(Json(ops::users::update(&s.db, ctx.principal()?, id, input).await?))
+async fn update_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<UpdateUser>,
+) -> AppResult<Json<User>> {
+    Ok(Json(
+        ops::users::update(&s.db, ctx.principal()?, id, input).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -150,26 +207,48 @@ struct TokenQuery {
 
 /// API tokens (administrators). Secrets are never shown again after creation.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", params(TokenQuery), responses((status = 200, body = Vec<ApiToken>)))]
-async fn list_tokens(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<TokenQuery>) -> AppResult<Json<Vec<ApiToken>>> {
-    Ok(Json(ops::tokens::list(&s.db, ctx.principal()?, q.user_id).await?))
+async fn list_tokens(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> AppResult<Json<Vec<ApiToken>>> {
+    Ok(Json(
+        ops::tokens::list(&s.db, ctx.principal()?, q.user_id).await?,
+    ))
 }
 
 /// Issue a token for a user (administrators); the response holds the secret, shown once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_token(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<CreateToken>) -> AppResult<Response> {
-    Ok(created(ops::tokens::create(&s.db, ctx.principal()?, input).await?))
+async fn create_token(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<CreateToken>,
+) -> AppResult<Response> {
+    Ok(created(
+        ops::tokens::create(&s.db, ctx.principal()?, input).await?,
+    ))
 }
 
 /// Revoke a token (administrators).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = i64, Path)), responses((status = 200, body = ApiToken)))]
-async fn revoke_token(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Json<ApiToken>> {
-    Ok(Json(ops::tokens::revoke(&s.db, ctx.principal()?, id).await?))
+async fn revoke_token(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<ApiToken>> {
+    Ok(Json(
+        ops::tokens::revoke(&s.db, ctx.principal()?, id).await?,
+    ))
 }
 
 /// The audit trail, newest first (administrators and inspectors).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(ops::audit::ListQuery), responses((status = 200, body = Page<AuditEntry>)))]
-async fn list_audit(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<ops::audit::ListQuery>) -> AppResult<Json<Page<AuditEntry>>> {
+async fn list_audit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ops::audit::ListQuery>,
+) -> AppResult<Json<Page<AuditEntry>>> {
     Ok(Json(ops::audit::list(&s.db, ctx.principal()?, q).await?))
 }
 
@@ -187,7 +266,12 @@ pub fn doc_operations() -> Vec<DocOperation> {
     let doc = openapi();
     let mut out = vec![];
     for (path, item) in doc.paths.paths.iter() {
-        let ops = [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("DELETE", &item.delete)];
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
             let params = op
@@ -196,11 +280,21 @@ pub fn doc_operations() -> Vec<DocOperation> {
                 .flatten()
                 .map(|p| (p.name.clone(), p.description.clone().unwrap_or_default()))
                 .collect();
-            let public = op.security.as_ref().is_some_and(|s| s.iter().any(|r| serde_json::to_value(r).map(|v| v == serde_json::json!({})).unwrap_or(false)));
+            let public = op.security.as_ref().is_some_and(|s| {
+                s.iter().any(|r| {
+                    serde_json::to_value(r)
+                        .map(|v| v == serde_json::json!({}))
+                        .unwrap_or(false)
+                })
+            });
             out.push(DocOperation {
                 method,
                 path: path.clone(),
-                summary: op.summary.clone().or(op.description.clone()).unwrap_or_default(),
+                summary: op
+                    .summary
+                    .clone()
+                    .or(op.description.clone())
+                    .unwrap_or_default(),
                 params,
                 public,
             });

@@ -25,7 +25,8 @@ impl IntoResponse for AppError {
         if matches!(self, AppError::Db(_) | AppError::Internal(_)) {
             tracing::error!(error = %self, "request failed");
         }
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = status.into_response();
         res.extensions_mut().insert(Rendered(Arc::new(self)));
         res
@@ -69,7 +70,15 @@ pub fn problem(lang: Lang, e: &AppError, instance: &str) -> Problem {
         status: e.status(),
         detail,
         instance: instance.to_string(),
-        errors: e.fields().iter().map(|f| ProblemField { field: f.field.clone(), code: f.code.clone(), message: field_message(lang, f) }).collect(),
+        errors: e
+            .fields()
+            .iter()
+            .map(|f| ProblemField {
+                field: f.field.clone(),
+                code: f.code.clone(),
+                message: field_message(lang, f),
+            })
+            .collect(),
     }
 }
 
@@ -78,7 +87,11 @@ pub async fn render(req: Request, next: Next) -> Response {
     let lang = lang_of(&parts);
     let path = parts.uri.path().to_string();
     let wants_json = path.starts_with("/api/")
-        || parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("json") && !a.contains("html"));
+        || parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("json") && !a.contains("html"));
     let mut res = next.run(Request::from_parts(parts, body)).await;
     let Some(Rendered(err)) = res.extensions_mut().remove::<Rendered>() else {
         return res;
@@ -91,13 +104,17 @@ pub async fn render(req: Request, next: Next) -> Response {
     let mut out = if wants_json {
         let body = serde_json::to_string(&problem(lang, &err, &path)).unwrap_or_default();
         let mut r = (status, body).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         r
     } else {
         (status, Html(super::pages::error_page(lang, &err, &path))).into_response()
     };
     if matches!(*err, AppError::Unauthorized) && wants_json {
-        out.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        out.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     out
 }

@@ -22,16 +22,28 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub struct CsrfToken(pub String);
 
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 pub fn lang_of(parts: &Parts) -> Lang {
     cookie(parts, LANG_COOKIE)
         .and_then(Lang::parse)
-        .or_else(|| parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
         .unwrap_or(Lang::Vi)
 }
 
@@ -51,21 +63,45 @@ impl Ctx {
     }
 
     pub fn check_csrf(&self, submitted: &str) -> AppResult<()> {
-        if !self.csrf.is_empty() && constant_time_eq(&self.csrf, submitted) { Ok(()) } else { Err(AppError::Csrf) }
+        if !self.csrf.is_empty() && constant_time_eq(&self.csrf, submitted) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
     }
 }
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
-        let csrf = parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default();
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         let path = parts.uri.path().to_string();
-        let bearer = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         if let Some(secret) = bearer {
-            let who = crate::ops::session::from_token(&state.db, secret.trim()).await?.ok_or(AppError::Unauthorized)?;
-            return Ok(Ctx { who: Some(who), user: None, lang, csrf, session: None, path });
+            let who = crate::ops::session::from_token(&state.db, secret.trim())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            return Ok(Ctx {
+                who: Some(who),
+                user: None,
+                lang,
+                csrf,
+                session: None,
+                path,
+            });
         }
         let session = cookie(parts, SESSION_COOKIE).map(str::to_string);
         let (who, user) = match &session {
@@ -78,12 +114,23 @@ impl FromRequestParts<AppState> for Ctx {
         // Cookie-authenticated API writes must echo the CSRF token in a header; forms check it in `CsrfForm`.
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if who.is_some() && unsafe_method && path.starts_with("/api/") {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !constant_time_eq(sent, &csrf) || csrf.is_empty() {
                 return Err(AppError::Csrf);
             }
         }
-        Ok(Ctx { who, user, lang, csrf, session, path })
+        Ok(Ctx {
+            who,
+            user,
+            lang,
+            csrf,
+            session,
+            path,
+        })
     }
 }
 
@@ -94,23 +141,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
         if !is_json {
-            return Err(AppError::BadRequest { code: "err-content-type", detail: "Content-Type: application/json".into() });
+            return Err(AppError::BadRequest {
+                code: "err-content-type",
+                detail: "Content-Type: application/json".into(),
+            });
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| AppError::BadRequest { code: "err-body", detail: e.body_text() })?;
+            .map_err(|e| AppError::BadRequest {
+                code: "err-body",
+                detail: e.body_text(),
+            })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error(de).map(ApiJson)
     }
 }
 
 /// Deserialises while keeping the path of the failing field in the message.
-fn serde_path_to_error<'de, T: DeserializeOwned>(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>) -> AppResult<T> {
+fn serde_path_to_error<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> AppResult<T> {
     T::deserialize(de).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() { "err-json-syntax" } else { "err-json-data" };
-        AppError::BadRequest { code, detail: e.to_string() }
+        let code = if e.is_syntax() || e.is_eof() {
+            "err-json-syntax"
+        } else {
+            "err-json-data"
+        };
+        AppError::BadRequest {
+            code,
+            detail: e.to_string(),
+        }
     })
 }
 
@@ -124,7 +190,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| AppError::BadRequest { code: "err-query", detail: e.body_text() })
+            .map_err(|e| AppError::BadRequest {
+                code: "err-query",
+                detail: e.body_text(),
+            })
     }
 }
 
@@ -135,10 +204,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::BadRequest { code: "err-path", detail: e.body_text() })?;
-        raw.parse().map(PathId).map_err(|_| AppError::BadRequest { code: "err-path", detail: format!("not an id: {raw}") })
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::BadRequest {
+                    code: "err-path",
+                    detail: e.body_text(),
+                })?;
+        raw.parse().map(PathId).map_err(|_| AppError::BadRequest {
+            code: "err-path",
+            detail: format!("not an id: {raw}"),
+        })
     }
 }
 
@@ -155,14 +231,30 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let expected = req.extensions().get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default();
+        let expected = req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| AppError::BadRequest { code: "err-body", detail: e.body_text() })?;
-        let f: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|e| AppError::BadRequest { code: "err-form", detail: e.to_string() })?;
+            .map_err(|e| AppError::BadRequest {
+                code: "err-body",
+                detail: e.body_text(),
+            })?;
+        let f: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).map_err(|e| AppError::BadRequest {
+                code: "err-form",
+                detail: e.to_string(),
+            })?;
         if expected.is_empty() || !constant_time_eq(&expected, &f.csrf) {
             return Err(AppError::Csrf);
         }
-        serde_urlencoded::from_bytes(&bytes).map(CsrfForm).map_err(|e| AppError::BadRequest { code: "err-form", detail: e.to_string() })
+        serde_urlencoded::from_bytes(&bytes)
+            .map(CsrfForm)
+            .map_err(|e| AppError::BadRequest {
+                code: "err-form",
+                detail: e.to_string(),
+            })
     }
 }

@@ -29,8 +29,13 @@ pub fn parse(src: &str) -> HashMap<&str, &str> {
         .collect()
 }
 
-static MESSAGES: LazyLock<[HashMap<&'static str, &'static str>; 3]> =
-    LazyLock::new(|| [parse(SOURCES[0].1), parse(SOURCES[1].1), parse(SOURCES[2].1)]);
+static MESSAGES: LazyLock<[HashMap<&'static str, &'static str>; 3]> = LazyLock::new(|| {
+    [
+        parse(SOURCES[0].1),
+        parse(SOURCES[1].1),
+        parse(SOURCES[2].1),
+    ]
+});
 
 impl Lang {
     pub fn code(self) -> &'static str {
@@ -47,7 +52,18 @@ impl Lang {
 
     /// First supported language in an Accept-Language header.
     pub fn from_accept_language(h: &str) -> Option<Lang> {
-        h.split(',').filter_map(|part| Lang::parse(part.split(';').next()?.trim().get(..2)?.to_ascii_lowercase().as_str())).next()
+        h.split(',')
+            .filter_map(|part| {
+                Lang::parse(
+                    part.split(';')
+                        .next()?
+                        .trim()
+                        .get(..2)?
+                        .to_ascii_lowercase()
+                        .as_str(),
+                )
+            })
+            .next()
     }
 
     fn idx(self) -> usize {
@@ -56,10 +72,14 @@ impl Lang {
 
     /// The message for `key`; the key itself when missing (a test keeps that from happening).
     pub fn t(self, key: &str) -> &'static str {
-        MESSAGES[self.idx()].get(key).copied().or_else(|| MESSAGES[0].get(key).copied()).unwrap_or_else(|| {
-            tracing::warn!(key, "missing message");
-            Box::leak(key.to_string().into_boxed_str())
-        })
+        MESSAGES[self.idx()]
+            .get(key)
+            .copied()
+            .or_else(|| MESSAGES[0].get(key).copied())
+            .unwrap_or_else(|| {
+                tracing::warn!(key, "missing message");
+                Box::leak(key.to_string().into_boxed_str())
+            })
     }
 
     /// The message with `{name}` placeholders filled in.
@@ -81,7 +101,7 @@ impl Lang {
         let digits = n.unsigned_abs().to_string();
         let mut out = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(sep);
             }
             out.push(ch);
@@ -91,8 +111,34 @@ impl Lang {
 
     /// A date as people of the language write it: 01/07/2025, 1 July 2025, 1 juillet 2025.
     pub fn date(self, d: NaiveDate) -> String {
-        const EN: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-        const FR: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
         let m = d.month0() as usize;
         match self {
             Lang::Vi => d.format("%d/%m/%Y").to_string(),
@@ -109,11 +155,17 @@ mod tests {
 
     #[test]
     fn all_languages_have_the_same_keys() {
-        let keys: Vec<BTreeSet<&str>> = SOURCES.iter().map(|(_, s)| parse(s).keys().copied().collect()).collect();
+        let keys: Vec<BTreeSet<&str>> = SOURCES
+            .iter()
+            .map(|(_, s)| parse(s).keys().copied().collect())
+            .collect();
         for (i, (code, _)) in SOURCES.iter().enumerate().skip(1) {
             let missing: Vec<_> = keys[0].difference(&keys[i]).collect();
             let extra: Vec<_> = keys[i].difference(&keys[0]).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "{code}: missing {missing:?}, extra {extra:?}");
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{code}: missing {missing:?}, extra {extra:?}"
+            );
         }
     }
 
@@ -127,15 +179,28 @@ mod tests {
                 for pat in [".t(\"", ".tf(\"", "\"err-"] {
                     for part in text.split(pat).skip(1) {
                         let rest = part.split('"').next().unwrap();
-                        let key = if pat == "\"err-" { format!("err-{rest}") } else { rest.to_string() };
-                        if !key.ends_with('-') && key.contains('-') && !key.contains(' ') && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()) {
+                        let key = if pat == "\"err-" {
+                            format!("err-{rest}")
+                        } else {
+                            rest.to_string()
+                        };
+                        if !key.ends_with('-')
+                            && key.contains('-')
+                            && !key.contains(' ')
+                            && key
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+                        {
                             used.insert(key);
                         }
                     }
                 }
             }
         }
-        let missing: Vec<_> = used.iter().filter(|k| !vi.contains_key(k.as_str())).collect();
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !vi.contains_key(k.as_str()))
+            .collect();
         assert!(missing.is_empty(), "keys used but not defined: {missing:?}");
     }
 
@@ -143,7 +208,11 @@ mod tests {
         let mut out = vec![];
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { out.extend(walk(p)) } else { out.push(p) }
+            if p.is_dir() {
+                out.extend(walk(p))
+            } else {
+                out.push(p)
+            }
         }
         out
     }
@@ -162,7 +231,10 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"),
+            Some(Lang::Fr)
+        );
         assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language("de"), None);
     }

@@ -24,7 +24,11 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, took: Duration) {
         let secs = took.as_secs_f64();
-        let key = (method.to_string(), route.to_string(), format!("{}xx", status / 100));
+        let key = (
+            method.to_string(),
+            route.to_string(),
+            format!("{}xx", status / 100),
+        );
         let mut map = self.series.lock().expect("metrics lock");
         let s = map.entry(key).or_default();
         s.count += 1;
@@ -41,20 +45,48 @@ impl Metrics {
         out.push_str("# HELP nqtrack_http_requests_total HTTP requests by route and status class.\n# TYPE nqtrack_http_requests_total counter\n");
         let map = self.series.lock().expect("metrics lock");
         for ((m, r, s), v) in map.iter() {
-            let _ = writeln!(out, "nqtrack_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}", v.count);
+            let _ = writeln!(
+                out,
+                "nqtrack_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}",
+                v.count
+            );
         }
         out.push_str("# HELP nqtrack_http_request_duration_seconds Request latency.\n# TYPE nqtrack_http_request_duration_seconds histogram\n");
         for ((m, r, s), v) in map.iter() {
             let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "nqtrack_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}", v.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "nqtrack_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    v.buckets[i]
+                );
             }
-            let _ = writeln!(out, "nqtrack_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", v.count);
-            let _ = writeln!(out, "nqtrack_http_request_duration_seconds_sum{{{labels}}} {}", v.sum);
-            let _ = writeln!(out, "nqtrack_http_request_duration_seconds_count{{{labels}}} {}", v.count);
+            let _ = writeln!(
+                out,
+                "nqtrack_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                v.count
+            );
+            let _ = writeln!(
+                out,
+                "nqtrack_http_request_duration_seconds_sum{{{labels}}} {}",
+                v.sum
+            );
+            let _ = writeln!(
+                out,
+                "nqtrack_http_request_duration_seconds_count{{{labels}}} {}",
+                v.count
+            );
         }
-        let _ = writeln!(out, "# HELP nqtrack_db_pool_connections Open database connections.\n# TYPE nqtrack_db_pool_connections gauge\nnqtrack_db_pool_connections{{backend=\"{backend}\"}} {}", pool.0);
-        let _ = writeln!(out, "# HELP nqtrack_db_pool_idle Idle database connections.\n# TYPE nqtrack_db_pool_idle gauge\nnqtrack_db_pool_idle{{backend=\"{backend}\"}} {}", pool.1);
+        let _ = writeln!(
+            out,
+            "# HELP nqtrack_db_pool_connections Open database connections.\n# TYPE nqtrack_db_pool_connections gauge\nnqtrack_db_pool_connections{{backend=\"{backend}\"}} {}",
+            pool.0
+        );
+        let _ = writeln!(
+            out,
+            "# HELP nqtrack_db_pool_idle Idle database connections.\n# TYPE nqtrack_db_pool_idle gauge\nnqtrack_db_pool_idle{{backend=\"{backend}\"}} {}",
+            pool.1
+        );
         out
     }
 }

@@ -39,7 +39,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, cfg: Config) -> Self {
-        AppState { db, cfg: Arc::new(cfg), metrics: Arc::default(), limiter: Arc::default() }
+        AppState {
+            db,
+            cfg: Arc::new(cfg),
+            metrics: Arc::default(),
+            limiter: Arc::default(),
+        }
     }
 }
 
@@ -72,7 +77,12 @@ impl LoginLimiter {
 /// The client address: the socket peer, or X-Forwarded-For's first entry behind a trusted proxy.
 pub fn client_ip(parts: &axum::http::request::Parts, trust_proxy: bool) -> IpAddr {
     if trust_proxy
-        && let Some(ip) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).and_then(|v| v.trim().parse().ok())
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
     {
         return ip;
     }
@@ -109,7 +119,11 @@ pub fn router(state: AppState) -> Router {
 async fn readyz(State(s): State<AppState>) -> Response {
     match s.db.ping().await {
         Ok(()) => "ready".into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unreachable: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -119,11 +133,16 @@ async fn metrics_text(State(s): State<AppState>) -> Response {
 }
 
 async fn record_metrics(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    s.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed());
+    s.metrics
+        .observe(&method, &route, res.status().as_u16(), start.elapsed());
     res
 }
 
@@ -134,11 +153,20 @@ async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if s.cfg.https() {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     res
 }
@@ -146,12 +174,17 @@ async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -
 /// Gives every browser a CSRF token cookie (double-submit) and makes it available to handlers.
 async fn csrf_cookie(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let existing = cookie(&parts, CSRF_COOKIE).filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit())).map(str::to_string);
+    let existing = cookie(&parts, CSRF_COOKIE)
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_string);
     let token = existing.clone().unwrap_or_else(crate::auth::random_token);
     parts.extensions.insert(CsrfToken(token.clone()));
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if existing.is_none() && !res.headers().contains_key("x-nqtrack-csrf-rotated") {
-        res.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, None, s.cfg.https()));
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &token, None, s.cfg.https()),
+        );
     }
     res.headers_mut().remove("x-nqtrack-csrf-rotated");
     res
@@ -172,9 +205,12 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
 /// Starts serving on `listener` until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

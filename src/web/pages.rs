@@ -40,7 +40,14 @@ pub fn router() -> Router<AppState> {
 const CSS: &str = include_str!("../../static/app.css");
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
 }
 
 /// Percent-encodes a value for a URL query component.
@@ -75,7 +82,13 @@ pub struct PageCtx {
 
 impl PageCtx {
     fn from(ctx: &Ctx, path_and_query: &str) -> Self {
-        PageCtx { lang: ctx.lang, user: ctx.user.clone(), role: ctx.who.as_ref().map(|p| p.role), csrf: ctx.csrf.clone(), path: path_and_query.to_string() }
+        PageCtx {
+            lang: ctx.lang,
+            user: ctx.user.clone(),
+            role: ctx.who.as_ref().map(|p| p.role),
+            csrf: ctx.csrf.clone(),
+            path: path_and_query.to_string(),
+        }
     }
 
     pub fn t(&self, key: &str) -> &'static str {
@@ -99,7 +112,10 @@ impl PageCtx {
     }
 
     pub fn langs(&self) -> Vec<(&'static str, &'static str, bool)> {
-        LANGS.iter().map(|l| (l.code(), l.t("lang-name"), *l == self.lang)).collect()
+        LANGS
+            .iter()
+            .map(|l| (l.code(), l.t("lang-name"), *l == self.lang))
+            .collect()
     }
 
     pub fn next_q(&self) -> String {
@@ -119,7 +135,17 @@ impl PageCtx {
     }
 
     fn allowed(&self, action: Action) -> bool {
-        let who = self.user.as_ref().zip(self.role).map(|(u, r)| policy::Principal { user_id: u.id, token_id: None, role: r, unit_id: u.unit_id, username: u.username.clone() });
+        let who = self
+            .user
+            .as_ref()
+            .zip(self.role)
+            .map(|(u, r)| policy::Principal {
+                user_id: u.id,
+                token_id: None,
+                role: r,
+                unit_id: u.unit_id,
+                username: u.username.clone(),
+            });
         policy::authorize(who.as_ref(), action, Scope::Global) == Decision::Allow
     }
 
@@ -132,12 +158,19 @@ impl PageCtx {
     }
 
     pub fn field_error(&self, errors: &[FieldError], field: &str) -> String {
-        errors.iter().filter(|e| e.field == field).map(|e| super::error::field_message(self.lang, e)).collect::<Vec<_>>().join(" ")
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| super::error::field_message(self.lang, e))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 fn html<T: Template>(t: T) -> AppResult<Response> {
-    t.render().map(|s| Html(s).into_response()).map_err(|e| AppError::Internal(e.to_string()))
+    t.render()
+        .map(|s| Html(s).into_response())
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 fn html_status<T: Template>(status: StatusCode, t: T) -> AppResult<Response> {
@@ -157,12 +190,29 @@ struct ErrorTpl {
 }
 
 pub fn error_page(lang: Lang, e: &AppError, path: &str) -> String {
-    let p = PageCtx { lang, user: None, role: None, csrf: String::new(), path: path.to_string() };
-    let mut messages: Vec<String> = e.fields().iter().map(|f| super::error::field_message(lang, f)).collect();
+    let p = PageCtx {
+        lang,
+        user: None,
+        role: None,
+        csrf: String::new(),
+        path: path.to_string(),
+    };
+    let mut messages: Vec<String> = e
+        .fields()
+        .iter()
+        .map(|f| super::error::field_message(lang, f))
+        .collect();
     if let AppError::BadRequest { detail, .. } = e {
         messages.push(detail.clone());
     }
-    ErrorTpl { title: lang.t(e.title_key()).to_string(), messages, status: e.status(), p }.render().unwrap_or_else(|_| "error".into())
+    ErrorTpl {
+        title: lang.t(e.title_key()).to_string(),
+        messages,
+        status: e.status(),
+        p,
+    }
+    .render()
+    .unwrap_or_else(|_| "error".into())
 }
 
 // ---- home, sign-in, language ----
@@ -177,14 +227,29 @@ struct HomeTpl {
 }
 
 async fn home(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let count = |kind: &str| ops::org::ListQuery { kind: Some(kind.into()), per_page: Some(1), ..Default::default() };
-    let provinces = ops::org::list(&s.db, ctx.who.as_ref(), count("province")).await?.total;
+    let count = |kind: &str| ops::org::ListQuery {
+        kind: Some(kind.into()),
+        per_page: Some(1),
+        ..Default::default()
+    };
+    let provinces = ops::org::list(&s.db, ctx.who.as_ref(), count("province"))
+        .await?
+        .total;
     let mut communes = 0;
     for k in ["commune", "ward", "special_zone"] {
-        communes += ops::org::list(&s.db, ctx.who.as_ref(), count(k)).await?.total;
+        communes += ops::org::list(&s.db, ctx.who.as_ref(), count(k))
+            .await?
+            .total;
     }
-    let agencies = ops::org::list(&s.db, ctx.who.as_ref(), count("central_agency")).await?.total;
-    html(HomeTpl { p: PageCtx::from(&ctx, "/"), provinces, communes, agencies })
+    let agencies = ops::org::list(&s.db, ctx.who.as_ref(), count("central_agency"))
+        .await?
+        .total;
+    html(HomeTpl {
+        p: PageCtx::from(&ctx, "/"),
+        provinces,
+        communes,
+        agencies,
+    })
 }
 
 #[derive(Template)]
@@ -202,8 +267,17 @@ struct NextQuery {
 }
 
 async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
-    let next = if q.next.is_some() { safe_next(q.next.as_deref()) } else { "/org".into() };
-    html(LoginTpl { p: PageCtx::from(&ctx, "/login"), username: String::new(), next, error: String::new() })
+    let next = if q.next.is_some() {
+        safe_next(q.next.as_deref())
+    } else {
+        "/org".into()
+    };
+    html(LoginTpl {
+        p: PageCtx::from(&ctx, "/login"),
+        username: String::new(),
+        next,
+        error: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -213,10 +287,23 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(s): State<AppState>, ctx: Ctx, req_parts: axum::http::request::Parts, CsrfForm(f): CsrfForm<LoginForm>) -> AppResult<Response> {
+async fn login(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    req_parts: axum::http::request::Parts,
+    CsrfForm(f): CsrfForm<LoginForm>,
+) -> AppResult<Response> {
     let next = safe_next(f.next.as_deref());
     let retry = |ctx: &Ctx, status: StatusCode, key: &str| {
-        html_status(status, LoginTpl { p: PageCtx::from(ctx, "/login"), username: f.username.clone(), next: next.clone(), error: ctx.lang.t(key).to_string() })
+        html_status(
+            status,
+            LoginTpl {
+                p: PageCtx::from(ctx, "/login"),
+                username: f.username.clone(),
+                next: next.clone(),
+                error: ctx.lang.t(key).to_string(),
+            },
+        )
     };
     if !s.limiter.allow(client_ip(&req_parts, s.cfg.trust_proxy)) {
         return retry(&ctx, StatusCode::TOO_MANY_REQUESTS, "err-too-many");
@@ -226,14 +313,34 @@ async fn login(State(s): State<AppState>, ctx: Ctx, req_parts: axum::http::reque
             let mut res = Redirect::to(&next).into_response();
             let secure = s.cfg.https();
             let h = res.headers_mut();
-            h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &secret, Some(ops::session::SESSION_HOURS * 3600), secure));
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &secret,
+                    Some(ops::session::SESSION_HOURS * 3600),
+                    secure,
+                ),
+            );
             // A fresh CSRF token with the fresh session, so a token planted before sign-in is useless after it.
-            h.append(header::SET_COOKIE, set_cookie(super::extract::CSRF_COOKIE, &crate::auth::random_token(), None, secure));
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    super::extract::CSRF_COOKIE,
+                    &crate::auth::random_token(),
+                    None,
+                    secure,
+                ),
+            );
             h.insert("x-nqtrack-csrf-rotated", HeaderValue::from_static("1"));
             Ok(res)
         }
         Err(AppError::TooManyAttempts) => retry(&ctx, StatusCode::TOO_MANY_REQUESTS, "err-locked"),
-        Err(AppError::Invalid(_)) => retry(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "err-bad-credentials"),
+        Err(AppError::Invalid(_)) => retry(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "err-bad-credentials",
+        ),
         Err(e) => Err(e),
     }
 }
@@ -241,19 +348,38 @@ async fn login(State(s): State<AppState>, ctx: Ctx, req_parts: axum::http::reque
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn logout(State(s): State<AppState>, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> AppResult<Response> {
+async fn logout(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
     if let Some(secret) = &ctx.session {
         ops::session::logout(&s.db, secret).await?;
     }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), s.cfg.https()));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), s.cfg.https()),
+    );
     Ok(res)
 }
 
-async fn set_lang(State(s): State<AppState>, axum::extract::Path(code): axum::extract::Path<String>, Query(q): Query<NextQuery>) -> AppResult<Response> {
+async fn set_lang(
+    State(s): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600), s.cfg.https()));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            Some(365 * 24 * 3600),
+            s.cfg.https(),
+        ),
+    );
     Ok(res)
 }
 
@@ -282,12 +408,24 @@ struct OrgIndexQuery {
 
 fn pager(base: &str, page: i64, per_page: i64, total: i64) -> (String, String) {
     let sep = if base.contains('?') { '&' } else { '?' };
-    let prev = if page > 1 { format!("{base}{sep}page={}", page - 1) } else { String::new() };
-    let next = if page * per_page < total { format!("{base}{sep}page={}", page + 1) } else { String::new() };
+    let prev = if page > 1 {
+        format!("{base}{sep}page={}", page - 1)
+    } else {
+        String::new()
+    };
+    let next = if page * per_page < total {
+        format!("{base}{sep}page={}", page + 1)
+    } else {
+        String::new()
+    };
     (prev, next)
 }
 
-async fn org_index(State(s): State<AppState>, ctx: Ctx, Query(q): Query<OrgIndexQuery>) -> AppResult<Response> {
+async fn org_index(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OrgIndexQuery>,
+) -> AppResult<Response> {
     let text = q.q.clone().unwrap_or_default();
     let kind = q.kind.clone().filter(|k| !k.is_empty());
     let hist = q.include_historical.is_some();
@@ -295,14 +433,50 @@ async fn org_index(State(s): State<AppState>, ctx: Ctx, Query(q): Query<OrgIndex
     let parent = if searching {
         None
     } else {
-        ops::org::list(&s.db, ctx.who.as_ref(), ops::org::ListQuery { kind: Some("national".into()), per_page: Some(1), ..Default::default() }).await?.items.first().map(|u| u.id)
+        ops::org::list(
+            &s.db,
+            ctx.who.as_ref(),
+            ops::org::ListQuery {
+                kind: Some("national".into()),
+                per_page: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items
+        .first()
+        .map(|u| u.id)
     };
-    let query = ops::org::ListQuery { kind: kind.clone(), parent, q: Some(text.clone()), include_historical: Some(hist), page: q.page, per_page: Some(100) };
+    let query = ops::org::ListQuery {
+        kind: kind.clone(),
+        parent,
+        q: Some(text.clone()),
+        include_historical: Some(hist),
+        page: q.page,
+        per_page: Some(100),
+    };
     let page = ops::org::list(&s.db, ctx.who.as_ref(), query).await?;
-    let base = format!("/org?q={}&kind={}{}", encode_component(&text), kind.clone().unwrap_or_default(), if hist { "&include_historical=1" } else { "" });
+    let base = format!(
+        "/org?q={}&kind={}{}",
+        encode_component(&text),
+        kind.clone().unwrap_or_default(),
+        if hist { "&include_historical=1" } else { "" }
+    );
     let (prev_link, next_link) = pager(&base, page.page, page.per_page, page.total);
-    let kinds = crate::domain::org::OrgKind::ALL.iter().map(|k| k.as_str()).collect();
-    html(OrgIndexTpl { p: PageCtx::from(&ctx, &format!("/org?q={}", encode_component(&text))), q: text, kind: kind.unwrap_or_default(), kinds, include_historical: hist, page, prev_link, next_link })
+    let kinds = crate::domain::org::OrgKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    html(OrgIndexTpl {
+        p: PageCtx::from(&ctx, &format!("/org?q={}", encode_component(&text))),
+        q: text,
+        kind: kind.unwrap_or_default(),
+        kinds,
+        include_historical: hist,
+        page,
+        prev_link,
+        next_link,
+    })
 }
 
 #[derive(Template)]
@@ -318,7 +492,15 @@ struct OrgUnitTpl {
 
 impl OrgUnitTpl {
     fn link_label(&self, l: &LinkedUnit) -> String {
-        format!("{} · {}", self.p.kind_label(&l.kind), self.p.t(if l.merge_type == "full" { "merge-full" } else { "merge-partial" }))
+        format!(
+            "{} · {}",
+            self.p.kind_label(&l.kind),
+            self.p.t(if l.merge_type == "full" {
+                "merge-full"
+            } else {
+                "merge-partial"
+            })
+        )
     }
 }
 
@@ -333,12 +515,43 @@ struct PageQuery {
     page: Option<i64>,
 }
 
-async fn org_unit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, Query(q): Query<PageQuery>) -> AppResult<Response> {
+async fn org_unit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
     let d = ops::org::detail(&s.db, ctx.who.as_ref(), id).await?;
-    let children = ops::org::list(&s.db, ctx.who.as_ref(), ops::org::ListQuery { parent: Some(id), page: q.page, per_page: Some(100), ..Default::default() }).await?;
-    let can_edit = policy::authorize(ctx.who.as_ref(), Action::UpdateOrgUnit, Scope::Unit(&chain_of(&d))) == Decision::Allow;
-    let (prev_link, next_link) = pager(&format!("/org/{id}"), children.page, children.per_page, children.total);
-    html(OrgUnitTpl { p: PageCtx::from(&ctx, &format!("/org/{id}")), d, children, can_edit, prev_link, next_link })
+    let children = ops::org::list(
+        &s.db,
+        ctx.who.as_ref(),
+        ops::org::ListQuery {
+            parent: Some(id),
+            page: q.page,
+            per_page: Some(100),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let can_edit = policy::authorize(
+        ctx.who.as_ref(),
+        Action::UpdateOrgUnit,
+        Scope::Unit(&chain_of(&d)),
+    ) == Decision::Allow;
+    let (prev_link, next_link) = pager(
+        &format!("/org/{id}"),
+        children.page,
+        children.per_page,
+        children.total,
+    );
+    html(OrgUnitTpl {
+        p: PageCtx::from(&ctx, &format!("/org/{id}")),
+        d,
+        children,
+        can_edit,
+        prev_link,
+        next_link,
+    })
 }
 
 #[derive(Template)]
@@ -349,11 +562,19 @@ struct OrgEditTpl {
     errors: Vec<FieldError>,
 }
 
-async fn org_edit_form(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
+async fn org_edit_form(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let d = ops::org::detail(&s.db, Some(who), id).await?;
     ops::require(Some(who), Action::UpdateOrgUnit, Scope::Unit(&chain_of(&d)))?;
-    html(OrgEditTpl { p: PageCtx::from(&ctx, &format!("/org/{id}/edit")), unit: d.unit, errors: vec![] })
+    html(OrgEditTpl {
+        p: PageCtx::from(&ctx, &format!("/org/{id}/edit")),
+        unit: d.unit,
+        errors: vec![],
+    })
 }
 
 #[derive(Deserialize)]
@@ -364,9 +585,20 @@ struct OrgEditForm {
     name_fr: String,
 }
 
-async fn org_edit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, CsrfForm(f): CsrfForm<OrgEditForm>) -> AppResult<Response> {
+async fn org_edit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<OrgEditForm>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let input = ops::org::UpdateOrgUnit { code: Some(f.code.clone()), name_vi: Some(f.name_vi.clone()), name_en: Some(f.name_en.clone()), name_fr: Some(f.name_fr.clone()), ..Default::default() };
+    let input = ops::org::UpdateOrgUnit {
+        code: Some(f.code.clone()),
+        name_vi: Some(f.name_vi.clone()),
+        name_en: Some(f.name_en.clone()),
+        name_fr: Some(f.name_fr.clone()),
+        ..Default::default()
+    };
     match ops::org::update(&s.db, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/org/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
@@ -375,7 +607,14 @@ async fn org_edit(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, CsrfF
             unit.name_vi = f.name_vi;
             unit.name_en = Some(f.name_en);
             unit.name_fr = Some(f.name_fr);
-            html_status(StatusCode::UNPROCESSABLE_ENTITY, OrgEditTpl { p: PageCtx::from(&ctx, &format!("/org/{id}/edit")), unit, errors })
+            html_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                OrgEditTpl {
+                    p: PageCtx::from(&ctx, &format!("/org/{id}/edit")),
+                    unit,
+                    errors,
+                },
+            )
         }
         Err(e) => Err(e),
     }
@@ -412,31 +651,99 @@ struct UsersQuery {
     page: Option<i64>,
 }
 
-async fn render_users(s: &AppState, ctx: &Ctx, q: UsersQuery, form: UserForm, errors: Vec<FieldError>, status: StatusCode) -> AppResult<Response> {
+async fn render_users(
+    s: &AppState,
+    ctx: &Ctx,
+    q: UsersQuery,
+    form: UserForm,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let text = q.q.clone().unwrap_or_default();
-    let page = ops::users::list(&s.db, who, ops::users::ListQuery { q: q.q, page: q.page, per_page: Some(50), ..Default::default() }).await?;
-    let (prev_link, next_link) = pager(&format!("/admin/users?q={}", encode_component(&text)), page.page, page.per_page, page.total);
+    let page = ops::users::list(
+        &s.db,
+        who,
+        ops::users::ListQuery {
+            q: q.q,
+            page: q.page,
+            per_page: Some(50),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (prev_link, next_link) = pager(
+        &format!("/admin/users?q={}", encode_component(&text)),
+        page.page,
+        page.per_page,
+        page.total,
+    );
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
-    html_status(status, UsersTpl { p: PageCtx::from(ctx, "/admin/users"), page, q: text, roles, form, errors, prev_link, next_link })
+    html_status(
+        status,
+        UsersTpl {
+            p: PageCtx::from(ctx, "/admin/users"),
+            page,
+            q: text,
+            roles,
+            form,
+            errors,
+            prev_link,
+            next_link,
+        },
+    )
 }
 
-async fn users_page(State(s): State<AppState>, ctx: Ctx, Query(q): Query<UsersQuery>) -> AppResult<Response> {
-    render_users(&s, &ctx, q, UserForm { role: "unit_officer".into(), ..Default::default() }, vec![], StatusCode::OK).await
+async fn users_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<UsersQuery>,
+) -> AppResult<Response> {
+    render_users(
+        &s,
+        &ctx,
+        q,
+        UserForm {
+            role: "unit_officer".into(),
+            ..Default::default()
+        },
+        vec![],
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Resolves a unit code typed in a form to its id, as a field error when unknown.
 async fn unit_by_code(s: &AppState, field: &str, code: &str) -> AppResult<Result<i64, FieldError>> {
     let mut c = s.db.acquire().await?;
-    Ok(crate::store::org::find_current_by_code(&mut c.conn(), code.trim()).await?.map(|u| u.id).ok_or_else(|| FieldError::new(field, "err-no-such-unit")))
+    Ok(
+        crate::store::org::find_current_by_code(&mut c.conn(), code.trim())
+            .await?
+            .map(|u| u.id)
+            .ok_or_else(|| FieldError::new(field, "err-no-such-unit")),
+    )
 }
 
-async fn user_create(State(s): State<AppState>, ctx: Ctx, CsrfForm(f): CsrfForm<UserForm>) -> AppResult<Response> {
+async fn user_create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     ops::require(Some(who), Action::ManageUsers, Scope::Global)?;
     let unit_id = match unit_by_code(&s, "unit_code", &f.unit_code).await? {
         Ok(id) => id,
-        Err(e) => return render_users(&s, &ctx, UsersQuery::default(), f, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return render_users(
+                &s,
+                &ctx,
+                UsersQuery::default(),
+                f,
+                vec![e],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     let input = ops::users::CreateUser {
         username: f.username.clone(),
@@ -449,8 +756,27 @@ async fn user_create(State(s): State<AppState>, ctx: Ctx, CsrfForm(f): CsrfForm<
     match ops::users::create(&s.db, who, input).await {
         Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}", u.id)).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            let errors = errors.into_iter().map(|mut e| { if e.field == "unit_id" { e.field = "unit_code".into() } e }).collect();
-            render_users(&s, &ctx, UsersQuery::default(), UserForm { password: String::new(), ..f }, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            let errors = errors
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == "unit_id" {
+                        e.field = "unit_code".into()
+                    }
+                    e
+                })
+                .collect();
+            render_users(
+                &s,
+                &ctx,
+                UsersQuery::default(),
+                UserForm {
+                    password: String::new(),
+                    ..f
+                },
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -467,13 +793,30 @@ struct UserEditTpl {
     errors: Vec<FieldError>,
 }
 
-async fn render_user(s: &AppState, ctx: &Ctx, id: i64, errors: Vec<FieldError>, status: StatusCode) -> AppResult<Response> {
+async fn render_user(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let user = ops::users::get(&s.db, who, id).await?;
     let unit = ops::org::detail(&s.db, Some(who), user.unit_id).await?.unit;
-    let can_manage = policy::authorize(Some(who), Action::ManageUsers, Scope::Global) == Decision::Allow;
+    let can_manage =
+        policy::authorize(Some(who), Action::ManageUsers, Scope::Global) == Decision::Allow;
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
-    html_status(status, UserEditTpl { p: PageCtx::from(ctx, &format!("/admin/users/{id}")), user, unit, roles, can_manage, errors })
+    html_status(
+        status,
+        UserEditTpl {
+            p: PageCtx::from(ctx, &format!("/admin/users/{id}")),
+            user,
+            unit,
+            roles,
+            can_manage,
+            errors,
+        },
+    )
 }
 
 async fn user_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
@@ -490,12 +833,19 @@ struct UserEditForm {
     password: String,
 }
 
-async fn user_update(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, CsrfForm(f): CsrfForm<UserEditForm>) -> AppResult<Response> {
+async fn user_update(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<UserEditForm>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     ops::require(Some(who), Action::ManageUsers, Scope::Global)?;
     let unit_id = match unit_by_code(&s, "unit_code", &f.unit_code).await? {
         Ok(id) => id,
-        Err(e) => return render_user(&s, &ctx, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return render_user(&s, &ctx, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
     let input = ops::users::UpdateUser {
         display_name: Some(f.display_name),
@@ -507,7 +857,9 @@ async fn user_update(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, Cs
     };
     match ops::users::update(&s.db, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => render_user(&s, &ctx, id, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_user(&s, &ctx, id, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -525,7 +877,12 @@ struct TokensTpl {
 
 async fn tokens_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let tokens = ops::tokens::list(&s.db, ctx.principal()?, None).await?;
-    html(TokensTpl { p: PageCtx::from(&ctx, "/admin/tokens"), tokens, created: None, errors: vec![] })
+    html(TokensTpl {
+        p: PageCtx::from(&ctx, "/admin/tokens"),
+        tokens,
+        created: None,
+        errors: vec![],
+    })
 }
 
 #[derive(Deserialize)]
@@ -535,12 +892,18 @@ struct TokenForm {
     expires_in_days: String,
 }
 
-async fn token_create(State(s): State<AppState>, ctx: Ctx, CsrfForm(f): CsrfForm<TokenForm>) -> AppResult<Response> {
+async fn token_create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     ops::require(Some(who), Action::ManageTokens, Scope::Global)?;
     let owner = {
         let mut c = s.db.acquire().await?;
-        crate::store::users::get_for_login(&mut c.conn(), f.username.trim()).await?.map(|(u, _)| u.id)
+        crate::store::users::get_for_login(&mut c.conn(), f.username.trim())
+            .await?
+            .map(|(u, _)| u.id)
     };
     let mut errors = vec![];
     let days = match f.expires_in_days.trim() {
@@ -555,9 +918,23 @@ async fn token_create(State(s): State<AppState>, ctx: Ctx, CsrfForm(f): CsrfForm
     };
     let result = match owner {
         Some(user_id) if errors.is_empty() => {
-            ops::tokens::create(&s.db, who, ops::tokens::CreateToken { user_id, name: f.name, role: None, unit_id: None, expires_in_days: days }).await
+            ops::tokens::create(
+                &s.db,
+                who,
+                ops::tokens::CreateToken {
+                    user_id,
+                    name: f.name,
+                    role: None,
+                    unit_id: None,
+                    expires_in_days: days,
+                },
+            )
+            .await
         }
-        None => Err(AppError::invalid(FieldError::new("username", "err-no-such-user"))),
+        None => Err(AppError::invalid(FieldError::new(
+            "username",
+            "err-no-such-user",
+        ))),
         _ => Err(AppError::Invalid(errors)),
     };
     let (created, errors, status) = match result {
@@ -566,10 +943,23 @@ async fn token_create(State(s): State<AppState>, ctx: Ctx, CsrfForm(f): CsrfForm
         Err(e) => return Err(e),
     };
     let tokens = ops::tokens::list(&s.db, who, None).await?;
-    html_status(status, TokensTpl { p: PageCtx::from(&ctx, "/admin/tokens"), tokens, created, errors })
+    html_status(
+        status,
+        TokensTpl {
+            p: PageCtx::from(&ctx, "/admin/tokens"),
+            tokens,
+            created,
+            errors,
+        },
+    )
 }
 
-async fn token_revoke(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, CsrfForm(_): CsrfForm<Empty>) -> AppResult<Response> {
+async fn token_revoke(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
     ops::tokens::revoke(&s.db, ctx.principal()?, id).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }
@@ -596,21 +986,46 @@ struct AuditQuery {
     page: Option<i64>,
 }
 
-async fn audit_page(State(s): State<AppState>, ctx: Ctx, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+async fn audit_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let (action, object_type, object_id) = (q.action.unwrap_or_default(), q.object_type.unwrap_or_default(), q.object_id.unwrap_or_default());
-    let page = ops::audit::list(&s.db, who, ops::audit::ListQuery {
-        action: Some(action.clone()),
-        object_type: Some(object_type.clone()),
-        object_id: Some(object_id.clone()),
-        actor: None,
-        page: q.page,
-        per_page: Some(50),
-    })
+    let (action, object_type, object_id) = (
+        q.action.unwrap_or_default(),
+        q.object_type.unwrap_or_default(),
+        q.object_id.unwrap_or_default(),
+    );
+    let page = ops::audit::list(
+        &s.db,
+        who,
+        ops::audit::ListQuery {
+            action: Some(action.clone()),
+            object_type: Some(object_type.clone()),
+            object_id: Some(object_id.clone()),
+            actor: None,
+            page: q.page,
+            per_page: Some(50),
+        },
+    )
     .await?;
-    let base = format!("/admin/audit?action={}&object_type={}&object_id={}", encode_component(&action), encode_component(&object_type), encode_component(&object_id));
+    let base = format!(
+        "/admin/audit?action={}&object_type={}&object_id={}",
+        encode_component(&action),
+        encode_component(&object_type),
+        encode_component(&object_id)
+    );
     let (prev_link, next_link) = pager(&base, page.page, page.per_page, page.total);
-    html(AuditTpl { p: PageCtx::from(&ctx, "/admin/audit"), page, action, object_type, object_id, prev_link, next_link })
+    html(AuditTpl {
+        p: PageCtx::from(&ctx, "/admin/audit"),
+        page,
+        action,
+        object_type,
+        object_id,
+        prev_link,
+        next_link,
+    })
 }
 
 // ---- API explorer ----
@@ -623,5 +1038,8 @@ struct ApiDocsTpl {
 }
 
 async fn api_docs(ctx: Ctx) -> AppResult<Response> {
-    html(ApiDocsTpl { p: PageCtx::from(&ctx, "/api/docs"), ops: super::api::doc_operations() })
+    html(ApiDocsTpl {
+        p: PageCtx::from(&ctx, "/api/docs"),
+        ops: super::api::doc_operations(),
+    })
 }

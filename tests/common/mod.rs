@@ -23,7 +23,8 @@ pub enum Backend {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("NQTRACK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("NQTRACK_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn pg_url_for(db: &str) -> String {
@@ -58,11 +59,17 @@ async fn sqlite_template() -> PathBuf {
     SQLITE_TEMPLATE
         .get_or_init(|| async {
             let build = scratch().join("build.db");
-            let db = Db::connect(&format!("sqlite://{}", build.display())).await.unwrap();
+            let db = Db::connect(&format!("sqlite://{}", build.display()))
+                .await
+                .unwrap();
             seed(&db).await;
             let tpl = scratch().join("template.db");
             let Db::Sqlite(p) = &db else { unreachable!() };
-            sqlx::query("VACUUM INTO $1").bind(tpl.display().to_string()).execute(p).await.unwrap();
+            sqlx::query("VACUUM INTO $1")
+                .bind(tpl.display().to_string())
+                .execute(p)
+                .await
+                .unwrap();
             db.close().await;
             tpl
         })
@@ -113,7 +120,10 @@ pub async fn fresh_db(backend: Backend) -> (Db, String) {
             let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
             let mut tries = 0;
             // Two CREATE DATABASE … TEMPLATE at the same moment can collide; retry briefly.
-            while let Err(e) = sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {tpl}")).execute(&mut admin).await {
+            while let Err(e) = sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
+                .execute(&mut admin)
+                .await
+            {
                 tries += 1;
                 assert!(tries < 50, "cannot create test database: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -136,10 +146,19 @@ impl TestApp {
         let (db, db_url) = fresh_db(backend).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let cfg = Config { data_dir: scratch().join(format!("data-{}", unique())), public_base_url: format!("http://{addr}"), ..Config::default() };
+        let cfg = Config {
+            data_dir: scratch().join(format!("data-{}", unique())),
+            public_base_url: format!("http://{addr}"),
+            ..Config::default()
+        };
         let state = nqtrack::web::AppState::new(db.clone(), cfg);
         tokio::spawn(nqtrack::web::serve(listener, state));
-        TestApp { db, db_url, base: format!("http://{addr}"), backend }
+        TestApp {
+            db,
+            db_url,
+            base: format!("http://{addr}"),
+            backend,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -148,25 +167,49 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     pub fn anon(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// The CSRF token rendered in a page's forms.
     pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
-        let html = client.get(self.url(path)).send().await.unwrap().text().await.unwrap();
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         extract_csrf(&html).unwrap_or_else(|| panic!("no CSRF field on {path}"))
     }
 
     /// Signs in through the form; returns the response of the POST.
-    pub async fn sign_in(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let csrf = self.csrf(client, "/login").await;
         client
             .post(self.url("/login"))
-            .form(&[("_csrf", csrf.as_str()), ("username", username), ("password", password), ("next", "/org")])
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("username", username),
+                ("password", password),
+                ("next", "/org"),
+            ])
             .send()
             .await
             .unwrap()
@@ -174,8 +217,14 @@ impl TestApp {
 
     pub async fn signed_in(&self, username: &str) -> reqwest::Client {
         let c = self.browser();
-        let r = self.sign_in(&c, username, nqtrack::seed::DEMO_PASSWORD).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username} failed");
+        let r = self
+            .sign_in(&c, username, nqtrack::seed::DEMO_PASSWORD)
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {username} failed"
+        );
         c
     }
 
@@ -183,30 +232,71 @@ impl TestApp {
     pub async fn token(&self, username: &str) -> String {
         let (user_id, root) = {
             let mut c = self.db.acquire().await.unwrap();
-            let u = nqtrack::store::users::get_for_login(&mut c.conn(), username).await.unwrap().expect("user").0;
-            let root = nqtrack::store::org::find_current_by_code(&mut c.conn(), "VN").await.unwrap().unwrap();
+            let u = nqtrack::store::users::get_for_login(&mut c.conn(), username)
+                .await
+                .unwrap()
+                .expect("user")
+                .0;
+            let root = nqtrack::store::org::find_current_by_code(&mut c.conn(), "VN")
+                .await
+                .unwrap()
+                .unwrap();
             (u.id, root.id)
         };
-        let admin = Principal { user_id: 0, token_id: None, role: Role::Administrator, unit_id: root, username: "test".into() };
-        let t = nqtrack::ops::tokens::create(&self.db, &admin, nqtrack::ops::tokens::CreateToken { user_id, name: "test".into(), role: None, unit_id: None, expires_in_days: None })
-            .await
-            .unwrap();
+        let admin = Principal {
+            user_id: 0,
+            token_id: None,
+            role: Role::Administrator,
+            unit_id: root,
+            username: "test".into(),
+        };
+        let t = nqtrack::ops::tokens::create(
+            &self.db,
+            &admin,
+            nqtrack::ops::tokens::CreateToken {
+                user_id,
+                name: "test".into(),
+                role: None,
+                unit_id: None,
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap();
         t.secret
     }
 
     pub async fn unit_id(&self, code: &str) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::org::find_current_by_code(&mut c.conn(), code).await.unwrap().unwrap_or_else(|| panic!("unit {code}")).id
+        nqtrack::store::org::find_current_by_code(&mut c.conn(), code)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("unit {code}"))
+            .id
     }
 
     pub async fn user_id(&self, username: &str) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::users::get_for_login(&mut c.conn(), username).await.unwrap().expect("user").0.id
+        nqtrack::store::users::get_for_login(&mut c.conn(), username)
+            .await
+            .unwrap()
+            .expect("user")
+            .0
+            .id
     }
 
     pub async fn audit_count(&self) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::audit::list(&mut c.conn(), &nqtrack::store::audit::ListFilter { limit: 1, ..Default::default() }).await.unwrap().1
+        nqtrack::store::audit::list(
+            &mut c.conn(),
+            &nqtrack::store::audit::ListFilter {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .1
     }
 
     /// Runs SQL directly against the test database (to tamper with it, or to look behind the API).
@@ -235,11 +325,18 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 
 pub async fn json(r: reqwest::Response) -> (StatusCode, Value) {
     let s = r.status();
-    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let text = r.text().await.unwrap();
     let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({s}, {ct}): {text}"));
     if !s.is_success() {
-        assert_eq!(ct, "application/problem+json", "errors are problem details: {text}");
+        assert_eq!(
+            ct, "application/problem+json",
+            "errors are problem details: {text}"
+        );
     }
     (s, v)
 }
