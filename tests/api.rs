@@ -1046,3 +1046,301 @@ fn openapi_document_matches_snapshot() {
         assert!(v["paths"].get(p).is_some(), "{p} documented");
     }
 }
+
+both!(patch_and_token_endpoints_reject_bad_input, |app| {
+    let admin = app.token("admin").await;
+    let c = app.anon();
+    let most = app.unit_id("BKHCN").await;
+    let officer = app.user_id("most.officer").await;
+    let before = app.audit_count().await;
+    let patch_unit = |body: serde_json::Value| {
+        c.patch(app.url(&format!("/api/v1/org-units/{most}")))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let (s, v) = json(patch_unit(json!({"name_vi": ""})).await.unwrap()).await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["code"].as_str().unwrap()),
+        (422, "err-required")
+    );
+    let (s, v) = json(
+        patch_unit(json!({"name_en": "x".repeat(300)}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["field"].as_str().unwrap()),
+        (422, "name_en")
+    );
+    let (s, v) = json(patch_unit(json!({"code": "BTC"})).await.unwrap()).await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["code"].as_str().unwrap()),
+        (409, "err-duplicate-code")
+    );
+    let (s, _) = json(patch_unit(json!({"valid_to": "2025-02-30"})).await.unwrap()).await;
+    assert_eq!(s, 400, "impossible date");
+    let (s, _) = json(patch_unit(json!({"parent_id": 987654321})).await.unwrap()).await;
+    assert_eq!(s, 422);
+    let patch_user = |body: serde_json::Value| {
+        c.patch(app.url(&format!("/api/v1/users/{officer}")))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    for (body, field) in [
+        (json!({"role": "emperor"}), "role"),
+        (json!({"email": "not-an-email"}), "email"),
+        (json!({"unit_id": -5}), "unit_id"),
+        (json!({"password": "short"}), "password"),
+        (json!({"display_name": "   "}), "display_name"),
+    ] {
+        let (s, v) = json(patch_user(body.clone()).await.unwrap()).await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}");
+    }
+    let (s, _) = json(patch_user(json!({"disabled": "yes"})).await.unwrap()).await;
+    assert_eq!(s, 400, "wrong type");
+    let admin_id = app.user_id("admin").await;
+    let (s, v) = json(
+        c.patch(app.url(&format!("/api/v1/users/{admin_id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["code"].as_str().unwrap()),
+        (422, "err-disable-self")
+    );
+    let (s, _) = json(
+        c.patch(app.url("/api/v1/users/987654321"))
+            .bearer_auth(&admin)
+            .json(&json!({"display_name": "X"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+    for (body, field) in [
+        (json!({"user_id": 987654321, "name": "x"}), "user_id"),
+        (json!({"user_id": officer, "name": ""}), "name"),
+        (
+            json!({"user_id": officer, "name": "x", "expires_in_days": 0}),
+            "expires_in_days",
+        ),
+        (
+            json!({"user_id": officer, "name": "x", "role": "god"}),
+            "role",
+        ),
+    ] {
+        let (s, v) = json(
+            c.post(app.url("/api/v1/tokens"))
+                .bearer_auth(&admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}");
+    }
+    let (s, _) = json(
+        c.delete(app.url("/api/v1/tokens/987654321"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+    for q in ["per_page=0", "page=-1"] {
+        let (s, _) = json(
+            c.get(app.url(&format!("/api/v1/audit?{q}")))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422, "{q}");
+    }
+    let (s, _) = json(
+        c.get(app.url("/api/v1/audit?actor=abc"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = json(
+        c.get(app.url("/api/v1/users?role=king"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, _) = json(
+        c.get(app.url("/api/v1/me"))
+            .bearer_auth("nqt_not_a_real_token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert_eq!(app.audit_count().await, before, "nothing written");
+});
+
+both!(cli_manages_users_tokens_and_backups, |app| {
+    let bin = env!("CARGO_BIN_EXE_nqtrack");
+    let dir = std::env::temp_dir().join(format!(
+        "nqtrack-cli-{}",
+        &nqtrack::auth::random_token()[..8]
+    ));
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("NQTRACK_DATABASE_URL", &app.db_url)
+            .env("NQTRACK_DATA_DIR", &dir)
+            .env_remove("NQTRACK_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "user",
+        "create",
+        "--username",
+        "cli.user",
+        "--display-name",
+        "Người dùng CLI",
+        "--unit",
+        "66",
+        "--role",
+        "unit_officer",
+        "--password",
+        "cli password 123",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        app.sign_in(&app.browser(), "cli.user", "cli password 123")
+            .await
+            .status(),
+        303
+    );
+    let out = run(&[
+        "user",
+        "create",
+        "--username",
+        "cli.user2",
+        "--display-name",
+        "X",
+        "--unit",
+        "NOPE",
+        "--role",
+        "unit_officer",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No unit in force"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        run(&[
+            "user",
+            "set-role",
+            "--username",
+            "cli.user",
+            "--role",
+            "unit_leader",
+            "--unit",
+            "01"
+        ])
+        .status
+        .success()
+    );
+    let id = app.user_id("cli.user").await;
+    let (_, u) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(app.token("admin").await)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (u["role"].as_str().unwrap(), u["unit_id"].as_i64().unwrap()),
+        ("unit_leader", app.unit_id("01").await)
+    );
+    let out = run(&["token", "create", "--username", "cli.user", "--name", "etl"]);
+    assert!(out.status.success());
+    let secret = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        app.anon()
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(
+        run(&["user", "disable", "--username", "cli.user"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        app.anon()
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a disabled owner's tokens stop working"
+    );
+    let copy = dir.join("copy.db");
+    let out = run(&["backup", copy.to_str().unwrap()]);
+    match app.backend {
+        common::Backend::Sqlite => {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let db = nqtrack::db::Db::connect(&format!("sqlite://{}", copy.display()))
+                .await
+                .unwrap();
+            let mut c = db.acquire().await.unwrap();
+            assert_eq!(
+                nqtrack::store::users::count(&mut c.conn()).await.unwrap(),
+                app.scalar_i64("SELECT COUNT(*) FROM users").await
+            );
+        }
+        common::Backend::Postgres => {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+        }
+    }
+});
