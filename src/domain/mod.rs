@@ -1,9 +1,11 @@
 //! Domain rules as plain functions: no I/O here, so everything is tested on its own.
 
 pub mod audit;
+pub mod deadline;
 pub mod org;
 pub mod policy;
 pub mod signin;
+pub mod status;
 pub mod text;
 
 use serde::Serialize;
