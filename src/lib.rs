@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod ops;
 pub mod seed;
 pub mod store;

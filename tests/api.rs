@@ -828,16 +828,22 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
 both!(org_csv_import_is_all_or_nothing, |app| {
     let actor = nqtrack::store::audit::Actor::system("test");
     let good = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-VP,department,Văn phòng Bộ,Ministry Office,Bureau du ministère,BKHCN\nBKHCN-VP-1,department,Phòng Tổng hợp,,,BKHCN-VP\n";
-    let r =
-        nqtrack::ops::org::import_csv(&app.db, &actor, None, format!("\u{feff}{good}").as_bytes())
-            .await
-            .unwrap();
+    let r = nqtrack::ops::org::import_csv(
+        &app.db,
+        &Default::default(),
+        &actor,
+        None,
+        format!("\u{feff}{good}").as_bytes(),
+    )
+    .await
+    .unwrap();
     assert_eq!((r.created, r.errors.len()), (2, 0));
     let before = app.scalar_i64("SELECT COUNT(*) FROM org_units").await;
     let bad = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-A,department,Phòng A,,,BKHCN\nBKHCN-B,district,Phòng B,,,BKHCN\nBKHCN-C,department,,,,NOPE\n";
-    let r = nqtrack::ops::org::import_csv(&app.db, &actor, None, bad.as_bytes())
-        .await
-        .unwrap();
+    let r =
+        nqtrack::ops::org::import_csv(&app.db, &Default::default(), &actor, None, bad.as_bytes())
+            .await
+            .unwrap();
     assert_eq!(r.created, 0);
     let lines: Vec<(usize, &str)> = r.errors.iter().map(|(l, f, _)| (*l, f.as_str())).collect();
     assert_eq!(lines, [(3, "kind"), (4, "name_vi"), (4, "parent_code")]);
@@ -846,12 +852,19 @@ both!(org_csv_import_is_all_or_nothing, |app| {
         before,
         "nothing half-written"
     );
-    let e = nqtrack::ops::org::import_csv(&app.db, &actor, None, b"id,name\n1,x\n")
-        .await
-        .unwrap_err();
+    let e = nqtrack::ops::org::import_csv(
+        &app.db,
+        &Default::default(),
+        &actor,
+        None,
+        b"id,name\n1,x\n",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.fields()[0].code, "err-csv-header");
     let e = nqtrack::ops::org::import_csv(
         &app.db,
+        &Default::default(),
         &actor,
         None,
         b"code,kind,name_vi,name_en,name_fr,parent_code\nX,department,Ph\xf2ng,,,VN\n",
@@ -1343,4 +1356,102 @@ both!(cli_manages_users_tokens_and_backups, |app| {
             assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
         }
     }
+});
+
+both!(in_memory_tree_answers_like_sql, |app| {
+    use nqtrack::store::org::ListFilter;
+    let idx = nqtrack::store::org_index::OrgIndex::default();
+    let snap = idx.snapshot(&app.db).await.unwrap();
+    let dak_lak = app.unit_id("66").await;
+    let filters = [
+        ListFilter {
+            parent: Some(dak_lak),
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
+            q: Some("dak".into()),
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
+            q: Some("phuong tan".into()),
+            include_historical: true,
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
+            kind: Some("province".into()),
+            include_historical: true,
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
+            kind: Some("ward".into()),
+            limit: 20,
+            offset: 40,
+            ..Default::default()
+        },
+    ];
+    let mut c = app.db.acquire().await.unwrap();
+    for f in filters {
+        let (mem, mem_total) = snap.list(&f);
+        let (sql, sql_total) = nqtrack::store::org::list(&mut c.conn(), &f).await.unwrap();
+        assert_eq!(mem_total, sql_total, "{f:?}");
+        assert_eq!(mem.len(), sql.len(), "{f:?}");
+        if f.offset == 0 {
+            let mut a: Vec<i64> = mem.iter().map(|u| u.id).collect();
+            let mut b: Vec<i64> = sql.iter().map(|u| u.id).collect();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{f:?}");
+        }
+    }
+    let tq = app.unit_id("08").await;
+    assert_eq!(
+        snap.ancestors(tq).iter().map(|u| u.id).collect::<Vec<_>>(),
+        nqtrack::store::org::ancestors(&mut c.conn(), tq)
+            .await
+            .unwrap()
+            .iter()
+            .map(|u| u.id)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        snap.children_count(tq),
+        nqtrack::store::org::children_count(&mut c.conn(), tq)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        snap.links(tq, true).len(),
+        nqtrack::store::org::links(&mut c.conn(), tq, true)
+            .await
+            .unwrap()
+            .len()
+    );
+    // A write through another path is seen once the version moves.
+    let admin = app.token("admin").await;
+    let most = app.unit_id("BKHCN").await;
+    let r = app
+        .anon()
+        .patch(app.url(&format!("/api/v1/org-units/{most}")))
+        .bearer_auth(&admin)
+        .json(&json!({"name_en": "MOST renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    idx.invalidate();
+    assert_eq!(
+        idx.snapshot(&app.db)
+            .await
+            .unwrap()
+            .get(most)
+            .unwrap()
+            .name_en
+            .as_deref(),
+        Some("MOST renamed")
+    );
+    assert_ne!(idx.snapshot(&app.db).await.unwrap().version, snap.version);
 });

@@ -34,7 +34,11 @@ pub enum Deadline {
 const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
 
 pub fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()
 }
 
@@ -76,7 +80,9 @@ impl Deadline {
             "hang nam" | "hang nam." => return Deadline::Yearly,
             _ => {}
         }
-        if let Some(rest) = f.strip_suffix("va nhung nam tiep theo").or_else(|| f.strip_suffix("va cac nam tiep theo"))
+        if let Some(rest) = f
+            .strip_suffix("va nhung nam tiep theo")
+            .or_else(|| f.strip_suffix("va cac nam tiep theo"))
             && let Some(y) = year(rest)
         {
             return Deadline::FromYear { from: y };
@@ -87,13 +93,20 @@ impl Deadline {
         if let Some((a, b)) = f.split_once('-')
             && let (Some(a), Some(b)) = (year(a), year(b))
         {
-            return if a <= b { Deadline::Range { from: a, to: b } } else { Deadline::Unparsed };
+            return if a <= b {
+                Deadline::Range { from: a, to: b }
+            } else {
+                Deadline::Unparsed
+            };
         }
         if let Some(rest) = f.strip_prefix("quy ")
             && let Some((q, y)) = rest.split_once('/').or_else(|| rest.split_once(" nam "))
             && let (Some(q), Some(y)) = (roman_quarter(q), year(y))
         {
-            return Deadline::Quarter { year: y, quarter: q };
+            return Deadline::Quarter {
+                year: y,
+                quarter: q,
+            };
         }
         let body = f.strip_prefix("thang ").unwrap_or(f);
         let parts: Vec<&str> = body.split('/').collect();
@@ -121,14 +134,22 @@ impl Deadline {
             Deadline::Date { date } => Some(date),
             Deadline::Month { year, month } => last_day_of_month(year, month),
             Deadline::Quarter { year, quarter } => last_day_of_month(year, quarter * 3),
-            Deadline::Year { year } | Deadline::Range { to: year, .. } => NaiveDate::from_ymd_opt(year, 12, 31),
-            Deadline::FromYear { .. } | Deadline::Yearly | Deadline::Ongoing | Deadline::Unparsed => None,
+            Deadline::Year { year } | Deadline::Range { to: year, .. } => {
+                NaiveDate::from_ymd_opt(year, 12, 31)
+            }
+            Deadline::FromYear { .. }
+            | Deadline::Yearly
+            | Deadline::Ongoing
+            | Deadline::Unparsed => None,
         }
     }
 
     /// Judged per reporting period rather than against one end date.
     pub fn is_periodic(&self) -> bool {
-        matches!(self, Deadline::FromYear { .. } | Deadline::Yearly | Deadline::Ongoing)
+        matches!(
+            self,
+            Deadline::FromYear { .. } | Deadline::Yearly | Deadline::Ongoing
+        )
     }
 
     /// The first day a periodic deadline applies (FromYear), if bounded.
@@ -179,33 +200,163 @@ mod tests {
     fn every_form_in_the_annex() {
         let cases: &[(&str, Deadline, Option<NaiveDate>)] = &[
             ("2025", Deadline::Year { year: 2025 }, Some(d(2025, 12, 31))),
-            ("12/2025", Deadline::Month { year: 2025, month: 12 }, Some(d(2025, 12, 31))),
+            (
+                "12/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 12,
+                },
+                Some(d(2025, 12, 31)),
+            ),
             ("Thường xuyên", Deadline::Ongoing, None),
-            ("6/2025", Deadline::Month { year: 2025, month: 6 }, Some(d(2025, 6, 30))),
+            (
+                "6/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 6,
+                },
+                Some(d(2025, 6, 30)),
+            ),
             ("2026", Deadline::Year { year: 2026 }, Some(d(2026, 12, 31))),
-            ("9/2025", Deadline::Month { year: 2025, month: 9 }, Some(d(2025, 9, 30))),
-            ("9/2026", Deadline::Month { year: 2026, month: 9 }, Some(d(2026, 9, 30))),
-            ("2025 và những năm tiếp theo", Deadline::FromYear { from: 2025 }, None),
-            ("12/2026", Deadline::Month { year: 2026, month: 12 }, Some(d(2026, 12, 31))),
+            (
+                "9/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 9,
+                },
+                Some(d(2025, 9, 30)),
+            ),
+            (
+                "9/2026",
+                Deadline::Month {
+                    year: 2026,
+                    month: 9,
+                },
+                Some(d(2026, 9, 30)),
+            ),
+            (
+                "2025 và những năm tiếp theo",
+                Deadline::FromYear { from: 2025 },
+                None,
+            ),
+            (
+                "12/2026",
+                Deadline::Month {
+                    year: 2026,
+                    month: 12,
+                },
+                Some(d(2026, 12, 31)),
+            ),
             ("Hằng năm", Deadline::Yearly, None),
             ("hằng năm", Deadline::Yearly, None),
             ("2030", Deadline::Year { year: 2030 }, Some(d(2030, 12, 31))),
-            ("12/2028", Deadline::Month { year: 2028, month: 12 }, Some(d(2028, 12, 31))),
-            ("06/2025", Deadline::Month { year: 2025, month: 6 }, Some(d(2025, 6, 30))),
-            ("03/2025", Deadline::Month { year: 2025, month: 3 }, Some(d(2025, 3, 31))),
-            ("Tháng 5/2025", Deadline::Month { year: 2025, month: 5 }, Some(d(2025, 5, 31))),
-            ("Tháng 10/2025", Deadline::Month { year: 2025, month: 10 }, Some(d(2025, 10, 31))),
-            ("Quý II/2025", Deadline::Quarter { year: 2025, quarter: 2 }, Some(d(2025, 6, 30))),
+            (
+                "12/2028",
+                Deadline::Month {
+                    year: 2028,
+                    month: 12,
+                },
+                Some(d(2028, 12, 31)),
+            ),
+            (
+                "06/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 6,
+                },
+                Some(d(2025, 6, 30)),
+            ),
+            (
+                "03/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 3,
+                },
+                Some(d(2025, 3, 31)),
+            ),
+            (
+                "Tháng 5/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 5,
+                },
+                Some(d(2025, 5, 31)),
+            ),
+            (
+                "Tháng 10/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 10,
+                },
+                Some(d(2025, 10, 31)),
+            ),
+            (
+                "Quý II/2025",
+                Deadline::Quarter {
+                    year: 2025,
+                    quarter: 2,
+                },
+                Some(d(2025, 6, 30)),
+            ),
             ("Nhiệm vụ thường xuyên", Deadline::Ongoing, None),
-            ("7/2025", Deadline::Month { year: 2025, month: 7 }, Some(d(2025, 7, 31))),
-            ("3/2026", Deadline::Month { year: 2026, month: 3 }, Some(d(2026, 3, 31))),
-            ("3/2025", Deadline::Month { year: 2025, month: 3 }, Some(d(2025, 3, 31))),
+            (
+                "7/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 7,
+                },
+                Some(d(2025, 7, 31)),
+            ),
+            (
+                "3/2026",
+                Deadline::Month {
+                    year: 2026,
+                    month: 3,
+                },
+                Some(d(2026, 3, 31)),
+            ),
+            (
+                "3/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 3,
+                },
+                Some(d(2025, 3, 31)),
+            ),
             ("2028", Deadline::Year { year: 2028 }, Some(d(2028, 12, 31))),
             ("2027", Deadline::Year { year: 2027 }, Some(d(2027, 12, 31))),
-            ("2025-2026", Deadline::Range { from: 2025, to: 2026 }, Some(d(2026, 12, 31))),
-            ("2025 - 2026", Deadline::Range { from: 2025, to: 2026 }, Some(d(2026, 12, 31))),
-            ("2/2025", Deadline::Month { year: 2025, month: 2 }, Some(d(2025, 2, 28))),
-            ("01/2025", Deadline::Month { year: 2025, month: 1 }, Some(d(2025, 1, 31))),
+            (
+                "2025-2026",
+                Deadline::Range {
+                    from: 2025,
+                    to: 2026,
+                },
+                Some(d(2026, 12, 31)),
+            ),
+            (
+                "2025 - 2026",
+                Deadline::Range {
+                    from: 2025,
+                    to: 2026,
+                },
+                Some(d(2026, 12, 31)),
+            ),
+            (
+                "2/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 2,
+                },
+                Some(d(2025, 2, 28)),
+            ),
+            (
+                "01/2025",
+                Deadline::Month {
+                    year: 2025,
+                    month: 1,
+                },
+                Some(d(2025, 1, 31)),
+            ),
             ("", Deadline::Unparsed, None),
         ];
         for (text, want, due) in cases {
@@ -217,11 +368,29 @@ mod tests {
 
     #[test]
     fn odd_or_impossible_text_is_not_guessed() {
-        for t in ["13/2025", "0/2025", "31/2/2025", "Quý V/2025", "2026-2025", "sớm", "6/25", "2025/6", "12/2025/1/1"] {
+        for t in [
+            "13/2025",
+            "0/2025",
+            "31/2/2025",
+            "Quý V/2025",
+            "2026-2025",
+            "sớm",
+            "6/25",
+            "2025/6",
+            "12/2025/1/1",
+        ] {
             assert_eq!(Deadline::parse(t), Deadline::Unparsed, "{t:?}");
         }
-        assert_eq!(Deadline::parse("29/2/2028"), Deadline::Date { date: d(2028, 2, 29) });
-        assert_eq!(Deadline::parse("Quý IV năm 2025").due(), Some(d(2025, 12, 31)));
+        assert_eq!(
+            Deadline::parse("29/2/2028"),
+            Deadline::Date {
+                date: d(2028, 2, 29)
+            }
+        );
+        assert_eq!(
+            Deadline::parse("Quý IV năm 2025").due(),
+            Some(d(2025, 12, 31))
+        );
     }
 
     proptest! {

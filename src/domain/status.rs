@@ -70,7 +70,10 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { extension_counts_on_time: true, stale_after_days: 30 }
+        Rules {
+            extension_counts_on_time: true,
+            stale_after_days: 30,
+        }
     }
 }
 
@@ -95,7 +98,11 @@ pub fn status(f: &Facts, as_of: NaiveDate, rules: Rules) -> Status {
         && verified <= as_of
     {
         // Judged against the deadline that counts for lateness.
-        let limit = if rules.extension_counts_on_time { due } else { f.original_due };
+        let limit = if rules.extension_counts_on_time {
+            due
+        } else {
+            f.original_due
+        };
         return match limit {
             Some(l) if claimed > l => Status::CompletedLate,
             _ => Status::CompletedOnTime,
@@ -104,11 +111,20 @@ pub fn status(f: &Facts, as_of: NaiveDate, rules: Rules) -> Status {
     if due.is_some_and(|d| d < as_of) {
         return Status::Overdue;
     }
-    let reports: Vec<Report> = f.reports.iter().copied().filter(|r| r.on <= as_of).collect();
+    let reports: Vec<Report> = f
+        .reports
+        .iter()
+        .copied()
+        .filter(|r| r.on <= as_of)
+        .collect();
     let last = reports.iter().max_by_key(|r| r.on);
     let Some(last) = last else {
         let since = f.assigned_on.unwrap_or(as_of);
-        return if as_of - since > Duration::days(rules.stale_after_days) { Status::AtRisk } else { Status::NotStarted };
+        return if as_of - since > Duration::days(rules.stale_after_days) {
+            Status::AtRisk
+        } else {
+            Status::NotStarted
+        };
     };
     if as_of - last.on > Duration::days(rules.stale_after_days) {
         return Status::AtRisk;
@@ -147,8 +163,17 @@ pub enum PeriodStatus {
 }
 
 /// `reports` are (day, has results) within the period [start, end].
-pub fn period_status(reports: &[(NaiveDate, bool)], start: NaiveDate, end: NaiveDate, as_of: NaiveDate) -> PeriodStatus {
-    let seen: Vec<bool> = reports.iter().filter(|(d, _)| *d >= start && *d <= end && *d <= as_of).map(|(_, r)| *r).collect();
+pub fn period_status(
+    reports: &[(NaiveDate, bool)],
+    start: NaiveDate,
+    end: NaiveDate,
+    as_of: NaiveDate,
+) -> PeriodStatus {
+    let seen: Vec<bool> = reports
+        .iter()
+        .filter(|(d, _)| *d >= start && *d <= end && *d <= as_of)
+        .map(|(_, r)| *r)
+        .collect();
     if seen.iter().any(|r| *r) {
         PeriodStatus::ReportedWithResults
     } else if !seen.is_empty() {
@@ -170,7 +195,11 @@ mod tests {
     }
 
     fn base() -> Facts {
-        Facts { assigned_on: Some(d(0)), original_due: Some(d(100)), ..Default::default() }
+        Facts {
+            assigned_on: Some(d(0)),
+            original_due: Some(d(100)),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -178,13 +207,27 @@ mod tests {
         let r = Rules::default();
         let mut f = base();
         assert_eq!(status(&f, d(10), r), Status::NotStarted);
-        assert_eq!(status(&f, d(40), r), Status::AtRisk, "nothing reported for over 30 days");
-        f.reports.push(Report { on: d(20), percent: 40 });
+        assert_eq!(
+            status(&f, d(40), r),
+            Status::AtRisk,
+            "nothing reported for over 30 days"
+        );
+        f.reports.push(Report {
+            on: d(20),
+            percent: 40,
+        });
         assert_eq!(status(&f, d(25), r), Status::InProgress);
         assert_eq!(status(&f, d(101), r), Status::Overdue);
-        f.reports.push(Report { on: d(80), percent: 90 });
+        f.reports.push(Report {
+            on: d(80),
+            percent: 90,
+        });
         f.completion = Some((d(90), d(95)));
-        assert_eq!(status(&f, d(94), r), Status::InProgress, "a claim counts once verified");
+        assert_eq!(
+            status(&f, d(94), r),
+            Status::InProgress,
+            "a claim counts once verified"
+        );
         assert_eq!(status(&f, d(95), r), Status::CompletedOnTime);
         f.completion = Some((d(105), d(106)));
         assert_eq!(status(&f, d(200), r), Status::CompletedLate);
@@ -196,12 +239,28 @@ mod tests {
     fn extensions_and_the_programme_setting() {
         let mut f = base();
         f.extension = Some((d(150), d(80)));
-        f.reports.push(Report { on: d(70), percent: 50 });
-        f.reports.push(Report { on: d(110), percent: 80 });
-        assert_eq!(status(&f, d(120), Rules::default()), Status::InProgress, "the extension moved the deadline");
+        f.reports.push(Report {
+            on: d(70),
+            percent: 50,
+        });
+        f.reports.push(Report {
+            on: d(110),
+            percent: 80,
+        });
+        assert_eq!(
+            status(&f, d(120), Rules::default()),
+            Status::InProgress,
+            "the extension moved the deadline"
+        );
         f.completion = Some((d(140), d(141)));
-        assert_eq!(status(&f, d(141), Rules::default()), Status::CompletedOnTime);
-        let strict = Rules { extension_counts_on_time: false, ..Rules::default() };
+        assert_eq!(
+            status(&f, d(141), Rules::default()),
+            Status::CompletedOnTime
+        );
+        let strict = Rules {
+            extension_counts_on_time: false,
+            ..Rules::default()
+        };
         assert_eq!(status(&f, d(141), strict), Status::CompletedLate);
         // An extension approved only later does not rewrite the past.
         f.completion = None;
@@ -212,9 +271,15 @@ mod tests {
     #[test]
     fn slow_pace_is_an_early_warning() {
         let mut f = base();
-        f.reports.push(Report { on: d(50), percent: 20 });
+        f.reports.push(Report {
+            on: d(50),
+            percent: 20,
+        });
         assert_eq!(status(&f, d(55), Rules::default()), Status::AtRisk);
-        f.reports.push(Report { on: d(60), percent: 70 });
+        f.reports.push(Report {
+            on: d(60),
+            percent: 70,
+        });
         assert_eq!(status(&f, d(65), Rules::default()), Status::InProgress);
     }
 
@@ -223,9 +288,19 @@ mod tests {
         let (s, e) = (d(0), d(30));
         assert_eq!(period_status(&[], s, e, d(10)), PeriodStatus::Open);
         assert_eq!(period_status(&[], s, e, d(31)), PeriodStatus::NotReported);
-        assert_eq!(period_status(&[(d(5), false)], s, e, d(31)), PeriodStatus::ReportedWithoutResults);
-        assert_eq!(period_status(&[(d(5), false), (d(6), true)], s, e, d(31)), PeriodStatus::ReportedWithResults);
-        assert_eq!(period_status(&[(d(40), true)], s, e, d(50)), PeriodStatus::NotReported, "a report after the period does not count");
+        assert_eq!(
+            period_status(&[(d(5), false)], s, e, d(31)),
+            PeriodStatus::ReportedWithoutResults
+        );
+        assert_eq!(
+            period_status(&[(d(5), false), (d(6), true)], s, e, d(31)),
+            PeriodStatus::ReportedWithResults
+        );
+        assert_eq!(
+            period_status(&[(d(40), true)], s, e, d(50)),
+            PeriodStatus::NotReported,
+            "a report after the period does not count"
+        );
     }
 
     fn facts() -> impl Strategy<Value = Facts> {
@@ -241,7 +316,10 @@ mod tests {
                 assigned_on: Some(d(start)),
                 original_due: due.map(d),
                 extension: ext.map(|(n, a)| (d(n), d(a))),
-                reports: reports.into_iter().map(|(on, percent)| Report { on: d(on), percent }).collect(),
+                reports: reports
+                    .into_iter()
+                    .map(|(on, percent)| Report { on: d(on), percent })
+                    .collect(),
                 completion: completion.map(|(c, lag)| (d(c), d(c + lag))),
                 cancelled_on: cancelled.map(d),
                 superseded_on: None,

@@ -12,6 +12,7 @@ use crate::domain::{FieldError, text};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{Actor, Change, to_json};
 use crate::store::org::{LinkedUnit, ListFilter, NewUnit, OrgUnit};
+use crate::store::org_index::OrgIndex;
 use crate::store::{self, is_unique_violation};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -41,7 +42,12 @@ pub struct Page<T> {
 
 pub const Q_MAX: usize = 100;
 
-pub async fn list(db: &Db, who: Option<&Principal>, q: ListQuery) -> AppResult<Page<OrgUnit>> {
+pub async fn list(
+    db: &Db,
+    idx: &OrgIndex,
+    who: Option<&Principal>,
+    q: ListQuery,
+) -> AppResult<Page<OrgUnit>> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let (limit, offset) = paging(q.page, q.per_page)?;
     let mut errs = vec![];
@@ -65,8 +71,7 @@ pub async fn list(db: &Db, who: Option<&Principal>, q: ListQuery) -> AppResult<P
         limit,
         offset,
     };
-    let mut c = db.acquire().await?;
-    let (items, total) = store::org::list(&mut c.conn(), &f).await?;
+    let (items, total) = idx.snapshot(db).await?.list(&f);
     Ok(Page {
         items,
         page: offset / limit + 1,
@@ -91,21 +96,23 @@ pub struct OrgUnitDetail {
     pub successors: Vec<LinkedUnit>,
 }
 
-pub async fn detail(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<OrgUnitDetail> {
+pub async fn detail(
+    db: &Db,
+    idx: &OrgIndex,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<OrgUnitDetail> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let unit = store::org::get(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ancestors = store::org::ancestors(&mut c, id).await?;
+    let snap = idx.snapshot(db).await?;
+    let unit = snap.get(id).cloned().ok_or(AppError::NotFound)?;
+    let ancestors = snap.ancestors(id);
     Ok(OrgUnitDetail {
         historical: unit.historical(),
         parent: ancestors.last().cloned(),
         ancestors,
-        children_count: store::org::children_count(&mut c, id).await?,
-        predecessors: store::org::links(&mut c, id, true).await?,
-        successors: store::org::links(&mut c, id, false).await?,
+        children_count: snap.children_count(id),
+        predecessors: snap.links(id, true),
+        successors: snap.links(id, false),
         unit,
     })
 }
@@ -135,7 +142,12 @@ fn check_names(vi: &str, en: &Option<String>, fr: &Option<String>, errs: &mut Ve
     ));
 }
 
-pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult<OrgUnit> {
+pub async fn create(
+    db: &Db,
+    idx: &OrgIndex,
+    who: &Principal,
+    input: CreateOrgUnit,
+) -> AppResult<OrgUnit> {
     let name_vi = text::nfc(&input.name_vi);
     let (name_en, name_fr) = (clean_opt(input.name_en), clean_opt(input.name_fr));
     let code = clean_opt(input.code);
@@ -212,6 +224,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult
     )
     .await?;
     tx.commit().await?;
+    idx.invalidate();
     Ok(unit)
 }
 
@@ -228,7 +241,13 @@ pub struct UpdateOrgUnit {
     pub valid_to: Option<NaiveDate>,
 }
 
-pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> AppResult<OrgUnit> {
+pub async fn update(
+    db: &Db,
+    idx: &OrgIndex,
+    who: &Principal,
+    id: i64,
+    input: UpdateOrgUnit,
+) -> AppResult<OrgUnit> {
     let mut tx = db.begin().await?;
     let before = store::org::get(&mut tx.conn(), id)
         .await?
@@ -311,6 +330,7 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     )
     .await?;
     tx.commit().await?;
+    idx.invalidate();
     Ok(after)
 }
 
@@ -328,6 +348,7 @@ pub const IMPORT_HEADER: &str = "code,kind,name_vi,name_en,name_fr,parent_code";
 /// unit in force, either already stored or earlier in the file.
 pub async fn import_csv(
     db: &Db,
+    idx: &OrgIndex,
     actor: &Actor,
     who: Option<&Principal>,
     bytes: &[u8],
@@ -424,5 +445,6 @@ pub async fn import_csv(
     }
     store::audit::append(&mut tx.conn(), actor, now, changes).await?;
     tx.commit().await?;
+    idx.invalidate();
     Ok(report)
 }

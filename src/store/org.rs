@@ -67,6 +67,12 @@ pub fn search_key(code: Option<&str>, vi: &str, en: Option<&str>, fr: Option<&st
     k
 }
 
+/// Tells in-memory copies of the tree (see `org_index`) that it changed.
+pub async fn bump_version(c: &mut DbConn<'_>) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE org_version SET version = version + 1 WHERE id = 1").execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
 /// Inserts a unit and its closure rows; returns its id.
 pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppResult<i64> {
     let key = search_key(
@@ -92,6 +98,7 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppR
              SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2
              UNION ALL SELECT $1, $1, 0")
             .bind(id).bind(u.parent_id.unwrap_or(-1)).execute(&mut **c).await?;
+        sqlx::query("UPDATE org_version SET version = version + 1 WHERE id = 1").execute(&mut **c).await?;
         id
     }))
 }
@@ -107,7 +114,7 @@ pub async fn link(
         "INSERT INTO org_links (predecessor_id, successor_id, merge_type, effective) VALUES ($1, $2, $3, $4)
          ON CONFLICT (predecessor_id, successor_id) DO NOTHING")
         .bind(predecessor).bind(successor).bind(merge_type).bind(effective).execute(&mut **c).await.map(|_| ())?);
-    Ok(())
+    bump_version(c).await
 }
 
 pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<OrgUnit>> {
@@ -234,7 +241,7 @@ pub async fn update_fields(c: &mut DbConn<'_>, u: &OrgUnit, now: DateTime<Utc>) 
         "UPDATE org_units SET code = $2, name_vi = $3, name_en = $4, name_fr = $5, search_key = $6, valid_to = $7, updated_at = $8 WHERE id = $1")
         .bind(u.id).bind(&u.code).bind(&u.name_vi).bind(&u.name_en).bind(&u.name_fr).bind(&key).bind(u.valid_to).bind(now)
         .execute(&mut **c).await.map(|_| ())?);
-    Ok(())
+    bump_version(c).await
 }
 
 /// Whether `candidate` lies in the subtree of `root` (itself included).
@@ -270,7 +277,7 @@ pub async fn reparent(
             .bind(id).bind(new_depth - old_depth).bind(now).execute(&mut **c).await?;
         sqlx::query("UPDATE org_units SET parent_id = $2 WHERE id = $1").bind(id).bind(new_parent).execute(&mut **c).await?;
     });
-    Ok(())
+    bump_version(c).await
 }
 
 /// Inserts units with ids chosen by the caller (a fresh database being seeded), many rows per
@@ -310,7 +317,7 @@ pub async fn insert_bulk(
         sqlx::query("SELECT setval(pg_get_serial_sequence('org_units', 'id'), (SELECT MAX(id) FROM org_units))")
             .execute(&mut **c).await?;
     }
-    Ok(())
+    bump_version(c).await
 }
 
 /// Fills the closure table level by level for units that have no closure rows yet.
@@ -353,5 +360,5 @@ pub async fn link_bulk(c: &mut DbConn<'_>, links: &[(i64, i64, &str, NaiveDate)]
             q.execute(&mut **c).await?;
         });
     }
-    Ok(())
+    bump_version(c).await
 }

@@ -84,7 +84,9 @@ async fn list_org_units(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<ops::org::ListQuery>,
 ) -> AppResult<Json<Page<OrgUnit>>> {
-    Ok(Json(ops::org::list(&s.db, ctx.who.as_ref(), q).await?))
+    Ok(Json(
+        ops::org::list(&s.db, &s.org, ctx.who.as_ref(), q).await?,
+    ))
 }
 
 /// One unit with its parent, ancestors, number of children, predecessors and successors (public).
@@ -95,7 +97,9 @@ async fn get_org_unit(
     ctx: Ctx,
     PathId(id): PathId,
 ) -> AppResult<Json<OrgUnitDetail>> {
-    Ok(Json(ops::org::detail(&s.db, ctx.who.as_ref(), id).await?))
+    Ok(Json(
+        ops::org::detail(&s.db, &s.org, ctx.who.as_ref(), id).await?,
+    ))
 }
 
 /// Create a unit. Departments may be created by leaders and officers within their subtree; other kinds by administrators.
@@ -108,7 +112,7 @@ async fn create_org_unit(
     ApiJson(input): ApiJson<CreateOrgUnit>,
 ) -> AppResult<Response> {
     Ok(created(
-        ops::org::create(&s.db, ctx.principal()?, input).await?,
+        ops::org::create(&s.db, &s.org, ctx.principal()?, input).await?,
     ))
 }
 
@@ -123,7 +127,7 @@ async fn update_org_unit(
     ApiJson(input): ApiJson<UpdateOrgUnit>,
 ) -> AppResult<Json<OrgUnit>> {
     Ok(Json(
-        ops::org::update(&s.db, ctx.principal()?, id, input).await?,
+        ops::org::update(&s.db, &s.org, ctx.principal()?, id, input).await?,
     ))
 }
 
@@ -141,7 +145,9 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn me(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Me>> {
     let p = ctx.principal()?;
-    let unit = ops::org::detail(&s.db, Some(p), p.unit_id).await?.unit;
+    let unit = ops::org::detail(&s.db, &s.org, Some(p), p.unit_id)
+        .await?
+        .unit;
     Ok(Json(Me {
         user_id: p.user_id,
         username: p.username.clone(),

@@ -35,6 +35,7 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<LoginLimiter>,
+    pub org: Arc<crate::store::org_index::OrgIndex>,
 }
 
 impl AppState {
@@ -44,6 +45,7 @@ impl AppState {
             cfg: Arc::new(cfg),
             metrics: Arc::default(),
             limiter: Arc::default(),
+            org: Arc::default(),
         }
     }
 }

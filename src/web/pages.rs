@@ -232,16 +232,16 @@ async fn home(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
         per_page: Some(1),
         ..Default::default()
     };
-    let provinces = ops::org::list(&s.db, ctx.who.as_ref(), count("province"))
+    let provinces = ops::org::list(&s.db, &s.org, ctx.who.as_ref(), count("province"))
         .await?
         .total;
     let mut communes = 0;
     for k in ["commune", "ward", "special_zone"] {
-        communes += ops::org::list(&s.db, ctx.who.as_ref(), count(k))
+        communes += ops::org::list(&s.db, &s.org, ctx.who.as_ref(), count(k))
             .await?
             .total;
     }
-    let agencies = ops::org::list(&s.db, ctx.who.as_ref(), count("central_agency"))
+    let agencies = ops::org::list(&s.db, &s.org, ctx.who.as_ref(), count("central_agency"))
         .await?
         .total;
     html(HomeTpl {
@@ -435,6 +435,7 @@ async fn org_index(
     } else {
         ops::org::list(
             &s.db,
+            &s.org,
             ctx.who.as_ref(),
             ops::org::ListQuery {
                 kind: Some("national".into()),
@@ -455,7 +456,7 @@ async fn org_index(
         page: q.page,
         per_page: Some(100),
     };
-    let page = ops::org::list(&s.db, ctx.who.as_ref(), query).await?;
+    let page = ops::org::list(&s.db, &s.org, ctx.who.as_ref(), query).await?;
     let base = format!(
         "/org?q={}&kind={}{}",
         encode_component(&text),
@@ -521,9 +522,10 @@ async fn org_unit(
     PathId(id): PathId,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let d = ops::org::detail(&s.db, ctx.who.as_ref(), id).await?;
+    let d = ops::org::detail(&s.db, &s.org, ctx.who.as_ref(), id).await?;
     let children = ops::org::list(
         &s.db,
+        &s.org,
         ctx.who.as_ref(),
         ops::org::ListQuery {
             parent: Some(id),
@@ -568,7 +570,7 @@ async fn org_edit_form(
     PathId(id): PathId,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let d = ops::org::detail(&s.db, Some(who), id).await?;
+    let d = ops::org::detail(&s.db, &s.org, Some(who), id).await?;
     ops::require(Some(who), Action::UpdateOrgUnit, Scope::Unit(&chain_of(&d)))?;
     html(OrgEditTpl {
         p: PageCtx::from(&ctx, &format!("/org/{id}/edit")),
@@ -599,10 +601,10 @@ async fn org_edit(
         name_fr: Some(f.name_fr.clone()),
         ..Default::default()
     };
-    match ops::org::update(&s.db, who, id, input).await {
+    match ops::org::update(&s.db, &s.org, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/org/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            let mut unit = ops::org::detail(&s.db, Some(who), id).await?.unit;
+            let mut unit = ops::org::detail(&s.db, &s.org, Some(who), id).await?.unit;
             unit.code = Some(f.code).filter(|c| !c.is_empty());
             unit.name_vi = f.name_vi;
             unit.name_en = Some(f.name_en);
@@ -802,7 +804,9 @@ async fn render_user(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let user = ops::users::get(&s.db, who, id).await?;
-    let unit = ops::org::detail(&s.db, Some(who), user.unit_id).await?.unit;
+    let unit = ops::org::detail(&s.db, &s.org, Some(who), user.unit_id)
+        .await?
+        .unit;
     let can_manage =
         policy::authorize(Some(who), Action::ManageUsers, Scope::Global) == Decision::Allow;
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();

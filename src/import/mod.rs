@@ -1,0 +1,3 @@
+//! Readers for the formats programmes arrive in. Parsing is pure; writing goes through `ops`.
+
+pub mod annex;

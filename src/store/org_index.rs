@@ -1,0 +1,214 @@
+//! An in-memory read model of the organisation tree.
+//!
+//! The tree (about 13,700 units with history, 10,600 merge links) changes a few times a year but
+//! is read on almost every request; answering list, search and detail from memory takes the
+//! database out of the hot path. Every write to `org_units`/`org_links` bumps `org_version`; a
+//! snapshot is rebuilt when this process wrote (see [`OrgIndex::invalidate`]) or, for writes by
+//! other processes, when the stored version has moved (checked at most once per second).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::org::{LinkedUnit, ListFilter, OrgUnit};
+use crate::db::{Db, DbConn};
+use crate::error::AppResult;
+use crate::on_conn;
+
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// One consistent view of the tree.
+#[derive(Default)]
+pub struct Snapshot {
+    pub version: i64,
+    /// Units in display order: depth, Vietnamese name, id.
+    units: Vec<OrgUnit>,
+    keys: Vec<String>,
+    by_id: HashMap<i64, usize>,
+    children: HashMap<i64, Vec<usize>>,
+    preds: HashMap<i64, Vec<LinkedUnit>>,
+    succs: HashMap<i64, Vec<LinkedUnit>>,
+}
+
+impl Snapshot {
+    pub fn build(
+        mut units: Vec<(OrgUnit, String)>,
+        links: Vec<(i64, i64, String, chrono::NaiveDate)>,
+        version: i64,
+    ) -> Snapshot {
+        units.sort_by(|a, b| {
+            (a.0.depth, &a.0.name_vi, a.0.id).cmp(&(b.0.depth, &b.0.name_vi, b.0.id))
+        });
+        let mut s = Snapshot {
+            version,
+            ..Default::default()
+        };
+        for (i, (u, key)) in units.into_iter().enumerate() {
+            s.by_id.insert(u.id, i);
+            if let Some(p) = u.parent_id {
+                s.children.entry(p).or_default().push(i);
+            }
+            s.units.push(u);
+            s.keys.push(key);
+        }
+        for (pred, succ, merge_type, effective) in links {
+            let (Some(&pi), Some(&si)) = (s.by_id.get(&pred), s.by_id.get(&succ)) else {
+                continue;
+            };
+            let linked = |u: &OrgUnit| LinkedUnit {
+                id: u.id,
+                code: u.code.clone(),
+                kind: u.kind.clone(),
+                name_vi: u.name_vi.clone(),
+                merge_type: merge_type.clone(),
+                effective,
+            };
+            s.preds.entry(succ).or_default().push(linked(&s.units[pi]));
+            s.succs.entry(pred).or_default().push(linked(&s.units[si]));
+        }
+        for v in s.preds.values_mut().chain(s.succs.values_mut()) {
+            v.sort_by(|a, b| (&a.name_vi, a.id).cmp(&(&b.name_vi, b.id)));
+        }
+        s
+    }
+
+    pub fn get(&self, id: i64) -> Option<&OrgUnit> {
+        self.by_id.get(&id).map(|&i| &self.units[i])
+    }
+
+    /// The unit's ancestors from the root down to its parent.
+    pub fn ancestors(&self, id: i64) -> Vec<OrgUnit> {
+        let mut out = vec![];
+        let mut cur = self.get(id).and_then(|u| u.parent_id);
+        while let Some(p) = cur.and_then(|p| self.get(p)) {
+            out.push(p.clone());
+            cur = p.parent_id;
+            if out.len() > 64 {
+                break; // a cycle cannot be stored, but never loop forever
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    pub fn children_count(&self, id: i64) -> i64 {
+        self.children.get(&id).map_or(0, |c| {
+            c.iter()
+                .filter(|&&i| self.units[i].valid_to.is_none())
+                .count() as i64
+        })
+    }
+
+    pub fn links(&self, id: i64, predecessors: bool) -> Vec<LinkedUnit> {
+        let m = if predecessors {
+            &self.preds
+        } else {
+            &self.succs
+        };
+        m.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// Same semantics as the SQL `store::org::list`: filters, order, page, total.
+    pub fn list(&self, f: &ListFilter) -> (Vec<OrgUnit>, i64) {
+        let keep = |i: usize| {
+            let u = &self.units[i];
+            (f.include_historical || u.valid_to.is_none())
+                && f.kind.as_deref().is_none_or(|k| u.kind == k)
+                && f.parent.is_none_or(|p| u.parent_id == Some(p))
+                && f.q.as_deref().is_none_or(|q| self.keys[i].contains(q))
+        };
+        let candidates: Box<dyn Iterator<Item = usize>> = match f.parent {
+            Some(p) => Box::new(
+                self.children
+                    .get(&p)
+                    .map(|v| v.as_slice())
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied(),
+            ),
+            None => Box::new(0..self.units.len()),
+        };
+        let mut total = 0i64;
+        let mut items = vec![];
+        for i in candidates.filter(|&i| keep(i)) {
+            if total >= f.offset && (items.len() as i64) < f.limit {
+                items.push(self.units[i].clone());
+            }
+            total += 1;
+        }
+        (items, total)
+    }
+}
+
+#[derive(Default)]
+pub struct OrgIndex {
+    current: RwLock<Option<(Arc<Snapshot>, Instant)>>,
+    /// Serialises rebuilds so that a burst of requests after a change builds once.
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT version FROM org_version WHERE id = 1").fetch_one(&mut **c).await?),
+    )
+}
+
+async fn load(db: &Db) -> AppResult<Snapshot> {
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let v = version(&mut c).await?;
+    let sql = "SELECT id, code, kind, name_vi, name_en, name_fr, parent_id, depth, valid_from, valid_to, search_key FROM org_units";
+    let (units, links) = on_conn!(&mut c, c => {
+        let rows = sqlx::query(sql).fetch_all(&mut **c).await?;
+        let mut units = Vec::with_capacity(rows.len());
+        for r in &rows {
+            use sqlx::{FromRow, Row};
+            units.push((OrgUnit::from_row(r)?, r.try_get::<String, _>("search_key")?));
+        }
+        let links: Vec<(i64, i64, String, chrono::NaiveDate)> =
+            sqlx::query_as("SELECT predecessor_id, successor_id, merge_type, effective FROM org_links").fetch_all(&mut **c).await?;
+        (units, links)
+    });
+    Ok(Snapshot::build(units, links, v))
+}
+
+impl OrgIndex {
+    /// A snapshot no older than the last write by this process, nor than a second for others.
+    pub async fn snapshot(&self, db: &Db) -> AppResult<Arc<Snapshot>> {
+        if let Some((s, checked)) = self.current.read().expect("org index lock").as_ref()
+            && checked.elapsed() < RECHECK
+        {
+            return Ok(s.clone());
+        }
+        let _guard = self.rebuild.lock().await;
+        // Another task may have refreshed while this one waited.
+        if let Some((s, checked)) = self.current.read().expect("org index lock").as_ref()
+            && checked.elapsed() < RECHECK
+        {
+            return Ok(s.clone());
+        }
+        let existing = self
+            .current
+            .read()
+            .expect("org index lock")
+            .as_ref()
+            .map(|(s, _)| s.clone());
+        let stored = {
+            let mut c = db.acquire().await?;
+            version(&mut c.conn()).await?
+        };
+        let snap = match existing {
+            Some(s) if s.version == stored => s,
+            _ => Arc::new(load(db).await?),
+        };
+        *self.current.write().expect("org index lock") = Some((snap.clone(), Instant::now()));
+        Ok(snap)
+    }
+
+    /// Forces the next read to compare versions (call after this process changed the tree).
+    pub fn invalidate(&self) {
+        if let Some((_, checked)) = self.current.write().expect("org index lock").as_mut() {
+            *checked = Instant::now() - RECHECK * 2;
+        }
+    }
+}
