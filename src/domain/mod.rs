@@ -1,5 +1,6 @@
 //! Domain rules as plain functions: no I/O here, so everything is tested on its own.
 
+pub mod assignees;
 pub mod audit;
 pub mod deadline;
 pub mod org;

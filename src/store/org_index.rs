@@ -24,6 +24,8 @@ pub struct Snapshot {
     /// Units in display order: depth, Vietnamese name, id.
     units: Vec<OrgUnit>,
     keys: Vec<String>,
+    /// Indices of units in force, in display order: most queries never look at history.
+    current: Vec<usize>,
     by_id: HashMap<i64, usize>,
     children: HashMap<i64, Vec<usize>>,
     preds: HashMap<i64, Vec<LinkedUnit>>,
@@ -45,6 +47,9 @@ impl Snapshot {
         };
         for (i, (u, key)) in units.into_iter().enumerate() {
             s.by_id.insert(u.id, i);
+            if u.valid_to.is_none() {
+                s.current.push(i);
+            }
             if let Some(p) = u.parent_id {
                 s.children.entry(p).or_default().push(i);
             }
@@ -110,27 +115,29 @@ impl Snapshot {
 
     /// Same semantics as the SQL `store::org::list`: filters, order, page, total.
     pub fn list(&self, f: &ListFilter) -> (Vec<OrgUnit>, i64) {
+        // One searcher per query, reused over every key.
+        let finder = f.q.as_deref().map(memchr::memmem::Finder::new);
         let keep = |i: usize| {
             let u = &self.units[i];
             (f.include_historical || u.valid_to.is_none())
                 && f.kind.as_deref().is_none_or(|k| u.kind == k)
                 && f.parent.is_none_or(|p| u.parent_id == Some(p))
-                && f.q.as_deref().is_none_or(|q| self.keys[i].contains(q))
+                && finder
+                    .as_ref()
+                    .is_none_or(|q| q.find(self.keys[i].as_bytes()).is_some())
         };
-        let candidates: Box<dyn Iterator<Item = usize>> = match f.parent {
-            Some(p) => Box::new(
-                self.children
-                    .get(&p)
-                    .map(|v| v.as_slice())
-                    .unwrap_or(&[])
-                    .iter()
-                    .copied(),
-            ),
-            None => Box::new(0..self.units.len()),
+        let all: Vec<usize>;
+        let candidates: &[usize] = match f.parent {
+            Some(p) => self.children.get(&p).map(|v| v.as_slice()).unwrap_or(&[]),
+            None if !f.include_historical => &self.current,
+            None => {
+                all = (0..self.units.len()).collect();
+                &all
+            }
         };
         let mut total = 0i64;
         let mut items = vec![];
-        for i in candidates.filter(|&i| keep(i)) {
+        for &i in candidates.iter().filter(|&&i| keep(i)) {
             if total >= f.offset && (items.len() as i64) < f.limit {
                 items.push(self.units[i].clone());
             }
