@@ -55,6 +55,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: OrgCmd,
     },
+    /// Import programmes and their tasks.
+    Import {
+        #[command(subcommand)]
+        cmd: ImportCmd,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -134,6 +139,25 @@ enum TokenCmd {
 enum OrgCmd {
     /// Import units from CSV (header: code,kind,name_vi,name_en,name_fr,parent_code); all rows or none.
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// An annex task table (Markdown, as in Government action programmes). Without --file:
+    /// Annex II of Resolution 03/NQ-CP, built in.
+    Annex {
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Programme code (required with --file), e.g. 01/KH-UBND.
+        #[arg(long)]
+        code: Option<String>,
+        /// Programme name (required with --file).
+        #[arg(long)]
+        name: Option<String>,
+        /// Report what would be imported and every value not understood; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -261,6 +285,27 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
+fn print_import(r: &ops::programmes::ImportReport) {
+    println!(
+        "{}programme {}: {} groups, {} tasks, {} assignments; {} values not understood:",
+        if r.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        r.programme_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "-".into()),
+        r.groups,
+        r.tasks,
+        r.assignments,
+        r.problems.len()
+    );
+    for (line, msg) in &r.problems {
+        println!("  line {line}: {msg}");
+    }
+}
+
 async fn run(cli: Cli) -> AppResult<ExitCode> {
     let mut cfg = Config::load(cli.config.as_deref()).map_err(AppError::Internal)?;
     match cli.cmd {
@@ -284,6 +329,15 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             cfg.public_base_url = format!("http://{}", cfg.listen);
             let db = open(&cfg).await?;
             seed::demo_users(&db).await?;
+            let nq03 = ops::programmes::import_annex(
+                &db,
+                &Actor::system("demo"),
+                &ops::programmes::NQ03,
+                ops::programmes::NQ03_ANNEX,
+                false,
+            )
+            .await?;
+            print_import(&nq03);
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {
@@ -433,6 +487,50 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 eprintln!("nothing imported: {} problems", report.errors.len());
                 return Ok(ExitCode::from(2));
             }
+        }
+        Cmd::Import {
+            cmd:
+                ImportCmd::Annex {
+                    file,
+                    code,
+                    name,
+                    dry_run,
+                },
+        } => {
+            let db = open(&cfg).await?;
+            let actor = Actor::system("cli");
+            let report = match file {
+                None => {
+                    ops::programmes::import_annex(
+                        &db,
+                        &actor,
+                        &ops::programmes::NQ03,
+                        ops::programmes::NQ03_ANNEX,
+                        dry_run,
+                    )
+                    .await?
+                }
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f)
+                        .map_err(|e| AppError::Internal(format!("{}: {e}", f.display())))?;
+                    let (Some(code), Some(name)) = (code, name) else {
+                        return Err(AppError::Internal(
+                            "--code and --name are required with --file".into(),
+                        ));
+                    };
+                    let meta = ops::programmes::ProgrammeMeta {
+                        code: &code,
+                        name: &name,
+                        document_number: &code,
+                        document_type: "plan",
+                        issuer: "",
+                        issued_on: None,
+                        owner_code: "VN",
+                    };
+                    ops::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?
+                }
+            };
+            print_import(&report);
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,

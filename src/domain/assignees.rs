@@ -62,7 +62,14 @@ const COLLECTIVES: &[(&str, &[Collective])] = &[
 ];
 
 /// Words that join names and mean nothing on their own.
-const FILLER: &[&str] = &["va", "cac", "voi", "lien quan", "cac co quan lien quan"];
+const FILLER: &[&str] = &[
+    "va",
+    "cac",
+    "voi",
+    "lien quan",
+    "co lien quan",
+    "cac co quan lien quan",
+];
 
 /// `dict`: (folded name or abbreviation, unit id). Returns every unit and collective named in `text`.
 pub fn read(text: &str, dict: &[(String, i64)]) -> Assignees {
@@ -70,7 +77,9 @@ pub fn read(text: &str, dict: &[(String, i64)]) -> Assignees {
     let mut out = Assignees::default();
     let blank =
         |s: &mut String, at: usize, len: usize| s.replace_range(at..at + len, &";".repeat(len));
-    let mut phrases: Vec<(&str, Option<&[Collective]>, Option<i64>)> = COLLECTIVES
+    // (phrase, collectives it names, unit it names)
+    type Phrase<'a> = (&'a str, Option<&'a [Collective]>, Option<i64>);
+    let mut phrases: Vec<Phrase> = COLLECTIVES
         .iter()
         .map(|(p, c)| (*p, Some(*c), None))
         .collect();

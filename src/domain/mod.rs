@@ -4,6 +4,7 @@ pub mod assignees;
 pub mod audit;
 pub mod deadline;
 pub mod org;
+pub mod overview;
 pub mod policy;
 pub mod signin;
 pub mod status;

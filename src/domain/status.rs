@@ -18,6 +18,17 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::NotStarted,
+        Status::InProgress,
+        Status::AtRisk,
+        Status::Overdue,
+        Status::CompletedOnTime,
+        Status::CompletedLate,
+        Status::Cancelled,
+        Status::Superseded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::NotStarted => "not_started",

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod org;
+pub mod programmes;
 pub mod session;
 pub mod tokens;
 pub mod users;

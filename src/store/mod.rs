@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod org;
 pub mod org_index;
+pub mod tasks;
 pub mod users;
 
 /// A bind value for queries assembled from optional filters.

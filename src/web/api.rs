@@ -17,10 +17,12 @@ use super::extract::{ApiJson, ApiQuery, Ctx, PathId};
 use crate::error::AppResult;
 use crate::ops;
 use crate::ops::org::{CreateOrgUnit, OrgUnitDetail, Page, UpdateOrgUnit};
+use crate::ops::programmes::{ProgrammeOverview, TaskDetail};
 use crate::ops::tokens::{CreateToken, CreatedToken};
 use crate::ops::users::{CreateUser, UpdateUser};
 use crate::store::audit::AuditEntry;
 use crate::store::org::{LinkedUnit, OrgUnit};
+use crate::store::tasks::{Programme, Task};
 use crate::store::users::{ApiToken, User};
 
 pub fn router() -> Router<AppState> {
@@ -40,6 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/programmes", get(list_programmes))
+        .route("/api/v1/programmes/{id}/overview", get(programme_overview))
+        .route("/api/v1/tasks", get(list_tasks))
+        .route("/api/v1/tasks/{id}", get(get_task))
 }
 
 struct BearerAuth;
@@ -57,8 +63,8 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "nqtrack API", version = "1", description = "Monitoring and evaluation of government programmes. Errors are RFC 9457 problem details (application/problem+json). Authenticate with `Authorization: Bearer <token>`; browser sessions must send `X-CSRF-Token` on writes."),
-    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit),
-    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me)),
+    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit, list_programmes, programme_overview, list_tasks, get_task),
+    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me, Programme, ProgrammeOverview, TaskRow, TaskDetail)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -256,6 +262,92 @@ async fn list_audit(
     ApiQuery(q): ApiQuery<ops::audit::ListQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
     Ok(Json(ops::audit::list(&s.db, ctx.principal()?, q).await?))
+}
+
+/// Programmes tracked (public).
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "tasks", security(()), responses((status = 200, body = Vec<Programme>)))]
+async fn list_programmes(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Programme>>> {
+    Ok(Json(ops::programmes::list(&s.db, ctx.who.as_ref()).await?))
+}
+
+/// "N tasks due: A completed on time, B completed late, C in progress, D overdue" for a deadline window, as of any date; overall, per lead unit and per group (public tasks).
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/overview", tag = "tasks", security(()), params(("id" = i64, Path), ops::programmes::OverviewQuery),
+    responses((status = 200, body = ProgrammeOverview), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn programme_overview(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<ops::programmes::OverviewQuery>,
+) -> AppResult<Json<ProgrammeOverview>> {
+    Ok(Json(
+        ops::programmes::programme_overview(&s.db, ctx.who.as_ref(), id, q).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TaskQuery {
+    /// Programme id (required).
+    programme: i64,
+    /// Only tasks this unit leads.
+    unit: Option<i64>,
+    /// Only tasks with this rolled-up status (not_started, in_progress, at_risk, overdue, completed_on_time, completed_late, cancelled).
+    status: Option<String>,
+    /// Judge as of this date (default today).
+    as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskRow {
+    #[serde(flatten)]
+    pub task: Task,
+    pub status: String,
+}
+
+/// Tasks of a programme with their status computed as of a date (public tasks).
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", security(()), params(TaskQuery), responses((status = 200, body = Vec<TaskRow>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_tasks(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<TaskQuery>,
+) -> AppResult<Json<Vec<TaskRow>>> {
+    if let Some(st) = &q.status
+        && !crate::domain::status::Status::ALL
+            .iter()
+            .any(|x| x.as_str() == st)
+    {
+        return Err(crate::error::AppError::invalid(
+            crate::domain::FieldError::new("status", "err-unknown-status"),
+        ));
+    }
+    let rows =
+        ops::programmes::tasks(&s.db, ctx.who.as_ref(), q.programme, q.unit, q.as_of).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|(_, st)| q.status.as_ref().is_none_or(|w| w == st))
+            .map(|(task, status)| TaskRow { task, status })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AsOfQuery {
+    /// Judge as of this date (default today).
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// One task with each assigned unit and its status.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(()), params(("id" = i64, Path), AsOfQuery), responses((status = 200, body = TaskDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_task(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<AsOfQuery>,
+) -> AppResult<Json<TaskDetail>> {
+    Ok(Json(
+        ops::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, q.as_of).await?,
+    ))
 }
 
 /// One operation as listed on the explorer page.

@@ -1,0 +1,67 @@
+-- Task monitoring: documents, programmes, task groups, tasks and their per-unit assignments.
+CREATE TABLE documents (
+    id         INTEGER PRIMARY KEY,
+    number     TEXT NOT NULL UNIQUE,
+    doc_type   TEXT NOT NULL,
+    issuer     TEXT,
+    issued_on  TEXT,
+    title      TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE programmes (
+    id                       INTEGER PRIMARY KEY,
+    code                     TEXT NOT NULL UNIQUE,
+    name                     TEXT NOT NULL,
+    document_id              BIGINT REFERENCES documents(id),
+    implements_id            BIGINT REFERENCES programmes(id),
+    owner_unit_id            BIGINT NOT NULL REFERENCES org_units(id),
+    extension_counts_on_time BOOLEAN NOT NULL DEFAULT TRUE,
+    stale_after_days         INTEGER NOT NULL DEFAULT 30,
+    created_at               TEXT NOT NULL
+);
+
+CREATE TABLE task_groups (
+    id           INTEGER PRIMARY KEY,
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    code         TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    UNIQUE (programme_id, code)
+);
+
+CREATE TABLE tasks (
+    id                INTEGER PRIMARY KEY,
+    programme_id      BIGINT NOT NULL REFERENCES programmes(id),
+    group_id          BIGINT REFERENCES task_groups(id),
+    code              TEXT NOT NULL,
+    title             TEXT NOT NULL,
+    result_text       TEXT,
+    deadline_text     TEXT NOT NULL,
+    deadline_json     TEXT NOT NULL,
+    due_on            TEXT,
+    visibility        TEXT NOT NULL DEFAULT 'public',
+    lead_text         TEXT,
+    coordinating_text TEXT,
+    created_at        TEXT NOT NULL,
+    UNIQUE (programme_id, code)
+);
+
+CREATE TABLE assignments (
+    id                    INTEGER PRIMARY KEY,
+    task_id               BIGINT NOT NULL REFERENCES tasks(id),
+    unit_id               BIGINT NOT NULL REFERENCES org_units(id),
+    is_lead               BOOLEAN NOT NULL,
+    assigned_on           TEXT NOT NULL,
+    original_due          TEXT,
+    extension_due         TEXT,
+    extension_approved_on TEXT,
+    claimed_on            TEXT,
+    verified_on           TEXT,
+    cancelled_on          TEXT,
+    last_report_on        TEXT,
+    last_percent          INTEGER,
+    UNIQUE (task_id, unit_id)
+);
+CREATE INDEX assignments_unit ON assignments(unit_id);
+CREATE INDEX assignments_due ON assignments(original_due);

@@ -1,0 +1,207 @@
+//! The programme overview as the Government reports it: "N tasks due: A completed on time,
+//! B completed late, C in progress within the deadline, D overdue", overall, per lead unit and per
+//! group, for a deadline window, as of any date.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::status::{Facts, Rules, Status, status};
+
+/// One lead assignment with what the overview groups by.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub task_id: i64,
+    pub group: Option<i64>,
+    pub unit_id: i64,
+    pub facts: Facts,
+}
+
+/// A task's status from its lead assignments: done when all are done (late if any was late);
+/// otherwise the most urgent state among them.
+pub fn rollup(statuses: &[Status]) -> Status {
+    use Status::*;
+    let live: Vec<Status> = statuses
+        .iter()
+        .copied()
+        .filter(|s| !matches!(s, Cancelled | Superseded))
+        .collect();
+    if live.is_empty() {
+        return if statuses.contains(&Cancelled) {
+            Cancelled
+        } else if statuses.is_empty() {
+            NotStarted
+        } else {
+            Superseded
+        };
+    }
+    if live.iter().all(|s| s.is_completed()) {
+        return if live.contains(&CompletedLate) {
+            CompletedLate
+        } else {
+            CompletedOnTime
+        };
+    }
+    for s in [Overdue, AtRisk, InProgress] {
+        if live.contains(&s) {
+            return s;
+        }
+    }
+    if live.iter().any(|s| s.is_completed()) {
+        InProgress
+    } else {
+        NotStarted
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: i64,
+    /// Status name → count.
+    pub by_status: BTreeMap<&'static str, i64>,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        self.total += 1;
+        *self.by_status.entry(s.as_str()).or_default() += 1;
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    /// Tasks (rolled up from their lead assignments).
+    pub tasks: Counts,
+    /// Lead assignments per unit id.
+    pub per_unit: BTreeMap<i64, Counts>,
+    /// Tasks per group id (0 for tasks without a group).
+    pub per_group: BTreeMap<i64, Counts>,
+}
+
+/// Rows whose deadline in force falls in `[from, to]` (either end open) are counted.
+pub fn overview(
+    rows: &[Row],
+    as_of: NaiveDate,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    rules: Rules,
+) -> Overview {
+    let mut o = Overview::default();
+    let mut per_task: BTreeMap<i64, (Option<i64>, Vec<Status>)> = BTreeMap::new();
+    for r in rows {
+        let due = super::status::deadline_in_force(&r.facts, as_of);
+        let in_window = match due {
+            Some(d) => from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t),
+            None => from.is_none() && to.is_none(),
+        };
+        if !in_window {
+            continue;
+        }
+        let s = status(&r.facts, as_of, rules);
+        o.per_unit.entry(r.unit_id).or_default().add(s);
+        per_task
+            .entry(r.task_id)
+            .or_insert_with(|| (r.group, vec![]))
+            .1
+            .push(s);
+    }
+    for (group, statuses) in per_task.values() {
+        let s = rollup(statuses);
+        o.tasks.add(s);
+        o.per_group.entry(group.unwrap_or(0)).or_default().add(s);
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::status::Report;
+    use chrono::Duration;
+    use proptest::prelude::*;
+
+    fn d(n: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + Duration::days(n)
+    }
+
+    #[test]
+    fn rollup_rules() {
+        use Status::*;
+        assert_eq!(rollup(&[CompletedOnTime, CompletedOnTime]), CompletedOnTime);
+        assert_eq!(rollup(&[CompletedOnTime, CompletedLate]), CompletedLate);
+        assert_eq!(rollup(&[CompletedOnTime, Overdue]), Overdue);
+        assert_eq!(rollup(&[CompletedOnTime, NotStarted]), InProgress);
+        assert_eq!(rollup(&[Cancelled, CompletedOnTime]), CompletedOnTime);
+        assert_eq!(rollup(&[Cancelled]), Cancelled);
+        assert_eq!(rollup(&[NotStarted, AtRisk]), AtRisk);
+    }
+
+    #[test]
+    fn the_may_2025_report_shape() {
+        // Three tasks due in March-May: one done on time, one in progress, one overdue.
+        let f = |due: i64, completion: Option<(i64, i64)>, report: Option<i64>| Facts {
+            assigned_on: Some(d(0)),
+            original_due: Some(d(due)),
+            completion: completion.map(|(a, b)| (d(a), d(b))),
+            reports: report
+                .map(|r| {
+                    vec![Report {
+                        on: d(r),
+                        percent: 90,
+                    }]
+                })
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let rows = vec![
+            Row {
+                task_id: 1,
+                group: Some(1),
+                unit_id: 10,
+                facts: f(100, Some((90, 92)), None),
+            },
+            Row {
+                task_id: 2,
+                group: Some(1),
+                unit_id: 10,
+                facts: f(150, None, Some(125)),
+            },
+            Row {
+                task_id: 3,
+                group: Some(2),
+                unit_id: 11,
+                facts: f(110, None, Some(100)),
+            },
+            Row {
+                task_id: 4,
+                group: Some(2),
+                unit_id: 11,
+                facts: f(400, None, None),
+            },
+        ];
+        let o = overview(&rows, d(130), Some(d(59)), Some(d(150)), Rules::default());
+        assert_eq!(o.tasks.total, 3, "task 4 is due outside the window");
+        assert_eq!(o.tasks.by_status.get("completed_on_time"), Some(&1));
+        assert_eq!(o.tasks.by_status.get("in_progress"), Some(&1));
+        assert_eq!(o.tasks.by_status.get("overdue"), Some(&1));
+        assert_eq!(o.per_unit[&11].total, 1);
+        assert_eq!(o.per_group[&1].total, 2);
+    }
+
+    proptest! {
+        #[test]
+        fn counts_add_up(n in 1usize..40, as_of in 0i64..400) {
+            let rows: Vec<Row> = (0..n).map(|i| Row {
+                task_id: (i / 2) as i64,
+                group: Some((i % 3) as i64),
+                unit_id: (i % 5) as i64,
+                facts: Facts { assigned_on: Some(d(0)), original_due: Some(d((i * 17 % 300) as i64)), ..Default::default() },
+            }).collect();
+            let o = overview(&rows, d(as_of), None, None, Rules::default());
+            prop_assert_eq!(o.tasks.total, o.tasks.by_status.values().sum::<i64>());
+            prop_assert_eq!(o.tasks.total, o.per_group.values().map(|c| c.total).sum::<i64>());
+            prop_assert_eq!(o.per_unit.values().map(|c| c.total).sum::<i64>(), n as i64);
+        }
+    }
+}

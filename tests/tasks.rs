@@ -1,0 +1,250 @@
+//! Task monitoring: the real action programme imported, read through the API, on both backends.
+
+mod common;
+
+use common::json;
+use nqtrack::ops::programmes::{NQ03, NQ03_ANNEX, import_annex};
+use nqtrack::store::audit::Actor;
+
+async fn import(app: &common::TestApp) -> i64 {
+    let r = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+        .await
+        .unwrap();
+    r.programme_id.unwrap()
+}
+
+both!(
+    annex_imports_every_task_and_reports_what_it_cannot_read,
+    |app| {
+        let tasks_before = app.scalar_i64("SELECT COUNT(*) FROM tasks").await;
+        let dry = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, true)
+            .await
+            .unwrap();
+        assert!(dry.dry_run && dry.programme_id.is_none());
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM tasks").await,
+            tasks_before,
+            "a dry run writes nothing"
+        );
+        let r = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+            .await
+            .unwrap();
+        assert_eq!((r.groups, r.tasks), (7, 140));
+        assert_eq!(r.problems.len(), dry.problems.len());
+        let pid = r.programme_id.unwrap();
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM tasks WHERE programme_id = {pid}"
+            ))
+            .await,
+            140
+        );
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM task_groups WHERE programme_id = {pid}"
+            ))
+            .await,
+            7
+        );
+        // Every deadline text is kept verbatim, parsed or not.
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM tasks WHERE deadline_json LIKE '%unparsed%'")
+                .await,
+            1
+        );
+        // Values the importer could not match are listed, not dropped.
+        let text: Vec<&str> = r.problems.iter().map(|(_, m)| m.as_str()).collect();
+        assert!(
+            text.iter()
+                .any(|m| m.contains("completion time not understood")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|m| m.contains("doanh nghiep cong nghe so")),
+            "{text:?}"
+        );
+        // A pre-merger ministry resolves to its successor: task 1 is led by Information and Communications, now Science and Technology.
+        let most = app.unit_id("BKHCN").await;
+        let t1 = app
+            .scalar_i64(&format!(
+                "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '1'"
+            ))
+            .await;
+        assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM assignments WHERE task_id = {t1} AND is_lead = TRUE AND unit_id = {most}")).await, 1);
+        // A collective lead becomes one assignment per ministry and per province.
+        let t6 = app
+            .scalar_i64(&format!(
+                "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '6'"
+            ))
+            .await;
+        let agencies = app
+            .scalar_i64(
+                "SELECT COUNT(*) FROM org_units WHERE kind = 'central_agency' AND valid_to IS NULL",
+            )
+            .await;
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM assignments WHERE task_id = {t6} AND is_lead = TRUE"
+            ))
+            .await,
+            agencies + 34
+        );
+        // The programme cannot be imported twice.
+        let again = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+            .await
+            .unwrap_err();
+        assert_eq!(again.status(), 409);
+        let (_, a) = json(
+            app.anon()
+                .get(app.url("/api/v1/audit?action=programme.import"))
+                .bearer_auth(app.token("admin").await)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a["total"], 1);
+    }
+);
+
+both!(overview_counts_tasks_by_status_for_a_window, |app| {
+    let pid = import(&app).await;
+    let c = app.anon();
+    let (s, v) = json(c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-06-15&due_from=2025-03-01&due_to=2025-05-31"))).send().await.unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let due_in_window = app.scalar_i64(&format!("SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on >= '2025-03-01' AND due_on <= '2025-05-31'")).await;
+    let o = &v["overview"];
+    assert_eq!(o["tasks"]["total"], due_in_window);
+    // Nothing has been reported or verified, so every task due before 15 June is overdue.
+    assert_eq!(o["tasks"]["by_status"]["overdue"], due_in_window);
+    let sum: i64 = o["per_group"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|g| g["total"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, due_in_window);
+    // As of a date before the deadlines, the same tasks are not overdue.
+    let (_, early) = json(c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-02-01&due_from=2025-03-01&due_to=2025-05-31"))).send().await.unwrap()).await;
+    assert!(
+        early["overview"]["tasks"]["by_status"]
+            .get("overdue")
+            .is_none()
+    );
+    // Bad input.
+    let (s, v) = json(
+        c.get(app.url(&format!(
+            "/api/v1/programmes/{pid}/overview?due_from=2025-06-01&due_to=2025-01-01"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["field"].as_str().unwrap()),
+        (422, "due_to")
+    );
+    let (s, _) = json(
+        c.get(app.url(&format!(
+            "/api/v1/programmes/{pid}/overview?as_of=2025-02-30"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = json(
+        c.get(app.url("/api/v1/programmes/987654/overview"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+});
+
+both!(tasks_list_and_detail, |app| {
+    let pid = import(&app).await;
+    let c = app.anon();
+    let (s, v) = json(c.get(app.url("/api/v1/programmes")).send().await.unwrap()).await;
+    assert_eq!(
+        (s.as_u16(), v[0]["code"].as_str().unwrap()),
+        (200, "03/NQ-CP")
+    );
+    let (s, all) = json(
+        c.get(app.url(&format!("/api/v1/tasks?programme={pid}&as_of=2025-01-15")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(all.as_array().unwrap().len(), 140);
+    let most = app.unit_id("BKHCN").await;
+    let (_, mine) = json(
+        c.get(app.url(&format!(
+            "/api/v1/tasks?programme={pid}&unit={most}&as_of=2026-01-01"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let mine = mine.as_array().unwrap();
+    assert!(mine.len() > 20 && mine.len() < 140, "{}", mine.len());
+    let (_, overdue) = json(
+        c.get(app.url(&format!(
+            "/api/v1/tasks?programme={pid}&status=overdue&as_of=2026-01-01"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        overdue
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "overdue")
+    );
+    let (s, _) = json(
+        c.get(app.url(&format!("/api/v1/tasks?programme={pid}&status=late-ish")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, _) = json(c.get(app.url("/api/v1/tasks")).send().await.unwrap()).await;
+    assert_eq!(s, 400, "programme is required");
+    let t14 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "14")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, d) = json(
+        c.get(app.url(&format!("/api/v1/tasks/{t14}?as_of=2025-06-01")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(d["deadline_text"], "2025");
+    assert_eq!(d["due_on"], "2025-12-31");
+    assert_eq!(d["status"], "at_risk", "no report for months");
+    let lead: Vec<&str> = d["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["is_lead"] == true)
+        .map(|a| a["unit_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(lead, ["Bộ Khoa học và Công nghệ"]);
+});
