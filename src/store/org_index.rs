@@ -26,6 +26,10 @@ pub struct Snapshot {
     keys: Vec<String>,
     /// Indices of units in force, in display order: most queries never look at history.
     current: Vec<usize>,
+    /// The search keys of `current`, one per line, and where each starts: a text query is one
+    /// SIMD scan over contiguous memory instead of thousands of small strings.
+    current_text: String,
+    current_starts: Vec<usize>,
     by_id: HashMap<i64, usize>,
     children: HashMap<i64, Vec<usize>>,
     preds: HashMap<i64, Vec<LinkedUnit>>,
@@ -49,6 +53,10 @@ impl Snapshot {
             s.by_id.insert(u.id, i);
             if u.valid_to.is_none() {
                 s.current.push(i);
+                s.current_starts.push(s.current_text.len());
+                // Folded keys never hold a newline (names cannot contain control characters).
+                s.current_text.push_str(&key);
+                s.current_text.push('\n');
             }
             if let Some(p) = u.parent_id {
                 s.children.entry(p).or_default().push(i);
@@ -127,10 +135,23 @@ impl Snapshot {
                     .is_none_or(|q| q.find(self.keys[i].as_bytes()).is_some())
         };
         let all: Vec<usize>;
-        let candidates: &[usize] = match f.parent {
-            Some(p) => self.children.get(&p).map(|v| v.as_slice()).unwrap_or(&[]),
-            None if !f.include_historical => &self.current,
-            None => {
+        let matched: Vec<usize>;
+        let candidates: &[usize] = match (f.parent, &finder) {
+            (Some(p), _) => self.children.get(&p).map(|v| v.as_slice()).unwrap_or(&[]),
+            (None, Some(q)) if !f.include_historical => {
+                let mut out: Vec<usize> = vec![];
+                for pos in q.find_iter(self.current_text.as_bytes()) {
+                    let slot = self.current_starts.partition_point(|&s| s <= pos) - 1;
+                    let i = self.current[slot];
+                    if out.last() != Some(&i) {
+                        out.push(i);
+                    }
+                }
+                matched = out;
+                &matched
+            }
+            (None, _) if !f.include_historical => &self.current,
+            (None, _) => {
                 all = (0..self.units.len()).collect();
                 &all
             }
