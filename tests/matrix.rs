@@ -69,6 +69,10 @@ enum Ep {
     PageUser,
     PageAudit,
     PageTokens,
+    Programmes,
+    Overview,
+    Tasks,
+    Task,
 }
 
 /// The rule book, stated plainly.
@@ -81,11 +85,21 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         ep,
         Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens
     );
-    if who == Anonymous && !matches!(ep, Ep::ListUnits | Ep::GetUnit) {
+    let public = matches!(
+        ep,
+        Ep::ListUnits | Ep::GetUnit | Ep::Programmes | Ep::Overview | Ep::Tasks | Ep::Task
+    );
+    if who == Anonymous && !public {
         return if page { 303 } else { 401 };
     }
     match ep {
-        Ep::ListUnits | Ep::GetUnit | Ep::Me => 200,
+        Ep::ListUnits
+        | Ep::GetUnit
+        | Ep::Me
+        | Ep::Programmes
+        | Ep::Overview
+        | Ep::Tasks
+        | Ep::Task => 200,
         Ep::PatchUnit | Ep::PageEditUnit => {
             if who == Admin || (local && in_subtree) {
                 200
@@ -153,7 +167,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 17] = [
+const ENDPOINTS: [Ep; 21] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -171,6 +185,10 @@ const ENDPOINTS: [Ep; 17] = [
     Ep::PageUser,
     Ep::PageAudit,
     Ep::PageTokens,
+    Ep::Programmes,
+    Ep::Overview,
+    Ep::Tasks,
+    Ep::Task,
 ];
 
 both!(role_scope_matrix, |app| {
@@ -187,6 +205,22 @@ both!(role_scope_matrix, |app| {
     let foreign = app.unit_id("01").await;
     let public = app.unit_id("VN").await;
     let admin_token = app.token("admin").await;
+    let programme = nqtrack::ops::programmes::import_annex(
+        &app.db,
+        &nqtrack::store::audit::Actor::system("test"),
+        &nqtrack::ops::programmes::NQ03,
+        nqtrack::ops::programmes::NQ03_ANNEX,
+        false,
+    )
+    .await
+    .unwrap()
+    .programme_id
+    .unwrap();
+    let task = app
+        .scalar_i64(&format!(
+            "SELECT MIN(id) FROM tasks WHERE programme_id = {programme}"
+        ))
+        .await;
     // One account in each scope, and an account whose own unit is the child commune.
     let (s, cu) = common::json(app.anon().post(app.url("/api/v1/users")).bearer_auth(&admin_token)
         .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).send().await.unwrap()).await;
@@ -283,6 +317,18 @@ both!(role_scope_matrix, |app| {
                     Ep::PageUser => (Method::GET, format!("/admin/users/{target_user}"), None),
                     Ep::PageAudit => (Method::GET, "/admin/audit".into(), None),
                     Ep::PageTokens => (Method::GET, "/admin/tokens".into(), None),
+                    Ep::Programmes => (Method::GET, "/api/v1/programmes".into(), None),
+                    Ep::Overview => (
+                        Method::GET,
+                        format!("/api/v1/programmes/{programme}/overview"),
+                        None,
+                    ),
+                    Ep::Tasks => (
+                        Method::GET,
+                        format!("/api/v1/tasks?programme={programme}"),
+                        None,
+                    ),
+                    Ep::Task => (Method::GET, format!("/api/v1/tasks/{task}"), None),
                 };
                 let is_page = !path.starts_with("/api/");
                 let mut req = if is_page {
