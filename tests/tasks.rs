@@ -248,3 +248,80 @@ both!(tasks_list_and_detail, |app| {
         .collect();
     assert_eq!(lead, ["Bộ Khoa học và Công nghệ"]);
 });
+
+both!(overview_and_task_pages, |app| {
+    let pid = import(&app).await;
+    let due = app.scalar_i64(&format!("SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on >= '2025-03-01' AND due_on <= '2025-05-31'")).await;
+    let url = app.url(&format!(
+        "/programmes/{pid}?as_of=2025-06-15&due_from=2025-03-01&due_to=2025-05-31"
+    ));
+    let page = app.anon().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("{due} nhiệm vụ đến hạn: 0 hoàn thành đúng hạn")),
+        "summary in Vietnamese"
+    );
+    assert!(html.contains(&format!("{due} quá hạn.")));
+    assert!(
+        html.contains("<svg class=\"bar\""),
+        "charts drawn on the server"
+    );
+    let en = app
+        .anon()
+        .get(&url)
+        .header("cookie", "nqt_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains(&format!("{due} tasks due: 0 completed on time")));
+    let gz = app
+        .anon()
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        gz.len() < 100 * 1024,
+        "overview page is {} bytes compressed",
+        gz.len()
+    );
+    let t1 = app
+        .scalar_i64(&format!(
+            "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '1'"
+        ))
+        .await;
+    let task = app
+        .anon()
+        .get(app.url(&format!("/tasks/{t1}")))
+        .header("cookie", "nqt_lang=fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(task.contains("Bộ Khoa học và Công nghệ") && task.contains("Pilote"));
+    let bad = app
+        .anon()
+        .get(app.url(&format!(
+            "/programmes/{pid}?due_from=2025-06-01&due_to=2025-01-01"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("Ngày kết thúc trước ngày bắt đầu")
+    );
+});

@@ -35,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens/{id}/revoke", post(token_revoke))
         .route("/admin/audit", get(audit_page))
         .route("/api/docs", get(api_docs))
+        .route("/programmes", get(programmes_page))
+        .route("/programmes/{id}", get(programme_page))
+        .route("/tasks/{id}", get(task_page))
 }
 
 const CSS: &str = include_str!("../../static/app.css");
@@ -124,6 +127,10 @@ impl PageCtx {
 
     pub fn kind_label(&self, kind: &str) -> &'static str {
         self.lang.t(&format!("kind-{kind}"))
+    }
+
+    pub fn status_label(&self, status: &str) -> &'static str {
+        self.lang.t(&format!("status-{status}"))
     }
 
     pub fn role_label(&self, role: &str) -> &'static str {
@@ -1045,5 +1052,189 @@ async fn api_docs(ctx: Ctx) -> AppResult<Response> {
     html(ApiDocsTpl {
         p: PageCtx::from(&ctx, "/api/docs"),
         ops: super::api::doc_operations(),
+    })
+}
+
+// ---- programmes and tasks ----
+
+#[derive(Template)]
+#[template(path = "programmes.html")]
+struct ProgrammesTpl {
+    p: PageCtx,
+    programmes: Vec<crate::store::tasks::Programme>,
+}
+
+async fn programmes_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let programmes = ops::programmes::list(&s.db, ctx.who.as_ref()).await?;
+    html(ProgrammesTpl {
+        p: PageCtx::from(&ctx, "/programmes"),
+        programmes,
+    })
+}
+
+/// One horizontal bar, drawn on the server.
+pub struct Bar {
+    label: String,
+    total: i64,
+    svg: String,
+}
+
+const BAR_ORDER: [crate::domain::status::Status; 6] = {
+    use crate::domain::status::Status::*;
+    [
+        CompletedOnTime,
+        CompletedLate,
+        InProgress,
+        AtRisk,
+        NotStarted,
+        Overdue,
+    ]
+};
+
+/// A stacked bar (SVG) of counts per status; the title of each segment reads as text for screen readers.
+fn bar(lang: Lang, label: String, counts: &crate::domain::overview::Counts) -> Bar {
+    const W: f64 = 240.0;
+    let mut x = 0.0;
+    let mut rects = String::new();
+    for st in BAR_ORDER {
+        let n = counts.by_status.get(st.as_str()).copied().unwrap_or(0);
+        if n == 0 || counts.total == 0 {
+            continue;
+        }
+        let w = W * n as f64 / counts.total as f64;
+        rects.push_str(&format!(
+            "<rect class=\"{}\" x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"14\"><title>{}: {}</title></rect>",
+            st.as_str(),
+            lang.t(&format!("status-{}", st.as_str())),
+            lang.int(n)
+        ));
+        x += w;
+    }
+    let svg = format!(
+        "<svg class=\"bar\" width=\"240\" height=\"14\" role=\"img\" aria-label=\"{}\">{rects}</svg>",
+        html_escape(&label)
+    );
+    Bar {
+        label,
+        total: counts.total,
+        svg,
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// "N tasks due: A completed on time, …" in the page language.
+fn summary(lang: Lang, c: &crate::domain::overview::Counts) -> String {
+    let n = |k: &str| {
+        (
+            k.to_string(),
+            lang.int(c.by_status.get(k).copied().unwrap_or(0)),
+        )
+    };
+    lang.tf(
+        "overview-summary",
+        &[
+            ("total".into(), lang.int(c.total)),
+            n("completed_on_time"),
+            n("completed_late"),
+            n("in_progress"),
+            n("at_risk"),
+            n("not_started"),
+            n("overdue"),
+        ],
+    )
+}
+
+#[derive(Template)]
+#[template(path = "programme.html")]
+struct ProgrammeTpl {
+    p: PageCtx,
+    o: ops::programmes::ProgrammeOverview,
+    summary: String,
+    group_bars: Vec<Bar>,
+    unit_bars: Vec<Bar>,
+    legend: Vec<(&'static str, &'static str)>,
+    tasks: Vec<(crate::store::tasks::Task, String)>,
+}
+
+async fn programme_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::web::extract::ApiQuery(q): crate::web::extract::ApiQuery<ops::programmes::OverviewQuery>,
+) -> AppResult<Response> {
+    let as_of = q.as_of;
+    let o = ops::programmes::programme_overview(&s.db, ctx.who.as_ref(), id, q).await?;
+    let lang = ctx.lang;
+    let group_bars = o
+        .groups
+        .iter()
+        .filter_map(|g| {
+            o.overview.per_group.get(&g.id).map(|c| {
+                bar(
+                    lang,
+                    format!(
+                        "{}. {}",
+                        g.code,
+                        g.title.chars().take(80).collect::<String>()
+                    ),
+                    c,
+                )
+            })
+        })
+        .collect();
+    let snap = s.org.snapshot(&s.db).await?;
+    let mut units: Vec<(&i64, &crate::domain::overview::Counts)> =
+        o.overview.per_unit.iter().collect();
+    // Units with the most overdue work first: that is what a leader looks for.
+    units.sort_by_key(|(_, c)| {
+        std::cmp::Reverse((c.by_status.get("overdue").copied().unwrap_or(0), c.total))
+    });
+    let unit_bars = units
+        .into_iter()
+        .take(40)
+        .map(|(uid, c)| {
+            bar(
+                lang,
+                snap.get(*uid)
+                    .map(|u| u.name(lang.code()).to_string())
+                    .unwrap_or_default(),
+                c,
+            )
+        })
+        .collect();
+    let legend = BAR_ORDER
+        .iter()
+        .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
+        .collect();
+    let tasks = ops::programmes::tasks(&s.db, ctx.who.as_ref(), id, None, as_of).await?;
+    html(ProgrammeTpl {
+        summary: summary(lang, &o.overview.tasks),
+        p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
+        o,
+        group_bars,
+        unit_bars,
+        legend,
+        tasks,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskTpl {
+    p: PageCtx,
+    d: ops::programmes::TaskDetail,
+}
+
+async fn task_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
+    let d = ops::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
+    html(TaskTpl {
+        p: PageCtx::from(&ctx, &format!("/tasks/{id}")),
+        d,
     })
 }
