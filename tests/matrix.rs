@@ -73,6 +73,8 @@ enum Ep {
     Overview,
     Tasks,
     Task,
+    Report,
+    Verify,
 }
 
 /// The rule book, stated plainly.
@@ -149,11 +151,27 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             }
         }
+        Ep::Report => {
+            if who == Admin || (local && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        // The programme belongs to the national level: only administrators and the Steering Committee verify.
+        Ep::Verify => {
+            if matches!(who, Admin | Steering) {
+                200
+            } else {
+                403
+            }
+        }
     }
 }
 
 fn scopes(ep: Ep) -> &'static [Obj] {
     match ep {
+        Ep::Report => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -167,7 +185,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 21] = [
+const ENDPOINTS: [Ep; 23] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -189,6 +207,8 @@ const ENDPOINTS: [Ep; 21] = [
     Ep::Overview,
     Ep::Tasks,
     Ep::Task,
+    Ep::Report,
+    Ep::Verify,
 ];
 
 both!(role_scope_matrix, |app| {
@@ -221,6 +241,12 @@ both!(role_scope_matrix, |app| {
             "SELECT MIN(id) FROM tasks WHERE programme_id = {programme}"
         ))
         .await;
+    // Task 6 is assigned to every province; the child commune gets an assignment of its own too.
+    let t6 = app
+        .scalar_i64(&format!(
+            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '6'"
+        ))
+        .await;
     // One account in each scope, and an account whose own unit is the child commune.
     let (s, cu) = common::json(app.anon().post(app.url("/api/v1/users")).bearer_auth(&admin_token)
         .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).send().await.unwrap()).await;
@@ -251,6 +277,23 @@ both!(role_scope_matrix, |app| {
         browsers.insert(w, b);
     }
     let _ = cu;
+    {
+        let mut c = app.db.acquire().await.unwrap();
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 9).unwrap();
+        nqtrack::store::tasks::insert_assignment(&mut c.conn(), t6, child, true, d, None)
+            .await
+            .unwrap();
+    }
+    let assignment_of = |unit: i64| {
+        let app = &app;
+        async move {
+            app.scalar_i64(&format!(
+                "SELECT id FROM assignments WHERE task_id = {t6} AND unit_id = {unit}"
+            ))
+            .await
+        }
+    };
+    let own_assignment = assignment_of(own).await;
     let mut n = 0;
     let mut failures = vec![];
     for ep in ENDPOINTS {
@@ -329,6 +372,25 @@ both!(role_scope_matrix, |app| {
                         None,
                     ),
                     Ep::Task => (Method::GET, format!("/api/v1/tasks/{task}"), None),
+                    Ep::Report => {
+                        let a = assignment_of(unit).await;
+                        (
+                            Method::POST,
+                            format!("/api/v1/assignments/{a}/reports"),
+                            Some(json!({"percent": 10, "narrative": format!("report {n}")})),
+                        )
+                    }
+                    Ep::Verify => {
+                        // A fresh claim to decide on, filed by an administrator.
+                        let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
+                            .json(&json!({"percent": 100, "narrative": "done", "claims_completion": true})).send().await.unwrap();
+                        assert_eq!(r.status(), 201);
+                        (
+                            Method::POST,
+                            format!("/api/v1/assignments/{own_assignment}/verification"),
+                            Some(json!({"approve": false, "comment": "returned"})),
+                        )
+                    }
                 };
                 let is_page = !path.starts_with("/api/");
                 let mut req = if is_page {

@@ -325,3 +325,199 @@ both!(overview_and_task_pages, |app| {
             .contains("Ngày kết thúc trước ngày bắt đầu")
     );
 });
+
+both!(report_claim_verify_and_the_overview_follows, |app| {
+    let pid = import(&app).await;
+    let most = app.unit_id("BKHCN").await;
+    let t1 = app
+        .scalar_i64(&format!(
+            "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '1'"
+        ))
+        .await;
+    let a = app
+        .scalar_i64(&format!(
+            "SELECT id FROM assignments WHERE task_id = {t1} AND unit_id = {most}"
+        ))
+        .await;
+    let officer = app.token("most.officer").await;
+    let c = app.anon();
+    let post = |token: &str, body: serde_json::Value| {
+        c.post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    let hanoi = app.token("hanoi.officer").await;
+    let audit_before = app.audit_count().await;
+    // Bad input first: nothing is written.
+    for (body, field) in [
+        (
+            serde_json::json!({"percent": 150, "narrative": "x"}),
+            "percent",
+        ),
+        (
+            serde_json::json!({"percent": 50, "narrative": ""}),
+            "narrative",
+        ),
+        (
+            serde_json::json!({"percent": 50, "narrative": "x", "claims_completion": true}),
+            "claims_completion",
+        ),
+        (
+            serde_json::json!({"percent": 50, "narrative": "x", "reported_on": "2099-01-01"}),
+            "reported_on",
+        ),
+        (
+            serde_json::json!({"percent": 50, "narrative": "x", "reported_on": "2024-01-01"}),
+            "reported_on",
+        ),
+    ] {
+        let (s, v) = json(post(&officer, body.clone()).await.unwrap()).await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}");
+    }
+    let (s, _) = json(
+        post(
+            &officer,
+            serde_json::json!({"percent": "half", "narrative": "x"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    // Another province's officer may not report for the ministry.
+    let (s, _) = json(
+        post(&hanoi, serde_json::json!({"percent": 10, "narrative": "x"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert_eq!(app.audit_count().await, audit_before);
+    // A report, then a completion claim within the deadline (June 2025).
+    let (s, r) = json(post(&officer, serde_json::json!({"percent": 60, "narrative": "Dự thảo đã trình", "reported_on": "2025-04-10"})).await.unwrap()).await;
+    assert_eq!(s, 201, "{r}");
+    let (s, _) = json(post(&officer, serde_json::json!({"percent": 100, "narrative": "Đã ban hành", "results": "Quyết định 1234/QĐ-TTg", "claims_completion": true, "reported_on": "2025-06-20"})).await.unwrap()).await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM reports WHERE assignment_id = {a}"
+        ))
+        .await,
+        2,
+        "reports are kept"
+    );
+    let status_of = |as_of: &'static str| {
+        let c = app.anon();
+        let url = app.url(&format!("/api/v1/tasks/{t1}?as_of={as_of}"));
+        async move {
+            json(c.get(url).send().await.unwrap()).await.1["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    let today: &'static str = Box::leak(today.into_boxed_str());
+    assert_eq!(
+        status_of(today).await,
+        "overdue",
+        "a claim does not count before it is verified"
+    );
+    // The officer cannot verify; steering can, and the task is then completed on time.
+    let verify = |token: String, body: serde_json::Value| {
+        c.post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let (s, _) = json(
+        verify(officer.clone(), serde_json::json!({"approve": true}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let steering = app.token("steering").await;
+    let (s, v) = json(
+        verify(steering.clone(), serde_json::json!({"approve": false}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["field"].as_str().unwrap()),
+        (422, "comment")
+    );
+    let (s, v) = json(
+        verify(
+            steering.clone(),
+            serde_json::json!({"approve": true, "comment": "Đạt"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["verified_on"], today);
+    assert_eq!(status_of(today).await, "completed_on_time");
+    let (s, _) = json(
+        verify(steering, serde_json::json!({"approve": true}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 409, "nothing left to verify");
+    let (s, _) = json(
+        post(
+            &officer,
+            serde_json::json!({"percent": 100, "narrative": "again"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 409, "no reports after verified completion");
+    // The overview reflects it at once.
+    let (_, o) = json(
+        c.get(app.url(&format!(
+            "/api/v1/programmes/{pid}/overview?due_from=2025-06-30&due_to=2025-06-30"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        o["overview"]["per_unit"][most.to_string()]["by_status"]["completed_on_time"]
+            .as_i64()
+            .unwrap()
+            >= 1,
+        "{o}"
+    );
+    let (_, audit) = json(
+        c.get(app.url(&format!(
+            "/api/v1/audit?object_type=assignment&object_id={a}"
+        )))
+        .bearer_auth(app.token("admin").await)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "assignment.verify",
+            "assignment.progress",
+            "assignment.progress"
+        ]
+    );
+});

@@ -65,3 +65,33 @@ CREATE TABLE assignments (
 );
 CREATE INDEX assignments_unit ON assignments(unit_id);
 CREATE INDEX assignments_due ON assignments(original_due);
+
+-- Progress reports are never overwritten: each one is a row.
+CREATE TABLE reports (
+    id                BIGSERIAL PRIMARY KEY,
+    assignment_id     BIGINT NOT NULL REFERENCES assignments(id),
+    reported_on       DATE NOT NULL,
+    percent           INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+    narrative         TEXT NOT NULL,
+    results           TEXT,
+    difficulties      TEXT,
+    needs_steering    BOOLEAN NOT NULL DEFAULT FALSE,
+    proposals         TEXT,
+    claims_completion BOOLEAN NOT NULL DEFAULT FALSE,
+    author_user_id    BIGINT NOT NULL REFERENCES users(id),
+    created_at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX reports_assignment ON reports(assignment_id, reported_on);
+
+-- Decisions of the assigning level on completion claims.
+CREATE TABLE verifications (
+    id             BIGSERIAL PRIMARY KEY,
+    assignment_id  BIGINT NOT NULL REFERENCES assignments(id),
+    report_id      BIGINT NOT NULL REFERENCES reports(id),
+    approved       BOOLEAN NOT NULL,
+    comment        TEXT,
+    decided_on     DATE NOT NULL,
+    decided_by     BIGINT NOT NULL REFERENCES users(id),
+    created_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX verifications_assignment ON verifications(assignment_id);

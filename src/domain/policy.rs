@@ -74,6 +74,10 @@ pub enum Action {
     ManageUsers,
     ManageTokens,
     ReadAudit,
+    /// File a progress report on an assignment (scope: the assigned unit).
+    ReportProgress,
+    /// Approve or return a completion claim (scope: the unit that owns the programme).
+    VerifyCompletion,
 }
 
 /// Which objects an action touches.
@@ -127,6 +131,14 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (ReadUser, _) => matches!(scope, Scope::User { user_id, .. } if user_id == p.user_id),
         (ReadAudit, Role::Inspector) => true,
         (ReadAudit, _) => false,
+        (ReportProgress, Role::UnitLeader | Role::UnitOfficer) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (VerifyCompletion, Role::Steering) => true,
+        (VerifyCompletion, Role::UnitLeader) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ReportProgress | VerifyCompletion, _) => false,
     };
     if allowed {
         Decision::Allow
@@ -228,6 +240,57 @@ mod tests {
                 Decision::Deny
             );
         }
+    }
+
+    #[test]
+    fn reporting_and_verifying() {
+        let own = [COMMUNE, PROVINCE, ROOT];
+        let officer = who(Role::UnitOfficer, PROVINCE);
+        assert_eq!(
+            authorize(Some(&officer), Action::ReportProgress, Scope::Unit(&own)),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(
+                Some(&officer),
+                Action::ReportProgress,
+                Scope::Unit(&[OTHER_PROVINCE, ROOT])
+            ),
+            Decision::Deny
+        );
+        assert_eq!(
+            authorize(Some(&officer), Action::VerifyCompletion, Scope::Unit(&own)),
+            Decision::Deny
+        );
+        let leader = who(Role::UnitLeader, PROVINCE);
+        assert_eq!(
+            authorize(Some(&leader), Action::VerifyCompletion, Scope::Unit(&own)),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(
+                Some(&leader),
+                Action::VerifyCompletion,
+                Scope::Unit(&[ROOT])
+            ),
+            Decision::Deny
+        );
+        assert_eq!(
+            authorize(
+                Some(&who(Role::Steering, ROOT)),
+                Action::VerifyCompletion,
+                Scope::Unit(&[ROOT])
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(
+                Some(&who(Role::Inspector, ROOT)),
+                Action::ReportProgress,
+                Scope::Unit(&own)
+            ),
+            Decision::Deny
+        );
     }
 
     #[test]

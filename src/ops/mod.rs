@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod org;
 pub mod programmes;
+pub mod reports;
 pub mod session;
 pub mod tokens;
 pub mod users;

@@ -219,3 +219,89 @@ pub async fn count_assignments(c: &mut DbConn<'_>, programme_id: i64) -> AppResu
         .bind(programme_id).fetch_one(&mut **c).await?),
     )
 }
+
+pub async fn get_assignment(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Assignment>> {
+    let sql = format!("SELECT {ASSIGNMENT_COLS} FROM assignments a WHERE a.id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Assignment>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ProgressReport {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub reported_on: NaiveDate,
+    pub percent: i32,
+    pub narrative: String,
+    pub results: Option<String>,
+    pub difficulties: Option<String>,
+    pub needs_steering: bool,
+    pub proposals: Option<String>,
+    pub claims_completion: bool,
+    pub author_user_id: i64,
+}
+
+const REPORT_COLS: &str = "id, assignment_id, reported_on, percent, narrative, results, difficulties, needs_steering, proposals, claims_completion, author_user_id";
+
+pub async fn insert_report(
+    c: &mut DbConn<'_>,
+    r: &ProgressReport,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO reports (assignment_id, reported_on, percent, narrative, results, difficulties, needs_steering, proposals, claims_completion, author_user_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+        .bind(r.assignment_id).bind(r.reported_on).bind(r.percent).bind(&r.narrative).bind(&r.results).bind(&r.difficulties)
+        .bind(r.needs_steering).bind(&r.proposals).bind(r.claims_completion).bind(r.author_user_id).bind(now)
+        .fetch_one(&mut **c).await?))
+}
+
+pub async fn get_report(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<ProgressReport>> {
+    let sql = format!("SELECT {REPORT_COLS} FROM reports WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ProgressReport>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn reports_of(c: &mut DbConn<'_>, assignment_id: i64) -> AppResult<Vec<ProgressReport>> {
+    let sql = format!(
+        "SELECT {REPORT_COLS} FROM reports WHERE assignment_id = $1 ORDER BY reported_on, id"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ProgressReport>(&sql).bind(assignment_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// The latest completion claim of an assignment.
+pub async fn latest_claim(c: &mut DbConn<'_>, assignment_id: i64) -> AppResult<Option<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM reports WHERE assignment_id = $1 AND claims_completion = TRUE ORDER BY reported_on DESC, id DESC LIMIT 1")
+        .bind(assignment_id).fetch_optional(&mut **c).await?))
+}
+
+/// Writes the progress facts the status is computed from.
+pub async fn update_progress(c: &mut DbConn<'_>, a: &Assignment) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE assignments SET last_report_on = $2, last_percent = $3, claimed_on = $4, verified_on = $5 WHERE id = $1")
+        .bind(a.id).bind(a.last_report_on).bind(a.last_percent).bind(a.claimed_on).bind(a.verified_on)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_verification(
+    c: &mut DbConn<'_>,
+    assignment_id: i64,
+    report_id: i64,
+    approved: bool,
+    comment: Option<&str>,
+    decided_on: NaiveDate,
+    decided_by: i64,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO verifications (assignment_id, report_id, approved, comment, decided_on, decided_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(assignment_id).bind(report_id).bind(approved).bind(comment).bind(decided_on).bind(decided_by).bind(now)
+        .fetch_one(&mut **c).await?))
+}

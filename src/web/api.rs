@@ -22,7 +22,7 @@ use crate::ops::tokens::{CreateToken, CreatedToken};
 use crate::ops::users::{CreateUser, UpdateUser};
 use crate::store::audit::AuditEntry;
 use crate::store::org::{LinkedUnit, OrgUnit};
-use crate::store::tasks::{Programme, Task};
+use crate::store::tasks::{Assignment, Programme, ProgressReport, Task};
 use crate::store::users::{ApiToken, User};
 
 pub fn router() -> Router<AppState> {
@@ -46,6 +46,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/programmes/{id}/overview", get(programme_overview))
         .route("/api/v1/tasks", get(list_tasks))
         .route("/api/v1/tasks/{id}", get(get_task))
+        .route(
+            "/api/v1/assignments/{id}/reports",
+            axum::routing::post(create_report),
+        )
+        .route(
+            "/api/v1/assignments/{id}/verification",
+            axum::routing::post(verify_assignment),
+        )
 }
 
 struct BearerAuth;
@@ -63,8 +71,8 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "nqtrack API", version = "1", description = "Monitoring and evaluation of government programmes. Errors are RFC 9457 problem details (application/problem+json). Authenticate with `Authorization: Bearer <token>`; browser sessions must send `X-CSRF-Token` on writes."),
-    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit, list_programmes, programme_overview, list_tasks, get_task),
-    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me, Programme, ProgrammeOverview, TaskRow, TaskDetail)),
+    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit, list_programmes, programme_overview, list_tasks, get_task, create_report, verify_assignment),
+    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me, Programme, ProgrammeOverview, TaskRow, TaskDetail, ProgressReport, Assignment)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -347,6 +355,36 @@ async fn get_task(
 ) -> AppResult<Json<TaskDetail>> {
     Ok(Json(
         ops::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, q.as_of).await?,
+    ))
+}
+
+/// File a progress report on an assignment (unit leaders and officers of the assigned unit or above it). Reports are kept, never overwritten; a completion claim counts once verified.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/reports", tag = "tasks", params(("id" = i64, Path)), request_body = ops::reports::NewReport,
+    responses((status = 201, body = ProgressReport), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_report(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::reports::NewReport>,
+) -> AppResult<Response> {
+    Ok(created(
+        ops::reports::submit(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Approve or return the pending completion claim (the assigning level: steering, or leaders of the unit that owns the programme).
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/verification", tag = "tasks", params(("id" = i64, Path)), request_body = ops::reports::Decision,
+    responses((status = 200, body = Assignment), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn verify_assignment(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::reports::Decision>,
+) -> AppResult<Json<Assignment>> {
+    Ok(Json(
+        ops::reports::verify(&s.db, ctx.principal()?, id, input).await?,
     ))
 }
 
