@@ -210,7 +210,7 @@ fn describe(e: &AppError) -> String {
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("NQTRACK_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,tower_http=info"));
     let json = std::env::var("NQTRACK_LOG_FORMAT").is_ok_and(|v| v == "json");
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -338,6 +338,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             )
             .await?;
             print_import(&nq03);
+            if let Some(pid) = nq03.programme_id {
+                let n = seed::demo_progress(&db, pid).await?;
+                println!("demo progress: {n} reports and decisions on programme 03/NQ-CP");
+            }
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {

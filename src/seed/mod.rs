@@ -469,3 +469,111 @@ mod tests {
         );
     }
 }
+
+/// Progress on the demo programme so that every status shows: reports, completion claims verified
+/// on time and late, stale work, untouched work. Deterministic (by task number), written through
+/// the same use cases as real reports, so it is audited like them.
+pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
+    use crate::domain::policy::{Principal, Role};
+    use crate::ops::reports::{Decision, NewReport, submit, verify};
+    let today = Utc::now().date_naive();
+    // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
+    let account = |username: &'static str| async move {
+        let mut c = db.acquire().await?;
+        let (u, _) = store::users::get_for_login(&mut c.conn(), username)
+            .await?
+            .ok_or(AppError::Internal(format!("demo user {username} missing")))?;
+        let role = Role::parse(&u.role).unwrap_or(Role::Reviewer);
+        Ok::<_, AppError>(Principal {
+            user_id: u.id,
+            token_id: None,
+            role,
+            unit_id: u.unit_id,
+            username: u.username,
+        })
+    };
+    let system = account("admin").await?;
+    let steering = account("steering").await?;
+    let (tasks, mut c) = {
+        let mut c = db.acquire().await?;
+        (
+            store::tasks::tasks_of(&mut c.conn(), programme_id).await?,
+            db.acquire().await?,
+        )
+    };
+    let mut written = 0;
+    for t in tasks {
+        let n: i64 = t.code.parse().unwrap_or(0);
+        let assignments: Vec<_> = store::tasks::assignments_of_task(&mut c.conn(), t.id)
+            .await?
+            .into_iter()
+            .filter(|a| a.is_lead)
+            .take(8)
+            .collect();
+        for (k, a) in assignments.iter().enumerate() {
+            let due = a.original_due;
+            let at = |d: NaiveDate| d.clamp(a.assigned_on, today);
+            let report = |percent: i32, on: NaiveDate, claim: bool| NewReport {
+                percent,
+                narrative: format!("Báo cáo tiến độ nhiệm vụ {} ({percent}%)", t.code),
+                results: claim.then(|| "Văn bản đã ban hành".to_string()),
+                difficulties: (percent < 50).then(|| "Chờ ý kiến các cơ quan phối hợp".to_string()),
+                needs_steering: percent < 30 && n % 2 == 0,
+                proposals: None,
+                claims_completion: claim,
+                reported_on: Some(at(on)),
+            };
+            match (n + k as i64) % 5 {
+                0 | 1 if due.is_some_and(|d| d + chrono::Duration::days(30) < today) => {
+                    let d = due.expect("checked");
+                    let done_on = if (n + k as i64) % 5 == 0 {
+                        d - chrono::Duration::days(10)
+                    } else {
+                        d + chrono::Duration::days(20)
+                    };
+                    submit(
+                        db,
+                        &system,
+                        a.id,
+                        report(50, done_on - chrono::Duration::days(40), false),
+                    )
+                    .await?;
+                    submit(db, &system, a.id, report(100, done_on, true)).await?;
+                    verify(
+                        db,
+                        &steering,
+                        a.id,
+                        Decision {
+                            approve: true,
+                            comment: Some("Đạt yêu cầu".into()),
+                        },
+                    )
+                    .await?;
+                    written += 3;
+                }
+                2 => {
+                    submit(
+                        db,
+                        &system,
+                        a.id,
+                        report(70, today - chrono::Duration::days(5), false),
+                    )
+                    .await?;
+                    written += 1;
+                }
+                3 => {
+                    submit(
+                        db,
+                        &system,
+                        a.id,
+                        report(20, today - chrono::Duration::days(90), false),
+                    )
+                    .await?;
+                    written += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(written)
+}
