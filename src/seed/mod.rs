@@ -401,75 +401,6 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
     Ok(created)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn built_in_hierarchy_has_the_2025_units() {
-        let h = hierarchy();
-        let current = |kind: &str| {
-            h.units
-                .iter()
-                .filter(|u| u.unit.kind == kind && u.unit.valid_to.is_none())
-                .count()
-        };
-        assert_eq!(current("province"), 34);
-        assert_eq!(current("commune"), 2621);
-        assert_eq!(current("ward"), 687);
-        assert_eq!(current("special_zone"), 13);
-        assert_eq!(current("national"), 1);
-        // Parents always precede children, so ids can be assigned in order.
-        for (i, u) in h.units.iter().enumerate() {
-            if let Some(p) = u.parent {
-                assert!(p < i);
-            }
-        }
-        // Codes of units in force are unique.
-        let mut seen = std::collections::HashSet::new();
-        for u in h.units.iter().filter(|u| u.unit.valid_to.is_none()) {
-            assert!(
-                seen.insert(u.unit.code.clone().unwrap()),
-                "duplicate {:?}",
-                u.unit.code
-            );
-        }
-    }
-
-    #[test]
-    fn tuyen_quang_absorbed_ha_giang() {
-        let h = hierarchy();
-        let idx = h
-            .units
-            .iter()
-            .position(|u| u.unit.code.as_deref() == Some("08") && u.unit.valid_to.is_none())
-            .unwrap();
-        let mut preds: Vec<&str> = h
-            .links
-            .iter()
-            .filter(|l| l.1 == idx)
-            .map(|l| h.units[l.0].unit.name_vi.as_str())
-            .collect();
-        preds.sort();
-        assert_eq!(preds, ["Tỉnh Hà Giang", "Tỉnh Tuyên Quang"]);
-    }
-
-    #[test]
-    fn local_names_translate_kind_words() {
-        assert_eq!(
-            local_names("Phường Ba Đình"),
-            (
-                Some("Ba Đình Ward".into()),
-                Some("Quartier de Ba Đình".into())
-            )
-        );
-        assert_eq!(
-            local_names("Tỉnh Đắk Lắk").0.as_deref(),
-            Some("Đắk Lắk Province")
-        );
-    }
-}
-
 /// Progress on the demo programme so that every status shows: reports, completion claims verified
 /// on time and late, stale work, untouched work. Deterministic (by task number), written through
 /// the same use cases as real reports, so it is audited like them.
@@ -576,4 +507,73 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_hierarchy_has_the_2025_units() {
+        let h = hierarchy();
+        let current = |kind: &str| {
+            h.units
+                .iter()
+                .filter(|u| u.unit.kind == kind && u.unit.valid_to.is_none())
+                .count()
+        };
+        assert_eq!(current("province"), 34);
+        assert_eq!(current("commune"), 2621);
+        assert_eq!(current("ward"), 687);
+        assert_eq!(current("special_zone"), 13);
+        assert_eq!(current("national"), 1);
+        // Parents always precede children, so ids can be assigned in order.
+        for (i, u) in h.units.iter().enumerate() {
+            if let Some(p) = u.parent {
+                assert!(p < i);
+            }
+        }
+        // Codes of units in force are unique.
+        let mut seen = std::collections::HashSet::new();
+        for u in h.units.iter().filter(|u| u.unit.valid_to.is_none()) {
+            assert!(
+                seen.insert(u.unit.code.clone().unwrap()),
+                "duplicate {:?}",
+                u.unit.code
+            );
+        }
+    }
+
+    #[test]
+    fn tuyen_quang_absorbed_ha_giang() {
+        let h = hierarchy();
+        let idx = h
+            .units
+            .iter()
+            .position(|u| u.unit.code.as_deref() == Some("08") && u.unit.valid_to.is_none())
+            .unwrap();
+        let mut preds: Vec<&str> = h
+            .links
+            .iter()
+            .filter(|l| l.1 == idx)
+            .map(|l| h.units[l.0].unit.name_vi.as_str())
+            .collect();
+        preds.sort();
+        assert_eq!(preds, ["Tỉnh Hà Giang", "Tỉnh Tuyên Quang"]);
+    }
+
+    #[test]
+    fn local_names_translate_kind_words() {
+        assert_eq!(
+            local_names("Phường Ba Đình"),
+            (
+                Some("Ba Đình Ward".into()),
+                Some("Quartier de Ba Đình".into())
+            )
+        );
+        assert_eq!(
+            local_names("Tỉnh Đắk Lắk").0.as_deref(),
+            Some("Đắk Lắk Province")
+        );
+    }
 }
