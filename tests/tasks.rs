@@ -521,3 +521,34 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
         ]
     );
 });
+
+both!(demo_progress_shows_every_status, |app| {
+    let pid = import(&app).await;
+    let n = nqtrack::seed::demo_progress(&app.db, pid).await.unwrap();
+    assert!(n > 100);
+    let (_, o) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let by = &o["overview"]["tasks"]["by_status"];
+    for s in [
+        "completed_on_time",
+        "completed_late",
+        "overdue",
+        "at_risk",
+        "in_progress",
+    ] {
+        assert!(by[s].as_i64().unwrap_or(0) > 0, "{s} missing: {by}");
+    }
+    let mut c = app.db.acquire().await.unwrap();
+    assert!(
+        nqtrack::store::audit::verify_chain(&mut c.conn())
+            .await
+            .unwrap()
+            .is_ok()
+    );
+});

@@ -77,28 +77,46 @@ async fn sqlite_template() -> PathBuf {
         .clone()
 }
 
-/// Builds the template once per test process; earlier runs' databases are dropped first (test
-/// binaries run one after another).
+/// Builds the template once per test process. Databases are named after the process id, so that
+/// several test runs can share a server; those left by processes that are gone are dropped.
 async fn pg_template() -> String {
     PG_TEMPLATE
         .get_or_init(|| async {
             let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
                 .await
-                .unwrap_or_else(|e| panic!("PostgreSQL is required for the test suite ({}): {e}", pg_admin_url()));
-            sqlx::query("SELECT pg_advisory_lock(57057)").execute(&mut admin).await.unwrap();
-            let old: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'nqt_t_%' OR datname = 'nqt_template'")
-                .fetch_all(&mut admin)
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required for the test suite ({}): {e}",
+                        pg_admin_url()
+                    )
+                });
+            let old: Vec<String> =
+                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'nqt\\_%'")
+                    .fetch_all(&mut admin)
+                    .await
+                    .unwrap();
+            for d in old {
+                let pid = d.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+                let alive =
+                    pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+                if !alive {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{d}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            }
+            let name = format!("nqt_tpl_{}", std::process::id());
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
                 .await
                 .unwrap();
-            for d in old {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{d}\" WITH (FORCE)")).execute(&mut admin).await;
-            }
-            sqlx::query("CREATE DATABASE nqt_template").execute(&mut admin).await.unwrap();
-            let db = Db::connect(&pg_url_for("nqt_template")).await.unwrap();
+            let db = Db::connect(&pg_url_for(&name)).await.unwrap();
             seed(&db).await;
             db.close().await;
-            sqlx::query("SELECT pg_advisory_unlock(57057)").execute(&mut admin).await.unwrap();
-            "nqt_template".to_string()
+            name
         })
         .await
         .clone()
@@ -116,7 +134,7 @@ pub async fn fresh_db(backend: Backend) -> (Db, String) {
         }
         Backend::Postgres => {
             let tpl = pg_template().await;
-            let name = format!("nqt_t_{}", unique());
+            let name = format!("nqt_t_{}_{}", std::process::id(), unique());
             let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
             let mut tries = 0;
             // Two CREATE DATABASE … TEMPLATE at the same moment can collide; retry briefly.
