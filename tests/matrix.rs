@@ -75,6 +75,8 @@ enum Ep {
     Task,
     Report,
     Verify,
+    AskExtension,
+    DecideExtension,
 }
 
 /// The rule book, stated plainly.
@@ -151,7 +153,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             }
         }
-        Ep::Report => {
+        Ep::Report | Ep::AskExtension => {
             if who == Admin || (local && in_subtree) {
                 201
             } else {
@@ -159,7 +161,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             }
         }
         // The programme belongs to the national level: only administrators and the Steering Committee verify.
-        Ep::Verify => {
+        Ep::Verify | Ep::DecideExtension => {
             if matches!(who, Admin | Steering) {
                 200
             } else {
@@ -171,7 +173,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
 
 fn scopes(ep: Ep) -> &'static [Obj] {
     match ep {
-        Ep::Report => &[Obj::Own, Obj::Child, Obj::Foreign],
+        Ep::Report | Ep::AskExtension => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -185,7 +187,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 23] = [
+const ENDPOINTS: [Ep; 25] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -209,6 +211,8 @@ const ENDPOINTS: [Ep; 23] = [
     Ep::Task,
     Ep::Report,
     Ep::Verify,
+    Ep::AskExtension,
+    Ep::DecideExtension,
 ];
 
 both!(role_scope_matrix, |app| {
@@ -241,10 +245,10 @@ both!(role_scope_matrix, |app| {
             "SELECT MIN(id) FROM tasks WHERE programme_id = {programme}"
         ))
         .await;
-    // Task 6 is assigned to every province; the child commune gets an assignment of its own too.
+    // Task 7 (due 01/2025) is assigned to every province; the child commune gets an assignment of its own too.
     let t6 = app
         .scalar_i64(&format!(
-            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '6'"
+            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '7'"
         ))
         .await;
     // One account in each scope, and an account whose own unit is the child commune.
@@ -280,9 +284,16 @@ both!(role_scope_matrix, |app| {
     {
         let mut c = app.db.acquire().await.unwrap();
         let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 9).unwrap();
-        nqtrack::store::tasks::insert_assignment(&mut c.conn(), t6, child, true, d, None)
-            .await
-            .unwrap();
+        nqtrack::store::tasks::insert_assignment(
+            &mut c.conn(),
+            t6,
+            child,
+            true,
+            d,
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 31),
+        )
+        .await
+        .unwrap();
     }
     let assignment_of = |unit: i64| {
         let app = &app;
@@ -380,6 +391,34 @@ both!(role_scope_matrix, |app| {
                             Some(json!({"percent": 10, "narrative": format!("report {n}")})),
                         )
                     }
+                    Ep::AskExtension => {
+                        let a = assignment_of(unit).await;
+                        (
+                            Method::POST,
+                            format!("/api/v1/assignments/{a}/extensions"),
+                            Some(
+                                json!({"requested_due": "2099-12-31", "reason": format!("case {n}")}),
+                            ),
+                        )
+                    }
+                    Ep::DecideExtension => {
+                        let a = assignment_of(foreign).await;
+                        let r = app
+                            .anon()
+                            .post(app.url(&format!("/api/v1/assignments/{a}/extensions")))
+                            .bearer_auth(&admin_token)
+                            .json(&json!({"requested_due": "2099-12-31", "reason": "to decide"}))
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(r.status(), 201);
+                        let e: serde_json::Value = r.json().await.unwrap();
+                        (
+                            Method::POST,
+                            format!("/api/v1/extensions/{}/decision", e["id"]),
+                            Some(json!({"approve": false, "comment": "refused"})),
+                        )
+                    }
                     Ep::Verify => {
                         // A fresh claim to decide on, filed by an administrator.
                         let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
@@ -406,6 +445,34 @@ both!(role_scope_matrix, |app| {
                 }
                 let res = req.send().await.unwrap();
                 let got = res.status().as_u16();
+                if matches!(ep, Ep::AskExtension | Ep::DecideExtension) {
+                    // Refuse whatever is still pending, so that the next case starts clean.
+                    let pending: Vec<i64> = match &app.db {
+                        nqtrack::db::Db::Sqlite(p) => {
+                            sqlx::query_scalar("SELECT id FROM extensions WHERE approved IS NULL")
+                                .fetch_all(p)
+                                .await
+                                .unwrap()
+                        }
+                        nqtrack::db::Db::Pg(p) => {
+                            sqlx::query_scalar("SELECT id FROM extensions WHERE approved IS NULL")
+                                .fetch_all(p)
+                                .await
+                                .unwrap()
+                        }
+                    };
+                    for id in pending {
+                        let r = app
+                            .anon()
+                            .post(app.url(&format!("/api/v1/extensions/{id}/decision")))
+                            .bearer_auth(&admin_token)
+                            .json(&json!({"approve": false, "comment": "reset"}))
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(r.status(), 200);
+                    }
+                }
                 let want = expected(who, ep, obj);
                 if got != want {
                     failures.push(format!(

@@ -552,3 +552,139 @@ both!(demo_progress_shows_every_status, |app| {
             .is_ok()
     );
 });
+
+both!(extensions_move_the_deadline_and_keep_the_original, |app| {
+    let pid = import(&app).await;
+    let most = app.unit_id("BKHCN").await;
+    let t1 = app
+        .scalar_i64(&format!(
+            "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '1'"
+        ))
+        .await;
+    let a = app
+        .scalar_i64(&format!(
+            "SELECT id FROM assignments WHERE task_id = {t1} AND unit_id = {most}"
+        ))
+        .await;
+    let (officer, steering, hanoi) = (
+        app.token("most.officer").await,
+        app.token("steering").await,
+        app.token("hanoi.officer").await,
+    );
+    let c = app.anon();
+    let ask = |token: &String, body: serde_json::Value| {
+        c.post(app.url(&format!("/api/v1/assignments/{a}/extensions")))
+            .bearer_auth(token.clone())
+            .json(&body)
+            .send()
+    };
+    let (s, v) = json(
+        ask(
+            &officer,
+            serde_json::json!({"requested_due": "2025-05-01", "reason": "x"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["code"].as_str().unwrap()),
+        (422, "err-not-later")
+    );
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2025-06-30")
+    );
+    let (s, v) = json(
+        ask(
+            &officer,
+            serde_json::json!({"requested_due": "2027-06-30", "reason": ""}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["field"].as_str().unwrap()),
+        (422, "reason")
+    );
+    let (s, _) = json(
+        ask(
+            &hanoi,
+            serde_json::json!({"requested_due": "2027-06-30", "reason": "x"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, e) = json(
+        ask(
+            &officer,
+            serde_json::json!({"requested_due": "2027-06-30", "reason": "Chờ Luật được thông qua"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, _) = json(
+        ask(
+            &officer,
+            serde_json::json!({"requested_due": "2027-07-30", "reason": "again"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 409, "one pending request at a time");
+    let decide = |token: &String, body: serde_json::Value| {
+        c.post(app.url(&format!("/api/v1/extensions/{}/decision", e["id"])))
+            .bearer_auth(token.clone())
+            .json(&body)
+            .send()
+    };
+    let (s, _) = json(
+        decide(&officer, serde_json::json!({"approve": true}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 403, "the unit cannot approve its own extension");
+    let (s, v) = json(
+        decide(&steering, serde_json::json!({"approve": true}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["approved"], true);
+    let (s, _) = json(
+        decide(
+            &steering,
+            serde_json::json!({"approve": false, "comment": "no"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 409);
+    // The original deadline stays; the task is no longer overdue today; the overview moves it to the new window.
+    assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM assignments WHERE id = {a} AND original_due = '2025-06-30' AND extension_due = '2027-06-30'")).await, 1);
+    let (_, d) = json(
+        c.get(app.url(&format!("/api/v1/tasks/{t1}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mine = d["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["unit_id"] == most)
+        .unwrap();
+    assert_ne!(mine["status"], "overdue", "{mine}");
+});

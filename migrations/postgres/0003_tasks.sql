@@ -95,3 +95,19 @@ CREATE TABLE verifications (
     created_at     TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX verifications_assignment ON verifications(assignment_id);
+
+-- Deadline extensions: requested by the assigned unit, decided by the assigning level. The original
+-- deadline stays on the assignment; an approved extension is recorded beside it.
+CREATE TABLE extensions (
+    id            BIGSERIAL PRIMARY KEY,
+    assignment_id BIGINT NOT NULL REFERENCES assignments(id),
+    requested_due DATE NOT NULL,
+    reason        TEXT NOT NULL,
+    requested_by  BIGINT NOT NULL REFERENCES users(id),
+    requested_on  DATE NOT NULL,
+    approved      BOOLEAN,
+    decided_by    BIGINT REFERENCES users(id),
+    decided_on    DATE,
+    comment       TEXT
+);
+CREATE INDEX extensions_assignment ON extensions(assignment_id);

@@ -95,3 +95,19 @@ CREATE TABLE verifications (
     created_at     TEXT NOT NULL
 );
 CREATE INDEX verifications_assignment ON verifications(assignment_id);
+
+-- Deadline extensions: requested by the assigned unit, decided by the assigning level. The original
+-- deadline stays on the assignment; an approved extension is recorded beside it.
+CREATE TABLE extensions (
+    id            INTEGER PRIMARY KEY,
+    assignment_id BIGINT NOT NULL REFERENCES assignments(id),
+    requested_due TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    requested_by  BIGINT NOT NULL REFERENCES users(id),
+    requested_on  TEXT NOT NULL,
+    approved      BOOLEAN,
+    decided_by    BIGINT REFERENCES users(id),
+    decided_on    TEXT,
+    comment       TEXT
+);
+CREATE INDEX extensions_assignment ON extensions(assignment_id);

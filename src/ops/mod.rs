@@ -2,6 +2,7 @@
 //! transaction and writes the audit record in it. API and page handlers both call these.
 
 pub mod audit;
+pub mod extensions;
 pub mod org;
 pub mod programmes;
 pub mod reports;

@@ -305,3 +305,76 @@ pub async fn insert_verification(
         .bind(assignment_id).bind(report_id).bind(approved).bind(comment).bind(decided_on).bind(decided_by).bind(now)
         .fetch_one(&mut **c).await?))
 }
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Extension {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub requested_due: NaiveDate,
+    pub reason: String,
+    pub requested_by: i64,
+    pub requested_on: NaiveDate,
+    /// None while pending.
+    pub approved: Option<bool>,
+    pub decided_by: Option<i64>,
+    pub decided_on: Option<NaiveDate>,
+    pub comment: Option<String>,
+}
+
+const EXTENSION_COLS: &str = "id, assignment_id, requested_due, reason, requested_by, requested_on, approved, decided_by, decided_on, comment";
+
+pub async fn insert_extension(
+    c: &mut DbConn<'_>,
+    assignment_id: i64,
+    requested_due: NaiveDate,
+    reason: &str,
+    by: i64,
+    on: NaiveDate,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO extensions (assignment_id, requested_due, reason, requested_by, requested_on) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(assignment_id).bind(requested_due).bind(reason).bind(by).bind(on).fetch_one(&mut **c).await?))
+}
+
+pub async fn get_extension(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Extension>> {
+    let sql = format!("SELECT {EXTENSION_COLS} FROM extensions WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Extension>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn pending_extension(
+    c: &mut DbConn<'_>,
+    assignment_id: i64,
+) -> AppResult<Option<Extension>> {
+    let sql = format!(
+        "SELECT {EXTENSION_COLS} FROM extensions WHERE assignment_id = $1 AND approved IS NULL"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Extension>(&sql).bind(assignment_id).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn decide_extension(
+    c: &mut DbConn<'_>,
+    id: i64,
+    approved: bool,
+    by: i64,
+    on: NaiveDate,
+    comment: Option<&str>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE extensions SET approved = $2, decided_by = $3, decided_on = $4, comment = $5 WHERE id = $1")
+        .bind(id).bind(approved).bind(by).bind(on).bind(comment).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn set_extension(
+    c: &mut DbConn<'_>,
+    assignment_id: i64,
+    due: NaiveDate,
+    approved_on: NaiveDate,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE assignments SET extension_due = $2, extension_approved_on = $3 WHERE id = $1")
+        .bind(assignment_id).bind(due).bind(approved_on).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}

@@ -22,7 +22,7 @@ use crate::ops::tokens::{CreateToken, CreatedToken};
 use crate::ops::users::{CreateUser, UpdateUser};
 use crate::store::audit::AuditEntry;
 use crate::store::org::{LinkedUnit, OrgUnit};
-use crate::store::tasks::{Assignment, Programme, ProgressReport, Task};
+use crate::store::tasks::{Assignment, Extension, Programme, ProgressReport, Task};
 use crate::store::users::{ApiToken, User};
 
 pub fn router() -> Router<AppState> {
@@ -54,6 +54,14 @@ pub fn router() -> Router<AppState> {
             "/api/v1/assignments/{id}/verification",
             axum::routing::post(verify_assignment),
         )
+        .route(
+            "/api/v1/assignments/{id}/extensions",
+            axum::routing::post(request_extension),
+        )
+        .route(
+            "/api/v1/extensions/{id}/decision",
+            axum::routing::post(decide_extension),
+        )
 }
 
 struct BearerAuth;
@@ -71,8 +79,8 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "nqtrack API", version = "1", description = "Monitoring and evaluation of government programmes. Errors are RFC 9457 problem details (application/problem+json). Authenticate with `Authorization: Bearer <token>`; browser sessions must send `X-CSRF-Token` on writes."),
-    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit, list_programmes, programme_overview, list_tasks, get_task, create_report, verify_assignment),
-    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me, Programme, ProgrammeOverview, TaskRow, TaskDetail, ProgressReport, Assignment)),
+    paths(list_org_units, create_org_unit, get_org_unit, update_org_unit, me, list_users, create_user, get_user, update_user, list_tokens, create_token, revoke_token, list_audit, list_programmes, programme_overview, list_tasks, get_task, create_report, verify_assignment, request_extension, decide_extension),
+    components(schemas(Problem, OrgUnit, OrgUnitDetail, LinkedUnit, User, ApiToken, CreatedToken, AuditEntry, Me, Programme, ProgrammeOverview, TaskRow, TaskDetail, ProgressReport, Assignment, Extension)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -385,6 +393,34 @@ async fn verify_assignment(
 ) -> AppResult<Json<Assignment>> {
     Ok(Json(
         ops::reports::verify(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Ask for a later deadline (the assigned unit); the original deadline is kept.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/extensions", tag = "tasks", params(("id" = i64, Path)), request_body = ops::extensions::ExtensionRequest,
+    responses((status = 201, body = Extension), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn request_extension(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::extensions::ExtensionRequest>,
+) -> AppResult<Response> {
+    Ok(created(
+        ops::extensions::request(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Approve or refuse an extension request (the assigning level).
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/decision", tag = "tasks", params(("id" = i64, Path)), request_body = ops::extensions::ExtensionDecision,
+    responses((status = 200, body = Extension), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn decide_extension(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::extensions::ExtensionDecision>,
+) -> AppResult<Json<Extension>> {
+    Ok(Json(
+        ops::extensions::decide(&s.db, ctx.principal()?, id, input).await?,
     ))
 }
 
