@@ -139,18 +139,19 @@ impl Snapshot {
         let candidates: &[usize] = match (f.parent, &finder) {
             (Some(p), _) => self.children.get(&p).map(|v| v.as_slice()).unwrap_or(&[]),
             (None, Some(q)) if !f.include_historical => {
-                let hay = self.current_text.as_bytes();
                 let mut out: Vec<usize> = vec![];
-                let mut from = 0;
-                // After a hit, resume at the next key: one search per matching unit, not per occurrence.
-                while let Some(off) = q.find(&hay[from..]) {
-                    let slot = self.current_starts.partition_point(|&s| s <= from + off) - 1;
-                    out.push(self.current[slot]);
-                    from = self
-                        .current_starts
-                        .get(slot + 1)
-                        .copied()
-                        .unwrap_or(hay.len());
+                // Occurrences come in increasing order, so the key holding each one is found by
+                // walking the key starts alongside: one pass over the text, no per-hit search.
+                let starts = &self.current_starts;
+                let mut slot = 0;
+                for pos in q.find_iter(self.current_text.as_bytes()) {
+                    while slot + 1 < starts.len() && starts[slot + 1] <= pos {
+                        slot += 1;
+                    }
+                    let i = self.current[slot];
+                    if out.last() != Some(&i) {
+                        out.push(i);
+                    }
                 }
                 matched = out;
                 &matched
