@@ -688,3 +688,63 @@ both!(extensions_move_the_deadline_and_keep_the_original, |app| {
         .unwrap();
     assert_ne!(mine["status"], "overdue", "{mine}");
 });
+
+both!(worklist_puts_urgent_work_first, |app| {
+    let pid = import(&app).await;
+    nqtrack::seed::demo_progress(&app.db, pid).await.unwrap();
+    let most = app.unit_id("BKHCN").await;
+    let html = app
+        .anon()
+        .get(app.url(&format!("/org/{most}/worklist")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = html
+        .split("<span class=\"st ")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
+    assert!(rows.len() > 20, "{}", rows.len());
+    let rank = |s: &str| {
+        [
+            "overdue",
+            "at_risk",
+            "not_started",
+            "in_progress",
+            "completed_late",
+            "completed_on_time",
+        ]
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(9)
+    };
+    let ranks: Vec<usize> = rows.iter().map(|s| rank(s).min(4)).collect();
+    let mut sorted = ranks.clone();
+    sorted.sort();
+    assert_eq!(ranks, sorted, "most urgent first: {rows:?}");
+    let only = app
+        .anon()
+        .get(app.url(&format!("/org/{most}/worklist?status=overdue")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(only.matches("<span class=\"st ").count() >= 1);
+    assert!(
+        only.split("<span class=\"st ")
+            .skip(1)
+            .all(|r| r.starts_with("overdue"))
+    );
+    let bad = app
+        .anon()
+        .get(app.url(&format!("/org/{most}/worklist?status=soon")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+});

@@ -472,3 +472,75 @@ pub async fn tasks(
     }
     Ok(out)
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkItem {
+    pub assignment: Assignment,
+    pub task: Task,
+    pub status: String,
+    /// The deadline in force (an approved extension replaces the original).
+    pub due: Option<NaiveDate>,
+}
+
+/// Urgency order for a worklist: what needs action first.
+fn urgency(s: crate::domain::status::Status) -> u8 {
+    use crate::domain::status::Status::*;
+    match s {
+        Overdue => 0,
+        AtRisk => 1,
+        NotStarted => 2,
+        InProgress => 3,
+        CompletedLate | CompletedOnTime => 4,
+        Cancelled | Superseded => 5,
+    }
+}
+
+/// A unit's assignments across programmes, most urgent first, then by deadline.
+pub async fn worklist(
+    db: &Db,
+    who: Option<&Principal>,
+    unit_id: i64,
+    status: Option<&str>,
+    as_of: Option<NaiveDate>,
+) -> AppResult<Vec<WorkItem>> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let mut rules_of: HashMap<i64, Rules> = HashMap::new();
+    let mut items = vec![];
+    for (a, task) in store::tasks::worklist(&mut c, unit_id).await? {
+        let rules = match rules_of.get(&task.programme_id) {
+            Some(r) => *r,
+            None => {
+                let p = store::tasks::get_programme(&mut c, task.programme_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let r = Rules {
+                    extension_counts_on_time: p.extension_counts_on_time,
+                    stale_after_days: i64::from(p.stale_after_days),
+                };
+                rules_of.insert(task.programme_id, r);
+                r
+            }
+        };
+        let f = facts(&a);
+        let s = crate::domain::status::status(&f, as_of, rules);
+        if status.is_some_and(|w| w != s.as_str()) {
+            continue;
+        }
+        let due = crate::domain::status::deadline_in_force(&f, as_of);
+        items.push((
+            urgency(s),
+            due.unwrap_or(NaiveDate::MAX),
+            WorkItem {
+                assignment: a,
+                task,
+                status: s.as_str().into(),
+                due,
+            },
+        ));
+    }
+    items.sort_by_key(|(u, due, w)| (*u, *due, w.task.id));
+    Ok(items.into_iter().map(|(_, _, w)| w).collect())
+}

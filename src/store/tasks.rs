@@ -378,3 +378,38 @@ pub async fn set_extension(
         .bind(assignment_id).bind(due).bind(approved_on).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
+
+/// A unit's assignments with their tasks (public tasks), for its worklist.
+pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assignment, Task)>> {
+    let task_cols = TASK_COLS
+        .split(", ")
+        .map(|c| format!("t.{c} AS t_{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLS}, {task_cols} FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.unit_id = $1 AND t.visibility = 'public' ORDER BY a.original_due, t.id"
+    );
+    Ok(on_conn!(c, c => {
+        let rows = sqlx::query(&sql).bind(unit_id).fetch_all(&mut **c).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            use sqlx::{FromRow, Row};
+            let task = Task {
+                id: r.try_get("t_id")?,
+                programme_id: r.try_get("t_programme_id")?,
+                group_id: r.try_get("t_group_id")?,
+                code: r.try_get("t_code")?,
+                title: r.try_get("t_title")?,
+                result_text: r.try_get("t_result_text")?,
+                deadline_text: r.try_get("t_deadline_text")?,
+                deadline_json: r.try_get("t_deadline_json")?,
+                due_on: r.try_get("t_due_on")?,
+                visibility: r.try_get("t_visibility")?,
+                lead_text: r.try_get("t_lead_text")?,
+                coordinating_text: r.try_get("t_coordinating_text")?,
+            };
+            out.push((Assignment::from_row(r)?, task));
+        }
+        out
+    }))
+}

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/programmes", get(programmes_page))
         .route("/programmes/{id}", get(programme_page))
         .route("/tasks/{id}", get(task_page))
+        .route("/org/{id}/worklist", get(worklist_page))
 }
 
 const CSS: &str = include_str!("../../static/app.css");
@@ -1236,5 +1237,57 @@ async fn task_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> A
     html(TaskTpl {
         p: PageCtx::from(&ctx, &format!("/tasks/{id}")),
         d,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "worklist.html")]
+struct WorklistTpl {
+    p: PageCtx,
+    unit: OrgUnit,
+    items: Vec<ops::programmes::WorkItem>,
+    count: i64,
+    status: String,
+    statuses: Vec<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct WorklistQuery {
+    status: Option<String>,
+}
+
+async fn worklist_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    Query(q): Query<WorklistQuery>,
+) -> AppResult<Response> {
+    let unit = ops::org::detail(&s.db, &s.org, ctx.who.as_ref(), id)
+        .await?
+        .unit;
+    let status = q.status.filter(|s| !s.is_empty());
+    if let Some(st) = &status
+        && !crate::domain::status::Status::ALL
+            .iter()
+            .any(|x| x.as_str() == st)
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "status",
+            "err-unknown-status",
+        )));
+    }
+    let items =
+        ops::programmes::worklist(&s.db, ctx.who.as_ref(), id, status.as_deref(), None).await?;
+    let statuses = crate::domain::status::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    html(WorklistTpl {
+        p: PageCtx::from(&ctx, &format!("/org/{id}/worklist")),
+        count: items.len() as i64,
+        unit,
+        items,
+        status: status.unwrap_or_default(),
+        statuses,
     })
 }
