@@ -70,15 +70,30 @@ async fn browser() -> (fantoccini::Client, Driver) {
     panic!("chromedriver did not start on {url}");
 }
 
+/// The text of the first element matching `css`, retried while a navigation replaces the page.
 async fn text(c: &fantoccini::Client, css: &str) -> String {
+    for _ in 0..50 {
+        if let Ok(e) = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            && let Ok(t) = e.text().await
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: not found");
+}
+
+/// Waits until the page shows `css`, i.e. the navigation that was started has landed.
+async fn landed(c: &fantoccini::Client, css: &str) {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,6 +149,7 @@ async fn sign_in_browse_search_switch_language_sign_out() {
         .click()
         .await
         .unwrap();
+    landed(&c, "input#q[value='dak lak']").await;
     assert!(text(&c, "#org-results").await.contains("Tỉnh Đắk Lắk"));
 
     // Switch to English, then French, on the same page.
@@ -143,6 +159,7 @@ async fn sign_in_browse_search_switch_language_sign_out() {
         .click()
         .await
         .unwrap();
+    landed(&c, "html[lang=en]").await;
     assert_eq!(text(&c, "#logout").await, "Sign out");
     assert!(text(&c, "#org-results").await.contains("Đắk Lắk Province"));
     c.find(Locator::Css("a[hreflang=fr]"))
@@ -151,6 +168,7 @@ async fn sign_in_browse_search_switch_language_sign_out() {
         .click()
         .await
         .unwrap();
+    landed(&c, "html[lang=fr]").await;
     assert_eq!(text(&c, "#logout").await, "Se déconnecter");
     assert!(
         c.current_url().await.unwrap().as_str().contains("q=dak"),

@@ -132,19 +132,7 @@ pub async fn decide(
     let a = store::tasks::get_assignment(&mut tx.conn(), before.assignment_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let task = store::tasks::get_task(&mut tx.conn(), a.task_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let programme = store::tasks::get_programme(&mut tx.conn(), task.programme_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
-        &mut tx.conn(),
-        Some(who),
-        Action::VerifyCompletion,
-        programme.owner_unit_id,
-    )
-    .await?;
+    super::programmes::require_assigning_level(&mut tx.conn(), who, &a).await?;
     let comment = clean_opt(input.comment);
     if !input.approve && comment.is_none() {
         return Err(AppError::invalid(FieldError::new(

@@ -353,10 +353,7 @@ pub async fn programme_overview(
             facts: facts(&a),
         })
         .collect();
-    let rules = Rules {
-        extension_counts_on_time: programme.extension_counts_on_time,
-        stale_after_days: i64::from(programme.stale_after_days),
-    };
+    let rules = rules_of_programme(&programme);
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
     let groups = store::tasks::groups(&mut c, id).await?;
@@ -405,10 +402,7 @@ pub async fn task_detail(
     let programme = store::tasks::get_programme(&mut c, task.programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rules = Rules {
-        extension_counts_on_time: programme.extension_counts_on_time,
-        stale_after_days: i64::from(programme.stale_after_days),
-    };
+    let rules = rules_of_programme(&programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let snap = idx.snapshot(db).await?;
     let mut lead_statuses = vec![];
@@ -449,10 +443,7 @@ pub async fn tasks(
     let programme = store::tasks::get_programme(&mut c, programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rules = Rules {
-        extension_counts_on_time: programme.extension_counts_on_time,
-        stale_after_days: i64::from(programme.stale_after_days),
-    };
+    let rules = rules_of_programme(&programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let mut by_task: BTreeMap<i64, (Vec<crate::domain::status::Status>, bool)> = BTreeMap::new();
     for (a, _) in store::tasks::lead_assignments(&mut c, programme_id).await? {
@@ -516,10 +507,7 @@ pub async fn worklist(
                 let p = store::tasks::get_programme(&mut c, task.programme_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                let r = Rules {
-                    extension_counts_on_time: p.extension_counts_on_time,
-                    stale_after_days: i64::from(p.stale_after_days),
-                };
+                let r = rules_of_programme(&p);
                 rules_of.insert(task.programme_id, r);
                 r
             }
@@ -543,4 +531,33 @@ pub async fn worklist(
     }
     items.sort_by_key(|(u, due, w)| (*u, *due, w.task.id));
     Ok(items.into_iter().map(|(_, _, w)| w).collect())
+}
+
+/// How a programme judges its assignments (its own settings).
+pub fn rules_of_programme(p: &Programme) -> Rules {
+    Rules {
+        extension_counts_on_time: p.extension_counts_on_time,
+        stale_after_days: i64::from(p.stale_after_days),
+    }
+}
+
+/// Checks that the caller may decide for the assigning level of this assignment's programme.
+pub async fn require_assigning_level(
+    c: &mut crate::db::DbConn<'_>,
+    who: &Principal,
+    a: &Assignment,
+) -> AppResult<()> {
+    let task = store::tasks::get_task(c, a.task_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let programme = store::tasks::get_programme(c, task.programme_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    super::require_on_unit(
+        c,
+        Some(who),
+        Action::VerifyCompletion,
+        programme.owner_unit_id,
+    )
+    .await
 }

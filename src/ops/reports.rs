@@ -176,19 +176,7 @@ pub async fn verify(
     let before = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let task = store::tasks::get_task(&mut tx.conn(), before.task_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let programme = store::tasks::get_programme(&mut tx.conn(), task.programme_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
-        &mut tx.conn(),
-        Some(who),
-        Action::VerifyCompletion,
-        programme.owner_unit_id,
-    )
-    .await?;
+    super::programmes::require_assigning_level(&mut tx.conn(), who, &before).await?;
     let comment = clean_opt(input.comment);
     let mut errs = vec![];
     check_text("comment", &comment, &mut errs);
