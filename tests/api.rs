@@ -1370,6 +1370,26 @@ both!(in_memory_tree_answers_like_sql, |app| {
             ..Default::default()
         },
         ListFilter {
+            q: Some("xa".into()),
+            limit: 5000,
+            ..Default::default()
+        },
+        ListFilter {
+            q: Some("y".into()),
+            limit: 5000,
+            ..Default::default()
+        },
+        ListFilter {
+            q: Some("ba dinh".into()),
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
+            q: Some("qqzz".into()),
+            limit: 500,
+            ..Default::default()
+        },
+        ListFilter {
             q: Some("dak".into()),
             limit: 500,
             ..Default::default()

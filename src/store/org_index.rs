@@ -30,6 +30,10 @@ pub struct Snapshot {
     /// SIMD scan over contiguous memory instead of thousands of small strings.
     current_text: String,
     current_starts: Vec<usize>,
+    /// For each pair of adjacent bytes in the folded keys, the set of units in force (by slot in
+    /// `current`) whose key holds it. A query's pairs narrow the candidates before any text is
+    /// read; for two-byte queries the set is the answer.
+    pairs: HashMap<[u8; 2], Vec<u64>>,
     by_id: HashMap<i64, usize>,
     children: HashMap<i64, Vec<usize>>,
     preds: HashMap<i64, Vec<LinkedUnit>>,
@@ -55,6 +59,14 @@ impl Snapshot {
                 s.current.push(i);
                 s.current_starts.push(s.current_text.len());
                 // Folded keys never hold a newline (names cannot contain control characters).
+                let slot = s.current.len() - 1;
+                for w in key.as_bytes().windows(2) {
+                    let bits = s.pairs.entry([w[0], w[1]]).or_default();
+                    if bits.len() <= slot / 64 {
+                        bits.resize(slot / 64 + 1, 0);
+                    }
+                    bits[slot / 64] |= 1 << (slot % 64);
+                }
                 s.current_text.push_str(&key);
                 s.current_text.push('\n');
             }
@@ -83,6 +95,57 @@ impl Snapshot {
             v.sort_by(|a, b| (&a.name_vi, a.id).cmp(&(&b.name_vi, b.id)));
         }
         s
+    }
+
+    /// Units in force whose key contains the needle, in display order.
+    fn search_current(&self, q: &memchr::memmem::Finder<'_>) -> Vec<usize> {
+        let needle = q.needle();
+        if needle.len() >= 2 {
+            // Intersect the pair sets; any missing pair means no match at all.
+            let mut acc: Option<Vec<u64>> = None;
+            for w in needle.windows(2) {
+                let Some(bits) = self.pairs.get(&[w[0], w[1]]) else {
+                    return vec![];
+                };
+                acc = Some(match acc {
+                    None => bits.clone(),
+                    Some(a) => a
+                        .iter()
+                        .zip(bits.iter().chain(std::iter::repeat(&0)))
+                        .map(|(x, y)| x & y)
+                        .collect(),
+                });
+            }
+            let acc = acc.unwrap_or_default();
+            let mut out = vec![];
+            for (word, bits) in acc.iter().enumerate() {
+                let mut b = *bits;
+                while b != 0 {
+                    let slot = word * 64 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    let i = self.current[slot];
+                    // Pairs alone are exact only for a two-byte needle.
+                    if needle.len() == 2 || q.find(self.keys[i].as_bytes()).is_some() {
+                        out.push(i);
+                    }
+                }
+            }
+            return out;
+        }
+        // A single byte: one pass over the text, locating each hit's key by walking the key starts.
+        let starts = &self.current_starts;
+        let mut out: Vec<usize> = vec![];
+        let mut slot = 0;
+        for pos in q.find_iter(self.current_text.as_bytes()) {
+            while slot + 1 < starts.len() && starts[slot + 1] <= pos {
+                slot += 1;
+            }
+            let i = self.current[slot];
+            if out.last() != Some(&i) {
+                out.push(i);
+            }
+        }
+        out
     }
 
     pub fn get(&self, id: i64) -> Option<&OrgUnit> {
@@ -139,21 +202,7 @@ impl Snapshot {
         let candidates: &[usize] = match (f.parent, &finder) {
             (Some(p), _) => self.children.get(&p).map(|v| v.as_slice()).unwrap_or(&[]),
             (None, Some(q)) if !f.include_historical => {
-                let mut out: Vec<usize> = vec![];
-                // Occurrences come in increasing order, so the key holding each one is found by
-                // walking the key starts alongside: one pass over the text, no per-hit search.
-                let starts = &self.current_starts;
-                let mut slot = 0;
-                for pos in q.find_iter(self.current_text.as_bytes()) {
-                    while slot + 1 < starts.len() && starts[slot + 1] <= pos {
-                        slot += 1;
-                    }
-                    let i = self.current[slot];
-                    if out.last() != Some(&i) {
-                        out.push(i);
-                    }
-                }
-                matched = out;
+                matched = self.search_current(q);
                 &matched
             }
             (None, _) if !f.include_historical => &self.current,
