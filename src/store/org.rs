@@ -81,7 +81,7 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppR
         u.name_en.as_deref(),
         u.name_fr.as_deref(),
     );
-    Ok(on_conn!(c, c => {
+    let id = on_conn!(c, c => {
         let depth: i32 = match u.parent_id {
             Some(p) => sqlx::query_scalar::<_, i32>("SELECT depth + 1 FROM org_units WHERE id = $1")
                 .bind(p).fetch_one(&mut **c).await?,
@@ -98,9 +98,10 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUnit, now: DateTime<Utc>) -> AppR
              SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2
              UNION ALL SELECT $1, $1, 0")
             .bind(id).bind(u.parent_id.unwrap_or(-1)).execute(&mut **c).await?;
-        sqlx::query("UPDATE org_version SET version = version + 1 WHERE id = 1").execute(&mut **c).await?;
         id
-    }))
+    });
+    bump_version(c).await?;
+    Ok(id)
 }
 
 pub async fn link(

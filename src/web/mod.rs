@@ -187,13 +187,19 @@ async fn csrf_cookie(State(s): State<AppState>, req: Request, next: Next) -> Res
     let token = existing.clone().unwrap_or_else(crate::auth::random_token);
     parts.extensions.insert(CsrfToken(token.clone()));
     let mut res = next.run(Request::from_parts(parts, body)).await;
-    if existing.is_none() && !res.headers().contains_key("x-nqtrack-csrf-rotated") {
+    // A handler that rotated the token (sign-in) has set the cookie itself.
+    let prefix = format!("{CSRF_COOKIE}=");
+    let rotated = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    if existing.is_none() && !rotated {
         res.headers_mut().append(
             header::SET_COOKIE,
             set_cookie(CSRF_COOKIE, &token, None, s.cfg.https()),
         );
     }
-    res.headers_mut().remove("x-nqtrack-csrf-rotated");
     res
 }
 

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -340,7 +340,6 @@ async fn login(
                     secure,
                 ),
             );
-            h.insert("x-nqtrack-csrf-rotated", HeaderValue::from_static("1"));
             Ok(res)
         }
         Err(AppError::TooManyAttempts) => retry(&ctx, StatusCode::TOO_MANY_REQUESTS, "err-locked"),
