@@ -3,9 +3,11 @@
 pub mod assignees;
 pub mod audit;
 pub mod deadline;
+pub mod files;
 pub mod org;
 pub mod overview;
 pub mod policy;
+pub mod reminders;
 pub mod signin;
 pub mod status;
 pub mod text;

@@ -114,10 +114,110 @@ pub fn overview(
     o
 }
 
+/// How assignments roll up into the one above them (a programme setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupMode {
+    /// Share of the assignments completed.
+    Share,
+    /// Mean of their percentages, completed ones counting 100.
+    Weighted,
+}
+
+impl RollupMode {
+    pub fn parse(s: &str) -> RollupMode {
+        if s == "weighted" {
+            RollupMode::Weighted
+        } else {
+            RollupMode::Share
+        }
+    }
+}
+
+/// Percent complete of a cascaded assignment from its children: (completed, last percent) each;
+/// cancelled children are left out by the caller. None when there are no children.
+pub fn cascade_percent(children: &[(bool, u8)], mode: RollupMode) -> Option<u8> {
+    if children.is_empty() {
+        return None;
+    }
+    let n = children.len() as u64;
+    let sum: u64 = match mode {
+        RollupMode::Share => children.iter().filter(|(done, _)| *done).count() as u64 * 100,
+        RollupMode::Weighted => children
+            .iter()
+            .map(|(done, p)| if *done { 100 } else { u64::from((*p).min(100)) })
+            .sum(),
+    };
+    // Round down: 99.5% is not done.
+    Some((sum / n) as u8)
+}
+
+/// How the periodic (ongoing or recurring) lead assignments did in one reporting period.
+pub fn period_counts(
+    reports: &[Vec<(NaiveDate, bool)>],
+    start: NaiveDate,
+    end: NaiveDate,
+    as_of: NaiveDate,
+) -> BTreeMap<&'static str, i64> {
+    let mut out = BTreeMap::new();
+    for r in reports {
+        let s = super::status::period_status(r, start, end, as_of);
+        *out.entry(s.as_str()).or_default() += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::status::Report;
+
+    #[test]
+    fn cascade_rolls_up() {
+        let kids = [(true, 100), (false, 50), (false, 0), (true, 100)];
+        assert_eq!(cascade_percent(&kids, RollupMode::Share), Some(50));
+        assert_eq!(cascade_percent(&kids, RollupMode::Weighted), Some(62));
+        assert_eq!(cascade_percent(&[], RollupMode::Share), None);
+        assert_eq!(
+            cascade_percent(&[(true, 0)], RollupMode::Weighted),
+            Some(100)
+        );
+        let almost = [(true, 100); 199]
+            .iter()
+            .copied()
+            .chain([(false, 99)])
+            .collect::<Vec<_>>();
+        assert_eq!(cascade_percent(&almost, RollupMode::Weighted), Some(99));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cascade_percent_is_bounded_and_full_only_when_all_done(
+            kids in proptest::collection::vec((proptest::bool::ANY, 0u8..=100), 1..50)
+        ) {
+            for mode in [RollupMode::Share, RollupMode::Weighted] {
+                let p = cascade_percent(&kids, mode).unwrap();
+                proptest::prop_assert!(p <= 100);
+                let all_done = kids.iter().all(|k| k.0);
+                proptest::prop_assert_eq!(p == 100, all_done || (mode == RollupMode::Weighted && kids.iter().all(|k| k.0 || k.1 == 100)));
+            }
+        }
+    }
+
+    #[test]
+    fn periods_are_counted() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+        let (s, e) = (day(4, 1), day(6, 30));
+        let rows = vec![
+            vec![(day(5, 2), true)],
+            vec![(day(5, 2), false), (day(3, 1), true)],
+            vec![(day(7, 2), true)],
+            vec![],
+        ];
+        let c = period_counts(&rows, s, e, day(8, 1));
+        assert_eq!(c.get("reported_with_results"), Some(&1));
+        assert_eq!(c.get("reported_without_results"), Some(&1));
+        assert_eq!(c.get("not_reported"), Some(&2));
+    }
     use chrono::Duration;
     use proptest::prelude::*;
 

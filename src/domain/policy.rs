@@ -76,8 +76,32 @@ pub enum Action {
     ReadAudit,
     /// File a progress report on an assignment (scope: the assigned unit).
     ReportProgress,
-    /// Approve or return a completion claim (scope: the unit that owns the programme).
+    /// Approve or return a completion claim, decide a proposal (scope: the unit that owns the programme).
     VerifyCompletion,
+    /// Pass an assignment down to units below (scope: the assigned unit).
+    CascadeAssignment,
+    /// Propose a task of one's own under a programme (scope: the proposing unit).
+    ProposeTask,
+    /// Read an internal task: any signed-in account.
+    ReadInternal,
+    /// Read a restricted task (scope: each unit concerned: assignees and the owner of the programme).
+    ReadRestricted,
+    /// Comment on a task one can read.
+    Comment,
+    /// Run the background jobs by hand.
+    RunJobs,
+}
+
+/// Who may read a task: public to everyone, internal to every account, restricted to the units
+/// concerned (`chains`: one unit chain per assignee and the programme owner), steering and inspectors.
+pub fn may_read_task(who: Option<&Principal>, visibility: &str, chains: &[Vec<i64>]) -> bool {
+    match visibility {
+        "public" => true,
+        "internal" => authorize(who, Action::ReadInternal, Scope::Global) == Decision::Allow,
+        _ => chains
+            .iter()
+            .any(|c| authorize(who, Action::ReadRestricted, Scope::Unit(c)) == Decision::Allow),
+    }
 }
 
 /// Which objects an action touches.
@@ -139,6 +163,20 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
             matches!(scope, Scope::Unit(chain) if within(p, chain))
         }
         (ReportProgress | VerifyCompletion, _) => false,
+        (CascadeAssignment, Role::Steering) => true,
+        (CascadeAssignment | ProposeTask, Role::UnitLeader) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ProposeTask, Role::UnitOfficer) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (CascadeAssignment | ProposeTask, _) => false,
+        (ReadInternal, _) => true,
+        (ReadRestricted, r) if r.reads_everything() => true,
+        (ReadRestricted, _) => matches!(scope, Scope::Unit(chain) if within(p, chain)),
+        (Comment, Role::Reviewer) => false,
+        (Comment, _) => true,
+        (RunJobs, _) => false,
     };
     if allowed {
         Decision::Allow
@@ -291,6 +329,47 @@ mod tests {
             ),
             Decision::Deny
         );
+    }
+
+    #[test]
+    fn task_visibility() {
+        let own = vec![COMMUNE, PROVINCE, ROOT];
+        let chains = vec![own.clone()];
+        let officer = who(Role::UnitOfficer, COMMUNE);
+        let above = who(Role::UnitLeader, PROVINCE);
+        let other = who(Role::UnitLeader, OTHER_PROVINCE);
+        let inspector = who(Role::Inspector, ROOT);
+        for v in ["public", "internal", "restricted"] {
+            assert_eq!(may_read_task(None, v, &chains), v == "public", "{v}");
+            assert!(may_read_task(Some(&officer), v, &chains), "{v}");
+            assert!(may_read_task(Some(&above), v, &chains), "{v}");
+            assert!(may_read_task(Some(&inspector), v, &chains), "{v}");
+            assert_eq!(
+                may_read_task(Some(&other), v, &chains),
+                v != "restricted",
+                "{v}"
+            );
+        }
+        // An unknown visibility is treated as the strictest.
+        assert!(!may_read_task(Some(&other), "secret", &chains));
+    }
+
+    #[test]
+    fn cascading_and_proposing() {
+        let own = [PROVINCE, ROOT];
+        let foreign = [OTHER_PROVINCE, ROOT];
+        let leader = who(Role::UnitLeader, PROVINCE);
+        let officer = who(Role::UnitOfficer, PROVINCE);
+        let ok =
+            |p: &Principal, a, c: &[i64]| authorize(Some(p), a, Scope::Unit(c)) == Decision::Allow;
+        assert!(ok(&leader, Action::CascadeAssignment, &own));
+        assert!(!ok(&leader, Action::CascadeAssignment, &foreign));
+        assert!(!ok(&officer, Action::CascadeAssignment, &own));
+        assert!(ok(&officer, Action::ProposeTask, &own));
+        assert!(!ok(&officer, Action::ProposeTask, &foreign));
+        assert!(!ok(&who(Role::Inspector, ROOT), Action::ProposeTask, &own));
+        assert!(!ok(&who(Role::Steering, ROOT), Action::RunJobs, &own));
+        assert!(ok(&who(Role::Administrator, ROOT), Action::RunJobs, &own));
     }
 
     #[test]

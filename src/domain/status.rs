@@ -173,6 +173,17 @@ pub enum PeriodStatus {
     Open,
 }
 
+impl PeriodStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodStatus::ReportedWithResults => "reported_with_results",
+            PeriodStatus::ReportedWithoutResults => "reported_without_results",
+            PeriodStatus::NotReported => "not_reported",
+            PeriodStatus::Open => "open",
+        }
+    }
+}
+
 /// `reports` are (day, has results) within the period [start, end].
 pub fn period_status(
     reports: &[(NaiveDate, bool)],

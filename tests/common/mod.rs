@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp_sink;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
