@@ -4,6 +4,8 @@
 ALTER TABLE assignments ADD COLUMN parent_id BIGINT REFERENCES assignments(id);
 -- The unit that held the assignment before a merger handed it to its successor.
 ALTER TABLE assignments ADD COLUMN handed_over_from BIGINT REFERENCES org_units(id);
+-- Set when a merger hands the work to a successor that already held the same task.
+ALTER TABLE assignments ADD COLUMN superseded_on TEXT;
 CREATE INDEX assignments_parent ON assignments(parent_id);
 
 -- 'active', or 'proposed' by a unit until the assigning level approves it ('declined' if refused).

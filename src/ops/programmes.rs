@@ -9,14 +9,19 @@ use utoipa::{IntoParams, ToSchema};
 use super::require;
 use crate::db::Db;
 use crate::domain::assignees::{self, Collective};
-use crate::domain::overview::{self, Overview, Row};
-use crate::domain::policy::{Action, Principal, Scope};
+use crate::domain::deadline::Period;
+use crate::domain::overview::{self, Overview, RollupMode, Row};
+use crate::domain::policy::{self, Action, Principal, Scope};
 use crate::domain::status::{Facts, Report, Rules};
 use crate::domain::{FieldError, text::fold};
 use crate::error::{AppError, AppResult};
 use crate::import::annex;
 use crate::store::audit::{Actor, Change};
-use crate::store::tasks::{Assignment, NewTask, Programme, Task, TaskGroup};
+use crate::store::org_index::{OrgIndex, Snapshot};
+use crate::store::tasks::{
+    Assignment, Extension, NewTask, Programme, ProgressReport, Task, TaskGroup, Verification,
+};
+use crate::store::work::{Comment, Evidence, ReminderSent};
 use crate::store::{self, org::ListFilter};
 
 /// What an import did, or would do in a dry run; nothing it could not read is left out.
@@ -219,6 +224,12 @@ pub async fn import_annex(
             due_on: t.deadline.due(),
             lead_text: &t.lead,
             coordinating_text: &t.coordinating,
+            visibility: "public",
+            state: "active",
+            proposed_by: None,
+            description: None,
+            priority: "normal",
+            period: None,
         };
         let task_id = store::tasks::insert_task(&mut conn, &new, now).await?;
         for (cell, is_lead) in [(&t.lead, true), (&t.coordinating, false)] {
@@ -280,6 +291,55 @@ pub async fn list(db: &Db, who: Option<&Principal>) -> AppResult<Vec<Programme>>
     store::tasks::list_programmes(&mut c.conn()).await
 }
 
+/// Whether `who` may read `task`; for restricted tasks the units holding it are looked up.
+pub async fn may_read(
+    c: &mut crate::db::DbConn<'_>,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    task_id: i64,
+    visibility: &str,
+    owner_unit_id: i64,
+) -> AppResult<bool> {
+    if visibility == "public" {
+        return Ok(true);
+    }
+    let mut units = if visibility == "internal" {
+        vec![]
+    } else {
+        store::tasks::units_of_task(c, task_id).await?
+    };
+    units.push(owner_unit_id);
+    let chains: Vec<Vec<i64>> = units.iter().map(|u| snap.chain(*u)).collect();
+    Ok(policy::may_read_task(who, visibility, &chains))
+}
+
+/// Visibility of many tasks at once, each looked up once.
+struct Gate<'s> {
+    snap: &'s Snapshot,
+    owner: i64,
+    seen: HashMap<i64, bool>,
+}
+
+impl Gate<'_> {
+    async fn allows(
+        &mut self,
+        c: &mut crate::db::DbConn<'_>,
+        who: Option<&Principal>,
+        task_id: i64,
+        visibility: &str,
+    ) -> AppResult<bool> {
+        if visibility == "public" {
+            return Ok(true);
+        }
+        if let Some(v) = self.seen.get(&task_id) {
+            return Ok(*v);
+        }
+        let v = may_read(c, self.snap, who, task_id, visibility, self.owner).await?;
+        self.seen.insert(task_id, v);
+        Ok(v)
+    }
+}
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
@@ -289,6 +349,17 @@ pub struct OverviewQuery {
     pub due_from: Option<NaiveDate>,
     /// Only tasks whose deadline in force is on or before this date.
     pub due_to: Option<NaiveDate>,
+}
+
+/// How the ongoing and recurring tasks did in the last reporting period that has ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodSummary {
+    pub period: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// reported_with_results, reported_without_results, not_reported → lead assignments.
+    #[schema(value_type = Object)]
+    pub counts: BTreeMap<&'static str, i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -301,9 +372,10 @@ pub struct ProgrammeOverview {
     /// Tasks, per lead unit (assignments) and per group, by status.
     #[schema(value_type = Object)]
     pub overview: Overview,
+    pub periodic: PeriodSummary,
 }
 
-fn facts(a: &Assignment) -> Facts {
+pub fn facts(a: &Assignment) -> Facts {
     Facts {
         assigned_on: Some(a.assigned_on),
         original_due: a.original_due,
@@ -319,12 +391,21 @@ fn facts(a: &Assignment) -> Facts {
             .unwrap_or_default(),
         completion: a.claimed_on.zip(a.verified_on),
         cancelled_on: a.cancelled_on,
-        superseded_on: None,
+        superseded_on: a.superseded_on,
+    }
+}
+
+pub fn period_of(p: &Programme) -> Period {
+    match p.reporting_period.as_str() {
+        "monthly" => Period::Monthly,
+        "yearly" => Period::Yearly,
+        _ => Period::Quarterly,
     }
 }
 
 pub async fn programme_overview(
     db: &Db,
+    idx: &OrgIndex,
     who: Option<&Principal>,
     id: i64,
     q: OverviewQuery,
@@ -338,26 +419,60 @@ pub async fn programme_overview(
             "err-before-start",
         )));
     }
+    let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let programme = store::tasks::get_programme(&mut c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rows: Vec<Row> = store::tasks::lead_assignments(&mut c, id)
-        .await?
-        .into_iter()
-        .map(|(a, group)| Row {
-            task_id: a.task_id,
-            group,
-            unit_id: a.unit_id,
-            facts: facts(&a),
-        })
-        .collect();
+    let mut gate = Gate {
+        snap: &snap,
+        owner: programme.owner_unit_id,
+        seen: HashMap::new(),
+    };
+    let mut rows: Vec<Row> = vec![];
+    for (a, group, visibility) in store::tasks::lead_assignments(&mut c, id).await? {
+        if gate.allows(&mut c, who, a.task_id, &visibility).await? {
+            rows.push(Row {
+                task_id: a.task_id,
+                group,
+                unit_id: a.unit_id,
+                facts: facts(&a),
+            });
+        }
+    }
     let rules = rules_of_programme(&programme);
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
     let groups = store::tasks::groups(&mut c, id).await?;
+    // The last period that has ended by `as_of`.
+    let period = period_of(&programme);
+    let (cur_start, _) = period.containing(as_of);
+    let (start, end) = period.containing(cur_start.pred_opt().unwrap_or(cur_start));
+    let mut per_assignment: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
+    let visible: std::collections::HashSet<i64> = rows.iter().map(|r| r.task_id).collect();
+    let task_of: HashMap<i64, i64> = store::tasks::lead_assignments(&mut c, id)
+        .await?
+        .into_iter()
+        .map(|(a, _, _)| (a.id, a.task_id))
+        .collect();
+    for (aid, on, results) in store::tasks::periodic_reports(&mut c, id, start, end).await? {
+        if task_of.get(&aid).is_some_and(|t| !visible.contains(t)) {
+            continue;
+        }
+        let e = per_assignment.entry(aid).or_default();
+        if let Some(on) = on {
+            e.push((on, results));
+        }
+    }
+    let lists: Vec<Vec<(NaiveDate, bool)>> = per_assignment.into_values().collect();
     Ok(ProgrammeOverview {
+        periodic: PeriodSummary {
+            period: programme.reporting_period.clone(),
+            start,
+            end,
+            counts: overview::period_counts(&lists, start, end, as_of),
+        },
         programme,
         as_of,
         due_from: q.due_from,
@@ -372,7 +487,12 @@ pub struct AssignmentView {
     #[serde(flatten)]
     pub assignment: Assignment,
     pub unit_name: String,
+    /// Name of the unit that held it before a merger.
+    pub handed_over_from_name: Option<String>,
     pub status: String,
+    /// Percent rolled up from the communes it was cascaded to, if any.
+    pub cascade_percent: Option<u8>,
+    pub cascaded_to: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -380,64 +500,113 @@ pub struct TaskDetail {
     #[serde(flatten)]
     pub task: Task,
     pub status: String,
+    pub programme: Programme,
     pub assignments: Vec<AssignmentView>,
+    pub reports: Vec<ProgressReport>,
+    pub evidence: Vec<Evidence>,
+    pub verifications: Vec<Verification>,
+    pub extensions: Vec<Extension>,
+    pub reminders: Vec<ReminderSent>,
+    pub comments: Vec<Comment>,
+}
+
+fn unit_name(snap: &Snapshot, id: i64) -> String {
+    snap.get(id).map(|u| u.name_vi.clone()).unwrap_or_default()
 }
 
 pub async fn task_detail(
     db: &Db,
-    idx: &crate::store::org_index::OrgIndex,
+    idx: &OrgIndex,
     who: Option<&Principal>,
     id: i64,
     as_of: Option<NaiveDate>,
 ) -> AppResult<TaskDetail> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let task = store::tasks::get_task(&mut c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if task.visibility != "public" {
-        return Err(AppError::NotFound);
-    }
     let programme = store::tasks::get_programme(&mut c, task.programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // A task one may not read does not exist, as far as the caller can tell.
+    if !may_read(
+        &mut c,
+        &snap,
+        who,
+        task.id,
+        &task.visibility,
+        programme.owner_unit_id,
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
     let rules = rules_of_programme(&programme);
+    let mode = RollupMode::parse(&programme.rollup);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let snap = idx.snapshot(db).await?;
+    let all = store::tasks::assignments_of_task(&mut c, id).await?;
+    let mut kids: HashMap<i64, (u64, u64, u64)> = HashMap::new();
+    for k in all
+        .iter()
+        .filter(|k| k.cancelled_on.is_none() && k.superseded_on.is_none())
+    {
+        if let Some(p) = k.parent_id {
+            let e = kids.entry(p).or_default();
+            e.0 += 1;
+            if k.verified_on.is_some() {
+                e.1 += 1;
+                e.2 += 100;
+            } else {
+                e.2 += k.last_percent.unwrap_or(0).clamp(0, 100) as u64;
+            }
+        }
+    }
     let mut lead_statuses = vec![];
     let mut assignments = vec![];
-    for a in store::tasks::assignments_of_task(&mut c, id).await? {
+    for a in all {
         let s = crate::domain::status::status(&facts(&a), as_of, rules);
-        if a.is_lead {
+        if a.is_lead && a.parent_id.is_none() {
             lead_statuses.push(s);
         }
-        let unit_name = snap
-            .get(a.unit_id)
-            .map(|u| u.name_vi.clone())
-            .unwrap_or_default();
+        let (n, done, sum) = kids.get(&a.id).copied().unwrap_or_default();
         assignments.push(AssignmentView {
-            assignment: a,
-            unit_name,
+            unit_name: unit_name(&snap, a.unit_id),
+            handed_over_from_name: a.handed_over_from.map(|u| unit_name(&snap, u)),
             status: s.as_str().into(),
+            cascade_percent: overview::cascade_percent(n, done, sum, mode),
+            cascaded_to: n as i64,
+            assignment: a,
         });
     }
     Ok(TaskDetail {
         status: overview::rollup(&lead_statuses).as_str().into(),
+        reports: store::tasks::reports_of_task(&mut c, id).await?,
+        evidence: store::work::evidence_of_task(&mut c, id).await?,
+        verifications: store::tasks::verifications_of_task(&mut c, id).await?,
+        extensions: store::tasks::extensions_of_task(&mut c, id).await?,
+        reminders: store::work::reminders_of_task(&mut c, id).await?,
+        comments: store::work::comments_of(&mut c, id).await?,
         task,
+        programme,
         assignments,
     })
 }
 
-/// Tasks of a programme with their rolled-up status, optionally only those a unit leads.
+/// Tasks of a programme that the caller may read, with their rolled-up status, optionally only
+/// those a unit leads.
 pub async fn tasks(
     db: &Db,
+    idx: &OrgIndex,
     who: Option<&Principal>,
     programme_id: i64,
     unit: Option<i64>,
     as_of: Option<NaiveDate>,
 ) -> AppResult<Vec<(Task, String)>> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let programme = store::tasks::get_programme(&mut c, programme_id)
@@ -446,18 +615,23 @@ pub async fn tasks(
     let rules = rules_of_programme(&programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let mut by_task: BTreeMap<i64, (Vec<crate::domain::status::Status>, bool)> = BTreeMap::new();
-    for (a, _) in store::tasks::lead_assignments(&mut c, programme_id).await? {
+    for (a, _, _) in store::tasks::lead_assignments(&mut c, programme_id).await? {
         let e = by_task.entry(a.task_id).or_default();
         e.0.push(crate::domain::status::status(&facts(&a), as_of, rules));
         e.1 |= unit.is_none_or(|u| u == a.unit_id);
     }
+    let mut gate = Gate {
+        snap: &snap,
+        owner: programme.owner_unit_id,
+        seen: HashMap::new(),
+    };
     let mut out = vec![];
     for t in store::tasks::tasks_of(&mut c, programme_id).await? {
         let (statuses, matches) = by_task.remove(&t.id).unwrap_or_default();
-        if unit.is_some() && !matches {
+        if t.state != "active" || (unit.is_some() && !matches) {
             continue;
         }
-        if t.visibility == "public" {
+        if gate.allows(&mut c, who, t.id, &t.visibility).await? {
             out.push((t, overview::rollup(&statuses).as_str().to_string()));
         }
     }
@@ -471,6 +645,9 @@ pub struct WorkItem {
     pub status: String,
     /// The deadline in force (an approved extension replaces the original).
     pub due: Option<NaiveDate>,
+    /// Percent rolled up from the units it was cascaded to.
+    pub cascade_percent: Option<u8>,
+    pub cascaded_to: i64,
 }
 
 /// Urgency order for a worklist: what needs action first.
@@ -486,42 +663,87 @@ fn urgency(s: crate::domain::status::Status) -> u8 {
     }
 }
 
-/// A unit's assignments across programmes, most urgent first, then by deadline.
+/// Filters of a worklist.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorklistQuery {
+    pub programme: Option<i64>,
+    pub group: Option<i64>,
+    pub status: Option<String>,
+    /// Deadline in force on or after.
+    pub due_from: Option<NaiveDate>,
+    /// Deadline in force on or before.
+    pub due_to: Option<NaiveDate>,
+    pub as_of: Option<NaiveDate>,
+}
+
+/// A unit's assignments across programmes that the caller may read, most urgent first.
 pub async fn worklist(
     db: &Db,
+    idx: &OrgIndex,
     who: Option<&Principal>,
     unit_id: i64,
-    status: Option<&str>,
-    as_of: Option<NaiveDate>,
+    q: &WorklistQuery,
 ) -> AppResult<Vec<WorkItem>> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let snap = idx.snapshot(db).await?;
+    if snap.get(unit_id).is_none() {
+        return Err(AppError::NotFound);
+    }
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let mut rules_of: HashMap<i64, Rules> = HashMap::new();
+    let mut programmes: HashMap<i64, Programme> = HashMap::new();
+    let cascades: HashMap<i64, (i64, i64, i64)> = store::tasks::cascade_summary(&mut c, unit_id)
+        .await?
+        .into_iter()
+        .map(|(p, n, d, s)| (p, (n, d, s)))
+        .collect();
     let mut items = vec![];
     for (a, task) in store::tasks::worklist(&mut c, unit_id).await? {
-        let rules = match rules_of.get(&task.programme_id) {
-            Some(r) => *r,
-            None => {
-                let p = store::tasks::get_programme(&mut c, task.programme_id)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let r = rules_of_programme(&p);
-                rules_of.insert(task.programme_id, r);
-                r
-            }
-        };
+        if q.programme.is_some_and(|p| p != task.programme_id)
+            || q.group.is_some_and(|g| Some(g) != task.group_id)
+        {
+            continue;
+        }
+        if !programmes.contains_key(&task.programme_id) {
+            let p = store::tasks::get_programme(&mut c, task.programme_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            programmes.insert(task.programme_id, p);
+        }
+        let programme = &programmes[&task.programme_id];
+        let (rules, owner, mode) = (
+            rules_of_programme(programme),
+            programme.owner_unit_id,
+            RollupMode::parse(&programme.rollup),
+        );
+        if task.visibility != "public"
+            && !may_read(&mut c, &snap, who, task.id, &task.visibility, owner).await?
+        {
+            continue;
+        }
         let f = facts(&a);
         let s = crate::domain::status::status(&f, as_of, rules);
-        if status.is_some_and(|w| w != s.as_str()) {
+        if q.status
+            .as_deref()
+            .is_some_and(|w| !w.is_empty() && w != s.as_str())
+        {
             continue;
         }
         let due = crate::domain::status::deadline_in_force(&f, as_of);
+        if q.due_from.is_some_and(|d| due.is_none_or(|x| x < d))
+            || q.due_to.is_some_and(|d| due.is_none_or(|x| x > d))
+        {
+            continue;
+        }
+        let (n, done, sum) = cascades.get(&a.id).copied().unwrap_or_default();
         items.push((
             urgency(s),
             due.unwrap_or(NaiveDate::MAX),
             WorkItem {
+                cascade_percent: overview::cascade_percent(n as u64, done as u64, sum as u64, mode),
+                cascaded_to: n,
                 assignment: a,
                 task,
                 status: s.as_str().into(),

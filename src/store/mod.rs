@@ -2,10 +2,12 @@
 //! transaction (writes) or on a plain pooled connection (reads).
 
 pub mod audit;
+pub mod jobs;
 pub mod org;
 pub mod org_index;
 pub mod tasks;
 pub mod users;
+pub mod work;
 
 /// A bind value for queries assembled from optional filters.
 #[derive(Debug, Clone)]

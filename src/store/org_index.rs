@@ -152,6 +152,20 @@ impl Snapshot {
         self.by_id.get(&id).map(|&i| &self.units[i])
     }
 
+    /// The unit and its ancestors' ids, nearest first: the scope of objects it owns.
+    pub fn chain(&self, id: i64) -> Vec<i64> {
+        let mut out = vec![id];
+        let mut cur = self.get(id).and_then(|u| u.parent_id);
+        while let Some(p) = cur {
+            out.push(p);
+            cur = self.get(p).and_then(|u| u.parent_id);
+            if out.len() > 64 {
+                break;
+            }
+        }
+        out
+    }
+
     /// The unit's ancestors from the root down to its parent.
     pub fn ancestors(&self, id: i64) -> Vec<OrgUnit> {
         let mut out = vec![];

@@ -64,6 +64,12 @@ pub struct NewTask<'a> {
     pub due_on: Option<NaiveDate>,
     pub lead_text: &'a str,
     pub coordinating_text: &'a str,
+    pub visibility: &'a str,
+    pub state: &'a str,
+    pub proposed_by: Option<i64>,
+    pub description: Option<&'a str>,
+    pub priority: &'a str,
+    pub period: Option<&'a str>,
 }
 
 pub async fn insert_task(
@@ -72,10 +78,12 @@ pub async fn insert_task(
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO tasks (programme_id, group_id, code, title, result_text, deadline_text, deadline_json, due_on, lead_text, coordinating_text, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+        "INSERT INTO tasks (programme_id, group_id, code, title, result_text, deadline_text, deadline_json, due_on, lead_text, coordinating_text, created_at,
+                            visibility, state, proposed_by, description, priority, period)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id")
         .bind(t.programme_id).bind(t.group_id).bind(t.code).bind(t.title).bind(t.result_text).bind(t.deadline_text)
         .bind(&t.deadline_json).bind(t.due_on).bind(t.lead_text).bind(t.coordinating_text).bind(now)
+        .bind(t.visibility).bind(t.state).bind(t.proposed_by).bind(t.description).bind(t.priority).bind(t.period)
         .fetch_one(&mut **c).await?))
 }
 
@@ -101,12 +109,21 @@ pub struct Programme {
     pub name: String,
     pub document_id: Option<i64>,
     pub owner_unit_id: i64,
+    pub implements_id: Option<i64>,
     pub extension_counts_on_time: bool,
     pub stale_after_days: i32,
+    /// Reporting period of ongoing and recurring tasks: monthly, quarterly or yearly.
+    pub reporting_period: String,
+    /// Reminder days before a deadline, e.g. "14,3".
+    pub remind_before: String,
+    pub remind_overdue_every: i32,
+    pub escalate_leader_after: i32,
+    pub escalate_assigner_after: i32,
+    /// share or weighted.
+    pub rollup: String,
 }
 
-const PROGRAMME_COLS: &str =
-    "id, code, name, document_id, owner_unit_id, extension_counts_on_time, stale_after_days";
+const PROGRAMME_COLS: &str = "id, code, name, document_id, owner_unit_id, implements_id, extension_counts_on_time, stale_after_days, reporting_period, remind_before, remind_overdue_every, escalate_leader_after, escalate_assigner_after, rollup";
 
 pub async fn list_programmes(c: &mut DbConn<'_>) -> AppResult<Vec<Programme>> {
     let sql = format!("SELECT {PROGRAMME_COLS} FROM programmes ORDER BY id");
@@ -150,9 +167,16 @@ pub struct Task {
     pub visibility: String,
     pub lead_text: Option<String>,
     pub coordinating_text: Option<String>,
+    /// active; proposed (by a unit, awaiting the assigning level); declined.
+    pub state: String,
+    pub proposed_by: Option<i64>,
+    pub description: Option<String>,
+    pub priority: String,
+    /// Reporting period when ongoing or recurring (else the programme's).
+    pub period: Option<String>,
 }
 
-const TASK_COLS: &str = "id, programme_id, group_id, code, title, result_text, deadline_text, deadline_json, due_on, visibility, lead_text, coordinating_text";
+const TASK_COLS: &str = "id, programme_id, group_id, code, title, result_text, deadline_text, deadline_json, due_on, visibility, lead_text, coordinating_text, state, proposed_by, description, priority, period";
 
 pub async fn tasks_of(c: &mut DbConn<'_>, programme_id: i64) -> AppResult<Vec<Task>> {
     let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE programme_id = $1 ORDER BY id");
@@ -181,9 +205,14 @@ pub struct Assignment {
     pub cancelled_on: Option<NaiveDate>,
     pub last_report_on: Option<NaiveDate>,
     pub last_percent: Option<i32>,
+    /// The assignment this one was cascaded from.
+    pub parent_id: Option<i64>,
+    /// The unit that held it before a merger.
+    pub handed_over_from: Option<i64>,
+    pub superseded_on: Option<NaiveDate>,
 }
 
-const ASSIGNMENT_COLS: &str = "a.id, a.task_id, a.unit_id, a.is_lead, a.assigned_on, a.original_due, a.extension_due, a.extension_approved_on, a.claimed_on, a.verified_on, a.cancelled_on, a.last_report_on, a.last_percent";
+const ASSIGNMENT_COLS: &str = "a.id, a.task_id, a.unit_id, a.is_lead, a.assigned_on, a.original_due, a.extension_due, a.extension_approved_on, a.claimed_on, a.verified_on, a.cancelled_on, a.last_report_on, a.last_percent, a.parent_id, a.handed_over_from, a.superseded_on";
 
 pub async fn assignments_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<Assignment>> {
     let sql = format!(
@@ -194,20 +223,24 @@ pub async fn assignments_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<
     )
 }
 
-/// Lead assignments of a programme with their task's group, for the overview.
+/// Lead assignments of a programme with their task's group and visibility, for the overview.
 pub async fn lead_assignments(
     c: &mut DbConn<'_>,
     programme_id: i64,
-) -> AppResult<Vec<(Assignment, Option<i64>)>> {
+) -> AppResult<Vec<(Assignment, Option<i64>, String)>> {
     let sql = format!(
-        "SELECT {ASSIGNMENT_COLS}, t.group_id FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = $1 AND a.is_lead = TRUE"
+        "SELECT {ASSIGNMENT_COLS}, t.group_id, t.visibility FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = $1 AND a.is_lead = TRUE AND a.parent_id IS NULL AND t.state = 'active'"
     );
     Ok(on_conn!(c, c => {
         let rows = sqlx::query(&sql).bind(programme_id).fetch_all(&mut **c).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             use sqlx::{FromRow, Row};
-            out.push((Assignment::from_row(r)?, r.try_get::<Option<i64>, _>("group_id")?));
+            out.push((
+                Assignment::from_row(r)?,
+                r.try_get::<Option<i64>, _>("group_id")?,
+                r.try_get::<String, _>("visibility")?,
+            ));
         }
         out
     }))
@@ -379,7 +412,7 @@ pub async fn set_extension(
     Ok(())
 }
 
-/// A unit's assignments with their tasks (public tasks), for its worklist.
+/// A unit's assignments with their tasks (every visibility: the caller filters), for its worklist.
 pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assignment, Task)>> {
     let task_cols = TASK_COLS
         .split(", ")
@@ -387,7 +420,7 @@ pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assign
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {ASSIGNMENT_COLS}, {task_cols} FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.unit_id = $1 AND t.visibility = 'public' ORDER BY a.original_due, t.id"
+        "SELECT {ASSIGNMENT_COLS}, {task_cols} FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.unit_id = $1 AND t.state = 'active' ORDER BY a.original_due, t.id"
     );
     Ok(on_conn!(c, c => {
         let rows = sqlx::query(&sql).bind(unit_id).fetch_all(&mut **c).await?;
@@ -407,9 +440,208 @@ pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assign
                 visibility: r.try_get("t_visibility")?,
                 lead_text: r.try_get("t_lead_text")?,
                 coordinating_text: r.try_get("t_coordinating_text")?,
+                state: r.try_get("t_state")?,
+                proposed_by: r.try_get("t_proposed_by")?,
+                description: r.try_get("t_description")?,
+                priority: r.try_get("t_priority")?,
+                period: r.try_get("t_period")?,
             };
             out.push((Assignment::from_row(r)?, task));
         }
         out
     }))
+}
+
+/// Cascades `parent` to `unit_id`: same task, same deadline, linked to the parent. None when the
+/// unit already holds that task.
+pub async fn insert_child(
+    c: &mut DbConn<'_>,
+    parent: &Assignment,
+    unit_id: i64,
+    assigned_on: NaiveDate,
+) -> AppResult<Option<i64>> {
+    let due = parent.extension_due.or(parent.original_due);
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on, original_due, parent_id) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (task_id, unit_id) DO NOTHING RETURNING id")
+        .bind(parent.task_id).bind(unit_id).bind(parent.is_lead).bind(assigned_on).bind(due).bind(parent.id)
+        .fetch_optional(&mut **c).await?))
+}
+
+/// Live children of each of `unit_id`'s assignments: (parent id, children, completed, percent sum
+/// with completed ones counting 100).
+pub async fn cascade_summary(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+) -> AppResult<Vec<(i64, i64, i64, i64)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64)>(
+        "SELECT k.parent_id, COUNT(*),
+                SUM(CASE WHEN k.verified_on IS NOT NULL THEN 1 ELSE 0 END),
+                SUM(CASE WHEN k.verified_on IS NOT NULL THEN 100 ELSE COALESCE(k.last_percent, 0) END)
+         FROM assignments p JOIN assignments k ON k.parent_id = p.id
+         WHERE p.unit_id = $1 AND k.cancelled_on IS NULL AND k.superseded_on IS NULL
+         GROUP BY k.parent_id")
+        .bind(unit_id).fetch_all(&mut **c).await?))
+}
+
+/// Open assignments of `unit_id`, for a merger's handover.
+pub async fn open_assignments_of(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<Assignment>> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLS} FROM assignments a WHERE a.unit_id = $1 AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL ORDER BY a.id"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Assignment>(&sql).bind(unit_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Moves an assignment, with its reports, to the successor unit, remembering who held it.
+pub async fn hand_over(c: &mut DbConn<'_>, id: i64, from: i64, to: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE assignments SET unit_id = $2, handed_over_from = $3 WHERE id = $1")
+        .bind(id).bind(to).bind(from).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Marks an assignment superseded (its successor already held the same task).
+pub async fn supersede(c: &mut DbConn<'_>, id: i64, on: NaiveDate) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE assignments SET superseded_on = $2 WHERE id = $1")
+        .bind(id).bind(on).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn holds_task(c: &mut DbConn<'_>, task_id: i64, unit_id: i64) -> AppResult<bool> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND unit_id = $2")
+        .bind(task_id).bind(unit_id).fetch_one(&mut **c).await?)
+            > 0,
+    )
+}
+
+pub async fn set_task_state(c: &mut DbConn<'_>, id: i64, state: &str) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE tasks SET state = $2 WHERE id = $1")
+        .bind(id).bind(state).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Tasks proposed under a programme, awaiting a decision.
+pub async fn proposals(c: &mut DbConn<'_>, programme_id: i64) -> AppResult<Vec<Task>> {
+    let sql = format!(
+        "SELECT {TASK_COLS} FROM tasks WHERE programme_id = $1 AND state = 'proposed' ORDER BY id"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Task>(&sql).bind(programme_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Reports of a programme's periodic lead assignments within [start, end]: per assignment, the
+/// days reported and whether the report had results.
+pub async fn periodic_reports(
+    c: &mut DbConn<'_>,
+    programme_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> AppResult<Vec<(i64, Option<NaiveDate>, bool)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, Option<NaiveDate>, bool)>(
+        "SELECT a.id, r.reported_on, (r.results IS NOT NULL) AS has_results
+         FROM assignments a JOIN tasks t ON t.id = a.task_id
+         LEFT JOIN reports r ON r.assignment_id = a.id AND r.reported_on >= $2 AND r.reported_on <= $3
+         WHERE t.programme_id = $1 AND t.due_on IS NULL AND t.state = 'active' AND a.is_lead = TRUE
+           AND a.parent_id IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
+         ORDER BY a.id")
+        .bind(programme_id).bind(start).bind(end).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Deadlines of a unit's open assignments, for its calendar.
+pub async fn unit_tasks_due(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+) -> AppResult<Vec<(Assignment, Task)>> {
+    worklist(c, unit_id).await
+}
+
+/// Open assignments whose deadline in force is on or before `until`, for the reminder sweep.
+pub async fn open_with_deadline_before(
+    c: &mut DbConn<'_>,
+    until: NaiveDate,
+) -> AppResult<Vec<(Assignment, i64)>> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLS}, t.programme_id FROM assignments a JOIN tasks t ON t.id = a.task_id
+         WHERE t.state = 'active' AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
+           AND COALESCE(a.extension_due, a.original_due) <= $1
+         ORDER BY a.id"
+    );
+    Ok(on_conn!(c, c => {
+        let rows = sqlx::query(&sql).bind(until).fetch_all(&mut **c).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            use sqlx::{FromRow, Row};
+            out.push((Assignment::from_row(r)?, r.try_get::<i64, _>("programme_id")?));
+        }
+        out
+    }))
+}
+
+pub async fn cancel_assignment(c: &mut DbConn<'_>, id: i64, on: NaiveDate) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE assignments SET cancelled_on = $2 WHERE id = $1")
+        .bind(id).bind(on).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Units holding each of the given tasks (any role), for visibility checks of restricted tasks.
+pub async fn units_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<i64>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT unit_id FROM assignments WHERE task_id = $1")
+        .bind(task_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Every report on a task's assignments, oldest first.
+pub async fn reports_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<ProgressReport>> {
+    let sql = format!(
+        "SELECT {} FROM reports r JOIN assignments a ON a.id = r.assignment_id WHERE a.task_id = $1 ORDER BY r.reported_on, r.id",
+        REPORT_COLS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ProgressReport>(&sql).bind(task_id).fetch_all(&mut **c).await?),
+    )
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Verification {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub report_id: i64,
+    pub approved: bool,
+    pub comment: Option<String>,
+    pub decided_on: NaiveDate,
+    pub decided_by: i64,
+}
+
+pub async fn verifications_of_task(
+    c: &mut DbConn<'_>,
+    task_id: i64,
+) -> AppResult<Vec<Verification>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Verification>(
+        "SELECT v.id, v.assignment_id, v.report_id, v.approved, v.comment, v.decided_on, v.decided_by
+         FROM verifications v JOIN assignments a ON a.id = v.assignment_id WHERE a.task_id = $1 ORDER BY v.id")
+        .bind(task_id).fetch_all(&mut **c).await?))
+}
+
+pub async fn extensions_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<Extension>> {
+    let sql = format!(
+        "SELECT {} FROM extensions e JOIN assignments a ON a.id = e.assignment_id WHERE a.task_id = $1 ORDER BY e.id",
+        EXTENSION_COLS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Extension>(&sql).bind(task_id).fetch_all(&mut **c).await?),
+    )
 }

@@ -296,7 +296,7 @@ async fn programme_overview(
     ApiQuery(q): ApiQuery<ops::programmes::OverviewQuery>,
 ) -> AppResult<Json<ProgrammeOverview>> {
     Ok(Json(
-        ops::programmes::programme_overview(&s.db, ctx.who.as_ref(), id, q).await?,
+        ops::programmes::programme_overview(&s.db, &s.org, ctx.who.as_ref(), id, q).await?,
     ))
 }
 
@@ -336,8 +336,15 @@ async fn list_tasks(
             crate::domain::FieldError::new("status", "err-unknown-status"),
         ));
     }
-    let rows =
-        ops::programmes::tasks(&s.db, ctx.who.as_ref(), q.programme, q.unit, q.as_of).await?;
+    let rows = ops::programmes::tasks(
+        &s.db,
+        &s.org,
+        ctx.who.as_ref(),
+        q.programme,
+        q.unit,
+        q.as_of,
+    )
+    .await?;
     Ok(Json(
         rows.into_iter()
             .filter(|(_, st)| q.status.as_ref().is_none_or(|w| w == st))

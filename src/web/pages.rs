@@ -1169,7 +1169,7 @@ async fn programme_page(
     crate::web::extract::ApiQuery(q): crate::web::extract::ApiQuery<ops::programmes::OverviewQuery>,
 ) -> AppResult<Response> {
     let as_of = q.as_of;
-    let o = ops::programmes::programme_overview(&s.db, ctx.who.as_ref(), id, q).await?;
+    let o = ops::programmes::programme_overview(&s.db, &s.org, ctx.who.as_ref(), id, q).await?;
     let lang = ctx.lang;
     let group_bars = o
         .groups
@@ -1212,7 +1212,7 @@ async fn programme_page(
         .iter()
         .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
         .collect();
-    let tasks = ops::programmes::tasks(&s.db, ctx.who.as_ref(), id, None, as_of).await?;
+    let tasks = ops::programmes::tasks(&s.db, &s.org, ctx.who.as_ref(), id, None, as_of).await?;
     html(ProgrammeTpl {
         summary: summary(lang, &o.overview.tasks),
         p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
@@ -1250,21 +1250,19 @@ struct WorklistTpl {
     statuses: Vec<&'static str>,
 }
 
-#[derive(Deserialize)]
-struct WorklistQuery {
-    status: Option<String>,
-}
-
 async fn worklist_page(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    Query(q): Query<WorklistQuery>,
+    crate::web::extract::ApiQuery(mut q): crate::web::extract::ApiQuery<
+        ops::programmes::WorklistQuery,
+    >,
 ) -> AppResult<Response> {
     let unit = ops::org::detail(&s.db, &s.org, ctx.who.as_ref(), id)
         .await?
         .unit;
-    let status = q.status.filter(|s| !s.is_empty());
+    q.status = q.status.filter(|s| !s.is_empty());
+    let status = q.status.clone();
     if let Some(st) = &status
         && !crate::domain::status::Status::ALL
             .iter()
@@ -1275,8 +1273,7 @@ async fn worklist_page(
             "err-unknown-status",
         )));
     }
-    let items =
-        ops::programmes::worklist(&s.db, ctx.who.as_ref(), id, status.as_deref(), None).await?;
+    let items = ops::programmes::worklist(&s.db, &s.org, ctx.who.as_ref(), id, &q).await?;
     let statuses = crate::domain::status::Status::ALL
         .iter()
         .map(|s| s.as_str())

@@ -1,0 +1,192 @@
+//! What accompanies the work on a task: evidence files, comments, reminders sent, notifications.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::on_conn;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Evidence {
+    pub id: i64,
+    pub report_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    #[serde(skip)]
+    pub stored_as: String,
+}
+
+const EVIDENCE_COLS: &str = "id, report_id, file_name, content_type, size_bytes, sha256, stored_as";
+
+pub async fn insert_evidence(
+    c: &mut DbConn<'_>,
+    e: &Evidence,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO evidence (report_id, file_name, content_type, size_bytes, sha256, stored_as, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(e.report_id).bind(&e.file_name).bind(&e.content_type).bind(e.size_bytes).bind(&e.sha256).bind(&e.stored_as).bind(now)
+        .fetch_one(&mut **c).await?))
+}
+
+pub async fn get_evidence(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Evidence>> {
+    let sql = format!("SELECT {EVIDENCE_COLS} FROM evidence WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Evidence>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+/// Evidence of every report of a task's assignments.
+pub async fn evidence_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<Evidence>> {
+    let sql = format!(
+        "SELECT {} FROM evidence e JOIN reports r ON r.id = e.report_id JOIN assignments a ON a.id = r.assignment_id WHERE a.task_id = $1 ORDER BY e.id",
+        EVIDENCE_COLS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Evidence>(&sql).bind(task_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// The task an evidence file belongs to.
+pub async fn task_of_evidence(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT a.task_id FROM evidence e JOIN reports r ON r.id = e.report_id JOIN assignments a ON a.id = r.assignment_id WHERE e.id = $1")
+        .bind(id).fetch_optional(&mut **c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Comment {
+    pub id: i64,
+    pub task_id: i64,
+    pub author_user_id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_comment(
+    c: &mut DbConn<'_>,
+    task_id: i64,
+    user_id: i64,
+    body: &str,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO comments (task_id, author_user_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(task_id).bind(user_id).bind(body).bind(now).fetch_one(&mut **c).await?))
+}
+
+pub async fn comments_of(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<Comment>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Comment>(
+        "SELECT m.id, m.task_id, m.author_user_id, u.display_name AS author, m.body, m.created_at
+         FROM comments m JOIN users u ON u.id = m.author_user_id WHERE m.task_id = $1 ORDER BY m.id")
+        .bind(task_id).fetch_all(&mut **c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ReminderSent {
+    pub id: i64,
+    pub assignment_id: i64,
+    /// before-14, overdue-0, escalate-leader, …
+    pub kind: String,
+    pub sent_on: NaiveDate,
+    /// Addresses written to (comma separated).
+    pub recipients: String,
+}
+
+/// Records a reminder once: false when its key was already recorded (another sweep sent it).
+pub async fn insert_reminder(
+    c: &mut DbConn<'_>,
+    assignment_id: i64,
+    kind: &str,
+    on: NaiveDate,
+    key: &str,
+    recipients: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO reminders (assignment_id, kind, sent_on, dedupe_key, recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+        .bind(assignment_id).bind(kind).bind(on).bind(key).bind(recipients).bind(now).fetch_optional(&mut **c).await?);
+    Ok(id.is_some())
+}
+
+pub async fn reminders_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<ReminderSent>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ReminderSent>(
+        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM reminders m JOIN assignments a ON a.id = m.assignment_id
+         WHERE a.task_id = $1 ORDER BY m.id")
+        .bind(task_id).fetch_all(&mut **c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    pub subject: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+pub async fn notify(
+    c: &mut DbConn<'_>,
+    user_id: i64,
+    subject: &str,
+    body: &str,
+    link: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO notifications (user_id, subject, body, link, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id).bind(subject).bind(body).bind(link).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn notifications_of(
+    c: &mut DbConn<'_>,
+    user_id: i64,
+    limit: i64,
+) -> AppResult<Vec<Notification>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Notification>(
+        "SELECT id, subject, body, link, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
+        .bind(user_id).bind(limit).fetch_all(&mut **c).await?))
+}
+
+pub async fn unread_count(c: &mut DbConn<'_>, user_id: i64) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user_id).fetch_one(&mut **c).await?))
+}
+
+/// Marks one (or, with None, every) notification of the user read; returns how many changed.
+pub async fn mark_read(
+    c: &mut DbConn<'_>,
+    user_id: i64,
+    id: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(on_conn!(c, c => sqlx::query(
+        "UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL AND ($2 IS NULL OR id = $2)")
+        .bind(user_id).bind(id).bind(now).execute(&mut **c).await?.rows_affected()))
+}
+
+/// Users of a unit who receive its mail: (id, email, role).
+pub async fn unit_recipients(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+) -> AppResult<Vec<(i64, Option<String>, String)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>, String)>(
+        "SELECT id, email, role FROM users WHERE unit_id = $1 AND disabled = FALSE AND role IN ('unit_leader', 'unit_officer') ORDER BY id")
+        .bind(unit_id).fetch_all(&mut **c).await?),
+    )
+}
