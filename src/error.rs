@@ -36,6 +36,10 @@ impl AppError {
         AppError::Invalid(vec![e])
     }
 
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotFound => 404,

@@ -1,1 +1,369 @@
-//! Background jobs.
+//! The background job runner: reminders and escalation (đôn đốc), weekly digests, and the mail
+//! they produce. Jobs live in the database (`store::jobs`), so the runner is idempotent and safe
+//! with several instances: each day's sweep and each week's digest is one job by key, each
+//! reminder is recorded once by key, and each mail is its own job, retried on failure.
+
+use std::collections::HashMap;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::domain::reminders::{self, Audience, Schedule};
+use crate::error::{AppError, AppResult};
+use crate::mail::{Mail, Mailer};
+use crate::ops::programmes::{facts, rules_of_programme};
+use crate::store::audit::{Actor, Change};
+use crate::store::tasks::Programme;
+use crate::store::{self};
+use crate::web::i18n::Lang;
+
+const LEASE: i64 = 300;
+const MAX_ATTEMPTS: i32 = 5;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    pub jobs: usize,
+    pub reminders: usize,
+    pub mails: usize,
+    pub failures: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MailJob {
+    to: Vec<String>,
+    subject: String,
+    text: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DayJob {
+    date: NaiveDate,
+}
+
+pub fn schedule_of(p: &Programme) -> Schedule {
+    Schedule {
+        before: Schedule::parse_before(&p.remind_before),
+        overdue_every: i64::from(p.remind_overdue_every),
+        escalate_leader_after: i64::from(p.escalate_leader_after),
+        escalate_assigner_after: i64::from(p.escalate_assigner_after),
+    }
+}
+
+/// Enqueues today's sweep (and on Mondays the weekly digest), then runs every job that is due.
+pub async fn tick(
+    db: &Db,
+    mailer: &Mailer,
+    base_url: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> AppResult<TickReport> {
+    {
+        let mut tx = db.begin().await?;
+        let payload = serde_json::to_string(&DayJob { date: today }).unwrap_or_default();
+        store::jobs::enqueue(&mut tx.conn(), "sweep", &format!("sweep:{today}"), &payload, now, now)
+            .await?;
+        if today.weekday() == chrono::Weekday::Mon {
+            let w = today.iso_week();
+            store::jobs::enqueue(
+                &mut tx.conn(),
+                "digest",
+                &format!("digest:{}-W{:02}", w.year(), w.week()),
+                &payload,
+                now,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    let mut report = TickReport::default();
+    loop {
+        let job = {
+            let mut tx = db.begin().await?;
+            let j = store::jobs::claim(&mut tx.conn(), now, Duration::seconds(LEASE)).await?;
+            tx.commit().await?;
+            j
+        };
+        let Some(job) = job else { break };
+        report.jobs += 1;
+        let outcome = match job.kind.as_str() {
+            "sweep" => match serde_json::from_str::<DayJob>(&job.payload) {
+                Ok(d) => sweep(db, base_url, d.date, now).await.map(|n| report.reminders += n),
+                Err(e) => Err(AppError::internal(e)),
+            },
+            "digest" => match serde_json::from_str::<DayJob>(&job.payload) {
+                Ok(d) => digest(db, base_url, d.date, now).await.map(|_| ()),
+                Err(e) => Err(AppError::internal(e)),
+            },
+            "mail" => match serde_json::from_str::<MailJob>(&job.payload) {
+                Ok(m) => mailer
+                    .send(&Mail {
+                        to: m.to,
+                        subject: m.subject,
+                        text: m.text,
+                    })
+                    .await
+                    .map(|_| report.mails += 1)
+                    .map_err(AppError::internal),
+                Err(e) => Err(AppError::internal(e)),
+            },
+            other => Err(AppError::Internal(format!("unknown job kind {other}"))),
+        };
+        let mut tx = db.begin().await?;
+        match outcome {
+            Ok(()) => store::jobs::finish(&mut tx.conn(), job.id, Utc::now()).await?,
+            Err(e) => {
+                report.failures += 1;
+                tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                let retry = now + Duration::minutes(5 * i64::from(job.attempts));
+                store::jobs::fail(&mut tx.conn(), &job, &e.to_string(), retry, MAX_ATTEMPTS).await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// Runs `tick` every `every`, for `serve`.
+pub async fn run_forever(db: Db, mailer: Mailer, base_url: String, every: StdDuration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let now = Utc::now();
+        if let Err(e) = tick(&db, &mailer, &base_url, now, now.date_naive()).await {
+            tracing::error!(error = %e, "job runner");
+        }
+    }
+}
+
+struct Recipients {
+    users: Vec<i64>,
+    emails: Vec<String>,
+}
+
+async fn recipients(
+    c: &mut crate::db::DbConn<'_>,
+    unit_id: i64,
+    leaders_only: bool,
+    cache: &mut HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
+) -> AppResult<Recipients> {
+    if let Some((u, e)) = cache.get(&(unit_id, leaders_only)) {
+        return Ok(Recipients { users: u.clone(), emails: e.clone() });
+    }
+    let mut users = vec![];
+    let mut emails = vec![];
+    for (id, email, role) in store::work::unit_recipients(c, unit_id).await? {
+        if leaders_only && role != "unit_leader" {
+            continue;
+        }
+        users.push(id);
+        if let Some(e) = email.filter(|e| !e.is_empty()) {
+            emails.push(e);
+        }
+    }
+    cache.insert((unit_id, leaders_only), (users.clone(), emails.clone()));
+    Ok(Recipients { users, emails })
+}
+
+/// Records the reminders due on `date`, notifies the people concerned and queues their mail, in
+/// one transaction. Returns how many reminders were new.
+async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> AppResult<usize> {
+    let lang = Lang::Vi;
+    let mut tx = db.begin().await?;
+    let programmes: HashMap<i64, Programme> = store::tasks::list_programmes(&mut tx.conn())
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let horizon = programmes
+        .values()
+        .flat_map(|p| schedule_of(p).before)
+        .max()
+        .unwrap_or(0);
+    let mut cache = HashMap::new();
+    let mut tasks: HashMap<i64, crate::store::tasks::Task> = HashMap::new();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut new = 0;
+    let mut changes = vec![];
+    for (a, pid) in
+        store::tasks::open_with_deadline_before(&mut tx.conn(), date + Duration::days(horizon)).await?
+    {
+        let Some(p) = programmes.get(&pid) else { continue };
+        let f = facts(&a);
+        let Some(due) = crate::domain::status::deadline_in_force(&f, date) else {
+            continue;
+        };
+        // A completed claim awaiting verification is not urged; the assigning level is.
+        if a.claimed_on.is_some() {
+            continue;
+        }
+        for r in reminders::due_today(due, date, &schedule_of(p)) {
+            let target = match r.audience {
+                Audience::Unit | Audience::Leader => a.unit_id,
+                Audience::Assigner => p.owner_unit_id,
+            };
+            let to = recipients(
+                &mut tx.conn(),
+                target,
+                r.audience != Audience::Unit,
+                &mut cache,
+            )
+            .await?;
+            let key = r.key(a.id, due);
+            if !store::work::insert_reminder(
+                &mut tx.conn(),
+                a.id,
+                &r.kind,
+                date,
+                &key,
+                &to.emails.join(", "),
+                now,
+            )
+            .await?
+            {
+                continue;
+            }
+            new += 1;
+            if !tasks.contains_key(&a.task_id) {
+                let t = store::tasks::get_task(&mut tx.conn(), a.task_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                tasks.insert(a.task_id, t);
+            }
+            let task = &tasks[&a.task_id];
+            if !names.contains_key(&a.unit_id) {
+                let n = store::org::get(&mut tx.conn(), a.unit_id)
+                    .await?
+                    .map(|u| u.name_vi)
+                    .unwrap_or_default();
+                names.insert(a.unit_id, n);
+            }
+            let (subject, text) = reminder_text(lang, base_url, task, &names[&a.unit_id], &r, due);
+            let link = format!("/tasks/{}", task.id);
+            for u in &to.users {
+                store::work::notify(&mut tx.conn(), *u, &subject, &text, Some(&link), now).await?;
+            }
+            if !to.emails.is_empty() {
+                let payload = serde_json::to_string(&MailJob {
+                    to: to.emails.clone(),
+                    subject,
+                    text,
+                })
+                .unwrap_or_default();
+                store::jobs::enqueue(&mut tx.conn(), "mail", &format!("mail:{key}"), &payload, now, now)
+                    .await?;
+            }
+            changes.push(Change {
+                action: "reminder.send",
+                object_type: "assignment",
+                object_id: a.id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({ "kind": r.kind, "due": due, "to": to.emails }).to_string()),
+            });
+        }
+    }
+    if !changes.is_empty() {
+        store::audit::append(&mut tx.conn(), &Actor::system("reminders"), now, changes).await?;
+    }
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// Subject and body of a reminder, in `lang`.
+pub fn reminder_text(
+    lang: Lang,
+    base_url: &str,
+    task: &crate::store::tasks::Task,
+    unit: &str,
+    r: &reminders::Reminder,
+    due: NaiveDate,
+) -> (String, String) {
+    let kind = if r.kind.starts_with("before") {
+        "before"
+    } else if r.kind.starts_with("overdue") {
+        "overdue"
+    } else if r.kind == "escalate-leader" {
+        "escalate-leader"
+    } else {
+        "escalate-assigner"
+    };
+    let params = [
+        ("code".to_string(), task.code.clone()),
+        ("title".to_string(), task.title.chars().take(120).collect()),
+        ("unit".to_string(), unit.to_string()),
+        ("due".to_string(), lang.date(due)),
+        ("days".to_string(), lang.int(r.days_left.abs())),
+    ];
+    let subject = lang.tf(&format!("mail-{kind}-subject"), &params);
+    let body = format!(
+        "{}\n\n{}\n{}/tasks/{}\n",
+        lang.tf(&format!("mail-{kind}-body"), &params),
+        lang.t("mail-open-task"),
+        base_url.trim_end_matches('/'),
+        task.id
+    );
+    (subject, body)
+}
+
+/// Queues one weekly digest mail per unit whose people have an address.
+async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> AppResult<usize> {
+    let lang = Lang::Vi;
+    let mut tx = db.begin().await?;
+    let programmes: HashMap<i64, Programme> = store::tasks::list_programmes(&mut tx.conn())
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let units = store::work::units_with_mail(&mut tx.conn()).await?;
+    let w = date.iso_week();
+    let mut queued = 0;
+    for (unit_id, emails) in units {
+        let mut counts: HashMap<&'static str, i64> = HashMap::new();
+        for (a, task) in store::tasks::worklist(&mut tx.conn(), unit_id).await? {
+            let Some(p) = programmes.get(&task.programme_id) else { continue };
+            let f = facts(&a);
+            let s = crate::domain::status::status(&f, date, rules_of_programme(p));
+            *counts.entry(s.as_str()).or_default() += 1;
+            if crate::domain::status::deadline_in_force(&f, date)
+                .is_some_and(|d| d >= date && d <= date + Duration::days(14))
+                && !s.is_completed()
+            {
+                *counts.entry("due_soon").or_default() += 1;
+            }
+        }
+        let open: i64 = counts
+            .iter()
+            .filter(|(k, _)| !matches!(**k, "completed_on_time" | "completed_late" | "cancelled" | "superseded" | "due_soon"))
+            .map(|(_, v)| *v)
+            .sum();
+        if open == 0 {
+            continue;
+        }
+        let n = |k: &str| (k.to_string(), lang.int(counts.get(k).copied().unwrap_or(0)));
+        let params = [
+            n("overdue"),
+            n("at_risk"),
+            n("due_soon"),
+            ("open".to_string(), lang.int(open)),
+        ];
+        let payload = serde_json::to_string(&MailJob {
+            to: emails,
+            subject: lang.tf("mail-digest-subject", &params),
+            text: format!(
+                "{}\n\n{}\n{}/org/{unit_id}/worklist\n",
+                lang.tf("mail-digest-body", &params),
+                lang.t("mail-open-worklist"),
+                base_url.trim_end_matches('/')
+            ),
+        })
+        .unwrap_or_default();
+        let key = format!("mail:digest:{unit_id}:{}-W{:02}", w.year(), w.week());
+        if store::jobs::enqueue(&mut tx.conn(), "mail", &key, &payload, now, now).await? {
+            queued += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}

@@ -9,6 +9,7 @@ pub mod reports;
 pub mod session;
 pub mod tokens;
 pub mod users;
+pub mod work;
 
 use crate::db::DbConn;
 use crate::domain::policy::{self, Action, Decision, Principal, Scope};

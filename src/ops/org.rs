@@ -334,6 +334,104 @@ pub async fn update(
     Ok(after)
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInput {
+    /// The successor unit, which takes over the work.
+    pub into: i64,
+    /// Day the merger takes effect (default today).
+    pub on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergeResult {
+    pub unit: OrgUnit,
+    /// Open assignments now held by the successor (their history goes with them).
+    pub handed_over: usize,
+    /// Open assignments the successor already held for the same task: kept, marked superseded.
+    pub superseded: usize,
+}
+
+/// Merges a unit into its successor (administrators): the unit closes and stays as history, a
+/// merger link is recorded, and its open assignments pass to the successor, in one transaction.
+pub async fn merge(
+    db: &Db,
+    idx: &OrgIndex,
+    who: &Principal,
+    id: i64,
+    input: MergeInput,
+) -> AppResult<MergeResult> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let mut tx = db.begin().await?;
+    let before = store::org::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let into = store::org::get(&mut tx.conn(), input.into)
+        .await?
+        .ok_or_else(|| AppError::invalid(FieldError::new("into", "err-no-such-unit")))?;
+    let now = Utc::now();
+    let on = input.on.unwrap_or(now.date_naive());
+    let mut errs = vec![];
+    if into.id == id {
+        errs.push(FieldError::new("into", "err-merge-self"));
+    }
+    if before.historical() {
+        errs.push(FieldError::new("unit", "err-unit-closed"));
+    }
+    if into.historical() {
+        errs.push(FieldError::new("into", "err-unit-closed"));
+    }
+    if before.valid_from.is_some_and(|f| on < f) {
+        errs.push(FieldError::new("on", "err-before-start"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let mut after = before.clone();
+    after.valid_to = Some(on);
+    store::org::update_fields(&mut tx.conn(), &after, now).await?;
+    store::org::link(&mut tx.conn(), id, into.id, "full", on).await?;
+    let (mut handed_over, mut superseded) = (0, 0);
+    let mut changes = vec![];
+    for a in store::tasks::open_assignments_of(&mut tx.conn(), id).await? {
+        if store::tasks::holds_task(&mut tx.conn(), a.task_id, into.id).await? {
+            store::tasks::supersede(&mut tx.conn(), a.id, on).await?;
+            superseded += 1;
+        } else {
+            store::tasks::hand_over(&mut tx.conn(), a.id, id, into.id).await?;
+            handed_over += 1;
+        }
+        changes.push(Change {
+            action: "assignment.hand_over",
+            object_type: "assignment",
+            object_id: a.id.to_string(),
+            before: to_json(&a),
+            after: Some(serde_json::json!({ "unit_id": into.id, "handed_over_from": id }).to_string()),
+        });
+    }
+    changes.insert(
+        0,
+        Change {
+            action: "org_unit.merge",
+            object_type: "org_unit",
+            object_id: id.to_string(),
+            before: to_json(&before),
+            after: Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded }).to_string()),
+        },
+    );
+    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
+    let unit = store::org::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    idx.invalidate();
+    Ok(MergeResult {
+        unit,
+        handed_over,
+        superseded,
+    })
+}
+
 /// Result of a CSV import: all rows are written, or none.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {

@@ -43,11 +43,35 @@ fn check_text(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) {
     }
 }
 
+/// A report with evidence files, in one transaction: permission is checked before any file is
+/// written, and a refused file refuses the whole report.
+pub async fn submit_with_files(
+    db: &Db,
+    data_dir: &std::path::Path,
+    max_bytes: usize,
+    who: &Principal,
+    assignment_id: i64,
+    input: NewReport,
+    uploads: Vec<super::work::Upload>,
+) -> AppResult<ProgressReport> {
+    {
+        let mut c = db.acquire().await?;
+        let mut c = c.conn();
+        let a = store::tasks::get_assignment(&mut c, assignment_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        require_on_unit(&mut c, Some(who), Action::ReportProgress, a.unit_id).await?;
+    }
+    let stored = super::work::store_files(data_dir, max_bytes, &uploads).await?;
+    submit(db, who, assignment_id, input, &stored).await
+}
+
 pub async fn submit(
     db: &Db,
     who: &Principal,
     assignment_id: i64,
     input: NewReport,
+    files: &[super::work::Stored],
 ) -> AppResult<ProgressReport> {
     let today = Utc::now().date_naive();
     let mut tx = db.begin().await?;
@@ -132,11 +156,18 @@ pub async fn submit(
         after.claimed_on = Some(reported_on);
     }
     store::tasks::update_progress(&mut tx.conn(), &after).await?;
-    store::audit::append(
-        &mut tx.conn(),
-        &Actor::of(who),
-        now,
-        vec![
+    let evidence = super::work::record_evidence(&mut tx.conn(), report.id, files, now).await?;
+    let mut changes: Vec<Change> = evidence
+        .iter()
+        .map(|e| Change {
+            action: "evidence.add",
+            object_type: "evidence",
+            object_id: e.id.to_string(),
+            before: None,
+            after: to_json(e),
+        })
+        .collect();
+    changes.extend([
             Change {
                 action: "report.create",
                 object_type: "report",
@@ -151,9 +182,8 @@ pub async fn submit(
                 before: to_json(&before),
                 after: to_json(&after),
             },
-        ],
-    )
-    .await?;
+        ]);
+    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
     tx.commit().await?;
     Ok(report)
 }

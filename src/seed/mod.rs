@@ -467,9 +467,10 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                         &system,
                         a.id,
                         report(50, done_on - chrono::Duration::days(40), false),
+                        &[],
                     )
                     .await?;
-                    submit(db, &system, a.id, report(100, done_on, true)).await?;
+                    submit(db, &system, a.id, report(100, done_on, true), &[]).await?;
                     verify(
                         db,
                         &steering,
@@ -488,6 +489,7 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                         &system,
                         a.id,
                         report(70, today - chrono::Duration::days(5), false),
+                        &[],
                     )
                     .await?;
                     written += 1;
@@ -498,6 +500,7 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                         &system,
                         a.id,
                         report(20, today - chrono::Duration::days(90), false),
+                        &[],
                     )
                     .await?;
                     written += 1;

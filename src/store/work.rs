@@ -190,3 +190,19 @@ pub async fn unit_recipients(
         .bind(unit_id).fetch_all(&mut **c).await?),
     )
 }
+
+/// Units whose leaders or officers have an address, with those addresses.
+pub async fn units_with_mail(c: &mut DbConn<'_>) -> AppResult<Vec<(i64, Vec<String>)>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (i64, String)>(
+        "SELECT unit_id, email FROM users WHERE disabled = FALSE AND email IS NOT NULL AND email <> ''
+           AND role IN ('unit_leader', 'unit_officer') ORDER BY unit_id, id")
+        .fetch_all(&mut **c).await?);
+    let mut out: Vec<(i64, Vec<String>)> = vec![];
+    for (u, e) in rows {
+        match out.last_mut() {
+            Some((last, v)) if *last == u => v.push(e),
+            _ => out.push((u, vec![e])),
+        }
+    }
+    Ok(out)
+}

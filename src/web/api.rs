@@ -384,7 +384,7 @@ async fn create_report(
     ApiJson(input): ApiJson<ops::reports::NewReport>,
 ) -> AppResult<Response> {
     Ok(created(
-        ops::reports::submit(&s.db, ctx.principal()?, id, input).await?,
+        ops::reports::submit(&s.db, ctx.principal()?, id, input, &[]).await?,
     ))
 }
 
