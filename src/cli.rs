@@ -65,6 +65,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Run the background jobs once (reminders, escalation, digests, mail) and exit.
+    Jobs {
+        /// Judge reminders as of this day (default today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Write a consistent copy of the SQLite database while it runs.
     Backup {
         /// Destination file (must not exist).
@@ -280,7 +286,17 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
         "nqtrack is listening on http://{addr}/ ({} database)",
         db.backend()
     );
-    web::serve(listener, web::AppState::new(db, cfg))
+    crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).map_err(AppError::Internal)?;
+    let state = web::AppState::new(db, cfg);
+    if state.cfg.jobs_every_secs > 0 {
+        tokio::spawn(crate::jobs::run_forever(
+            state.db.clone(),
+            state.mailer.clone(),
+            state.cfg.public_base_url.clone(),
+            std::time::Duration::from_secs(state.cfg.jobs_every_secs),
+        ));
+    }
+    web::serve(listener, state)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))
 }
@@ -535,6 +551,24 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
             };
             print_import(&report);
+        }
+        Cmd::Jobs { as_of } => {
+            let db = open(&cfg).await?;
+            let mailer = crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir)
+                .map_err(AppError::Internal)?;
+            let now = chrono::Utc::now();
+            let r = crate::jobs::tick(
+                &db,
+                &mailer,
+                &cfg.public_base_url,
+                now,
+                as_of.unwrap_or(now.date_naive()),
+            )
+            .await?;
+            println!(
+                "{} jobs run: {} reminders recorded, {} mails sent, {} failures",
+                r.jobs, r.reminders, r.mails, r.failures
+            );
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,

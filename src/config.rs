@@ -18,6 +18,10 @@ pub struct Config {
     /// Trust X-Forwarded-For (only behind a reverse proxy you control).
     pub trust_proxy: bool,
     pub smtp: Smtp,
+    /// Largest evidence file accepted, in MiB.
+    pub evidence_max_mb: usize,
+    /// How often the job runner wakes (reminders, digests, mail); 0 turns it off in this instance.
+    pub jobs_every_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +59,8 @@ impl Default for Config {
             public_base_url: "http://127.0.0.1:8080".into(),
             trust_proxy: false,
             smtp: Smtp::default(),
+            evidence_max_mb: 20,
+            jobs_every_secs: 60,
         }
     }
 }
@@ -90,6 +96,16 @@ impl Config {
         if let Some(v) = get("NQTRACK_TRUST_PROXY") {
             self.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = get("NQTRACK_EVIDENCE_MAX_MB") {
+            self.evidence_max_mb = v
+                .parse()
+                .map_err(|_| format!("NQTRACK_EVIDENCE_MAX_MB: not a number: {v}"))?;
+        }
+        if let Some(v) = get("NQTRACK_JOBS_EVERY_SECS") {
+            self.jobs_every_secs = v
+                .parse()
+                .map_err(|_| format!("NQTRACK_JOBS_EVERY_SECS: not a number: {v}"))?;
+        }
         if let Some(v) = get("NQTRACK_SMTP_HOST") {
             self.smtp.host = v;
         }
@@ -119,6 +135,10 @@ impl Config {
         } else {
             self.database_url.clone()
         }
+    }
+
+    pub fn evidence_max_bytes(&self) -> usize {
+        self.evidence_max_mb.saturating_mul(1_048_576)
     }
 
     pub fn https(&self) -> bool {

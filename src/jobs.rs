@@ -22,7 +22,7 @@ use crate::web::i18n::Lang;
 const LEASE: i64 = 300;
 const MAX_ATTEMPTS: i32 = 5;
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TickReport {
     pub jobs: usize,
     pub reminders: usize,
@@ -62,8 +62,15 @@ pub async fn tick(
     {
         let mut tx = db.begin().await?;
         let payload = serde_json::to_string(&DayJob { date: today }).unwrap_or_default();
-        store::jobs::enqueue(&mut tx.conn(), "sweep", &format!("sweep:{today}"), &payload, now, now)
-            .await?;
+        store::jobs::enqueue(
+            &mut tx.conn(),
+            "sweep",
+            &format!("sweep:{today}"),
+            &payload,
+            now,
+            now,
+        )
+        .await?;
         if today.weekday() == chrono::Weekday::Mon {
             let w = today.iso_week();
             store::jobs::enqueue(
@@ -90,7 +97,9 @@ pub async fn tick(
         report.jobs += 1;
         let outcome = match job.kind.as_str() {
             "sweep" => match serde_json::from_str::<DayJob>(&job.payload) {
-                Ok(d) => sweep(db, base_url, d.date, now).await.map(|n| report.reminders += n),
+                Ok(d) => sweep(db, base_url, d.date, now)
+                    .await
+                    .map(|n| report.reminders += n),
                 Err(e) => Err(AppError::internal(e)),
             },
             "digest" => match serde_json::from_str::<DayJob>(&job.payload) {
@@ -118,7 +127,8 @@ pub async fn tick(
                 report.failures += 1;
                 tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
                 let retry = now + Duration::minutes(5 * i64::from(job.attempts));
-                store::jobs::fail(&mut tx.conn(), &job, &e.to_string(), retry, MAX_ATTEMPTS).await?;
+                store::jobs::fail(&mut tx.conn(), &job, &e.to_string(), retry, MAX_ATTEMPTS)
+                    .await?;
             }
         }
         tx.commit().await?;
@@ -150,7 +160,10 @@ async fn recipients(
     cache: &mut HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
 ) -> AppResult<Recipients> {
     if let Some((u, e)) = cache.get(&(unit_id, leaders_only)) {
-        return Ok(Recipients { users: u.clone(), emails: e.clone() });
+        return Ok(Recipients {
+            users: u.clone(),
+            emails: e.clone(),
+        });
     }
     let mut users = vec![];
     let mut emails = vec![];
@@ -188,9 +201,12 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
     let mut new = 0;
     let mut changes = vec![];
     for (a, pid) in
-        store::tasks::open_with_deadline_before(&mut tx.conn(), date + Duration::days(horizon)).await?
+        store::tasks::open_with_deadline_before(&mut tx.conn(), date + Duration::days(horizon))
+            .await?
     {
-        let Some(p) = programmes.get(&pid) else { continue };
+        let Some(p) = programmes.get(&pid) else {
+            continue;
+        };
         let f = facts(&a);
         let Some(due) = crate::domain::status::deadline_in_force(&f, date) else {
             continue;
@@ -252,15 +268,24 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
                     text,
                 })
                 .unwrap_or_default();
-                store::jobs::enqueue(&mut tx.conn(), "mail", &format!("mail:{key}"), &payload, now, now)
-                    .await?;
+                store::jobs::enqueue(
+                    &mut tx.conn(),
+                    "mail",
+                    &format!("mail:{key}"),
+                    &payload,
+                    now,
+                    now,
+                )
+                .await?;
             }
             changes.push(Change {
                 action: "reminder.send",
                 object_type: "assignment",
                 object_id: a.id.to_string(),
                 before: None,
-                after: Some(serde_json::json!({ "kind": r.kind, "due": due, "to": to.emails }).to_string()),
+                after: Some(
+                    serde_json::json!({ "kind": r.kind, "due": due, "to": to.emails }).to_string(),
+                ),
             });
         }
     }
@@ -322,7 +347,9 @@ async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) ->
     for (unit_id, emails) in units {
         let mut counts: HashMap<&'static str, i64> = HashMap::new();
         for (a, task) in store::tasks::worklist(&mut tx.conn(), unit_id).await? {
-            let Some(p) = programmes.get(&task.programme_id) else { continue };
+            let Some(p) = programmes.get(&task.programme_id) else {
+                continue;
+            };
             let f = facts(&a);
             let s = crate::domain::status::status(&f, date, rules_of_programme(p));
             *counts.entry(s.as_str()).or_default() += 1;
@@ -335,7 +362,16 @@ async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) ->
         }
         let open: i64 = counts
             .iter()
-            .filter(|(k, _)| !matches!(**k, "completed_on_time" | "completed_late" | "cancelled" | "superseded" | "due_soon"))
+            .filter(|(k, _)| {
+                !matches!(
+                    **k,
+                    "completed_on_time"
+                        | "completed_late"
+                        | "cancelled"
+                        | "superseded"
+                        | "due_soon"
+                )
+            })
             .map(|(_, v)| *v)
             .sum();
         if open == 0 {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::status::{Facts, Rules, Status, status};
@@ -114,6 +114,57 @@ pub fn overview(
     o
 }
 
+/// Tasks by the month of their deadline in force (first day of the month), each with its
+/// rolled-up status as of `as_of`: the timeline of deadlines.
+pub fn timeline(rows: &[Row], as_of: NaiveDate, rules: Rules) -> BTreeMap<NaiveDate, Counts> {
+    let mut per_task: BTreeMap<i64, (Option<NaiveDate>, Vec<Status>)> = BTreeMap::new();
+    for r in rows {
+        let due = super::status::deadline_in_force(&r.facts, as_of);
+        let e = per_task.entry(r.task_id).or_default();
+        // A task is due when its last lead assignment is.
+        e.0 = e.0.max(due);
+        e.1.push(status(&r.facts, as_of, rules));
+    }
+    let mut out: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
+    for (due, statuses) in per_task.values() {
+        if let Some(d) = due {
+            let month = d.with_day(1).unwrap_or(*d);
+            out.entry(month).or_default().add(rollup(statuses));
+        }
+    }
+    out
+}
+
+/// For each day in `points`: (tasks due by then, tasks completed by then), each judged as of that
+/// day: the trend of completion.
+pub fn trend(rows: &[Row], points: &[NaiveDate], rules: Rules) -> Vec<(NaiveDate, i64, i64)> {
+    let mut tasks: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        tasks.entry(r.task_id).or_default().push(r);
+    }
+    points
+        .iter()
+        .map(|&day| {
+            let (mut due, mut done) = (0, 0);
+            for rs in tasks.values() {
+                let statuses: Vec<Status> =
+                    rs.iter().map(|r| status(&r.facts, day, rules)).collect();
+                let s = rollup(&statuses);
+                let is_due = rs.iter().any(|r| {
+                    super::status::deadline_in_force(&r.facts, day).is_some_and(|d| d <= day)
+                });
+                if is_due {
+                    due += 1;
+                }
+                if s.is_completed() {
+                    done += 1;
+                }
+            }
+            (day, due, done)
+        })
+        .collect()
+}
+
 /// How assignments roll up into the one above them (a programme setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RollupMode {
@@ -168,22 +219,28 @@ mod tests {
     use super::*;
     use crate::domain::status::Report;
 
+    fn agg(kids: &[(bool, u8)], mode: RollupMode) -> Option<u8> {
+        let done = kids.iter().filter(|k| k.0).count() as u64;
+        let sum = kids
+            .iter()
+            .map(|(d, p)| if *d { 100 } else { u64::from(*p) })
+            .sum();
+        cascade_percent(kids.len() as u64, done, sum, mode)
+    }
+
     #[test]
     fn cascade_rolls_up() {
         let kids = [(true, 100), (false, 50), (false, 0), (true, 100)];
-        assert_eq!(cascade_percent(&kids, RollupMode::Share), Some(50));
-        assert_eq!(cascade_percent(&kids, RollupMode::Weighted), Some(62));
-        assert_eq!(cascade_percent(&[], RollupMode::Share), None);
-        assert_eq!(
-            cascade_percent(&[(true, 0)], RollupMode::Weighted),
-            Some(100)
-        );
+        assert_eq!(agg(&kids, RollupMode::Share), Some(50));
+        assert_eq!(agg(&kids, RollupMode::Weighted), Some(62));
+        assert_eq!(agg(&[], RollupMode::Share), None);
+        assert_eq!(agg(&[(true, 0)], RollupMode::Weighted), Some(100));
         let almost = [(true, 100); 199]
             .iter()
             .copied()
             .chain([(false, 99)])
             .collect::<Vec<_>>();
-        assert_eq!(cascade_percent(&almost, RollupMode::Weighted), Some(99));
+        assert_eq!(agg(&almost, RollupMode::Weighted), Some(99));
     }
 
     proptest::proptest! {
@@ -198,6 +255,40 @@ mod tests {
                 proptest::prop_assert_eq!(p == 100, all_done || (mode == RollupMode::Weighted && kids.iter().all(|k| k.0 || k.1 == 100)));
             }
         }
+    }
+
+    #[test]
+    fn timeline_and_trend() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+        let row = |task, due: NaiveDate, done: Option<NaiveDate>| Row {
+            task_id: task,
+            group: None,
+            unit_id: task,
+            facts: Facts {
+                assigned_on: Some(day(1, 1)),
+                original_due: Some(due),
+                completion: done.map(|d| (d, d)),
+                ..Default::default()
+            },
+        };
+        let rows = vec![
+            row(1, day(3, 31), Some(day(3, 20))),
+            row(2, day(3, 15), None),
+            row(3, day(6, 30), Some(day(7, 5))),
+        ];
+        let r = Rules::default();
+        let t = timeline(&rows, day(8, 1), r);
+        assert_eq!(t.len(), 2);
+        let march = &t[&day(3, 1)];
+        assert_eq!(march.total, 2);
+        assert_eq!(march.by_status.get("completed_on_time"), Some(&1));
+        assert_eq!(march.by_status.get("overdue"), Some(&1));
+        assert_eq!(t[&day(6, 1)].by_status.get("completed_late"), Some(&1));
+        let tr = trend(&rows, &[day(2, 28), day(3, 31), day(7, 31)], r);
+        assert_eq!(
+            tr,
+            vec![(day(2, 28), 0, 0), (day(3, 31), 2, 1), (day(7, 31), 3, 2)]
+        );
     }
 
     #[test]

@@ -406,7 +406,9 @@ pub async fn merge(
             object_type: "assignment",
             object_id: a.id.to_string(),
             before: to_json(&a),
-            after: Some(serde_json::json!({ "unit_id": into.id, "handed_over_from": id }).to_string()),
+            after: Some(
+                serde_json::json!({ "unit_id": into.id, "handed_over_from": id }).to_string(),
+            ),
         });
     }
     changes.insert(

@@ -422,25 +422,7 @@ pub async fn programme_overview(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let programme = store::tasks::get_programme(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut gate = Gate {
-        snap: &snap,
-        owner: programme.owner_unit_id,
-        seen: HashMap::new(),
-    };
-    let mut rows: Vec<Row> = vec![];
-    for (a, group, visibility) in store::tasks::lead_assignments(&mut c, id).await? {
-        if gate.allows(&mut c, who, a.task_id, &visibility).await? {
-            rows.push(Row {
-                task_id: a.task_id,
-                group,
-                unit_id: a.unit_id,
-                facts: facts(&a),
-            });
-        }
-    }
+    let (programme, rows) = visible_rows(&mut c, &snap, who, id).await?;
     let rules = rules_of_programme(&programme);
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
@@ -479,6 +461,106 @@ pub async fn programme_overview(
         due_to: q.due_to,
         groups,
         overview,
+    })
+}
+
+/// A programme's top-level lead assignments that the caller may read, as overview rows.
+async fn visible_rows(
+    c: &mut crate::db::DbConn<'_>,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<(Programme, Vec<Row>)> {
+    let programme = store::tasks::get_programme(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut gate = Gate {
+        snap,
+        owner: programme.owner_unit_id,
+        seen: HashMap::new(),
+    };
+    let mut rows: Vec<Row> = vec![];
+    for (a, group, visibility) in store::tasks::lead_assignments(c, id).await? {
+        if gate.allows(c, who, a.task_id, &visibility).await? {
+            rows.push(Row {
+                task_id: a.task_id,
+                group,
+                unit_id: a.unit_id,
+                facts: facts(&a),
+            });
+        }
+    }
+    Ok((programme, rows))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    pub day: NaiveDate,
+    /// Tasks whose deadline had passed by that day.
+    pub due: i64,
+    /// Tasks completed (verified) by that day.
+    pub completed: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeCharts {
+    pub as_of: NaiveDate,
+    /// Month (first day) → tasks due that month, by status as of `as_of`.
+    #[schema(value_type = Object)]
+    pub timeline: BTreeMap<NaiveDate, overview::Counts>,
+    /// Month ends from the first assignment to `as_of` (at most 36).
+    pub trend: Vec<TrendPoint>,
+}
+
+/// The leaders' dashboard data: the timeline of deadlines and the trend of completion.
+pub async fn programme_charts(
+    db: &Db,
+    idx: &OrgIndex,
+    who: Option<&Principal>,
+    id: i64,
+    as_of: Option<NaiveDate>,
+) -> AppResult<ProgrammeCharts> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let (programme, rows) = visible_rows(&mut c, &snap, who, id).await?;
+    let rules = rules_of_programme(&programme);
+    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let start = rows
+        .iter()
+        .filter_map(|r| r.facts.assigned_on)
+        .min()
+        .unwrap_or(as_of);
+    let mut points = vec![];
+    let mut m = start;
+    while m <= as_of && points.len() < 36 {
+        let end = Period::Monthly.containing(m).1;
+        points.push(end.min(as_of));
+        m = end + chrono::Duration::days(1);
+    }
+    if points.len() == 36 {
+        // Keep the most recent 36 months.
+        let mut m = as_of;
+        points.clear();
+        for _ in 0..36 {
+            let (s, _) = Period::Monthly.containing(m);
+            points.push(m);
+            m = s - chrono::Duration::days(1);
+        }
+        points.reverse();
+    }
+    Ok(ProgrammeCharts {
+        as_of,
+        timeline: overview::timeline(&rows, as_of, rules),
+        trend: overview::trend(&rows, &points, rules)
+            .into_iter()
+            .map(|(day, due, completed)| TrendPoint {
+                day,
+                due,
+                completed,
+            })
+            .collect(),
     })
 }
 
@@ -686,6 +768,24 @@ pub async fn worklist(
     q: &WorklistQuery,
 ) -> AppResult<Vec<WorkItem>> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
+    if let Some(st) = q.status.as_deref().filter(|s| !s.is_empty())
+        && !crate::domain::status::Status::ALL
+            .iter()
+            .any(|x| x.as_str() == st)
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "status",
+            "err-unknown-status",
+        )));
+    }
+    if let (Some(a), Some(b)) = (q.due_from, q.due_to)
+        && a > b
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "due_to",
+            "err-before-start",
+        )));
+    }
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let snap = idx.snapshot(db).await?;
     if snap.get(unit_id).is_none() {

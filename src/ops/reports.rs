@@ -168,21 +168,21 @@ pub async fn submit(
         })
         .collect();
     changes.extend([
-            Change {
-                action: "report.create",
-                object_type: "report",
-                object_id: report.id.to_string(),
-                before: None,
-                after: to_json(&report),
-            },
-            Change {
-                action: "assignment.progress",
-                object_type: "assignment",
-                object_id: assignment_id.to_string(),
-                before: to_json(&before),
-                after: to_json(&after),
-            },
-        ]);
+        Change {
+            action: "report.create",
+            object_type: "report",
+            object_id: report.id.to_string(),
+            before: None,
+            after: to_json(&report),
+        },
+        Change {
+            action: "assignment.progress",
+            object_type: "assignment",
+            object_id: assignment_id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        },
+    ]);
     store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
     tx.commit().await?;
     Ok(report)

@@ -101,7 +101,10 @@ pub async fn cascade(
         v
     };
     if targets.is_empty() {
-        return Err(AppError::invalid(FieldError::new("units", "err-no-units-below")));
+        return Err(AppError::invalid(FieldError::new(
+            "units",
+            "err-no-units-below",
+        )));
     }
     let now = Utc::now();
     let today = now.date_naive();
@@ -122,7 +125,9 @@ pub async fn cascade(
             object_type: "assignment",
             object_id: assignment_id.to_string(),
             before: None,
-            after: Some(serde_json::json!({ "units": targets, "created": created.len() }).to_string()),
+            after: Some(
+                serde_json::json!({ "units": targets, "created": created.len() }).to_string(),
+            ),
         }],
     )
     .await?;
@@ -169,7 +174,9 @@ pub async fn propose(
     let description = clean_opt(input.description);
     let result = clean_opt(input.result);
     for (f, v) in [("description", &description), ("result", &result)] {
-        if v.as_ref().is_some_and(|s| s.chars().count() > super::reports::TEXT_MAX) {
+        if v.as_ref()
+            .is_some_and(|s| s.chars().count() > super::reports::TEXT_MAX)
+        {
             errs.push(FieldError::new(f, "err-too-long").with("max", super::reports::TEXT_MAX));
         }
     }
@@ -188,7 +195,10 @@ pub async fn propose(
         return Err(AppError::Invalid(errs));
     }
     let now = Utc::now();
-    let n = store::tasks::tasks_of(&mut tx.conn(), programme_id).await?.len() + 1;
+    let n = store::tasks::tasks_of(&mut tx.conn(), programme_id)
+        .await?
+        .len()
+        + 1;
     let code = format!("DX-{n}");
     let unit_name = store::org::get(&mut tx.conn(), unit)
         .await?
@@ -287,7 +297,11 @@ pub async fn decide_proposal(
         &Actor::of(who),
         now,
         vec![Change {
-            action: if input.approve { "task.approve" } else { "task.decline" },
+            action: if input.approve {
+                "task.approve"
+            } else {
+                "task.decline"
+            },
             object_type: "task",
             object_id: task_id.to_string(),
             before: to_json(&before),
@@ -299,7 +313,11 @@ pub async fn decide_proposal(
     Ok(after)
 }
 
-pub async fn proposals(db: &Db, who: Option<&Principal>, programme_id: i64) -> AppResult<Vec<Task>> {
+pub async fn proposals(
+    db: &Db,
+    who: Option<&Principal>,
+    programme_id: i64,
+) -> AppResult<Vec<Task>> {
     require(who, Action::ReadInternal, Scope::Global)?;
     let mut c = db.acquire().await?;
     store::tasks::proposals(&mut c.conn(), programme_id).await
@@ -346,7 +364,10 @@ pub async fn cancel(
             object_type: "assignment",
             object_id: assignment_id.to_string(),
             before: to_json(&before),
-            after: Some(serde_json::json!({ "cancelled_on": after.cancelled_on, "reason": reason }).to_string()),
+            after: Some(
+                serde_json::json!({ "cancelled_on": after.cancelled_on, "reason": reason })
+                    .to_string(),
+            ),
         }],
     )
     .await?;
@@ -371,7 +392,11 @@ pub struct Stored {
 }
 
 /// Checks every file first (nothing is written if one is refused), then stores them.
-pub async fn store_files(data_dir: &Path, max_bytes: usize, files: &[Upload]) -> AppResult<Vec<Stored>> {
+pub async fn store_files(
+    data_dir: &Path,
+    max_bytes: usize,
+    files: &[Upload],
+) -> AppResult<Vec<Stored>> {
     let mut errs = vec![];
     let mut checked = vec![];
     for f in files {
@@ -391,11 +416,17 @@ pub async fn store_files(data_dir: &Path, max_bytes: usize, files: &[Upload]) ->
         let path: PathBuf = data_dir.join(&rel);
         if tokio::fs::metadata(&path).await.is_err() {
             if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(AppError::internal)?;
             }
             let tmp = path.with_extension("part");
-            tokio::fs::write(&tmp, &f.bytes).await.map_err(AppError::internal)?;
-            tokio::fs::rename(&tmp, &path).await.map_err(AppError::internal)?;
+            tokio::fs::write(&tmp, &f.bytes)
+                .await
+                .map_err(AppError::internal)?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(AppError::internal)?;
         }
         out.push(Stored {
             file_name: name,
@@ -444,7 +475,13 @@ pub async fn attach(
     let (assignment, _) = report_and_assignment(db, report_id).await?;
     {
         let mut c = db.acquire().await?;
-        require_on_unit(&mut c.conn(), Some(who), Action::ReportProgress, assignment.unit_id).await?;
+        require_on_unit(
+            &mut c.conn(),
+            Some(who),
+            Action::ReportProgress,
+            assignment.unit_id,
+        )
+        .await?;
     }
     let stored = store_files(data_dir, max_bytes, std::slice::from_ref(&upload)).await?;
     let mut tx = db.begin().await?;
@@ -493,13 +530,28 @@ pub async fn evidence_file(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let e = store::work::get_evidence(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let task_id = store::work::task_of_evidence(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let task = store::tasks::get_task(&mut c, task_id).await?.ok_or(AppError::NotFound)?;
+    let e = store::work::get_evidence(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let task_id = store::work::task_of_evidence(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let task = store::tasks::get_task(&mut c, task_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let programme = store::tasks::get_programme(&mut c, task.programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !super::programmes::may_read(&mut c, &snap, who, task.id, &task.visibility, programme.owner_unit_id).await? {
+    if !super::programmes::may_read(
+        &mut c,
+        &snap,
+        who,
+        task.id,
+        &task.visibility,
+        programme.owner_unit_id,
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     let bytes = tokio::fs::read(data_dir.join(&e.stored_as))
@@ -530,14 +582,27 @@ pub async fn comment(
         return Err(AppError::invalid(FieldError::new("body", "err-required")));
     }
     if body.chars().count() > COMMENT_MAX {
-        return Err(AppError::invalid(FieldError::new("body", "err-too-long").with("max", COMMENT_MAX)));
+        return Err(AppError::invalid(
+            FieldError::new("body", "err-too-long").with("max", COMMENT_MAX),
+        ));
     }
     let mut tx = db.begin().await?;
-    let task = store::tasks::get_task(&mut tx.conn(), task_id).await?.ok_or(AppError::NotFound)?;
+    let task = store::tasks::get_task(&mut tx.conn(), task_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let programme = store::tasks::get_programme(&mut tx.conn(), task.programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !super::programmes::may_read(&mut tx.conn(), &snap, Some(who), task.id, &task.visibility, programme.owner_unit_id).await? {
+    if !super::programmes::may_read(
+        &mut tx.conn(),
+        &snap,
+        Some(who),
+        task.id,
+        &task.visibility,
+        programme.owner_unit_id,
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     let now = Utc::now();

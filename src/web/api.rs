@@ -87,7 +87,9 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::api_work::WorkDoc::openapi());
+    doc
 }
 
 async fn openapi_json() -> Response {
@@ -311,6 +313,8 @@ struct TaskQuery {
     status: Option<String>,
     /// Judge as of this date (default today).
     as_of: Option<chrono::NaiveDate>,
+    /// json (default), csv or xlsx.
+    format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -320,13 +324,14 @@ pub struct TaskRow {
     pub status: String,
 }
 
-/// Tasks of a programme with their status computed as of a date (public tasks).
+/// Tasks of a programme that the caller may read, with their status computed as of a date; `format=csv|xlsx` downloads the list.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", security(()), params(TaskQuery), responses((status = 200, body = Vec<TaskRow>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn list_tasks(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<TaskQuery>,
-) -> AppResult<Json<Vec<TaskRow>>> {
+) -> AppResult<Response> {
+    let format = super::api_work::parse_format(q.format.as_deref())?;
     if let Some(st) = &q.status
         && !crate::domain::status::Status::ALL
             .iter()
@@ -345,12 +350,52 @@ async fn list_tasks(
         q.as_of,
     )
     .await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter(|(_, st)| q.status.as_ref().is_none_or(|w| w == st))
-            .map(|(task, status)| TaskRow { task, status })
+    let rows: Vec<TaskRow> = rows
+        .into_iter()
+        .filter(|(_, st)| q.status.as_ref().is_none_or(|w| w == st))
+        .map(|(task, status)| TaskRow { task, status })
+        .collect();
+    match format {
+        None => Ok(Json(rows).into_response()),
+        Some(f) => super::api_work::export_response(
+            &task_table(ctx.lang, &rows),
+            f,
+            &format!("tasks-{}", q.programme),
+        ),
+    }
+}
+
+fn task_table(lang: super::i18n::Lang, rows: &[TaskRow]) -> crate::export::Table {
+    use crate::export::Cell;
+    let h = |k: &str| lang.t(k).to_string();
+    crate::export::Table {
+        title: lang.t("tasks-title").into(),
+        headers: vec![
+            h("col-code"),
+            h("col-task"),
+            h("col-status"),
+            h("col-deadline"),
+            h("col-deadline-text"),
+            h("col-lead"),
+            h("col-coordinating"),
+            h("col-result"),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::from(&r.task.code),
+                    Cell::from(&r.task.title),
+                    Cell::from(lang.t(&format!("status-{}", r.status))),
+                    Cell::from(r.task.due_on),
+                    Cell::from(&r.task.deadline_text),
+                    Cell::from(r.task.lead_text.clone()),
+                    Cell::from(r.task.coordinating_text.clone()),
+                    Cell::from(r.task.result_text.clone()),
+                ]
+            })
             .collect(),
-    ))
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

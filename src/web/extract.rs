@@ -258,3 +258,60 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             })
     }
 }
+
+/// A multipart form read whole: its text fields and its files.
+pub struct FormParts {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<crate::ops::work::Upload>,
+}
+
+impl FormParts {
+    pub fn text(&self, k: &str) -> Option<String> {
+        self.fields.get(k).cloned()
+    }
+}
+
+/// Reads a multipart body; a file over `max_file` bytes is refused as soon as it passes the
+/// limit, without reading the rest. File inputs left empty are skipped.
+pub async fn read_multipart(
+    mut mp: axum::extract::Multipart,
+    max_file: usize,
+) -> AppResult<FormParts> {
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest {
+        code: "err-form",
+        detail: e.body_text(),
+    };
+    let mut out = FormParts {
+        fields: Default::default(),
+        files: vec![],
+    };
+    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if bytes.len() + chunk.len() > max_file {
+                        return Err(AppError::invalid(
+                            crate::domain::FieldError::new("file", "err-file-too-large")
+                                .with("name", &file_name)
+                                .with("max", max_file / 1_048_576),
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    out.files.push(crate::ops::work::Upload {
+                        name: file_name,
+                        bytes,
+                    });
+                }
+            }
+            None => {
+                let v = field.text().await.map_err(bad)?;
+                out.fields.insert(name, v);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -3,11 +3,14 @@
 //! error rendering, compression).
 
 pub mod api;
+pub mod api_work;
+pub mod charts;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod pages_work;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -36,11 +39,19 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<LoginLimiter>,
     pub org: Arc<crate::store::org_index::OrgIndex>,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {
+    /// `serve` checks the mail settings first, so the fallback here only serves tests and tools.
     pub fn new(db: Db, cfg: Config) -> Self {
+        let mailer =
+            crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "mail settings; mail is kept in memory only");
+                crate::mail::Mailer::memory()
+            });
         AppState {
+            mailer,
             db,
             cfg: Arc::new(cfg),
             metrics: Arc::default(),
@@ -102,7 +113,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .merge(api::router())
+        .merge(api_work::router())
         .merge(pages::router())
+        .merge(pages_work::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))

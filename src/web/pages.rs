@@ -37,7 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/docs", get(api_docs))
         .route("/programmes", get(programmes_page))
         .route("/programmes/{id}", get(programme_page))
-        .route("/tasks/{id}", get(task_page))
         .route("/org/{id}/worklist", get(worklist_page))
 }
 
@@ -85,7 +84,7 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
-    fn from(ctx: &Ctx, path_and_query: &str) -> Self {
+    pub(super) fn from(ctx: &Ctx, path_and_query: &str) -> Self {
         PageCtx {
             lang: ctx.lang,
             user: ctx.user.clone(),
@@ -175,13 +174,13 @@ impl PageCtx {
     }
 }
 
-fn html<T: Template>(t: T) -> AppResult<Response> {
+pub(super) fn html<T: Template>(t: T) -> AppResult<Response> {
     t.render()
         .map(|s| Html(s).into_response())
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn html_status<T: Template>(status: StatusCode, t: T) -> AppResult<Response> {
+pub(super) fn html_status<T: Template>(status: StatusCode, t: T) -> AppResult<Response> {
     html(t).map(|mut r| {
         *r.status_mut() = status;
         r
@@ -1160,6 +1159,9 @@ struct ProgrammeTpl {
     unit_bars: Vec<Bar>,
     legend: Vec<(&'static str, &'static str)>,
     tasks: Vec<(crate::store::tasks::Task, String)>,
+    timeline_svg: String,
+    trend_svg: String,
+    periodic: Vec<(&'static str, i64)>,
 }
 
 async fn programme_page(
@@ -1213,7 +1215,20 @@ async fn programme_page(
         .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
         .collect();
     let tasks = ops::programmes::tasks(&s.db, &s.org, ctx.who.as_ref(), id, None, as_of).await?;
+    let charts =
+        ops::programmes::programme_charts(&s.db, &s.org, ctx.who.as_ref(), id, as_of).await?;
+    let periodic = [
+        "reported_with_results",
+        "reported_without_results",
+        "not_reported",
+    ]
+    .into_iter()
+    .map(|k| (k, o.periodic.counts.get(k).copied().unwrap_or(0)))
+    .collect();
     html(ProgrammeTpl {
+        timeline_svg: super::charts::timeline(lang, &charts.timeline),
+        trend_svg: super::charts::trend(lang, &charts.trend),
+        periodic,
         summary: summary(lang, &o.overview.tasks),
         p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
         o,
@@ -1221,21 +1236,6 @@ async fn programme_page(
         unit_bars,
         legend,
         tasks,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "task.html")]
-struct TaskTpl {
-    p: PageCtx,
-    d: ops::programmes::TaskDetail,
-}
-
-async fn task_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
-    let d = ops::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
-    html(TaskTpl {
-        p: PageCtx::from(&ctx, &format!("/tasks/{id}")),
-        d,
     })
 }
 
@@ -1248,6 +1248,10 @@ struct WorklistTpl {
     count: i64,
     status: String,
     statuses: Vec<&'static str>,
+    programmes: Vec<crate::store::tasks::Programme>,
+    q: ops::programmes::WorklistQuery,
+    /// The filters as a query string, for the export links.
+    query: String,
 }
 
 async fn worklist_page(
@@ -1278,7 +1282,24 @@ async fn worklist_page(
         .iter()
         .map(|s| s.as_str())
         .collect();
+    let programmes = ops::programmes::list(&s.db, ctx.who.as_ref()).await?;
+    let mut query = vec![];
+    if let Some(v) = q.programme {
+        query.push(format!("programme={v}"));
+    }
+    if let Some(v) = &q.status {
+        query.push(format!("status={}", encode_component(v)));
+    }
+    if let Some(v) = q.due_from {
+        query.push(format!("due_from={v}"));
+    }
+    if let Some(v) = q.due_to {
+        query.push(format!("due_to={v}"));
+    }
     html(WorklistTpl {
+        programmes,
+        query: query.join("&"),
+        q: q.clone(),
         p: PageCtx::from(&ctx, &format!("/org/{id}/worklist")),
         count: items.len() as i64,
         unit,
