@@ -1,0 +1,892 @@
+//! The work on tasks beyond reporting: visibility, cascading, proposals, evidence, mergers,
+//! reminders by email, exports and calendars. Each test runs on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use common::json;
+use common::smtp_sink::SmtpSink;
+use nqtrack::ops::programmes::{ProgrammeMeta, import_annex};
+use nqtrack::store::audit::Actor;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+const ANNEX: &str = "\
+| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |
+|---|---|---|---|---|---|
+| **I.** | Hạ tầng số | | | | |
+| 1. | Phủ sóng 5G đến tất cả các xã | Đắk Lắk | | Báo cáo | 12/2026 |
+| 2. | Số hóa hồ sơ địa chính | Hà Nội | | Báo cáo | 12/2026 |
+| 3. | Ban hành quy định về dữ liệu mở | Bộ Khoa học và Công nghệ | Đắk Lắk | Nghị định | 6/2026 |
+| 4. | Chuyển đổi số trong cơ quan | Đắk Lắk | | Báo cáo | Thường xuyên |
+";
+
+const META: ProgrammeMeta<'static> = ProgrammeMeta {
+    code: "KH-TEST",
+    name: "Kế hoạch thử nghiệm",
+    document_number: "01/KH-TEST",
+    document_type: "plan",
+    issuer: "Chính phủ",
+    issued_on: NaiveDate::from_ymd_opt(2025, 3, 1),
+    owner_code: "VN",
+};
+
+/// The small programme; returns (programme id, task id by code).
+async fn programme(app: &common::TestApp) -> (i64, impl Fn(&str) -> String) {
+    let r = import_annex(&app.db, &Actor::system("test"), &META, ANNEX, false)
+        .await
+        .unwrap();
+    assert_eq!(r.tasks, 4, "{:?}", r.problems);
+    let pid = r.programme_id.unwrap();
+    (pid, move |code: &str| {
+        format!("(SELECT id FROM tasks WHERE programme_id = {pid} AND code = '{code}')")
+    })
+}
+
+async fn assignment(app: &common::TestApp, task: &str, unit_code: &str) -> i64 {
+    let unit = app.unit_id(unit_code).await;
+    app.scalar_i64(&format!(
+        "SELECT id FROM assignments WHERE task_id = {task} AND unit_id = {unit}"
+    ))
+    .await
+}
+
+fn bearer(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+async fn status_of(c: &reqwest::Client, app: &common::TestApp, path: &str) -> StatusCode {
+    c.get(app.url(path)).send().await.unwrap().status()
+}
+
+both!(
+    internal_and_restricted_tasks_are_hidden_from_others,
+    |app| {
+        let (pid, task) = programme(&app).await;
+        let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+        let t2 = app.scalar_i64(&format!("SELECT {}", task("2"))).await;
+        app.exec(&format!(
+            "UPDATE tasks SET visibility = 'restricted' WHERE id = {t1}"
+        ))
+        .await;
+        app.exec(&format!(
+            "UPDATE tasks SET visibility = 'internal' WHERE id = {t2}"
+        ))
+        .await;
+        let anon = app.anon();
+        let daklak = bearer(&app.token("daklak.officer").await);
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let inspector = bearer(&app.token("inspector").await);
+        let path = format!("/api/v1/tasks/{t1}");
+        assert_eq!(status_of(&anon, &app, &path).await, StatusCode::NOT_FOUND);
+        assert_eq!(status_of(&hanoi, &app, &path).await, StatusCode::NOT_FOUND);
+        assert_eq!(status_of(&daklak, &app, &path).await, StatusCode::OK);
+        assert_eq!(status_of(&inspector, &app, &path).await, StatusCode::OK);
+        // The page answers the same way.
+        assert_eq!(
+            status_of(&anon, &app, &format!("/tasks/{t1}")).await,
+            StatusCode::NOT_FOUND
+        );
+        let path2 = format!("/api/v1/tasks/{t2}");
+        assert_eq!(status_of(&anon, &app, &path2).await, StatusCode::NOT_FOUND);
+        assert_eq!(status_of(&hanoi, &app, &path2).await, StatusCode::OK);
+        // Lists and the overview count only what the caller may read.
+        let count = |c: reqwest::Client| {
+            let url = app.url(&format!("/api/v1/tasks?programme={pid}"));
+            async move {
+                json(c.get(url).send().await.unwrap())
+                    .await
+                    .1
+                    .as_array()
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(count(anon.clone()).await, 2);
+        assert_eq!(count(hanoi.clone()).await, 3);
+        assert_eq!(count(daklak.clone()).await, 4);
+        let (_, o) = json(
+            anon.get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(o["overview"]["tasks"]["total"], 2);
+        // A unit's worklist shows another unit's restricted task to nobody outside it.
+        let dl = app.unit_id("66").await;
+        let (_, w) = json(
+            hanoi
+                .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(w.as_array().unwrap().iter().all(|i| i["task"]["id"] != t1));
+    }
+);
+
+both!(
+    a_province_cascades_to_its_communes_and_progress_rolls_up,
+    |app| {
+        let (_, task) = programme(&app).await;
+        let a = assignment(&app, &task("1"), "66").await;
+        let leader = bearer(&app.token("daklak.leader").await);
+        let officer = bearer(&app.token("daklak.officer").await);
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let url = app.url(&format!("/api/v1/assignments/{a}/cascade"));
+        // Officers do not decide assignments; other provinces even less.
+        let (s, _) = json(officer.post(&url).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = json(hanoi.post(&url).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // A unit that is not below the province is refused, and nothing is written.
+        let hn = app.unit_id("01").await;
+        let before = app.scalar_i64("SELECT COUNT(*) FROM assignments").await;
+        let (s, p) = json(
+            leader
+                .post(&url)
+                .json(&json!({ "units": [hn] }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM assignments").await,
+            before
+        );
+        let dl = app.unit_id("66").await;
+        let communes = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {dl} AND valid_to IS NULL AND kind IN ('commune', 'ward', 'special_zone')"
+        ))
+        .await;
+        assert!(communes > 50, "Đắk Lắk has about a hundred communes");
+        let (s, r) = json(
+            leader
+                .post(&url)
+                .json(&json!({ "all": true }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["created"].as_array().unwrap().len() as i64, communes);
+        // Cascading again creates nothing new.
+        let (_, r2) = json(leader.post(&url).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!(r2["created"].as_array().unwrap().len(), 0);
+        assert_eq!(r2["already"].as_i64().unwrap(), communes);
+        // One commune finishes; steering verifies; the province shows the share completed.
+        let child = app
+            .scalar_i64(&format!(
+                "SELECT MIN(id) FROM assignments WHERE parent_id = {a}"
+            ))
+            .await;
+        let admin = bearer(&app.token("admin").await);
+        let (s, _) = json(
+        admin
+            .post(app.url(&format!("/api/v1/assignments/{child}/reports")))
+            .json(&json!({ "percent": 100, "narrative": "Đã phủ sóng", "claims_completion": true }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let steering = bearer(&app.token("steering").await);
+        let (s, _) = json(
+            steering
+                .post(app.url(&format!("/api/v1/assignments/{child}/verification")))
+                .json(&json!({ "approve": true }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, w) = json(
+            leader
+                .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let item = w
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["assignment"]["id"] == a)
+            .expect("the province's assignment")
+            .clone();
+        assert_eq!(item["cascaded_to"].as_i64().unwrap(), communes);
+        assert_eq!(item["cascade_percent"].as_i64().unwrap(), 100 / communes);
+        // The overview still counts the province's task once: cascaded work rolls up, not out.
+        let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+        let (_, d) = json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/tasks/{t1}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            d["assignments"].as_array().unwrap().len() as i64,
+            communes + 1
+        );
+        // The commune's own worklist lists it.
+        let commune_unit = app
+            .scalar_i64(&format!(
+                "SELECT unit_id FROM assignments WHERE id = {child}"
+            ))
+            .await;
+        let (_, cw) = json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/org-units/{commune_unit}/worklist")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(cw[0]["status"], "completed_on_time");
+    }
+);
+
+both!(units_propose_tasks_and_the_assigning_level_decides, |app| {
+    let (pid, _) = programme(&app).await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let url = app.url(&format!("/api/v1/programmes/{pid}/proposals"));
+    let (s, p) = json(
+        officer
+            .post(&url)
+            .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "bao giờ xong" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "deadline", "{p}");
+    let (s, t) = json(
+        officer
+            .post(&url)
+            .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "Quý II/2027" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["state"], "proposed");
+    assert_eq!(t["due_on"], "2027-06-30");
+    let id = t["id"].as_i64().unwrap();
+    let listed = |c: reqwest::Client| {
+        let u = app.url(&format!("/api/v1/tasks?programme={pid}"));
+        async move {
+            json(c.get(u).send().await.unwrap())
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == id)
+        }
+    };
+    assert!(!listed(app.anon()).await, "a proposal is not a task yet");
+    // The proposing unit cannot approve its own proposal.
+    let decide = app.url(&format!("/api/v1/tasks/{id}/decision"));
+    let leader = bearer(&app.token("daklak.leader").await);
+    let (s, _) = json(
+        leader
+            .post(&decide)
+            .json(&json!({ "approve": true }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let steering = bearer(&app.token("steering").await);
+    let (s, _) = json(
+        steering
+            .post(&decide)
+            .json(&json!({ "approve": false }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "declining needs a reason"
+    );
+    let (s, t) = json(
+        steering
+            .post(&decide)
+            .json(&json!({ "approve": true }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(t["state"], "active");
+    assert!(listed(app.anon()).await);
+    let (s, _) = json(
+        steering
+            .post(&decide)
+            .json(&json!({ "approve": true }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "decided once");
+});
+
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n".to_vec()
+}
+
+both!(evidence_is_checked_stored_and_served, |app| {
+    let (_, task) = programme(&app).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let (s, r) = json(
+        officer
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(&json!({ "percent": 40, "narrative": "Đã lắp đặt 40 trạm" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let rid = r["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/reports/{rid}/evidence"));
+    let send = |name: &'static str, bytes: Vec<u8>, c: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
+            json(c.post(url).multipart(form).send().await.unwrap()).await
+        }
+    };
+    // An executable named .pdf, and a PDF named .docx, are refused; nothing is recorded.
+    let (s, p) = send(
+        "bien-ban.pdf",
+        b"MZ\x90\x00binary".to_vec(),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["code"], "err-file-type");
+    let (s, p) = send("bien-ban.docx", pdf(), officer.clone()).await;
+    assert_eq!(p["errors"][0]["code"], "err-file-type-mismatch", "{s} {p}");
+    // Over the limit (20 MB by default).
+    let (s, p) = send(
+        "lon.pdf",
+        [pdf(), vec![b' '; 21 * 1_048_576]].concat(),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["code"], "err-file-too-large");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM evidence").await, 0);
+    // Another province may not add evidence to Đắk Lắk's report.
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    let (s, _) = send("x.pdf", pdf(), hanoi).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = send("Biên bản nghiệm thu.pdf", pdf(), officer.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    use sha2::Digest;
+    assert_eq!(e["sha256"], hex::encode(sha2::Sha256::digest(pdf())));
+    assert_eq!(e["file_name"], "Biên bản nghiệm thu.pdf");
+    // Anyone may download evidence of a public task, byte for byte.
+    let got = app
+        .anon()
+        .get(app.url(&format!("/api/v1/evidence/{}", e["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "application/pdf");
+    assert!(
+        got.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("UTF-8''Bi%C3%AAn")
+    );
+    assert_eq!(got.bytes().await.unwrap().to_vec(), pdf());
+    // Evidence of a restricted task is as hidden as the task.
+    app.exec(&format!(
+        "UPDATE tasks SET visibility = 'restricted' WHERE id = {}",
+        task("1")
+    ))
+    .await;
+    let s = status_of(&app.anon(), &app, &format!("/api/v1/evidence/{}", e["id"])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, d) = json(
+        officer
+            .get(app.url(&format!(
+                "/api/v1/tasks/{}",
+                app.scalar_i64(&format!("SELECT {}", task("1"))).await
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d["evidence"].as_array().unwrap().len(), 1);
+});
+
+both!(a_merger_hands_open_work_to_the_successor, |app| {
+    let (_, task) = programme(&app).await;
+    // Đắk Lắk holds tasks 1 and 4 (lead) and 3 (coordinating); merging it into Hà Nội exercises
+    // the mechanics on real units.
+    let a3 = assignment(&app, &task("3"), "66").await;
+    let a1 = assignment(&app, &task("1"), "66").await;
+    let a4 = assignment(&app, &task("4"), "66").await;
+    let admin = bearer(&app.token("admin").await);
+    let dl = app.unit_id("66").await;
+    let hn = app.unit_id("01").await;
+    // Hà Nội already holds task 2 only; give it task 4 too so one assignment is superseded.
+    app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({}, {hn}, TRUE, '2025-03-01')", task("4"))).await;
+    let leader = bearer(&app.token("daklak.leader").await);
+    let (s, _) = json(
+        leader
+            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+            .json(&json!({ "into": hn }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "structural changes are for administrators"
+    );
+    let (s, p) = json(
+        admin
+            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+            .json(&json!({ "into": dl }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, p) = json(
+        admin
+            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+            .json(&json!({ "into": 999999999 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, r) = json(
+        admin
+            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+            .json(&json!({ "into": hn, "on": "2026-07-01" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["handed_over"], 2);
+    assert_eq!(r["superseded"], 1);
+    for a in [a1, a3] {
+        assert_eq!(
+            app.scalar_i64(&format!("SELECT unit_id FROM assignments WHERE id = {a}"))
+                .await,
+            hn
+        );
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT handed_over_from FROM assignments WHERE id = {a}"
+            ))
+            .await,
+            dl
+        );
+    }
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let (_, d) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/tasks/{t1}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let av = &d["assignments"][0];
+    assert_eq!(av["unit_id"], hn);
+    assert!(
+        av["handed_over_from_name"]
+            .as_str()
+            .unwrap()
+            .contains("Đắk Lắk")
+    );
+    let t4 = app.scalar_i64(&format!("SELECT {}", task("4"))).await;
+    let (_, d4) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/tasks/{t4}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let old = d4["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == a4)
+        .unwrap()
+        .clone();
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'assignment.hand_over'"
+        ))
+        .await,
+        3
+    );
+});
+
+both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
+    let (_, task) = programme(&app).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let today = Utc::now().date_naive();
+    let due = today + chrono::Duration::days(3);
+    app.exec(&format!(
+        "UPDATE assignments SET original_due = '{due}' WHERE id = {a}"
+    ))
+    .await;
+    let sink = SmtpSink::start().await;
+    let smtp = nqtrack::config::Smtp {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        security: "none".into(),
+        ..Default::default()
+    };
+    let mailer = nqtrack::mail::Mailer::from_config(&smtp, std::path::Path::new("/tmp")).unwrap();
+    let now = Utc::now();
+    let r = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
+        .await
+        .unwrap();
+    assert!(r.reminders >= 1 && r.mails >= 1, "{r:?}");
+    let m = sink
+        .wait_for(
+            |m| m.to.iter().any(|t| t.starts_with("daklak.officer")),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("the officer's reminder");
+    let subject = m.subject().unwrap();
+    assert!(
+        subject.contains("Nhắc hạn") && subject.contains("còn 3 ngày"),
+        "{subject}"
+    );
+    assert!(m.body_text().contains("http://nqtrack.test/tasks/"));
+    // The same day again: nothing new (idempotent), even from a second runner.
+    let again = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
+        .await
+        .unwrap();
+    assert_eq!((again.reminders, again.mails), (0, 0));
+    // Eight days after the deadline: an overdue reminder and the leader's escalation.
+    let later = due + chrono::Duration::days(8);
+    let r = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, later)
+        .await
+        .unwrap();
+    assert!(r.reminders >= 2, "{r:?}");
+    let esc = sink
+        .wait_for(
+            |m| m.subject().is_some_and(|s| s.contains("Báo cáo lãnh đạo")),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("escalation");
+    assert!(esc.to.iter().any(|t| t.starts_with("daklak.leader")));
+    assert!(
+        !esc.to.iter().any(|t| t.starts_with("daklak.officer")),
+        "escalation goes to leaders"
+    );
+    // Visible on the task, and as notifications.
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let (_, d) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/tasks/{t1}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kinds: Vec<&str> = d["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"before-3")
+            && kinds.contains(&"overdue-1")
+            && kinds.contains(&"escalate-leader"),
+        "{kinds:?}"
+    );
+    let officer = bearer(&app.token("daklak.officer").await);
+    let (_, n) = json(
+        officer
+            .get(app.url("/api/v1/notifications"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(n["unread"].as_i64().unwrap() >= 2, "{n}");
+    let (s, _) = json(
+        officer
+            .post(app.url("/api/v1/notifications/read"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, n) = json(
+        officer
+            .get(app.url("/api/v1/notifications"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(n["unread"], 0);
+    // Only administrators run the jobs by hand.
+    let (s, _) = json(
+        officer
+            .post(app.url("/api/v1/jobs/run"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});
+
+both!(exports_open_in_spreadsheets_and_calendars, |app| {
+    let (pid, _) = programme(&app).await;
+    let anon = app.anon();
+    let r = anon
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = r.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    assert!(text.contains("Phủ sóng 5G đến tất cả các xã"));
+    assert_eq!(text.lines().count(), 5, "{text}");
+    let r = anon
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&format=xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let x = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(x.to_vec())).unwrap();
+    let mut shared = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut shared,
+    )
+    .unwrap();
+    assert!(shared.contains("Số hóa hồ sơ địa chính"));
+    let (s, p) = json(
+        anon.get(app.url(&format!("/api/v1/tasks?programme={pid}&format=pdf")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "format");
+    let dl = app.unit_id("66").await;
+    let r = anon
+        .get(app.url(&format!("/api/v1/org-units/{dl}/calendar.ics")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = r.text().await.unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+    // Tasks 1 and 3 have deadlines; the ongoing task 4 has none.
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert!(ics.contains("DTSTART;VALUE=DATE:20261231"));
+    let r = anon
+        .get(app.url(&format!(
+            "/api/v1/org-units/{dl}/worklist?format=xlsx&status=overdue"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+});
+
+both!(cancelled_work_and_bad_input_get_clear_answers, |app| {
+    let (_, task) = programme(&app).await;
+    let a = assignment(&app, &task("2"), "01").await;
+    let steering = bearer(&app.token("steering").await);
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    let cancel = app.url(&format!("/api/v1/assignments/{a}/cancel"));
+    let (s, _) = json(
+        hanoi
+            .post(&cancel)
+            .json(&json!({ "reason": "x" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only the assigning level cancels");
+    let (s, _) = json(
+        steering
+            .post(&cancel)
+            .json(&json!({ "reason": "  " }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(
+        steering
+            .post(&cancel)
+            .json(&json!({ "reason": "Nhiệm vụ đã được gộp vào nhiệm vụ khác" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let audit = app.audit_count().await;
+    let (s, p) = json(
+        hanoi
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(&json!({ "percent": 100, "narrative": "Xong", "claims_completion": true }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-assignment-cancelled");
+    assert_eq!(app.audit_count().await, audit, "nothing written");
+    let t2 = app.scalar_i64(&format!("SELECT {}", task("2"))).await;
+    let (_, d) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/tasks/{t2}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d["status"], "cancelled");
+    // A comment: empty is refused, anonymous must sign in, a long one is refused.
+    let c = app.url(&format!("/api/v1/tasks/{t2}/comments"));
+    let (s, _) = json(
+        hanoi
+            .post(&c)
+            .json(&json!({ "body": "" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(
+        hanoi
+            .post(&c)
+            .json(&json!({ "body": "x".repeat(2001) }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(
+        app.anon()
+            .post(&c)
+            .json(&json!({ "body": "xin chào" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = json(
+        hanoi
+            .post(&c)
+            .json(&json!({ "body": "Đề nghị Bộ Tài chính bố trí kinh phí" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Unknown status filter and an inverted window on the worklist.
+    let hn = app.unit_id("01").await;
+    let (s, _) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/org-units/{hn}/worklist?status=done")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/api/v1/org-units/{hn}/worklist?due_from=2026-12-01&due_to=2026-01-01"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+});
