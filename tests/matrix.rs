@@ -77,6 +77,25 @@ enum Ep {
     Verify,
     AskExtension,
     DecideExtension,
+    RestrictedTask,
+    InternalTask,
+    Cascade,
+    Cancel,
+    Propose,
+    ListProposals,
+    DecideProposal,
+    Comment,
+    AddEvidence,
+    GetEvidence,
+    Notifications,
+    ReadNotifications,
+    Merge,
+    Worklist,
+    Calendar,
+    Charts,
+    RunJobs,
+    PageTask,
+    PageNotifications,
 }
 
 /// The rule book, stated plainly.
@@ -89,10 +108,33 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         ep,
         Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens
     );
+    let page = page || matches!(ep, Ep::PageNotifications);
     let public = matches!(
         ep,
-        Ep::ListUnits | Ep::GetUnit | Ep::Programmes | Ep::Overview | Ep::Tasks | Ep::Task
+        Ep::ListUnits
+            | Ep::GetUnit
+            | Ep::Programmes
+            | Ep::Overview
+            | Ep::Tasks
+            | Ep::Task
+            | Ep::GetEvidence
+            | Ep::Worklist
+            | Ep::Calendar
+            | Ep::Charts
+            | Ep::PageTask
     );
+    // Tasks one may not read do not exist for the caller.
+    match ep {
+        Ep::RestrictedTask => {
+            return if reads_all || (local && in_subtree) {
+                200
+            } else {
+                404
+            };
+        }
+        Ep::InternalTask => return if who == Anonymous { 404 } else { 200 },
+        _ => {}
+    }
     if who == Anonymous && !public {
         return if page { 303 } else { 401 };
     }
@@ -103,7 +145,60 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::Programmes
         | Ep::Overview
         | Ep::Tasks
-        | Ep::Task => 200,
+        | Ep::Task
+        | Ep::GetEvidence
+        | Ep::Worklist
+        | Ep::Calendar
+        | Ep::Charts
+        | Ep::PageTask
+        | Ep::Notifications
+        | Ep::ReadNotifications
+        | Ep::PageNotifications
+        | Ep::ListProposals => 200,
+        Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
+        // Cascading decides work: leaders of the unit (or above), and the Steering Committee.
+        Ep::Cascade => {
+            if matches!(who, Admin | Steering) || (who == Leader && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::Cancel | Ep::DecideProposal => {
+            if matches!(who, Admin | Steering) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::Propose => {
+            if who == Admin || (local && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::Comment => {
+            if who == Reviewer {
+                403
+            } else {
+                201
+            }
+        }
+        Ep::AddEvidence => {
+            if who == Admin || (local && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::Merge | Ep::RunJobs => {
+            if who == Admin {
+                200
+            } else {
+                403
+            }
+        }
         Ep::PatchUnit | Ep::PageEditUnit => {
             if who == Admin || (local && in_subtree) {
                 200
@@ -173,7 +268,10 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
 
 fn scopes(ep: Ep) -> &'static [Obj] {
     match ep {
-        Ep::Report | Ep::AskExtension => &[Obj::Own, Obj::Child, Obj::Foreign],
+        Ep::Report | Ep::AskExtension | Ep::RestrictedTask | Ep::Propose | Ep::AddEvidence => {
+            &[Obj::Own, Obj::Child, Obj::Foreign]
+        }
+        Ep::Cascade => &[Obj::Own, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -187,7 +285,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 25] = [
+const ENDPOINTS: [Ep; 44] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -213,6 +311,25 @@ const ENDPOINTS: [Ep; 25] = [
     Ep::Verify,
     Ep::AskExtension,
     Ep::DecideExtension,
+    Ep::RestrictedTask,
+    Ep::InternalTask,
+    Ep::Cascade,
+    Ep::Cancel,
+    Ep::Propose,
+    Ep::ListProposals,
+    Ep::DecideProposal,
+    Ep::Comment,
+    Ep::AddEvidence,
+    Ep::GetEvidence,
+    Ep::Notifications,
+    Ep::ReadNotifications,
+    Ep::Merge,
+    Ep::Worklist,
+    Ep::Calendar,
+    Ep::Charts,
+    Ep::RunJobs,
+    Ep::PageTask,
+    Ep::PageNotifications,
 ];
 
 both!(role_scope_matrix, |app| {
@@ -305,6 +422,32 @@ both!(role_scope_matrix, |app| {
         }
     };
     let own_assignment = assignment_of(own).await;
+    // One restricted task per scope (held by that unit), one internal task, a report with
+    // evidence on each unit's assignment, for the endpoints of the work on tasks.
+    let mut restricted = std::collections::HashMap::new();
+    for (i, obj) in [Obj::Own, Obj::Child, Obj::Foreign].into_iter().enumerate() {
+        let unit = unit_of(obj);
+        app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'R{i}', 'Mật {i}', '2026', '{{}}', 'restricted', '2025-01-09T00:00:00Z')")).await;
+        let t = app.scalar_i64(&format!("SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'R{i}'")).await;
+        app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({t}, {unit}, TRUE, '2025-01-09')")).await;
+        restricted.insert(format!("{obj:?}"), t);
+    }
+    app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'N1', 'Nội bộ', '2026', '{{}}', 'internal', '2025-01-09T00:00:00Z')")).await;
+    let internal = app.scalar_i64(&format!("SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'")).await;
+    let mut report_of = std::collections::HashMap::new();
+    for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
+        let a = assignment_of(unit_of(obj)).await;
+        let r = app.anon().post(app.url(&format!("/api/v1/assignments/{a}/reports"))).bearer_auth(&admin_token)
+            .json(&json!({"percent": 5, "narrative": "bắt đầu"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let v: serde_json::Value = r.json().await.unwrap();
+        report_of.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
+    }
+    let pdf = b"%PDF-1.4 matrix".to_vec();
+    let r = app.anon().post(app.url(&format!("/api/v1/reports/{}/evidence", report_of["Own"]))).bearer_auth(&admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"))).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let evidence: serde_json::Value = r.json().await.unwrap();
     let mut n = 0;
     let mut failures = vec![];
     for ep in ENDPOINTS {
@@ -419,6 +562,92 @@ both!(role_scope_matrix, |app| {
                             Some(json!({"approve": false, "comment": "refused"})),
                         )
                     }
+                    Ep::RestrictedTask => (
+                        Method::GET,
+                        format!("/api/v1/tasks/{}", restricted[&format!("{obj:?}")]),
+                        None,
+                    ),
+                    Ep::InternalTask => (Method::GET, format!("/api/v1/tasks/{internal}"), None),
+                    Ep::Cascade => {
+                        let a = assignment_of(unit).await;
+                        (
+                            Method::POST,
+                            format!("/api/v1/assignments/{a}/cascade"),
+                            Some(json!({})),
+                        )
+                    }
+                    Ep::Cancel => {
+                        let a = assignment_of(foreign).await;
+                        app.exec(&format!("UPDATE assignments SET cancelled_on = NULL WHERE id = {a}")).await;
+                        (
+                            Method::POST,
+                            format!("/api/v1/assignments/{a}/cancel"),
+                            Some(json!({"reason": format!("case {n}")})),
+                        )
+                    }
+                    Ep::Propose => (
+                        Method::POST,
+                        format!("/api/v1/programmes/{programme}/proposals"),
+                        Some(json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": unit})),
+                    ),
+                    Ep::ListProposals => (
+                        Method::GET,
+                        format!("/api/v1/programmes/{programme}/proposals"),
+                        None,
+                    ),
+                    Ep::DecideProposal => {
+                        let r = app.anon().post(app.url(&format!("/api/v1/programmes/{programme}/proposals"))).bearer_auth(&admin_token)
+                            .json(&json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": own})).send().await.unwrap();
+                        assert_eq!(r.status(), 201);
+                        let t: serde_json::Value = r.json().await.unwrap();
+                        (
+                            Method::POST,
+                            format!("/api/v1/tasks/{}/decision", t["id"]),
+                            Some(json!({"approve": true})),
+                        )
+                    }
+                    Ep::Comment => (
+                        Method::POST,
+                        format!("/api/v1/tasks/{task}/comments"),
+                        Some(json!({"body": format!("ý kiến {n}")})),
+                    ),
+                    Ep::AddEvidence => (
+                        Method::POST,
+                        format!("/api/v1/reports/{}/evidence", report_of[&format!("{obj:?}")]),
+                        None,
+                    ),
+                    Ep::GetEvidence => (Method::GET, format!("/api/v1/evidence/{}", evidence["id"]), None),
+                    Ep::Notifications => (Method::GET, "/api/v1/notifications".into(), None),
+                    Ep::ReadNotifications => (
+                        Method::POST,
+                        "/api/v1/notifications/read".into(),
+                        Some(json!({})),
+                    ),
+                    Ep::Merge => {
+                        let mut ids = vec![];
+                        for k in 0..2 {
+                            let r = app.anon().post(app.url("/api/v1/org-units")).bearer_auth(&admin_token)
+                                .json(&json!({"kind": "department", "name_vi": format!("Vụ {n}-{k}"), "parent_id": public, "code": format!("MG-{n}-{k}")})).send().await.unwrap();
+                            assert_eq!(r.status(), 201);
+                            let u: serde_json::Value = r.json().await.unwrap();
+                            ids.push(u["id"].as_i64().unwrap());
+                        }
+                        (
+                            Method::POST,
+                            format!("/api/v1/org-units/{}/merge", ids[0]),
+                            Some(json!({"into": ids[1]})),
+                        )
+                    }
+                    Ep::Worklist => (Method::GET, format!("/api/v1/org-units/{own}/worklist"), None),
+                    Ep::Calendar => (Method::GET, format!("/api/v1/org-units/{own}/calendar.ics"), None),
+                    Ep::Charts => (
+                        Method::GET,
+                        format!("/api/v1/programmes/{programme}/charts"),
+                        None,
+                    ),
+                    Ep::RunJobs => (Method::POST, "/api/v1/jobs/run".into(), Some(json!({}))),
+                    Ep::PageTask => (Method::GET, format!("/tasks/{task}"), None),
+                    Ep::PageNotifications => (Method::GET, "/notifications".into(), None),
                     Ep::Verify => {
                         // A fresh claim to decide on, filed by an administrator.
                         let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
@@ -442,6 +671,12 @@ both!(role_scope_matrix, |app| {
                 }
                 if let Some(b) = &body {
                     req = req.json(b);
+                }
+                if matches!(ep, Ep::AddEvidence) {
+                    req = req.multipart(reqwest::multipart::Form::new().part(
+                        "file",
+                        reqwest::multipart::Part::bytes(pdf.clone()).file_name("minh-chung.pdf"),
+                    ));
                 }
                 let res = req.send().await.unwrap();
                 let got = res.status().as_u16();
