@@ -428,24 +428,47 @@ both!(role_scope_matrix, |app| {
     for (i, obj) in [Obj::Own, Obj::Child, Obj::Foreign].into_iter().enumerate() {
         let unit = unit_of(obj);
         app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'R{i}', 'Mật {i}', '2026', '{{}}', 'restricted', '2025-01-09T00:00:00Z')")).await;
-        let t = app.scalar_i64(&format!("SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'R{i}'")).await;
+        let t = app
+            .scalar_i64(&format!(
+                "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'R{i}'"
+            ))
+            .await;
         app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({t}, {unit}, TRUE, '2025-01-09')")).await;
         restricted.insert(format!("{obj:?}"), t);
     }
     app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'N1', 'Nội bộ', '2026', '{{}}', 'internal', '2025-01-09T00:00:00Z')")).await;
-    let internal = app.scalar_i64(&format!("SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'")).await;
+    let internal = app
+        .scalar_i64(&format!(
+            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'"
+        ))
+        .await;
     let mut report_of = std::collections::HashMap::new();
     for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
         let a = assignment_of(unit_of(obj)).await;
-        let r = app.anon().post(app.url(&format!("/api/v1/assignments/{a}/reports"))).bearer_auth(&admin_token)
-            .json(&json!({"percent": 5, "narrative": "bắt đầu"})).send().await.unwrap();
+        let r = app
+            .anon()
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .bearer_auth(&admin_token)
+            .json(&json!({"percent": 5, "narrative": "bắt đầu"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
         let v: serde_json::Value = r.json().await.unwrap();
         report_of.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
     }
     let pdf = b"%PDF-1.4 matrix".to_vec();
-    let r = app.anon().post(app.url(&format!("/api/v1/reports/{}/evidence", report_of["Own"]))).bearer_auth(&admin_token)
-        .multipart(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"))).send().await.unwrap();
+    let r = app
+        .anon()
+        .post(app.url(&format!("/api/v1/reports/{}/evidence", report_of["Own"])))
+        .bearer_auth(&admin_token)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"),
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let evidence: serde_json::Value = r.json().await.unwrap();
     let mut n = 0;
@@ -578,7 +601,10 @@ both!(role_scope_matrix, |app| {
                     }
                     Ep::Cancel => {
                         let a = assignment_of(foreign).await;
-                        app.exec(&format!("UPDATE assignments SET cancelled_on = NULL WHERE id = {a}")).await;
+                        app.exec(&format!(
+                            "UPDATE assignments SET cancelled_on = NULL WHERE id = {a}"
+                        ))
+                        .await;
                         (
                             Method::POST,
                             format!("/api/v1/assignments/{a}/cancel"),
@@ -588,7 +614,9 @@ both!(role_scope_matrix, |app| {
                     Ep::Propose => (
                         Method::POST,
                         format!("/api/v1/programmes/{programme}/proposals"),
-                        Some(json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": unit})),
+                        Some(
+                            json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": unit}),
+                        ),
                     ),
                     Ep::ListProposals => (
                         Method::GET,
@@ -613,10 +641,17 @@ both!(role_scope_matrix, |app| {
                     ),
                     Ep::AddEvidence => (
                         Method::POST,
-                        format!("/api/v1/reports/{}/evidence", report_of[&format!("{obj:?}")]),
+                        format!(
+                            "/api/v1/reports/{}/evidence",
+                            report_of[&format!("{obj:?}")]
+                        ),
                         None,
                     ),
-                    Ep::GetEvidence => (Method::GET, format!("/api/v1/evidence/{}", evidence["id"]), None),
+                    Ep::GetEvidence => (
+                        Method::GET,
+                        format!("/api/v1/evidence/{}", evidence["id"]),
+                        None,
+                    ),
                     Ep::Notifications => (Method::GET, "/api/v1/notifications".into(), None),
                     Ep::ReadNotifications => (
                         Method::POST,
@@ -638,8 +673,16 @@ both!(role_scope_matrix, |app| {
                             Some(json!({"into": ids[1]})),
                         )
                     }
-                    Ep::Worklist => (Method::GET, format!("/api/v1/org-units/{own}/worklist"), None),
-                    Ep::Calendar => (Method::GET, format!("/api/v1/org-units/{own}/calendar.ics"), None),
+                    Ep::Worklist => (
+                        Method::GET,
+                        format!("/api/v1/org-units/{own}/worklist"),
+                        None,
+                    ),
+                    Ep::Calendar => (
+                        Method::GET,
+                        format!("/api/v1/org-units/{own}/calendar.ics"),
+                        None,
+                    ),
                     Ep::Charts => (
                         Method::GET,
                         format!("/api/v1/programmes/{programme}/charts"),

@@ -163,14 +163,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with settings changed by `f` (e.g. mail to a local SMTP sink).
+    pub async fn start_with(backend: Backend, f: impl FnOnce(&mut Config)) -> TestApp {
         let (db, db_url) = fresh_db(backend).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let cfg = Config {
+        let mut cfg = Config {
             data_dir: scratch().join(format!("data-{}", unique())),
             public_base_url: format!("http://{addr}"),
             ..Config::default()
         };
+        f(&mut cfg);
         let state = nqtrack::web::AppState::new(db.clone(), cfg);
         tokio::spawn(nqtrack::web::serve(listener, state));
         TestApp {
