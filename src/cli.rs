@@ -149,6 +149,32 @@ enum OrgCmd {
 
 #[derive(Subcommand)]
 enum ImportCmd {
+    /// A task list as a new programme: CSV or XLSX (headers recognised in Vietnamese, English or
+    /// French, or named with --map), or an annex table in Markdown (.md).
+    Tasks {
+        file: PathBuf,
+        /// Programme code, e.g. 57/KH-UBND.
+        #[arg(long)]
+        code: String,
+        /// Programme name.
+        #[arg(long)]
+        name: String,
+        /// Code of the unit that assigns the tasks and verifies them (default: the national level).
+        #[arg(long, default_value = "VN")]
+        owner: String,
+        /// Day the tasks were assigned (default today).
+        #[arg(long)]
+        issued_on: Option<chrono::NaiveDate>,
+        /// Column mapping, e.g. "title=Nội dung,lead=Đơn vị chủ trì,deadline=Hạn".
+        #[arg(long)]
+        map: Option<String>,
+        /// Worksheet of an .xlsx file (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Report what would be imported and every value not understood; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// An annex task table (Markdown, as in Government action programmes). Without --file:
     /// Annex II of Resolution 03/NQ-CP, built in.
     Annex {
@@ -551,6 +577,78 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
             };
             print_import(&report);
+        }
+        Cmd::Import {
+            cmd:
+                ImportCmd::Tasks {
+                    file,
+                    code,
+                    name,
+                    owner,
+                    issued_on,
+                    map,
+                    sheet,
+                    dry_run,
+                },
+        } => {
+            use crate::import::table;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
+            let meta = ops::programmes::ProgrammeMeta {
+                code: &code,
+                name: &name,
+                document_number: &code,
+                document_type: "plan",
+                issuer: "",
+                issued_on,
+                owner_code: &owner,
+            };
+            let mapping = match map.as_deref().map(table::Mapping::parse) {
+                None => None,
+                Some(Ok(m)) => Some(m),
+                Some(Err(e)) => {
+                    eprintln!("--map: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let ext = crate::domain::files::extension(&file.display().to_string());
+            let db = open(&cfg).await?;
+            let actor = Actor::system("cli");
+            let parsed = match ext.as_str() {
+                "md" | "markdown" => {
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| AppError::Internal("the file is not UTF-8 text".into()))?;
+                    let r =
+                        ops::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?;
+                    print_import(&r);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                "csv" | "txt" => table::read_csv(&bytes, mapping.as_ref()),
+                "xlsx" => table::read_xlsx(&bytes, sheet.as_deref(), mapping.as_ref()),
+                _ => {
+                    eprintln!("{}: expected a .csv, .xlsx or .md file", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let parsed = match parsed {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{}: {e}; nothing imported", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match ops::programmes::import_table(&db, &actor, &meta, parsed, dry_run).await {
+                Ok(r) => print_import(&r),
+                Err(AppError::Invalid(errs) | AppError::Conflict(errs)) => {
+                    let lang = web::i18n::Lang::En;
+                    for e in &errs {
+                        eprintln!("{}", web::error::field_message(lang, e));
+                    }
+                    eprintln!("nothing imported");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e),
+            }
         }
         Cmd::Jobs { as_of } => {
             let db = open(&cfg).await?;

@@ -16,6 +16,7 @@ use crate::domain::status::{Facts, Report, Rules};
 use crate::domain::{FieldError, text::fold};
 use crate::error::{AppError, AppResult};
 use crate::import::annex;
+use crate::import::table::{self, TableTask};
 use crate::store::audit::{Actor, Change};
 use crate::store::org_index::{OrgIndex, Snapshot};
 use crate::store::tasks::{
@@ -161,6 +162,54 @@ pub async fn import_annex(
     dry_run: bool,
 ) -> AppResult<ImportReport> {
     let parsed = annex::parse(text);
+    let tasks = parsed
+        .tasks
+        .iter()
+        .map(|t| TableTask {
+            line: t.line,
+            code: t.number.to_string(),
+            group: Some(t.group),
+            group_code: parsed.groups.get(t.group).map(|g| g.code.clone()),
+            title: t.title.clone(),
+            lead: t.lead.clone(),
+            coordinating: t.coordinating.clone(),
+            result: t.result.clone(),
+            deadline_text: t.deadline_text.clone(),
+            deadline: t.deadline.clone(),
+            description: String::new(),
+            priority: String::new(),
+            visibility: String::new(),
+        })
+        .collect();
+    let table = table::Parsed {
+        groups: parsed.groups,
+        tasks,
+        problems: parsed.problems,
+        ..Default::default()
+    };
+    import_parsed(db, actor, meta, table, dry_run, false).await
+}
+
+/// Imports a task list read from CSV or XLSX. Unlike the annex of a published document, a file
+/// prepared for import must name a known lead unit for every task: otherwise nothing is written.
+pub async fn import_table(
+    db: &Db,
+    actor: &Actor,
+    meta: &ProgrammeMeta<'_>,
+    parsed: table::Parsed,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    import_parsed(db, actor, meta, parsed, dry_run, true).await
+}
+
+async fn import_parsed(
+    db: &Db,
+    actor: &Actor,
+    meta: &ProgrammeMeta<'_>,
+    parsed: table::Parsed,
+    dry_run: bool,
+    require_lead: bool,
+) -> AppResult<ImportReport> {
     let mut report = ImportReport {
         dry_run,
         groups: parsed.groups.len(),
@@ -211,12 +260,16 @@ pub async fn import_annex(
             .push(store::tasks::insert_group(&mut conn, pid, &g.code, &g.title, i as i32).await?);
     }
     let assigned_on = meta.issued_on.unwrap_or(now.date_naive());
+    let mut leaderless = vec![];
     for t in &parsed.tasks {
-        let code = t.number.to_string();
+        let visibility = match t.visibility.as_str() {
+            v @ ("internal" | "restricted") => v,
+            _ => "public",
+        };
         let new = NewTask {
             programme_id: pid,
-            group_id: group_ids.get(t.group).copied(),
-            code: &code,
+            group_id: t.group.and_then(|g| group_ids.get(g).copied()),
+            code: &t.code,
             title: &t.title,
             result_text: &t.result,
             deadline_text: &t.deadline_text,
@@ -224,11 +277,15 @@ pub async fn import_annex(
             due_on: t.deadline.due(),
             lead_text: &t.lead,
             coordinating_text: &t.coordinating,
-            visibility: "public",
+            visibility,
             state: "active",
             proposed_by: None,
-            description: None,
-            priority: "normal",
+            description: Some(t.description.as_str()).filter(|d| !d.is_empty()),
+            priority: if t.priority.is_empty() {
+                "normal"
+            } else {
+                &t.priority
+            },
             period: None,
         };
         let task_id = store::tasks::insert_task(&mut conn, &new, now).await?;
@@ -239,7 +296,7 @@ pub async fn import_annex(
                     t.line,
                     format!(
                         "task {}: {} agency not matched: {u}",
-                        t.number,
+                        t.code,
                         if is_lead { "lead" } else { "coordinating" }
                     ),
                 ));
@@ -247,6 +304,9 @@ pub async fn import_annex(
             let mut units = who.units.clone();
             for c in &who.collectives {
                 units.extend(collectives[c].iter().copied());
+            }
+            if is_lead && units.is_empty() {
+                leaderless.push(t.code.clone());
             }
             for u in units {
                 store::tasks::insert_assignment(
@@ -260,6 +320,25 @@ pub async fn import_annex(
                 .await?;
             }
         }
+    }
+    if require_lead && !leaderless.is_empty() {
+        // The whole import is refused; the problems say which names were not recognised.
+        let mut errs: Vec<FieldError> = leaderless
+            .iter()
+            .map(|c| FieldError::new("lead", "err-import-no-lead").with("task", c))
+            .collect();
+        errs.extend(
+            report
+                .problems
+                .iter()
+                .filter(|(_, m)| m.contains("lead agency not matched"))
+                .map(|(line, m)| {
+                    FieldError::new("lead", "err-import-problem")
+                        .with("line", line)
+                        .with("problem", m)
+                }),
+        );
+        return Err(AppError::Invalid(errs));
     }
     report.assignments = store::tasks::count_assignments(&mut conn, pid).await? as usize;
     report.programme_id = Some(pid);
