@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -11,9 +12,15 @@ use fantoccini::{ClientBuilder, Locator};
 
 struct Driver(Child);
 
+/// Chromedriver runs in its own process group so that the browsers it starts go with it, even
+/// when a failing test never reaches `close()`.
 impl Drop for Driver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -35,6 +42,7 @@ async fn browser() -> (fantoccini::Client, Driver) {
     );
     let port = free_port();
     let child = Command::new(&driver_bin)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
