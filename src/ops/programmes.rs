@@ -501,7 +501,7 @@ pub async fn programme_overview(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let (programme, rows) = visible_rows(&mut c, &snap, who, id).await?;
+    let (programme, rows, visible) = visible_rows(&mut c, &snap, who, id).await?;
     let rules = rules_of_programme(&programme);
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
@@ -511,14 +511,8 @@ pub async fn programme_overview(
     let (cur_start, _) = period.containing(as_of);
     let (start, end) = period.containing(cur_start.pred_opt().unwrap_or(cur_start));
     let mut per_assignment: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
-    let visible: std::collections::HashSet<i64> = rows.iter().map(|r| r.task_id).collect();
-    let task_of: HashMap<i64, i64> = store::tasks::lead_assignments(&mut c, id)
-        .await?
-        .into_iter()
-        .map(|(a, _, _)| (a.id, a.task_id))
-        .collect();
     for (aid, on, results) in store::tasks::periodic_reports(&mut c, id, start, end).await? {
-        if task_of.get(&aid).is_some_and(|t| !visible.contains(t)) {
+        if !visible.contains(&aid) {
             continue;
         }
         let e = per_assignment.entry(aid).or_default();
@@ -543,13 +537,14 @@ pub async fn programme_overview(
     })
 }
 
-/// A programme's top-level lead assignments that the caller may read, as overview rows.
+/// A programme's top-level lead assignments that the caller may read, as overview rows, with
+/// the ids of those assignments.
 async fn visible_rows(
     c: &mut crate::db::DbConn<'_>,
     snap: &Snapshot,
     who: Option<&Principal>,
     id: i64,
-) -> AppResult<(Programme, Vec<Row>)> {
+) -> AppResult<(Programme, Vec<Row>, std::collections::HashSet<i64>)> {
     let programme = store::tasks::get_programme(c, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -559,8 +554,10 @@ async fn visible_rows(
         seen: HashMap::new(),
     };
     let mut rows: Vec<Row> = vec![];
+    let mut ids = std::collections::HashSet::new();
     for (a, group, visibility) in store::tasks::lead_assignments(c, id).await? {
         if gate.allows(c, who, a.task_id, &visibility).await? {
+            ids.insert(a.id);
             rows.push(Row {
                 task_id: a.task_id,
                 group,
@@ -569,7 +566,7 @@ async fn visible_rows(
             });
         }
     }
-    Ok((programme, rows))
+    Ok((programme, rows, ids))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -603,7 +600,7 @@ pub async fn programme_charts(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let (programme, rows) = visible_rows(&mut c, &snap, who, id).await?;
+    let (programme, rows, _) = visible_rows(&mut c, &snap, who, id).await?;
     let rules = rules_of_programme(&programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let start = rows
