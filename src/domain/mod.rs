@@ -3,6 +3,7 @@
 pub mod assignees;
 pub mod audit;
 pub mod deadline;
+pub mod feedback;
 pub mod files;
 pub mod org;
 pub mod overview;
