@@ -212,7 +212,7 @@ pub fn next(state: State, action: Action, before_wait: Option<State>) -> Result<
         (S::Transferred, A::AcceptTransfer) => S::Accepted,
         // Refused transfers go back to the sender, who must find the competent unit.
         (S::Transferred, A::RefuseTransfer) => S::Received,
-        (s, A::Answer) if working => S::Answered,
+        (_, A::Answer) if working => S::Answered,
         (S::Answered, A::Close) => S::Closed,
         (S::Answered | S::Closed, A::Appeal) => S::Received,
         (s, A::Merge) if s.is_open() => S::Merged,

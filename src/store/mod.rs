@@ -2,6 +2,7 @@
 //! transaction (writes) or on a plain pooled connection (reads).
 
 pub mod audit;
+pub mod feedback;
 pub mod jobs;
 pub mod org;
 pub mod org_index;

@@ -1,0 +1,310 @@
+//! Feedback items, their history, routing rules, categories, supports and the holiday calendar.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::on_conn;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub code: String,
+    #[serde(skip)]
+    pub secret_hash: String,
+    pub kind: String,
+    pub category: String,
+    #[serde(skip)]
+    pub title: String,
+    #[serde(skip)]
+    pub body: String,
+    pub public_title: String,
+    pub public_body: String,
+    pub hidden: bool,
+    pub moderation_note: Option<String>,
+    pub concerned_unit_id: Option<i64>,
+    pub unit_id: i64,
+    pub state: String,
+    #[serde(skip)]
+    pub before_wait: Option<String>,
+    pub submitter_kind: String,
+    #[serde(skip)]
+    pub name: Option<String>,
+    #[serde(skip)]
+    pub email: Option<String>,
+    #[serde(skip)]
+    pub phone: Option<String>,
+    pub publish_name: bool,
+    #[serde(skip)]
+    pub user_id: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_on: NaiveDate,
+    pub allowed_days: i32,
+    pub extension_days: i32,
+    pub extensions: i32,
+    pub paused_days: i32,
+    pub paused_since: Option<NaiveDate>,
+    pub deadline_on: Option<NaiveDate>,
+    pub answer: Option<String>,
+    pub answered_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub rating: Option<i32>,
+    pub rating_comment: Option<String>,
+    pub rated_on: Option<NaiveDate>,
+    pub appeal_of: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub supports: i32,
+}
+
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports";
+
+/// The next number in the day's sequence (one row per day, incremented in the caller's transaction).
+pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + 1 RETURNING n")
+        .bind(day).fetch_one(&mut **c).await?))
+}
+
+pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id")
+        .bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
+        .bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state).bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone)
+        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
+        .fetch_one(&mut **c).await?))
+}
+
+pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Item>> {
+    let sql = format!("SELECT {COLS} FROM feedback_items WHERE id = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(id).fetch_optional(&mut **c).await?))
+}
+
+pub async fn by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<Item>> {
+    let sql = format!("SELECT {COLS} FROM feedback_items WHERE code = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(code).fetch_optional(&mut **c).await?))
+}
+
+/// Writes what a move changes.
+pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_items SET unit_id = $2, state = $3, before_wait = $4, extension_days = $5, extensions = $6, paused_days = $7,
+             paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
+             rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21
+         WHERE id = $1")
+        .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
+        .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
+        .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub from_unit: Option<i64>,
+    pub to_unit: Option<i64>,
+    #[serde(skip)]
+    pub actor_user_id: Option<i64>,
+    pub note: Option<String>,
+    pub public: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    at: DateTime<Utc>,
+    action: &str,
+    from: (Option<&str>, Option<i64>),
+    to: (&str, Option<i64>),
+    actor: Option<i64>,
+    note: Option<&str>,
+    public: bool,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_events (item_id, at, action, from_state, to_state, from_unit, to_unit, actor_user_id, note, public)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(item_id).bind(at).bind(action).bind(from.0).bind(to.0).bind(from.1).bind(to.1).bind(actor).bind(note).bind(public)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn events(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Event>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Event>(
+        "SELECT id, at, action, from_state, to_state, from_unit, to_unit, actor_user_id, note, public FROM feedback_events WHERE item_id = $1 ORDER BY id")
+        .bind(item_id).fetch_all(&mut **c).await?))
+}
+
+/// Filters of the officers' inbox and the public list.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub unit: Option<i64>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    /// Public list: only published (answered or closed, not hidden) items.
+    pub published_only: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i64)> {
+    let mut w = super::Filter::default();
+    if let Some(u) = f.unit {
+        w.push("unit_id = {}", super::Arg::Int(u));
+    }
+    if let Some(s) = &f.state {
+        w.push("state = {}", super::Arg::Text(s.clone()));
+    }
+    if let Some(k) = &f.kind {
+        w.push("kind = {}", super::Arg::Text(k.clone()));
+    }
+    if let Some(k) = &f.category {
+        w.push("category = {}", super::Arg::Text(k.clone()));
+    }
+    if f.published_only {
+        w.raw("state IN ('answered', 'closed') AND hidden = FALSE");
+    }
+    let (clause, args) = (w.where_clause(), w.args);
+    // Open items by deadline (most urgent first), then newest.
+    let sql = format!(
+        "SELECT {COLS} FROM feedback_items {clause} ORDER BY CASE WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id DESC LIMIT {} OFFSET {}",
+        f.limit, f.offset
+    );
+    let count = format!("SELECT COUNT(*) FROM feedback_items {clause}");
+    Ok(on_conn!(c, c => {
+        let items = crate::bind_all!(sqlx::query_as::<_, Item>(&sql), args.iter()).fetch_all(&mut **c).await?;
+        let total: i64 = crate::bind_all!(sqlx::query_scalar::<_, i64>(&count), args.iter()).fetch_one(&mut **c).await?;
+        (items, total)
+    }))
+}
+
+/// Items submitted from an address since a moment, for the per-address limit.
+pub async fn count_by_email_since(
+    c: &mut DbConn<'_>,
+    email: &str,
+    since: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM feedback_items WHERE email = $1 AND submitted_at >= $2")
+        .bind(email).bind(since).fetch_one(&mut **c).await?))
+}
+
+/// One support per person; false when this person already supported the item.
+pub async fn add_support(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    supporter: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_supports (item_id, supporter, created_at) VALUES ($1, $2, $3) ON CONFLICT (item_id, supporter) DO NOTHING")
+        .bind(item_id).bind(supporter).bind(now).execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Category {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+}
+
+pub async fn categories(c: &mut DbConn<'_>) -> AppResult<Vec<Category>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Category>(
+        "SELECT code, name_vi, name_en, name_fr FROM feedback_categories ORDER BY position")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn insert_category(
+    c: &mut DbConn<'_>,
+    cat: &Category,
+    position: i32,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_categories (code, name_vi, name_en, name_fr, position) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING")
+        .bind(&cat.code).bind(&cat.name_vi).bind(&cat.name_en).bind(&cat.name_fr).bind(position).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Routing rules in force.
+pub async fn routes(c: &mut DbConn<'_>) -> AppResult<Vec<crate::domain::feedback::Route>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (Option<String>, Option<i64>, i64)>(
+        "SELECT category, unit_id, target_unit_id FROM feedback_routes WHERE retired_at IS NULL ORDER BY id")
+        .fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(category, unit, target)| crate::domain::feedback::Route {
+            category,
+            unit,
+            target,
+        })
+        .collect())
+}
+
+pub async fn insert_route(
+    c: &mut DbConn<'_>,
+    category: Option<&str>,
+    unit: Option<i64>,
+    target: i64,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_routes (category, unit_id, target_unit_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(category).bind(unit).bind(target).bind(now).fetch_one(&mut **c).await?))
+}
+
+/// Extra days off and make-up working days, as stored (editable).
+pub async fn holidays(c: &mut DbConn<'_>) -> AppResult<Vec<(NaiveDate, String)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, String)>("SELECT day, kind FROM holidays ORDER BY day")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn insert_holiday(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    kind: &str,
+    name: &str,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("INSERT INTO holidays (day, kind, name_vi) VALUES ($1, $2, $3) ON CONFLICT (day) DO NOTHING")
+        .bind(day).bind(kind).bind(name).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Per-unit statistics as of a day, computed in the database over the unit's items:
+/// (received, answered by then, answered on time, open and overdue, rated, sum of ratings).
+pub async fn stats(
+    c: &mut DbConn<'_>,
+    unit: Option<i64>,
+    as_of: NaiveDate,
+) -> AppResult<(i64, i64, i64, i64, i64, i64)> {
+    let sql = "SELECT COUNT(*),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $2 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $2 AND answered_on <= deadline_on THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN (answered_on IS NULL OR answered_on > $2) AND state NOT IN ('declined', 'merged') AND deadline_on < $2 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN rating ELSE 0 END), 0)
+        FROM feedback_items WHERE submitted_on <= $2 AND ($1 IS NULL OR unit_id = $1)";
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
+        .bind(unit).bind(as_of).fetch_one(&mut **c).await?))
+}
+
+/// (submitted, answered) days of the answered items, for the median time to answer.
+pub async fn answer_days(
+    c: &mut DbConn<'_>,
+    unit: Option<i64>,
+    as_of: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, NaiveDate)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate)>(
+        "SELECT submitted_on, answered_on FROM feedback_items WHERE answered_on IS NOT NULL AND answered_on <= $2 AND ($1 IS NULL OR unit_id = $1)")
+        .bind(unit).bind(as_of).fetch_all(&mut **c).await?))
+}
