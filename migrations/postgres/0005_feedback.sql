@@ -49,7 +49,9 @@ CREATE TABLE feedback_items (
     user_id           BIGINT REFERENCES users(id),
     submitted_at      TIMESTAMPTZ NOT NULL,
     submitted_on      DATE NOT NULL,
-    -- Working days allowed to answer, and what stopped or extended the clock.
+    -- The answer clock: from this day (the submission, or an appeal), working days allowed, and
+    -- what stopped or extended it.
+    clock_from        DATE NOT NULL,
     allowed_days      INTEGER NOT NULL,
     extension_days    INTEGER NOT NULL DEFAULT 0,
     extensions        INTEGER NOT NULL DEFAULT 0,

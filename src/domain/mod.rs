@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod signin;
 pub mod status;
 pub mod text;
+pub mod workdays;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -90,6 +90,10 @@ pub enum Action {
     Comment,
     /// Run the background jobs by hand.
     RunJobs,
+    /// Read feedback items held by a unit, with the submitters' details (scope: that unit).
+    ReadFeedback,
+    /// Move a feedback item on: accept, transfer, answer… (scope: the unit holding it).
+    HandleFeedback,
 }
 
 /// Who may read a task: public to everyone, internal to every account, restricted to the units
@@ -177,6 +181,12 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (Comment, Role::Reviewer) => false,
         (Comment, _) => true,
         (RunJobs, _) => false,
+        (ReadFeedback, r) if r.reads_everything() => true,
+        (HandleFeedback, Role::Steering) => true,
+        (ReadFeedback | HandleFeedback, Role::UnitLeader | Role::UnitOfficer) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ReadFeedback | HandleFeedback, _) => false,
     };
     if allowed {
         Decision::Allow
@@ -370,6 +380,34 @@ mod tests {
         assert!(!ok(&who(Role::Inspector, ROOT), Action::ProposeTask, &own));
         assert!(!ok(&who(Role::Steering, ROOT), Action::RunJobs, &own));
         assert!(ok(&who(Role::Administrator, ROOT), Action::RunJobs, &own));
+    }
+
+    #[test]
+    fn feedback_is_handled_by_the_unit_holding_it() {
+        let own = [COMMUNE, PROVINCE, ROOT];
+        let foreign = [OTHER_PROVINCE, ROOT];
+        let ok =
+            |p: &Principal, a, c: &[i64]| authorize(Some(p), a, Scope::Unit(c)) == Decision::Allow;
+        let officer = who(Role::UnitOfficer, PROVINCE);
+        assert!(ok(&officer, Action::HandleFeedback, &own));
+        assert!(!ok(&officer, Action::HandleFeedback, &foreign));
+        let inspector = who(Role::Inspector, ROOT);
+        assert!(ok(&inspector, Action::ReadFeedback, &foreign));
+        assert!(!ok(&inspector, Action::HandleFeedback, &foreign));
+        assert!(ok(
+            &who(Role::Steering, ROOT),
+            Action::HandleFeedback,
+            &foreign
+        ));
+        assert!(!ok(
+            &who(Role::Reviewer, PROVINCE),
+            Action::ReadFeedback,
+            &own
+        ));
+        assert_eq!(
+            authorize(None, Action::ReadFeedback, Scope::Unit(&own)),
+            Decision::NeedsLogin
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod extensions;
+pub mod feedback;
 pub mod org;
 pub mod programmes;
 pub mod reports;

@@ -41,6 +41,7 @@ pub struct Item {
     pub user_id: Option<i64>,
     pub submitted_at: DateTime<Utc>,
     pub submitted_on: NaiveDate,
+    pub clock_from: NaiveDate,
     pub allowed_days: i32,
     pub extension_days: i32,
     pub extensions: i32,
@@ -58,7 +59,7 @@ pub struct Item {
     pub supports: i32,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports";
 
 /// The next number in the day's sequence (one row per day, incremented in the caller's transaction).
 pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
@@ -70,11 +71,11 @@ pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
 pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
-             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id")
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id")
         .bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
         .bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state).bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone)
-        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
+        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from)
         .fetch_one(&mut **c).await?))
 }
 
@@ -93,11 +94,12 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "UPDATE feedback_items SET unit_id = $2, state = $3, before_wait = $4, extension_days = $5, extensions = $6, paused_days = $7,
              paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
-             rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21
+             rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
+             clock_from = $22
          WHERE id = $1")
         .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
-        .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports)
+        .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -225,11 +227,7 @@ pub async fn categories(c: &mut DbConn<'_>) -> AppResult<Vec<Category>> {
         .fetch_all(&mut **c).await?))
 }
 
-pub async fn insert_category(
-    c: &mut DbConn<'_>,
-    cat: &Category,
-    position: i32,
-) -> AppResult<()> {
+pub async fn insert_category(c: &mut DbConn<'_>, cat: &Category, position: i32) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "INSERT INTO feedback_categories (code, name_vi, name_en, name_fr, position) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING")
         .bind(&cat.code).bind(&cat.name_vi).bind(&cat.name_en).bind(&cat.name_fr).bind(position).execute(&mut **c).await.map(|_| ())?);
@@ -265,8 +263,10 @@ pub async fn insert_route(
 
 /// Extra days off and make-up working days, as stored (editable).
 pub async fn holidays(c: &mut DbConn<'_>) -> AppResult<Vec<(NaiveDate, String)>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, String)>("SELECT day, kind FROM holidays ORDER BY day")
-        .fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, String)>("SELECT day, kind FROM holidays ORDER BY day")
+        .fetch_all(&mut **c).await?),
+    )
 }
 
 pub async fn insert_holiday(
@@ -294,8 +294,10 @@ pub async fn stats(
             COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN rating ELSE 0 END), 0)
         FROM feedback_items WHERE submitted_on <= $2 AND ($1 IS NULL OR unit_id = $1)";
-    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
-        .bind(unit).bind(as_of).fetch_one(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
+        .bind(unit).bind(as_of).fetch_one(&mut **c).await?),
+    )
 }
 
 /// (submitted, answered) days of the answered items, for the median time to answer.
@@ -304,7 +306,22 @@ pub async fn answer_days(
     unit: Option<i64>,
     as_of: NaiveDate,
 ) -> AppResult<Vec<(NaiveDate, NaiveDate)>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate)>(
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate)>(
         "SELECT submitted_on, answered_on FROM feedback_items WHERE answered_on IS NOT NULL AND answered_on <= $2 AND ($1 IS NULL OR unit_id = $1)")
-        .bind(unit).bind(as_of).fetch_all(&mut **c).await?))
+        .bind(unit).bind(as_of).fetch_all(&mut **c).await?),
+    )
+}
+
+pub async fn insert_file(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    s: &crate::ops::work::Stored,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_files (item_id, file_name, content_type, size_bytes, sha256, stored_as, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(item_id).bind(&s.file_name).bind(s.content_type).bind(s.size).bind(&s.sha256).bind(&s.stored_as).bind(now)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
 }
