@@ -277,6 +277,8 @@ pub fn hierarchy() -> Hierarchy {
 
 /// Loads the built-in hierarchy into an empty database, in one transaction; does nothing if units exist.
 pub async fn load_builtin(db: &Db) -> AppResult<bool> {
+    // Feedback categories are reference data too; idempotent, so every start checks them.
+    crate::ops::feedback::seed_defaults(db).await?;
     let mut tx = db.begin().await?;
     if store::org::count(&mut tx.conn()).await? > 0 {
         return Ok(false);

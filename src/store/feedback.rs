@@ -64,7 +64,7 @@ const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_t
 /// The next number in the day's sequence (one row per day, incremented in the caller's transaction).
 pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO feedback_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + 1 RETURNING n")
+        "INSERT INTO feedback_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + 1 RETURNING CAST(n AS BIGINT)")
         .bind(day).fetch_one(&mut **c).await?))
 }
 

@@ -89,6 +89,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::api_work::WorkDoc::openapi());
+    doc.merge(super::api_feedback::FeedbackDoc::openapi());
     doc
 }
 

@@ -315,3 +315,17 @@ pub async fn read_multipart(
     }
     Ok(out)
 }
+
+/// The client's address (X-Forwarded-For only behind a trusted proxy), for rate limits.
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(super::client_ip(parts, state.cfg.trust_proxy)))
+    }
+}

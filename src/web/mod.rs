@@ -3,6 +3,7 @@
 //! error rendering, compression).
 
 pub mod api;
+pub mod api_feedback;
 pub mod api_work;
 pub mod charts;
 pub mod error;
@@ -40,6 +41,7 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub org: Arc<crate::store::org_index::OrgIndex>,
     pub mailer: crate::mail::Mailer,
+    pub intake: Arc<crate::ops::feedback::IntakeLimiter>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             });
         AppState {
             mailer,
+            intake: Arc::default(),
             db,
             cfg: Arc::new(cfg),
             metrics: Arc::default(),
@@ -114,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(api::router())
         .merge(api_work::router())
+        .merge(api_feedback::router())
         .merge(pages::router())
         .merge(pages_work::router())
         .fallback(|| async { AppError::NotFound })

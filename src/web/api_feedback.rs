@@ -1,0 +1,381 @@
+//! JSON API of feedback, recommendations and initiatives: public intake and tracking, officers'
+//! inbox and moves, rating, appeal, supports, statistics; and an Open311 GeoReport v2 facade.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::AppState;
+use super::error::Problem;
+use super::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathId};
+use crate::error::{AppError, AppResult};
+use crate::ops;
+use crate::ops::feedback::{
+    AppealInput, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats, Submission, Submitted,
+    Tracking,
+};
+use crate::store::feedback::{Category, Event, Item};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/feedback", get(inbox).post(submit))
+        .route("/api/v1/feedback/published", get(published))
+        .route("/api/v1/feedback/stats", get(stats))
+        .route("/api/v1/feedback/categories", get(categories))
+        .route("/api/v1/feedback/track/{code}", get(track))
+        .route("/api/v1/feedback/track/{code}/rating", post(rate))
+        .route("/api/v1/feedback/track/{code}/appeal", post(appeal))
+        .route("/api/v1/feedback/track/{code}/support", post(support))
+        .route("/api/v1/feedback/{id}", get(item))
+        .route("/api/v1/feedback/{id}/actions", post(act))
+        .route("/open311/v2/services.json", get(open311_services))
+        .route(
+            "/open311/v2/requests.json",
+            get(open311_requests).post(open311_create),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        submit, track, rate, appeal, support, inbox, item, act, published, stats, categories
+    ),
+    components(schemas(
+        Submission,
+        Submitted,
+        Tracking,
+        PublicItem,
+        Rating,
+        AppealInput,
+        MoveInput,
+        InboxPage,
+        Stats,
+        Category,
+        Event,
+        Item,
+        OfficerItem
+    ))
+)]
+pub struct FeedbackDoc;
+
+fn code_of(raw: &str) -> AppResult<String> {
+    if crate::domain::feedback::is_tracking_code(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Send a report, recommendation or initiative (no account needed). Returns the tracking code and a secret shown once.
+#[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback", security(()), request_body = Submission,
+    responses((status = 201, body = Submitted), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn submit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<Submission>,
+) -> AppResult<Response> {
+    let r = ops::feedback::submit(
+        &s.db,
+        &s.intake,
+        ip,
+        ctx.who.as_ref(),
+        input,
+        vec![],
+        &s.cfg.data_dir,
+        s.cfg.evidence_max_bytes(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SecretQuery {
+    /// The secret given at submission: adds the private details.
+    secret: Option<String>,
+}
+
+/// Follow an item: status, public history and answer; with the secret, the private details too.
+#[utoipa::path(get, path = "/api/v1/feedback/track/{code}", tag = "feedback", security(()), params(("code" = String, Path), SecretQuery),
+    responses((status = 200, body = Tracking), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn track(
+    State(s): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    ApiQuery(q): ApiQuery<SecretQuery>,
+) -> AppResult<Json<Tracking>> {
+    let code = code_of(&code)?;
+    Ok(Json(
+        ops::feedback::track(&s.db, &code, q.secret.as_deref()).await?,
+    ))
+}
+
+/// Rate the answer, 1 to 5 (the submitter, with the secret); once.
+#[utoipa::path(post, path = "/api/v1/feedback/track/{code}/rating", tag = "feedback", security(()), params(("code" = String, Path)), request_body = Rating,
+    responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn rate(
+    State(s): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    ApiJson(input): ApiJson<Rating>,
+) -> AppResult<Json<PublicItem>> {
+    let code = code_of(&code)?;
+    Ok(Json(ops::feedback::rate(&s.db, &code, input).await?))
+}
+
+/// Appeal after a rating of 1 or 2, within the appeal period: the item reopens one level up.
+#[utoipa::path(post, path = "/api/v1/feedback/track/{code}/appeal", tag = "feedback", security(()), params(("code" = String, Path)), request_body = AppealInput,
+    responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn appeal(
+    State(s): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    ApiJson(input): ApiJson<AppealInput>,
+) -> AppResult<Json<PublicItem>> {
+    let code = code_of(&code)?;
+    Ok(Json(ops::feedback::appeal(&s.db, &code, input).await?))
+}
+
+/// Support a published recommendation or initiative (signed-in users; once each).
+#[utoipa::path(post, path = "/api/v1/feedback/track/{code}/support", tag = "feedback", params(("code" = String, Path)),
+    responses((status = 200, body = PublicItem), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn support(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> AppResult<Json<PublicItem>> {
+    let who = ctx.principal()?;
+    let code = code_of(&code)?;
+    Ok(Json(ops::feedback::support(&s.db, who, &code).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+struct InboxPage {
+    items: Vec<InboxRow>,
+    total: i64,
+}
+
+/// A unit's inbox, most urgent first (officers of the unit or above; steering, inspectors). Filters: unit, status, type, category.
+#[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback", params(InboxQuery),
+    responses((status = 200, body = InboxPage), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn inbox(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> AppResult<Json<InboxPage>> {
+    let (items, total) = ops::feedback::inbox(&s.db, ctx.principal()?, q).await?;
+    Ok(Json(InboxPage { items, total }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct OfficerItem {
+    #[serde(flatten)]
+    item: Item,
+    /// The original text and the submitter's details (not public).
+    title: String,
+    body: String,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    history: Vec<Event>,
+}
+
+/// One item with its private details and whole history (officers holding it).
+#[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = i64, Path)),
+    responses((status = 200, body = OfficerItem), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn item(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<OfficerItem>> {
+    let (item, history) = ops::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
+    Ok(Json(OfficerItem {
+        title: item.title.clone(),
+        body: item.body.clone(),
+        name: item.name.clone(),
+        email: item.email.clone(),
+        phone: item.phone.clone(),
+        item,
+        history,
+    }))
+}
+
+/// Move an item on: accept, decline, assign, start, request_info, info_received, transfer, accept_transfer, refuse_transfer, answer, close, merge, or extend the deadline (at most twice).
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/actions", tag = "feedback", params(("id" = i64, Path)), request_body = MoveInput,
+    responses((status = 200, body = Item), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn act(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> AppResult<Json<Item>> {
+    Ok(Json(
+        ops::feedback::act(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct PublishedPage {
+    items: Vec<PublicItem>,
+    total: i64,
+}
+
+/// Published items with their answers (public). Filters: unit, type, category.
+#[utoipa::path(get, path = "/api/v1/feedback/published", tag = "feedback", security(()), params(InboxQuery),
+    responses((status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn published(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> AppResult<Json<PublishedPage>> {
+    let (items, total) = ops::feedback::published(&s.db, q).await?;
+    Ok(Json(PublishedPage { items, total }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatsQuery {
+    unit: Option<i64>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// Received, answered, answered on time, overdue, median working days to answer, satisfaction: per unit (or overall), as of any day (public).
+#[utoipa::path(get, path = "/api/v1/feedback/stats", tag = "feedback", security(()), params(StatsQuery),
+    responses((status = 200, body = Stats)))]
+async fn stats(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> AppResult<Json<Stats>> {
+    Ok(Json(ops::feedback::stats(&s.db, q.unit, q.as_of).await?))
+}
+
+/// Topic categories (public).
+#[utoipa::path(get, path = "/api/v1/feedback/categories", tag = "feedback", security(()),
+    responses((status = 200, body = Vec<Category>)))]
+async fn categories(State(s): State<AppState>) -> AppResult<Json<Vec<Category>>> {
+    let mut c = s.db.acquire().await?;
+    Ok(Json(
+        crate::store::feedback::categories(&mut c.conn()).await?,
+    ))
+}
+
+// ---- Open311 GeoReport v2 (services = our categories; service_request_id = the tracking code) ----
+
+async fn open311_services(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let mut c = s.db.acquire().await?;
+    let cats = crate::store::feedback::categories(&mut c.conn()).await?;
+    let v: Vec<serde_json::Value> = cats
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "service_code": c.code,
+                "service_name": match ctx.lang.code() { "en" => &c.name_en, "fr" => &c.name_fr, _ => &c.name_vi },
+                "description": "",
+                "metadata": false,
+                "type": "realtime",
+                "keywords": "",
+                "group": "",
+            })
+        })
+        .collect();
+    Ok(Json(v).into_response())
+}
+
+#[derive(Deserialize)]
+struct Open311Create {
+    service_code: String,
+    description: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+async fn open311_create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    axum::Form(f): axum::Form<Open311Create>,
+) -> AppResult<Response> {
+    let name = [f.first_name, f.last_name]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let title = f
+        .title
+        .unwrap_or_else(|| f.description.chars().take(80).collect());
+    let r = ops::feedback::submit(
+        &s.db,
+        &s.intake,
+        ip,
+        ctx.who.as_ref(),
+        Submission {
+            kind: "report".into(),
+            category: f.service_code,
+            title,
+            body: f.description,
+            unit_id: None,
+            submitter_kind: "citizen".into(),
+            name: Some(name).filter(|n| !n.is_empty()),
+            email: f.email,
+            phone: f.phone,
+            publish_name: false,
+            website: String::new(),
+        },
+        vec![],
+        &s.cfg.data_dir,
+        s.cfg.evidence_max_bytes(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!([{ "service_request_id": r.code, "token": r.secret }])),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct Open311Query {
+    service_request_id: Option<String>,
+}
+
+async fn open311_requests(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<Open311Query>,
+) -> AppResult<Response> {
+    let Some(codes) = q.service_request_id else {
+        let (items, _) = ops::feedback::published(&s.db, InboxQuery::default()).await?;
+        return Ok(Json(items.iter().map(open311_item).collect::<Vec<_>>()).into_response());
+    };
+    let mut out = vec![];
+    for code in codes.split(',').map(str::trim) {
+        if let Ok(t) = ops::feedback::track(&s.db, code, None).await {
+            out.push(open311_item(&t.item));
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
+fn open311_item(i: &PublicItem) -> serde_json::Value {
+    let open = crate::domain::feedback::State::parse(&i.state).is_some_and(|s| s.is_open());
+    serde_json::json!({
+        "service_request_id": i.code,
+        "status": if open { "open" } else { "closed" },
+        "status_notes": i.answer,
+        "service_code": i.category,
+        "description": i.body,
+        "agency_responsible": i.unit_id.to_string(),
+        "requested_datetime": i.submitted_on,
+        "expected_datetime": i.deadline_on,
+    })
+}

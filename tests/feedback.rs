@@ -1,0 +1,516 @@
+//! Feedback, recommendations and initiatives through the API, on SQLite and PostgreSQL: intake,
+//! tracking with the secret, routing, the officers' moves, the working-day clock, rating, appeal,
+//! supports, statistics, the rate limit and Open311.
+
+mod common;
+
+use common::json;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn bearer(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+fn submission(unit: Option<i64>) -> Value {
+    json!({
+        "kind": "recommendation",
+        "category": "public_services",
+        "title": "Cổng dịch vụ công thường xuyên lỗi khi nộp hồ sơ",
+        "body": "Trong tuần qua, tôi không thể nộp hồ sơ đăng ký kinh doanh trực tuyến vì hệ thống báo lỗi.",
+        "unit_id": unit,
+        "submitter_kind": "citizen",
+        "name": "Nguyễn Văn An",
+        "email": "an.nguyen@example.vn",
+        "publish_name": false
+    })
+}
+
+async fn submit(app: &common::TestApp, body: &Value) -> (StatusCode, Value) {
+    json(
+        app.anon()
+            .post(app.url("/api/v1/feedback"))
+            .json(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn items(app: &common::TestApp) -> i64 {
+    app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await
+}
+
+both!(
+    intake_gives_a_code_and_a_secret_and_refuses_bad_input,
+    |app| {
+        let (s, r) = submit(&app, &submission(None)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let code = r["code"].as_str().unwrap().to_string();
+        let secret = r["secret"].as_str().unwrap().to_string();
+        let today = chrono::Utc::now().date_naive().format("%Y%m%d").to_string();
+        assert_eq!(code, format!("PAKN-{today}-0001"));
+        let (_, r2) = submit(&app, &submission(None)).await;
+        assert_eq!(r2["code"], format!("PAKN-{today}-0002"));
+        // The public view has no private details; with the secret it has them; a wrong secret is an error.
+        let (s, t) = json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(t["private"].is_null());
+        assert!(
+            t["item"]["name"].is_null(),
+            "the name is not published without consent"
+        );
+        assert_eq!(t["item"]["state"], "received");
+        assert_eq!(t["history"][0]["action"], "submit");
+        let (_, t) = json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/feedback/track/{code}?secret={secret}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(t["private"]["email"], "an.nguyen@example.vn");
+        let (s, p) = json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/feedback/track/{code}?secret=wrong")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["code"], "err-wrong-secret");
+        let (s, _) = json(
+            app.anon()
+                .get(app.url("/api/v1/feedback/track/PAKN-20990101-0001"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // A confirmation mail is queued.
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND dedupe_key LIKE 'mail:feedback:%'").await, 2);
+        // Bad input: a clear message per field, nothing written.
+        let before = items(&app).await;
+        for (patch, field, code) in [
+            (json!({"title": ""}), "title", "err-required"),
+            (json!({"body": "ngắn"}), "body", "err-too-short"),
+            (json!({"body": "x".repeat(10_001)}), "body", "err-too-long"),
+            (
+                json!({"category": "weather"}),
+                "category",
+                "err-unknown-category",
+            ),
+            (
+                json!({"unit_id": 999_999_999}),
+                "unit_id",
+                "err-no-such-unit",
+            ),
+            (
+                json!({"kind": "complaint"}),
+                "kind",
+                "err-unknown-kind-feedback",
+            ),
+            (json!({"email": "not-an-address"}), "email", "err-email"),
+            (
+                json!({"website": "http://spam.example"}),
+                "website",
+                "err-spam",
+            ),
+        ] {
+            let mut b = submission(None);
+            for (k, v) in patch.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            let (s, p) = submit(&app, &b).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{patch}: {p}");
+            assert!(
+                p["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["field"] == field && e["code"] == code),
+                "{patch}: {p}"
+            );
+            assert!(
+                p["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+        assert_eq!(items(&app).await, before);
+    }
+);
+
+both!(routing_moves_and_the_clock, |app| {
+    let dl = app.unit_id("66").await;
+    let commune = app.scalar_i64(&format!("SELECT MIN(id) FROM org_units WHERE parent_id = {dl} AND kind = 'commune' AND valid_to IS NULL")).await;
+    let (_, r) = submit(&app, &submission(Some(commune))).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT unit_id FROM feedback_items WHERE id = {id}"
+        ))
+        .await,
+        commune,
+        "the unit concerned answers"
+    );
+    let daklak = bearer(&app.token("daklak.officer").await);
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    // The province sees its communes' inbox; another province does not.
+    let (s, inbox) = json(
+        daklak
+            .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(inbox["total"], 1);
+    assert_eq!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0, true);
+    let (s, _) = json(
+        hanoi
+            .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let act = |c: &reqwest::Client, body: Value| {
+        let req = c
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (s, _) = act(&hanoi, json!({"action": "accept"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, p) = act(&daklak, json!({"action": "answer", "answer": "x"})).await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "answering before accepting is not a legal move: {p}"
+    );
+    assert_eq!(p["errors"][0]["code"], "err-illegal-transition");
+    let (s, i) = act(&daklak, json!({"action": "accept"})).await;
+    assert_eq!((s, i["state"].as_str()), (StatusCode::OK, Some("accepted")));
+    let deadline = i["deadline_on"].as_str().unwrap().to_string();
+    // Waiting for the submitter stops the clock.
+    let (s, _) = act(&daklak, json!({"action": "request_info"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
+    let (_, i) = act(
+        &daklak,
+        json!({"action": "request_info", "note": "Đề nghị cung cấp ảnh chụp màn hình lỗi"}),
+    )
+    .await;
+    assert_eq!(i["state"], "waiting");
+    assert!(i["deadline_on"].is_null(), "the clock is stopped");
+    let (_, i) = act(&daklak, json!({"action": "info_received"})).await;
+    assert_eq!(i["state"], "accepted");
+    assert_eq!(
+        i["deadline_on"], deadline,
+        "resumed the same day: nothing lost"
+    );
+    // Extensions: at most two.
+    for _ in 0..2 {
+        let (s, _) = act(
+            &daklak,
+            json!({"action": "extend", "days": 5, "note": "Cần phối hợp với Sở KH&CN"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, p) = act(
+        &daklak,
+        json!({"action": "extend", "days": 5, "note": "again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-extensions-exhausted");
+    // A transfer needs a unit that exists, then the receiving unit takes it.
+    let (s, _) = act(
+        &daklak,
+        json!({"action": "transfer", "to_unit": 999_999_999, "note": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let hn = app.unit_id("01").await;
+    let (s, i) = act(
+        &daklak,
+        json!({"action": "transfer", "to_unit": hn, "note": "Thuộc thẩm quyền Hà Nội"}),
+    )
+    .await;
+    assert_eq!(
+        (s, i["state"].as_str(), i["unit_id"].as_i64()),
+        (StatusCode::OK, Some("transferred"), Some(hn))
+    );
+    let (s, i) = act(&hanoi, json!({"action": "accept_transfer"})).await;
+    assert_eq!((s, i["state"].as_str()), (StatusCode::OK, Some("accepted")));
+    let (s, i) = act(
+        &hanoi,
+        json!({"action": "answer", "answer": "Hệ thống đã được khắc phục từ ngày 20/11."}),
+    )
+    .await;
+    assert_eq!((s, i["state"].as_str()), (StatusCode::OK, Some("answered")));
+    let (s, _) = act(&hanoi, json!({"action": "answer", "answer": "again"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // The public sees every public step and the answer.
+    let (_, t) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let steps: Vec<&str> = t["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "submit",
+            "accept",
+            "request_info",
+            "info_received",
+            "extend",
+            "extend",
+            "transfer",
+            "accept_transfer",
+            "answer"
+        ]
+    );
+    assert_eq!(
+        t["item"]["answer"],
+        "Hệ thống đã được khắc phục từ ngày 20/11."
+    );
+    let (_, pubs) = json(
+        app.anon()
+            .get(app.url("/api/v1/feedback/published?type=recommendation"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(pubs["total"], 1);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'feedback.%'")
+            .await,
+        9,
+        "the submission and eight moves; refused moves write nothing"
+    );
+});
+
+both!(rating_appeal_support_and_statistics, |app| {
+    let dl = app.unit_id("66").await;
+    let commune = app.scalar_i64(&format!("SELECT MIN(id) FROM org_units WHERE parent_id = {dl} AND kind = 'commune' AND valid_to IS NULL")).await;
+    let (_, r) = submit(&app, &submission(Some(commune))).await;
+    let (code, secret) = (
+        r["code"].as_str().unwrap().to_string(),
+        r["secret"].as_str().unwrap().to_string(),
+    );
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let rate = |body: Value| {
+        let req = app
+            .anon()
+            .post(app.url(&format!("/api/v1/feedback/track/{code}/rating")))
+            .json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (s, p) = rate(json!({"secret": secret, "rating": 2})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert_eq!(p["errors"][0]["code"], "err-not-answered");
+    let steering = bearer(&app.token("steering").await);
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Đã chuyển doanh nghiệp viễn thông xử lý."}),
+    ] {
+        let (s, _) = json(
+            steering
+                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _) = rate(json!({"secret": "nope", "rating": 2})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = rate(json!({"secret": secret, "rating": 9})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) =
+        rate(json!({"secret": secret, "rating": 2, "comment": "Chưa giải quyết được"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = rate(json!({"secret": secret, "rating": 5})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "rated once");
+    // Statistics as of today for the commune: one received, answered on time, rated 2.
+    let (_, st) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/feedback/stats?unit={commune}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            st["received"].as_i64(),
+            st["answered"].as_i64(),
+            st["answered_on_time"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{st}"
+    );
+    assert_eq!(st["mean_rating"], 2.0);
+    assert_eq!(st["median_days_to_answer"], 0.0);
+    let (_, before) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/api/v1/feedback/stats?unit={commune}&as_of=2020-01-01"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(before["received"], 0, "as of a day before it existed");
+    // The appeal reopens it at the province.
+    let (s, a) = json(
+        app.anon()
+            .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
+            .json(&json!({"secret": secret, "reason": "Lỗi vẫn còn"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(
+        (a["state"].as_str(), a["unit_id"].as_i64()),
+        (Some("received"), Some(dl))
+    );
+    // An appeal after the period is refused.
+    app.exec(&format!("UPDATE feedback_items SET state = 'answered', answered_on = '2020-01-01', rating = 1 WHERE id = {id}")).await;
+    let (s, p) = json(
+        app.anon()
+            .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
+            .json(&json!({"secret": secret, "reason": "again"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-appeal-too-late");
+    // Support: once per account, only on published recommendations and initiatives.
+    app.exec(&format!(
+        "UPDATE feedback_items SET answered_on = '2026-01-01' WHERE id = {id}"
+    ))
+    .await;
+    let officer = bearer(&app.token("hanoi.officer").await);
+    let url = app.url(&format!("/api/v1/feedback/track/{code}/support"));
+    let (s, v) = json(officer.post(&url).send().await.unwrap()).await;
+    assert_eq!((s, v["supports"].as_i64()), (StatusCode::OK, Some(1)));
+    let (s, p) = json(officer.post(&url).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-already-supported");
+    let (s, _) = json(app.anon().post(&url).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+});
+
+both!(a_flood_from_one_address_is_stopped, |app| {
+    let mut last = StatusCode::OK;
+    let mut accepted = 0;
+    for i in 0..32 {
+        let mut b = submission(None);
+        b["email"] = json!(format!("nguoi{i}@example.vn"));
+        let (s, _) = submit(&app, &b).await;
+        if s == StatusCode::CREATED {
+            accepted += 1;
+        }
+        last = s;
+    }
+    assert_eq!(accepted, 30);
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(items(&app).await, 30);
+});
+
+both!(open311_facade, |app| {
+    let (s, v) = json(
+        app.anon()
+            .get(app.url("/open311/v2/services.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_code"] == "public_services")
+    );
+    let r = app
+        .anon()
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&[
+            ("service_code", "digital_infrastructure"),
+            (
+                "description",
+                "Khu vực thôn 3 không có sóng di động từ tháng trước.",
+            ),
+            ("first_name", "Lan"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let id = v[0]["service_request_id"].as_str().unwrap().to_string();
+    let (_, q) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/open311/v2/requests.json?service_request_id={id}"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(q[0]["status"], "open");
+    assert_eq!(q[0]["service_code"], "digital_infrastructure");
+});
