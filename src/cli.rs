@@ -76,7 +76,8 @@ enum Cmd {
         /// Destination file (must not exist).
         out: PathBuf,
     },
-    /// Create synthetic volumes on top of the real hierarchy, for benchmarks.
+    /// Create synthetic volumes on top of the real hierarchy, for benchmarks: users, then the
+    /// Resolution 57 plans of all provinces cascaded to communes, with progress reports.
     Generate {
         #[arg(long, value_enum, default_value = "small")]
         scale: seed::generate::Scale,
@@ -715,10 +716,25 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
         }
         Cmd::Generate { scale } => {
             let db = open(&cfg).await?;
+            // Refuse before adding users, so that a second run changes nothing.
+            if seed::generate_tasks::generated(&db).await? {
+                return Err(seed::generate_tasks::already_generated());
+            }
             let start = std::time::Instant::now();
             let n = seed::generate::generate(&db, scale, true).await?;
             println!(
                 "generated {n} users in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
+            let start = std::time::Instant::now();
+            let v = seed::generate_tasks::generate_tasks(&db, scale, true).await?;
+            println!(
+                "generated {} programmes, {} tasks, {} assignments, {} reports, {} verifications in {:.1} s",
+                v.programmes,
+                v.tasks,
+                v.assignments,
+                v.reports,
+                v.verifications,
                 start.elapsed().as_secs_f64()
             );
         }

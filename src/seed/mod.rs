@@ -7,6 +7,7 @@
 
 pub mod agencies;
 pub mod generate;
+pub mod generate_tasks;
 
 use std::collections::HashMap;
 

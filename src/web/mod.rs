@@ -11,6 +11,7 @@ pub mod extract;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod pages_feedback;
 pub mod pages_work;
 
 use std::collections::HashMap;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api_feedback::router())
         .merge(pages::router())
         .merge(pages_work::router())
+        .merge(pages_feedback::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))

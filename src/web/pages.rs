@@ -98,6 +98,11 @@ impl PageCtx {
         self.lang.t(key)
     }
 
+    /// The message `prefix` + `value`, e.g. a state's label.
+    pub fn tp(&self, prefix: &str, value: &str) -> &'static str {
+        self.lang.t(&format!("{prefix}{value}"))
+    }
+
     pub fn int(&self, n: &i64) -> String {
         self.lang.int(*n)
     }

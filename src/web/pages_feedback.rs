@@ -1,0 +1,590 @@
+//! Pages of feedback: the public form, the tracking page (rating and appeal), published items,
+//! statistics with charts; the officers' inbox and item page with the moves.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx, PathId, read_multipart};
+use super::pages::{PageCtx, html, html_status};
+use crate::domain::FieldError;
+use crate::domain::feedback::{Action as Move, Kind, State as FbState, Submitter};
+use crate::error::{AppError, AppResult};
+use crate::ops;
+use crate::ops::feedback::{InboxQuery, InboxRow, PublicItem, Stats, Tracking};
+use crate::store::feedback::{Category, Event, Item};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feedback", get(list_page))
+        .route(
+            "/feedback/new",
+            get(form_page)
+                .post(submit)
+                .layer(DefaultBodyLimit::max(256 * 1_048_576)),
+        )
+        .route("/feedback/track", get(track_lookup))
+        .route("/feedback/track/{code}", get(track_page))
+        .route("/feedback/track/{code}/rate", post(rate))
+        .route("/feedback/track/{code}/appeal", post(appeal))
+        .route("/feedback/stats", get(stats_page))
+        .route("/feedback/inbox", get(inbox_page))
+        .route("/feedback/items/{id}", get(item_page))
+        .route("/feedback/items/{id}/act", post(act))
+}
+
+async fn categories(s: &AppState) -> AppResult<Vec<Category>> {
+    let mut c = s.db.acquire().await?;
+    crate::store::feedback::categories(&mut c.conn()).await
+}
+
+fn category_name(p: &PageCtx, cats: &[Category], code: &str) -> String {
+    cats.iter()
+        .find(|c| c.code == code)
+        .map(|c| match p.lang.code() {
+            "en" => c.name_en.clone(),
+            "fr" => c.name_fr.clone(),
+            _ => c.name_vi.clone(),
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+#[derive(Template)]
+#[template(path = "feedback_list.html")]
+struct ListTpl {
+    p: PageCtx,
+    items: Vec<PublicItem>,
+    total: i64,
+    cats: Vec<Category>,
+    kind: String,
+    category: String,
+}
+
+impl ListTpl {
+    fn cat(&self, code: &str) -> String {
+        category_name(&self.p, &self.cats, code)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    category: Option<String>,
+    page: Option<i64>,
+}
+
+async fn list_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Response> {
+    let kind = q.kind.filter(|k| !k.is_empty());
+    let category = q.category.filter(|k| !k.is_empty());
+    let (items, total) = ops::feedback::published(
+        &s.db,
+        InboxQuery {
+            kind: kind.clone(),
+            category: category.clone(),
+            page: q.page,
+            per_page: Some(50),
+            ..Default::default()
+        },
+    )
+    .await?;
+    html(ListTpl {
+        p: PageCtx::from(&ctx, "/feedback"),
+        items,
+        total,
+        cats: categories(&s).await?,
+        kind: kind.unwrap_or_default(),
+        category: category.unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "feedback_form.html")]
+struct FormTpl {
+    p: PageCtx,
+    cats: Vec<Category>,
+    kinds: Vec<&'static str>,
+    submitters: Vec<&'static str>,
+    errors: Vec<FieldError>,
+    values: std::collections::HashMap<String, String>,
+}
+
+impl FormTpl {
+    fn v(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+}
+
+fn form(ctx: &Ctx, cats: Vec<Category>) -> FormTpl {
+    FormTpl {
+        p: PageCtx::from(ctx, "/feedback/new"),
+        cats,
+        kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
+        submitters: Submitter::ALL.iter().map(|k| k.as_str()).collect(),
+        errors: vec![],
+        values: Default::default(),
+    }
+}
+
+async fn form_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    html(form(&ctx, categories(&s).await?))
+}
+
+#[derive(Template)]
+#[template(path = "feedback_submitted.html")]
+struct SubmittedTpl {
+    p: PageCtx,
+    code: String,
+    secret: String,
+    deadline: Option<chrono::NaiveDate>,
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    mp: Multipart,
+) -> AppResult<Response> {
+    let cats = categories(&s).await?;
+    let parts = match read_multipart(mp, s.cfg.evidence_max_bytes()).await {
+        Ok(p) => p,
+        Err(AppError::Invalid(errors)) => {
+            let mut t = form(&ctx, cats);
+            t.errors = errors;
+            return html_status(StatusCode::UNPROCESSABLE_ENTITY, t);
+        }
+        Err(e) => return Err(e),
+    };
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let t = |k: &str| parts.text(k).unwrap_or_default();
+    let unit_id = match t("unit_id").trim() {
+        "" => None,
+        v => v.parse().ok().or(Some(-1)),
+    };
+    let input = ops::feedback::Submission {
+        kind: t("kind"),
+        category: t("category"),
+        title: t("title"),
+        body: t("body"),
+        unit_id,
+        submitter_kind: t("submitter_kind"),
+        name: parts.text("name"),
+        email: parts.text("email"),
+        phone: parts.text("phone"),
+        publish_name: t("publish_name") == "on",
+        website: t("website"),
+    };
+    let values = parts.fields.clone();
+    match ops::feedback::submit(
+        &s.db,
+        &s.intake,
+        ip,
+        ctx.who.as_ref(),
+        input,
+        parts.files,
+        &s.cfg.data_dir,
+        s.cfg.evidence_max_bytes(),
+    )
+    .await
+    {
+        Ok(r) => html_status(
+            StatusCode::CREATED,
+            SubmittedTpl {
+                p: PageCtx::from(&ctx, "/feedback/new"),
+                code: r.code,
+                secret: r.secret,
+                deadline: r.deadline_on,
+            },
+        ),
+        Err(AppError::Invalid(errors)) => {
+            let mut t = form(&ctx, cats);
+            t.errors = errors;
+            t.values = values;
+            html_status(StatusCode::UNPROCESSABLE_ENTITY, t)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Lookup {
+    code: String,
+}
+
+async fn track_lookup(Query(q): Query<Lookup>) -> Response {
+    let code = q.code.trim().to_uppercase();
+    Redirect::to(&format!(
+        "/feedback/track/{}",
+        super::pages::encode_component(&code)
+    ))
+    .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "feedback_track.html")]
+struct TrackTpl {
+    p: PageCtx,
+    t: Tracking,
+    secret: String,
+    unit: String,
+    cats: Vec<Category>,
+    errors: Vec<FieldError>,
+}
+
+impl TrackTpl {
+    fn cat(&self, code: &str) -> String {
+        category_name(&self.p, &self.cats, code)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct SecretQ {
+    secret: Option<String>,
+}
+
+async fn render_track(
+    s: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    secret: Option<String>,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let t = ops::feedback::track(&s.db, code, secret.as_deref()).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let unit = snap
+        .get(t.item.unit_id)
+        .map(|u| u.name(ctx.lang.code()).to_string())
+        .unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        TrackTpl {
+            p: PageCtx::from(ctx, &format!("/feedback/track/{code}")),
+            t,
+            secret: secret.unwrap_or_default(),
+            unit,
+            cats: categories(s).await?,
+            errors,
+        },
+    )
+}
+
+async fn track_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    ApiQuery(q): ApiQuery<SecretQ>,
+) -> AppResult<Response> {
+    match render_track(&s, &ctx, &code, q.secret.clone(), vec![]).await {
+        Err(AppError::Invalid(errors)) => render_track(&s, &ctx, &code, None, errors).await,
+        r => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct RateForm {
+    secret: String,
+    rating: i32,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    CsrfForm(f): CsrfForm<RateForm>,
+) -> AppResult<Response> {
+    let secret = f.secret.clone();
+    let r = ops::feedback::rate(
+        &s.db,
+        &code,
+        ops::feedback::Rating {
+            secret: f.secret,
+            rating: f.rating,
+            comment: Some(f.comment),
+        },
+    )
+    .await;
+    after_submitter_step(&s, &ctx, &code, secret, r.map(|_| ())).await
+}
+
+#[derive(Deserialize)]
+struct AppealForm {
+    secret: String,
+    reason: String,
+}
+
+async fn appeal(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    CsrfForm(f): CsrfForm<AppealForm>,
+) -> AppResult<Response> {
+    let secret = f.secret.clone();
+    let r = ops::feedback::appeal(
+        &s.db,
+        &code,
+        ops::feedback::AppealInput {
+            secret: f.secret,
+            reason: f.reason,
+        },
+    )
+    .await;
+    after_submitter_step(&s, &ctx, &code, secret, r.map(|_| ())).await
+}
+
+async fn after_submitter_step(
+    s: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    secret: String,
+    r: AppResult<()>,
+) -> AppResult<Response> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/feedback/track/{code}?secret={}",
+            super::pages::encode_component(&secret)
+        ))
+        .into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            let secret = errors
+                .iter()
+                .all(|e| e.code != "err-wrong-secret")
+                .then_some(secret);
+            render_track(s, ctx, code, secret, errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One bar per measure, drawn on the server.
+pub struct StatBar {
+    pub label: &'static str,
+    pub value: i64,
+    pub width: i64,
+}
+
+#[derive(Template)]
+#[template(path = "feedback_stats.html")]
+struct StatsTpl {
+    p: PageCtx,
+    st: Stats,
+    unit_name: String,
+    bars: Vec<StatBar>,
+    mean: String,
+    median: String,
+}
+
+#[derive(Deserialize, Default)]
+struct StatsQ {
+    unit: Option<i64>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+async fn stats_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<StatsQ>,
+) -> AppResult<Response> {
+    let st = ops::feedback::stats(&s.db, q.unit, q.as_of).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let unit_name = q
+        .unit
+        .and_then(|u| snap.get(u))
+        .map(|u| u.name(ctx.lang.code()).to_string())
+        .unwrap_or_else(|| ctx.lang.t("all-units").to_string());
+    let max = st.received.max(1);
+    let bar = |label, value: i64| StatBar {
+        label,
+        value,
+        width: value * 300 / max,
+    };
+    let bars = vec![
+        bar("fb-received", st.received),
+        bar("fb-answered", st.answered),
+        bar("fb-on-time", st.answered_on_time),
+        bar("fb-overdue", st.overdue),
+    ];
+    let lang = ctx.lang;
+    let one_decimal = |v: f64| {
+        let s = format!("{v:.1}");
+        if lang.code() == "en" {
+            s
+        } else {
+            s.replace('.', ",")
+        }
+    };
+    html(StatsTpl {
+        mean: st
+            .mean_rating
+            .map(one_decimal)
+            .unwrap_or_else(|| "—".into()),
+        median: st
+            .median_days_to_answer
+            .map(one_decimal)
+            .unwrap_or_else(|| "—".into()),
+        p: PageCtx::from(&ctx, "/feedback/stats"),
+        st,
+        unit_name,
+        bars,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "feedback_inbox.html")]
+struct InboxTpl {
+    p: PageCtx,
+    rows: Vec<InboxRow>,
+    total: i64,
+    unit: i64,
+    unit_name: String,
+    status: String,
+    states: Vec<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQ {
+    unit: Option<i64>,
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+async fn inbox_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<InboxQ>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let unit = q.unit.unwrap_or(who.unit_id);
+    let status = q.status.filter(|s| !s.is_empty());
+    let (rows, total) = ops::feedback::inbox(
+        &s.db,
+        who,
+        InboxQuery {
+            unit: Some(unit),
+            status: status.clone(),
+            page: q.page,
+            per_page: Some(100),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    html(InboxTpl {
+        p: PageCtx::from(&ctx, "/feedback/inbox"),
+        rows,
+        total,
+        unit,
+        unit_name: snap
+            .get(unit)
+            .map(|u| u.name(ctx.lang.code()).to_string())
+            .unwrap_or_default(),
+        status: status.unwrap_or_default(),
+        states: FbState::ALL.iter().map(|s| s.as_str()).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "feedback_item.html")]
+struct ItemTpl {
+    p: PageCtx,
+    item: Item,
+    history: Vec<Event>,
+    moves: Vec<&'static str>,
+    errors: Vec<FieldError>,
+}
+
+async fn render_item(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let (item, history) = ops::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
+    let state = FbState::parse(&item.state).unwrap_or(FbState::Received);
+    let before_wait = item.before_wait.as_deref().and_then(FbState::parse);
+    let mut moves: Vec<&'static str> = Move::ALL
+        .iter()
+        .filter(|m| **m != Move::Appeal)
+        .filter(|m| crate::domain::feedback::next(state, **m, before_wait).is_ok())
+        .map(|m| m.as_str())
+        .collect();
+    if state.is_open() {
+        moves.push("extend");
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        ItemTpl {
+            p: PageCtx::from(ctx, &format!("/feedback/items/{id}")),
+            item,
+            history,
+            moves,
+            errors,
+        },
+    )
+}
+
+async fn item_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
+    render_item(&s, &ctx, id, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    to_unit: String,
+    #[serde(default)]
+    into: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+async fn act(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<ActForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let input = ops::feedback::MoveInput {
+        action: f.action,
+        note: Some(f.note),
+        internal: f.internal.is_some(),
+        to_unit: f.to_unit.trim().parse().ok(),
+        answer: Some(f.answer),
+        into: Some(f.into.trim().to_string()).filter(|s| !s.is_empty()),
+        days: f.days.trim().parse().ok(),
+    };
+    match ops::feedback::act(&s.db, who, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_item(&s, &ctx, id, errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
