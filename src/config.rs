@@ -22,6 +22,8 @@ pub struct Config {
     pub evidence_max_mb: usize,
     /// How often the job runner wakes (reminders, digests, mail); 0 turns it off in this instance.
     pub jobs_every_secs: u64,
+    /// Public submissions accepted per client address per hour.
+    pub feedback_per_ip_hour: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +63,7 @@ impl Default for Config {
             smtp: Smtp::default(),
             evidence_max_mb: 20,
             jobs_every_secs: 60,
+            feedback_per_ip_hour: 30,
         }
     }
 }
@@ -105,6 +108,11 @@ impl Config {
             self.jobs_every_secs = v
                 .parse()
                 .map_err(|_| format!("NQTRACK_JOBS_EVERY_SECS: not a number: {v}"))?;
+        }
+        if let Some(v) = get("NQTRACK_FEEDBACK_PER_IP_HOUR") {
+            self.feedback_per_ip_hour = v
+                .parse()
+                .map_err(|_| format!("NQTRACK_FEEDBACK_PER_IP_HOUR: not a number: {v}"))?;
         }
         if let Some(v) = get("NQTRACK_SMTP_HOST") {
             self.smtp.host = v;

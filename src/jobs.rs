@@ -168,7 +168,7 @@ async fn recipients(
     let mut users = vec![];
     let mut emails = vec![];
     for (id, email, role) in store::work::unit_recipients(c, unit_id).await? {
-        if leaders_only && role != "unit_leader" {
+        if leaders_only && !matches!(role.as_str(), "unit_leader" | "steering") {
             continue;
         }
         users.push(id);
@@ -289,10 +289,98 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
             });
         }
     }
+    new += feedback_overdue(
+        &mut tx.conn(),
+        base_url,
+        date,
+        now,
+        &mut cache,
+        &mut changes,
+    )
+    .await?;
     if !changes.is_empty() {
         store::audit::append(&mut tx.conn(), &Actor::system("reminders"), now, changes).await?;
     }
     tx.commit().await?;
+    Ok(new)
+}
+
+/// Working days after the deadline before an unanswered item goes to the unit's leaders, and to
+/// the Steering Committee's standing agency.
+const FB_LEADER_AFTER: i64 = 5;
+const FB_STEERING_AFTER: i64 = 10;
+
+/// Overdue feedback: the unit is told on the first day, its leaders after five days and the
+/// standing agency after ten (calendar days, keyed like task reminders: once each).
+async fn feedback_overdue(
+    c: &mut crate::db::DbConn<'_>,
+    base_url: &str,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    cache: &mut HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
+    changes: &mut Vec<Change<'static>>,
+) -> AppResult<usize> {
+    let lang = Lang::Vi;
+    let steering = store::org::find_current_by_code(c, "BCDTW")
+        .await?
+        .map(|u| u.id);
+    let mut new = 0;
+    for (id, code, unit, due, title) in store::feedback::overdue_open(c, date).await? {
+        let late = (date - due).num_days();
+        let mut steps = vec![("overdue", unit, false)];
+        if late >= FB_LEADER_AFTER {
+            steps.push(("escalate-leader", unit, true));
+        }
+        if let (true, Some(s)) = (late >= FB_STEERING_AFTER, steering) {
+            steps.push(("escalate-steering", s, true));
+        }
+        for (kind, target, leaders) in steps {
+            let key = format!("mail:fb:{id}:{kind}:{due}");
+            let to = recipients(c, target, leaders, cache).await?;
+            let params = [
+                ("code".to_string(), code.clone()),
+                ("title".to_string(), title.chars().take(120).collect()),
+                ("days".to_string(), lang.int(late)),
+                ("due".to_string(), lang.date(due)),
+            ];
+            let subject = lang.tf("mail-fb-overdue-subject", &params);
+            let text = format!(
+                "{}\n\n{}/feedback/items/{id}\n",
+                lang.tf("mail-fb-overdue-body", &params),
+                base_url.trim_end_matches('/')
+            );
+            let payload = serde_json::to_string(&MailJob {
+                to: to.emails.clone(),
+                subject: subject.clone(),
+                text: text.clone(),
+            })
+            .unwrap_or_default();
+            if !store::jobs::enqueue(c, "mail", &key, &payload, now, now).await? {
+                continue;
+            }
+            new += 1;
+            for u in &to.users {
+                store::work::notify(
+                    c,
+                    *u,
+                    &subject,
+                    &text,
+                    Some(&format!("/feedback/items/{id}")),
+                    now,
+                )
+                .await?;
+            }
+            changes.push(Change {
+                action: "feedback.escalate",
+                object_type: "feedback",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(
+                    serde_json::json!({ "kind": kind, "due": due, "to": to.emails }).to_string(),
+                ),
+            });
+        }
+    }
     Ok(new)
 }
 

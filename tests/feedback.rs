@@ -514,3 +514,301 @@ both!(open311_facade, |app| {
     assert_eq!(q[0]["status"], "open");
     assert_eq!(q[0]["service_code"], "digital_infrastructure");
 });
+
+both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {
+    let mut b = submission(None);
+    b["kind"] = json!("initiative");
+    b["category"] = json!("ai");
+    b["title"] = json!("Trợ lý ảo trả lời thủ tục hành chính cho người dân");
+    let (_, r) = submit(&app, &b).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let reviewer = bearer(&app.token("reviewer").await);
+    let url = app.url(&format!("/api/v1/feedback/{id}/reviews"));
+    let (s, p) = json(
+        reviewer
+            .post(&url)
+            .json(&json!({"scores": {"novelty": 4, "feasibility": 6}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, r) = json(reviewer.post(&url).json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}, "comment": "Khả thi"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["total"], 4 * 2 + 3 * 3 + 5 * 3 + 2 * 2);
+    let (s, _) = json(
+        reviewer
+            .post(&url)
+            .json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one review per reviewer");
+    // Steering adopts it as a task in the national programme.
+    let nq03 = nqtrack::ops::programmes::import_annex(
+        &app.db,
+        &nqtrack::store::audit::Actor::system("test"),
+        &nqtrack::ops::programmes::NQ03,
+        nqtrack::ops::programmes::NQ03_ANNEX,
+        false,
+    )
+    .await
+    .unwrap()
+    .programme_id
+    .unwrap();
+    let steering = bearer(&app.token("steering").await);
+    let most = app.unit_id("BKHCN").await;
+    let decide = app.url(&format!("/api/v1/feedback/{id}/decision"));
+    let (s, _) = json(steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp", "programme_id": nq03, "unit_id": most, "deadline": "khi nào xong"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let tasks_before = app.scalar_i64("SELECT COUNT(*) FROM tasks").await;
+    let (s, d) = json(steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp định hướng AI", "programme_id": nq03, "unit_id": most, "deadline": "Quý IV/2027"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let task = d["task_id"].as_i64().unwrap();
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM tasks").await,
+        tasks_before + 1
+    );
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT source_feedback_id FROM tasks WHERE id = {task}"
+        ))
+        .await,
+        id
+    );
+    // The submitter sees the decision and the task; the task is real work with a status.
+    let (_, t) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(t["item"]["decision"], "adopted");
+    assert_eq!(t["item"]["task_id"], task);
+    let (_, td) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/tasks/{task}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(td["due_on"], "2027-12-31");
+    assert_eq!(td["assignments"][0]["unit_id"], most);
+    let (s, _) = json(
+        steering
+            .post(&decide)
+            .json(&json!({"decision": "declined", "reason": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "decided once");
+});
+
+both!(moderation_routing_rules_and_holidays, |app| {
+    // A routing rule sends "data" items about Hà Nội to Đắk Lắk (for the test's sake).
+    let admin = bearer(&app.token("admin").await);
+    let hn = app.unit_id("01").await;
+    let dl = app.unit_id("66").await;
+    let (s, _) = json(
+        bearer(&app.token("steering").await)
+            .post(app.url("/api/v1/feedback/routes"))
+            .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "rules are for administrators");
+    let (s, _) = json(
+        admin
+            .post(app.url("/api/v1/feedback/routes"))
+            .json(&json!({"category": "weather", "target_unit_id": dl}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, r) = json(
+        admin
+            .post(app.url("/api/v1/feedback/routes"))
+            .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut b = submission(Some(hn));
+    b["category"] = json!("data");
+    let (_, sub) = submit(&app, &b).await;
+    let code = sub["code"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT unit_id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await,
+        dl
+    );
+    let (s, _) = json(
+        admin
+            .post(app.url(&format!("/api/v1/feedback/routes/{}/retire", r["id"])))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, sub2) = submit(&app, &b).await;
+    let code2 = sub2["code"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT unit_id FROM feedback_items WHERE code = '{code2}'"
+        ))
+        .await,
+        hn,
+        "retired rules no longer route"
+    );
+    let (_, rows) = json(
+        admin
+            .get(app.url("/api/v1/feedback/routes"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(rows[0]["retired_at"].is_string(), "history kept");
+    // Moderation hides the item publicly, keeps the original, tells the submitter why.
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let (s, _) = json(
+        officer
+            .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
+            .json(&json!({"hidden": true, "note": ""}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, m) = json(
+        officer
+            .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
+            .json(&json!({"hidden": true, "note": "Có thông tin cá nhân của người khác"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let (_, t) = json(
+        app.anon()
+            .get(app.url(&format!(
+                "/api/v1/feedback/track/{code}?secret={}",
+                sub["secret"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(t["item"]["title"], "");
+    assert_eq!(
+        t["item"]["moderation_note"],
+        "Có thông tin cá nhân của người khác"
+    );
+    assert!(
+        t["private"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cổng dịch vụ công"),
+        "the original is kept"
+    );
+    // Holidays: administrators add a day off; it moves deadlines computed afterwards.
+    let (s, _) = json(
+        admin
+            .post(app.url("/api/v1/holidays"))
+            .json(&json!({"day": "2027-01-04", "kind": "vacation", "name_vi": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(
+        admin
+            .post(app.url("/api/v1/holidays"))
+            .json(&json!({"day": "2027-01-04", "kind": "holiday", "name_vi": "Nghỉ bù"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, h) = json(
+        app.anon()
+            .get(app.url("/api/v1/holidays"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(h[0]["day"], "2027-01-04");
+});
+
+both!(overdue_feedback_is_escalated_once, |app| {
+    let dl = app.unit_id("66").await;
+    let (_, r) = submit(&app, &submission(Some(dl))).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    app.exec(&format!(
+        "UPDATE feedback_items SET deadline_on = '2026-01-05' WHERE code = '{code}'"
+    ))
+    .await;
+    let mailer = nqtrack::mail::Mailer::memory();
+    let now = chrono::Utc::now();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+    nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
+        .await
+        .unwrap();
+    let subjects: Vec<String> = mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.subject.contains(&code))
+        .map(|m| m.to.join(","))
+        .collect();
+    // The unit (officer and leader), its leaders, and the standing agency (steering).
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(
+        subjects.iter().any(|t| t.contains("steering@")),
+        "{subjects:?}"
+    );
+    nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
+        .await
+        .unwrap();
+    assert_eq!(
+        mailer
+            .sent()
+            .into_iter()
+            .filter(|m| m.subject.contains(&code))
+            .count(),
+        3,
+        "once each"
+    );
+});

@@ -96,6 +96,22 @@ enum Ep {
     RunJobs,
     PageTask,
     PageNotifications,
+    FbSubmit,
+    FbTrack,
+    FbInbox,
+    FbItem,
+    FbAct,
+    FbDecide,
+    FbReview,
+    FbModerate,
+    FbSupport,
+    FbStats,
+    FbPublished,
+    FbRoutes,
+    FbAddRoute,
+    FbAddHoliday,
+    PageFbInbox,
+    PageFbForm,
 }
 
 /// The rule book, stated plainly.
@@ -108,7 +124,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         ep,
         Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens
     );
-    let page = page || matches!(ep, Ep::PageNotifications);
+    let page = page || matches!(ep, Ep::PageNotifications | Ep::PageFbInbox);
     let public = matches!(
         ep,
         Ep::ListUnits
@@ -122,6 +138,11 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::Calendar
             | Ep::Charts
             | Ep::PageTask
+            | Ep::FbSubmit
+            | Ep::FbTrack
+            | Ep::FbStats
+            | Ep::FbPublished
+            | Ep::PageFbForm
     );
     // Tasks one may not read do not exist for the caller.
     match ep {
@@ -156,6 +177,45 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageNotifications
         | Ep::ListProposals => 200,
         Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
+        Ep::FbSubmit => 201,
+        Ep::FbTrack | Ep::FbStats | Ep::FbPublished | Ep::PageFbForm | Ep::FbSupport => 200,
+        // Feedback held by a unit: its people (and those above it) read and handle it; steering
+        // handles everything; inspectors read everything and change nothing.
+        Ep::FbInbox | Ep::FbItem | Ep::PageFbInbox => {
+            if reads_all || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::FbAct | Ep::FbDecide | Ep::FbModerate => {
+            if matches!(who, Admin | Steering) || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::FbReview => {
+            if matches!(who, Admin | Steering | Reviewer) || (local && in_subtree) {
+                201
+            } else {
+                403
+            }
+        }
+        Ep::FbRoutes => {
+            if who == Admin {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::FbAddRoute | Ep::FbAddHoliday => {
+            if who == Admin {
+                201
+            } else {
+                403
+            }
+        }
         // Cascading decides work: leaders of the unit (or above), and the Steering Committee.
         Ep::Cascade => {
             if matches!(who, Admin | Steering) || (who == Leader && in_subtree) {
@@ -272,6 +332,13 @@ fn scopes(ep: Ep) -> &'static [Obj] {
             &[Obj::Own, Obj::Child, Obj::Foreign]
         }
         Ep::Cascade => &[Obj::Own, Obj::Foreign],
+        Ep::FbInbox
+        | Ep::FbItem
+        | Ep::FbAct
+        | Ep::FbDecide
+        | Ep::FbReview
+        | Ep::FbModerate
+        | Ep::PageFbInbox => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -285,7 +352,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 44] = [
+const ENDPOINTS: [Ep; 60] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -330,455 +397,628 @@ const ENDPOINTS: [Ep; 44] = [
     Ep::RunJobs,
     Ep::PageTask,
     Ep::PageNotifications,
+    Ep::FbSubmit,
+    Ep::FbTrack,
+    Ep::FbInbox,
+    Ep::FbItem,
+    Ep::FbAct,
+    Ep::FbDecide,
+    Ep::FbReview,
+    Ep::FbModerate,
+    Ep::FbSupport,
+    Ep::FbStats,
+    Ep::FbPublished,
+    Ep::FbRoutes,
+    Ep::FbAddRoute,
+    Ep::FbAddHoliday,
+    Ep::PageFbInbox,
+    Ep::PageFbForm,
 ];
 
-both!(role_scope_matrix, |app| {
-    let own = app.unit_id("66").await;
-    let (_, v) = common::json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units?parent={own}&per_page=1")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let child = v["items"][0]["id"].as_i64().unwrap();
-    let foreign = app.unit_id("01").await;
-    let public = app.unit_id("VN").await;
-    let admin_token = app.token("admin").await;
-    let programme = nqtrack::ops::programmes::import_annex(
-        &app.db,
-        &nqtrack::store::audit::Actor::system("test"),
-        &nqtrack::ops::programmes::NQ03,
-        nqtrack::ops::programmes::NQ03_ANNEX,
-        false,
-    )
-    .await
-    .unwrap()
-    .programme_id
-    .unwrap();
-    let task = app
-        .scalar_i64(&format!(
-            "SELECT MIN(id) FROM tasks WHERE programme_id = {programme}"
-        ))
-        .await;
-    // Task 7 (due 01/2025) is assigned to every province; the child commune gets an assignment of its own too.
-    let t6 = app
-        .scalar_i64(&format!(
-            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '7'"
-        ))
-        .await;
-    // One account in each scope, and an account whose own unit is the child commune.
-    let (s, cu) = common::json(app.anon().post(app.url("/api/v1/users")).bearer_auth(&admin_token)
-        .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).send().await.unwrap()).await;
-    assert_eq!(s, 201);
-    let user_in = |o: Obj| match o {
-        Obj::Own => "daklak.leader",
-        Obj::Child => "commune.officer",
-        _ => "hanoi.officer",
-    };
-    let unit_of = |o: Obj| match o {
-        Obj::Own => own,
-        Obj::Child => child,
-        Obj::Foreign => foreign,
-        Obj::Public => public,
-    };
-    let mut tokens = std::collections::HashMap::new();
-    for w in ALL {
-        if let Some(u) = w.username() {
-            tokens.insert(w, app.token(u).await);
+#[macro_export]
+macro_rules! both_with {
+    ($name:ident, $cfg:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::common::TestApp::start_with($crate::common::Backend::Sqlite, $cfg).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::common::TestApp::start_with($crate::common::Backend::Postgres, $cfg).await).await;
+            }
         }
-    }
-    let mut browsers = std::collections::HashMap::new();
-    for w in ALL {
-        let b = match w.username() {
-            Some(u) => app.signed_in(u).await,
-            None => app.browser(),
-        };
-        browsers.insert(w, b);
-    }
-    let _ = cu;
-    {
-        let mut c = app.db.acquire().await.unwrap();
-        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 9).unwrap();
-        nqtrack::store::tasks::insert_assignment(
-            &mut c.conn(),
-            t6,
-            child,
-            true,
-            d,
-            chrono::NaiveDate::from_ymd_opt(2025, 1, 31),
+    };
+}
+
+// Many submissions come from one test address: the per-address limit is tested elsewhere.
+both_with!(
+    role_scope_matrix,
+    |c: &mut nqtrack::config::Config| c.feedback_per_ip_hour = 10_000,
+    |app| {
+        let own = app.unit_id("66").await;
+        let (_, v) = common::json(
+            app.anon()
+                .get(app.url(&format!("/api/v1/org-units?parent={own}&per_page=1")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let child = v["items"][0]["id"].as_i64().unwrap();
+        let foreign = app.unit_id("01").await;
+        let public = app.unit_id("VN").await;
+        let admin_token = app.token("admin").await;
+        let programme = nqtrack::ops::programmes::import_annex(
+            &app.db,
+            &nqtrack::store::audit::Actor::system("test"),
+            &nqtrack::ops::programmes::NQ03,
+            nqtrack::ops::programmes::NQ03_ANNEX,
+            false,
         )
         .await
+        .unwrap()
+        .programme_id
         .unwrap();
-    }
-    let assignment_of = |unit: i64| {
-        let app = &app;
-        async move {
-            app.scalar_i64(&format!(
-                "SELECT id FROM assignments WHERE task_id = {t6} AND unit_id = {unit}"
-            ))
-            .await
-        }
-    };
-    let own_assignment = assignment_of(own).await;
-    // One restricted task per scope (held by that unit), one internal task, a report with
-    // evidence on each unit's assignment, for the endpoints of the work on tasks.
-    let mut restricted = std::collections::HashMap::new();
-    for (i, obj) in [Obj::Own, Obj::Child, Obj::Foreign].into_iter().enumerate() {
-        let unit = unit_of(obj);
-        app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'R{i}', 'Mật {i}', '2026', '{{}}', 'restricted', '2025-01-09T00:00:00Z')")).await;
-        let t = app
+        let task = app
             .scalar_i64(&format!(
-                "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'R{i}'"
+                "SELECT MIN(id) FROM tasks WHERE programme_id = {programme}"
             ))
             .await;
-        app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({t}, {unit}, TRUE, '2025-01-09')")).await;
-        restricted.insert(format!("{obj:?}"), t);
-    }
-    app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'N1', 'Nội bộ', '2026', '{{}}', 'internal', '2025-01-09T00:00:00Z')")).await;
-    let internal = app
-        .scalar_i64(&format!(
-            "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'"
-        ))
-        .await;
-    let mut report_of = std::collections::HashMap::new();
-    for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
-        let a = assignment_of(unit_of(obj)).await;
+        // Task 7 (due 01/2025) is assigned to every province; the child commune gets an assignment of its own too.
+        let t6 = app
+            .scalar_i64(&format!(
+                "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '7'"
+            ))
+            .await;
+        // One account in each scope, and an account whose own unit is the child commune.
+        let (s, cu) = common::json(app.anon().post(app.url("/api/v1/users")).bearer_auth(&admin_token)
+        .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).send().await.unwrap()).await;
+        assert_eq!(s, 201);
+        let user_in = |o: Obj| match o {
+            Obj::Own => "daklak.leader",
+            Obj::Child => "commune.officer",
+            _ => "hanoi.officer",
+        };
+        let unit_of = |o: Obj| match o {
+            Obj::Own => own,
+            Obj::Child => child,
+            Obj::Foreign => foreign,
+            Obj::Public => public,
+        };
+        let mut tokens = std::collections::HashMap::new();
+        for w in ALL {
+            if let Some(u) = w.username() {
+                tokens.insert(w, app.token(u).await);
+            }
+        }
+        let mut browsers = std::collections::HashMap::new();
+        for w in ALL {
+            let b = match w.username() {
+                Some(u) => app.signed_in(u).await,
+                None => app.browser(),
+            };
+            browsers.insert(w, b);
+        }
+        let _ = cu;
+        {
+            let mut c = app.db.acquire().await.unwrap();
+            let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 9).unwrap();
+            nqtrack::store::tasks::insert_assignment(
+                &mut c.conn(),
+                t6,
+                child,
+                true,
+                d,
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 31),
+            )
+            .await
+            .unwrap();
+        }
+        let assignment_of = |unit: i64| {
+            let app = &app;
+            async move {
+                app.scalar_i64(&format!(
+                    "SELECT id FROM assignments WHERE task_id = {t6} AND unit_id = {unit}"
+                ))
+                .await
+            }
+        };
+        let own_assignment = assignment_of(own).await;
+        // One restricted task per scope (held by that unit), one internal task, a report with
+        // evidence on each unit's assignment, for the endpoints of the work on tasks.
+        let mut restricted = std::collections::HashMap::new();
+        for (i, obj) in [Obj::Own, Obj::Child, Obj::Foreign].into_iter().enumerate() {
+            let unit = unit_of(obj);
+            app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'R{i}', 'Mật {i}', '2026', '{{}}', 'restricted', '2025-01-09T00:00:00Z')")).await;
+            let t = app
+                .scalar_i64(&format!(
+                    "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'R{i}'"
+                ))
+                .await;
+            app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({t}, {unit}, TRUE, '2025-01-09')")).await;
+            restricted.insert(format!("{obj:?}"), t);
+        }
+        app.exec(&format!("INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) VALUES ({programme}, 'N1', 'Nội bộ', '2026', '{{}}', 'internal', '2025-01-09T00:00:00Z')")).await;
+        let internal = app
+            .scalar_i64(&format!(
+                "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'"
+            ))
+            .await;
+        let mut report_of = std::collections::HashMap::new();
+        for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
+            let a = assignment_of(unit_of(obj)).await;
+            let r = app
+                .anon()
+                .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+                .bearer_auth(&admin_token)
+                .json(&json!({"percent": 5, "narrative": "bắt đầu"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let v: serde_json::Value = r.json().await.unwrap();
+            report_of.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
+        }
+        let pdf = b"%PDF-1.4 matrix".to_vec();
         let r = app
             .anon()
-            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .post(app.url(&format!("/api/v1/reports/{}/evidence", report_of["Own"])))
             .bearer_auth(&admin_token)
-            .json(&json!({"percent": 5, "narrative": "bắt đầu"}))
+            .multipart(reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"),
+            ))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 201);
-        let v: serde_json::Value = r.json().await.unwrap();
-        report_of.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
-    }
-    let pdf = b"%PDF-1.4 matrix".to_vec();
-    let r = app
-        .anon()
-        .post(app.url(&format!("/api/v1/reports/{}/evidence", report_of["Own"])))
-        .bearer_auth(&admin_token)
-        .multipart(reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"),
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let evidence: serde_json::Value = r.json().await.unwrap();
-    let mut n = 0;
-    let mut failures = vec![];
-    for ep in ENDPOINTS {
-        for &obj in scopes(ep) {
-            for who in ALL {
-                n += 1;
-                let unit = unit_of(obj);
-                let target_user = app.user_id(user_in(obj)).await;
-                let (method, path, body): (Method, String, Option<serde_json::Value>) = match ep {
-                    Ep::ListUnits => (
-                        Method::GET,
-                        format!("/api/v1/org-units?parent={unit}"),
-                        None,
-                    ),
-                    Ep::GetUnit => (Method::GET, format!("/api/v1/org-units/{unit}"), None),
-                    Ep::PatchUnit => (
-                        Method::PATCH,
-                        format!("/api/v1/org-units/{unit}"),
-                        Some(json!({"name_en": format!("Renamed by {who:?}")})),
-                    ),
-                    Ep::CreateUnit => (
-                        Method::POST,
-                        "/api/v1/org-units".into(),
-                        Some(
-                            json!({"kind": "department", "name_vi": format!("Phòng {n}"), "parent_id": unit, "code": format!("M-{n}")}),
+        let evidence: serde_json::Value = r.json().await.unwrap();
+        // Feedback: a submission about a unit is held by that unit (no routing rule).
+        let fb_submit = |unit: i64, kind: &'static str| {
+            let app = &app;
+            async move {
+                let r = app.anon().post(app.url("/api/v1/feedback"))
+                .json(&json!({"kind": kind, "category": "data", "title": "Dữ liệu đất đai chưa được cập nhật",
+                    "body": "Thông tin quy hoạch trên cổng dữ liệu của địa phương đã cũ hơn một năm.", "unit_id": unit, "submitter_kind": "citizen"}))
+                .send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                let v: serde_json::Value = r.json().await.unwrap();
+                let code = v["code"].as_str().unwrap().to_string();
+                let id = app
+                    .scalar_i64(&format!(
+                        "SELECT id FROM feedback_items WHERE code = '{code}'"
+                    ))
+                    .await;
+                (id, code)
+            }
+        };
+        let mut fb_initiative = std::collections::HashMap::new();
+        for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
+            fb_initiative.insert(
+                format!("{obj:?}"),
+                fb_submit(unit_of(obj), "initiative").await.0,
+            );
+        }
+        let (published_id, published_code) = fb_submit(own, "recommendation").await;
+        for body in [
+            json!({"action": "accept"}),
+            json!({"action": "answer", "answer": "Đã cập nhật."}),
+        ] {
+            let r = app
+                .anon()
+                .post(app.url(&format!("/api/v1/feedback/{published_id}/actions")))
+                .bearer_auth(&admin_token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let mut n = 0;
+        let mut failures = vec![];
+        for ep in ENDPOINTS {
+            for &obj in scopes(ep) {
+                for who in ALL {
+                    n += 1;
+                    let unit = unit_of(obj);
+                    let target_user = app.user_id(user_in(obj)).await;
+                    let (method, path, body): (Method, String, Option<serde_json::Value>) = match ep
+                    {
+                        Ep::ListUnits => (
+                            Method::GET,
+                            format!("/api/v1/org-units?parent={unit}"),
+                            None,
                         ),
-                    ),
-                    Ep::ListUsers => (Method::GET, format!("/api/v1/users?unit={unit}"), None),
-                    Ep::GetUser => (Method::GET, format!("/api/v1/users/{target_user}"), None),
-                    Ep::PatchUser => (
-                        Method::PATCH,
-                        format!("/api/v1/users/{target_user}"),
-                        Some(json!({"display_name": format!("Tên {n}")})),
-                    ),
-                    Ep::CreateUser => (
-                        Method::POST,
-                        "/api/v1/users".into(),
-                        Some(
-                            json!({"username": format!("m{n}"), "display_name": "M", "unit_id": unit, "role": "unit_officer"}),
+                        Ep::GetUnit => (Method::GET, format!("/api/v1/org-units/{unit}"), None),
+                        Ep::PatchUnit => (
+                            Method::PATCH,
+                            format!("/api/v1/org-units/{unit}"),
+                            Some(json!({"name_en": format!("Renamed by {who:?}")})),
                         ),
-                    ),
-                    Ep::ListTokens => (Method::GET, "/api/v1/tokens".into(), None),
-                    Ep::CreateToken => (
-                        Method::POST,
-                        "/api/v1/tokens".into(),
-                        Some(json!({"user_id": target_user, "name": format!("t{n}")})),
-                    ),
-                    Ep::RevokeToken => {
-                        let (_, t) = common::json(
-                            app.anon()
-                                .post(app.url("/api/v1/tokens"))
+                        Ep::CreateUnit => (
+                            Method::POST,
+                            "/api/v1/org-units".into(),
+                            Some(
+                                json!({"kind": "department", "name_vi": format!("Phòng {n}"), "parent_id": unit, "code": format!("M-{n}")}),
+                            ),
+                        ),
+                        Ep::ListUsers => (Method::GET, format!("/api/v1/users?unit={unit}"), None),
+                        Ep::GetUser => (Method::GET, format!("/api/v1/users/{target_user}"), None),
+                        Ep::PatchUser => (
+                            Method::PATCH,
+                            format!("/api/v1/users/{target_user}"),
+                            Some(json!({"display_name": format!("Tên {n}")})),
+                        ),
+                        Ep::CreateUser => (
+                            Method::POST,
+                            "/api/v1/users".into(),
+                            Some(
+                                json!({"username": format!("m{n}"), "display_name": "M", "unit_id": unit, "role": "unit_officer"}),
+                            ),
+                        ),
+                        Ep::ListTokens => (Method::GET, "/api/v1/tokens".into(), None),
+                        Ep::CreateToken => (
+                            Method::POST,
+                            "/api/v1/tokens".into(),
+                            Some(json!({"user_id": target_user, "name": format!("t{n}")})),
+                        ),
+                        Ep::RevokeToken => {
+                            let (_, t) = common::json(
+                                app.anon()
+                                    .post(app.url("/api/v1/tokens"))
+                                    .bearer_auth(&admin_token)
+                                    .json(&json!({"user_id": target_user, "name": "victim"}))
+                                    .send()
+                                    .await
+                                    .unwrap(),
+                            )
+                            .await;
+                            (Method::DELETE, format!("/api/v1/tokens/{}", t["id"]), None)
+                        }
+                        Ep::Audit => (Method::GET, "/api/v1/audit".into(), None),
+                        Ep::Me => (Method::GET, "/api/v1/me".into(), None),
+                        Ep::PageEditUnit => (Method::GET, format!("/org/{unit}/edit"), None),
+                        Ep::PageUser => (Method::GET, format!("/admin/users/{target_user}"), None),
+                        Ep::PageAudit => (Method::GET, "/admin/audit".into(), None),
+                        Ep::PageTokens => (Method::GET, "/admin/tokens".into(), None),
+                        Ep::Programmes => (Method::GET, "/api/v1/programmes".into(), None),
+                        Ep::Overview => (
+                            Method::GET,
+                            format!("/api/v1/programmes/{programme}/overview"),
+                            None,
+                        ),
+                        Ep::Tasks => (
+                            Method::GET,
+                            format!("/api/v1/tasks?programme={programme}"),
+                            None,
+                        ),
+                        Ep::Task => (Method::GET, format!("/api/v1/tasks/{task}"), None),
+                        Ep::Report => {
+                            let a = assignment_of(unit).await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/assignments/{a}/reports"),
+                                Some(json!({"percent": 10, "narrative": format!("report {n}")})),
+                            )
+                        }
+                        Ep::AskExtension => {
+                            let a = assignment_of(unit).await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/assignments/{a}/extensions"),
+                                Some(
+                                    json!({"requested_due": "2099-12-31", "reason": format!("case {n}")}),
+                                ),
+                            )
+                        }
+                        Ep::DecideExtension => {
+                            let a = assignment_of(foreign).await;
+                            let r = app
+                                .anon()
+                                .post(app.url(&format!("/api/v1/assignments/{a}/extensions")))
                                 .bearer_auth(&admin_token)
-                                .json(&json!({"user_id": target_user, "name": "victim"}))
+                                .json(
+                                    &json!({"requested_due": "2099-12-31", "reason": "to decide"}),
+                                )
                                 .send()
                                 .await
-                                .unwrap(),
-                        )
-                        .await;
-                        (Method::DELETE, format!("/api/v1/tokens/{}", t["id"]), None)
-                    }
-                    Ep::Audit => (Method::GET, "/api/v1/audit".into(), None),
-                    Ep::Me => (Method::GET, "/api/v1/me".into(), None),
-                    Ep::PageEditUnit => (Method::GET, format!("/org/{unit}/edit"), None),
-                    Ep::PageUser => (Method::GET, format!("/admin/users/{target_user}"), None),
-                    Ep::PageAudit => (Method::GET, "/admin/audit".into(), None),
-                    Ep::PageTokens => (Method::GET, "/admin/tokens".into(), None),
-                    Ep::Programmes => (Method::GET, "/api/v1/programmes".into(), None),
-                    Ep::Overview => (
-                        Method::GET,
-                        format!("/api/v1/programmes/{programme}/overview"),
-                        None,
-                    ),
-                    Ep::Tasks => (
-                        Method::GET,
-                        format!("/api/v1/tasks?programme={programme}"),
-                        None,
-                    ),
-                    Ep::Task => (Method::GET, format!("/api/v1/tasks/{task}"), None),
-                    Ep::Report => {
-                        let a = assignment_of(unit).await;
-                        (
-                            Method::POST,
-                            format!("/api/v1/assignments/{a}/reports"),
-                            Some(json!({"percent": 10, "narrative": format!("report {n}")})),
-                        )
-                    }
-                    Ep::AskExtension => {
-                        let a = assignment_of(unit).await;
-                        (
-                            Method::POST,
-                            format!("/api/v1/assignments/{a}/extensions"),
-                            Some(
-                                json!({"requested_due": "2099-12-31", "reason": format!("case {n}")}),
-                            ),
-                        )
-                    }
-                    Ep::DecideExtension => {
-                        let a = assignment_of(foreign).await;
-                        let r = app
-                            .anon()
-                            .post(app.url(&format!("/api/v1/assignments/{a}/extensions")))
-                            .bearer_auth(&admin_token)
-                            .json(&json!({"requested_due": "2099-12-31", "reason": "to decide"}))
-                            .send()
-                            .await
-                            .unwrap();
-                        assert_eq!(r.status(), 201);
-                        let e: serde_json::Value = r.json().await.unwrap();
-                        (
-                            Method::POST,
-                            format!("/api/v1/extensions/{}/decision", e["id"]),
-                            Some(json!({"approve": false, "comment": "refused"})),
-                        )
-                    }
-                    Ep::RestrictedTask => (
-                        Method::GET,
-                        format!("/api/v1/tasks/{}", restricted[&format!("{obj:?}")]),
-                        None,
-                    ),
-                    Ep::InternalTask => (Method::GET, format!("/api/v1/tasks/{internal}"), None),
-                    Ep::Cascade => {
-                        let a = assignment_of(unit).await;
-                        (
-                            Method::POST,
-                            format!("/api/v1/assignments/{a}/cascade"),
-                            Some(json!({})),
-                        )
-                    }
-                    Ep::Cancel => {
-                        let a = assignment_of(foreign).await;
-                        app.exec(&format!(
-                            "UPDATE assignments SET cancelled_on = NULL WHERE id = {a}"
-                        ))
-                        .await;
-                        (
-                            Method::POST,
-                            format!("/api/v1/assignments/{a}/cancel"),
-                            Some(json!({"reason": format!("case {n}")})),
-                        )
-                    }
-                    Ep::Propose => (
-                        Method::POST,
-                        format!("/api/v1/programmes/{programme}/proposals"),
-                        Some(
-                            json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": unit}),
-                        ),
-                    ),
-                    Ep::ListProposals => (
-                        Method::GET,
-                        format!("/api/v1/programmes/{programme}/proposals"),
-                        None,
-                    ),
-                    Ep::DecideProposal => {
-                        let r = app.anon().post(app.url(&format!("/api/v1/programmes/{programme}/proposals"))).bearer_auth(&admin_token)
-                            .json(&json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": own})).send().await.unwrap();
-                        assert_eq!(r.status(), 201);
-                        let t: serde_json::Value = r.json().await.unwrap();
-                        (
-                            Method::POST,
-                            format!("/api/v1/tasks/{}/decision", t["id"]),
-                            Some(json!({"approve": true})),
-                        )
-                    }
-                    Ep::Comment => (
-                        Method::POST,
-                        format!("/api/v1/tasks/{task}/comments"),
-                        Some(json!({"body": format!("ý kiến {n}")})),
-                    ),
-                    Ep::AddEvidence => (
-                        Method::POST,
-                        format!(
-                            "/api/v1/reports/{}/evidence",
-                            report_of[&format!("{obj:?}")]
-                        ),
-                        None,
-                    ),
-                    Ep::GetEvidence => (
-                        Method::GET,
-                        format!("/api/v1/evidence/{}", evidence["id"]),
-                        None,
-                    ),
-                    Ep::Notifications => (Method::GET, "/api/v1/notifications".into(), None),
-                    Ep::ReadNotifications => (
-                        Method::POST,
-                        "/api/v1/notifications/read".into(),
-                        Some(json!({})),
-                    ),
-                    Ep::Merge => {
-                        let mut ids = vec![];
-                        for k in 0..2 {
-                            let r = app.anon().post(app.url("/api/v1/org-units")).bearer_auth(&admin_token)
-                                .json(&json!({"kind": "department", "name_vi": format!("Vụ {n}-{k}"), "parent_id": public, "code": format!("MG-{n}-{k}")})).send().await.unwrap();
+                                .unwrap();
                             assert_eq!(r.status(), 201);
-                            let u: serde_json::Value = r.json().await.unwrap();
-                            ids.push(u["id"].as_i64().unwrap());
+                            let e: serde_json::Value = r.json().await.unwrap();
+                            (
+                                Method::POST,
+                                format!("/api/v1/extensions/{}/decision", e["id"]),
+                                Some(json!({"approve": false, "comment": "refused"})),
+                            )
                         }
-                        (
+                        Ep::RestrictedTask => (
+                            Method::GET,
+                            format!("/api/v1/tasks/{}", restricted[&format!("{obj:?}")]),
+                            None,
+                        ),
+                        Ep::InternalTask => {
+                            (Method::GET, format!("/api/v1/tasks/{internal}"), None)
+                        }
+                        Ep::Cascade => {
+                            let a = assignment_of(unit).await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/assignments/{a}/cascade"),
+                                Some(json!({})),
+                            )
+                        }
+                        Ep::Cancel => {
+                            let a = assignment_of(foreign).await;
+                            app.exec(&format!(
+                                "UPDATE assignments SET cancelled_on = NULL WHERE id = {a}"
+                            ))
+                            .await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/assignments/{a}/cancel"),
+                                Some(json!({"reason": format!("case {n}")})),
+                            )
+                        }
+                        Ep::Propose => (
                             Method::POST,
-                            format!("/api/v1/org-units/{}/merge", ids[0]),
-                            Some(json!({"into": ids[1]})),
-                        )
-                    }
-                    Ep::Worklist => (
-                        Method::GET,
-                        format!("/api/v1/org-units/{own}/worklist"),
-                        None,
-                    ),
-                    Ep::Calendar => (
-                        Method::GET,
-                        format!("/api/v1/org-units/{own}/calendar.ics"),
-                        None,
-                    ),
-                    Ep::Charts => (
-                        Method::GET,
-                        format!("/api/v1/programmes/{programme}/charts"),
-                        None,
-                    ),
-                    Ep::RunJobs => (Method::POST, "/api/v1/jobs/run".into(), Some(json!({}))),
-                    Ep::PageTask => (Method::GET, format!("/tasks/{task}"), None),
-                    Ep::PageNotifications => (Method::GET, "/notifications".into(), None),
-                    Ep::Verify => {
-                        // A fresh claim to decide on, filed by an administrator.
-                        let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
+                            format!("/api/v1/programmes/{programme}/proposals"),
+                            Some(
+                                json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": unit}),
+                            ),
+                        ),
+                        Ep::ListProposals => (
+                            Method::GET,
+                            format!("/api/v1/programmes/{programme}/proposals"),
+                            None,
+                        ),
+                        Ep::DecideProposal => {
+                            let r = app.anon().post(app.url(&format!("/api/v1/programmes/{programme}/proposals"))).bearer_auth(&admin_token)
+                            .json(&json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": own})).send().await.unwrap();
+                            assert_eq!(r.status(), 201);
+                            let t: serde_json::Value = r.json().await.unwrap();
+                            (
+                                Method::POST,
+                                format!("/api/v1/tasks/{}/decision", t["id"]),
+                                Some(json!({"approve": true})),
+                            )
+                        }
+                        Ep::Comment => (
+                            Method::POST,
+                            format!("/api/v1/tasks/{task}/comments"),
+                            Some(json!({"body": format!("ý kiến {n}")})),
+                        ),
+                        Ep::AddEvidence => (
+                            Method::POST,
+                            format!(
+                                "/api/v1/reports/{}/evidence",
+                                report_of[&format!("{obj:?}")]
+                            ),
+                            None,
+                        ),
+                        Ep::GetEvidence => (
+                            Method::GET,
+                            format!("/api/v1/evidence/{}", evidence["id"]),
+                            None,
+                        ),
+                        Ep::Notifications => (Method::GET, "/api/v1/notifications".into(), None),
+                        Ep::ReadNotifications => (
+                            Method::POST,
+                            "/api/v1/notifications/read".into(),
+                            Some(json!({})),
+                        ),
+                        Ep::Merge => {
+                            let mut ids = vec![];
+                            for k in 0..2 {
+                                let r = app.anon().post(app.url("/api/v1/org-units")).bearer_auth(&admin_token)
+                                .json(&json!({"kind": "department", "name_vi": format!("Vụ {n}-{k}"), "parent_id": public, "code": format!("MG-{n}-{k}")})).send().await.unwrap();
+                                assert_eq!(r.status(), 201);
+                                let u: serde_json::Value = r.json().await.unwrap();
+                                ids.push(u["id"].as_i64().unwrap());
+                            }
+                            (
+                                Method::POST,
+                                format!("/api/v1/org-units/{}/merge", ids[0]),
+                                Some(json!({"into": ids[1]})),
+                            )
+                        }
+                        Ep::Worklist => (
+                            Method::GET,
+                            format!("/api/v1/org-units/{own}/worklist"),
+                            None,
+                        ),
+                        Ep::Calendar => (
+                            Method::GET,
+                            format!("/api/v1/org-units/{own}/calendar.ics"),
+                            None,
+                        ),
+                        Ep::Charts => (
+                            Method::GET,
+                            format!("/api/v1/programmes/{programme}/charts"),
+                            None,
+                        ),
+                        Ep::RunJobs => (Method::POST, "/api/v1/jobs/run".into(), Some(json!({}))),
+                        Ep::PageTask => (Method::GET, format!("/tasks/{task}"), None),
+                        Ep::PageNotifications => (Method::GET, "/notifications".into(), None),
+                        Ep::FbSubmit => (
+                            Method::POST,
+                            "/api/v1/feedback".into(),
+                            Some(
+                                json!({"kind": "report", "category": "ai", "title": format!("Phản ánh {n}"),
+                            "body": "Nội dung phản ánh đủ dài để được tiếp nhận vào hệ thống.", "submitter_kind": "citizen"}),
+                            ),
+                        ),
+                        Ep::FbTrack => (
+                            Method::GET,
+                            format!("/api/v1/feedback/track/{published_code}"),
+                            None,
+                        ),
+                        Ep::FbInbox => (Method::GET, format!("/api/v1/feedback?unit={unit}"), None),
+                        Ep::PageFbInbox => {
+                            (Method::GET, format!("/feedback/inbox?unit={unit}"), None)
+                        }
+                        Ep::FbItem => {
+                            let (id, _) = fb_submit(unit, "report").await;
+                            (Method::GET, format!("/api/v1/feedback/{id}"), None)
+                        }
+                        Ep::FbAct => {
+                            let (id, _) = fb_submit(unit, "report").await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/feedback/{id}/actions"),
+                                Some(json!({"action": "accept"})),
+                            )
+                        }
+                        Ep::FbDecide => {
+                            let (id, _) = fb_submit(unit, "recommendation").await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/feedback/{id}/decision"),
+                                Some(json!({"decision": "declined", "reason": "Chưa phù hợp"})),
+                            )
+                        }
+                        Ep::FbModerate => {
+                            let (id, _) = fb_submit(unit, "report").await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/feedback/{id}/moderation"),
+                                Some(json!({"hidden": true, "note": "Thông tin cá nhân"})),
+                            )
+                        }
+                        Ep::FbReview => (
+                            Method::POST,
+                            format!(
+                                "/api/v1/feedback/{}/reviews",
+                                fb_initiative[&format!("{obj:?}")]
+                            ),
+                            Some(
+                                json!({"scores": {"novelty": 3, "feasibility": 3, "impact": 3, "cost": 3}}),
+                            ),
+                        ),
+                        Ep::FbSupport => (
+                            Method::POST,
+                            format!("/api/v1/feedback/track/{published_code}/support"),
+                            None,
+                        ),
+                        Ep::FbStats => (
+                            Method::GET,
+                            format!("/api/v1/feedback/stats?unit={own}"),
+                            None,
+                        ),
+                        Ep::FbPublished => (Method::GET, "/api/v1/feedback/published".into(), None),
+                        Ep::FbRoutes => (Method::GET, "/api/v1/feedback/routes".into(), None),
+                        Ep::FbAddRoute => (
+                            Method::POST,
+                            "/api/v1/feedback/routes".into(),
+                            Some(
+                                json!({"category": "ai", "unit_id": foreign, "target_unit_id": foreign}),
+                            ),
+                        ),
+                        Ep::FbAddHoliday => (
+                            Method::POST,
+                            "/api/v1/holidays".into(),
+                            Some(
+                                json!({"day": format!("2030-01-{:02}", 1 + n % 28), "kind": "holiday", "name_vi": "Nghỉ"}),
+                            ),
+                        ),
+                        Ep::PageFbForm => (Method::GET, "/feedback/new".into(), None),
+                        Ep::Verify => {
+                            // A fresh claim to decide on, filed by an administrator.
+                            let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
                             .json(&json!({"percent": 100, "narrative": "done", "claims_completion": true})).send().await.unwrap();
-                        assert_eq!(r.status(), 201);
-                        (
-                            Method::POST,
-                            format!("/api/v1/assignments/{own_assignment}/verification"),
-                            Some(json!({"approve": false, "comment": "returned"})),
-                        )
-                    }
-                };
-                let is_page = !path.starts_with("/api/");
-                let mut req = if is_page {
-                    browsers[&who].request(method.clone(), app.url(&path))
-                } else {
-                    app.anon().request(method.clone(), app.url(&path))
-                };
-                if !is_page && let Some(t) = tokens.get(&who) {
-                    req = req.bearer_auth(t);
-                }
-                if let Some(b) = &body {
-                    req = req.json(b);
-                }
-                if matches!(ep, Ep::AddEvidence) {
-                    req = req.multipart(reqwest::multipart::Form::new().part(
-                        "file",
-                        reqwest::multipart::Part::bytes(pdf.clone()).file_name("minh-chung.pdf"),
-                    ));
-                }
-                let res = req.send().await.unwrap();
-                let got = res.status().as_u16();
-                if matches!(ep, Ep::AskExtension | Ep::DecideExtension) {
-                    // Refuse whatever is still pending, so that the next case starts clean.
-                    let pending: Vec<i64> = match &app.db {
-                        nqtrack::db::Db::Sqlite(p) => {
-                            sqlx::query_scalar("SELECT id FROM extensions WHERE approved IS NULL")
-                                .fetch_all(p)
-                                .await
-                                .unwrap()
-                        }
-                        nqtrack::db::Db::Pg(p) => {
-                            sqlx::query_scalar("SELECT id FROM extensions WHERE approved IS NULL")
-                                .fetch_all(p)
-                                .await
-                                .unwrap()
+                            assert_eq!(r.status(), 201);
+                            (
+                                Method::POST,
+                                format!("/api/v1/assignments/{own_assignment}/verification"),
+                                Some(json!({"approve": false, "comment": "returned"})),
+                            )
                         }
                     };
-                    for id in pending {
-                        let r = app
-                            .anon()
-                            .post(app.url(&format!("/api/v1/extensions/{id}/decision")))
-                            .bearer_auth(&admin_token)
-                            .json(&json!({"approve": false, "comment": "reset"}))
-                            .send()
-                            .await
-                            .unwrap();
-                        assert_eq!(r.status(), 200);
+                    let is_page = !path.starts_with("/api/");
+                    let mut req = if is_page {
+                        browsers[&who].request(method.clone(), app.url(&path))
+                    } else {
+                        app.anon().request(method.clone(), app.url(&path))
+                    };
+                    if !is_page && let Some(t) = tokens.get(&who) {
+                        req = req.bearer_auth(t);
                     }
-                }
-                let want = expected(who, ep, obj);
-                if got != want {
-                    failures.push(format!(
-                        "{who:?} {method} {path} ({obj:?}): got {got}, want {want}"
-                    ));
-                    continue;
-                }
-                // Listing users never leaks accounts outside what the caller may read.
-                if matches!(ep, Ep::ListUsers) && got == 200 {
-                    let v: serde_json::Value = res.json().await.unwrap();
-                    let names: Vec<&str> = v["items"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|u| u["username"].as_str().unwrap())
-                        .collect();
-                    if who == Who::Reviewer && !names.is_empty() {
-                        failures.push(format!("reviewer sees others: {names:?}"));
+                    if let Some(b) = &body {
+                        req = req.json(b);
+                    }
+                    if matches!(ep, Ep::AddEvidence) {
+                        req = req.multipart(
+                            reqwest::multipart::Form::new().part(
+                                "file",
+                                reqwest::multipart::Part::bytes(pdf.clone())
+                                    .file_name("minh-chung.pdf"),
+                            ),
+                        );
+                    }
+                    let res = req.send().await.unwrap();
+                    let got = res.status().as_u16();
+                    if matches!(ep, Ep::AskExtension | Ep::DecideExtension) {
+                        // Refuse whatever is still pending, so that the next case starts clean.
+                        let pending: Vec<i64> = match &app.db {
+                            nqtrack::db::Db::Sqlite(p) => sqlx::query_scalar(
+                                "SELECT id FROM extensions WHERE approved IS NULL",
+                            )
+                            .fetch_all(p)
+                            .await
+                            .unwrap(),
+                            nqtrack::db::Db::Pg(p) => sqlx::query_scalar(
+                                "SELECT id FROM extensions WHERE approved IS NULL",
+                            )
+                            .fetch_all(p)
+                            .await
+                            .unwrap(),
+                        };
+                        for id in pending {
+                            let r = app
+                                .anon()
+                                .post(app.url(&format!("/api/v1/extensions/{id}/decision")))
+                                .bearer_auth(&admin_token)
+                                .json(&json!({"approve": false, "comment": "reset"}))
+                                .send()
+                                .await
+                                .unwrap();
+                            assert_eq!(r.status(), 200);
+                        }
+                    }
+                    let want = expected(who, ep, obj);
+                    if got != want {
+                        failures.push(format!(
+                            "{who:?} {method} {path} ({obj:?}): got {got}, want {want}"
+                        ));
+                        continue;
+                    }
+                    // Listing users never leaks accounts outside what the caller may read.
+                    if matches!(ep, Ep::ListUsers) && got == 200 {
+                        let v: serde_json::Value = res.json().await.unwrap();
+                        let names: Vec<&str> = v["items"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|u| u["username"].as_str().unwrap())
+                            .collect();
+                        if who == Who::Reviewer && !names.is_empty() {
+                            failures.push(format!("reviewer sees others: {names:?}"));
+                        }
                     }
                 }
             }
         }
+        assert!(
+            failures.is_empty(),
+            "{} of {n} cases wrong:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(n > 300, "matrix covers {n} cases");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {n} cases wrong:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(n > 300, "matrix covers {n} cases");
-});
+);

@@ -66,7 +66,13 @@ CREATE TABLE feedback_items (
     rated_on          TEXT,
     appeal_of         BIGINT REFERENCES feedback_items(id),
     merged_into       BIGINT REFERENCES feedback_items(id),
-    supports          INTEGER NOT NULL DEFAULT 0
+    supports          INTEGER NOT NULL DEFAULT 0,
+    -- Initiatives and recommendations: the unit's decision (adopted, adopted_in_part, declined),
+    -- published with its reason, and the task it became.
+    decision          TEXT,
+    decision_reason   TEXT,
+    decided_on        TEXT,
+    task_id           BIGINT REFERENCES tasks(id)
 );
 CREATE INDEX feedback_inbox ON feedback_items(unit_id, state, submitted_on);
 CREATE INDEX feedback_day ON feedback_items(submitted_on);
@@ -113,3 +119,27 @@ CREATE TABLE holidays (
     kind    TEXT NOT NULL,
     name_vi TEXT NOT NULL
 );
+
+-- The sheet reviewers score initiatives on (configurable); each criterion 1 to 5, weighted.
+CREATE TABLE review_criteria (
+    code     TEXT PRIMARY KEY,
+    name_vi  TEXT NOT NULL,
+    name_en  TEXT NOT NULL,
+    name_fr  TEXT NOT NULL,
+    weight   INTEGER NOT NULL,
+    position INTEGER NOT NULL
+);
+
+CREATE TABLE feedback_reviews (
+    id          INTEGER PRIMARY KEY,
+    item_id     BIGINT NOT NULL REFERENCES feedback_items(id),
+    reviewer_id BIGINT NOT NULL REFERENCES users(id),
+    scores      TEXT NOT NULL,
+    total       INTEGER NOT NULL,
+    comment     TEXT,
+    created_at  TEXT NOT NULL,
+    UNIQUE (item_id, reviewer_id)
+);
+
+-- A task created from an adopted initiative points back at it.
+ALTER TABLE tasks ADD COLUMN source_feedback_id BIGINT REFERENCES feedback_items(id);

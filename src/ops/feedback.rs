@@ -37,12 +37,25 @@ pub const PER_IP_HOUR: usize = 30;
 pub const PER_EMAIL_DAY: i64 = 10;
 
 /// Per-address submission counter (in memory: a flood is stopped before it reaches the database).
-#[derive(Default)]
 pub struct IntakeLimiter {
     seen: Mutex<HashMap<IpAddr, (Instant, usize)>>,
+    per_hour: usize,
+}
+
+impl Default for IntakeLimiter {
+    fn default() -> Self {
+        IntakeLimiter::new(PER_IP_HOUR)
+    }
 }
 
 impl IntakeLimiter {
+    pub fn new(per_hour: usize) -> Self {
+        IntakeLimiter {
+            seen: Mutex::default(),
+            per_hour,
+        }
+    }
+
     pub fn allow(&self, ip: IpAddr) -> bool {
         let mut m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -54,7 +67,7 @@ impl IntakeLimiter {
             *e = (now, 0);
         }
         e.1 += 1;
-        e.1 <= PER_IP_HOUR
+        e.1 <= self.per_hour
     }
 }
 
@@ -256,6 +269,10 @@ pub async fn submit(
         appeal_of: None,
         merged_into: None,
         supports: 0,
+        decision: None,
+        decision_reason: None,
+        decided_on: None,
+        task_id: None,
     };
     item.deadline_on = Some(deadline_of(&cal, &item));
     item.id = store::feedback::insert(&mut tx.conn(), &item).await?;
@@ -392,6 +409,11 @@ pub struct PublicItem {
     pub rating: Option<i32>,
     pub supports: i32,
     pub moderation_note: Option<String>,
+    /// adopted, adopted_in_part or declined (initiatives and recommendations).
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    /// The task it became: its status shows on the tracking page.
+    pub task_id: Option<i64>,
 }
 
 impl From<&Item> for PublicItem {
@@ -421,6 +443,9 @@ impl From<&Item> for PublicItem {
             rating: i.rating,
             supports: i.supports,
             moderation_note: i.moderation_note.clone(),
+            decision: i.decision.clone(),
+            decision_reason: i.decision_reason.clone(),
+            task_id: i.task_id,
         }
     }
 }
@@ -1145,9 +1170,23 @@ pub const DEFAULT_CATEGORIES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Loads the default categories and the holiday calendar into an empty database.
+/// Loads the default categories and review sheet (idempotent).
 pub async fn seed_defaults(db: &Db) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    for (i, (code, vi, en, fr, w)) in DEFAULT_CRITERIA.iter().enumerate() {
+        store::feedback::insert_criterion(
+            &mut tx.conn(),
+            &store::feedback::Criterion {
+                code: (*code).into(),
+                name_vi: (*vi).into(),
+                name_en: (*en).into(),
+                name_fr: (*fr).into(),
+                weight: *w,
+            },
+            i as i32,
+        )
+        .await?;
+    }
     for (i, (code, vi, en, fr)) in DEFAULT_CATEGORIES.iter().enumerate() {
         store::feedback::insert_category(
             &mut tx.conn(),
@@ -1161,6 +1200,512 @@ pub async fn seed_defaults(db: &Db) -> AppResult<()> {
         )
         .await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The default review sheet for initiatives: novelty, feasibility, impact, cost (lower is better
+/// for cost, so it is scored as "cost-effectiveness").
+pub const DEFAULT_CRITERIA: &[(&str, &str, &str, &str, i32)] = &[
+    ("novelty", "Tính mới", "Novelty", "Nouveauté", 2),
+    (
+        "feasibility",
+        "Tính khả thi",
+        "Feasibility",
+        "Faisabilité",
+        3,
+    ),
+    ("impact", "Hiệu quả, tác động", "Impact", "Impact", 3),
+    (
+        "cost",
+        "Chi phí hợp lý",
+        "Cost-effectiveness",
+        "Rapport coût-efficacité",
+        2,
+    ),
+];
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// Criterion code → score 1 to 5; every criterion of the sheet must be scored.
+    #[schema(value_type = Object)]
+    pub scores: std::collections::BTreeMap<String, i32>,
+    pub comment: Option<String>,
+}
+
+/// A reviewer scores an initiative on the sheet; one review per reviewer.
+pub async fn review(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: ReviewInput,
+) -> AppResult<crate::store::feedback::Review> {
+    use crate::domain::policy::Role;
+    if !matches!(
+        who.role,
+        Role::Reviewer | Role::Steering | Role::Administrator
+    ) {
+        let mut c = db.acquire().await?;
+        let item = store::feedback::get(&mut c.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        require_on_unit(
+            &mut c.conn(),
+            Some(who),
+            Action::HandleFeedback,
+            item.unit_id,
+        )
+        .await?;
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let item = store::feedback::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if item.kind != Kind::Initiative.as_str() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "item",
+            "err-not-initiative",
+        )]));
+    }
+    let sheet = store::feedback::criteria(&mut tx.conn()).await?;
+    let mut errs = vec![];
+    let mut total = 0;
+    for k in &sheet {
+        match input.scores.get(&k.code) {
+            Some(v) if (1..=5).contains(v) => total += v * k.weight,
+            Some(_) => errs.push(
+                FieldError::new(&k.code, "err-range")
+                    .with("min", 1)
+                    .with("max", 5),
+            ),
+            None => errs.push(FieldError::new(&k.code, "err-required")),
+        }
+    }
+    for code in input.scores.keys() {
+        if !sheet.iter().any(|k| &k.code == code) {
+            errs.push(FieldError::new(code, "err-unknown-criterion"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let r = crate::store::feedback::Review {
+        id: 0,
+        item_id: id,
+        reviewer_id: who.user_id,
+        scores: serde_json::to_string(&input.scores).unwrap_or_default(),
+        total,
+        comment: clean_opt(input.comment),
+    };
+    if !store::feedback::insert_review(&mut tx.conn(), &r, now).await? {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "item",
+            "err-already-reviewed",
+        )]));
+    }
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.review",
+            object_type: "feedback",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "total": total, "scores": input.scores }).to_string()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// adopted, adopted_in_part or declined.
+    pub decision: String,
+    pub reason: String,
+    /// Adopted: create a task in this programme…
+    pub programme_id: Option<i64>,
+    /// …assigned to this unit (default: the unit that decided)…
+    pub unit_id: Option<i64>,
+    /// …due as written ("6/2027", "Quý II/2027", a date).
+    pub deadline: Option<String>,
+}
+
+/// The unit decides on an initiative or recommendation; an adoption can create a task, linked
+/// both ways, so the submitter follows the work from the tracking page. One transaction.
+pub async fn decide(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: DecisionInput,
+) -> AppResult<PublicItem> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut item = store::feedback::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_on_unit(
+        &mut tx.conn(),
+        Some(who),
+        Action::HandleFeedback,
+        item.unit_id,
+    )
+    .await?;
+    let mut errs = vec![];
+    if item.kind == Kind::Report.as_str() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "item",
+            "err-decision-kind",
+        )]));
+    }
+    if !matches!(
+        input.decision.as_str(),
+        "adopted" | "adopted_in_part" | "declined"
+    ) {
+        errs.push(FieldError::new("decision", "err-unknown-decision"));
+    }
+    let reason = nfc(&input.reason);
+    if reason.is_empty() {
+        errs.push(FieldError::new("reason", "err-reason-required"));
+    }
+    if item.decision.is_some() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "decision",
+            "err-already-decided",
+        )]));
+    }
+    let adopt = input.decision != "declined";
+    if !adopt && input.programme_id.is_some() {
+        errs.push(FieldError::new("programme_id", "err-declined-no-task"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let mut changes = vec![];
+    if let (true, Some(pid)) = (adopt, input.programme_id) {
+        let programme = store::tasks::get_programme(&mut tx.conn(), pid)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(FieldError::new("programme_id", "err-no-such-programme"))
+            })?;
+        // Creating work in a programme is the assigning level's decision.
+        require_on_unit(
+            &mut tx.conn(),
+            Some(who),
+            Action::VerifyCompletion,
+            programme.owner_unit_id,
+        )
+        .await?;
+        let deadline_text = nfc(input.deadline.as_deref().unwrap_or(""));
+        let deadline = crate::domain::deadline::Deadline::parse(&deadline_text);
+        if deadline == crate::domain::deadline::Deadline::Unparsed {
+            return Err(AppError::invalid(FieldError::new(
+                "deadline",
+                "err-deadline-unparsed",
+            )));
+        }
+        let unit = input.unit_id.unwrap_or(item.unit_id);
+        let unit_row = store::org::get(&mut tx.conn(), unit)
+            .await?
+            .filter(|u| !u.historical())
+            .ok_or_else(|| AppError::invalid(FieldError::new("unit_id", "err-no-such-unit")))?;
+        let n = store::tasks::tasks_of(&mut tx.conn(), pid).await?.len() + 1;
+        let code = format!("SK-{n}");
+        let description = format!("{}\n\n{}", item.public_body, item.code);
+        let new = crate::store::tasks::NewTask {
+            programme_id: pid,
+            group_id: None,
+            code: &code,
+            title: &item.public_title,
+            result_text: "",
+            deadline_text: &deadline_text,
+            deadline_json: serde_json::to_string(&deadline).unwrap_or_default(),
+            due_on: deadline.due(),
+            lead_text: &unit_row.name_vi,
+            coordinating_text: "",
+            visibility: "public",
+            state: "active",
+            proposed_by: None,
+            description: Some(&description),
+            priority: "normal",
+            period: None,
+        };
+        let task_id = store::tasks::insert_task(&mut tx.conn(), &new, now).await?;
+        store::tasks::insert_assignment(
+            &mut tx.conn(),
+            task_id,
+            unit,
+            true,
+            now.date_naive(),
+            new.due_on,
+        )
+        .await?;
+        store::feedback::set_task_source(&mut tx.conn(), task_id, id).await?;
+        item.task_id = Some(task_id);
+        changes.push(Change {
+            action: "task.create_from_feedback",
+            object_type: "task",
+            object_id: task_id.to_string(),
+            before: None,
+            after: Some(
+                serde_json::json!({ "programme_id": pid, "code": code, "feedback": item.code })
+                    .to_string(),
+            ),
+        });
+    }
+    item.decision = Some(input.decision.clone());
+    item.decision_reason = Some(reason.clone());
+    item.decided_on = Some(now.date_naive());
+    store::feedback::update(&mut tx.conn(), &item).await?;
+    store::feedback::insert_event(
+        &mut tx.conn(),
+        id,
+        now,
+        "decide",
+        (Some(item.state.as_str()), Some(item.unit_id)),
+        (item.state.as_str(), Some(item.unit_id)),
+        Some(who.user_id),
+        Some(&format!("{}: {reason}", input.decision)),
+        true,
+    )
+    .await?;
+    if let Some(e) = item.email.clone() {
+        notify_submitter(&mut tx.conn(), &item, &e, "updated", now).await?;
+    }
+    changes.insert(
+        0,
+        Change {
+            action: "feedback.decide",
+            object_type: "feedback",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "decision": input.decision, "reason": reason, "task_id": item.task_id }).to_string()),
+        },
+    );
+    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
+    tx.commit().await?;
+    Ok(PublicItem::from(&item))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Moderation {
+    /// Hide the item from the public pages (the original is always kept).
+    pub hidden: Option<bool>,
+    pub public_title: Option<String>,
+    pub public_body: Option<String>,
+    /// Why: shown to the submitter.
+    pub note: String,
+}
+
+/// A moderator hides or edits what is published; the original is kept and the submitter told why.
+pub async fn moderate(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: Moderation,
+) -> AppResult<PublicItem> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut item = store::feedback::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_on_unit(
+        &mut tx.conn(),
+        Some(who),
+        Action::HandleFeedback,
+        item.unit_id,
+    )
+    .await?;
+    let note = nfc(&input.note);
+    let mut errs = vec![];
+    if note.is_empty() {
+        errs.push(FieldError::new("note", "err-reason-required"));
+    }
+    if let Some(t) = &input.public_title {
+        let t = nfc(t);
+        if t.is_empty() || t.chars().count() > TITLE_MAX {
+            errs.push(FieldError::new("public_title", "err-too-long").with("max", TITLE_MAX));
+        }
+        item.public_title = t;
+    }
+    if let Some(b) = &input.public_body {
+        let b = nfc(b);
+        if b.chars().count() > BODY_MAX {
+            errs.push(FieldError::new("public_body", "err-too-long").with("max", BODY_MAX));
+        }
+        item.public_body = b;
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    if let Some(h) = input.hidden {
+        item.hidden = h;
+    }
+    item.moderation_note = Some(note.clone());
+    store::feedback::update(&mut tx.conn(), &item).await?;
+    store::feedback::insert_event(
+        &mut tx.conn(),
+        id,
+        now,
+        "moderate",
+        (Some(item.state.as_str()), Some(item.unit_id)),
+        (item.state.as_str(), Some(item.unit_id)),
+        Some(who.user_id),
+        Some(&note),
+        true,
+    )
+    .await?;
+    if let Some(e) = item.email.clone() {
+        notify_submitter(&mut tx.conn(), &item, &e, "updated", now).await?;
+    }
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.moderate",
+            object_type: "feedback",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "hidden": item.hidden, "note": note }).to_string()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PublicItem::from(&item))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoute {
+    pub category: Option<String>,
+    pub unit_id: Option<i64>,
+    pub target_unit_id: i64,
+}
+
+/// Routing rules are data: administrators add and retire them; retired rules stay as history.
+pub async fn add_route(db: &Db, who: &Principal, input: NewRoute) -> AppResult<i64> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut errs = vec![];
+    if let Some(cat) = &input.category
+        && !store::feedback::categories(&mut tx.conn())
+            .await?
+            .iter()
+            .any(|c| &c.code == cat)
+    {
+        errs.push(FieldError::new("category", "err-unknown-category"));
+    }
+    for (field, unit) in [
+        ("unit_id", input.unit_id),
+        ("target_unit_id", Some(input.target_unit_id)),
+    ] {
+        if let Some(u) = unit
+            && store::org::get(&mut tx.conn(), u)
+                .await?
+                .is_none_or(|x| x.historical())
+        {
+            errs.push(FieldError::new(field, "err-no-such-unit"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let id = store::feedback::insert_route(
+        &mut tx.conn(),
+        input.category.as_deref(),
+        input.unit_id,
+        input.target_unit_id,
+        now,
+    )
+    .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback_route.create",
+            object_type: "feedback_route",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "category": input.category, "unit_id": input.unit_id, "target_unit_id": input.target_unit_id }).to_string()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    if !store::feedback::retire_route(&mut tx.conn(), id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback_route.retire",
+            object_type: "feedback_route",
+            object_id: id.to_string(),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHoliday {
+    pub day: NaiveDate,
+    /// holiday (a day off) or workday (a weekend day worked in exchange).
+    pub kind: String,
+    pub name_vi: String,
+}
+
+/// Administrators add days off decided after the built-in calendar (e.g. next year's Tết).
+pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResult<()> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let mut errs = vec![];
+    if !matches!(input.kind.as_str(), "holiday" | "workday") {
+        errs.push(FieldError::new("kind", "err-unknown-day-kind"));
+    }
+    let name = nfc(&input.name_vi);
+    if name.is_empty() {
+        errs.push(FieldError::new("name_vi", "err-required"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    store::feedback::insert_holiday(&mut tx.conn(), input.day, &input.kind, &name).await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "holiday.create",
+            object_type: "holiday",
+            object_id: input.day.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "kind": input.kind, "name": name }).to_string()),
+        }],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -57,9 +57,14 @@ pub struct Item {
     pub appeal_of: Option<i64>,
     pub merged_into: Option<i64>,
     pub supports: i32,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+    /// The task an adopted initiative or recommendation became.
+    pub task_id: Option<i64>,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
 
 /// The next number in the day's sequence (one row per day, incremented in the caller's transaction).
 pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
@@ -95,11 +100,12 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
         "UPDATE feedback_items SET unit_id = $2, state = $3, before_wait = $4, extension_days = $5, extensions = $6, paused_days = $7,
              paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
              rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
-             clock_from = $22
+             clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26
          WHERE id = $1")
         .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
         .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
+        .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -324,4 +330,99 @@ pub async fn insert_file(
         .bind(item_id).bind(&s.file_name).bind(s.content_type).bind(s.size).bind(&s.sha256).bind(&s.stored_as).bind(now)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Criterion {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub weight: i32,
+}
+
+pub async fn criteria(c: &mut DbConn<'_>) -> AppResult<Vec<Criterion>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Criterion>(
+        "SELECT code, name_vi, name_en, name_fr, weight FROM review_criteria ORDER BY position")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn insert_criterion(c: &mut DbConn<'_>, k: &Criterion, position: i32) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO review_criteria (code, name_vi, name_en, name_fr, weight, position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING")
+        .bind(&k.code).bind(&k.name_vi).bind(&k.name_en).bind(&k.name_fr).bind(k.weight).bind(position)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Review {
+    pub id: i64,
+    pub item_id: i64,
+    pub reviewer_id: i64,
+    /// JSON object: criterion code → score 1..5.
+    pub scores: String,
+    /// Weighted total.
+    pub total: i32,
+    pub comment: Option<String>,
+}
+
+/// One review per reviewer and item; false when this reviewer already scored it.
+pub async fn insert_review(c: &mut DbConn<'_>, r: &Review, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_reviews (item_id, reviewer_id, scores, total, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (item_id, reviewer_id) DO NOTHING")
+        .bind(r.item_id).bind(r.reviewer_id).bind(&r.scores).bind(r.total).bind(&r.comment).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn reviews(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Review>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Review>(
+        "SELECT id, item_id, reviewer_id, scores, total, comment FROM feedback_reviews WHERE item_id = $1 ORDER BY id")
+        .bind(item_id).fetch_all(&mut **c).await?))
+}
+
+/// Links a task to the item it came from.
+pub async fn set_task_source(c: &mut DbConn<'_>, task_id: i64, item_id: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE tasks SET source_feedback_id = $2 WHERE id = $1")
+        .bind(task_id).bind(item_id).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Open, unpaused items whose deadline passed before `day`: (id, code, unit, deadline, title).
+pub async fn overdue_open(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+) -> AppResult<Vec<(i64, String, i64, NaiveDate, String)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, String, i64, NaiveDate, String)>(
+        "SELECT id, code, unit_id, deadline_on, public_title FROM feedback_items
+         WHERE state NOT IN ('declined', 'answered', 'closed', 'merged') AND paused_since IS NULL AND deadline_on < $1
+         ORDER BY id")
+        .bind(day).fetch_all(&mut **c).await?),
+    )
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct RouteRow {
+    pub id: i64,
+    pub category: Option<String>,
+    pub unit_id: Option<i64>,
+    pub target_unit_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Every rule, in force or retired (history).
+pub async fn route_rows(c: &mut DbConn<'_>) -> AppResult<Vec<RouteRow>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, RouteRow>(
+        "SELECT id, category, unit_id, target_unit_id, created_at, retired_at FROM feedback_routes ORDER BY id")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn retire_route(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query("UPDATE feedback_routes SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL")
+        .bind(id).bind(now).execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
 }

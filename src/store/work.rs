@@ -186,7 +186,7 @@ pub async fn unit_recipients(
 ) -> AppResult<Vec<(i64, Option<String>, String)>> {
     Ok(
         on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>, String)>(
-        "SELECT id, email, role FROM users WHERE unit_id = $1 AND disabled = FALSE AND role IN ('unit_leader', 'unit_officer') ORDER BY id")
+        "SELECT id, email, role FROM users WHERE unit_id = $1 AND disabled = FALSE AND role IN ('unit_leader', 'unit_officer', 'steering') ORDER BY id")
         .bind(unit_id).fetch_all(&mut **c).await?),
     )
 }

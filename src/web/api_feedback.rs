@@ -33,6 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/track/{code}/support", post(support))
         .route("/api/v1/feedback/{id}", get(item))
         .route("/api/v1/feedback/{id}/actions", post(act))
+        .route("/api/v1/feedback/{id}/reviews", post(review))
+        .route("/api/v1/feedback/{id}/decision", post(decide))
+        .route("/api/v1/feedback/{id}/moderation", post(moderate))
+        .route("/api/v1/feedback/routes", get(list_routes).post(add_route))
+        .route("/api/v1/feedback/routes/{id}/retire", post(retire_route))
+        .route("/api/v1/holidays", get(list_holidays).post(add_holiday))
         .route("/open311/v2/services.json", get(open311_services))
         .route(
             "/open311/v2/requests.json",
@@ -378,4 +384,112 @@ fn open311_item(i: &PublicItem) -> serde_json::Value {
         "requested_datetime": i.submitted_on,
         "expected_datetime": i.deadline_on,
     })
+}
+
+/// Score an initiative on the review sheet (reviewers, steering, or the unit holding it); once per reviewer.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/reviews", tag = "feedback", params(("id" = i64, Path)), request_body = ops::feedback::ReviewInput,
+    responses((status = 201, body = crate::store::feedback::Review), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn review(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::feedback::ReviewInput>,
+) -> AppResult<Response> {
+    let r = ops::feedback::review(&s.db, ctx.principal()?, id, input).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// Decide on an initiative or recommendation (adopted, adopted_in_part, declined) with a published reason; an adoption may create a task in a programme, linked both ways.
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/decision", tag = "feedback", params(("id" = i64, Path)), request_body = ops::feedback::DecisionInput,
+    responses((status = 200, body = PublicItem), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn decide(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::feedback::DecisionInput>,
+) -> AppResult<Json<PublicItem>> {
+    Ok(Json(
+        ops::feedback::decide(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Hide or edit what is published (the original is kept; the submitter is told why).
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/moderation", tag = "feedback", params(("id" = i64, Path)), request_body = ops::feedback::Moderation,
+    responses((status = 200, body = PublicItem), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn moderate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::feedback::Moderation>,
+) -> AppResult<Json<PublicItem>> {
+    Ok(Json(
+        ops::feedback::moderate(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Routing rules, in force and retired (administrators).
+#[utoipa::path(get, path = "/api/v1/feedback/routes", tag = "feedback",
+    responses((status = 200, body = Vec<crate::store::feedback::RouteRow>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn list_routes(
+    State(s): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Json<Vec<crate::store::feedback::RouteRow>>> {
+    ops::require(
+        ctx.who.as_ref(),
+        crate::domain::policy::Action::RestructureOrg,
+        crate::domain::policy::Scope::Global,
+    )?;
+    let mut c = s.db.acquire().await?;
+    Ok(Json(
+        crate::store::feedback::route_rows(&mut c.conn()).await?,
+    ))
+}
+
+/// Add a routing rule: items of a category (any if omitted) about a unit (any if omitted) go to the target unit (administrators).
+#[utoipa::path(post, path = "/api/v1/feedback/routes", tag = "feedback", request_body = ops::feedback::NewRoute,
+    responses((status = 201, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_route(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<ops::feedback::NewRoute>,
+) -> AppResult<Response> {
+    let id = ops::feedback::add_route(&s.db, ctx.principal()?, input).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+/// Retire a routing rule (kept as history).
+#[utoipa::path(post, path = "/api/v1/feedback/routes/{id}/retire", tag = "feedback", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn retire_route(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<serde_json::Value>> {
+    ops::feedback::retire_route(&s.db, ctx.principal()?, id).await?;
+    Ok(Json(serde_json::json!({ "retired": id })))
+}
+
+/// Days off and make-up working days added to the built-in calendar (public).
+#[utoipa::path(get, path = "/api/v1/holidays", tag = "feedback", security(()),
+    responses((status = 200, body = Object)))]
+async fn list_holidays(State(s): State<AppState>) -> AppResult<Json<serde_json::Value>> {
+    let mut c = s.db.acquire().await?;
+    let rows = crate::store::feedback::holidays(&mut c.conn()).await?;
+    Ok(Json(serde_json::json!(
+        rows.into_iter()
+            .map(|(d, k)| serde_json::json!({"day": d, "kind": k}))
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Add a day off or a make-up working day (administrators).
+#[utoipa::path(post, path = "/api/v1/holidays", tag = "feedback", request_body = ops::feedback::NewHoliday,
+    responses((status = 201, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_holiday(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<ops::feedback::NewHoliday>,
+) -> AppResult<Response> {
+    ops::feedback::add_holiday(&s.db, ctx.principal()?, input).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "ok": true }))).into_response())
 }

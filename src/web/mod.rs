@@ -55,7 +55,9 @@ impl AppState {
             });
         AppState {
             mailer,
-            intake: Arc::default(),
+            intake: Arc::new(crate::ops::feedback::IntakeLimiter::new(
+                cfg.feedback_per_ip_hour,
+            )),
             db,
             cfg: Arc::new(cfg),
             metrics: Arc::default(),
