@@ -385,6 +385,8 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 let n = seed::demo_progress(&db, pid).await?;
                 println!("demo progress: {n} reports and decisions on programme 03/NQ-CP");
             }
+            let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
+            println!("demo feedback: {n} reports, recommendations and initiatives in every state");
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {

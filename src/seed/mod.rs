@@ -6,6 +6,7 @@
 //! `data/README.md`.
 
 pub mod agencies;
+pub mod demo_feedback;
 pub mod generate;
 pub mod generate_tasks;
 

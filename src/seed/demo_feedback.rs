@@ -1,0 +1,125 @@
+//! A few hundred realistic feedback items for the demo, in every state, written through the same
+//! use cases as real ones (so history, clocks and audit are what the product would record).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::db::Db;
+use crate::domain::policy::{Principal, Role};
+use crate::error::AppResult;
+use crate::ops::feedback::{self, IntakeLimiter, MoveInput, Rating, Submission};
+use crate::store;
+
+/// (kind, category, title, body) written the way people write to the portal.
+const SAMPLES: &[(&str, &str, &str, &str)] = &[
+    ("report", "public_services", "Không nộp được hồ sơ cấp phép xây dựng trực tuyến", "Từ đầu tuần, cổng dịch vụ công báo lỗi khi tải bản vẽ lên, tôi đã thử nhiều lần trên máy tính và điện thoại."),
+    ("report", "digital_infrastructure", "Thôn vùng sâu chưa có sóng di động 4G", "Người dân trong thôn phải đi ra đầu xã mới gọi được điện thoại, học sinh không học trực tuyến được."),
+    ("report", "data", "Thông tin quy hoạch trên cổng dữ liệu đã cũ", "Bản đồ quy hoạch sử dụng đất đăng trên cổng thông tin vẫn là bản năm 2020, chưa cập nhật sau sáp nhập."),
+    ("recommendation", "institutions", "Đề nghị đơn giản hóa thủ tục thành lập doanh nghiệp khoa học và công nghệ", "Hồ sơ chứng nhận doanh nghiệp khoa học và công nghệ yêu cầu nhiều giấy tờ trùng lặp, đề nghị liên thông với đăng ký doanh nghiệp."),
+    ("recommendation", "human_resources", "Đề nghị mở lớp kỹ năng số cho cán bộ xã sau sáp nhập", "Nhiều cán bộ xã mới chưa quen với phần mềm quản lý văn bản và chữ ký số, cần được hướng dẫn trực tiếp."),
+    ("recommendation", "enterprises", "Kiến nghị hỗ trợ thử nghiệm sản phẩm AI trong khu vực công", "Doanh nghiệp khởi nghiệp cần cơ chế thử nghiệm có kiểm soát để triển khai trợ lý ảo tại bộ phận một cửa."),
+    ("initiative", "ai", "Trợ lý ảo hướng dẫn thủ tục hành chính bằng tiếng Việt và tiếng dân tộc", "Đề xuất xây dựng trợ lý ảo trả lời câu hỏi thường gặp về thủ tục, hỗ trợ tiếng Ê Đê và tiếng M'Nông."),
+    ("initiative", "digital_government", "Số hóa sổ hộ tịch cũ bằng nhận dạng chữ viết tay", "Giải pháp dùng nhận dạng chữ viết tay để số hóa sổ hộ tịch trước năm 2000, giảm thời gian tra cứu."),
+    ("initiative", "investment", "Dùng chung máy chủ giữa các xã sau sáp nhập", "Đề xuất tập trung hạ tầng máy chủ của các xã về trung tâm dữ liệu tỉnh để tiết kiệm chi phí vận hành."),
+    ("report", "intellectual_property", "Hồ sơ đăng ký sáng chế bị chậm thẩm định", "Hồ sơ của chúng tôi nộp từ đầu năm đến nay chưa có kết quả thẩm định hình thức."),
+];
+
+/// Writes `n` items spread over the demo's provinces and communes; returns how many.
+pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
+    let mut rng = StdRng::seed_from_u64(57);
+    let limiter = IntakeLimiter::new(usize::MAX);
+    let dir = std::env::temp_dir();
+    let units: Vec<i64> = {
+        let mut c = db.acquire().await?;
+        let f = crate::store::org::ListFilter {
+            kind: Some("province".into()),
+            limit: 100,
+            ..Default::default()
+        };
+        store::org::list(&mut c.conn(), &f).await?.0.into_iter().map(|u| u.id).collect()
+    };
+    let steering = {
+        let mut c = db.acquire().await?;
+        let u = store::users::get_for_login(&mut c.conn(), "steering").await?;
+        u.map(|(u, _)| Principal {
+            user_id: u.id,
+            token_id: None,
+            role: Role::Steering,
+            unit_id: u.unit_id,
+            username: u.username,
+        })
+    };
+    let Some(steering) = steering else { return Ok(0) };
+    let mut written = 0;
+    for i in 0..n {
+        let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
+        let unit = units[rng.random_range(0..units.len())];
+        let r = feedback::submit(
+            db,
+            &limiter,
+            IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
+            None,
+            Submission {
+                kind: kind.into(),
+                category: category.into(),
+                title: title.into(),
+                body: body.into(),
+                unit_id: Some(unit),
+                submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4].into(),
+                name: Some(format!("Người gửi {}", i + 1)),
+                email: Some(format!("nguoi-gui-{}@example.vn", i + 1)),
+                phone: None,
+                publish_name: i % 3 == 0,
+                website: String::new(),
+            },
+            vec![],
+            &dir,
+            1,
+        )
+        .await?;
+        written += 1;
+        let id = {
+            let mut c = db.acquire().await?;
+            store::feedback::by_code(&mut c.conn(), &r.code).await?.map(|x| x.id).unwrap_or(0)
+        };
+        let mv = |action: &str| MoveInput {
+            action: action.into(),
+            note: Some("Đã xem xét theo quy định".into()),
+            internal: false,
+            to_unit: None,
+            answer: Some("Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin.".into()),
+            into: None,
+            days: Some(5),
+        };
+        // Walk each item some way along the path, so every state shows.
+        let path: &[&str] = match i % 9 {
+            0 => &[],
+            1 => &["accept"],
+            2 => &["accept", "assign"],
+            3 => &["accept", "start"],
+            4 => &["accept", "request_info"],
+            5 => &["decline"],
+            6 => &["accept", "start", "answer"],
+            7 => &["accept", "start", "answer", "close"],
+            _ => &["accept", "answer"],
+        };
+        for a in path {
+            feedback::act(db, &steering, id, mv(a)).await?;
+        }
+        if i % 9 == 7 || i % 9 == 8 {
+            let _ = feedback::rate(
+                db,
+                &r.code,
+                Rating {
+                    secret: r.secret.clone(),
+                    rating: 1 + (i % 5) as i32,
+                    comment: None,
+                },
+            )
+            .await;
+        }
+    }
+    Ok(written)
+}
