@@ -148,6 +148,9 @@ pub async fn run_forever(db: Db, mailer: Mailer, base_url: String, every: StdDur
     }
 }
 
+/// (unit, leaders only) → (user ids, addresses), per sweep.
+type RecipientCache = HashMap<(i64, bool), (Vec<i64>, Vec<String>)>;
+
 struct Recipients {
     users: Vec<i64>,
     emails: Vec<String>,
@@ -157,7 +160,7 @@ async fn recipients(
     c: &mut crate::db::DbConn<'_>,
     unit_id: i64,
     leaders_only: bool,
-    cache: &mut HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
+    cache: &mut RecipientCache,
 ) -> AppResult<Recipients> {
     if let Some((u, e)) = cache.get(&(unit_id, leaders_only)) {
         return Ok(Recipients {
@@ -242,19 +245,19 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
                 continue;
             }
             new += 1;
-            if !tasks.contains_key(&a.task_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(a.task_id) {
                 let t = store::tasks::get_task(&mut tx.conn(), a.task_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                tasks.insert(a.task_id, t);
+                e.insert(t);
             }
             let task = &tasks[&a.task_id];
-            if !names.contains_key(&a.unit_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(a.unit_id) {
                 let n = store::org::get(&mut tx.conn(), a.unit_id)
                     .await?
                     .map(|u| u.name_vi)
                     .unwrap_or_default();
-                names.insert(a.unit_id, n);
+                e.insert(n);
             }
             let (subject, text) = reminder_text(lang, base_url, task, &names[&a.unit_id], &r, due);
             let link = format!("/tasks/{}", task.id);
@@ -317,7 +320,7 @@ async fn feedback_overdue(
     base_url: &str,
     date: NaiveDate,
     now: DateTime<Utc>,
-    cache: &mut HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
+    cache: &mut RecipientCache,
     changes: &mut Vec<Change<'static>>,
 ) -> AppResult<usize> {
     let lang = Lang::Vi;

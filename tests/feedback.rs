@@ -191,7 +191,7 @@ both!(routing_moves_and_the_clock, |app| {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(inbox["total"], 1);
-    assert_eq!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0, true);
+    assert!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0);
     let (s, _) = json(
         hanoi
             .get(app.url(&format!("/api/v1/feedback?unit={commune}")))

@@ -564,10 +564,8 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
         .clone();
     assert_eq!(old["status"], "superseded");
     assert_eq!(
-        app.scalar_i64(&format!(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'assignment.hand_over'"
-        ))
-        .await,
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'assignment.hand_over'")
+            .await,
         3
     );
 });

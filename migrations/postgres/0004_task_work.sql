@@ -87,3 +87,21 @@ CREATE TABLE notifications (
     read_at    TIMESTAMPTZ
 );
 CREATE INDEX notifications_user ON notifications(user_id, read_at);
+
+-- Bumped by triggers on every change to tasks, assignments and reports, in the writer's own
+-- transaction: the in-memory read cache of overviews and worklists compares it on each request,
+-- so nothing it serves is ever older than the last committed write. Statement-level: one bump
+-- per statement, however many rows.
+CREATE TABLE task_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    v  BIGINT NOT NULL
+);
+INSERT INTO task_version (id, v) VALUES (1, 0);
+CREATE FUNCTION bump_task_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE task_version SET v = v + 1 WHERE id = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tasks_bump AFTER INSERT OR UPDATE OR DELETE ON tasks FOR EACH STATEMENT EXECUTE FUNCTION bump_task_version();
+CREATE TRIGGER assignments_bump AFTER INSERT OR UPDATE OR DELETE ON assignments FOR EACH STATEMENT EXECUTE FUNCTION bump_task_version();
+CREATE TRIGGER reports_bump AFTER INSERT OR UPDATE OR DELETE ON reports FOR EACH STATEMENT EXECUTE FUNCTION bump_task_version();

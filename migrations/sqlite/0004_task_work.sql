@@ -87,3 +87,21 @@ CREATE TABLE notifications (
     read_at    TEXT
 );
 CREATE INDEX notifications_user ON notifications(user_id, read_at);
+
+-- Bumped by triggers on every change to tasks, assignments and reports, in the writer's own
+-- transaction: the in-memory read cache of overviews and worklists compares it on each request,
+-- so nothing it serves is ever older than the last committed write.
+CREATE TABLE task_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    v  BIGINT NOT NULL
+);
+INSERT INTO task_version (id, v) VALUES (1, 0);
+CREATE TRIGGER tasks_ins AFTER INSERT ON tasks BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER tasks_upd AFTER UPDATE ON tasks BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER tasks_del AFTER DELETE ON tasks BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER assignments_ins AFTER INSERT ON assignments BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER assignments_upd AFTER UPDATE ON assignments BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER assignments_del AFTER DELETE ON assignments BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER reports_ins AFTER INSERT ON reports BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER reports_upd AFTER UPDATE ON reports BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER reports_del AFTER DELETE ON reports BEGIN UPDATE task_version SET v = v + 1 WHERE id = 1; END;

@@ -140,6 +140,7 @@ fn deadline_of(cal: &Calendar, i: &Item) -> NaiveDate {
     cal.add_working_days(base, i.paused_days.max(0) as u32)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &Db,
     limiter: &IntakeLimiter,

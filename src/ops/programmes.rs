@@ -19,11 +19,13 @@ use crate::import::annex;
 use crate::import::table::{self, TableTask};
 use crate::store::audit::{Actor, Change};
 use crate::store::org_index::{OrgIndex, Snapshot};
+use crate::store::task_cache::{ProgrammeRows, TaskCache};
 use crate::store::tasks::{
     Assignment, Extension, NewTask, Programme, ProgressReport, Task, TaskGroup, Verification,
 };
 use crate::store::work::{Comment, Evidence, ReminderSent};
 use crate::store::{self, org::ListFilter};
+use std::sync::Arc;
 
 /// What an import did, or would do in a dry run; nothing it could not read is left out.
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -175,7 +177,7 @@ pub async fn import_annex(
             coordinating: t.coordinating.clone(),
             result: t.result.clone(),
             deadline_text: t.deadline_text.clone(),
-            deadline: t.deadline.clone(),
+            deadline: t.deadline,
             description: String::new(),
             priority: String::new(),
             visibility: String::new(),
@@ -485,6 +487,7 @@ pub fn period_of(p: &Programme) -> Period {
 pub async fn programme_overview(
     db: &Db,
     idx: &OrgIndex,
+    cache: &TaskCache,
     who: Option<&Principal>,
     id: i64,
     q: OverviewQuery,
@@ -501,17 +504,18 @@ pub async fn programme_overview(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let (programme, rows, visible) = visible_rows(&mut c, &snap, who, id).await?;
+    let (data, rows, visible) = visible_rows(&mut c, cache, &snap, who, id).await?;
+    let programme = data.programme.clone();
     let rules = rules_of_programme(&programme);
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
-    let groups = store::tasks::groups(&mut c, id).await?;
+    let groups = data.groups.clone();
     // The last period that has ended by `as_of`.
     let period = period_of(&programme);
     let (cur_start, _) = period.containing(as_of);
     let (start, end) = period.containing(cur_start.pred_opt().unwrap_or(cur_start));
     let mut per_assignment: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
-    for (aid, on, results) in store::tasks::periodic_reports(&mut c, id, start, end).await? {
+    for &(aid, on, results) in cache.periodic(&mut c, id, start, end).await?.iter() {
         if !visible.contains(&aid) {
             continue;
         }
@@ -538,35 +542,34 @@ pub async fn programme_overview(
 }
 
 /// A programme's top-level lead assignments that the caller may read, as overview rows, with
-/// the ids of those assignments.
+/// the ids of those assignments (read through the cache).
 async fn visible_rows(
     c: &mut crate::db::DbConn<'_>,
+    cache: &TaskCache,
     snap: &Snapshot,
     who: Option<&Principal>,
     id: i64,
-) -> AppResult<(Programme, Vec<Row>, std::collections::HashSet<i64>)> {
-    let programme = store::tasks::get_programme(c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+) -> AppResult<(Arc<ProgrammeRows>, Vec<Row>, std::collections::HashSet<i64>)> {
+    let data = cache.programme(c, id).await?.ok_or(AppError::NotFound)?;
     let mut gate = Gate {
         snap,
-        owner: programme.owner_unit_id,
+        owner: data.programme.owner_unit_id,
         seen: HashMap::new(),
     };
-    let mut rows: Vec<Row> = vec![];
-    let mut ids = std::collections::HashSet::new();
-    for (a, group, visibility) in store::tasks::lead_assignments(c, id).await? {
-        if gate.allows(c, who, a.task_id, &visibility).await? {
+    let mut rows: Vec<Row> = Vec::with_capacity(data.lead.len());
+    let mut ids = std::collections::HashSet::with_capacity(data.lead.len());
+    for (a, group, visibility) in &data.lead {
+        if gate.allows(c, who, a.task_id, visibility).await? {
             ids.insert(a.id);
             rows.push(Row {
                 task_id: a.task_id,
-                group,
+                group: *group,
                 unit_id: a.unit_id,
-                facts: facts(&a),
+                facts: facts(a),
             });
         }
     }
-    Ok((programme, rows, ids))
+    Ok((data, rows, ids))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -592,6 +595,7 @@ pub struct ProgrammeCharts {
 pub async fn programme_charts(
     db: &Db,
     idx: &OrgIndex,
+    cache: &TaskCache,
     who: Option<&Principal>,
     id: i64,
     as_of: Option<NaiveDate>,
@@ -600,8 +604,8 @@ pub async fn programme_charts(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let (programme, rows, _) = visible_rows(&mut c, &snap, who, id).await?;
-    let rules = rules_of_programme(&programme);
+    let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
+    let rules = rules_of_programme(&data.programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let start = rows
         .iter()
@@ -758,6 +762,7 @@ pub async fn task_detail(
 pub async fn tasks(
     db: &Db,
     idx: &OrgIndex,
+    cache: &TaskCache,
     who: Option<&Principal>,
     programme_id: i64,
     unit: Option<i64>,
@@ -767,15 +772,17 @@ pub async fn tasks(
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let programme = store::tasks::get_programme(&mut c, programme_id)
+    let data = cache
+        .programme(&mut c, programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rules = rules_of_programme(&programme);
+    let programme = &data.programme;
+    let rules = rules_of_programme(programme);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let mut by_task: BTreeMap<i64, (Vec<crate::domain::status::Status>, bool)> = BTreeMap::new();
-    for (a, _, _) in store::tasks::lead_assignments(&mut c, programme_id).await? {
+    for (a, _, _) in &data.lead {
         let e = by_task.entry(a.task_id).or_default();
-        e.0.push(crate::domain::status::status(&facts(&a), as_of, rules));
+        e.0.push(crate::domain::status::status(&facts(a), as_of, rules));
         e.1 |= unit.is_none_or(|u| u == a.unit_id);
     }
     let mut gate = Gate {
@@ -839,6 +846,7 @@ pub struct WorklistQuery {
 pub async fn worklist(
     db: &Db,
     idx: &OrgIndex,
+    cache: &TaskCache,
     who: Option<&Principal>,
     unit_id: i64,
     q: &WorklistQuery,
@@ -869,26 +877,17 @@ pub async fn worklist(
     }
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let mut programmes: HashMap<i64, Programme> = HashMap::new();
-    let cascades: HashMap<i64, (i64, i64, i64)> = store::tasks::cascade_summary(&mut c, unit_id)
-        .await?
-        .into_iter()
-        .map(|(p, n, d, s)| (p, (n, d, s)))
-        .collect();
+    let data = cache.unit(&mut c, unit_id).await?;
     let mut items = vec![];
-    for (a, task) in store::tasks::worklist(&mut c, unit_id).await? {
+    for (a, task) in &data.items {
         if q.programme.is_some_and(|p| p != task.programme_id)
             || q.group.is_some_and(|g| Some(g) != task.group_id)
         {
             continue;
         }
-        if !programmes.contains_key(&task.programme_id) {
-            let p = store::tasks::get_programme(&mut c, task.programme_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            programmes.insert(task.programme_id, p);
-        }
-        let programme = &programmes[&task.programme_id];
+        let Some(programme) = data.programmes.get(&task.programme_id) else {
+            continue;
+        };
         let (rules, owner, mode) = (
             rules_of_programme(programme),
             programme.owner_unit_id,
@@ -899,7 +898,7 @@ pub async fn worklist(
         {
             continue;
         }
-        let f = facts(&a);
+        let f = facts(a);
         let s = crate::domain::status::status(&f, as_of, rules);
         if q.status
             .as_deref()
@@ -913,15 +912,15 @@ pub async fn worklist(
         {
             continue;
         }
-        let (n, done, sum) = cascades.get(&a.id).copied().unwrap_or_default();
+        let (n, done, sum) = data.cascades.get(&a.id).copied().unwrap_or_default();
         items.push((
             urgency(s),
             due.unwrap_or(NaiveDate::MAX),
             WorkItem {
                 cascade_percent: overview::cascade_percent(n as u64, done as u64, sum as u64, mode),
                 cascaded_to: n,
-                assignment: a,
-                task,
+                assignment: a.clone(),
+                task: task.clone(),
                 status: s.as_str().into(),
                 due,
             },

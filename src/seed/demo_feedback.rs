@@ -14,16 +14,66 @@ use crate::store;
 
 /// (kind, category, title, body) written the way people write to the portal.
 const SAMPLES: &[(&str, &str, &str, &str)] = &[
-    ("report", "public_services", "Không nộp được hồ sơ cấp phép xây dựng trực tuyến", "Từ đầu tuần, cổng dịch vụ công báo lỗi khi tải bản vẽ lên, tôi đã thử nhiều lần trên máy tính và điện thoại."),
-    ("report", "digital_infrastructure", "Thôn vùng sâu chưa có sóng di động 4G", "Người dân trong thôn phải đi ra đầu xã mới gọi được điện thoại, học sinh không học trực tuyến được."),
-    ("report", "data", "Thông tin quy hoạch trên cổng dữ liệu đã cũ", "Bản đồ quy hoạch sử dụng đất đăng trên cổng thông tin vẫn là bản năm 2020, chưa cập nhật sau sáp nhập."),
-    ("recommendation", "institutions", "Đề nghị đơn giản hóa thủ tục thành lập doanh nghiệp khoa học và công nghệ", "Hồ sơ chứng nhận doanh nghiệp khoa học và công nghệ yêu cầu nhiều giấy tờ trùng lặp, đề nghị liên thông với đăng ký doanh nghiệp."),
-    ("recommendation", "human_resources", "Đề nghị mở lớp kỹ năng số cho cán bộ xã sau sáp nhập", "Nhiều cán bộ xã mới chưa quen với phần mềm quản lý văn bản và chữ ký số, cần được hướng dẫn trực tiếp."),
-    ("recommendation", "enterprises", "Kiến nghị hỗ trợ thử nghiệm sản phẩm AI trong khu vực công", "Doanh nghiệp khởi nghiệp cần cơ chế thử nghiệm có kiểm soát để triển khai trợ lý ảo tại bộ phận một cửa."),
-    ("initiative", "ai", "Trợ lý ảo hướng dẫn thủ tục hành chính bằng tiếng Việt và tiếng dân tộc", "Đề xuất xây dựng trợ lý ảo trả lời câu hỏi thường gặp về thủ tục, hỗ trợ tiếng Ê Đê và tiếng M'Nông."),
-    ("initiative", "digital_government", "Số hóa sổ hộ tịch cũ bằng nhận dạng chữ viết tay", "Giải pháp dùng nhận dạng chữ viết tay để số hóa sổ hộ tịch trước năm 2000, giảm thời gian tra cứu."),
-    ("initiative", "investment", "Dùng chung máy chủ giữa các xã sau sáp nhập", "Đề xuất tập trung hạ tầng máy chủ của các xã về trung tâm dữ liệu tỉnh để tiết kiệm chi phí vận hành."),
-    ("report", "intellectual_property", "Hồ sơ đăng ký sáng chế bị chậm thẩm định", "Hồ sơ của chúng tôi nộp từ đầu năm đến nay chưa có kết quả thẩm định hình thức."),
+    (
+        "report",
+        "public_services",
+        "Không nộp được hồ sơ cấp phép xây dựng trực tuyến",
+        "Từ đầu tuần, cổng dịch vụ công báo lỗi khi tải bản vẽ lên, tôi đã thử nhiều lần trên máy tính và điện thoại.",
+    ),
+    (
+        "report",
+        "digital_infrastructure",
+        "Thôn vùng sâu chưa có sóng di động 4G",
+        "Người dân trong thôn phải đi ra đầu xã mới gọi được điện thoại, học sinh không học trực tuyến được.",
+    ),
+    (
+        "report",
+        "data",
+        "Thông tin quy hoạch trên cổng dữ liệu đã cũ",
+        "Bản đồ quy hoạch sử dụng đất đăng trên cổng thông tin vẫn là bản năm 2020, chưa cập nhật sau sáp nhập.",
+    ),
+    (
+        "recommendation",
+        "institutions",
+        "Đề nghị đơn giản hóa thủ tục thành lập doanh nghiệp khoa học và công nghệ",
+        "Hồ sơ chứng nhận doanh nghiệp khoa học và công nghệ yêu cầu nhiều giấy tờ trùng lặp, đề nghị liên thông với đăng ký doanh nghiệp.",
+    ),
+    (
+        "recommendation",
+        "human_resources",
+        "Đề nghị mở lớp kỹ năng số cho cán bộ xã sau sáp nhập",
+        "Nhiều cán bộ xã mới chưa quen với phần mềm quản lý văn bản và chữ ký số, cần được hướng dẫn trực tiếp.",
+    ),
+    (
+        "recommendation",
+        "enterprises",
+        "Kiến nghị hỗ trợ thử nghiệm sản phẩm AI trong khu vực công",
+        "Doanh nghiệp khởi nghiệp cần cơ chế thử nghiệm có kiểm soát để triển khai trợ lý ảo tại bộ phận một cửa.",
+    ),
+    (
+        "initiative",
+        "ai",
+        "Trợ lý ảo hướng dẫn thủ tục hành chính bằng tiếng Việt và tiếng dân tộc",
+        "Đề xuất xây dựng trợ lý ảo trả lời câu hỏi thường gặp về thủ tục, hỗ trợ tiếng Ê Đê và tiếng M'Nông.",
+    ),
+    (
+        "initiative",
+        "digital_government",
+        "Số hóa sổ hộ tịch cũ bằng nhận dạng chữ viết tay",
+        "Giải pháp dùng nhận dạng chữ viết tay để số hóa sổ hộ tịch trước năm 2000, giảm thời gian tra cứu.",
+    ),
+    (
+        "initiative",
+        "investment",
+        "Dùng chung máy chủ giữa các xã sau sáp nhập",
+        "Đề xuất tập trung hạ tầng máy chủ của các xã về trung tâm dữ liệu tỉnh để tiết kiệm chi phí vận hành.",
+    ),
+    (
+        "report",
+        "intellectual_property",
+        "Hồ sơ đăng ký sáng chế bị chậm thẩm định",
+        "Hồ sơ của chúng tôi nộp từ đầu năm đến nay chưa có kết quả thẩm định hình thức.",
+    ),
 ];
 
 /// Writes `n` items spread over the demo's provinces and communes; returns how many.
@@ -38,7 +88,12 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
             limit: 100,
             ..Default::default()
         };
-        store::org::list(&mut c.conn(), &f).await?.0.into_iter().map(|u| u.id).collect()
+        store::org::list(&mut c.conn(), &f)
+            .await?
+            .0
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
     };
     let steering = {
         let mut c = db.acquire().await?;
@@ -51,7 +106,9 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
             username: u.username,
         })
     };
-    let Some(steering) = steering else { return Ok(0) };
+    let Some(steering) = steering else {
+        return Ok(0);
+    };
     let mut written = 0;
     for i in 0..n {
         let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
@@ -82,14 +139,19 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         written += 1;
         let id = {
             let mut c = db.acquire().await?;
-            store::feedback::by_code(&mut c.conn(), &r.code).await?.map(|x| x.id).unwrap_or(0)
+            store::feedback::by_code(&mut c.conn(), &r.code)
+                .await?
+                .map(|x| x.id)
+                .unwrap_or(0)
         };
         let mv = |action: &str| MoveInput {
             action: action.into(),
             note: Some("Đã xem xét theo quy định".into()),
             internal: false,
             to_unit: None,
-            answer: Some("Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin.".into()),
+            answer: Some(
+                "Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin.".into(),
+            ),
             into: None,
             days: Some(5),
         };

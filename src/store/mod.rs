@@ -6,6 +6,7 @@ pub mod feedback;
 pub mod jobs;
 pub mod org;
 pub mod org_index;
+pub mod task_cache;
 pub mod tasks;
 pub mod users;
 pub mod work;

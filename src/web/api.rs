@@ -299,7 +299,8 @@ async fn programme_overview(
     ApiQuery(q): ApiQuery<ops::programmes::OverviewQuery>,
 ) -> AppResult<Json<ProgrammeOverview>> {
     Ok(Json(
-        ops::programmes::programme_overview(&s.db, &s.org, ctx.who.as_ref(), id, q).await?,
+        ops::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
+            .await?,
     ))
 }
 
@@ -345,6 +346,7 @@ async fn list_tasks(
     let rows = ops::programmes::tasks(
         &s.db,
         &s.org,
+        &s.tasks,
         ctx.who.as_ref(),
         q.programme,
         q.unit,

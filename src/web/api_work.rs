@@ -180,7 +180,7 @@ pub fn worklist_table(lang: Lang, items: &[WorkItem]) -> Table {
                     Cell::from(&w.task.deadline_text),
                     Cell::from(w.assignment.last_report_on),
                     Cell::from(w.assignment.last_percent.map(i64::from)),
-                    Cell::from(w.cascade_percent.map(|p| i64::from(p))),
+                    Cell::from(w.cascade_percent.map(i64::from)),
                 ]
             })
             .collect(),
@@ -404,7 +404,9 @@ async fn worklist(
     ApiQuery(p): ApiQuery<WorklistParams>,
 ) -> AppResult<Response> {
     let format = parse_format(p.format.as_deref())?;
-    let items = ops::programmes::worklist(&s.db, &s.org, ctx.who.as_ref(), id, &p.query()).await?;
+    let items =
+        ops::programmes::worklist(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, &p.query())
+            .await?;
     match format {
         None => Ok(Json(items).into_response()),
         Some(f) => export_response(
@@ -422,6 +424,7 @@ async fn calendar(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> Ap
     let items = ops::programmes::worklist(
         &s.db,
         &s.org,
+        &s.tasks,
         ctx.who.as_ref(),
         id,
         &ops::programmes::WorklistQuery::default(),
@@ -503,6 +506,7 @@ async fn programme_charts(
     ApiQuery(q): ApiQuery<AsOf>,
 ) -> AppResult<Json<ops::programmes::ProgrammeCharts>> {
     Ok(Json(
-        ops::programmes::programme_charts(&s.db, &s.org, ctx.who.as_ref(), id, q.as_of).await?,
+        ops::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q.as_of)
+            .await?,
     ))
 }

@@ -161,8 +161,10 @@ mod tests {
     #[test]
     fn timeline_draws_one_rect_per_status_present() {
         let mut m = BTreeMap::new();
-        let mut c = Counts::default();
-        c.total = 3;
+        let mut c = Counts {
+            total: 3,
+            ..Default::default()
+        };
         c.by_status.insert("overdue", 2);
         c.by_status.insert("completed_on_time", 1);
         m.insert(NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(), c);

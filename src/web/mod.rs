@@ -43,6 +43,7 @@ pub struct AppState {
     pub org: Arc<crate::store::org_index::OrgIndex>,
     pub mailer: crate::mail::Mailer,
     pub intake: Arc<crate::ops::feedback::IntakeLimiter>,
+    pub tasks: Arc<crate::store::task_cache::TaskCache>,
 }
 
 impl AppState {
@@ -55,6 +56,7 @@ impl AppState {
             });
         AppState {
             mailer,
+            tasks: Arc::default(),
             intake: Arc::new(crate::ops::feedback::IntakeLimiter::new(
                 cfg.feedback_per_ip_hour,
             )),

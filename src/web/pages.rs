@@ -1176,7 +1176,8 @@ async fn programme_page(
     crate::web::extract::ApiQuery(q): crate::web::extract::ApiQuery<ops::programmes::OverviewQuery>,
 ) -> AppResult<Response> {
     let as_of = q.as_of;
-    let o = ops::programmes::programme_overview(&s.db, &s.org, ctx.who.as_ref(), id, q).await?;
+    let o = ops::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
+        .await?;
     let lang = ctx.lang;
     let group_bars = o
         .groups
@@ -1219,9 +1220,11 @@ async fn programme_page(
         .iter()
         .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
         .collect();
-    let tasks = ops::programmes::tasks(&s.db, &s.org, ctx.who.as_ref(), id, None, as_of).await?;
+    let tasks =
+        ops::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, as_of).await?;
     let charts =
-        ops::programmes::programme_charts(&s.db, &s.org, ctx.who.as_ref(), id, as_of).await?;
+        ops::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, as_of)
+            .await?;
     let periodic = [
         "reported_with_results",
         "reported_without_results",
@@ -1282,7 +1285,8 @@ async fn worklist_page(
             "err-unknown-status",
         )));
     }
-    let items = ops::programmes::worklist(&s.db, &s.org, ctx.who.as_ref(), id, &q).await?;
+    let items =
+        ops::programmes::worklist(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, &q).await?;
     let statuses = crate::domain::status::Status::ALL
         .iter()
         .map(|s| s.as_str())
