@@ -739,6 +739,12 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 v.verifications,
                 start.elapsed().as_secs_f64()
             );
+            let start = std::time::Instant::now();
+            let n = seed::generate_feedback::generate_feedback(&db, scale, true).await?;
+            println!(
+                "generated {n} feedback items in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -100,7 +100,7 @@ const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 /// A column of values to insert, borrowed from a buffer. Bound per row on SQLite and as one
 /// array on PostgreSQL.
 #[derive(Clone, Copy)]
-enum Col<'a> {
+pub(crate) enum Col<'a> {
     Int(&'a [i64]),
     OptInt(&'a [Option<i64>]),
     Int4(&'a [i32]),
@@ -112,6 +112,7 @@ enum Col<'a> {
     OptText(&'a [Option<String>]),
     Str(&'a [&'static str]),
     OptStr(&'a [Option<&'static str>]),
+    Ts(&'a [DateTime<Utc>]),
 }
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
@@ -131,6 +132,7 @@ impl<'a> Col<'a> {
             Col::OptText(v) => v.len(),
             Col::Str(v) => v.len(),
             Col::OptStr(v) => v.len(),
+            Col::Ts(v) => v.len(),
         }
     }
 
@@ -141,6 +143,7 @@ impl<'a> Col<'a> {
             Col::Bool(_) => "boolean[]",
             Col::Date(_) | Col::OptDate(_) => "date[]",
             Col::Text(_) | Col::OptText(_) | Col::Str(_) | Col::OptStr(_) => "text[]",
+            Col::Ts(_) => "timestamptz[]",
         }
     }
 
@@ -157,6 +160,7 @@ impl<'a> Col<'a> {
             Col::OptText(v) => q.bind(v[i].as_deref()),
             Col::Str(v) => q.bind(v[i]),
             Col::OptStr(v) => q.bind(v[i]),
+            Col::Ts(v) => q.bind(v[i]),
         }
     }
 
@@ -173,12 +177,13 @@ impl<'a> Col<'a> {
             Col::OptText(v) => q.bind(&v[r]),
             Col::Str(v) => q.bind(&v[r]),
             Col::OptStr(v) => q.bind(&v[r]),
+            Col::Ts(v) => q.bind(&v[r]),
         }
     }
 }
 
 /// Inserts equal-length columns into `table`, plus `created_at = stamp` when given.
-async fn insert_rows(
+pub(crate) async fn insert_rows(
     c: &mut DbConn<'_>,
     table: &str,
     cols: &[(&str, Col<'_>)],

@@ -8,6 +8,7 @@
 pub mod agencies;
 pub mod demo_feedback;
 pub mod generate;
+pub mod generate_feedback;
 pub mod generate_tasks;
 
 use std::collections::HashMap;
