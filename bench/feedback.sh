@@ -2,7 +2,7 @@
 # Benchmarks of feedback at national scale (1,000,000 items), on SQLite and PostgreSQL, release build:
 #   1. intake: POST /api/v1/feedback, 50 concurrent clients, sustained requests per second;
 #   2. tracking-page lookup, a unit's inbox (signed-in officer), the public statistics page: p95 at
-#      50 concurrent clients.
+#      10 and 50 concurrent clients.
 # Durability of acknowledged submissions under SIGKILL is a test (tests/durability.rs), not a figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ cargo build --release --quiet
 BIN=$PWD/target/release/nqtrack
 PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 DURATION=${BENCH_DURATION:-15s}
+CLIENTS=${CLIENTS:-"10 50"}
 work=$(mktemp -d)
 PORT=18082
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
@@ -37,12 +38,14 @@ run_backend() {
   echo "RESULT inbox_items=$(curl -fs -H "Authorization: Bearer $token" "$base/api/v1/feedback?unit=$province&per_page=1" | json 'd["total"]')"
   echo "== $backend: intake POST /api/v1/feedback, 50 clients, $DURATION"
   wrk -t2 -c50 -d"$DURATION" -s bench/post_feedback.lua "$base/api/v1/feedback" | grep RESULT
-  for path in "/api/v1/feedback/track/$code?secret=$code" "/feedback/track/$code" "/feedback/stats?unit=$province" "/feedback/stats"; do
-    echo "== $backend: GET $path, 50 clients, $DURATION"
-    wrk -t2 -c50 -d"$DURATION" -s bench/p95.lua "$base$path" | grep RESULT
+  for n in $CLIENTS; do
+    for path in "/api/v1/feedback/track/$code?secret=$code" "/feedback/track/$code" "/feedback/stats?unit=$province" "/feedback/stats"; do
+      echo "== $backend: GET $path, $n clients, $DURATION"
+      wrk -t2 -c"$n" -d"$DURATION" -s bench/p95.lua "$base$path" | grep RESULT
+    done
+    echo "== $backend: GET /api/v1/feedback?unit=$province (inbox, officer), $n clients, $DURATION"
+    wrk -t2 -c"$n" -d"$DURATION" -H "Authorization: Bearer $token" -s bench/p95.lua "$base/api/v1/feedback?unit=$province" | grep RESULT
   done
-  echo "== $backend: GET /api/v1/feedback?unit=$province (inbox, officer), 50 clients, $DURATION"
-  wrk -t2 -c50 -d"$DURATION" -H "Authorization: Bearer $token" -s bench/p95.lua "$base/api/v1/feedback?unit=$province" | grep RESULT
   kill $pid; wait $pid 2>/dev/null || true
 }
 

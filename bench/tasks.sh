@@ -3,8 +3,8 @@
 #   1. `nqtrack generate --scale national` (20,000 users; 34 provincial plans cascaded to every
 #      commune: ~200,000 assignments and ~1,000,000 progress reports), wall time;
 #   2. GET the programme overview (counts by lead unit for a deadline window, as of a date) of the
-#      national programme 03/NQ-CP and of a provincial plan, 50 concurrent clients, p95;
-#   3. the worklist page of a province and of a commune, 50 concurrent clients, p95.
+#      national programme 03/NQ-CP and of a provincial plan, p95 at 10 and 50 concurrent clients;
+#   3. the worklist page of a province and of a commune, the same way.
 # Needs wrk and a PostgreSQL server (NQTRACK_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ cargo build --release --quiet
 BIN=$PWD/target/release/nqtrack
 PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 DURATION=${BENCH_DURATION:-15s}
+# Concurrent clients for each URL, e.g. CLIENTS="10 50".
+CLIENTS=${CLIENTS:-"10 50"}
 work=$(mktemp -d)
 PORT=18081
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
@@ -43,8 +45,10 @@ run_backend() {
   for path in "/api/v1/programmes/$nq03/overview?as_of=2026-06-30&due_from=2025-01-01&due_to=2026-12-31" \
               "/api/v1/programmes/$plan/overview?as_of=2026-06-30&due_from=2025-07-01&due_to=2026-12-31" \
               "/org/$province/worklist" "/org/$commune/worklist"; do
-    echo "== $backend: GET $path, 50 clients, $DURATION"
-    wrk -t2 -c50 -d"$DURATION" -s bench/p95.lua "$base$path" | grep RESULT
+    for n in $CLIENTS; do
+      echo "== $backend: GET $path, $n clients, $DURATION"
+      wrk -t2 -c"$n" -d"$DURATION" -s bench/p95.lua "$base$path" | grep RESULT
+    done
   done
   kill $pid; wait $pid 2>/dev/null || true
 }
