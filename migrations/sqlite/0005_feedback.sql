@@ -143,3 +143,13 @@ CREATE TABLE feedback_reviews (
 
 -- A task created from an adopted initiative points back at it.
 ALTER TABLE tasks ADD COLUMN source_feedback_id BIGINT REFERENCES feedback_items(id);
+
+-- Bumped in every transaction that changes an item, for the exact statistics cache.
+CREATE TABLE feedback_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    v  BIGINT NOT NULL
+);
+INSERT INTO feedback_version (id, v) VALUES (1, 0);
+CREATE TRIGGER feedback_ins AFTER INSERT ON feedback_items BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER feedback_upd AFTER UPDATE ON feedback_items BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER feedback_del AFTER DELETE ON feedback_items BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;

@@ -1037,7 +1037,7 @@ pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i6
     Ok((items.iter().map(PublicItem::from).collect(), total))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Stats {
     pub unit: Option<i64>,
     pub as_of: NaiveDate,
@@ -1051,10 +1051,44 @@ pub struct Stats {
     pub mean_rating: Option<f64>,
 }
 
+/// Exact statistics, remembered per (unit, day) until an item changes (`feedback_version`).
+#[derive(Default)]
+pub struct StatsCache {
+    entries: Mutex<HashMap<(Option<i64>, NaiveDate), (i64, Stats)>>,
+}
+
 /// Statistics of a unit (or of everything), as of a day: what the ranking will score.
-pub async fn stats(db: &Db, unit: Option<i64>, as_of: Option<NaiveDate>) -> AppResult<Stats> {
+pub async fn stats(
+    db: &Db,
+    cache: &StatsCache,
+    unit: Option<i64>,
+    as_of: Option<NaiveDate>,
+) -> AppResult<Stats> {
     require(None, Action::ReadOrgUnit, Scope::Global)?;
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let v = {
+        let mut c = db.acquire().await?;
+        store::feedback::version(&mut c.conn()).await?
+    };
+    if let Some((at, st)) = cache
+        .entries
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&(unit, as_of))
+        && *at == v
+    {
+        return Ok(st.clone());
+    }
+    let st = compute_stats(db, unit, as_of).await?;
+    let mut m = cache.entries.lock().unwrap_or_else(|e| e.into_inner());
+    if m.len() > 10_000 {
+        m.clear();
+    }
+    m.insert((unit, as_of), (v, st.clone()));
+    Ok(st)
+}
+
+async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResult<Stats> {
     let cal = calendar(db).await?;
     let mut c = db.acquire().await?;
     let (received, answered, on_time, overdue, ratings, rating_sum) =

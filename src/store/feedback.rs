@@ -288,21 +288,33 @@ pub async fn insert_holiday(
 
 /// Per-unit statistics as of a day, computed in the database over the unit's items:
 /// (received, answered by then, answered on time, open and overdue, rated, sum of ratings).
+/// Two texts, with and without a unit, so that the unit's index is used when there is one.
 pub async fn stats(
     c: &mut DbConn<'_>,
     unit: Option<i64>,
     as_of: NaiveDate,
 ) -> AppResult<(i64, i64, i64, i64, i64, i64)> {
-    let sql = "SELECT COUNT(*),
-            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $2 THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $2 AND answered_on <= deadline_on THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN (answered_on IS NULL OR answered_on > $2) AND state NOT IN ('declined', 'merged') AND deadline_on < $2 THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $2 THEN rating ELSE 0 END), 0)
-        FROM feedback_items WHERE submitted_on <= $2 AND ($1 IS NULL OR unit_id = $1)";
+    let sql = format!(
+        "SELECT COUNT(*),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $1 AND answered_on <= deadline_on THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN (answered_on IS NULL OR answered_on > $1) AND state NOT IN ('declined', 'merged') AND deadline_on < $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $1 THEN rating ELSE 0 END), 0)
+        FROM feedback_items WHERE submitted_on <= $1{}",
+        if unit.is_some() { " AND unit_id = $2" } else { "" }
+    );
+    Ok(on_conn!(c, c => {
+        let q = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(&sql).bind(as_of);
+        let q = match unit { Some(u) => q.bind(u), None => q };
+        q.fetch_one(&mut **c).await?
+    }))
+}
+
+pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
     Ok(
-        on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql)
-        .bind(unit).bind(as_of).fetch_one(&mut **c).await?),
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT v FROM feedback_version WHERE id = 1")
+        .fetch_one(&mut **c).await?),
     )
 }
 

@@ -255,7 +255,9 @@ async fn stats(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> AppResult<Json<Stats>> {
-    Ok(Json(ops::feedback::stats(&s.db, q.unit, q.as_of).await?))
+    Ok(Json(
+        ops::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?,
+    ))
 }
 
 /// Topic categories (public).

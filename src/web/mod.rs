@@ -44,6 +44,7 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     pub intake: Arc<crate::ops::feedback::IntakeLimiter>,
     pub tasks: Arc<crate::store::task_cache::TaskCache>,
+    pub stats: Arc<crate::ops::feedback::StatsCache>,
 }
 
 impl AppState {
@@ -57,6 +58,7 @@ impl AppState {
         AppState {
             mailer,
             tasks: Arc::default(),
+            stats: Arc::default(),
             intake: Arc::new(crate::ops::feedback::IntakeLimiter::new(
                 cfg.feedback_per_ip_hour,
             )),

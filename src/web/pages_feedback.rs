@@ -400,7 +400,7 @@ async fn stats_page(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<StatsQ>,
 ) -> AppResult<Response> {
-    let st = ops::feedback::stats(&s.db, q.unit, q.as_of).await?;
+    let st = ops::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?;
     let snap = s.org.snapshot(&s.db).await?;
     let unit_name = q
         .unit
