@@ -810,3 +810,73 @@ both!(overdue_feedback_is_escalated_once, |app| {
         "once each"
     );
 });
+
+both!(
+    private_details_never_reach_public_pages_or_the_public_api,
+    |app| {
+        let mut b = submission(None);
+        b["name"] = json!("Trần Thị Riêng Tư");
+        b["email"] = json!("rieng.tu@example.vn");
+        b["phone"] = json!("0912 345 678");
+        b["publish_name"] = json!(false);
+        let (_, r) = submit(&app, &b).await;
+        let code = r["code"].as_str().unwrap().to_string();
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await;
+        let steering = bearer(&app.token("steering").await);
+        for body in [
+            json!({"action": "accept"}),
+            json!({"action": "answer", "answer": "Đã xử lý."}),
+        ] {
+            let (s, _) = json(
+                steering
+                    .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK);
+        }
+        let anon = app.anon();
+        for path in [
+            "/api/v1/feedback/published".to_string(),
+            format!("/api/v1/feedback/track/{code}"),
+            "/open311/v2/requests.json".to_string(),
+            format!("/open311/v2/requests.json?service_request_id={code}"),
+            "/feedback".to_string(),
+            format!("/feedback/track/{code}"),
+            "/feedback/stats".to_string(),
+        ] {
+            let r = anon.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let text = r.text().await.unwrap();
+            assert!(
+                text.contains(&code) || path.contains("stats"),
+                "{path} lists the item"
+            );
+            for secret in ["Riêng Tư", "rieng.tu@example.vn", "0912 345 678"] {
+                assert!(!text.contains(secret), "{path} leaks {secret}");
+            }
+        }
+        // With consent, the name (only the name) is published.
+        app.exec(&format!(
+            "UPDATE feedback_items SET publish_name = TRUE WHERE id = {id}"
+        ))
+        .await;
+        let text = anon
+            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("Trần Thị Riêng Tư"));
+        assert!(!text.contains("rieng.tu@example.vn") && !text.contains("0912 345 678"));
+    }
+);
