@@ -1052,9 +1052,12 @@ pub struct Stats {
 }
 
 /// Exact statistics, remembered per (unit, day) until an item changes (`feedback_version`).
+/// (unit or all, day) → (feedback_version it was computed at, the figures).
+type StatsEntries = HashMap<(Option<i64>, NaiveDate), (i64, Stats)>;
+
 #[derive(Default)]
 pub struct StatsCache {
-    entries: Mutex<HashMap<(Option<i64>, NaiveDate), (i64, Stats)>>,
+    entries: Mutex<StatsEntries>,
 }
 
 /// Statistics of a unit (or of everything), as of a day: what the ranking will score.
