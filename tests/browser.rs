@@ -4,23 +4,28 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 
-struct Driver(Child);
+/// Chromedriver, and the profile directory of the browser it starts.
+struct Driver {
+    child: Child,
+    profile: std::path::PathBuf,
+}
 
-/// Chromedriver runs in its own process group so that the browsers it starts go with it, even
-/// when a failing test never reaches `close()`.
+/// Stops chromedriver and any browser left on this test's own profile (a failing test never
+/// reaches `close()`). Matching the unique profile path touches no other process: signalling a
+/// process group through `kill` turned out to reach far more than the driver's group.
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-9", &format!("-{}", self.0.id())])
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new("pkill")
+            .args(["-9", "-f", &self.profile.display().to_string()])
             .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -42,17 +47,19 @@ async fn browser() -> (fantoccini::Client, Driver) {
     );
     let port = free_port();
     let child = Command::new(&driver_bin)
-        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let driver = Driver(child);
     let profile = std::env::temp_dir().join(format!(
         "nqtrack-chrome-{}",
         &nqtrack::auth::random_token()[..8]
     ));
+    let driver = Driver {
+        child,
+        profile: profile.clone(),
+    };
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
