@@ -4,21 +4,9 @@
 
 mod common;
 
-use common::json;
+use common::{bearer, json};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn bearer(token: &str) -> reqwest::Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(h)
-        .build()
-        .unwrap()
-}
 
 fn submission(unit: Option<i64>) -> Value {
     json!({

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use common::json;
 use common::smtp_sink::SmtpSink;
+use common::{bearer, json};
 use nqtrack::ops::programmes::{ProgrammeMeta, import_annex};
 use nqtrack::store::audit::Actor;
 use reqwest::StatusCode;
@@ -52,18 +52,6 @@ async fn assignment(app: &common::TestApp, task: &str, unit_code: &str) -> i64 {
         "SELECT id FROM assignments WHERE task_id = {task} AND unit_id = {unit}"
     ))
     .await
-}
-
-fn bearer(token: &str) -> reqwest::Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(h)
-        .build()
-        .unwrap()
 }
 
 async fn status_of(c: &reqwest::Client, app: &common::TestApp, path: &str) -> StatusCode {

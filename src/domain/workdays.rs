@@ -126,8 +126,14 @@ impl Calendar {
 
     /// The official Vietnamese calendar shipped with the program.
     pub fn builtin() -> Calendar {
-        Calendar::from_csv(include_str!("../../data/holidays-vn.csv"))
-            .expect("data/holidays-vn.csv is checked by the tests")
+        // Parsed once: every submission and every move of a feedback item asks for it.
+        static BUILTIN: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Calendar::from_csv(include_str!("../../data/holidays-vn.csv"))
+                    .expect("data/holidays-vn.csv is checked by the tests")
+            })
+            .clone()
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -158,7 +158,8 @@ pub async fn propose(
     let unit = input.unit_id.unwrap_or(who.unit_id);
     let mut tx = db.begin().await?;
     require_on_unit(&mut tx.conn(), Some(who), Action::ProposeTask, unit).await?;
-    let programme = store::tasks::get_programme(&mut tx.conn(), programme_id)
+    // The programme must exist; its settings play no part in a proposal.
+    store::tasks::get_programme(&mut tx.conn(), programme_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let title = nfc(&input.title);
@@ -241,7 +242,6 @@ pub async fn propose(
         }],
     )
     .await?;
-    let _ = programme;
     tx.commit().await?;
     Ok(task)
 }
@@ -472,7 +472,7 @@ pub async fn attach(
     report_id: i64,
     upload: Upload,
 ) -> AppResult<Evidence> {
-    let (assignment, _) = report_and_assignment(db, report_id).await?;
+    let assignment = assignment_of_report(db, report_id).await?;
     {
         let mut c = db.acquire().await?;
         require_on_unit(
@@ -506,17 +506,15 @@ pub async fn attach(
     ev.into_iter().next().ok_or(AppError::NotFound)
 }
 
-async fn report_and_assignment(db: &Db, report_id: i64) -> AppResult<(Assignment, i64)> {
+async fn assignment_of_report(db: &Db, report_id: i64) -> AppResult<Assignment> {
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let r = store::tasks::get_report(&mut c, report_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let a = store::tasks::get_assignment(&mut c, r.assignment_id)
+    store::tasks::get_assignment(&mut c, r.assignment_id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let t = a.task_id;
-    Ok((a, t))
+        .ok_or(AppError::NotFound)
 }
 
 /// An evidence file and its content, if the caller may read its task.
@@ -655,9 +653,4 @@ pub async fn mark_read(db: &Db, who: &Principal, id: Option<i64>) -> AppResult<u
     .await?;
     tx.commit().await?;
     Ok(n)
-}
-
-/// Today's date, or a fixed one when the server is told to judge as of another day.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }

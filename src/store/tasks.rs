@@ -552,14 +552,6 @@ pub async fn periodic_reports(
     )
 }
 
-/// Deadlines of a unit's open assignments, for its calendar.
-pub async fn unit_tasks_due(
-    c: &mut DbConn<'_>,
-    unit_id: i64,
-) -> AppResult<Vec<(Assignment, Task)>> {
-    worklist(c, unit_id).await
-}
-
 /// Open assignments whose deadline in force is on or before `until`, for the reminder sweep.
 pub async fn open_with_deadline_before(
     c: &mut DbConn<'_>,

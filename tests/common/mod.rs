@@ -388,3 +388,16 @@ macro_rules! both {
         }
     };
 }
+
+/// An API client that sends a bearer token with every request.
+pub fn bearer(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
