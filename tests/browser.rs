@@ -380,3 +380,224 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
 fn url_of(s: &str) -> url::Url {
     url::Url::parse(s).unwrap()
 }
+
+/// The Done-when flow of feedback: a citizen sends a recommendation in Vietnamese with an
+/// attachment and gets a tracking code; the Steering Committee's triage officer routes it to the
+/// ministry; the ministry's officer answers; its leader (who asked to approve answers) approves;
+/// the citizen reads the answer, rates it 2 and appeals; the appeal lands one level up. A second
+/// item passes its deadline and shows as overdue in the ministry's statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendation_routed_answered_approved_rated_and_appealed() {
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let (most, steering_unit) = (app.unit_id("BKHCN").await, app.unit_id("BCDTW").await);
+    let attachment = std::env::temp_dir().join(format!(
+        "de-xuat-{}.pdf",
+        &nqtrack::auth::random_token()[..6]
+    ));
+    std::fs::write(&attachment, b"%PDF-1.4\n% de xuat chi tiet\n%%EOF\n").unwrap();
+    let (c, _driver) = browser().await;
+
+    // The ministry's leader asks that answers wait for approval.
+    sign_in(&c, &app, "most.leader").await;
+    c.goto(&app.url(&format!("/feedback/inbox?unit={most}")))
+        .await
+        .unwrap();
+    click(&c, "#approve_answers").await;
+    click(&c, "#fb-settings button").await;
+    landed(&c, "#approve_answers[checked]").await;
+    click(&c, "#logout").await;
+    landed(&c, "#login-link").await;
+
+    // A citizen, without an account.
+    c.goto(&app.url("/lang/vi?next=/feedback/new"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("kind"))
+        .await
+        .unwrap()
+        .select_by_value("recommendation")
+        .await
+        .unwrap();
+    c.find(Locator::Id("category"))
+        .await
+        .unwrap()
+        .select_by_value("data")
+        .await
+        .unwrap();
+    type_in(&c, "title", "Đề nghị mở dữ liệu đăng ký doanh nghiệp").await;
+    type_in(
+        &c,
+        "body",
+        "Kính đề nghị Bộ công bố dữ liệu mở về đăng ký doanh nghiệp theo định dạng máy đọc được, cập nhật hằng tháng.",
+    )
+    .await;
+    type_in(&c, "file", attachment.to_str().unwrap()).await;
+    type_in(&c, "name", "Nguyễn Thị Hoa").await;
+    type_in(&c, "email", "hoa.nguyen@example.vn").await;
+    click(&c, "#fb-submit").await;
+    let code = text(&c, "#fb-code").await;
+    let secret = text(&c, "#fb-secret").await;
+    assert!(code.starts_with("PAKN-"), "{code}");
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM feedback_files WHERE item_id = {id}"
+        ))
+        .await,
+        1,
+        "the attachment is kept"
+    );
+
+    // Nobody named a unit: the Steering Committee's standing agency triages and routes it.
+    sign_in(&c, &app, "steering").await;
+    c.goto(&app.url(&format!("/feedback/inbox?unit={steering_unit}")))
+        .await
+        .unwrap();
+    c.find(Locator::LinkText(&code))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    landed(&c, "#fb-act").await;
+    c.find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .select_by_value("transfer")
+        .await
+        .unwrap();
+    type_in(&c, "to_unit", &most.to_string()).await;
+    type_in(&c, "note", "Thuộc thẩm quyền Bộ Khoa học và Công nghệ").await;
+    click(&c, "#fb-act-submit").await;
+    landed(&c, "#fb-state").await;
+    assert_eq!(text(&c, "#fb-state").await, "Đã chuyển đơn vị khác");
+    click(&c, "#logout").await;
+    landed(&c, "#login-link").await;
+
+    // The ministry's officer takes it and answers: the answer waits for the leader.
+    sign_in(&c, &app, "most.officer").await;
+    c.goto(&app.url(&format!("/feedback/items/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .select_by_value("accept_transfer")
+        .await
+        .unwrap();
+    click(&c, "#fb-act-submit").await;
+    landed(&c, "#fb-act").await;
+    assert_eq!(text(&c, "#fb-state").await, "Đã thụ lý");
+    c.find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .select_by_value("answer")
+        .await
+        .unwrap();
+    let answer =
+        "Bộ sẽ công bố bộ dữ liệu đăng ký doanh nghiệp trên Cổng dữ liệu quốc gia từ quý I/2027.";
+    type_in(&c, "answer", answer).await;
+    click(&c, "#fb-act-submit").await;
+    landed(&c, "#fb-draft").await;
+    assert_eq!(text(&c, "#fb-state").await, "Chờ lãnh đạo duyệt");
+    assert!(
+        c.find(Locator::Css("#action option[value=approve]"))
+            .await
+            .is_err(),
+        "an officer cannot approve"
+    );
+    click(&c, "#logout").await;
+    landed(&c, "#login-link").await;
+
+    // Before approval the citizen sees no answer.
+    c.goto(&app.url(&format!("/feedback/track/{code}?secret={secret}")))
+        .await
+        .unwrap();
+    landed(&c, "#fb-private").await;
+    assert!(c.find(Locator::Id("fb-answer")).await.is_err());
+
+    sign_in(&c, &app, "most.leader").await;
+    c.goto(&app.url(&format!("/feedback/items/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .select_by_value("approve")
+        .await
+        .unwrap();
+    click(&c, "#fb-act-submit").await;
+    landed(&c, "#fb-answer").await;
+    assert_eq!(text(&c, "#fb-state").await, "Đã trả lời");
+    click(&c, "#logout").await;
+    landed(&c, "#login-link").await;
+
+    // The citizen reads the answer, rates it 2 and appeals.
+    c.goto(&app.url(&format!("/feedback/track/{code}?secret={secret}")))
+        .await
+        .unwrap();
+    assert!(text(&c, "#fb-answer").await.contains(answer));
+    assert!(
+        text(&c, "#fb-private")
+            .await
+            .contains("hoa.nguyen@example.vn")
+    );
+    c.find(Locator::Id("rating"))
+        .await
+        .unwrap()
+        .select_by_value("2")
+        .await
+        .unwrap();
+    click(&c, "#fb-rate button").await;
+    landed(&c, "#fb-appeal").await;
+    type_in(
+        &c,
+        "reason",
+        "Câu trả lời chưa nêu lộ trình cụ thể và định dạng dữ liệu.",
+    )
+    .await;
+    click(&c, "#fb-appeal button").await;
+    landed(&c, "#fb-state").await;
+    assert_eq!(text(&c, "#fb-state").await, "Đã tiếp nhận");
+    assert!(
+        text(&c, "#fb-history")
+            .await
+            .contains("Đề nghị cấp trên xem xét")
+    );
+
+    // One level up: the ministry's appeal goes to the Steering Committee.
+    sign_in(&c, &app, "steering").await;
+    c.goto(&app.url(&format!("/feedback/inbox?unit={steering_unit}")))
+        .await
+        .unwrap();
+    assert!(text(&c, "#fb-inbox").await.contains(&code));
+
+    // A second item, sent to the ministry in January and never answered, is overdue.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/feedback"))
+        .json(&serde_json::json!({
+            "kind": "report", "category": "data", "title": "Chậm cấp phép", "unit_id": most,
+            "body": "Hồ sơ cấp phép hoạt động khoa học nộp từ tháng Một vẫn chưa có kết quả.",
+            "submitter_kind": "business"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let late: serde_json::Value = r.json().await.unwrap();
+    app.exec(&format!(
+        "UPDATE feedback_items SET submitted_on = '2026-01-05', clock_from = '2026-01-05', deadline_on = '2026-01-26' WHERE code = '{}'",
+        late["code"].as_str().unwrap()
+    ))
+    .await;
+    c.goto(&app.url(&format!("/feedback/stats?unit={most}")))
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "#stat-fb-overdue").await, "1");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_file(attachment);
+}

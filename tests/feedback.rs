@@ -868,3 +868,326 @@ both!(
         assert!(!text.contains("rieng.tu@example.vn") && !text.contains("0912 345 678"));
     }
 );
+
+both!(leader_approval_interim_replies_and_exports, |app| {
+    let most = app.unit_id("BKHCN").await;
+    let officer = bearer(&app.token("most.officer").await);
+    let leader = bearer(&app.token("most.leader").await);
+    let settings = format!("/api/v1/feedback/units/{most}/settings");
+    // Only the unit's leader turns approval on; the setting is audited.
+    let (s, _) = json(
+        officer
+            .put(app.url(&settings))
+            .json(&json!({"approve_answers": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let audits = app.audit_count().await;
+    let (s, r) = json(
+        leader
+            .put(app.url(&settings))
+            .json(&json!({"approve_answers": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(app.audit_count().await, audits + 1);
+    let (_, r) = json(officer.get(app.url(&settings)).send().await.unwrap()).await;
+    assert_eq!(r["approve_answers"], true);
+
+    let (_, r) = submit(&app, &submission(Some(most))).await;
+    let (code, secret) = (
+        r["code"].as_str().unwrap().to_string(),
+        r["secret"].as_str().unwrap().to_string(),
+    );
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let act = |c: &reqwest::Client, body: Value| {
+        let req = c
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let track = || {
+        let req = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}")));
+        async move { json(req.send().await.unwrap()).await.1 }
+    };
+    let mails = || app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'");
+    assert_eq!(
+        act(&officer, json!({"action": "accept"})).await.0,
+        StatusCode::OK
+    );
+    // An interim reply needs a message, keeps the state, is public and mailed.
+    let (s, p) = act(&officer, json!({"action": "interim"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["code"], "err-reason-required");
+    let before = mails().await;
+    let (s, r) = act(
+        &officer,
+        json!({"action": "interim", "note": "Bộ đang tổng hợp ý kiến các đơn vị."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["state"], "accepted");
+    assert_eq!(mails().await, before + 1);
+    let t = track().await;
+    assert!(
+        t["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "interim")
+    );
+
+    // The officer's answer waits; nothing of it is public; the officer cannot approve it.
+    let (s, r) = act(
+        &officer,
+        json!({"action": "answer", "answer": "Dự thảo thứ nhất."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["state"], "awaiting_approval");
+    let t = track().await;
+    assert!(t["item"]["answer"].is_null(), "{t}");
+    assert!(!t.to_string().contains("Dự thảo thứ nhất"), "{t}");
+    let (s, _) = act(&officer, json!({"action": "approve"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, item) = json(
+        officer
+            .get(app.url(&format!("/api/v1/feedback/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(item["draft_answer"], "Dự thảo thứ nhất.");
+    assert!(
+        !item["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "approve")
+    );
+    // Sent back with a reason, answered again, approved with an edit.
+    let (s, _) = act(&leader, json!({"action": "return_draft"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, r) = act(
+        &leader,
+        json!({"action": "return_draft", "note": "Cần nêu mốc thời gian."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["state"], "in_progress");
+    let (_, r) = act(
+        &officer,
+        json!({"action": "answer", "answer": "Dự thảo thứ hai."}),
+    )
+    .await;
+    assert_eq!(r["state"], "awaiting_approval");
+    let (s, r) = act(
+        &leader,
+        json!({"action": "approve", "answer": "Bộ sẽ hoàn thành trong quý I/2027."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["state"], "answered");
+    let t = track().await;
+    assert_eq!(t["item"]["answer"], "Bộ sẽ hoàn thành trong quý I/2027.");
+    let history: Vec<&str> = t["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        !history.contains(&"submit_answer") && !history.contains(&"return_draft"),
+        "{history:?}"
+    );
+    assert!(history.contains(&"approve"));
+
+    // Exports of the inbox (officers) and of the published list (public), in CSV and XLSX.
+    let r = officer
+        .get(app.url(&format!("/api/v1/feedback?unit={most}&format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains(&code) && csv.contains("Đã trả lời"), "{csv}");
+    let r = app
+        .anon()
+        .get(app.url("/api/v1/feedback/published?format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let (s, p) = json(
+        officer
+            .get(app.url(&format!("/api/v1/feedback?unit={most}&format=pdf")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "format");
+    let (s, _) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/feedback?unit={most}&format=csv")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the inbox export is not public"
+    );
+
+    // Support without an account: counted once the mailed link is confirmed, once per address.
+    let support = |body: Value| {
+        let req = app
+            .anon()
+            .post(app.url(&format!("/api/v1/feedback/track/{code}/support")))
+            .json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (s, p) = support(json!({"email": "khong-hop-le"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["code"], "err-email");
+    let (s, _) = support(json!({"email": "binh@example.vn"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(t["item"]["supports"], 0);
+    let mail = app
+        .scalar_text("SELECT payload FROM jobs WHERE dedupe_key LIKE 'mail:support:%'")
+        .await;
+    let token = mail
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+        .next()
+        .unwrap()
+        .to_string();
+    let confirm = || {
+        let req = app
+            .anon()
+            .post(app.url("/api/v1/feedback/support/confirm"))
+            .json(&json!({"token": token}));
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (s, r) = confirm().await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["supports"], 1);
+    let (s, p) = confirm().await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a link counts once");
+    assert_eq!(p["errors"][0]["code"], "err-support-link");
+    let (s, p) = support(json!({"email": "Binh@Example.vn"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-already-supported");
+    assert_eq!(track().await["item"]["supports"], 1);
+    let _ = secret;
+});
+
+both!(deadline_rules_per_kind_and_the_transfer_clock, |app| {
+    let admin = bearer(&app.token("admin").await);
+    let officer = bearer(&app.token("most.officer").await);
+    let (s, rules) = json(
+        app.anon()
+            .get(app.url("/api/v1/feedback/rules"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rules.as_array().unwrap().len(), 3);
+    let put = |c: &reqwest::Client, body: Value| {
+        let req = c.put(app.url("/api/v1/feedback/rules/report")).json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let rule = json!({"kind": "report", "accept_days": 3, "answer_days": 20, "appeal_days": 30, "transfer_clock": "continue"});
+    assert_eq!(put(&officer, rule.clone()).await.0, StatusCode::FORBIDDEN);
+    let (s, p) = put(&admin, json!({"kind": "report", "accept_days": 0, "answer_days": 500, "appeal_days": 30, "transfer_clock": "sometimes"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["accept_days", "answer_days", "transfer_clock"]);
+    let (s, r) = put(&admin, rule).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+
+    // A report now gets 20 working days.
+    let most = app.unit_id("BKHCN").await;
+    let hanoi_unit = app.unit_id("01").await;
+    let mut b = submission(Some(most));
+    b["kind"] = json!("report");
+    let (_, r) = submit(&app, &b).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let item = |col: &str| {
+        let sql = format!("SELECT CAST({col} AS TEXT) FROM feedback_items WHERE code = '{code}'");
+        let app = &app;
+        async move { app.scalar_text(&sql).await }
+    };
+    assert_eq!(item("allowed_days").await, "20");
+    let id: i64 = item("id").await.parse().unwrap();
+    let act = |c: &reqwest::Client, body: Value| {
+        let req = c
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    // "continue": the clock started at the first unit runs on after a transfer.
+    app.exec(&format!(
+        "UPDATE feedback_items SET clock_from = '2026-01-05' WHERE id = {id}"
+    ))
+    .await;
+    let (s, r) = act(
+        &officer,
+        json!({"action": "transfer", "to_unit": hanoi_unit, "note": "Thuộc thẩm quyền Hà Nội"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, r) = act(&hanoi, json!({"action": "accept_transfer"})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(item("clock_from").await, "2026-01-05");
+    // "restart": the receiving unit gets the full time again, from the day it accepts.
+    let (s, _) = put(&admin, json!({"kind": "report", "accept_days": 3, "answer_days": 15, "appeal_days": 30, "transfer_clock": "restart"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = act(
+        &hanoi,
+        json!({"action": "transfer", "to_unit": most, "note": "Trả về Bộ"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = act(&officer, json!({"action": "accept_transfer"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        item("clock_from").await,
+        chrono::Utc::now().date_naive().to_string()
+    );
+    assert_eq!(item("allowed_days").await, "15");
+});

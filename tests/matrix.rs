@@ -112,6 +112,11 @@ enum Ep {
     FbAddHoliday,
     PageFbInbox,
     PageFbForm,
+    FbApprove,
+    FbUnitSettings,
+    FbSetUnitSettings,
+    FbRules,
+    FbSetRule,
 }
 
 /// The rule book, stated plainly.
@@ -143,6 +148,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::FbStats
             | Ep::FbPublished
             | Ep::PageFbForm
+            | Ep::FbRules
     );
     // Tasks one may not read do not exist for the caller.
     match ep {
@@ -178,7 +184,41 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::ListProposals => 200,
         Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
         Ep::FbSubmit => 201,
-        Ep::FbTrack | Ep::FbStats | Ep::FbPublished | Ep::PageFbForm | Ep::FbSupport => 200,
+        Ep::FbTrack
+        | Ep::FbStats
+        | Ep::FbPublished
+        | Ep::PageFbForm
+        | Ep::FbSupport
+        | Ep::FbRules => 200,
+        Ep::FbUnitSettings => {
+            if reads_all || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        // Publishing an answer held for approval: the unit's leader (or above), steering, administrators.
+        Ep::FbApprove => {
+            if matches!(who, Admin | Steering) || (who == Leader && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::FbSetUnitSettings => {
+            if who == Admin || (who == Leader && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
+        Ep::FbSetRule => {
+            if who == Admin {
+                200
+            } else {
+                403
+            }
+        }
         // Feedback held by a unit: its people (and those above it) read and handle it; steering
         // handles everything; inspectors read everything and change nothing.
         Ep::FbInbox | Ep::FbItem | Ep::PageFbInbox => {
@@ -338,6 +378,9 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::FbDecide
         | Ep::FbReview
         | Ep::FbModerate
+        | Ep::FbApprove
+        | Ep::FbUnitSettings
+        | Ep::FbSetUnitSettings
         | Ep::PageFbInbox => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
@@ -352,7 +395,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 60] = [
+const ENDPOINTS: [Ep; 65] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -413,6 +456,11 @@ const ENDPOINTS: [Ep; 60] = [
     Ep::FbAddHoliday,
     Ep::PageFbInbox,
     Ep::PageFbForm,
+    Ep::FbApprove,
+    Ep::FbUnitSettings,
+    Ep::FbSetUnitSettings,
+    Ep::FbRules,
+    Ep::FbSetRule,
 ];
 
 #[macro_export]
@@ -927,6 +975,34 @@ both_with!(
                             ),
                         ),
                         Ep::PageFbForm => (Method::GET, "/feedback/new".into(), None),
+                        Ep::FbApprove => {
+                            // An officer's answer waiting for the leader (set up directly).
+                            let (id, _) = fb_submit(unit, "report").await;
+                            app.exec(&format!("UPDATE feedback_items SET state = 'awaiting_approval', draft_answer = 'Dự thảo trả lời' WHERE id = {id}")).await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/feedback/{id}/actions"),
+                                Some(json!({"action": "approve"})),
+                            )
+                        }
+                        Ep::FbUnitSettings => (
+                            Method::GET,
+                            format!("/api/v1/feedback/units/{unit}/settings"),
+                            None,
+                        ),
+                        Ep::FbSetUnitSettings => (
+                            Method::PUT,
+                            format!("/api/v1/feedback/units/{unit}/settings"),
+                            Some(json!({"approve_answers": n % 2 == 0})),
+                        ),
+                        Ep::FbRules => (Method::GET, "/api/v1/feedback/rules".into(), None),
+                        Ep::FbSetRule => (
+                            Method::PUT,
+                            "/api/v1/feedback/rules/report".into(),
+                            Some(
+                                json!({"kind": "report", "accept_days": 3, "answer_days": 15 + n % 2, "appeal_days": 30, "transfer_clock": "restart"}),
+                            ),
+                        ),
                         Ep::Verify => {
                             // A fresh claim to decide on, filed by an administrator.
                             let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)

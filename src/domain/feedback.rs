@@ -77,13 +77,15 @@ pub enum State {
     Waiting,
     /// Sent to another unit, which must accept it.
     Transferred,
+    /// An officer's answer waiting for the unit leader's approval (where the unit asks for it).
+    AwaitingApproval,
     Answered,
     Closed,
     Merged,
 }
 
 impl State {
-    pub const ALL: [State; 10] = [
+    pub const ALL: [State; 11] = [
         State::Received,
         State::Accepted,
         State::Declined,
@@ -91,6 +93,7 @@ impl State {
         State::InProgress,
         State::Waiting,
         State::Transferred,
+        State::AwaitingApproval,
         State::Answered,
         State::Closed,
         State::Merged,
@@ -105,6 +108,7 @@ impl State {
             State::InProgress => "in_progress",
             State::Waiting => "waiting",
             State::Transferred => "transferred",
+            State::AwaitingApproval => "awaiting_approval",
             State::Answered => "answered",
             State::Closed => "closed",
             State::Merged => "merged",
@@ -139,6 +143,14 @@ pub enum Action {
     AcceptTransfer,
     RefuseTransfer,
     Answer,
+    /// An officer's answer where the unit wants its leader to approve answers first.
+    SubmitAnswer,
+    /// The leader publishes the answer waiting for approval (possibly edited).
+    Approve,
+    /// The leader sends the draft back to the officer, saying why.
+    ReturnDraft,
+    /// A public message to the submitter while the item is being handled; the state stays.
+    Interim,
     Close,
     /// A poor rating within the appeal period reopens the item one level up.
     Appeal,
@@ -146,7 +158,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 17] = [
         Action::Accept,
         Action::Decline,
         Action::Assign,
@@ -157,6 +169,10 @@ impl Action {
         Action::AcceptTransfer,
         Action::RefuseTransfer,
         Action::Answer,
+        Action::SubmitAnswer,
+        Action::Approve,
+        Action::ReturnDraft,
+        Action::Interim,
         Action::Close,
         Action::Appeal,
         Action::Merge,
@@ -174,6 +190,10 @@ impl Action {
             Action::AcceptTransfer => "accept_transfer",
             Action::RefuseTransfer => "refuse_transfer",
             Action::Answer => "answer",
+            Action::SubmitAnswer => "submit_answer",
+            Action::Approve => "approve",
+            Action::ReturnDraft => "return_draft",
+            Action::Interim => "interim",
             Action::Close => "close",
             Action::Appeal => "appeal",
             Action::Merge => "merge",
@@ -188,7 +208,12 @@ impl Action {
     pub fn needs_reason(self) -> bool {
         matches!(
             self,
-            Action::Decline | Action::Transfer | Action::RefuseTransfer | Action::RequestInfo
+            Action::Decline
+                | Action::Transfer
+                | Action::RefuseTransfer
+                | Action::RequestInfo
+                | Action::ReturnDraft
+                | Action::Interim
         )
     }
 }
@@ -213,6 +238,14 @@ pub fn next(state: State, action: Action, before_wait: Option<State>) -> Result<
         // Refused transfers go back to the sender, who must find the competent unit.
         (S::Transferred, A::RefuseTransfer) => S::Received,
         (_, A::Answer) if working => S::Answered,
+        (_, A::SubmitAnswer) if working => S::AwaitingApproval,
+        (S::AwaitingApproval, A::Approve) => S::Answered,
+        (S::AwaitingApproval, A::ReturnDraft) => S::InProgress,
+        (s, A::Interim)
+            if working || matches!(s, S::Received | S::Waiting | S::AwaitingApproval) =>
+        {
+            s
+        }
         (S::Answered, A::Close) => S::Closed,
         (S::Answered | S::Closed, A::Appeal) => S::Received,
         (s, A::Merge) if s.is_open() => S::Merged,
@@ -223,6 +256,97 @@ pub fn next(state: State, action: Action, before_wait: Option<State>) -> Result<
         }
     };
     Ok(to)
+}
+
+/// What an officer's answer does: published at once, or held for the leader where the unit asks
+/// for approval (a leader's own answer needs no second signature).
+pub fn answer_move(unit_requires_approval: bool, may_approve: bool) -> Action {
+    if unit_requires_approval && !may_approve {
+        Action::SubmitAnswer
+    } else {
+        Action::Answer
+    }
+}
+
+/// The median of values given as (value, how many times): the middle one, or the mean of the two
+/// middle ones when the total is even.
+pub fn weighted_median(mut counts: Vec<(i64, i64)>) -> Option<f64> {
+    counts.retain(|(_, n)| *n > 0);
+    counts.sort_unstable();
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    // The values at 0-based ranks (total-1)/2 and total/2.
+    let nth = |rank: i64| {
+        let mut seen = 0;
+        counts
+            .iter()
+            .find(|(_, n)| {
+                seen += n;
+                seen > rank
+            })
+            .map(|(v, _)| *v)
+            .unwrap_or(0)
+    };
+    Some((nth((total - 1) / 2) + nth(total / 2)) as f64 / 2.0)
+}
+
+/// What accepting a transfer does to the answer clock (a per-kind rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferClock {
+    /// The receiving unit gets the full time again, from the day it accepts.
+    Restart,
+    /// The time already spent at the first unit counts.
+    Continue,
+}
+
+impl TransferClock {
+    pub fn parse(s: &str) -> Option<TransferClock> {
+        match s {
+            "restart" => Some(TransferClock::Restart),
+            "continue" => Some(TransferClock::Continue),
+            _ => None,
+        }
+    }
+}
+
+/// An item's answer clock as stored: from a day, the working days allowed, extended and spent paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemClock {
+    pub from: chrono::NaiveDate,
+    pub allowed: u32,
+    pub extension_days: u32,
+    pub extensions: u32,
+    pub paused_days: u32,
+}
+
+impl ItemClock {
+    pub fn deadline(&self, cal: &super::workdays::Calendar) -> chrono::NaiveDate {
+        cal.add_working_days(
+            self.from,
+            self.allowed + self.extension_days + self.paused_days,
+        )
+    }
+
+    /// The clock once the receiving unit accepts a transfer on `accepted_on`.
+    pub fn after_transfer(
+        self,
+        rule: TransferClock,
+        accepted_on: chrono::NaiveDate,
+        answer_days: u32,
+    ) -> ItemClock {
+        match rule {
+            TransferClock::Continue => self,
+            TransferClock::Restart => ItemClock {
+                from: accepted_on,
+                allowed: answer_days,
+                extension_days: 0,
+                extensions: 0,
+                paused_days: 0,
+            },
+        }
+    }
 }
 
 /// Readable tracking code: `PAKN-20260112-0042` (day of submission, then the day's sequence).
@@ -291,6 +415,25 @@ mod tests {
     }
 
     #[test]
+    fn answers_wait_for_the_leader_where_the_unit_asks() {
+        assert_eq!(answer_move(false, false), Action::Answer);
+        assert_eq!(answer_move(true, true), Action::Answer);
+        assert_eq!(answer_move(true, false), Action::SubmitAnswer);
+        let s = next(State::InProgress, Action::SubmitAnswer, None).unwrap();
+        assert_eq!(s, State::AwaitingApproval);
+        assert!(s.is_open(), "the clock runs while the leader reads");
+        assert_eq!(
+            next(s, Action::ReturnDraft, None).unwrap(),
+            State::InProgress
+        );
+        assert_eq!(next(s, Action::Approve, None).unwrap(), State::Answered);
+        assert_eq!(next(s, Action::Interim, None).unwrap(), s);
+        assert!(next(State::InProgress, Action::Approve, None).is_err());
+        assert!(next(State::Answered, Action::Interim, None).is_err());
+        assert!(Action::Interim.needs_reason() && Action::ReturnDraft.needs_reason());
+    }
+
+    #[test]
     fn illegal_moves_are_refused() {
         for (s, a) in [
             (State::Received, Action::Answer),
@@ -347,11 +490,69 @@ mod tests {
         assert_eq!(route(&rules, "ai", None, 1), 1, "else the triage unit");
     }
 
+    #[test]
+    fn medians_of_counts() {
+        assert_eq!(weighted_median(vec![]), None);
+        assert_eq!(weighted_median(vec![(4, 0)]), None);
+        assert_eq!(weighted_median(vec![(7, 1)]), Some(7.0));
+        assert_eq!(weighted_median(vec![(10, 1), (2, 1)]), Some(6.0));
+        assert_eq!(weighted_median(vec![(3, 5), (100, 4)]), Some(3.0));
+        assert_eq!(weighted_median(vec![(3, 4), (100, 4)]), Some(51.5));
+    }
+
+    fn day() -> impl Strategy<Value = chrono::NaiveDate> {
+        (0i64..3000).prop_map(|n| {
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(n)
+        })
+    }
+
+    fn clock() -> impl Strategy<Value = ItemClock> {
+        (day(), 1u32..60, 0u32..30, 0u32..3, 0u32..40).prop_map(
+            |(from, allowed, ext, n, paused)| ItemClock {
+                from,
+                allowed,
+                extension_days: ext,
+                extensions: n,
+                paused_days: paused,
+            },
+        )
+    }
+
     proptest! {
+        /// Transfers: "continue" never moves the deadline; "restart" gives the receiving unit
+        /// exactly its answer days from the day it accepts, forgetting extensions and pauses,
+        /// and a later acceptance never yields an earlier deadline.
+        #[test]
+        fn transfer_clock_rules(c in clock(), accepted in day(), later in 0i64..60, days in 1u32..60) {
+            let cal = crate::domain::workdays::Calendar::builtin();
+            prop_assert_eq!(c.after_transfer(TransferClock::Continue, accepted, days).deadline(&cal), c.deadline(&cal));
+            let r = c.after_transfer(TransferClock::Restart, accepted, days);
+            prop_assert_eq!(cal.working_days_between(accepted, r.deadline(&cal)), i64::from(days));
+            prop_assert!(cal.is_working_day(r.deadline(&cal)));
+            prop_assert_eq!((r.extensions, r.extension_days, r.paused_days), (0, 0, 0));
+            let r2 = c.after_transfer(TransferClock::Restart, accepted + chrono::Duration::days(later), days);
+            prop_assert!(r2.deadline(&cal) >= r.deadline(&cal));
+        }
+
+        /// Grouped counts give the same median as the plain list.
+        #[test]
+        fn weighted_median_is_the_median(values in proptest::collection::vec(0i64..40, 0..60)) {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let plain = match sorted.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(sorted[n / 2] as f64),
+                n => Some((sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0),
+            };
+            let mut counts = std::collections::BTreeMap::new();
+            for v in &values { *counts.entry(*v).or_insert(0i64) += 1; }
+            prop_assert_eq!(weighted_median(counts.into_iter().collect()), plain);
+        }
+
         /// From any state, any sequence of actions either moves to a known state or is refused;
         /// final states accept nothing but what they list, and no move leads out of Merged.
         #[test]
-        fn the_machine_is_closed(actions in proptest::collection::vec(0usize..13, 0..30)) {
+        fn the_machine_is_closed(actions in proptest::collection::vec(0usize..Action::ALL.len(), 0..30)) {
             let mut s = State::Received;
             let mut before_wait = None;
             for i in actions {
@@ -360,7 +561,8 @@ mod tests {
                     prop_assert!(s != State::Merged && s != State::Declined);
                     if t == State::Waiting { before_wait = Some(s); }
                     if a == Action::Appeal { prop_assert!(matches!(s, State::Answered | State::Closed)); }
-                    if t == State::Answered { prop_assert!(matches!(s, State::Accepted | State::Assigned | State::InProgress)); }
+                    if t == State::Answered { prop_assert!(matches!(s, State::Accepted | State::Assigned | State::InProgress | State::AwaitingApproval)); }
+                    if a == Action::Interim { prop_assert_eq!(t, s); }
                     s = t;
                 }
             }

@@ -94,6 +94,10 @@ pub enum Action {
     ReadFeedback,
     /// Move a feedback item on: accept, transfer, answer… (scope: the unit holding it).
     HandleFeedback,
+    /// Publish an answer held for approval, or send it back (scope: the unit holding the item).
+    ApproveAnswer,
+    /// Change a unit's feedback settings, such as answer approval (scope: that unit).
+    ConfigureFeedback,
 }
 
 /// Who may read a task: public to everyone, internal to every account, restricted to the units
@@ -187,6 +191,11 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
             matches!(scope, Scope::Unit(chain) if within(p, chain))
         }
         (ReadFeedback | HandleFeedback, _) => false,
+        (ApproveAnswer, Role::Steering) => true,
+        (ApproveAnswer | ConfigureFeedback, Role::UnitLeader) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ApproveAnswer | ConfigureFeedback, _) => false,
     };
     if allowed {
         Decision::Allow
@@ -393,6 +402,14 @@ mod tests {
         assert!(!ok(&officer, Action::HandleFeedback, &foreign));
         let inspector = who(Role::Inspector, ROOT);
         assert!(ok(&inspector, Action::ReadFeedback, &foreign));
+        assert!(!ok(&officer, Action::ApproveAnswer, &own));
+        assert!(!ok(&officer, Action::ConfigureFeedback, &own));
+        assert!(!ok(&inspector, Action::ApproveAnswer, &foreign));
+        let leader = who(Role::UnitLeader, PROVINCE);
+        assert!(ok(&leader, Action::ApproveAnswer, &own));
+        assert!(ok(&leader, Action::ConfigureFeedback, &own));
+        assert!(!ok(&leader, Action::ApproveAnswer, &foreign));
+        assert!(!ok(&leader, Action::ConfigureFeedback, &foreign));
         assert!(!ok(&inspector, Action::HandleFeedback, &foreign));
         assert!(ok(
             &who(Role::Steering, ROOT),

@@ -3,24 +3,25 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
 use utoipa::ToSchema;
 
 use super::{clean_opt, require, require_on_unit};
 use crate::db::Db;
 use crate::domain::FieldError;
 use crate::domain::feedback::{self as fb, Action as Move, Kind, State, Submitter};
-use crate::domain::policy::{Action, Principal, Scope};
+use crate::domain::policy::{Action, Decision, Principal, Scope, authorize};
 use crate::domain::text::nfc;
-use crate::domain::workdays::{Calendar, Clock};
+use crate::domain::workdays::Calendar;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{Actor, Change};
-use crate::store::feedback::{Event, Item};
+use crate::store::feedback::{Event, Item, KindRule};
 use crate::store::{self};
 
 pub const TITLE_MAX: usize = 200;
@@ -37,26 +38,20 @@ pub const PER_IP_HOUR: usize = 30;
 pub const PER_EMAIL_DAY: i64 = 10;
 
 /// Per-address submission counter (in memory: a flood is stopped before it reaches the database).
-pub struct IntakeLimiter {
+struct IntakeLimiter {
     seen: Mutex<HashMap<IpAddr, (Instant, usize)>>,
     per_hour: usize,
 }
 
-impl Default for IntakeLimiter {
-    fn default() -> Self {
-        IntakeLimiter::new(PER_IP_HOUR)
-    }
-}
-
 impl IntakeLimiter {
-    pub fn new(per_hour: usize) -> Self {
+    fn new(per_hour: usize) -> Self {
         IntakeLimiter {
             seen: Mutex::default(),
             per_hour,
         }
     }
 
-    pub fn allow(&self, ip: IpAddr) -> bool {
+    fn allow(&self, ip: IpAddr) -> bool {
         let mut m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if m.len() > 100_000 {
@@ -123,27 +118,168 @@ pub async fn calendar(db: &Db) -> AppResult<Calendar> {
     Ok(cal)
 }
 
-fn clock_of(i: &Item) -> Clock {
-    Clock {
-        started: i.clock_from,
+fn item_clock(i: &Item) -> fb::ItemClock {
+    fb::ItemClock {
+        from: i.clock_from,
         allowed: i.allowed_days.max(0) as u32,
-        pauses: vec![],
-        extensions: vec![i.extension_days.max(0) as u32],
+        extension_days: i.extension_days.max(0) as u32,
+        extensions: i.extensions.max(0) as u32,
+        paused_days: i.paused_days.max(0) as u32,
     }
+}
+
+fn set_clock(i: &mut Item, c: fb::ItemClock) {
+    i.clock_from = c.from;
+    i.allowed_days = c.allowed as i32;
+    i.extension_days = c.extension_days as i32;
+    i.extensions = c.extensions as i32;
+    i.paused_days = c.paused_days as i32;
 }
 
 /// Deadline with the working days already spent paused added back.
 fn deadline_of(cal: &Calendar, i: &Item) -> NaiveDate {
-    let base = clock_of(i)
-        .deadline(cal, i.clock_from)
-        .unwrap_or(i.clock_from);
-    cal.add_working_days(base, i.paused_days.max(0) as u32)
+    item_clock(i).deadline(cal)
+}
+
+/// Most submissions one transaction stores; under load they share one commit.
+const BATCH: usize = 128;
+
+/// Public intake: the per-address limiter and one writer that stores submissions in batches
+/// (group commit). A submission is acknowledged only once the transaction holding it has
+/// committed, so an acknowledged code survives a crash; sharing the commit is what lets SQLite,
+/// with its single writer, take a thousand submissions a second.
+pub struct Intake {
+    limiter: IntakeLimiter,
+    db: Db,
+    writer: OnceLock<mpsc::Sender<Pending>>,
+}
+
+/// A validated submission waiting for the writer, and where to send its code.
+struct Pending {
+    item: Item,
+    files: Vec<super::work::Stored>,
+    actor: Actor,
+    ip: IpAddr,
+    reply: oneshot::Sender<AppResult<(String, NaiveDate)>>,
+}
+
+impl Intake {
+    pub fn new(db: Db, per_hour: usize) -> Self {
+        Intake {
+            limiter: IntakeLimiter::new(per_hour),
+            db,
+            writer: OnceLock::new(),
+        }
+    }
+
+    /// Started on first use, inside the runtime that serves the requests.
+    fn sender(&self) -> &mpsc::Sender<Pending> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4 * BATCH);
+            tokio::spawn(write_loop(self.db.clone(), rx));
+            tx
+        })
+    }
+}
+
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let results = match write_batch(&db, &mut batch).await {
+            Ok(r) => r.into_iter().map(Ok).collect(),
+            // One failing submission must not sink the others: store them one by one.
+            Err(_) if batch.len() > 1 => {
+                let mut out = Vec::with_capacity(batch.len());
+                for i in 0..batch.len() {
+                    out.push(
+                        write_batch(&db, &mut batch[i..=i])
+                            .await
+                            .map(|mut r| r.remove(0)),
+                    );
+                }
+                out
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for (p, r) in batch.drain(..).zip(results) {
+            let _ = p.reply.send(r);
+        }
+    }
+}
+
+/// Stores a batch in one transaction: routes each item, numbers it in the day's sequence, starts
+/// its clock, writes its history, files, confirmation mail and audit records.
+async fn write_batch(db: &Db, batch: &mut [Pending]) -> AppResult<Vec<(String, NaiveDate)>> {
+    let cal = calendar(db).await?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut tx = db.begin().await?;
+    let routes = store::feedback::routes(&mut tx.conn()).await?;
+    let triage = triage_unit(&mut tx.conn()).await?;
+    let rules = store::feedback::kind_rules(&mut tx.conn()).await?;
+    let last = store::feedback::take_seq(&mut tx.conn(), today, batch.len() as i64).await?;
+    let first = last - batch.len() as i64 + 1;
+    let mut audit: Vec<(Actor, Vec<Change>)> = vec![];
+    let mut out = Vec::with_capacity(batch.len());
+    for (k, p) in batch.iter_mut().enumerate() {
+        let item = &mut p.item;
+        item.code = fb::tracking_code(today, first + k as i64);
+        item.unit_id = fb::route(&routes, &item.category, item.concerned_unit_id, triage);
+        item.submitted_at = now;
+        item.submitted_on = today;
+        item.clock_from = today;
+        item.allowed_days = rules
+            .iter()
+            .find(|r| r.kind == item.kind)
+            .map_or(ANSWER_DAYS as i32, |r| r.answer_days);
+        let deadline = deadline_of(&cal, item);
+        item.deadline_on = Some(deadline);
+        item.id = store::feedback::insert(&mut tx.conn(), item).await?;
+        store::feedback::insert_event(
+            &mut tx.conn(),
+            item.id,
+            now,
+            "submit",
+            (None, None),
+            (State::Received.as_str(), Some(item.unit_id)),
+            item.user_id,
+            None,
+            true,
+        )
+        .await?;
+        for f in &p.files {
+            store::feedback::insert_file(&mut tx.conn(), item.id, f, now).await?;
+        }
+        if let Some(e) = &item.email {
+            notify_submitter(&mut tx.conn(), item, e, "received", now).await?;
+        }
+        let change = Change {
+            action: "feedback.submit",
+            object_type: "feedback",
+            object_id: item.id.to_string(),
+            before: None,
+            after: Some(
+                serde_json::json!({ "code": item.code, "unit_id": item.unit_id, "kind": item.kind, "category": item.category, "ip": p.ip.to_string() })
+                    .to_string(),
+            ),
+        };
+        match audit.iter_mut().find(|(a, _)| a.label == p.actor.label) {
+            Some((_, v)) => v.push(change),
+            None => audit.push((p.actor.clone(), vec![change])),
+        }
+        out.push((item.code.clone(), deadline));
+    }
+    for (actor, changes) in audit {
+        store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &Db,
-    limiter: &IntakeLimiter,
+    intake: &Intake,
     ip: IpAddr,
     who: Option<&Principal>,
     input: Submission,
@@ -151,7 +287,7 @@ pub async fn submit(
     data_dir: &std::path::Path,
     max_file: usize,
 ) -> AppResult<Submitted> {
-    if !limiter.allow(ip) {
+    if !intake.limiter.allow(ip) {
         return Err(AppError::TooManyAttempts);
     }
     let mut errs = vec![];
@@ -220,22 +356,15 @@ pub async fn submit(
         return Err(AppError::Invalid(errs));
     }
     let stored = super::work::store_files(data_dir, max_file, &files).await?;
-    let cal = calendar(db).await?;
-    let now = Utc::now();
-    let today = now.date_naive();
-    let mut tx = db.begin().await?;
-    let routes = store::feedback::routes(&mut tx.conn()).await?;
-    let triage = triage_unit(&mut tx.conn()).await?;
-    let unit = fb::route(&routes, &input.category, input.unit_id, triage);
-    let seq = store::feedback::next_seq(&mut tx.conn(), today).await?;
-    let code = fb::tracking_code(today, seq);
     let secret = crate::auth::random_token();
-    let mut item = Item {
+    let now = Utc::now();
+    // Code, routing, clock and deadline are set by the writer, inside its transaction.
+    let item = Item {
         id: 0,
-        code: code.clone(),
+        code: String::new(),
         secret_hash: hash(&secret),
         kind: kind.map(|k| k.as_str()).unwrap_or_default().into(),
-        category: input.category.clone(),
+        category: input.category,
         public_title: title.clone(),
         public_body: body.clone(),
         title,
@@ -243,18 +372,18 @@ pub async fn submit(
         hidden: false,
         moderation_note: None,
         concerned_unit_id: input.unit_id,
-        unit_id: unit,
+        unit_id: 0,
         state: State::Received.as_str().into(),
         before_wait: None,
         submitter_kind: submitter.map(|k| k.as_str()).unwrap_or_default().into(),
         name,
-        email: email.clone(),
+        email,
         phone,
         publish_name: input.publish_name,
         user_id: who.map(|p| p.user_id),
         submitted_at: now,
-        submitted_on: today,
-        clock_from: today,
+        submitted_on: now.date_naive(),
+        clock_from: now.date_naive(),
         allowed_days: ANSWER_DAYS as i32,
         extension_days: 0,
         extensions: 0,
@@ -262,6 +391,7 @@ pub async fn submit(
         paused_since: None,
         deadline_on: None,
         answer: None,
+        draft_answer: None,
         answered_on: None,
         closed_on: None,
         rating: None,
@@ -275,48 +405,48 @@ pub async fn submit(
         decided_on: None,
         task_id: None,
     };
-    item.deadline_on = Some(deadline_of(&cal, &item));
-    item.id = store::feedback::insert(&mut tx.conn(), &item).await?;
-    store::feedback::insert_event(
-        &mut tx.conn(),
-        item.id,
-        now,
-        "submit",
-        (None, None),
-        (State::Received.as_str(), Some(unit)),
-        who.map(|p| p.user_id),
-        None,
-        true,
-    )
-    .await?;
-    for s in &stored {
-        store::feedback::insert_file(&mut tx.conn(), item.id, s, now).await?;
-    }
-    if let Some(e) = &email {
-        notify_submitter(&mut tx.conn(), &item, e, "received", now).await?;
-    }
-    store::audit::append(
-        &mut tx.conn(),
-        &who.map(Actor::of).unwrap_or_else(|| Actor::system("public")),
-        now,
-        vec![Change {
-            action: "feedback.submit",
-            object_type: "feedback",
-            object_id: item.id.to_string(),
-            before: None,
-            after: Some(
-                serde_json::json!({ "code": code, "unit_id": unit, "kind": item.kind, "category": item.category, "ip": ip.to_string() })
-                    .to_string(),
-            ),
-        }],
-    )
-    .await?;
-    tx.commit().await?;
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending {
+        item,
+        files: stored,
+        actor: who
+            .map(Actor::of)
+            .unwrap_or_else(|| Actor::system("public")),
+        ip,
+        reply,
+    };
+    let stopped = || AppError::Internal("the intake writer stopped".into());
+    intake.sender().send(pending).await.map_err(|_| stopped())?;
+    let (code, deadline) = answer.await.map_err(|_| stopped())??;
     Ok(Submitted {
         code,
         secret,
-        deadline_on: item.deadline_on,
+        deadline_on: Some(deadline),
     })
+}
+
+/// A public answer as typed: trimmed, None when empty, refused when over-long.
+fn answer_text(raw: Option<String>) -> AppResult<Option<String>> {
+    let a = clean_opt(raw);
+    if a.as_ref().is_some_and(|a| a.chars().count() > BODY_MAX) {
+        return Err(AppError::invalid(
+            FieldError::new("answer", "err-too-long").with("max", BODY_MAX),
+        ));
+    }
+    Ok(a)
+}
+
+/// The deadline rules of a kind (the built-in figures if the row was removed).
+async fn rule_for(c: &mut crate::db::DbConn<'_>, kind: &str) -> AppResult<KindRule> {
+    Ok(store::feedback::kind_rule(c, kind)
+        .await?
+        .unwrap_or_else(|| KindRule {
+            kind: kind.into(),
+            accept_days: 3,
+            answer_days: ANSWER_DAYS as i32,
+            appeal_days: APPEAL_DAYS as i32,
+            transfer_clock: "restart".into(),
+        }))
 }
 
 /// The standing agency that triages what no rule routes.
@@ -485,14 +615,15 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
         State::parse(&item.state),
         Some(State::Answered | State::Closed)
     );
+    let poorly_rated = with_secret && answered && item.rating.is_some_and(|r| r <= 2);
+    let can_appeal = poorly_rated && {
+        let days = rule_for(&mut c, &item.kind).await?.appeal_days;
+        item.answered_on
+            .is_some_and(|d| today <= d + Duration::days(days.into()))
+    };
     Ok(Tracking {
         can_rate: with_secret && answered && item.rating.is_none(),
-        can_appeal: with_secret
-            && answered
-            && item.rating.is_some_and(|r| r <= 2)
-            && item
-                .answered_on
-                .is_some_and(|d| today <= d + Duration::days(APPEAL_DAYS)),
+        can_appeal,
         private: with_secret.then(|| Private {
             title: item.title.clone(),
             body: item.body.clone(),
@@ -579,20 +710,26 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         item.deadline_on = Some(deadline_of(&cal, &item));
         action_name = "extend".into();
     } else {
-        let Some(mv) = Move::parse(&input.action).filter(|m| *m != Move::Appeal) else {
+        let Some(mut mv) =
+            Move::parse(&input.action).filter(|m| !matches!(m, Move::Appeal | Move::SubmitAnswer))
+        else {
             return Err(AppError::invalid(FieldError::new(
                 "action",
                 "err-unknown-action",
             )));
         };
         // The receiving unit accepts or refuses a transfer; everything else is for the holder.
-        require_on_unit(
-            &mut tx.conn(),
-            Some(who),
-            Action::HandleFeedback,
-            before.unit_id,
-        )
-        .await?;
+        let chain = store::org::chain(&mut tx.conn(), before.unit_id).await?;
+        require(Some(who), Action::HandleFeedback, Scope::Unit(&chain))?;
+        let may_approve =
+            authorize(Some(who), Action::ApproveAnswer, Scope::Unit(&chain)) == Decision::Allow;
+        if matches!(mv, Move::Approve | Move::ReturnDraft) && !may_approve {
+            return Err(AppError::Forbidden);
+        }
+        if mv == Move::Answer {
+            let needs = store::feedback::approval_required(&mut tx.conn(), before.unit_id).await?;
+            mv = fb::answer_move(needs, may_approve);
+        }
         let before_wait = before.before_wait.as_deref().and_then(State::parse);
         let next = fb::next(state, mv, before_wait).map_err(|e| AppError::Conflict(vec![e]))?;
         if mv.needs_reason() && note.is_none() {
@@ -638,16 +775,36 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
                 item.paused_since = None;
                 item.before_wait = None;
             }
-            Move::Answer => {
-                let answer = clean_opt(input.answer.clone())
+            Move::Answer | Move::SubmitAnswer => {
+                let answer = answer_text(input.answer.clone())?
                     .ok_or_else(|| AppError::invalid(FieldError::new("answer", "err-required")))?;
-                if answer.chars().count() > BODY_MAX {
-                    return Err(AppError::invalid(
-                        FieldError::new("answer", "err-too-long").with("max", BODY_MAX),
-                    ));
+                if mv == Move::Answer {
+                    item.answer = Some(answer);
+                    item.answered_on = Some(today);
+                    item.draft_answer = None;
+                } else {
+                    item.draft_answer = Some(answer);
                 }
+            }
+            Move::Approve => {
+                // The leader may edit the draft before publishing it.
+                let answer = answer_text(input.answer.clone())?
+                    .or_else(|| before.draft_answer.clone())
+                    .ok_or_else(|| {
+                        AppError::Conflict(vec![FieldError::new("answer", "err-no-draft")])
+                    })?;
                 item.answer = Some(answer);
                 item.answered_on = Some(today);
+                item.draft_answer = None;
+            }
+            Move::AcceptTransfer => {
+                let rule = rule_for(&mut tx.conn(), &before.kind).await?;
+                let how = fb::TransferClock::parse(&rule.transfer_clock)
+                    .unwrap_or(fb::TransferClock::Restart);
+                set_clock(
+                    &mut item,
+                    item_clock(&before).after_transfer(how, today, rule.answer_days.max(1) as u32),
+                );
             }
             Move::Close => item.closed_on = Some(today),
             Move::Merge => {
@@ -679,18 +836,28 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         (item.state.as_str(), Some(item.unit_id)),
         Some(who.user_id),
         note.as_deref(),
-        !input.internal,
+        !input.internal && !matches!(action_name.as_str(), "submit_answer" | "return_draft"),
     )
     .await?;
     let tell = matches!(
         action_name.as_str(),
-        "accept" | "decline" | "request_info" | "transfer" | "answer" | "extend"
+        "accept"
+            | "decline"
+            | "request_info"
+            | "transfer"
+            | "answer"
+            | "approve"
+            | "extend"
+            | "interim"
     );
+    // A draft and its return are between the officer and the leader.
+    let public =
+        !input.internal && !matches!(action_name.as_str(), "submit_answer" | "return_draft");
     if tell
-        && !input.internal
+        && public
         && let Some(e) = &item.email
     {
-        let step = if action_name == "answer" {
+        let step = if matches!(action_name.as_str(), "answer" | "approve") {
             "answered"
         } else {
             "updated"
@@ -824,12 +991,13 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
             "err-appeal-needs-poor-rating",
         )]));
     }
+    let days = rule_for(&mut tx.conn(), &item.kind).await?.appeal_days;
     if item
         .answered_on
-        .is_none_or(|d| today > d + Duration::days(APPEAL_DAYS))
+        .is_none_or(|d| today > d + Duration::days(days.into()))
     {
         return Err(AppError::Conflict(vec![
-            FieldError::new("reason", "err-appeal-too-late").with("days", APPEAL_DAYS),
+            FieldError::new("reason", "err-appeal-too-late").with("days", days),
         ]));
     }
     let state = State::parse(&item.state).unwrap_or(State::Received);
@@ -891,7 +1059,113 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
 pub async fn support(db: &Db, who: &Principal, code: &str) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let mut item = store::feedback::by_code(&mut tx.conn(), code)
+    let item = supportable(&mut tx.conn(), code).await?;
+    let item = add_support(
+        &mut tx.conn(),
+        item,
+        &format!("user:{}", who.user_id),
+        &Actor::of(who),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PublicItem::from(&item))
+}
+
+/// Days a mailed support link stays valid.
+const SUPPORT_LINK_DAYS: i64 = 7;
+
+/// Without an account: the support counts once the person opens the link mailed to them, so an
+/// address is one person and one support.
+pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> {
+    let email = email.trim().to_lowercase();
+    if !valid_email(&email) {
+        return Err(AppError::invalid(FieldError::new("email", "err-email")));
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let item = supportable(&mut tx.conn(), code).await?;
+    let supporter = format!("email:{}", hash(&email));
+    if store::feedback::has_support(&mut tx.conn(), item.id, &supporter).await? {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "item",
+            "err-already-supported",
+        )]));
+    }
+    let token = crate::auth::random_token();
+    store::feedback::insert_support_request(
+        &mut tx.conn(),
+        &hash(&token),
+        item.id,
+        &hash(&email),
+        now,
+    )
+    .await?;
+    let lang = crate::web::i18n::Lang::Vi;
+    let params = [("code".to_string(), item.code.clone())];
+    let payload = serde_json::json!({
+        "to": [email],
+        "subject": lang.tf("mail-support-subject", &params),
+        "text": format!("{}\n\n/feedback/support/confirm?token={token}\n", lang.tf("mail-support-body", &params)),
+    });
+    store::jobs::enqueue(
+        &mut tx.conn(),
+        "mail",
+        &format!("mail:support:{}", hash(&token)),
+        &payload.to_string(),
+        now,
+        now,
+    )
+    .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::system("public"),
+        now,
+        vec![Change {
+            action: "feedback.support_request",
+            object_type: "feedback",
+            object_id: item.id.to_string(),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The mailed link was opened: the support counts (once per address).
+pub async fn confirm_support(db: &Db, token: &str) -> AppResult<PublicItem> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let bad = || AppError::invalid(FieldError::new("token", "err-support-link"));
+    let (item_id, email_hash, created) =
+        store::feedback::open_support_request(&mut tx.conn(), &hash(token))
+            .await?
+            .ok_or_else(bad)?;
+    if now - created > Duration::days(SUPPORT_LINK_DAYS) {
+        return Err(bad());
+    }
+    let item = store::feedback::get(&mut tx.conn(), item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = supportable(&mut tx.conn(), &item.code).await?;
+    store::feedback::close_support_request(&mut tx.conn(), &hash(token), now).await?;
+    let item = add_support(
+        &mut tx.conn(),
+        item,
+        &format!("email:{email_hash}"),
+        &Actor::system("public"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PublicItem::from(&item))
+}
+
+/// A published recommendation or initiative (reports are not supported, only answered).
+async fn supportable(c: &mut crate::db::DbConn<'_>, code: &str) -> AppResult<Item> {
+    let item = store::feedback::by_code(c, code)
         .await?
         .ok_or(AppError::NotFound)?;
     let published = matches!(
@@ -904,24 +1178,27 @@ pub async fn support(db: &Db, who: &Principal, code: &str) -> AppResult<PublicIt
             "err-support-not-open",
         )]));
     }
-    if !store::feedback::add_support(
-        &mut tx.conn(),
-        item.id,
-        &format!("user:{}", who.user_id),
-        now,
-    )
-    .await?
-    {
+    Ok(item)
+}
+
+async fn add_support(
+    c: &mut crate::db::DbConn<'_>,
+    mut item: Item,
+    supporter: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<Item> {
+    if !store::feedback::add_support(c, item.id, supporter, now).await? {
         return Err(AppError::Conflict(vec![FieldError::new(
             "item",
             "err-already-supported",
         )]));
     }
     item.supports += 1;
-    store::feedback::update(&mut tx.conn(), &item).await?;
+    store::feedback::update(c, &item).await?;
     store::audit::append(
-        &mut tx.conn(),
-        &Actor::of(who),
+        c,
+        actor,
         now,
         vec![Change {
             action: "feedback.support",
@@ -932,11 +1209,10 @@ pub async fn support(db: &Db, who: &Principal, code: &str) -> AppResult<PublicIt
         }],
     )
     .await?;
-    tx.commit().await?;
-    Ok(PublicItem::from(&item))
+    Ok(item)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     pub unit: Option<i64>,
@@ -946,6 +1222,8 @@ pub struct InboxQuery {
     pub category: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// csv or xlsx: the whole filtered list (up to 10,000 rows) as a file.
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1058,6 +1336,34 @@ type StatsEntries = HashMap<(Option<i64>, NaiveDate), (i64, Stats)>;
 #[derive(Default)]
 pub struct StatsCache {
     entries: Mutex<StatsEntries>,
+    /// One computation per key at a time: the national figure reads every item, and fifty
+    /// visitors arriving together must wait for one computation, not start fifty.
+    flights: Mutex<HashMap<(Option<i64>, NaiveDate), Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl StatsCache {
+    fn get(&self, key: (Option<i64>, NaiveDate), version: i64) -> Option<Stats> {
+        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&key)
+            .filter(|(at, _)| *at == version)
+            .map(|(_, st)| st.clone())
+    }
+
+    fn put(&self, key: (Option<i64>, NaiveDate), version: i64, st: Stats) {
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (version, st));
+    }
+
+    fn flight(&self, key: (Option<i64>, NaiveDate)) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.retain(|_, f| Arc::strong_count(f) > 1);
+        }
+        m.entry(key).or_default().clone()
+    }
 }
 
 /// Statistics of a unit (or of everything), as of a day: what the ranking will score.
@@ -1069,25 +1375,27 @@ pub async fn stats(
 ) -> AppResult<Stats> {
     require(None, Action::ReadOrgUnit, Scope::Global)?;
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let v = {
-        let mut c = db.acquire().await?;
-        store::feedback::version(&mut c.conn()).await?
+    let key = (unit, as_of);
+    let version = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let mut c = db.acquire().await?;
+            store::feedback::version(&mut c.conn()).await
+        }
     };
-    if let Some((at, st)) = cache
-        .entries
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&(unit, as_of))
-        && *at == v
-    {
-        return Ok(st.clone());
+    let v = version(db).await?;
+    if let Some(st) = cache.get(key, v) {
+        return Ok(st);
+    }
+    let flight = cache.flight(key);
+    let _turn = flight.lock().await;
+    // Whoever computed while we waited may have left the answer.
+    let v = version(db).await?;
+    if let Some(st) = cache.get(key, v) {
+        return Ok(st);
     }
     let st = compute_stats(db, unit, as_of).await?;
-    let mut m = cache.entries.lock().unwrap_or_else(|e| e.into_inner());
-    if m.len() > 10_000 {
-        m.clear();
-    }
-    m.insert((unit, as_of), (v, st.clone()));
+    cache.put(key, v, st.clone());
     Ok(st)
 }
 
@@ -1096,17 +1404,12 @@ async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResul
     let mut c = db.acquire().await?;
     let (received, answered, on_time, overdue, ratings, rating_sum) =
         store::feedback::stats(&mut c.conn(), unit, as_of).await?;
-    let mut days: Vec<i64> = store::feedback::answer_days(&mut c.conn(), unit, as_of)
+    let days: Vec<(i64, i64)> = store::feedback::answer_days(&mut c.conn(), unit, as_of)
         .await?
         .into_iter()
-        .map(|(s, a)| cal.working_days_between(s, a))
+        .map(|(s, a, n)| (cal.working_days_between(s, a), n))
         .collect();
-    days.sort_unstable();
-    let median = match days.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(days[n / 2] as f64),
-        n => Some((days[n / 2 - 1] + days[n / 2]) as f64 / 2.0),
-    };
+    let median = fb::weighted_median(days);
     Ok(Stats {
         unit,
         as_of,
@@ -1118,6 +1421,30 @@ async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResul
         ratings,
         mean_rating: (ratings > 0).then(|| rating_sum as f64 / ratings as f64),
     })
+}
+
+/// The moves this person may make on the item now (for the item page's menu).
+pub async fn moves_for(db: &Db, who: &Principal, item: &Item) -> AppResult<Vec<&'static str>> {
+    let mut c = db.acquire().await?;
+    let chain = store::org::chain(&mut c.conn(), item.unit_id).await?;
+    if authorize(Some(who), Action::HandleFeedback, Scope::Unit(&chain)) != Decision::Allow {
+        return Ok(vec![]);
+    }
+    let may_approve =
+        authorize(Some(who), Action::ApproveAnswer, Scope::Unit(&chain)) == Decision::Allow;
+    let state = State::parse(&item.state).unwrap_or(State::Received);
+    let before_wait = item.before_wait.as_deref().and_then(State::parse);
+    let mut moves: Vec<&'static str> = Move::ALL
+        .iter()
+        .filter(|m| !matches!(m, Move::Appeal | Move::SubmitAnswer))
+        .filter(|m| may_approve || !matches!(m, Move::Approve | Move::ReturnDraft))
+        .filter(|m| fb::next(state, **m, before_wait).is_ok())
+        .map(|m| m.as_str())
+        .collect();
+    if state.is_open() {
+        moves.push("extend");
+    }
+    Ok(moves)
 }
 
 /// An item with its private details and whole history, for the officers who hold it.
@@ -1746,4 +2073,116 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSettings {
+    /// Officers' answers wait for the unit leader's approval before they are published.
+    pub approve_answers: bool,
+}
+
+/// A unit's feedback settings (its own officers and leaders, and those who read everything).
+pub async fn unit_settings(db: &Db, who: &Principal, unit: i64) -> AppResult<UnitSettings> {
+    let mut c = db.acquire().await?;
+    require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
+    Ok(UnitSettings {
+        approve_answers: store::feedback::approval_required(&mut c.conn(), unit).await?,
+    })
+}
+
+/// Whether this person may change the unit's feedback settings (for showing the form).
+pub async fn may_configure(db: &Db, who: &Principal, unit: i64) -> AppResult<bool> {
+    let mut c = db.acquire().await?;
+    let chain = store::org::chain(&mut c.conn(), unit).await?;
+    Ok(authorize(Some(who), Action::ConfigureFeedback, Scope::Unit(&chain)) == Decision::Allow)
+}
+
+/// The unit's leader (or an administrator) decides whether answers need approval.
+pub async fn set_unit_settings(
+    db: &Db,
+    who: &Principal,
+    unit: i64,
+    input: UnitSettings,
+) -> AppResult<UnitSettings> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    if store::org::get(&mut tx.conn(), unit).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    require_on_unit(&mut tx.conn(), Some(who), Action::ConfigureFeedback, unit).await?;
+    let before = store::feedback::approval_required(&mut tx.conn(), unit).await?;
+    store::feedback::set_approval_required(&mut tx.conn(), unit, input.approve_answers, now)
+        .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.settings",
+            object_type: "org_unit",
+            object_id: unit.to_string(),
+            before: Some(serde_json::json!({ "approve_answers": before }).to_string()),
+            after: Some(
+                serde_json::json!({ "approve_answers": input.approve_answers }).to_string(),
+            ),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(input)
+}
+
+/// The deadline rules per kind (public: they are the law the answers are judged by).
+pub async fn kind_rules(db: &Db) -> AppResult<Vec<KindRule>> {
+    let mut c = db.acquire().await?;
+    store::feedback::kind_rules(&mut c.conn()).await
+}
+
+/// Administrators change the working days allowed for a kind, the appeal period or what a
+/// transfer does to the clock. Items already received keep the days they were given.
+pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResult<KindRule> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let mut errs = vec![];
+    if Kind::parse(&rule.kind).is_none() {
+        errs.push(FieldError::new("kind", "err-unknown-kind-feedback"));
+    }
+    for (field, v, max) in [
+        ("accept_days", rule.accept_days, 30),
+        ("answer_days", rule.answer_days, 120),
+        ("appeal_days", rule.appeal_days, 365),
+    ] {
+        if !(1..=max).contains(&v) {
+            errs.push(
+                FieldError::new(field, "err-range")
+                    .with("min", 1)
+                    .with("max", max),
+            );
+        }
+    }
+    if !matches!(rule.transfer_clock.as_str(), "restart" | "continue") {
+        errs.push(FieldError::new("transfer_clock", "err-transfer-clock"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let before = store::feedback::kind_rule(&mut tx.conn(), &rule.kind).await?;
+    store::feedback::set_kind_rule(&mut tx.conn(), &rule).await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.rule",
+            object_type: "feedback_kind",
+            object_id: rule.kind.clone(),
+            before: before.map(|b| serde_json::to_string(&b).unwrap_or_default()),
+            after: Some(serde_json::to_string(&rule).unwrap_or_default()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rule)
 }

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use crate::db::Db;
 use crate::domain::policy::{Principal, Role};
 use crate::error::AppResult;
-use crate::ops::feedback::{self, IntakeLimiter, MoveInput, Rating, Submission};
+use crate::ops::feedback::{self, Intake, MoveInput, Rating, Submission};
 use crate::store;
 
 /// (kind, category, title, body) written the way people write to the portal.
@@ -79,7 +79,7 @@ const SAMPLES: &[(&str, &str, &str, &str)] = &[
 /// Writes `n` items spread over the demo's provinces and communes; returns how many.
 pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
     let mut rng = StdRng::seed_from_u64(57);
-    let limiter = IntakeLimiter::new(usize::MAX);
+    let intake = Intake::new(db.clone(), usize::MAX);
     let dir = std::env::temp_dir();
     let units: Vec<i64> = {
         let mut c = db.acquire().await?;
@@ -115,7 +115,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         let unit = units[rng.random_range(0..units.len())];
         let r = feedback::submit(
             db,
-            &limiter,
+            &intake,
             IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
             None,
             Submission {

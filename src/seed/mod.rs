@@ -355,6 +355,7 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
         "BKHCN",
         "Cán bộ đầu mối Bộ KH&CN",
     ),
+    ("most.leader", "unit_leader", "BKHCN", "Lãnh đạo Bộ KH&CN"),
     ("reviewer", "reviewer", "BKHCN", "Chuyên gia đánh giá"),
 ];
 

@@ -49,6 +49,9 @@ pub struct Item {
     pub paused_since: Option<NaiveDate>,
     pub deadline_on: Option<NaiveDate>,
     pub answer: Option<String>,
+    /// An answer waiting for the leader's approval: never public.
+    #[serde(skip)]
+    pub draft_answer: Option<String>,
     pub answered_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     pub rating: Option<i32>,
@@ -64,13 +67,14 @@ pub struct Item {
     pub task_id: Option<i64>,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
 
-/// The next number in the day's sequence (one row per day, incremented in the caller's transaction).
-pub async fn next_seq(c: &mut DbConn<'_>, day: NaiveDate) -> AppResult<i64> {
+/// Takes `k` numbers of the day's sequence and returns the last one (one row per day,
+/// incremented in the caller's transaction).
+pub async fn take_seq(c: &mut DbConn<'_>, day: NaiveDate, k: i64) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO feedback_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + 1 RETURNING CAST(n AS BIGINT)")
-        .bind(day).fetch_one(&mut **c).await?))
+        "INSERT INTO feedback_counters (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + $2 RETURNING CAST(n AS BIGINT)")
+        .bind(day).bind(k).fetch_one(&mut **c).await?))
 }
 
 pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
@@ -100,12 +104,14 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
         "UPDATE feedback_items SET unit_id = $2, state = $3, before_wait = $4, extension_days = $5, extensions = $6, paused_days = $7,
              paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
              rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
-             clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26
+             clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26, draft_answer = $27,
+             allowed_days = $28, paused_days = $29
          WHERE id = $1")
         .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
         .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
-        .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id)
+        .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id).bind(&i.draft_answer)
+        .bind(i.allowed_days).bind(i.paused_days)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -319,14 +325,18 @@ pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
 }
 
 /// (submitted, answered) days of the answered items, for the median time to answer.
+/// (submitted, answered, how many) for answered items: grouped, so that a national figure reads
+/// a few thousand rows rather than every item.
 pub async fn answer_days(
     c: &mut DbConn<'_>,
     unit: Option<i64>,
     as_of: NaiveDate,
-) -> AppResult<Vec<(NaiveDate, NaiveDate)>> {
+) -> AppResult<Vec<(NaiveDate, NaiveDate, i64)>> {
     Ok(
-        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate)>(
-        "SELECT submitted_on, answered_on FROM feedback_items WHERE answered_on IS NOT NULL AND answered_on <= $2 AND ($1 IS NULL OR unit_id = $1)")
+        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate, i64)>(
+        "SELECT submitted_on, answered_on, COUNT(*) FROM feedback_items
+         WHERE answered_on IS NOT NULL AND answered_on <= $2 AND ($1 IS NULL OR unit_id = $1)
+         GROUP BY submitted_on, answered_on")
         .bind(unit).bind(as_of).fetch_all(&mut **c).await?),
     )
 }
@@ -437,4 +447,102 @@ pub async fn retire_route(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> Ap
     let n = on_conn!(c, c => sqlx::query("UPDATE feedback_routes SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL")
         .bind(id).bind(now).execute(&mut **c).await?.rows_affected());
     Ok(n == 1)
+}
+
+/// Whether the unit's answers wait for its leader's approval (off unless set).
+pub async fn approval_required(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, bool>(
+        "SELECT approve_answers FROM feedback_unit_settings WHERE unit_id = $1")
+        .bind(unit_id).fetch_optional(&mut **c).await?)
+    .unwrap_or(false))
+}
+
+pub async fn set_approval_required(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+    on: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_unit_settings (unit_id, approve_answers, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (unit_id) DO UPDATE SET approve_answers = $2, updated_at = $3")
+        .bind(unit_id).bind(on).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// The deadline rules of one kind of item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow, ToSchema)]
+pub struct KindRule {
+    pub kind: String,
+    /// Working days to accept (thụ lý) a received item.
+    pub accept_days: i32,
+    /// Working days to answer.
+    pub answer_days: i32,
+    /// Calendar days after the answer within which a poor rating may be appealed.
+    pub appeal_days: i32,
+    /// `restart`: the receiving unit of a transfer gets the full time again; `continue`: the clock runs on.
+    pub transfer_clock: String,
+}
+
+pub async fn kind_rules(c: &mut DbConn<'_>) -> AppResult<Vec<KindRule>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, KindRule>(
+        "SELECT kind, accept_days, answer_days, appeal_days, transfer_clock FROM feedback_kind_rules ORDER BY kind")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn kind_rule(c: &mut DbConn<'_>, kind: &str) -> AppResult<Option<KindRule>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, KindRule>(
+        "SELECT kind, accept_days, answer_days, appeal_days, transfer_clock FROM feedback_kind_rules WHERE kind = $1")
+        .bind(kind).fetch_optional(&mut **c).await?))
+}
+
+pub async fn set_kind_rule(c: &mut DbConn<'_>, r: &KindRule) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_kind_rules SET accept_days = $2, answer_days = $3, appeal_days = $4, transfer_clock = $5 WHERE kind = $1")
+        .bind(&r.kind).bind(r.accept_days).bind(r.answer_days).bind(r.appeal_days).bind(&r.transfer_clock)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn has_support(c: &mut DbConn<'_>, item_id: i64, supporter: &str) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM feedback_supports WHERE item_id = $1 AND supporter = $2")
+        .bind(item_id).bind(supporter).fetch_one(&mut **c).await?)
+        > 0)
+}
+
+pub async fn insert_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    item_id: i64,
+    email_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_support_requests (token_hash, item_id, email_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash).bind(item_id).bind(email_hash).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// An unconfirmed request: (item, email hash, when asked).
+pub async fn open_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+) -> AppResult<Option<(i64, String, DateTime<Utc>)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, String, DateTime<Utc>)>(
+        "SELECT item_id, email_hash, created_at FROM feedback_support_requests WHERE token_hash = $1 AND confirmed_at IS NULL")
+        .bind(token_hash).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn close_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_support_requests SET confirmed_at = $2 WHERE token_hash = $1")
+        .bind(token_hash).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
 }

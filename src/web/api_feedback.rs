@@ -3,10 +3,10 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/track/{code}/rating", post(rate))
         .route("/api/v1/feedback/track/{code}/appeal", post(appeal))
         .route("/api/v1/feedback/track/{code}/support", post(support))
+        .route("/api/v1/feedback/support/confirm", post(confirm_support))
         .route("/api/v1/feedback/{id}", get(item))
         .route("/api/v1/feedback/{id}/actions", post(act))
         .route("/api/v1/feedback/{id}/reviews", post(review))
@@ -39,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/routes", get(list_routes).post(add_route))
         .route("/api/v1/feedback/routes/{id}/retire", post(retire_route))
         .route("/api/v1/holidays", get(list_holidays).post(add_holiday))
+        .route(
+            "/api/v1/feedback/units/{id}/settings",
+            get(unit_settings).put(set_unit_settings),
+        )
+        .route("/api/v1/feedback/rules", get(kind_rules))
+        .route("/api/v1/feedback/rules/{kind}", put(set_kind_rule))
         .route("/open311/v2/services.json", get(open311_services))
         .route(
             "/open311/v2/requests.json",
@@ -49,7 +56,22 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        submit, track, rate, appeal, support, inbox, item, act, published, stats, categories
+        submit,
+        track,
+        rate,
+        appeal,
+        support,
+        inbox,
+        item,
+        act,
+        published,
+        stats,
+        categories,
+        unit_settings,
+        set_unit_settings,
+        kind_rules,
+        set_kind_rule,
+        confirm_support
     ),
     components(schemas(
         Submission,
@@ -64,7 +86,11 @@ pub fn router() -> Router<AppState> {
         Category,
         Event,
         Item,
-        OfficerItem
+        OfficerItem,
+        ops::feedback::UnitSettings,
+        SupportByEmail,
+        SupportConfirm,
+        crate::store::feedback::KindRule
     ))
 )]
 pub struct FeedbackDoc;
@@ -147,15 +173,53 @@ async fn appeal(
 
 /// Support a published recommendation or initiative (signed-in users; once each).
 #[utoipa::path(post, path = "/api/v1/feedback/track/{code}/support", tag = "feedback", params(("code" = String, Path)),
-    responses((status = 200, body = PublicItem), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    request_body(content = Option<SupportByEmail>, description = "Without an account: the address to confirm from"),
+    responses((status = 200, body = PublicItem), (status = 202, body = Object), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 async fn support(
     State(s): State<AppState>,
     ctx: Ctx,
     axum::extract::Path(code): axum::extract::Path<String>,
-) -> AppResult<Json<PublicItem>> {
-    let who = ctx.principal()?;
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
     let code = code_of(&code)?;
-    Ok(Json(ops::feedback::support(&s.db, who, &code).await?))
+    if ctx.who.is_none() && !body.is_empty() {
+        let input: SupportByEmail = serde_json::from_slice(&body)
+            .map_err(|_| AppError::invalid(crate::domain::FieldError::new("email", "err-email")))?;
+        ops::feedback::request_support(&s.db, &code, &input.email).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "confirmation_sent": true })),
+        )
+            .into_response());
+    }
+    let who = ctx.principal()?;
+    Ok(Json(ops::feedback::support(&s.db, who, &code).await?).into_response())
+}
+
+/// Without an account: the support counts once the link mailed to this address is opened.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SupportByEmail {
+    email: String,
+}
+
+/// Confirm a support requested by email (the token from the mailed link).
+#[utoipa::path(post, path = "/api/v1/feedback/support/confirm", tag = "feedback", security(()),
+    request_body = SupportConfirm,
+    responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn confirm_support(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<SupportConfirm>,
+) -> AppResult<Json<PublicItem>> {
+    Ok(Json(
+        ops::feedback::confirm_support(&s.db, &input.token).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SupportConfirm {
+    token: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -171,9 +235,83 @@ async fn inbox(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> AppResult<Json<InboxPage>> {
-    let (items, total) = ops::feedback::inbox(&s.db, ctx.principal()?, q).await?;
-    Ok(Json(InboxPage { items, total }))
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    if let Some(format) = super::api_work::parse_format(q.format.as_deref())? {
+        let rows = all_pages(q, |q| ops::feedback::inbox(&s.db, who, q)).await?;
+        let t = feedback_table(ctx.lang, rows.iter().map(|r| (&r.item, r.days_left)));
+        return super::api_work::export_response(&t, format, "feedback-inbox");
+    }
+    let (items, total) = ops::feedback::inbox(&s.db, who, q).await?;
+    Ok(Json(InboxPage { items, total }).into_response())
+}
+
+/// Every page of a filtered list, for an export (at most 50 pages of 200).
+async fn all_pages<T, F, Fut>(q: InboxQuery, mut page: F) -> AppResult<Vec<T>>
+where
+    F: FnMut(InboxQuery) -> Fut,
+    Fut: std::future::Future<Output = AppResult<(Vec<T>, i64)>>,
+{
+    let mut out = vec![];
+    for n in 1..=50 {
+        let (rows, total) = page(InboxQuery {
+            page: Some(n),
+            per_page: Some(200),
+            format: None,
+            ..q.clone()
+        })
+        .await?;
+        let last = rows.len() < 200;
+        out.extend(rows);
+        if last || out.len() as i64 >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Feedback lists as a spreadsheet, headers and states in the caller's language.
+fn feedback_table<'a>(
+    lang: super::i18n::Lang,
+    rows: impl Iterator<Item = (&'a PublicItem, Option<i64>)>,
+) -> crate::export::Table {
+    use crate::export::Cell;
+    let h = |k: &str| lang.t(k).to_string();
+    crate::export::Table {
+        title: h("fb-title"),
+        headers: vec![
+            h("fb-tracking-code"),
+            h("fb-kind"),
+            h("fb-category"),
+            h("fb-subject"),
+            h("fb-unit-responsible"),
+            h("field-status"),
+            h("fb-submitted"),
+            h("fb-deadline"),
+            h("fb-days-left"),
+            h("fb-answered"),
+            h("fb-rating"),
+            h("fb-supports"),
+        ],
+        rows: rows
+            .map(|(i, days_left)| {
+                vec![
+                    Cell::from(i.code.clone()),
+                    Cell::from(lang.t(&format!("fb-kind-{}", i.kind)).to_string()),
+                    Cell::from(i.category.clone()),
+                    Cell::from(i.title.clone()),
+                    Cell::from(i.unit_id),
+                    Cell::from(lang.t(&format!("fb-state-{}", i.state)).to_string()),
+                    Cell::from(i.submitted_on),
+                    Cell::from(i.deadline_on),
+                    Cell::from(days_left),
+                    Cell::from(i.answered_on),
+                    Cell::from(i.rating.map(i64::from)),
+                    Cell::from(i64::from(i.supports)),
+                ]
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -186,6 +324,10 @@ struct OfficerItem {
     name: Option<String>,
     email: Option<String>,
     phone: Option<String>,
+    /// An answer waiting for the leader's approval.
+    draft_answer: Option<String>,
+    /// The moves the caller may make now.
+    moves: Vec<&'static str>,
     history: Vec<Event>,
 }
 
@@ -197,8 +339,11 @@ async fn item(
     ctx: Ctx,
     PathId(id): PathId,
 ) -> AppResult<Json<OfficerItem>> {
-    let (item, history) = ops::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
+    let who = ctx.principal()?;
+    let (item, history) = ops::feedback::item_for_officer(&s.db, who, id).await?;
     Ok(Json(OfficerItem {
+        moves: ops::feedback::moves_for(&s.db, who, &item).await?,
+        draft_answer: item.draft_answer.clone(),
         title: item.title.clone(),
         body: item.body.clone(),
         name: item.name.clone(),
@@ -235,10 +380,16 @@ struct PublishedPage {
     responses((status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn published(
     State(s): State<AppState>,
+    ctx: Ctx,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> AppResult<Json<PublishedPage>> {
+) -> AppResult<Response> {
+    if let Some(format) = super::api_work::parse_format(q.format.as_deref())? {
+        let rows = all_pages(q, |q| ops::feedback::published(&s.db, q)).await?;
+        let t = feedback_table(ctx.lang, rows.iter().map(|r| (r, None)));
+        return super::api_work::export_response(&t, format, "feedback-published");
+    }
     let (items, total) = ops::feedback::published(&s.db, q).await?;
-    Ok(Json(PublishedPage { items, total }))
+    Ok(Json(PublishedPage { items, total }).into_response())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -494,4 +645,57 @@ async fn add_holiday(
 ) -> AppResult<Response> {
     ops::feedback::add_holiday(&s.db, ctx.principal()?, input).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "ok": true }))).into_response())
+}
+
+/// A unit's feedback settings (its officers and leaders; those who read everything).
+#[utoipa::path(get, path = "/api/v1/feedback/units/{id}/settings", tag = "feedback", params(("id" = i64, Path)),
+    responses((status = 200, body = ops::feedback::UnitSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn unit_settings(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<ops::feedback::UnitSettings>> {
+    Ok(Json(
+        ops::feedback::unit_settings(&s.db, ctx.principal()?, id).await?,
+    ))
+}
+
+/// Whether officers' answers wait for the unit leader's approval (the unit's leader, administrators).
+#[utoipa::path(put, path = "/api/v1/feedback/units/{id}/settings", tag = "feedback", params(("id" = i64, Path)),
+    request_body = ops::feedback::UnitSettings,
+    responses((status = 200, body = ops::feedback::UnitSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn set_unit_settings(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ops::feedback::UnitSettings>,
+) -> AppResult<Json<ops::feedback::UnitSettings>> {
+    Ok(Json(
+        ops::feedback::set_unit_settings(&s.db, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Deadline rules per kind: working days to accept and to answer, appeal period, transfer clock (public).
+#[utoipa::path(get, path = "/api/v1/feedback/rules", tag = "feedback", security(()),
+    responses((status = 200, body = Vec<crate::store::feedback::KindRule>)))]
+async fn kind_rules(
+    State(s): State<AppState>,
+) -> AppResult<Json<Vec<crate::store::feedback::KindRule>>> {
+    Ok(Json(ops::feedback::kind_rules(&s.db).await?))
+}
+
+/// Change the deadline rules of a kind (administrators).
+#[utoipa::path(put, path = "/api/v1/feedback/rules/{kind}", tag = "feedback", params(("kind" = String, Path)),
+    request_body = crate::store::feedback::KindRule,
+    responses((status = 200, body = crate::store::feedback::KindRule), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn set_kind_rule(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(kind): Path<String>,
+    ApiJson(mut rule): ApiJson<crate::store::feedback::KindRule>,
+) -> AppResult<Json<crate::store::feedback::KindRule>> {
+    rule.kind = kind;
+    Ok(Json(
+        ops::feedback::set_kind_rule(&s.db, ctx.principal()?, rule).await?,
+    ))
 }

@@ -42,7 +42,7 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub org: Arc<crate::store::org_index::OrgIndex>,
     pub mailer: crate::mail::Mailer,
-    pub intake: Arc<crate::ops::feedback::IntakeLimiter>,
+    pub intake: Arc<crate::ops::feedback::Intake>,
     pub tasks: Arc<crate::store::task_cache::TaskCache>,
     pub stats: Arc<crate::ops::feedback::StatsCache>,
 }
@@ -59,7 +59,8 @@ impl AppState {
             mailer,
             tasks: Arc::default(),
             stats: Arc::default(),
-            intake: Arc::new(crate::ops::feedback::IntakeLimiter::new(
+            intake: Arc::new(crate::ops::feedback::Intake::new(
+                db.clone(),
                 cfg.feedback_per_ip_hour,
             )),
             db,

@@ -13,7 +13,7 @@ use super::AppState;
 use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx, PathId, read_multipart};
 use super::pages::{PageCtx, html, html_status};
 use crate::domain::FieldError;
-use crate::domain::feedback::{Action as Move, Kind, State as FbState, Submitter};
+use crate::domain::feedback::{Kind, State as FbState, Submitter};
 use crate::error::{AppError, AppResult};
 use crate::ops;
 use crate::ops::feedback::{InboxQuery, InboxRow, PublicItem, Stats, Tracking};
@@ -32,10 +32,17 @@ pub fn router() -> Router<AppState> {
         .route("/feedback/track/{code}", get(track_page))
         .route("/feedback/track/{code}/rate", post(rate))
         .route("/feedback/track/{code}/appeal", post(appeal))
+        .route("/feedback/track/{code}/support", post(support))
+        .route(
+            "/feedback/support/confirm",
+            get(support_confirm_page).post(support_confirm),
+        )
         .route("/feedback/stats", get(stats_page))
         .route("/feedback/inbox", get(inbox_page))
         .route("/feedback/items/{id}", get(item_page))
         .route("/feedback/items/{id}/act", post(act))
+        .route("/feedback/inbox/bulk", post(bulk))
+        .route("/feedback/units/{id}/settings", post(save_settings))
 }
 
 async fn categories(s: &AppState) -> AppResult<Vec<Category>> {
@@ -238,9 +245,17 @@ struct TrackTpl {
     unit: String,
     cats: Vec<Category>,
     errors: Vec<FieldError>,
+    /// "sent" (confirmation mailed) or "done" (support counted), after a support.
+    support_note: String,
+    signed_in: bool,
 }
 
 impl TrackTpl {
+    /// Published recommendations and initiatives may be supported.
+    fn supportable(&self) -> bool {
+        self.t.item.kind != "report" && matches!(self.t.item.state.as_str(), "answered" | "closed")
+    }
+
     fn cat(&self, code: &str) -> String {
         category_name(&self.p, &self.cats, code)
     }
@@ -249,6 +264,7 @@ impl TrackTpl {
 #[derive(Deserialize, Default)]
 struct SecretQ {
     secret: Option<String>,
+    support: Option<String>,
 }
 
 async fn render_track(
@@ -257,6 +273,17 @@ async fn render_track(
     code: &str,
     secret: Option<String>,
     errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    render_track_note(s, ctx, code, secret, errors, "").await
+}
+
+async fn render_track_note(
+    s: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    secret: Option<String>,
+    errors: Vec<FieldError>,
+    note: &str,
 ) -> AppResult<Response> {
     let t = ops::feedback::track(&s.db, code, secret.as_deref()).await?;
     let snap = s.org.snapshot(&s.db).await?;
@@ -278,8 +305,71 @@ async fn render_track(
             unit,
             cats: categories(s).await?,
             errors,
+            support_note: note.to_string(),
+            signed_in: ctx.who.is_some(),
         },
     )
+}
+
+#[derive(Deserialize)]
+struct SupportForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Supports from the tracking page: signed in, at once; otherwise by a mailed link.
+async fn support(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    CsrfForm(f): CsrfForm<SupportForm>,
+) -> AppResult<Response> {
+    let r = match &ctx.who {
+        Some(who) => ops::feedback::support(&s.db, who, &code)
+            .await
+            .map(|_| "done"),
+        None => ops::feedback::request_support(&s.db, &code, &f.email)
+            .await
+            .map(|_| "sent"),
+    };
+    match r {
+        Ok(note) => {
+            Ok(Redirect::to(&format!("/feedback/track/{code}?support={note}")).into_response())
+        }
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_track(&s, &ctx, &code, None, errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "feedback_support.html")]
+struct SupportTpl {
+    p: PageCtx,
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenQ {
+    #[serde(default)]
+    token: String,
+}
+
+/// The mailed link shows a button: a link scanner that fetches it does not count as a support.
+async fn support_confirm_page(ctx: Ctx, ApiQuery(q): ApiQuery<TokenQ>) -> AppResult<Response> {
+    html(SupportTpl {
+        p: PageCtx::from(&ctx, "/feedback/support/confirm"),
+        token: q.token,
+    })
+}
+
+async fn support_confirm(
+    State(s): State<AppState>,
+    CsrfForm(f): CsrfForm<TokenQ>,
+) -> AppResult<Response> {
+    let item = ops::feedback::confirm_support(&s.db, &f.token).await?;
+    Ok(Redirect::to(&format!("/feedback/track/{}?support=done", item.code)).into_response())
 }
 
 async fn track_page(
@@ -288,7 +378,20 @@ async fn track_page(
     axum::extract::Path(code): axum::extract::Path<String>,
     ApiQuery(q): ApiQuery<SecretQ>,
 ) -> AppResult<Response> {
-    match render_track(&s, &ctx, &code, q.secret.clone(), vec![]).await {
+    let note = q
+        .support
+        .as_deref()
+        .filter(|n| matches!(*n, "sent" | "done"));
+    match render_track_note(
+        &s,
+        &ctx,
+        &code,
+        q.secret.clone(),
+        vec![],
+        note.unwrap_or(""),
+    )
+    .await
+    {
         Err(AppError::Invalid(errors)) => render_track(&s, &ctx, &code, None, errors).await,
         r => r,
     }
@@ -454,13 +557,26 @@ struct InboxTpl {
     unit_name: String,
     status: String,
     states: Vec<&'static str>,
+    /// The unit's leader sees the approval setting and may change it.
+    can_configure: bool,
+    approve_answers: bool,
+    bulk_moves: &'static [&'static str],
+    bulk_ok: Option<usize>,
+    bulk_failed: Option<usize>,
+    saved: bool,
 }
+
+/// Moves that need nothing but a note, so they can be applied to many items at once.
+const BULK_MOVES: &[&str] = &["accept", "start", "interim", "close"];
 
 #[derive(Deserialize, Default)]
 struct InboxQ {
     unit: Option<i64>,
     status: Option<String>,
     page: Option<i64>,
+    bulk_ok: Option<usize>,
+    bulk_failed: Option<usize>,
+    saved: Option<u8>,
 }
 
 async fn inbox_page(
@@ -495,7 +611,87 @@ async fn inbox_page(
             .unwrap_or_default(),
         status: status.unwrap_or_default(),
         states: FbState::ALL.iter().map(|s| s.as_str()).collect(),
+        can_configure: ops::feedback::may_configure(&s.db, who, unit).await?,
+        approve_answers: ops::feedback::unit_settings(&s.db, who, unit)
+            .await?
+            .approve_answers,
+        bulk_moves: BULK_MOVES,
+        bulk_ok: q.bulk_ok,
+        bulk_failed: q.bulk_failed,
+        saved: q.saved.is_some(),
     })
+}
+
+/// Applies one move to every ticked item; each item is its own transaction, so one refusal
+/// (an illegal move for that item's state) leaves the others done, and the count says so.
+async fn bulk(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let unit: i64 = f
+        .get("unit")
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(who.unit_id);
+    let action = f.get("action").cloned().unwrap_or_default();
+    if !BULK_MOVES.contains(&action.as_str()) {
+        return Err(AppError::invalid(FieldError::new(
+            "action",
+            "err-unknown-action",
+        )));
+    }
+    let note = f.get("note").cloned().filter(|n| !n.trim().is_empty());
+    let ids: Vec<i64> = f
+        .keys()
+        .filter_map(|k| k.strip_prefix("item-"))
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let (mut ok, mut failed) = (0, 0);
+    for id in ids {
+        let input = ops::feedback::MoveInput {
+            action: action.clone(),
+            note: note.clone(),
+            internal: false,
+            to_unit: None,
+            answer: None,
+            into: None,
+            days: None,
+        };
+        match ops::feedback::act(&s.db, who, id, input).await {
+            Ok(_) => ok += 1,
+            Err(
+                AppError::Invalid(_)
+                | AppError::Conflict(_)
+                | AppError::Forbidden
+                | AppError::NotFound,
+            ) => failed += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Redirect::to(&format!(
+        "/feedback/inbox?unit={unit}&bulk_ok={ok}&bulk_failed={failed}"
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    approve_answers: Option<String>,
+}
+
+async fn save_settings(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(unit): PathId,
+    CsrfForm(f): CsrfForm<SettingsForm>,
+) -> AppResult<Response> {
+    let input = ops::feedback::UnitSettings {
+        approve_answers: f.approve_answers.is_some(),
+    };
+    ops::feedback::set_unit_settings(&s.db, ctx.principal()?, unit, input).await?;
+    Ok(Redirect::to(&format!("/feedback/inbox?unit={unit}&saved=1")).into_response())
 }
 
 #[derive(Template)]
@@ -515,17 +711,7 @@ async fn render_item(
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
     let (item, history) = ops::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
-    let state = FbState::parse(&item.state).unwrap_or(FbState::Received);
-    let before_wait = item.before_wait.as_deref().and_then(FbState::parse);
-    let mut moves: Vec<&'static str> = Move::ALL
-        .iter()
-        .filter(|m| **m != Move::Appeal)
-        .filter(|m| crate::domain::feedback::next(state, **m, before_wait).is_ok())
-        .map(|m| m.as_str())
-        .collect();
-    if state.is_open() {
-        moves.push("extend");
-    }
+    let moves = ops::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -334,6 +334,14 @@ impl TestApp {
         .unwrap();
     }
 
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Db::Pg(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         match &self.db {
             Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
