@@ -95,24 +95,44 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
             .map(|u| u.id)
             .collect()
     };
-    let steering = {
+    let account = |name: &'static str, role: Role| async move {
         let mut c = db.acquire().await?;
-        let u = store::users::get_for_login(&mut c.conn(), "steering").await?;
-        u.map(|(u, _)| Principal {
+        let u = store::users::get_for_login(&mut c.conn(), name).await?;
+        AppResult::Ok(u.map(|(u, _)| Principal {
             user_id: u.id,
             token_id: None,
-            role: Role::Steering,
+            role,
             unit_id: u.unit_id,
             username: u.username,
-        })
+        }))
     };
-    let Some(steering) = steering else {
+    let (Some(steering), Some(officer)) = (
+        account("steering", Role::Steering).await?,
+        account("daklak.officer", Role::UnitOfficer).await?,
+    ) else {
         return Ok(0);
     };
+    // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
+    {
+        let mut tx = db.begin().await?;
+        store::feedback::set_approval_required(
+            &mut tx.conn(),
+            officer.unit_id,
+            true,
+            chrono::Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     let mut written = 0;
     for i in 0..n {
         let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
-        let unit = units[rng.random_range(0..units.len())];
+        let for_approval = i % 50 == 6;
+        let unit = if for_approval {
+            officer.unit_id
+        } else {
+            units[rng.random_range(0..units.len())]
+        };
         let r = feedback::submit(
             db,
             &intake,
@@ -157,18 +177,20 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         };
         // Walk each item some way along the path, so every state shows.
         let path: &[&str] = match i % 9 {
+            _ if for_approval => &["accept", "start", "interim", "answer"],
             0 => &[],
             1 => &["accept"],
             2 => &["accept", "assign"],
-            3 => &["accept", "start"],
+            3 => &["accept", "start", "interim"],
             4 => &["accept", "request_info"],
             5 => &["decline"],
             6 => &["accept", "start", "answer"],
             7 => &["accept", "start", "answer", "close"],
             _ => &["accept", "answer"],
         };
+        let actor = if for_approval { &officer } else { &steering };
         for a in path {
-            feedback::act(db, &steering, id, mv(a)).await?;
+            feedback::act(db, actor, id, mv(a)).await?;
         }
         if i % 9 == 7 || i % 9 == 8 {
             let _ = feedback::rate(
