@@ -117,6 +117,8 @@ enum Ep {
     FbSetUnitSettings,
     FbRules,
     FbSetRule,
+    PageFbSettings,
+    PageFbBulk,
 }
 
 /// The rule book, stated plainly.
@@ -127,7 +129,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
     let reads_all = matches!(who, Admin | Steering | Inspector);
     let page = matches!(
         ep,
-        Ep::PageEditUnit | Ep::PageUser | Ep::PageAudit | Ep::PageTokens
+        Ep::PageEditUnit
+            | Ep::PageUser
+            | Ep::PageAudit
+            | Ep::PageTokens
+            | Ep::PageFbSettings
+            | Ep::PageFbBulk
     );
     let page = page || matches!(ep, Ep::PageNotifications | Ep::PageFbInbox);
     let public = matches!(
@@ -214,6 +221,22 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         }
         Ep::FbSetRule => {
             if who == Admin {
+                200
+            } else {
+                403
+            }
+        }
+        // The form redirects back to the inbox once saved.
+        Ep::PageFbSettings => {
+            if who == Admin || (who == Leader && in_subtree) {
+                303
+            } else {
+                403
+            }
+        }
+        // Bulk moves report per item: read back from the redirect as 200 (applied) or 403 (refused).
+        Ep::PageFbBulk => {
+            if matches!(who, Admin | Steering) || (local && in_subtree) {
                 200
             } else {
                 403
@@ -381,6 +404,8 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::FbApprove
         | Ep::FbUnitSettings
         | Ep::FbSetUnitSettings
+        | Ep::PageFbSettings
+        | Ep::PageFbBulk
         | Ep::PageFbInbox => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
@@ -395,7 +420,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 65] = [
+const ENDPOINTS: [Ep; 67] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -461,6 +486,8 @@ const ENDPOINTS: [Ep; 65] = [
     Ep::FbSetUnitSettings,
     Ep::FbRules,
     Ep::FbSetRule,
+    Ep::PageFbSettings,
+    Ep::PageFbBulk,
 ];
 
 #[macro_export]
@@ -676,6 +703,7 @@ both_with!(
                     n += 1;
                     let unit = unit_of(obj);
                     let target_user = app.user_id(user_in(obj)).await;
+                    let mut form: Option<Vec<(String, String)>> = None;
                     let (method, path, body): (Method, String, Option<serde_json::Value>) = match ep
                     {
                         Ep::ListUnits => (
@@ -996,6 +1024,29 @@ both_with!(
                             Some(json!({"approve_answers": n % 2 == 0})),
                         ),
                         Ep::FbRules => (Method::GET, "/api/v1/feedback/rules".into(), None),
+                        Ep::PageFbSettings => {
+                            let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
+                            form = Some(vec![
+                                ("_csrf".into(), csrf),
+                                ("approve_answers".into(), "on".into()),
+                            ]);
+                            (
+                                Method::POST,
+                                format!("/feedback/units/{unit}/settings"),
+                                None,
+                            )
+                        }
+                        Ep::PageFbBulk => {
+                            let (id, _) = fb_submit(unit, "report").await;
+                            let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
+                            form = Some(vec![
+                                ("_csrf".into(), csrf),
+                                ("unit".into(), unit.to_string()),
+                                ("action".into(), "accept".into()),
+                                (format!("item-{id}"), "on".into()),
+                            ]);
+                            (Method::POST, "/feedback/inbox/bulk".into(), None)
+                        }
                         Ep::FbSetRule => (
                             Method::PUT,
                             "/api/v1/feedback/rules/report".into(),
@@ -1016,6 +1067,7 @@ both_with!(
                         }
                     };
                     let is_page = !path.starts_with("/api/");
+                    let form_body = form.take();
                     let mut req = if is_page {
                         browsers[&who].request(method.clone(), app.url(&path))
                     } else {
@@ -1027,6 +1079,9 @@ both_with!(
                     if let Some(b) = &body {
                         req = req.json(b);
                     }
+                    if let Some(f) = &form_body {
+                        req = req.form(f);
+                    }
                     if matches!(ep, Ep::AddEvidence) {
                         req = req.multipart(
                             reqwest::multipart::Form::new().part(
@@ -1037,7 +1092,26 @@ both_with!(
                         );
                     }
                     let res = req.send().await.unwrap();
-                    let got = res.status().as_u16();
+                    let mut got = res.status().as_u16();
+                    let location = res
+                        .headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    if got == 303 && matches!(ep, Ep::PageFbSettings | Ep::PageFbBulk) {
+                        if who == Who::Anonymous {
+                            assert!(location.contains("/login"), "{location}");
+                        } else if ep == Ep::PageFbBulk {
+                            got = if location.contains("bulk_ok=1") {
+                                200
+                            } else {
+                                403
+                            };
+                        } else {
+                            assert!(location.contains("saved=1"), "{location}");
+                        }
+                    }
                     if matches!(ep, Ep::AskExtension | Ep::DecideExtension) {
                         // Refuse whatever is still pending, so that the next case starts clean.
                         let pending: Vec<i64> = match &app.db {

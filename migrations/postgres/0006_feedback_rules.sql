@@ -31,3 +31,14 @@ CREATE TABLE feedback_support_requests (
     created_at   TIMESTAMPTZ NOT NULL,
     confirmed_at TIMESTAMPTZ
 );
+
+-- The inbox lists a unit's open items by deadline (most urgent first), then those waiting for the
+-- sender, then the finished ones; the index follows that order so a page reads only its rows.
+CREATE INDEX feedback_urgent ON feedback_items (
+    unit_id,
+    (CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END),
+    deadline_on,
+    id
+);
+-- The public list shows the latest answers first.
+CREATE INDEX feedback_answered ON feedback_items (answered_on, id);

@@ -188,9 +188,16 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
         w.raw("state IN ('answered', 'closed') AND hidden = FALSE");
     }
     let (clause, args) = (w.where_clause(), w.args);
-    // Open items by deadline (most urgent first), then newest.
+    // The inbox: open items by deadline (most urgent first), then those waiting for the sender,
+    // then the finished ones, in the order of the `feedback_urgent` index. The public list: the
+    // latest answers first (`feedback_answered`).
+    let order = if f.published_only {
+        "answered_on DESC, id DESC"
+    } else {
+        "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id"
+    };
     let sql = format!(
-        "SELECT {COLS} FROM feedback_items {clause} ORDER BY CASE WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id DESC LIMIT {} OFFSET {}",
+        "SELECT {COLS} FROM feedback_items {clause} ORDER BY {order} LIMIT {} OFFSET {}",
         f.limit, f.offset
     );
     let count = format!("SELECT COUNT(*) FROM feedback_items {clause}");

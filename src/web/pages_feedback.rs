@@ -557,6 +557,8 @@ struct InboxTpl {
     unit_name: String,
     status: String,
     states: Vec<&'static str>,
+    kind: String,
+    kinds: Vec<&'static str>,
     /// The unit's leader sees the approval setting and may change it.
     can_configure: bool,
     approve_answers: bool,
@@ -573,6 +575,8 @@ const BULK_MOVES: &[&str] = &["accept", "start", "interim", "close"];
 struct InboxQ {
     unit: Option<i64>,
     status: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
     page: Option<i64>,
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
@@ -587,12 +591,14 @@ async fn inbox_page(
     let who = ctx.principal()?;
     let unit = q.unit.unwrap_or(who.unit_id);
     let status = q.status.filter(|s| !s.is_empty());
+    let kind = q.kind.filter(|s| !s.is_empty());
     let (rows, total) = ops::feedback::inbox(
         &s.db,
         who,
         InboxQuery {
             unit: Some(unit),
             status: status.clone(),
+            kind: kind.clone(),
             page: q.page,
             per_page: Some(100),
             ..Default::default()
@@ -611,6 +617,8 @@ async fn inbox_page(
             .unwrap_or_default(),
         status: status.unwrap_or_default(),
         states: FbState::ALL.iter().map(|s| s.as_str()).collect(),
+        kind: kind.unwrap_or_default(),
+        kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
         can_configure: ops::feedback::may_configure(&s.db, who, unit).await?,
         approve_answers: ops::feedback::unit_settings(&s.db, who, unit)
             .await?
