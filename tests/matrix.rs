@@ -1102,7 +1102,7 @@ both_with!(
                     if got == 303 && matches!(ep, Ep::PageFbSettings | Ep::PageFbBulk) {
                         if who == Who::Anonymous {
                             assert!(location.contains("/login"), "{location}");
-                        } else if ep == Ep::PageFbBulk {
+                        } else if matches!(ep, Ep::PageFbBulk) {
                             got = if location.contains("bulk_ok=1") {
                                 200
                             } else {
