@@ -425,6 +425,31 @@ pub async fn submit(
     })
 }
 
+/// One audit record about a feedback item.
+async fn audit_item(
+    c: &mut crate::db::DbConn<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    action: &'static str,
+    id: i64,
+    before: Option<String>,
+    after: Option<String>,
+) -> AppResult<()> {
+    store::audit::append(
+        c,
+        actor,
+        now,
+        vec![Change {
+            action,
+            object_type: "feedback",
+            object_id: id.to_string(),
+            before,
+            after,
+        }],
+    )
+    .await
+}
+
 /// A public answer as typed: trimmed, None when empty, refused when over-long.
 fn answer_text(raw: Option<String>) -> AppResult<Option<String>> {
     let a = clean_opt(raw);
@@ -864,18 +889,15 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         };
         notify_submitter(&mut tx.conn(), &item, e, step, now).await?;
     }
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback.move",
-            object_type: "feedback",
-            object_id: id.to_string(),
-            before: Some(serde_json::json!({ "state": before.state, "unit_id": before.unit_id }).to_string()),
-            after: Some(serde_json::json!({ "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note }).to_string()),
-        }],
-    )
+        "feedback.move",
+        id,
+        Some(serde_json::json!({ "state": before.state, "unit_id": before.unit_id }).to_string()),
+        Some(serde_json::json!({ "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note }).to_string()),
+)
     .await?;
     tx.commit().await?;
     Ok(item)
@@ -941,17 +963,14 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
         true,
     )
     .await?;
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::system("public"),
         now,
-        vec![Change {
-            action: "feedback.rate",
-            object_type: "feedback",
-            object_id: item.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "rating": input.rating }).to_string()),
-        }],
+        "feedback.rate",
+        item.id,
+        None,
+        Some(serde_json::json!({ "rating": input.rating }).to_string()),
     )
     .await?;
     tx.commit().await?;
@@ -1038,17 +1057,14 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
         true,
     )
     .await?;
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::system("public"),
         now,
-        vec![Change {
-            action: "feedback.appeal",
-            object_type: "feedback",
-            object_id: item.id.to_string(),
-            before: Some(serde_json::json!({ "unit_id": from_unit }).to_string()),
-            after: Some(serde_json::json!({ "unit_id": up, "reason": reason }).to_string()),
-        }],
+        "feedback.appeal",
+        item.id,
+        Some(serde_json::json!({ "unit_id": from_unit }).to_string()),
+        Some(serde_json::json!({ "unit_id": up, "reason": reason }).to_string()),
     )
     .await?;
     tx.commit().await?;
@@ -1117,17 +1133,14 @@ pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> 
         now,
     )
     .await?;
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::system("public"),
         now,
-        vec![Change {
-            action: "feedback.support_request",
-            object_type: "feedback",
-            object_id: item.id.to_string(),
-            before: None,
-            after: None,
-        }],
+        "feedback.support_request",
+        item.id,
+        None,
+        None,
     )
     .await?;
     tx.commit().await?;
@@ -1196,17 +1209,14 @@ async fn add_support(
     }
     item.supports += 1;
     store::feedback::update(c, &item).await?;
-    store::audit::append(
+    audit_item(
         c,
         actor,
         now,
-        vec![Change {
-            action: "feedback.support",
-            object_type: "feedback",
-            object_id: item.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "supports": item.supports }).to_string()),
-        }],
+        "feedback.support",
+        item.id,
+        None,
+        Some(serde_json::json!({ "supports": item.supports }).to_string()),
     )
     .await?;
     Ok(item)
@@ -1258,9 +1268,11 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
     check_filters(&q)?;
     let (limit, offset) = super::paging(q.page, q.per_page)?;
     let unit = q.unit.unwrap_or(who.unit_id);
+    // Before taking a connection: holding one while `calendar` waits for another starves the
+    // pool under load (every request holding one, all waiting for a second).
+    let cal = calendar(db).await?;
     let mut c = db.acquire().await?;
     require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
-    let cal = calendar(db).await?;
     let f = store::feedback::ListFilter {
         unit: Some(unit),
         state: q.status,
@@ -1670,17 +1682,14 @@ pub async fn review(
             "err-already-reviewed",
         )]));
     }
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback.review",
-            object_type: "feedback",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "total": total, "scores": input.scores }).to_string()),
-        }],
+        "feedback.review",
+        id,
+        None,
+        Some(serde_json::json!({ "total": total, "scores": input.scores }).to_string()),
     )
     .await?;
     tx.commit().await?;
@@ -1929,17 +1938,14 @@ pub async fn moderate(
     if let Some(e) = item.email.clone() {
         notify_submitter(&mut tx.conn(), &item, &e, "updated", now).await?;
     }
-    store::audit::append(
+    audit_item(
         &mut tx.conn(),
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback.moderate",
-            object_type: "feedback",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "hidden": item.hidden, "note": note }).to_string()),
-        }],
+        "feedback.moderate",
+        id,
+        None,
+        Some(serde_json::json!({ "hidden": item.hidden, "note": note }).to_string()),
     )
     .await?;
     tx.commit().await?;

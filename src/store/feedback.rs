@@ -339,13 +339,22 @@ pub async fn answer_days(
     unit: Option<i64>,
     as_of: NaiveDate,
 ) -> AppResult<Vec<(NaiveDate, NaiveDate, i64)>> {
-    Ok(
-        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, NaiveDate, i64)>(
+    // Two texts rather than `($1 IS NULL OR unit_id = $1)`, which keeps SQLite off the unit index.
+    let sql = format!(
         "SELECT submitted_on, answered_on, COUNT(*) FROM feedback_items
-         WHERE answered_on IS NOT NULL AND answered_on <= $2 AND ($1 IS NULL OR unit_id = $1)
-         GROUP BY submitted_on, answered_on")
-        .bind(unit).bind(as_of).fetch_all(&mut **c).await?),
-    )
+         WHERE answered_on IS NOT NULL AND answered_on <= $1{}
+         GROUP BY submitted_on, answered_on",
+        if unit.is_some() {
+            " AND unit_id = $2"
+        } else {
+            ""
+        }
+    );
+    Ok(on_conn!(c, c => {
+        let q = sqlx::query_as::<_, (NaiveDate, NaiveDate, i64)>(&sql).bind(as_of);
+        let q = match unit { Some(u) => q.bind(u), None => q };
+        q.fetch_all(&mut **c).await?
+    }))
 }
 
 pub async fn insert_file(
