@@ -1191,3 +1191,49 @@ both!(deadline_rules_per_kind_and_the_transfer_clock, |app| {
     );
     assert_eq!(item("allowed_days").await, "15");
 });
+
+both!(an_account_follows_all_its_items, |app| {
+    let officer = bearer(&app.token("hanoi.officer").await);
+    let other = bearer(&app.token("daklak.officer").await);
+    for _ in 0..2 {
+        let (s, r) = json(
+            officer
+                .post(app.url("/api/v1/feedback"))
+                .json(&submission(None))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    submit(&app, &submission(None)).await;
+    let (s, mine) = json(
+        officer
+            .get(app.url("/api/v1/feedback/mine"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine["total"], 2, "{mine}");
+    let (_, theirs) = json(
+        other
+            .get(app.url("/api/v1/feedback/mine"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(theirs["total"], 0, "nobody else's items");
+    let (s, _) = json(
+        app.anon()
+            .get(app.url("/api/v1/feedback/mine"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+});

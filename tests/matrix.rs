@@ -119,6 +119,7 @@ enum Ep {
     FbSetRule,
     PageFbSettings,
     PageFbBulk,
+    FbMine,
 }
 
 /// The rule book, stated plainly.
@@ -196,6 +197,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::FbPublished
         | Ep::PageFbForm
         | Ep::FbSupport
+        | Ep::FbMine
         | Ep::FbRules => 200,
         Ep::FbUnitSettings => {
             if reads_all || (local && in_subtree) {
@@ -420,7 +422,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 67] = [
+const ENDPOINTS: [Ep; 68] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -488,6 +490,7 @@ const ENDPOINTS: [Ep; 67] = [
     Ep::FbSetRule,
     Ep::PageFbSettings,
     Ep::PageFbBulk,
+    Ep::FbMine,
 ];
 
 #[macro_export]
@@ -1024,6 +1027,7 @@ both_with!(
                             Some(json!({"approve_answers": n % 2 == 0})),
                         ),
                         Ep::FbRules => (Method::GET, "/api/v1/feedback/rules".into(), None),
+                        Ep::FbMine => (Method::GET, "/api/v1/feedback/mine".into(), None),
                         Ep::PageFbSettings => {
                             let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
                             form = Some(vec![

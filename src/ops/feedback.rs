@@ -1278,6 +1278,7 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
         state: q.status,
         kind: q.kind,
         category: q.category,
+        user: None,
         published_only: false,
         limit,
         offset,
@@ -1319,7 +1320,28 @@ pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i6
         state: q.status,
         kind: q.kind,
         category: q.category,
+        user: None,
         published_only: true,
+        limit,
+        offset,
+    };
+    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    Ok((items.iter().map(PublicItem::from).collect(), total))
+}
+
+/// What a signed-in submitter sent (any state, most urgent first): an account lets them follow
+/// all their items without keeping each secret.
+pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
+    check_filters(&q)?;
+    let (limit, offset) = super::paging(q.page, q.per_page)?;
+    let mut c = db.acquire().await?;
+    let f = store::feedback::ListFilter {
+        unit: None,
+        state: q.status,
+        kind: q.kind,
+        category: q.category,
+        user: Some(who.user_id),
+        published_only: false,
         limit,
         offset,
     };

@@ -164,6 +164,8 @@ pub struct ListFilter {
     pub state: Option<String>,
     pub kind: Option<String>,
     pub category: Option<String>,
+    /// Items sent by this account.
+    pub user: Option<i64>,
     /// Public list: only published (answered or closed, not hidden) items.
     pub published_only: bool,
     pub limit: i64,
@@ -183,6 +185,9 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     }
     if let Some(k) = &f.category {
         w.push("category = {}", super::Arg::Text(k.clone()));
+    }
+    if let Some(u) = f.user {
+        w.push("user_id = {}", super::Arg::Int(u));
     }
     if f.published_only {
         w.raw("state IN ('answered', 'closed') AND hidden = FALSE");

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/feedback", get(inbox).post(submit))
         .route("/api/v1/feedback/published", get(published))
+        .route("/api/v1/feedback/mine", get(mine))
         .route("/api/v1/feedback/stats", get(stats))
         .route("/api/v1/feedback/categories", get(categories))
         .route("/api/v1/feedback/track/{code}", get(track))
@@ -698,4 +699,16 @@ async fn set_kind_rule(
     Ok(Json(
         ops::feedback::set_kind_rule(&s.db, ctx.principal()?, rule).await?,
     ))
+}
+
+/// What the signed-in account has sent, in every state (its own items only).
+#[utoipa::path(get, path = "/api/v1/feedback/mine", tag = "feedback", params(InboxQuery),
+    responses((status = 200, body = Object), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn mine(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> AppResult<Json<PublishedPage>> {
+    let (items, total) = ops::feedback::mine(&s.db, ctx.principal()?, q).await?;
+    Ok(Json(PublishedPage { items, total }))
 }

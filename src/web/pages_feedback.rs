@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/feedback/stats", get(stats_page))
         .route("/feedback/inbox", get(inbox_page))
+        .route("/feedback/mine", get(mine_page))
         .route("/feedback/items/{id}", get(item_page))
         .route("/feedback/items/{id}/act", post(act))
         .route("/feedback/inbox/bulk", post(bulk))
@@ -111,6 +112,36 @@ async fn list_page(
         cats: categories(&s).await?,
         kind: kind.unwrap_or_default(),
         category: category.unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "feedback_mine.html")]
+struct MineTpl {
+    p: PageCtx,
+    items: Vec<PublicItem>,
+    total: i64,
+}
+
+async fn mine_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Response> {
+    let (items, total) = ops::feedback::mine(
+        &s.db,
+        ctx.principal()?,
+        InboxQuery {
+            page: q.page,
+            per_page: Some(100),
+            ..Default::default()
+        },
+    )
+    .await?;
+    html(MineTpl {
+        p: PageCtx::from(&ctx, "/feedback/mine"),
+        items,
+        total,
     })
 }
 
