@@ -4,6 +4,7 @@
 #   2. tracking-page lookup, a unit's inbox (signed-in officer), the public statistics page: p95 at
 #      10 and 50 concurrent clients.
 # Durability of acknowledged submissions under SIGKILL is a test (tests/durability.rs), not a figure.
+# BACKENDS="sqlite" or "postgres" runs one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
@@ -12,6 +13,7 @@ BIN=$PWD/target/release/nqtrack
 PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 DURATION=${BENCH_DURATION:-15s}
 CLIENTS=${CLIENTS:-"10 50"}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
 work=$(mktemp -d)
 PORT=18082
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
@@ -38,6 +40,8 @@ run_backend() {
   echo "RESULT inbox_items=$(curl -fs -H "Authorization: Bearer $token" "$base/api/v1/feedback?unit=$province&per_page=1" | json 'd["total"]')"
   echo "== $backend: intake POST /api/v1/feedback, 50 clients, $DURATION"
   wrk -t2 -c50 -d"$DURATION" -s bench/post_feedback.lua "$base/api/v1/feedback" | grep RESULT
+  # The national figures right after a change: one full computation (later requests hit the cache).
+  echo "RESULT all_units_stats_after_a_change=$(curl -s -o /dev/null -w '%{time_total}' "$base/api/v1/feedback/stats")s"
   for n in $CLIENTS; do
     for path in "/api/v1/feedback/track/$code?secret=$code" "/feedback/track/$code" "/feedback/stats?unit=$province" "/feedback/stats"; do
       echo "== $backend: GET $path, $n clients, $DURATION"
@@ -49,7 +53,12 @@ run_backend() {
   kill $pid; wait $pid 2>/dev/null || true
 }
 
-run_backend sqlite "sqlite://$work/bench.db"
-psql "$PG/postgres" -qc 'DROP DATABASE IF EXISTS bench_nqtrack_feedback WITH (FORCE)' -qc 'CREATE DATABASE bench_nqtrack_feedback' >/dev/null
-run_backend postgres "$PG/bench_nqtrack_feedback"
+for b in $BACKENDS; do
+  if [ "$b" = sqlite ]; then
+    run_backend sqlite "sqlite://$work/bench.db"
+  else
+    psql "$PG/postgres" -qc 'DROP DATABASE IF EXISTS bench_nqtrack_feedback WITH (FORCE)' -qc 'CREATE DATABASE bench_nqtrack_feedback' >/dev/null
+    run_backend postgres "$PG/bench_nqtrack_feedback"
+  fi
+done
 rm -rf "$work"
