@@ -315,6 +315,11 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
     );
     crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).map_err(AppError::Internal)?;
     let state = web::AppState::new(db, cfg);
+    // Compute the national feedback figures once at start, so the first visitor does not wait.
+    let (db, cache) = (state.db.clone(), state.stats.clone());
+    tokio::spawn(async move {
+        let _ = ops::feedback::stats(&db, &cache, None, None).await;
+    });
     if state.cfg.jobs_every_secs > 0 {
         tokio::spawn(crate::jobs::run_forever(
             state.db.clone(),

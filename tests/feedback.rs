@@ -1237,3 +1237,42 @@ both!(an_account_follows_all_its_items, |app| {
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 });
+
+both!(national_figures_are_served_at_once_and_catch_up, |app| {
+    let get = || {
+        let req = app.anon().get(app.url("/api/v1/feedback/stats"));
+        async move { json(req.send().await.unwrap()).await.1 }
+    };
+    let first = get().await;
+    assert_eq!(first["fresh"], true, "{first}");
+    let n0 = first["received"].as_i64().unwrap();
+    submit(&app, &submission(None)).await;
+    // The previous figures, marked as such, until the background computation lands; then exact.
+    let mut caught_up = false;
+    for _ in 0..200 {
+        let st = get().await;
+        if st["fresh"] == true {
+            assert_eq!(st["received"].as_i64().unwrap(), n0 + 1, "{st}");
+            caught_up = true;
+            break;
+        }
+        assert_eq!(st["received"].as_i64().unwrap(), n0, "{st}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(caught_up, "the national figures never caught up");
+    // One unit's figures are always exact.
+    let most = app.unit_id("BKHCN").await;
+    submit(&app, &submission(Some(most))).await;
+    let (_, st) = json(
+        app.anon()
+            .get(app.url(&format!("/api/v1/feedback/stats?unit={most}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st["received"].as_i64(), st["fresh"].as_bool()),
+        (Some(1), Some(true))
+    );
+});

@@ -1361,29 +1361,39 @@ pub struct Stats {
     pub median_days_to_answer: Option<f64>,
     pub ratings: i64,
     pub mean_rating: Option<f64>,
+    /// False when these are the national figures of a moment ago, served while newer ones are
+    /// computed in the background.
+    pub fresh: bool,
 }
 
 /// Exact statistics, remembered per (unit, day) until an item changes (`feedback_version`).
 /// (unit or all, day) → (feedback_version it was computed at, the figures).
-type StatsEntries = HashMap<(Option<i64>, NaiveDate), (i64, Stats)>;
+type StatsKey = (Option<i64>, NaiveDate);
+type StatsEntries = HashMap<StatsKey, (i64, Stats)>;
 
 #[derive(Default)]
 pub struct StatsCache {
     entries: Mutex<StatsEntries>,
     /// One computation per key at a time: the national figure reads every item, and fifty
     /// visitors arriving together must wait for one computation, not start fifty.
-    flights: Mutex<HashMap<(Option<i64>, NaiveDate), Arc<tokio::sync::Mutex<()>>>>,
+    flights: Mutex<HashMap<StatsKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl StatsCache {
-    fn get(&self, key: (Option<i64>, NaiveDate), version: i64) -> Option<Stats> {
+    fn get(&self, key: StatsKey, version: i64) -> Option<Stats> {
         let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         m.get(&key)
             .filter(|(at, _)| *at == version)
             .map(|(_, st)| st.clone())
     }
 
-    fn put(&self, key: (Option<i64>, NaiveDate), version: i64, st: Stats) {
+    /// The last figures computed for the key, whatever has changed since.
+    fn latest(&self, key: StatsKey) -> Option<Stats> {
+        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&key).map(|(_, st)| st.clone())
+    }
+
+    fn put(&self, key: StatsKey, version: i64, st: Stats) {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 10_000 {
             m.clear();
@@ -1391,7 +1401,7 @@ impl StatsCache {
         m.insert(key, (version, st));
     }
 
-    fn flight(&self, key: (Option<i64>, NaiveDate)) -> Arc<tokio::sync::Mutex<()>> {
+    fn flight(&self, key: StatsKey) -> Arc<tokio::sync::Mutex<()>> {
         let mut m = self.flights.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 10_000 {
             m.retain(|_, f| Arc::strong_count(f) > 1);
@@ -1403,34 +1413,52 @@ impl StatsCache {
 /// Statistics of a unit (or of everything), as of a day: what the ranking will score.
 pub async fn stats(
     db: &Db,
-    cache: &StatsCache,
+    cache: &Arc<StatsCache>,
     unit: Option<i64>,
     as_of: Option<NaiveDate>,
 ) -> AppResult<Stats> {
     require(None, Action::ReadOrgUnit, Scope::Global)?;
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let key = (unit, as_of);
-    let version = |db: &Db| {
-        let db = db.clone();
-        async move {
-            let mut c = db.acquire().await?;
-            store::feedback::version(&mut c.conn()).await
-        }
-    };
-    let v = version(db).await?;
+    let v = feedback_version(db).await?;
     if let Some(st) = cache.get(key, v) {
+        return Ok(st);
+    }
+    // The national figures read every item (seconds at a million): rather than hold visitors,
+    // serve the previous figures, marked, and refresh them in the background, one refresh at a time.
+    if unit.is_none()
+        && let Some(mut st) = cache.latest(key)
+    {
+        if let Ok(turn) = cache.flight(key).try_lock_owned() {
+            let (db, cache) = (db.clone(), cache.clone());
+            tokio::spawn(async move {
+                let _turn = turn;
+                if let Ok(v) = feedback_version(&db).await
+                    && let Ok(st) = compute_stats(&db, None, as_of).await
+                {
+                    cache.put(key, v, st);
+                }
+            });
+        }
+        st.fresh = false;
         return Ok(st);
     }
     let flight = cache.flight(key);
     let _turn = flight.lock().await;
     // Whoever computed while we waited may have left the answer.
-    let v = version(db).await?;
+    let v = feedback_version(db).await?;
     if let Some(st) = cache.get(key, v) {
         return Ok(st);
     }
     let st = compute_stats(db, unit, as_of).await?;
     cache.put(key, v, st.clone());
     Ok(st)
+}
+
+/// Bumped by triggers in every transaction that changes an item.
+async fn feedback_version(db: &Db) -> AppResult<i64> {
+    let mut c = db.acquire().await?;
+    store::feedback::version(&mut c.conn()).await
 }
 
 async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResult<Stats> {
@@ -1454,6 +1482,7 @@ async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResul
         median_days_to_answer: median,
         ratings,
         mean_rating: (ratings > 0).then(|| rating_sum as f64 / ratings as f64),
+        fresh: true,
     })
 }
 
