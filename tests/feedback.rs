@@ -180,6 +180,10 @@ both!(routing_moves_and_the_clock, |app| {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(inbox["total"], 1);
     assert!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0);
+    // Received: to be accepted within the kind's 3 working days.
+    let accept_by = nqtrack::domain::workdays::Calendar::builtin()
+        .add_working_days(chrono::Utc::now().date_naive(), 3);
+    assert_eq!(inbox["items"][0]["accept_by"], accept_by.to_string());
     let (s, _) = json(
         hanoi
             .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
@@ -1275,4 +1279,90 @@ both!(national_figures_are_served_at_once_and_catch_up, |app| {
         (st["received"].as_i64(), st["fresh"].as_bool()),
         (Some(1), Some(true))
     );
+});
+
+both!(a_citizen_signs_up_and_follows_their_items, |app| {
+    let c = app.browser();
+    let csrf = app.csrf(&c, "/register").await;
+    let post = |form: Vec<(&'static str, String)>| {
+        let req = c.post(app.url("/register")).form(&form);
+        async move { req.send().await.unwrap() }
+    };
+    // Bad input: the form again, with the reasons; nothing stored.
+    let r = post(vec![
+        ("_csrf", csrf.clone()),
+        ("username", "A B".into()),
+        ("display_name", "Trần Thị Mai".into()),
+        ("email", "khong-phai-email".into()),
+        ("password", "ngan".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("form-errors"), "{page}");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM registrations").await, 0);
+    let password = "mai-theo-doi-kien-nghi-2026";
+    let r = post(vec![
+        ("_csrf", csrf.clone()),
+        ("username", "tran.mai".into()),
+        ("display_name", "Trần Thị Mai".into()),
+        ("email", "mai.tran@example.vn".into()),
+        ("password", password.into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("register-sent"));
+    // No account before the mailed link is opened.
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM users WHERE username = 'tran.mai'").await, 0);
+    let mail = app
+        .scalar_text("SELECT payload FROM jobs WHERE dedupe_key LIKE 'mail:register:%'")
+        .await;
+    assert!(mail.contains("mai.tran@example.vn"));
+    let token = mail
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-' && ch != '_')
+        .next()
+        .unwrap()
+        .to_string();
+    let confirm = || {
+        let req = c
+            .post(app.url("/register/confirm"))
+            .form(&[("_csrf", csrf.as_str()), ("token", token.as_str())]);
+        async move { req.send().await.unwrap() }
+    };
+    let r = confirm().await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?registered=tran.mai");
+    assert_eq!(confirm().await.status(), StatusCode::UNPROCESSABLE_ENTITY, "a link works once");
+    assert_eq!(
+        app.scalar_text("SELECT role FROM users WHERE username = 'tran.mai'").await,
+        "citizen"
+    );
+
+    // Signed in, what she sends is hers to follow; the administration's pages stay closed.
+    let r = app.sign_in(&c, "tran.mai", password).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let csrf = app.csrf(&c, "/feedback/new").await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("kind", "recommendation")
+        .text("category", "digital_government")
+        .text("title", "Cho phép nộp hồ sơ bằng tài khoản định danh điện tử")
+        .text("body", "Đề nghị cho phép đăng nhập cổng dịch vụ công bằng tài khoản định danh điện tử mức 2.")
+        .text("submitter_kind", "citizen");
+    let r = c.post(app.url("/feedback/new")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, mine) = json(c.get(app.url("/api/v1/feedback/mine")).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine["total"], 1, "{mine}");
+    let code = mine["items"][0]["code"].as_str().unwrap().to_string();
+    let page = c.get(app.url("/feedback/mine")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&code));
+    let vn = app.unit_id("VN").await;
+    let (s, _) = json(c.get(app.url(&format!("/api/v1/feedback?unit={vn}"))).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = json(c.get(app.url("/api/v1/audit")).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 });

@@ -16,9 +16,11 @@ enum Who {
     Leader,
     Officer,
     Reviewer,
+    /// A self-made public account (role citizen).
+    Citizen,
 }
 
-const ALL: [Who; 7] = [
+const ALL: [Who; 8] = [
     Who::Anonymous,
     Who::Admin,
     Who::Steering,
@@ -26,6 +28,7 @@ const ALL: [Who; 7] = [
     Who::Leader,
     Who::Officer,
     Who::Reviewer,
+    Who::Citizen,
 ];
 
 impl Who {
@@ -38,6 +41,7 @@ impl Who {
             Who::Leader => "daklak.leader",
             Who::Officer => "daklak.officer",
             Who::Reviewer => "reviewer",
+            Who::Citizen => "citizen",
         })
     }
 }

@@ -42,3 +42,14 @@ CREATE INDEX feedback_urgent ON feedback_items (
 );
 -- The public list shows the latest answers first.
 CREATE INDEX feedback_answered ON feedback_items (answered_on, id);
+
+-- Self-made public accounts (role citizen): the account exists once the mailed link is opened.
+CREATE TABLE registrations (
+    token_hash    TEXT PRIMARY KEY,
+    username      TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    email         TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    confirmed_at  TIMESTAMPTZ
+);

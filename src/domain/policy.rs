@@ -16,16 +16,19 @@ pub enum Role {
     UnitLeader,
     UnitOfficer,
     Reviewer,
+    /// A citizen, business or scientist with a self-made account: follows their own feedback.
+    Citizen,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Administrator,
         Role::Steering,
         Role::Inspector,
         Role::UnitLeader,
         Role::UnitOfficer,
         Role::Reviewer,
+        Role::Citizen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Role {
             Role::UnitLeader => "unit_leader",
             Role::UnitOfficer => "unit_officer",
             Role::Reviewer => "reviewer",
+            Role::Citizen => "citizen",
         }
     }
 
@@ -145,6 +149,10 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
     };
     let allowed = match (action, p.role) {
         (ReadOrgUnit, _) => true,
+        // A self-made public account is no member of the administration: it reads only itself.
+        (_, Role::Citizen) => {
+            action == ReadUser && matches!(scope, Scope::User { user_id, .. } if user_id == p.user_id)
+        }
         (_, Role::Administrator) => true,
         (CreateOrgUnit | UpdateOrgUnit, Role::UnitLeader | Role::UnitOfficer) => match scope {
             Scope::Unit(chain) => within(p, chain),
@@ -389,6 +397,28 @@ mod tests {
         assert!(!ok(&who(Role::Inspector, ROOT), Action::ProposeTask, &own));
         assert!(!ok(&who(Role::Steering, ROOT), Action::RunJobs, &own));
         assert!(ok(&who(Role::Administrator, ROOT), Action::RunJobs, &own));
+    }
+
+    #[test]
+    fn a_citizen_account_reads_only_itself() {
+        let c = who(Role::Citizen, ROOT);
+        for a in [
+            Action::ReadInternal,
+            Action::Comment,
+            Action::ReadFeedback,
+            Action::HandleFeedback,
+            Action::ReadRestricted,
+            Action::ReportProgress,
+            Action::ReadAudit,
+        ] {
+            assert_eq!(authorize(Some(&c), a, Scope::Unit(&[ROOT])), Decision::Deny, "{a:?}");
+            assert_eq!(authorize(Some(&c), a, Scope::Global), Decision::Deny, "{a:?}");
+        }
+        let me = Scope::User { unit_chain: &[ROOT], user_id: c.user_id };
+        let other = Scope::User { unit_chain: &[ROOT], user_id: c.user_id + 1 };
+        assert_eq!(authorize(Some(&c), Action::ReadUser, me), Decision::Allow);
+        assert_eq!(authorize(Some(&c), Action::ReadUser, other), Decision::Deny);
+        assert_eq!(authorize(Some(&c), Action::ReadOrgUnit, Scope::Global), Decision::Allow);
     }
 
     #[test]

@@ -1243,6 +1243,8 @@ pub struct InboxRow {
     pub item: PublicItem,
     /// Working days left (negative: overdue); None while paused or closed.
     pub days_left: Option<i64>,
+    /// A received item must be accepted (or declined, or transferred) by this day.
+    pub accept_by: Option<NaiveDate>,
 }
 
 fn check_filters(q: &InboxQuery) -> AppResult<()> {
@@ -1284,12 +1286,21 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
         offset,
     };
     let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    let rules = store::feedback::kind_rules(&mut c.conn()).await?;
+    let accept_days = |kind: &str| {
+        rules
+            .iter()
+            .find(|r| r.kind == kind)
+            .map_or(3, |r| r.accept_days.max(0) as u32)
+    };
     let today = Utc::now().date_naive();
     Ok((
         items
             .iter()
             .map(|i| InboxRow {
                 id: i.id,
+                accept_by: (i.state == State::Received.as_str())
+                    .then(|| cal.add_working_days(i.clock_from, accept_days(&i.kind))),
                 days_left: i
                     .deadline_on
                     .filter(|_| {

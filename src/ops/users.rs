@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::org::Page;
 use super::{clean_opt, paging, require};
 use crate::auth;
+use sha2::Digest;
 use crate::db::Db;
 use crate::domain::policy::{self, Action, Principal, Role, Scope, UserListScope};
 use crate::domain::{FieldError, org::check_name, text};
@@ -269,4 +270,136 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// A public sign-up: citizens, businesses and scientists make their own account to follow all
+/// their feedback. Nothing is created until the link mailed to the address is opened.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Days a sign-up link stays valid.
+const REGISTRATION_DAYS: i64 = 2;
+
+pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
+    let username = input.username.trim().to_lowercase();
+    let display_name = text::nfc(&input.display_name);
+    let email = input.email.trim().to_lowercase();
+    let mut errs = vec![];
+    errs.extend(check_username(&username));
+    errs.extend(check_name("display_name", &display_name, true));
+    errs.extend(check_email(&email));
+    errs.extend(auth::check_password_strength("password", &input.password));
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    {
+        let mut c = db.acquire().await?;
+        if store::users::username_taken(&mut c.conn(), &username).await? {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "username",
+                "err-duplicate-username",
+            )]));
+        }
+    }
+    let password_hash = auth::hash_password(input.password).await?;
+    let token = auth::random_token();
+    let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    store::users::insert_registration(
+        &mut tx.conn(),
+        &token_hash,
+        &(username.clone(), display_name, email.clone(), password_hash, now),
+    )
+    .await?;
+    let lang = crate::web::i18n::Lang::Vi;
+    let params = [("username".to_string(), username.clone())];
+    let payload = serde_json::json!({
+        "to": [email],
+        "subject": lang.tf("mail-register-subject", &params),
+        "text": format!("{}\n\n/register/confirm?token={token}\n", lang.tf("mail-register-body", &params)),
+    });
+    store::jobs::enqueue(
+        &mut tx.conn(),
+        "mail",
+        &format!("mail:register:{token_hash}"),
+        &payload.to_string(),
+        now,
+        now,
+    )
+    .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::system("public"),
+        now,
+        vec![Change {
+            action: "user.register",
+            object_type: "registration",
+            object_id: username,
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The mailed link was opened: the account exists, with the citizen role at the national level.
+pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
+    let bad = || AppError::invalid(FieldError::new("token", "err-registration-link"));
+    let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let (username, display_name, email, password_hash, created) =
+        store::users::take_registration(&mut tx.conn(), &token_hash, now)
+            .await?
+            .ok_or_else(bad)?;
+    if now - created > chrono::Duration::days(REGISTRATION_DAYS) {
+        return Err(bad());
+    }
+    let root = store::org::find_current_by_code(&mut tx.conn(), "VN")
+        .await?
+        .ok_or_else(|| AppError::Internal("no national unit".into()))?;
+    let new = NewUser {
+        username,
+        display_name,
+        email: Some(email),
+        unit_id: root.id,
+        role: Role::Citizen.as_str().into(),
+        password_hash: Some(password_hash),
+    };
+    let id = match store::users::insert(&mut tx.conn(), &new, now).await {
+        Err(AppError::Db(e)) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "username",
+                "err-duplicate-username",
+            )]));
+        }
+        r => r?,
+    };
+    let user = store::users::get(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::system("public"),
+        now,
+        vec![Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: None,
+            after: to_json(&user),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
 }

@@ -125,6 +125,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         tx.commit().await?;
     }
     let mut written = 0;
+    let mut first_code: Option<String> = None;
     for i in 0..n {
         let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
         let for_approval = i % 50 == 6;
@@ -176,8 +177,10 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
             days: Some(5),
         };
         // Walk each item some way along the path, so every state shows.
+        let (to_transfer, to_merge) = (i % 50 == 13, i % 50 == 21);
         let path: &[&str] = match i % 9 {
             _ if for_approval => &["accept", "start", "interim", "answer"],
+            _ if to_transfer || to_merge => &[],
             0 => &[],
             1 => &["accept"],
             2 => &["accept", "assign"],
@@ -191,6 +194,29 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         let actor = if for_approval { &officer } else { &steering };
         for a in path {
             feedback::act(db, actor, id, mv(a)).await?;
+        }
+        // Sent on to the competent province (which has yet to accept), or a duplicate merged.
+        if to_transfer {
+            let to = units[(units.iter().position(|u| *u == unit).unwrap_or(0) + 1) % units.len()];
+            let m = MoveInput {
+                action: "transfer".into(),
+                to_unit: Some(to),
+                note: Some("Thuộc thẩm quyền của tỉnh khác".into()),
+                ..mv("transfer")
+            };
+            feedback::act(db, &steering, id, m).await?;
+        }
+        if to_merge && let Some(first) = &first_code {
+            let m = MoveInput {
+                action: "merge".into(),
+                into: Some(first.clone()),
+                note: Some("Trùng nội dung đã tiếp nhận".into()),
+                ..mv("merge")
+            };
+            feedback::act(db, &steering, id, m).await?;
+        }
+        if first_code.is_none() {
+            first_code = Some(r.code.clone());
         }
         if i % 9 == 7 || i % 9 == 8 {
             let _ = feedback::rate(

@@ -357,6 +357,7 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
     ),
     ("most.leader", "unit_leader", "BKHCN", "Lãnh đạo Bộ KH&CN"),
     ("reviewer", "reviewer", "BKHCN", "Chuyên gia đánh giá"),
+    ("citizen", "citizen", "VN", "Nguyễn Văn Dân"),
 ];
 
 pub const DEMO_PASSWORD: &str = "nqtrack-demo-2025";

@@ -322,3 +322,36 @@ pub async fn token_by_hash(
         }
     }))
 }
+
+/// A sign-up waiting for its mailed link: (username, display name, email, password hash, when).
+pub type Registration = (String, String, String, String, DateTime<Utc>);
+
+pub async fn insert_registration(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    r: &Registration,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO registrations (token_hash, username, display_name, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(token_hash).bind(&r.0).bind(&r.1).bind(&r.2).bind(&r.3).bind(r.4)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// The unconfirmed sign-up of a token, marked confirmed in the same statement (a link works once).
+pub async fn take_registration(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Registration>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Registration>(
+        "UPDATE registrations SET confirmed_at = $2 WHERE token_hash = $1 AND confirmed_at IS NULL
+         RETURNING username, display_name, email, password_hash, created_at")
+        .bind(token_hash).bind(now).fetch_optional(&mut **c).await?))
+}
+
+pub async fn username_taken(c: &mut DbConn<'_>, username: &str) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM users WHERE username = $1")
+        .bind(username).fetch_one(&mut **c).await?) > 0)
+}

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod pages_account;
 pub mod pages_feedback;
 pub mod pages_work;
 
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(pages_work::router())
         .merge(pages_feedback::router())
+        .merge(pages_account::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))

@@ -271,11 +271,14 @@ struct LoginTpl {
     username: String,
     next: String,
     error: String,
+    registered: bool,
 }
 
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Set after a public account was activated: the username, filled in.
+    registered: Option<String>,
 }
 
 async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
@@ -284,11 +287,13 @@ async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response>
     } else {
         "/org".into()
     };
+    let registered = q.registered.is_some();
     html(LoginTpl {
         p: PageCtx::from(&ctx, "/login"),
-        username: String::new(),
+        username: q.registered.unwrap_or_default(),
         next,
         error: String::new(),
+        registered,
     })
 }
 
@@ -314,6 +319,7 @@ async fn login(
                 username: f.username.clone(),
                 next: next.clone(),
                 error: ctx.lang.t(key).to_string(),
+                registered: false,
             },
         )
     };

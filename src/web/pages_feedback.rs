@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/feedback/mine", get(mine_page))
         .route("/feedback/items/{id}", get(item_page))
         .route("/feedback/items/{id}/act", post(act))
+        .route("/feedback/items/{id}/moderate", post(moderate))
         .route("/feedback/inbox/bulk", post(bulk))
         .route("/feedback/units/{id}/settings", post(save_settings))
 }
@@ -71,6 +72,8 @@ struct ListTpl {
     cats: Vec<Category>,
     kind: String,
     category: String,
+    unit: String,
+    status: String,
 }
 
 impl ListTpl {
@@ -84,6 +87,10 @@ struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
     category: Option<String>,
+    /// A unit id, as typed (empty: every unit).
+    unit: Option<String>,
+    /// answered or closed.
+    status: Option<String>,
     page: Option<i64>,
 }
 
@@ -94,11 +101,21 @@ async fn list_page(
 ) -> AppResult<Response> {
     let kind = q.kind.filter(|k| !k.is_empty());
     let category = q.category.filter(|k| !k.is_empty());
+    let status = q.status.filter(|k| !k.is_empty());
+    let unit_text = q.unit.unwrap_or_default().trim().to_string();
+    let unit = match unit_text.as_str() {
+        "" => None,
+        t => Some(t.parse::<i64>().map_err(|_| {
+            AppError::invalid(FieldError::new("unit", "err-not-integer"))
+        })?),
+    };
     let (items, total) = ops::feedback::published(
         &s.db,
         InboxQuery {
             kind: kind.clone(),
             category: category.clone(),
+            unit,
+            status: status.clone(),
             page: q.page,
             per_page: Some(50),
             ..Default::default()
@@ -112,6 +129,8 @@ async fn list_page(
         cats: categories(&s).await?,
         kind: kind.unwrap_or_default(),
         category: category.unwrap_or_default(),
+        unit: unit_text,
+        status: status.unwrap_or_default(),
     })
 }
 
@@ -599,6 +618,13 @@ struct InboxTpl {
     saved: bool,
 }
 
+impl InboxTpl {
+    /// An acceptance day already gone.
+    fn late(&self, d: &chrono::NaiveDate) -> bool {
+        *d < chrono::Utc::now().date_naive()
+    }
+}
+
 /// Moves that need nothing but a note, so they can be applied to many items at once.
 const BULK_MOVES: &[&str] = &["accept", "start", "interim", "close"];
 
@@ -806,6 +832,38 @@ async fn act(
         days: f.days.trim().parse().ok(),
     };
     match ops::feedback::act(&s.db, who, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_item(&s, &ctx, id, errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ModerateForm {
+    #[serde(default)]
+    hidden: Option<String>,
+    public_title: String,
+    public_body: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The public text as a moderator leaves it (the original is kept; the submitter is told why).
+async fn moderate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<ModerateForm>,
+) -> AppResult<Response> {
+    let input = ops::feedback::Moderation {
+        hidden: Some(f.hidden.is_some()),
+        public_title: Some(f.public_title),
+        public_body: Some(f.public_body),
+        note: f.note,
+    };
+    match ops::feedback::moderate(&s.db, ctx.principal()?, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             render_item(&s, &ctx, id, errors).await

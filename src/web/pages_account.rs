@@ -1,0 +1,119 @@
+//! Public accounts: citizens, businesses and scientists sign up to follow all their feedback.
+//! The account exists once the link mailed to the address is opened.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx};
+use super::pages::{PageCtx, html, html_status};
+use crate::domain::FieldError;
+use crate::error::{AppError, AppResult};
+use crate::ops;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/register", get(form).post(register))
+        .route("/register/confirm", get(confirm_page).post(confirm))
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterTpl {
+    p: PageCtx,
+    username: String,
+    display_name: String,
+    email: String,
+    errors: Vec<FieldError>,
+    /// The confirmation mail has left.
+    sent: bool,
+}
+
+async fn form(ctx: Ctx) -> AppResult<Response> {
+    html(RegisterTpl {
+        p: PageCtx::from(&ctx, "/register"),
+        username: String::new(),
+        display_name: String::new(),
+        email: String::new(),
+        errors: vec![],
+        sent: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    username: String,
+    display_name: String,
+    email: String,
+    password: String,
+}
+
+async fn register(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    CsrfForm(f): CsrfForm<RegisterForm>,
+) -> AppResult<Response> {
+    // Sign-ups share the sign-in limiter: both are how one address probes for accounts.
+    if !s.limiter.allow(ip) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let input = ops::users::Registration {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        email: f.email.clone(),
+        password: f.password,
+    };
+    let (errors, sent) = match ops::users::register(&s.db, input).await {
+        Ok(()) => (vec![], true),
+        Err(AppError::Invalid(e) | AppError::Conflict(e)) => (e, false),
+        Err(e) => return Err(e),
+    };
+    let status = if sent {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        RegisterTpl {
+            p: PageCtx::from(&ctx, "/register"),
+            username: f.username,
+            display_name: f.display_name,
+            email: f.email,
+            errors,
+            sent,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "register_confirm.html")]
+struct ConfirmTpl {
+    p: PageCtx,
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenQ {
+    #[serde(default)]
+    token: String,
+}
+
+/// The mailed link shows a button, so that a mail scanner fetching it creates nothing.
+async fn confirm_page(ctx: Ctx, ApiQuery(q): ApiQuery<TokenQ>) -> AppResult<Response> {
+    html(ConfirmTpl {
+        p: PageCtx::from(&ctx, "/register/confirm"),
+        token: q.token,
+    })
+}
+
+async fn confirm(State(s): State<AppState>, CsrfForm(f): CsrfForm<TokenQ>) -> AppResult<Response> {
+    let user = ops::users::confirm_registration(&s.db, &f.token).await?;
+    Ok(Redirect::to(&format!("/login?registered={}", user.username)).into_response())
+}
