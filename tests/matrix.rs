@@ -171,11 +171,22 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 404
             };
         }
-        Ep::InternalTask => return if who == Anonymous { 404 } else { 200 },
+        // Internal work is for the administration's accounts, not for public ones.
+        Ep::InternalTask => {
+            return if matches!(who, Anonymous | Citizen) {
+                404
+            } else {
+                200
+            };
+        }
         _ => {}
     }
     if who == Anonymous && !public {
         return if page { 303 } else { 401 };
+    }
+    // A public account is no member of the administration: no comments, no proposals.
+    if who == Citizen && matches!(ep, Ep::Comment | Ep::ListProposals) {
+        return 403;
     }
     match ep {
         Ep::ListUnits
@@ -343,7 +354,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             }
         }
         Ep::ListUsers => {
-            if reads_all || who == Reviewer || (local && in_subtree) {
+            if reads_all || matches!(who, Reviewer | Citizen) || (local && in_subtree) {
                 200
             } else {
                 403
@@ -1164,8 +1175,8 @@ both_with!(
                             .iter()
                             .map(|u| u["username"].as_str().unwrap())
                             .collect();
-                        if who == Who::Reviewer && !names.is_empty() {
-                            failures.push(format!("reviewer sees others: {names:?}"));
+                        if matches!(who, Who::Reviewer | Who::Citizen) && !names.is_empty() {
+                            failures.push(format!("{who:?} sees others: {names:?}"));
                         }
                     }
                 }

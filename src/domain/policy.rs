@@ -151,7 +151,8 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (ReadOrgUnit, _) => true,
         // A self-made public account is no member of the administration: it reads only itself.
         (_, Role::Citizen) => {
-            action == ReadUser && matches!(scope, Scope::User { user_id, .. } if user_id == p.user_id)
+            action == ReadUser
+                && matches!(scope, Scope::User { user_id, .. } if user_id == p.user_id)
         }
         (_, Role::Administrator) => true,
         (CreateOrgUnit | UpdateOrgUnit, Role::UnitLeader | Role::UnitOfficer) => match scope {
@@ -411,14 +412,31 @@ mod tests {
             Action::ReportProgress,
             Action::ReadAudit,
         ] {
-            assert_eq!(authorize(Some(&c), a, Scope::Unit(&[ROOT])), Decision::Deny, "{a:?}");
-            assert_eq!(authorize(Some(&c), a, Scope::Global), Decision::Deny, "{a:?}");
+            assert_eq!(
+                authorize(Some(&c), a, Scope::Unit(&[ROOT])),
+                Decision::Deny,
+                "{a:?}"
+            );
+            assert_eq!(
+                authorize(Some(&c), a, Scope::Global),
+                Decision::Deny,
+                "{a:?}"
+            );
         }
-        let me = Scope::User { unit_chain: &[ROOT], user_id: c.user_id };
-        let other = Scope::User { unit_chain: &[ROOT], user_id: c.user_id + 1 };
+        let me = Scope::User {
+            unit_chain: &[ROOT],
+            user_id: c.user_id,
+        };
+        let other = Scope::User {
+            unit_chain: &[ROOT],
+            user_id: c.user_id + 1,
+        };
         assert_eq!(authorize(Some(&c), Action::ReadUser, me), Decision::Allow);
         assert_eq!(authorize(Some(&c), Action::ReadUser, other), Decision::Deny);
-        assert_eq!(authorize(Some(&c), Action::ReadOrgUnit, Scope::Global), Decision::Allow);
+        assert_eq!(
+            authorize(Some(&c), Action::ReadOrgUnit, Scope::Global),
+            Decision::Allow
+        );
     }
 
     #[test]

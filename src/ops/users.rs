@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::org::Page;
 use super::{clean_opt, paging, require};
 use crate::auth;
-use sha2::Digest;
 use crate::db::Db;
 use crate::domain::policy::{self, Action, Principal, Role, Scope, UserListScope};
 use crate::domain::{FieldError, org::check_name, text};
@@ -15,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::audit::{Actor, Change, to_json};
 use crate::store::users::{ListFilter, NewUser, User};
 use crate::store::{self, is_unique_violation};
+use sha2::Digest;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -315,7 +315,13 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
     store::users::insert_registration(
         &mut tx.conn(),
         &token_hash,
-        &(username.clone(), display_name, email.clone(), password_hash, now),
+        &(
+            username.clone(),
+            display_name,
+            email.clone(),
+            password_hash,
+            now,
+        ),
     )
     .await?;
     let lang = crate::web::i18n::Lang::Vi;

@@ -353,5 +353,6 @@ pub async fn take_registration(
 pub async fn username_taken(c: &mut DbConn<'_>, username: &str) -> AppResult<bool> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM users WHERE username = $1")
-        .bind(username).fetch_one(&mut **c).await?) > 0)
+        .bind(username).fetch_one(&mut **c).await?)
+        > 0)
 }

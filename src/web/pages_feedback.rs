@@ -105,9 +105,10 @@ async fn list_page(
     let unit_text = q.unit.unwrap_or_default().trim().to_string();
     let unit = match unit_text.as_str() {
         "" => None,
-        t => Some(t.parse::<i64>().map_err(|_| {
-            AppError::invalid(FieldError::new("unit", "err-not-integer"))
-        })?),
+        t => Some(
+            t.parse::<i64>()
+                .map_err(|_| AppError::invalid(FieldError::new("unit", "err-not-integer")))?,
+        ),
     };
     let (items, total) = ops::feedback::published(
         &s.db,
