@@ -136,8 +136,8 @@ fn set_clock(i: &mut Item, c: fb::ItemClock) {
     i.paused_days = c.paused_days as i32;
 }
 
-/// Deadline with the working days already spent paused added back.
-fn deadline_of(cal: &Calendar, i: &Item) -> NaiveDate {
+/// An item's answer deadline from its stored clock, the working days spent paused added back.
+pub fn deadline_of(cal: &Calendar, i: &Item) -> NaiveDate {
     item_clock(i).deadline(cal)
 }
 

@@ -125,6 +125,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         tx.commit().await?;
     }
     let mut written = 0;
+    let mut ids = Vec::with_capacity(n);
     let mut first_code: Option<String> = None;
     for i in 0..n {
         let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
@@ -218,6 +219,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         if first_code.is_none() {
             first_code = Some(r.code.clone());
         }
+        ids.push(id);
         if i % 9 == 7 || i % 9 == 8 {
             let _ = feedback::rate(
                 db,
@@ -231,5 +233,48 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
             .await;
         }
     }
+    spread_over_past_months(db, &ids, &mut rng).await?;
     Ok(written)
+}
+
+/// Everything above happened today; spread it over the last five months so that the statistics
+/// show answers on time and late, and open items past their deadline. Each item keeps its place in
+/// the day's sequence under its new day.
+async fn spread_over_past_months(db: &Db, ids: &[i64], rng: &mut StdRng) -> AppResult<()> {
+    let cal = feedback::calendar(db).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut tx = db.begin().await?;
+    for &id in ids {
+        let Some(mut item) = store::feedback::get(&mut tx.conn(), id).await? else {
+            continue;
+        };
+        let shift = chrono::Duration::days(rng.random_range(1..=150));
+        let seq: i64 = item
+            .code
+            .rsplit('-')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(id);
+        item.submitted_at -= shift;
+        item.submitted_on -= shift;
+        item.clock_from -= shift;
+        item.code = crate::domain::feedback::tracking_code(item.submitted_on, seq);
+        let lag = chrono::Duration::days(rng.random_range(2..=30));
+        let answered = (item.submitted_on + lag).min(today);
+        item.answered_on = item.answered_on.map(|_| answered);
+        item.closed_on = item.closed_on.map(|_| answered);
+        item.rated_on = item.rated_on.map(|_| answered);
+        item.decided_on = item.decided_on.map(|_| answered);
+        item.paused_since = item.paused_since.map(|d| d - shift);
+        if item.deadline_on.is_some() {
+            item.deadline_on = Some(feedback::deadline_of(&cal, &item));
+        }
+        store::feedback::update(&mut tx.conn(), &item).await?;
+        store::feedback::set_submission(&mut tx.conn(), &item).await?;
+        for e in store::feedback::events(&mut tx.conn(), id).await? {
+            store::feedback::set_event_time(&mut tx.conn(), e.id, e.at - shift).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -567,3 +567,18 @@ pub async fn close_support_request(
         .bind(token_hash).bind(now).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
+
+/// Rewrites when an item was sent and its code (the demo spreads its items over past months).
+pub async fn set_submission(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_items SET code = $2, submitted_at = $3, submitted_on = $4 WHERE id = $1")
+        .bind(i.id).bind(&i.code).bind(i.submitted_at).bind(i.submitted_on)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE feedback_events SET at = $2 WHERE id = $1")
+        .bind(id).bind(at).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
