@@ -1339,6 +1339,21 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
             .form(&[("_csrf", csrf.as_str()), ("token", token.as_str())]);
         async move { req.send().await.unwrap() }
     };
+    // The mailed link opens a page with one button; opening it creates nothing.
+    let page = c
+        .get(app.url(&format!("/register/confirm?token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("value=\"{token}\"")), "{page}");
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM users WHERE username = 'tran.mai'")
+            .await,
+        0
+    );
     let r = confirm().await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?registered=tran.mai");

@@ -152,8 +152,19 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         role: input.role,
         password_hash,
     };
-    let now = Utc::now();
-    let id = match store::users::insert(&mut tx.conn(), &new, now).await {
+    let user = insert_audited(&mut tx.conn(), &new, &Actor::of(who), Utc::now()).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Inserts an account and its audit record; a taken username is a conflict, not an error.
+async fn insert_audited(
+    c: &mut crate::db::DbConn<'_>,
+    new: &NewUser,
+    actor: &Actor,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<User> {
+    let id = match store::users::insert(c, new, now).await {
         Err(AppError::Db(e)) if is_unique_violation(&e) => {
             return Err(AppError::Conflict(vec![FieldError::new(
                 "username",
@@ -162,12 +173,10 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         }
         r => r?,
     };
-    let user = store::users::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = store::users::get(c, id).await?.ok_or(AppError::NotFound)?;
     store::audit::append(
-        &mut tx.conn(),
-        &Actor::of(who),
+        c,
+        actor,
         now,
         vec![Change {
             action: "user.create",
@@ -178,7 +187,6 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(user)
 }
 
@@ -381,31 +389,7 @@ pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
         role: Role::Citizen.as_str().into(),
         password_hash: Some(password_hash),
     };
-    let id = match store::users::insert(&mut tx.conn(), &new, now).await {
-        Err(AppError::Db(e)) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict(vec![FieldError::new(
-                "username",
-                "err-duplicate-username",
-            )]));
-        }
-        r => r?,
-    };
-    let user = store::users::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
-        &Actor::system("public"),
-        now,
-        vec![Change {
-            action: "user.create",
-            object_type: "user",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&user),
-        }],
-    )
-    .await?;
+    let user = insert_audited(&mut tx.conn(), &new, &Actor::system("public"), now).await?;
     tx.commit().await?;
     Ok(user)
 }

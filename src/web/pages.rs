@@ -1323,3 +1323,28 @@ async fn worklist_page(
         statuses,
     })
 }
+
+#[derive(Template)]
+#[template(path = "confirm_link.html")]
+struct ConfirmLinkTpl {
+    p: PageCtx,
+    title: &'static str,
+    action: &'static str,
+    token: String,
+}
+
+/// The page a mailed link opens: one button that posts the token back, so that a mail scanner
+/// fetching the link confirms nothing.
+pub(super) fn confirm_link_page(
+    ctx: &Ctx,
+    title: &'static str,
+    action: &'static str,
+    token: String,
+) -> AppResult<Response> {
+    html(ConfirmLinkTpl {
+        p: PageCtx::from(ctx, action),
+        title,
+        action,
+        token,
+    })
+}

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx};
-use super::pages::{PageCtx, html, html_status};
+use super::pages::{PageCtx, confirm_link_page, html, html_status};
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::ops;
@@ -92,25 +92,14 @@ async fn register(
     )
 }
 
-#[derive(Template)]
-#[template(path = "register_confirm.html")]
-struct ConfirmTpl {
-    p: PageCtx,
-    token: String,
-}
-
 #[derive(Deserialize, Default)]
 struct TokenQ {
     #[serde(default)]
     token: String,
 }
 
-/// The mailed link shows a button, so that a mail scanner fetching it creates nothing.
 async fn confirm_page(ctx: Ctx, ApiQuery(q): ApiQuery<TokenQ>) -> AppResult<Response> {
-    html(ConfirmTpl {
-        p: PageCtx::from(&ctx, "/register/confirm"),
-        token: q.token,
-    })
+    confirm_link_page(&ctx, "register-confirm", "/register/confirm", q.token)
 }
 
 async fn confirm(State(s): State<AppState>, CsrfForm(f): CsrfForm<TokenQ>) -> AppResult<Response> {

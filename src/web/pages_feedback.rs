@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx, PathId, read_multipart};
-use super::pages::{PageCtx, html, html_status};
+use super::pages::{PageCtx, confirm_link_page, html, html_status};
 use crate::domain::FieldError;
 use crate::domain::feedback::{Kind, State as FbState, Submitter};
 use crate::error::{AppError, AppResult};
@@ -394,25 +394,19 @@ async fn support(
     }
 }
 
-#[derive(Template)]
-#[template(path = "feedback_support.html")]
-struct SupportTpl {
-    p: PageCtx,
-    token: String,
-}
-
 #[derive(Deserialize, Default)]
 struct TokenQ {
     #[serde(default)]
     token: String,
 }
 
-/// The mailed link shows a button: a link scanner that fetches it does not count as a support.
 async fn support_confirm_page(ctx: Ctx, ApiQuery(q): ApiQuery<TokenQ>) -> AppResult<Response> {
-    html(SupportTpl {
-        p: PageCtx::from(&ctx, "/feedback/support/confirm"),
-        token: q.token,
-    })
+    confirm_link_page(
+        &ctx,
+        "fb-support-confirm",
+        "/feedback/support/confirm",
+        q.token,
+    )
 }
 
 async fn support_confirm(
