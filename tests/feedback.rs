@@ -733,6 +733,87 @@ both!(moderation_routing_rules_and_holidays, |app| {
             .starts_with("Cổng dịch vụ công"),
         "the original is kept"
     );
+    // The moderation queue: answered items nobody has reviewed; passing one as it is needs no
+    // reason, tells the sender nothing and takes it off the queue.
+    let steering = bearer(&app.token("steering").await);
+    for a in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Đã tiếp thu."}),
+    ] {
+        let (s, r) = json(
+            steering
+                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                .json(&a)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+    let id2 = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code2}'"
+        ))
+        .await;
+    for a in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Đã xử lý."}),
+    ] {
+        json(
+            steering
+                .post(app.url(&format!("/api/v1/feedback/{id2}/actions")))
+                .json(&a)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    let queue = |unit: i64| {
+        let req =
+            steering.get(app.url(&format!("/api/v1/feedback?unit={unit}&moderation=pending")));
+        async move {
+            json(req.send().await.unwrap()).await.1["total"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        queue(dl).await,
+        0,
+        "already moderated before it was answered"
+    );
+    assert_eq!(queue(hn).await, 1);
+    let mails = app
+        .scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'")
+        .await;
+    let (s, r) = json(
+        steering
+            .post(app.url(&format!("/api/v1/feedback/{id2}/moderation")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(queue(hn).await, 0);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'")
+            .await,
+        mails
+    );
+    let (s, p) = json(
+        steering
+            .get(app.url(&format!("/api/v1/feedback?unit={hn}&moderation=later")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "moderation");
     // Holidays: administrators add a day off; it moves deadlines computed afterwards.
     let (s, _) = json(
         admin
@@ -1422,4 +1503,42 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = json(c.get(app.url("/api/v1/audit")).send().await.unwrap()).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The same through the JSON API.
+    let api = |path: &'static str, body: Value| {
+        let req = app.anon().post(app.url(path)).json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (s, p) = api("/api/v1/register", json!({"username": "le.binh", "display_name": "Lê Bình", "email": "binh@", "password": "x"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "password"]);
+    let body = json!({"username": "le.binh", "display_name": "Lê Bình", "email": "binh.le@example.vn", "password": "binh-theo-doi-2026"});
+    let (s, _) = api("/api/v1/register", body.clone()).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let mail = app
+        .scalar_text("SELECT payload FROM jobs WHERE payload LIKE '%binh.le@example.vn%'")
+        .await;
+    let token = mail
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-' && ch != '_')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, u) = api("/api/v1/register/confirm", json!({"token": token})).await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    assert_eq!(
+        (u["username"].as_str(), u["role"].as_str()),
+        (Some("le.binh"), Some("citizen"))
+    );
+    let (s, p) = api("/api/v1/register", body).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(p["errors"][0]["code"], "err-duplicate-username");
 });

@@ -124,6 +124,7 @@ enum Ep {
     PageFbSettings,
     PageFbBulk,
     FbMine,
+    Register,
 }
 
 /// The rule book, stated plainly.
@@ -161,6 +162,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::FbPublished
             | Ep::PageFbForm
             | Ep::FbRules
+            | Ep::Register
     );
     // Tasks one may not read do not exist for the caller.
     match ep {
@@ -214,6 +216,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::FbSupport
         | Ep::FbMine
         | Ep::FbRules => 200,
+        Ep::Register => 202,
         Ep::FbUnitSettings => {
             if reads_all || (local && in_subtree) {
                 200
@@ -437,7 +440,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 68] = [
+const ENDPOINTS: [Ep; 69] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -506,6 +509,7 @@ const ENDPOINTS: [Ep; 68] = [
     Ep::PageFbSettings,
     Ep::PageFbBulk,
     Ep::FbMine,
+    Ep::Register,
 ];
 
 #[macro_export]
@@ -1043,6 +1047,13 @@ both_with!(
                         ),
                         Ep::FbRules => (Method::GET, "/api/v1/feedback/rules".into(), None),
                         Ep::FbMine => (Method::GET, "/api/v1/feedback/mine".into(), None),
+                        Ep::Register => (
+                            Method::POST,
+                            "/api/v1/register".into(),
+                            Some(
+                                json!({"username": format!("dan.{n}"), "display_name": "Người dân", "email": format!("dan{n}@example.vn"), "password": "mot-mat-khau-du-dai"}),
+                            ),
+                        ),
                         Ep::PageFbSettings => {
                             let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
                             form = Some(vec![

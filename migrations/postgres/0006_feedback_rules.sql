@@ -2,6 +2,8 @@
 -- kind of item, and supports confirmed by email.
 
 ALTER TABLE feedback_items ADD COLUMN draft_answer TEXT;
+-- When a moderator last reviewed the public text; published items not yet reviewed form the queue.
+ALTER TABLE feedback_items ADD COLUMN moderated_on DATE;
 
 CREATE TABLE feedback_unit_settings (
     unit_id         BIGINT PRIMARY KEY REFERENCES org_units(id),

@@ -371,6 +371,7 @@ pub async fn submit(
         body,
         hidden: false,
         moderation_note: None,
+        moderated_on: None,
         concerned_unit_id: input.unit_id,
         unit_id: 0,
         state: State::Received.as_str().into(),
@@ -1234,6 +1235,8 @@ pub struct InboxQuery {
     pub per_page: Option<i64>,
     /// csv or xlsx: the whole filtered list (up to 10,000 rows) as a file.
     pub format: Option<String>,
+    /// pending: the moderation queue (published items whose public text nobody has reviewed).
+    pub moderation: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1258,6 +1261,9 @@ fn check_filters(q: &InboxQuery) -> AppResult<()> {
     if q.kind.as_deref().is_some_and(|s| Kind::parse(s).is_none()) {
         errs.push(FieldError::new("type", "err-unknown-kind-feedback"));
     }
+    if q.moderation.as_deref().is_some_and(|m| m != "pending") {
+        errs.push(FieldError::new("moderation", "err-unknown-moderation"));
+    }
     if errs.is_empty() {
         Ok(())
     } else {
@@ -1281,6 +1287,7 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
         kind: q.kind,
         category: q.category,
         user: None,
+        unmoderated: q.moderation.as_deref() == Some("pending"),
         published_only: false,
         limit,
         offset,
@@ -1332,6 +1339,7 @@ pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i6
         kind: q.kind,
         category: q.category,
         user: None,
+        unmoderated: false,
         published_only: true,
         limit,
         offset,
@@ -1352,6 +1360,7 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         kind: q.kind,
         category: q.category,
         user: Some(who.user_id),
+        unmoderated: false,
         published_only: false,
         limit,
         offset,
@@ -1935,7 +1944,8 @@ pub struct Moderation {
     pub hidden: Option<bool>,
     pub public_title: Option<String>,
     pub public_body: Option<String>,
-    /// Why: shown to the submitter.
+    /// Why: shown to the submitter; required when anything changes (empty: reviewed as it is).
+    #[serde(default)]
     pub note: String,
 }
 
@@ -1959,10 +1969,12 @@ pub async fn moderate(
     )
     .await?;
     let note = nfc(&input.note);
+    let before = (
+        item.hidden,
+        item.public_title.clone(),
+        item.public_body.clone(),
+    );
     let mut errs = vec![];
-    if note.is_empty() {
-        errs.push(FieldError::new("note", "err-reason-required"));
-    }
     if let Some(t) = &input.public_title {
         let t = nfc(t);
         if t.is_empty() || t.chars().count() > TITLE_MAX {
@@ -1983,7 +1995,23 @@ pub async fn moderate(
     if let Some(h) = input.hidden {
         item.hidden = h;
     }
-    item.moderation_note = Some(note.clone());
+    // Left as it was: reviewed, nothing to tell. Changed: the submitter is told why.
+    let changed = before
+        != (
+            item.hidden,
+            item.public_title.clone(),
+            item.public_body.clone(),
+        );
+    if changed && note.is_empty() {
+        return Err(AppError::invalid(FieldError::new(
+            "note",
+            "err-reason-required",
+        )));
+    }
+    if changed {
+        item.moderation_note = Some(note.clone());
+    }
+    item.moderated_on = Some(now.date_naive());
     store::feedback::update(&mut tx.conn(), &item).await?;
     store::feedback::insert_event(
         &mut tx.conn(),
@@ -1993,11 +2021,11 @@ pub async fn moderate(
         (Some(item.state.as_str()), Some(item.unit_id)),
         (item.state.as_str(), Some(item.unit_id)),
         Some(who.user_id),
-        Some(&note),
-        true,
+        Some(note.as_str()).filter(|n| !n.is_empty()),
+        changed,
     )
     .await?;
-    if let Some(e) = item.email.clone() {
+    if changed && let Some(e) = item.email.clone() {
         notify_submitter(&mut tx.conn(), &item, &e, "updated", now).await?;
     }
     audit_item(

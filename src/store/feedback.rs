@@ -24,6 +24,8 @@ pub struct Item {
     pub public_body: String,
     pub hidden: bool,
     pub moderation_note: Option<String>,
+    /// When a moderator last reviewed the public text.
+    pub moderated_on: Option<NaiveDate>,
     pub concerned_unit_id: Option<i64>,
     pub unit_id: i64,
     pub state: String,
@@ -67,7 +69,7 @@ pub struct Item {
     pub task_id: Option<i64>,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
 
 /// Takes `k` numbers of the day's sequence and returns the last one (one row per day,
 /// incremented in the caller's transaction).
@@ -105,13 +107,13 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
              paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
              rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
              clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26, draft_answer = $27,
-             allowed_days = $28
+             allowed_days = $28, moderated_on = $29
          WHERE id = $1")
         .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
         .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
         .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id).bind(&i.draft_answer)
-        .bind(i.allowed_days)
+        .bind(i.allowed_days).bind(i.moderated_on)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -166,6 +168,8 @@ pub struct ListFilter {
     pub category: Option<String>,
     /// Items sent by this account.
     pub user: Option<i64>,
+    /// The moderation queue: published items whose public text no moderator has reviewed.
+    pub unmoderated: bool,
     /// Public list: only published (answered or closed, not hidden) items.
     pub published_only: bool,
     pub limit: i64,
@@ -188,6 +192,9 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     }
     if let Some(u) = f.user {
         w.push("user_id = {}", super::Arg::Int(u));
+    }
+    if f.unmoderated {
+        w.raw("state IN ('answered', 'closed') AND moderated_on IS NULL");
     }
     if f.published_only {
         w.raw("state IN ('answered', 'closed') AND hidden = FALSE");

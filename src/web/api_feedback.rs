@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback", get(inbox).post(submit))
         .route("/api/v1/feedback/published", get(published))
         .route("/api/v1/feedback/mine", get(mine))
+        .route("/api/v1/register", post(register))
+        .route("/api/v1/register/confirm", post(confirm_registration))
         .route("/api/v1/feedback/stats", get(stats))
         .route("/api/v1/feedback/categories", get(categories))
         .route("/api/v1/feedback/track/{code}", get(track))
@@ -90,7 +92,8 @@ pub fn router() -> Router<AppState> {
         OfficerItem,
         ops::feedback::UnitSettings,
         SupportByEmail,
-        SupportConfirm,
+        LinkToken,
+        ops::users::Registration,
         crate::store::feedback::KindRule
     ))
 )]
@@ -206,20 +209,21 @@ struct SupportByEmail {
 
 /// Confirm a support requested by email (the token from the mailed link).
 #[utoipa::path(post, path = "/api/v1/feedback/support/confirm", tag = "feedback", security(()),
-    request_body = SupportConfirm,
+    request_body = LinkToken,
     responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn confirm_support(
     State(s): State<AppState>,
-    ApiJson(input): ApiJson<SupportConfirm>,
+    ApiJson(input): ApiJson<LinkToken>,
 ) -> AppResult<Json<PublicItem>> {
     Ok(Json(
         ops::feedback::confirm_support(&s.db, &input.token).await?,
     ))
 }
 
+/// The token from a mailed link (support or sign-up).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SupportConfirm {
+struct LinkToken {
     token: String,
 }
 
@@ -711,4 +715,37 @@ async fn mine(
 ) -> AppResult<Json<PublishedPage>> {
     let (items, total) = ops::feedback::mine(&s.db, ctx.principal()?, q).await?;
     Ok(Json(PublishedPage { items, total }))
+}
+
+/// A public account (role citizen) to follow one's feedback: a link is mailed to the address and
+/// the account exists once it is confirmed. Limited per client address like sign-ins.
+#[utoipa::path(post, path = "/api/v1/register", tag = "feedback", security(()),
+    request_body = ops::users::Registration,
+    responses((status = 202, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn register(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<ops::users::Registration>,
+) -> AppResult<Response> {
+    if !s.limiter.allow(ip) {
+        return Err(AppError::TooManyAttempts);
+    }
+    ops::users::register(&s.db, input).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "confirmation_sent": true })),
+    )
+        .into_response())
+}
+
+/// Confirm a sign-up with the token from the mailed link; returns the new account.
+#[utoipa::path(post, path = "/api/v1/register/confirm", tag = "feedback", security(()),
+    request_body = LinkToken,
+    responses((status = 201, body = crate::store::users::User), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn confirm_registration(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<LinkToken>,
+) -> AppResult<Response> {
+    let user = ops::users::confirm_registration(&s.db, &input.token).await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
 }

@@ -608,6 +608,8 @@ struct InboxTpl {
     can_configure: bool,
     approve_answers: bool,
     bulk_moves: &'static [&'static str],
+    /// Showing the moderation queue.
+    moderation_queue: bool,
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
     saved: bool,
@@ -629,6 +631,8 @@ struct InboxQ {
     status: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// pending: the moderation queue.
+    moderation: Option<String>,
     page: Option<i64>,
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
@@ -651,6 +655,7 @@ async fn inbox_page(
             unit: Some(unit),
             status: status.clone(),
             kind: kind.clone(),
+            moderation: q.moderation.clone().filter(|m| !m.is_empty()),
             page: q.page,
             per_page: Some(100),
             ..Default::default()
@@ -676,6 +681,7 @@ async fn inbox_page(
             .await?
             .approve_answers,
         bulk_moves: BULK_MOVES,
+        moderation_queue: q.moderation.as_deref() == Some("pending"),
         bulk_ok: q.bulk_ok,
         bulk_failed: q.bulk_failed,
         saved: q.saved.is_some(),
