@@ -34,6 +34,17 @@ async fn submit(app: &common::TestApp, body: &Value) -> (StatusCode, Value) {
     .await
 }
 
+/// The token of the link in a queued mail.
+fn link_token(mail: &str) -> String {
+    mail.split("token=")
+        .nth(1)
+        .expect("a link with a token")
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 async fn items(app: &common::TestApp) -> i64 {
     app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await
 }
@@ -1165,14 +1176,7 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     let mail = app
         .scalar_text("SELECT payload FROM jobs WHERE dedupe_key LIKE 'mail:support:%'")
         .await;
-    let token = mail
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = link_token(&mail);
     let confirm = || {
         let req = app
             .anon()
@@ -1406,14 +1410,7 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
         .scalar_text("SELECT payload FROM jobs WHERE dedupe_key LIKE 'mail:register:%'")
         .await;
     assert!(mail.contains("mai.tran@example.vn"));
-    let token = mail
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-' && ch != '_')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = link_token(&mail);
     let confirm = || {
         let req = c
             .post(app.url("/register/confirm"))
@@ -1524,14 +1521,7 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     let mail = app
         .scalar_text("SELECT payload FROM jobs WHERE payload LIKE '%binh.le@example.vn%'")
         .await;
-    let token = mail
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-' && ch != '_')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = link_token(&mail);
     let (s, u) = api("/api/v1/register/confirm", json!({"token": token})).await;
     assert_eq!(s, StatusCode::CREATED, "{u}");
     assert_eq!(
