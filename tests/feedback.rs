@@ -1532,3 +1532,54 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(p["errors"][0]["code"], "err-duplicate-username");
 });
+
+both!(attachments_are_checked_by_their_content, |app| {
+    let send = |name: &'static str, bytes: Vec<u8>| {
+        let mut sub = submission(None);
+        sub["email"] = json!(null);
+        let form = reqwest::multipart::Form::new()
+            .text("submission", sub.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        let req = app
+            .anon()
+            .post(app.url("/api/v1/feedback/with-files"))
+            .multipart(form);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let before = items(&app).await;
+    // A program, and a program named like a PDF: refused by what the bytes are.
+    let (s, p) = send("huong-dan.exe", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["code"], "err-file-type");
+    let (s, p) = send("bien-ban.pdf", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "file");
+    // A PNG named .pdf: the name lies about the type.
+    let (s, p) = send("anh.pdf", b"\x89PNG\r\n\x1a\n0000000000000000".to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["code"], "err-file-type-mismatch");
+    assert_eq!(items(&app).await, before, "nothing half-written");
+    let (s, r) = send("de-xuat.pdf", b"%PDF-1.4\n% de xuat\n%%EOF\n".to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let code = r["code"].as_str().unwrap();
+    assert_eq!(
+        app.scalar_i64(&format!("SELECT COUNT(*) FROM feedback_files f JOIN feedback_items i ON i.id = f.item_id WHERE i.code = '{code}'")).await,
+        1
+    );
+    // Without the JSON part: a clear error.
+    let form = reqwest::multipart::Form::new().text("title", "x");
+    let (s, p) = json(
+        app.anon()
+            .post(app.url("/api/v1/feedback/with-files"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "submission");
+});

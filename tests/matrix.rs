@@ -125,6 +125,7 @@ enum Ep {
     PageFbBulk,
     FbMine,
     Register,
+    FbSubmitFiles,
 }
 
 /// The rule book, stated plainly.
@@ -163,6 +164,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::PageFbForm
             | Ep::FbRules
             | Ep::Register
+            | Ep::FbSubmitFiles
     );
     // Tasks one may not read do not exist for the caller.
     match ep {
@@ -208,7 +210,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageNotifications
         | Ep::ListProposals => 200,
         Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
-        Ep::FbSubmit => 201,
+        Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
         | Ep::FbPublished
@@ -440,7 +442,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 69] = [
+const ENDPOINTS: [Ep; 70] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -510,6 +512,7 @@ const ENDPOINTS: [Ep; 69] = [
     Ep::PageFbBulk,
     Ep::FbMine,
     Ep::Register,
+    Ep::FbSubmitFiles,
 ];
 
 #[macro_export]
@@ -951,6 +954,9 @@ both_with!(
                             "body": "Nội dung phản ánh đủ dài để được tiếp nhận vào hệ thống.", "submitter_kind": "citizen"}),
                             ),
                         ),
+                        Ep::FbSubmitFiles => {
+                            (Method::POST, "/api/v1/feedback/with-files".into(), None)
+                        }
                         Ep::FbTrack => (
                             Method::GET,
                             format!("/api/v1/feedback/track/{published_code}"),
@@ -1111,6 +1117,19 @@ both_with!(
                     }
                     if let Some(f) = &form_body {
                         req = req.form(f);
+                    }
+                    if matches!(ep, Ep::FbSubmitFiles) {
+                        let sub = json!({"kind": "report", "category": "ai", "title": format!("Phản ánh {n}"),
+                            "body": "Nội dung phản ánh kèm tệp, đủ dài để được tiếp nhận.", "submitter_kind": "citizen"});
+                        req = req.multipart(
+                            reqwest::multipart::Form::new()
+                                .text("submission", sub.to_string())
+                                .part(
+                                    "file",
+                                    reqwest::multipart::Part::bytes(pdf.clone())
+                                        .file_name("kem-theo.pdf"),
+                                ),
+                        );
                     }
                     if matches!(ep, Ep::AddEvidence) {
                         req = req.multipart(

@@ -24,6 +24,10 @@ use crate::store::feedback::{Category, Event, Item};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/feedback", get(inbox).post(submit))
+        .route(
+            "/api/v1/feedback/with-files",
+            post(submit_with_files).layer(axum::extract::DefaultBodyLimit::max(256 * 1_048_576)),
+        )
         .route("/api/v1/feedback/published", get(published))
         .route("/api/v1/feedback/mine", get(mine))
         .route("/api/v1/register", post(register))
@@ -60,6 +64,7 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     paths(
         submit,
+        submit_with_files,
         track,
         rate,
         appeal,
@@ -116,18 +121,50 @@ async fn submit(
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<Submission>,
 ) -> AppResult<Response> {
+    accept(&s, &ctx, ip, input, vec![]).await
+}
+
+async fn accept(
+    s: &AppState,
+    ctx: &Ctx,
+    ip: std::net::IpAddr,
+    input: Submission,
+    files: Vec<ops::work::Upload>,
+) -> AppResult<Response> {
     let r = ops::feedback::submit(
         &s.db,
         &s.intake,
         ip,
         ctx.who.as_ref(),
         input,
-        vec![],
+        files,
         &s.cfg.data_dir,
         s.cfg.evidence_max_bytes(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// The same with attachments (multipart): the JSON submission in a part named `submission`, and
+/// one `file` part per attachment (types checked from the content, size limited).
+#[utoipa::path(post, path = "/api/v1/feedback/with-files", tag = "feedback", security(()),
+    request_body(content_type = "multipart/form-data", description = "submission (JSON of Submission) and file parts"),
+    responses((status = 201, body = Submitted), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn submit_with_files(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    mp: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let bad =
+        |field: &str, code: &str| AppError::invalid(crate::domain::FieldError::new(field, code));
+    let parts = super::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
+    let json = parts
+        .text("submission")
+        .ok_or_else(|| bad("submission", "err-required"))?;
+    let input: Submission =
+        serde_json::from_str(&json).map_err(|_| bad("submission", "err-json-data"))?;
+    accept(&s, &ctx, ip, input, parts.files).await
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
