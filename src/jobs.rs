@@ -37,6 +37,20 @@ struct MailJob {
     text: String,
 }
 
+/// Queues a mail for the job runner in the caller's transaction; false when a job with this key
+/// was already queued (the key makes a resend idempotent).
+pub async fn queue_mail(
+    c: &mut crate::db::DbConn<'_>,
+    key: &str,
+    to: Vec<String>,
+    subject: String,
+    text: String,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let payload = serde_json::to_string(&MailJob { to, subject, text }).unwrap_or_default();
+    store::jobs::enqueue(c, "mail", key, &payload, now, now).await
+}
+
 #[derive(Serialize, Deserialize)]
 struct DayJob {
     date: NaiveDate,
@@ -265,18 +279,12 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
                 store::work::notify(&mut tx.conn(), *u, &subject, &text, Some(&link), now).await?;
             }
             if !to.emails.is_empty() {
-                let payload = serde_json::to_string(&MailJob {
-                    to: to.emails.clone(),
+                queue_mail(
+                    &mut tx.conn(),
+                    &format!("mail:{key}"),
+                    to.emails.clone(),
                     subject,
                     text,
-                })
-                .unwrap_or_default();
-                store::jobs::enqueue(
-                    &mut tx.conn(),
-                    "mail",
-                    &format!("mail:{key}"),
-                    &payload,
-                    now,
                     now,
                 )
                 .await?;
@@ -352,13 +360,16 @@ async fn feedback_overdue(
                 lang.tf("mail-fb-overdue-body", &params),
                 base_url.trim_end_matches('/')
             );
-            let payload = serde_json::to_string(&MailJob {
-                to: to.emails.clone(),
-                subject: subject.clone(),
-                text: text.clone(),
-            })
-            .unwrap_or_default();
-            if !store::jobs::enqueue(c, "mail", &key, &payload, now, now).await? {
+            if !queue_mail(
+                c,
+                &key,
+                to.emails.clone(),
+                subject.clone(),
+                text.clone(),
+                now,
+            )
+            .await?
+            {
                 continue;
             }
             new += 1;
@@ -475,19 +486,15 @@ async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) ->
             n("due_soon"),
             ("open".to_string(), lang.int(open)),
         ];
-        let payload = serde_json::to_string(&MailJob {
-            to: emails,
-            subject: lang.tf("mail-digest-subject", &params),
-            text: format!(
-                "{}\n\n{}\n{}/org/{unit_id}/worklist\n",
-                lang.tf("mail-digest-body", &params),
-                lang.t("mail-open-worklist"),
-                base_url.trim_end_matches('/')
-            ),
-        })
-        .unwrap_or_default();
+        let text = format!(
+            "{}\n\n{}\n{}/org/{unit_id}/worklist\n",
+            lang.tf("mail-digest-body", &params),
+            lang.t("mail-open-worklist"),
+            base_url.trim_end_matches('/')
+        );
         let key = format!("mail:digest:{unit_id}:{}-W{:02}", w.year(), w.week());
-        if store::jobs::enqueue(&mut tx.conn(), "mail", &key, &payload, now, now).await? {
+        let subject = lang.tf("mail-digest-subject", &params);
+        if queue_mail(&mut tx.conn(), &key, emails, subject, text, now).await? {
             queued += 1;
         }
     }

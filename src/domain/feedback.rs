@@ -258,6 +258,14 @@ pub fn next(state: State, action: Action, before_wait: Option<State>) -> Result<
     Ok(to)
 }
 
+/// Supports are for published recommendations and initiatives: answered or closed, not hidden.
+/// Reports (complaints) are answered, not supported.
+pub fn supportable(kind: &str, state: &str, hidden: bool) -> bool {
+    kind != Kind::Report.as_str()
+        && matches!(State::parse(state), Some(State::Answered | State::Closed))
+        && !hidden
+}
+
 /// What an officer's answer does: published at once, or held for the leader where the unit asks
 /// for approval (a leader's own answer needs no second signature).
 pub fn answer_move(unit_requires_approval: bool, may_approve: bool) -> Action {
@@ -488,6 +496,15 @@ mod tests {
             "the unit concerned answers"
         );
         assert_eq!(route(&rules, "ai", None, 1), 1, "else the triage unit");
+    }
+
+    #[test]
+    fn only_published_recommendations_and_initiatives_are_supported() {
+        assert!(supportable("initiative", "answered", false));
+        assert!(supportable("recommendation", "closed", false));
+        assert!(!supportable("report", "answered", false));
+        assert!(!supportable("initiative", "in_progress", false));
+        assert!(!supportable("initiative", "closed", true));
     }
 
     #[test]

@@ -8,11 +8,11 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use utoipa::ToSchema;
 
 use super::{clean_opt, require, require_on_unit};
+use crate::auth::sha256_hex;
 use crate::db::Db;
 use crate::domain::FieldError;
 use crate::domain::feedback::{self as fb, Action as Move, Kind, State, Submitter};
@@ -94,10 +94,6 @@ pub struct Submitted {
     /// Shown once: with it, the tracking page shows the private details and lets the submitter rate.
     pub secret: String,
     pub deadline_on: Option<NaiveDate>,
-}
-
-fn hash(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 fn valid_email(e: &str) -> bool {
@@ -228,10 +224,7 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> AppResult<Vec<(String, N
         item.submitted_at = now;
         item.submitted_on = today;
         item.clock_from = today;
-        item.allowed_days = rules
-            .iter()
-            .find(|r| r.kind == item.kind)
-            .map_or(ANSWER_DAYS as i32, |r| r.answer_days);
+        item.allowed_days = rule_in(&rules, &item.kind).answer_days;
         let deadline = deadline_of(&cal, item);
         item.deadline_on = Some(deadline);
         item.id = store::feedback::insert(&mut tx.conn(), item).await?;
@@ -362,7 +355,7 @@ pub async fn submit(
     let item = Item {
         id: 0,
         code: String::new(),
-        secret_hash: hash(&secret),
+        secret_hash: sha256_hex(&secret),
         kind: kind.map(|k| k.as_str()).unwrap_or_default().into(),
         category: input.category,
         public_title: title.clone(),
@@ -462,17 +455,31 @@ fn answer_text(raw: Option<String>) -> AppResult<Option<String>> {
     Ok(a)
 }
 
-/// The deadline rules of a kind (the built-in figures if the row was removed).
+/// The built-in deadline rules, for a kind whose row an administrator removed.
+fn builtin_rule(kind: &str) -> KindRule {
+    KindRule {
+        kind: kind.into(),
+        accept_days: 3,
+        answer_days: ANSWER_DAYS as i32,
+        appeal_days: APPEAL_DAYS as i32,
+        transfer_clock: "restart".into(),
+    }
+}
+
+/// The rules of a kind among those already read.
+fn rule_in(rules: &[KindRule], kind: &str) -> KindRule {
+    rules
+        .iter()
+        .find(|r| r.kind == kind)
+        .cloned()
+        .unwrap_or_else(|| builtin_rule(kind))
+}
+
+/// The deadline rules of a kind, read from the database.
 async fn rule_for(c: &mut crate::db::DbConn<'_>, kind: &str) -> AppResult<KindRule> {
     Ok(store::feedback::kind_rule(c, kind)
         .await?
-        .unwrap_or_else(|| KindRule {
-            kind: kind.into(),
-            accept_days: 3,
-            answer_days: ANSWER_DAYS as i32,
-            appeal_days: APPEAL_DAYS as i32,
-            transfer_clock: "restart".into(),
-        }))
+        .unwrap_or_else(|| builtin_rule(kind)))
 }
 
 /// The standing agency that triages what no rule routes.
@@ -505,21 +512,22 @@ async fn notify_submitter(
             item.deadline_on.map(|d| lang.date(d)).unwrap_or_default(),
         ),
     ];
-    let payload = serde_json::json!({
-        "to": [email],
-        "subject": lang.tf(&format!("mail-feedback-{step}-subject"), &params),
-        "text": format!("{}\n\n{}\n/feedback/track/{}\n", lang.tf(&format!("mail-feedback-{step}-body"), &params), lang.t("mail-feedback-track"), item.code),
-    });
-    store::jobs::enqueue(
+    let text = format!(
+        "{}\n\n{}\n/feedback/track/{}\n",
+        lang.tf(&format!("mail-feedback-{step}-body"), &params),
+        lang.t("mail-feedback-track"),
+        item.code
+    );
+    crate::jobs::queue_mail(
         c,
-        "mail",
         &format!(
             "mail:feedback:{}:{step}:{}",
             item.code,
             now.timestamp_millis()
         ),
-        &payload.to_string(),
-        now,
+        vec![email.to_string()],
+        lang.tf(&format!("mail-feedback-{step}-subject"), &params),
+        text,
         now,
     )
     .await?;
@@ -608,7 +616,7 @@ impl From<&Item> for PublicItem {
 }
 
 fn secret_ok(i: &Item, secret: &str) -> bool {
-    crate::auth::constant_time_eq(&i.secret_hash, &hash(secret))
+    crate::auth::constant_time_eq(&i.secret_hash, &sha256_hex(secret))
 }
 
 /// The tracking page's data; a secret that does not match is an error, not a silent downgrade.
@@ -890,15 +898,19 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         };
         notify_submitter(&mut tx.conn(), &item, e, step, now).await?;
     }
+    let was = serde_json::json!({ "state": before.state, "unit_id": before.unit_id });
+    let is = serde_json::json!({
+        "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note
+    });
     audit_item(
         &mut tx.conn(),
         &Actor::of(who),
         now,
         "feedback.move",
         id,
-        Some(serde_json::json!({ "state": before.state, "unit_id": before.unit_id }).to_string()),
-        Some(serde_json::json!({ "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note }).to_string()),
-)
+        Some(was.to_string()),
+        Some(is.to_string()),
+    )
     .await?;
     tx.commit().await?;
     Ok(item)
@@ -1102,7 +1114,7 @@ pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> 
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let item = supportable(&mut tx.conn(), code).await?;
-    let supporter = format!("email:{}", hash(&email));
+    let supporter = format!("email:{}", sha256_hex(&email));
     if store::feedback::has_support(&mut tx.conn(), item.id, &supporter).await? {
         return Err(AppError::Conflict(vec![FieldError::new(
             "item",
@@ -1110,27 +1122,26 @@ pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> 
         )]));
     }
     let token = crate::auth::random_token();
+    let token_hash = sha256_hex(&token);
     store::feedback::insert_support_request(
         &mut tx.conn(),
-        &hash(&token),
+        &token_hash,
         item.id,
-        &hash(&email),
+        &sha256_hex(&email),
         now,
     )
     .await?;
     let lang = crate::web::i18n::Lang::Vi;
     let params = [("code".to_string(), item.code.clone())];
-    let payload = serde_json::json!({
-        "to": [email],
-        "subject": lang.tf("mail-support-subject", &params),
-        "text": format!("{}\n\n/feedback/support/confirm?token={token}\n", lang.tf("mail-support-body", &params)),
-    });
-    store::jobs::enqueue(
+    crate::jobs::queue_mail(
         &mut tx.conn(),
-        "mail",
-        &format!("mail:support:{}", hash(&token)),
-        &payload.to_string(),
-        now,
+        &format!("mail:support:{token_hash}"),
+        vec![email.clone()],
+        lang.tf("mail-support-subject", &params),
+        format!(
+            "{}\n\n/feedback/support/confirm?token={token}\n",
+            lang.tf("mail-support-body", &params)
+        ),
         now,
     )
     .await?;
@@ -1153,8 +1164,9 @@ pub async fn confirm_support(db: &Db, token: &str) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let bad = || AppError::invalid(FieldError::new("token", "err-support-link"));
+    let token_hash = sha256_hex(token);
     let (item_id, email_hash, created) =
-        store::feedback::open_support_request(&mut tx.conn(), &hash(token))
+        store::feedback::open_support_request(&mut tx.conn(), &token_hash)
             .await?
             .ok_or_else(bad)?;
     if now - created > Duration::days(SUPPORT_LINK_DAYS) {
@@ -1163,8 +1175,8 @@ pub async fn confirm_support(db: &Db, token: &str) -> AppResult<PublicItem> {
     let item = store::feedback::get(&mut tx.conn(), item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let item = supportable(&mut tx.conn(), &item.code).await?;
-    store::feedback::close_support_request(&mut tx.conn(), &hash(token), now).await?;
+    check_supportable(&item)?;
+    store::feedback::close_support_request(&mut tx.conn(), &token_hash, now).await?;
     let item = add_support(
         &mut tx.conn(),
         item,
@@ -1182,17 +1194,19 @@ async fn supportable(c: &mut crate::db::DbConn<'_>, code: &str) -> AppResult<Ite
     let item = store::feedback::by_code(c, code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let published = matches!(
-        State::parse(&item.state),
-        Some(State::Answered | State::Closed)
-    ) && !item.hidden;
-    if item.kind == Kind::Report.as_str() || !published {
-        return Err(AppError::Conflict(vec![FieldError::new(
+    check_supportable(&item)?;
+    Ok(item)
+}
+
+fn check_supportable(item: &Item) -> AppResult<()> {
+    if fb::supportable(&item.kind, &item.state, item.hidden) {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(vec![FieldError::new(
             "item",
             "err-support-not-open",
-        )]));
+        )]))
     }
-    Ok(item)
 }
 
 async fn add_support(
@@ -1294,12 +1308,7 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
     };
     let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
-    let accept_days = |kind: &str| {
-        rules
-            .iter()
-            .find(|r| r.kind == kind)
-            .map_or(3, |r| r.accept_days.max(0) as u32)
-    };
+    let accept_days = |kind: &str| rule_in(&rules, kind).accept_days.max(0) as u32;
     let today = Utc::now().date_naive();
     Ok((
         items
@@ -2256,7 +2265,7 @@ pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResul
             );
         }
     }
-    if !matches!(rule.transfer_clock.as_str(), "restart" | "continue") {
+    if fb::TransferClock::parse(&rule.transfer_clock).is_none() {
         errs.push(FieldError::new("transfer_clock", "err-transfer-clock"));
     }
     if !errs.is_empty() {

@@ -14,7 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::store::audit::{Actor, Change, to_json};
 use crate::store::users::{ListFilter, NewUser, User};
 use crate::store::{self, is_unique_violation};
-use sha2::Digest;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -317,7 +316,7 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
     }
     let password_hash = auth::hash_password(input.password).await?;
     let token = auth::random_token();
-    let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let token_hash = auth::sha256_hex(&token);
     let now = Utc::now();
     let mut tx = db.begin().await?;
     store::users::insert_registration(
@@ -334,17 +333,15 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
     .await?;
     let lang = crate::web::i18n::Lang::Vi;
     let params = [("username".to_string(), username.clone())];
-    let payload = serde_json::json!({
-        "to": [email],
-        "subject": lang.tf("mail-register-subject", &params),
-        "text": format!("{}\n\n/register/confirm?token={token}\n", lang.tf("mail-register-body", &params)),
-    });
-    store::jobs::enqueue(
+    crate::jobs::queue_mail(
         &mut tx.conn(),
-        "mail",
         &format!("mail:register:{token_hash}"),
-        &payload.to_string(),
-        now,
+        vec![email],
+        lang.tf("mail-register-subject", &params),
+        format!(
+            "{}\n\n/register/confirm?token={token}\n",
+            lang.tf("mail-register-body", &params)
+        ),
         now,
     )
     .await?;
@@ -368,7 +365,7 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
 /// The mailed link was opened: the account exists, with the citizen role at the national level.
 pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
     let bad = || AppError::invalid(FieldError::new("token", "err-registration-link"));
-    let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let token_hash = auth::sha256_hex(token);
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let (username, display_name, email, password_hash, created) =

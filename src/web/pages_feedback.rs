@@ -304,7 +304,8 @@ struct TrackTpl {
 impl TrackTpl {
     /// Published recommendations and initiatives may be supported.
     fn supportable(&self) -> bool {
-        self.t.item.kind != "report" && matches!(self.t.item.state.as_str(), "answered" | "closed")
+        // Hidden items show no public text, so no support form either.
+        crate::domain::feedback::supportable(&self.t.item.kind, &self.t.item.state, false)
     }
 
     fn cat(&self, code: &str) -> String {
