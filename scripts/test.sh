@@ -22,6 +22,6 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite + PostgreSQL + headless Chromium)"
-cargo test --locked -- --test-threads 4
+cargo test --workspace --locked -- --test-threads 4

@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
-use crate::db::Db;
-use crate::domain::policy::{Principal, Role};
-use crate::error::{AppError, AppResult};
-use crate::store::audit::Actor;
-use crate::{ops, seed, store, web};
+use app::Actor;
+use app::config::Config;
+use app::db::Db;
+use app::error::{AppError, AppResult};
+use domain::policy::{Principal, Role};
 
 #[derive(Parser)]
 #[command(
@@ -80,8 +79,25 @@ enum Cmd {
     /// Resolution 57 plans of all provinces cascaded to communes, with progress reports.
     Generate {
         #[arg(long, value_enum, default_value = "small")]
-        scale: seed::generate::Scale,
+        scale: ScaleArg,
     },
+}
+
+/// `--scale` of `generate` (the generator itself knows nothing of the command line).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScaleArg {
+    Small,
+    National,
+}
+
+#[cfg(feature = "generate")]
+impl From<ScaleArg> for seed::generate::Scale {
+    fn from(s: ScaleArg) -> Self {
+        match s {
+            ScaleArg::Small => seed::generate::Scale::Small,
+            ScaleArg::National => seed::generate::Scale::National,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -280,26 +296,15 @@ async fn open(cfg: &Config) -> AppResult<Db> {
 }
 
 async fn unit_id(db: &Db, code: &str) -> AppResult<i64> {
-    let mut c = db.acquire().await?;
-    store::org::find_current_by_code(&mut c.conn(), code)
+    app::org::unit_id_by_code(db, code)
         .await?
-        .map(|u| u.id)
-        .ok_or_else(|| {
-            AppError::invalid(crate::domain::FieldError::new("unit", "err-no-such-unit"))
-        })
+        .ok_or_else(|| AppError::invalid(domain::FieldError::new("unit", "err-no-such-unit")))
 }
 
 async fn user_id(db: &Db, username: &str) -> AppResult<i64> {
-    let mut c = db.acquire().await?;
-    store::users::get_for_login(&mut c.conn(), username)
+    app::users::id_by_username(db, username)
         .await?
-        .map(|(u, _)| u.id)
-        .ok_or_else(|| {
-            AppError::invalid(crate::domain::FieldError::new(
-                "username",
-                "err-no-such-user",
-            ))
-        })
+        .ok_or_else(|| AppError::invalid(domain::FieldError::new("username", "err-no-such-user")))
 }
 
 async fn serve(db: Db, cfg: Config) -> AppResult<()> {
@@ -313,15 +318,15 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
         "nqtrack is listening on http://{addr}/ ({} database)",
         db.backend()
     );
-    crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).map_err(AppError::Internal)?;
+    app::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).map_err(AppError::Internal)?;
     let state = web::AppState::new(db, cfg);
     // Compute the national feedback figures once at start, so the first visitor does not wait.
     let (db, cache) = (state.db.clone(), state.stats.clone());
     tokio::spawn(async move {
-        let _ = ops::feedback::stats(&db, &cache, None, None).await;
+        let _ = app::feedback::stats(&db, &cache, None, None).await;
     });
     if state.cfg.jobs_every_secs > 0 {
-        tokio::spawn(crate::jobs::run_forever(
+        tokio::spawn(app::jobs::run_forever(
             state.db.clone(),
             state.mailer.clone(),
             state.cfg.public_base_url.clone(),
@@ -333,7 +338,7 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn print_import(r: &ops::programmes::ImportReport) {
+fn print_import(r: &app::programmes::ImportReport) {
     println!(
         "{}programme {}: {} groups, {} tasks, {} assignments; {} values not understood:",
         if r.dry_run {
@@ -363,10 +368,8 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
         }
         Cmd::Demo { listen, data_dir } => {
             let dir = data_dir.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!(
-                    "nqtrack-demo-{}",
-                    &crate::auth::random_token()[..8]
-                ))
+                std::env::temp_dir()
+                    .join(format!("nqtrack-demo-{}", &app::auth::random_token()[..8]))
             });
             for f in ["nqtrack.db", "nqtrack.db-wal", "nqtrack.db-shm"] {
                 let _ = std::fs::remove_file(dir.join(f));
@@ -377,11 +380,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             cfg.public_base_url = format!("http://{}", cfg.listen);
             let db = open(&cfg).await?;
             seed::demo_users(&db).await?;
-            let nq03 = ops::programmes::import_annex(
+            let nq03 = app::programmes::import_annex(
                 &db,
                 &Actor::system("demo"),
-                &ops::programmes::NQ03,
-                ops::programmes::NQ03_ANNEX,
+                &app::programmes::NQ03,
+                app::programmes::NQ03_ANNEX,
                 false,
             )
             .await?;
@@ -416,10 +419,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     password,
                 } => {
                     let unit_id = unit_id(&db, &unit).await?;
-                    let u = ops::users::create(
+                    let u = app::users::create(
                         &db,
                         &who,
-                        ops::users::CreateUser {
+                        app::users::CreateUser {
                             username,
                             display_name,
                             email,
@@ -433,11 +436,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
                 UserCmd::SetPassword { username, password } => {
                     let id = user_id(&db, &username).await?;
-                    ops::users::update(
+                    app::users::update(
                         &db,
                         &who,
                         id,
-                        ops::users::UpdateUser {
+                        app::users::UpdateUser {
                             password: Some(password),
                             ..Default::default()
                         },
@@ -455,11 +458,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                         Some(code) => Some(unit_id(&db, &code).await?),
                         None => None,
                     };
-                    let u = ops::users::update(
+                    let u = app::users::update(
                         &db,
                         &who,
                         id,
-                        ops::users::UpdateUser {
+                        app::users::UpdateUser {
                             role,
                             unit_id,
                             ..Default::default()
@@ -470,11 +473,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
                 UserCmd::Disable { username } => {
                     let id = user_id(&db, &username).await?;
-                    ops::users::update(
+                    app::users::update(
                         &db,
                         &who,
                         id,
-                        ops::users::UpdateUser {
+                        app::users::UpdateUser {
                             disabled: Some(true),
                             ..Default::default()
                         },
@@ -494,10 +497,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     days,
                 } => {
                     let user_id = user_id(&db, &username).await?;
-                    let t = ops::tokens::create(
+                    let t = app::tokens::create(
                         &db,
                         &who,
-                        ops::tokens::CreateToken {
+                        app::tokens::CreateToken {
                             user_id,
                             name,
                             role: None,
@@ -512,7 +515,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     );
                 }
                 TokenCmd::Revoke { id } => {
-                    ops::tokens::revoke(&db, &who, id).await?;
+                    app::tokens::revoke(&db, &who, id).await?;
                     println!("token {id} revoked");
                 }
             }
@@ -523,7 +526,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = open(&cfg).await?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
-            let report = ops::org::import_csv(
+            let report = app::org::import_csv(
                 &db,
                 &Default::default(),
                 &Actor::system("cli"),
@@ -555,11 +558,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let actor = Actor::system("cli");
             let report = match file {
                 None => {
-                    ops::programmes::import_annex(
+                    app::programmes::import_annex(
                         &db,
                         &actor,
-                        &ops::programmes::NQ03,
-                        ops::programmes::NQ03_ANNEX,
+                        &app::programmes::NQ03,
+                        app::programmes::NQ03_ANNEX,
                         dry_run,
                     )
                     .await?
@@ -572,7 +575,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                             "--code and --name are required with --file".into(),
                         ));
                     };
-                    let meta = ops::programmes::ProgrammeMeta {
+                    let meta = app::programmes::ProgrammeMeta {
                         code: &code,
                         name: &name,
                         document_number: &code,
@@ -581,7 +584,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                         issued_on: None,
                         owner_code: "VN",
                     };
-                    ops::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?
+                    app::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?
                 }
             };
             print_import(&report);
@@ -599,10 +602,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     dry_run,
                 },
         } => {
-            use crate::import::table;
+            use app::import::table;
             let bytes = std::fs::read(&file)
                 .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
-            let meta = ops::programmes::ProgrammeMeta {
+            let meta = app::programmes::ProgrammeMeta {
                 code: &code,
                 name: &name,
                 document_number: &code,
@@ -619,7 +622,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let ext = crate::domain::files::extension(&file.display().to_string());
+            let ext = domain::files::extension(&file.display().to_string());
             let db = open(&cfg).await?;
             let actor = Actor::system("cli");
             let parsed = match ext.as_str() {
@@ -627,7 +630,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     let text = String::from_utf8(bytes)
                         .map_err(|_| AppError::Internal("the file is not UTF-8 text".into()))?;
                     let r =
-                        ops::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?;
+                        app::programmes::import_annex(&db, &actor, &meta, &text, dry_run).await?;
                     print_import(&r);
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -645,7 +648,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            match ops::programmes::import_table(&db, &actor, &meta, parsed, dry_run).await {
+            match app::programmes::import_table(&db, &actor, &meta, parsed, dry_run).await {
                 Ok(r) => print_import(&r),
                 Err(AppError::Invalid(errs) | AppError::Conflict(errs)) => {
                     let lang = web::i18n::Lang::En;
@@ -660,10 +663,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
         }
         Cmd::Jobs { as_of } => {
             let db = open(&cfg).await?;
-            let mailer = crate::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir)
+            let mailer = app::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir)
                 .map_err(AppError::Internal)?;
             let now = chrono::Utc::now();
-            let r = crate::jobs::tick(
+            let r = app::jobs::tick(
                 &db,
                 &mailer,
                 &cfg.public_base_url,
@@ -680,15 +683,14 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             cmd: AuditCmd::Verify,
         } => {
             let db = open(&cfg).await?;
-            let mut c = db.acquire().await?;
-            match store::audit::verify_chain(&mut c.conn()).await? {
+            match app::audit::verify_chain(&db).await? {
                 Ok(n) => println!("audit chain intact: {n} records"),
                 Err(b) => {
                     match b {
-                        crate::domain::audit::Break::Altered { seq } => {
+                        domain::audit::Break::Altered { seq } => {
                             eprintln!("audit chain broken: record {seq} was altered")
                         }
-                        crate::domain::audit::Break::Unlinked { seq } => eprintln!(
+                        domain::audit::Break::Unlinked { seq } => eprintln!(
                             "audit chain broken at record {seq}: a record before it is missing or reordered"
                         ),
                     }
@@ -698,30 +700,29 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
         }
         Cmd::Backup { out } => {
             let db = Db::connect(&cfg.database_url()).await?;
-            match &db {
-                Db::Pg(_) => {
-                    eprintln!(
-                        "backup: the database is PostgreSQL; use its own tools, e.g. `pg_dump --format=custom --file=nqtrack.dump <database>`"
-                    );
-                    return Ok(ExitCode::from(2));
-                }
-                Db::Sqlite(pool) => {
-                    if out.exists() {
-                        return Err(AppError::Internal(format!(
-                            "{} already exists",
-                            out.display()
-                        )));
-                    }
-                    // VACUUM INTO writes a consistent snapshot without stopping writers for long.
-                    sqlx::query("VACUUM INTO $1")
-                        .bind(out.to_string_lossy().to_string())
-                        .execute(pool)
-                        .await?;
-                    println!("backup written to {}", out.display());
-                }
+            if db.backend() != "sqlite" {
+                eprintln!(
+                    "backup: the database is PostgreSQL; use its own tools, e.g. `pg_dump --format=custom --file=nqtrack.dump <database>`"
+                );
+                return Ok(ExitCode::from(2));
             }
+            if out.exists() {
+                return Err(AppError::Internal(format!(
+                    "{} already exists",
+                    out.display()
+                )));
+            }
+            db.backup_sqlite(&out.to_string_lossy()).await?;
+            println!("backup written to {}", out.display());
         }
+        #[cfg(not(feature = "generate"))]
+        Cmd::Generate { .. } => {
+            eprintln!("generate: this build left the generator out (feature `generate`)");
+            return Ok(ExitCode::from(2));
+        }
+        #[cfg(feature = "generate")]
         Cmd::Generate { scale } => {
+            let scale = seed::generate::Scale::from(scale);
             let db = open(&cfg).await?;
             // Refuse before adding users, so that a second run changes nothing.
             if seed::generate_tasks::generated(&db).await? {

@@ -729,9 +729,7 @@ both!(sign_in_locks_out_after_repeated_failures, |app| {
                 .contains("Tên đăng nhập hoặc mật khẩu không đúng")
         );
     }
-    let r = app
-        .sign_in(&b, "hanoi.officer", nqtrack::seed::DEMO_PASSWORD)
-        .await;
+    let r = app.sign_in(&b, "hanoi.officer", seed::DEMO_PASSWORD).await;
     assert_eq!(r.status(), 429, "locked even with the right password");
     assert!(r.text().await.unwrap().contains("tạm thời bị khóa"));
     let admin = app.token("admin").await;
@@ -747,13 +745,9 @@ both!(sign_in_locks_out_after_repeated_failures, |app| {
     assert_eq!(a["total"], 1);
     // Other accounts are unaffected; an administrator's new password lifts the lock.
     assert_eq!(
-        app.sign_in(
-            &app.browser(),
-            "daklak.officer",
-            nqtrack::seed::DEMO_PASSWORD
-        )
-        .await
-        .status(),
+        app.sign_in(&app.browser(), "daklak.officer", seed::DEMO_PASSWORD)
+            .await
+            .status(),
         303
     );
     let id = app.user_id("hanoi.officer").await;
@@ -786,8 +780,8 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
             .find(|v| v.starts_with("nqt_session="))
             .unwrap()
     };
-    let r1 = app.sign_in(&b, "admin", nqtrack::seed::DEMO_PASSWORD).await;
-    let r2 = app.sign_in(&b, "admin", nqtrack::seed::DEMO_PASSWORD).await;
+    let r1 = app.sign_in(&b, "admin", seed::DEMO_PASSWORD).await;
+    let r2 = app.sign_in(&b, "admin", seed::DEMO_PASSWORD).await;
     let (s1, s2) = (session_of(&r1), session_of(&r2));
     assert_ne!(s1, s2);
     assert!(s1.contains("HttpOnly") && s1.contains("SameSite=Lax"));
@@ -826,9 +820,9 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
 });
 
 both!(org_csv_import_is_all_or_nothing, |app| {
-    let actor = nqtrack::store::audit::Actor::system("test");
+    let actor = store::audit::Actor::system("test");
     let good = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-VP,department,Văn phòng Bộ,Ministry Office,Bureau du ministère,BKHCN\nBKHCN-VP-1,department,Phòng Tổng hợp,,,BKHCN-VP\n";
-    let r = nqtrack::ops::org::import_csv(
+    let r = app::org::import_csv(
         &app.db,
         &Default::default(),
         &actor,
@@ -840,10 +834,9 @@ both!(org_csv_import_is_all_or_nothing, |app| {
     assert_eq!((r.created, r.errors.len()), (2, 0));
     let before = app.scalar_i64("SELECT COUNT(*) FROM org_units").await;
     let bad = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-A,department,Phòng A,,,BKHCN\nBKHCN-B,district,Phòng B,,,BKHCN\nBKHCN-C,department,,,,NOPE\n";
-    let r =
-        nqtrack::ops::org::import_csv(&app.db, &Default::default(), &actor, None, bad.as_bytes())
-            .await
-            .unwrap();
+    let r = app::org::import_csv(&app.db, &Default::default(), &actor, None, bad.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(r.created, 0);
     let lines: Vec<(usize, &str)> = r.errors.iter().map(|(l, f, _)| (*l, f.as_str())).collect();
     assert_eq!(lines, [(3, "kind"), (4, "name_vi"), (4, "parent_code")]);
@@ -852,7 +845,7 @@ both!(org_csv_import_is_all_or_nothing, |app| {
         before,
         "nothing half-written"
     );
-    let e = nqtrack::ops::org::import_csv(
+    let e = app::org::import_csv(
         &app.db,
         &Default::default(),
         &actor,
@@ -862,7 +855,7 @@ both!(org_csv_import_is_all_or_nothing, |app| {
     .await
     .unwrap_err();
     assert_eq!(e.fields()[0].code, "err-csv-header");
-    let e = nqtrack::ops::org::import_csv(
+    let e = app::org::import_csv(
         &app.db,
         &Default::default(),
         &actor,
@@ -877,10 +870,9 @@ both!(org_csv_import_is_all_or_nothing, |app| {
 both!(generate_small_adds_users_with_audit, |app| {
     let users = app.scalar_i64("SELECT COUNT(*) FROM users").await;
     let audit = app.audit_count().await;
-    let n =
-        nqtrack::seed::generate::generate(&app.db, nqtrack::seed::generate::Scale::Small, false)
-            .await
-            .unwrap();
+    let n = seed::generate::generate(&app.db, seed::generate::Scale::Small, false)
+        .await
+        .unwrap();
     assert_eq!(n, 2000);
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM users").await,
@@ -889,7 +881,7 @@ both!(generate_small_adds_users_with_audit, |app| {
     assert_eq!(app.audit_count().await, audit + 2000);
     let mut c = app.db.acquire().await.unwrap();
     assert!(
-        nqtrack::store::audit::verify_chain(&mut c.conn())
+        store::audit::verify_chain(&mut c.conn())
             .await
             .unwrap()
             .is_ok()
@@ -1033,7 +1025,7 @@ both!(pages_are_light_and_translated, |app| {
 
 #[test]
 fn openapi_document_matches_snapshot() {
-    let doc = serde_json::to_string_pretty(&nqtrack::web::api::openapi()).unwrap();
+    let doc = serde_json::to_string_pretty(&web::api::openapi()).unwrap();
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
@@ -1215,10 +1207,7 @@ both!(patch_and_token_endpoints_reject_bad_input, |app| {
 
 both!(cli_manages_users_tokens_and_backups, |app| {
     let bin = env!("CARGO_BIN_EXE_nqtrack");
-    let dir = std::env::temp_dir().join(format!(
-        "nqtrack-cli-{}",
-        &nqtrack::auth::random_token()[..8]
-    ));
+    let dir = std::env::temp_dir().join(format!("nqtrack-cli-{}", &app::auth::random_token()[..8]));
     let run = |args: &[&str]| {
         std::process::Command::new(bin)
             .args(args)
@@ -1342,12 +1331,12 @@ both!(cli_manages_users_tokens_and_backups, |app| {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let db = nqtrack::db::Db::connect(&format!("sqlite://{}", copy.display()))
+            let db = app::db::Db::connect(&format!("sqlite://{}", copy.display()))
                 .await
                 .unwrap();
             let mut c = db.acquire().await.unwrap();
             assert_eq!(
-                nqtrack::store::users::count(&mut c.conn()).await.unwrap(),
+                store::users::count(&mut c.conn()).await.unwrap(),
                 app.scalar_i64("SELECT COUNT(*) FROM users").await
             );
         }
@@ -1359,8 +1348,8 @@ both!(cli_manages_users_tokens_and_backups, |app| {
 });
 
 both!(in_memory_tree_answers_like_sql, |app| {
-    use nqtrack::store::org::ListFilter;
-    let idx = nqtrack::store::org_index::OrgIndex::default();
+    use store::org::ListFilter;
+    let idx = store::org_index::OrgIndex::default();
     let snap = idx.snapshot(&app.db).await.unwrap();
     let dak_lak = app.unit_id("66").await;
     let filters = [
@@ -1416,7 +1405,7 @@ both!(in_memory_tree_answers_like_sql, |app| {
     let mut c = app.db.acquire().await.unwrap();
     for f in filters {
         let (mem, mem_total) = snap.list(&f);
-        let (sql, sql_total) = nqtrack::store::org::list(&mut c.conn(), &f).await.unwrap();
+        let (sql, sql_total) = store::org::list(&mut c.conn(), &f).await.unwrap();
         assert_eq!(mem_total, sql_total, "{f:?}");
         assert_eq!(mem.len(), sql.len(), "{f:?}");
         if f.offset == 0 {
@@ -1430,7 +1419,7 @@ both!(in_memory_tree_answers_like_sql, |app| {
     let tq = app.unit_id("08").await;
     assert_eq!(
         snap.ancestors(tq).iter().map(|u| u.id).collect::<Vec<_>>(),
-        nqtrack::store::org::ancestors(&mut c.conn(), tq)
+        store::org::ancestors(&mut c.conn(), tq)
             .await
             .unwrap()
             .iter()
@@ -1439,13 +1428,11 @@ both!(in_memory_tree_answers_like_sql, |app| {
     );
     assert_eq!(
         snap.children_count(tq),
-        nqtrack::store::org::children_count(&mut c.conn(), tq)
-            .await
-            .unwrap()
+        store::org::children_count(&mut c.conn(), tq).await.unwrap()
     );
     assert_eq!(
         snap.links(tq, true).len(),
-        nqtrack::store::org::links(&mut c.conn(), tq, true)
+        store::org::links(&mut c.conn(), tq, true)
             .await
             .unwrap()
             .len()

@@ -54,7 +54,7 @@ async fn browser() -> (fantoccini::Client, Driver) {
         .expect("start chromedriver");
     let profile = std::env::temp_dir().join(format!(
         "nqtrack-chrome-{}",
-        &nqtrack::auth::random_token()[..8]
+        &app::auth::random_token()[..8]
     ));
     let driver = Driver {
         child,
@@ -127,7 +127,7 @@ async fn sign_in_browse_search_switch_language_sign_out() {
     c.find(Locator::Id("password"))
         .await
         .unwrap()
-        .send_keys(nqtrack::seed::DEMO_PASSWORD)
+        .send_keys(seed::DEMO_PASSWORD)
         .await
         .unwrap();
     c.find(Locator::Id("login-submit"))
@@ -217,7 +217,7 @@ async fn sign_in(c: &fantoccini::Client, app: &common::TestApp, user: &str) {
     c.find(Locator::Id("password"))
         .await
         .unwrap()
-        .send_keys(nqtrack::seed::DEMO_PASSWORD)
+        .send_keys(seed::DEMO_PASSWORD)
         .await
         .unwrap();
     c.find(Locator::Id("login-submit"))
@@ -267,7 +267,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         "| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |\n|---|---|---|---|---|---|\n| **I.** | Hạ tầng số | | | | |\n| 1. | Phủ sóng 5G đến các xã vùng sâu | Đắk Lắk | | Báo cáo | 12/2026 |\n| 2. | Số hóa hồ sơ đất đai | Đắk Lắk | | Cơ sở dữ liệu | {} |\n",
         yesterday.format("%d/%m/%Y")
     );
-    let meta = nqtrack::ops::programmes::ProgrammeMeta {
+    let meta = app::programmes::ProgrammeMeta {
         code: "KH-57/DLK",
         name: "Kế hoạch thực hiện Nghị quyết 57-NQ/TW của tỉnh Đắk Lắk",
         document_number: "57/KH-UBND",
@@ -276,9 +276,9 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         issued_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
         owner_code: "66",
     };
-    let r = nqtrack::ops::programmes::import_annex(
+    let r = app::programmes::import_annex(
         &app.db,
-        &nqtrack::store::audit::Actor::system("test"),
+        &store::audit::Actor::system("test"),
         &meta,
         &annex,
         false,
@@ -298,10 +298,8 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         }
     };
     let (t1, t2) = (task("1").await, task("2").await);
-    let evidence = std::env::temp_dir().join(format!(
-        "bien-ban-{}.pdf",
-        &nqtrack::auth::random_token()[..6]
-    ));
+    let evidence =
+        std::env::temp_dir().join(format!("bien-ban-{}.pdf", &app::auth::random_token()[..6]));
     std::fs::write(&evidence, b"%PDF-1.4\n% nghiem thu\n%%EOF\n").unwrap();
 
     let (c, _driver) = browser().await;
@@ -390,10 +388,8 @@ fn url_of(s: &str) -> url::Url {
 async fn recommendation_routed_answered_approved_rated_and_appealed() {
     let app = common::TestApp::start(common::Backend::Sqlite).await;
     let (most, steering_unit) = (app.unit_id("BKHCN").await, app.unit_id("BCDTW").await);
-    let attachment = std::env::temp_dir().join(format!(
-        "de-xuat-{}.pdf",
-        &nqtrack::auth::random_token()[..6]
-    ));
+    let attachment =
+        std::env::temp_dir().join(format!("de-xuat-{}.pdf", &app::auth::random_token()[..6]));
     std::fs::write(&attachment, b"%PDF-1.4\n% de xuat chi tiet\n%%EOF\n").unwrap();
     let (c, _driver) = browser().await;
 

@@ -90,11 +90,11 @@ async fn run(backend: common::Backend) {
     );
     // Read back with a fresh connection (a new pool: nothing cached from the dead process).
     db.close().await;
-    let db = nqtrack::db::Db::connect(&url).await.unwrap();
+    let db = app::db::Db::connect(&url).await.unwrap();
     let mut c = db.acquire().await.unwrap();
     let mut missing = vec![];
     for code in &acked {
-        if nqtrack::store::feedback::by_code(&mut c.conn(), code)
+        if store::feedback::by_code(&mut c.conn(), code)
             .await
             .unwrap()
             .is_none()
@@ -111,7 +111,7 @@ async fn run(backend: common::Backend) {
     );
     // The audit chain written alongside is intact too.
     assert!(
-        nqtrack::store::audit::verify_chain(&mut c.conn())
+        store::audit::verify_chain(&mut c.conn())
             .await
             .unwrap()
             .is_ok()

@@ -192,8 +192,8 @@ both!(routing_moves_and_the_clock, |app| {
     assert_eq!(inbox["total"], 1);
     assert!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0);
     // Received: to be accepted within the kind's 3 working days.
-    let accept_by = nqtrack::domain::workdays::Calendar::builtin()
-        .add_working_days(chrono::Utc::now().date_naive(), 3);
+    let accept_by =
+        domain::workdays::Calendar::builtin().add_working_days(chrono::Utc::now().date_naive(), 3);
     assert_eq!(inbox["items"][0]["accept_by"], accept_by.to_string());
     let (s, _) = json(
         hanoi
@@ -556,11 +556,11 @@ both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "one review per reviewer");
     // Steering adopts it as a task in the national programme.
-    let nq03 = nqtrack::ops::programmes::import_annex(
+    let nq03 = app::programmes::import_annex(
         &app.db,
-        &nqtrack::store::audit::Actor::system("test"),
-        &nqtrack::ops::programmes::NQ03,
-        nqtrack::ops::programmes::NQ03_ANNEX,
+        &store::audit::Actor::system("test"),
+        &app::programmes::NQ03,
+        app::programmes::NQ03_ANNEX,
         false,
     )
     .await
@@ -865,14 +865,14 @@ both!(overdue_feedback_is_escalated_once, |app| {
         "UPDATE feedback_items SET deadline_on = '2026-01-05' WHERE code = '{code}'"
     ))
     .await;
-    let mailer = nqtrack::mail::Mailer::memory();
+    let mailer = app::mail::Mailer::memory();
     let now = chrono::Utc::now();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
-    nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
+    app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
         .await
         .unwrap();
     // The submitter's own confirmation carries the code too; the escalations say "quá hạn".
-    let late = |m: &nqtrack::mail::Sent| m.subject.contains(&code) && m.subject.contains("quá hạn");
+    let late = |m: &app::mail::Sent| m.subject.contains(&code) && m.subject.contains("quá hạn");
     let subjects: Vec<String> = mailer
         .sent()
         .into_iter()
@@ -885,7 +885,7 @@ both!(overdue_feedback_is_escalated_once, |app| {
         subjects.iter().any(|t| t.contains("steering@")),
         "{subjects:?}"
     );
-    nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
+    app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
         .await
         .unwrap();
     assert_eq!(

@@ -2,12 +2,12 @@
 
 mod common;
 
-use nqtrack::domain::deadline::Deadline;
-use nqtrack::error::AppError;
-use nqtrack::ops::programmes::{NQ03, NQ03_ANNEX, import_annex};
-use nqtrack::seed::generate::Scale;
-use nqtrack::seed::generate_tasks::generate_tasks;
-use nqtrack::store::audit::Actor;
+use app::error::AppError;
+use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
+use domain::deadline::Deadline;
+use seed::generate::Scale;
+use seed::generate_tasks::generate_tasks;
+use store::audit::Actor;
 
 /// Restricts a query on assignments `a` to the generated programmes.
 const GEN: &str = "a.task_id IN (SELECT t.id FROM tasks t JOIN programmes p ON p.id = t.programme_id WHERE p.code LIKE 'KH-57/%')";
@@ -184,14 +184,11 @@ both!(generated_plans_are_consistent, |app| {
 
     // Deadlines: the JSON and the due date are what the parser makes of the text.
     let mut c = app.db.acquire().await.unwrap();
-    let pid = nqtrack::store::tasks::programme_by_code(&mut c.conn(), "KH-57/01")
+    let pid = store::tasks::programme_by_code(&mut c.conn(), "KH-57/01")
         .await
         .unwrap()
         .expect("Hà Nội's plan");
-    for t in nqtrack::store::tasks::tasks_of(&mut c.conn(), pid)
-        .await
-        .unwrap()
-    {
+    for t in store::tasks::tasks_of(&mut c.conn(), pid).await.unwrap() {
         let d = Deadline::parse(&t.deadline_text);
         assert_ne!(d, Deadline::Unparsed, "{}", t.deadline_text);
         assert_eq!(t.deadline_json, serde_json::to_string(&d).unwrap());
@@ -201,7 +198,7 @@ both!(generated_plans_are_consistent, |app| {
     // Explicit ids did not leave the sequences behind (PostgreSQL).
     let max_doc = count("SELECT MAX(id) FROM documents".into()).await;
     let mut tx = app.db.begin().await.unwrap();
-    let id = nqtrack::store::tasks::insert_document(
+    let id = store::tasks::insert_document(
         &mut tx.conn(),
         "1/KH-TEST",
         "plan",

@@ -5,9 +5,9 @@ mod common;
 
 use std::process::Command;
 
-use nqtrack::import::table;
-use nqtrack::ops::programmes::{ProgrammeMeta, import_table};
-use nqtrack::store::audit::Actor;
+use app::import::table;
+use app::programmes::{ProgrammeMeta, import_table};
+use store::audit::Actor;
 
 const META: ProgrammeMeta<'static> = ProgrammeMeta {
     code: "57/KH-UBND",

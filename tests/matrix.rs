@@ -539,7 +539,7 @@ macro_rules! both_with {
 // Many submissions come from one test address: the per-address limit is tested elsewhere.
 both_with!(
     role_scope_matrix,
-    |c: &mut nqtrack::config::Config| c.feedback_per_ip_hour = 10_000,
+    |c: &mut app::config::Config| c.feedback_per_ip_hour = 10_000,
     |app| {
         let own = app.unit_id("66").await;
         let (_, v) = common::json(
@@ -554,11 +554,11 @@ both_with!(
         let foreign = app.unit_id("01").await;
         let public = app.unit_id("VN").await;
         let admin_token = app.token("admin").await;
-        let programme = nqtrack::ops::programmes::import_annex(
+        let programme = app::programmes::import_annex(
             &app.db,
-            &nqtrack::store::audit::Actor::system("test"),
-            &nqtrack::ops::programmes::NQ03,
-            nqtrack::ops::programmes::NQ03_ANNEX,
+            &store::audit::Actor::system("test"),
+            &app::programmes::NQ03,
+            app::programmes::NQ03_ANNEX,
             false,
         )
         .await
@@ -609,7 +609,7 @@ both_with!(
         {
             let mut c = app.db.acquire().await.unwrap();
             let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 9).unwrap();
-            nqtrack::store::tasks::insert_assignment(
+            store::tasks::insert_assignment(
                 &mut c.conn(),
                 t6,
                 child,
@@ -1164,13 +1164,13 @@ both_with!(
                     if matches!(ep, Ep::AskExtension | Ep::DecideExtension) {
                         // Refuse whatever is still pending, so that the next case starts clean.
                         let pending: Vec<i64> = match &app.db {
-                            nqtrack::db::Db::Sqlite(p) => sqlx::query_scalar(
+                            app::db::Db::Sqlite(p) => sqlx::query_scalar(
                                 "SELECT id FROM extensions WHERE approved IS NULL",
                             )
                             .fetch_all(p)
                             .await
                             .unwrap(),
-                            nqtrack::db::Db::Pg(p) => sqlx::query_scalar(
+                            app::db::Db::Pg(p) => sqlx::query_scalar(
                                 "SELECT id FROM extensions WHERE approved IS NULL",
                             )
                             .fetch_all(p)

@@ -2,9 +2,9 @@
 
 mod common;
 
+use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
 use common::json;
-use nqtrack::ops::programmes::{NQ03, NQ03_ANNEX, import_annex};
-use nqtrack::store::audit::Actor;
+use store::audit::Actor;
 
 async fn import(app: &common::TestApp) -> i64 {
     let r = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
@@ -524,7 +524,7 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
 
 both!(demo_progress_shows_every_status, |app| {
     let pid = import(&app).await;
-    let n = nqtrack::seed::demo_progress(&app.db, pid).await.unwrap();
+    let n = seed::demo_progress(&app.db, pid).await.unwrap();
     assert!(n > 100);
     let (_, o) = json(
         app.anon()
@@ -546,7 +546,7 @@ both!(demo_progress_shows_every_status, |app| {
     }
     let mut c = app.db.acquire().await.unwrap();
     assert!(
-        nqtrack::store::audit::verify_chain(&mut c.conn())
+        store::audit::verify_chain(&mut c.conn())
             .await
             .unwrap()
             .is_ok()
@@ -691,7 +691,7 @@ both!(extensions_move_the_deadline_and_keep_the_original, |app| {
 
 both!(worklist_puts_urgent_work_first, |app| {
     let pid = import(&app).await;
-    nqtrack::seed::demo_progress(&app.db, pid).await.unwrap();
+    seed::demo_progress(&app.db, pid).await.unwrap();
     let most = app.unit_id("BKHCN").await;
     let html = app
         .anon()

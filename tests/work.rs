@@ -5,14 +5,14 @@ mod common;
 
 use std::time::Duration;
 
+use app::programmes::{ProgrammeMeta, import_annex};
 use chrono::{NaiveDate, Utc};
 use common::smtp_sink::SmtpSink;
 use common::{bearer, json};
-use nqtrack::ops::programmes::{ProgrammeMeta, import_annex};
-use nqtrack::store::audit::Actor;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
+use store::audit::Actor;
 
 const ANNEX: &str = "\
 | TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |
@@ -568,15 +568,15 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
     ))
     .await;
     let sink = SmtpSink::start().await;
-    let smtp = nqtrack::config::Smtp {
+    let smtp = app::config::Smtp {
         host: "127.0.0.1".into(),
         port: sink.port,
         security: "none".into(),
         ..Default::default()
     };
-    let mailer = nqtrack::mail::Mailer::from_config(&smtp, std::path::Path::new("/tmp")).unwrap();
+    let mailer = app::mail::Mailer::from_config(&smtp, std::path::Path::new("/tmp")).unwrap();
     let now = Utc::now();
-    let r = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
+    let r = app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
         .await
         .unwrap();
     assert!(r.reminders >= 1 && r.mails >= 1, "{r:?}");
@@ -594,13 +594,13 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
     );
     assert!(m.body_text().contains("http://nqtrack.test/tasks/"));
     // The same day again: nothing new (idempotent), even from a second runner.
-    let again = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
+    let again = app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
         .await
         .unwrap();
     assert_eq!((again.reminders, again.mails), (0, 0));
     // Eight days after the deadline: an overdue reminder and the leader's escalation.
     let later = due + chrono::Duration::days(8);
-    let r = nqtrack::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, later)
+    let r = app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, later)
         .await
         .unwrap();
     assert!(r.reminders >= 2, "{r:?}");

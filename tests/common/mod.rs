@@ -10,9 +10,9 @@ pub mod smtp_sink;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use nqtrack::config::Config;
-use nqtrack::db::Db;
-use nqtrack::domain::policy::{Principal, Role};
+use app::config::Config;
+use app::db::Db;
+use domain::policy::{Principal, Role};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
@@ -45,13 +45,13 @@ fn scratch() -> &'static PathBuf {
 }
 
 fn unique() -> String {
-    nqtrack::auth::random_token()[..12].to_string()
+    app::auth::random_token()[..12].to_string()
 }
 
 async fn seed(db: &Db) {
     db.migrate().await.expect("migrate");
-    nqtrack::seed::load_builtin(db).await.expect("hierarchy");
-    nqtrack::seed::demo_users(db).await.expect("demo users");
+    seed::load_builtin(db).await.expect("hierarchy");
+    seed::demo_users(db).await.expect("demo users");
 }
 
 static SQLITE_TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
@@ -177,8 +177,8 @@ impl TestApp {
             ..Config::default()
         };
         f(&mut cfg);
-        let state = nqtrack::web::AppState::new(db.clone(), cfg);
-        tokio::spawn(nqtrack::web::serve(listener, state));
+        let state = web::AppState::new(db.clone(), cfg);
+        tokio::spawn(web::serve(listener, state));
         TestApp {
             db,
             db_url,
@@ -243,9 +243,7 @@ impl TestApp {
 
     pub async fn signed_in(&self, username: &str) -> reqwest::Client {
         let c = self.browser();
-        let r = self
-            .sign_in(&c, username, nqtrack::seed::DEMO_PASSWORD)
-            .await;
+        let r = self.sign_in(&c, username, seed::DEMO_PASSWORD).await;
         assert_eq!(
             r.status(),
             StatusCode::SEE_OTHER,
@@ -258,12 +256,12 @@ impl TestApp {
     pub async fn token(&self, username: &str) -> String {
         let (user_id, root) = {
             let mut c = self.db.acquire().await.unwrap();
-            let u = nqtrack::store::users::get_for_login(&mut c.conn(), username)
+            let u = store::users::get_for_login(&mut c.conn(), username)
                 .await
                 .unwrap()
                 .expect("user")
                 .0;
-            let root = nqtrack::store::org::find_current_by_code(&mut c.conn(), "VN")
+            let root = store::org::find_current_by_code(&mut c.conn(), "VN")
                 .await
                 .unwrap()
                 .unwrap();
@@ -276,10 +274,10 @@ impl TestApp {
             unit_id: root,
             username: "test".into(),
         };
-        let t = nqtrack::ops::tokens::create(
+        let t = app::tokens::create(
             &self.db,
             &admin,
-            nqtrack::ops::tokens::CreateToken {
+            app::tokens::CreateToken {
                 user_id,
                 name: "test".into(),
                 role: None,
@@ -294,7 +292,7 @@ impl TestApp {
 
     pub async fn unit_id(&self, code: &str) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::org::find_current_by_code(&mut c.conn(), code)
+        store::org::find_current_by_code(&mut c.conn(), code)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("unit {code}"))
@@ -303,7 +301,7 @@ impl TestApp {
 
     pub async fn user_id(&self, username: &str) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::users::get_for_login(&mut c.conn(), username)
+        store::users::get_for_login(&mut c.conn(), username)
             .await
             .unwrap()
             .expect("user")
@@ -313,9 +311,9 @@ impl TestApp {
 
     pub async fn audit_count(&self) -> i64 {
         let mut c = self.db.acquire().await.unwrap();
-        nqtrack::store::audit::list(
+        store::audit::list(
             &mut c.conn(),
-            &nqtrack::store::audit::ListFilter {
+            &store::audit::ListFilter {
                 limit: 1,
                 ..Default::default()
             },

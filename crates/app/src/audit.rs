@@ -1,0 +1,53 @@
+//! Reading and verifying the audit trail.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::org::Page;
+use super::{clean_opt, paging, require};
+use crate::db::Db;
+use crate::error::AppResult;
+use domain::policy::{Action, Principal, Scope};
+use store::{self, audit::AuditEntry};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// e.g. user.create, org_unit.update, auth.login
+    pub action: Option<String>,
+    /// e.g. user, org_unit, api_token, session
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// Id of the user who made the change.
+    pub actor: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Verifies the whole hash chain (the operator's `nqtrack audit verify`): the number of records,
+/// or the first break.
+pub async fn verify_chain(db: &Db) -> AppResult<Result<u64, domain::audit::Break>> {
+    let mut c = db.acquire().await?;
+    store::audit::verify_chain(&mut c.conn()).await
+}
+
+pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<AuditEntry>> {
+    require(Some(who), Action::ReadAudit, Scope::Global)?;
+    let (limit, offset) = paging(q.page, q.per_page)?;
+    let f = store::audit::ListFilter {
+        action: clean_opt(q.action),
+        object_type: clean_opt(q.object_type),
+        object_id: clean_opt(q.object_id),
+        actor_user_id: q.actor,
+        limit,
+        offset,
+    };
+    let mut c = db.acquire().await?;
+    let (items, total) = store::audit::list(&mut c.conn(), &f).await?;
+    Ok(Page {
+        items,
+        page: offset / limit + 1,
+        per_page: limit,
+        total,
+    })
+}

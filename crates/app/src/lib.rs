@@ -1,0 +1,74 @@
+//! Use cases: each checks permission through `domain::policy`, validates input, runs one
+//! transaction and writes the audit record in it. API and page handlers both call these.
+
+pub mod attachments;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod export;
+pub mod extensions;
+pub mod feedback;
+pub mod import;
+pub mod jobs;
+pub mod mail;
+pub mod org;
+pub mod programmes;
+pub mod records;
+pub mod reports;
+pub mod session;
+pub mod tokens;
+pub mod users;
+pub mod work;
+
+/// The storage handle and the one error type, for the layers above that do not see `store`.
+pub use store::audit::Actor;
+pub use store::{db, error};
+
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use domain::policy::{self, Action, Decision, Principal, Scope};
+
+pub fn require(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> AppResult<()> {
+    match policy::authorize(who, action, scope) {
+        Decision::Allow => Ok(()),
+        Decision::NeedsLogin => Err(AppError::Unauthorized),
+        Decision::Deny => Err(AppError::Forbidden),
+    }
+}
+
+/// Checks permission on an object owned by `unit_id`.
+pub async fn require_on_unit(
+    c: &mut DbConn<'_>,
+    who: Option<&Principal>,
+    action: Action,
+    unit_id: i64,
+) -> AppResult<()> {
+    let chain = store::org::chain(c, unit_id).await?;
+    require(who, action, Scope::Unit(&chain))
+}
+
+/// Clamps paging input: page from 1, per_page within 1..=200 (default 50).
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> AppResult<(i64, i64)> {
+    let page = page.unwrap_or(1);
+    let per = per_page.unwrap_or(50);
+    let mut errs = vec![];
+    if page < 1 {
+        errs.push(domain::FieldError::new("page", "err-min").with("min", 1));
+    }
+    if !(1..=200).contains(&per) {
+        errs.push(
+            domain::FieldError::new("per_page", "err-range")
+                .with("min", 1)
+                .with("max", 200),
+        );
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    Ok((per, (page - 1) * per))
+}
+
+/// Trims, normalises to NFC, and turns an empty string into None.
+pub fn clean_opt(s: Option<String>) -> Option<String> {
+    s.map(|v| domain::text::nfc(&v)).filter(|v| !v.is_empty())
+}

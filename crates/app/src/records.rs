@@ -1,0 +1,11 @@
+//! The records that use cases return, as the storage layer reads them. The layers above name them
+//! through here and never see the storage functions themselves.
+
+pub use store::audit::AuditEntry;
+pub use store::feedback::{Category, Event, Item, KindRule, Review, RouteRow};
+pub use store::org::{LinkedUnit, OrgUnit};
+pub use store::org_index::OrgIndex;
+pub use store::task_cache::TaskCache;
+pub use store::tasks::{Assignment, Extension, Programme, ProgressReport, Task};
+pub use store::users::{ApiToken, User};
+pub use store::work::{Evidence, Notification};

@@ -1,0 +1,267 @@
+//! Progress reports by the assigned unit, and verification of completion claims by the assigning level.
+
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{clean_opt, require_on_unit};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use domain::FieldError;
+use domain::policy::{Action, Principal};
+use domain::text::nfc;
+use store::audit::{Actor, Change, to_json};
+use store::tasks::{Assignment, ProgressReport};
+use store::{self};
+
+pub const TEXT_MAX: usize = 5000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// 0 to 100.
+    pub percent: i32,
+    /// What was done.
+    pub narrative: String,
+    /// Results and products (e.g. the number of the decree issued).
+    pub results: Option<String>,
+    pub difficulties: Option<String>,
+    /// The difficulties need the Steering Committee.
+    #[serde(default)]
+    pub needs_steering: bool,
+    pub proposals: Option<String>,
+    /// The work is finished; the assigning level must verify it before it counts.
+    #[serde(default)]
+    pub claims_completion: bool,
+    /// Day the report speaks for (default today); not in the future.
+    pub reported_on: Option<NaiveDate>,
+}
+
+fn check_text(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) {
+    if v.as_deref().is_some_and(|s| s.chars().count() > TEXT_MAX) {
+        errs.push(FieldError::new(field, "err-too-long").with("max", TEXT_MAX));
+    }
+}
+
+/// A report with evidence files, in one transaction: permission is checked before any file is
+/// written, and a refused file refuses the whole report.
+pub async fn submit_with_files(
+    db: &Db,
+    data_dir: &std::path::Path,
+    max_bytes: usize,
+    who: &Principal,
+    assignment_id: i64,
+    input: NewReport,
+    uploads: Vec<crate::attachments::Upload>,
+) -> AppResult<ProgressReport> {
+    {
+        let mut c = db.acquire().await?;
+        let mut c = c.conn();
+        let a = store::tasks::get_assignment(&mut c, assignment_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        require_on_unit(&mut c, Some(who), Action::ReportProgress, a.unit_id).await?;
+    }
+    let stored = crate::attachments::store_files(data_dir, max_bytes, &uploads).await?;
+    submit(db, who, assignment_id, input, &stored).await
+}
+
+pub async fn submit(
+    db: &Db,
+    who: &Principal,
+    assignment_id: i64,
+    input: NewReport,
+    files: &[domain::files::StoredFile],
+) -> AppResult<ProgressReport> {
+    let today = Utc::now().date_naive();
+    let mut tx = db.begin().await?;
+    let before = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_on_unit(
+        &mut tx.conn(),
+        Some(who),
+        Action::ReportProgress,
+        before.unit_id,
+    )
+    .await?;
+    let narrative = nfc(&input.narrative);
+    let (results, difficulties, proposals) = (
+        clean_opt(input.results),
+        clean_opt(input.difficulties),
+        clean_opt(input.proposals),
+    );
+    let reported_on = input.reported_on.unwrap_or(today);
+    let mut errs = vec![];
+    if !(0..=100).contains(&input.percent) {
+        errs.push(
+            FieldError::new("percent", "err-range")
+                .with("min", 0)
+                .with("max", 100),
+        );
+    }
+    if narrative.is_empty() {
+        errs.push(FieldError::new("narrative", "err-required"));
+    }
+    check_text("narrative", &Some(narrative.clone()), &mut errs);
+    check_text("results", &results, &mut errs);
+    check_text("difficulties", &difficulties, &mut errs);
+    check_text("proposals", &proposals, &mut errs);
+    if reported_on > today {
+        errs.push(FieldError::new("reported_on", "err-future-date"));
+    }
+    if reported_on < before.assigned_on {
+        errs.push(FieldError::new("reported_on", "err-before-assignment"));
+    }
+    if input.claims_completion && input.percent != 100 {
+        errs.push(FieldError::new("claims_completion", "err-claim-needs-100"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    if before.cancelled_on.is_some() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "assignment",
+            "err-assignment-cancelled",
+        )]));
+    }
+    if before.verified_on.is_some() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "assignment",
+            "err-assignment-completed",
+        )]));
+    }
+    let now = Utc::now();
+    let mut report = ProgressReport {
+        id: 0,
+        assignment_id,
+        reported_on,
+        percent: input.percent,
+        narrative,
+        results,
+        difficulties,
+        needs_steering: input.needs_steering,
+        proposals,
+        claims_completion: input.claims_completion,
+        author_user_id: who.user_id,
+    };
+    report.id = store::tasks::insert_report(&mut tx.conn(), &report, now).await?;
+    let mut after = before.clone();
+    // A report about an earlier day does not hide a later one.
+    if before.last_report_on.is_none_or(|d| reported_on >= d) {
+        after.last_report_on = Some(reported_on);
+        after.last_percent = Some(input.percent);
+    }
+    if input.claims_completion {
+        after.claimed_on = Some(reported_on);
+    }
+    store::tasks::update_progress(&mut tx.conn(), &after).await?;
+    let evidence = super::work::record_evidence(&mut tx.conn(), report.id, files, now).await?;
+    let mut changes: Vec<Change> = evidence
+        .iter()
+        .map(|e| Change {
+            action: "evidence.add",
+            object_type: "evidence",
+            object_id: e.id.to_string(),
+            before: None,
+            after: to_json(e),
+        })
+        .collect();
+    changes.extend([
+        Change {
+            action: "report.create",
+            object_type: "report",
+            object_id: report.id.to_string(),
+            before: None,
+            after: to_json(&report),
+        },
+        Change {
+            action: "assignment.progress",
+            object_type: "assignment",
+            object_id: assignment_id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        },
+    ]);
+    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// true: the work is done; false: returned to the unit with comments.
+    pub approve: bool,
+    pub comment: Option<String>,
+}
+
+pub async fn verify(
+    db: &Db,
+    who: &Principal,
+    assignment_id: i64,
+    input: Decision,
+) -> AppResult<Assignment> {
+    let mut tx = db.begin().await?;
+    let before = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    super::programmes::require_assigning_level(&mut tx.conn(), who, &before).await?;
+    let comment = clean_opt(input.comment);
+    let mut errs = vec![];
+    check_text("comment", &comment, &mut errs);
+    if !input.approve && comment.is_none() {
+        errs.push(FieldError::new("comment", "err-return-needs-comment"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let claim = store::tasks::latest_claim(&mut tx.conn(), assignment_id).await?;
+    let (Some(report_id), true, None) = (claim, before.claimed_on.is_some(), before.verified_on)
+    else {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "assignment",
+            "err-no-pending-claim",
+        )]));
+    };
+    let now = Utc::now();
+    let today = now.date_naive();
+    store::tasks::insert_verification(
+        &mut tx.conn(),
+        assignment_id,
+        report_id,
+        input.approve,
+        comment.as_deref(),
+        today,
+        who.user_id,
+        now,
+    )
+    .await?;
+    let mut after = before.clone();
+    if input.approve {
+        after.verified_on = Some(today);
+    } else {
+        after.claimed_on = None;
+    }
+    store::tasks::update_progress(&mut tx.conn(), &after).await?;
+    let action = if input.approve {
+        "assignment.verify"
+    } else {
+        "assignment.return"
+    };
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action,
+            object_type: "assignment",
+            object_id: assignment_id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

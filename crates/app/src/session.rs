@@ -1,0 +1,168 @@
+//! Signing in and out, and turning a session cookie or an API token into a [`Principal`].
+
+use chrono::{Duration, Utc};
+use tokio::sync::OnceCell;
+
+use crate::auth;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use domain::policy::{Principal, Role};
+use domain::{FieldError, signin};
+use store::audit::{Actor, Change};
+use store::{self, users::User};
+
+pub const SESSION_HOURS: i64 = 12;
+
+fn principal_of(u: &User) -> Option<Principal> {
+    Some(Principal {
+        user_id: u.id,
+        token_id: None,
+        role: Role::parse(&u.role)?,
+        unit_id: u.unit_id,
+        username: u.username.clone(),
+    })
+}
+
+/// A hash to verify against when the username is unknown, so that both cases take as long.
+async fn dummy_hash() -> &'static str {
+    static H: OnceCell<String> = OnceCell::const_new();
+    H.get_or_init(|| async {
+        auth::hash_password(auth::random_token())
+            .await
+            .unwrap_or_default()
+    })
+    .await
+}
+
+fn bad_credentials() -> AppError {
+    AppError::invalid(FieldError::new("password", "err-bad-credentials"))
+}
+
+/// Checks the password and opens a new session; returns the session secret for the cookie.
+pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String, User)> {
+    let username = username.trim();
+    let found = {
+        let mut c = db.acquire().await?;
+        store::users::get_for_login(&mut c.conn(), username).await?
+    };
+    let Some((user, hash)) = found else {
+        auth::verify_password(password.to_string(), dummy_hash().await.to_string()).await;
+        return Err(bad_credentials());
+    };
+    let now = Utc::now();
+    if signin::is_locked(user.locked_until, now) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let ok = match hash {
+        Some(h) if !user.disabled => auth::verify_password(password.to_string(), h).await,
+        _ => {
+            auth::verify_password(password.to_string(), dummy_hash().await.to_string()).await;
+            false
+        }
+    };
+    let mut tx = db.begin().await?;
+    if !ok {
+        let failures = store::users::record_failure(&mut tx.conn(), user.id).await?;
+        if let Some(until) = signin::lock_after_failure(failures, now) {
+            store::users::lock_until(&mut tx.conn(), user.id, until).await?;
+            store::audit::append(
+                &mut tx.conn(),
+                &Actor::system("signin"),
+                now,
+                vec![Change {
+                    action: "auth.lockout",
+                    object_type: "user",
+                    object_id: user.id.to_string(),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "locked_until": until, "failures": failures })
+                            .to_string(),
+                    ),
+                }],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(bad_credentials());
+    }
+    store::users::reset_failures(&mut tx.conn(), user.id).await?;
+    let secret = auth::random_token();
+    store::users::create_session(
+        &mut tx.conn(),
+        &auth::sha256_hex(&secret),
+        user.id,
+        now,
+        now + Duration::hours(SESSION_HOURS),
+    )
+    .await?;
+    let actor = Actor {
+        label: user.username.clone(),
+        user_id: Some(user.id),
+        token_id: None,
+    };
+    store::audit::append(
+        &mut tx.conn(),
+        &actor,
+        now,
+        vec![Change {
+            action: "auth.login",
+            object_type: "session",
+            object_id: user.id.to_string(),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((secret, user))
+}
+
+pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let hash = auth::sha256_hex(secret);
+    if let Some(user) = store::users::session_user(&mut tx.conn(), &hash, Utc::now()).await? {
+        store::users::delete_session(&mut tx.conn(), &hash).await?;
+        let actor = Actor {
+            label: user.username.clone(),
+            user_id: Some(user.id),
+            token_id: None,
+        };
+        store::audit::append(
+            &mut tx.conn(),
+            &actor,
+            Utc::now(),
+            vec![Change {
+                action: "auth.logout",
+                object_type: "session",
+                object_id: user.id.to_string(),
+                before: None,
+                after: None,
+            }],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn from_session(db: &Db, secret: &str) -> AppResult<Option<(Principal, User)>> {
+    let mut c = db.acquire().await?;
+    let user =
+        store::users::session_user(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
+    Ok(user.and_then(|u| principal_of(&u).map(|p| (p, u))))
+}
+
+pub async fn from_token(db: &Db, secret: &str) -> AppResult<Option<Principal>> {
+    let mut c = db.acquire().await?;
+    let found =
+        store::users::token_by_hash(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
+    Ok(found.and_then(|(t, owner)| {
+        Some(Principal {
+            user_id: t.user_id,
+            token_id: Some(t.id),
+            role: Role::parse(&t.role)?,
+            unit_id: t.unit_id,
+            username: owner,
+        })
+    }))
+}

@@ -1,0 +1,144 @@
+//! API tokens for machine clients: shown once, stored as a hash, scoped to a role and unit, revocable.
+
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::require;
+use crate::auth;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use domain::policy::{Action, Principal, Role, Scope};
+use domain::{FieldError, org::check_name, text};
+use store::audit::{Actor, Change, to_json};
+use store::{self, users::ApiToken};
+
+pub const TOKEN_PREFIX: &str = "nqt_";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// Owner of the token.
+    pub user_id: i64,
+    pub name: String,
+    /// Defaults to the owner's role.
+    pub role: Option<String>,
+    /// Defaults to the owner's unit.
+    pub unit_id: Option<i64>,
+    /// 1 to 730 days; no expiry when absent.
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    /// The secret, shown this once. Send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<CreatedToken> {
+    require(Some(who), Action::ManageTokens, Scope::Global)?;
+    let name = text::nfc(&input.name);
+    let mut errs = vec![];
+    errs.extend(check_name("name", &name, true));
+    if let Some(r) = &input.role
+        && Role::parse(r).is_none()
+    {
+        errs.push(FieldError::new("role", "err-unknown-role"));
+    }
+    if let Some(d) = input.expires_in_days
+        && !(1..=730).contains(&d)
+    {
+        errs.push(
+            FieldError::new("expires_in_days", "err-range")
+                .with("min", 1)
+                .with("max", 730),
+        );
+    }
+    let mut tx = db.begin().await?;
+    let owner = store::users::get(&mut tx.conn(), input.user_id).await?;
+    if owner.is_none() {
+        errs.push(FieldError::new("user_id", "err-no-such-user"));
+    }
+    if let Some(u) = input.unit_id {
+        match store::org::get(&mut tx.conn(), u).await? {
+            Some(unit) if !unit.historical() => {}
+            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let owner = owner.expect("checked");
+    let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
+    let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    let now = Utc::now();
+    let role = input.role.unwrap_or(owner.role.clone());
+    let unit = input.unit_id.unwrap_or(owner.unit_id);
+    let expires = input.expires_in_days.map(|d| now + Duration::days(d));
+    let id = store::users::create_token(
+        &mut tx.conn(),
+        owner.id,
+        &name,
+        &prefix,
+        &auth::sha256_hex(&secret),
+        &role,
+        unit,
+        now,
+        expires,
+    )
+    .await?;
+    let token = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "token.create",
+            object_type: "api_token",
+            object_id: id.to_string(),
+            before: None,
+            after: to_json(&token),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedToken { token, secret })
+}
+
+pub async fn list(db: &Db, who: &Principal, user_id: Option<i64>) -> AppResult<Vec<ApiToken>> {
+    require(Some(who), Action::ManageTokens, Scope::Global)?;
+    let mut c = db.acquire().await?;
+    store::users::list_tokens(&mut c.conn(), user_id).await
+}
+
+pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
+    require(Some(who), Action::ManageTokens, Scope::Global)?;
+    let mut tx = db.begin().await?;
+    let before = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    store::users::revoke_token(&mut tx.conn(), id, now).await?;
+    let after = store::users::get_token(&mut tx.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "token.revoke",
+            object_type: "api_token",
+            object_id: id.to_string(),
+            before: to_json(&before),
+            after: to_json(&after),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

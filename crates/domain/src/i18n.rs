@@ -1,0 +1,240 @@
+//! Languages: Vietnamese (default), English, French. Messages live in `locales/<lang>.txt` as
+//! `key = value` lines; a test checks that the three files have the same keys.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{Datelike, NaiveDate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+    Fr,
+}
+
+pub const LANGS: [Lang; 3] = [Lang::Vi, Lang::En, Lang::Fr];
+
+static SOURCES: [(&str, &str); 3] = [
+    ("vi", include_str!("../locales/vi.txt")),
+    ("en", include_str!("../locales/en.txt")),
+    ("fr", include_str!("../locales/fr.txt")),
+];
+
+pub fn parse(src: &str) -> HashMap<&str, &str> {
+    src.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim(), v.trim())))
+        .collect()
+}
+
+static MESSAGES: LazyLock<[HashMap<&'static str, &'static str>; 3]> = LazyLock::new(|| {
+    [
+        parse(SOURCES[0].1),
+        parse(SOURCES[1].1),
+        parse(SOURCES[2].1),
+    ]
+});
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        LANGS.into_iter().find(|l| l.code() == s)
+    }
+
+    /// First supported language in an Accept-Language header.
+    pub fn from_accept_language(h: &str) -> Option<Lang> {
+        h.split(',')
+            .filter_map(|part| {
+                Lang::parse(
+                    part.split(';')
+                        .next()?
+                        .trim()
+                        .get(..2)?
+                        .to_ascii_lowercase()
+                        .as_str(),
+                )
+            })
+            .next()
+    }
+
+    fn idx(self) -> usize {
+        self as usize
+    }
+
+    /// The message for `key`; the key itself when missing (a test keeps that from happening).
+    pub fn t(self, key: &str) -> &'static str {
+        MESSAGES[self.idx()]
+            .get(key)
+            .copied()
+            .or_else(|| MESSAGES[0].get(key).copied())
+            .unwrap_or_else(|| Box::leak(key.to_string().into_boxed_str()))
+    }
+
+    /// The message with `{name}` placeholders filled in.
+    pub fn tf(self, key: &str, params: &[(String, String)]) -> String {
+        let mut s = self.t(key).to_string();
+        for (k, v) in params {
+            s = s.replace(&format!("{{{k}}}"), v);
+        }
+        s
+    }
+
+    /// Integer with the language's thousands separator: vi 3.321, en 3,321, fr 3 321.
+    pub fn int(self, n: i64) -> String {
+        let sep = match self {
+            Lang::Vi => ".",
+            Lang::En => ",",
+            Lang::Fr => "\u{202F}",
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push_str(sep);
+            }
+            out.push(ch);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    }
+
+    /// A date as people of the language write it: 01/07/2025, 1 July 2025, 1 juillet 2025.
+    pub fn date(self, d: NaiveDate) -> String {
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        let m = d.month0() as usize;
+        match self {
+            Lang::Vi => d.format("%d/%m/%Y").to_string(),
+            Lang::En => format!("{} {} {}", d.day(), EN[m], d.year()),
+            Lang::Fr => format!("{} {} {}", d.day(), FR[m], d.year()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn all_languages_have_the_same_keys() {
+        let keys: Vec<BTreeSet<&str>> = SOURCES
+            .iter()
+            .map(|(_, s)| parse(s).keys().copied().collect())
+            .collect();
+        for (i, (code, _)) in SOURCES.iter().enumerate().skip(1) {
+            let missing: Vec<_> = keys[0].difference(&keys[i]).collect();
+            let extra: Vec<_> = keys[i].difference(&keys[0]).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{code}: missing {missing:?}, extra {extra:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_code_and_templates_exists() {
+        let vi = parse(SOURCES[0].1);
+        let mut used = BTreeSet::new();
+        // Every crate's sources and templates, and the binary's.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for dir in ["crates", "src"] {
+            for entry in walk(root.join(dir)) {
+                let text = std::fs::read_to_string(&entry).unwrap();
+                for pat in [".t(\"", ".tf(\"", "\"err-"] {
+                    for part in text.split(pat).skip(1) {
+                        let rest = part.split('"').next().unwrap();
+                        let key = if pat == "\"err-" {
+                            format!("err-{rest}")
+                        } else {
+                            rest.to_string()
+                        };
+                        if !key.ends_with('-')
+                            && key.contains('-')
+                            && !key.contains(' ')
+                            && key
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+                        {
+                            used.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !vi.contains_key(k.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "keys used but not defined: {missing:?}");
+    }
+
+    fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+        let mut out = vec![];
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(p))
+            } else {
+                out.push(p)
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn numbers_and_dates_per_language() {
+        assert_eq!(Lang::Vi.int(3321), "3.321");
+        assert_eq!(Lang::En.int(1234567), "1,234,567");
+        assert_eq!(Lang::Fr.int(3321), "3\u{202F}321");
+        assert_eq!(Lang::En.int(-12), "-12");
+        let d = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        assert_eq!(Lang::Vi.date(d), "01/07/2025");
+        assert_eq!(Lang::En.date(d), "1 July 2025");
+        assert_eq!(Lang::Fr.date(d), "1 juillet 2025");
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"),
+            Some(Lang::Fr)
+        );
+        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de"), None);
+    }
+}

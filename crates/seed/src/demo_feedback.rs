@@ -1,0 +1,280 @@
+//! A few hundred realistic feedback items for the demo, in every state, written through the same
+//! use cases as real ones (so history, clocks and audit are what the product would record).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use app::db::Db;
+use app::error::AppResult;
+use app::feedback::{self, Intake, MoveInput, Rating, Submission};
+use domain::policy::{Principal, Role};
+use store;
+
+/// (kind, category, title, body) written the way people write to the portal.
+const SAMPLES: &[(&str, &str, &str, &str)] = &[
+    (
+        "report",
+        "public_services",
+        "Không nộp được hồ sơ cấp phép xây dựng trực tuyến",
+        "Từ đầu tuần, cổng dịch vụ công báo lỗi khi tải bản vẽ lên, tôi đã thử nhiều lần trên máy tính và điện thoại.",
+    ),
+    (
+        "report",
+        "digital_infrastructure",
+        "Thôn vùng sâu chưa có sóng di động 4G",
+        "Người dân trong thôn phải đi ra đầu xã mới gọi được điện thoại, học sinh không học trực tuyến được.",
+    ),
+    (
+        "report",
+        "data",
+        "Thông tin quy hoạch trên cổng dữ liệu đã cũ",
+        "Bản đồ quy hoạch sử dụng đất đăng trên cổng thông tin vẫn là bản năm 2020, chưa cập nhật sau sáp nhập.",
+    ),
+    (
+        "recommendation",
+        "institutions",
+        "Đề nghị đơn giản hóa thủ tục thành lập doanh nghiệp khoa học và công nghệ",
+        "Hồ sơ chứng nhận doanh nghiệp khoa học và công nghệ yêu cầu nhiều giấy tờ trùng lặp, đề nghị liên thông với đăng ký doanh nghiệp.",
+    ),
+    (
+        "recommendation",
+        "human_resources",
+        "Đề nghị mở lớp kỹ năng số cho cán bộ xã sau sáp nhập",
+        "Nhiều cán bộ xã mới chưa quen với phần mềm quản lý văn bản và chữ ký số, cần được hướng dẫn trực tiếp.",
+    ),
+    (
+        "recommendation",
+        "enterprises",
+        "Kiến nghị hỗ trợ thử nghiệm sản phẩm AI trong khu vực công",
+        "Doanh nghiệp khởi nghiệp cần cơ chế thử nghiệm có kiểm soát để triển khai trợ lý ảo tại bộ phận một cửa.",
+    ),
+    (
+        "initiative",
+        "ai",
+        "Trợ lý ảo hướng dẫn thủ tục hành chính bằng tiếng Việt và tiếng dân tộc",
+        "Đề xuất xây dựng trợ lý ảo trả lời câu hỏi thường gặp về thủ tục, hỗ trợ tiếng Ê Đê và tiếng M'Nông.",
+    ),
+    (
+        "initiative",
+        "digital_government",
+        "Số hóa sổ hộ tịch cũ bằng nhận dạng chữ viết tay",
+        "Giải pháp dùng nhận dạng chữ viết tay để số hóa sổ hộ tịch trước năm 2000, giảm thời gian tra cứu.",
+    ),
+    (
+        "initiative",
+        "investment",
+        "Dùng chung máy chủ giữa các xã sau sáp nhập",
+        "Đề xuất tập trung hạ tầng máy chủ của các xã về trung tâm dữ liệu tỉnh để tiết kiệm chi phí vận hành.",
+    ),
+    (
+        "report",
+        "intellectual_property",
+        "Hồ sơ đăng ký sáng chế bị chậm thẩm định",
+        "Hồ sơ của chúng tôi nộp từ đầu năm đến nay chưa có kết quả thẩm định hình thức.",
+    ),
+];
+
+/// Writes `n` items spread over the demo's provinces and communes; returns how many.
+pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
+    let mut rng = StdRng::seed_from_u64(57);
+    let intake = Intake::new(db.clone(), usize::MAX);
+    let dir = std::env::temp_dir();
+    let units: Vec<i64> = {
+        let mut c = db.acquire().await?;
+        let f = store::org::ListFilter {
+            kind: Some("province".into()),
+            limit: 100,
+            ..Default::default()
+        };
+        store::org::list(&mut c.conn(), &f)
+            .await?
+            .0
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    let account = |name: &'static str, role: Role| async move {
+        let mut c = db.acquire().await?;
+        let u = store::users::get_for_login(&mut c.conn(), name).await?;
+        AppResult::Ok(u.map(|(u, _)| Principal {
+            user_id: u.id,
+            token_id: None,
+            role,
+            unit_id: u.unit_id,
+            username: u.username,
+        }))
+    };
+    let (Some(steering), Some(officer)) = (
+        account("steering", Role::Steering).await?,
+        account("daklak.officer", Role::UnitOfficer).await?,
+    ) else {
+        return Ok(0);
+    };
+    // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
+    {
+        let mut tx = db.begin().await?;
+        store::feedback::set_approval_required(
+            &mut tx.conn(),
+            officer.unit_id,
+            true,
+            chrono::Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let mut written = 0;
+    let mut ids = Vec::with_capacity(n);
+    let mut first_code: Option<String> = None;
+    for i in 0..n {
+        let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
+        let for_approval = i % 50 == 6;
+        let unit = if for_approval {
+            officer.unit_id
+        } else {
+            units[rng.random_range(0..units.len())]
+        };
+        let r = feedback::submit(
+            db,
+            &intake,
+            IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
+            None,
+            Submission {
+                kind: kind.into(),
+                category: category.into(),
+                title: title.into(),
+                body: body.into(),
+                unit_id: Some(unit),
+                submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4].into(),
+                name: Some(format!("Người gửi {}", i + 1)),
+                email: Some(format!("nguoi-gui-{}@example.vn", i + 1)),
+                phone: None,
+                publish_name: i % 3 == 0,
+                website: String::new(),
+            },
+            vec![],
+            &dir,
+            1,
+        )
+        .await?;
+        written += 1;
+        let id = {
+            let mut c = db.acquire().await?;
+            store::feedback::by_code(&mut c.conn(), &r.code)
+                .await?
+                .map(|x| x.id)
+                .unwrap_or(0)
+        };
+        let mv = |action: &str| MoveInput {
+            action: action.into(),
+            note: Some("Đã xem xét theo quy định".into()),
+            internal: false,
+            to_unit: None,
+            answer: Some(
+                "Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin.".into(),
+            ),
+            into: None,
+            days: Some(5),
+        };
+        // Walk each item some way along the path, so every state shows.
+        let (to_transfer, to_merge) = (i % 50 == 13, i % 50 == 21);
+        let path: &[&str] = match i % 9 {
+            _ if for_approval => &["accept", "start", "interim", "answer"],
+            _ if to_transfer || to_merge => &[],
+            0 => &[],
+            1 => &["accept"],
+            2 => &["accept", "assign"],
+            3 => &["accept", "start", "interim"],
+            4 => &["accept", "request_info"],
+            5 => &["decline"],
+            6 => &["accept", "start", "answer"],
+            7 => &["accept", "start", "answer", "close"],
+            _ => &["accept", "answer"],
+        };
+        let actor = if for_approval { &officer } else { &steering };
+        for a in path {
+            feedback::act(db, actor, id, mv(a)).await?;
+        }
+        // Sent on to the competent province (which has yet to accept), or a duplicate merged.
+        if to_transfer {
+            let to = units[(units.iter().position(|u| *u == unit).unwrap_or(0) + 1) % units.len()];
+            let m = MoveInput {
+                action: "transfer".into(),
+                to_unit: Some(to),
+                note: Some("Thuộc thẩm quyền của tỉnh khác".into()),
+                ..mv("transfer")
+            };
+            feedback::act(db, &steering, id, m).await?;
+        }
+        if to_merge && let Some(first) = &first_code {
+            let m = MoveInput {
+                action: "merge".into(),
+                into: Some(first.clone()),
+                note: Some("Trùng nội dung đã tiếp nhận".into()),
+                ..mv("merge")
+            };
+            feedback::act(db, &steering, id, m).await?;
+        }
+        if first_code.is_none() {
+            first_code = Some(r.code.clone());
+        }
+        ids.push(id);
+        if i % 9 == 7 || i % 9 == 8 {
+            let _ = feedback::rate(
+                db,
+                &r.code,
+                Rating {
+                    secret: r.secret.clone(),
+                    rating: 1 + (i % 5) as i32,
+                    comment: None,
+                },
+            )
+            .await;
+        }
+    }
+    spread_over_past_months(db, &ids, &mut rng).await?;
+    Ok(written)
+}
+
+/// Everything above happened today; spread it over the last five months so that the statistics
+/// show answers on time and late, and open items past their deadline. Each item keeps its place in
+/// the day's sequence under its new day.
+async fn spread_over_past_months(db: &Db, ids: &[i64], rng: &mut StdRng) -> AppResult<()> {
+    let cal = feedback::calendar(db).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut tx = db.begin().await?;
+    for &id in ids {
+        let Some(mut item) = store::feedback::get(&mut tx.conn(), id).await? else {
+            continue;
+        };
+        let shift = chrono::Duration::days(rng.random_range(1..=150));
+        let seq: i64 = item
+            .code
+            .rsplit('-')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(id);
+        item.submitted_at -= shift;
+        item.submitted_on -= shift;
+        item.clock_from -= shift;
+        item.code = domain::feedback::tracking_code(item.submitted_on, seq);
+        let lag = chrono::Duration::days(rng.random_range(2..=30));
+        let answered = (item.submitted_on + lag).min(today);
+        item.answered_on = item.answered_on.map(|_| answered);
+        item.closed_on = item.closed_on.map(|_| answered);
+        item.rated_on = item.rated_on.map(|_| answered);
+        item.decided_on = item.decided_on.map(|_| answered);
+        item.paused_since = item.paused_since.map(|d| d - shift);
+        if item.deadline_on.is_some() {
+            item.deadline_on = Some(feedback::deadline_of(&cal, &item));
+        }
+        store::feedback::update(&mut tx.conn(), &item).await?;
+        store::feedback::set_submission(&mut tx.conn(), &item).await?;
+        for e in store::feedback::events(&mut tx.conn(), id).await? {
+            store::feedback::set_event_time(&mut tx.conn(), e.id, e.at - shift).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! Appending to and reading the hash-chained audit trail.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Arg, Filter};
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::{bind_all, on_conn};
+use domain::audit::{self, Record};
+use domain::policy::Principal;
+
+/// Who made a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub label: String,
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn system(what: &str) -> Actor {
+        Actor {
+            label: format!("system:{what}"),
+            user_id: None,
+            token_id: None,
+        }
+    }
+
+    pub fn of(p: &Principal) -> Actor {
+        let label = match p.token_id {
+            Some(t) => format!("{} (token {t})", p.username),
+            None => p.username.clone(),
+        };
+        Actor {
+            label,
+            user_id: Some(p.user_id),
+            token_id: p.token_id,
+        }
+    }
+}
+
+pub fn to_json<T: Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string(v).ok()
+}
+
+/// One change to record.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Appends records in the caller's transaction. The head row update takes the chain lock.
+pub async fn append(
+    c: &mut DbConn<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    changes: Vec<Change<'_>>,
+) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let at = now.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let n = changes.len() as i64;
+    on_conn!(c, c => {
+        let (last_seq, mut prev): (i64, String) = sqlx::query_as(
+            "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1, hash")
+            .bind(n).fetch_one(&mut **c).await?;
+        for (i, ch) in changes.into_iter().enumerate() {
+            let r = Record {
+                seq: last_seq + 1 + i as i64,
+                at: at.clone(),
+                actor: actor.label.clone(),
+                action: ch.action.into(),
+                object_type: ch.object_type.into(),
+                object_id: ch.object_id,
+                before: ch.before,
+                after: ch.after,
+                prev_hash: prev,
+            };
+            let h = audit::hash(&r);
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, actor_user_id, actor_token_id, action, object_type, object_id, before_json, after_json, prev_hash, hash)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)")
+                .bind(r.seq).bind(&r.at).bind(&r.actor).bind(actor.user_id).bind(actor.token_id).bind(&r.action)
+                .bind(&r.object_type).bind(&r.object_id).bind(&r.before).bind(&r.after).bind(&r.prev_hash).bind(&h)
+                .execute(&mut **c).await?;
+            prev = h;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&mut **c).await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_token_id: Option<i64>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    pub fn record(&self) -> Record {
+        Record {
+            seq: self.seq,
+            at: self.at.clone(),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            object_type: self.object_type.clone(),
+            object_id: self.object_id.clone(),
+            before: self.before_json.clone(),
+            after: self.after_json.clone(),
+            prev_hash: self.prev_hash.clone(),
+        }
+    }
+}
+
+const COLS: &str = "seq, at, actor, actor_user_id, actor_token_id, action, object_type, object_id, before_json, after_json, prev_hash, hash";
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub actor_user_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<AuditEntry>, i64)> {
+    let mut w = Filter::default();
+    if let Some(a) = &f.action {
+        w.push("action = {}", Arg::Text(a.clone()));
+    }
+    if let Some(t) = &f.object_type {
+        w.push("object_type = {}", Arg::Text(t.clone()));
+    }
+    if let Some(o) = &f.object_id {
+        w.push("object_id = {}", Arg::Text(o.clone()));
+    }
+    if let Some(u) = f.actor_user_id {
+        w.push("actor_user_id = {}", Arg::Int(u));
+    }
+    let wh = w.where_clause();
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log{wh}");
+    let page_sql = format!(
+        "SELECT {COLS} FROM audit_log{wh} ORDER BY seq DESC LIMIT {} OFFSET {}",
+        w.next_placeholder(1),
+        w.next_placeholder(2)
+    );
+    Ok(on_conn!(c, c => {
+        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(&mut **c).await?;
+        let items = bind_all!(sqlx::query_as::<_, AuditEntry>(&page_sql), &w.args).bind(f.limit).bind(f.offset).fetch_all(&mut **c).await?;
+        (items, total)
+    }))
+}
+
+/// Records with seq greater than `after`, in order, at most `limit` (for walking the chain).
+pub async fn chunk(c: &mut DbConn<'_>, after: i64, limit: i64) -> AppResult<Vec<AuditEntry>> {
+    let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, AuditEntry>(&sql).bind(after).bind(limit).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Walks the whole chain; Ok(number of records) or the first break.
+pub async fn verify_chain(c: &mut DbConn<'_>) -> AppResult<Result<u64, audit::Break>> {
+    let mut prev = audit::GENESIS.to_string();
+    let mut after = 0;
+    let mut total = 0;
+    loop {
+        let rows = chunk(c, after, 5000).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let recs: Vec<(Record, String)> =
+            rows.iter().map(|r| (r.record(), r.hash.clone())).collect();
+        match audit::verify(recs.iter().map(|(r, h)| (r, h.as_str())), &prev) {
+            Ok(n) => total += n,
+            Err(b) => return Ok(Err(b)),
+        }
+        prev = rows.last().map(|r| r.hash.clone()).unwrap_or(prev);
+        after = rows.last().map(|r| r.seq).unwrap_or(after);
+    }
+    // A deleted tail leaves the head pointing past the last record.
+    let head: (i64, String) = on_conn!(c, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut **c).await?);
+    if head.0 != after || head.1 != prev {
+        return Ok(Err(audit::Break::Unlinked { seq: after + 1 }));
+    }
+    Ok(Ok(total))
+}

@@ -1,0 +1,164 @@
+//! The storage backends: SQLite (embedded default) and PostgreSQL (production).
+//!
+//! There is no `sqlx::Any`: each query is written once with `$N` placeholders and the [`on_conn!`]
+//! macro compiles it for both native drivers, so types (dates, timestamps, booleans) are bound
+//! natively on each side. SQL for each concern lives in `crate::store`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A connection borrowed from either backend, inside or outside a transaction.
+pub enum DbConn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+/// Runs the same block against whichever backend `$conn` (a `&mut DbConn`) holds; inside the block
+/// `$c` is the native connection.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> DbConn<'_> {
+        match self {
+            Tx::Sqlite(t) => DbConn::Sqlite(&mut *t),
+            Tx::Pg(t) => DbConn::Pg(&mut *t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Pg(t) => t.commit().await,
+        }
+    }
+}
+
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Pg(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Conn {
+    pub fn conn(&mut self) -> DbConn<'_> {
+        match self {
+            Conn::Sqlite(c) => DbConn::Sqlite(&mut *c),
+            Conn::Pg(c) => DbConn::Pg(&mut *c),
+        }
+    }
+}
+
+impl Db {
+    /// Opens the database named by `url`: `postgres://…` or `sqlite://path` (created if missing).
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Pg(pool))
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Db::Pg(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        }
+    }
+
+    /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE` so that a transaction that
+    /// reads before it writes waits for the write lock instead of failing with SQLITE_BUSY.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Db::Pg(p) => Conn::Pg(p.acquire().await?),
+        })
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (VACUUM INTO: a snapshot that does
+    /// not stop writers for long). PostgreSQL has its own tools.
+    pub async fn backup_sqlite(&self, path: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => sqlx::query("VACUUM INTO $1")
+                .bind(path)
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Db::Pg(_) => Err(sqlx::Error::Configuration(
+                "backup_sqlite on PostgreSQL".into(),
+            )),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        let mut c = self.acquire().await?;
+        on_conn!(&mut c.conn(), c => sqlx::query("SELECT 1").execute(&mut **c).await.map(|_| ()))
+    }
+
+    /// (open connections, idle connections) for /metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Pg(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}

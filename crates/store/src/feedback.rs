@@ -1,0 +1,591 @@
+//! Feedback items, their history, routing rules, categories, supports and the holiday calendar.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::on_conn;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub code: String,
+    #[serde(skip)]
+    pub secret_hash: String,
+    pub kind: String,
+    pub category: String,
+    #[serde(skip)]
+    pub title: String,
+    #[serde(skip)]
+    pub body: String,
+    pub public_title: String,
+    pub public_body: String,
+    pub hidden: bool,
+    pub moderation_note: Option<String>,
+    /// When a moderator last reviewed the public text.
+    pub moderated_on: Option<NaiveDate>,
+    pub concerned_unit_id: Option<i64>,
+    pub unit_id: i64,
+    pub state: String,
+    #[serde(skip)]
+    pub before_wait: Option<String>,
+    pub submitter_kind: String,
+    #[serde(skip)]
+    pub name: Option<String>,
+    #[serde(skip)]
+    pub email: Option<String>,
+    #[serde(skip)]
+    pub phone: Option<String>,
+    pub publish_name: bool,
+    #[serde(skip)]
+    pub user_id: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_on: NaiveDate,
+    pub clock_from: NaiveDate,
+    pub allowed_days: i32,
+    pub extension_days: i32,
+    pub extensions: i32,
+    pub paused_days: i32,
+    pub paused_since: Option<NaiveDate>,
+    pub deadline_on: Option<NaiveDate>,
+    pub answer: Option<String>,
+    /// An answer waiting for the leader's approval: never public.
+    #[serde(skip)]
+    pub draft_answer: Option<String>,
+    pub answered_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub rating: Option<i32>,
+    pub rating_comment: Option<String>,
+    pub rated_on: Option<NaiveDate>,
+    pub appeal_of: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub supports: i32,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+    /// The task an adopted initiative or recommendation became.
+    pub task_id: Option<i64>,
+}
+
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
+
+/// Takes `k` numbers of the day's sequence and returns the last one (one row per day,
+/// incremented in the caller's transaction).
+pub async fn take_seq(c: &mut DbConn<'_>, day: NaiveDate, k: i64) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_counters (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = feedback_counters.n + $2 RETURNING CAST(n AS BIGINT)")
+        .bind(day).bind(k).fetch_one(&mut **c).await?))
+}
+
+pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id")
+        .bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
+        .bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state).bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone)
+        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from)
+        .fetch_one(&mut **c).await?))
+}
+
+pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Item>> {
+    let sql = format!("SELECT {COLS} FROM feedback_items WHERE id = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(id).fetch_optional(&mut **c).await?))
+}
+
+pub async fn by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<Item>> {
+    let sql = format!("SELECT {COLS} FROM feedback_items WHERE code = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(code).fetch_optional(&mut **c).await?))
+}
+
+/// Writes what a move changes.
+pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_items SET unit_id = $2, state = $3, before_wait = $4, extension_days = $5, extensions = $6, paused_days = $7,
+             paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
+             rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
+             clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26, draft_answer = $27,
+             allowed_days = $28, moderated_on = $29
+         WHERE id = $1")
+        .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
+        .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
+        .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
+        .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id).bind(&i.draft_answer)
+        .bind(i.allowed_days).bind(i.moderated_on)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub from_unit: Option<i64>,
+    pub to_unit: Option<i64>,
+    #[serde(skip)]
+    pub actor_user_id: Option<i64>,
+    pub note: Option<String>,
+    pub public: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    at: DateTime<Utc>,
+    action: &str,
+    from: (Option<&str>, Option<i64>),
+    to: (&str, Option<i64>),
+    actor: Option<i64>,
+    note: Option<&str>,
+    public: bool,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_events (item_id, at, action, from_state, to_state, from_unit, to_unit, actor_user_id, note, public)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(item_id).bind(at).bind(action).bind(from.0).bind(to.0).bind(from.1).bind(to.1).bind(actor).bind(note).bind(public)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn events(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Event>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Event>(
+        "SELECT id, at, action, from_state, to_state, from_unit, to_unit, actor_user_id, note, public FROM feedback_events WHERE item_id = $1 ORDER BY id")
+        .bind(item_id).fetch_all(&mut **c).await?))
+}
+
+/// Filters of the officers' inbox and the public list.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub unit: Option<i64>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    /// Items sent by this account.
+    pub user: Option<i64>,
+    /// The moderation queue: published items whose public text no moderator has reviewed.
+    pub unmoderated: bool,
+    /// Public list: only published (answered or closed, not hidden) items.
+    pub published_only: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i64)> {
+    let mut w = super::Filter::default();
+    if let Some(u) = f.unit {
+        w.push("unit_id = {}", super::Arg::Int(u));
+    }
+    if let Some(s) = &f.state {
+        w.push("state = {}", super::Arg::Text(s.clone()));
+    }
+    if let Some(k) = &f.kind {
+        w.push("kind = {}", super::Arg::Text(k.clone()));
+    }
+    if let Some(k) = &f.category {
+        w.push("category = {}", super::Arg::Text(k.clone()));
+    }
+    if let Some(u) = f.user {
+        w.push("user_id = {}", super::Arg::Int(u));
+    }
+    if f.unmoderated {
+        w.raw("state IN ('answered', 'closed') AND moderated_on IS NULL");
+    }
+    if f.published_only {
+        w.raw("state IN ('answered', 'closed') AND hidden = FALSE");
+    }
+    let (clause, args) = (w.where_clause(), w.args);
+    // The inbox: open items by deadline (most urgent first), then those waiting for the sender,
+    // then the finished ones, in the order of the `feedback_urgent` index. The public list: the
+    // latest answers first (`feedback_answered`).
+    let order = if f.published_only {
+        "answered_on DESC, id DESC"
+    } else {
+        "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id"
+    };
+    let sql = format!(
+        "SELECT {COLS} FROM feedback_items {clause} ORDER BY {order} LIMIT {} OFFSET {}",
+        f.limit, f.offset
+    );
+    let count = format!("SELECT COUNT(*) FROM feedback_items {clause}");
+    Ok(on_conn!(c, c => {
+        let items = crate::bind_all!(sqlx::query_as::<_, Item>(&sql), args.iter()).fetch_all(&mut **c).await?;
+        let total: i64 = crate::bind_all!(sqlx::query_scalar::<_, i64>(&count), args.iter()).fetch_one(&mut **c).await?;
+        (items, total)
+    }))
+}
+
+/// Items submitted from an address since a moment, for the per-address limit.
+pub async fn count_by_email_since(
+    c: &mut DbConn<'_>,
+    email: &str,
+    since: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM feedback_items WHERE email = $1 AND submitted_at >= $2")
+        .bind(email).bind(since).fetch_one(&mut **c).await?))
+}
+
+/// One support per person; false when this person already supported the item.
+pub async fn add_support(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    supporter: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_supports (item_id, supporter, created_at) VALUES ($1, $2, $3) ON CONFLICT (item_id, supporter) DO NOTHING")
+        .bind(item_id).bind(supporter).bind(now).execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Category {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+}
+
+pub async fn categories(c: &mut DbConn<'_>) -> AppResult<Vec<Category>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Category>(
+        "SELECT code, name_vi, name_en, name_fr FROM feedback_categories ORDER BY position")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn insert_category(c: &mut DbConn<'_>, cat: &Category, position: i32) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_categories (code, name_vi, name_en, name_fr, position) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING")
+        .bind(&cat.code).bind(&cat.name_vi).bind(&cat.name_en).bind(&cat.name_fr).bind(position).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Routing rules in force.
+pub async fn routes(c: &mut DbConn<'_>) -> AppResult<Vec<domain::feedback::Route>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (Option<String>, Option<i64>, i64)>(
+        "SELECT category, unit_id, target_unit_id FROM feedback_routes WHERE retired_at IS NULL ORDER BY id")
+        .fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(category, unit, target)| domain::feedback::Route {
+            category,
+            unit,
+            target,
+        })
+        .collect())
+}
+
+pub async fn insert_route(
+    c: &mut DbConn<'_>,
+    category: Option<&str>,
+    unit: Option<i64>,
+    target: i64,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_routes (category, unit_id, target_unit_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(category).bind(unit).bind(target).bind(now).fetch_one(&mut **c).await?))
+}
+
+/// Extra days off and make-up working days, as stored (editable).
+pub async fn holidays(c: &mut DbConn<'_>) -> AppResult<Vec<(NaiveDate, String)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (NaiveDate, String)>("SELECT day, kind FROM holidays ORDER BY day")
+        .fetch_all(&mut **c).await?),
+    )
+}
+
+pub async fn insert_holiday(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    kind: &str,
+    name: &str,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("INSERT INTO holidays (day, kind, name_vi) VALUES ($1, $2, $3) ON CONFLICT (day) DO NOTHING")
+        .bind(day).bind(kind).bind(name).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Per-unit statistics as of a day, computed in the database over the unit's items:
+/// (received, answered by then, answered on time, open and overdue, rated, sum of ratings).
+/// Two texts, with and without a unit, so that the unit's index is used when there is one.
+pub async fn stats(
+    c: &mut DbConn<'_>,
+    unit: Option<i64>,
+    as_of: NaiveDate,
+) -> AppResult<(i64, i64, i64, i64, i64, i64)> {
+    let sql = format!(
+        "SELECT COUNT(*),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN answered_on IS NOT NULL AND answered_on <= $1 AND answered_on <= deadline_on THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN (answered_on IS NULL OR answered_on > $1) AND state NOT IN ('declined', 'merged') AND deadline_on < $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $1 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN rated_on IS NOT NULL AND rated_on <= $1 THEN rating ELSE 0 END), 0)
+        FROM feedback_items WHERE submitted_on <= $1{}",
+        if unit.is_some() { " AND unit_id = $2" } else { "" }
+    );
+    Ok(on_conn!(c, c => {
+        let q = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(&sql).bind(as_of);
+        let q = match unit { Some(u) => q.bind(u), None => q };
+        q.fetch_one(&mut **c).await?
+    }))
+}
+
+pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT v FROM feedback_version WHERE id = 1")
+        .fetch_one(&mut **c).await?),
+    )
+}
+
+/// (submitted, answered) days of the answered items, for the median time to answer.
+/// (submitted, answered, how many) for answered items: grouped, so that a national figure reads
+/// a few thousand rows rather than every item.
+pub async fn answer_days(
+    c: &mut DbConn<'_>,
+    unit: Option<i64>,
+    as_of: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, NaiveDate, i64)>> {
+    // Two texts rather than `($1 IS NULL OR unit_id = $1)`, which keeps SQLite off the unit index.
+    let sql = format!(
+        "SELECT submitted_on, answered_on, COUNT(*) FROM feedback_items
+         WHERE answered_on IS NOT NULL AND answered_on <= $1{}
+         GROUP BY submitted_on, answered_on",
+        if unit.is_some() {
+            " AND unit_id = $2"
+        } else {
+            ""
+        }
+    );
+    Ok(on_conn!(c, c => {
+        let q = sqlx::query_as::<_, (NaiveDate, NaiveDate, i64)>(&sql).bind(as_of);
+        let q = match unit { Some(u) => q.bind(u), None => q };
+        q.fetch_all(&mut **c).await?
+    }))
+}
+
+pub async fn insert_file(
+    c: &mut DbConn<'_>,
+    item_id: i64,
+    s: &domain::files::StoredFile,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_files (item_id, file_name, content_type, size_bytes, sha256, stored_as, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(item_id).bind(&s.file_name).bind(s.content_type).bind(s.size).bind(&s.sha256).bind(&s.stored_as).bind(now)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Criterion {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub weight: i32,
+}
+
+pub async fn criteria(c: &mut DbConn<'_>) -> AppResult<Vec<Criterion>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Criterion>(
+        "SELECT code, name_vi, name_en, name_fr, weight FROM review_criteria ORDER BY position")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn insert_criterion(c: &mut DbConn<'_>, k: &Criterion, position: i32) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO review_criteria (code, name_vi, name_en, name_fr, weight, position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING")
+        .bind(&k.code).bind(&k.name_vi).bind(&k.name_en).bind(&k.name_fr).bind(k.weight).bind(position)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Review {
+    pub id: i64,
+    pub item_id: i64,
+    pub reviewer_id: i64,
+    /// JSON object: criterion code → score 1..5.
+    pub scores: String,
+    /// Weighted total.
+    pub total: i32,
+    pub comment: Option<String>,
+}
+
+/// One review per reviewer and item; false when this reviewer already scored it.
+pub async fn insert_review(c: &mut DbConn<'_>, r: &Review, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_reviews (item_id, reviewer_id, scores, total, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (item_id, reviewer_id) DO NOTHING")
+        .bind(r.item_id).bind(r.reviewer_id).bind(&r.scores).bind(r.total).bind(&r.comment).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn reviews(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Review>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Review>(
+        "SELECT id, item_id, reviewer_id, scores, total, comment FROM feedback_reviews WHERE item_id = $1 ORDER BY id")
+        .bind(item_id).fetch_all(&mut **c).await?))
+}
+
+/// Links a task to the item it came from.
+pub async fn set_task_source(c: &mut DbConn<'_>, task_id: i64, item_id: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE tasks SET source_feedback_id = $2 WHERE id = $1")
+        .bind(task_id).bind(item_id).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Open, unpaused items whose deadline passed before `day`: (id, code, unit, deadline, title).
+pub async fn overdue_open(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+) -> AppResult<Vec<(i64, String, i64, NaiveDate, String)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, String, i64, NaiveDate, String)>(
+        "SELECT id, code, unit_id, deadline_on, public_title FROM feedback_items
+         WHERE state NOT IN ('declined', 'answered', 'closed', 'merged') AND paused_since IS NULL AND deadline_on < $1
+         ORDER BY id")
+        .bind(day).fetch_all(&mut **c).await?),
+    )
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct RouteRow {
+    pub id: i64,
+    pub category: Option<String>,
+    pub unit_id: Option<i64>,
+    pub target_unit_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Every rule, in force or retired (history).
+pub async fn route_rows(c: &mut DbConn<'_>) -> AppResult<Vec<RouteRow>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, RouteRow>(
+        "SELECT id, category, unit_id, target_unit_id, created_at, retired_at FROM feedback_routes ORDER BY id")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn retire_route(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = on_conn!(c, c => sqlx::query("UPDATE feedback_routes SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL")
+        .bind(id).bind(now).execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Whether the unit's answers wait for its leader's approval (off unless set).
+pub async fn approval_required(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, bool>(
+        "SELECT approve_answers FROM feedback_unit_settings WHERE unit_id = $1")
+        .bind(unit_id).fetch_optional(&mut **c).await?)
+    .unwrap_or(false))
+}
+
+pub async fn set_approval_required(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+    on: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_unit_settings (unit_id, approve_answers, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (unit_id) DO UPDATE SET approve_answers = $2, updated_at = $3")
+        .bind(unit_id).bind(on).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// The deadline rules of one kind of item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow, ToSchema)]
+pub struct KindRule {
+    pub kind: String,
+    /// Working days to accept (thụ lý) a received item.
+    pub accept_days: i32,
+    /// Working days to answer.
+    pub answer_days: i32,
+    /// Calendar days after the answer within which a poor rating may be appealed.
+    pub appeal_days: i32,
+    /// `restart`: the receiving unit of a transfer gets the full time again; `continue`: the clock runs on.
+    pub transfer_clock: String,
+}
+
+pub async fn kind_rules(c: &mut DbConn<'_>) -> AppResult<Vec<KindRule>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, KindRule>(
+        "SELECT kind, accept_days, answer_days, appeal_days, transfer_clock FROM feedback_kind_rules ORDER BY kind")
+        .fetch_all(&mut **c).await?))
+}
+
+pub async fn kind_rule(c: &mut DbConn<'_>, kind: &str) -> AppResult<Option<KindRule>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, KindRule>(
+        "SELECT kind, accept_days, answer_days, appeal_days, transfer_clock FROM feedback_kind_rules WHERE kind = $1")
+        .bind(kind).fetch_optional(&mut **c).await?))
+}
+
+pub async fn set_kind_rule(c: &mut DbConn<'_>, r: &KindRule) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_kind_rules SET accept_days = $2, answer_days = $3, appeal_days = $4, transfer_clock = $5 WHERE kind = $1")
+        .bind(&r.kind).bind(r.accept_days).bind(r.answer_days).bind(r.appeal_days).bind(&r.transfer_clock)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn has_support(c: &mut DbConn<'_>, item_id: i64, supporter: &str) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM feedback_supports WHERE item_id = $1 AND supporter = $2")
+        .bind(item_id).bind(supporter).fetch_one(&mut **c).await?)
+        > 0)
+}
+
+pub async fn insert_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    item_id: i64,
+    email_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO feedback_support_requests (token_hash, item_id, email_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash).bind(item_id).bind(email_hash).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// An unconfirmed request: (item, email hash, when asked).
+pub async fn open_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+) -> AppResult<Option<(i64, String, DateTime<Utc>)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, String, DateTime<Utc>)>(
+        "SELECT item_id, email_hash, created_at FROM feedback_support_requests WHERE token_hash = $1 AND confirmed_at IS NULL")
+        .bind(token_hash).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn close_support_request(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_support_requests SET confirmed_at = $2 WHERE token_hash = $1")
+        .bind(token_hash).bind(now).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Rewrites when an item was sent and its code (the demo spreads its items over past months).
+pub async fn set_submission(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE feedback_items SET code = $2, submitted_at = $3, submitted_on = $4 WHERE id = $1")
+        .bind(i.id).bind(&i.code).bind(i.submitted_at).bind(i.submitted_on)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE feedback_events SET at = $2 WHERE id = $1")
+        .bind(id).bind(at).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! SQL, one module per concern. Every function takes a `DbConn` so it runs inside the caller's
+//! transaction (writes) or on a plain pooled connection (reads).
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod feedback;
+pub mod jobs;
+pub mod org;
+pub mod org_index;
+pub mod task_cache;
+pub mod tasks;
+pub mod users;
+pub mod work;
+
+/// A bind value for queries assembled from optional filters.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Binds `args` in order onto a query for either backend.
+#[macro_export]
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                $crate::Arg::Int(v) => q.bind(*v),
+                $crate::Arg::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
+/// Collects `WHERE` conditions with numbered placeholders.
+#[derive(Default)]
+pub struct Filter {
+    pub conds: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Adds a condition; `{}` in `sql` is replaced by the next placeholder.
+    pub fn push(&mut self, sql: &str, arg: Arg) {
+        self.args.push(arg);
+        self.conds
+            .push(sql.replace("{}", &format!("${}", self.args.len())));
+    }
+
+    pub fn raw(&mut self, sql: &str) {
+        self.conds.push(sql.to_string());
+    }
+
+    pub fn where_clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conds.join(" AND "))
+        }
+    }
+
+    pub fn next_placeholder(&self, offset: usize) -> String {
+        format!("${}", self.args.len() + offset)
+    }
+}
+
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

@@ -1,0 +1,339 @@
+//! Request extractors: who is calling and in which language, and input parsers whose failures
+//! become [`AppError`]s (so they render like every other error).
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::{Method, header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::i18n::Lang;
+use crate::error::{AppResult, WebError};
+use app::auth::constant_time_eq;
+use app::error::AppError;
+use app::records::User;
+use domain::policy::Principal;
+
+pub const SESSION_COOKIE: &str = "nqt_session";
+pub const CSRF_COOKIE: &str = "nqt_csrf";
+pub const LANG_COOKIE: &str = "nqt_lang";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token for this browser (double-submit cookie), put in the request by middleware.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    cookie(parts, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(Lang::Vi)
+}
+
+/// Everything a handler needs to know about the caller.
+pub struct Ctx {
+    pub who: Option<Principal>,
+    pub user: Option<User>,
+    pub lang: Lang,
+    pub csrf: String,
+    pub session: Option<String>,
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn principal(&self) -> AppResult<&Principal> {
+        self.who.as_ref().ok_or(AppError::Unauthorized.into())
+    }
+
+    pub fn check_csrf(&self, submitted: &str) -> AppResult<()> {
+        if !self.csrf.is_empty() && constant_time_eq(&self.csrf, submitted) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf.into())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let path = parts.uri.path().to_string();
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if let Some(secret) = bearer {
+            let who = app::session::from_token(&state.db, secret.trim())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            return Ok(Ctx {
+                who: Some(who),
+                user: None,
+                lang,
+                csrf,
+                session: None,
+                path,
+            });
+        }
+        let session = cookie(parts, SESSION_COOKIE).map(str::to_string);
+        let (who, user) = match &session {
+            Some(s) => match app::session::from_session(&state.db, s).await? {
+                Some((p, u)) => (Some(p), Some(u)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        // Cookie-authenticated API writes must echo the CSRF token in a header; forms check it in `CsrfForm`.
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if who.is_some() && unsafe_method && path.starts_with("/api/") {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent, &csrf) || csrf.is_empty() {
+                return Err(AppError::Csrf.into());
+            }
+        }
+        Ok(Ctx {
+            who,
+            user,
+            lang,
+            csrf,
+            session,
+            path,
+        })
+    }
+}
+
+/// JSON body whose parse errors become problem details naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::BadRequest {
+                code: "err-content-type",
+                detail: "Content-Type: application/json".into(),
+            }
+            .into());
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest {
+                code: "err-body",
+                detail: e.body_text(),
+            })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error(de).map(ApiJson).map_err(WebError)
+    }
+}
+
+/// Deserialises while keeping the path of the failing field in the message.
+fn serde_path_to_error<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> app::error::AppResult<T> {
+    T::deserialize(de).map_err(|e| {
+        let code = if e.is_syntax() || e.is_eof() {
+            "err-json-syntax"
+        } else {
+            "err-json-data"
+        };
+        AppError::BadRequest {
+            code,
+            detail: e.to_string(),
+        }
+    })
+}
+
+/// Query string whose parse errors become 400 problems.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| AppError::BadRequest {
+                code: "err-query",
+                detail: e.body_text(),
+            })
+            .map_err(WebError)
+    }
+}
+
+/// A numeric id from the path; anything else is a clear 404-free 400.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::BadRequest {
+                    code: "err-path",
+                    detail: e.body_text(),
+                })?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| AppError::BadRequest {
+                code: "err-path",
+                detail: format!("not an id: {raw}"),
+            })
+            .map_err(WebError)
+    }
+}
+
+/// A url-encoded form with its `_csrf` field checked against the browser's CSRF cookie.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest {
+                code: "err-body",
+                detail: e.body_text(),
+            })?;
+        let f: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).map_err(|e| AppError::BadRequest {
+                code: "err-form",
+                detail: e.to_string(),
+            })?;
+        if expected.is_empty() || !constant_time_eq(&expected, &f.csrf) {
+            return Err(AppError::Csrf.into());
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(CsrfForm)
+            .map_err(|e| AppError::BadRequest {
+                code: "err-form",
+                detail: e.to_string(),
+            })
+            .map_err(WebError)
+    }
+}
+
+/// A multipart form read whole: its text fields and its files.
+pub struct FormParts {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<app::attachments::Upload>,
+}
+
+impl FormParts {
+    pub fn text(&self, k: &str) -> Option<String> {
+        self.fields.get(k).cloned()
+    }
+}
+
+/// Reads a multipart body; a file over `max_file` bytes is refused as soon as it passes the
+/// limit, without reading the rest. File inputs left empty are skipped.
+pub async fn read_multipart(
+    mut mp: axum::extract::Multipart,
+    max_file: usize,
+) -> AppResult<FormParts> {
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest {
+        code: "err-form",
+        detail: e.body_text(),
+    };
+    let mut out = FormParts {
+        fields: Default::default(),
+        files: vec![],
+    };
+    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if bytes.len() + chunk.len() > max_file {
+                        return Err(AppError::invalid(
+                            domain::FieldError::new("file", "err-file-too-large")
+                                .with("name", &file_name)
+                                .with("max", max_file / 1_048_576),
+                        )
+                        .into());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    out.files.push(app::attachments::Upload {
+                        name: file_name,
+                        bytes,
+                    });
+                }
+            }
+            None => {
+                let v = field.text().await.map_err(bad)?;
+                out.fields.insert(name, v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The client's address (X-Forwarded-For only behind a trusted proxy), for rate limits.
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(super::client_ip(parts, state.cfg.trust_proxy)))
+    }
+}

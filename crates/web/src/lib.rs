@@ -1,0 +1,257 @@
+//! HTTP: the JSON API under /api/v1, server-rendered pages, health and metrics, and the
+//! middleware every request passes (request id, logs, metrics, security headers, CSRF cookie,
+//! error rendering, compression).
+
+pub mod api;
+pub mod api_feedback;
+pub mod api_work;
+pub mod charts;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod pages;
+pub mod pages_account;
+pub mod pages_feedback;
+pub mod pages_work;
+
+pub use domain::i18n;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use app::config::Config;
+use app::db::Db;
+use app::error::AppError;
+use extract::{CSRF_COOKIE, CsrfToken, cookie};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<Config>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub limiter: Arc<LoginLimiter>,
+    pub org: Arc<app::records::OrgIndex>,
+    pub mailer: app::mail::Mailer,
+    pub intake: Arc<app::feedback::Intake>,
+    pub tasks: Arc<app::records::TaskCache>,
+    pub stats: Arc<app::feedback::StatsCache>,
+}
+
+impl AppState {
+    /// `serve` checks the mail settings first, so the fallback here only serves tests and tools.
+    pub fn new(db: Db, cfg: Config) -> Self {
+        let mailer = app::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail settings; mail is kept in memory only");
+            app::mail::Mailer::memory()
+        });
+        AppState {
+            mailer,
+            tasks: Arc::default(),
+            stats: Arc::default(),
+            intake: Arc::new(app::feedback::Intake::new(
+                db.clone(),
+                cfg.feedback_per_ip_hour,
+            )),
+            db,
+            cfg: Arc::new(cfg),
+            metrics: Arc::default(),
+            limiter: Arc::default(),
+            org: Arc::default(),
+        }
+    }
+}
+
+/// Sign-in attempts per client address: at most `MAX` in `WINDOW`, on top of the per-account
+/// lock-out, so that one address cannot try many accounts.
+#[derive(Default)]
+pub struct LoginLimiter {
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    const MAX: u32 = 30;
+    const WINDOW: Duration = Duration::from_secs(300);
+
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut m = self.seen.lock().expect("limiter lock");
+        if m.len() > 100_000 {
+            m.retain(|_, (t, _)| now.duration_since(*t) < Self::WINDOW);
+        }
+        let e = m.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0) >= Self::WINDOW {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= Self::MAX
+    }
+}
+
+/// The client address: the socket peer, or X-Forwarded-For's first entry behind a trusted proxy.
+pub fn client_ip(parts: &axum::http::request::Parts, trust_proxy: bool) -> IpAddr {
+    if trust_proxy
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .merge(api::router())
+        .merge(api_work::router())
+        .merge(api_feedback::router())
+        .merge(pages::router())
+        .merge(pages_work::router())
+        .merge(pages_feedback::router())
+        .merge(pages_account::router())
+        .fallback(|| async { error::WebError(AppError::NotFound) })
+        .layer(middleware::from_fn(error::render))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unreachable: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    let body = s.metrics.render(s.db.pool_stats(), s.db.backend());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn record_metrics(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    s.metrics
+        .observe(&method, &route, res.status().as_u16(), start.elapsed());
+    res
+}
+
+async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if s.cfg.https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Gives every browser a CSRF token cookie (double-submit) and makes it available to handlers.
+async fn csrf_cookie(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let existing = cookie(&parts, CSRF_COOKIE)
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_string);
+    // API clients get no token minted for them: machine clients use bearer tokens, and browsers
+    // already hold the cookie from the pages they loaded.
+    if existing.is_none() && parts.uri.path().starts_with("/api/") {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let token = existing.clone().unwrap_or_else(app::auth::random_token);
+    parts.extensions.insert(CsrfToken(token.clone()));
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    // A handler that rotated the token (sign-in) has set the cookie itself.
+    let prefix = format!("{CSRF_COOKIE}=");
+    let rotated = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    if existing.is_none() && !rotated {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &token, None, s.cfg.https()),
+        );
+    }
+    res
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure over HTTPS; `max_age` None for a session cookie.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        v.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        v.push_str("; Secure");
+    }
+    HeaderValue::from_str(&v).expect("cookie value is ASCII")
+}
+
+/// Starts serving on `listener` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

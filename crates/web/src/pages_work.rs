@@ -1,0 +1,333 @@
+//! Pages for the work on a task: the task page with its timeline and the forms to report (with
+//! evidence), verify, cascade and comment; the notifications page. Forms post here and land back
+//! on the task; a refused form shows the task again with the messages.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{CsrfForm, Ctx, PathId, read_multipart};
+use super::pages::{PageCtx, html, html_status};
+use crate::error::{AppResult, WebError};
+use app::error::AppError;
+use app::programmes::TaskDetail;
+use app::records::Notification;
+use domain::FieldError;
+use domain::policy::{self, Action, Decision, Scope};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tasks/{id}", get(task_page))
+        .route("/tasks/{id}/comment", post(comment))
+        .route(
+            "/assignments/{id}/report",
+            post(report).layer(DefaultBodyLimit::max(256 * 1_048_576)),
+        )
+        .route("/assignments/{id}/verify", post(verify))
+        .route("/assignments/{id}/cascade", post(cascade))
+        .route("/notifications", get(notifications_page))
+        .route("/notifications/read", post(notifications_read))
+}
+
+/// What the viewer may do on one assignment (decided by the policy, shown as forms).
+pub struct Actions {
+    pub assignment_id: i64,
+    pub unit_name: String,
+    pub report: bool,
+    pub verify: bool,
+    pub cascade: bool,
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskTpl {
+    p: PageCtx,
+    d: TaskDetail,
+    actions: Vec<Actions>,
+    errors: Vec<FieldError>,
+    can_comment: bool,
+    max_mb: usize,
+    names: std::collections::HashMap<i64, String>,
+}
+
+impl TaskTpl {
+    fn unit_of(&self, assignment_id: &i64) -> String {
+        self.names.get(assignment_id).cloned().unwrap_or_default()
+    }
+
+    fn evidence_of(&self, report_id: &i64) -> Vec<&app::records::Evidence> {
+        self.d
+            .evidence
+            .iter()
+            .filter(|e| e.report_id == *report_id)
+            .collect()
+    }
+
+    fn visibility_label(&self) -> &'static str {
+        self.p.t(&format!("visibility-{}", self.d.task.visibility))
+    }
+
+    /// "before-14" → the label of "before".
+    fn reminder_label(&self, kind: &str) -> &'static str {
+        self.p.t(&format!(
+            "reminder-{}",
+            kind.split('-').next().unwrap_or("")
+        ))
+    }
+
+    fn kb(&self, bytes: &i64) -> String {
+        self.p.lang.int((*bytes + 1023) / 1024)
+    }
+}
+
+async fn render_task(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let d = app::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let owner_chain = snap.chain(d.programme.owner_unit_id);
+    let mut actions = vec![];
+    if let Some(who) = ctx.who.as_ref() {
+        let may = |a: Action, chain: &[i64]| {
+            policy::authorize(Some(who), a, Scope::Unit(chain)) == Decision::Allow
+        };
+        let verify_here = may(Action::VerifyCompletion, &owner_chain);
+        for a in &d.assignments {
+            let x = &a.assignment;
+            let open =
+                x.cancelled_on.is_none() && x.verified_on.is_none() && x.superseded_on.is_none();
+            let chain = snap.chain(x.unit_id);
+            // Forms for one's own unit only: an administrator acting elsewhere uses the API.
+            let own = who.unit_id == x.unit_id;
+            let act = Actions {
+                assignment_id: x.id,
+                unit_name: a.unit_name.clone(),
+                report: open && own && may(Action::ReportProgress, &chain),
+                verify: open && x.claimed_on.is_some() && verify_here,
+                cascade: open
+                    && own
+                    && may(Action::CascadeAssignment, &chain)
+                    && snap.children_count(x.unit_id) > 0,
+            };
+            if act.report || act.verify || act.cascade {
+                actions.push(act);
+            }
+        }
+    }
+    let names = d
+        .assignments
+        .iter()
+        .map(|a| (a.assignment.id, a.unit_name.clone()))
+        .collect();
+    let can_comment =
+        policy::authorize(ctx.who.as_ref(), Action::Comment, Scope::Global) == Decision::Allow;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        TaskTpl {
+            p: PageCtx::from(ctx, &format!("/tasks/{id}")),
+            d,
+            actions,
+            errors,
+            can_comment,
+            max_mb: s.cfg.evidence_max_mb,
+            names,
+        },
+    )
+}
+
+async fn task_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
+    render_task(&s, &ctx, id, vec![]).await
+}
+
+/// After a form: back to the task, or the task again with the messages.
+async fn land(
+    s: &AppState,
+    ctx: &Ctx,
+    task_id: i64,
+    anchor: &str,
+    r: app::error::AppResult<()>,
+) -> AppResult<Response> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/tasks/{task_id}#{anchor}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_task(s, ctx, task_id, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn task_of_assignment(s: &AppState, id: i64) -> AppResult<i64> {
+    Ok(app::work::task_of_assignment(&s.db, id).await?)
+}
+
+fn parse_percent(v: Option<String>) -> app::error::AppResult<i32> {
+    v.unwrap_or_default()
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid(FieldError::new("percent", "err-not-integer")))
+}
+
+async fn report(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    mp: Multipart,
+) -> AppResult<Response> {
+    let who = ctx.principal()?.clone();
+    let task_id = task_of_assignment(&s, id).await?;
+    let parts = match read_multipart(mp, s.cfg.evidence_max_bytes()).await {
+        Ok(p) => p,
+        Err(WebError(e)) => return land(&s, &ctx, task_id, "report", Err(e)).await,
+    };
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let on = |k: &str| parts.text(k).is_some_and(|v| v == "on" || v == "true");
+    let (needs_steering, claims_completion) = (on("needs_steering"), on("claims_completion"));
+    let r = async {
+        let input = app::reports::NewReport {
+            percent: parse_percent(parts.text("percent"))?,
+            narrative: parts.text("narrative").unwrap_or_default(),
+            results: parts.text("results"),
+            difficulties: parts.text("difficulties"),
+            needs_steering,
+            proposals: parts.text("proposals"),
+            claims_completion,
+            reported_on: None,
+        };
+        app::reports::submit_with_files(
+            &s.db,
+            &s.cfg.data_dir,
+            s.cfg.evidence_max_bytes(),
+            &who,
+            id,
+            input,
+            parts.files,
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    land(&s, &ctx, task_id, "reports", r).await
+}
+
+#[derive(Deserialize)]
+struct VerifyForm {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn verify(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<VerifyForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let task_id = task_of_assignment(&s, id).await?;
+    let r = app::reports::verify(
+        &s.db,
+        who,
+        id,
+        app::reports::Decision {
+            approve: f.decision == "approve",
+            comment: Some(f.comment),
+        },
+    )
+    .await
+    .map(|_| ());
+    land(&s, &ctx, task_id, "assignments", r).await
+}
+
+#[derive(Deserialize)]
+struct CascadeForm {}
+
+async fn cascade(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(_f): CsrfForm<CascadeForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let task_id = task_of_assignment(&s, id).await?;
+    let r = app::work::cascade(
+        &s.db,
+        &s.org,
+        who,
+        id,
+        app::work::CascadeInput {
+            units: vec![],
+            all: true,
+        },
+    )
+    .await
+    .map(|_| ());
+    land(&s, &ctx, task_id, "assignments", r).await
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    body: String,
+}
+
+async fn comment(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let r = app::work::comment(
+        &s.db,
+        &s.org,
+        who,
+        id,
+        app::work::NewComment { body: f.body },
+    )
+    .await
+    .map(|_| ());
+    land(&s, &ctx, id, "comments", r).await
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsTpl {
+    p: PageCtx,
+    items: Vec<Notification>,
+    unread: i64,
+}
+
+async fn notifications_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?).await?;
+    html(NotificationsTpl {
+        p: PageCtx::from(&ctx, "/notifications"),
+        items,
+        unread,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReadForm {
+    id: Option<i64>,
+}
+
+async fn notifications_read(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<ReadForm>,
+) -> AppResult<Response> {
+    app::work::mark_read(&s.db, ctx.principal()?, f.id).await?;
+    Ok(Redirect::to("/notifications").into_response())
+}
