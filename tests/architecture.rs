@@ -1,0 +1,201 @@
+//! The layering, checked: crates depend on each other in one direction only, the lower crates do
+//! not pull in the higher layers' libraries, and no two files of a crate import each other through
+//! a circle. ARCHITECTURE.md explains the rules; this test keeps them true.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The names a crate's `[dependencies]` table lists (dev-dependencies excluded).
+fn dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    doc.get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Which of our crates each crate may use, and external libraries it must not use.
+const LAYERS: &[(&str, &[&str], &[&str])] = &[
+    ("crates/domain", &[], &["tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "web", "seed"]),
+    ("crates/store", &["domain"], &["axum", "askama", "lettre", "tower-http", "app", "web", "seed"]),
+    ("crates/app", &["domain", "store"], &["axum", "askama", "tower-http", "web", "seed"]),
+    ("crates/web", &["domain", "app"], &["sqlx", "store", "seed"]),
+    ("crates/seed", &["domain", "store", "app"], &["axum", "askama", "web"]),
+    (".", &["domain", "app", "web", "seed"], &["sqlx", "axum", "store"]),
+];
+const OURS: &[&str] = &["domain", "store", "app", "web", "seed"];
+
+#[test]
+fn crates_depend_downwards_only() {
+    let mut problems = vec![];
+    let mut seen = BTreeSet::new();
+    for (dir, allowed, forbidden) in LAYERS {
+        seen.insert(dir.to_string());
+        let deps = dependencies(&root().join(dir).join("Cargo.toml"));
+        for d in &deps {
+            if OURS.contains(&d.as_str()) && !allowed.contains(&d.as_str()) {
+                problems.push(format!("{dir} depends on {d}, against the direction of the layers"));
+            }
+            if forbidden.contains(&d.as_str()) {
+                problems.push(format!("{dir} must not depend on {d}"));
+            }
+        }
+    }
+    // A new crate must be placed in the table above.
+    for e in std::fs::read_dir(root().join("crates")).unwrap() {
+        let dir = format!("crates/{}", e.unwrap().file_name().to_string_lossy());
+        if !seen.contains(&dir) {
+            problems.push(format!("{dir} is not in the layer table of tests/architecture.rs"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Module path of a source file relative to its crate's `src`: `lib.rs`/`main.rs` → "", `a.rs`
+/// and `a/mod.rs` → "a", `a/b.rs` → "a::b".
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The modules of the same crate that a file's code refers to (`crate::a::b`, `super::x`),
+/// resolved to the longest module that exists. Unit-test sections are left out.
+fn references(text: &str, me: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    let parent = me.rsplit_once("::").map(|(p, _)| p.to_string()).unwrap_or_default();
+    let mut out = BTreeSet::new();
+    for (prefix, base) in [("crate::", String::new()), ("super::", parent)] {
+        for (i, _) in code.match_indices(prefix) {
+            if i > 0 && code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$') {
+                continue;
+            }
+            let rest: String = code[i + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let mut path: Vec<&str> = if base.is_empty() { vec![] } else { base.split("::").collect() };
+            let mut best = base.clone();
+            for seg in rest.split("::").filter(|s| !s.is_empty()) {
+                path.push(seg);
+                let candidate = path.join("::");
+                if modules.contains(&candidate) {
+                    best = candidate;
+                } else {
+                    break;
+                }
+            }
+            if best != me {
+                out.insert(best);
+            }
+        }
+    }
+    out
+}
+
+/// Strongly connected components with more than one module (Tarjan).
+fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct S<'a> {
+        g: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        out: Vec<Vec<String>>,
+    }
+    fn visit<'a>(s: &mut S<'a>, v: &'a str) {
+        let i = s.index.len();
+        s.index.insert(v, i);
+        s.low.insert(v, i);
+        s.stack.push(v);
+        s.on.insert(v);
+        for w in s.g.get(v).into_iter().flatten() {
+            let w = w.as_str();
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let l = s.low[w].min(s.low[v]);
+                s.low.insert(v, l);
+            } else if s.on.contains(w) {
+                let l = s.index[w].min(s.low[v]);
+                s.low.insert(v, l);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut comp = vec![];
+            loop {
+                let w = s.stack.pop().unwrap();
+                s.on.remove(w);
+                comp.push(w.to_string());
+                if w == v {
+                    break;
+                }
+            }
+            if comp.len() > 1 {
+                comp.sort();
+                s.out.push(comp);
+            }
+        }
+    }
+    let mut s = S { g: graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), out: vec![] };
+    for v in graph.keys() {
+        if !s.index.contains_key(v.as_str()) {
+            visit(&mut s, v);
+        }
+    }
+    s.out
+}
+
+#[test]
+fn no_circles_between_files() {
+    let mut found = vec![];
+    let mut srcs: Vec<PathBuf> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .collect();
+    srcs.push(root().join("src"));
+    for src in srcs {
+        let files = rust_files(&src);
+        let modules: BTreeSet<String> = files.iter().map(|f| module_of(&src, f)).collect();
+        let mut graph = BTreeMap::new();
+        for f in &files {
+            let me = module_of(&src, f);
+            let text = std::fs::read_to_string(f).unwrap();
+            graph.insert(me.clone(), references(&text, &me, &modules));
+        }
+        for c in circles(&graph) {
+            found.push(format!("{}: {}", src.display(), c.join(" ↔ ")));
+        }
+    }
+    assert!(found.is_empty(), "files that import each other in a circle:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_checker_finds_a_circle() {
+    let modules: BTreeSet<String> = ["", "a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), references("use crate::b::X;", "a", &modules));
+    g.insert("b".to_string(), references("use super::c::Y; fn f() { crate::a::z() }", "b", &modules));
+    g.insert("c".to_string(), references("use std::ops::Range;", "c", &modules));
+    assert_eq!(circles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
+}
