@@ -21,12 +21,42 @@ fn dependencies(manifest: &Path) -> BTreeSet<String> {
 
 /// Which of our crates each crate may use, and external libraries it must not use.
 const LAYERS: &[(&str, &[&str], &[&str])] = &[
-    ("crates/domain", &[], &["tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "web", "seed"]),
-    ("crates/store", &["domain"], &["axum", "askama", "lettre", "tower-http", "app", "web", "seed"]),
-    ("crates/app", &["domain", "store"], &["axum", "askama", "tower-http", "web", "seed"]),
+    (
+        "crates/domain",
+        &[],
+        &[
+            "tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "web", "seed",
+        ],
+    ),
+    (
+        "crates/store",
+        &["domain"],
+        &[
+            "axum",
+            "askama",
+            "lettre",
+            "tower-http",
+            "app",
+            "web",
+            "seed",
+        ],
+    ),
+    (
+        "crates/app",
+        &["domain", "store"],
+        &["axum", "askama", "tower-http", "web", "seed"],
+    ),
     ("crates/web", &["domain", "app"], &["sqlx", "store", "seed"]),
-    ("crates/seed", &["domain", "store", "app"], &["axum", "askama", "web"]),
-    (".", &["domain", "app", "web", "seed"], &["sqlx", "axum", "store"]),
+    (
+        "crates/seed",
+        &["domain", "store", "app"],
+        &["axum", "askama", "web"],
+    ),
+    (
+        ".",
+        &["domain", "app", "web", "seed"],
+        &["sqlx", "axum", "store"],
+    ),
 ];
 const OURS: &[&str] = &["domain", "store", "app", "web", "seed"];
 
@@ -39,7 +69,9 @@ fn crates_depend_downwards_only() {
         let deps = dependencies(&root().join(dir).join("Cargo.toml"));
         for d in &deps {
             if OURS.contains(&d.as_str()) && !allowed.contains(&d.as_str()) {
-                problems.push(format!("{dir} depends on {d}, against the direction of the layers"));
+                problems.push(format!(
+                    "{dir} depends on {d}, against the direction of the layers"
+                ));
             }
             if forbidden.contains(&d.as_str()) {
                 problems.push(format!("{dir} must not depend on {d}"));
@@ -50,7 +82,9 @@ fn crates_depend_downwards_only() {
     for e in std::fs::read_dir(root().join("crates")).unwrap() {
         let dir = format!("crates/{}", e.unwrap().file_name().to_string_lossy());
         if !seen.contains(&dir) {
-            problems.push(format!("{dir} is not in the layer table of tests/architecture.rs"));
+            problems.push(format!(
+                "{dir} is not in the layer table of tests/architecture.rs"
+            ));
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
@@ -60,8 +94,14 @@ fn crates_depend_downwards_only() {
 /// and `a/mod.rs` → "a", `a/b.rs` → "a::b".
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap().with_extension("");
-    let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts.join("::")
@@ -84,7 +124,10 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 /// resolved to the longest module that exists. Unit-test sections are left out.
 fn references(text: &str, me: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
     let code = text.split("#[cfg(test)]").next().unwrap();
-    let parent = me.rsplit_once("::").map(|(p, _)| p.to_string()).unwrap_or_default();
+    let parent = me
+        .rsplit_once("::")
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_default();
     let mut out = BTreeSet::new();
     for (prefix, base) in [("crate::", String::new()), ("super::", parent)] {
         for (i, _) in code.match_indices(prefix) {
@@ -95,7 +138,11 @@ fn references(text: &str, me: &str, modules: &BTreeSet<String>) -> BTreeSet<Stri
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
                 .collect();
-            let mut path: Vec<&str> = if base.is_empty() { vec![] } else { base.split("::").collect() };
+            let mut path: Vec<&str> = if base.is_empty() {
+                vec![]
+            } else {
+                base.split("::").collect()
+            };
             let mut best = base.clone();
             for seg in rest.split("::").filter(|s| !s.is_empty()) {
                 path.push(seg);
@@ -157,7 +204,14 @@ fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
             }
         }
     }
-    let mut s = S { g: graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), out: vec![] };
+    let mut s = S {
+        g: graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: vec![],
+        on: BTreeSet::new(),
+        out: vec![],
+    };
     for v in graph.keys() {
         if !s.index.contains_key(v.as_str()) {
             visit(&mut s, v);
@@ -187,15 +241,28 @@ fn no_circles_between_files() {
             found.push(format!("{}: {}", src.display(), c.join(" ↔ ")));
         }
     }
-    assert!(found.is_empty(), "files that import each other in a circle:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "files that import each other in a circle:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn the_checker_finds_a_circle() {
     let modules: BTreeSet<String> = ["", "a", "b", "c"].iter().map(|s| s.to_string()).collect();
     let mut g = BTreeMap::new();
-    g.insert("a".to_string(), references("use crate::b::X;", "a", &modules));
-    g.insert("b".to_string(), references("use super::c::Y; fn f() { crate::a::z() }", "b", &modules));
-    g.insert("c".to_string(), references("use std::ops::Range;", "c", &modules));
+    g.insert(
+        "a".to_string(),
+        references("use crate::b::X;", "a", &modules),
+    );
+    g.insert(
+        "b".to_string(),
+        references("use super::c::Y; fn f() { crate::a::z() }", "b", &modules),
+    );
+    g.insert(
+        "c".to_string(),
+        references("use std::ops::Range;", "c", &modules),
+    );
     assert_eq!(circles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
 }

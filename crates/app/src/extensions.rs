@@ -8,9 +8,9 @@ use super::{clean_opt, require_on_unit};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
+use domain::input::BoundedText;
 use domain::policy::{Action, Principal};
 use domain::status::{Facts, deadline_in_force};
-use domain::text::nfc;
 use store::audit::{Actor, Change, to_json};
 use store::tasks::{Assignment, Extension};
 use store::{self};
@@ -44,13 +44,14 @@ pub async fn request(
         .await?
         .ok_or(AppError::NotFound)?;
     require_on_unit(&mut tx.conn(), Some(who), Action::ReportProgress, a.unit_id).await?;
-    let reason = nfc(&input.reason);
     let mut errs = vec![];
-    if reason.is_empty() {
-        errs.push(FieldError::new("reason", "err-required"));
-    } else if reason.chars().count() > super::reports::TEXT_MAX {
-        errs.push(FieldError::new("reason", "err-too-long").with("max", super::reports::TEXT_MAX));
-    }
+    let reason = match BoundedText::required("reason", &input.reason) {
+        Ok(r) => r.into_string(),
+        Err(e) => {
+            errs.push(e);
+            String::new()
+        }
+    };
     match deadline_now(&a, today) {
         None => errs.push(FieldError::new("requested_due", "err-no-deadline")),
         Some(d) if input.requested_due <= d => {

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::mail::{Mail, Mailer};
-use crate::programmes::{facts, rules_of_programme};
+use crate::notify;
 use domain::i18n::Lang;
-use domain::reminders::{self, Audience, Schedule};
+use domain::reminders::{self, Audience};
 use store::audit::{Actor, Change};
 use store::tasks::Programme;
 use store::{self};
@@ -31,38 +31,8 @@ pub struct TickReport {
 }
 
 #[derive(Serialize, Deserialize)]
-struct MailJob {
-    to: Vec<String>,
-    subject: String,
-    text: String,
-}
-
-/// Queues a mail for the job runner in the caller's transaction; false when a job with this key
-/// was already queued (the key makes a resend idempotent).
-pub async fn queue_mail(
-    c: &mut crate::db::DbConn<'_>,
-    key: &str,
-    to: Vec<String>,
-    subject: String,
-    text: String,
-    now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let payload = serde_json::to_string(&MailJob { to, subject, text }).unwrap_or_default();
-    store::jobs::enqueue(c, "mail", key, &payload, now, now).await
-}
-
-#[derive(Serialize, Deserialize)]
 struct DayJob {
     date: NaiveDate,
-}
-
-pub fn schedule_of(p: &Programme) -> Schedule {
-    Schedule {
-        before: Schedule::parse_before(&p.remind_before),
-        overdue_every: i64::from(p.remind_overdue_every),
-        escalate_leader_after: i64::from(p.escalate_leader_after),
-        escalate_assigner_after: i64::from(p.escalate_assigner_after),
-    }
 }
 
 /// Enqueues today's sweep (and on Mondays the weekly digest), then runs every job that is due.
@@ -120,7 +90,7 @@ pub async fn tick(
                 Ok(d) => digest(db, base_url, d.date, now).await.map(|_| ()),
                 Err(e) => Err(AppError::internal(e)),
             },
-            "mail" => match serde_json::from_str::<MailJob>(&job.payload) {
+            "mail" => match serde_json::from_str::<notify::MailJob>(&job.payload) {
                 Ok(m) => mailer
                     .send(&Mail {
                         to: m.to,
@@ -209,7 +179,7 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
         .collect();
     let horizon = programmes
         .values()
-        .flat_map(|p| schedule_of(p).before)
+        .flat_map(|p| p.schedule().before)
         .max()
         .unwrap_or(0);
     let mut cache = HashMap::new();
@@ -224,7 +194,7 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
         let Some(p) = programmes.get(&pid) else {
             continue;
         };
-        let f = facts(&a);
+        let f = a.facts();
         let Some(due) = domain::status::deadline_in_force(&f, date) else {
             continue;
         };
@@ -232,7 +202,7 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
         if a.claimed_on.is_some() {
             continue;
         }
-        for r in reminders::due_today(due, date, &schedule_of(p)) {
+        for r in reminders::due_today(due, date, &p.schedule()) {
             let target = match r.audience {
                 Audience::Unit | Audience::Leader => a.unit_id,
                 Audience::Assigner => p.owner_unit_id,
@@ -273,18 +243,15 @@ async fn sweep(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) -> 
                     .unwrap_or_default();
                 e.insert(n);
             }
-            let (subject, text) = reminder_text(lang, base_url, task, &names[&a.unit_id], &r, due);
+            let m = notify::reminder(lang, base_url, task, &names[&a.unit_id], &r, due);
             let link = format!("/tasks/{}", task.id);
-            for u in &to.users {
-                store::work::notify(&mut tx.conn(), *u, &subject, &text, Some(&link), now).await?;
-            }
+            notify::in_app(&mut tx.conn(), &to.users, &m, Some(&link), now).await?;
             if !to.emails.is_empty() {
-                queue_mail(
+                notify::queue_mail(
                     &mut tx.conn(),
                     &format!("mail:{key}"),
                     to.emails.clone(),
-                    subject,
-                    text,
+                    m,
                     now,
                 )
                 .await?;
@@ -348,42 +315,13 @@ async fn feedback_overdue(
         for (kind, target, leaders) in steps {
             let key = format!("mail:fb:{id}:{kind}:{due}");
             let to = recipients(c, target, leaders, cache).await?;
-            let params = [
-                ("code".to_string(), code.clone()),
-                ("title".to_string(), title.chars().take(120).collect()),
-                ("days".to_string(), lang.int(late)),
-                ("due".to_string(), lang.date(due)),
-            ];
-            let subject = lang.tf("mail-fb-overdue-subject", &params);
-            let text = format!(
-                "{}\n\n{}/feedback/items/{id}\n",
-                lang.tf("mail-fb-overdue-body", &params),
-                base_url.trim_end_matches('/')
-            );
-            if !queue_mail(
-                c,
-                &key,
-                to.emails.clone(),
-                subject.clone(),
-                text.clone(),
-                now,
-            )
-            .await?
-            {
+            let m = notify::feedback_overdue(lang, base_url, id, &code, &title, late, due);
+            if !notify::queue_mail(c, &key, to.emails.clone(), m.clone(), now).await? {
                 continue;
             }
             new += 1;
-            for u in &to.users {
-                store::work::notify(
-                    c,
-                    *u,
-                    &subject,
-                    &text,
-                    Some(&format!("/feedback/items/{id}")),
-                    now,
-                )
-                .await?;
-            }
+            let link = format!("/feedback/items/{id}");
+            notify::in_app(c, &to.users, &m, Some(&link), now).await?;
             changes.push(Change {
                 action: "feedback.escalate",
                 object_type: "feedback",
@@ -396,42 +334,6 @@ async fn feedback_overdue(
         }
     }
     Ok(new)
-}
-
-/// Subject and body of a reminder, in `lang`.
-pub fn reminder_text(
-    lang: Lang,
-    base_url: &str,
-    task: &store::tasks::Task,
-    unit: &str,
-    r: &reminders::Reminder,
-    due: NaiveDate,
-) -> (String, String) {
-    let kind = if r.kind.starts_with("before") {
-        "before"
-    } else if r.kind.starts_with("overdue") {
-        "overdue"
-    } else if r.kind == "escalate-leader" {
-        "escalate-leader"
-    } else {
-        "escalate-assigner"
-    };
-    let params = [
-        ("code".to_string(), task.code.clone()),
-        ("title".to_string(), task.title.chars().take(120).collect()),
-        ("unit".to_string(), unit.to_string()),
-        ("due".to_string(), lang.date(due)),
-        ("days".to_string(), lang.int(r.days_left.abs())),
-    ];
-    let subject = lang.tf(&format!("mail-{kind}-subject"), &params);
-    let body = format!(
-        "{}\n\n{}\n{}/tasks/{}\n",
-        lang.tf(&format!("mail-{kind}-body"), &params),
-        lang.t("mail-open-task"),
-        base_url.trim_end_matches('/'),
-        task.id
-    );
-    (subject, body)
 }
 
 /// Queues one weekly digest mail per unit whose people have an address.
@@ -452,8 +354,8 @@ async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) ->
             let Some(p) = programmes.get(&task.programme_id) else {
                 continue;
             };
-            let f = facts(&a);
-            let s = domain::status::status(&f, date, rules_of_programme(p));
+            let f = a.facts();
+            let s = domain::status::status(&f, date, p.rules());
             *counts.entry(s.as_str()).or_default() += 1;
             if domain::status::deadline_in_force(&f, date)
                 .is_some_and(|d| d >= date && d <= date + Duration::days(14))
@@ -479,22 +381,9 @@ async fn digest(db: &Db, base_url: &str, date: NaiveDate, now: DateTime<Utc>) ->
         if open == 0 {
             continue;
         }
-        let n = |k: &str| (k.to_string(), lang.int(counts.get(k).copied().unwrap_or(0)));
-        let params = [
-            n("overdue"),
-            n("at_risk"),
-            n("due_soon"),
-            ("open".to_string(), lang.int(open)),
-        ];
-        let text = format!(
-            "{}\n\n{}\n{}/org/{unit_id}/worklist\n",
-            lang.tf("mail-digest-body", &params),
-            lang.t("mail-open-worklist"),
-            base_url.trim_end_matches('/')
-        );
+        let m = notify::digest(lang, base_url, unit_id, &counts, open);
         let key = format!("mail:digest:{unit_id}:{}-W{:02}", w.year(), w.week());
-        let subject = lang.tf("mail-digest-subject", &params);
-        if queue_mail(&mut tx.conn(), &key, emails, subject, text, now).await? {
+        if notify::queue_mail(&mut tx.conn(), &key, emails, m, now).await? {
             queued += 1;
         }
     }

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod notify;
 pub mod org;
 pub mod programmes;
 pub mod records;

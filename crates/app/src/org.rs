@@ -167,10 +167,9 @@ pub async fn create(
         return Err(AppError::Invalid(errs));
     };
     require_on_unit(&mut tx.conn(), Some(who), Action::CreateOrgUnit, parent.id).await?;
-    if !errs.is_empty() {
+    let (true, Some(kind)) = (errs.is_empty(), kind) else {
         return Err(AppError::Invalid(errs));
-    }
-    let kind = kind.expect("checked");
+    };
     // Units below the administrative map (departments) are for everyone in scope; new provinces,
     // communes and agencies are restructuring.
     if kind != OrgKind::Department {

@@ -15,7 +15,6 @@ use domain::assignees::{self, Collective};
 use domain::deadline::Period;
 use domain::overview::{self, Overview, RollupMode, Row};
 use domain::policy::{self, Action, Principal, Scope};
-use domain::status::{Facts, Report, Rules};
 use domain::{FieldError, text::fold};
 use std::sync::Arc;
 use store::audit::{Actor, Change};
@@ -456,34 +455,6 @@ pub struct ProgrammeOverview {
     pub periodic: PeriodSummary,
 }
 
-pub fn facts(a: &Assignment) -> Facts {
-    Facts {
-        assigned_on: Some(a.assigned_on),
-        original_due: a.original_due,
-        extension: a.extension_due.zip(a.extension_approved_on),
-        reports: a
-            .last_report_on
-            .map(|on| {
-                vec![Report {
-                    on,
-                    percent: a.last_percent.unwrap_or(0).clamp(0, 100) as u8,
-                }]
-            })
-            .unwrap_or_default(),
-        completion: a.claimed_on.zip(a.verified_on),
-        cancelled_on: a.cancelled_on,
-        superseded_on: a.superseded_on,
-    }
-}
-
-pub fn period_of(p: &Programme) -> Period {
-    match p.reporting_period.as_str() {
-        "monthly" => Period::Monthly,
-        "yearly" => Period::Yearly,
-        _ => Period::Quarterly,
-    }
-}
-
 pub async fn programme_overview(
     db: &Db,
     idx: &OrgIndex,
@@ -506,12 +477,12 @@ pub async fn programme_overview(
     let mut c = c.conn();
     let (data, rows, visible) = visible_rows(&mut c, cache, &snap, who, id).await?;
     let programme = data.programme.clone();
-    let rules = rules_of_programme(&programme);
+    let rules = programme.rules();
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
     let groups = data.groups.clone();
     // The last period that has ended by `as_of`.
-    let period = period_of(&programme);
+    let period = programme.period();
     let (cur_start, _) = period.containing(as_of);
     let (start, end) = period.containing(cur_start.pred_opt().unwrap_or(cur_start));
     let mut per_assignment: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
@@ -565,7 +536,7 @@ async fn visible_rows(
                 task_id: a.task_id,
                 group: *group,
                 unit_id: a.unit_id,
-                facts: facts(a),
+                facts: a.facts(),
             });
         }
     }
@@ -605,7 +576,7 @@ pub async fn programme_charts(
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
-    let rules = rules_of_programme(&data.programme);
+    let rules = data.programme.rules();
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let start = rows
         .iter()
@@ -706,7 +677,7 @@ pub async fn task_detail(
     {
         return Err(AppError::NotFound);
     }
-    let rules = rules_of_programme(&programme);
+    let rules = programme.rules();
     let mode = RollupMode::parse(&programme.rollup);
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let all = store::tasks::assignments_of_task(&mut c, id).await?;
@@ -729,7 +700,7 @@ pub async fn task_detail(
     let mut lead_statuses = vec![];
     let mut assignments = vec![];
     for a in all {
-        let s = domain::status::status(&facts(&a), as_of, rules);
+        let s = domain::status::status(&a.facts(), as_of, rules);
         if a.is_lead && a.parent_id.is_none() {
             lead_statuses.push(s);
         }
@@ -777,12 +748,12 @@ pub async fn tasks(
         .await?
         .ok_or(AppError::NotFound)?;
     let programme = &data.programme;
-    let rules = rules_of_programme(programme);
+    let rules = programme.rules();
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
     let mut by_task: BTreeMap<i64, (Vec<domain::status::Status>, bool)> = BTreeMap::new();
     for (a, _, _) in &data.lead {
         let e = by_task.entry(a.task_id).or_default();
-        e.0.push(domain::status::status(&facts(a), as_of, rules));
+        e.0.push(domain::status::status(&a.facts(), as_of, rules));
         e.1 |= unit.is_none_or(|u| u == a.unit_id);
     }
     let mut gate = Gate {
@@ -887,7 +858,7 @@ pub async fn worklist(
             continue;
         };
         let (rules, owner, mode) = (
-            rules_of_programme(programme),
+            programme.rules(),
             programme.owner_unit_id,
             RollupMode::parse(&programme.rollup),
         );
@@ -896,7 +867,7 @@ pub async fn worklist(
         {
             continue;
         }
-        let f = facts(a);
+        let f = a.facts();
         let s = domain::status::status(&f, as_of, rules);
         if q.status
             .as_deref()
@@ -926,14 +897,6 @@ pub async fn worklist(
     }
     items.sort_by_key(|(u, due, w)| (*u, *due, w.task.id));
     Ok(items.into_iter().map(|(_, _, w)| w).collect())
-}
-
-/// How a programme judges its assignments (its own settings).
-pub fn rules_of_programme(p: &Programme) -> Rules {
-    Rules {
-        extension_counts_on_time: p.extension_counts_on_time,
-        stale_after_days: i64::from(p.stale_after_days),
-    }
 }
 
 /// Checks that the caller may decide for the assigning level of this assignment's programme.

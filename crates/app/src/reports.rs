@@ -8,13 +8,12 @@ use super::{clean_opt, require_on_unit};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
+use domain::input::BoundedText;
 use domain::policy::{Action, Principal};
 use domain::text::nfc;
 use store::audit::{Actor, Change, to_json};
 use store::tasks::{Assignment, ProgressReport};
 use store::{self};
-
-pub const TEXT_MAX: usize = 5000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,8 +37,8 @@ pub struct NewReport {
 }
 
 fn check_text(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) {
-    if v.as_deref().is_some_and(|s| s.chars().count() > TEXT_MAX) {
-        errs.push(FieldError::new(field, "err-too-long").with("max", TEXT_MAX));
+    if let Some(Err(e)) = v.as_deref().map(|s| BoundedText::parse(field, s)) {
+        errs.push(e);
     }
 }
 

@@ -67,10 +67,9 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
             _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
         }
     }
-    if !errs.is_empty() {
+    let (true, Some(owner)) = (errs.is_empty(), owner) else {
         return Err(AppError::Invalid(errs));
-    }
-    let owner = owner.expect("checked");
+    };
     let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let now = Utc::now();

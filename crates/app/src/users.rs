@@ -9,6 +9,8 @@ use super::{clean_opt, paging, require};
 use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::notify;
+use domain::input::Email;
 use domain::policy::{self, Action, Principal, Role, Scope, UserListScope};
 use domain::{FieldError, org::check_name, text};
 use store::audit::{Actor, Change, to_json};
@@ -106,14 +108,6 @@ pub fn check_username(u: &str) -> Option<FieldError> {
     (!ok).then(|| FieldError::new("username", "err-username"))
 }
 
-pub fn check_email(e: &str) -> Option<FieldError> {
-    let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(a, b)| {
-            !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace)
-        });
-    (!ok).then(|| FieldError::new("email", "err-email"))
-}
-
 pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<User> {
     require(Some(who), Action::ManageUsers, Scope::Global)?;
     let username = input.username.trim().to_string();
@@ -123,7 +117,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
     errs.extend(check_username(&username));
     errs.extend(check_name("display_name", &display_name, true));
     if let Some(e) = &email {
-        errs.extend(check_email(e));
+        errs.extend(Email::parse("email", e).err());
     }
     if Role::parse(&input.role).is_none() {
         errs.push(FieldError::new("role", "err-unknown-role"));
@@ -218,7 +212,7 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
     if input.email.is_some() {
         after.email = clean_opt(input.email);
         if let Some(e) = &after.email {
-            errs.extend(check_email(e));
+            errs.extend(Email::parse("email", e).err());
         }
     }
     if let Some(r) = input.role {
@@ -300,7 +294,7 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
     let mut errs = vec![];
     errs.extend(check_username(&username));
     errs.extend(check_name("display_name", &display_name, true));
-    errs.extend(check_email(&email));
+    errs.extend(Email::parse("email", &email).err());
     errs.extend(auth::check_password_strength("password", &input.password));
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
@@ -331,20 +325,9 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
         ),
     )
     .await?;
-    let lang = domain::i18n::Lang::Vi;
-    let params = [("username".to_string(), username.clone())];
-    crate::jobs::queue_mail(
-        &mut tx.conn(),
-        &format!("mail:register:{token_hash}"),
-        vec![email],
-        lang.tf("mail-register-subject", &params),
-        format!(
-            "{}\n\n/register/confirm?token={token}\n",
-            lang.tf("mail-register-body", &params)
-        ),
-        now,
-    )
-    .await?;
+    let m = notify::register_confirm(domain::i18n::Lang::Vi, &username, &token);
+    let key = format!("mail:register:{token_hash}");
+    notify::queue_mail(&mut tx.conn(), &key, vec![email], m, now).await?;
     store::audit::append(
         &mut tx.conn(),
         &Actor::system("public"),

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use domain::FieldError;
 use domain::deadline::Deadline;
 use domain::files::StoredFile;
+use domain::input::BoundedText;
 use domain::policy::{Action, Principal, Scope};
 use domain::text::nfc;
 use store::audit::{Actor, Change, to_json};
@@ -175,10 +176,8 @@ pub async fn propose(
     let description = clean_opt(input.description);
     let result = clean_opt(input.result);
     for (f, v) in [("description", &description), ("result", &result)] {
-        if v.as_ref()
-            .is_some_and(|s| s.chars().count() > super::reports::TEXT_MAX)
-        {
-            errs.push(FieldError::new(f, "err-too-long").with("max", super::reports::TEXT_MAX));
+        if let Some(Err(e)) = v.as_deref().map(|s| BoundedText::parse(f, s)) {
+            errs.push(e);
         }
     }
     if deadline == Deadline::Unparsed {

@@ -6,6 +6,7 @@ pub mod deadline;
 pub mod feedback;
 pub mod files;
 pub mod i18n;
+pub mod input;
 pub mod org;
 pub mod overview;
 pub mod policy;

@@ -7,6 +7,9 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// The longest free text a form field takes (narratives, reasons, answers): 5,000 characters.
+pub const TEXT_MAX: usize = 5000;
+
 /// NFC form with surrounding whitespace trimmed.
 pub fn nfc(s: &str) -> String {
     s.trim().nfc().collect()

@@ -637,3 +637,61 @@ pub async fn extensions_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<V
         on_conn!(c, c => sqlx::query_as::<_, Extension>(&sql).bind(task_id).fetch_all(&mut **c).await?),
     )
 }
+
+// ---- Rows typed for the domain rules (the storage boundary turns columns into domain values) ----
+
+impl Assignment {
+    /// What the status rules need to know of this assignment.
+    pub fn facts(&self) -> domain::status::Facts {
+        use domain::status::{Facts, Report};
+        let a = self;
+        Facts {
+            assigned_on: Some(a.assigned_on),
+            original_due: a.original_due,
+            extension: a.extension_due.zip(a.extension_approved_on),
+            reports: a
+                .last_report_on
+                .map(|on| {
+                    vec![Report {
+                        on,
+                        percent: a.last_percent.unwrap_or(0).clamp(0, 100) as u8,
+                    }]
+                })
+                .unwrap_or_default(),
+            completion: a.claimed_on.zip(a.verified_on),
+            cancelled_on: a.cancelled_on,
+            superseded_on: a.superseded_on,
+        }
+    }
+}
+
+impl Programme {
+    /// The reporting period of ongoing and recurring tasks (quarterly unless set otherwise).
+    pub fn period(&self) -> domain::deadline::Period {
+        use domain::deadline::Period;
+        match self.reporting_period.as_str() {
+            "monthly" => Period::Monthly,
+            "yearly" => Period::Yearly,
+            _ => Period::Quarterly,
+        }
+    }
+
+    /// The programme's settings for the status rules.
+    pub fn rules(&self) -> domain::status::Rules {
+        domain::status::Rules {
+            extension_counts_on_time: self.extension_counts_on_time,
+            stale_after_days: i64::from(self.stale_after_days),
+        }
+    }
+
+    /// The programme's reminder and escalation schedule.
+    pub fn schedule(&self) -> domain::reminders::Schedule {
+        use domain::reminders::Schedule;
+        Schedule {
+            before: Schedule::parse_before(&self.remind_before),
+            overdue_every: i64::from(self.remind_overdue_every),
+            escalate_leader_after: i64::from(self.escalate_leader_after),
+            escalate_assigner_after: i64::from(self.escalate_assigner_after),
+        }
+    }
+}

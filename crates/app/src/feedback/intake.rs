@@ -1,0 +1,367 @@
+//! Public intake: validation, the per-address limiter, and the group-commit writer that stores
+//! queued submissions in shared transactions and acknowledges each only after its commit.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+
+use super::common::*;
+use crate::auth::sha256_hex;
+use crate::clean_opt;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use domain::FieldError;
+use domain::feedback::{self as fb, Kind, State, Submitter};
+use domain::input::Email;
+use domain::policy::Principal;
+use domain::text::nfc;
+use store::audit::{Actor, Change};
+use store::feedback::Item;
+use store::{self};
+
+/// Per-address submission counter (in memory: a flood is stopped before it reaches the database).
+struct IntakeLimiter {
+    seen: Mutex<HashMap<IpAddr, (Instant, usize)>>,
+    per_hour: usize,
+}
+
+impl IntakeLimiter {
+    fn new(per_hour: usize) -> Self {
+        IntakeLimiter {
+            seen: Mutex::default(),
+            per_hour,
+        }
+    }
+
+    fn allow(&self, ip: IpAddr) -> bool {
+        let mut m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if m.len() > 100_000 {
+            m.retain(|_, (t, _)| now.duration_since(*t) < StdDuration::from_secs(3600));
+        }
+        let e = m.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0) >= StdDuration::from_secs(3600) {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= self.per_hour
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// report (phản ánh), recommendation (kiến nghị) or initiative (sáng kiến).
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    /// The ministry, province or commune concerned, if any.
+    pub unit_id: Option<i64>,
+    /// citizen, organisation, business or scientist.
+    pub submitter_kind: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub publish_name: bool,
+    /// Must stay empty (a field people never see; robots fill it).
+    #[serde(default)]
+    pub website: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Submitted {
+    pub code: String,
+    /// Shown once: with it, the tracking page shows the private details and lets the submitter rate.
+    pub secret: String,
+    pub deadline_on: Option<NaiveDate>,
+}
+
+/// Most submissions one transaction stores; under load they share one commit.
+const BATCH: usize = 128;
+
+/// Public intake: the per-address limiter and one writer that stores submissions in batches
+/// (group commit). A submission is acknowledged only once the transaction holding it has
+/// committed, so an acknowledged code survives a crash; sharing the commit is what lets SQLite,
+/// with its single writer, take a thousand submissions a second.
+pub struct Intake {
+    limiter: IntakeLimiter,
+    db: Db,
+    writer: OnceLock<mpsc::Sender<Pending>>,
+}
+
+/// A validated submission waiting for the writer, and where to send its code.
+struct Pending {
+    item: Item,
+    files: Vec<domain::files::StoredFile>,
+    actor: Actor,
+    ip: IpAddr,
+    reply: oneshot::Sender<AppResult<(String, NaiveDate)>>,
+}
+
+impl Intake {
+    pub fn new(db: Db, per_hour: usize) -> Self {
+        Intake {
+            limiter: IntakeLimiter::new(per_hour),
+            db,
+            writer: OnceLock::new(),
+        }
+    }
+
+    /// Started on first use, inside the runtime that serves the requests.
+    fn sender(&self) -> &mpsc::Sender<Pending> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4 * BATCH);
+            tokio::spawn(write_loop(self.db.clone(), rx));
+            tx
+        })
+    }
+}
+
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let results = match write_batch(&db, &mut batch).await {
+            Ok(r) => r.into_iter().map(Ok).collect(),
+            // One failing submission must not sink the others: store them one by one.
+            Err(_) if batch.len() > 1 => {
+                let mut out = Vec::with_capacity(batch.len());
+                for i in 0..batch.len() {
+                    out.push(
+                        write_batch(&db, &mut batch[i..=i])
+                            .await
+                            .map(|mut r| r.remove(0)),
+                    );
+                }
+                out
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for (p, r) in batch.drain(..).zip(results) {
+            let _ = p.reply.send(r);
+        }
+    }
+}
+
+/// Stores a batch in one transaction: routes each item, numbers it in the day's sequence, starts
+/// its clock, writes its history, files, confirmation mail and audit records.
+async fn write_batch(db: &Db, batch: &mut [Pending]) -> AppResult<Vec<(String, NaiveDate)>> {
+    let cal = calendar(db).await?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut tx = db.begin().await?;
+    let routes = store::feedback::routes(&mut tx.conn()).await?;
+    let triage = triage_unit(&mut tx.conn()).await?;
+    let rules = store::feedback::kind_rules(&mut tx.conn()).await?;
+    let last = store::feedback::take_seq(&mut tx.conn(), today, batch.len() as i64).await?;
+    let first = last - batch.len() as i64 + 1;
+    let mut audit: Vec<(Actor, Vec<Change>)> = vec![];
+    let mut out = Vec::with_capacity(batch.len());
+    for (k, p) in batch.iter_mut().enumerate() {
+        let item = &mut p.item;
+        item.code = fb::tracking_code(today, first + k as i64);
+        item.unit_id = fb::route(&routes, &item.category, item.concerned_unit_id, triage);
+        item.submitted_at = now;
+        item.submitted_on = today;
+        item.clock_from = today;
+        item.allowed_days = rule_in(&rules, &item.kind).answer_days;
+        let deadline = deadline_of(&cal, item);
+        item.deadline_on = Some(deadline);
+        item.id = store::feedback::insert(&mut tx.conn(), item).await?;
+        store::feedback::insert_event(
+            &mut tx.conn(),
+            item.id,
+            now,
+            "submit",
+            (None, None),
+            (State::Received.as_str(), Some(item.unit_id)),
+            item.user_id,
+            None,
+            true,
+        )
+        .await?;
+        for f in &p.files {
+            store::feedback::insert_file(&mut tx.conn(), item.id, f, now).await?;
+        }
+        if let Some(e) = &item.email {
+            notify_submitter(&mut tx.conn(), item, e, "received", now).await?;
+        }
+        let change = Change {
+            action: "feedback.submit",
+            object_type: "feedback",
+            object_id: item.id.to_string(),
+            before: None,
+            after: Some(
+                serde_json::json!({ "code": item.code, "unit_id": item.unit_id, "kind": item.kind, "category": item.category, "ip": p.ip.to_string() })
+                    .to_string(),
+            ),
+        };
+        match audit.iter_mut().find(|(a, _)| a.label == p.actor.label) {
+            Some((_, v)) => v.push(change),
+            None => audit.push((p.actor.clone(), vec![change])),
+        }
+        out.push((item.code.clone(), deadline));
+    }
+    for (actor, changes) in audit {
+        store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    db: &Db,
+    intake: &Intake,
+    ip: IpAddr,
+    who: Option<&Principal>,
+    input: Submission,
+    files: Vec<crate::attachments::Upload>,
+    data_dir: &std::path::Path,
+    max_file: usize,
+) -> AppResult<Submitted> {
+    if !intake.limiter.allow(ip) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let mut errs = vec![];
+    if !input.website.is_empty() {
+        errs.push(FieldError::new("website", "err-spam"));
+    }
+    let kind = Kind::parse(&input.kind);
+    if kind.is_none() {
+        errs.push(FieldError::new("kind", "err-unknown-kind-feedback"));
+    }
+    let submitter = Submitter::parse(&input.submitter_kind);
+    if submitter.is_none() {
+        errs.push(FieldError::new("submitter_kind", "err-unknown-submitter"));
+    }
+    let title = nfc(&input.title);
+    let body = nfc(&input.body);
+    let n = title.chars().count();
+    if n == 0 {
+        errs.push(FieldError::new("title", "err-required"));
+    } else if n > TITLE_MAX {
+        errs.push(FieldError::new("title", "err-too-long").with("max", TITLE_MAX));
+    }
+    let n = body.chars().count();
+    if n < BODY_MIN {
+        errs.push(FieldError::new("body", "err-too-short").with("min", BODY_MIN));
+    } else if n > BODY_MAX {
+        errs.push(FieldError::new("body", "err-too-long").with("max", BODY_MAX));
+    }
+    let name = clean_opt(input.name);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        errs.push(FieldError::new("name", "err-too-long").with("max", 200));
+    }
+    let email = clean_opt(input.email).map(|e| e.to_lowercase());
+    if let Some(Err(e)) = email.as_deref().map(|e| Email::parse("email", e)) {
+        errs.push(e);
+    }
+    let phone = clean_opt(input.phone);
+    if phone.as_deref().is_some_and(|p| {
+        p.len() > 20
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+ .-()".contains(c))
+    }) {
+        errs.push(FieldError::new("phone", "err-phone"));
+    }
+    let mut c = db.acquire().await?;
+    let categories = store::feedback::categories(&mut c.conn()).await?;
+    if !categories.iter().any(|x| x.code == input.category) {
+        errs.push(FieldError::new("category", "err-unknown-category"));
+    }
+    if let Some(u) = input.unit_id {
+        match store::org::get(&mut c.conn(), u).await? {
+            Some(unit) if !unit.historical() => {}
+            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+        }
+    }
+    if let Some(e) = &email
+        && store::feedback::count_by_email_since(&mut c.conn(), e, Utc::now() - Duration::days(1))
+            .await?
+            >= PER_EMAIL_DAY
+    {
+        return Err(AppError::TooManyAttempts);
+    }
+    drop(c);
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let stored = crate::attachments::store_files(data_dir, max_file, &files).await?;
+    let secret = crate::auth::random_token();
+    let now = Utc::now();
+    // Code, routing, clock and deadline are set by the writer, inside its transaction.
+    let item = Item {
+        id: 0,
+        code: String::new(),
+        secret_hash: sha256_hex(&secret),
+        kind: kind.map(|k| k.as_str()).unwrap_or_default().into(),
+        category: input.category,
+        public_title: title.clone(),
+        public_body: body.clone(),
+        title,
+        body,
+        hidden: false,
+        moderation_note: None,
+        moderated_on: None,
+        concerned_unit_id: input.unit_id,
+        unit_id: 0,
+        state: State::Received.as_str().into(),
+        before_wait: None,
+        submitter_kind: submitter.map(|k| k.as_str()).unwrap_or_default().into(),
+        name,
+        email,
+        phone,
+        publish_name: input.publish_name,
+        user_id: who.map(|p| p.user_id),
+        submitted_at: now,
+        submitted_on: now.date_naive(),
+        clock_from: now.date_naive(),
+        allowed_days: ANSWER_DAYS as i32,
+        extension_days: 0,
+        extensions: 0,
+        paused_days: 0,
+        paused_since: None,
+        deadline_on: None,
+        answer: None,
+        draft_answer: None,
+        answered_on: None,
+        closed_on: None,
+        rating: None,
+        rating_comment: None,
+        rated_on: None,
+        appeal_of: None,
+        merged_into: None,
+        supports: 0,
+        decision: None,
+        decision_reason: None,
+        decided_on: None,
+        task_id: None,
+    };
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending {
+        item,
+        files: stored,
+        actor: who
+            .map(Actor::of)
+            .unwrap_or_else(|| Actor::system("public")),
+        ip,
+        reply,
+    };
+    let stopped = || AppError::Internal("the intake writer stopped".into());
+    intake.sender().send(pending).await.map_err(|_| stopped())?;
+    let (code, deadline) = answer.await.map_err(|_| stopped())??;
+    Ok(Submitted {
+        code,
+        secret,
+        deadline_on: Some(deadline),
+    })
+}

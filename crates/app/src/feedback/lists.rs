@@ -1,0 +1,155 @@
+//! Lists: the officers' inbox, the public list of answered items, and a sender's own items.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::common::*;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::require_on_unit;
+use domain::FieldError;
+use domain::feedback::{Kind, State};
+use domain::policy::{Action, Principal};
+use store::{self};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    pub unit: Option<i64>,
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    /// csv or xlsx: the whole filtered list (up to 10,000 rows) as a file.
+    pub format: Option<String>,
+    /// pending: the moderation queue (published items whose public text nobody has reviewed).
+    pub moderation: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub item: PublicItem,
+    /// Working days left (negative: overdue); None while paused or closed.
+    pub days_left: Option<i64>,
+    /// A received item must be accepted (or declined, or transferred) by this day.
+    pub accept_by: Option<NaiveDate>,
+}
+
+fn check_filters(q: &InboxQuery) -> AppResult<()> {
+    let mut errs = vec![];
+    if q.status
+        .as_deref()
+        .is_some_and(|s| State::parse(s).is_none())
+    {
+        errs.push(FieldError::new("status", "err-unknown-status"));
+    }
+    if q.kind.as_deref().is_some_and(|s| Kind::parse(s).is_none()) {
+        errs.push(FieldError::new("type", "err-unknown-kind-feedback"));
+    }
+    if q.moderation.as_deref().is_some_and(|m| m != "pending") {
+        errs.push(FieldError::new("moderation", "err-unknown-moderation"));
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errs))
+    }
+}
+
+/// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
+pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<InboxRow>, i64)> {
+    check_filters(&q)?;
+    let (limit, offset) = crate::paging(q.page, q.per_page)?;
+    let unit = q.unit.unwrap_or(who.unit_id);
+    // Before taking a connection: holding one while `calendar` waits for another starves the
+    // pool under load (every request holding one, all waiting for a second).
+    let cal = calendar(db).await?;
+    let mut c = db.acquire().await?;
+    require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
+    let f = store::feedback::ListFilter {
+        unit: Some(unit),
+        state: q.status,
+        kind: q.kind,
+        category: q.category,
+        user: None,
+        unmoderated: q.moderation.as_deref() == Some("pending"),
+        published_only: false,
+        limit,
+        offset,
+    };
+    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    let rules = store::feedback::kind_rules(&mut c.conn()).await?;
+    let accept_days = |kind: &str| rule_in(&rules, kind).accept_days.max(0) as u32;
+    let today = Utc::now().date_naive();
+    Ok((
+        items
+            .iter()
+            .map(|i| InboxRow {
+                id: i.id,
+                accept_by: (i.state == State::Received.as_str())
+                    .then(|| cal.add_working_days(i.clock_from, accept_days(&i.kind))),
+                days_left: i
+                    .deadline_on
+                    .filter(|_| {
+                        State::parse(&i.state).is_some_and(|s| s.is_open())
+                            && i.paused_since.is_none()
+                    })
+                    .map(|d| {
+                        if d >= today {
+                            cal.working_days_between(today, d)
+                        } else {
+                            -cal.working_days_between(d, today)
+                        }
+                    }),
+                item: PublicItem::from(i),
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// Published items with their answers (public).
+pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
+    check_filters(&q)?;
+    let (limit, offset) = crate::paging(q.page, q.per_page)?;
+    let mut c = db.acquire().await?;
+    let f = store::feedback::ListFilter {
+        unit: q.unit,
+        state: q.status,
+        kind: q.kind,
+        category: q.category,
+        user: None,
+        unmoderated: false,
+        published_only: true,
+        limit,
+        offset,
+    };
+    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    Ok((items.iter().map(PublicItem::from).collect(), total))
+}
+
+/// What a signed-in submitter sent (any state, most urgent first): an account lets them follow
+/// all their items without keeping each secret.
+pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
+    check_filters(&q)?;
+    let (limit, offset) = crate::paging(q.page, q.per_page)?;
+    let mut c = db.acquire().await?;
+    let f = store::feedback::ListFilter {
+        unit: None,
+        state: q.status,
+        kind: q.kind,
+        category: q.category,
+        user: Some(who.user_id),
+        unmoderated: false,
+        published_only: false,
+        limit,
+        offset,
+    };
+    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    Ok((items.iter().map(PublicItem::from).collect(), total))
+}

@@ -1,0 +1,277 @@
+//! Configuration: routing rules, days off, per-unit settings, deadline rules per kind; and the
+//! public reference lists (categories, days off).
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::{require, require_on_unit};
+use domain::FieldError;
+use domain::feedback::{self as fb, Kind};
+use domain::policy::{Action, Decision, Principal, Scope, authorize};
+use domain::text::nfc;
+use store::audit::{Actor, Change};
+use store::feedback::KindRule;
+use store::{self};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoute {
+    pub category: Option<String>,
+    pub unit_id: Option<i64>,
+    pub target_unit_id: i64,
+}
+
+/// Routing rules are data: administrators add and retire them; retired rules stay as history.
+pub async fn add_route(db: &Db, who: &Principal, input: NewRoute) -> AppResult<i64> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut errs = vec![];
+    if let Some(cat) = &input.category
+        && !store::feedback::categories(&mut tx.conn())
+            .await?
+            .iter()
+            .any(|c| &c.code == cat)
+    {
+        errs.push(FieldError::new("category", "err-unknown-category"));
+    }
+    for (field, unit) in [
+        ("unit_id", input.unit_id),
+        ("target_unit_id", Some(input.target_unit_id)),
+    ] {
+        if let Some(u) = unit
+            && store::org::get(&mut tx.conn(), u)
+                .await?
+                .is_none_or(|x| x.historical())
+        {
+            errs.push(FieldError::new(field, "err-no-such-unit"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let id = store::feedback::insert_route(
+        &mut tx.conn(),
+        input.category.as_deref(),
+        input.unit_id,
+        input.target_unit_id,
+        now,
+    )
+    .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback_route.create",
+            object_type: "feedback_route",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "category": input.category, "unit_id": input.unit_id, "target_unit_id": input.target_unit_id }).to_string()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    if !store::feedback::retire_route(&mut tx.conn(), id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback_route.retire",
+            object_type: "feedback_route",
+            object_id: id.to_string(),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHoliday {
+    pub day: NaiveDate,
+    /// holiday (a day off) or workday (a weekend day worked in exchange).
+    pub kind: String,
+    pub name_vi: String,
+}
+
+/// Administrators add days off decided after the built-in calendar (e.g. next year's Tết).
+pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResult<()> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let mut errs = vec![];
+    if !matches!(input.kind.as_str(), "holiday" | "workday") {
+        errs.push(FieldError::new("kind", "err-unknown-day-kind"));
+    }
+    let name = nfc(&input.name_vi);
+    if name.is_empty() {
+        errs.push(FieldError::new("name_vi", "err-required"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    store::feedback::insert_holiday(&mut tx.conn(), input.day, &input.kind, &name).await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "holiday.create",
+            object_type: "holiday",
+            object_id: input.day.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "kind": input.kind, "name": name }).to_string()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSettings {
+    /// Officers' answers wait for the unit leader's approval before they are published.
+    pub approve_answers: bool,
+}
+
+/// A unit's feedback settings (its own officers and leaders, and those who read everything).
+pub async fn unit_settings(db: &Db, who: &Principal, unit: i64) -> AppResult<UnitSettings> {
+    let mut c = db.acquire().await?;
+    require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
+    Ok(UnitSettings {
+        approve_answers: store::feedback::approval_required(&mut c.conn(), unit).await?,
+    })
+}
+
+/// Whether this person may change the unit's feedback settings (for showing the form).
+pub async fn may_configure(db: &Db, who: &Principal, unit: i64) -> AppResult<bool> {
+    let mut c = db.acquire().await?;
+    let chain = store::org::chain(&mut c.conn(), unit).await?;
+    Ok(authorize(Some(who), Action::ConfigureFeedback, Scope::Unit(&chain)) == Decision::Allow)
+}
+
+/// The unit's leader (or an administrator) decides whether answers need approval.
+pub async fn set_unit_settings(
+    db: &Db,
+    who: &Principal,
+    unit: i64,
+    input: UnitSettings,
+) -> AppResult<UnitSettings> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    if store::org::get(&mut tx.conn(), unit).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    require_on_unit(&mut tx.conn(), Some(who), Action::ConfigureFeedback, unit).await?;
+    let before = store::feedback::approval_required(&mut tx.conn(), unit).await?;
+    store::feedback::set_approval_required(&mut tx.conn(), unit, input.approve_answers, now)
+        .await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.settings",
+            object_type: "org_unit",
+            object_id: unit.to_string(),
+            before: Some(serde_json::json!({ "approve_answers": before }).to_string()),
+            after: Some(
+                serde_json::json!({ "approve_answers": input.approve_answers }).to_string(),
+            ),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(input)
+}
+
+/// The deadline rules per kind (public: they are the law the answers are judged by).
+pub async fn kind_rules(db: &Db) -> AppResult<Vec<KindRule>> {
+    let mut c = db.acquire().await?;
+    store::feedback::kind_rules(&mut c.conn()).await
+}
+
+/// Administrators change the working days allowed for a kind, the appeal period or what a
+/// transfer does to the clock. Items already received keep the days they were given.
+pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResult<KindRule> {
+    require(Some(who), Action::RestructureOrg, Scope::Global)?;
+    let mut errs = vec![];
+    if Kind::parse(&rule.kind).is_none() {
+        errs.push(FieldError::new("kind", "err-unknown-kind-feedback"));
+    }
+    for (field, v, max) in [
+        ("accept_days", rule.accept_days, 30),
+        ("answer_days", rule.answer_days, 120),
+        ("appeal_days", rule.appeal_days, 365),
+    ] {
+        if !(1..=max).contains(&v) {
+            errs.push(
+                FieldError::new(field, "err-range")
+                    .with("min", 1)
+                    .with("max", max),
+            );
+        }
+    }
+    if fb::TransferClock::parse(&rule.transfer_clock).is_none() {
+        errs.push(FieldError::new("transfer_clock", "err-transfer-clock"));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let before = store::feedback::kind_rule(&mut tx.conn(), &rule.kind).await?;
+    store::feedback::set_kind_rule(&mut tx.conn(), &rule).await?;
+    store::audit::append(
+        &mut tx.conn(),
+        &Actor::of(who),
+        now,
+        vec![Change {
+            action: "feedback.rule",
+            object_type: "feedback_kind",
+            object_id: rule.kind.clone(),
+            before: before.map(|b| serde_json::to_string(&b).unwrap_or_default()),
+            after: Some(serde_json::to_string(&rule).unwrap_or_default()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rule)
+}
+
+/// Topic categories (public).
+pub async fn categories(db: &Db) -> AppResult<Vec<store::feedback::Category>> {
+    let mut c = db.acquire().await?;
+    store::feedback::categories(&mut c.conn()).await
+}
+
+/// Days off and make-up working days added to the built-in calendar (public): (day, kind).
+pub async fn holidays(db: &Db) -> AppResult<Vec<(NaiveDate, String)>> {
+    let mut c = db.acquire().await?;
+    store::feedback::holidays(&mut c.conn()).await
+}
+
+/// The routing rules, retired ones included (administrators).
+pub async fn routes(db: &Db, who: Option<&Principal>) -> AppResult<Vec<store::feedback::RouteRow>> {
+    require(who, Action::RestructureOrg, Scope::Global)?;
+    let mut c = db.acquire().await?;
+    store::feedback::route_rows(&mut c.conn()).await
+}

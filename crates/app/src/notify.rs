@@ -1,0 +1,236 @@
+//! Every mail and in-app notification the platform sends: their texts per language, and the one
+//! way they are queued (in the caller's transaction, through storage). The job runner sends the
+//! mail later; use cases never reach into it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::i18n::Lang;
+use domain::reminders::Reminder;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConn;
+use crate::error::AppResult;
+use store::tasks::Task;
+
+/// A subject and a plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+}
+
+/// A queued mail, as the job runner reads it.
+#[derive(Serialize, Deserialize)]
+pub struct MailJob {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Queues a mail for the job runner in the caller's transaction; false when a job with this key
+/// was already queued (the key makes a resend idempotent).
+pub async fn queue_mail(
+    c: &mut DbConn<'_>,
+    key: &str,
+    to: Vec<String>,
+    m: Message,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let job = MailJob {
+        to,
+        subject: m.subject,
+        text: m.text,
+    };
+    let payload = serde_json::to_string(&job).unwrap_or_default();
+    store::jobs::enqueue(c, "mail", key, &payload, now, now).await
+}
+
+/// Writes the message to each user's in-app notifications, in the caller's transaction.
+pub async fn in_app(
+    c: &mut DbConn<'_>,
+    users: &[i64],
+    m: &Message,
+    link: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for u in users {
+        store::work::notify(c, *u, &m.subject, &m.text, link, now).await?;
+    }
+    Ok(())
+}
+
+fn p(k: &str, v: impl Into<String>) -> (String, String) {
+    (k.to_string(), v.into())
+}
+
+fn short(title: &str) -> String {
+    title.chars().take(120).collect()
+}
+
+/// To the sender of a feedback item, about a public step (`received`, `answered`, …).
+pub fn feedback_step(
+    lang: Lang,
+    code: &str,
+    title: &str,
+    deadline: Option<NaiveDate>,
+    step: &str,
+) -> Message {
+    let params = [
+        p("code", code),
+        p("title", short(title)),
+        p(
+            "deadline",
+            deadline.map(|d| lang.date(d)).unwrap_or_default(),
+        ),
+    ];
+    Message {
+        subject: lang.tf(&format!("mail-feedback-{step}-subject"), &params),
+        text: format!(
+            "{}\n\n{}\n/feedback/track/{code}\n",
+            lang.tf(&format!("mail-feedback-{step}-body"), &params),
+            lang.t("mail-feedback-track"),
+        ),
+    }
+}
+
+/// The link that confirms a supporter's email address.
+pub fn support_confirm(lang: Lang, code: &str, token: &str) -> Message {
+    let params = [p("code", code)];
+    Message {
+        subject: lang.tf("mail-support-subject", &params),
+        text: format!(
+            "{}\n\n/feedback/support/confirm?token={token}\n",
+            lang.tf("mail-support-body", &params)
+        ),
+    }
+}
+
+/// The link that activates a public account.
+pub fn register_confirm(lang: Lang, username: &str, token: &str) -> Message {
+    let params = [p("username", username)];
+    Message {
+        subject: lang.tf("mail-register-subject", &params),
+        text: format!(
+            "{}\n\n/register/confirm?token={token}\n",
+            lang.tf("mail-register-body", &params)
+        ),
+    }
+}
+
+/// A reminder or an escalation about a task's deadline.
+pub fn reminder(
+    lang: Lang,
+    base_url: &str,
+    task: &Task,
+    unit: &str,
+    r: &Reminder,
+    due: NaiveDate,
+) -> Message {
+    let kind = if r.kind.starts_with("before") {
+        "before"
+    } else if r.kind.starts_with("overdue") {
+        "overdue"
+    } else if r.kind == "escalate-leader" {
+        "escalate-leader"
+    } else {
+        "escalate-assigner"
+    };
+    let params = [
+        p("code", task.code.clone()),
+        p("title", short(&task.title)),
+        p("unit", unit),
+        p("due", lang.date(due)),
+        p("days", lang.int(r.days_left.abs())),
+    ];
+    Message {
+        subject: lang.tf(&format!("mail-{kind}-subject"), &params),
+        text: format!(
+            "{}\n\n{}\n{}/tasks/{}\n",
+            lang.tf(&format!("mail-{kind}-body"), &params),
+            lang.t("mail-open-task"),
+            base_url.trim_end_matches('/'),
+            task.id
+        ),
+    }
+}
+
+/// A feedback item past its deadline (to the unit, its leaders, or the standing agency).
+pub fn feedback_overdue(
+    lang: Lang,
+    base_url: &str,
+    id: i64,
+    code: &str,
+    title: &str,
+    days_late: i64,
+    due: NaiveDate,
+) -> Message {
+    let params = [
+        p("code", code),
+        p("title", short(title)),
+        p("days", lang.int(days_late)),
+        p("due", lang.date(due)),
+    ];
+    Message {
+        subject: lang.tf("mail-fb-overdue-subject", &params),
+        text: format!(
+            "{}\n\n{}/feedback/items/{id}\n",
+            lang.tf("mail-fb-overdue-body", &params),
+            base_url.trim_end_matches('/')
+        ),
+    }
+}
+
+/// A unit's weekly digest: counts by status and the number of open assignments.
+pub fn digest(
+    lang: Lang,
+    base_url: &str,
+    unit_id: i64,
+    counts: &HashMap<&'static str, i64>,
+    open: i64,
+) -> Message {
+    let n = |k: &str| p(k, lang.int(counts.get(k).copied().unwrap_or(0)));
+    let params = [
+        n("overdue"),
+        n("at_risk"),
+        n("due_soon"),
+        p("open", lang.int(open)),
+    ];
+    Message {
+        subject: lang.tf("mail-digest-subject", &params),
+        text: format!(
+            "{}\n\n{}\n{}/org/{unit_id}/worklist\n",
+            lang.tf("mail-digest-body", &params),
+            lang.t("mail-open-worklist"),
+            base_url.trim_end_matches('/')
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn support_mail_carries_the_link_and_the_code() {
+        let m = support_confirm(Lang::En, "PAKN-20260112-0042", "tok123");
+        assert!(m.subject.contains("PAKN-20260112-0042"));
+        assert!(m.text.ends_with("/feedback/support/confirm?token=tok123\n"));
+    }
+
+    #[test]
+    fn feedback_overdue_links_the_item_under_the_base_url() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let m = feedback_overdue(
+            Lang::Vi,
+            "https://x.gov.vn/",
+            7,
+            "PAKN-1",
+            "Đèn đường",
+            6,
+            d,
+        );
+        assert!(m.text.ends_with("https://x.gov.vn/feedback/items/7\n"));
+        assert!(!m.subject.is_empty());
+    }
+}
