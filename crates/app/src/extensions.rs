@@ -95,8 +95,8 @@ pub async fn request(
     let ext = store::tasks::get_extension(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         Utc::now(),
         vec![Change {
@@ -108,7 +108,6 @@ pub async fn request(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(ext)
 }
 
@@ -162,8 +161,8 @@ pub async fn decide(
     let after = store::tasks::get_extension(&mut tx.conn(), extension_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         Utc::now(),
         vec![Change {
@@ -179,6 +178,5 @@ pub async fn decide(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }

@@ -209,8 +209,8 @@ pub async fn create(
     let unit = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -222,7 +222,6 @@ pub async fn create(
         }],
     )
     .await?;
-    tx.commit().await?;
     idx.invalidate();
     Ok(unit)
 }
@@ -315,8 +314,8 @@ pub async fn update(
     let after = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -328,7 +327,6 @@ pub async fn update(
         }],
     )
     .await?;
-    tx.commit().await?;
     idx.invalidate();
     Ok(after)
 }
@@ -542,8 +540,7 @@ pub async fn import_csv(
         report.created = 0;
         return Ok(report);
     }
-    store::audit::append(&mut tx.conn(), actor, now, changes).await?;
-    tx.commit().await?;
+    store::audit::commit(tx, actor, now, changes).await?;
     idx.invalidate();
     Ok(report)
 }

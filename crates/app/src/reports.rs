@@ -182,8 +182,7 @@ pub async fn submit(
             after: to_json(&after),
         },
     ]);
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
-    tx.commit().await?;
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(report)
 }
 
@@ -248,8 +247,8 @@ pub async fn verify(
     } else {
         "assignment.return"
     };
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -261,6 +260,5 @@ pub async fn verify(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }

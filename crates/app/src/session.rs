@@ -100,8 +100,8 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         user_id: Some(user.id),
         token_id: None,
     };
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &actor,
         now,
         vec![Change {
@@ -113,7 +113,6 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok((secret, user))
 }
 

@@ -91,8 +91,8 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
     let token = store::users::get_token(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -104,7 +104,6 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(CreatedToken { token, secret })
 }
 
@@ -125,8 +124,8 @@ pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
     let after = store::users::get_token(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -138,6 +137,5 @@ pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }

@@ -256,8 +256,8 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
     if changed_password {
         after_json["password_changed"] = true.into();
     }
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -269,7 +269,6 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -328,8 +327,8 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
     let m = notify::register_confirm(domain::i18n::Lang::Vi, &username, &token);
     let key = format!("mail:register:{token_hash}");
     notify::queue_mail(&mut tx.conn(), &key, vec![email], m, now).await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::system("public"),
         now,
         vec![Change {
@@ -341,7 +340,6 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -117,8 +117,8 @@ pub async fn cascade(
             None => already += 1,
         }
     }
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -132,7 +132,6 @@ pub async fn cascade(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(CascadeResult { created, already })
 }
 
@@ -228,8 +227,8 @@ pub async fn propose(
     let task = store::tasks::get_task(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -241,7 +240,6 @@ pub async fn propose(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(task)
 }
 
@@ -291,8 +289,8 @@ pub async fn decide_proposal(
     let mut after = before.clone();
     after.state = state.into();
     let now = Utc::now();
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -308,7 +306,6 @@ pub async fn decide_proposal(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -354,8 +351,8 @@ pub async fn cancel(
     store::tasks::cancel_assignment(&mut tx.conn(), assignment_id, now.date_naive()).await?;
     let mut after = before.clone();
     after.cancelled_on = Some(now.date_naive());
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -370,7 +367,6 @@ pub async fn cancel(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -422,8 +418,8 @@ pub async fn attach(
     let mut tx = db.begin().await?;
     let now = Utc::now();
     let ev = record_evidence(&mut tx.conn(), report_id, &stored, now).await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         ev.iter()
@@ -437,7 +433,6 @@ pub async fn attach(
             .collect(),
     )
     .await?;
-    tx.commit().await?;
     ev.into_iter().next().ok_or(AppError::NotFound)
 }
 
@@ -540,8 +535,8 @@ pub async fn comment(
     }
     let now = Utc::now();
     let id = store::work::insert_comment(&mut tx.conn(), task_id, who.user_id, &body, now).await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -553,7 +548,6 @@ pub async fn comment(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -573,8 +567,8 @@ pub async fn mark_read(db: &Db, who: &Principal, id: Option<i64>) -> AppResult<u
     if id.is_some() && n == 0 {
         return Err(AppError::NotFound);
     }
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -586,7 +580,6 @@ pub async fn mark_read(db: &Db, who: &Principal, id: Option<i64>) -> AppResult<u
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }
 

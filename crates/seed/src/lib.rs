@@ -303,8 +303,8 @@ pub async fn load_builtin(db: &Db) -> AppResult<bool> {
         .collect();
     store::org::link_bulk(&mut tx.conn(), &links).await?;
     let summary = serde_json::json!({ "units": rows.len(), "links": links.len(), "source": "built-in 2025 hierarchy" });
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::system("seed"),
         now,
         vec![store::audit::Change {
@@ -316,7 +316,6 @@ pub async fn load_builtin(db: &Db) -> AppResult<bool> {
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(true)
 }
 

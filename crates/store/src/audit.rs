@@ -55,6 +55,19 @@ pub struct Change<'a> {
 }
 
 /// Appends records in the caller's transaction. The head row update takes the chain lock.
+/// Writes the audit records of a change and commits its transaction: the one way a use case ends
+/// a write, so that no change is committed without its record.
+pub async fn commit(
+    mut tx: crate::db::Tx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    changes: Vec<Change<'_>>,
+) -> AppResult<()> {
+    append(&mut tx.conn(), actor, now, changes).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn append(
     c: &mut DbConn<'_>,
     actor: &Actor,

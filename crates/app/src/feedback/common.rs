@@ -96,6 +96,26 @@ pub(super) async fn audit_item(
     .await
 }
 
+/// Writes an item's audit record and commits (see `store::audit::commit`).
+pub(super) async fn commit_item(
+    tx: crate::db::Tx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    action: &'static str,
+    id: i64,
+    before: Option<String>,
+    after: Option<String>,
+) -> AppResult<()> {
+    let change = Change {
+        action,
+        object_type: "feedback",
+        object_id: id.to_string(),
+        before,
+        after,
+    };
+    store::audit::commit(tx, actor, now, vec![change]).await
+}
+
 /// A public answer as typed: trimmed, None when empty, refused when over-long.
 pub(super) fn answer_text(raw: Option<String>) -> AppResult<Option<String>> {
     let a = clean_opt(raw);

@@ -249,8 +249,8 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
     let is = serde_json::json!({
         "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note
     });
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::of(who),
         now,
         "feedback.move",
@@ -259,7 +259,6 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         Some(is.to_string()),
     )
     .await?;
-    tx.commit().await?;
     Ok(item)
 }
 
@@ -390,8 +389,8 @@ pub async fn moderate(
     if changed && let Some(e) = item.email.clone() {
         notify_submitter(&mut tx.conn(), &item, &e, "updated", now).await?;
     }
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::of(who),
         now,
         "feedback.moderate",
@@ -400,6 +399,5 @@ pub async fn moderate(
         Some(serde_json::json!({ "hidden": item.hidden, "note": note }).to_string()),
     )
     .await?;
-    tx.commit().await?;
     Ok(PublicItem::from(&item))
 }

@@ -95,8 +95,8 @@ pub async fn review(
             "err-already-reviewed",
         )]));
     }
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::of(who),
         now,
         "feedback.review",
@@ -105,7 +105,6 @@ pub async fn review(
         Some(serde_json::json!({ "total": total, "scores": input.scores }).to_string()),
     )
     .await?;
-    tx.commit().await?;
     Ok(r)
 }
 
@@ -274,7 +273,6 @@ pub async fn decide(
             after: Some(serde_json::json!({ "decision": input.decision, "reason": reason, "task_id": item.task_id }).to_string()),
         },
     );
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
-    tx.commit().await?;
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(PublicItem::from(&item))
 }

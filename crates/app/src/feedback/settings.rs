@@ -61,8 +61,8 @@ pub async fn add_route(db: &Db, who: &Principal, input: NewRoute) -> AppResult<i
         now,
     )
     .await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -74,7 +74,6 @@ pub async fn add_route(db: &Db, who: &Principal, input: NewRoute) -> AppResult<i
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -85,8 +84,8 @@ pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
     if !store::feedback::retire_route(&mut tx.conn(), id, now).await? {
         return Err(AppError::NotFound);
     }
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -98,7 +97,6 @@ pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -128,8 +126,8 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
     let now = Utc::now();
     let mut tx = db.begin().await?;
     store::feedback::insert_holiday(&mut tx.conn(), input.day, &input.kind, &name).await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -141,7 +139,6 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -184,8 +181,8 @@ pub async fn set_unit_settings(
     let before = store::feedback::approval_required(&mut tx.conn(), unit).await?;
     store::feedback::set_approval_required(&mut tx.conn(), unit, input.approve_answers, now)
         .await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -199,7 +196,6 @@ pub async fn set_unit_settings(
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(input)
 }
 
@@ -240,8 +236,8 @@ pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResul
     let mut tx = db.begin().await?;
     let before = store::feedback::kind_rule(&mut tx.conn(), &rule.kind).await?;
     store::feedback::set_kind_rule(&mut tx.conn(), &rule).await?;
-    store::audit::append(
-        &mut tx.conn(),
+    store::audit::commit(
+        tx,
         &Actor::of(who),
         now,
         vec![Change {
@@ -253,7 +249,6 @@ pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResul
         }],
     )
     .await?;
-    tx.commit().await?;
     Ok(rule)
 }
 

@@ -65,8 +65,8 @@ pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> 
     let m = notify::support_confirm(domain::i18n::Lang::Vi, &item.code, &token);
     let key = format!("mail:support:{token_hash}");
     notify::queue_mail(&mut tx.conn(), &key, vec![email.clone()], m, now).await?;
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::system("public"),
         now,
         "feedback.support_request",
@@ -75,7 +75,6 @@ pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> 
         None,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

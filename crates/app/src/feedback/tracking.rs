@@ -148,8 +148,8 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
         true,
     )
     .await?;
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::system("public"),
         now,
         "feedback.rate",
@@ -158,7 +158,6 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
         Some(serde_json::json!({ "rating": input.rating }).to_string()),
     )
     .await?;
-    tx.commit().await?;
     Ok(PublicItem::from(&item))
 }
 
@@ -242,8 +241,8 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
         true,
     )
     .await?;
-    audit_item(
-        &mut tx.conn(),
+    commit_item(
+        tx,
         &Actor::system("public"),
         now,
         "feedback.appeal",
@@ -252,6 +251,5 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
         Some(serde_json::json!({ "unit_id": up, "reason": reason }).to_string()),
     )
     .await?;
-    tx.commit().await?;
     Ok(PublicItem::from(&item))
 }
