@@ -2,21 +2,18 @@
 
 mod common;
 
-use common::json;
+use common::{Call, json};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
 async fn search(app: &common::TestApp, q: &str) -> Vec<i64> {
-    let (s, v) = json(
-        app.anon()
-            .get(app.url("/api/v1/org-units"))
-            .query(&[("q", q), ("kind", "province")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = app
+        .anon()
+        .get(app.url("/api/v1/org-units"))
+        .query(&[("q", q), ("kind", "province")])
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     v["items"]
         .as_array()
@@ -39,14 +36,11 @@ both!(search_ignores_diacritics_and_case, |app| {
         assert_eq!(search(&app, q).await, vec![dak_lak], "query {q:?}");
     }
     // Communes are found the same way, and LIKE wildcards in the query are taken literally.
-    let (_, v) = json(
-        app.anon()
-            .get(app.url("/api/v1/org-units?q=ba%20dinh"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = app
+        .anon()
+        .get(app.url("/api/v1/org-units?q=ba%20dinh"))
+        .call_json()
+        .await;
     assert!(
         v["items"]
             .as_array()
@@ -54,14 +48,11 @@ both!(search_ignores_diacritics_and_case, |app| {
             .iter()
             .any(|u| u["name_vi"] == "Phường Ba Đình")
     );
-    let (_, v) = json(
-        app.anon()
-            .get(app.url("/api/v1/org-units?q=%25"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = app
+        .anon()
+        .get(app.url("/api/v1/org-units?q=%25"))
+        .call_json()
+        .await;
     assert_eq!(v["total"], 0);
 });
 
@@ -69,11 +60,7 @@ both!(hierarchy_counts_and_children, |app| {
     let count = |q: &'static str| {
         let c = app.anon();
         let url = app.url(&format!("/api/v1/org-units?{q}&per_page=1"));
-        async move {
-            json(c.get(url).send().await.unwrap()).await.1["total"]
-                .as_i64()
-                .unwrap()
-        }
+        async move { c.get(url).call_json().await.1["total"].as_i64().unwrap() }
     };
     assert_eq!(count("kind=province").await, 34);
     assert_eq!(
@@ -85,14 +72,11 @@ both!(hierarchy_counts_and_children, |app| {
     // every province of a multi-province merger is kept as historical.
     assert!(count("kind=province&include_historical=true").await > 34);
     let dak_lak = app.unit_id("66").await;
-    let (s, v) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=200")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units?parent={dak_lak}&per_page=200")))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     let total = v["total"].as_i64().unwrap();
     assert!(total > 50, "Đắk Lắk has its communes: {total}");
@@ -104,40 +88,31 @@ both!(hierarchy_counts_and_children, |app| {
             .all(|u| u["parent_id"] == dak_lak && u["valid_to"].is_null())
     );
     // Pagination: pages do not overlap and cover the total.
-    let (_, p1) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/api/v1/org-units?parent={dak_lak}&per_page=50&page=1"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let (_, p2) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/api/v1/org-units?parent={dak_lak}&per_page=50&page=2"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, p1) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/org-units?parent={dak_lak}&per_page=50&page=1"
+        )))
+        .call_json()
+        .await;
+    let (_, p2) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/org-units?parent={dak_lak}&per_page=50&page=2"
+        )))
+        .call_json()
+        .await;
     assert_eq!(p1["items"].as_array().unwrap().len(), 50);
     assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
 });
 
 both!(unit_detail_shows_mergers, |app| {
     let tq = app.unit_id("08").await;
-    let (s, v) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units/{tq}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{tq}")))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["name_vi"], "Tỉnh Tuyên Quang");
     assert_eq!(v["kind"], "province");
@@ -160,26 +135,20 @@ both!(unit_detail_shows_mergers, |app| {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (_, old) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units/{ha_giang}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, old) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{ha_giang}")))
+        .call_json()
+        .await;
     assert_eq!(old["historical"], true);
     assert_eq!(old["successors"][0]["id"], tq);
     // Ministries: Science and Technology absorbed Information and Communications.
     let most = app.unit_id("BKHCN").await;
-    let (_, v) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units/{most}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{most}")))
+        .call_json()
+        .await;
     assert!(
         v["predecessors"]
             .as_array()
@@ -188,23 +157,17 @@ both!(unit_detail_shows_mergers, |app| {
             .any(|p| p["name_vi"] == "Bộ Thông tin và Truyền thông")
     );
     // A partial merge is labelled as such.
-    let (_, v) = json(
-        app.anon()
-            .get(app.url("/api/v1/org-units?q=Ngoc%20Ha&kind=ward"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = app
+        .anon()
+        .get(app.url("/api/v1/org-units?q=Ngoc%20Ha&kind=ward"))
+        .call_json()
+        .await;
     let ngoc_ha = v["items"][0]["id"].as_i64().unwrap();
-    let (_, v) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units/{ngoc_ha}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{ngoc_ha}")))
+        .call_json()
+        .await;
     assert!(
         v["predecessors"]
             .as_array()
@@ -223,72 +186,48 @@ both!(list_rejects_bad_parameters_with_problem_details, |app| {
         ("per_page=500", "per_page"),
         ("page=0", "page"),
     ] {
-        let (s, v) = json(
-            c.get(app.url(&format!("/api/v1/org-units?{q}")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, v) = c
+            .get(app.url(&format!("/api/v1/org-units?{q}")))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
         assert_eq!(v["errors"][0]["field"], field, "{q}: {v}");
         assert!(!v["errors"][0]["message"].as_str().unwrap().is_empty());
     }
     let long = "x".repeat(101);
-    let (s, v) = json(
-        c.get(app.url("/api/v1/org-units"))
-            .query(&[("q", long.as_str())])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .get(app.url("/api/v1/org-units"))
+        .query(&[("q", long.as_str())])
+        .call_json()
+        .await;
     assert_eq!(s, 422);
     assert_eq!(v["errors"][0]["field"], "q");
-    let (s, v) = json(
-        c.get(app.url("/api/v1/org-units?per_page=abc"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .get(app.url("/api/v1/org-units?per_page=abc"))
+        .call_json()
+        .await;
     assert_eq!(s, 400);
     assert_eq!(v["status"], 400);
-    let (s, _) = json(
-        c.get(app.url("/api/v1/org-units/abc"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c.get(app.url("/api/v1/org-units/abc")).call_json().await;
     assert_eq!(s, 400);
-    let (s, v) = json(
-        c.get(app.url("/api/v1/org-units/999999999"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .get(app.url("/api/v1/org-units/999999999"))
+        .call_json()
+        .await;
     assert_eq!(s, 404);
     // Vietnamese by default, English and French on request.
     assert_eq!(v["title"], "Không tìm thấy");
-    let (_, v) = json(
-        c.get(app.url("/api/v1/org-units/999999999"))
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = c
+        .get(app.url("/api/v1/org-units/999999999"))
+        .header("accept-language", "en")
+        .call_json()
+        .await;
     assert_eq!(v["title"], "Not found");
-    let (_, v) = json(
-        c.get(app.url("/api/v1/org-units/999999999"))
-            .header("accept-language", "fr-FR")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, v) = c
+        .get(app.url("/api/v1/org-units/999999999"))
+        .header("accept-language", "fr-FR")
+        .call_json()
+        .await;
     assert_eq!(v["title"], "Introuvable");
 });
 
@@ -405,14 +344,11 @@ both!(writes_reject_bad_input_and_write_nothing, |app| {
     let (s, v) = json(post(json!({"kind": "department", "name_vi": "Cục Thử nghiệm", "parent_id": most, "code": "BKHCN-TN"}).to_string(), "application/json").await.unwrap()).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(app.audit_count().await, before + 1);
-    let (_, a) = json(
-        c.get(app.url("/api/v1/audit?action=org_unit.create"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, a) = c
+        .get(app.url("/api/v1/audit?action=org_unit.create"))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(
         a["items"][0]["object_id"],
         v["id"].as_i64().unwrap().to_string()
@@ -432,24 +368,18 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
     let cds = app.unit_id("BKHCN-CDS").await;
     let dmst = app.unit_id("BKHCN-DMST").await;
     // Move DMST under CDS, then try to move CDS under DMST: a cycle.
-    let (s, v) = json(
-        c.patch(app.url(&format!("/api/v1/org-units/{dmst}")))
-            .bearer_auth(&admin)
-            .json(&json!({"parent_id": cds}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/org-units/{dmst}")))
+        .bearer_auth(&admin)
+        .json(&json!({"parent_id": cds}))
+        .call_json()
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["depth"], 3);
-    let (_, d) = json(
-        c.get(app.url(&format!("/api/v1/org-units/{dmst}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = c
+        .get(app.url(&format!("/api/v1/org-units/{dmst}")))
+        .call_json()
+        .await;
     let chain: Vec<i64> = d["ancestors"]
         .as_array()
         .unwrap()
@@ -457,26 +387,20 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
         .map(|a| a["id"].as_i64().unwrap())
         .collect();
     assert_eq!(&chain[1..], &[most, cds]);
-    let (s, v) = json(
-        c.patch(app.url(&format!("/api/v1/org-units/{cds}")))
-            .bearer_auth(&admin)
-            .json(&json!({"parent_id": dmst}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/org-units/{cds}")))
+        .bearer_auth(&admin)
+        .json(&json!({"parent_id": dmst}))
+        .call_json()
+        .await;
     assert_eq!(s, 409);
     assert_eq!(v["errors"][0]["code"], "err-cycle");
-    let (s, _) = json(
-        c.patch(app.url(&format!("/api/v1/org-units/{cds}")))
-            .bearer_auth(&admin)
-            .json(&json!({"parent_id": cds}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .patch(app.url(&format!("/api/v1/org-units/{cds}")))
+        .bearer_auth(&admin)
+        .json(&json!({"parent_id": cds}))
+        .call_json()
+        .await;
     assert_eq!(s, 409);
     // The subtree still hangs together.
     assert_eq!(
@@ -492,16 +416,15 @@ both!(users_and_tokens_lifecycle, |app| {
     let admin = app.token("admin").await;
     let c = app.anon();
     let dak_lak = app.unit_id("66").await;
-    let (s, u) = json(c.post(app.url("/api/v1/users")).bearer_auth(&admin)
-        .json(&json!({"username": "new.officer", "display_name": "Nguyễn Văn A", "unit_id": dak_lak, "role": "unit_officer", "password": "long enough pw"}))
-        .send().await.unwrap()).await;
+    let (s, u) = c.post(app.url("/api/v1/users")).bearer_auth(&admin)
+        .json(&json!({"username": "new.officer", "display_name": "Nguyễn Văn A", "unit_id": dak_lak, "role": "unit_officer", "password": "long enough pw"})).call_json().await;
     assert_eq!(s, 201, "{u}");
-    let (s, v) = json(c.post(app.url("/api/v1/users")).bearer_auth(&admin)
-        .json(&json!({"username": "new.officer", "display_name": "B", "unit_id": dak_lak, "role": "unit_officer"})).send().await.unwrap()).await;
+    let (s, v) = c.post(app.url("/api/v1/users")).bearer_auth(&admin)
+        .json(&json!({"username": "new.officer", "display_name": "B", "unit_id": dak_lak, "role": "unit_officer"})).call_json().await;
     assert_eq!(s, 409);
     assert_eq!(v["errors"][0]["field"], "username");
-    let (s, v) = json(c.post(app.url("/api/v1/users")).bearer_auth(&admin)
-        .json(&json!({"username": "X Y", "display_name": "", "unit_id": dak_lak, "role": "king", "password": "short", "email": "nope"})).send().await.unwrap()).await;
+    let (s, v) = c.post(app.url("/api/v1/users")).bearer_auth(&admin)
+        .json(&json!({"username": "X Y", "display_name": "", "unit_id": dak_lak, "role": "king", "password": "short", "email": "nope"})).call_json().await;
     assert_eq!(s, 422);
     let mut fields: Vec<&str> = v["errors"]
         .as_array()
@@ -523,15 +446,12 @@ both!(users_and_tokens_lifecycle, |app| {
         303
     );
     let id = u["id"].as_i64().unwrap();
-    let (s, t) = json(
-        c.post(app.url("/api/v1/tokens"))
-            .bearer_auth(&admin)
-            .json(&json!({"user_id": id, "name": "sync"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, t) = c
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .json(&json!({"user_id": id, "name": "sync"}))
+        .call_json()
+        .await;
     assert_eq!(s, 201);
     let secret = t["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("nqt_"));
@@ -543,57 +463,42 @@ both!(users_and_tokens_lifecycle, |app| {
         .await,
         0
     );
-    let (s, me) = json(
-        c.get(app.url("/api/v1/me"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, me) = c
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     assert_eq!(me["username"], "new.officer");
     assert_eq!(me["unit"]["id"], dak_lak);
-    let (s, _) = json(
-        c.delete(app.url(&format!("/api/v1/tokens/{}", t["id"])))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .delete(app.url(&format!("/api/v1/tokens/{}", t["id"])))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = json(
-        c.get(app.url("/api/v1/me"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .call_json()
+        .await;
     assert_eq!(s, 401);
     // Disabling the account ends its session.
-    let (s, _) = json(
-        c.patch(app.url(&format!("/api/v1/users/{id}")))
-            .bearer_auth(&admin)
-            .json(&json!({"disabled": true}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"disabled": true}))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
-    let r = b.get(app.url("/admin/users")).send().await.unwrap();
+    let r = b.get(app.url("/admin/users")).call().await;
     assert_eq!(r.status(), 303, "signed out after disable");
     // Every change above is in the audit trail.
-    let (_, a) = json(
-        c.get(app.url(&format!("/api/v1/audit?object_type=user&object_id={id}")))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, a) = c
+        .get(app.url(&format!("/api/v1/audit?object_type=user&object_id={id}")))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     let actions: Vec<&str> = a["items"]
         .as_array()
         .unwrap()
@@ -608,15 +513,12 @@ both!(audit_chain_detects_tampering, |app| {
     let c = app.anon();
     let most = app.unit_id("BKHCN").await;
     for i in 0..3 {
-        let (s, _) = json(
-            c.patch(app.url(&format!("/api/v1/org-units/{most}")))
-                .bearer_auth(&admin)
-                .json(&json!({"name_en": format!("Ministry {i}")}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, _) = c
+            .patch(app.url(&format!("/api/v1/org-units/{most}")))
+            .bearer_auth(&admin)
+            .json(&json!({"name_en": format!("Ministry {i}")}))
+            .call_json()
+            .await;
         assert_eq!(s, 200);
     }
     let bin = env!("CARGO_BIN_EXE_nqtrack");
@@ -666,9 +568,8 @@ both!(csrf_is_required_for_state_changes, |app| {
     let r = b
         .post(app.url(&format!("/org/{dak_lak}/edit")))
         .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 403, "no token");
     let mut with_wrong = form.to_vec();
     with_wrong.push((
@@ -678,9 +579,8 @@ both!(csrf_is_required_for_state_changes, |app| {
     assert_eq!(
         b.post(app.url(&format!("/org/{dak_lak}/edit")))
             .form(&with_wrong)
-            .send()
+            .call()
             .await
-            .unwrap()
             .status(),
         403
     );
@@ -688,33 +588,27 @@ both!(csrf_is_required_for_state_changes, |app| {
     let r = b
         .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
         .json(&json!({"name_en": "Dak Lak"}))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 403);
     let token = app.csrf(&b, "/org").await;
     let r = b
         .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
         .header("x-csrf-token", &token)
         .json(&json!({"name_en": "Dak Lak"}))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 200);
     let mut good = form.to_vec();
     good.push(("_csrf", token.as_str()));
     let r = b
         .post(app.url(&format!("/org/{dak_lak}/edit")))
         .form(&good)
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 303);
     // Sign-out without the token is refused, so a foreign page cannot sign people out.
-    assert_eq!(
-        b.post(app.url("/logout")).send().await.unwrap().status(),
-        403
-    );
+    assert_eq!(b.post(app.url("/logout")).call().await.status(), 403);
 });
 
 both!(sign_in_locks_out_after_repeated_failures, |app| {
@@ -733,15 +627,12 @@ both!(sign_in_locks_out_after_repeated_failures, |app| {
     assert_eq!(r.status(), 429, "locked even with the right password");
     assert!(r.text().await.unwrap().contains("tạm thời bị khóa"));
     let admin = app.token("admin").await;
-    let (_, a) = json(
-        app.anon()
-            .get(app.url("/api/v1/audit?action=auth.lockout"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, a) = app
+        .anon()
+        .get(app.url("/api/v1/audit?action=auth.lockout"))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(a["total"], 1);
     // Other accounts are unaffected; an administrator's new password lifts the lock.
     assert_eq!(
@@ -751,16 +642,13 @@ both!(sign_in_locks_out_after_repeated_failures, |app| {
         303
     );
     let id = app.user_id("hanoi.officer").await;
-    let (s, _) = json(
-        app.anon()
-            .patch(app.url(&format!("/api/v1/users/{id}")))
-            .bearer_auth(&admin)
-            .json(&json!({"password": "a brand new password"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"password": "a brand new password"}))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     assert_eq!(
         app.sign_in(&app.browser(), "hanoi.officer", "a brand new password")
@@ -803,9 +691,8 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
     assert_eq!(
         b.post(app.url("/logout"))
             .form(&[("_csrf", csrf.as_str())])
-            .send()
+            .call()
             .await
-            .unwrap()
             .status(),
         303
     );
@@ -813,9 +700,8 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
         .anon()
         .get(app.url("/api/v1/me"))
         .header("cookie", format!("nqt_session={secret}"))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(stale.status(), 401);
 });
 
@@ -890,21 +776,12 @@ both!(generate_small_adds_users_with_audit, |app| {
 
 both!(health_metrics_and_headers, |app| {
     let c = app.anon();
+    assert_eq!(c.get(app.url("/healthz")).call().await.status(), 200);
     assert_eq!(
-        c.get(app.url("/healthz")).send().await.unwrap().status(),
-        200
-    );
-    assert_eq!(
-        c.get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+        c.get(app.url("/readyz")).call().await.text().await.unwrap(),
         "ready"
     );
-    let r = c.get(app.url("/org")).send().await.unwrap();
+    let r = c.get(app.url("/org")).call().await;
     let h = r.headers();
     assert!(
         h["content-security-policy"]
@@ -927,9 +804,8 @@ both!(health_metrics_and_headers, |app| {
     );
     let m = c
         .get(app.url("/metrics"))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -959,9 +835,8 @@ both!(pages_are_light_and_translated, |app| {
                 .get(app.url(&path))
                 .header("cookie", format!("nqt_lang={lang}"))
                 .header("accept-encoding", "gzip")
-                .send()
-                .await
-                .unwrap();
+                .call()
+                .await;
             assert_eq!(r.status(), 200, "{path}");
             let body = r.bytes().await.unwrap();
             assert!(
@@ -974,29 +849,18 @@ both!(pages_are_light_and_translated, |app| {
                     .anon()
                     .get(app.url(&path))
                     .header("cookie", format!("nqt_lang={lang}"))
-                    .send()
-                    .await
-                    .unwrap();
+                    .call()
+                    .await;
                 let text = r.text().await.unwrap();
                 assert!(text.contains(word), "{lang}: {word}");
                 assert!(text.contains(&format!("<html lang=\"{lang}\">")));
             }
         }
     }
-    let r = app
-        .anon()
-        .get(app.url("/static/app.css"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get(app.url("/static/app.css")).call().await;
     assert!(r.bytes().await.unwrap().len() < 10 * 1024);
     // Pages for signed-in users redirect anonymous visitors to sign-in.
-    let r = app
-        .anon()
-        .get(app.url("/admin/users"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get(app.url("/admin/users")).call().await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login?next=/admin/users");
     // Numbers follow the language: 3.321 / 3,321 / 3 321.
@@ -1004,9 +868,8 @@ both!(pages_are_light_and_translated, |app| {
         .anon()
         .get(app.url("/"))
         .header("cookie", "nqt_lang=en")
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1014,9 +877,8 @@ both!(pages_are_light_and_translated, |app| {
     let home = app
         .anon()
         .get(app.url("/"))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1108,28 +970,22 @@ both!(patch_and_token_endpoints_reject_bad_input, |app| {
     let (s, _) = json(patch_user(json!({"disabled": "yes"})).await.unwrap()).await;
     assert_eq!(s, 400, "wrong type");
     let admin_id = app.user_id("admin").await;
-    let (s, v) = json(
-        c.patch(app.url(&format!("/api/v1/users/{admin_id}")))
-            .bearer_auth(&admin)
-            .json(&json!({"disabled": true}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/users/{admin_id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"disabled": true}))
+        .call_json()
+        .await;
     assert_eq!(
         (s.as_u16(), v["errors"][0]["code"].as_str().unwrap()),
         (422, "err-disable-self")
     );
-    let (s, _) = json(
-        c.patch(app.url("/api/v1/users/987654321"))
-            .bearer_auth(&admin)
-            .json(&json!({"display_name": "X"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .patch(app.url("/api/v1/users/987654321"))
+        .bearer_auth(&admin)
+        .json(&json!({"display_name": "X"}))
+        .call_json()
+        .await;
     assert_eq!(s, 404);
     for (body, field) in [
         (json!({"user_id": 987654321, "name": "x"}), "user_id"),
@@ -1143,64 +999,46 @@ both!(patch_and_token_endpoints_reject_bad_input, |app| {
             "role",
         ),
     ] {
-        let (s, v) = json(
-            c.post(app.url("/api/v1/tokens"))
-                .bearer_auth(&admin)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, v) = c
+            .post(app.url("/api/v1/tokens"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .call_json()
+            .await;
         assert_eq!(s, 422, "{body}");
         assert_eq!(v["errors"][0]["field"], field, "{body}");
     }
-    let (s, _) = json(
-        c.delete(app.url("/api/v1/tokens/987654321"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .delete(app.url("/api/v1/tokens/987654321"))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(s, 404);
     for q in ["per_page=0", "page=-1"] {
-        let (s, _) = json(
-            c.get(app.url(&format!("/api/v1/audit?{q}")))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, _) = c
+            .get(app.url(&format!("/api/v1/audit?{q}")))
+            .bearer_auth(&admin)
+            .call_json()
+            .await;
         assert_eq!(s, 422, "{q}");
     }
-    let (s, _) = json(
-        c.get(app.url("/api/v1/audit?actor=abc"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url("/api/v1/audit?actor=abc"))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = json(
-        c.get(app.url("/api/v1/users?role=king"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url("/api/v1/users?role=king"))
+        .bearer_auth(&admin)
+        .call_json()
+        .await;
     assert_eq!(s, 422);
-    let (s, _) = json(
-        c.get(app.url("/api/v1/me"))
-            .bearer_auth("nqt_not_a_real_token")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("nqt_not_a_real_token")
+        .call_json()
+        .await;
     assert_eq!(s, 401);
     assert_eq!(app.audit_count().await, before, "nothing written");
 });
@@ -1275,15 +1113,12 @@ both!(cli_manages_users_tokens_and_backups, |app| {
         .success()
     );
     let id = app.user_id("cli.user").await;
-    let (_, u) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/users/{id}")))
-            .bearer_auth(app.token("admin").await)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, u) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(app.token("admin").await)
+        .call_json()
+        .await;
     assert_eq!(
         (u["role"].as_str().unwrap(), u["unit_id"].as_i64().unwrap()),
         ("unit_leader", app.unit_id("01").await)
@@ -1300,9 +1135,8 @@ both!(cli_manages_users_tokens_and_backups, |app| {
         app.anon()
             .get(app.url("/api/v1/me"))
             .bearer_auth(&secret)
-            .send()
+            .call()
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -1315,9 +1149,8 @@ both!(cli_manages_users_tokens_and_backups, |app| {
         app.anon()
             .get(app.url("/api/v1/me"))
             .bearer_auth(&secret)
-            .send()
+            .call()
             .await
-            .unwrap()
             .status(),
         401,
         "a disabled owner's tokens stop working"
@@ -1445,9 +1278,8 @@ both!(in_memory_tree_answers_like_sql, |app| {
         .patch(app.url(&format!("/api/v1/org-units/{most}")))
         .bearer_auth(&admin)
         .json(&json!({"name_en": "MOST renamed"}))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 200);
     idx.invalidate();
     assert_eq!(

@@ -3,6 +3,7 @@
 //! skips, when the browser is missing; `.ci/run` installs it.
 
 mod common;
+use common::Call;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -354,9 +355,8 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         .post(app.url("/api/v1/jobs/run"))
         .bearer_auth(token)
         .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 200);
     let mail = sink
         .wait_for(
@@ -580,9 +580,8 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
             "body": "Hồ sơ cấp phép hoạt động khoa học nộp từ tháng Một vẫn chưa có kết quả.",
             "submitter_kind": "business"
         }))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), 201);
     let late: serde_json::Value = r.json().await.unwrap();
     app.exec(&format!(

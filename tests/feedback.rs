@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bearer, json};
+use common::{Call, bearer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -23,15 +23,11 @@ fn submission(unit: Option<i64>) -> Value {
 }
 
 async fn submit(app: &common::TestApp, body: &Value) -> (StatusCode, Value) {
-    json(
-        app.anon()
-            .post(app.url("/api/v1/feedback"))
-            .json(body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.anon()
+        .post(app.url("/api/v1/feedback"))
+        .json(body)
+        .call_json()
+        .await
 }
 
 /// The token of the link in a queued mail.
@@ -61,14 +57,11 @@ both!(
         let (_, r2) = submit(&app, &submission(None)).await;
         assert_eq!(r2["code"], format!("PAKN-{today}-0002"));
         // The public view has no private details; with the secret it has them; a wrong secret is an error.
-        let (s, t) = json(
-            app.anon()
-                .get(app.url(&format!("/api/v1/feedback/track/{code}")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, t) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::OK);
         assert!(t["private"].is_null());
         assert!(
@@ -77,33 +70,24 @@ both!(
         );
         assert_eq!(t["item"]["state"], "received");
         assert_eq!(t["history"][0]["action"], "submit");
-        let (_, t) = json(
-            app.anon()
-                .get(app.url(&format!("/api/v1/feedback/track/{code}?secret={secret}")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, t) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}?secret={secret}")))
+            .call_json()
+            .await;
         assert_eq!(t["private"]["email"], "an.nguyen@example.vn");
-        let (s, p) = json(
-            app.anon()
-                .get(app.url(&format!("/api/v1/feedback/track/{code}?secret=wrong")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, p) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/track/{code}?secret=wrong")))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(p["errors"][0]["code"], "err-wrong-secret");
-        let (s, _) = json(
-            app.anon()
-                .get(app.url("/api/v1/feedback/track/PAKN-20990101-0001"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, _) = app
+            .anon()
+            .get(app.url("/api/v1/feedback/track/PAKN-20990101-0001"))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         // A confirmation mail is queued.
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND dedupe_key LIKE 'mail:feedback:%'").await, 2);
@@ -180,14 +164,10 @@ both!(routing_moves_and_the_clock, |app| {
     let daklak = bearer(&app.token("daklak.officer").await);
     let hanoi = bearer(&app.token("hanoi.officer").await);
     // The province sees its communes' inbox; another province does not.
-    let (s, inbox) = json(
-        daklak
-            .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, inbox) = daklak
+        .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(inbox["total"], 1);
     assert!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0);
@@ -195,20 +175,16 @@ both!(routing_moves_and_the_clock, |app| {
     let accept_by =
         domain::workdays::Calendar::builtin().add_working_days(chrono::Utc::now().date_naive(), 3);
     assert_eq!(inbox["items"][0]["accept_by"], accept_by.to_string());
-    let (s, _) = json(
-        hanoi
-            .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = hanoi
+        .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let act = |c: &reqwest::Client, body: Value| {
         let req = c
             .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
             .json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let (s, _) = act(&hanoi, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -282,14 +258,11 @@ both!(routing_moves_and_the_clock, |app| {
     let (s, _) = act(&hanoi, json!({"action": "answer", "answer": "again"})).await;
     assert_eq!(s, StatusCode::CONFLICT);
     // The public sees every public step and the answer.
-    let (_, t) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, t) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+        .call_json()
+        .await;
     let steps: Vec<&str> = t["history"]
         .as_array()
         .unwrap()
@@ -314,14 +287,11 @@ both!(routing_moves_and_the_clock, |app| {
         t["item"]["answer"],
         "Hệ thống đã được khắc phục từ ngày 20/11."
     );
-    let (_, pubs) = json(
-        app.anon()
-            .get(app.url("/api/v1/feedback/published?type=recommendation"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, pubs) = app
+        .anon()
+        .get(app.url("/api/v1/feedback/published?type=recommendation"))
+        .call_json()
+        .await;
     assert_eq!(pubs["total"], 1);
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'feedback.%'")
@@ -349,7 +319,7 @@ both!(rating_appeal_support_and_statistics, |app| {
             .anon()
             .post(app.url(&format!("/api/v1/feedback/track/{code}/rating")))
             .json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let (s, p) = rate(json!({"secret": secret, "rating": 2})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
@@ -359,15 +329,11 @@ both!(rating_appeal_support_and_statistics, |app| {
         json!({"action": "accept"}),
         json!({"action": "answer", "answer": "Đã chuyển doanh nghiệp viễn thông xử lý."}),
     ] {
-        let (s, _) = json(
-            steering
-                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, _) = steering
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::OK);
     }
     let (s, _) = rate(json!({"secret": "nope", "rating": 2})).await;
@@ -380,14 +346,11 @@ both!(rating_appeal_support_and_statistics, |app| {
     let (s, _) = rate(json!({"secret": secret, "rating": 5})).await;
     assert_eq!(s, StatusCode::CONFLICT, "rated once");
     // Statistics as of today for the commune: one received, answered on time, rated 2.
-    let (_, st) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/feedback/stats?unit={commune}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, st) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/feedback/stats?unit={commune}")))
+        .call_json()
+        .await;
     assert_eq!(
         (
             st["received"].as_i64(),
@@ -399,27 +362,21 @@ both!(rating_appeal_support_and_statistics, |app| {
     );
     assert_eq!(st["mean_rating"], 2.0);
     assert_eq!(st["median_days_to_answer"], 0.0);
-    let (_, before) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/api/v1/feedback/stats?unit={commune}&as_of=2020-01-01"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, before) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/feedback/stats?unit={commune}&as_of=2020-01-01"
+        )))
+        .call_json()
+        .await;
     assert_eq!(before["received"], 0, "as of a day before it existed");
     // The appeal reopens it at the province.
-    let (s, a) = json(
-        app.anon()
-            .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
-            .json(&json!({"secret": secret, "reason": "Lỗi vẫn còn"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, a) = app
+        .anon()
+        .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
+        .json(&json!({"secret": secret, "reason": "Lỗi vẫn còn"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(
         (a["state"].as_str(), a["unit_id"].as_i64()),
@@ -427,15 +384,12 @@ both!(rating_appeal_support_and_statistics, |app| {
     );
     // An appeal after the period is refused.
     app.exec(&format!("UPDATE feedback_items SET state = 'answered', answered_on = '2020-01-01', rating = 1 WHERE id = {id}")).await;
-    let (s, p) = json(
-        app.anon()
-            .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
-            .json(&json!({"secret": secret, "reason": "again"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = app
+        .anon()
+        .post(app.url(&format!("/api/v1/feedback/track/{code}/appeal")))
+        .json(&json!({"secret": secret, "reason": "again"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(p["errors"][0]["code"], "err-appeal-too-late");
     // Support: once per account, only on published recommendations and initiatives.
@@ -445,12 +399,12 @@ both!(rating_appeal_support_and_statistics, |app| {
     .await;
     let officer = bearer(&app.token("hanoi.officer").await);
     let url = app.url(&format!("/api/v1/feedback/track/{code}/support"));
-    let (s, v) = json(officer.post(&url).send().await.unwrap()).await;
+    let (s, v) = officer.post(&url).call_json().await;
     assert_eq!((s, v["supports"].as_i64()), (StatusCode::OK, Some(1)));
-    let (s, p) = json(officer.post(&url).send().await.unwrap()).await;
+    let (s, p) = officer.post(&url).call_json().await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(p["errors"][0]["code"], "err-already-supported");
-    let (s, _) = json(app.anon().post(&url).send().await.unwrap()).await;
+    let (s, _) = app.anon().post(&url).call_json().await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 });
 
@@ -472,14 +426,11 @@ both!(a_flood_from_one_address_is_stopped, |app| {
 });
 
 both!(open311_facade, |app| {
-    let (s, v) = json(
-        app.anon()
-            .get(app.url("/open311/v2/services.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = app
+        .anon()
+        .get(app.url("/open311/v2/services.json"))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         v.as_array()
@@ -498,22 +449,18 @@ both!(open311_facade, |app| {
             ),
             ("first_name", "Lan"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
-    let (_, q) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/open311/v2/requests.json?service_request_id={id}"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, q) = app
+        .anon()
+        .get(app.url(&format!(
+            "/open311/v2/requests.json?service_request_id={id}"
+        )))
+        .call_json()
+        .await;
     assert_eq!(q[0]["status"], "open");
     assert_eq!(q[0]["service_code"], "digital_infrastructure");
 });
@@ -532,28 +479,20 @@ both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {
         .await;
     let reviewer = bearer(&app.token("reviewer").await);
     let url = app.url(&format!("/api/v1/feedback/{id}/reviews"));
-    let (s, p) = json(
-        reviewer
-            .post(&url)
-            .json(&json!({"scores": {"novelty": 4, "feasibility": 6}}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = reviewer
+        .post(&url)
+        .json(&json!({"scores": {"novelty": 4, "feasibility": 6}}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let (s, r) = json(reviewer.post(&url).json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}, "comment": "Khả thi"})).send().await.unwrap()).await;
+    let (s, r) = reviewer.post(&url).json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}, "comment": "Khả thi"})).call_json().await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["total"], 4 * 2 + 3 * 3 + 5 * 3 + 2 * 2);
-    let (s, _) = json(
-        reviewer
-            .post(&url)
-            .json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = reviewer
+        .post(&url)
+        .json(&json!({"scores": {"novelty": 4, "feasibility": 3, "impact": 5, "cost": 2}}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "one review per reviewer");
     // Steering adopts it as a task in the national programme.
     let nq03 = app::programmes::import_annex(
@@ -570,10 +509,10 @@ both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {
     let steering = bearer(&app.token("steering").await);
     let most = app.unit_id("BKHCN").await;
     let decide = app.url(&format!("/api/v1/feedback/{id}/decision"));
-    let (s, _) = json(steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp", "programme_id": nq03, "unit_id": most, "deadline": "khi nào xong"})).send().await.unwrap()).await;
+    let (s, _) = steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp", "programme_id": nq03, "unit_id": most, "deadline": "khi nào xong"})).call_json().await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let tasks_before = app.scalar_i64("SELECT COUNT(*) FROM tasks").await;
-    let (s, d) = json(steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp định hướng AI", "programme_id": nq03, "unit_id": most, "deadline": "Quý IV/2027"})).send().await.unwrap()).await;
+    let (s, d) = steering.post(&decide).json(&json!({"decision": "adopted", "reason": "Phù hợp định hướng AI", "programme_id": nq03, "unit_id": most, "deadline": "Quý IV/2027"})).call_json().await;
     assert_eq!(s, StatusCode::OK, "{d}");
     let task = d["task_id"].as_i64().unwrap();
     assert_eq!(
@@ -588,35 +527,25 @@ both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {
         id
     );
     // The submitter sees the decision and the task; the task is real work with a status.
-    let (_, t) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/feedback/track/{code}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, t) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/feedback/track/{code}")))
+        .call_json()
+        .await;
     assert_eq!(t["item"]["decision"], "adopted");
     assert_eq!(t["item"]["task_id"], task);
-    let (_, td) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/tasks/{task}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, td) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{task}")))
+        .call_json()
+        .await;
     assert_eq!(td["due_on"], "2027-12-31");
     assert_eq!(td["assignments"][0]["unit_id"], most);
-    let (s, _) = json(
-        steering
-            .post(&decide)
-            .json(&json!({"decision": "declined", "reason": "x"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = steering
+        .post(&decide)
+        .json(&json!({"decision": "declined", "reason": "x"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "decided once");
 });
 
@@ -625,35 +554,23 @@ both!(moderation_routing_rules_and_holidays, |app| {
     let admin = bearer(&app.token("admin").await);
     let hn = app.unit_id("01").await;
     let dl = app.unit_id("66").await;
-    let (s, _) = json(
-        bearer(&app.token("steering").await)
-            .post(app.url("/api/v1/feedback/routes"))
-            .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = bearer(&app.token("steering").await)
+        .post(app.url("/api/v1/feedback/routes"))
+        .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "rules are for administrators");
-    let (s, _) = json(
-        admin
-            .post(app.url("/api/v1/feedback/routes"))
-            .json(&json!({"category": "weather", "target_unit_id": dl}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = admin
+        .post(app.url("/api/v1/feedback/routes"))
+        .json(&json!({"category": "weather", "target_unit_id": dl}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, r) = json(
-        admin
-            .post(app.url("/api/v1/feedback/routes"))
-            .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = admin
+        .post(app.url("/api/v1/feedback/routes"))
+        .json(&json!({"category": "data", "unit_id": hn, "target_unit_id": dl}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     let mut b = submission(Some(hn));
     b["category"] = json!("data");
@@ -666,14 +583,10 @@ both!(moderation_routing_rules_and_holidays, |app| {
         .await,
         dl
     );
-    let (s, _) = json(
-        admin
-            .post(app.url(&format!("/api/v1/feedback/routes/{}/retire", r["id"])))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = admin
+        .post(app.url(&format!("/api/v1/feedback/routes/{}/retire", r["id"])))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (_, sub2) = submit(&app, &b).await;
     let code2 = sub2["code"].as_str().unwrap().to_string();
@@ -685,14 +598,10 @@ both!(moderation_routing_rules_and_holidays, |app| {
         hn,
         "retired rules no longer route"
     );
-    let (_, rows) = json(
-        admin
-            .get(app.url("/api/v1/feedback/routes"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, rows) = admin
+        .get(app.url("/api/v1/feedback/routes"))
+        .call_json()
+        .await;
     assert!(rows[0]["retired_at"].is_string(), "history kept");
     // Moderation hides the item publicly, keeps the original, tells the submitter why.
     let id = app
@@ -701,37 +610,26 @@ both!(moderation_routing_rules_and_holidays, |app| {
         ))
         .await;
     let officer = bearer(&app.token("daklak.officer").await);
-    let (s, _) = json(
-        officer
-            .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
-            .json(&json!({"hidden": true, "note": ""}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = officer
+        .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
+        .json(&json!({"hidden": true, "note": ""}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, m) = json(
-        officer
-            .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
-            .json(&json!({"hidden": true, "note": "Có thông tin cá nhân của người khác"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, m) = officer
+        .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
+        .json(&json!({"hidden": true, "note": "Có thông tin cá nhân của người khác"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK, "{m}");
-    let (_, t) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/api/v1/feedback/track/{code}?secret={}",
-                sub["secret"].as_str().unwrap()
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, t) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/feedback/track/{code}?secret={}",
+            sub["secret"].as_str().unwrap()
+        )))
+        .call_json()
+        .await;
     assert_eq!(t["item"]["title"], "");
     assert_eq!(
         t["item"]["moderation_note"],
@@ -751,15 +649,11 @@ both!(moderation_routing_rules_and_holidays, |app| {
         json!({"action": "accept"}),
         json!({"action": "answer", "answer": "Đã tiếp thu."}),
     ] {
-        let (s, r) = json(
-            steering
-                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-                .json(&a)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, r) = steering
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&a)
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::OK, "{r}");
     }
     let id2 = app
@@ -771,24 +665,16 @@ both!(moderation_routing_rules_and_holidays, |app| {
         json!({"action": "accept"}),
         json!({"action": "answer", "answer": "Đã xử lý."}),
     ] {
-        json(
-            steering
-                .post(app.url(&format!("/api/v1/feedback/{id2}/actions")))
-                .json(&a)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        steering
+            .post(app.url(&format!("/api/v1/feedback/{id2}/actions")))
+            .json(&a)
+            .call_json()
+            .await;
     }
     let queue = |unit: i64| {
         let req =
             steering.get(app.url(&format!("/api/v1/feedback?unit={unit}&moderation=pending")));
-        async move {
-            json(req.send().await.unwrap()).await.1["total"]
-                .as_i64()
-                .unwrap()
-        }
+        async move { req.call_json().await.1["total"].as_i64().unwrap() }
     };
     assert_eq!(
         queue(dl).await,
@@ -799,15 +685,11 @@ both!(moderation_routing_rules_and_holidays, |app| {
     let mails = app
         .scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'")
         .await;
-    let (s, r) = json(
-        steering
-            .post(app.url(&format!("/api/v1/feedback/{id2}/moderation")))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = steering
+        .post(app.url(&format!("/api/v1/feedback/{id2}/moderation")))
+        .json(&json!({}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(queue(hn).await, 0);
     assert_eq!(
@@ -815,45 +697,30 @@ both!(moderation_routing_rules_and_holidays, |app| {
             .await,
         mails
     );
-    let (s, p) = json(
-        steering
-            .get(app.url(&format!("/api/v1/feedback?unit={hn}&moderation=later")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = steering
+        .get(app.url(&format!("/api/v1/feedback?unit={hn}&moderation=later")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "moderation");
     // Holidays: administrators add a day off; it moves deadlines computed afterwards.
-    let (s, _) = json(
-        admin
-            .post(app.url("/api/v1/holidays"))
-            .json(&json!({"day": "2027-01-04", "kind": "vacation", "name_vi": "x"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = admin
+        .post(app.url("/api/v1/holidays"))
+        .json(&json!({"day": "2027-01-04", "kind": "vacation", "name_vi": "x"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = json(
-        admin
-            .post(app.url("/api/v1/holidays"))
-            .json(&json!({"day": "2027-01-04", "kind": "holiday", "name_vi": "Nghỉ bù"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = admin
+        .post(app.url("/api/v1/holidays"))
+        .json(&json!({"day": "2027-01-04", "kind": "holiday", "name_vi": "Nghỉ bù"}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (_, h) = json(
-        app.anon()
-            .get(app.url("/api/v1/holidays"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, h) = app
+        .anon()
+        .get(app.url("/api/v1/holidays"))
+        .call_json()
+        .await;
     assert_eq!(h[0]["day"], "2027-01-04");
 });
 
@@ -915,15 +782,11 @@ both!(
             json!({"action": "accept"}),
             json!({"action": "answer", "answer": "Đã xử lý."}),
         ] {
-            let (s, _) = json(
-                steering
-                    .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await;
+            let (s, _) = steering
+                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                .json(&body)
+                .call_json()
+                .await;
             assert_eq!(s, StatusCode::OK);
         }
         let anon = app.anon();
@@ -936,7 +799,7 @@ both!(
             format!("/feedback/track/{code}"),
             "/feedback/stats".to_string(),
         ] {
-            let r = anon.get(app.url(&path)).send().await.unwrap();
+            let r = anon.get(app.url(&path)).call().await;
             assert_eq!(r.status(), StatusCode::OK, "{path}");
             let text = r.text().await.unwrap();
             assert!(
@@ -954,9 +817,8 @@ both!(
         .await;
         let text = anon
             .get(app.url(&format!("/api/v1/feedback/track/{code}")))
-            .send()
+            .call()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -971,29 +833,21 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     let leader = bearer(&app.token("most.leader").await);
     let settings = format!("/api/v1/feedback/units/{most}/settings");
     // Only the unit's leader turns approval on; the setting is audited.
-    let (s, _) = json(
-        officer
-            .put(app.url(&settings))
-            .json(&json!({"approve_answers": true}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = officer
+        .put(app.url(&settings))
+        .json(&json!({"approve_answers": true}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let audits = app.audit_count().await;
-    let (s, r) = json(
-        leader
-            .put(app.url(&settings))
-            .json(&json!({"approve_answers": true}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = leader
+        .put(app.url(&settings))
+        .json(&json!({"approve_answers": true}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(app.audit_count().await, audits + 1);
-    let (_, r) = json(officer.get(app.url(&settings)).send().await.unwrap()).await;
+    let (_, r) = officer.get(app.url(&settings)).call_json().await;
     assert_eq!(r["approve_answers"], true);
 
     let (_, r) = submit(&app, &submission(Some(most))).await;
@@ -1010,13 +864,13 @@ both!(leader_approval_interim_replies_and_exports, |app| {
         let req = c
             .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
             .json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let track = || {
         let req = app
             .anon()
             .get(app.url(&format!("/api/v1/feedback/track/{code}")));
-        async move { json(req.send().await.unwrap()).await.1 }
+        async move { req.call_json().await.1 }
     };
     let mails = || app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'");
     assert_eq!(
@@ -1058,14 +912,10 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     assert!(!t.to_string().contains("Dự thảo thứ nhất"), "{t}");
     let (s, _) = act(&officer, json!({"action": "approve"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, item) = json(
-        officer
-            .get(app.url(&format!("/api/v1/feedback/{id}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, item) = officer
+        .get(app.url(&format!("/api/v1/feedback/{id}")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(item["draft_answer"], "Dự thảo thứ nhất.");
     assert!(
@@ -1115,9 +965,8 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     // Exports of the inbox (officers) and of the published list (public), in CSV and XLSX.
     let r = officer
         .get(app.url(&format!("/api/v1/feedback?unit={most}&format=csv")))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-type"]
@@ -1130,29 +979,21 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     let r = app
         .anon()
         .get(app.url("/api/v1/feedback/published?format=xlsx"))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
-    let (s, p) = json(
-        officer
-            .get(app.url(&format!("/api/v1/feedback?unit={most}&format=pdf")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = officer
+        .get(app.url(&format!("/api/v1/feedback?unit={most}&format=pdf")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "format");
-    let (s, _) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/feedback?unit={most}&format=csv")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/feedback?unit={most}&format=csv")))
+        .call_json()
+        .await;
     assert_eq!(
         s,
         StatusCode::UNAUTHORIZED,
@@ -1165,7 +1006,7 @@ both!(leader_approval_interim_replies_and_exports, |app| {
             .anon()
             .post(app.url(&format!("/api/v1/feedback/track/{code}/support")))
             .json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let (s, p) = support(json!({"email": "khong-hop-le"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1182,7 +1023,7 @@ both!(leader_approval_interim_replies_and_exports, |app| {
             .anon()
             .post(app.url("/api/v1/feedback/support/confirm"))
             .json(&json!({"token": token}));
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let (s, r) = confirm().await;
     assert_eq!(s, StatusCode::OK, "{r}");
@@ -1200,19 +1041,16 @@ both!(leader_approval_interim_replies_and_exports, |app| {
 both!(deadline_rules_per_kind_and_the_transfer_clock, |app| {
     let admin = bearer(&app.token("admin").await);
     let officer = bearer(&app.token("most.officer").await);
-    let (s, rules) = json(
-        app.anon()
-            .get(app.url("/api/v1/feedback/rules"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, rules) = app
+        .anon()
+        .get(app.url("/api/v1/feedback/rules"))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(rules.as_array().unwrap().len(), 3);
     let put = |c: &reqwest::Client, body: Value| {
         let req = c.put(app.url("/api/v1/feedback/rules/report")).json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let rule = json!({"kind": "report", "accept_days": 3, "answer_days": 20, "appeal_days": 30, "transfer_clock": "continue"});
     assert_eq!(put(&officer, rule.clone()).await.0, StatusCode::FORBIDDEN);
@@ -1246,7 +1084,7 @@ both!(deadline_rules_per_kind_and_the_transfer_clock, |app| {
         let req = c
             .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
             .json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let hanoi = bearer(&app.token("hanoi.officer").await);
     // "continue": the clock started at the first unit runs on after a transfer.
@@ -1285,52 +1123,37 @@ both!(an_account_follows_all_its_items, |app| {
     let officer = bearer(&app.token("hanoi.officer").await);
     let other = bearer(&app.token("daklak.officer").await);
     for _ in 0..2 {
-        let (s, r) = json(
-            officer
-                .post(app.url("/api/v1/feedback"))
-                .json(&submission(None))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, r) = officer
+            .post(app.url("/api/v1/feedback"))
+            .json(&submission(None))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
     }
     submit(&app, &submission(None)).await;
-    let (s, mine) = json(
-        officer
-            .get(app.url("/api/v1/feedback/mine"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, mine) = officer
+        .get(app.url("/api/v1/feedback/mine"))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(mine["total"], 2, "{mine}");
-    let (_, theirs) = json(
-        other
-            .get(app.url("/api/v1/feedback/mine"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, theirs) = other
+        .get(app.url("/api/v1/feedback/mine"))
+        .call_json()
+        .await;
     assert_eq!(theirs["total"], 0, "nobody else's items");
-    let (s, _) = json(
-        app.anon()
-            .get(app.url("/api/v1/feedback/mine"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .get(app.url("/api/v1/feedback/mine"))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 });
 
 both!(national_figures_are_served_at_once_and_catch_up, |app| {
     let get = || {
         let req = app.anon().get(app.url("/api/v1/feedback/stats"));
-        async move { json(req.send().await.unwrap()).await.1 }
+        async move { req.call_json().await.1 }
     };
     let first = get().await;
     assert_eq!(first["fresh"], true, "{first}");
@@ -1352,14 +1175,11 @@ both!(national_figures_are_served_at_once_and_catch_up, |app| {
     // One unit's figures are always exact.
     let most = app.unit_id("BKHCN").await;
     submit(&app, &submission(Some(most))).await;
-    let (_, st) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/feedback/stats?unit={most}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, st) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/feedback/stats?unit={most}")))
+        .call_json()
+        .await;
     assert_eq!(
         (st["received"].as_i64(), st["fresh"].as_bool()),
         (Some(1), Some(true))
@@ -1371,7 +1191,7 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     let csrf = app.csrf(&c, "/register").await;
     let post = |form: Vec<(&'static str, String)>| {
         let req = c.post(app.url("/register")).form(&form);
-        async move { req.send().await.unwrap() }
+        async move { req.call().await }
     };
     // Bad input: the form again, with the reasons; nothing stored.
     let r = post(vec![
@@ -1415,14 +1235,13 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
         let req = c
             .post(app.url("/register/confirm"))
             .form(&[("_csrf", csrf.as_str()), ("token", token.as_str())]);
-        async move { req.send().await.unwrap() }
+        async move { req.call().await }
     };
     // The mailed link opens a page with one button; opening it creates nothing.
     let page = c
         .get(app.url(&format!("/register/confirm?token={token}")))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1466,45 +1285,34 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     let r = c
         .post(app.url("/feedback/new"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let (s, mine) = json(
-        c.get(app.url("/api/v1/feedback/mine"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, mine) = c.get(app.url("/api/v1/feedback/mine")).call_json().await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(mine["total"], 1, "{mine}");
     let code = mine["items"][0]["code"].as_str().unwrap().to_string();
     let page = c
         .get(app.url("/feedback/mine"))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(page.contains(&code));
     let vn = app.unit_id("VN").await;
-    let (s, _) = json(
-        c.get(app.url(&format!("/api/v1/feedback?unit={vn}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url(&format!("/api/v1/feedback?unit={vn}")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = json(c.get(app.url("/api/v1/audit")).send().await.unwrap()).await;
+    let (s, _) = c.get(app.url("/api/v1/audit")).call_json().await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The same through the JSON API.
     let api = |path: &'static str, body: Value| {
         let req = app.anon().post(app.url(path)).json(&body);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let (s, p) = api("/api/v1/register", json!({"username": "le.binh", "display_name": "Lê Bình", "email": "binh@", "password": "x"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1547,7 +1355,7 @@ both!(attachments_are_checked_by_their_content, |app| {
             .anon()
             .post(app.url("/api/v1/feedback/with-files"))
             .multipart(form);
-        async move { json(req.send().await.unwrap()).await }
+        async move { req.call_json().await }
     };
     let before = items(&app).await;
     // A program, and a program named like a PDF: refused by what the bytes are.
@@ -1571,15 +1379,12 @@ both!(attachments_are_checked_by_their_content, |app| {
     );
     // Without the JSON part: a clear error.
     let form = reqwest::multipart::Form::new().text("title", "x");
-    let (s, p) = json(
-        app.anon()
-            .post(app.url("/api/v1/feedback/with-files"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = app
+        .anon()
+        .post(app.url("/api/v1/feedback/with-files"))
+        .multipart(form)
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "submission");
 });

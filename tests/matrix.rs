@@ -3,6 +3,7 @@
 //! Expected outcomes are written out here independently of `domain::policy`.
 
 mod common;
+use common::Call;
 
 use reqwest::Method;
 use serde_json::json;
@@ -545,9 +546,8 @@ both_with!(
         let (_, v) = common::json(
             app.anon()
                 .get(app.url(&format!("/api/v1/org-units?parent={own}&per_page=1")))
-                .send()
-                .await
-                .unwrap(),
+                .call()
+                .await,
         )
         .await;
         let child = v["items"][0]["id"].as_i64().unwrap();
@@ -578,7 +578,7 @@ both_with!(
             .await;
         // One account in each scope, and an account whose own unit is the child commune.
         let (s, cu) = common::json(app.anon().post(app.url("/api/v1/users")).bearer_auth(&admin_token)
-        .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).send().await.unwrap()).await;
+        .json(&json!({"username": "commune.officer", "display_name": "Cán bộ xã", "unit_id": child, "role": "unit_officer"})).call().await).await;
         assert_eq!(s, 201);
         let user_in = |o: Obj| match o {
             Obj::Own => "daklak.leader",
@@ -658,9 +658,8 @@ both_with!(
                 .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
                 .bearer_auth(&admin_token)
                 .json(&json!({"percent": 5, "narrative": "bắt đầu"}))
-                .send()
-                .await
-                .unwrap();
+                .call()
+                .await;
             assert_eq!(r.status(), 201);
             let v: serde_json::Value = r.json().await.unwrap();
             report_of.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
@@ -674,9 +673,8 @@ both_with!(
                 "file",
                 reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"),
             ))
-            .send()
-            .await
-            .unwrap();
+            .call()
+            .await;
         assert_eq!(r.status(), 201);
         let evidence: serde_json::Value = r.json().await.unwrap();
         // Feedback: a submission about a unit is held by that unit (no routing rule).
@@ -686,7 +684,7 @@ both_with!(
                 let r = app.anon().post(app.url("/api/v1/feedback"))
                 .json(&json!({"kind": kind, "category": "data", "title": "Dữ liệu đất đai chưa được cập nhật",
                     "body": "Thông tin quy hoạch trên cổng dữ liệu của địa phương đã cũ hơn một năm.", "unit_id": unit, "submitter_kind": "citizen"}))
-                .send().await.unwrap();
+                .call().await;
                 assert_eq!(r.status(), 201);
                 let v: serde_json::Value = r.json().await.unwrap();
                 let code = v["code"].as_str().unwrap().to_string();
@@ -715,9 +713,8 @@ both_with!(
                 .post(app.url(&format!("/api/v1/feedback/{published_id}/actions")))
                 .bearer_auth(&admin_token)
                 .json(&body)
-                .send()
-                .await
-                .unwrap();
+                .call()
+                .await;
             assert_eq!(r.status(), 200);
         }
         let mut n = 0;
@@ -775,9 +772,8 @@ both_with!(
                                     .post(app.url("/api/v1/tokens"))
                                     .bearer_auth(&admin_token)
                                     .json(&json!({"user_id": target_user, "name": "victim"}))
-                                    .send()
-                                    .await
-                                    .unwrap(),
+                                    .call()
+                                    .await,
                             )
                             .await;
                             (Method::DELETE, format!("/api/v1/tokens/{}", t["id"]), None)
@@ -827,9 +823,8 @@ both_with!(
                                 .json(
                                     &json!({"requested_due": "2099-12-31", "reason": "to decide"}),
                                 )
-                                .send()
-                                .await
-                                .unwrap();
+                                .call()
+                                .await;
                             assert_eq!(r.status(), 201);
                             let e: serde_json::Value = r.json().await.unwrap();
                             (
@@ -880,7 +875,7 @@ both_with!(
                         ),
                         Ep::DecideProposal => {
                             let r = app.anon().post(app.url(&format!("/api/v1/programmes/{programme}/proposals"))).bearer_auth(&admin_token)
-                            .json(&json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": own})).send().await.unwrap();
+                            .json(&json!({"title": format!("Đề xuất {n}"), "deadline": "2027", "unit_id": own})).call().await;
                             assert_eq!(r.status(), 201);
                             let t: serde_json::Value = r.json().await.unwrap();
                             (
@@ -917,7 +912,7 @@ both_with!(
                             let mut ids = vec![];
                             for k in 0..2 {
                                 let r = app.anon().post(app.url("/api/v1/org-units")).bearer_auth(&admin_token)
-                                .json(&json!({"kind": "department", "name_vi": format!("Vụ {n}-{k}"), "parent_id": public, "code": format!("MG-{n}-{k}")})).send().await.unwrap();
+                                .json(&json!({"kind": "department", "name_vi": format!("Vụ {n}-{k}"), "parent_id": public, "code": format!("MG-{n}-{k}")})).call().await;
                                 assert_eq!(r.status(), 201);
                                 let u: serde_json::Value = r.json().await.unwrap();
                                 ids.push(u["id"].as_i64().unwrap());
@@ -1093,7 +1088,7 @@ both_with!(
                         Ep::Verify => {
                             // A fresh claim to decide on, filed by an administrator.
                             let r = app.anon().post(app.url(&format!("/api/v1/assignments/{own_assignment}/reports"))).bearer_auth(&admin_token)
-                            .json(&json!({"percent": 100, "narrative": "done", "claims_completion": true})).send().await.unwrap();
+                            .json(&json!({"percent": 100, "narrative": "done", "claims_completion": true})).call().await;
                             assert_eq!(r.status(), 201);
                             (
                                 Method::POST,
@@ -1140,7 +1135,7 @@ both_with!(
                             ),
                         );
                     }
-                    let res = req.send().await.unwrap();
+                    let res = req.call().await;
                     let mut got = res.status().as_u16();
                     let location = res
                         .headers()
@@ -1183,9 +1178,8 @@ both_with!(
                                 .post(app.url(&format!("/api/v1/extensions/{id}/decision")))
                                 .bearer_auth(&admin_token)
                                 .json(&json!({"approve": false, "comment": "reset"}))
-                                .send()
-                                .await
-                                .unwrap();
+                                .call()
+                                .await;
                             assert_eq!(r.status(), 200);
                         }
                     }

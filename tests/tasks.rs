@@ -3,7 +3,7 @@
 mod common;
 
 use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
-use common::json;
+use common::{Call, json};
 use store::audit::Actor;
 
 async fn import(app: &common::TestApp) -> i64 {
@@ -94,15 +94,12 @@ both!(
             .await
             .unwrap_err();
         assert_eq!(again.status(), 409);
-        let (_, a) = json(
-            app.anon()
-                .get(app.url("/api/v1/audit?action=programme.import"))
-                .bearer_auth(app.token("admin").await)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, a) = app
+            .anon()
+            .get(app.url("/api/v1/audit?action=programme.import"))
+            .bearer_auth(app.token("admin").await)
+            .call_json()
+            .await;
         assert_eq!(a["total"], 1);
     }
 );
@@ -110,7 +107,7 @@ both!(
 both!(overview_counts_tasks_by_status_for_a_window, |app| {
     let pid = import(&app).await;
     let c = app.anon();
-    let (s, v) = json(c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-06-15&due_from=2025-03-01&due_to=2025-05-31"))).send().await.unwrap()).await;
+    let (s, v) = c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-06-15&due_from=2025-03-01&due_to=2025-05-31"))).call_json().await;
     assert_eq!(s, 200, "{v}");
     let due_in_window = app.scalar_i64(&format!("SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on >= '2025-03-01' AND due_on <= '2025-05-31'")).await;
     let o = &v["overview"];
@@ -125,84 +122,66 @@ both!(overview_counts_tasks_by_status_for_a_window, |app| {
         .sum();
     assert_eq!(sum, due_in_window);
     // As of a date before the deadlines, the same tasks are not overdue.
-    let (_, early) = json(c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-02-01&due_from=2025-03-01&due_to=2025-05-31"))).send().await.unwrap()).await;
+    let (_, early) = c.get(app.url(&format!("/api/v1/programmes/{pid}/overview?as_of=2025-02-01&due_from=2025-03-01&due_to=2025-05-31"))).call_json().await;
     assert!(
         early["overview"]["tasks"]["by_status"]
             .get("overdue")
             .is_none()
     );
     // Bad input.
-    let (s, v) = json(
-        c.get(app.url(&format!(
+    let (s, v) = c
+        .get(app.url(&format!(
             "/api/v1/programmes/{pid}/overview?due_from=2025-06-01&due_to=2025-01-01"
         )))
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     assert_eq!(
         (s.as_u16(), v["errors"][0]["field"].as_str().unwrap()),
         (422, "due_to")
     );
-    let (s, _) = json(
-        c.get(app.url(&format!(
+    let (s, _) = c
+        .get(app.url(&format!(
             "/api/v1/programmes/{pid}/overview?as_of=2025-02-30"
         )))
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = json(
-        c.get(app.url("/api/v1/programmes/987654/overview"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url("/api/v1/programmes/987654/overview"))
+        .call_json()
+        .await;
     assert_eq!(s, 404);
 });
 
 both!(tasks_list_and_detail, |app| {
     let pid = import(&app).await;
     let c = app.anon();
-    let (s, v) = json(c.get(app.url("/api/v1/programmes")).send().await.unwrap()).await;
+    let (s, v) = c.get(app.url("/api/v1/programmes")).call_json().await;
     assert_eq!(
         (s.as_u16(), v[0]["code"].as_str().unwrap()),
         (200, "03/NQ-CP")
     );
-    let (s, all) = json(
-        c.get(app.url(&format!("/api/v1/tasks?programme={pid}&as_of=2025-01-15")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, all) = c
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&as_of=2025-01-15")))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     assert_eq!(all.as_array().unwrap().len(), 140);
     let most = app.unit_id("BKHCN").await;
-    let (_, mine) = json(
-        c.get(app.url(&format!(
+    let (_, mine) = c
+        .get(app.url(&format!(
             "/api/v1/tasks?programme={pid}&unit={most}&as_of=2026-01-01"
         )))
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     let mine = mine.as_array().unwrap();
     assert!(mine.len() > 20 && mine.len() < 140, "{}", mine.len());
-    let (_, overdue) = json(
-        c.get(app.url(&format!(
+    let (_, overdue) = c
+        .get(app.url(&format!(
             "/api/v1/tasks?programme={pid}&status=overdue&as_of=2026-01-01"
         )))
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     assert!(
         overdue
             .as_array()
@@ -210,15 +189,12 @@ both!(tasks_list_and_detail, |app| {
             .iter()
             .all(|t| t["status"] == "overdue")
     );
-    let (s, _) = json(
-        c.get(app.url(&format!("/api/v1/tasks?programme={pid}&status=late-ish")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = c
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&status=late-ish")))
+        .call_json()
+        .await;
     assert_eq!(s, 422);
-    let (s, _) = json(c.get(app.url("/api/v1/tasks")).send().await.unwrap()).await;
+    let (s, _) = c.get(app.url("/api/v1/tasks")).call_json().await;
     assert_eq!(s, 400, "programme is required");
     let t14 = all
         .as_array()
@@ -228,13 +204,10 @@ both!(tasks_list_and_detail, |app| {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (s, d) = json(
-        c.get(app.url(&format!("/api/v1/tasks/{t14}?as_of=2025-06-01")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, d) = c
+        .get(app.url(&format!("/api/v1/tasks/{t14}?as_of=2025-06-01")))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     assert_eq!(d["deadline_text"], "2025");
     assert_eq!(d["due_on"], "2025-12-31");
@@ -255,7 +228,7 @@ both!(overview_and_task_pages, |app| {
     let url = app.url(&format!(
         "/programmes/{pid}?as_of=2025-06-15&due_from=2025-03-01&due_to=2025-05-31"
     ));
-    let page = app.anon().get(&url).send().await.unwrap();
+    let page = app.anon().get(&url).call().await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -271,9 +244,8 @@ both!(overview_and_task_pages, |app| {
         .anon()
         .get(&url)
         .header("cookie", "nqt_lang=en")
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -282,9 +254,8 @@ both!(overview_and_task_pages, |app| {
         .anon()
         .get(&url)
         .header("accept-encoding", "gzip")
-        .send()
+        .call()
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -302,9 +273,8 @@ both!(overview_and_task_pages, |app| {
         .anon()
         .get(app.url(&format!("/tasks/{t1}")))
         .header("cookie", "nqt_lang=fr")
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -314,9 +284,8 @@ both!(overview_and_task_pages, |app| {
         .get(app.url(&format!(
             "/programmes/{pid}?due_from=2025-06-01&due_to=2025-01-01"
         )))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(bad.status(), 422);
     assert!(
         bad.text()
@@ -412,7 +381,7 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
         let c = app.anon();
         let url = app.url(&format!("/api/v1/tasks/{t1}?as_of={as_of}"));
         async move {
-            json(c.get(url).send().await.unwrap()).await.1["status"]
+            c.get(url).call_json().await.1["status"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -480,15 +449,12 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
     .await;
     assert_eq!(s, 409, "no reports after verified completion");
     // The overview reflects it at once.
-    let (_, o) = json(
-        c.get(app.url(&format!(
+    let (_, o) = c
+        .get(app.url(&format!(
             "/api/v1/programmes/{pid}/overview?due_from=2025-06-30&due_to=2025-06-30"
         )))
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     assert!(
         o["overview"]["per_unit"][most.to_string()]["by_status"]["completed_on_time"]
             .as_i64()
@@ -496,16 +462,13 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
             >= 1,
         "{o}"
     );
-    let (_, audit) = json(
-        c.get(app.url(&format!(
+    let (_, audit) = c
+        .get(app.url(&format!(
             "/api/v1/audit?object_type=assignment&object_id={a}"
         )))
         .bearer_auth(app.token("admin").await)
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .call_json()
+        .await;
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -526,14 +489,11 @@ both!(demo_progress_shows_every_status, |app| {
     let pid = import(&app).await;
     let n = seed::demo_progress(&app.db, pid).await.unwrap();
     assert!(n > 100);
-    let (_, o) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, o) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
+        .call_json()
+        .await;
     let by = &o["overview"]["tasks"]["by_status"];
     for s in [
         "completed_on_time",
@@ -673,13 +633,10 @@ both!(extensions_move_the_deadline_and_keep_the_original, |app| {
     assert_eq!(s, 409);
     // The original deadline stays; the task is no longer overdue today; the overview moves it to the new window.
     assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM assignments WHERE id = {a} AND original_due = '2025-06-30' AND extension_due = '2027-06-30'")).await, 1);
-    let (_, d) = json(
-        c.get(app.url(&format!("/api/v1/tasks/{t1}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = c
+        .get(app.url(&format!("/api/v1/tasks/{t1}")))
+        .call_json()
+        .await;
     let mine = d["assignments"]
         .as_array()
         .unwrap()
@@ -696,9 +653,8 @@ both!(worklist_puts_urgent_work_first, |app| {
     let html = app
         .anon()
         .get(app.url(&format!("/org/{most}/worklist")))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -728,9 +684,8 @@ both!(worklist_puts_urgent_work_first, |app| {
     let only = app
         .anon()
         .get(app.url(&format!("/org/{most}/worklist?status=overdue")))
-        .send()
+        .call()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -743,8 +698,7 @@ both!(worklist_puts_urgent_work_first, |app| {
     let bad = app
         .anon()
         .get(app.url(&format!("/org/{most}/worklist?status=soon")))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(bad.status(), 422);
 });

@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::programmes::{ProgrammeMeta, import_annex};
 use chrono::{NaiveDate, Utc};
 use common::smtp_sink::SmtpSink;
-use common::{bearer, json};
+use common::{Call, bearer};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
@@ -55,7 +55,7 @@ async fn assignment(app: &common::TestApp, task: &str, unit_code: &str) -> i64 {
 }
 
 async fn status_of(c: &reqwest::Client, app: &common::TestApp, path: &str) -> StatusCode {
-    c.get(app.url(path)).send().await.unwrap().status()
+    c.get(app.url(path)).call().await.status()
 }
 
 both!(
@@ -92,36 +92,22 @@ both!(
         // Lists and the overview count only what the caller may read.
         let count = |c: reqwest::Client| {
             let url = app.url(&format!("/api/v1/tasks?programme={pid}"));
-            async move {
-                json(c.get(url).send().await.unwrap())
-                    .await
-                    .1
-                    .as_array()
-                    .unwrap()
-                    .len()
-            }
+            async move { c.get(url).call_json().await.1.as_array().unwrap().len() }
         };
         assert_eq!(count(anon.clone()).await, 2);
         assert_eq!(count(hanoi.clone()).await, 3);
         assert_eq!(count(daklak.clone()).await, 4);
-        let (_, o) = json(
-            anon.get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, o) = anon
+            .get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
+            .call_json()
+            .await;
         assert_eq!(o["overview"]["tasks"]["total"], 2);
         // A unit's worklist shows another unit's restricted task to nobody outside it.
         let dl = app.unit_id("66").await;
-        let (_, w) = json(
-            hanoi
-                .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, w) = hanoi
+            .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
+            .call_json()
+            .await;
         assert!(w.as_array().unwrap().iter().all(|i| i["task"]["id"] != t1));
     }
 );
@@ -136,22 +122,18 @@ both!(
         let hanoi = bearer(&app.token("hanoi.officer").await);
         let url = app.url(&format!("/api/v1/assignments/{a}/cascade"));
         // Officers do not decide assignments; other provinces even less.
-        let (s, _) = json(officer.post(&url).json(&json!({})).send().await.unwrap()).await;
+        let (s, _) = officer.post(&url).json(&json!({})).call_json().await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = json(hanoi.post(&url).json(&json!({})).send().await.unwrap()).await;
+        let (s, _) = hanoi.post(&url).json(&json!({})).call_json().await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // A unit that is not below the province is refused, and nothing is written.
         let hn = app.unit_id("01").await;
         let before = app.scalar_i64("SELECT COUNT(*) FROM assignments").await;
-        let (s, p) = json(
-            leader
-                .post(&url)
-                .json(&json!({ "units": [hn] }))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, p) = leader
+            .post(&url)
+            .json(&json!({ "units": [hn] }))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
         assert_eq!(
             app.scalar_i64("SELECT COUNT(*) FROM assignments").await,
@@ -164,19 +146,15 @@ both!(
         ))
         .await;
         assert!(communes > 50, "Đắk Lắk has about a hundred communes");
-        let (s, r) = json(
-            leader
-                .post(&url)
-                .json(&json!({ "all": true }))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, r) = leader
+            .post(&url)
+            .json(&json!({ "all": true }))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         assert_eq!(r["created"].as_array().unwrap().len() as i64, communes);
         // Cascading again creates nothing new.
-        let (_, r2) = json(leader.post(&url).json(&json!({})).send().await.unwrap()).await;
+        let (_, r2) = leader.post(&url).json(&json!({})).call_json().await;
         assert_eq!(r2["created"].as_array().unwrap().len(), 0);
         assert_eq!(r2["already"].as_i64().unwrap(), communes);
         // One commune finishes; steering verifies; the province shows the share completed.
@@ -186,35 +164,23 @@ both!(
             ))
             .await;
         let admin = bearer(&app.token("admin").await);
-        let (s, _) = json(
-        admin
+        let (s, _) = admin
             .post(app.url(&format!("/api/v1/assignments/{child}/reports")))
             .json(&json!({ "percent": 100, "narrative": "Đã phủ sóng", "claims_completion": true }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::CREATED);
         let steering = bearer(&app.token("steering").await);
-        let (s, _) = json(
-            steering
-                .post(app.url(&format!("/api/v1/assignments/{child}/verification")))
-                .json(&json!({ "approve": true }))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, _) = steering
+            .post(app.url(&format!("/api/v1/assignments/{child}/verification")))
+            .json(&json!({ "approve": true }))
+            .call_json()
+            .await;
         assert_eq!(s, StatusCode::OK);
-        let (_, w) = json(
-            leader
-                .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, w) = leader
+            .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
+            .call_json()
+            .await;
         let item = w
             .as_array()
             .unwrap()
@@ -226,14 +192,11 @@ both!(
         assert_eq!(item["cascade_percent"].as_i64().unwrap(), 100 / communes);
         // The overview still counts the province's task once: cascaded work rolls up, not out.
         let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
-        let (_, d) = json(
-            app.anon()
-                .get(app.url(&format!("/api/v1/tasks/{t1}")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, d) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/tasks/{t1}")))
+            .call_json()
+            .await;
         assert_eq!(
             d["assignments"].as_array().unwrap().len() as i64,
             communes + 1
@@ -244,14 +207,11 @@ both!(
                 "SELECT unit_id FROM assignments WHERE id = {child}"
             ))
             .await;
-        let (_, cw) = json(
-            app.anon()
-                .get(app.url(&format!("/api/v1/org-units/{commune_unit}/worklist")))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, cw) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/org-units/{commune_unit}/worklist")))
+            .call_json()
+            .await;
         assert_eq!(cw[0]["status"], "completed_on_time");
     }
 );
@@ -260,26 +220,18 @@ both!(units_propose_tasks_and_the_assigning_level_decides, |app| {
     let (pid, _) = programme(&app).await;
     let officer = bearer(&app.token("daklak.officer").await);
     let url = app.url(&format!("/api/v1/programmes/{pid}/proposals"));
-    let (s, p) = json(
-        officer
-            .post(&url)
-            .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "bao giờ xong" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = officer
+        .post(&url)
+        .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "bao giờ xong" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "deadline", "{p}");
-    let (s, t) = json(
-        officer
-            .post(&url)
-            .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "Quý II/2027" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, t) = officer
+        .post(&url)
+        .json(&json!({ "title": "Xây dựng bản đồ số nông nghiệp", "deadline": "Quý II/2027" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     assert_eq!(t["state"], "proposed");
     assert_eq!(t["due_on"], "2027-06-30");
@@ -287,7 +239,8 @@ both!(units_propose_tasks_and_the_assigning_level_decides, |app| {
     let listed = |c: reqwest::Client| {
         let u = app.url(&format!("/api/v1/tasks?programme={pid}"));
         async move {
-            json(c.get(u).send().await.unwrap())
+            c.get(u)
+                .call_json()
                 .await
                 .1
                 .as_array()
@@ -300,52 +253,36 @@ both!(units_propose_tasks_and_the_assigning_level_decides, |app| {
     // The proposing unit cannot approve its own proposal.
     let decide = app.url(&format!("/api/v1/tasks/{id}/decision"));
     let leader = bearer(&app.token("daklak.leader").await);
-    let (s, _) = json(
-        leader
-            .post(&decide)
-            .json(&json!({ "approve": true }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = leader
+        .post(&decide)
+        .json(&json!({ "approve": true }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let steering = bearer(&app.token("steering").await);
-    let (s, _) = json(
-        steering
-            .post(&decide)
-            .json(&json!({ "approve": false }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = steering
+        .post(&decide)
+        .json(&json!({ "approve": false }))
+        .call_json()
+        .await;
     assert_eq!(
         s,
         StatusCode::UNPROCESSABLE_ENTITY,
         "declining needs a reason"
     );
-    let (s, t) = json(
-        steering
-            .post(&decide)
-            .json(&json!({ "approve": true }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, t) = steering
+        .post(&decide)
+        .json(&json!({ "approve": true }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(t["state"], "active");
     assert!(listed(app.anon()).await);
-    let (s, _) = json(
-        steering
-            .post(&decide)
-            .json(&json!({ "approve": true }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = steering
+        .post(&decide)
+        .json(&json!({ "approve": true }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "decided once");
 });
 
@@ -357,15 +294,11 @@ both!(evidence_is_checked_stored_and_served, |app| {
     let (_, task) = programme(&app).await;
     let a = assignment(&app, &task("1"), "66").await;
     let officer = bearer(&app.token("daklak.officer").await);
-    let (s, r) = json(
-        officer
-            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
-            .json(&json!({ "percent": 40, "narrative": "Đã lắp đặt 40 trạm" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = officer
+        .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+        .json(&json!({ "percent": 40, "narrative": "Đã lắp đặt 40 trạm" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     let rid = r["id"].as_i64().unwrap();
     let url = app.url(&format!("/api/v1/reports/{rid}/evidence"));
@@ -373,7 +306,7 @@ both!(evidence_is_checked_stored_and_served, |app| {
         let url = url.clone();
         async move {
             let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
-            json(c.post(url).multipart(form).send().await.unwrap()).await
+            c.post(url).multipart(form).call_json().await
         }
     };
     // An executable named .pdf, and a PDF named .docx, are refused; nothing is recorded.
@@ -410,9 +343,8 @@ both!(evidence_is_checked_stored_and_served, |app| {
     let got = app
         .anon()
         .get(app.url(&format!("/api/v1/evidence/{}", e["id"])))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(got.headers()["content-type"], "application/pdf");
     assert!(
@@ -430,17 +362,13 @@ both!(evidence_is_checked_stored_and_served, |app| {
     .await;
     let s = status_of(&app.anon(), &app, &format!("/api/v1/evidence/{}", e["id"])).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, d) = json(
-        officer
-            .get(app.url(&format!(
-                "/api/v1/tasks/{}",
-                app.scalar_i64(&format!("SELECT {}", task("1"))).await
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = officer
+        .get(app.url(&format!(
+            "/api/v1/tasks/{}",
+            app.scalar_i64(&format!("SELECT {}", task("1"))).await
+        )))
+        .call_json()
+        .await;
     assert_eq!(d["evidence"].as_array().unwrap().len(), 1);
 });
 
@@ -457,49 +385,33 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
     // Hà Nội already holds task 2 only; give it task 4 too so one assignment is superseded.
     app.exec(&format!("INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({}, {hn}, TRUE, '2025-03-01')", task("4"))).await;
     let leader = bearer(&app.token("daklak.leader").await);
-    let (s, _) = json(
-        leader
-            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
-            .json(&json!({ "into": hn }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = leader
+        .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+        .json(&json!({ "into": hn }))
+        .call_json()
+        .await;
     assert_eq!(
         s,
         StatusCode::FORBIDDEN,
         "structural changes are for administrators"
     );
-    let (s, p) = json(
-        admin
-            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
-            .json(&json!({ "into": dl }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = admin
+        .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+        .json(&json!({ "into": dl }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let (s, p) = json(
-        admin
-            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
-            .json(&json!({ "into": 999999999 }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = admin
+        .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+        .json(&json!({ "into": 999999999 }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let (s, r) = json(
-        admin
-            .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
-            .json(&json!({ "into": hn, "on": "2026-07-01" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = admin
+        .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
+        .json(&json!({ "into": hn, "on": "2026-07-01" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["handed_over"], 2);
     assert_eq!(r["superseded"], 1);
@@ -518,14 +430,11 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
         );
     }
     let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
-    let (_, d) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/tasks/{t1}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{t1}")))
+        .call_json()
+        .await;
     let av = &d["assignments"][0];
     assert_eq!(av["unit_id"], hn);
     assert!(
@@ -535,14 +444,11 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
             .contains("Đắk Lắk")
     );
     let t4 = app.scalar_i64(&format!("SELECT {}", task("4"))).await;
-    let (_, d4) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/tasks/{t4}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d4) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{t4}")))
+        .call_json()
+        .await;
     let old = d4["assignments"]
         .as_array()
         .unwrap()
@@ -621,14 +527,11 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
     );
     // Visible on the task, and as notifications.
     let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
-    let (_, d) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/tasks/{t1}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{t1}")))
+        .call_json()
+        .await;
     let kinds: Vec<&str> = d["reminders"]
         .as_array()
         .unwrap()
@@ -642,44 +545,28 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
         "{kinds:?}"
     );
     let officer = bearer(&app.token("daklak.officer").await);
-    let (_, n) = json(
-        officer
-            .get(app.url("/api/v1/notifications"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, n) = officer
+        .get(app.url("/api/v1/notifications"))
+        .call_json()
+        .await;
     assert!(n["unread"].as_i64().unwrap() >= 2, "{n}");
-    let (s, _) = json(
-        officer
-            .post(app.url("/api/v1/notifications/read"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = officer
+        .post(app.url("/api/v1/notifications/read"))
+        .json(&json!({}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (_, n) = json(
-        officer
-            .get(app.url("/api/v1/notifications"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, n) = officer
+        .get(app.url("/api/v1/notifications"))
+        .call_json()
+        .await;
     assert_eq!(n["unread"], 0);
     // Only administrators run the jobs by hand.
-    let (s, _) = json(
-        officer
-            .post(app.url("/api/v1/jobs/run"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = officer
+        .post(app.url("/api/v1/jobs/run"))
+        .json(&json!({}))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
 
@@ -688,9 +575,8 @@ both!(exports_open_in_spreadsheets_and_calendars, |app| {
     let anon = app.anon();
     let r = anon
         .get(app.url(&format!("/api/v1/tasks?programme={pid}&format=csv")))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-type"]
@@ -705,9 +591,8 @@ both!(exports_open_in_spreadsheets_and_calendars, |app| {
     assert_eq!(text.lines().count(), 5, "{text}");
     let r = anon
         .get(app.url(&format!("/api/v1/tasks?programme={pid}&format=xlsx")))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let x = r.bytes().await.unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(x.to_vec())).unwrap();
@@ -718,21 +603,17 @@ both!(exports_open_in_spreadsheets_and_calendars, |app| {
     )
     .unwrap();
     assert!(shared.contains("Số hóa hồ sơ địa chính"));
-    let (s, p) = json(
-        anon.get(app.url(&format!("/api/v1/tasks?programme={pid}&format=pdf")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = anon
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&format=pdf")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "format");
     let dl = app.unit_id("66").await;
     let r = anon
         .get(app.url(&format!("/api/v1/org-units/{dl}/calendar.ics")))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert!(
         r.headers()["content-type"]
             .to_str()
@@ -748,9 +629,8 @@ both!(exports_open_in_spreadsheets_and_calendars, |app| {
         .get(app.url(&format!(
             "/api/v1/org-units/{dl}/worklist?format=xlsx&status=overdue"
         )))
-        .send()
-        .await
-        .unwrap();
+        .call()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
 });
@@ -761,121 +641,81 @@ both!(cancelled_work_and_bad_input_get_clear_answers, |app| {
     let steering = bearer(&app.token("steering").await);
     let hanoi = bearer(&app.token("hanoi.officer").await);
     let cancel = app.url(&format!("/api/v1/assignments/{a}/cancel"));
-    let (s, _) = json(
-        hanoi
-            .post(&cancel)
-            .json(&json!({ "reason": "x" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = hanoi
+        .post(&cancel)
+        .json(&json!({ "reason": "x" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only the assigning level cancels");
-    let (s, _) = json(
-        steering
-            .post(&cancel)
-            .json(&json!({ "reason": "  " }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = steering
+        .post(&cancel)
+        .json(&json!({ "reason": "  " }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = json(
-        steering
-            .post(&cancel)
-            .json(&json!({ "reason": "Nhiệm vụ đã được gộp vào nhiệm vụ khác" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = steering
+        .post(&cancel)
+        .json(&json!({ "reason": "Nhiệm vụ đã được gộp vào nhiệm vụ khác" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::OK);
     let audit = app.audit_count().await;
-    let (s, p) = json(
-        hanoi
-            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
-            .json(&json!({ "percent": 100, "narrative": "Xong", "claims_completion": true }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, p) = hanoi
+        .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+        .json(&json!({ "percent": 100, "narrative": "Xong", "claims_completion": true }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(p["errors"][0]["code"], "err-assignment-cancelled");
     assert_eq!(app.audit_count().await, audit, "nothing written");
     let t2 = app.scalar_i64(&format!("SELECT {}", task("2"))).await;
-    let (_, d) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/tasks/{t2}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, d) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{t2}")))
+        .call_json()
+        .await;
     assert_eq!(d["status"], "cancelled");
     // A comment: empty is refused, anonymous must sign in, a long one is refused.
     let c = app.url(&format!("/api/v1/tasks/{t2}/comments"));
-    let (s, _) = json(
-        hanoi
-            .post(&c)
-            .json(&json!({ "body": "" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = hanoi
+        .post(&c)
+        .json(&json!({ "body": "" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = json(
-        hanoi
-            .post(&c)
-            .json(&json!({ "body": "x".repeat(2001) }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = hanoi
+        .post(&c)
+        .json(&json!({ "body": "x".repeat(2001) }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = json(
-        app.anon()
-            .post(&c)
-            .json(&json!({ "body": "xin chào" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .post(&c)
+        .json(&json!({ "body": "xin chào" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = json(
-        hanoi
-            .post(&c)
-            .json(&json!({ "body": "Đề nghị Bộ Tài chính bố trí kinh phí" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = hanoi
+        .post(&c)
+        .json(&json!({ "body": "Đề nghị Bộ Tài chính bố trí kinh phí" }))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     // Unknown status filter and an inverted window on the worklist.
     let hn = app.unit_id("01").await;
-    let (s, _) = json(
-        app.anon()
-            .get(app.url(&format!("/api/v1/org-units/{hn}/worklist?status=done")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{hn}/worklist?status=done")))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = json(
-        app.anon()
-            .get(app.url(&format!(
-                "/api/v1/org-units/{hn}/worklist?due_from=2026-12-01&due_to=2026-01-01"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, _) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/org-units/{hn}/worklist?due_from=2026-12-01&due_to=2026-01-01"
+        )))
+        .call_json()
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 });

@@ -407,3 +407,29 @@ pub fn bearer(token: &str) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// Sending a request in tests: a request that cannot be sent at all is a test failure.
+pub trait Call {
+    /// Sends the request.
+    fn call(self) -> impl std::future::Future<Output = reqwest::Response> + Send;
+    /// Sends the request and reads the JSON answer (problem details when it failed).
+    fn call_json(self) -> impl std::future::Future<Output = (StatusCode, Value)> + Send;
+    /// Sends the request and reads the status and the body as text.
+    fn call_text(self) -> impl std::future::Future<Output = (StatusCode, String)> + Send;
+}
+
+impl Call for reqwest::RequestBuilder {
+    async fn call(self) -> reqwest::Response {
+        self.send().await.expect("request sent")
+    }
+
+    async fn call_json(self) -> (StatusCode, Value) {
+        json(self.call().await).await
+    }
+
+    async fn call_text(self) -> (StatusCode, String) {
+        let r = self.call().await;
+        let s = r.status();
+        (s, r.text().await.expect("body read"))
+    }
+}
