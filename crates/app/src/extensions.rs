@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{clean_opt, require_on_unit};
+use super::{assignment_for, clean_opt};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
@@ -40,10 +40,7 @@ pub async fn request(
 ) -> AppResult<Extension> {
     let today = Utc::now().date_naive();
     let mut tx = db.begin().await?;
-    let a = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(&mut tx.conn(), Some(who), Action::ReportProgress, a.unit_id).await?;
+    let a = assignment_for(&mut tx.conn(), who, Action::ReportProgress, assignment_id).await?;
     let mut errs = vec![];
     let reason = match BoundedText::required("reason", &input.reason) {
         Ok(r) => r.into_string(),
@@ -99,13 +96,7 @@ pub async fn request(
         tx,
         &Actor::of(who),
         Utc::now(),
-        vec![Change {
-            action: "extension.request",
-            object_type: "extension",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&ext),
-        }],
+        vec![Change::new("extension.request", "extension", id).after(to_json(&ext))],
     )
     .await?;
     Ok(ext)

@@ -48,6 +48,20 @@ pub async fn require_on_unit(
     require(who, action, Scope::Unit(&chain))
 }
 
+/// The assignment, read in the caller's transaction, once `who` may do `action` on it.
+pub async fn assignment_for(
+    c: &mut DbConn<'_>,
+    who: &Principal,
+    action: Action,
+    id: i64,
+) -> AppResult<store::tasks::Assignment> {
+    let a = store::tasks::get_assignment(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_on_unit(c, Some(who), action, a.unit_id).await?;
+    Ok(a)
+}
+
 /// Clamps paging input: page from 1, per_page within 1..=200 (default 50).
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> AppResult<(i64, i64)> {
     let page = page.unwrap_or(1);

@@ -213,13 +213,7 @@ pub async fn create(
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "org_unit.create",
-            object_type: "org_unit",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&unit),
-        }],
+        vec![Change::new("org_unit.create", "org_unit", id).after(to_json(&unit))],
     )
     .await?;
     idx.invalidate();
@@ -318,13 +312,11 @@ pub async fn update(
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "org_unit.update",
-            object_type: "org_unit",
-            object_id: id.to_string(),
-            before: to_json(&before),
-            after: to_json(&after),
-        }],
+        vec![
+            Change::new("org_unit.update", "org_unit", id)
+                .before(to_json(&before))
+                .after(to_json(&after)),
+        ],
     )
     .await?;
     idx.invalidate();
@@ -410,13 +402,7 @@ pub async fn merge(
     }
     changes.insert(
         0,
-        Change {
-            action: "org_unit.merge",
-            object_type: "org_unit",
-            object_id: id.to_string(),
-            before: to_json(&before),
-            after: Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded }).to_string()),
-        },
+        Change::new("org_unit.merge", "org_unit", id).before(to_json(&before)).after(Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded }).to_string())),
     );
     store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
     let unit = store::org::get(&mut tx.conn(), id)

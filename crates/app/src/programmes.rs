@@ -348,13 +348,7 @@ async fn import_parsed(
         &mut conn,
         actor,
         now,
-        vec![Change {
-            action: "programme.import",
-            object_type: "programme",
-            object_id: pid.to_string(),
-            before: None,
-            after: Some(summary.to_string()),
-        }],
+        vec![Change::new("programme.import", "programme", pid).after(Some(summary.to_string()))],
     )
     .await?;
     if dry_run {

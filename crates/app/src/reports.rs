@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{clean_opt, require_on_unit};
+use super::{assignment_for, clean_opt, require_on_unit};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
@@ -74,16 +74,7 @@ pub async fn submit(
 ) -> AppResult<ProgressReport> {
     let today = Utc::now().date_naive();
     let mut tx = db.begin().await?;
-    let before = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
-        &mut tx.conn(),
-        Some(who),
-        Action::ReportProgress,
-        before.unit_id,
-    )
-    .await?;
+    let before = assignment_for(&mut tx.conn(), who, Action::ReportProgress, assignment_id).await?;
     let narrative = nfc(&input.narrative);
     let (results, difficulties, proposals) = (
         clean_opt(input.results),
@@ -158,29 +149,13 @@ pub async fn submit(
     let evidence = super::work::record_evidence(&mut tx.conn(), report.id, files, now).await?;
     let mut changes: Vec<Change> = evidence
         .iter()
-        .map(|e| Change {
-            action: "evidence.add",
-            object_type: "evidence",
-            object_id: e.id.to_string(),
-            before: None,
-            after: to_json(e),
-        })
+        .map(|e| Change::new("evidence.add", "evidence", e.id).after(to_json(e)))
         .collect();
     changes.extend([
-        Change {
-            action: "report.create",
-            object_type: "report",
-            object_id: report.id.to_string(),
-            before: None,
-            after: to_json(&report),
-        },
-        Change {
-            action: "assignment.progress",
-            object_type: "assignment",
-            object_id: assignment_id.to_string(),
-            before: to_json(&before),
-            after: to_json(&after),
-        },
+        Change::new("report.create", "report", report.id).after(to_json(&report)),
+        Change::new("assignment.progress", "assignment", assignment_id)
+            .before(to_json(&before))
+            .after(to_json(&after)),
     ]);
     store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(report)

@@ -104,13 +104,7 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         tx,
         &actor,
         now,
-        vec![Change {
-            action: "auth.login",
-            object_type: "session",
-            object_id: user.id.to_string(),
-            before: None,
-            after: None,
-        }],
+        vec![Change::new("auth.login", "session", user.id)],
     )
     .await?;
     Ok((secret, user))
@@ -130,13 +124,7 @@ pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {
             &mut tx.conn(),
             &actor,
             Utc::now(),
-            vec![Change {
-                action: "auth.logout",
-                object_type: "session",
-                object_id: user.id.to_string(),
-                before: None,
-                after: None,
-            }],
+            vec![Change::new("auth.logout", "session", user.id)],
         )
         .await?;
     }

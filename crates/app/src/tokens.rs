@@ -95,13 +95,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "token.create",
-            object_type: "api_token",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&token),
-        }],
+        vec![Change::new("token.create", "api_token", id).after(to_json(&token))],
     )
     .await?;
     Ok(CreatedToken { token, secret })
@@ -128,13 +122,11 @@ pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "token.revoke",
-            object_type: "api_token",
-            object_id: id.to_string(),
-            before: to_json(&before),
-            after: to_json(&after),
-        }],
+        vec![
+            Change::new("token.revoke", "api_token", id)
+                .before(to_json(&before))
+                .after(to_json(&after)),
+        ],
     )
     .await?;
     Ok(after)

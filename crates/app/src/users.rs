@@ -171,13 +171,7 @@ async fn insert_audited(
         c,
         actor,
         now,
-        vec![Change {
-            action: "user.create",
-            object_type: "user",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&user),
-        }],
+        vec![Change::new("user.create", "user", id).after(to_json(&user))],
     )
     .await?;
     Ok(user)
@@ -260,13 +254,11 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "user.update",
-            object_type: "user",
-            object_id: id.to_string(),
-            before: to_json(&before),
-            after: Some(after_json.to_string()),
-        }],
+        vec![
+            Change::new("user.update", "user", id)
+                .before(to_json(&before))
+                .after(Some(after_json.to_string())),
+        ],
     )
     .await?;
     Ok(after)
@@ -331,13 +323,7 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
         tx,
         &Actor::system("public"),
         now,
-        vec![Change {
-            action: "user.register",
-            object_type: "registration",
-            object_id: username,
-            before: None,
-            after: None,
-        }],
+        vec![Change::new("user.register", "registration", username)],
     )
     .await?;
     Ok(())

@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{clean_opt, require, require_on_unit};
+use super::{assignment_for, clean_opt, require, require_on_unit};
 use crate::attachments::{Upload, store_files};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -53,14 +53,11 @@ pub async fn cascade(
 ) -> AppResult<CascadeResult> {
     let snap = idx.snapshot(db).await?;
     let mut tx = db.begin().await?;
-    let parent = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
+    let parent = assignment_for(
         &mut tx.conn(),
-        Some(who),
+        who,
         Action::CascadeAssignment,
-        parent.unit_id,
+        assignment_id,
     )
     .await?;
     if parent.cancelled_on.is_some() || parent.verified_on.is_some() {
@@ -231,13 +228,7 @@ pub async fn propose(
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "task.propose",
-            object_type: "task",
-            object_id: id.to_string(),
-            before: None,
-            after: to_json(&task),
-        }],
+        vec![Change::new("task.propose", "task", id).after(to_json(&task))],
     )
     .await?;
     Ok(task)
@@ -423,13 +414,7 @@ pub async fn attach(
         &Actor::of(who),
         now,
         ev.iter()
-            .map(|e| Change {
-                action: "evidence.add",
-                object_type: "evidence",
-                object_id: e.id.to_string(),
-                before: None,
-                after: to_json(e),
-            })
+            .map(|e| Change::new("evidence.add", "evidence", e.id).after(to_json(e)))
             .collect(),
     )
     .await?;
@@ -539,13 +524,9 @@ pub async fn comment(
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "comment.create",
-            object_type: "comment",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "task_id": task_id, "body": body }).to_string()),
-        }],
+        vec![Change::new("comment.create", "comment", id).after(Some(
+            serde_json::json!({ "task_id": task_id, "body": body }).to_string(),
+        ))],
     )
     .await?;
     Ok(id)
@@ -571,13 +552,14 @@ pub async fn mark_read(db: &Db, who: &Principal, id: Option<i64>) -> AppResult<u
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "notification.read",
-            object_type: "notification",
-            object_id: id.map(|i| i.to_string()).unwrap_or_else(|| "all".into()),
-            before: None,
-            after: Some(serde_json::json!({ "count": n }).to_string()),
-        }],
+        vec![
+            Change::new(
+                "notification.read",
+                "notification",
+                id.map(|i| i.to_string()).unwrap_or_else(|| "all".into()),
+            )
+            .after(Some(serde_json::json!({ "count": n }).to_string())),
+        ],
     )
     .await?;
     Ok(n)

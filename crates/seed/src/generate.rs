@@ -102,13 +102,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: bool) -> AppResult<usize>
         store::users::insert_many(&mut tx.conn(), &batch, now).await?;
         let changes = batch
             .iter()
-            .map(|u| Change {
-                action: "user.create",
-                object_type: "user",
-                object_id: u.username.clone(),
-                before: None,
-                after: Some(serde_json::json!({ "username": u.username, "role": u.role, "unit_id": u.unit_id }).to_string()),
-            })
+            .map(|u| Change::new("user.create", "user", u.username.clone()).after(Some(serde_json::json!({ "username": u.username, "role": u.role, "unit_id": u.unit_id }).to_string())))
             .collect();
         store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
         tx.commit().await?;

@@ -307,13 +307,9 @@ pub async fn load_builtin(db: &Db) -> AppResult<bool> {
         tx,
         &Actor::system("seed"),
         now,
-        vec![store::audit::Change {
-            action: "org.seed",
-            object_type: "org_unit",
-            object_id: "*".into(),
-            before: None,
-            after: Some(summary.to_string()),
-        }],
+        vec![
+            store::audit::Change::new("org.seed", "org_unit", "*").after(Some(summary.to_string())),
+        ],
     )
     .await?;
     Ok(true)
@@ -386,13 +382,9 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
             &mut c,
             &Actor::system("demo"),
             now,
-            vec![store::audit::Change {
-                action: "user.create",
-                object_type: "user",
-                object_id: id.to_string(),
-                before: None,
-                after: Some(after.to_string()),
-            }],
+            vec![
+                store::audit::Change::new("user.create", "user", id).after(Some(after.to_string())),
+            ],
         )
         .await?;
         created += 1;

@@ -54,6 +54,31 @@ pub struct Change<'a> {
     pub after: Option<String>,
 }
 
+impl<'a> Change<'a> {
+    /// A change of one object; add `before` and `after` as they apply.
+    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Self {
+        Change {
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The object as it was (JSON).
+    pub fn before(mut self, json: Option<String>) -> Self {
+        self.before = json;
+        self
+    }
+
+    /// The object as it is now (JSON).
+    pub fn after(mut self, json: Option<String>) -> Self {
+        self.after = json;
+        self
+    }
+}
+
 /// Appends records in the caller's transaction. The head row update takes the chain lock.
 /// Writes the audit records of a change and commits its transaction: the one way a use case ends
 /// a write, so that no change is committed without its record.

@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::notify;
 use domain::FieldError;
 use domain::feedback::{self as fb};
+use domain::policy::{Action, Principal};
 use domain::workdays::Calendar;
 use store::audit::{Actor, Change};
 use store::feedback::{Item, KindRule};
@@ -114,6 +115,19 @@ pub(super) async fn commit_item(
         after,
     };
     store::audit::commit(tx, actor, now, vec![change]).await
+}
+
+/// The item, read in the caller's transaction, once the caller is known to handle it.
+pub(super) async fn item_to_handle(
+    c: &mut crate::db::DbConn<'_>,
+    who: &Principal,
+    id: i64,
+) -> AppResult<Item> {
+    let item = store::feedback::get(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::require_on_unit(c, Some(who), Action::HandleFeedback, item.unit_id).await?;
+    Ok(item)
 }
 
 /// A public answer as typed: trimmed, None when empty, refused when over-long.

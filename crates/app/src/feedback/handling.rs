@@ -319,16 +319,7 @@ pub async fn moderate(
 ) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let mut item = store::feedback::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
-        &mut tx.conn(),
-        Some(who),
-        Action::HandleFeedback,
-        item.unit_id,
-    )
-    .await?;
+    let mut item = item_to_handle(&mut tx.conn(), who, id).await?;
     let note = nfc(&input.note);
     let before = (
         item.hidden,

@@ -132,16 +132,7 @@ pub async fn decide(
 ) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let mut item = store::feedback::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_on_unit(
-        &mut tx.conn(),
-        Some(who),
-        Action::HandleFeedback,
-        item.unit_id,
-    )
-    .await?;
+    let mut item = item_to_handle(&mut tx.conn(), who, id).await?;
     let mut errs = vec![];
     if item.kind == Kind::Report.as_str() {
         return Err(AppError::Conflict(vec![FieldError::new(
@@ -265,13 +256,7 @@ pub async fn decide(
     }
     changes.insert(
         0,
-        Change {
-            action: "feedback.decide",
-            object_type: "feedback",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "decision": input.decision, "reason": reason, "task_id": item.task_id }).to_string()),
-        },
+        Change::new("feedback.decide", "feedback", id).after(Some(serde_json::json!({ "decision": input.decision, "reason": reason, "task_id": item.task_id }).to_string())),
     );
     store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(PublicItem::from(&item))

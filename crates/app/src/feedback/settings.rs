@@ -65,13 +65,7 @@ pub async fn add_route(db: &Db, who: &Principal, input: NewRoute) -> AppResult<i
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback_route.create",
-            object_type: "feedback_route",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "category": input.category, "unit_id": input.unit_id, "target_unit_id": input.target_unit_id }).to_string()),
-        }],
+        vec![Change::new("feedback_route.create", "feedback_route", id).after(Some(serde_json::json!({ "category": input.category, "unit_id": input.unit_id, "target_unit_id": input.target_unit_id }).to_string()))],
     )
     .await?;
     Ok(id)
@@ -88,13 +82,7 @@ pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback_route.retire",
-            object_type: "feedback_route",
-            object_id: id.to_string(),
-            before: None,
-            after: None,
-        }],
+        vec![Change::new("feedback_route.retire", "feedback_route", id)],
     )
     .await?;
     Ok(())
@@ -130,13 +118,11 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "holiday.create",
-            object_type: "holiday",
-            object_id: input.day.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "kind": input.kind, "name": name }).to_string()),
-        }],
+        vec![
+            Change::new("holiday.create", "holiday", input.day).after(Some(
+                serde_json::json!({ "kind": input.kind, "name": name }).to_string(),
+            )),
+        ],
     )
     .await?;
     Ok(())
@@ -240,13 +226,11 @@ pub async fn set_kind_rule(db: &Db, who: &Principal, rule: KindRule) -> AppResul
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback.rule",
-            object_type: "feedback_kind",
-            object_id: rule.kind.clone(),
-            before: before.map(|b| serde_json::to_string(&b).unwrap_or_default()),
-            after: Some(serde_json::to_string(&rule).unwrap_or_default()),
-        }],
+        vec![
+            Change::new("feedback.rule", "feedback_kind", rule.kind.clone())
+                .before(before.map(|b| serde_json::to_string(&b).unwrap_or_default()))
+                .after(Some(serde_json::to_string(&rule).unwrap_or_default())),
+        ],
     )
     .await?;
     Ok(rule)
