@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::on_conn;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -588,4 +588,16 @@ pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> A
     on_conn!(c, c => sqlx::query("UPDATE feedback_events SET at = $2 WHERE id = $1")
         .bind(id).bind(at).execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+impl Item {
+    /// The state, typed. An unknown value is corrupt data: an error, never a silent default.
+    pub fn state(&self) -> AppResult<domain::feedback::State> {
+        domain::feedback::State::parse(&self.state).ok_or_else(|| {
+            AppError::Internal(format!(
+                "feedback {}: unknown state {}",
+                self.id, self.state
+            ))
+        })
+    }
 }

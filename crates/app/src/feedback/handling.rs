@@ -47,7 +47,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
     let before = store::feedback::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let state = State::parse(&before.state).unwrap_or(State::Received);
+    let state = before.state()?;
     let note = clean_opt(input.note.clone());
     let mut item = before.clone();
     let mut to_unit = before.unit_id;
@@ -271,7 +271,7 @@ pub async fn moves_for(db: &Db, who: &Principal, item: &Item) -> AppResult<Vec<&
     }
     let may_approve =
         authorize(Some(who), Action::ApproveAnswer, Scope::Unit(&chain)) == Decision::Allow;
-    let state = State::parse(&item.state).unwrap_or(State::Received);
+    let state = item.state()?;
     let before_wait = item.before_wait.as_deref().and_then(State::parse);
     let mut moves: Vec<&'static str> = Move::ALL
         .iter()

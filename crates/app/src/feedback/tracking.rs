@@ -203,7 +203,7 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
             FieldError::new("reason", "err-appeal-too-late").with("days", days),
         ]));
     }
-    let state = State::parse(&item.state).unwrap_or(State::Received);
+    let state = item.state()?;
     let next = fb::next(state, Move::Appeal, None).map_err(|e| AppError::Conflict(vec![e]))?;
     let unit = store::org::get(&mut tx.conn(), item.unit_id)
         .await?
