@@ -1,19 +1,16 @@
-//! Renders [`AppError`] as RFC 9457 problem details under `/api`, and as a page elsewhere.
+//! [`AppError`] on its way out as HTTP ([`WebError`]), and its shape as RFC 9457 problem details.
 //!
-//! `IntoResponse` only records the error in the response extensions; the `render` middleware,
-//! which sees the request path and language, writes the body.
+//! `IntoResponse` only records the error in the response extensions; the `render` middleware in
+//! `error_render`, which sees the request path and language, writes the body.
 
 use std::sync::Arc;
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::lang_of;
-use super::i18n::Lang;
+use crate::i18n::Lang;
 use app::error::AppError;
 use domain::FieldError;
 
@@ -105,41 +102,4 @@ pub fn problem(lang: Lang, e: &AppError, instance: &str) -> Problem {
             })
             .collect(),
     }
-}
-
-pub async fn render(req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let lang = lang_of(&parts);
-    let path = parts.uri.path().to_string();
-    let wants_json = path.starts_with("/api/")
-        || parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("json") && !a.contains("html"));
-    let mut res = next.run(Request::from_parts(parts, body)).await;
-    let Some(Rendered(err)) = res.extensions_mut().remove::<Rendered>() else {
-        return res;
-    };
-    let status = res.status();
-    if !wants_json && matches!(*err, AppError::Unauthorized) {
-        let next = super::pages::encode_component(&path);
-        return axum::response::Redirect::to(&format!("/login?next={next}")).into_response();
-    }
-    let mut out = if wants_json {
-        let body = serde_json::to_string(&problem(lang, &err, &path)).unwrap_or_default();
-        let mut r = (status, body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        r
-    } else {
-        (status, Html(super::pages::error_page(lang, &err, &path))).into_response()
-    };
-    if matches!(*err, AppError::Unauthorized) && wants_json {
-        out.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    out
 }

@@ -3,16 +3,12 @@
 //! error rendering, compression).
 
 pub mod api;
-pub mod api_feedback;
-pub mod api_work;
 pub mod charts;
 pub mod error;
+pub mod error_render;
 pub mod extract;
 pub mod metrics;
 pub mod pages;
-pub mod pages_account;
-pub mod pages_feedback;
-pub mod pages_work;
 
 pub use domain::i18n;
 
@@ -125,14 +121,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .merge(api::router())
-        .merge(api_work::router())
-        .merge(api_feedback::router())
         .merge(pages::router())
-        .merge(pages_work::router())
-        .merge(pages_feedback::router())
-        .merge(pages_account::router())
         .fallback(|| async { error::WebError(AppError::NotFound) })
-        .layer(middleware::from_fn(error::render))
+        .layer(middleware::from_fn(error_render::render))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(CompressionLayer::new())

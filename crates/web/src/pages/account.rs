@@ -1,5 +1,5 @@
-//! Public accounts: citizens, businesses and scientists sign up to follow all their feedback.
-//! The account exists once the link mailed to the address is opened.
+//! Public accounts: citizens, businesses and scientists sign up to follow all their feedback;
+//! the account exists once the link mailed to the address is opened.
 
 use askama::Template;
 use axum::Router;
@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::AppState;
-use super::extract::{ApiQuery, ClientIp, CsrfForm, Ctx};
-use super::pages::{PageCtx, confirm_link_page, html, html_status};
+use crate::AppState;
 use crate::error::AppResult;
+use crate::extract::{ApiQuery, ClientIp, CsrfForm, Ctx};
+use crate::pages::common::{PageCtx, confirm_link_page, html, html_status};
 use app::error::AppError;
 use domain::FieldError;
 

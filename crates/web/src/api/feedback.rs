@@ -1,19 +1,17 @@
-//! JSON API of feedback, recommendations and initiatives: public intake and tracking, officers'
-//! inbox and moves, rating, appeal, supports, statistics; and an Open311 GeoReport v2 facade.
+//! Feedback, recommendations and initiatives: intake, tracking, supports, rating, appeal, the
+//! officers' inbox and moves, reviews, decisions, moderation, published lists, statistics.
 
-use axum::Json;
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
-use super::error::Problem;
-use super::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathId};
-use crate::error::AppResult;
+use crate::AppState;
+use crate::error::{AppResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathId};
 use app::error::AppError;
 use app::feedback::{
     AppealInput, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats, Submission, Submitted,
@@ -30,8 +28,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/feedback/published", get(published))
         .route("/api/v1/feedback/mine", get(mine))
-        .route("/api/v1/register", post(register))
-        .route("/api/v1/register/confirm", post(confirm_registration))
         .route("/api/v1/feedback/stats", get(stats))
         .route("/api/v1/feedback/categories", get(categories))
         .route("/api/v1/feedback/track/{code}", get(track))
@@ -44,65 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/{id}/reviews", post(review))
         .route("/api/v1/feedback/{id}/decision", post(decide))
         .route("/api/v1/feedback/{id}/moderation", post(moderate))
-        .route("/api/v1/feedback/routes", get(list_routes).post(add_route))
-        .route("/api/v1/feedback/routes/{id}/retire", post(retire_route))
-        .route("/api/v1/holidays", get(list_holidays).post(add_holiday))
-        .route(
-            "/api/v1/feedback/units/{id}/settings",
-            get(unit_settings).put(set_unit_settings),
-        )
-        .route("/api/v1/feedback/rules", get(kind_rules))
-        .route("/api/v1/feedback/rules/{kind}", put(set_kind_rule))
-        .route("/open311/v2/services.json", get(open311_services))
-        .route(
-            "/open311/v2/requests.json",
-            get(open311_requests).post(open311_create),
-        )
 }
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        submit,
-        submit_with_files,
-        track,
-        rate,
-        appeal,
-        support,
-        inbox,
-        item,
-        act,
-        published,
-        stats,
-        categories,
-        unit_settings,
-        set_unit_settings,
-        kind_rules,
-        set_kind_rule,
-        confirm_support
-    ),
-    components(schemas(
-        Submission,
-        Submitted,
-        Tracking,
-        PublicItem,
-        Rating,
-        AppealInput,
-        MoveInput,
-        InboxPage,
-        Stats,
-        Category,
-        Event,
-        Item,
-        OfficerItem,
-        app::feedback::UnitSettings,
-        SupportByEmail,
-        LinkToken,
-        app::users::Registration,
-        app::records::KindRule
-    ))
-)]
-pub struct FeedbackDoc;
 
 fn code_of(raw: &str) -> AppResult<String> {
     if domain::feedback::is_tracking_code(raw) {
@@ -157,7 +95,7 @@ async fn submit_with_files(
     mp: axum::extract::Multipart,
 ) -> AppResult<Response> {
     let bad = |field: &str, code: &str| AppError::invalid(domain::FieldError::new(field, code));
-    let parts = super::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
+    let parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
     let json = parts
         .text("submission")
         .ok_or_else(|| bad("submission", "err-required"))?;
@@ -239,7 +177,7 @@ async fn support(
 /// Without an account: the support counts once the link mailed to this address is opened.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SupportByEmail {
+pub(super) struct SupportByEmail {
     email: String,
 }
 
@@ -259,12 +197,12 @@ async fn confirm_support(
 /// The token from a mailed link (support or sign-up).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LinkToken {
-    token: String,
+pub(super) struct LinkToken {
+    pub(super) token: String,
 }
 
 #[derive(Serialize, ToSchema)]
-struct InboxPage {
+pub(super) struct InboxPage {
     items: Vec<InboxRow>,
     total: i64,
 }
@@ -278,10 +216,10 @@ async fn inbox(
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
-    if let Some(format) = super::api_work::parse_format(q.format.as_deref())? {
+    if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| app::feedback::inbox(&s.db, who, q)).await?;
         let t = feedback_table(ctx.lang, rows.iter().map(|r| (&r.item, r.days_left)));
-        return super::api_work::export_response(&t, format, "feedback-inbox");
+        return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
     let (items, total) = app::feedback::inbox(&s.db, who, q).await?;
     Ok(Json(InboxPage { items, total }).into_response())
@@ -313,7 +251,7 @@ where
 
 /// Feedback lists as a spreadsheet, headers and states in the caller's language.
 fn feedback_table<'a>(
-    lang: super::i18n::Lang,
+    lang: crate::i18n::Lang,
     rows: impl Iterator<Item = (&'a PublicItem, Option<i64>)>,
 ) -> app::export::Table {
     use app::export::Cell;
@@ -356,7 +294,7 @@ fn feedback_table<'a>(
 }
 
 #[derive(Serialize, ToSchema)]
-struct OfficerItem {
+pub(super) struct OfficerItem {
     #[serde(flatten)]
     item: Item,
     /// The original text and the submitter's details (not public).
@@ -410,172 +348,6 @@ async fn act(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-struct PublishedPage {
-    items: Vec<PublicItem>,
-    total: i64,
-}
-
-/// Published items with their answers (public). Filters: unit, type, category.
-#[utoipa::path(get, path = "/api/v1/feedback/published", tag = "feedback", security(()), params(InboxQuery),
-    responses((status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn published(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    ApiQuery(q): ApiQuery<InboxQuery>,
-) -> AppResult<Response> {
-    if let Some(format) = super::api_work::parse_format(q.format.as_deref())? {
-        let rows = all_pages(q, |q| app::feedback::published(&s.db, q)).await?;
-        let t = feedback_table(ctx.lang, rows.iter().map(|r| (r, None)));
-        return super::api_work::export_response(&t, format, "feedback-published");
-    }
-    let (items, total) = app::feedback::published(&s.db, q).await?;
-    Ok(Json(PublishedPage { items, total }).into_response())
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct StatsQuery {
-    unit: Option<i64>,
-    as_of: Option<chrono::NaiveDate>,
-}
-
-/// Received, answered, answered on time, overdue, median working days to answer, satisfaction: per unit (or overall), as of any day (public).
-#[utoipa::path(get, path = "/api/v1/feedback/stats", tag = "feedback", security(()), params(StatsQuery),
-    responses((status = 200, body = Stats)))]
-async fn stats(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<StatsQuery>,
-) -> AppResult<Json<Stats>> {
-    Ok(Json(
-        app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?,
-    ))
-}
-
-/// Topic categories (public).
-#[utoipa::path(get, path = "/api/v1/feedback/categories", tag = "feedback", security(()),
-    responses((status = 200, body = Vec<Category>)))]
-async fn categories(State(s): State<AppState>) -> AppResult<Json<Vec<Category>>> {
-    Ok(Json(app::feedback::categories(&s.db).await?))
-}
-
-// ---- Open311 GeoReport v2 (services = our categories; service_request_id = the tracking code) ----
-
-async fn open311_services(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let cats = app::feedback::categories(&s.db).await?;
-    let v: Vec<serde_json::Value> = cats
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "service_code": c.code,
-                "service_name": match ctx.lang.code() { "en" => &c.name_en, "fr" => &c.name_fr, _ => &c.name_vi },
-                "description": "",
-                "metadata": false,
-                "type": "realtime",
-                "keywords": "",
-                "group": "",
-            })
-        })
-        .collect();
-    Ok(Json(v).into_response())
-}
-
-#[derive(Deserialize)]
-struct Open311Create {
-    service_code: String,
-    description: String,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    first_name: Option<String>,
-    #[serde(default)]
-    last_name: Option<String>,
-    #[serde(default)]
-    phone: Option<String>,
-}
-
-async fn open311_create(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    ClientIp(ip): ClientIp,
-    axum::Form(f): axum::Form<Open311Create>,
-) -> AppResult<Response> {
-    let name = [f.first_name, f.last_name]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let title = f
-        .title
-        .unwrap_or_else(|| f.description.chars().take(80).collect());
-    let r = app::feedback::submit(
-        &s.db,
-        &s.intake,
-        ip,
-        ctx.who.as_ref(),
-        Submission {
-            kind: "report".into(),
-            category: f.service_code,
-            title,
-            body: f.description,
-            unit_id: None,
-            submitter_kind: "citizen".into(),
-            name: Some(name).filter(|n| !n.is_empty()),
-            email: f.email,
-            phone: f.phone,
-            publish_name: false,
-            website: String::new(),
-        },
-        vec![],
-        &s.cfg.data_dir,
-        s.cfg.evidence_max_bytes(),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!([{ "service_request_id": r.code, "token": r.secret }])),
-    )
-        .into_response())
-}
-
-#[derive(Deserialize, Default)]
-struct Open311Query {
-    service_request_id: Option<String>,
-}
-
-async fn open311_requests(
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<Open311Query>,
-) -> AppResult<Response> {
-    let Some(codes) = q.service_request_id else {
-        let (items, _) = app::feedback::published(&s.db, InboxQuery::default()).await?;
-        return Ok(Json(items.iter().map(open311_item).collect::<Vec<_>>()).into_response());
-    };
-    let mut out = vec![];
-    for code in codes.split(',').map(str::trim) {
-        if let Ok(t) = app::feedback::track(&s.db, code, None).await {
-            out.push(open311_item(&t.item));
-        }
-    }
-    Ok(Json(out).into_response())
-}
-
-fn open311_item(i: &PublicItem) -> serde_json::Value {
-    let open = domain::feedback::State::parse(&i.state).is_some_and(|s| s.is_open());
-    serde_json::json!({
-        "service_request_id": i.code,
-        "status": if open { "open" } else { "closed" },
-        "status_notes": i.answer,
-        "service_code": i.category,
-        "description": i.body,
-        "agency_responsible": i.unit_id.to_string(),
-        "requested_datetime": i.submitted_on,
-        "expected_datetime": i.deadline_on,
-    })
-}
-
 /// Score an initiative on the review sheet (reviewers, steering, or the unit holding it); once per reviewer.
 #[utoipa::path(post, path = "/api/v1/feedback/{id}/reviews", tag = "feedback", params(("id" = i64, Path)), request_body = app::feedback::ReviewInput,
     responses((status = 201, body = app::records::Review), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -617,113 +389,53 @@ async fn moderate(
     ))
 }
 
-/// Routing rules, in force and retired (administrators).
-#[utoipa::path(get, path = "/api/v1/feedback/routes", tag = "feedback",
-    responses((status = 200, body = Vec<app::records::RouteRow>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn list_routes(
-    State(s): State<AppState>,
-    ctx: Ctx,
-) -> AppResult<Json<Vec<app::records::RouteRow>>> {
-    Ok(Json(app::feedback::routes(&s.db, ctx.who.as_ref()).await?))
+#[derive(Serialize, ToSchema)]
+struct PublishedPage {
+    items: Vec<PublicItem>,
+    total: i64,
 }
 
-/// Add a routing rule: items of a category (any if omitted) about a unit (any if omitted) go to the target unit (administrators).
-#[utoipa::path(post, path = "/api/v1/feedback/routes", tag = "feedback", request_body = app::feedback::NewRoute,
-    responses((status = 201, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn add_route(
+/// Published items with their answers (public). Filters: unit, type, category.
+#[utoipa::path(get, path = "/api/v1/feedback/published", tag = "feedback", security(()), params(InboxQuery),
+    responses((status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn published(
     State(s): State<AppState>,
     ctx: Ctx,
-    ApiJson(input): ApiJson<app::feedback::NewRoute>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> AppResult<Response> {
-    let id = app::feedback::add_route(&s.db, ctx.principal()?, input).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+    if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
+        let rows = all_pages(q, |q| app::feedback::published(&s.db, q)).await?;
+        let t = feedback_table(ctx.lang, rows.iter().map(|r| (r, None)));
+        return crate::api::export::export_response(&t, format, "feedback-published");
+    }
+    let (items, total) = app::feedback::published(&s.db, q).await?;
+    Ok(Json(PublishedPage { items, total }).into_response())
 }
 
-/// Retire a routing rule (kept as history).
-#[utoipa::path(post, path = "/api/v1/feedback/routes/{id}/retire", tag = "feedback", params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn retire_route(
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatsQuery {
+    unit: Option<i64>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// Received, answered, answered on time, overdue, median working days to answer, satisfaction: per unit (or overall), as of any day (public).
+#[utoipa::path(get, path = "/api/v1/feedback/stats", tag = "feedback", security(()), params(StatsQuery),
+    responses((status = 200, body = Stats)))]
+async fn stats(
     State(s): State<AppState>,
-    ctx: Ctx,
-    PathId(id): PathId,
-) -> AppResult<Json<serde_json::Value>> {
-    app::feedback::retire_route(&s.db, ctx.principal()?, id).await?;
-    Ok(Json(serde_json::json!({ "retired": id })))
-}
-
-/// Days off and make-up working days added to the built-in calendar (public).
-#[utoipa::path(get, path = "/api/v1/holidays", tag = "feedback", security(()),
-    responses((status = 200, body = Object)))]
-async fn list_holidays(State(s): State<AppState>) -> AppResult<Json<serde_json::Value>> {
-    let rows = app::feedback::holidays(&s.db).await?;
-    Ok(Json(serde_json::json!(
-        rows.into_iter()
-            .map(|(d, k)| serde_json::json!({"day": d, "kind": k}))
-            .collect::<Vec<_>>()
-    )))
-}
-
-/// Add a day off or a make-up working day (administrators).
-#[utoipa::path(post, path = "/api/v1/holidays", tag = "feedback", request_body = app::feedback::NewHoliday,
-    responses((status = 201, body = Object), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn add_holiday(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    ApiJson(input): ApiJson<app::feedback::NewHoliday>,
-) -> AppResult<Response> {
-    app::feedback::add_holiday(&s.db, ctx.principal()?, input).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "ok": true }))).into_response())
-}
-
-/// A unit's feedback settings (its officers and leaders; those who read everything).
-#[utoipa::path(get, path = "/api/v1/feedback/units/{id}/settings", tag = "feedback", params(("id" = i64, Path)),
-    responses((status = 200, body = app::feedback::UnitSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn unit_settings(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    PathId(id): PathId,
-) -> AppResult<Json<app::feedback::UnitSettings>> {
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> AppResult<Json<Stats>> {
     Ok(Json(
-        app::feedback::unit_settings(&s.db, ctx.principal()?, id).await?,
+        app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?,
     ))
 }
 
-/// Whether officers' answers wait for the unit leader's approval (the unit's leader, administrators).
-#[utoipa::path(put, path = "/api/v1/feedback/units/{id}/settings", tag = "feedback", params(("id" = i64, Path)),
-    request_body = app::feedback::UnitSettings,
-    responses((status = 200, body = app::feedback::UnitSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn set_unit_settings(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    PathId(id): PathId,
-    ApiJson(input): ApiJson<app::feedback::UnitSettings>,
-) -> AppResult<Json<app::feedback::UnitSettings>> {
-    Ok(Json(
-        app::feedback::set_unit_settings(&s.db, ctx.principal()?, id, input).await?,
-    ))
-}
-
-/// Deadline rules per kind: working days to accept and to answer, appeal period, transfer clock (public).
-#[utoipa::path(get, path = "/api/v1/feedback/rules", tag = "feedback", security(()),
-    responses((status = 200, body = Vec<app::records::KindRule>)))]
-async fn kind_rules(State(s): State<AppState>) -> AppResult<Json<Vec<app::records::KindRule>>> {
-    Ok(Json(app::feedback::kind_rules(&s.db).await?))
-}
-
-/// Change the deadline rules of a kind (administrators).
-#[utoipa::path(put, path = "/api/v1/feedback/rules/{kind}", tag = "feedback", params(("kind" = String, Path)),
-    request_body = app::records::KindRule,
-    responses((status = 200, body = app::records::KindRule), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn set_kind_rule(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Path(kind): Path<String>,
-    ApiJson(mut rule): ApiJson<app::records::KindRule>,
-) -> AppResult<Json<app::records::KindRule>> {
-    rule.kind = kind;
-    Ok(Json(
-        app::feedback::set_kind_rule(&s.db, ctx.principal()?, rule).await?,
-    ))
+/// Topic categories (public).
+#[utoipa::path(get, path = "/api/v1/feedback/categories", tag = "feedback", security(()),
+    responses((status = 200, body = Vec<Category>)))]
+async fn categories(State(s): State<AppState>) -> AppResult<Json<Vec<Category>>> {
+    Ok(Json(app::feedback::categories(&s.db).await?))
 }
 
 /// What the signed-in account has sent, in every state (its own items only).
@@ -736,37 +448,4 @@ async fn mine(
 ) -> AppResult<Json<PublishedPage>> {
     let (items, total) = app::feedback::mine(&s.db, ctx.principal()?, q).await?;
     Ok(Json(PublishedPage { items, total }))
-}
-
-/// A public account (role citizen) to follow one's feedback: a link is mailed to the address and
-/// the account exists once it is confirmed. Limited per client address like sign-ins.
-#[utoipa::path(post, path = "/api/v1/register", tag = "feedback", security(()),
-    request_body = app::users::Registration,
-    responses((status = 202, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-async fn register(
-    State(s): State<AppState>,
-    ClientIp(ip): ClientIp,
-    ApiJson(input): ApiJson<app::users::Registration>,
-) -> AppResult<Response> {
-    if !s.limiter.allow(ip) {
-        return Err(AppError::TooManyAttempts.into());
-    }
-    app::users::register(&s.db, input).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "confirmation_sent": true })),
-    )
-        .into_response())
-}
-
-/// Confirm a sign-up with the token from the mailed link; returns the new account.
-#[utoipa::path(post, path = "/api/v1/register/confirm", tag = "feedback", security(()),
-    request_body = LinkToken,
-    responses((status = 201, body = app::records::User), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn confirm_registration(
-    State(s): State<AppState>,
-    ApiJson(input): ApiJson<LinkToken>,
-) -> AppResult<Response> {
-    let user = app::users::confirm_registration(&s.db, &input.token).await?;
-    Ok((StatusCode::CREATED, Json(user)).into_response())
 }

@@ -1,6 +1,6 @@
-//! Pages for the work on a task: the task page with its timeline and the forms to report (with
-//! evidence), verify, cascade and comment; the notifications page. Forms post here and land back
-//! on the task; a refused form shows the task again with the messages.
+//! The task page with its timeline and the forms to report (with evidence), verify, cascade and
+//! comment. Forms post here and land back on the task; a refused form shows the task again with
+//! the messages.
 
 use askama::Template;
 use axum::Router;
@@ -10,13 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::AppState;
-use super::extract::{CsrfForm, Ctx, PathId, read_multipart};
-use super::pages::{PageCtx, html, html_status};
+use crate::AppState;
 use crate::error::{AppResult, WebError};
+use crate::extract::{CsrfForm, Ctx, PathId, read_multipart};
+use crate::pages::common::{PageCtx, html_status};
 use app::error::AppError;
 use app::programmes::TaskDetail;
-use app::records::Notification;
 use domain::FieldError;
 use domain::policy::{self, Action, Decision, Scope};
 
@@ -30,8 +29,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/assignments/{id}/verify", post(verify))
         .route("/assignments/{id}/cascade", post(cascade))
-        .route("/notifications", get(notifications_page))
-        .route("/notifications/read", post(notifications_read))
 }
 
 /// What the viewer may do on one assignment (decided by the policy, shown as forms).
@@ -299,35 +296,4 @@ async fn comment(
     .await
     .map(|_| ());
     land(&s, &ctx, id, "comments", r).await
-}
-
-#[derive(Template)]
-#[template(path = "notifications.html")]
-struct NotificationsTpl {
-    p: PageCtx,
-    items: Vec<Notification>,
-    unread: i64,
-}
-
-async fn notifications_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?).await?;
-    html(NotificationsTpl {
-        p: PageCtx::from(&ctx, "/notifications"),
-        items,
-        unread,
-    })
-}
-
-#[derive(Deserialize)]
-struct ReadForm {
-    id: Option<i64>,
-}
-
-async fn notifications_read(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(f): CsrfForm<ReadForm>,
-) -> AppResult<Response> {
-    app::work::mark_read(&s.db, ctx.principal()?, f.id).await?;
-    Ok(Redirect::to("/notifications").into_response())
 }

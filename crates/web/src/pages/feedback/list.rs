@@ -1,0 +1,126 @@
+//! Lists of feedback: what is published, and what the signed-in account has sent.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{ApiQuery, Ctx};
+use crate::pages::common::{PageCtx, html};
+use crate::pages::feedback::common::{categories, category_name};
+use app::error::AppError;
+use app::feedback::{InboxQuery, PublicItem};
+use app::records::Category;
+use domain::FieldError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feedback", get(list_page))
+        .route("/feedback/mine", get(mine_page))
+}
+
+#[derive(Template)]
+#[template(path = "feedback_list.html")]
+struct ListTpl {
+    p: PageCtx,
+    items: Vec<PublicItem>,
+    total: i64,
+    cats: Vec<Category>,
+    kind: String,
+    category: String,
+    unit: String,
+    status: String,
+}
+
+impl ListTpl {
+    fn cat(&self, code: &str) -> String {
+        category_name(&self.p, &self.cats, code)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    category: Option<String>,
+    /// A unit id, as typed (empty: every unit).
+    unit: Option<String>,
+    /// answered or closed.
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+async fn list_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Response> {
+    let kind = q.kind.filter(|k| !k.is_empty());
+    let category = q.category.filter(|k| !k.is_empty());
+    let status = q.status.filter(|k| !k.is_empty());
+    let unit_text = q.unit.unwrap_or_default().trim().to_string();
+    let unit = match unit_text.as_str() {
+        "" => None,
+        t => Some(
+            t.parse::<i64>()
+                .map_err(|_| AppError::invalid(FieldError::new("unit", "err-not-integer")))?,
+        ),
+    };
+    let (items, total) = app::feedback::published(
+        &s.db,
+        InboxQuery {
+            kind: kind.clone(),
+            category: category.clone(),
+            unit,
+            status: status.clone(),
+            page: q.page,
+            per_page: Some(50),
+            ..Default::default()
+        },
+    )
+    .await?;
+    html(ListTpl {
+        p: PageCtx::from(&ctx, "/feedback"),
+        items,
+        total,
+        cats: categories(&s).await?,
+        kind: kind.unwrap_or_default(),
+        category: category.unwrap_or_default(),
+        unit: unit_text,
+        status: status.unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "feedback_mine.html")]
+struct MineTpl {
+    p: PageCtx,
+    items: Vec<PublicItem>,
+    total: i64,
+}
+
+async fn mine_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Response> {
+    let (items, total) = app::feedback::mine(
+        &s.db,
+        ctx.principal()?,
+        InboxQuery {
+            page: q.page,
+            per_page: Some(100),
+            ..Default::default()
+        },
+    )
+    .await?;
+    html(MineTpl {
+        p: PageCtx::from(&ctx, "/feedback/mine"),
+        items,
+        total,
+    })
+}

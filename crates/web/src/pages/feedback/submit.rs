@@ -1,0 +1,135 @@
+//! The public form to send a report, recommendation or initiative, with attachments.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::{AppResult, WebError};
+use crate::extract::{ClientIp, Ctx, read_multipart};
+use crate::pages::common::{PageCtx, html, html_status};
+use crate::pages::feedback::common::categories;
+use app::error::AppError;
+use app::records::Category;
+use domain::FieldError;
+use domain::feedback::{Kind, Submitter};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/feedback/new",
+        get(form_page)
+            .post(submit)
+            .layer(DefaultBodyLimit::max(256 * 1_048_576)),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "feedback_form.html")]
+struct FormTpl {
+    p: PageCtx,
+    cats: Vec<Category>,
+    kinds: Vec<&'static str>,
+    submitters: Vec<&'static str>,
+    errors: Vec<FieldError>,
+    values: std::collections::HashMap<String, String>,
+}
+
+impl FormTpl {
+    fn v(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+}
+
+fn form(ctx: &Ctx, cats: Vec<Category>) -> FormTpl {
+    FormTpl {
+        p: PageCtx::from(ctx, "/feedback/new"),
+        cats,
+        kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
+        submitters: Submitter::ALL.iter().map(|k| k.as_str()).collect(),
+        errors: vec![],
+        values: Default::default(),
+    }
+}
+
+async fn form_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    html(form(&ctx, categories(&s).await?))
+}
+
+#[derive(Template)]
+#[template(path = "feedback_submitted.html")]
+struct SubmittedTpl {
+    p: PageCtx,
+    code: String,
+    secret: String,
+    deadline: Option<chrono::NaiveDate>,
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    mp: Multipart,
+) -> AppResult<Response> {
+    let cats = categories(&s).await?;
+    let parts = match read_multipart(mp, s.cfg.evidence_max_bytes()).await {
+        Ok(p) => p,
+        Err(WebError(AppError::Invalid(errors))) => {
+            let mut t = form(&ctx, cats);
+            t.errors = errors;
+            return html_status(StatusCode::UNPROCESSABLE_ENTITY, t);
+        }
+        Err(e) => return Err(e),
+    };
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let t = |k: &str| parts.text(k).unwrap_or_default();
+    let unit_id = match t("unit_id").trim() {
+        "" => None,
+        v => v.parse().ok().or(Some(-1)),
+    };
+    let input = app::feedback::Submission {
+        kind: t("kind"),
+        category: t("category"),
+        title: t("title"),
+        body: t("body"),
+        unit_id,
+        submitter_kind: t("submitter_kind"),
+        name: parts.text("name"),
+        email: parts.text("email"),
+        phone: parts.text("phone"),
+        publish_name: t("publish_name") == "on",
+        website: t("website"),
+    };
+    let values = parts.fields.clone();
+    match app::feedback::submit(
+        &s.db,
+        &s.intake,
+        ip,
+        ctx.who.as_ref(),
+        input,
+        parts.files,
+        &s.cfg.data_dir,
+        s.cfg.evidence_max_bytes(),
+    )
+    .await
+    {
+        Ok(r) => html_status(
+            StatusCode::CREATED,
+            SubmittedTpl {
+                p: PageCtx::from(&ctx, "/feedback/new"),
+                code: r.code,
+                secret: r.secret,
+                deadline: r.deadline_on,
+            },
+        ),
+        Err(AppError::Invalid(errors)) => {
+            let mut t = form(&ctx, cats);
+            t.errors = errors;
+            t.values = values;
+            html_status(StatusCode::UNPROCESSABLE_ENTITY, t)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,204 @@
+//! Programme pages: the list, and one programme's overview with bars and charts drawn server-side.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{Ctx, PathId};
+use crate::i18n::Lang;
+use crate::pages::common::{PageCtx, html};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/programmes", get(programmes_page))
+        .route("/programmes/{id}", get(programme_page))
+}
+
+#[derive(Template)]
+#[template(path = "programmes.html")]
+struct ProgrammesTpl {
+    p: PageCtx,
+    programmes: Vec<app::records::Programme>,
+}
+
+async fn programmes_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let programmes = app::programmes::list(&s.db, ctx.who.as_ref()).await?;
+    html(ProgrammesTpl {
+        p: PageCtx::from(&ctx, "/programmes"),
+        programmes,
+    })
+}
+
+/// One horizontal bar, drawn on the server.
+pub struct Bar {
+    label: String,
+    total: i64,
+    svg: String,
+}
+
+const BAR_ORDER: [domain::status::Status; 6] = {
+    use domain::status::Status::*;
+    [
+        CompletedOnTime,
+        CompletedLate,
+        InProgress,
+        AtRisk,
+        NotStarted,
+        Overdue,
+    ]
+};
+
+/// A stacked bar (SVG) of counts per status; the title of each segment reads as text for screen readers.
+fn bar(lang: Lang, label: String, counts: &domain::overview::Counts) -> Bar {
+    const W: f64 = 240.0;
+    let mut x = 0.0;
+    let mut rects = String::new();
+    for st in BAR_ORDER {
+        let n = counts.by_status.get(st.as_str()).copied().unwrap_or(0);
+        if n == 0 || counts.total == 0 {
+            continue;
+        }
+        let w = W * n as f64 / counts.total as f64;
+        rects.push_str(&format!(
+            "<rect class=\"{}\" x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"14\"><title>{}: {}</title></rect>",
+            st.as_str(),
+            lang.t(&format!("status-{}", st.as_str())),
+            lang.int(n)
+        ));
+        x += w;
+    }
+    let svg = format!(
+        "<svg class=\"bar\" width=\"240\" height=\"14\" role=\"img\" aria-label=\"{}\">{rects}</svg>",
+        html_escape(&label)
+    );
+    Bar {
+        label,
+        total: counts.total,
+        svg,
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// "N tasks due: A completed on time, …" in the page language.
+fn summary(lang: Lang, c: &domain::overview::Counts) -> String {
+    let n = |k: &str| {
+        (
+            k.to_string(),
+            lang.int(c.by_status.get(k).copied().unwrap_or(0)),
+        )
+    };
+    lang.tf(
+        "overview-summary",
+        &[
+            ("total".into(), lang.int(c.total)),
+            n("completed_on_time"),
+            n("completed_late"),
+            n("in_progress"),
+            n("at_risk"),
+            n("not_started"),
+            n("overdue"),
+        ],
+    )
+}
+
+#[derive(Template)]
+#[template(path = "programme.html")]
+struct ProgrammeTpl {
+    p: PageCtx,
+    o: app::programmes::ProgrammeOverview,
+    summary: String,
+    group_bars: Vec<Bar>,
+    unit_bars: Vec<Bar>,
+    legend: Vec<(&'static str, &'static str)>,
+    tasks: Vec<(app::records::Task, String)>,
+    timeline_svg: String,
+    trend_svg: String,
+    periodic: Vec<(&'static str, i64)>,
+}
+
+async fn programme_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<app::programmes::OverviewQuery>,
+) -> AppResult<Response> {
+    let as_of = q.as_of;
+    let o = app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
+        .await?;
+    let lang = ctx.lang;
+    let group_bars = o
+        .groups
+        .iter()
+        .filter_map(|g| {
+            o.overview.per_group.get(&g.id).map(|c| {
+                bar(
+                    lang,
+                    format!(
+                        "{}. {}",
+                        g.code,
+                        g.title.chars().take(80).collect::<String>()
+                    ),
+                    c,
+                )
+            })
+        })
+        .collect();
+    let snap = s.org.snapshot(&s.db).await?;
+    let mut units: Vec<(&i64, &domain::overview::Counts)> = o.overview.per_unit.iter().collect();
+    // Units with the most overdue work first: that is what a leader looks for.
+    units.sort_by_key(|(_, c)| {
+        std::cmp::Reverse((c.by_status.get("overdue").copied().unwrap_or(0), c.total))
+    });
+    let unit_bars = units
+        .into_iter()
+        .take(40)
+        .map(|(uid, c)| {
+            bar(
+                lang,
+                snap.get(*uid)
+                    .map(|u| u.name(lang.code()).to_string())
+                    .unwrap_or_default(),
+                c,
+            )
+        })
+        .collect();
+    let legend = BAR_ORDER
+        .iter()
+        .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
+        .collect();
+    let tasks =
+        app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, as_of).await?;
+    let charts =
+        app::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, as_of)
+            .await?;
+    let periodic = [
+        "reported_with_results",
+        "reported_without_results",
+        "not_reported",
+    ]
+    .into_iter()
+    .map(|k| (k, o.periodic.counts.get(k).copied().unwrap_or(0)))
+    .collect();
+    html(ProgrammeTpl {
+        timeline_svg: crate::charts::timeline(lang, &charts.timeline),
+        trend_svg: crate::charts::trend(lang, &charts.trend),
+        periodic,
+        summary: summary(lang, &o.overview.tasks),
+        p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
+        o,
+        group_bars,
+        unit_bars,
+        legend,
+        tasks,
+    })
+}
