@@ -13,6 +13,10 @@ use app::error::AppError;
 use app::records::User;
 use domain::policy::Principal;
 
+/// The largest request body with files (the per-file limit, `evidence_max_mb`, is checked on
+/// reading); above it the connection is refused before anything is read.
+pub const UPLOAD_BODY_LIMIT: usize = 256 * 1_048_576;
+
 pub const SESSION_COOKIE: &str = "nqt_session";
 pub const CSRF_COOKIE: &str = "nqt_csrf";
 pub const LANG_COOKIE: &str = "nqt_lang";

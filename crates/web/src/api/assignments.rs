@@ -15,8 +15,6 @@ use app::records::{Assignment, Evidence, Extension, ProgressReport};
 use app::work::{CancelInput, CascadeInput, CascadeResult};
 use domain::FieldError;
 
-/// Uploads may be large; each file's own limit is enforced while it is read.
-const UPLOAD_BODY_LIMIT: usize = 256 * 1_048_576;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/assignments/{id}/cancel", post(cancel))
         .route(
             "/api/v1/reports/{id}/evidence",
-            post(add_evidence).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            post(add_evidence).layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
         )
         .route("/api/v1/evidence/{id}", get(get_evidence))
 }

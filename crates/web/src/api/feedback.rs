@@ -24,7 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback", get(inbox).post(submit))
         .route(
             "/api/v1/feedback/with-files",
-            post(submit_with_files).layer(axum::extract::DefaultBodyLimit::max(256 * 1_048_576)),
+            post(submit_with_files).layer(axum::extract::DefaultBodyLimit::max(
+                crate::extract::UPLOAD_BODY_LIMIT,
+            )),
         )
         .route("/api/v1/feedback/published", get(published))
         .route("/api/v1/feedback/mine", get(mine))

@@ -138,6 +138,15 @@ pub(super) fn html<T: Template>(t: T) -> AppResult<Response> {
         .map_err(|e| AppError::Internal(e.to_string()).into())
 }
 
+/// 200 for a page, 422 for a form shown again with its errors.
+pub(super) fn form_status(errors: &[domain::FieldError]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 pub(super) fn html_status<T: Template>(status: StatusCode, t: T) -> AppResult<Response> {
     html(t).map(|mut r| {
         *r.status_mut() = status;

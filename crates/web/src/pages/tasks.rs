@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{AppResult, WebError};
 use crate::extract::{CsrfForm, Ctx, PathId, read_multipart};
-use crate::pages::common::{PageCtx, html_status};
+use crate::pages::common::{PageCtx, form_status, html_status};
 use app::error::AppError;
 use app::programmes::TaskDetail;
 use domain::FieldError;
@@ -25,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/comment", post(comment))
         .route(
             "/assignments/{id}/report",
-            post(report).layer(DefaultBodyLimit::max(256 * 1_048_576)),
+            post(report).layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
         )
         .route("/assignments/{id}/verify", post(verify))
         .route("/assignments/{id}/cascade", post(cascade))
@@ -126,13 +125,8 @@ async fn render_task(
         .collect();
     let can_comment =
         policy::authorize(ctx.who.as_ref(), Action::Comment, Scope::Global) == Decision::Allow;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     html_status(
-        status,
+        form_status(&errors),
         TaskTpl {
             p: PageCtx::from(ctx, &format!("/tasks/{id}")),
             d,

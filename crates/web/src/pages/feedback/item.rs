@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{CsrfForm, Ctx, PathId};
-use crate::pages::common::{PageCtx, html_status};
+use crate::pages::common::{PageCtx, form_status, html_status};
 use app::error::AppError;
 use app::records::{Event, Item};
 use domain::FieldError;
@@ -41,13 +40,8 @@ async fn render_item(
 ) -> AppResult<Response> {
     let (item, history) = app::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
     let moves = app::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     html_status(
-        status,
+        form_status(&errors),
         ItemTpl {
             p: PageCtx::from(ctx, &format!("/feedback/items/{id}")),
             item,

@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         "/feedback/new",
         get(form_page)
             .post(submit)
-            .layer(DefaultBodyLimit::max(256 * 1_048_576)),
+            .layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
     )
 }
 

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{AppResult, WebError};
 use crate::extract::{ApiQuery, CsrfForm, Ctx};
-use crate::pages::common::{PageCtx, confirm_link_page, html_status};
+use crate::pages::common::{PageCtx, confirm_link_page, form_status, html_status};
 use crate::pages::feedback::common::{categories, category_name};
 use app::error::AppError;
 use app::feedback::Tracking;
@@ -102,13 +101,8 @@ async fn render_track_note(
         .get(t.item.unit_id)
         .map(|u| u.name(ctx.lang.code()).to_string())
         .unwrap_or_default();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     html_status(
-        status,
+        form_status(&errors),
         TrackTpl {
             p: PageCtx::from(ctx, &format!("/feedback/track/{code}")),
             t,
