@@ -15,7 +15,6 @@ use app::records::{Assignment, Evidence, Extension, ProgressReport};
 use app::work::{CancelInput, CascadeInput, CascadeResult};
 use domain::FieldError;
 
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
