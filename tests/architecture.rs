@@ -50,7 +50,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     (
         "crates/seed",
         &["domain", "store", "app"],
-        &["axum", "askama", "web"],
+        &["sqlx", "axum", "askama", "web"],
     ),
     (
         ".",

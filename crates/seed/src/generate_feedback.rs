@@ -8,12 +8,11 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use super::generate::Scale;
-use super::generate_tasks::{Col, insert_rows};
-use app::db::{Db, DbConn};
+use app::db::Db;
 use app::error::AppResult;
 use domain::workdays::Calendar;
 use store::audit::{Actor, Change};
-use store::on_conn;
+use store::bulk::{self, Col};
 
 pub fn items(scale: Scale) -> usize {
     match scale {
@@ -46,19 +45,6 @@ const TITLES: [&str; 6] = [
     "Đề nghị đào tạo kỹ năng số cho cán bộ cơ sở",
 ];
 
-async fn max_id(c: &mut DbConn<'_>) -> AppResult<i64> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM feedback_items").fetch_one(&mut **c).await?),
-    )
-}
-
-/// Units people write about: provinces, communes, central agencies.
-async fn units(c: &mut DbConn<'_>) -> AppResult<Vec<i64>> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM org_units WHERE valid_to IS NULL AND kind IN ('province', 'commune', 'ward', 'special_zone', 'central_agency') ORDER BY id")
-        .fetch_all(&mut **c).await?))
-}
-
 /// Writes the items in batches (one transaction); returns how many.
 pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResult<usize> {
     let n = items(scale);
@@ -66,8 +52,8 @@ pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResu
     let mut rng = StdRng::seed_from_u64(311);
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let units = units(&mut c).await?;
-    let first = max_id(&mut c).await? + 1;
+    let units = bulk::feedback_units(&mut c).await?;
+    let first = bulk::max_feedback_id(&mut c).await? + 1;
     let bar = if progress {
         let b = ProgressBar::new(n as u64);
         b.set_style(
@@ -151,7 +137,7 @@ pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResu
             rating.push(r);
             rated.push(r.and(ans));
         }
-        insert_rows(
+        bulk::insert_columns(
             &mut c,
             "feedback_items",
             &[
@@ -185,15 +171,8 @@ pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResu
         bar.set_position(done as u64);
     }
     // The day counters continue after the generated codes.
-    for (day, n) in &day_seq {
-        on_conn!(&mut c, c => sqlx::query("INSERT INTO feedback_counters (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = excluded.n")
-            .bind(*day).bind(*n).execute(&mut **c).await.map(|_| ())?);
-    }
-    if let DbConn::Pg(pg) = &mut c {
-        sqlx::query("SELECT setval(pg_get_serial_sequence('feedback_items', 'id'), (SELECT MAX(id) FROM feedback_items))")
-            .execute(&mut **pg)
-            .await?;
-    }
+    bulk::set_feedback_counters(&mut c, &day_seq).await?;
+    bulk::advance_id_sequences(&mut c, &["feedback_items"]).await?;
     store::audit::append(
         &mut c,
         &Actor::system("generate"),
@@ -209,8 +188,6 @@ pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResu
     .await?;
     tx.commit().await?;
     bar.finish_and_clear();
-    if let Db::Pg(p) = db {
-        sqlx::query("ANALYZE feedback_items").execute(p).await?;
-    }
+    bulk::analyze(db, &["feedback_items"]).await?;
     Ok(n)
 }

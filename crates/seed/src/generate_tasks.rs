@@ -8,8 +8,7 @@
 //!
 //! Rows are written with ids chosen here (max id + 1) in one transaction, many rows per
 //! statement, so that children and reports can point at their parents without reading ids back.
-//! Bulk SQL differs per backend (multi-row VALUES on SQLite, UNNEST of arrays on PostgreSQL), so
-//! it lives here rather than in `store`.
+//! The SQL (multi-row VALUES on SQLite, UNNEST of arrays on PostgreSQL) is in `store::bulk`.
 
 use std::collections::HashMap;
 
@@ -19,7 +18,6 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use sqlx::{Postgres, Sqlite};
 
 use super::generate::Scale;
 use app::db::{Db, DbConn};
@@ -27,7 +25,7 @@ use app::error::{AppError, AppResult};
 use app::import::annex;
 use domain::FieldError;
 use domain::deadline::Deadline;
-use store::on_conn;
+use store::bulk::{self, Col};
 use store::{self, audit::Actor, audit::Change};
 
 /// Programme codes are `KH-57/<province code>`.
@@ -96,177 +94,6 @@ const PROPOSALS: &[&str] = &[
     "Đề nghị tăng cường biên chế cho bộ phận chuyển đổi số.",
 ];
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
-
-/// A column of values to insert, borrowed from a buffer. Bound per row on SQLite and as one
-/// array on PostgreSQL.
-#[derive(Clone, Copy)]
-pub(crate) enum Col<'a> {
-    Int(&'a [i64]),
-    OptInt(&'a [Option<i64>]),
-    Int4(&'a [i32]),
-    OptInt4(&'a [Option<i32>]),
-    Bool(&'a [bool]),
-    Date(&'a [NaiveDate]),
-    OptDate(&'a [Option<NaiveDate>]),
-    Text(&'a [String]),
-    OptText(&'a [Option<String>]),
-    Str(&'a [&'static str]),
-    OptStr(&'a [Option<&'static str>]),
-    Ts(&'a [DateTime<Utc>]),
-}
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
-
-impl<'a> Col<'a> {
-    fn len(self) -> usize {
-        match self {
-            Col::Int(v) => v.len(),
-            Col::OptInt(v) => v.len(),
-            Col::Int4(v) => v.len(),
-            Col::OptInt4(v) => v.len(),
-            Col::Bool(v) => v.len(),
-            Col::Date(v) => v.len(),
-            Col::OptDate(v) => v.len(),
-            Col::Text(v) => v.len(),
-            Col::OptText(v) => v.len(),
-            Col::Str(v) => v.len(),
-            Col::OptStr(v) => v.len(),
-            Col::Ts(v) => v.len(),
-        }
-    }
-
-    fn pg_array(self) -> &'static str {
-        match self {
-            Col::Int(_) | Col::OptInt(_) => "bigint[]",
-            Col::Int4(_) | Col::OptInt4(_) => "integer[]",
-            Col::Bool(_) => "boolean[]",
-            Col::Date(_) | Col::OptDate(_) => "date[]",
-            Col::Text(_) | Col::OptText(_) | Col::Str(_) | Col::OptStr(_) => "text[]",
-            Col::Ts(_) => "timestamptz[]",
-        }
-    }
-
-    fn bind_one(self, q: SqliteQuery<'a>, i: usize) -> SqliteQuery<'a> {
-        match self {
-            Col::Int(v) => q.bind(v[i]),
-            Col::OptInt(v) => q.bind(v[i]),
-            Col::Int4(v) => q.bind(v[i]),
-            Col::OptInt4(v) => q.bind(v[i]),
-            Col::Bool(v) => q.bind(v[i]),
-            Col::Date(v) => q.bind(v[i]),
-            Col::OptDate(v) => q.bind(v[i]),
-            Col::Text(v) => q.bind(v[i].as_str()),
-            Col::OptText(v) => q.bind(v[i].as_deref()),
-            Col::Str(v) => q.bind(v[i]),
-            Col::OptStr(v) => q.bind(v[i]),
-            Col::Ts(v) => q.bind(v[i]),
-        }
-    }
-
-    fn bind_array(self, q: PgQuery<'a>, r: std::ops::Range<usize>) -> PgQuery<'a> {
-        match self {
-            Col::Int(v) => q.bind(&v[r]),
-            Col::OptInt(v) => q.bind(&v[r]),
-            Col::Int4(v) => q.bind(&v[r]),
-            Col::OptInt4(v) => q.bind(&v[r]),
-            Col::Bool(v) => q.bind(&v[r]),
-            Col::Date(v) => q.bind(&v[r]),
-            Col::OptDate(v) => q.bind(&v[r]),
-            Col::Text(v) => q.bind(&v[r]),
-            Col::OptText(v) => q.bind(&v[r]),
-            Col::Str(v) => q.bind(&v[r]),
-            Col::OptStr(v) => q.bind(&v[r]),
-            Col::Ts(v) => q.bind(&v[r]),
-        }
-    }
-}
-
-/// Inserts equal-length columns into `table`, plus `created_at = stamp` when given.
-pub(crate) async fn insert_rows(
-    c: &mut DbConn<'_>,
-    table: &str,
-    cols: &[(&str, Col<'_>)],
-    stamp: Option<DateTime<Utc>>,
-) -> AppResult<()> {
-    let n = cols[0].1.len();
-    debug_assert!(cols.iter().all(|(_, col)| col.len() == n));
-    if n == 0 {
-        return Ok(());
-    }
-    let mut names: Vec<&str> = cols.iter().map(|(name, _)| *name).collect();
-    if stamp.is_some() {
-        names.push("created_at");
-    }
-    let names = names.join(", ");
-    let k = cols.len();
-    match c {
-        DbConn::Sqlite(c) => {
-            // Anonymous `?` parameters, not `$N`: SQLite resolves (and sqlx names) each `$N`
-            // by a linear scan of the statement's parameter list, quadratic in the row count of
-            // a large multi-row statement. Each row takes its own copy of the timestamp; rows
-            // per statement stay within SQLite's limit of 32,766 parameters.
-            let width = k + usize::from(stamp.is_some());
-            let row = format!("({})", vec!["?"; width].join(","));
-            let per = 32_766 / width;
-            let mut start = 0;
-            while start < n {
-                let end = (start + per).min(n);
-                let mut sql = String::with_capacity(64 + (end - start) * (row.len() + 1));
-                sql.push_str(&format!("INSERT INTO {table} ({names}) VALUES "));
-                for r in start..end {
-                    if r > start {
-                        sql.push(',');
-                    }
-                    sql.push_str(&row);
-                }
-                let mut q = sqlx::query(&sql);
-                for i in start..end {
-                    for (_, col) in cols {
-                        q = col.bind_one(q, i);
-                    }
-                    if let Some(s) = stamp {
-                        q = q.bind(s);
-                    }
-                }
-                q.execute(&mut **c).await?;
-                start = end;
-            }
-        }
-        DbConn::Pg(c) => {
-            let arrays: Vec<String> = cols
-                .iter()
-                .enumerate()
-                .map(|(j, (_, col))| format!("${}::{}", j + 1, col.pg_array()))
-                .collect();
-            let stamp_sql = if stamp.is_some() {
-                format!(", ${}::timestamptz", k + 1)
-            } else {
-                String::new()
-            };
-            let sql = format!(
-                "INSERT INTO {table} ({names}) SELECT u.*{stamp_sql} FROM UNNEST({}) AS u",
-                arrays.join(", ")
-            );
-            // Bounded so that one bind message stays well below PostgreSQL's 1 GB limit.
-            const PER: usize = 200_000;
-            let mut start = 0;
-            while start < n {
-                let end = (start + PER).min(n);
-                let mut q = sqlx::query(&sql);
-                for (_, col) in cols {
-                    q = col.bind_array(q, start..end);
-                }
-                if let Some(s) = stamp {
-                    q = q.bind(s);
-                }
-                q.execute(&mut **c).await?;
-                start = end;
-            }
-        }
-    }
-    Ok(())
-}
 
 /// One province's rows, in column buffers; written and cleared after each province.
 #[derive(Default)]
@@ -339,7 +166,7 @@ impl Rows {
     /// Writes the buffers parents first, so that every foreign key finds its row.
     async fn write(&self, c: &mut DbConn<'_>, now: DateTime<Utc>) -> AppResult<()> {
         use Col::*;
-        insert_rows(
+        bulk::insert_columns(
             c,
             "documents",
             &[
@@ -353,7 +180,7 @@ impl Rows {
             Some(now),
         )
         .await?;
-        insert_rows(
+        bulk::insert_columns(
             c,
             "programmes",
             &[
@@ -367,7 +194,7 @@ impl Rows {
             Some(now),
         )
         .await?;
-        insert_rows(
+        bulk::insert_columns(
             c,
             "task_groups",
             &[
@@ -380,7 +207,7 @@ impl Rows {
             None,
         )
         .await?;
-        insert_rows(
+        bulk::insert_columns(
             c,
             "tasks",
             &[
@@ -402,7 +229,7 @@ impl Rows {
         .await?;
         // Every generated assignment is a lead one: the province's own, and each commune's share.
         let leads = vec![true; self.a_id.len()];
-        insert_rows(
+        bulk::insert_columns(
             c,
             "assignments",
             &[
@@ -421,7 +248,7 @@ impl Rows {
             None,
         )
         .await?;
-        insert_rows(
+        bulk::insert_columns(
             c,
             "reports",
             &[
@@ -441,7 +268,7 @@ impl Rows {
         )
         .await?;
         let approved = vec![true; self.v_id.len()];
-        insert_rows(
+        bulk::insert_columns(
             c,
             "verifications",
             &[
@@ -485,11 +312,7 @@ const TABLES: [&str; 7] = [
 ];
 
 async fn next_ids(c: &mut DbConn<'_>) -> AppResult<Ids> {
-    let mut next = [0i64; 7];
-    for (i, t) in TABLES.iter().enumerate() {
-        let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {t}");
-        next[i] = on_conn!(c, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut **c).await?);
-    }
+    let next = bulk::next_ids(c, &TABLES).await?;
     Ok(Ids {
         document: next[0],
         programme: next[1],
@@ -625,12 +448,8 @@ struct Province {
 }
 
 async fn load_provinces(c: &mut DbConn<'_>) -> AppResult<Vec<Province>> {
-    let provinces: Vec<(i64, Option<String>, String)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT id, code, name_vi FROM org_units WHERE kind = 'province' AND valid_to IS NULL ORDER BY code, id")
-        .fetch_all(&mut **c).await?);
-    let communes: Vec<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT parent_id, id FROM org_units WHERE kind IN ('commune', 'ward', 'special_zone') AND valid_to IS NULL AND parent_id IS NOT NULL ORDER BY parent_id, id")
-        .fetch_all(&mut **c).await?);
+    let provinces = bulk::current_provinces(c).await?;
+    let communes = bulk::current_communes(c).await?;
     let mut by_parent: HashMap<i64, Vec<i64>> = HashMap::new();
     for (p, id) in communes {
         by_parent.entry(p).or_default().push(id);
@@ -646,46 +465,6 @@ async fn load_provinces(c: &mut DbConn<'_>) -> AppResult<Vec<Province>> {
         .collect())
 }
 
-/// Who files reports: the first account of each unit, else a fallback account (the first
-/// administrator, or a disabled system account created for the purpose).
-async fn authors(c: &mut DbConn<'_>) -> AppResult<(HashMap<i64, i64>, i64)> {
-    let per_unit: Vec<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT unit_id, MIN(id) FROM users WHERE disabled = FALSE GROUP BY unit_id")
-        .fetch_all(&mut **c).await?);
-    let admin: Option<i64> = on_conn!(c, c => sqlx::query_scalar(
-        "SELECT MIN(id) FROM users WHERE role = 'administrator'")
-        .fetch_one(&mut **c).await?);
-    let fallback = match admin {
-        Some(id) => id,
-        None => {
-            let existing: Option<i64> = on_conn!(c, c => sqlx::query_scalar(
-                "SELECT id FROM users WHERE username = 'system.generate'")
-                .fetch_optional(&mut **c).await?);
-            match existing {
-                Some(id) => id,
-                None => {
-                    let root: i64 = on_conn!(c, c => sqlx::query_scalar(
-                        "SELECT id FROM org_units WHERE kind = 'national' ORDER BY id LIMIT 1")
-                        .fetch_one(&mut **c).await?);
-                    // Disabled and without password: it can never sign in.
-                    on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-                        "INSERT INTO users (username, display_name, unit_id, role, disabled, created_at, updated_at)
-                         VALUES ('system.generate', 'Dữ liệu sinh tự động', $1, 'reviewer', TRUE, $2, $2) RETURNING id")
-                        .bind(root).bind(Utc::now()).fetch_one(&mut **c).await?)
-                }
-            }
-        }
-    };
-    Ok((per_unit.into_iter().collect(), fallback))
-}
-
-async fn exists(c: &mut DbConn<'_>) -> AppResult<bool> {
-    let n: i64 = on_conn!(c, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM programmes WHERE code LIKE 'KH-57/%'")
-        .fetch_one(&mut **c).await?);
-    Ok(n > 0)
-}
-
 /// The error for a second run: generating twice would duplicate every plan.
 pub fn already_generated() -> AppError {
     AppError::Conflict(vec![FieldError::new("code", "err-duplicate-programme")])
@@ -694,7 +473,7 @@ pub fn already_generated() -> AppError {
 /// Whether the plans were generated already (`KH-57/…` programmes exist).
 pub async fn generated(db: &Db) -> AppResult<bool> {
     let mut c = db.acquire().await?;
-    exists(&mut c.conn()).await
+    bulk::generated_programmes_exist(&mut c.conn()).await
 }
 
 /// Generates the plans of all 34 provinces in one transaction. Refuses (conflict) if programmes
@@ -703,18 +482,11 @@ pub async fn generate_tasks(db: &Db, scale: Scale, progress: bool) -> AppResult<
     let plan = annex::parse(app::programmes::NQ03_ANNEX);
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    if exists(&mut c).await? {
+    if bulk::generated_programmes_exist(&mut c).await? {
         return Err(already_generated());
     }
-    if let DbConn::Pg(pg) = &mut c {
-        // Ids are chosen here: keep other writers out of these tables until commit.
-        sqlx::query(&format!(
-            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
-            TABLES.join(", ")
-        ))
-        .execute(&mut **pg)
-        .await?;
-    }
+    // Ids are chosen here: keep other writers out of these tables until commit.
+    bulk::lock_tables(&mut c, &TABLES).await?;
     let provinces = load_provinces(&mut c).await?;
     if provinces.is_empty() {
         return Err(AppError::Internal(
@@ -722,7 +494,7 @@ pub async fn generate_tasks(db: &Db, scale: Scale, progress: bool) -> AppResult<
         ));
     }
     let implements = store::tasks::programme_by_code(&mut c, "03/NQ-CP").await?;
-    let (user_of, fallback) = authors(&mut c).await?;
+    let (user_of, fallback) = bulk::report_authors(&mut c).await?;
     let author = |unit: i64| user_of.get(&unit).copied().unwrap_or(fallback);
     let mut ids = next_ids(&mut c).await?;
 
@@ -879,16 +651,8 @@ pub async fn generate_tasks(db: &Db, scale: Scale, progress: bool) -> AppResult<
         bar.set_position(vol.assignments as u64);
     }
 
-    if let DbConn::Pg(pg) = &mut c {
-        // Explicit ids bypassed the sequences: move them past what was written.
-        for t in TABLES {
-            sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
-            ))
-            .execute(&mut **pg)
-            .await?;
-        }
-    }
+    // Explicit ids bypassed the sequences: move them past what was written.
+    bulk::advance_id_sequences(&mut c, &TABLES).await?;
     let summary = serde_json::json!({
         "scale": { "tasks_per_programme": per_programme },
         "seed": SEED,
@@ -912,12 +676,8 @@ pub async fn generate_tasks(db: &Db, scale: Scale, progress: bool) -> AppResult<
     )
     .await?;
     tx.commit().await?;
-    if let Db::Pg(pool) = db {
-        // Fresh statistics, so that benchmark queries right after are planned for the new sizes.
-        sqlx::query("ANALYZE assignments, reports, tasks, verifications")
-            .execute(pool)
-            .await?;
-    }
+    // Fresh statistics, so that benchmark queries right after are planned for the new sizes.
+    bulk::analyze(db, &["assignments", "reports", "tasks", "verifications"]).await?;
     bar.finish();
     Ok(vol)
 }

@@ -2,6 +2,7 @@
 //! transaction (writes) or on a plain pooled connection (reads).
 
 pub mod audit;
+pub mod bulk;
 pub mod db;
 pub mod error;
 pub mod feedback;
