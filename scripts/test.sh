@@ -25,3 +25,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite + PostgreSQL + headless Chromium)"
 cargo test --workspace --locked -- --test-threads 4
+echo "== API fuzzing (schemathesis)"
+./scripts/fuzz.sh

@@ -526,14 +526,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let db = open(&cfg).await?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
-            let report = app::org::import_csv(
-                &db,
-                &Default::default(),
-                &Actor::system("cli"),
-                None,
-                &bytes,
-            )
-            .await?;
+            let report = app::org::import_csv(&db, &Actor::system("cli"), None, &bytes).await?;
             if report.errors.is_empty() {
                 println!("imported {} units", report.created);
             } else {

@@ -393,7 +393,10 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
         .json(&json!({"parent_id": dmst}))
         .call_json()
         .await;
-    assert_eq!(s, 409);
+    assert_eq!(
+        s, 422,
+        "a refused structural change is a 422 with its reason"
+    );
     assert_eq!(v["errors"][0]["code"], "err-cycle");
     let (s, _) = c
         .patch(app.url(&format!("/api/v1/org-units/{cds}")))
@@ -401,7 +404,7 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
         .json(&json!({"parent_id": cds}))
         .call_json()
         .await;
-    assert_eq!(s, 409);
+    assert_eq!(s, 422, "a unit under itself");
     // The subtree still hangs together.
     assert_eq!(
         app.scalar_i64(&format!(
@@ -708,19 +711,13 @@ both!(session_id_rotates_and_dies_at_sign_out, |app| {
 both!(org_csv_import_is_all_or_nothing, |app| {
     let actor = store::audit::Actor::system("test");
     let good = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-VP,department,Văn phòng Bộ,Ministry Office,Bureau du ministère,BKHCN\nBKHCN-VP-1,department,Phòng Tổng hợp,,,BKHCN-VP\n";
-    let r = app::org::import_csv(
-        &app.db,
-        &Default::default(),
-        &actor,
-        None,
-        format!("\u{feff}{good}").as_bytes(),
-    )
-    .await
-    .unwrap();
+    let r = app::org::import_csv(&app.db, &actor, None, format!("\u{feff}{good}").as_bytes())
+        .await
+        .unwrap();
     assert_eq!((r.created, r.errors.len()), (2, 0));
     let before = app.scalar_i64("SELECT COUNT(*) FROM org_units").await;
     let bad = "code,kind,name_vi,name_en,name_fr,parent_code\nBKHCN-A,department,Phòng A,,,BKHCN\nBKHCN-B,district,Phòng B,,,BKHCN\nBKHCN-C,department,,,,NOPE\n";
-    let r = app::org::import_csv(&app.db, &Default::default(), &actor, None, bad.as_bytes())
+    let r = app::org::import_csv(&app.db, &actor, None, bad.as_bytes())
         .await
         .unwrap();
     assert_eq!(r.created, 0);
@@ -731,19 +728,12 @@ both!(org_csv_import_is_all_or_nothing, |app| {
         before,
         "nothing half-written"
     );
-    let e = app::org::import_csv(
-        &app.db,
-        &Default::default(),
-        &actor,
-        None,
-        b"id,name\n1,x\n",
-    )
-    .await
-    .unwrap_err();
+    let e = app::org::import_csv(&app.db, &actor, None, b"id,name\n1,x\n")
+        .await
+        .unwrap_err();
     assert_eq!(e.fields()[0].code, "err-csv-header");
     let e = app::org::import_csv(
         &app.db,
-        &Default::default(),
         &actor,
         None,
         b"code,kind,name_vi,name_en,name_fr,parent_code\nX,department,Ph\xf2ng,,,VN\n",
@@ -1281,7 +1271,6 @@ both!(in_memory_tree_answers_like_sql, |app| {
         .call()
         .await;
     assert_eq!(r.status(), 200);
-    idx.invalidate();
     assert_eq!(
         idx.snapshot(&app.db)
             .await
@@ -1293,4 +1282,100 @@ both!(in_memory_tree_answers_like_sql, |app| {
         Some("MOST renamed")
     );
     assert_ne!(idx.snapshot(&app.db).await.unwrap().version, snap.version);
+});
+
+both!(structural_mistakes_cannot_wreck_the_tree, |app| {
+    let admin = app.token("admin").await;
+    let c = app.anon();
+    let national = app
+        .scalar_i64("SELECT id FROM org_units WHERE kind = 'national'")
+        .await;
+    let dak_lak = app.unit_id("66").await;
+    let commune = app
+        .scalar_i64(&format!(
+            "SELECT MIN(id) FROM org_units WHERE parent_id = {dak_lak} AND valid_to IS NULL AND kind IN ('commune', 'ward')"
+        ))
+        .await;
+    let merge = |id: i64, body: serde_json::Value| {
+        c.post(app.url(&format!("/api/v1/org-units/{id}/merge")))
+            .bearer_auth(&admin)
+            .header("accept-language", "en")
+            .json(&body)
+            .call_json()
+    };
+    // The mistake the fuzzer made: the national level merged into a commune.
+    let (s, v) = merge(national, json!({ "into": commune })).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["code"], "err-national-fixed");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("national level"),
+        "{v}"
+    );
+    // A province into a commune: not the same level (and the commune lies below it).
+    let (s, v) = merge(dak_lak, json!({ "into": commune })).await;
+    assert_eq!(s, 422, "{v}");
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"err-merge-level") && codes.contains(&"err-merge-below"),
+        "{codes:?}"
+    );
+    // Closing a province whose communes are in force would leave them under a closed unit.
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
+        .bearer_auth(&admin)
+        .json(&json!({ "valid_to": "2026-12-31" }))
+        .call_json()
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["code"], "err-units-below");
+    // Nor can the national level be closed or moved.
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/org-units/{national}")))
+        .bearer_auth(&admin)
+        .json(&json!({ "valid_to": "2026-12-31" }))
+        .call_json()
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["errors"][0]["code"].as_str()),
+        (422, Some("err-national-fixed")),
+        "{v}"
+    );
+    // Nothing of that was written: the national level is still the one root, in force.
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id IS NULL AND valid_to IS NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar_i64(&format!("SELECT COUNT(*) FROM org_units WHERE id IN ({national}, {dak_lak}) AND valid_to IS NULL")).await,
+        2
+    );
+    // The last administrator cannot demote or disable themselves out of existence.
+    let me = app
+        .scalar_i64("SELECT id FROM users WHERE username = 'admin'")
+        .await;
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM users WHERE role = 'administrator' AND NOT disabled")
+            .await,
+        1,
+        "the demo has one administrator"
+    );
+    let (s, v) = c
+        .patch(app.url(&format!("/api/v1/users/{me}")))
+        .bearer_auth(&admin)
+        .json(&json!({ "role": "unit_officer" }))
+        .call_json()
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["code"], "err-last-admin");
 });

@@ -90,6 +90,38 @@ fn crates_depend_downwards_only() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The API's schema library is the web crate's concern: below it, `utoipa` may only be an optional
+/// dependency behind the `openapi` feature, which only the web crate switches on. So `store` and `app`
+/// compile without it, and a row or use-case type gains an HTTP schema only when web asks for one.
+#[test]
+fn api_schemas_are_optional_below_web() {
+    let mut problems = vec![];
+    for dir in ["crates/domain", "crates/store", "crates/app"] {
+        let text = std::fs::read_to_string(root().join(dir).join("Cargo.toml")).unwrap();
+        let doc: toml::Table = text.parse().unwrap();
+        let dep = doc.get("dependencies").and_then(|d| d.get("utoipa"));
+        let optional = dep
+            .and_then(|d| d.get("optional"))
+            .and_then(|o| o.as_bool())
+            .unwrap_or(false);
+        if dep.is_some() && !optional {
+            problems.push(format!("{dir}: utoipa must be optional (feature openapi)"));
+        }
+        for (name, spec) in doc
+            .get("dependencies")
+            .and_then(|d| d.as_table())
+            .into_iter()
+            .flatten()
+        {
+            let features = spec.get("features").and_then(|f| f.as_array());
+            if features.is_some_and(|f| f.iter().any(|x| x.as_str() == Some("openapi"))) {
+                problems.push(format!("{dir} switches on openapi in {name}; only web may"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
 /// Module path of a source file relative to its crate's `src`: `lib.rs`/`main.rs` → "", `a.rs`
 /// and `a/mod.rs` → "a", `a/b.rs` → "a::b".
 fn module_of(src: &Path, file: &Path) -> String {

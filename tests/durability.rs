@@ -128,3 +128,25 @@ async fn sqlite_keeps_every_acknowledged_submission_after_sigkill() {
 async fn postgres_keeps_every_acknowledged_submission_after_sigkill() {
     run(common::Backend::Postgres).await;
 }
+
+/// Acknowledged means on stable storage, not only in the OS cache: every SQLite connection syncs
+/// the WAL at each commit (`synchronous = FULL`, 2), and PostgreSQL commits wait for the WAL flush.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_connections_sync_every_commit() {
+    let (db, _) = common::fresh_db(common::Backend::Sqlite).await;
+    // Every connection of the pool, not only the first: hold several at once.
+    let mut held = vec![];
+    for _ in 0..4 {
+        held.push(db.acquire().await.unwrap());
+    }
+    drop(held);
+    for _ in 0..8 {
+        assert_eq!(db.durability().await.unwrap(), "2", "synchronous = FULL");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_commits_wait_for_the_wal_flush() {
+    let (db, _) = common::fresh_db(common::Backend::Postgres).await;
+    assert_eq!(db.durability().await.unwrap(), "on");
+}

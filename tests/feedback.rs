@@ -738,27 +738,58 @@ both!(overdue_feedback_is_escalated_once, |app| {
     app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
         .await
         .unwrap();
-    // The submitter's own confirmation carries the code too; the escalations say "quá hạn".
-    let late = |m: &app::mail::Sent| m.subject.contains(&code) && m.subject.contains("quá hạn");
-    let subjects: Vec<String> = mailer
+    // The day's mail of each person concerned names the item: the unit's officer (overdue), its
+    // leader (overdue and the leader's escalation, in one mail), the standing agency (steering).
+    let about = |m: &app::mail::Sent| {
+        (m.subject.contains(&code) || m.text.contains(&code)) && m.text.contains("quá hạn")
+    };
+    let to: Vec<String> = mailer
         .sent()
         .into_iter()
-        .filter(|m| late(m))
+        .filter(|m| about(m))
         .map(|m| m.to.join(","))
         .collect();
-    // The unit (officer and leader), its leaders, and the standing agency (steering).
-    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert_eq!(to.len(), 3, "{to:?}");
+    assert!(to.iter().any(|t| t.contains("steering@")), "{to:?}");
+    let leader = mailer
+        .sent()
+        .into_iter()
+        .find(|m| about(m) && m.to.iter().any(|t| t.starts_with("daklak.leader")))
+        .expect("the leader's day");
     assert!(
-        subjects.iter().any(|t| t.contains("steering@")),
-        "{subjects:?}"
+        leader.text.contains("Báo cáo lãnh đạo") && leader.text.contains("chưa được trả lời"),
+        "the overdue notice and the leader's escalation, in one mail: {}",
+        leader.text
     );
+    assert!(leader.subject.contains("2 việc"), "{}", leader.subject);
+    // One mail per person that day, whatever else the day brought them.
+    let mut people: Vec<String> = mailer.sent().into_iter().flat_map(|m| m.to).collect();
+    let all = people.len();
+    people.sort();
+    people.dedup();
+    assert_eq!(people.len(), all, "one mail per person per day");
     app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, day)
         .await
         .unwrap();
     assert_eq!(
-        mailer.sent().into_iter().filter(|m| late(m)).count(),
+        mailer.sent().into_iter().filter(|m| about(m)).count(),
         3,
         "once each"
+    );
+    // The next day brings nothing new about it: each escalation happens once.
+    app::jobs::tick(
+        &app.db,
+        &mailer,
+        "http://nqtrack.test",
+        now,
+        day.succ_opt().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        mailer.sent().into_iter().filter(|m| about(m)).count(),
+        3,
+        "once each, also on later days"
     );
 });
 
@@ -1387,4 +1418,55 @@ both!(attachments_are_checked_by_their_content, |app| {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "submission");
+});
+
+// Another writer holds the database longer than a request may wait (on SQLite the write lock;
+// on PostgreSQL an exclusive lock on the items): the citizen gets a 503 problem with
+// Retry-After in their language, nothing half-written, and the same submission succeeds once
+// the lock is gone.
+both!(a_busy_database_answers_503_with_retry_after, |app| {
+    use sqlx::Connection;
+    let items = || app.scalar_i64("SELECT COUNT(*) FROM feedback_items");
+    let before = items().await;
+    let release = match app.backend {
+        common::Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Box::pin(async move {
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        }
+        common::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
+            sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+            sqlx::query("LOCK TABLE feedback_items IN EXCLUSIVE MODE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Box::pin(async move {
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+            })
+        }
+    };
+    let r = app
+        .anon()
+        .post(app.url("/api/v1/feedback"))
+        .header("accept-language", "en")
+        .json(&submission(None))
+        .call()
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["status"], 503);
+    assert!(p["title"].as_str().unwrap().contains("busy"), "{p}");
+    release.await;
+    assert_eq!(items().await, before, "nothing was written");
+    let (s, v) = submit(&app, &submission(None)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(items().await, before + 1);
 });

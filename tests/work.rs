@@ -407,6 +407,12 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
         .call_json()
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let communes = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {dl} AND valid_to IS NULL"
+        ))
+        .await;
+    assert!(communes > 0);
     let (s, r) = admin
         .post(app.url(&format!("/api/v1/org-units/{dl}/merge")))
         .json(&json!({ "into": hn, "on": "2026-07-01" }))
@@ -415,6 +421,16 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["handed_over"], 2);
     assert_eq!(r["superseded"], 1);
+    // Its communes (and departments) in force now belong to the successor; none is left under
+    // the closed unit.
+    assert_eq!(r["moved_units"], communes);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {dl} AND valid_to IS NULL"
+        ))
+        .await,
+        0
+    );
     for a in [a1, a3] {
         assert_eq!(
             app.scalar_i64(&format!("SELECT unit_id FROM assignments WHERE id = {a}"))
@@ -493,12 +509,19 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
         )
         .await
         .expect("the officer's reminder");
-    let subject = m.subject().unwrap();
+    // One message for the officer's day, naming this reminder (alone, or among the day's others).
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let body = m.body_text();
     assert!(
-        subject.contains("Nhắc hạn") && subject.contains("còn 3 ngày"),
-        "{subject}"
+        body.contains("còn 3 ngày") && body.contains(&format!("http://nqtrack.test/tasks/{t1}\n")),
+        "{body}"
     );
-    assert!(m.body_text().contains("http://nqtrack.test/tasks/"));
+    let officer_mails = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.starts_with("daklak.officer")))
+        .count();
+    assert_eq!(officer_mails, 1, "one mail per person per day");
     // The same day again: nothing new (idempotent), even from a second runner.
     let again = app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", now, today)
         .await
@@ -514,7 +537,7 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
         .wait_for(
             // Each unit's leaders get their own escalation (a ministry may share the task).
             |m| {
-                m.subject().is_some_and(|s| s.contains("Báo cáo lãnh đạo"))
+                m.body_text().contains("Báo cáo lãnh đạo")
                     && m.to.iter().any(|t| t.starts_with("daklak.leader"))
             },
             Duration::from_secs(10),
@@ -526,7 +549,6 @@ both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
         "escalation goes to leaders"
     );
     // Visible on the task, and as notifications.
-    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
     let (_, d) = app
         .anon()
         .get(app.url(&format!("/api/v1/tasks/{t1}")))
@@ -719,3 +741,130 @@ both!(cancelled_work_and_bad_input_get_clear_answers, |app| {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+/// Two servers on one PostgreSQL database, as in production: what one writes the other reads at
+/// once (its caches follow the version counters), and when both run the jobs at the same moment
+/// each reminder is recorded once and each person gets one mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_share_writes_caches_and_jobs() {
+    use common::{Backend, TestApp};
+    let a = TestApp::start(Backend::Postgres).await;
+    let b = TestApp::start_on(Backend::Postgres, a.db_url.clone(), |_| {}).await;
+    let admin = bearer(&a.token("admin").await);
+    let dl = a.unit_id("66").await;
+    // Warm B's unit cache, then write through A and read through B.
+    let (s, _) = admin
+        .get(b.url("/api/v1/org-units?q=hai%20may"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, u) = admin
+        .post(a.url("/api/v1/org-units"))
+        .json(&json!({"kind": "department", "name_vi": "Phòng Hai Máy", "parent_id": dl, "code": "HAIMAY"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    let id = u["id"].as_i64().unwrap();
+    let (_, list) = admin
+        .get(b.url("/api/v1/org-units?q=hai%20may"))
+        .call_json()
+        .await;
+    assert_eq!(list["items"][0]["id"], id, "{list}");
+    // Renamed through B, read through A.
+    let (s, _) = admin
+        .patch(b.url(&format!("/api/v1/org-units/{id}")))
+        .json(&json!({"name_vi": "Phòng Hai Máy Chủ"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, d) = a
+        .anon()
+        .get(a.url(&format!("/api/v1/org-units/{id}")))
+        .call_json()
+        .await;
+    assert_eq!(
+        d["unit"]["name_vi"].as_str().or(d["name_vi"].as_str()),
+        Some("Phòng Hai Máy Chủ"),
+        "{d}"
+    );
+    // A submission through A is tracked through B.
+    let (s, f) = a
+        .anon()
+        .post(a.url("/api/v1/feedback"))
+        .json(&json!({"kind": "report", "category": "public_services", "title": "Hai máy chủ",
+                      "body": "Cổng dịch vụ công báo lỗi khi nộp hồ sơ trực tuyến.", "submitter_kind": "citizen"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let code = f["code"].as_str().unwrap();
+    let (s, _) = b
+        .anon()
+        .get(b.url(&format!(
+            "/api/v1/feedback/track/{code}?secret={}",
+            f["secret"].as_str().unwrap()
+        )))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Both run the day's jobs at the same moment.
+    let (_, task) = programme(&a).await;
+    let asg = assignment(&a, &task("1"), "66").await;
+    let today = Utc::now().date_naive();
+    let due = today + chrono::Duration::days(3);
+    a.exec(&format!(
+        "UPDATE assignments SET original_due = '{due}' WHERE id = {asg}"
+    ))
+    .await;
+    let (ma, mb) = (app::mail::Mailer::memory(), app::mail::Mailer::memory());
+    let now = Utc::now();
+    let (ra, rb) = tokio::join!(
+        app::jobs::tick(&a.db, &ma, "http://nqtrack.test", now, today),
+        app::jobs::tick(&b.db, &mb, "http://nqtrack.test", now, today)
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let recorded = a
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM reminders WHERE sent_on = '{today}'"
+        ))
+        .await;
+    assert!(recorded >= 1);
+    assert_eq!(
+        (ra.reminders + rb.reminders) as i64,
+        recorded,
+        "each reminder recorded by one instance"
+    );
+    assert_eq!(
+        a.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM reminders WHERE assignment_id = {asg} AND kind = 'before-3'"
+        ))
+        .await,
+        1
+    );
+    let mut to: Vec<String> = ma
+        .sent()
+        .into_iter()
+        .chain(mb.sent())
+        .flat_map(|m| m.to)
+        .collect();
+    assert!(to.iter().any(|t| t.starts_with("daklak.officer")), "{to:?}");
+    let all = to.len();
+    to.sort();
+    to.dedup();
+    assert_eq!(
+        to.len(),
+        all,
+        "one mail per person, from one instance: {to:?}"
+    );
+    assert_eq!(ra.mails + rb.mails, all);
+    let officer = a
+        .scalar_i64("SELECT id FROM users WHERE username = 'daklak.officer'")
+        .await;
+    assert_eq!(
+        a.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {officer}"
+        ))
+        .await,
+        1,
+        "one notification for the officer's day"
+    );
+}

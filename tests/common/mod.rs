@@ -29,13 +29,13 @@ pub fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn pg_url_for(db: &str) -> String {
+pub fn pg_url_for(db: &str) -> String {
     let base = pg_admin_url();
     let cut = base.rfind('/').expect("database URL has a path");
     format!("{}/{db}", &base[..cut])
 }
 
-fn scratch() -> &'static PathBuf {
+pub fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let d = std::env::temp_dir().join(format!("nqtrack-tests-{}", std::process::id()));
@@ -44,7 +44,7 @@ fn scratch() -> &'static PathBuf {
     })
 }
 
-fn unique() -> String {
+pub fn unique() -> String {
     app::auth::random_token()[..12].to_string()
 }
 
@@ -169,6 +169,17 @@ impl TestApp {
     /// Starts with settings changed by `f` (e.g. mail to a local SMTP sink).
     pub async fn start_with(backend: Backend, f: impl FnOnce(&mut Config)) -> TestApp {
         let (db, db_url) = fresh_db(backend).await;
+        db.close().await;
+        Self::start_on(backend, db_url, f).await
+    }
+
+    /// Another instance on an existing database (its own pool, caches and writer).
+    pub async fn start_on(
+        backend: Backend,
+        db_url: String,
+        f: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let db = Db::connect(&db_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut cfg = Config {

@@ -1,7 +1,6 @@
 //! Reading and verifying the audit trail.
 
 use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::org::Page;
 use super::{clean_opt, paging, require};
@@ -10,8 +9,9 @@ use crate::error::AppResult;
 use domain::policy::{Action, Principal, Scope};
 use store::{self, audit::AuditEntry};
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ListQuery {
     /// e.g. user.create, org_unit.update, auth.login
     pub action: Option<String>,

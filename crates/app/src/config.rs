@@ -24,6 +24,9 @@ pub struct Config {
     pub jobs_every_secs: u64,
     /// Public submissions accepted per client address per hour.
     pub feedback_per_ip_hour: usize,
+    /// Most submissions the intake writer stores in one transaction (one sync); 1 stores each
+    /// on its own, the baseline of the intake benchmark.
+    pub intake_batch: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +67,7 @@ impl Default for Config {
             evidence_max_mb: 20,
             jobs_every_secs: 60,
             feedback_per_ip_hour: 30,
+            intake_batch: crate::feedback::BATCH,
         }
     }
 }
@@ -113,6 +117,12 @@ impl Config {
             self.feedback_per_ip_hour = v
                 .parse()
                 .map_err(|_| format!("NQTRACK_FEEDBACK_PER_IP_HOUR: not a number: {v}"))?;
+        }
+        if let Some(v) = get("NQTRACK_INTAKE_BATCH") {
+            self.intake_batch =
+                v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    format!("NQTRACK_INTAKE_BATCH: not a number of at least 1: {v}")
+                })?;
         }
         if let Some(v) = get("NQTRACK_SMTP_HOST") {
             self.smtp.host = v;

@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::{assignment_for, clean_opt};
 use crate::db::Db;
@@ -15,7 +14,8 @@ use store::audit::{Actor, Change, to_json};
 use store::tasks::{Assignment, Extension};
 use store::{self};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionRequest {
     /// The deadline asked for; later than the one in force.
@@ -102,7 +102,8 @@ pub async fn request(
     Ok(ext)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionDecision {
     pub approve: bool,

@@ -155,10 +155,13 @@ pub fn reminder(
     }
 }
 
-/// A feedback item past its deadline (to the unit, its leaders, or the standing agency).
+/// A feedback item past its deadline: `kind` is `overdue` (to the unit), `escalate-leader` (to
+/// its leaders) or `escalate-steering` (to the standing agency), each with its own wording.
+#[allow(clippy::too_many_arguments)]
 pub fn feedback_overdue(
     lang: Lang,
     base_url: &str,
+    kind: &str,
     id: i64,
     code: &str,
     title: &str,
@@ -172,13 +175,49 @@ pub fn feedback_overdue(
         p("due", lang.date(due)),
     ];
     Message {
-        subject: lang.tf("mail-fb-overdue-subject", &params),
+        subject: lang.tf(&format!("mail-fb-{kind}-subject"), &params),
         text: format!(
             "{}\n\n{}/feedback/items/{id}\n",
-            lang.tf("mail-fb-overdue-body", &params),
+            lang.tf(&format!("mail-fb-{kind}-body"), &params),
             base_url.trim_end_matches('/')
         ),
     }
+}
+
+/// One person's day: every reminder and escalation the sweep gathered for them, as one message
+/// (one mail, one notification) instead of one per item. `items` are (kind, subject, body) of
+/// each item's own message; a single item keeps its own subject and text.
+pub fn day(lang: Lang, date: NaiveDate, items: &[(String, String, String)]) -> Message {
+    if let [(_, subject, text)] = items {
+        return Message {
+            subject: subject.clone(),
+            text: text.clone(),
+        };
+    }
+    let escalations = items
+        .iter()
+        .filter(|(k, _, _)| k.contains("escalate"))
+        .count();
+    let mut subject = lang.tf(
+        "mail-day-subject",
+        &[
+            p("count", lang.int(items.len() as i64)),
+            p("date", lang.date(date)),
+        ],
+    );
+    if escalations > 0 {
+        subject.push_str(&lang.tf(
+            "mail-day-escalations",
+            &[p("count", lang.int(escalations as i64))],
+        ));
+    }
+    let mut text = lang.tf("mail-day-intro", &[p("date", lang.date(date))]);
+    text.push('\n');
+    for (i, (_, subject, body)) in items.iter().enumerate() {
+        let title = subject.trim_start_matches("[nqtrack]").trim();
+        text.push_str(&format!("\n{}. {title}\n{body}", i + 1));
+    }
+    Message { subject, text }
 }
 
 /// A unit's weekly digest: counts by status and the number of open assignments.
@@ -212,6 +251,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_day_of_several_items_is_one_message_listing_each() {
+        let d = NaiveDate::from_ymd_opt(2026, 7, 15).unwrap();
+        let one = [(
+            "before-3".to_string(),
+            "[nqtrack] S1".to_string(),
+            "B1\n".to_string(),
+        )];
+        assert_eq!(day(Lang::Vi, d, &one).subject, "[nqtrack] S1");
+        let items = [
+            one[0].clone(),
+            (
+                "escalate-leader".into(),
+                "[nqtrack] S2".into(),
+                "B2\n".into(),
+            ),
+            ("overdue-1".into(), "[nqtrack] S3".into(), "B3\n".into()),
+        ];
+        let m = day(Lang::En, d, &items);
+        assert!(
+            m.subject.contains("3 items") && m.subject.contains("1 for the leadership"),
+            "{}",
+            m.subject
+        );
+        for (i, s, b) in [(1, "S1", "B1"), (2, "S2", "B2"), (3, "S3", "B3")] {
+            assert!(m.text.contains(&format!("{i}. {s}\n{b}")), "{}", m.text);
+        }
+    }
+
+    #[test]
     fn support_mail_carries_the_link_and_the_code() {
         let m = support_confirm(Lang::En, "PAKN-20260112-0042", "tok123");
         assert!(m.subject.contains("PAKN-20260112-0042"));
@@ -224,6 +292,7 @@ mod tests {
         let m = feedback_overdue(
             Lang::Vi,
             "https://x.gov.vn/",
+            "escalate-leader",
             7,
             "PAKN-1",
             "Đèn đường",
@@ -231,6 +300,6 @@ mod tests {
             d,
         );
         assert!(m.text.ends_with("https://x.gov.vn/feedback/items/7\n"));
-        assert!(!m.subject.is_empty());
+        assert!(m.subject.contains("Báo cáo lãnh đạo"), "{}", m.subject);
     }
 }

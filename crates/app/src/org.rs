@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::{clean_opt, paging, require, require_on_unit};
 use crate::db::Db;
@@ -15,8 +14,9 @@ use store::org::{LinkedUnit, ListFilter, NewUnit, OrgUnit};
 use store::org_index::OrgIndex;
 use store::{self, is_unique_violation};
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ListQuery {
     /// Unit kind (national, central_agency, party_agency, province, commune, ward, special_zone, department).
     pub kind: Option<String>,
@@ -32,7 +32,8 @@ pub struct ListQuery {
     pub per_page: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: i64,
@@ -80,7 +81,8 @@ pub async fn list(
     })
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgUnitDetail {
     #[serde(flatten)]
     pub unit: OrgUnit,
@@ -117,7 +119,8 @@ pub async fn detail(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgUnit {
     pub code: Option<String>,
@@ -142,12 +145,13 @@ fn check_names(vi: &str, en: &Option<String>, fr: &Option<String>, errs: &mut Ve
     ));
 }
 
-pub async fn create(
-    db: &Db,
-    idx: &OrgIndex,
-    who: &Principal,
-    input: CreateOrgUnit,
-) -> AppResult<OrgUnit> {
+/// The unit as the tree's rules see it; a kind this build does not know is a data error.
+fn tree_unit(u: &OrgUnit) -> AppResult<domain::org_tree::Unit> {
+    u.tree_unit()
+        .ok_or_else(|| AppError::Internal(format!("unit {} has unknown kind {}", u.id, u.kind)))
+}
+
+pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult<OrgUnit> {
     let name_vi = text::nfc(&input.name_vi);
     let (name_en, name_fr) = (clean_opt(input.name_en), clean_opt(input.name_fr));
     let code = clean_opt(input.code);
@@ -175,16 +179,9 @@ pub async fn create(
     if kind != OrgKind::Department {
         require(Some(who), Action::RestructureOrg, Scope::Global)?;
     }
-    if parent.historical() {
-        return Err(AppError::invalid(FieldError::new(
-            "parent_id",
-            "err-parent-historical",
-        )));
-    }
-    if !kind.allowed_under(OrgKind::parse(&parent.kind)) {
-        return Err(AppError::invalid(
-            FieldError::new("kind", "err-kind-under-parent").with("parent", &parent.kind),
-        ));
+    let errs = domain::org_tree::check_create(kind, &tree_unit(&parent)?);
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
     }
     let new = NewUnit {
         code,
@@ -216,11 +213,11 @@ pub async fn create(
         vec![Change::new("org_unit.create", "org_unit", id).after(to_json(&unit))],
     )
     .await?;
-    idx.invalidate();
     Ok(unit)
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgUnit {
     pub code: Option<String>,
@@ -233,13 +230,7 @@ pub struct UpdateOrgUnit {
     pub valid_to: Option<NaiveDate>,
 }
 
-pub async fn update(
-    db: &Db,
-    idx: &OrgIndex,
-    who: &Principal,
-    id: i64,
-    input: UpdateOrgUnit,
-) -> AppResult<OrgUnit> {
+pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> AppResult<OrgUnit> {
     let mut tx = db.begin().await?;
     let before = store::org::get(&mut tx.conn(), id)
         .await?
@@ -269,9 +260,12 @@ pub async fn update(
     }
     check_names(&after.name_vi, &after.name_en, &after.name_fr, &mut errs);
     if let Some(to) = input.valid_to {
-        if before.valid_from.is_some_and(|f| to < f) {
-            errs.push(FieldError::new("valid_to", "err-before-start"));
-        }
+        let below = store::org::open_below(&mut tx.conn(), id).await?;
+        errs.extend(domain::org_tree::check_close(
+            &tree_unit(&before)?,
+            below,
+            to,
+        ));
         after.valid_to = Some(to);
     }
     if !errs.is_empty() {
@@ -291,17 +285,10 @@ pub async fn update(
         let parent = store::org::get(&mut tx.conn(), p)
             .await?
             .ok_or_else(|| AppError::invalid(FieldError::new("parent_id", "err-no-such-unit")))?;
-        if store::org::is_descendant(&mut tx.conn(), id, p).await? {
-            return Err(AppError::Conflict(vec![FieldError::new(
-                "parent_id",
-                "err-cycle",
-            )]));
-        }
-        let kind = OrgKind::parse(&before.kind);
-        if !kind.is_some_and(|k| k.allowed_under(OrgKind::parse(&parent.kind))) {
-            return Err(AppError::invalid(
-                FieldError::new("parent_id", "err-kind-under-parent").with("parent", &parent.kind),
-            ));
+        let chain = store::org::chain(&mut tx.conn(), p).await?;
+        let errs = domain::org_tree::check_move(&tree_unit(&before)?, &tree_unit(&parent)?, &chain);
+        if !errs.is_empty() {
+            return Err(AppError::Invalid(errs));
         }
         store::org::reparent(&mut tx.conn(), id, p, now).await?;
     }
@@ -319,11 +306,11 @@ pub async fn update(
         ],
     )
     .await?;
-    idx.invalidate();
     Ok(after)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MergeInput {
     /// The successor unit, which takes over the work.
@@ -332,24 +319,21 @@ pub struct MergeInput {
     pub on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeResult {
     pub unit: OrgUnit,
     /// Open assignments now held by the successor (their history goes with them).
     pub handed_over: usize,
     /// Open assignments the successor already held for the same task: kept, marked superseded.
     pub superseded: usize,
+    /// Units in force that sat directly under the merged unit and now sit under the successor.
+    pub moved_units: usize,
 }
 
 /// Merges a unit into its successor (administrators): the unit closes and stays as history, a
 /// merger link is recorded, and its open assignments pass to the successor, in one transaction.
-pub async fn merge(
-    db: &Db,
-    idx: &OrgIndex,
-    who: &Principal,
-    id: i64,
-    input: MergeInput,
-) -> AppResult<MergeResult> {
+pub async fn merge(db: &Db, who: &Principal, id: i64, input: MergeInput) -> AppResult<MergeResult> {
     require(Some(who), Action::RestructureOrg, Scope::Global)?;
     let mut tx = db.begin().await?;
     let before = store::org::get(&mut tx.conn(), id)
@@ -360,19 +344,8 @@ pub async fn merge(
         .ok_or_else(|| AppError::invalid(FieldError::new("into", "err-no-such-unit")))?;
     let now = Utc::now();
     let on = input.on.unwrap_or(now.date_naive());
-    let mut errs = vec![];
-    if into.id == id {
-        errs.push(FieldError::new("into", "err-merge-self"));
-    }
-    if before.historical() {
-        errs.push(FieldError::new("unit", "err-unit-closed"));
-    }
-    if into.historical() {
-        errs.push(FieldError::new("into", "err-unit-closed"));
-    }
-    if before.valid_from.is_some_and(|f| on < f) {
-        errs.push(FieldError::new("on", "err-before-start"));
-    }
+    let chain = store::org::chain(&mut tx.conn(), into.id).await?;
+    let errs = domain::org_tree::check_merge(&tree_unit(&before)?, &tree_unit(&into)?, &chain, on);
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -382,6 +355,15 @@ pub async fn merge(
     store::org::link(&mut tx.conn(), id, into.id, "full", on).await?;
     let (mut handed_over, mut superseded) = (0, 0);
     let mut changes = vec![];
+    // The units in force below follow their parent to the successor (a merged province's
+    // communes become the successor's), so none is left under a closed unit.
+    let children = store::org::children_in_force(&mut tx.conn(), id).await?;
+    for &child in &children {
+        store::org::reparent(&mut tx.conn(), child, into.id, now).await?;
+        changes.push(Change::new("org_unit.move", "org_unit", child).after(Some(
+            serde_json::json!({ "parent_id": into.id, "from": id }).to_string(),
+        )));
+    }
     for a in store::tasks::open_assignments_of(&mut tx.conn(), id).await? {
         if store::tasks::holds_task(&mut tx.conn(), a.task_id, into.id).await? {
             store::tasks::supersede(&mut tx.conn(), a.id, on).await?;
@@ -402,23 +384,24 @@ pub async fn merge(
     }
     changes.insert(
         0,
-        Change::new("org_unit.merge", "org_unit", id).before(to_json(&before)).after(Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded }).to_string())),
+        Change::new("org_unit.merge", "org_unit", id).before(to_json(&before)).after(Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded, "moved_units": children.len() }).to_string())),
     );
     store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
     let unit = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    idx.invalidate();
     Ok(MergeResult {
         unit,
         handed_over,
         superseded,
+        moved_units: children.len(),
     })
 }
 
 /// Result of a CSV import: all rows are written, or none.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub created: usize,
     /// (line number, field, message key)
@@ -431,7 +414,6 @@ pub const IMPORT_HEADER: &str = "code,kind,name_vi,name_en,name_fr,parent_code";
 /// unit in force, either already stored or earlier in the file.
 pub async fn import_csv(
     db: &Db,
-    idx: &OrgIndex,
     actor: &Actor,
     who: Option<&Principal>,
     bytes: &[u8],
@@ -527,7 +509,6 @@ pub async fn import_csv(
         return Ok(report);
     }
     store::audit::commit(tx, actor, now, changes).await?;
-    idx.invalidate();
     Ok(report)
 }
 

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::require;
 use crate::db::Db;
@@ -27,7 +26,8 @@ use store::work::{Comment, Evidence, ReminderSent};
 use store::{self, org::ListFilter};
 
 /// What an import did, or would do in a dry run; nothing it could not read is left out.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub programme_id: Option<i64>,
     pub groups: usize,
@@ -414,8 +414,9 @@ impl Gate<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct OverviewQuery {
     /// Judge as of this date (default today).
     pub as_of: Option<NaiveDate>,
@@ -426,17 +427,19 @@ pub struct OverviewQuery {
 }
 
 /// How the ongoing and recurring tasks did in the last reporting period that has ended.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodSummary {
     pub period: String,
     pub start: NaiveDate,
     pub end: NaiveDate,
     /// reported_with_results, reported_without_results, not_reported → lead assignments.
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub counts: BTreeMap<&'static str, i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeOverview {
     pub programme: Programme,
     pub as_of: NaiveDate,
@@ -444,7 +447,7 @@ pub struct ProgrammeOverview {
     pub due_to: Option<NaiveDate>,
     pub groups: Vec<TaskGroup>,
     /// Tasks, per lead unit (assignments) and per group, by status.
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub overview: Overview,
     pub periodic: PeriodSummary,
 }
@@ -537,7 +540,8 @@ async fn visible_rows(
     Ok((data, rows, ids))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrendPoint {
     pub day: NaiveDate,
     /// Tasks whose deadline had passed by that day.
@@ -546,11 +550,12 @@ pub struct TrendPoint {
     pub completed: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeCharts {
     pub as_of: NaiveDate,
     /// Month (first day) → tasks due that month, by status as of `as_of`.
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub timeline: BTreeMap<NaiveDate, overview::Counts>,
     /// Month ends from the first assignment to `as_of` (at most 36).
     pub trend: Vec<TrendPoint>,
@@ -609,7 +614,8 @@ pub async fn programme_charts(
     })
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentView {
     #[serde(flatten)]
     pub assignment: Assignment,
@@ -622,7 +628,8 @@ pub struct AssignmentView {
     pub cascaded_to: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskDetail {
     #[serde(flatten)]
     pub task: Task,
@@ -768,7 +775,8 @@ pub async fn tasks(
     Ok(out)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkItem {
     pub assignment: Assignment,
     pub task: Task,
@@ -794,8 +802,9 @@ fn urgency(s: domain::status::Status) -> u8 {
 }
 
 /// Filters of a worklist.
-#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct WorklistQuery {
     pub programme: Option<i64>,
     pub group: Option<i64>,

@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::{assignment_for, clean_opt, require_on_unit};
 use crate::db::Db;
@@ -15,7 +14,8 @@ use store::audit::{Actor, Change, to_json};
 use store::tasks::{Assignment, ProgressReport};
 use store::{self};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
     /// 0 to 100.
@@ -161,7 +161,8 @@ pub async fn submit(
     Ok(report)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// true: the work is done; false: returned to the unit with comments.

@@ -2,7 +2,6 @@
 
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::require;
 use crate::auth;
@@ -15,7 +14,8 @@ use store::{self, users::ApiToken};
 
 pub const TOKEN_PREFIX: &str = "nqt_";
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// Owner of the token.
@@ -29,7 +29,8 @@ pub struct CreateToken {
     pub expires_in_days: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub token: ApiToken,

@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 
 use super::org::Page;
 use super::{clean_opt, paging, require};
@@ -17,8 +16,9 @@ use store::audit::{Actor, Change, to_json};
 use store::users::{ListFilter, NewUser, User};
 use store::{self, is_unique_violation};
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ListQuery {
     /// Only users of this unit and the units below it.
     pub unit: Option<i64>,
@@ -88,7 +88,8 @@ pub async fn get(db: &Db, who: &Principal, id: i64) -> AppResult<User> {
     Ok(user)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 3 to 64 characters: lower-case letters, digits, dot, dash, underscore.
@@ -177,7 +178,8 @@ async fn insert_audited(
     Ok(user)
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     pub display_name: Option<String>,
@@ -227,6 +229,11 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         }
         after.disabled = d;
     }
+    let admin = |u: &User| u.role == Role::Administrator.as_str() && !u.disabled;
+    if admin(&before) && !admin(&after) {
+        let others = store::users::other_active_admins(&mut tx.conn(), id).await?;
+        errs.extend(policy::check_admin_kept(others));
+    }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -266,7 +273,8 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
 
 /// A public sign-up: citizens, businesses and scientists make their own account to follow all
 /// their feedback. Nothing is created until the link mailed to the address is opened.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     pub username: String,

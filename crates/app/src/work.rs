@@ -5,7 +5,6 @@ use std::path::Path;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{assignment_for, clean_opt, require, require_on_unit};
 use crate::attachments::{Upload, store_files};
@@ -26,7 +25,8 @@ use store::{self};
 /// Unit kinds a province's assignment is cascaded to.
 const CASCADE_KINDS: [&str; 3] = ["commune", "ward", "special_zone"];
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CascadeInput {
     /// Units directly below the assigned unit; omit (or set `all`) for every commune below it.
@@ -36,7 +36,8 @@ pub struct CascadeInput {
     pub all: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CascadeResult {
     /// New assignments created.
     pub created: Vec<i64>,
@@ -132,7 +133,8 @@ pub async fn cascade(
     Ok(CascadeResult { created, already })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
     pub title: String,
@@ -234,7 +236,8 @@ pub async fn propose(
     Ok(task)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProposalDecision {
     pub approve: bool,
@@ -310,7 +313,8 @@ pub async fn proposals(
     store::tasks::proposals(&mut c.conn(), programme_id).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelInput {
     pub reason: String,
@@ -475,7 +479,8 @@ pub async fn evidence_file(
 
 pub const COMMENT_MAX: usize = 2000;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     pub body: String,

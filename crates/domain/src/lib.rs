@@ -8,6 +8,7 @@ pub mod files;
 pub mod i18n;
 pub mod input;
 pub mod org;
+pub mod org_tree;
 pub mod overview;
 pub mod policy;
 pub mod reminders;

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::FieldError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -211,6 +213,12 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
     } else {
         Decision::Deny
     }
+}
+
+/// An administrator account may stop being one (role changed, disabled) only while another
+/// active administrator remains: otherwise nobody could manage accounts, units or tokens again.
+pub fn check_admin_kept(other_active_admins: i64) -> Option<FieldError> {
+    (other_active_admins < 1).then(|| FieldError::new("role", "err-last-admin"))
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ const SAMPLES: &[(&str, &str, &str, &str)] = &[
 /// Writes `n` items spread over the demo's provinces and communes; returns how many.
 pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
     let mut rng = StdRng::seed_from_u64(57);
-    let intake = Intake::new(db.clone(), usize::MAX);
+    let intake = Intake::new(db.clone(), usize::MAX, app::feedback::BATCH);
     let dir = std::env::temp_dir();
     let units: Vec<i64> = {
         let mut c = db.acquire().await?;

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{Arg, Filter};
 use crate::db::DbConn;
@@ -134,7 +133,8 @@ pub async fn append(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,

@@ -11,6 +11,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+/// The longest an interactive write waits for SQLite's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -74,7 +77,15 @@ impl Db {
     /// Opens the database named by `url`: `postgres://…` or `sqlite://path` (created if missing).
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
+            // An acknowledged write is on stable storage: the commit waits for the WAL flush
+            // (the server default, set here so that a server configured otherwise does not
+            // weaken the promise). A write waits for a lock at most as long as on SQLite, then
+            // becomes a 503 with Retry-After.
+            let lock_timeout = format!("{}ms", BUSY_TIMEOUT.as_millis());
+            let opts = PgConnectOptions::from_str(url)?.options([
+                ("synchronous_commit", "on"),
+                ("lock_timeout", lock_timeout.as_str()),
+            ]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -85,9 +96,14 @@ impl Db {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // FULL: every commit syncs the WAL, so an acknowledged write survives a power cut,
+                // not only a killed process. Intake commits in groups, so this costs one sync
+                // per group; background jobs commit in short steps.
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                // How long a writer waits for the write lock before the request becomes a 503
+                // with Retry-After (background steps hold it for tens of milliseconds).
+                .busy_timeout(BUSY_TIMEOUT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
@@ -139,6 +155,23 @@ impl Db {
             Db::Pg(_) => Err(sqlx::Error::Configuration(
                 "backup_sqlite on PostgreSQL".into(),
             )),
+        }
+    }
+
+    /// The durability setting in force on a connection of this pool: SQLite's `synchronous`
+    /// (2 = FULL) or PostgreSQL's `synchronous_commit`.
+    pub async fn durability(&self) -> Result<String, sqlx::Error> {
+        let mut c = self.acquire().await?;
+        match &mut c {
+            Conn::Sqlite(c) => sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                .fetch_one(&mut **c)
+                .await
+                .map(|n| n.to_string()),
+            Conn::Pg(c) => {
+                sqlx::query_scalar::<_, String>("SHOW synchronous_commit")
+                    .fetch_one(&mut **c)
+                    .await
+            }
         }
     }
 

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::on_conn;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub id: i64,
     pub code: String,
@@ -118,7 +118,8 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -244,7 +245,8 @@ pub async fn add_support(
     Ok(n == 1)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     pub code: String,
     pub name_vi: String,
@@ -382,7 +384,8 @@ pub async fn insert_file(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {
     pub code: String,
     pub name_vi: String,
@@ -405,7 +408,8 @@ pub async fn insert_criterion(c: &mut DbConn<'_>, k: &Criterion, position: i32) 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     pub id: i64,
     pub item_id: i64,
@@ -441,20 +445,25 @@ pub async fn set_task_source(c: &mut DbConn<'_>, task_id: i64, item_id: i64) -> 
 }
 
 /// Open, unpaused items whose deadline passed before `day`: (id, code, unit, deadline, title).
+/// Open items past their deadline on `day`, in id order after `after`, at most `limit`.
 pub async fn overdue_open(
     c: &mut DbConn<'_>,
     day: NaiveDate,
+    after: i64,
+    limit: i64,
 ) -> AppResult<Vec<(i64, String, i64, NaiveDate, String)>> {
     Ok(
         on_conn!(c, c => sqlx::query_as::<_, (i64, String, i64, NaiveDate, String)>(
         "SELECT id, code, unit_id, deadline_on, public_title FROM feedback_items
          WHERE state NOT IN ('declined', 'answered', 'closed', 'merged') AND paused_since IS NULL AND deadline_on < $1
-         ORDER BY id")
-        .bind(day).fetch_all(&mut **c).await?),
+           AND id > $2
+         ORDER BY id LIMIT $3")
+        .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?),
     )
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RouteRow {
     pub id: i64,
     pub category: Option<String>,
@@ -499,7 +508,8 @@ pub async fn set_approval_required(
 }
 
 /// The deadline rules of one kind of item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KindRule {
     pub kind: String,
     /// Working days to accept (thụ lý) a received item.
@@ -600,4 +610,20 @@ impl Item {
             ))
         })
     }
+}
+
+/// Records that an overdue item was escalated (`kind` once per item and deadline); true when new.
+pub async fn insert_escalation(
+    c: &mut DbConn<'_>,
+    feedback_id: i64,
+    kind: &str,
+    on: NaiveDate,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO feedback_escalations (feedback_id, kind, sent_on, dedupe_key, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+        .bind(feedback_id).bind(kind).bind(on).bind(key).bind(now).fetch_optional(&mut **c).await?);
+    Ok(id.is_some())
 }

@@ -63,6 +63,43 @@ pub async fn claim(
     })
 }
 
+/// Saves how far a long job has come and extends its lease, in the caller's step transaction: a
+/// job cut off (process stopped, lease run out) resumes from the last step that committed.
+pub async fn progress(
+    c: &mut DbConn<'_>,
+    id: i64,
+    payload: &str,
+    locked_until: DateTime<Utc>,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE jobs SET payload = $2, locked_until = $3 WHERE id = $1")
+        .bind(id).bind(payload).bind(locked_until).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+const CLAIM_KIND: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2
+    WHERE id IN (SELECT id FROM jobs
+                 WHERE kind = $3 AND ((state = 'pending' AND run_after <= $1) OR (state = 'running' AND locked_until < $1))
+                 ORDER BY run_after, id LIMIT $4 {lock})
+    RETURNING id, kind, payload, attempts";
+
+/// Takes up to `limit` due jobs of one kind at once (mail is sent in batches).
+pub async fn claim_kind(
+    c: &mut DbConn<'_>,
+    kind: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> AppResult<Vec<Job>> {
+    let until = now + lease;
+    let lock = match &*c {
+        DbConn::Sqlite(_) => "",
+        DbConn::Pg(_) => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = CLAIM_KIND.replace("{lock}", lock);
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Job>(&sql)
+        .bind(now).bind(until).bind(kind).bind(limit).fetch_all(&mut **c).await?))
+}
+
 pub async fn finish(c: &mut DbConn<'_>, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     on_conn!(c, c => sqlx::query("UPDATE jobs SET state = 'done', done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
         .bind(id).bind(now).execute(&mut **c).await.map(|_| ())?);

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{Arg, Filter};
 use crate::db::DbConn;
@@ -12,7 +11,8 @@ use crate::{bind_all, on_conn};
 const COLS: &str =
     "id, code, kind, name_vi, name_en, name_fr, parent_id, depth, valid_from, valid_to";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgUnit {
     pub id: i64,
     pub code: Option<String>,
@@ -31,6 +31,17 @@ pub struct OrgUnit {
 impl OrgUnit {
     pub fn historical(&self) -> bool {
         self.valid_to.is_some()
+    }
+
+    /// The unit as the tree's structural rules see it; `None` for a kind this build does not know.
+    pub fn tree_unit(&self) -> Option<domain::org_tree::Unit> {
+        Some(domain::org_tree::Unit {
+            id: self.id,
+            kind: domain::org::OrgKind::parse(&self.kind)?,
+            parent_id: self.parent_id,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+        })
     }
 
     /// Name in the given language, falling back to Vietnamese.
@@ -205,7 +216,8 @@ pub async fn children_count(c: &mut DbConn<'_>, id: i64) -> AppResult<i64> {
         .bind(id).fetch_one(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkedUnit {
     pub id: i64,
     pub code: Option<String>,
@@ -250,6 +262,22 @@ pub async fn is_descendant(c: &mut DbConn<'_>, root: i64, candidate: i64) -> App
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM org_closure WHERE ancestor_id = $1 AND descendant_id = $2")
         .bind(root).bind(candidate).fetch_one(&mut **c).await? > 0))
+}
+
+/// Ids of the units in force directly under `id`.
+pub async fn children_in_force(c: &mut DbConn<'_>, id: i64) -> AppResult<Vec<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM org_units WHERE parent_id = $1 AND valid_to IS NULL ORDER BY id")
+        .bind(id).fetch_all(&mut **c).await?))
+}
+
+/// How many units in force sit anywhere below `id` (itself excluded).
+pub async fn open_below(c: &mut DbConn<'_>, id: i64) -> AppResult<usize> {
+    let n = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM org_closure cl JOIN org_units u ON u.id = cl.descendant_id
+         WHERE cl.ancestor_id = $1 AND cl.depth > 0 AND u.valid_to IS NULL")
+        .bind(id).fetch_one(&mut **c).await?);
+    Ok(n as usize)
 }
 
 /// Moves `id` and its subtree under `new_parent`, rewriting closure rows and depths.

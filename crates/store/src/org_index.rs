@@ -2,20 +2,18 @@
 //!
 //! The tree (about 13,700 units with history, 10,600 merge links) changes a few times a year but
 //! is read on almost every request; answering list, search and detail from memory takes the
-//! database out of the hot path. Every write to `org_units`/`org_links` bumps `org_version`; a
-//! snapshot is rebuilt when this process wrote (see [`OrgIndex::invalidate`]) or, for writes by
-//! other processes, when the stored version has moved (checked at most once per second).
+//! database out of the hot path. Every write to `org_units`/`org_links` bumps `org_version`; each
+//! read compares that one row with the snapshot's version and rebuilds when it moved, whichever
+//! instance wrote.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::org::{LinkedUnit, ListFilter, OrgUnit};
 use crate::db::{Db, DbConn};
 use crate::error::AppResult;
 use crate::on_conn;
-
-const RECHECK: Duration = Duration::from_secs(1);
 
 /// One consistent view of the tree.
 #[derive(Default)]
@@ -270,42 +268,29 @@ async fn load(db: &Db) -> AppResult<Snapshot> {
 }
 
 impl OrgIndex {
-    /// A snapshot no older than the last write by this process, nor than a second for others.
+    /// A snapshot as of the stored version: one single-row read per call compares it, so a write
+    /// by any instance is seen by the next request on every other (read-your-writes behind a load
+    /// balancer); the tree is rebuilt only when the version moved.
     pub async fn snapshot(&self, db: &Db) -> AppResult<Arc<Snapshot>> {
-        if let Some((s, checked)) = self.current.read().expect("org index lock").as_ref()
-            && checked.elapsed() < RECHECK
-        {
-            return Ok(s.clone());
-        }
-        let _guard = self.rebuild.lock().await;
-        // Another task may have refreshed while this one waited.
-        if let Some((s, checked)) = self.current.read().expect("org index lock").as_ref()
-            && checked.elapsed() < RECHECK
-        {
-            return Ok(s.clone());
-        }
-        let existing = self
-            .current
-            .read()
-            .expect("org index lock")
-            .as_ref()
-            .map(|(s, _)| s.clone());
         let stored = {
             let mut c = db.acquire().await?;
             version(&mut c.conn()).await?
         };
-        let snap = match existing {
-            Some(s) if s.version == stored => s,
-            _ => Arc::new(load(db).await?),
+        let fresh = |cur: &Option<(Arc<Snapshot>, Instant)>| {
+            cur.as_ref()
+                .filter(|(s, _)| s.version == stored)
+                .map(|(s, _)| s.clone())
         };
+        if let Some(s) = fresh(&self.current.read().expect("org index lock")) {
+            return Ok(s);
+        }
+        let _guard = self.rebuild.lock().await;
+        // Another task may have rebuilt while this one waited.
+        if let Some(s) = fresh(&self.current.read().expect("org index lock")) {
+            return Ok(s);
+        }
+        let snap = Arc::new(load(db).await?);
         *self.current.write().expect("org index lock") = Some((snap.clone(), Instant::now()));
         Ok(snap)
-    }
-
-    /// Forces the next read to compare versions (call after this process changed the tree).
-    pub fn invalidate(&self) {
-        if let Some((_, checked)) = self.current.write().expect("org index lock").as_mut() {
-            *checked = Instant::now() - RECHECK * 2;
-        }
     }
 }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::DbConn;
 use crate::error::AppResult;
@@ -102,7 +101,8 @@ pub async fn insert_assignment(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Programme {
     pub id: i64,
     pub code: String,
@@ -137,7 +137,8 @@ pub async fn get_programme(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Prog
     )
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskGroup {
     pub id: i64,
     pub code: String,
@@ -151,7 +152,8 @@ pub async fn groups(c: &mut DbConn<'_>, programme_id: i64) -> AppResult<Vec<Task
     )
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: i64,
     pub programme_id: i64,
@@ -190,7 +192,8 @@ pub async fn get_task(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Task>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, Task>(&sql).bind(id).fetch_optional(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub id: i64,
     pub task_id: i64,
@@ -260,7 +263,8 @@ pub async fn get_assignment(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Ass
     )
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgressReport {
     pub id: i64,
     pub assignment_id: i64,
@@ -339,7 +343,8 @@ pub async fn insert_verification(
         .fetch_one(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extension {
     pub id: i64,
     pub assignment_id: i64,
@@ -553,18 +558,22 @@ pub async fn periodic_reports(
 }
 
 /// Open assignments whose deadline in force is on or before `until`, for the reminder sweep.
+/// Open assignments of active tasks whose deadline in force is on or before `until`, with their
+/// programme, in id order after `after` (a page of at most `limit`, for work in short steps).
 pub async fn open_with_deadline_before(
     c: &mut DbConn<'_>,
     until: NaiveDate,
+    after: i64,
+    limit: i64,
 ) -> AppResult<Vec<(Assignment, i64)>> {
     let sql = format!(
         "SELECT {ASSIGNMENT_COLS}, t.programme_id FROM assignments a JOIN tasks t ON t.id = a.task_id
          WHERE t.state = 'active' AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
-           AND COALESCE(a.extension_due, a.original_due) <= $1
-         ORDER BY a.id"
+           AND COALESCE(a.extension_due, a.original_due) <= $1 AND a.id > $2
+         ORDER BY a.id LIMIT $3"
     );
     Ok(on_conn!(c, c => {
-        let rows = sqlx::query(&sql).bind(until).fetch_all(&mut **c).await?;
+        let rows = sqlx::query(&sql).bind(until).bind(after).bind(limit).fetch_all(&mut **c).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             use sqlx::{FromRow, Row};
@@ -603,7 +612,8 @@ pub async fn reports_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<
     )
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub id: i64,
     pub assignment_id: i64,

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{Arg, Filter};
 use crate::db::DbConn;
@@ -11,7 +10,8 @@ use crate::{bind_all, on_conn};
 
 const COLS: &str = "id, username, display_name, email, unit_id, role, disabled, failed_logins, locked_until, created_at";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -162,6 +162,13 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<User>, i
     }))
 }
 
+/// Active administrator accounts other than `except`.
+pub async fn other_active_admins(c: &mut DbConn<'_>, except: i64) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM users WHERE role = 'administrator' AND NOT disabled AND id <> $1")
+        .bind(except).fetch_one(&mut **c).await?))
+}
+
 pub async fn update(c: &mut DbConn<'_>, u: &User, now: DateTime<Utc>) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "UPDATE users SET display_name = $2, email = $3, unit_id = $4, role = $5, disabled = $6, updated_at = $7 WHERE id = $1")
@@ -244,7 +251,8 @@ pub async fn delete_sessions_of(c: &mut DbConn<'_>, user_id: i64) -> AppResult<(
 
 // ---- API tokens ----
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub user_id: i64,

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::on_conn;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub id: i64,
     pub report_id: i64,
@@ -63,7 +63,8 @@ pub async fn task_of_evidence(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<i
         .bind(id).fetch_optional(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comment {
     pub id: i64,
     pub task_id: i64,
@@ -92,7 +93,8 @@ pub async fn comments_of(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<Comm
         .bind(task_id).fetch_all(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderSent {
     pub id: i64,
     pub assignment_id: i64,
@@ -127,7 +129,8 @@ pub async fn reminders_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Ve
         .bind(task_id).fetch_all(&mut **c).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub subject: String,
@@ -191,12 +194,21 @@ pub async fn unit_recipients(
     )
 }
 
-/// Units whose leaders or officers have an address, with those addresses.
-pub async fn units_with_mail(c: &mut DbConn<'_>) -> AppResult<Vec<(i64, Vec<String>)>> {
+/// Units whose leaders or officers have an address, with those addresses: up to `limit` units
+/// after unit `after`, in unit order.
+pub async fn units_with_mail(
+    c: &mut DbConn<'_>,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<(i64, Vec<String>)>> {
     let rows = on_conn!(c, c => sqlx::query_as::<_, (i64, String)>(
         "SELECT unit_id, email FROM users WHERE disabled = FALSE AND email IS NOT NULL AND email <> ''
-           AND role IN ('unit_leader', 'unit_officer') ORDER BY unit_id, id")
-        .fetch_all(&mut **c).await?);
+           AND role IN ('unit_leader', 'unit_officer')
+           AND unit_id IN (SELECT DISTINCT unit_id FROM users WHERE unit_id > $1 AND disabled = FALSE
+                             AND email IS NOT NULL AND email <> '' AND role IN ('unit_leader', 'unit_officer')
+                           ORDER BY unit_id LIMIT $2)
+         ORDER BY unit_id, id")
+        .bind(after).bind(limit).fetch_all(&mut **c).await?);
     let mut out: Vec<(i64, Vec<String>)> = vec![];
     for (u, e) in rows {
         match out.last_mut() {
@@ -205,4 +217,62 @@ pub async fn units_with_mail(c: &mut DbConn<'_>) -> AppResult<Vec<(i64, Vec<Stri
         }
     }
     Ok(out)
+}
+
+/// A person's share of a day's reminders, waiting to be delivered with the rest of their day.
+pub struct NewNotice<'a> {
+    pub day: NaiveDate,
+    pub user_id: i64,
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub link: &'a str,
+}
+
+/// Records a notice unless one with its key exists; true when added.
+pub async fn insert_notice(
+    c: &mut DbConn<'_>,
+    n: &NewNotice<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO notices (day, user_id, dedupe_key, kind, subject, body, link, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+        .bind(n.day).bind(n.user_id).bind(n.key).bind(n.kind).bind(n.subject).bind(n.body).bind(n.link).bind(now)
+        .fetch_optional(&mut **c).await?);
+    Ok(id.is_some())
+}
+
+/// People with notices of `day` waiting, after user `after`, at most `limit`, with their address.
+pub async fn people_with_notices(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<(i64, Option<String>)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>)>(
+        "SELECT u.id, u.email FROM users u WHERE u.id IN (
+            SELECT DISTINCT user_id FROM notices WHERE day = $1 AND user_id > $2 ORDER BY user_id LIMIT $3)
+         ORDER BY u.id")
+        .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?))
+}
+
+/// A delivered notice: (kind, subject, body, link).
+pub type Notice = (String, String, String, String);
+
+/// Takes (deletes and returns) a person's notices of `day`, in the order they were written. Two
+/// runners taking the same person's notices cannot both get them.
+pub async fn take_notices(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    user_id: i64,
+) -> AppResult<Vec<Notice>> {
+    Ok(on_conn!(c, c => {
+        let mut rows = sqlx::query_as::<_, (i64, String, String, String, String)>(
+            "DELETE FROM notices WHERE day = $1 AND user_id = $2 RETURNING id, kind, subject, body, link")
+            .bind(day).bind(user_id).fetch_all(&mut **c).await?;
+        rows.sort_by_key(|r| r.0);
+        rows.into_iter().map(|(_, k, s, b, l)| (k, s, b, l)).collect()
+    }))
 }

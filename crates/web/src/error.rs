@@ -44,7 +44,9 @@ trait IntoResponseParts {
 
 impl IntoResponseParts for AppError {
     fn into_response_parts(self) -> Response {
-        if matches!(self, AppError::Db(_) | AppError::Internal(_)) {
+        if self.is_busy() {
+            tracing::warn!(error = %self, "database busy: 503");
+        } else if matches!(self, AppError::Db(_) | AppError::Internal(_)) {
             tracing::error!(error = %self, "request failed");
         }
         let status =

@@ -43,6 +43,12 @@ pub async fn render(req: Request, next: Next) -> Response {
     } else {
         (status, Html(error_page(lang, &err, &path))).into_response()
     };
+    if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        out.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(app::error::RETRY_AFTER_SECS),
+        );
+    }
     if matches!(*err, AppError::Unauthorized) && wants_json {
         out.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

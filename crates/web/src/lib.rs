@@ -59,6 +59,7 @@ impl AppState {
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 cfg.feedback_per_ip_hour,
+                cfg.intake_batch,
             )),
             db,
             cfg: Arc::new(cfg),

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::auth::sha256_hex;
 use crate::clean_opt;
@@ -203,7 +202,8 @@ pub(super) async fn notify_submitter(
 }
 
 /// What anyone may see of an item.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicItem {
     pub code: String,
     pub kind: String,

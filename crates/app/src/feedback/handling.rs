@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::db::Db;
@@ -17,7 +16,8 @@ use store::audit::Actor;
 use store::feedback::{Event, Item};
 use store::{self};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// accept, decline, assign, start, request_info, info_received, transfer, accept_transfer,
@@ -298,7 +298,8 @@ pub async fn item_for_officer(db: &Db, who: &Principal, id: i64) -> AppResult<(I
     Ok((item, events))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Moderation {
     /// Hide the item from the public pages (the original is always kept).

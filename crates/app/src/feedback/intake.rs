@@ -9,7 +9,6 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::auth::sha256_hex;
@@ -54,7 +53,8 @@ impl IntakeLimiter {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// report (phản ánh), recommendation (kiến nghị) or initiative (sáng kiến).
@@ -76,7 +76,8 @@ pub struct Submission {
     pub website: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Submitted {
     pub code: String,
     /// Shown once: with it, the tracking page shows the private details and lets the submitter rate.
@@ -84,8 +85,8 @@ pub struct Submitted {
     pub deadline_on: Option<NaiveDate>,
 }
 
-/// Most submissions one transaction stores; under load they share one commit.
-const BATCH: usize = 128;
+/// Most submissions one transaction stores by default; under load they share one commit.
+pub const BATCH: usize = 128;
 
 /// Public intake: the per-address limiter and one writer that stores submissions in batches
 /// (group commit). A submission is acknowledged only once the transaction holding it has
@@ -94,6 +95,7 @@ const BATCH: usize = 128;
 pub struct Intake {
     limiter: IntakeLimiter,
     db: Db,
+    batch: usize,
     writer: OnceLock<mpsc::Sender<Pending>>,
 }
 
@@ -107,10 +109,11 @@ struct Pending {
 }
 
 impl Intake {
-    pub fn new(db: Db, per_hour: usize) -> Self {
+    pub fn new(db: Db, per_hour: usize, batch: usize) -> Self {
         Intake {
             limiter: IntakeLimiter::new(per_hour),
             db,
+            batch: batch.max(1),
             writer: OnceLock::new(),
         }
     }
@@ -118,18 +121,33 @@ impl Intake {
     /// Started on first use, inside the runtime that serves the requests.
     fn sender(&self) -> &mpsc::Sender<Pending> {
         self.writer.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * BATCH);
-            tokio::spawn(write_loop(self.db.clone(), rx));
+            let (tx, rx) = mpsc::channel(4 * self.batch);
+            tokio::spawn(write_loop(self.db.clone(), rx, self.batch));
             tx
         })
     }
 }
 
-async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let results = match write_batch(&db, &mut batch).await {
+/// Further tries of a batch that found the database busy (each waits up to the busy timeout).
+const BUSY_RETRIES: usize = 1;
+
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>, size: usize) {
+    let mut batch = Vec::with_capacity(size);
+    while rx.recv_many(&mut batch, size).await > 0 {
+        let mut first = write_batch(&db, &mut batch).await;
+        // The database was busy (nothing was written): try the whole batch again before the
+        // clients get a 503 with Retry-After.
+        for _ in 0..BUSY_RETRIES {
+            match &first {
+                Err(e) if e.is_busy() => first = write_batch(&db, &mut batch).await,
+                _ => break,
+            }
+        }
+        let results = match first {
             Ok(r) => r.into_iter().map(Ok).collect(),
+            Err(e) if e.is_busy() => (0..batch.len())
+                .map(|_| Err(AppError::Unavailable))
+                .collect(),
             // One failing submission must not sink the others: store them one by one.
             Err(_) if batch.len() > 1 => {
                 let mut out = Vec::with_capacity(batch.len());

@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::db::Db;
@@ -13,8 +12,9 @@ use domain::feedback::{Kind, State};
 use domain::policy::{Action, Principal};
 use store::{self};
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct InboxQuery {
     pub unit: Option<i64>,
     pub status: Option<String>,
@@ -29,7 +29,8 @@ pub struct InboxQuery {
     pub moderation: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxRow {
     pub id: i64,
     #[serde(flatten)]

@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::db::Db;
@@ -15,11 +14,12 @@ use domain::text::nfc;
 use store::audit::{Actor, Change};
 use store::{self};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     /// Criterion code → score 1 to 5; every criterion of the sheet must be scored.
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub scores: std::collections::BTreeMap<String, i32>,
     pub comment: Option<String>,
 }
@@ -108,7 +108,8 @@ pub async fn review(
     Ok(r)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// adopted, adopted_in_part or declined.

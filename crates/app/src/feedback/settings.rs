@@ -3,7 +3,6 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -16,7 +15,8 @@ use store::audit::{Actor, Change};
 use store::feedback::KindRule;
 use store::{self};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRoute {
     pub category: Option<String>,
@@ -88,7 +88,8 @@ pub async fn retire_route(db: &Db, who: &Principal, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewHoliday {
     pub day: NaiveDate,
@@ -128,7 +129,8 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UnitSettings {
     /// Officers' answers wait for the unit leader's approval before they are published.

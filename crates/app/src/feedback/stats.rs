@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::db::Db;
@@ -16,7 +15,8 @@ use domain::feedback::{self as fb};
 use domain::policy::{Action, Scope};
 use store::{self};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub unit: Option<i64>,
     pub as_of: NaiveDate,

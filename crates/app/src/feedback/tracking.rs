@@ -3,7 +3,6 @@
 
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::common::*;
 use crate::clean_opt;
@@ -16,7 +15,8 @@ use store::audit::Actor;
 use store::feedback::Event;
 use store::{self};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Private {
     pub title: String,
     pub body: String,
@@ -25,7 +25,8 @@ pub struct Private {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tracking {
     pub item: PublicItem,
     /// The public steps (internal notes are not shown).
@@ -88,7 +89,8 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rating {
     pub secret: String,
@@ -161,7 +163,8 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
     Ok(PublicItem::from(&item))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AppealInput {
     pub secret: String,

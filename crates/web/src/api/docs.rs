@@ -138,7 +138,93 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(WorkDoc::openapi());
     doc.merge(FeedbackDoc::openapi());
+    document_errors(&mut doc);
     doc
+}
+
+/// The error answers every operation can give, added where an operation does not list them
+/// itself, so that a client (or a fuzzer) finds every status it can meet in the document: 400 for
+/// input that cannot be read, 401 for a wrong or expired token, 403 outside the caller's role or
+/// scope, 404 for an unknown id in the path, 422 for input that breaks a rule, 503 with
+/// Retry-After when the database is busy. All are problem details.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const ANSWERS: [(&str, &str, &str); 6] = [
+        (
+            "400",
+            "BadRequest",
+            "The request could not be read (malformed JSON, query or path).",
+        ),
+        (
+            "401",
+            "Unauthorized",
+            "Sign-in required, or the token is wrong, revoked or expired.",
+        ),
+        (
+            "403",
+            "Forbidden",
+            "Outside the caller's role or organisational scope.",
+        ),
+        (
+            "404",
+            "NotFound",
+            "No such object (or not visible to the caller).",
+        ),
+        (
+            "422",
+            "Unprocessable",
+            "The input breaks a rule; `errors` names each field.",
+        ),
+        (
+            "503",
+            "Busy",
+            "The database is busy; nothing was written. Retry after `Retry-After` seconds.",
+        ),
+    ];
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, text) in ANSWERS {
+        let problem = ResponseBuilder::new()
+            .description(text)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        components
+            .responses
+            .insert(name.to_string(), RefOr::T(problem));
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let params = op.parameters.iter().flatten();
+            let has_path_param = params
+                .clone()
+                .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path));
+            let has_input = op.request_body.is_some() || params.clone().next().is_some();
+            for (code, name, _) in ANSWERS {
+                let applies = match code {
+                    "404" => has_path_param,
+                    "422" => has_input,
+                    _ => true,
+                };
+                if applies {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
 }
 
 async fn openapi_json() -> Response {

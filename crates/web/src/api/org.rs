@@ -61,7 +61,7 @@ async fn create_org_unit(
     ApiJson(input): ApiJson<CreateOrgUnit>,
 ) -> AppResult<Response> {
     Ok(created(
-        app::org::create(&s.db, &s.org, ctx.principal()?, input).await?,
+        app::org::create(&s.db, ctx.principal()?, input).await?,
     ))
 }
 
@@ -76,7 +76,7 @@ async fn update_org_unit(
     ApiJson(input): ApiJson<UpdateOrgUnit>,
 ) -> AppResult<Json<OrgUnit>> {
     Ok(Json(
-        app::org::update(&s.db, &s.org, ctx.principal()?, id, input).await?,
+        app::org::update(&s.db, ctx.principal()?, id, input).await?,
     ))
 }
 
@@ -90,6 +90,6 @@ async fn merge_unit(
     ApiJson(input): ApiJson<MergeInput>,
 ) -> AppResult<Json<MergeResult>> {
     Ok(Json(
-        app::org::merge(&s.db, &s.org, ctx.principal()?, id, input).await?,
+        app::org::merge(&s.db, ctx.principal()?, id, input).await?,
     ))
 }

@@ -225,7 +225,7 @@ async fn org_edit(
         name_fr: Some(f.name_fr.clone()),
         ..Default::default()
     };
-    match app::org::update(&s.db, &s.org, who, id, input).await {
+    match app::org::update(&s.db, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/org/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             let mut unit = app::org::detail(&s.db, &s.org, Some(who), id).await?.unit;

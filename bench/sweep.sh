@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Reliability benchmarks (issue 10) on `generate --scale national` data, release build, SQLite and
+# PostgreSQL (BACKENDS="sqlite" or "postgres" runs one):
+#   1. intake alone, POST /api/v1/feedback at 50 clients, fsync-durable (SQLite synchronous=FULL,
+#      PostgreSQL synchronous_commit=on): the group-commit writer side by side with one
+#      transaction, one insert and one sync per submission (NQTRACK_INTAKE_BATCH=1), same run;
+#   2. the national daily sweep (`nqtrack jobs --as-of 2026-07-15`, a second process like a second
+#      instance) while 50 clients post feedback: sweep seconds, reminders, mails (one per person),
+#      and the intake's requests/s, p99 and errors (any non-2xx, e.g. a 503, counts) meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+BIN=$PWD/target/release/nqtrack
+PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+DURATION=${BENCH_DURATION:-15s}
+AS_OF=${AS_OF:-2026-07-15}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+work=$(mktemp -d)
+PORT=18083
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
+
+serve() {
+  "$BIN" serve >"$work/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; cat "$work/serve.log" >&2; exit 1
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+intake() { wrk -t2 -c50 -d"$1" -s bench/post_feedback.lua "http://127.0.0.1:$PORT/api/v1/feedback" | grep RESULT; }
+
+run_backend() {
+  local backend=$1 url=$2
+  export NQTRACK_DATABASE_URL=$url NQTRACK_DATA_DIR=$work/data NQTRACK_LISTEN=127.0.0.1:$PORT NQTRACK_LOG=warn \
+         NQTRACK_JOBS_EVERY_SECS=0 NQTRACK_FEEDBACK_PER_IP_HOUR=100000000
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  "$BIN" migrate >/dev/null
+  echo "== $backend: generate --scale national"
+  local t0; t0=$(date +%s.%N)
+  "$BIN" generate --scale national >/dev/null
+  echo "RESULT generate_seconds=$(echo "$(date +%s.%N) - $t0" | bc)"
+
+  echo "== $backend: intake alone, 50 clients, $DURATION: group commit (batches of up to 128)"
+  serve; intake "$DURATION"; stop
+  echo "== $backend: intake alone, 50 clients, $DURATION: one transaction and one sync per submission"
+  NQTRACK_INTAKE_BATCH=1 serve; intake "$DURATION"; stop
+
+  echo "== $backend: daily sweep as of $AS_OF while 50 clients post feedback"
+  serve
+  wrk -t2 -c50 -d600s -s bench/post_feedback.lua "http://127.0.0.1:$PORT/api/v1/feedback" >"$work/wrk.out" &
+  local wrk_pid=$!
+  sleep 3
+  t0=$(date +%s.%N)
+  NQTRACK_LOG=info "$BIN" jobs --as-of "$AS_OF" >"$work/jobs.out" 2>"$work/jobs.log"
+  local total; total=$(echo "$(date +%s.%N) - $t0" | bc)
+  kill -INT "$wrk_pid"; wait "$wrk_pid" 2>/dev/null || true
+  local sweep; sweep=$(grep -o 'seconds=[0-9.]*' "$work/jobs.log" | head -1 | cut -d= -f2)
+  echo "RESULT sweep_seconds=${sweep:-?} jobs_total_seconds=$total ($(cat "$work/jobs.out"))"
+  echo "RESULT intake_during_sweep: $(grep RESULT "$work/wrk.out" | sed 's/^RESULT //')"
+  stop
+}
+
+for b in $BACKENDS; do
+  if [ "$b" = sqlite ]; then
+    run_backend sqlite "sqlite://$work/bench.db"
+  else
+    psql "$PG/postgres" -qc 'DROP DATABASE IF EXISTS bench_nqtrack_sweep WITH (FORCE)' -qc 'CREATE DATABASE bench_nqtrack_sweep' >/dev/null
+    run_backend postgres "$PG/bench_nqtrack_sweep"
+  fi
+done
+rm -rf "$work"
