@@ -282,10 +282,31 @@ impl FormParts {
     }
 }
 
+/// A multipart body. A request that is not one (another content type, no boundary) is a 400
+/// problem like any other unreadable input, instead of axum's plain-text rejection.
+pub struct MultipartBody(axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for MultipartBody {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(MultipartBody)
+            .map_err(|e| {
+                AppError::BadRequest {
+                    code: "err-form",
+                    detail: e.body_text(),
+                }
+                .into()
+            })
+    }
+}
+
 /// Reads a multipart body; a file over `max_file` bytes is refused as soon as it passes the
 /// limit, without reading the rest. File inputs left empty are skipped.
 pub async fn read_multipart(
-    mut mp: axum::extract::Multipart,
+    MultipartBody(mut mp): MultipartBody,
     max_file: usize,
 ) -> AppResult<FormParts> {
     let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest {

@@ -1,6 +1,6 @@
 //! Work on an assignment: reports and evidence, verification, extensions, cascading, cancelling.
 
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -138,7 +138,7 @@ async fn add_evidence(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    mp: Multipart,
+    mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let mut parts = read_multipart(mp, s.cfg.evidence_max_bytes()).await?;

@@ -212,7 +212,8 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
             let has_input = op.request_body.is_some() || params.clone().next().is_some();
             for (code, name, _) in ANSWERS {
                 let applies = match code {
-                    "404" => has_path_param,
+                    // An id in the path, or in the query (`?programme=`, `?unit=`), may name nothing.
+                    "404" => has_path_param || has_input,
                     "422" => has_input,
                     _ => true,
                 };

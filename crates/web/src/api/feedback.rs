@@ -94,7 +94,7 @@ async fn submit_with_files(
     State(s): State<AppState>,
     ctx: Ctx,
     ClientIp(ip): ClientIp,
-    mp: axum::extract::Multipart,
+    mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let bad = |field: &str, code: &str| AppError::invalid(domain::FieldError::new(field, code));
     let parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -175,7 +175,7 @@ async fn report(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    mp: Multipart,
+    mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let who = ctx.principal()?.clone();
     let task_id = task_of_assignment(&s, id).await?;

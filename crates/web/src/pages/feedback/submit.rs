@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -71,7 +71,7 @@ async fn submit(
     State(s): State<AppState>,
     ctx: Ctx,
     ClientIp(ip): ClientIp,
-    mp: Multipart,
+    mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let cats = categories(&s).await?;
     let parts = match read_multipart(mp, s.cfg.evidence_max_bytes()).await {
