@@ -238,6 +238,8 @@ const STEP_ROWS: i64 = 200;
 /// ...and stops taking new ones after this long, so that the write lock is held only briefly and
 /// an interactive write waits for a few tens of milliseconds at worst.
 const STEP_TIME: StdDuration = StdDuration::from_millis(40);
+/// The pause between two steps.
+const STEP_PAUSE: StdDuration = StdDuration::from_millis(10);
 
 /// A long job done in steps: each step does some rows and moves the progress on.
 trait Steps {
@@ -265,6 +267,9 @@ async fn in_steps(
         let lease = Utc::now() + Duration::seconds(LEASE);
         store::jobs::progress(&mut tx.conn(), job.id, &payload, lease).await?;
         tx.commit().await?;
+        // Leave the write lock free for a moment: SQLite's waiting writers (other requests,
+        // other processes) poll for it, and a step that began again at once would starve them.
+        tokio::time::sleep(STEP_PAUSE).await;
     }
     Ok(())
 }
@@ -299,6 +304,10 @@ async fn recipients<'a>(
 #[derive(Default)]
 struct SweepCache {
     recipients: RecipientCache,
+    /// Notices kept in full per person in this run, and the items counted beyond them, not yet
+    /// saved: a person's day keeps at most `notify::DAY_LISTED` in full.
+    kept: HashMap<i64, usize>,
+    unlisted: HashMap<i64, i64>,
     tasks: HashMap<i64, store::tasks::Task>,
     names: HashMap<i64, String>,
 }
@@ -337,6 +346,7 @@ async fn sweep(
         steering,
         cache: SweepCache::default(),
         new: 0,
+        job_id: job.id,
     };
     let started = Instant::now();
     in_steps(db, job, p, &mut s).await?;
@@ -357,6 +367,7 @@ struct Sweep<'a> {
     steering: Option<i64>,
     cache: SweepCache,
     new: usize,
+    job_id: i64,
 }
 
 impl Steps for Sweep<'_> {
@@ -367,7 +378,8 @@ impl Steps for Sweep<'_> {
         started: Instant,
     ) -> AppResult<()> {
         let (base_url, now) = (self.base_url, self.now);
-        let mut changes = vec![];
+        let mut done = vec![];
+        let phase = p.phase;
         match p.phase {
             Phase::Tasks => {
                 let until = p.date + Duration::days(self.horizon);
@@ -387,7 +399,7 @@ impl Steps for Sweep<'_> {
                             &a,
                             prog,
                             &mut self.cache,
-                            &mut changes,
+                            &mut done,
                         )
                         .await?;
                     }
@@ -411,7 +423,7 @@ impl Steps for Sweep<'_> {
                         self.steering,
                         item,
                         &mut self.cache,
-                        &mut changes,
+                        &mut done,
                     )
                     .await?;
                     if started.elapsed() > STEP_TIME {
@@ -427,7 +439,7 @@ impl Steps for Sweep<'_> {
                 }
                 for (user, email) in people {
                     p.after = user;
-                    deliver_day(c, p.date, user, email, now).await?;
+                    deliver_day(c, base_url, p.date, user, email, now).await?;
                     if started.elapsed() > STEP_TIME {
                         break;
                     }
@@ -435,7 +447,18 @@ impl Steps for Sweep<'_> {
             }
             Phase::Done => {}
         }
-        store::audit::append(c, &Actor::system("reminders"), now, changes).await
+        for (user, n) in self.cache.unlisted.drain() {
+            store::work::add_overflow(c, p.date, user, n).await?;
+        }
+        // One audit record per step lists what it recorded (the reminder and escalation rows are
+        // the detail): a national day is tens of thousands of reminders.
+        if done.is_empty() {
+            return Ok(());
+        }
+        let change = Change::new("reminders.sweep", "job", self.job_id).after(Some(
+            serde_json::json!({ "date": p.date, "phase": phase, "recorded": done }).to_string(),
+        ));
+        store::audit::append(c, &Actor::system("reminders"), now, vec![change]).await
     }
 }
 
@@ -450,7 +473,7 @@ async fn task_reminders(
     a: &store::tasks::Assignment,
     p: &Programme,
     cache: &mut SweepCache,
-    changes: &mut Vec<Change<'static>>,
+    done: &mut Vec<serde_json::Value>,
 ) -> AppResult<usize> {
     let lang = Lang::Vi;
     let f = a.facts();
@@ -508,13 +531,31 @@ async fn task_reminders(
                 body: &m.text,
                 link: &link,
             };
-            store::work::insert_notice(c, &n, now).await?;
+            notice(c, cache, &n, now).await?;
         }
-        changes.push(Change::new("reminder.send", "assignment", a.id).after(Some(
-            serde_json::json!({ "kind": r.kind, "due": due, "to": emails }).to_string(),
-        )));
+        done.push(
+            serde_json::json!({ "assignment": a.id, "kind": r.kind, "due": due, "to": emails }),
+        );
     }
     Ok(new)
+}
+
+/// Keeps a notice in full while its person has fewer than a message lists, else counts it.
+async fn notice(
+    c: &mut crate::db::DbConn<'_>,
+    cache: &mut SweepCache,
+    n: &store::work::NewNotice<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let kept = cache.kept.entry(n.user_id).or_default();
+    if *kept < notify::DAY_LISTED {
+        if store::work::insert_notice(c, n, now).await? {
+            *kept += 1;
+        }
+    } else {
+        *cache.unlisted.entry(n.user_id).or_default() += 1;
+    }
+    Ok(())
 }
 
 /// Working days after the deadline before an unanswered item goes to the unit's leaders, and to
@@ -533,7 +574,7 @@ async fn feedback_overdue(
     steering: Option<i64>,
     (id, code, unit, due, title): (i64, String, i64, NaiveDate, String),
     cache: &mut SweepCache,
-    changes: &mut Vec<Change<'static>>,
+    done: &mut Vec<serde_json::Value>,
 ) -> AppResult<usize> {
     let lang = Lang::Vi;
     let late = (date - due).num_days();
@@ -566,11 +607,9 @@ async fn feedback_overdue(
                 body: &m.text,
                 link: &link,
             };
-            store::work::insert_notice(c, &n, now).await?;
+            notice(c, cache, &n, now).await?;
         }
-        changes.push(Change::new("feedback.escalate", "feedback", id).after(Some(
-            serde_json::json!({ "kind": kind, "due": due, "to": emails }).to_string(),
-        )));
+        done.push(serde_json::json!({ "feedback": id, "kind": kind, "due": due, "to": emails }));
     }
     Ok(new)
 }
@@ -579,22 +618,24 @@ async fn feedback_overdue(
 /// the same transaction, so each is delivered once.
 async fn deliver_day(
     c: &mut crate::db::DbConn<'_>,
+    base_url: &str,
     date: NaiveDate,
     user: i64,
     email: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let notices = store::work::take_notices(c, date, user).await?;
+    let unlisted = store::work::take_overflow(c, date, user).await?;
     if notices.is_empty() {
         return Ok(());
     }
-    let link = match notices.as_slice() {
-        [(_, _, _, link)] => link.clone(),
+    let link = match (notices.as_slice(), unlisted) {
+        ([(_, _, _, link)], 0) => link.clone(),
         _ => "/worklist".to_string(),
     };
     let items: Vec<(String, String, String)> =
         notices.into_iter().map(|(k, s, b, _)| (k, s, b)).collect();
-    let m = notify::day(Lang::Vi, date, &items);
+    let m = notify::day(Lang::Vi, base_url, date, &items, unlisted);
     notify::in_app(c, &[user], &m, Some(&link), now).await?;
     if let Some(e) = email.filter(|e| !e.is_empty()) {
         notify::queue_mail(c, &format!("mail:day:{user}:{date}"), vec![e], m, now).await?;

@@ -184,11 +184,21 @@ pub fn feedback_overdue(
     }
 }
 
+/// Items a day's message lists in full; the rest are counted, with links to the lists.
+pub const DAY_LISTED: usize = 10;
+
 /// One person's day: every reminder and escalation the sweep gathered for them, as one message
 /// (one mail, one notification) instead of one per item. `items` are (kind, subject, body) of
 /// each item's own message; a single item keeps its own subject and text.
-pub fn day(lang: Lang, date: NaiveDate, items: &[(String, String, String)]) -> Message {
-    if let [(_, subject, text)] = items {
+pub fn day(
+    lang: Lang,
+    base_url: &str,
+    date: NaiveDate,
+    items: &[(String, String, String)],
+    unlisted: i64,
+) -> Message {
+    let total = items.len() as i64 + unlisted;
+    if let ([(_, subject, text)], 0) = (items, unlisted) {
         return Message {
             subject: subject.clone(),
             text: text.clone(),
@@ -200,10 +210,7 @@ pub fn day(lang: Lang, date: NaiveDate, items: &[(String, String, String)]) -> M
         .count();
     let mut subject = lang.tf(
         "mail-day-subject",
-        &[
-            p("count", lang.int(items.len() as i64)),
-            p("date", lang.date(date)),
-        ],
+        &[p("count", lang.int(total)), p("date", lang.date(date))],
     );
     if escalations > 0 {
         subject.push_str(&lang.tf(
@@ -213,9 +220,21 @@ pub fn day(lang: Lang, date: NaiveDate, items: &[(String, String, String)]) -> M
     }
     let mut text = lang.tf("mail-day-intro", &[p("date", lang.date(date))]);
     text.push('\n');
-    for (i, (_, subject, body)) in items.iter().enumerate() {
+    // Escalations first; a long day lists the first items and counts the rest.
+    let mut order: Vec<&(String, String, String)> = items.iter().collect();
+    order.sort_by_key(|(k, _, _)| !k.contains("escalate"));
+    for (i, (_, subject, body)) in order.iter().take(DAY_LISTED).enumerate() {
         let title = subject.trim_start_matches("[nqtrack]").trim();
         text.push_str(&format!("\n{}. {title}\n{body}", i + 1));
+    }
+    let listed = items.len().min(DAY_LISTED) as i64;
+    if total > listed {
+        let more = total - listed;
+        let base = base_url.trim_end_matches('/');
+        text.push_str(&format!(
+            "\n{}\n{base}/worklist\n{base}/feedback/inbox\n",
+            lang.tf("mail-day-more", &[p("count", lang.int(more))]),
+        ));
     }
     Message { subject, text }
 }
@@ -258,7 +277,16 @@ mod tests {
             "[nqtrack] S1".to_string(),
             "B1\n".to_string(),
         )];
-        assert_eq!(day(Lang::Vi, d, &one).subject, "[nqtrack] S1");
+        assert_eq!(
+            day(Lang::Vi, "https://x", d, &one, 0).subject,
+            "[nqtrack] S1"
+        );
+        // One listed and 4 counted only: a day of five.
+        let m = day(Lang::En, "https://x", d, &one, 4);
+        assert!(
+            m.subject.contains("5 items") && m.text.contains("4 more"),
+            "{m:?}"
+        );
         let items = [
             one[0].clone(),
             (
@@ -268,15 +296,32 @@ mod tests {
             ),
             ("overdue-1".into(), "[nqtrack] S3".into(), "B3\n".into()),
         ];
-        let m = day(Lang::En, d, &items);
+        let m = day(Lang::En, "https://x", d, &items, 0);
         assert!(
             m.subject.contains("3 items") && m.subject.contains("1 for the leadership"),
             "{}",
             m.subject
         );
-        for (i, s, b) in [(1, "S1", "B1"), (2, "S2", "B2"), (3, "S3", "B3")] {
+        // The escalation first, then the others in their order.
+        for (i, s, b) in [(1, "S2", "B2"), (2, "S1", "B1"), (3, "S3", "B3")] {
             assert!(m.text.contains(&format!("{i}. {s}\n{b}")), "{}", m.text);
         }
+    }
+
+    #[test]
+    fn a_long_day_lists_the_first_items_and_counts_the_rest() {
+        let d = NaiveDate::from_ymd_opt(2026, 7, 15).unwrap();
+        let items: Vec<_> = (0..DAY_LISTED + 12)
+            .map(|i| ("overdue-1".to_string(), format!("S{i}"), format!("B{i}\n")))
+            .collect();
+        let m = day(Lang::En, "https://x", d, &items, 0);
+        assert!(
+            m.text
+                .contains(&format!("{DAY_LISTED}. S{}", DAY_LISTED - 1))
+        );
+        assert!(!m.text.contains(&format!("S{DAY_LISTED}\n")));
+        assert!(m.text.contains("12 more"), "{}", m.text);
+        assert!(m.text.contains("https://x/worklist"));
     }
 
     #[test]

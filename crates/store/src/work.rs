@@ -258,6 +258,28 @@ pub async fn people_with_notices(
         .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?))
 }
 
+/// Counts `n` more items in a person's day beyond the notices kept in full.
+pub async fn add_overflow(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    user_id: i64,
+    n: i64,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO notice_overflow (day, user_id, extra) VALUES ($1, $2, $3)
+         ON CONFLICT (day, user_id) DO UPDATE SET extra = notice_overflow.extra + excluded.extra")
+        .bind(day).bind(user_id).bind(n).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Takes (deletes and returns) the count of a person's items of `day` not kept in full.
+pub async fn take_overflow(c: &mut DbConn<'_>, day: NaiveDate, user_id: i64) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "DELETE FROM notice_overflow WHERE day = $1 AND user_id = $2 RETURNING extra")
+        .bind(day).bind(user_id).fetch_optional(&mut **c).await?)
+    .unwrap_or(0))
+}
+
 /// A delivered notice: (kind, subject, body, link).
 pub type Notice = (String, String, String, String);
 

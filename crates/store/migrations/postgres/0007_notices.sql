@@ -15,6 +15,15 @@ CREATE TABLE notices (
 );
 CREATE INDEX notices_day_user ON notices(day, user_id);
 
+-- How many more items a person's day holds beyond the notices kept in full (a day's message
+-- lists the first few and counts the rest).
+CREATE TABLE notice_overflow (
+    day     DATE NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    extra   BIGINT NOT NULL,
+    PRIMARY KEY (day, user_id)
+);
+
 -- Each escalation of an overdue feedback item happens once (the unit on the first day, its
 -- leaders after five, the standing agency after ten); this is the record that it happened.
 -- (Before, the key of its mail job was the record.)
