@@ -69,12 +69,18 @@ run_backend() {
   copy_db "$url"
   NQTRACK_DATABASE_URL=$COPY sweep alone
 
-  echo "== $backend: daily sweep as of $AS_OF while 50 clients post feedback"
+  echo "== $backend: daily sweep as of $AS_OF inside the server (as serve runs it) while 50 clients post feedback"
+  "$BIN" user create --username bench.admin --display-name Bench --unit VN --role administrator \
+    --password bench-password-123 >/dev/null
+  local token; token=$("$BIN" token create --username bench.admin --name bench | tail -1)
   serve
-  wrk -t2 -c50 -d900s -s bench/post_feedback.lua "http://127.0.0.1:$PORT/api/v1/feedback" >"$work/wrk.out" &
+  wrk -t2 -c50 -d1800s -s bench/post_feedback.lua "http://127.0.0.1:$PORT/api/v1/feedback" >"$work/wrk.out" &
   local wrk_pid=$!
   sleep 3
-  sweep under_load
+  local report
+  report=$(curl -s -m 3600 -w ' %{time_total}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"as_of\": \"$AS_OF\"}" "http://127.0.0.1:$PORT/api/v1/jobs/run")
+  echo "RESULT under_load jobs_run_seconds=${report##* } report=${report% *}"
   kill -INT "$wrk_pid" 2>/dev/null || true; wait "$wrk_pid" 2>/dev/null || true
   echo "RESULT intake_during_sweep: $(grep RESULT "$work/wrk.out" | sed 's/^RESULT //')"
   grep -E "Non-2xx|timeout" "$work/wrk.out" || true

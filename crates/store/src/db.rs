@@ -4,8 +4,13 @@
 //! macro compiles it for both native drivers, so types (dates, timestamps, booleans) are bound
 //! natively on each side. SQL for each concern lives in `crate::store`.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use tokio::sync::OwnedMutexGuard;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -38,25 +43,45 @@ macro_rules! on_conn {
     };
 }
 
+/// A write transaction. On SQLite it holds this process's turn at the write lock (see
+/// [`Db::begin`]) until it commits or is dropped.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Pg(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn conn(&mut self) -> DbConn<'_> {
         match self {
-            Tx::Sqlite(t) => DbConn::Sqlite(&mut *t),
+            Tx::Sqlite(t, _) => DbConn::Sqlite(&mut *t),
             Tx::Pg(t) => DbConn::Pg(&mut *t),
         }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _turn) => t.commit().await,
             Tx::Pg(t) => t.commit().await,
         }
     }
+}
+
+/// One queue of writers per SQLite file in this process. SQLite has a single write lock, and
+/// writers that wait for it inside SQLite poll (the busy handler sleeps and retries), so a writer
+/// that commits and begins again at once, like a background job's steps or the intake writer
+/// under load, can keep others out for long. Queued here first, in arrival order, a write waits
+/// only for the writes that came before it.
+fn write_queue(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
+    static QUEUES: OnceLock<std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        OnceLock::new();
+    let file = pool.connect_options().get_filename().to_path_buf();
+    QUEUES
+        .get_or_init(Default::default)
+        .lock()
+        .expect("write queues")
+        .entry(file)
+        .or_default()
+        .clone()
 }
 
 pub enum Conn {
@@ -131,7 +156,14 @@ impl Db {
     /// reads before it writes waits for the write lock instead of failing with SQLITE_BUSY.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                // This process's writers take turns in arrival order (see `write_queue`); a
+                // turn that does not come within the busy timeout is a busy database (503).
+                let turn = tokio::time::timeout(BUSY_TIMEOUT, write_queue(p).lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
