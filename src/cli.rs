@@ -361,6 +361,13 @@ fn print_import(r: &app::programmes::ImportReport) {
 
 async fn run(cli: Cli) -> AppResult<ExitCode> {
     let mut cfg = Config::load(cli.config.as_deref()).map_err(AppError::Internal)?;
+    let zone = domain::clock::parse_zone(&cfg.time_zone).ok_or_else(|| {
+        AppError::Internal(format!(
+            "time_zone: not an IANA zone name such as Asia/Ho_Chi_Minh: {:?}",
+            cfg.time_zone
+        ))
+    })?;
+    domain::clock::set_zone(zone);
     match cli.cmd {
         Cmd::Serve => {
             let db = open(&cfg).await?;
@@ -664,7 +671,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 &mailer,
                 &cfg.public_base_url,
                 now,
-                as_of.unwrap_or(now.date_naive()),
+                as_of.unwrap_or(domain::clock::local_date(now)),
             )
             .await?;
             println!(

@@ -263,7 +263,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
     .await;
     // Đắk Lắk's own plan: it assigns and verifies; one task due at the end of the year, one
     // that was due yesterday.
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let yesterday = domain::clock::local_date(chrono::Utc::now()) - chrono::Duration::days(1);
     let annex = format!(
         "| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |\n|---|---|---|---|---|---|\n| **I.** | Hạ tầng số | | | | |\n| 1. | Phủ sóng 5G đến các xã vùng sâu | Đắk Lắk | | Báo cáo | 12/2026 |\n| 2. | Số hóa hồ sơ đất đai | Đắk Lắk | | Cơ sở dữ liệu | {} |\n",
         yesterday.format("%d/%m/%Y")
@@ -342,7 +342,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         .unwrap();
     let summary = text(&c, "#summary").await;
     assert!(
-        summary.starts_with("2 nhiệm vụ đến hạn: 1 hoàn thành đúng hạn"),
+        summary.starts_with("2 nhiệm vụ (") && summary.contains("): 1 hoàn thành đúng hạn"),
         "{summary}"
     );
     assert!(summary.contains("1 quá hạn"), "{summary}");

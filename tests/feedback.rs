@@ -52,7 +52,9 @@ both!(
         assert_eq!(s, StatusCode::CREATED, "{r}");
         let code = r["code"].as_str().unwrap().to_string();
         let secret = r["secret"].as_str().unwrap().to_string();
-        let today = chrono::Utc::now().date_naive().format("%Y%m%d").to_string();
+        let today = domain::clock::local_date(chrono::Utc::now())
+            .format("%Y%m%d")
+            .to_string();
         assert_eq!(code, format!("PAKN-{today}-0001"));
         let (_, r2) = submit(&app, &submission(None)).await;
         assert_eq!(r2["code"], format!("PAKN-{today}-0002"));
@@ -91,6 +93,31 @@ both!(
         assert_eq!(s, StatusCode::NOT_FOUND);
         // A confirmation mail is queued.
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND dedupe_key LIKE 'mail:feedback:%'").await, 2);
+        // Sent, it links to the tracking page by its absolute address (a mail reader cannot
+        // follow "/feedback/track/…").
+        let mailer = app::mail::Mailer::memory();
+        let now = chrono::Utc::now();
+        app::jobs::tick(
+            &app.db,
+            &mailer,
+            "https://nqtrack.example.vn/",
+            now,
+            domain::clock::local_date(now),
+        )
+        .await
+        .unwrap();
+        let received = mailer
+            .sent()
+            .into_iter()
+            .find(|m| m.subject.contains(&code))
+            .expect("the confirmation");
+        assert!(
+            received.text.contains(&format!(
+                "\nhttps://nqtrack.example.vn/feedback/track/{code}\n"
+            )),
+            "{}",
+            received.text
+        );
         // Bad input: a clear message per field, nothing written.
         let before = items(&app).await;
         for (patch, field, code) in [
@@ -172,8 +199,8 @@ both!(routing_moves_and_the_clock, |app| {
     assert_eq!(inbox["total"], 1);
     assert!(inbox["items"][0]["days_left"].as_i64().unwrap() > 0);
     // Received: to be accepted within the kind's 3 working days.
-    let accept_by =
-        domain::workdays::Calendar::builtin().add_working_days(chrono::Utc::now().date_naive(), 3);
+    let accept_by = domain::workdays::Calendar::builtin()
+        .add_working_days(domain::clock::local_date(chrono::Utc::now()), 3);
     assert_eq!(inbox["items"][0]["accept_by"], accept_by.to_string());
     let (s, _) = hanoi
         .get(app.url(&format!("/api/v1/feedback?unit={commune}")))
@@ -1145,7 +1172,7 @@ both!(deadline_rules_per_kind_and_the_transfer_clock, |app| {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         item("clock_from").await,
-        chrono::Utc::now().date_naive().to_string()
+        domain::clock::local_date(chrono::Utc::now()).to_string()
     );
     assert_eq!(item("allowed_days").await, "15");
 });
@@ -1470,3 +1497,68 @@ both!(a_busy_database_answers_503_with_retry_after, |app| {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(items().await, before + 1);
 });
+
+both!(
+    the_unit_concerned_is_found_by_code_or_name_without_diacritics,
+    |app| {
+        let concerned = |code: String| {
+            let app = &app;
+            async move {
+                app.scalar_i64(&format!(
+                    "SELECT concerned_unit_id FROM feedback_items WHERE code = '{code}'"
+                ))
+                .await
+            }
+        };
+        let with_unit = |u: &str| {
+            let mut s = submission(None);
+            s["unit"] = json!(u);
+            s
+        };
+        let bmt = app.unit_id("24133").await;
+        let hoa_phu_dl = app.unit_id("24175").await;
+        for (text, want) in [
+            ("24133", bmt),
+            ("Buon Ma Thuot", bmt),
+            ("phường buôn ma thuột", bmt),
+            ("Xa Hoa Phu, Dak Lak", hoa_phu_dl),
+            ("Hoa Phu, 66", hoa_phu_dl),
+        ] {
+            let (s, r) = submit(&app, &with_unit(text)).await;
+            assert_eq!(s, StatusCode::CREATED, "{text}: {r}");
+            assert_eq!(
+                concerned(r["code"].as_str().unwrap().to_string()).await,
+                want,
+                "{text}"
+            );
+        }
+        // Two communes are called Hòa Phú (Hà Nội, Đắk Lắk): the province is asked for.
+        let before = items(&app).await;
+        let (s, p) = submit(&app, &with_unit("Hoa Phu")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], "unit");
+        assert_eq!(p["errors"][0]["code"], "err-unit-ambiguous", "{p}");
+        let (s, p) = submit(&app, &with_unit("Xa Khong Co That")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["code"], "err-no-such-unit", "{p}");
+        assert_eq!(items(&app).await, before, "nothing stored");
+        // The public list's unit filter takes names too, and explains what it cannot find.
+        let (s, html) = app
+            .anon()
+            .get(app.url("/feedback?unit=Dak+Lak"))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(!html.contains("unit-error") && html.contains("value=\"Dak Lak\""));
+        let (s, html) = app
+            .anon()
+            .get(app.url("/feedback?unit=Xa+Khong+Co+That"))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("id=\"unit-error\">Không có đơn vị đang hoạt động với mã hoặc tên này."),
+            "{html}"
+        );
+    }
+);

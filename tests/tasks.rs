@@ -211,7 +211,10 @@ both!(tasks_list_and_detail, |app| {
     assert_eq!(s, 200);
     assert_eq!(d["deadline_text"], "2025");
     assert_eq!(d["due_on"], "2025-12-31");
-    assert_eq!(d["status"], "at_risk", "no report for months");
+    assert_eq!(
+        d["status"], "at_risk",
+        "a third of its time gone, nothing reported"
+    );
     let lead: Vec<&str> = d["assignments"]
         .as_array()
         .unwrap()
@@ -232,7 +235,9 @@ both!(overview_and_task_pages, |app| {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains(&format!("{due} nhiệm vụ đến hạn: 0 hoàn thành đúng hạn")),
+        html.contains(&format!(
+            "{due} nhiệm vụ ({due} đã đến hạn tính đến 15/06/2025): 0 hoàn thành đúng hạn"
+        )),
         "summary in Vietnamese"
     );
     assert!(html.contains(&format!("{due} quá hạn.")));
@@ -249,7 +254,33 @@ both!(overview_and_task_pages, |app| {
         .text()
         .await
         .unwrap();
-    assert!(en.contains(&format!("{due} tasks due: 0 completed on time")));
+    assert!(en.contains(&format!(
+        "{due} tasks ({due} due by 15 June 2025): 0 completed on time"
+    )));
+    // Without a window, tasks due in later years count among the tasks, not among those due.
+    let due_by = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on <= '2025-06-15'"
+        ))
+        .await;
+    let later = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on > '2025-06-15'"
+        ))
+        .await;
+    assert!(later > 0 && due_by > 0, "the annex has tasks on both sides");
+    let all = app
+        .anon()
+        .get(&app.url(&format!("/programmes/{pid}?as_of=2025-06-15")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains(&format!("({due_by} đã đến hạn tính đến 15/06/2025)")),
+        "due counts only deadlines on or before the as-of date"
+    );
     let gz = app
         .anon()
         .get(&url)
@@ -387,7 +418,7 @@ both!(report_claim_verify_and_the_overview_follows, |app| {
                 .to_string()
         }
     };
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = domain::clock::local_date(chrono::Utc::now()).to_string();
     let today: &'static str = Box::leak(today.into_boxed_str());
     assert_eq!(
         status_of(today).await,

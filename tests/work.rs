@@ -483,7 +483,7 @@ both!(a_merger_hands_open_work_to_the_successor, |app| {
 both!(reminders_reach_the_smtp_sink_once_and_escalate, |app| {
     let (_, task) = programme(&app).await;
     let a = assignment(&app, &task("1"), "66").await;
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let due = today + chrono::Duration::days(3);
     app.exec(&format!(
         "UPDATE assignments SET original_due = '{due}' WHERE id = {a}"
@@ -809,7 +809,7 @@ async fn two_instances_on_one_postgres_share_writes_caches_and_jobs() {
     // Both run the day's jobs at the same moment.
     let (_, task) = programme(&a).await;
     let asg = assignment(&a, &task("1"), "66").await;
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let due = today + chrono::Duration::days(3);
     a.exec(&format!(
         "UPDATE assignments SET original_due = '{due}' WHERE id = {asg}"
@@ -867,4 +867,43 @@ async fn two_instances_on_one_postgres_share_writes_caches_and_jobs() {
         1,
         "one notification for the officer's day"
     );
+}
+
+/// A day's mail reuses its connections: with one allowed, every message goes over one session;
+/// with three, concurrent sending opens no more than three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_few_reused_smtp_connections() {
+    for (connections, mails) in [(1u32, 20usize), (3, 30)] {
+        let sink = SmtpSink::start().await;
+        let smtp = app::config::Smtp {
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            security: "none".into(),
+            connections,
+            ..Default::default()
+        };
+        let mailer = app::mail::Mailer::from_config(&smtp, std::path::Path::new("/tmp")).unwrap();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..mails {
+            let mailer = mailer.clone();
+            set.spawn(async move {
+                mailer
+                    .send(&app::mail::Mail {
+                        to: vec![format!("person{i}@example.vn")],
+                        subject: format!("Nhắc việc {i}"),
+                        text: "Nội dung".into(),
+                    })
+                    .await
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            r.unwrap().unwrap();
+        }
+        assert_eq!(sink.messages().len(), mails);
+        let sessions = sink.sessions();
+        assert!(
+            (1..=connections as usize).contains(&sessions),
+            "{mails} mails over {sessions} connections, at most {connections} allowed"
+        );
+    }
 }

@@ -24,6 +24,8 @@ pub struct Received {
 pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<Received>>>,
+    /// Connections accepted so far.
+    sessions: Arc<std::sync::atomic::AtomicUsize>,
     accept: tokio::task::AbortHandle,
 }
 
@@ -41,8 +43,11 @@ impl SmtpSink {
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let store = messages.clone();
+        let sessions = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = sessions.clone();
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let store = store.clone();
                 tokio::spawn(async move {
                     // A client that hangs up mid-session is not the sink's problem.
@@ -54,8 +59,14 @@ impl SmtpSink {
         SmtpSink {
             port,
             messages,
+            sessions,
             accept,
         }
+    }
+
+    /// How many connections clients have opened.
+    pub fn sessions(&self) -> usize {
+        self.sessions.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn messages(&self) -> Vec<Received> {

@@ -27,6 +27,8 @@ pub struct Config {
     /// Most submissions the intake writer stores in one transaction (one sync); 1 stores each
     /// on its own, the baseline of the intake benchmark.
     pub intake_batch: usize,
+    /// IANA name of the zone whose calendar days the product counts and shows.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +42,9 @@ pub struct Smtp {
     pub from: String,
     /// `starttls`, `tls` or `none`.
     pub security: String,
+    /// Most connections kept open to the server; each carries many messages in turn (1: every
+    /// message over one connection, for servers that limit them).
+    pub connections: u32,
 }
 
 impl Default for Smtp {
@@ -51,6 +56,7 @@ impl Default for Smtp {
             password: String::new(),
             from: "nqtrack@localhost".into(),
             security: "starttls".into(),
+            connections: 4,
         }
     }
 }
@@ -68,6 +74,7 @@ impl Default for Config {
             jobs_every_secs: 60,
             feedback_per_ip_hour: 30,
             intake_batch: crate::feedback::BATCH,
+            time_zone: "Asia/Ho_Chi_Minh".into(),
         }
     }
 }
@@ -118,6 +125,9 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("NQTRACK_FEEDBACK_PER_IP_HOUR: not a number: {v}"))?;
         }
+        if let Some(v) = get("NQTRACK_TIME_ZONE") {
+            self.time_zone = v;
+        }
         if let Some(v) = get("NQTRACK_INTAKE_BATCH") {
             self.intake_batch =
                 v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
@@ -143,6 +153,11 @@ impl Config {
         }
         if let Some(v) = get("NQTRACK_SMTP_SECURITY") {
             self.smtp.security = v;
+        }
+        if let Some(v) = get("NQTRACK_SMTP_CONNECTIONS") {
+            self.smtp.connections = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("NQTRACK_SMTP_CONNECTIONS: not a number of at least 1: {v}")
+            })?;
         }
         Ok(())
     }

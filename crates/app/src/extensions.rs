@@ -38,7 +38,7 @@ pub async fn request(
     assignment_id: i64,
     input: ExtensionRequest,
 ) -> AppResult<Extension> {
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let mut tx = db.begin().await?;
     let a = assignment_for(&mut tx.conn(), who, Action::ReportProgress, assignment_id).await?;
     let mut errs = vec![];
@@ -116,7 +116,7 @@ pub async fn decide(
     extension_id: i64,
     input: ExtensionDecision,
 ) -> AppResult<Extension> {
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let mut tx = db.begin().await?;
     let before = store::tasks::get_extension(&mut tx.conn(), extension_id)
         .await?

@@ -97,7 +97,7 @@ pub async fn tick(
             );
             tx.commit().await?;
             report.jobs += batch.len();
-            let outcomes = send_batch(mailer, &batch).await;
+            let outcomes = send_batch(mailer, base_url, &batch).await;
             let mut tx = db.begin().await?;
             for (job, outcome) in batch.iter().zip(outcomes) {
                 match outcome {
@@ -134,10 +134,15 @@ pub async fn tick(
 /// its pooled connections), settled in one transaction.
 const MAIL_BATCH: i64 = 32;
 
-async fn send_batch(mailer: &Mailer, batch: &[store::jobs::Job]) -> Vec<AppResult<()>> {
+async fn send_batch(
+    mailer: &Mailer,
+    base_url: &str,
+    batch: &[store::jobs::Job],
+) -> Vec<AppResult<()>> {
     let mut set = tokio::task::JoinSet::new();
     for (i, job) in batch.iter().enumerate() {
         let mailer = mailer.clone();
+        let base_url = base_url.to_string();
         let payload = job.payload.clone();
         set.spawn(async move {
             let r = match serde_json::from_str::<notify::MailJob>(&payload) {
@@ -145,7 +150,7 @@ async fn send_batch(mailer: &Mailer, batch: &[store::jobs::Job]) -> Vec<AppResul
                     .send(&Mail {
                         to: m.to,
                         subject: m.subject,
-                        text: m.text,
+                        text: notify::with_base_url(&m.text, &base_url),
                     })
                     .await
                     .map_err(AppError::internal),
@@ -188,7 +193,7 @@ pub async fn run_forever(db: Db, mailer: Mailer, base_url: String, every: StdDur
     loop {
         interval.tick().await;
         let now = Utc::now();
-        if let Err(e) = tick(&db, &mailer, &base_url, now, now.date_naive()).await {
+        if let Err(e) = tick(&db, &mailer, &base_url, now, domain::clock::local_date(now)).await {
             tracing::error!(error = %e, "job runner");
         }
     }

@@ -17,6 +17,7 @@ pub mod programmes;
 pub mod records;
 pub mod reports;
 pub mod session;
+pub mod smtp_pool;
 pub mod tokens;
 pub mod users;
 pub mod work;

@@ -11,7 +11,8 @@ use std::time::Duration;
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::smtp_pool::{Security, SmtpPool};
 
 use crate::config::Smtp;
 
@@ -50,14 +51,8 @@ pub enum MailError {
 
 #[derive(Debug, Clone)]
 pub enum Mailer {
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
-    File {
-        dir: PathBuf,
-        from: Mailbox,
-    },
+    Smtp { pool: Arc<SmtpPool>, from: Mailbox },
+    File { dir: PathBuf, from: Mailbox },
     Memory(Arc<Mutex<Vec<Sent>>>),
 }
 
@@ -77,14 +72,11 @@ impl Mailer {
                 from,
             });
         }
-        let relay_err = |e: lettre::transport::smtp::Error| format!("smtp.host {host:?}: {e}");
-        let builder = match smtp.security.trim().to_ascii_lowercase().as_str() {
-            "starttls" => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(relay_err)?
-            }
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(relay_err)?,
+        let security = match smtp.security.trim().to_ascii_lowercase().as_str() {
+            "starttls" => Security::StartTls,
+            "tls" => Security::Tls,
             // Plain SMTP: only for a relay on localhost or a trusted network (and test sinks).
-            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            "none" => Security::None,
             other => {
                 return Err(format!(
                     "smtp.security must be starttls, tls or none, not {other:?}"
@@ -92,21 +84,23 @@ impl Mailer {
             }
         };
         // Port 0 keeps the conventional port of the chosen security (587, 465, 25).
-        let builder = if smtp.port != 0 {
-            builder.port(smtp.port)
-        } else {
-            builder
+        let port = match (smtp.port, security) {
+            (0, Security::StartTls) => 587,
+            (0, Security::Tls) => 465,
+            (0, Security::None) => 25,
+            (p, _) => p,
         };
-        let builder = if smtp.username.is_empty() {
-            builder
-        } else {
-            builder.credentials(Credentials::new(
-                smtp.username.clone(),
-                smtp.password.clone(),
-            ))
-        };
+        let credentials = (!smtp.username.is_empty())
+            .then(|| Credentials::new(smtp.username.clone(), smtp.password.clone()));
         Ok(Mailer::Smtp {
-            transport: builder.timeout(Some(CONNECT_TIMEOUT)).build(),
+            pool: Arc::new(SmtpPool::new(
+                host,
+                port,
+                security,
+                credentials,
+                smtp.connections,
+                CONNECT_TIMEOUT,
+            )),
             from,
         })
     }
@@ -132,16 +126,12 @@ impl Mailer {
             return Ok(());
         }
         match self {
-            Mailer::Smtp { transport, from } => {
+            Mailer::Smtp { pool, from } => {
                 let msg = build(from, m)?;
-                match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) => Err(MailError::Transport(e.to_string())),
-                    Err(_) => Err(MailError::Transport(format!(
-                        "no answer within {} s",
-                        SEND_DEADLINE.as_secs()
-                    ))),
-                }
+                let bytes = msg.formatted();
+                pool.send(msg.envelope(), &bytes, SEND_DEADLINE)
+                    .await
+                    .map_err(MailError::Transport)
             }
             Mailer::File { dir, from } => {
                 let bytes = build(from, m)?.formatted();
@@ -230,6 +220,7 @@ mod tests {
             password: String::new(),
             from: "NQ Track <nqtrack@example.gov.vn>".into(),
             security: security.into(),
+            connections: 1,
         }
     }
 

@@ -60,6 +60,16 @@ pub async fn in_app(
     Ok(())
 }
 
+/// Stands for the public address (`public_base_url`) in a queued mail's text; the mail runner
+/// puts the address in at sending, so that a use case queuing mail needs no configuration and
+/// every link in a message is absolute, clickable.
+pub const BASE_URL: &str = "{base_url}";
+
+/// The text as sent: links made absolute.
+pub fn with_base_url(text: &str, base_url: &str) -> String {
+    text.replace(BASE_URL, base_url.trim_end_matches('/'))
+}
+
 fn p(k: &str, v: impl Into<String>) -> (String, String) {
     (k.to_string(), v.into())
 }
@@ -87,7 +97,7 @@ pub fn feedback_step(
     Message {
         subject: lang.tf(&format!("mail-feedback-{step}-subject"), &params),
         text: format!(
-            "{}\n\n{}\n/feedback/track/{code}\n",
+            "{}\n\n{}\n{BASE_URL}/feedback/track/{code}\n",
             lang.tf(&format!("mail-feedback-{step}-body"), &params),
             lang.t("mail-feedback-track"),
         ),
@@ -100,7 +110,7 @@ pub fn support_confirm(lang: Lang, code: &str, token: &str) -> Message {
     Message {
         subject: lang.tf("mail-support-subject", &params),
         text: format!(
-            "{}\n\n/feedback/support/confirm?token={token}\n",
+            "{}\n\n{BASE_URL}/feedback/support/confirm?token={token}\n",
             lang.tf("mail-support-body", &params)
         ),
     }
@@ -112,7 +122,7 @@ pub fn register_confirm(lang: Lang, username: &str, token: &str) -> Message {
     Message {
         subject: lang.tf("mail-register-subject", &params),
         text: format!(
-            "{}\n\n/register/confirm?token={token}\n",
+            "{}\n\n{BASE_URL}/register/confirm?token={token}\n",
             lang.tf("mail-register-body", &params)
         ),
     }

@@ -190,7 +190,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult
         name_en,
         name_fr,
         parent_id: Some(parent.id),
-        valid_from: Some(Utc::now().date_naive()),
+        valid_from: Some(domain::clock::local_date(Utc::now())),
         valid_to: None,
     };
     let now = Utc::now();
@@ -343,7 +343,7 @@ pub async fn merge(db: &Db, who: &Principal, id: i64, input: MergeInput) -> AppR
         .await?
         .ok_or_else(|| AppError::invalid(FieldError::new("into", "err-no-such-unit")))?;
     let now = Utc::now();
-    let on = input.on.unwrap_or(now.date_naive());
+    let on = input.on.unwrap_or(domain::clock::local_date(now));
     let chain = store::org::chain(&mut tx.conn(), into.id).await?;
     let errs = domain::org_tree::check_merge(&tree_unit(&before)?, &tree_unit(&into)?, &chain, on);
     if !errs.is_empty() {
@@ -496,7 +496,7 @@ pub async fn import_csv(
             name_en,
             name_fr,
             parent_id: parent.map(|p| p.id),
-            valid_from: Some(now.date_naive()),
+            valid_from: Some(domain::clock::local_date(now)),
             valid_to: None,
         };
         let id = store::org::insert(&mut tx.conn(), &new, now).await?;
@@ -518,4 +518,96 @@ pub async fn unit_id_by_code(db: &Db, code: &str) -> AppResult<Option<i64>> {
     Ok(store::org::find_current_by_code(&mut c.conn(), code.trim())
         .await?
         .map(|u| u.id))
+}
+
+/// Which unit in force a person means by `text`: its official code ("24133") or its name, with
+/// or without diacritics and level ("Buon Ma Thuot", "Phường Buôn Ma Thuột"), optionally
+/// followed by ", <province>" to tell apart communes of the same name. `Err` is the message
+/// for `field`: no such unit, or several (the province is then asked for).
+pub async fn resolve(
+    db: &Db,
+    idx: &OrgIndex,
+    field: &str,
+    text: &str,
+) -> AppResult<Result<i64, FieldError>> {
+    let snap = idx.snapshot(db).await?;
+    Ok(resolve_in(&snap, field, text, None))
+}
+
+fn resolve_in(
+    snap: &store::org_index::Snapshot,
+    field: &str,
+    text: &str,
+    within: Option<i64>,
+) -> Result<i64, FieldError> {
+    let text = text.trim();
+    let none = || FieldError::new(field, "err-no-such-unit");
+    if text.is_empty() || text.chars().count() > Q_MAX {
+        return Err(none());
+    }
+    if let Some((head, tail)) = text.rsplit_once(',')
+        && !head.trim().is_empty()
+    {
+        let province = resolve_in(snap, field, tail, None)?;
+        return resolve_in(snap, field, head, Some(province));
+    }
+    let q = text::fold(text);
+    let (found, _) = snap.list(&ListFilter {
+        kind: None,
+        parent: None,
+        q: Some(q.clone()),
+        include_historical: false,
+        limit: 5_000,
+        offset: 0,
+    });
+    let inside = |u: &&OrgUnit| within.is_none_or(|p| u.id != p && snap.chain(u.id).contains(&p));
+    // The official code first: what /org shows and what officials quote.
+    let by_code: Vec<&OrgUnit> = found
+        .iter()
+        .filter(|u| {
+            u.code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(text))
+        })
+        .filter(inside)
+        .collect();
+    if let [u] = by_code.as_slice() {
+        return Ok(u.id);
+    }
+    // Then the whole name, with or without its level ("phường", "xã", "tỉnh"…).
+    let suffix = format!(" {q}");
+    let named: Vec<&OrgUnit> = found
+        .iter()
+        .filter(inside)
+        .filter(|u| {
+            let n = text::fold(&u.name_vi);
+            n == q || n.ends_with(&suffix)
+        })
+        .collect();
+    let pick = if named.is_empty() {
+        found.iter().filter(inside).collect()
+    } else {
+        named
+    };
+    match pick.as_slice() {
+        [u] => Ok(u.id),
+        [] => Err(none()),
+        many => Err(FieldError::new(field, "err-unit-ambiguous").with("n", many.len())),
+    }
+}
+
+/// The provinces and centrally run cities in force, by name: the first step of the public
+/// form's unit picker (public data, no role needed).
+pub async fn provinces(db: &Db, idx: &OrgIndex) -> AppResult<Vec<OrgUnit>> {
+    let snap = idx.snapshot(db).await?;
+    let (mut units, _) = snap.list(&ListFilter {
+        kind: Some(OrgKind::Province.as_str().into()),
+        parent: None,
+        q: None,
+        include_historical: false,
+        limit: 1_000,
+        offset: 0,
+    });
+    units.sort_by_key(|u| text::fold(&u.name_vi));
+    Ok(units)
 }

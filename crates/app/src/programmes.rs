@@ -260,7 +260,7 @@ async fn import_parsed(
         group_ids
             .push(store::tasks::insert_group(&mut conn, pid, &g.code, &g.title, i as i32).await?);
     }
-    let assigned_on = meta.issued_on.unwrap_or(now.date_naive());
+    let assigned_on = meta.issued_on.unwrap_or(domain::clock::local_date(now));
     let mut leaderless = vec![];
     for t in &parsed.tasks {
         let visibility = match t.visibility.as_str() {
@@ -475,7 +475,9 @@ pub async fn programme_overview(
     let (data, rows, visible) = visible_rows(&mut c, cache, &snap, who, id).await?;
     let programme = data.programme.clone();
     let rules = programme.rules();
-    let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
     let groups = data.groups.clone();
     // The last period that has ended by `as_of`.
@@ -576,7 +578,7 @@ pub async fn programme_charts(
     let mut c = c.conn();
     let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
     let rules = data.programme.rules();
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let start = rows
         .iter()
         .filter_map(|r| r.facts.assigned_on)
@@ -680,7 +682,7 @@ pub async fn task_detail(
     }
     let rules = programme.rules();
     let mode = RollupMode::parse(&programme.rollup);
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let all = store::tasks::assignments_of_task(&mut c, id).await?;
     let mut kids: HashMap<i64, (u64, u64, u64)> = HashMap::new();
     for k in all
@@ -750,7 +752,7 @@ pub async fn tasks(
         .ok_or(AppError::NotFound)?;
     let programme = &data.programme;
     let rules = programme.rules();
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let mut by_task: BTreeMap<i64, (Vec<domain::status::Status>, bool)> = BTreeMap::new();
     for (a, _, _) in &data.lead {
         let e = by_task.entry(a.task_id).or_default();
@@ -842,7 +844,9 @@ pub async fn worklist(
             "err-before-start",
         )));
     }
-    let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let snap = idx.snapshot(db).await?;
     if snap.get(unit_id).is_none() {
         return Err(AppError::NotFound);

@@ -72,7 +72,7 @@ pub async fn submit(
     input: NewReport,
     files: &[domain::files::StoredFile],
 ) -> AppResult<ProgressReport> {
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let mut tx = db.begin().await?;
     let before = assignment_for(&mut tx.conn(), who, Action::ReportProgress, assignment_id).await?;
     let narrative = nfc(&input.narrative);
@@ -199,7 +199,7 @@ pub async fn verify(
         )]));
     };
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = domain::clock::local_date(now);
     store::tasks::insert_verification(
         &mut tx.conn(),
         assignment_id,

@@ -106,7 +106,7 @@ pub async fn cascade(
         )));
     }
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = domain::clock::local_date(now);
     let mut created = vec![];
     let mut already = 0;
     for u in &targets {
@@ -221,8 +221,15 @@ pub async fn propose(
         period: None,
     };
     let id = store::tasks::insert_task(&mut tx.conn(), &new, now).await?;
-    store::tasks::insert_assignment(&mut tx.conn(), id, unit, true, now.date_naive(), new.due_on)
-        .await?;
+    store::tasks::insert_assignment(
+        &mut tx.conn(),
+        id,
+        unit,
+        true,
+        domain::clock::local_date(now),
+        new.due_on,
+    )
+    .await?;
     let task = store::tasks::get_task(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -343,9 +350,14 @@ pub async fn cancel(
         )]));
     }
     let now = Utc::now();
-    store::tasks::cancel_assignment(&mut tx.conn(), assignment_id, now.date_naive()).await?;
+    store::tasks::cancel_assignment(
+        &mut tx.conn(),
+        assignment_id,
+        domain::clock::local_date(now),
+    )
+    .await?;
     let mut after = before.clone();
-    after.cancelled_on = Some(now.date_naive());
+    after.cancelled_on = Some(domain::clock::local_date(now));
     store::audit::commit(
         tx,
         &Actor::of(who),

@@ -58,13 +58,18 @@ pub fn rollup(statuses: &[Status]) -> Status {
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub total: i64,
+    /// Of these, how many are due: a deadline in force on or before the as-of date (for a task,
+    /// that of any of its lead assignments). Tasks due in later years are counted in `total`,
+    /// never here.
+    pub due: i64,
     /// Status name → count.
     pub by_status: BTreeMap<&'static str, i64>,
 }
 
 impl Counts {
-    fn add(&mut self, s: Status) {
+    fn add(&mut self, s: Status, due: bool) {
         self.total += 1;
+        self.due += i64::from(due);
         *self.by_status.entry(s.as_str()).or_default() += 1;
     }
 }
@@ -88,9 +93,10 @@ pub fn overview(
     rules: Rules,
 ) -> Overview {
     let mut o = Overview::default();
-    let mut per_task: BTreeMap<i64, (Option<i64>, Vec<Status>)> = BTreeMap::new();
+    let mut per_task: BTreeMap<i64, (Option<i64>, Vec<Status>, bool)> = BTreeMap::new();
     for r in rows {
         let due = super::status::deadline_in_force(&r.facts, as_of);
+        let is_due = due.is_some_and(|d| d <= as_of);
         let in_window = match due {
             Some(d) => from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t),
             None => from.is_none() && to.is_none(),
@@ -99,17 +105,20 @@ pub fn overview(
             continue;
         }
         let s = status(&r.facts, as_of, rules);
-        o.per_unit.entry(r.unit_id).or_default().add(s);
-        per_task
+        o.per_unit.entry(r.unit_id).or_default().add(s, is_due);
+        let t = per_task
             .entry(r.task_id)
-            .or_insert_with(|| (r.group, vec![]))
-            .1
-            .push(s);
+            .or_insert_with(|| (r.group, vec![], false));
+        t.1.push(s);
+        t.2 |= is_due;
     }
-    for (group, statuses) in per_task.values() {
+    for (group, statuses, is_due) in per_task.values() {
         let s = rollup(statuses);
-        o.tasks.add(s);
-        o.per_group.entry(group.unwrap_or(0)).or_default().add(s);
+        o.tasks.add(s, *is_due);
+        o.per_group
+            .entry(group.unwrap_or(0))
+            .or_default()
+            .add(s, *is_due);
     }
     o
 }
@@ -129,7 +138,9 @@ pub fn timeline(rows: &[Row], as_of: NaiveDate, rules: Rules) -> BTreeMap<NaiveD
     for (due, statuses) in per_task.values() {
         if let Some(d) = due {
             let month = d.with_day(1).unwrap_or(*d);
-            out.entry(month).or_default().add(rollup(statuses));
+            out.entry(month)
+                .or_default()
+                .add(rollup(statuses), *d <= as_of);
         }
     }
     out
@@ -370,6 +381,7 @@ mod tests {
         ];
         let o = overview(&rows, d(130), Some(d(59)), Some(d(150)), Rules::default());
         assert_eq!(o.tasks.total, 3, "task 4 is due outside the window");
+        assert_eq!(o.tasks.due, 2, "task 2 is due after the as-of date");
         assert_eq!(o.tasks.by_status.get("completed_on_time"), Some(&1));
         assert_eq!(o.tasks.by_status.get("in_progress"), Some(&1));
         assert_eq!(o.tasks.by_status.get("overdue"), Some(&1));
@@ -390,6 +402,36 @@ mod tests {
             prop_assert_eq!(o.tasks.total, o.tasks.by_status.values().sum::<i64>());
             prop_assert_eq!(o.tasks.total, o.per_group.values().map(|c| c.total).sum::<i64>());
             prop_assert_eq!(o.per_unit.values().map(|c| c.total).sum::<i64>(), n as i64);
+        }
+
+        /// "Due" counts exactly the tasks with a deadline on or before the as-of date: never
+        /// a task due later, whatever its status.
+        #[test]
+        fn due_means_deadline_on_or_before_as_of(
+            dues in proptest::collection::vec((0i64..20, 0i64..800, proptest::option::of(0i64..800)), 1..60),
+            as_of in 0i64..800,
+        ) {
+            let rows: Vec<Row> = dues.iter().enumerate().map(|(i, (task, due, done))| Row {
+                task_id: *task,
+                group: None,
+                unit_id: i as i64,
+                facts: Facts {
+                    assigned_on: Some(d(0)),
+                    original_due: Some(d(*due)),
+                    completion: done.map(|x| (d(x), d(x))),
+                    ..Default::default()
+                },
+            }).collect();
+            let o = overview(&rows, d(as_of), None, None, Rules::default());
+            let mut due_tasks: Vec<i64> = dues.iter().filter(|(_, due, _)| *due <= as_of).map(|(t, _, _)| *t).collect();
+            due_tasks.sort();
+            due_tasks.dedup();
+            prop_assert_eq!(o.tasks.due, due_tasks.len() as i64);
+            prop_assert!(o.tasks.due <= o.tasks.total);
+            let due_rows = dues.iter().filter(|(_, due, _)| *due <= as_of).count() as i64;
+            prop_assert_eq!(o.per_unit.values().map(|c| c.due).sum::<i64>(), due_rows);
+            // An overdue task is always due.
+            prop_assert!(o.tasks.by_status.get("overdue").copied().unwrap_or(0) <= o.tasks.due);
         }
     }
 }

@@ -129,37 +129,46 @@ pub fn status(f: &Facts, as_of: NaiveDate, rules: Rules) -> Status {
         .filter(|r| r.on <= as_of)
         .collect();
     let last = reports.iter().max_by_key(|r| r.on);
-    let Some(last) = last else {
-        let since = f.assigned_on.unwrap_or(as_of);
-        return if as_of - since > Duration::days(rules.stale_after_days) {
-            Status::AtRisk
-        } else {
-            Status::NotStarted
-        };
+    let at_risk = match (f.assigned_on, due) {
+        // With a deadline, at risk means a real danger of missing it: progress behind the time.
+        (Some(start), Some(due)) => behind(start, due, as_of, last.map_or(0, |r| r.percent), rules),
+        // Without one there is no pace to judge; silence for too long is the warning.
+        _ => {
+            let since = last.map(|r| r.on).or(f.assigned_on).unwrap_or(as_of);
+            as_of - since > Duration::days(rules.stale_after_days)
+        }
     };
-    if as_of - last.on > Duration::days(rules.stale_after_days) {
-        return Status::AtRisk;
+    match (at_risk, last) {
+        (true, _) => Status::AtRisk,
+        (false, Some(_)) => Status::InProgress,
+        (false, None) => Status::NotStarted,
     }
-    if let (Some(start), Some(due)) = (f.assigned_on, due)
-        && projected_miss(start, last, due)
-    {
-        return Status::AtRisk;
-    }
-    Status::InProgress
 }
 
-/// At the pace from assignment to the last report, would 100% arrive after the deadline?
-fn projected_miss(start: NaiveDate, last: &Report, due: NaiveDate) -> bool {
-    let elapsed = (last.on - start).num_days();
-    if elapsed <= 0 || last.percent >= 100 {
+/// Progress points an assignment may lag the share of its time already gone before it counts
+/// as at risk (plans rarely advance in a straight line).
+pub const RISK_MARGIN_POINTS: i64 = 10;
+
+/// Whether the work is behind its deadline: the percent reported by `as_of` lags the share of the
+/// time from assignment to deadline already gone by more than [`RISK_MARGIN_POINTS`] (at the pace
+/// so far, the deadline would be missed). Judged only once a quarter of the time has gone or the
+/// deadline is within the programme's reporting window: a task due in 2030 is not at risk in its
+/// first months for want of a report.
+pub fn behind(
+    start: NaiveDate,
+    due: NaiveDate,
+    as_of: NaiveDate,
+    percent: u8,
+    rules: Rules,
+) -> bool {
+    let total = (due - start).num_days().max(1);
+    let elapsed = (as_of - start).num_days();
+    let left = (due - as_of).num_days();
+    if percent >= 100 || (elapsed * 4 < total && left > rules.stale_after_days) {
         return false;
     }
-    if last.percent == 0 {
-        return (due - start).num_days() < 2 * elapsed;
-    }
-    // finish = start + elapsed * 100 / percent, in whole days (rounded up)
-    let needed = (elapsed * 100 + i64::from(last.percent) - 1) / i64::from(last.percent);
-    start + Duration::days(needed) > due
+    // percent < 100 × elapsed / total − margin, in integers.
+    (i64::from(percent) + RISK_MARGIN_POINTS) * total < 100 * elapsed
 }
 
 /// How an ongoing or recurring task did in one reporting period.
@@ -232,7 +241,7 @@ mod tests {
         assert_eq!(
             status(&f, d(40), r),
             Status::AtRisk,
-            "nothing reported for over 30 days"
+            "40% of the time gone and nothing reported"
         );
         f.reports.push(Report {
             on: d(20),
@@ -291,6 +300,30 @@ mod tests {
     }
 
     #[test]
+    fn a_distant_deadline_is_not_at_risk_for_want_of_a_report() {
+        // Assigned on 1 January 2025, due 31 December 2030.
+        let f = Facts {
+            assigned_on: Some(d(0)),
+            original_due: NaiveDate::from_ymd_opt(2030, 12, 31),
+            ..Default::default()
+        };
+        let r = Rules::default();
+        assert_eq!(status(&f, d(300), r), Status::NotStarted);
+        // Two of six years gone, nothing reported: behind.
+        assert_eq!(status(&f, d(730), r), Status::AtRisk);
+        let mut f = f;
+        f.reports.push(Report {
+            on: d(100),
+            percent: 30,
+        });
+        assert_eq!(
+            status(&f, d(730), r),
+            Status::InProgress,
+            "30% after a third of the time"
+        );
+    }
+
+    #[test]
     fn slow_pace_is_an_early_warning() {
         let mut f = base();
         f.reports.push(Report {
@@ -323,6 +356,36 @@ mod tests {
             PeriodStatus::NotReported,
             "a report after the period does not count"
         );
+    }
+
+    proptest! {
+        /// At risk only when behind: never while progress keeps up with the time gone, never in
+        /// the first quarter of a long assignment, never once the deadline has passed.
+        #[test]
+        fn at_risk_means_behind_the_deadline(
+            len in 1i64..3000, at in 0i64..3000, percent in 0u8..=100, reported in 0i64..3000,
+        ) {
+            let f = Facts {
+                assigned_on: Some(d(0)),
+                original_due: Some(d(len)),
+                reports: vec![Report { on: d(reported.min(at)), percent }],
+                ..Default::default()
+            };
+            let r = Rules::default();
+            let s = status(&f, d(at), r);
+            if at > len {
+                prop_assert_eq!(s, Status::Overdue);
+            }
+            if i64::from(percent) * len >= 100 * at {
+                prop_assert_ne!(s, Status::AtRisk, "on pace");
+            }
+            if at * 4 < len && len - at > r.stale_after_days {
+                prop_assert_ne!(s, Status::AtRisk, "too early to judge");
+            }
+            if s == Status::AtRisk {
+                prop_assert!((i64::from(percent) + RISK_MARGIN_POINTS) * len < 100 * at);
+            }
+        }
     }
 
     fn facts() -> impl Strategy<Value = Facts> {

@@ -79,7 +79,12 @@ const SAMPLES: &[(&str, &str, &str, &str)] = &[
 /// Writes `n` items spread over the demo's provinces and communes; returns how many.
 pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
     let mut rng = StdRng::seed_from_u64(57);
-    let intake = Intake::new(db.clone(), usize::MAX, app::feedback::BATCH);
+    let intake = Intake::new(
+        db.clone(),
+        Default::default(),
+        usize::MAX,
+        app::feedback::BATCH,
+    );
     let dir = std::env::temp_dir();
     let units: Vec<i64> = {
         let mut c = db.acquire().await?;
@@ -146,6 +151,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
                 title: title.into(),
                 body: body.into(),
                 unit_id: Some(unit),
+                unit: None,
                 submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4].into(),
                 name: Some(format!("Người gửi {}", i + 1)),
                 email: Some(format!("nguoi-gui-{}@example.vn", i + 1)),
@@ -242,7 +248,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
 /// the day's sequence under its new day.
 async fn spread_over_past_months(db: &Db, ids: &[i64], rng: &mut StdRng) -> AppResult<()> {
     let cal = feedback::calendar(db).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::clock::local_date(chrono::Utc::now());
     let mut tx = db.begin().await?;
     for &id in ids {
         let Some(mut item) = store::feedback::get(&mut tx.conn(), id).await? else {

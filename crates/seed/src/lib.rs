@@ -399,7 +399,7 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
 pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
     use app::reports::{Decision, NewReport, submit, verify};
     use domain::policy::{Principal, Role};
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
     let account = |username: &'static str| async move {
         let mut c = db.acquire().await?;

@@ -90,6 +90,56 @@ pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
         .fetch_one(&mut **c).await?))
 }
 
+/// Inserts new items in one statement per 128 (the intake writer's batch) and returns their ids
+/// in the order given. Rows are matched back by their unique code: SQLite returns the rows of a
+/// multi-row `RETURNING` in no promised order.
+pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i64>> {
+    const WIDTH: usize = 23;
+    let mut ids = Vec::with_capacity(items.len());
+    for chunk in items.chunks(128) {
+        let mut sql = String::from(
+            "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from) VALUES ",
+        );
+        let pg = matches!(c, DbConn::Pg(_));
+        for r in 0..chunk.len() {
+            sql.push_str(if r == 0 { "(" } else { ",(" });
+            for k in 0..WIDTH {
+                if k > 0 {
+                    sql.push(',');
+                }
+                // `?` on SQLite: it resolves each `$N` by a linear scan of the parameters.
+                if pg {
+                    sql.push_str(&format!("${}", r * WIDTH + k + 1));
+                } else {
+                    sql.push('?');
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(" RETURNING id, code");
+        let rows = on_conn!(c, c => {
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+            for i in chunk {
+                q = q.bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body)
+                    .bind(&i.public_title).bind(&i.public_body).bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state)
+                    .bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone).bind(i.publish_name).bind(i.user_id)
+                    .bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
+                    .bind(i.clock_from);
+            }
+            q.fetch_all(&mut **c).await?
+        });
+        let by_code: std::collections::HashMap<String, i64> =
+            rows.into_iter().map(|(id, code)| (code, id)).collect();
+        for i in chunk {
+            ids.push(*by_code.get(&i.code).ok_or_else(|| {
+                AppError::Internal(format!("inserted item {} not returned", i.code))
+            })?);
+        }
+    }
+    Ok(ids)
+}
+
 pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Item>> {
     let sql = format!("SELECT {COLS} FROM feedback_items WHERE id = $1");
     Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(id).fetch_optional(&mut **c).await?))
@@ -152,6 +202,39 @@ pub async fn insert_event(
         .bind(item_id).bind(at).bind(action).bind(from.0).bind(to.0).bind(from.1).bind(to.1).bind(actor).bind(note).bind(public)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+/// The public "submit" event of each newly stored item, in one statement (the intake writer's
+/// batch): `(item, handling unit, submitting account)`.
+pub async fn insert_submit_events(
+    c: &mut DbConn<'_>,
+    at: DateTime<Utc>,
+    to_state: &'static str,
+    rows: &[(i64, i64, Option<i64>)],
+) -> AppResult<()> {
+    use crate::bulk::{Col, insert_columns};
+    let items: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let units: Vec<Option<i64>> = rows.iter().map(|r| Some(r.1)).collect();
+    let actors: Vec<Option<i64>> = rows.iter().map(|r| r.2).collect();
+    let n = rows.len();
+    insert_columns(
+        c,
+        "feedback_events",
+        &[
+            ("item_id", Col::Int(&items)),
+            ("at", Col::Ts(&vec![at; n])),
+            ("action", Col::Str(&vec!["submit"; n])),
+            ("from_state", Col::OptStr(&vec![None; n])),
+            ("to_state", Col::Str(&vec![to_state; n])),
+            ("from_unit", Col::OptInt(&vec![None; n])),
+            ("to_unit", Col::OptInt(&units)),
+            ("actor_user_id", Col::OptInt(&actors)),
+            ("note", Col::OptText(&vec![None; n])),
+            ("public", Col::Bool(&vec![true; n])),
+        ],
+        None,
+    )
+    .await
 }
 
 pub async fn events(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Event>> {

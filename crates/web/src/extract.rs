@@ -303,8 +303,10 @@ impl<S: Send + Sync> FromRequest<S> for MultipartBody {
     }
 }
 
-/// Reads a multipart body; a file over `max_file` bytes is refused as soon as it passes the
-/// limit, without reading the rest. File inputs left empty are skipped.
+/// Reads a multipart body; a file over `max_file` bytes is refused. The rest of the body is
+/// still read (and dropped; the route's body limit bounds it) before the refusal is sent: a
+/// server that answers mid-upload and hangs up leaves the browser with a broken connection
+/// instead of the message. File inputs left empty are skipped.
 pub async fn read_multipart(
     MultipartBody(mut mp): MultipartBody,
     max_file: usize,
@@ -317,23 +319,30 @@ pub async fn read_multipart(
         fields: Default::default(),
         files: vec![],
     };
+    let mut too_large: Option<domain::FieldError> = None;
     while let Some(mut field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
         match field.file_name().map(str::to_string) {
             Some(file_name) => {
                 let mut bytes = Vec::new();
+                let mut over = too_large.is_some();
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if over {
+                        continue;
+                    }
                     if bytes.len() + chunk.len() > max_file {
-                        return Err(AppError::invalid(
+                        too_large = Some(
                             domain::FieldError::new("file", "err-file-too-large")
                                 .with("name", &file_name)
                                 .with("max", max_file / 1_048_576),
-                        )
-                        .into());
+                        );
+                        over = true;
+                        bytes = Vec::new();
+                        continue;
                     }
                     bytes.extend_from_slice(&chunk);
                 }
-                if !(file_name.is_empty() && bytes.is_empty()) {
+                if !over && !(file_name.is_empty() && bytes.is_empty()) {
                     out.files.push(app::attachments::Upload {
                         name: file_name,
                         bytes,
@@ -346,7 +355,10 @@ pub async fn read_multipart(
             }
         }
     }
-    Ok(out)
+    match too_large {
+        Some(e) => Err(AppError::invalid(e).into()),
+        None => Ok(out),
+    }
 }
 
 /// The client's address (X-Forwarded-For only behind a trusted proxy), for rate limits.

@@ -52,12 +52,14 @@ impl AppState {
             tracing::error!(error = %e, "mail settings; mail is kept in memory only");
             app::mail::Mailer::memory()
         });
+        let org: Arc<app::records::OrgIndex> = Arc::default();
         AppState {
             mailer,
             tasks: Arc::default(),
             stats: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
+                org.clone(),
                 cfg.feedback_per_ip_hour,
                 cfg.intake_batch,
             )),
@@ -65,7 +67,7 @@ impl AppState {
             cfg: Arc::new(cfg),
             metrics: Arc::default(),
             limiter: Arc::default(),
-            org: Arc::default(),
+            org,
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct MoveInput {
 pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResult<Item> {
     let cal = calendar(db).await?;
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = domain::clock::local_date(now);
     let mut tx = db.begin().await?;
     let before = store::feedback::get(&mut tx.conn(), id)
         .await?
@@ -364,7 +364,7 @@ pub async fn moderate(
     if changed {
         item.moderation_note = Some(note.clone());
     }
-    item.moderated_on = Some(now.date_naive());
+    item.moderated_on = Some(domain::clock::local_date(now));
     store::feedback::update(&mut tx.conn(), &item).await?;
     store::feedback::insert_event(
         &mut tx.conn(),

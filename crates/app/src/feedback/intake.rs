@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -62,8 +62,12 @@ pub struct Submission {
     pub category: String,
     pub title: String,
     pub body: String,
-    /// The ministry, province or commune concerned, if any.
+    /// The ministry, province or commune concerned, if any, by id.
     pub unit_id: Option<i64>,
+    /// Or by its official code ("24133") or name, diacritics optional ("Buon Ma Thuot"),
+    /// followed by ", <province>" where names repeat ("Xa Hoa Binh, Dak Lak").
+    #[serde(default)]
+    pub unit: Option<String>,
     /// citizen, organisation, business or scientist.
     pub submitter_kind: String,
     pub name: Option<String>,
@@ -95,8 +99,13 @@ pub const BATCH: usize = 128;
 pub struct Intake {
     limiter: IntakeLimiter,
     db: Db,
+    /// Resolves a unit named by code or name.
+    org: std::sync::Arc<store::org_index::OrgIndex>,
     batch: usize,
     writer: OnceLock<mpsc::Sender<Pending>>,
+    /// Category codes as the writer last read them: lets a request report a wrong category with
+    /// its other field errors without a query of its own (the writer checks again).
+    categories: std::sync::Arc<RwLock<Vec<String>>>,
 }
 
 /// A validated submission waiting for the writer, and where to send its code.
@@ -109,12 +118,19 @@ struct Pending {
 }
 
 impl Intake {
-    pub fn new(db: Db, per_hour: usize, batch: usize) -> Self {
+    pub fn new(
+        db: Db,
+        org: std::sync::Arc<store::org_index::OrgIndex>,
+        per_hour: usize,
+        batch: usize,
+    ) -> Self {
         Intake {
             limiter: IntakeLimiter::new(per_hour),
             db,
+            org,
             batch: batch.max(1),
             writer: OnceLock::new(),
+            categories: Default::default(),
         }
     }
 
@@ -122,29 +138,60 @@ impl Intake {
     fn sender(&self) -> &mpsc::Sender<Pending> {
         self.writer.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * self.batch);
-            tokio::spawn(write_loop(self.db.clone(), rx, self.batch));
+            tokio::spawn(write_loop(
+                self.db.clone(),
+                self.categories.clone(),
+                rx,
+                self.batch,
+            ));
             tx
         })
+    }
+}
+
+impl Intake {
+    /// Whether `code` is a category: taken from the list as last seen when it is there, read
+    /// again otherwise (a category added on another instance; the rare refusal).
+    async fn known_category(&self, db: &Db, code: &str) -> AppResult<bool> {
+        let seen = |list: &RwLock<Vec<String>>| {
+            list.read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|c| c == code)
+        };
+        if seen(&self.categories) {
+            return Ok(true);
+        }
+        let mut c = db.acquire().await?;
+        let codes = store::feedback::categories(&mut c.conn()).await?;
+        *self.categories.write().unwrap_or_else(|e| e.into_inner()) =
+            codes.into_iter().map(|c| c.code).collect();
+        Ok(seen(&self.categories))
     }
 }
 
 /// Further tries of a batch that found the database busy (each waits up to the busy timeout).
 const BUSY_RETRIES: usize = 1;
 
-async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>, size: usize) {
+async fn write_loop(
+    db: Db,
+    known: std::sync::Arc<RwLock<Vec<String>>>,
+    mut rx: mpsc::Receiver<Pending>,
+    size: usize,
+) {
     let mut batch = Vec::with_capacity(size);
     while rx.recv_many(&mut batch, size).await > 0 {
-        let mut first = write_batch(&db, &mut batch).await;
+        let mut first = write_batch(&db, &known, &mut batch).await;
         // The database was busy (nothing was written): try the whole batch again before the
         // clients get a 503 with Retry-After.
         for _ in 0..BUSY_RETRIES {
             match &first {
-                Err(e) if e.is_busy() => first = write_batch(&db, &mut batch).await,
+                Err(e) if e.is_busy() => first = write_batch(&db, &known, &mut batch).await,
                 _ => break,
             }
         }
         let results = match first {
-            Ok(r) => r.into_iter().map(Ok).collect(),
+            Ok(r) => r,
             Err(e) if e.is_busy() => (0..batch.len())
                 .map(|_| Err(AppError::Unavailable))
                 .collect(),
@@ -153,9 +200,9 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>, size: usize) {
                 let mut out = Vec::with_capacity(batch.len());
                 for i in 0..batch.len() {
                     out.push(
-                        write_batch(&db, &mut batch[i..=i])
+                        write_batch(&db, &known, &mut batch[i..=i])
                             .await
-                            .map(|mut r| r.remove(0)),
+                            .and_then(|mut r| r.remove(0)),
                     );
                 }
                 out
@@ -169,42 +216,62 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Pending>, size: usize) {
 }
 
 /// Stores a batch in one transaction: routes each item, numbers it in the day's sequence, starts
-/// its clock, writes its history, files, confirmation mail and audit records.
-async fn write_batch(db: &Db, batch: &mut [Pending]) -> AppResult<Vec<(String, NaiveDate)>> {
+/// its clock, writes its history, files, confirmation mail and audit records. The category is
+/// checked here, against the list in the same transaction; an item whose category has gone is
+/// refused alone.
+async fn write_batch(
+    db: &Db,
+    known: &RwLock<Vec<String>>,
+    batch: &mut [Pending],
+) -> AppResult<Vec<AppResult<(String, NaiveDate)>>> {
     let cal = calendar(db).await?;
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = domain::clock::local_date(now);
     let mut tx = db.begin().await?;
+    let categories: Vec<String> = store::feedback::categories(&mut tx.conn())
+        .await?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let valid: Vec<bool> = batch
+        .iter()
+        .map(|p| categories.contains(&p.item.category))
+        .collect();
+    *known.write().unwrap_or_else(|e| e.into_inner()) = categories;
+    let stored = valid.iter().filter(|v| **v).count();
     let routes = store::feedback::routes(&mut tx.conn()).await?;
     let triage = triage_unit(&mut tx.conn()).await?;
     let rules = store::feedback::kind_rules(&mut tx.conn()).await?;
-    let last = store::feedback::take_seq(&mut tx.conn(), today, batch.len() as i64).await?;
-    let first = last - batch.len() as i64 + 1;
-    let mut audit: Vec<(Actor, Vec<Change>)> = vec![];
-    let mut out = Vec::with_capacity(batch.len());
-    for (k, p) in batch.iter_mut().enumerate() {
+    let mut next = if stored > 0 {
+        store::feedback::take_seq(&mut tx.conn(), today, stored as i64).await? - stored as i64 + 1
+    } else {
+        0
+    };
+    for (p, _) in batch.iter_mut().zip(&valid).filter(|(_, v)| **v) {
         let item = &mut p.item;
-        item.code = fb::tracking_code(today, first + k as i64);
+        item.code = fb::tracking_code(today, next);
+        next += 1;
         item.unit_id = fb::route(&routes, &item.category, item.concerned_unit_id, triage);
         item.submitted_at = now;
         item.submitted_on = today;
         item.clock_from = today;
         item.allowed_days = rule_in(&rules, &item.kind).answer_days;
-        let deadline = deadline_of(&cal, item);
-        item.deadline_on = Some(deadline);
-        item.id = store::feedback::insert(&mut tx.conn(), item).await?;
-        store::feedback::insert_event(
-            &mut tx.conn(),
-            item.id,
-            now,
-            "submit",
-            (None, None),
-            (State::Received.as_str(), Some(item.unit_id)),
-            item.user_id,
-            None,
-            true,
-        )
-        .await?;
+        item.deadline_on = Some(deadline_of(&cal, item));
+    }
+    let items: Vec<Item> = batch
+        .iter()
+        .zip(&valid)
+        .filter(|(_, v)| **v)
+        .map(|(p, _)| p.item.clone())
+        .collect();
+    let ids = store::feedback::insert_many(&mut tx.conn(), &items).await?;
+    let mut ids = ids.into_iter();
+    let mut events = Vec::with_capacity(stored);
+    let mut audit: Vec<(Actor, Vec<Change>)> = vec![];
+    for (p, _) in batch.iter_mut().zip(&valid).filter(|(_, v)| **v) {
+        let item = &mut p.item;
+        item.id = ids.next().expect("one id per stored item");
+        events.push((item.id, item.unit_id, item.user_id));
         for f in &p.files {
             store::feedback::insert_file(&mut tx.conn(), item.id, f, now).await?;
         }
@@ -225,13 +292,27 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> AppResult<Vec<(String, N
             Some((_, v)) => v.push(change),
             None => audit.push((p.actor.clone(), vec![change])),
         }
-        out.push((item.code.clone(), deadline));
     }
+    store::feedback::insert_submit_events(&mut tx.conn(), now, State::Received.as_str(), &events)
+        .await?;
     for (actor, changes) in audit {
         store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
     }
     tx.commit().await?;
-    Ok(out)
+    Ok(batch
+        .iter()
+        .zip(&valid)
+        .map(|(p, v)| {
+            if *v {
+                Ok((p.item.code.clone(), p.item.deadline_on.unwrap_or(today)))
+            } else {
+                Err(AppError::Invalid(vec![FieldError::new(
+                    "category",
+                    "err-unknown-category",
+                )]))
+            }
+        })
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -291,25 +372,39 @@ pub async fn submit(
     }) {
         errs.push(FieldError::new("phone", "err-phone"));
     }
-    let mut c = db.acquire().await?;
-    let categories = store::feedback::categories(&mut c.conn()).await?;
-    if !categories.iter().any(|x| x.code == input.category) {
-        errs.push(FieldError::new("category", "err-unknown-category"));
-    }
-    if let Some(u) = input.unit_id {
-        match store::org::get(&mut c.conn(), u).await? {
-            Some(unit) if !unit.historical() => {}
-            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+    let mut unit_id = input.unit_id;
+    if unit_id.is_none()
+        && let Some(text) = input.unit.as_deref().filter(|t| !t.trim().is_empty())
+    {
+        match crate::org::resolve(db, &intake.org, "unit", text).await? {
+            Ok(id) => unit_id = Some(id),
+            Err(e) => errs.push(e),
         }
     }
-    if let Some(e) = &email
-        && store::feedback::count_by_email_since(&mut c.conn(), e, Utc::now() - Duration::days(1))
-            .await?
-            >= PER_EMAIL_DAY
-    {
-        return Err(AppError::TooManyAttempts);
+    if !intake.known_category(db, &input.category).await? {
+        errs.push(FieldError::new("category", "err-unknown-category"));
     }
-    drop(c);
+    // The common submission (no unit named, no address) needs no query before the writer.
+    if input.unit_id.is_some() || email.is_some() {
+        let mut c = db.acquire().await?;
+        if let Some(u) = input.unit_id {
+            match store::org::get(&mut c.conn(), u).await? {
+                Some(unit) if !unit.historical() => {}
+                _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+            }
+        }
+        if let Some(e) = &email
+            && store::feedback::count_by_email_since(
+                &mut c.conn(),
+                e,
+                Utc::now() - Duration::days(1),
+            )
+            .await?
+                >= PER_EMAIL_DAY
+        {
+            return Err(AppError::TooManyAttempts);
+        }
+    }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -330,7 +425,7 @@ pub async fn submit(
         hidden: false,
         moderation_note: None,
         moderated_on: None,
-        concerned_unit_id: input.unit_id,
+        concerned_unit_id: unit_id,
         unit_id: 0,
         state: State::Received.as_str().into(),
         before_wait: None,
@@ -341,8 +436,8 @@ pub async fn submit(
         publish_name: input.publish_name,
         user_id: who.map(|p| p.user_id),
         submitted_at: now,
-        submitted_on: now.date_naive(),
-        clock_from: now.date_naive(),
+        submitted_on: domain::clock::local_date(now),
+        clock_from: domain::clock::local_date(now),
         allowed_days: ANSWER_DAYS as i32,
         extension_days: 0,
         extensions: 0,

@@ -86,7 +86,7 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
     let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
     let accept_days = |kind: &str| rule_in(&rules, kind).accept_days.max(0) as u32;
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     Ok((
         items
             .iter()

@@ -219,7 +219,7 @@ pub async fn decide(
             task_id,
             unit,
             true,
-            now.date_naive(),
+            domain::clock::local_date(now),
             new.due_on,
         )
         .await?;
@@ -238,7 +238,7 @@ pub async fn decide(
     }
     item.decision = Some(input.decision.clone());
     item.decision_reason = Some(reason.clone());
-    item.decided_on = Some(now.date_naive());
+    item.decided_on = Some(domain::clock::local_date(now));
     store::feedback::update(&mut tx.conn(), &item).await?;
     store::feedback::insert_event(
         &mut tx.conn(),

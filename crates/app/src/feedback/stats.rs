@@ -86,7 +86,7 @@ pub async fn stats(
     as_of: Option<NaiveDate>,
 ) -> AppResult<Stats> {
     require(None, Action::ReadOrgUnit, Scope::Global)?;
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let key = (unit, as_of);
     let v = feedback_version(db).await?;
     if let Some(st) = cache.get(key, v) {

@@ -63,7 +63,7 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
         .into_iter()
         .filter(|e| e.public)
         .collect();
-    let today = Utc::now().date_naive();
+    let today = domain::clock::local_date(Utc::now());
     let answered = matches!(
         State::parse(&item.state),
         Some(State::Answered | State::Closed)
@@ -136,7 +136,7 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
     }
     item.rating = Some(input.rating);
     item.rating_comment = clean_opt(input.comment);
-    item.rated_on = Some(now.date_naive());
+    item.rated_on = Some(domain::clock::local_date(now));
     store::feedback::update(&mut tx.conn(), &item).await?;
     store::feedback::insert_event(
         &mut tx.conn(),
@@ -176,7 +176,7 @@ pub struct AppealInput {
 pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<PublicItem> {
     let cal = calendar(db).await?;
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = domain::clock::local_date(now);
     let mut tx = db.begin().await?;
     let mut item = store::feedback::by_code(&mut tx.conn(), code)
         .await?

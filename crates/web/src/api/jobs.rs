@@ -39,7 +39,7 @@ async fn run_jobs(
             &s.mailer,
             &s.cfg.public_base_url,
             now,
-            input.as_of.unwrap_or(now.date_naive()),
+            input.as_of.unwrap_or(domain::clock::local_date(now)),
         )
         .await?,
     ))

@@ -82,6 +82,7 @@ async fn open311_create(
             title,
             body: f.description,
             unit_id: None,
+            unit: None,
             submitter_kind: "citizen".into(),
             name: Some(name).filter(|n| !n.is_empty()),
             email: f.email,

@@ -65,7 +65,9 @@ impl PageCtx {
     }
 
     pub fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> String {
-        format!("{} {}", self.lang.date(d.date_naive()), d.format("%H:%M"))
+        // In the product's time zone (Asia/Ho_Chi_Minh unless configured), never UTC.
+        let l = domain::clock::local(*d);
+        format!("{} {}", self.lang.date(l.date_naive()), l.format("%H:%M"))
     }
 
     pub fn code(&self) -> &'static str {

@@ -89,8 +89,8 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// "N tasks due: A completed on time, …" in the page language.
-fn summary(lang: Lang, c: &domain::overview::Counts) -> String {
+/// "N tasks (D due by <as of>): A completed on time, …" in the page language.
+fn summary(lang: Lang, c: &domain::overview::Counts, as_of: chrono::NaiveDate) -> String {
     let n = |k: &str| {
         (
             k.to_string(),
@@ -101,6 +101,8 @@ fn summary(lang: Lang, c: &domain::overview::Counts) -> String {
         "overview-summary",
         &[
             ("total".into(), lang.int(c.total)),
+            ("due".into(), lang.int(c.due)),
+            ("as_of".into(), lang.date(as_of)),
             n("completed_on_time"),
             n("completed_late"),
             n("in_progress"),
@@ -193,7 +195,7 @@ async fn programme_page(
         timeline_svg: crate::charts::timeline(lang, &charts.timeline),
         trend_svg: crate::charts::trend(lang, &charts.trend),
         periodic,
-        summary: summary(lang, &o.overview.tasks),
+        summary: summary(lang, &o.overview.tasks, o.as_of),
         p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
         o,
         group_bars,

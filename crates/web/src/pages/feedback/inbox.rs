@@ -50,7 +50,7 @@ struct InboxTpl {
 impl InboxTpl {
     /// An acceptance day already gone.
     fn late(&self, d: &chrono::NaiveDate) -> bool {
-        *d < chrono::Utc::now().date_naive()
+        *d < domain::clock::local_date(chrono::Utc::now())
     }
 }
 

@@ -12,10 +12,8 @@ use crate::error::AppResult;
 use crate::extract::{ApiQuery, Ctx};
 use crate::pages::common::{PageCtx, html};
 use crate::pages::feedback::common::{categories, category_name};
-use app::error::AppError;
 use app::feedback::{InboxQuery, PublicItem};
 use app::records::Category;
-use domain::FieldError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,6 +31,8 @@ struct ListTpl {
     kind: String,
     category: String,
     unit: String,
+    /// Why the unit typed was not understood (shown next to the field).
+    unit_error: String,
     status: String,
 }
 
@@ -47,7 +47,8 @@ struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
     category: Option<String>,
-    /// A unit id, as typed (empty: every unit).
+    /// A unit as typed: official code or name, diacritics optional (an internal id from older
+    /// links still works). Empty: every unit.
     unit: Option<String>,
     /// answered or closed.
     status: Option<String>,
@@ -63,12 +64,21 @@ async fn list_page(
     let category = q.category.filter(|k| !k.is_empty());
     let status = q.status.filter(|k| !k.is_empty());
     let unit_text = q.unit.unwrap_or_default().trim().to_string();
+    let mut unit_error = String::new();
     let unit = match unit_text.as_str() {
         "" => None,
-        t => Some(
-            t.parse::<i64>()
-                .map_err(|_| AppError::invalid(FieldError::new("unit", "err-not-integer")))?,
-        ),
+        t => match (
+            app::org::resolve(&s.db, &s.org, "unit", t).await?,
+            t.parse::<i64>(),
+        ) {
+            (Ok(id), _) => Some(id),
+            (Err(_), Ok(id)) => Some(id),
+            (Err(e), Err(_)) => {
+                unit_error = crate::error::field_message(ctx.lang, &e);
+                // Nothing matches a unit nobody could name: an empty list, not every item.
+                Some(-1)
+            }
+        },
     };
     let (items, total) = app::feedback::published(
         &s.db,
@@ -91,6 +101,7 @@ async fn list_page(
         kind: kind.unwrap_or_default(),
         category: category.unwrap_or_default(),
         unit: unit_text,
+        unit_error,
         status: status.unwrap_or_default(),
     })
 }

@@ -35,6 +35,8 @@ struct FormTpl {
     submitters: Vec<&'static str>,
     errors: Vec<FieldError>,
     values: std::collections::HashMap<String, String>,
+    /// (value sent, name shown) of each province in force.
+    provinces: Vec<(String, String)>,
 }
 
 impl FormTpl {
@@ -43,8 +45,23 @@ impl FormTpl {
     }
 }
 
-fn form(ctx: &Ctx, cats: Vec<Category>) -> FormTpl {
+fn form(ctx: &Ctx, cats: Vec<Category>, provinces: &[app::records::OrgUnit]) -> FormTpl {
+    let lang = ctx.lang;
     FormTpl {
+        provinces: provinces
+            .iter()
+            .map(|u| {
+                let shown = match lang.code() {
+                    "en" => u.name_en.clone(),
+                    "fr" => u.name_fr.clone(),
+                    _ => None,
+                };
+                (
+                    u.code.clone().unwrap_or_else(|| u.name_vi.clone()),
+                    shown.unwrap_or_else(|| u.name_vi.clone()),
+                )
+            })
+            .collect(),
         p: PageCtx::from(ctx, "/feedback/new"),
         cats,
         kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
@@ -55,7 +72,8 @@ fn form(ctx: &Ctx, cats: Vec<Category>) -> FormTpl {
 }
 
 async fn form_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    html(form(&ctx, categories(&s).await?))
+    let provinces = app::org::provinces(&s.db, &s.org).await?;
+    html(form(&ctx, categories(&s).await?, &provinces))
 }
 
 #[derive(Template)]
@@ -74,10 +92,11 @@ async fn submit(
     mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let cats = categories(&s).await?;
+    let provinces = app::org::provinces(&s.db, &s.org).await?;
     let parts = match read_multipart(mp, s.cfg.evidence_max_bytes()).await {
         Ok(p) => p,
         Err(WebError(AppError::Invalid(errors))) => {
-            let mut t = form(&ctx, cats);
+            let mut t = form(&ctx, cats, &provinces);
             t.errors = errors;
             return html_status(StatusCode::UNPROCESSABLE_ENTITY, t);
         }
@@ -85,16 +104,21 @@ async fn submit(
     };
     ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
     let t = |k: &str| parts.text(k).unwrap_or_default();
-    let unit_id = match t("unit_id").trim() {
-        "" => None,
-        v => v.parse().ok().or(Some(-1)),
+    // The province chosen in the list, and the commune or ward typed (code or name): one
+    // phrase that the intake resolves ("Buon Ma Thuot, Đắk Lắk").
+    let unit = match (t("unit").trim(), t("province").trim()) {
+        ("", "") => None,
+        ("", p) => Some(p.to_string()),
+        (u, "") => Some(u.to_string()),
+        (u, p) => Some(format!("{u}, {p}")),
     };
     let input = app::feedback::Submission {
         kind: t("kind"),
         category: t("category"),
         title: t("title"),
         body: t("body"),
-        unit_id,
+        unit_id: None,
+        unit,
         submitter_kind: t("submitter_kind"),
         name: parts.text("name"),
         email: parts.text("email"),
@@ -125,7 +149,7 @@ async fn submit(
             },
         ),
         Err(AppError::Invalid(errors)) => {
-            let mut t = form(&ctx, cats);
+            let mut t = form(&ctx, cats, &provinces);
             t.errors = errors;
             t.values = values;
             html_status(StatusCode::UNPROCESSABLE_ENTITY, t)
