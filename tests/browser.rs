@@ -596,3 +596,77 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
     c.close().await.unwrap();
     let _ = std::fs::remove_file(attachment);
 }
+
+/// A citizen on a phone names the ward concerned as people say it: the province from the list,
+/// the ward typed without diacritics. The item goes to that ward; a name that repeats within no
+/// province is refused next to the field, with everything typed kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_on_a_phone_picks_the_province_and_types_the_ward() {
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let (c, _driver) = browser().await;
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&app.url("/lang/vi?next=/feedback/new"))
+        .await
+        .unwrap();
+    let fill = |unit: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id("province"))
+                .await
+                .unwrap()
+                .select_by_value("66")
+                .await
+                .unwrap();
+            type_in(&c, "title", "Đèn đường hỏng trên đường Lê Duẩn").await;
+            type_in(
+                &c,
+                "body",
+                "Nhiều bóng đèn đường trên đoạn gần chợ đã hỏng hơn hai tuần, buổi tối rất tối và nguy hiểm.",
+            )
+            .await;
+            type_in(&c, "unit", unit).await;
+            click(&c, "#fb-submit").await;
+        }
+    };
+    fill("Xa Khong Co That").await;
+    assert_eq!(
+        text(&c, "#unit-error").await,
+        "Không có đơn vị đang hoạt động với mã hoặc tên này."
+    );
+    let kept = c
+        .find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Đèn đường hỏng trên đường Lê Duẩn"));
+    let wide: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(!wide, "the form fits a 390 px screen");
+    if let Ok(dir) = std::env::var("NQTRACK_SCREENSHOTS") {
+        std::fs::write(
+            format!("{dir}/feedback-form-phone-error.png"),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    c.goto(&app.url("/feedback/new")).await.unwrap();
+    fill("buon ma thuot").await;
+    let code = text(&c, "#fb-code").await;
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT concerned_unit_id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await,
+        app.unit_id("24133").await,
+        "Phường Buôn Ma Thuột, Đắk Lắk"
+    );
+}

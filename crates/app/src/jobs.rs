@@ -238,13 +238,14 @@ impl Progress {
     }
 }
 
-/// A step reads at most this many rows...
-const STEP_ROWS: i64 = 200;
+/// A step reads at most this many rows (the time bound below usually ends it first)...
+const STEP_ROWS: i64 = 500;
 /// ...and stops taking new ones after this long, so that the write lock is held only briefly and
 /// an interactive write waits for a few tens of milliseconds at worst.
 const STEP_TIME: StdDuration = StdDuration::from_millis(40);
-/// The pause between two steps.
-const STEP_PAUSE: StdDuration = StdDuration::from_millis(10);
+/// The pause between two steps. Short: waiting writers of this process get their turn from the
+/// fair write queue in any case (`store::db`); the pause only lets other work be scheduled.
+const STEP_PAUSE: StdDuration = StdDuration::from_millis(2);
 
 /// A long job done in steps: each step does some rows and moves the progress on.
 trait Steps {

@@ -33,11 +33,18 @@ async fn programmes_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Respo
     })
 }
 
+/// Lead units shown open on a programme's page, the most overdue first.
+const UNITS_OPEN: usize = 40;
+
 /// One horizontal bar, drawn on the server.
 pub struct Bar {
     label: String,
+    /// The list behind the row (the unit's work), when there is one.
+    href: Option<String>,
     total: i64,
     svg: String,
+    /// The counts as words ("3 overdue · 5 completed on time"): readable without hovering.
+    detail: String,
 }
 
 const BAR_ORDER: [domain::status::Status; 6] = {
@@ -57,6 +64,7 @@ fn bar(lang: Lang, label: String, counts: &domain::overview::Counts) -> Bar {
     const W: f64 = 240.0;
     let mut x = 0.0;
     let mut rects = String::new();
+    let mut detail = vec![];
     for st in BAR_ORDER {
         let n = counts.by_status.get(st.as_str()).copied().unwrap_or(0);
         if n == 0 || counts.total == 0 {
@@ -70,6 +78,11 @@ fn bar(lang: Lang, label: String, counts: &domain::overview::Counts) -> Bar {
             lang.int(n)
         ));
         x += w;
+        detail.push(format!(
+            "{} {}",
+            lang.int(n),
+            lang.t(&format!("status-{}", st.as_str())).to_lowercase()
+        ));
     }
     let svg = format!(
         "<svg class=\"bar\" width=\"240\" height=\"14\" role=\"img\" aria-label=\"{}\">{rects}</svg>",
@@ -77,8 +90,10 @@ fn bar(lang: Lang, label: String, counts: &domain::overview::Counts) -> Bar {
     );
     Bar {
         label,
+        href: None,
         total: counts.total,
         svg,
+        detail: detail.join(" · "),
     }
 }
 
@@ -121,6 +136,10 @@ struct ProgrammeTpl {
     summary: String,
     group_bars: Vec<Bar>,
     unit_bars: Vec<Bar>,
+    /// Lead units after the first [`UNITS_OPEN`], behind a "N more" disclosure.
+    more_units: Vec<Bar>,
+    more_units_label: String,
+    units_count: i64,
     legend: Vec<(&'static str, &'static str)>,
     tasks: Vec<(app::records::Task, String)>,
     timeline_svg: String,
@@ -142,17 +161,10 @@ async fn programme_page(
         .groups
         .iter()
         .filter_map(|g| {
-            o.overview.per_group.get(&g.id).map(|c| {
-                bar(
-                    lang,
-                    format!(
-                        "{}. {}",
-                        g.code,
-                        g.title.chars().take(80).collect::<String>()
-                    ),
-                    c,
-                )
-            })
+            o.overview
+                .per_group
+                .get(&g.id)
+                .map(|c| bar(lang, format!("{}. {}", g.code, g.title), c))
         })
         .collect();
     let snap = s.org.snapshot(&s.db).await?;
@@ -161,11 +173,12 @@ async fn programme_page(
     units.sort_by_key(|(_, c)| {
         std::cmp::Reverse((c.by_status.get("overdue").copied().unwrap_or(0), c.total))
     });
-    let unit_bars = units
+    // Every lead unit is listed: the first ones open, the rest behind "N more" (no JavaScript).
+    let mut unit_bars: Vec<Bar> = units
         .into_iter()
-        .take(40)
-        .map(|(uid, c)| {
-            bar(
+        .map(|(uid, c)| Bar {
+            href: Some(format!("/org/{uid}/worklist")),
+            ..bar(
                 lang,
                 snap.get(*uid)
                     .map(|u| u.name(lang.code()).to_string())
@@ -174,6 +187,12 @@ async fn programme_page(
             )
         })
         .collect();
+    let units_count = unit_bars.len() as i64;
+    let more_units = unit_bars.split_off(UNITS_OPEN.min(unit_bars.len()));
+    let more_units_label = lang.tf(
+        "more-units",
+        &[("n".into(), lang.int(more_units.len() as i64))],
+    );
     let legend = BAR_ORDER
         .iter()
         .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
@@ -200,6 +219,9 @@ async fn programme_page(
         o,
         group_bars,
         unit_bars,
+        more_units,
+        more_units_label,
+        units_count,
         legend,
         tasks,
     })
