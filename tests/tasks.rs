@@ -271,7 +271,7 @@ both!(overview_and_task_pages, |app| {
     assert!(later > 0 && due_by > 0, "the annex has tasks on both sides");
     let all = app
         .anon()
-        .get(&app.url(&format!("/programmes/{pid}?as_of=2025-06-15")))
+        .get(app.url(&format!("/programmes/{pid}?as_of=2025-06-15")))
         .call()
         .await
         .text()
@@ -280,6 +280,18 @@ both!(overview_and_task_pages, |app| {
     assert!(
         all.contains(&format!("({due_by} đã đến hạn tính đến 15/06/2025)")),
         "due counts only deadlines on or before the as-of date"
+    );
+    // Every lead unit is listed (none dropped silently), each a link to its work, its counts in words.
+    let leads = app.scalar_i64(&format!("SELECT COUNT(DISTINCT a.unit_id) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = {pid} AND a.is_lead = TRUE")).await;
+    assert!(
+        all.contains(&format!("Theo cơ quan chủ trì ({leads})")),
+        "{leads} lead units"
+    );
+    let rows = all.matches("<tr><td><a href=\"/org/").count() as i64;
+    assert_eq!(rows, leads, "one linked row per lead unit");
+    assert!(
+        all.contains(" quá hạn</small>") || all.contains(" quá hạn ·"),
+        "counts written out"
     );
     let gz = app
         .anon()

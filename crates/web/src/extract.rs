@@ -342,7 +342,8 @@ pub async fn read_multipart(
                     }
                     bytes.extend_from_slice(&chunk);
                 }
-                if !over && !(file_name.is_empty() && bytes.is_empty()) {
+                let empty_input = file_name.is_empty() && bytes.is_empty();
+                if !over && !empty_input {
                     out.files.push(app::attachments::Upload {
                         name: file_name,
                         bytes,
