@@ -1431,9 +1431,76 @@ both!(attachments_are_checked_by_their_content, |app| {
     let (s, r) = send("de-xuat.pdf", b"%PDF-1.4\n% de xuat\n%%EOF\n".to_vec()).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let code = r["code"].as_str().unwrap();
+    let secret = r["secret"].as_str().unwrap();
     assert_eq!(
         app.scalar_i64(&format!("SELECT COUNT(*) FROM feedback_files f JOIN feedback_items i ON i.id = f.item_id WHERE i.code = '{code}'")).await,
         1
+    );
+    // The file is shown to those who handle the item and to its sender, to nobody else.
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let steering = bearer(&app.token("steering").await);
+    let (s, item) = steering
+        .get(app.url(&format!("/api/v1/feedback/{id}")))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK, "{item}");
+    assert_eq!(item["files"][0]["file_name"], "de-xuat.pdf", "{item}");
+    let fid = item["files"][0]["id"].as_i64().unwrap();
+    let file = format!("/feedback/files/{fid}");
+    let got = steering.get(app.url(&file)).call().await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(
+        got.bytes().await.unwrap().as_ref(),
+        b"%PDF-1.4\n% de xuat\n%%EOF\n"
+    );
+    let (_, page) = steering
+        .get(app.url(&format!("/feedback/items/{id}")))
+        .call_text()
+        .await;
+    assert!(
+        page.contains(&format!("<a href=\"{file}\">de-xuat.pdf</a>")),
+        "officer's page lists it"
+    );
+    let other = bearer(&app.token("hanoi.officer").await);
+    assert_eq!(
+        other.get(app.url(&file)).call().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.anon().get(app.url(&file)).call().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let wrong = format!("{file}?code={code}&secret=not-the-secret");
+    assert_eq!(
+        app.anon().get(app.url(&wrong)).call().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let mine = format!("{file}?code={code}&secret={secret}");
+    assert_eq!(
+        app.anon().get(app.url(&mine)).call().await.status(),
+        StatusCode::OK
+    );
+    let (_, track) = app
+        .anon()
+        .get(app.url(&format!("/feedback/track/{code}?secret={secret}")))
+        .call_text()
+        .await;
+    assert!(
+        track.contains("de-xuat.pdf")
+            && track.contains(&format!("/feedback/files/{fid}?code={code}"))
+    );
+    let (_, public) = app
+        .anon()
+        .get(app.url(&format!("/feedback/track/{code}")))
+        .call_text()
+        .await;
+    assert!(
+        !public.contains("de-xuat.pdf"),
+        "not on the public tracking page"
     );
     // Without the JSON part: a clear error.
     let form = reqwest::multipart::Form::new().text("title", "x");

@@ -2,7 +2,7 @@
 //! through here and never see the storage functions themselves.
 
 pub use store::audit::AuditEntry;
-pub use store::feedback::{Category, Event, Item, KindRule, Review, RouteRow};
+pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, RouteRow};
 pub use store::org::{LinkedUnit, OrgUnit};
 pub use store::org_index::OrgIndex;
 pub use store::task_cache::TaskCache;

@@ -467,6 +467,32 @@ pub async fn insert_file(
     Ok(())
 }
 
+/// A file the sender attached to an item (never public: it may hold personal data).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemFile {
+    pub id: i64,
+    #[serde(skip)]
+    pub item_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    #[serde(skip)]
+    pub stored_as: String,
+}
+
+pub async fn files_of(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<ItemFile>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ItemFile>(
+        "SELECT id, item_id, file_name, content_type, size_bytes, stored_as FROM feedback_files WHERE item_id = $1 ORDER BY id")
+        .bind(item_id).fetch_all(&mut **c).await?))
+}
+
+pub async fn get_file(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<ItemFile>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ItemFile>(
+        "SELECT id, item_id, file_name, content_type, size_bytes, stored_as FROM feedback_files WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?))
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {

@@ -298,6 +298,55 @@ pub async fn item_for_officer(db: &Db, who: &Principal, id: i64) -> AppResult<(I
     Ok((item, events))
 }
 
+/// The files attached to an item, for the officers who may read it.
+pub async fn files_for_officer(
+    db: &Db,
+    who: &Principal,
+    item: &Item,
+) -> AppResult<Vec<store::feedback::ItemFile>> {
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    require_on_unit(&mut c, Some(who), Action::ReadFeedback, item.unit_id).await?;
+    store::feedback::files_of(&mut c, item.id).await
+}
+
+/// One attached file and its bytes: for an officer who may read the item, or for its sender
+/// with the item's code and secret. Anyone else is told it does not exist.
+pub async fn attached_file(
+    db: &Db,
+    data_dir: &std::path::Path,
+    who: Option<&Principal>,
+    sender: Option<(&str, &str)>,
+    file_id: i64,
+) -> AppResult<(store::feedback::ItemFile, Vec<u8>)> {
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let f = store::feedback::get_file(&mut c, file_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = store::feedback::get(&mut c, f.item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let by_sender =
+        sender.is_some_and(|(code, secret)| code == item.code && super::secret_ok(&item, secret));
+    let by_officer = match who {
+        Some(w) if !by_sender => {
+            require_on_unit(&mut c, Some(w), Action::ReadFeedback, item.unit_id)
+                .await
+                .is_ok()
+        }
+        _ => false,
+    };
+    if !by_sender && !by_officer {
+        return Err(AppError::NotFound);
+    }
+    drop(c);
+    let bytes = tokio::fs::read(data_dir.join(&f.stored_as))
+        .await
+        .map_err(AppError::internal)?;
+    Ok((f, bytes))
+}
+
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

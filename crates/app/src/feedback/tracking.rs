@@ -23,6 +23,8 @@ pub struct Private {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The files the sender attached.
+    pub files: Vec<store::feedback::ItemFile>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +65,11 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
         .into_iter()
         .filter(|e| e.public)
         .collect();
+    let files = if with_secret {
+        store::feedback::files_of(&mut c, item.id).await?
+    } else {
+        vec![]
+    };
     let today = domain::clock::local_date(Utc::now());
     let answered = matches!(
         State::parse(&item.state),
@@ -83,6 +90,7 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
             name: item.name.clone(),
             email: item.email.clone(),
             phone: item.phone.clone(),
+            files,
         }),
         item: PublicItem::from(&item),
         history,

@@ -310,6 +310,8 @@ pub(super) struct OfficerItem {
     /// The moves the caller may make now.
     moves: Vec<&'static str>,
     history: Vec<Event>,
+    /// The files the sender attached; each downloads from `/feedback/files/{id}`.
+    files: Vec<app::records::ItemFile>,
 }
 
 /// One item with its private details and whole history (officers holding it).
@@ -324,6 +326,7 @@ async fn item(
     let (item, history) = app::feedback::item_for_officer(&s.db, who, id).await?;
     Ok(Json(OfficerItem {
         moves: app::feedback::moves_for(&s.db, who, &item).await?,
+        files: app::feedback::files_for_officer(&s.db, who, &item).await?,
         draft_answer: item.draft_answer.clone(),
         title: item.title.clone(),
         body: item.body.clone(),

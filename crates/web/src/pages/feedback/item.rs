@@ -20,6 +20,31 @@ pub fn router() -> Router<AppState> {
         .route("/feedback/items/{id}", get(item_page))
         .route("/feedback/items/{id}/act", post(act))
         .route("/feedback/items/{id}/moderate", post(moderate))
+        .route("/feedback/files/{id}", get(attached_file))
+}
+
+#[derive(Deserialize)]
+struct FileQuery {
+    /// The sender's way in: the item's tracking code and secret.
+    code: Option<String>,
+    secret: Option<String>,
+}
+
+/// A file a sender attached: for the officers who may read the item, or for the sender.
+async fn attached_file(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<FileQuery>,
+) -> AppResult<Response> {
+    let sender = q.code.as_deref().zip(q.secret.as_deref());
+    let (f, bytes) =
+        app::feedback::attached_file(&s.db, &s.cfg.data_dir, ctx.who.as_ref(), sender, id).await?;
+    Ok(crate::api::export::download(
+        bytes,
+        &f.content_type,
+        &f.file_name,
+    ))
 }
 
 #[derive(Template)]
@@ -28,6 +53,7 @@ struct ItemTpl {
     p: PageCtx,
     item: Item,
     history: Vec<Event>,
+    files: Vec<app::records::ItemFile>,
     moves: Vec<&'static str>,
     errors: Vec<FieldError>,
 }
@@ -40,12 +66,14 @@ async fn render_item(
 ) -> AppResult<Response> {
     let (item, history) = app::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
     let moves = app::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
+    let files = app::feedback::files_for_officer(&s.db, ctx.principal()?, &item).await?;
     html_status(
         form_status(&errors),
         ItemTpl {
             p: PageCtx::from(ctx, &format!("/feedback/items/{id}")),
             item,
             history,
+            files,
             moves,
             errors,
         },
