@@ -319,28 +319,31 @@ pub async fn attached_file(
     sender: Option<(&str, &str)>,
     file_id: i64,
 ) -> AppResult<(store::feedback::ItemFile, Vec<u8>)> {
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let f = store::feedback::get_file(&mut c, file_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let item = store::feedback::get(&mut c, f.item_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let by_sender =
-        sender.is_some_and(|(code, secret)| code == item.code && super::secret_ok(&item, secret));
-    let by_officer = match who {
-        Some(w) if !by_sender => {
-            require_on_unit(&mut c, Some(w), Action::ReadFeedback, item.unit_id)
-                .await
-                .is_ok()
+    // The connection goes back to the pool before the file is read.
+    let f = {
+        let mut c = db.acquire().await?;
+        let mut c = c.conn();
+        let f = store::feedback::get_file(&mut c, file_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let item = store::feedback::get(&mut c, f.item_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let by_sender = sender
+            .is_some_and(|(code, secret)| code == item.code && super::secret_ok(&item, secret));
+        let by_officer = match who {
+            Some(w) if !by_sender => {
+                require_on_unit(&mut c, Some(w), Action::ReadFeedback, item.unit_id)
+                    .await
+                    .is_ok()
+            }
+            _ => false,
+        };
+        if !by_sender && !by_officer {
+            return Err(AppError::NotFound);
         }
-        _ => false,
+        f
     };
-    if !by_sender && !by_officer {
-        return Err(AppError::NotFound);
-    }
-    drop(c);
     let bytes = tokio::fs::read(data_dir.join(&f.stored_as))
         .await
         .map_err(AppError::internal)?;
