@@ -1345,7 +1345,7 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
         .multipart(form)
         .call()
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (s, mine) = c.get(app.url("/api/v1/feedback/mine")).call_json().await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(mine["total"], 1, "{mine}");
@@ -1627,5 +1627,106 @@ both!(
             html.contains("id=\"unit-error\">Không có đơn vị đang hoạt động với mã hoặc tên này."),
             "{html}"
         );
+    }
+);
+
+both!(
+    a_form_sent_twice_stores_one_item_and_redirects_to_its_result,
+    |app| {
+        // The public form: each page carries its own one-time token; the answer is a redirect (303)
+        // to the result page, so a refresh sends nothing.
+        let c = app.browser();
+        let page = c
+            .get(app.url("/feedback/new"))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap();
+        let token = page
+            .split("name=\"form_token\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a one-time token in the form")
+            .to_string();
+        assert_eq!(token.len(), 64);
+        let csrf = common::extract_csrf(&page).unwrap();
+        let form = |token: &str| {
+            reqwest::multipart::Form::new()
+                .text("_csrf", csrf.clone())
+                .text("form_token", token.to_string())
+                .text("kind", "report")
+                .text("category", "public_services")
+                .text("title", "Đèn đường hỏng trên quốc lộ 14")
+                .text(
+                    "body",
+                    "Đoạn đèn đường trước chợ phường đã hỏng hơn một tuần, buổi tối rất tối.",
+                )
+                .text("submitter_kind", "citizen")
+        };
+        let before = items(&app).await;
+        let mut places = vec![];
+        for _ in 0..2 {
+            let r = c
+                .post(app.url("/feedback/new"))
+                .multipart(form(&token))
+                .call()
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            places.push(r.headers()["location"].to_str().unwrap().to_string());
+        }
+        assert_eq!(items(&app).await, before + 1, "the repeat stored nothing");
+        assert_eq!(places[0], places[1], "the repeat leads to the same result");
+        assert!(
+            places[0].starts_with("/feedback/sent/PAKN-"),
+            "{}",
+            places[0]
+        );
+        let code = app
+            .scalar_text("SELECT code FROM feedback_items ORDER BY id DESC LIMIT 1")
+            .await;
+        let r = c.get(app.url(&places[0])).call().await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&code), "the result page names the code");
+        // Without the secret, or with another, the result page is nobody's.
+        let bare = places[0].split('?').next().unwrap().to_string();
+        let r = c.get(app.url(&bare)).call().await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = c
+            .get(app.url(&format!("{bare}?secret={}", "0".repeat(64))))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+        // A new form (another token) is another item.
+        let r = c
+            .post(app.url("/feedback/new"))
+            .multipart(form(&"b".repeat(64)))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(items(&app).await, before + 2);
+
+        // The same through the API: the token makes a retry answer with the first item and secret;
+        // two sent at once store one.
+        let mut body = submission(None);
+        body["form_token"] = json!("retry-after-a-lost-answer-0001");
+        let (s1, r1) = submit(&app, &body).await;
+        let (s2, r2) = submit(&app, &body).await;
+        assert_eq!(
+            (s1, s2),
+            (StatusCode::CREATED, StatusCode::CREATED),
+            "{r1} {r2}"
+        );
+        assert_eq!((&r1["code"], &r1["secret"]), (&r2["code"], &r2["secret"]));
+        body["form_token"] = json!("sent-twice-at-the-same-moment");
+        let (a, b) = tokio::join!(submit(&app, &body), submit(&app, &body));
+        assert_eq!(a.1["code"], b.1["code"], "{} {}", a.1, b.1);
+        assert_eq!(items(&app).await, before + 4);
+        body["form_token"] = json!("short");
+        let (s, p) = submit(&app, &body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], "form_token", "{p}");
     }
 );

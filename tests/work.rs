@@ -907,3 +907,67 @@ async fn mail_goes_over_few_reused_smtp_connections() {
         );
     }
 }
+
+both!(a_long_day_lists_ten_items_and_counts_the_rest, |app| {
+    // 25 feedback items of Đắk Lắk a day past their deadline: the officer's day is one
+    // notification listing ten and counting the other fifteen; a second run adds nothing.
+    let dl = app.unit_id("66").await;
+    for i in 0..25 {
+        let (s, f) = app
+            .anon()
+            .post(app.url("/api/v1/feedback"))
+            .json(&json!({"kind": "report", "category": "public_services", "title": format!("Phản ánh số {i}"),
+                          "body": "Cổng dịch vụ công báo lỗi khi nộp hồ sơ trực tuyến.", "submitter_kind": "citizen"}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+    }
+    let today = domain::clock::local_date(Utc::now());
+    let yesterday = today - chrono::Duration::days(1);
+    app.exec(&format!(
+        "UPDATE feedback_items SET unit_id = {dl}, deadline_on = '{yesterday}'"
+    ))
+    .await;
+    let officer = app.user_id("daklak.officer").await;
+    let mailer = app::mail::Mailer::memory();
+    for _ in 0..2 {
+        app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", Utc::now(), today)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM feedback_escalations WHERE kind = 'overdue' AND sent_on = '{today}'"
+        ))
+        .await,
+        25
+    );
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {officer}"
+        ))
+        .await,
+        1,
+        "one notification for the day, also after a second run"
+    );
+    let subject = app
+        .scalar_text(&format!(
+            "SELECT subject FROM notifications WHERE user_id = {officer}"
+        ))
+        .await;
+    assert!(subject.ends_with(": 25 việc"), "{subject}");
+    let body = app
+        .scalar_text(&format!(
+            "SELECT body FROM notifications WHERE user_id = {officer}"
+        ))
+        .await;
+    assert!(body.contains("\n10. "), "{body}");
+    assert!(!body.contains("\n11. "), "{body}");
+    assert!(body.contains("và 15 việc khác"), "{body}");
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM notices").await
+            + app.scalar_i64("SELECT COUNT(*) FROM notice_overflow").await,
+        0,
+        "everything delivered"
+    );
+});

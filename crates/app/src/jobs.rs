@@ -2,10 +2,13 @@
 //! they produce. Jobs live in the database (`store::jobs`), so the runner is idempotent and safe
 //! with several instances: each day's sweep and each week's digest is one job by key, each
 //! reminder and escalation is recorded once by key, and each mail is its own job, retried on
-//! failure. Long jobs run in short steps (a few hundred rows or 40 ms, whichever comes first), each
-//! one transaction that saves the job's progress, so interactive writes never wait long for the
-//! database and a job cut off resumes where it stopped. A person gets one message a day (one
-//! mail, one notification) listing all their reminders, not one per reminder.
+//! failure. Long jobs run in short steps (as many rows as fit in about 40 ms), each one
+//! transaction that saves the job's progress, so interactive writes never wait long for the
+//! database and a job cut off resumes where it stopped. A step writes its rows with a few
+//! multi-row statements, not one per row: on SQLite each statement and each row read is a hand-off
+//! to the database's worker thread, and that, not SQLite, was most of a national day's time. A
+//! person gets one message a day (one mail, one notification) listing all their reminders, not one
+//! per reminder.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -238,10 +241,14 @@ impl Progress {
     }
 }
 
-/// A step reads at most this many rows (the time bound below usually ends it first)...
+/// A step starts with this many rows and adapts: the next step takes half as many when a step
+/// went past the time bound below, twice as many (up to `STEP_MAX_ROWS`) when it took less than
+/// half of it. Rows are written with a few multi-row statements per step, so a step's cost
+/// follows its row count.
 const STEP_ROWS: i64 = 500;
-/// ...and stops taking new ones after this long, so that the write lock is held only briefly and
-/// an interactive write waits for a few tens of milliseconds at worst.
+const STEP_MAX_ROWS: i64 = 4_000;
+/// A step aims to end within this long, so that the write lock is held only briefly and an
+/// interactive write waits for a few tens of milliseconds at worst.
 const STEP_TIME: StdDuration = StdDuration::from_millis(40);
 /// The pause between two steps. Short: waiting writers of this process get their turn from the
 /// fair write queue in any case (`store::db`); the pause only lets other work be scheduled.
@@ -254,6 +261,7 @@ trait Steps {
         c: &mut crate::db::DbConn<'_>,
         p: &mut Progress,
         started: Instant,
+        limit: i64,
     ) -> AppResult<()>;
 }
 
@@ -265,14 +273,32 @@ async fn in_steps(
     mut p: Progress,
     s: &mut impl Steps,
 ) -> AppResult<()> {
+    let mut limit = STEP_ROWS;
+    let (mut phase, mut phase_started, mut steps) = (p.phase, Instant::now(), 0);
     while p.phase != Phase::Done {
+        if p.phase != phase {
+            tracing::info!(
+                ?phase,
+                steps,
+                seconds = phase_started.elapsed().as_secs_f64(),
+                "job phase done"
+            );
+            (phase, phase_started, steps) = (p.phase, Instant::now(), 0);
+        }
+        steps += 1;
         let started = Instant::now();
         let mut tx = db.begin().await?;
-        s.step(&mut tx.conn(), &mut p, started).await?;
+        s.step(&mut tx.conn(), &mut p, started, limit).await?;
         let payload = serde_json::to_string(&p).unwrap_or_default();
         let lease = Utc::now() + Duration::seconds(LEASE);
         store::jobs::progress(&mut tx.conn(), job.id, &payload, lease).await?;
         tx.commit().await?;
+        let took = started.elapsed();
+        if took > STEP_TIME {
+            limit = (limit / 2).max(10);
+        } else if took < STEP_TIME / 2 {
+            limit = (limit * 2).min(STEP_MAX_ROWS);
+        }
         // Leave the write lock free for a moment: SQLite's waiting writers (other requests,
         // other processes) poll for it, and a step that began again at once would starve them.
         tokio::time::sleep(STEP_PAUSE).await;
@@ -381,81 +407,44 @@ impl Steps for Sweep<'_> {
         &mut self,
         c: &mut crate::db::DbConn<'_>,
         p: &mut Progress,
-        started: Instant,
+        _started: Instant,
+        limit: i64,
     ) -> AppResult<()> {
-        let (base_url, now) = (self.base_url, self.now);
         let mut done = vec![];
         let phase = p.phase;
         match p.phase {
             Phase::Tasks => {
                 let until = p.date + Duration::days(self.horizon);
                 let rows =
-                    store::tasks::open_with_deadline_before(c, until, p.after, STEP_ROWS).await?;
-                if rows.is_empty() {
-                    p.next(Phase::Feedback);
+                    store::tasks::open_with_deadline_before(c, until, p.after, limit).await?;
+                match rows.last() {
+                    Some((a, _)) => p.after = a.id,
+                    None => p.next(Phase::Feedback),
                 }
-                for (a, pid) in rows {
-                    p.after = a.id;
-                    if let Some(prog) = self.programmes.get(&pid) {
-                        self.new += task_reminders(
-                            c,
-                            base_url,
-                            p.date,
-                            now,
-                            &a,
-                            prog,
-                            &mut self.cache,
-                            &mut done,
-                        )
-                        .await?;
-                    }
-                    if started.elapsed() > STEP_TIME {
-                        break;
-                    }
-                }
+                self.new += self.task_reminders(c, p.date, &rows, &mut done).await?;
             }
             Phase::Feedback => {
-                let rows = store::feedback::overdue_open(c, p.date, p.after, STEP_ROWS).await?;
-                if rows.is_empty() {
-                    p.next(Phase::Deliver);
+                let rows = store::feedback::overdue_open(c, p.date, p.after, limit).await?;
+                match rows.last() {
+                    Some(item) => p.after = item.0,
+                    None => p.next(Phase::Deliver),
                 }
-                for item in rows {
-                    p.after = item.0;
-                    self.new += feedback_overdue(
-                        c,
-                        base_url,
-                        p.date,
-                        now,
-                        self.steering,
-                        item,
-                        &mut self.cache,
-                        &mut done,
-                    )
-                    .await?;
-                    if started.elapsed() > STEP_TIME {
-                        break;
-                    }
-                }
+                self.new += self.feedback_overdue(c, p.date, rows, &mut done).await?;
             }
             Phase::Deliver => {
-                let people =
-                    store::work::people_with_notices(c, p.date, p.after, STEP_ROWS).await?;
-                if people.is_empty() {
-                    p.next(Phase::Done);
-                }
-                for (user, email) in people {
-                    p.after = user;
-                    deliver_day(c, base_url, p.date, user, email, now).await?;
-                    if started.elapsed() > STEP_TIME {
-                        break;
+                let people = store::work::people_with_notices(c, p.date, p.after, limit).await?;
+                match people.last() {
+                    Some((last, _)) => {
+                        let after = std::mem::replace(&mut p.after, *last);
+                        deliver(c, self.base_url, p.date, after, &people, self.now).await?;
                     }
+                    None => p.next(Phase::Done),
                 }
             }
             Phase::Done => {}
         }
-        for (user, n) in self.cache.unlisted.drain() {
-            store::work::add_overflow(c, p.date, user, n).await?;
-        }
+        let unlisted: Vec<(i64, i64)> = self.cache.unlisted.drain().collect();
+        store::work::add_overflows(c, p.date, &unlisted).await?;
         // One audit record per step lists what it recorded (the reminder and escalation rows are
         // the detail): a national day is tens of thousands of reminders.
         if done.is_empty() {
@@ -464,104 +453,211 @@ impl Steps for Sweep<'_> {
         let change = Change::new("reminders.sweep", "job", self.job_id).after(Some(
             serde_json::json!({ "date": p.date, "phase": phase, "recorded": done }).to_string(),
         ));
-        store::audit::append(c, &Actor::system("reminders"), now, vec![change]).await
+        store::audit::append(c, &Actor::system("reminders"), self.now, vec![change]).await
     }
 }
 
-/// Records one assignment's reminders due on `date` and writes a notice for each person they
-/// go to. Returns how many reminders were new.
-#[allow(clippy::too_many_arguments)]
-async fn task_reminders(
-    c: &mut crate::db::DbConn<'_>,
-    base_url: &str,
-    date: NaiveDate,
-    now: DateTime<Utc>,
-    a: &store::tasks::Assignment,
-    p: &Programme,
-    cache: &mut SweepCache,
-    done: &mut Vec<serde_json::Value>,
-) -> AppResult<usize> {
-    let lang = Lang::Vi;
-    let f = a.facts();
-    let Some(due) = domain::status::deadline_in_force(&f, date) else {
-        return Ok(0);
-    };
-    // A completed claim awaiting verification is not urged; the assigning level is.
-    if a.claimed_on.is_some() {
-        return Ok(0);
-    }
-    let mut new = 0;
-    for r in reminders::due_today(due, date, &p.schedule()) {
-        let target = match r.audience {
-            Audience::Unit | Audience::Leader => a.unit_id,
-            Audience::Assigner => p.owner_unit_id,
-        };
-        let (users, emails) = recipients(
-            c,
-            target,
-            r.audience != Audience::Unit,
-            &mut cache.recipients,
-        )
-        .await?
-        .clone();
-        let key = r.key(a.id, due);
-        if !store::work::insert_reminder(c, a.id, &r.kind, date, &key, &emails.join(", "), now)
-            .await?
-        {
-            continue;
-        }
-        new += 1;
-        if let Entry::Vacant(slot) = cache.tasks.entry(a.task_id) {
-            let t = store::tasks::get_task(c, a.task_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            slot.insert(t);
-        }
-        if let Entry::Vacant(slot) = cache.names.entry(a.unit_id) {
-            let n = store::org::get(c, a.unit_id)
-                .await?
-                .map(|u| u.name_vi)
-                .unwrap_or_default();
-            slot.insert(n);
-        }
-        let task = &cache.tasks[&a.task_id];
-        let m = notify::reminder(lang, base_url, task, &cache.names[&a.unit_id], &r, due);
-        let link = format!("/tasks/{}", task.id);
-        for u in &users {
-            let n = store::work::NewNotice {
-                day: date,
-                user_id: *u,
-                key: &format!("{key}:{u}"),
-                kind: &r.kind,
-                subject: &m.subject,
-                body: &m.text,
-                link: &link,
+impl Sweep<'_> {
+    /// Records the reminders due on `date` of a step's assignments (one multi-row insert, keys
+    /// already there skipped) and writes a notice for each person the new ones go to. Returns
+    /// how many reminders were new.
+    async fn task_reminders(
+        &mut self,
+        c: &mut crate::db::DbConn<'_>,
+        date: NaiveDate,
+        rows: &[(store::tasks::Assignment, i64)],
+        done: &mut Vec<serde_json::Value>,
+    ) -> AppResult<usize> {
+        let cache = &mut self.cache;
+        // (assignment, reminder, deadline, people) of each reminder due today.
+        let mut due_today = vec![];
+        let mut records = vec![];
+        for (a, pid) in rows {
+            let Some(prog) = self.programmes.get(pid) else {
+                continue;
             };
-            notice(c, cache, &n, now).await?;
+            let f = a.facts();
+            let Some(due) = domain::status::deadline_in_force(&f, date) else {
+                continue;
+            };
+            // A completed claim awaiting verification is not urged; the assigning level is.
+            if a.claimed_on.is_some() {
+                continue;
+            }
+            for r in reminders::due_today(due, date, &prog.schedule()) {
+                let target = match r.audience {
+                    Audience::Unit | Audience::Leader => a.unit_id,
+                    Audience::Assigner => prog.owner_unit_id,
+                };
+                let leaders = r.audience != Audience::Unit;
+                let (users, emails) = recipients(c, target, leaders, &mut cache.recipients)
+                    .await?
+                    .clone();
+                records.push(store::work::NewReminder {
+                    assignment_id: a.id,
+                    kind: r.kind.clone(),
+                    key: r.key(a.id, due),
+                    recipients: emails.join(", "),
+                });
+                due_today.push((a, r, due, users));
+            }
         }
-        done.push(
-            serde_json::json!({ "assignment": a.id, "kind": r.kind, "due": due, "to": emails }),
-        );
+        let new = store::work::insert_reminders(c, date, &records, self.now).await?;
+        let mut notices = vec![];
+        for ((a, r, due, users), rec) in due_today.into_iter().zip(&records) {
+            if !new.contains(&rec.key) {
+                continue;
+            }
+            if let Entry::Vacant(slot) = cache.tasks.entry(a.task_id) {
+                let t = store::tasks::get_task(c, a.task_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                slot.insert(t);
+            }
+            if let Entry::Vacant(slot) = cache.names.entry(a.unit_id) {
+                let n = store::org::get(c, a.unit_id)
+                    .await?
+                    .map(|u| u.name_vi)
+                    .unwrap_or_default();
+                slot.insert(n);
+            }
+            let task = &cache.tasks[&a.task_id];
+            let m = notify::reminder(
+                Lang::Vi,
+                self.base_url,
+                task,
+                &cache.names[&a.unit_id],
+                &r,
+                due,
+            );
+            let link = format!("/tasks/{}", task.id);
+            for u in users {
+                cache.notice(&mut notices, u, &rec.key, &r.kind, &m, &link);
+            }
+            done.push(serde_json::json!({
+                "assignment": a.id, "kind": r.kind, "due": due, "to": rec.recipients.split(", ").filter(|e| !e.is_empty()).collect::<Vec<_>>()
+            }));
+        }
+        store::work::insert_notices(c, date, &notices, self.now).await?;
+        Ok(new.len())
     }
-    Ok(new)
+
+    /// A step's overdue feedback items: the unit is told on the first day, its leaders after five
+    /// days and the standing agency after ten (calendar days, each once per item and deadline).
+    /// Returns how many escalations were new.
+    async fn feedback_overdue(
+        &mut self,
+        c: &mut crate::db::DbConn<'_>,
+        date: NaiveDate,
+        rows: Vec<(i64, String, i64, NaiveDate, String)>,
+        done: &mut Vec<serde_json::Value>,
+    ) -> AppResult<usize> {
+        let mut steps = vec![];
+        let mut records = vec![];
+        for (id, code, unit, due, title) in &rows {
+            let late = (date - *due).num_days();
+            let mut kinds = vec![("overdue", *unit, false)];
+            if late >= FB_LEADER_AFTER {
+                kinds.push(("escalate-leader", *unit, true));
+            }
+            if let (true, Some(s)) = (late >= FB_STEERING_AFTER, self.steering) {
+                kinds.push(("escalate-steering", s, true));
+            }
+            for (kind, target, leaders) in kinds {
+                records.push((*id, kind, format!("fb:{id}:{kind}:{due}")));
+                steps.push((*id, code, *due, title, late, target, leaders));
+            }
+        }
+        // Keys already recorded are read first, in one row, so that the insert needs no
+        // RETURNING row per key (the step holds the write lock: nobody adds one meanwhile).
+        let (first, last) = match (rows.first(), rows.last()) {
+            (Some(f), Some(l)) => (f.0, l.0),
+            _ => return Ok(0),
+        };
+        let old = store::feedback::escalation_keys(c, first, last).await?;
+        let (steps, records): (Vec<_>, Vec<_>) = steps
+            .into_iter()
+            .zip(records)
+            .filter(|(_, r)| !old.contains(&r.2))
+            .unzip();
+        store::feedback::insert_escalations(c, date, &records, self.now).await?;
+        let mut notices = vec![];
+        for ((id, code, due, title, late, target, leaders), (_, kind, key)) in
+            steps.into_iter().zip(&records)
+        {
+            let (users, emails) = recipients(c, target, leaders, &mut self.cache.recipients)
+                .await?
+                .clone();
+            // Past the first few items of everyone concerned, an item is only counted: no
+            // message to write.
+            if self.cache.has_room(&users) {
+                let m = notify::feedback_overdue(
+                    Lang::Vi,
+                    self.base_url,
+                    kind,
+                    id,
+                    code,
+                    title,
+                    late,
+                    due,
+                );
+                let link = format!("/feedback/items/{id}");
+                for u in users {
+                    self.cache
+                        .notice(&mut notices, u, key, &format!("fb-{kind}"), &m, &link);
+                }
+            } else {
+                self.cache.count(&users);
+            }
+            done.push(
+                serde_json::json!({ "feedback": id, "kind": kind, "due": due, "to": emails }),
+            );
+        }
+        store::work::insert_notices(c, date, &notices, self.now).await?;
+        Ok(records.len())
+    }
 }
 
-/// Keeps a notice in full while its person has fewer than a message lists, else counts it.
-async fn notice(
-    c: &mut crate::db::DbConn<'_>,
-    cache: &mut SweepCache,
-    n: &store::work::NewNotice<'_>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let kept = cache.kept.entry(n.user_id).or_default();
-    if *kept < notify::DAY_LISTED {
-        if store::work::insert_notice(c, n, now).await? {
-            *kept += 1;
-        }
-    } else {
-        *cache.unlisted.entry(n.user_id).or_default() += 1;
+impl SweepCache {
+    /// Whether one of `users` has fewer notices kept in full than a message lists.
+    fn has_room(&self, users: &[i64]) -> bool {
+        users
+            .iter()
+            .any(|u| self.kept.get(u).copied().unwrap_or(0) < notify::DAY_LISTED)
     }
-    Ok(())
+
+    /// Counts one more item beyond those listed for each of `users`.
+    fn count(&mut self, users: &[i64]) {
+        for u in users {
+            *self.unlisted.entry(*u).or_default() += 1;
+        }
+    }
+
+    /// Keeps a notice in full while its person has fewer than a message lists, else counts it.
+    fn notice(
+        &mut self,
+        out: &mut Vec<store::work::NewNotice>,
+        user_id: i64,
+        key: &str,
+        kind: &str,
+        m: &notify::Message,
+        link: &str,
+    ) {
+        let kept = self.kept.entry(user_id).or_default();
+        if *kept < notify::DAY_LISTED {
+            *kept += 1;
+            out.push(store::work::NewNotice {
+                user_id,
+                key: format!("{key}:{user_id}"),
+                kind: kind.to_string(),
+                subject: m.subject.clone(),
+                body: m.text.clone(),
+                link: link.to_string(),
+            });
+        } else {
+            *self.unlisted.entry(user_id).or_default() += 1;
+        }
+    }
 }
 
 /// Working days after the deadline before an unanswered item goes to the unit's leaders, and to
@@ -569,84 +665,45 @@ async fn notice(
 const FB_LEADER_AFTER: i64 = 5;
 const FB_STEERING_AFTER: i64 = 10;
 
-/// One overdue feedback item: the unit is told on the first day, its leaders after five days and
-/// the standing agency after ten (calendar days, each once per item and deadline).
-#[allow(clippy::too_many_arguments)]
-async fn feedback_overdue(
+/// Each person's day as one notification and, with an address, one mail, for the people of a
+/// step (ids after `after`, in order); their notices are taken in the same transaction, so each
+/// is delivered once.
+async fn deliver(
     c: &mut crate::db::DbConn<'_>,
     base_url: &str,
     date: NaiveDate,
-    now: DateTime<Utc>,
-    steering: Option<i64>,
-    (id, code, unit, due, title): (i64, String, i64, NaiveDate, String),
-    cache: &mut SweepCache,
-    done: &mut Vec<serde_json::Value>,
-) -> AppResult<usize> {
-    let lang = Lang::Vi;
-    let late = (date - due).num_days();
-    let mut steps = vec![("overdue", unit, false)];
-    if late >= FB_LEADER_AFTER {
-        steps.push(("escalate-leader", unit, true));
-    }
-    if let (true, Some(s)) = (late >= FB_STEERING_AFTER, steering) {
-        steps.push(("escalate-steering", s, true));
-    }
-    let mut new = 0;
-    for (kind, target, leaders) in steps {
-        let key = format!("fb:{id}:{kind}:{due}");
-        if !store::feedback::insert_escalation(c, id, kind, date, &key, now).await? {
-            continue;
-        }
-        new += 1;
-        let (users, emails) = recipients(c, target, leaders, &mut cache.recipients)
-            .await?
-            .clone();
-        let m = notify::feedback_overdue(lang, base_url, kind, id, &code, &title, late, due);
-        let link = format!("/feedback/items/{id}");
-        for u in &users {
-            let n = store::work::NewNotice {
-                day: date,
-                user_id: *u,
-                key: &format!("{key}:{u}"),
-                kind: &format!("fb-{kind}"),
-                subject: &m.subject,
-                body: &m.text,
-                link: &link,
-            };
-            notice(c, cache, &n, now).await?;
-        }
-        done.push(serde_json::json!({ "feedback": id, "kind": kind, "due": due, "to": emails }));
-    }
-    Ok(new)
-}
-
-/// One person's day as one notification and, with an address, one mail; the notices are taken in
-/// the same transaction, so each is delivered once.
-async fn deliver_day(
-    c: &mut crate::db::DbConn<'_>,
-    base_url: &str,
-    date: NaiveDate,
-    user: i64,
-    email: Option<String>,
+    after: i64,
+    people: &[(i64, Option<String>)],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let notices = store::work::take_notices(c, date, user).await?;
-    let unlisted = store::work::take_overflow(c, date, user).await?;
-    if notices.is_empty() {
+    let Some((last, _)) = people.last() else {
         return Ok(());
-    }
-    let link = match (notices.as_slice(), unlisted) {
-        ([(_, _, _, link)], 0) => link.clone(),
-        _ => "/worklist".to_string(),
     };
-    let items: Vec<(String, String, String)> =
-        notices.into_iter().map(|(k, s, b, _)| (k, s, b)).collect();
-    let m = notify::day(Lang::Vi, base_url, date, &items, unlisted);
-    notify::in_app(c, &[user], &m, Some(&link), now).await?;
-    if let Some(e) = email.filter(|e| !e.is_empty()) {
-        notify::queue_mail(c, &format!("mail:day:{user}:{date}"), vec![e], m, now).await?;
+    let mut notices: HashMap<i64, Vec<store::work::Notice>> = HashMap::new();
+    for (user, n) in store::work::take_notices_of(c, date, after, *last).await? {
+        notices.entry(user).or_default().push(n);
     }
-    Ok(())
+    let unlisted = store::work::take_overflows(c, date, after, *last).await?;
+    let mut in_app = vec![];
+    for (user, email) in people {
+        let Some(notices) = notices.remove(user) else {
+            continue;
+        };
+        let unlisted = unlisted.get(user).copied().unwrap_or(0);
+        let link = match (notices.as_slice(), unlisted) {
+            ([(_, _, _, link)], 0) => link.clone(),
+            _ => "/worklist".to_string(),
+        };
+        let items: Vec<(String, String, String)> =
+            notices.into_iter().map(|(k, s, b, _)| (k, s, b)).collect();
+        let m = notify::day(Lang::Vi, base_url, date, &items, unlisted);
+        if let Some(e) = email.as_ref().filter(|e| !e.is_empty()) {
+            let key = format!("mail:day:{user}:{date}");
+            notify::queue_mail(c, &key, vec![e.clone()], m.clone(), now).await?;
+        }
+        in_app.push((*user, m.subject, m.text, link));
+    }
+    store::work::notify_many(c, &in_app, now).await
 }
 
 /// The weekly digest, in steps: one mail per unit whose people have an address.
@@ -684,11 +741,12 @@ impl Steps for Digest<'_> {
         c: &mut crate::db::DbConn<'_>,
         p: &mut Progress,
         started: Instant,
+        limit: i64,
     ) -> AppResult<()> {
         let lang = Lang::Vi;
         let date = p.date;
         let w = date.iso_week();
-        let units = store::work::units_with_mail(c, p.after, 50).await?;
+        let units = store::work::units_with_mail(c, p.after, limit.min(50)).await?;
         if units.is_empty() {
             p.next(Phase::Done);
         }

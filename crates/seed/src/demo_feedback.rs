@@ -158,6 +158,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
                 phone: None,
                 publish_name: i % 3 == 0,
                 website: String::new(),
+                form_token: None,
             },
             vec![],
             &dir,

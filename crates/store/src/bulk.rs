@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, Sqlite};
+use sqlx::{Postgres, Row, Sqlite};
 
 use crate::db::{Db, DbConn};
 use crate::error::AppResult;
@@ -115,10 +115,65 @@ pub async fn insert_columns(
     cols: &[(&str, Col<'_>)],
     stamp: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
+    write_columns(c, table, cols, stamp, "", false)
+        .await
+        .map(|_| ())
+}
+
+/// Like [`insert_columns`], adding `tail` (an `ON CONFLICT` clause) to each statement.
+pub async fn upsert_columns(
+    c: &mut DbConn<'_>,
+    table: &str,
+    cols: &[(&str, Col<'_>)],
+    tail: &str,
+) -> AppResult<()> {
+    write_columns(c, table, cols, None, tail, false)
+        .await
+        .map(|_| ())
+}
+
+/// Like [`insert_columns`], skipping rows whose unique column `key` is already there.
+pub async fn insert_skipping(
+    c: &mut DbConn<'_>,
+    table: &str,
+    cols: &[(&str, Col<'_>)],
+    stamp: Option<DateTime<Utc>>,
+    key: &str,
+) -> AppResult<()> {
+    let tail = format!(" ON CONFLICT ({key}) DO NOTHING");
+    write_columns(c, table, cols, stamp, &tail, false)
+        .await
+        .map(|_| ())
+}
+
+/// Like [`insert_columns`], for a table with a unique text column `key`: rows whose key is
+/// already there are skipped (`ON CONFLICT DO NOTHING`), and the keys of the rows written are
+/// returned. This is how a background step records a few hundred dedupe-keyed rows in a few
+/// statements instead of one round trip each.
+pub async fn insert_new_keys(
+    c: &mut DbConn<'_>,
+    table: &str,
+    cols: &[(&str, Col<'_>)],
+    stamp: Option<DateTime<Utc>>,
+    key: &str,
+) -> AppResult<Vec<String>> {
+    let tail = format!(" ON CONFLICT ({key}) DO NOTHING RETURNING {key}");
+    write_columns(c, table, cols, stamp, &tail, true).await
+}
+
+async fn write_columns(
+    c: &mut DbConn<'_>,
+    table: &str,
+    cols: &[(&str, Col<'_>)],
+    stamp: Option<DateTime<Utc>>,
+    tail: &str,
+    returning: bool,
+) -> AppResult<Vec<String>> {
     let n = cols[0].1.len();
     debug_assert!(cols.iter().all(|(_, col)| col.len() == n));
+    let mut written = vec![];
     if n == 0 {
-        return Ok(());
+        return Ok(written);
     }
     let mut names: Vec<&str> = cols.iter().map(|(name, _)| *name).collect();
     if stamp.is_some() {
@@ -146,6 +201,7 @@ pub async fn insert_columns(
                     }
                     sql.push_str(&row);
                 }
+                sql.push_str(tail);
                 let mut q = sqlx::query(&sql);
                 for i in start..end {
                     for (_, col) in cols {
@@ -155,7 +211,13 @@ pub async fn insert_columns(
                         q = q.bind(s);
                     }
                 }
-                q.execute(&mut **c).await?;
+                if returning {
+                    for r in q.fetch_all(&mut **c).await? {
+                        written.push(r.try_get(0)?);
+                    }
+                } else {
+                    q.execute(&mut **c).await?;
+                }
                 start = end;
             }
         }
@@ -171,7 +233,7 @@ pub async fn insert_columns(
                 String::new()
             };
             let sql = format!(
-                "INSERT INTO {table} ({names}) SELECT u.*{stamp_sql} FROM UNNEST({}) AS u",
+                "INSERT INTO {table} ({names}) SELECT u.*{stamp_sql} FROM UNNEST({}) AS u{tail}",
                 arrays.join(", ")
             );
             // Bounded so that one bind message stays well below PostgreSQL's 1 GB limit.
@@ -186,12 +248,18 @@ pub async fn insert_columns(
                 if let Some(s) = stamp {
                     q = q.bind(s);
                 }
-                q.execute(&mut **c).await?;
+                if returning {
+                    for r in q.fetch_all(&mut **c).await? {
+                        written.push(r.try_get(0)?);
+                    }
+                } else {
+                    q.execute(&mut **c).await?;
+                }
                 start = end;
             }
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 /// The next free id (max id + 1, or 1 when empty) of each of `tables`, in the same order.

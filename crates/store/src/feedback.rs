@@ -140,6 +140,40 @@ pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i6
     Ok(ids)
 }
 
+/// The item (code, deadline) that a sent form with this token hash stored, if any.
+pub async fn by_form_token(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+) -> AppResult<Option<(String, Option<NaiveDate>)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (String, Option<NaiveDate>)>(
+        "SELECT i.code, i.deadline_on FROM form_submissions f JOIN feedback_items i ON i.id = f.item_id
+         WHERE f.token_hash = $1")
+        .bind(token_hash).fetch_optional(&mut **c).await?),
+    )
+}
+
+/// Remembers the form token (hash) of each newly stored item: `(token hash, item)`.
+pub async fn insert_form_tokens(
+    c: &mut DbConn<'_>,
+    rows: &[(String, i64)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::bulk::{Col, insert_columns};
+    let hashes: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let items: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    insert_columns(
+        c,
+        "form_submissions",
+        &[
+            ("token_hash", Col::Text(&hashes)),
+            ("item_id", Col::Int(&items)),
+        ],
+        Some(now),
+    )
+    .await
+}
+
 pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Item>> {
     let sql = format!("SELECT {COLS} FROM feedback_items WHERE id = $1");
     Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(id).fetch_optional(&mut **c).await?))
@@ -721,18 +755,52 @@ impl Item {
     }
 }
 
-/// Records that an overdue item was escalated (`kind` once per item and deadline); true when new.
-pub async fn insert_escalation(
+/// The dedupe keys of the escalations already recorded for items with ids in `[first, last]`,
+/// read as one row (a step checks a few hundred items; one row crosses to SQLite's worker thread
+/// once, a row per key would cross each time).
+pub async fn escalation_keys(
     c: &mut DbConn<'_>,
-    feedback_id: i64,
-    kind: &str,
+    first: i64,
+    last: i64,
+) -> AppResult<std::collections::HashSet<String>> {
+    let joined: Option<String> = match c {
+        DbConn::Sqlite(c) => sqlx::query_scalar(
+            "SELECT group_concat(dedupe_key, ' ') FROM feedback_escalations WHERE feedback_id BETWEEN $1 AND $2")
+            .bind(first).bind(last).fetch_one(&mut **c).await?,
+        DbConn::Pg(c) => sqlx::query_scalar(
+            "SELECT string_agg(dedupe_key, ' ') FROM feedback_escalations WHERE feedback_id BETWEEN $1 AND $2")
+            .bind(first).bind(last).fetch_one(&mut **c).await?,
+    };
+    Ok(joined
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Records the escalations of `on`, (item, kind, dedupe key), skipping keys already there.
+pub async fn insert_escalations(
+    c: &mut DbConn<'_>,
     on: NaiveDate,
-    key: &str,
+    rows: &[(i64, &'static str, String)],
     now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO feedback_escalations (feedback_id, kind, sent_on, dedupe_key, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
-        .bind(feedback_id).bind(kind).bind(on).bind(key).bind(now).fetch_optional(&mut **c).await?);
-    Ok(id.is_some())
+) -> AppResult<()> {
+    use crate::bulk::{Col, insert_skipping};
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let kinds: Vec<&'static str> = rows.iter().map(|r| r.1).collect();
+    let keys: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
+    insert_skipping(
+        c,
+        "feedback_escalations",
+        &[
+            ("feedback_id", Col::Int(&ids)),
+            ("kind", Col::Str(&kinds)),
+            ("sent_on", Col::Date(&vec![on; rows.len()])),
+            ("dedupe_key", Col::Text(&keys)),
+        ],
+        Some(now),
+        "dedupe_key",
+    )
+    .await
 }

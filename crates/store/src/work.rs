@@ -3,6 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use std::collections::HashSet;
+
+use crate::bulk::{Col, insert_new_keys};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::on_conn;
@@ -105,21 +108,41 @@ pub struct ReminderSent {
     pub recipients: String,
 }
 
-/// Records a reminder once: false when its key was already recorded (another sweep sent it).
-pub async fn insert_reminder(
+/// A reminder due today for one assignment, before it is recorded.
+pub struct NewReminder {
+    pub assignment_id: i64,
+    pub kind: String,
+    pub key: String,
+    /// The addresses it goes to, for the record.
+    pub recipients: String,
+}
+
+/// Records the reminders of `on` whose keys are not there yet; returns the keys recorded now.
+pub async fn insert_reminders(
     c: &mut DbConn<'_>,
-    assignment_id: i64,
-    kind: &str,
     on: NaiveDate,
-    key: &str,
-    recipients: &str,
+    rows: &[NewReminder],
     now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO reminders (assignment_id, kind, sent_on, dedupe_key, recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
-        .bind(assignment_id).bind(kind).bind(on).bind(key).bind(recipients).bind(now).fetch_optional(&mut **c).await?);
-    Ok(id.is_some())
+) -> AppResult<HashSet<String>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.assignment_id).collect();
+    let kinds: Vec<String> = rows.iter().map(|r| r.kind.clone()).collect();
+    let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+    let to: Vec<String> = rows.iter().map(|r| r.recipients.clone()).collect();
+    let new = insert_new_keys(
+        c,
+        "reminders",
+        &[
+            ("assignment_id", Col::Int(&ids)),
+            ("kind", Col::Text(&kinds)),
+            ("sent_on", Col::Date(&vec![on; rows.len()])),
+            ("dedupe_key", Col::Text(&keys)),
+            ("recipients", Col::Text(&to)),
+        ],
+        Some(now),
+        "dedupe_key",
+    )
+    .await?;
+    Ok(new.into_iter().collect())
 }
 
 pub async fn reminders_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<ReminderSent>> {
@@ -152,6 +175,30 @@ pub async fn notify(
         "INSERT INTO notifications (user_id, subject, body, link, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(user_id).bind(subject).bind(body).bind(link).bind(now).execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+/// In-app notifications for several people at once: `(user, subject, body, link)`.
+pub async fn notify_many(
+    c: &mut DbConn<'_>,
+    rows: &[(i64, String, String, String)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let users: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let subjects: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    let bodies: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
+    let links: Vec<Option<String>> = rows.iter().map(|r| Some(r.3.clone())).collect();
+    crate::bulk::insert_columns(
+        c,
+        "notifications",
+        &[
+            ("user_id", Col::Int(&users)),
+            ("subject", Col::Text(&subjects)),
+            ("body", Col::Text(&bodies)),
+            ("link", Col::OptText(&links)),
+        ],
+        Some(now),
+    )
+    .await
 }
 
 pub async fn notifications_of(
@@ -220,28 +267,41 @@ pub async fn units_with_mail(
 }
 
 /// A person's share of a day's reminders, waiting to be delivered with the rest of their day.
-pub struct NewNotice<'a> {
-    pub day: NaiveDate,
+pub struct NewNotice {
     pub user_id: i64,
-    pub key: &'a str,
-    pub kind: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub link: &'a str,
+    pub key: String,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub link: String,
 }
 
-/// Records a notice unless one with its key exists; true when added.
-pub async fn insert_notice(
+/// Records the notices of `day` whose keys are not there yet, in a few statements.
+pub async fn insert_notices(
     c: &mut DbConn<'_>,
-    n: &NewNotice<'_>,
+    day: NaiveDate,
+    rows: &[NewNotice],
     now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO notices (day, user_id, dedupe_key, kind, subject, body, link, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
-        .bind(n.day).bind(n.user_id).bind(n.key).bind(n.kind).bind(n.subject).bind(n.body).bind(n.link).bind(now)
-        .fetch_optional(&mut **c).await?);
-    Ok(id.is_some())
+) -> AppResult<()> {
+    let n = rows.len();
+    let text = |f: fn(&NewNotice) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let users: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    crate::bulk::insert_skipping(
+        c,
+        "notices",
+        &[
+            ("day", Col::Date(&vec![day; n])),
+            ("user_id", Col::Int(&users)),
+            ("dedupe_key", Col::Text(&text(|r| &r.key))),
+            ("kind", Col::Text(&text(|r| &r.kind))),
+            ("subject", Col::Text(&text(|r| &r.subject))),
+            ("body", Col::Text(&text(|r| &r.body))),
+            ("link", Col::Text(&text(|r| &r.link))),
+        ],
+        Some(now),
+        "dedupe_key",
+    )
+    .await
 }
 
 /// People with notices of `day` waiting, after user `after`, at most `limit`, with their address.
@@ -258,43 +318,60 @@ pub async fn people_with_notices(
         .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?))
 }
 
-/// Counts `n` more items in a person's day beyond the notices kept in full.
-pub async fn add_overflow(
+/// Counts more items in people's day beyond the notices kept in full: `(user, n)`, each user
+/// once, in one statement per few thousand people.
+pub async fn add_overflows(
     c: &mut DbConn<'_>,
     day: NaiveDate,
-    user_id: i64,
-    n: i64,
+    rows: &[(i64, i64)],
 ) -> AppResult<()> {
-    on_conn!(c, c => sqlx::query(
-        "INSERT INTO notice_overflow (day, user_id, extra) VALUES ($1, $2, $3)
-         ON CONFLICT (day, user_id) DO UPDATE SET extra = notice_overflow.extra + excluded.extra")
-        .bind(day).bind(user_id).bind(n).execute(&mut **c).await.map(|_| ())?);
-    Ok(())
+    let users: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let extra: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    crate::bulk::upsert_columns(
+        c,
+        "notice_overflow",
+        &[
+            ("day", Col::Date(&vec![day; rows.len()])),
+            ("user_id", Col::Int(&users)),
+            ("extra", Col::Int(&extra)),
+        ],
+        " ON CONFLICT (day, user_id) DO UPDATE SET extra = notice_overflow.extra + excluded.extra",
+    )
+    .await
 }
 
-/// Takes (deletes and returns) the count of a person's items of `day` not kept in full.
-pub async fn take_overflow(c: &mut DbConn<'_>, day: NaiveDate, user_id: i64) -> AppResult<i64> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "DELETE FROM notice_overflow WHERE day = $1 AND user_id = $2 RETURNING extra")
-        .bind(day).bind(user_id).fetch_optional(&mut **c).await?)
-    .unwrap_or(0))
+/// Takes (deletes and returns) the notices of `day` of the people with ids in `(after, last]`,
+/// in the order they were written: `(user, notice)`. With [`take_overflows`], what one step of
+/// the delivery hands out in two statements.
+pub async fn take_notices_of(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    after: i64,
+    last: i64,
+) -> AppResult<Vec<(i64, Notice)>> {
+    Ok(on_conn!(c, c => {
+        let mut rows = sqlx::query_as::<_, (i64, i64, String, String, String, String)>(
+            "DELETE FROM notices WHERE day = $1 AND user_id > $2 AND user_id <= $3
+             RETURNING id, user_id, kind, subject, body, link")
+            .bind(day).bind(after).bind(last).fetch_all(&mut **c).await?;
+        rows.sort_by_key(|r| r.0);
+        rows.into_iter().map(|(_, u, k, s, b, l)| (u, (k, s, b, l))).collect()
+    }))
+}
+
+/// Takes the counts of items not kept in full of the people with ids in `(after, last]`.
+pub async fn take_overflows(
+    c: &mut DbConn<'_>,
+    day: NaiveDate,
+    after: i64,
+    last: i64,
+) -> AppResult<std::collections::HashMap<i64, i64>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, i64)>(
+        "DELETE FROM notice_overflow WHERE day = $1 AND user_id > $2 AND user_id <= $3 RETURNING user_id, extra")
+        .bind(day).bind(after).bind(last).fetch_all(&mut **c).await?)
+    .into_iter()
+    .collect())
 }
 
 /// A delivered notice: (kind, subject, body, link).
 pub type Notice = (String, String, String, String);
-
-/// Takes (deletes and returns) a person's notices of `day`, in the order they were written. Two
-/// runners taking the same person's notices cannot both get them.
-pub async fn take_notices(
-    c: &mut DbConn<'_>,
-    day: NaiveDate,
-    user_id: i64,
-) -> AppResult<Vec<Notice>> {
-    Ok(on_conn!(c, c => {
-        let mut rows = sqlx::query_as::<_, (i64, String, String, String, String)>(
-            "DELETE FROM notices WHERE day = $1 AND user_id = $2 RETURNING id, kind, subject, body, link")
-            .bind(day).bind(user_id).fetch_all(&mut **c).await?;
-        rows.sort_by_key(|r| r.0);
-        rows.into_iter().map(|(_, k, s, b, l)| (k, s, b, l)).collect()
-    }))
-}

@@ -78,6 +78,12 @@ pub struct Submission {
     /// Must stay empty (a field people never see; robots fill it).
     #[serde(default)]
     pub website: String,
+    /// A one-time token chosen by the client for this submission (16 to 128 letters, digits, `-`
+    /// or `_`; the public form holds one). Sent again, the same token answers with the item the
+    /// first sending stored, and the same secret, instead of storing another: a refresh, a
+    /// double click or a retry after a lost answer is harmless.
+    #[serde(default)]
+    pub form_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +120,8 @@ struct Pending {
     files: Vec<domain::files::StoredFile>,
     actor: Actor,
     ip: IpAddr,
+    /// SHA-256 of the submission's one-time token, when it has one.
+    token_hash: Option<String>,
     reply: oneshot::Sender<AppResult<(String, NaiveDate)>>,
 }
 
@@ -233,9 +241,29 @@ async fn write_batch(
         .into_iter()
         .map(|c| c.code)
         .collect();
+    // A form sent again: its token is already stored (an earlier batch) or earlier in this one.
+    let mut repeats: Vec<Option<Repeat>> = Vec::with_capacity(batch.len());
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in batch.iter().enumerate() {
+        let repeat = match &p.token_hash {
+            None => None,
+            Some(h) => match store::feedback::by_form_token(&mut tx.conn(), h).await? {
+                Some((code, due)) => Some(Repeat::Stored(code, due.unwrap_or(today))),
+                None => match first.entry(h) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(Repeat::Of(*e.get())),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(i);
+                        None
+                    }
+                },
+            },
+        };
+        repeats.push(repeat);
+    }
     let valid: Vec<bool> = batch
         .iter()
-        .map(|p| categories.contains(&p.item.category))
+        .zip(&repeats)
+        .map(|(p, r)| r.is_none() && categories.contains(&p.item.category))
         .collect();
     *known.write().unwrap_or_else(|e| e.into_inner()) = categories;
     let stored = valid.iter().filter(|v| **v).count();
@@ -267,11 +295,15 @@ async fn write_batch(
     let ids = store::feedback::insert_many(&mut tx.conn(), &items).await?;
     let mut ids = ids.into_iter();
     let mut events = Vec::with_capacity(stored);
+    let mut tokens = vec![];
     let mut audit: Vec<(Actor, Vec<Change>)> = vec![];
     for (p, _) in batch.iter_mut().zip(&valid).filter(|(_, v)| **v) {
         let item = &mut p.item;
         item.id = ids.next().expect("one id per stored item");
         events.push((item.id, item.unit_id, item.user_id));
+        if let Some(h) = &p.token_hash {
+            tokens.push((h.clone(), item.id));
+        }
         for f in &p.files {
             store::feedback::insert_file(&mut tx.conn(), item.id, f, now).await?;
         }
@@ -295,24 +327,38 @@ async fn write_batch(
     }
     store::feedback::insert_submit_events(&mut tx.conn(), now, State::Received.as_str(), &events)
         .await?;
+    store::feedback::insert_form_tokens(&mut tx.conn(), &tokens, now).await?;
     for (actor, changes) in audit {
         store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
     }
     tx.commit().await?;
-    Ok(batch
+    let outcome = |i: usize| {
+        if valid[i] {
+            let item = &batch[i].item;
+            Ok((item.code.clone(), item.deadline_on.unwrap_or(today)))
+        } else {
+            Err(AppError::Invalid(vec![FieldError::new(
+                "category",
+                "err-unknown-category",
+            )]))
+        }
+    };
+    Ok(repeats
         .iter()
-        .zip(&valid)
-        .map(|(p, v)| {
-            if *v {
-                Ok((p.item.code.clone(), p.item.deadline_on.unwrap_or(today)))
-            } else {
-                Err(AppError::Invalid(vec![FieldError::new(
-                    "category",
-                    "err-unknown-category",
-                )]))
-            }
+        .enumerate()
+        .map(|(i, r)| match r {
+            None => outcome(i),
+            Some(Repeat::Of(j)) => outcome(*j),
+            Some(Repeat::Stored(code, due)) => Ok((code.clone(), *due)),
         })
         .collect())
+}
+
+/// A submission whose one-time token was sent before: the item already stored, or the first
+/// submission of the same batch that carried the token.
+enum Repeat {
+    Stored(String, NaiveDate),
+    Of(usize),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -363,6 +409,15 @@ pub async fn submit(
     if let Some(Err(e)) = email.as_deref().map(|e| Email::parse("email", e)) {
         errs.push(e);
     }
+    let token = clean_opt(input.form_token);
+    if token.as_deref().is_some_and(|t| {
+        !(16..=128).contains(&t.len())
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    }) {
+        errs.push(FieldError::new("form_token", "err-form-token"));
+    }
     let phone = clean_opt(input.phone);
     if phone.as_deref().is_some_and(|p| {
         p.len() > 20
@@ -409,7 +464,12 @@ pub async fn submit(
         return Err(AppError::Invalid(errs));
     }
     let stored = crate::attachments::store_files(data_dir, max_file, &files).await?;
-    let secret = crate::auth::random_token();
+    // With a one-time token the secret follows from it, so that a repeat of the same form gets
+    // the same secret back; only the sender's own page ever held the token.
+    let secret = match &token {
+        Some(t) => sha256_hex(&format!("nqtrack-form-secret:{t}")),
+        None => crate::auth::random_token(),
+    };
     let now = Utc::now();
     // Code, routing, clock and deadline are set by the writer, inside its transaction.
     let item = Item {
@@ -467,6 +527,7 @@ pub async fn submit(
             .map(Actor::of)
             .unwrap_or_else(|| Actor::system("public")),
         ip,
+        token_hash: token.map(|t| sha256_hex(&t)),
         reply,
     };
     let stopped = || AppError::Internal("the intake writer stopped".into());

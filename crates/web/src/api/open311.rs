@@ -89,6 +89,7 @@ async fn open311_create(
             phone: f.phone,
             publish_name: false,
             website: String::new(),
+            form_token: None,
         },
         vec![],
         &s.cfg.data_dir,

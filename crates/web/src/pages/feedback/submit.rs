@@ -2,9 +2,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use crate::AppState;
@@ -18,12 +18,14 @@ use domain::FieldError;
 use domain::feedback::{Kind, Submitter};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/feedback/new",
-        get(form_page)
-            .post(submit)
-            .layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
-    )
+    Router::new()
+        .route(
+            "/feedback/new",
+            get(form_page)
+                .post(submit)
+                .layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/feedback/sent/{code}", get(sent_page))
 }
 
 #[derive(Template)]
@@ -67,7 +69,9 @@ fn form(ctx: &Ctx, cats: Vec<Category>, provinces: &[app::records::OrgUnit]) -> 
         kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
         submitters: Submitter::ALL.iter().map(|k| k.as_str()).collect(),
         errors: vec![],
-        values: Default::default(),
+        // Each form shown carries its own one-time token: the same form sent twice stores
+        // one item (see `app::feedback::Submission::form_token`).
+        values: [("form_token".to_string(), app::auth::random_token())].into(),
     }
 }
 
@@ -104,6 +108,7 @@ async fn submit(
     };
     ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
     let t = |k: &str| parts.text(k).unwrap_or_default();
+    let token = parts.text("form_token").filter(|t| !t.is_empty());
     // The province chosen in the list, and the commune or ward typed (code or name): one
     // phrase that the intake resolves ("Buon Ma Thuot, Đắk Lắk").
     let unit = match (t("unit").trim(), t("province").trim()) {
@@ -125,8 +130,9 @@ async fn submit(
         phone: parts.text("phone"),
         publish_name: t("publish_name") == "on",
         website: t("website"),
+        form_token: token.clone(),
     };
-    let values = parts.fields.clone();
+    let mut values = parts.fields.clone();
     match app::feedback::submit(
         &s.db,
         &s.intake,
@@ -139,21 +145,47 @@ async fn submit(
     )
     .await
     {
-        Ok(r) => html_status(
-            StatusCode::CREATED,
-            SubmittedTpl {
-                p: PageCtx::from(&ctx, "/feedback/new"),
-                code: r.code,
-                secret: r.secret,
-                deadline: r.deadline_on,
-            },
+        // Post, redirect, get: a refresh of the result shows it again and sends nothing.
+        Ok(r) => Ok(
+            Redirect::to(&format!("/feedback/sent/{}?secret={}", r.code, r.secret)).into_response(),
         ),
         Err(AppError::Invalid(errors)) => {
             let mut t = form(&ctx, cats, &provinces);
             t.errors = errors;
+            // Nothing was stored: the corrected form keeps its token (or gets one).
+            if token.is_none() {
+                values.extend(t.values.drain());
+            }
             t.values = values;
             html_status(StatusCode::UNPROCESSABLE_ENTITY, t)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct SentQuery {
+    #[serde(default)]
+    secret: String,
+}
+
+/// The result of a sending: the tracking code, the secret and the deadline. Needs the secret
+/// (the sender's redirect carries it), so nobody else sees it; 404 otherwise.
+async fn sent_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<SentQuery>,
+) -> AppResult<Response> {
+    let t = match app::feedback::track(&s.db, &code, Some(&q.secret)).await {
+        Ok(t) if t.private.is_some() => t,
+        Ok(_) | Err(AppError::Invalid(_)) => return Err(AppError::NotFound.into()),
+        Err(e) => return Err(e.into()),
+    };
+    html(SubmittedTpl {
+        p: PageCtx::from(&ctx, "/feedback/new"),
+        code: t.item.code,
+        secret: q.secret,
+        deadline: t.item.deadline_on,
+    })
 }
