@@ -41,7 +41,7 @@ sweep() {
   local t0; t0=$(date +%s.%N)
   NQTRACK_LOG=info "$BIN" jobs --as-of "$AS_OF" >"$work/jobs.out" 2>"$work/jobs.log"
   local total; total=$(echo "$(date +%s.%N) - $t0" | bc)
-  local secs; secs=$(sed 's/\x1b\[[0-9;]*m//g' "$work/jobs.log" | grep -o 'seconds=[0-9.]*' | head -1 | cut -d= -f2 || true)
+  local secs; secs=$(sed 's/\x1b\[[0-9;]*m//g' "$work/jobs.log" | grep 'daily sweep done' | grep -o 'seconds=[0-9.]*' | head -1 | cut -d= -f2 || true)
   echo "RESULT $1 sweep_seconds=${secs:-?} jobs_total_seconds=$total ($(cat "$work/jobs.out"))"
 }
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
