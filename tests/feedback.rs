@@ -1687,6 +1687,7 @@ both!(
             .await;
         let r = c.get(app.url(&places[0])).call().await;
         assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["cache-control"], "no-store");
         let body = r.text().await.unwrap();
         assert!(body.contains(&code), "the result page names the code");
         // Without the secret, or with another, the result page is nobody's.

@@ -182,10 +182,16 @@ async fn sent_page(
         Ok(_) | Err(AppError::Invalid(_)) => return Err(AppError::NotFound.into()),
         Err(e) => return Err(e.into()),
     };
-    html(SubmittedTpl {
+    let mut res = html(SubmittedTpl {
         p: PageCtx::from(&ctx, "/feedback/new"),
         code: t.item.code,
         secret: q.secret,
         deadline: t.item.deadline_on,
-    })
+    })?;
+    // It shows the secret: kept by no cache, shared or not.
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
