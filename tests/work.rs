@@ -971,3 +971,68 @@ both!(a_long_day_lists_ten_items_and_counts_the_rest, |app| {
         "everything delivered"
     );
 });
+
+both!(a_cascade_from_the_page_says_how_many_units_first, |app| {
+    // The button leads to a confirmation that counts the communes and wards; a post without
+    // the confirmation writes nothing; after it, the same page counts them as holding the task.
+    let (_, task) = programme(&app).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let dl = app.unit_id("66").await;
+    let communes = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {dl} AND valid_to IS NULL AND kind IN ('commune', 'ward', 'special_zone')"
+        ))
+        .await;
+    let leader = app.signed_in("daklak.leader").await;
+    let page = |c: &reqwest::Client| {
+        let req = c.get(app.url(&format!("/assignments/{a}/cascade")));
+        async move {
+            let r = req.call().await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(&leader).await;
+    assert_eq!(s, StatusCode::OK);
+    let shown = |html: &str, id: &str| -> Option<i64> {
+        let rest = html.split(&format!("id=\"{id}\">")).nth(1)?;
+        rest.split('<').next()?.replace(['.', ','], "").parse().ok()
+    };
+    assert_eq!(shown(&html, "cascade-new"), Some(communes), "{html}");
+    assert_eq!(html.matches("<li>").count() as i64, communes);
+    let csrf = common::extract_csrf(&html).unwrap();
+    let before = app.scalar_i64("SELECT COUNT(*) FROM assignments").await;
+    let url = app.url(&format!("/assignments/{a}/cascade"));
+    let r = leader
+        .post(&url)
+        .form(&[("_csrf", csrf.as_str())])
+        .call()
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/assignments/{a}/cascade").as_str()
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM assignments").await,
+        before,
+        "nothing written without the confirmation"
+    );
+    let r = leader
+        .post(&url)
+        .form(&[("_csrf", csrf.as_str()), ("confirm", "yes")])
+        .call()
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM assignments").await,
+        before + communes
+    );
+    let (_, html) = page(&leader).await;
+    assert_eq!(shown(&html, "cascade-new"), Some(0));
+    assert_eq!(shown(&html, "cascade-already"), Some(communes));
+    // Nobody else sees the preview: an officer does not decide assignments, Hà Nội even less.
+    for user in ["daklak.officer", "hanoi.officer"] {
+        let (s, _) = page(&app.signed_in(user).await).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
+    }
+});

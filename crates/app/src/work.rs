@@ -67,27 +67,17 @@ pub async fn cascade(
             "err-assignment-closed",
         )]));
     }
-    let below: Vec<(i64, String)> = snap
-        .list(&store::org::ListFilter {
-            parent: Some(parent.unit_id),
-            limit: 10_000,
-            ..Default::default()
-        })
-        .0
-        .into_iter()
-        .filter(|u| !u.historical())
-        .map(|u| (u.id, u.kind))
-        .collect();
+    let below = units_below(&snap, parent.unit_id);
     let targets: Vec<i64> = if input.all || input.units.is_empty() {
         below
             .iter()
-            .filter(|(_, k)| CASCADE_KINDS.contains(&k.as_str()))
-            .map(|(id, _)| *id)
+            .filter(|u| CASCADE_KINDS.contains(&u.kind.as_str()))
+            .map(|u| u.id)
             .collect()
     } else {
         let mut errs = vec![];
         for u in &input.units {
-            if !below.iter().any(|(id, _)| id == u) {
+            if !below.iter().any(|b| b.id == *u) {
                 errs.push(FieldError::new("units", "err-not-below").with("unit", *u));
             }
         }
@@ -131,6 +121,50 @@ pub async fn cascade(
     )
     .await?;
     Ok(CascadeResult { created, already })
+}
+
+/// The units in force directly below `unit`.
+fn units_below(snap: &store::org_index::Snapshot, unit: i64) -> Vec<store::org::OrgUnit> {
+    snap.list(&store::org::ListFilter {
+        parent: Some(unit),
+        limit: 10_000,
+        ..Default::default()
+    })
+    .0
+    .into_iter()
+    .filter(|u| !u.historical())
+    .collect()
+}
+
+/// What cascading an assignment to every commune and ward below would do, shown before it is
+/// done: the units that would receive the task, and how many below hold it already.
+#[derive(Debug)]
+pub struct CascadePreview {
+    pub task_id: i64,
+    pub new: Vec<store::org::OrgUnit>,
+    pub already: usize,
+}
+
+pub async fn cascade_preview(
+    db: &Db,
+    idx: &OrgIndex,
+    who: &Principal,
+    assignment_id: i64,
+) -> AppResult<CascadePreview> {
+    let snap = idx.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let parent =
+        assignment_for(&mut c.conn(), who, Action::CascadeAssignment, assignment_id).await?;
+    let holding = store::tasks::units_holding(&mut c.conn(), parent.task_id).await?;
+    let (already, new): (Vec<_>, Vec<_>) = units_below(&snap, parent.unit_id)
+        .into_iter()
+        .filter(|u| CASCADE_KINDS.contains(&u.kind.as_str()))
+        .partition(|u| holding.contains(&u.id));
+    Ok(CascadePreview {
+        task_id: parent.task_id,
+        new,
+        already: already.len(),
+    })
 }
 
 #[derive(Debug, Deserialize)]

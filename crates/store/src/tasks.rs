@@ -457,6 +457,17 @@ pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assign
     }))
 }
 
+/// The units holding an assignment of `task_id`.
+pub async fn units_holding(
+    c: &mut DbConn<'_>,
+    task_id: i64,
+) -> AppResult<std::collections::HashSet<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT unit_id FROM assignments WHERE task_id = $1")
+        .bind(task_id).fetch_all(&mut **c).await?)
+    .into_iter()
+    .collect())
+}
+
 /// Cascades `parent` to `unit_id`: same task, same deadline, linked to the parent. None when the
 /// unit already holds that task.
 pub async fn insert_child(

@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
             post(report).layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
         )
         .route("/assignments/{id}/verify", post(verify))
-        .route("/assignments/{id}/cascade", post(cascade))
+        .route(
+            "/assignments/{id}/cascade",
+            get(cascade_confirm).post(cascade),
+        )
 }
 
 /// What the viewer may do on one assignment (decided by the policy, shown as forms).
@@ -243,14 +246,48 @@ async fn verify(
 }
 
 #[derive(Deserialize)]
-struct CascadeForm {}
+struct CascadeForm {
+    /// "yes" from the confirmation page; anything else leads there first.
+    #[serde(default)]
+    confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "cascade_confirm.html")]
+struct CascadeConfirmTpl {
+    p: PageCtx,
+    assignment_id: i64,
+    preview: app::work::CascadePreview,
+}
+
+/// A cascade reaches every commune and ward below at once: this page says how many units it
+/// will give the task to (and names them) before anything is written.
+async fn cascade_confirm(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let preview = app::work::cascade_preview(&s.db, &s.org, who, id).await?;
+    html_status(
+        axum::http::StatusCode::OK,
+        CascadeConfirmTpl {
+            p: PageCtx::from(&ctx, &format!("/assignments/{id}/cascade")),
+            assignment_id: id,
+            preview,
+        },
+    )
+}
 
 async fn cascade(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<CascadeForm>,
+    CsrfForm(f): CsrfForm<CascadeForm>,
 ) -> AppResult<Response> {
+    if f.confirm != "yes" {
+        return Ok(Redirect::to(&format!("/assignments/{id}/cascade")).into_response());
+    }
     let who = ctx.principal()?;
     let task_id = task_of_assignment(&s, id).await?;
     let r = app::work::cascade(
