@@ -141,6 +141,7 @@ fn units_below(snap: &store::org_index::Snapshot, unit: i64) -> Vec<store::org::
 #[derive(Debug)]
 pub struct CascadePreview {
     pub task_id: i64,
+    pub task_title: String,
     pub new: Vec<store::org::OrgUnit>,
     pub already: usize,
 }
@@ -160,8 +161,12 @@ pub async fn cascade_preview(
         .into_iter()
         .filter(|u| CASCADE_KINDS.contains(&u.kind.as_str()))
         .partition(|u| holding.contains(&u.id));
+    let task = store::tasks::get_task(&mut c.conn(), parent.task_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(CascadePreview {
         task_id: parent.task_id,
+        task_title: task.title,
         new,
         already: already.len(),
     })
