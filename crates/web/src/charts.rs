@@ -45,7 +45,7 @@ pub fn timeline(lang: Lang, months: &BTreeMap<NaiveDate, Counts>) -> String {
     let max = months.values().map(|c| c.total).max().unwrap_or(1).max(1) as f64;
     let scale = (h - top - bottom) / max;
     let mut out = format!(
-        "<svg class=\"bar chart\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"{}\">",
+        "<svg class=\"bar chart\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" role=\"img\" aria-label=\"{}\">",
         esc(lang.t("chart-timeline"))
     );
     let _ = write!(
@@ -109,7 +109,7 @@ pub fn trend(lang: Lang, points: &[TrendPoint]) -> String {
             .join(" ")
     };
     let mut out = format!(
-        "<svg class=\"chart trend\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"{}\">",
+        "<svg class=\"chart trend\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" role=\"img\" aria-label=\"{}\">",
         esc(lang.t("chart-trend"))
     );
     let _ = write!(
