@@ -370,7 +370,10 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         .expect("the overdue reminder reaches the SMTP sink");
     assert!(mail.body_text().contains(&format!("/tasks/{t2}")));
     c.refresh().await.unwrap();
-    assert!(text(&c, "#reminder-list").await.contains("overdue-0"));
+    // Reminders in words, one line per unit and kind, never the internal key.
+    let reminders = text(&c, "#reminder-list").await;
+    assert!(reminders.to_lowercase().contains("quá hạn"), "{reminders}");
+    assert!(!reminders.contains("overdue-0"), "{reminders}");
     c.close().await.unwrap();
     let _ = std::fs::remove_file(evidence);
 }

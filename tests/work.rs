@@ -1036,3 +1036,49 @@ both!(a_cascade_from_the_page_says_how_many_units_first, |app| {
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
     }
 });
+
+both!(the_task_page_groups_reminders_in_words, |app| {
+    // Three overdue reminders and one escalation of one assignment: two lines, counted, dated,
+    // in words, without the internal keys.
+    let (_, task) = programme(&app).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let task_id = app
+        .scalar_i64(&format!("SELECT task_id FROM assignments WHERE id = {a}"))
+        .await;
+    for (kind, day) in [
+        ("overdue-0", "2026-01-05"),
+        ("overdue-1", "2026-01-12"),
+        ("overdue-2", "2026-01-19"),
+        ("escalate-leader", "2026-01-12"),
+    ] {
+        app.exec(&format!(
+            "INSERT INTO reminders (assignment_id, kind, sent_on, dedupe_key, recipients, created_at)
+             VALUES ({a}, '{kind}', '{day}', '{a}:{kind}', '', '2026-01-19T00:00:00Z')"
+        ))
+        .await;
+    }
+    let html = app
+        .signed_in("daklak.officer")
+        .await
+        .get(app.url(&format!("/tasks/{task_id}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let list = html
+        .split("id=\"reminder-list\">")
+        .nth(1)
+        .and_then(|r| r.split("</ul>").next())
+        .unwrap();
+    assert_eq!(list.matches("<li").count(), 2, "{list}");
+    assert!(
+        list.contains("Đôn đốc quá hạn · <strong>3</strong> lần · 05/01/2026 – 19/01/2026"),
+        "{list}"
+    );
+    assert!(
+        list.contains("Báo cáo lãnh đạo đơn vị · <strong>1</strong> lần · 12/01/2026<"),
+        "{list}"
+    );
+    assert!(!list.contains("overdue-"), "{list}");
+});

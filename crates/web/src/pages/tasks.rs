@@ -42,6 +42,15 @@ pub struct Actions {
     pub cascade: bool,
 }
 
+pub struct ReminderGroup {
+    pub assignment_id: i64,
+    pub kind: String,
+    pub label: &'static str,
+    pub count: i64,
+    pub first: chrono::NaiveDate,
+    pub last: chrono::NaiveDate,
+}
+
 #[derive(Template)]
 #[template(path = "task.html")]
 struct TaskTpl {
@@ -72,11 +81,37 @@ impl TaskTpl {
     }
 
     /// "before-14" → the label of "before".
-    fn reminder_label(&self, kind: &str) -> &'static str {
-        self.p.t(&format!(
-            "reminder-{}",
-            kind.split('-').next().unwrap_or("")
-        ))
+    /// The reminders sent, one line per unit and kind of reminder (before the deadline, overdue,
+    /// to the leaders, to the assigning level) with how many and from when to when, instead of
+    /// one line per reminder under its internal key (a task overdue for a year had ~170).
+    fn reminder_groups(&self) -> Vec<ReminderGroup> {
+        let mut groups: Vec<ReminderGroup> = vec![];
+        for m in &self.d.reminders {
+            let kind = match m.kind.split('-').next() {
+                Some("escalate") => m.kind.as_str(),
+                Some(k) => k,
+                None => "",
+            };
+            match groups
+                .iter_mut()
+                .find(|g| g.assignment_id == m.assignment_id && g.kind == kind)
+            {
+                Some(g) => {
+                    g.count += 1;
+                    g.first = g.first.min(m.sent_on);
+                    g.last = g.last.max(m.sent_on);
+                }
+                None => groups.push(ReminderGroup {
+                    assignment_id: m.assignment_id,
+                    kind: kind.to_string(),
+                    label: self.p.t(&format!("reminder-{kind}")),
+                    count: 1,
+                    first: m.sent_on,
+                    last: m.sent_on,
+                }),
+            }
+        }
+        groups
     }
 
     fn kb(&self, bytes: &i64) -> String {
