@@ -1081,4 +1081,39 @@ both!(the_task_page_groups_reminders_in_words, |app| {
         "{list}"
     );
     assert!(!list.contains("overdue-"), "{list}");
+    // Another unit's overdue reminder joins the same line, which then names both units.
+    let hanoi = app.unit_id("01").await;
+    app.exec(&format!(
+        "INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({task_id}, {hanoi}, FALSE, '2025-06-01')"
+    ))
+    .await;
+    let other = app
+        .scalar_i64(&format!(
+            "SELECT id FROM assignments WHERE task_id = {task_id} AND unit_id = {hanoi}"
+        ))
+        .await;
+    app.exec(&format!(
+        "INSERT INTO reminders (assignment_id, kind, sent_on, dedupe_key, recipients, created_at)
+         VALUES ({other}, 'overdue-0', '2026-01-20', '{other}:overdue-0', '', '2026-01-20T00:00:00Z')"
+    ))
+    .await;
+    let html = app
+        .signed_in("daklak.officer")
+        .await
+        .get(app.url(&format!("/tasks/{task_id}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let list = html
+        .split("id=\"reminder-list\">")
+        .nth(1)
+        .and_then(|r| r.split("</ul>").next())
+        .unwrap();
+    assert_eq!(list.matches("<li").count(), 2, "{list}");
+    assert!(
+        list.contains("Đôn đốc quá hạn · <strong>4</strong> lần · 05/01/2026 – 20/01/2026<details><summary>2 đơn vị</summary>"),
+        "{list}"
+    );
 });

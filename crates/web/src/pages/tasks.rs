@@ -43,8 +43,9 @@ pub struct Actions {
 }
 
 pub struct ReminderGroup {
-    pub assignment_id: i64,
     pub kind: String,
+    /// The units reminded, each once, in the order of their first reminder.
+    pub units: Vec<String>,
     pub label: &'static str,
     pub count: i64,
     pub first: chrono::NaiveDate,
@@ -81,9 +82,9 @@ impl TaskTpl {
     }
 
     /// "before-14" → the label of "before".
-    /// The reminders sent, one line per unit and kind of reminder (before the deadline, overdue,
-    /// to the leaders, to the assigning level) with how many and from when to when, instead of
-    /// one line per reminder under its internal key (a task overdue for a year had ~170).
+    /// The reminders sent, one line per kind of reminder (before the deadline, overdue, to the
+    /// leaders, to the assigning level) with how many, from when to when and to which units,
+    /// instead of one line per reminder under its internal key (task 1 of the demo had 168).
     fn reminder_groups(&self) -> Vec<ReminderGroup> {
         let mut groups: Vec<ReminderGroup> = vec![];
         for m in &self.d.reminders {
@@ -92,22 +93,23 @@ impl TaskTpl {
                 Some(k) => k,
                 None => "",
             };
-            match groups
-                .iter_mut()
-                .find(|g| g.assignment_id == m.assignment_id && g.kind == kind)
-            {
+            let unit = self.unit_of(&m.assignment_id);
+            match groups.iter_mut().find(|g| g.kind == kind) {
                 Some(g) => {
                     g.count += 1;
                     g.first = g.first.min(m.sent_on);
                     g.last = g.last.max(m.sent_on);
+                    if !g.units.contains(&unit) {
+                        g.units.push(unit);
+                    }
                 }
                 None => groups.push(ReminderGroup {
-                    assignment_id: m.assignment_id,
                     kind: kind.to_string(),
                     label: self.p.t(&format!("reminder-{kind}")),
                     count: 1,
                     first: m.sent_on,
                     last: m.sent_on,
+                    units: vec![unit],
                 }),
             }
         }
