@@ -1117,3 +1117,174 @@ both!(the_task_page_groups_reminders_in_words, |app| {
         "{list}"
     );
 });
+
+both!(
+    the_province_verifies_its_communes_claims_from_its_queue,
+    |app| {
+        let (_, task) = programme(&app).await;
+        let a = assignment(&app, &task("1"), "66").await;
+        let leader = bearer(&app.token("daklak.leader").await);
+        let (s, _) = leader
+            .post(app.url(&format!("/api/v1/assignments/{a}/cascade")))
+            .json(&json!({ "all": true }))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (child, commune) = {
+            let child = app
+                .scalar_i64(&format!(
+                    "SELECT MIN(id) FROM assignments WHERE parent_id = {a}"
+                ))
+                .await;
+            let unit = app
+                .scalar_i64(&format!(
+                    "SELECT unit_id FROM assignments WHERE id = {child}"
+                ))
+                .await;
+            (child, unit)
+        };
+        // The commune's own leader, who reports for it but cannot approve it.
+        let admin = app.token("admin").await;
+        let (s, u) = app
+            .anon()
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&admin)
+            .json(&json!({"username": "xa.leader", "display_name": "Chủ tịch xã", "unit_id": commune, "role": "unit_leader", "password": "long enough pw", "email": "xa@example.invalid"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 201, "{u}");
+        let commune_leader = bearer(&app.token("xa.leader").await);
+        let dl = app.unit_id("66").await;
+        let queue = |c: reqwest::Client| {
+            let url = app.url(&format!("/org/{dl}/claims"));
+            async move { c.get(url).call().await }
+        };
+        // Nothing waits yet; the page says so.
+        let page = app.signed_in("daklak.leader").await;
+        let r = queue(page.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("id=\"claims-total\">0<"), "{body}");
+        let notes_before = app
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = {}",
+                app.user_id("daklak.leader").await
+            ))
+            .await;
+        // The commune claims completion: the province's leader is told, its queue lists it.
+        let (s, _) = commune_leader
+            .post(app.url(&format!("/api/v1/assignments/{child}/reports")))
+            .json(&json!({ "percent": 100, "narrative": "Đã phủ sóng", "claims_completion": true }))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let leader_id = app.user_id("daklak.leader").await;
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = {leader_id}"
+            ))
+            .await,
+            notes_before + 1
+        );
+        let subject = app
+            .scalar_text(&format!(
+                "SELECT subject FROM notifications WHERE user_id = {leader_id} ORDER BY id DESC LIMIT 1"
+            ))
+            .await;
+        assert!(subject.contains("Chờ xác nhận hoàn thành"), "{subject}");
+        // Officers are not told: approving is the leaders' work.
+        let officer_id = app.user_id("daklak.officer").await;
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = {officer_id} AND subject LIKE '%Chờ xác nhận%'"
+            ))
+            .await,
+            0
+        );
+        let body = queue(page.clone()).await.text().await.unwrap();
+        assert!(body.contains("id=\"claims-total\">1<"), "{body}");
+        assert!(body.contains(&format!("id=\"claim-{child}\"")));
+        // The commune cannot approve its own claim, nor can another province or an officer.
+        let verify = app.url(&format!("/api/v1/assignments/{child}/verification"));
+        for c in [
+            commune_leader.clone(),
+            bearer(&app.token("daklak.officer").await),
+            bearer(&app.token("hanoi.officer").await),
+        ] {
+            let (s, _) = c
+                .post(&verify)
+                .json(&json!({ "approve": true }))
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN);
+        }
+        // Nor see the province's queue.
+        let hanoi = app.signed_in("hanoi.officer").await;
+        assert_eq!(queue(hanoi).await.status(), StatusCode::FORBIDDEN);
+        // The province's leader approves from the queue page and lands back on it, emptied.
+        let csrf = app.csrf(&page, &format!("/org/{dl}/claims")).await;
+        let r = page
+            .post(app.url(&format!("/assignments/{child}/verify")))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("decision", "approve"),
+                ("comment", "Đạt"),
+                ("next", "claims"),
+            ])
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/org/{dl}/claims")
+        );
+        let body = queue(page.clone()).await.text().await.unwrap();
+        assert!(body.contains("id=\"claims-total\">0<"), "{body}");
+        assert!(
+            app.scalar_text(&format!(
+                "SELECT CAST(verified_on AS TEXT) FROM assignments WHERE id = {child}"
+            ))
+            .await
+            .len()
+                >= 10
+        );
+        // The commune's leader is told it was verified.
+        let cl = app.user_id("xa.leader").await;
+        let subject = app
+            .scalar_text(&format!(
+                "SELECT subject FROM notifications WHERE user_id = {cl} ORDER BY id DESC LIMIT 1"
+            ))
+            .await;
+        assert!(subject.contains("Đã xác nhận hoàn thành"), "{subject}");
+        // A province's own claim on the national programme still goes to the programme's owner.
+        let (s, _) = leader
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(&json!({ "percent": 100, "narrative": "Xong", "claims_completion": true }))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = leader
+            .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+            .json(&json!({ "approve": true }))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let steering = app.signed_in("steering").await;
+        let r = steering.get(app.url("/claims")).call().await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let vn = app.unit_id("VN").await;
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/org/{vn}/claims")
+        );
+        let body = steering
+            .get(app.url(&format!("/org/{vn}/claims")))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains(&format!("id=\"claim-{a}\"")), "{body}");
+        assert!(!body.contains(&format!("id=\"claim-{child}\"")));
+    }
+);

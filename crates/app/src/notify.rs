@@ -165,6 +165,33 @@ pub fn reminder(
     }
 }
 
+/// A completion claim, to the assigning level (`claim`), or its decision, to the unit that
+/// claimed (`claim-verified`, `claim-returned`, with the verifier's comment).
+pub fn claim(
+    lang: Lang,
+    kind: &str,
+    task: &Task,
+    unit: &str,
+    on: NaiveDate,
+    comment: Option<&str>,
+) -> Message {
+    let params = [
+        p("code", task.code.clone()),
+        p("title", short(&task.title)),
+        p("unit", unit),
+        p("date", lang.date(on)),
+    ];
+    let mut text = lang.tf(&format!("mail-{kind}-body"), &params);
+    if let Some(c) = comment.filter(|c| !c.is_empty()) {
+        text.push_str(&format!("\n\n{}: {c}", lang.t("field-comment")));
+    }
+    // In-app only: the notification carries the task's link itself.
+    Message {
+        subject: lang.tf(&format!("mail-{kind}-subject"), &params),
+        text,
+    }
+}
+
 /// A feedback item past its deadline: `kind` is `overdue` (to the unit), `escalate-leader` (to
 /// its leaders) or `escalate-steering` (to the standing agency), each with its own wording.
 #[allow(clippy::too_many_arguments)]

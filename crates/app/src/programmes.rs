@@ -912,17 +912,10 @@ pub async fn require_assigning_level(
     who: &Principal,
     a: &Assignment,
 ) -> AppResult<()> {
-    let task = store::tasks::get_task(c, a.task_id)
+    // The level that assigned the work verifies it: the province for its communes, the
+    // programme's owner for the units it named itself.
+    let unit = store::tasks::assigning_unit(c, a.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let programme = store::tasks::get_programme(c, task.programme_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    super::require_on_unit(
-        c,
-        Some(who),
-        Action::VerifyCompletion,
-        programme.owner_unit_id,
-    )
-    .await
+    super::require_on_unit(c, Some(who), Action::VerifyCompletion, unit).await
 }

@@ -6,6 +6,6 @@ pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, Rou
 pub use store::org::{LinkedUnit, OrgUnit};
 pub use store::org_index::OrgIndex;
 pub use store::task_cache::TaskCache;
-pub use store::tasks::{Assignment, Extension, Programme, ProgressReport, Task};
+pub use store::tasks::{Assignment, Extension, PendingClaim, Programme, ProgressReport, Task};
 pub use store::users::{ApiToken, User};
 pub use store::work::{Evidence, Notification};

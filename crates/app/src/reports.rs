@@ -146,6 +146,26 @@ pub async fn submit(
         after.claimed_on = Some(reported_on);
     }
     store::tasks::update_progress(&mut tx.conn(), &after).await?;
+    if input.claims_completion && before.claimed_on.is_none() {
+        if let Some(level) = store::tasks::assigning_unit(&mut tx.conn(), assignment_id).await? {
+            let leaders: Vec<i64> = store::work::unit_recipients(&mut tx.conn(), level)
+                .await?
+                .into_iter()
+                .filter(|(_, _, role)| role != "unit_officer")
+                .map(|(id, _, _)| id)
+                .collect();
+            tell(
+                &mut tx.conn(),
+                "claim",
+                &after,
+                &leaders,
+                reported_on,
+                None,
+                now,
+            )
+            .await?;
+        }
+    }
     let evidence = super::work::record_evidence(&mut tx.conn(), report.id, files, now).await?;
     let mut changes: Vec<Change> = evidence
         .iter()
@@ -176,6 +196,19 @@ pub async fn verify(
     assignment_id: i64,
     input: Decision,
 ) -> AppResult<Assignment> {
+    let today = domain::clock::local_date(Utc::now());
+    verify_on(db, who, assignment_id, input, today).await
+}
+
+/// `verify` as decided on `today`: the demo data records decisions on the days they would have
+/// been taken (a week after each claim), so that the completion trend shows them in their month.
+pub async fn verify_on(
+    db: &Db,
+    who: &Principal,
+    assignment_id: i64,
+    input: Decision,
+    today: NaiveDate,
+) -> AppResult<Assignment> {
     let mut tx = db.begin().await?;
     let before = store::tasks::get_assignment(&mut tx.conn(), assignment_id)
         .await?
@@ -199,7 +232,14 @@ pub async fn verify(
         )]));
     };
     let now = Utc::now();
-    let today = domain::clock::local_date(now);
+    if let Some(claimed) = before.claimed_on
+        && today < claimed
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "decided_on",
+            "err-before-claim",
+        )));
+    }
     store::tasks::insert_verification(
         &mut tx.conn(),
         assignment_id,
@@ -218,6 +258,26 @@ pub async fn verify(
         after.claimed_on = None;
     }
     store::tasks::update_progress(&mut tx.conn(), &after).await?;
+    let people: Vec<i64> = store::work::unit_recipients(&mut tx.conn(), before.unit_id)
+        .await?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    let kind = if input.approve {
+        "claim-verified"
+    } else {
+        "claim-returned"
+    };
+    tell(
+        &mut tx.conn(),
+        kind,
+        &before,
+        &people,
+        today,
+        comment.as_deref(),
+        now,
+    )
+    .await?;
     let action = if input.approve {
         "assignment.verify"
     } else {
@@ -237,4 +297,44 @@ pub async fn verify(
     )
     .await?;
     Ok(after)
+}
+
+/// An in-app notification about a claim to `users` (none: nothing to write).
+async fn tell(
+    c: &mut crate::db::DbConn<'_>,
+    kind: &str,
+    a: &Assignment,
+    users: &[i64],
+    on: NaiveDate,
+    comment: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let task = store::tasks::get_task(c, a.task_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unit = store::org::get(c, a.unit_id)
+        .await?
+        .map(|u| u.name_vi)
+        .unwrap_or_default();
+    // In Vietnamese, as every notification: users have no language of their own yet.
+    let m = crate::notify::claim(domain::i18n::Lang::Vi, kind, &task, &unit, on, comment);
+    let link = format!("/tasks/{}#assignments", task.id);
+    crate::notify::in_app(c, users, &m, Some(&link), now).await
+}
+
+/// The completion claims waiting for `unit_id` to verify them (the work it assigned), oldest
+/// first, up to `limit`, with how many in all. For the unit's leaders and the Steering Committee.
+pub async fn claims_waiting(
+    db: &Db,
+    who: &Principal,
+    unit_id: i64,
+    limit: i64,
+) -> AppResult<(Vec<store::tasks::PendingClaim>, i64)> {
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    super::require_on_unit(&mut c, Some(who), Action::VerifyCompletion, unit_id).await?;
+    store::tasks::pending_claims(&mut c, unit_id, limit).await
 }

@@ -397,7 +397,7 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
 /// on time and late, stale work, untouched work. Deterministic (by task number), written through
 /// the same use cases as real reports, so it is audited like them.
 pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
-    use app::reports::{Decision, NewReport, submit, verify};
+    use app::reports::{Decision, NewReport, submit, verify_on};
     use domain::policy::{Principal, Role};
     let today = domain::clock::local_date(Utc::now());
     // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
@@ -464,7 +464,8 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                     )
                     .await?;
                     submit(db, &system, a.id, report(100, done_on, true), &[]).await?;
-                    verify(
+                    // Decided a week after the claim, on the day it would have been.
+                    verify_on(
                         db,
                         &steering,
                         a.id,
@@ -472,6 +473,7 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                             approve: true,
                             comment: Some("Đạt yêu cầu".into()),
                         },
+                        at(done_on + chrono::Duration::days(7)),
                     )
                     .await?;
                     written += 3;

@@ -716,3 +716,60 @@ impl Programme {
         }
     }
 }
+
+/// The unit that assigned this work and verifies its completion: the unit of the assignment it
+/// was cascaded from, or the programme's owner for work assigned by the programme itself.
+pub async fn assigning_unit(c: &mut DbConn<'_>, assignment_id: i64) -> AppResult<Option<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(pa.unit_id, pr.owner_unit_id) FROM assignments a
+         JOIN tasks t ON t.id = a.task_id JOIN programmes pr ON pr.id = t.programme_id
+         LEFT JOIN assignments pa ON pa.id = a.parent_id WHERE a.id = $1")
+        .bind(assignment_id).fetch_optional(&mut **c).await?))
+}
+
+/// A completion claim waiting for its verification, with its task.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingClaim {
+    pub assignment_id: i64,
+    pub task_id: i64,
+    pub task_code: String,
+    pub task_title: String,
+    pub programme_id: i64,
+    /// The unit that claims the work done.
+    pub unit_id: i64,
+    pub claimed_on: NaiveDate,
+    pub due: Option<NaiveDate>,
+    /// The claim's report.
+    pub report_id: Option<i64>,
+}
+
+/// The condition "open claim whose assigning unit is $1" (see `assigning_unit`); the partial
+/// index `assignments_pending_claims` holds exactly the open claims.
+const PENDING_FOR_UNIT: &str = "a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
+     AND ((a.parent_id IS NULL AND t.programme_id IN (SELECT id FROM programmes WHERE owner_unit_id = $1))
+          OR a.parent_id IN (SELECT id FROM assignments WHERE unit_id = $1))
+     AND t.state = 'active'";
+
+/// Claims waiting for `unit_id` to verify them, oldest first: up to `limit`, and how many in all.
+pub async fn pending_claims(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+    limit: i64,
+) -> AppResult<(Vec<PendingClaim>, i64)> {
+    let sql = format!(
+        "SELECT a.id AS assignment_id, a.task_id, t.code AS task_code, t.title AS task_title, t.programme_id,
+                a.unit_id, a.claimed_on, COALESCE(a.extension_due, a.original_due) AS due,
+                (SELECT r.id FROM reports r WHERE r.assignment_id = a.id AND r.claims_completion = TRUE ORDER BY r.reported_on DESC, r.id DESC LIMIT 1) AS report_id
+         FROM assignments a JOIN tasks t ON t.id = a.task_id
+         WHERE {PENDING_FOR_UNIT} ORDER BY a.claimed_on, a.id LIMIT $2"
+    );
+    let count = format!(
+        "SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE {PENDING_FOR_UNIT}"
+    );
+    Ok(on_conn!(c, c => {
+        let rows = sqlx::query_as::<_, PendingClaim>(&sql).bind(unit_id).bind(limit).fetch_all(&mut **c).await?;
+        let n = sqlx::query_scalar::<_, i64>(&count).bind(unit_id).fetch_one(&mut **c).await?;
+        (rows, n)
+    }))
+}

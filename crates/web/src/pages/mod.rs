@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_docs;
 pub mod assets;
 pub mod audit;
+pub mod claims;
 pub mod common;
 pub mod feedback;
 pub mod home;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(programmes::router())
         .merge(worklist::router())
         .merge(tasks::router())
+        .merge(claims::router())
         .merge(notifications::router())
         .merge(feedback::router())
         .merge(account::router())

@@ -135,9 +135,17 @@ async fn render_task(
         let may = |a: Action, chain: &[i64]| {
             policy::authorize(Some(who), a, Scope::Unit(chain)) == Decision::Allow
         };
-        let verify_here = may(Action::VerifyCompletion, &owner_chain);
         for a in &d.assignments {
             let x = &a.assignment;
+            // The assigning level verifies: the unit of the parent assignment, or the owner.
+            let level = x
+                .parent_id
+                .and_then(|p| d.assignments.iter().find(|b| b.assignment.id == p))
+                .map(|b| snap.chain(b.assignment.unit_id));
+            let verify_here = may(
+                Action::VerifyCompletion,
+                level.as_deref().unwrap_or(&owner_chain),
+            );
             let open =
                 x.cancelled_on.is_none() && x.verified_on.is_none() && x.superseded_on.is_none();
             let chain = snap.chain(x.unit_id);
@@ -258,6 +266,9 @@ struct VerifyForm {
     decision: String,
     #[serde(default)]
     comment: String,
+    /// "claims": back to the verifier's queue instead of the task.
+    #[serde(default)]
+    next: String,
 }
 
 async fn verify(
@@ -279,6 +290,10 @@ async fn verify(
     )
     .await
     .map(|_| ());
+    if f.next == "claims" && r.is_ok() {
+        let unit = super::claims::queue_unit(&s, who).await?;
+        return Ok(Redirect::to(&format!("/org/{unit}/claims")).into_response());
+    }
     land(&s, &ctx, task_id, "assignments", r).await
 }
 
