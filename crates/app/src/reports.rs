@@ -146,8 +146,11 @@ pub async fn submit(
         after.claimed_on = Some(reported_on);
     }
     store::tasks::update_progress(&mut tx.conn(), &after).await?;
-    if input.claims_completion && before.claimed_on.is_none() {
-        if let Some(level) = store::tasks::assigning_unit(&mut tx.conn(), assignment_id).await? {
+    if input.claims_completion
+        && before.claimed_on.is_none()
+        && let Some(level) = store::tasks::assigning_unit(&mut tx.conn(), assignment_id).await?
+    {
+        {
             let leaders: Vec<i64> = store::work::unit_recipients(&mut tx.conn(), level)
                 .await?
                 .into_iter()
