@@ -1269,6 +1269,15 @@ both!(
             .call_json()
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        let sid = app.user_id("steering").await;
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = {sid} AND subject LIKE '%Chờ xác nhận hoàn thành%'"
+            ))
+            .await,
+            1,
+            "the Steering Committee is told of the province's claim, not of the commune's"
+        );
         let steering = app.signed_in("steering").await;
         let r = steering.get(app.url("/claims")).call().await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);

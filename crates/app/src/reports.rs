@@ -150,24 +150,30 @@ pub async fn submit(
         && before.claimed_on.is_none()
         && let Some(level) = store::tasks::assigning_unit(&mut tx.conn(), assignment_id).await?
     {
-        {
-            let leaders: Vec<i64> = store::work::unit_recipients(&mut tx.conn(), level)
+        let national = store::org::get(&mut tx.conn(), level)
+            .await?
+            .is_some_and(|u| u.parent_id.is_none());
+        // The national level's decisions are the Steering Committee's; elsewhere the leaders'.
+        let leaders: Vec<i64> = if national {
+            store::work::steering_users(&mut tx.conn()).await?
+        } else {
+            store::work::unit_recipients(&mut tx.conn(), level)
                 .await?
                 .into_iter()
                 .filter(|(_, _, role)| role != "unit_officer")
                 .map(|(id, _, _)| id)
-                .collect();
-            tell(
-                &mut tx.conn(),
-                "claim",
-                &after,
-                &leaders,
-                reported_on,
-                None,
-                now,
-            )
-            .await?;
-        }
+                .collect()
+        };
+        tell(
+            &mut tx.conn(),
+            "claim",
+            &after,
+            &leaders,
+            reported_on,
+            None,
+            now,
+        )
+        .await?;
     }
     let evidence = super::work::record_evidence(&mut tx.conn(), report.id, files, now).await?;
     let mut changes: Vec<Change> = evidence

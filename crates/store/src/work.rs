@@ -241,6 +241,13 @@ pub async fn unit_recipients(
     )
 }
 
+/// Members of the Steering Committee (they decide for the national level).
+pub async fn steering_users(c: &mut DbConn<'_>) -> AppResult<Vec<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM users WHERE role = 'steering' AND disabled = FALSE ORDER BY id")
+        .fetch_all(&mut **c).await?))
+}
+
 /// Units whose leaders or officers have an address, with those addresses: up to `limit` units
 /// after unit `after`, in unit order.
 pub async fn units_with_mail(
