@@ -547,6 +547,40 @@ both!(demo_progress_shows_every_status, |app| {
     ] {
         assert!(by[s].as_i64().unwrap_or(0) > 0, "{s} missing: {by}");
     }
+    // Decisions carry the day they were taken (a week after the claim), not the day the demo
+    // was built: the trend counts completions in their own months, and as of an earlier date.
+    let (_, ch) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/programmes/{pid}/charts?as_of=2025-12-31")))
+        .call_json()
+        .await;
+    let trend = ch["trend"].as_array().unwrap();
+    let last = trend.last().unwrap();
+    assert_eq!(last["day"], "2025-12-31");
+    let done_then = last["completed"].as_i64().unwrap();
+    assert!(done_then > 0, "{ch}");
+    let verified_by_then = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(DISTINCT a.task_id) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = {pid} AND a.verified_on <= '2025-12-31'"
+        ))
+        .await;
+    assert!(
+        done_then <= verified_by_then,
+        "{done_then} > {verified_by_then}"
+    );
+    // Claims are waiting in the Committee's queue, and one was returned.
+    assert!(
+        app.scalar_i64(
+            "SELECT COUNT(*) FROM assignments WHERE claimed_on IS NOT NULL AND verified_on IS NULL"
+        )
+        .await
+            > 0
+    );
+    assert!(
+        app.scalar_i64("SELECT COUNT(*) FROM verifications WHERE approved = FALSE")
+            .await
+            > 0
+    );
     let mut c = app.db.acquire().await.unwrap();
     assert!(
         store::audit::verify_chain(&mut c.conn())

@@ -777,7 +777,7 @@ pub async fn tasks(
     Ok(out)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkItem {
     pub assignment: Assignment,
@@ -816,6 +816,10 @@ pub struct WorklistQuery {
     /// Deadline in force on or before.
     pub due_to: Option<NaiveDate>,
     pub as_of: Option<NaiveDate>,
+    /// true: only work still to do (not completed, cancelled or superseded).
+    pub open: Option<bool>,
+    /// true: only the unit's lead assignments (not those it coordinates).
+    pub lead: Option<bool>,
 }
 
 /// A unit's assignments across programmes that the caller may read, most urgent first.
@@ -879,6 +883,8 @@ pub async fn worklist(
         if q.status
             .as_deref()
             .is_some_and(|w| !w.is_empty() && w != s.as_str())
+            || (q.open == Some(true) && !s.is_open())
+            || (q.lead == Some(true) && !a.is_lead)
         {
             continue;
         }
@@ -918,4 +924,78 @@ pub async fn require_assigning_level(
         .await?
         .ok_or(AppError::NotFound)?;
     super::require_on_unit(c, Some(who), Action::VerifyCompletion, unit).await
+}
+
+/// A lead assignment with a deadline, for the national lists (overdue, due soon).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadlineItem {
+    pub task_id: i64,
+    pub unit_id: i64,
+    pub due: NaiveDate,
+}
+
+/// A programme as the Steering Committee follows it: each lead unit's record against its
+/// deadlines, ranked, and the lead work overdue or due within 30 and 90 days.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct League {
+    pub programme: Programme,
+    pub as_of: NaiveDate,
+    /// (unit id, record), best share on time first.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub units: Vec<(i64, overview::OnTime)>,
+    /// Open and past the deadline, the longest overdue first.
+    pub overdue: Vec<DeadlineItem>,
+    /// Open with a deadline from `as_of` to 30 days later, soonest first.
+    pub due_30: Vec<DeadlineItem>,
+    /// How many are due from `as_of` to 90 days later (the 30 above included).
+    pub due_90: i64,
+}
+
+pub async fn league(
+    db: &Db,
+    idx: &OrgIndex,
+    cache: &TaskCache,
+    who: Option<&Principal>,
+    id: i64,
+    as_of: Option<NaiveDate>,
+) -> AppResult<League> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
+    let rules = data.programme.rules();
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    let (mut overdue, mut due_30, mut due_90) = (vec![], vec![], 0);
+    for r in &rows {
+        let s = domain::status::status(&r.facts, as_of, rules);
+        let Some(due) = domain::status::deadline_in_force(&r.facts, as_of) else {
+            continue;
+        };
+        let item = DeadlineItem {
+            task_id: r.task_id,
+            unit_id: r.unit_id,
+            due,
+        };
+        if s == domain::status::Status::Overdue {
+            overdue.push(item);
+        } else if s.is_open() && due >= as_of && due <= as_of + chrono::Duration::days(90) {
+            due_90 += 1;
+            if due <= as_of + chrono::Duration::days(30) {
+                due_30.push(item);
+            }
+        }
+    }
+    overdue.sort_by_key(|i| (i.due, i.task_id, i.unit_id));
+    due_30.sort_by_key(|i| (i.due, i.task_id, i.unit_id));
+    Ok(League {
+        units: overview::rank(&overview::on_time(&rows, as_of, rules)),
+        programme: data.programme.clone(),
+        as_of,
+        overdue,
+        due_30,
+        due_90,
+    })
 }

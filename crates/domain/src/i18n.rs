@@ -106,6 +106,17 @@ impl Lang {
         if n < 0 { format!("-{out}") } else { out }
     }
 
+    /// A share given in tenths of a percent, with one decimal as the language writes it:
+    /// 875 → vi "87,5%", en "87.5%", fr "87,5 %".
+    pub fn percent1(self, permille: i64) -> String {
+        let (whole, tenth) = (permille / 10, (permille % 10).abs());
+        match self {
+            Lang::Vi => format!("{whole},{tenth}%"),
+            Lang::En => format!("{whole}.{tenth}%"),
+            Lang::Fr => format!("{whole},{tenth}\u{202F}%"),
+        }
+    }
+
     /// A date as people of the language write it: 01/07/2025, 1 July 2025, 1 juillet 2025.
     pub fn date(self, d: NaiveDate) -> String {
         const EN: [&str; 12] = [
@@ -149,6 +160,14 @@ impl Lang {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn shares_are_written_per_language() {
+        assert_eq!(Lang::Vi.percent1(875), "87,5%");
+        assert_eq!(Lang::En.percent1(875), "87.5%");
+        assert_eq!(Lang::Fr.percent1(1000), "100,0\u{202F}%");
+        assert_eq!(Lang::En.percent1(3), "0.3%");
+    }
 
     #[test]
     fn all_languages_have_the_same_keys() {

@@ -225,6 +225,66 @@ pub fn period_counts(
     out
 }
 
+/// A unit's record against its deadlines, for the league tables: of its live lead assignments
+/// whose deadline in force is on or before the as-of date (`due`), how many were completed by
+/// the deadline, completed after it, and are still not completed. Cancelled and superseded work
+/// counts nowhere.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OnTime {
+    pub due: i64,
+    pub on_time: i64,
+    pub late: i64,
+    /// Due and not completed: overdue, or due on the as-of date itself and still open.
+    pub open: i64,
+}
+
+impl OnTime {
+    /// Share completed on time of what was due, in tenths of a percent (0..=1000); None when
+    /// nothing was due (no share to rank by).
+    pub fn permille(&self) -> Option<i64> {
+        (self.due > 0).then(|| (self.on_time * 1000 + self.due / 2) / self.due)
+    }
+}
+
+/// Per unit: the record against deadlines as of `as_of`.
+pub fn on_time(rows: &[Row], as_of: NaiveDate, rules: Rules) -> BTreeMap<i64, OnTime> {
+    let mut out: BTreeMap<i64, OnTime> = BTreeMap::new();
+    for r in rows {
+        let s = status(&r.facts, as_of, rules);
+        if matches!(s, Status::Cancelled | Status::Superseded) {
+            continue;
+        }
+        let e = out.entry(r.unit_id).or_default();
+        let due = super::status::deadline_in_force(&r.facts, as_of).is_some_and(|d| d <= as_of);
+        if !due {
+            continue;
+        }
+        e.due += 1;
+        match s {
+            Status::CompletedOnTime => e.on_time += 1,
+            Status::CompletedLate => e.late += 1,
+            _ => e.open += 1,
+        }
+    }
+    out
+}
+
+/// Units ranked for a league table: the best share on time first, then the most work due (a
+/// unit that met 10 of 10 deadlines ranks above one that met 1 of 1), then the id for a stable
+/// order; units with nothing due come last.
+pub fn rank(units: &BTreeMap<i64, OnTime>) -> Vec<(i64, OnTime)> {
+    let mut v: Vec<(i64, OnTime)> = units.iter().map(|(u, o)| (*u, *o)).collect();
+    v.sort_by_key(|(u, o)| {
+        (
+            o.permille().is_none(),
+            std::cmp::Reverse(o.permille().unwrap_or(0)),
+            std::cmp::Reverse(o.due),
+            *u,
+        )
+    });
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +450,45 @@ mod tests {
     }
 
     proptest! {
+        /// The league's record adds up: every due row is on time, late or open; shares stay
+        /// within 0..=100 %; the ranking keeps every unit once and never puts a unit with a
+        /// lower share above one with a higher share.
+        #[test]
+        fn league_records_add_up_and_rank_by_share(
+            rows in proptest::collection::vec((0i64..8, 0i64..400, proptest::option::of(0i64..400), proptest::bool::ANY), 0..80),
+            as_of in 0i64..400,
+        ) {
+            let rows: Vec<Row> = rows.iter().enumerate().map(|(i, (unit, due, done, cancelled))| Row {
+                task_id: i as i64,
+                group: None,
+                unit_id: *unit,
+                facts: Facts {
+                    assigned_on: Some(d(0)),
+                    original_due: Some(d(*due)),
+                    completion: done.map(|x| (d(x), d(x))),
+                    cancelled_on: cancelled.then(|| d(0)),
+                    ..Default::default()
+                },
+            }).collect();
+            let t = on_time(&rows, d(as_of), Rules::default());
+            for (unit, o) in &t {
+                prop_assert_eq!(o.due, o.on_time + o.late + o.open);
+                let expected_due = rows.iter().filter(|r| r.unit_id == *unit && r.facts.cancelled_on.is_none() && r.facts.original_due.is_some_and(|x| x <= d(as_of))).count() as i64;
+                prop_assert_eq!(o.due, expected_due);
+                if let Some(p) = o.permille() { prop_assert!((0..=1000).contains(&p)); }
+            }
+            let ranked = rank(&t);
+            prop_assert_eq!(ranked.len(), t.len());
+            for w in ranked.windows(2) {
+                let (a, b) = (w[0].1.permille(), w[1].1.permille());
+                match (a, b) {
+                    (Some(x), Some(y)) => prop_assert!(x >= y),
+                    (None, Some(_)) => prop_assert!(false, "a unit with nothing due ranked above one with a share"),
+                    _ => {}
+                }
+            }
+        }
+
         #[test]
         fn counts_add_up(n in 1usize..40, as_of in 0i64..400) {
             let rows: Vec<Row> = (0..n).map(|i| Row {

@@ -45,6 +45,11 @@ impl Status {
     pub fn is_completed(self) -> bool {
         matches!(self, Status::CompletedOnTime | Status::CompletedLate)
     }
+
+    /// Work still to do: neither completed nor cancelled nor superseded.
+    pub fn is_open(self) -> bool {
+        !self.is_completed() && !matches!(self, Status::Cancelled | Status::Superseded)
+    }
 }
 
 /// A progress report: the day it was filed and the percent complete it declared.

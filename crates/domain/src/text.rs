@@ -46,6 +46,23 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// At most `max` characters, cut at the last space before the limit (never mid-word) with "…"
+/// added; the text itself when it fits.
+pub fn cut_at_word(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    // A head followed by a space already ends with a whole word.
+    let whole = s.chars().nth(max) == Some(' ');
+    let cut = if whole {
+        head.len()
+    } else {
+        head.rfind(' ').filter(|i| *i > 0).unwrap_or(head.len())
+    };
+    format!("{}…", head[..cut].trim_end_matches([' ', ',', ';', ':']))
+}
+
 /// Escapes LIKE wildcards so that user input matches literally (used with `ESCAPE '\'`).
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -60,6 +77,18 @@ pub fn like_escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cuts_fall_between_words() {
+        use super::cut_at_word;
+        assert_eq!(cut_at_word("Đắk Lắk", 10), "Đắk Lắk");
+        assert_eq!(
+            cut_at_word("Xây dựng nền tảng đào tạo", 12),
+            "Xây dựng nền…"
+        );
+        assert_eq!(cut_at_word("Xây dựng, nền", 10), "Xây dựng…");
+        assert_eq!(cut_at_word("abcdefghij", 4), "abcd…");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

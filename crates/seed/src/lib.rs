@@ -500,6 +500,26 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
                     .await?;
                     written += 1;
                 }
+                // Claims waiting for the assigning level, and one returned with its reasons.
+                (4, _) if n % 3 != 2 => {
+                    let on = today - chrono::Duration::days(n % 10);
+                    submit(db, &system, a.id, report(100, on, true), &[]).await?;
+                    written += 1;
+                    if n % 3 == 1 {
+                        verify_on(
+                            db,
+                            &steering,
+                            a.id,
+                            Decision {
+                                approve: false,
+                                comment: Some("Chưa có văn bản ban hành kèm theo".into()),
+                            },
+                            today,
+                        )
+                        .await?;
+                        written += 1;
+                    }
+                }
                 _ => {}
             }
         }

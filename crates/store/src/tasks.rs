@@ -773,3 +773,54 @@ pub async fn pending_claims(
         (rows, n)
     }))
 }
+
+/// A unit's work whose completion claim the assigning level returned and that has not been
+/// claimed again: (assignment, task id, task code, task title, returned on, comment).
+pub async fn returned_to_unit(
+    c: &mut DbConn<'_>,
+    unit_id: i64,
+) -> AppResult<Vec<(i64, i64, String, String, NaiveDate, Option<String>)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, i64, String, String, NaiveDate, Option<String>)>(
+        "SELECT a.id, t.id, t.code, t.title, v.decided_on, v.comment
+         FROM assignments a JOIN tasks t ON t.id = a.task_id
+         JOIN verifications v ON v.assignment_id = a.id
+         WHERE a.unit_id = $1 AND a.claimed_on IS NULL AND a.verified_on IS NULL
+           AND a.cancelled_on IS NULL AND a.superseded_on IS NULL AND t.state = 'active'
+           AND v.id = (SELECT MAX(w.id) FROM verifications w WHERE w.assignment_id = a.id)
+           AND v.approved = FALSE
+         ORDER BY v.decided_on DESC, a.id")
+        .bind(unit_id).fetch_all(&mut **c).await?),
+    )
+}
+
+/// Latest reports flagged as needing the Steering Committee on open lead work of a programme:
+/// (report id, task id, task code, task title, unit id, reported on, difficulties), newest
+/// first, up to `limit`, and how many in all.
+pub async fn flagged_for_steering(
+    c: &mut DbConn<'_>,
+    programme_id: i64,
+    limit: i64,
+) -> AppResult<(
+    Vec<(i64, i64, String, String, i64, NaiveDate, Option<String>)>,
+    i64,
+)> {
+    // Only each assignment's latest report counts: a flag a later report dropped is settled.
+    let cond = "r.needs_steering = TRUE AND t.programme_id = $1 AND t.state = 'active'
+         AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
+         AND r.id = (SELECT MAX(q.id) FROM reports q WHERE q.assignment_id = a.id)";
+    let list = format!(
+        "SELECT r.id, t.id, t.code, t.title, a.unit_id, r.reported_on, r.difficulties
+         FROM reports r JOIN assignments a ON a.id = r.assignment_id JOIN tasks t ON t.id = a.task_id
+         WHERE {cond} ORDER BY r.reported_on DESC, r.id DESC LIMIT $2"
+    );
+    let count = format!(
+        "SELECT COUNT(*) FROM reports r JOIN assignments a ON a.id = r.assignment_id JOIN tasks t ON t.id = a.task_id WHERE {cond}"
+    );
+    Ok(on_conn!(c, c => {
+        let rows = sqlx::query_as::<_, (i64, i64, String, String, i64, NaiveDate, Option<String>)>(&list)
+            .bind(programme_id).bind(limit).fetch_all(&mut **c).await?;
+        let n = sqlx::query_scalar::<_, i64>(&count).bind(programme_id).fetch_one(&mut **c).await?;
+        (rows, n)
+    }))
+}

@@ -31,6 +31,8 @@ struct WorklistParams {
     due_from: Option<NaiveDate>,
     due_to: Option<NaiveDate>,
     as_of: Option<NaiveDate>,
+    open: Option<bool>,
+    lead: Option<bool>,
     format: Option<String>,
 }
 
@@ -43,6 +45,8 @@ impl WorklistParams {
             due_from: self.due_from,
             due_to: self.due_to,
             as_of: self.as_of,
+            open: self.open,
+            lead: self.lead,
         }
     }
 }

@@ -16,6 +16,95 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/programmes", get(programmes_page))
         .route("/programmes/{id}", get(programme_page))
+        .route("/programmes/{id}/deadlines", get(deadlines_page))
+}
+
+#[derive(serde::Deserialize)]
+struct DeadlinesQ {
+    /// overdue (default) or soon (due within 30 days).
+    list: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "deadlines.html")]
+struct DeadlinesTpl {
+    p: PageCtx,
+    heading: &'static str,
+    overdue: bool,
+    items: Vec<app::programmes::DeadlineItem>,
+    l: app::programmes::League,
+    titles: std::collections::HashMap<i64, String>,
+    names: std::collections::HashMap<i64, String>,
+}
+
+impl DeadlinesTpl {
+    fn task_of(&self, id: &i64) -> &str {
+        self.titles.get(id).map(String::as_str).unwrap_or("")
+    }
+    fn unit_of(&self, id: &i64) -> &str {
+        self.names.get(id).map(String::as_str).unwrap_or("")
+    }
+    fn days_late(&self, i: &app::programmes::DeadlineItem) -> String {
+        self.p.lang.int((self.l.as_of - i.due).num_days())
+    }
+}
+
+/// A programme's lead work overdue or due within 30 days, every row: the list behind the
+/// numbers on the Steering Committee's home.
+async fn deadlines_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<DeadlinesQ>,
+) -> AppResult<Response> {
+    let overdue = match q.list.as_deref() {
+        None | Some("overdue") => true,
+        Some("soon") => false,
+        Some(_) => {
+            return Err(app::error::AppError::invalid(domain::FieldError::new(
+                "list",
+                "err-invalid",
+            ))
+            .into());
+        }
+    };
+    let mut l =
+        app::programmes::league(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None).await?;
+    let items = std::mem::take(if overdue {
+        &mut l.overdue
+    } else {
+        &mut l.due_30
+    });
+    let snap = s.org.snapshot(&s.db).await?;
+    let names = items
+        .iter()
+        .filter_map(|i| snap.get(i.unit_id))
+        .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
+        .collect();
+    // Titles cut at a word near 140 characters: the task page has the full text.
+    let titles = app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, None)
+        .await?
+        .into_iter()
+        .map(|(t, _)| {
+            (
+                t.id,
+                format!("{}. {}", t.code, domain::text::cut_at_word(&t.title, 140)),
+            )
+        })
+        .collect();
+    html(DeadlinesTpl {
+        p: PageCtx::from(&ctx, &format!("/programmes/{id}/deadlines")),
+        heading: ctx.lang.t(if overdue {
+            "home-overdue-title"
+        } else {
+            "home-soon-title"
+        }),
+        overdue,
+        items,
+        l,
+        titles,
+        names,
+    })
 }
 
 #[derive(Template)]

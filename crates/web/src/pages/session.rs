@@ -51,7 +51,8 @@ async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response>
     let next = if q.next.is_some() {
         safe_next(q.next.as_deref())
     } else {
-        "/org".into()
+        // Each role's own home.
+        "/".into()
     };
     let registered = q.registered.is_some();
     html(LoginTpl {

@@ -69,6 +69,12 @@ async fn worklist_page(
     if let Some(v) = q.due_to {
         query.push(format!("due_to={v}"));
     }
+    if q.open == Some(true) {
+        query.push("open=true".into());
+    }
+    if q.lead == Some(true) {
+        query.push("lead=true".into());
+    }
     html(WorklistTpl {
         programmes,
         query: query.join("&"),
