@@ -141,6 +141,9 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
     })
 }
 
+/// A league table on the page: (heading, id part, ranked rows).
+type LeagueTable<'a> = (&'static str, &'static str, &'a [(i64, OnTime)]);
+
 /// One programme's league and lists on the Committee's home.
 struct NationalProgramme {
     l: League,
@@ -189,7 +192,7 @@ impl NationalHomeTpl {
     fn leagues<'a>(
         &self,
         np: &'a NationalProgramme,
-    ) -> Vec<(&'static str, &'static str, &'a [(i64, OnTime)])> {
+    ) -> Vec<LeagueTable<'a>> {
         vec![
             (
                 self.p.t("home-league-provinces"),
