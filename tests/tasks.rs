@@ -779,3 +779,226 @@ both!(worklist_puts_urgent_work_first, |app| {
         .await;
     assert_eq!(bad.status(), 422);
 });
+
+/// The number of a home page figure and the link it carries: `<a id="{id}" href="…"><strong>N</strong>`.
+fn figure(html: &str, marker: &str) -> (i64, String) {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not on the page"));
+    let rest = &html[at..];
+    let href = rest
+        .split("href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let n = rest
+        .split("<strong>")
+        .nth(1)
+        .and_then(|r| r.split("</strong>").next())
+        .unwrap()
+        .replace(['.', ','], "");
+    (n.parse().unwrap(), href)
+}
+
+both!(each_home_figure_is_its_list_and_the_league_adds_up, |app| {
+    let pid = import(&app).await;
+    seed::demo_progress(&app.db, pid).await.unwrap();
+    let today = domain::clock::local_date(chrono::Utc::now());
+    // An officer's home: each figure, recomputed from the unit's whole worklist through the
+    // API, and equal to the length of the list its link opens.
+    let dl = app.unit_id("66").await;
+    let officer = app.signed_in("daklak.officer").await;
+    let home = officer.get(app.url("/")).call().await.text().await.unwrap();
+    let (_, all) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/org-units/{dl}/worklist")))
+        .call_json()
+        .await;
+    let all = all.as_array().unwrap().clone();
+    let due = |i: &serde_json::Value| {
+        i["due"]
+            .as_str()
+            .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
+    };
+    let open = |i: &serde_json::Value| {
+        !matches!(
+            i["status"].as_str().unwrap(),
+            "completed_on_time" | "completed_late" | "cancelled" | "superseded"
+        )
+    };
+    let within = |i: &serde_json::Value, days: i64| {
+        open(i) && due(i).is_some_and(|d| d >= today && d <= today + chrono::Duration::days(days))
+    };
+    let expected = [
+        (
+            "id=\"n-overdue\"",
+            all.iter().filter(|i| i["status"] == "overdue").count(),
+        ),
+        (
+            "id=\"n-soon\"",
+            all.iter().filter(|i| within(i, 30)).count(),
+        ),
+        (
+            "id=\"n-later\"",
+            all.iter().filter(|i| within(i, 90)).count(),
+        ),
+        (
+            "id=\"n-risk\"",
+            all.iter().filter(|i| i["status"] == "at_risk").count(),
+        ),
+    ];
+    assert!(expected[0].1 > 0, "the demo has overdue work in Đắk Lắk");
+    for (marker, want) in expected {
+        let (n, href) = figure(&home, marker);
+        assert_eq!(n, want as i64, "{marker}");
+        let list = officer
+            .get(app.url(&href))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            list.matches("<span class=\"st ").count() as i64,
+            n,
+            "{marker}: the list behind {href}"
+        );
+    }
+    // Officers do not approve: no queue on their home; the leader's shows it.
+    assert!(!home.contains("id=\"n-claims\""));
+    let leader = app.signed_in("daklak.leader").await;
+    let lh = leader.get(app.url("/")).call().await.text().await.unwrap();
+    assert_eq!(
+        figure(&lh, "id=\"n-claims\"").1,
+        format!("/org/{dl}/claims")
+    );
+
+    // The Steering Committee's league: every province's row recomputed from its worklist (its
+    // lead assignments of the programme, due by today) and the ranking by share on time.
+    let steering = app.signed_in("steering").await;
+    let nh = steering
+        .get(app.url("/"))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let table = nh
+        .split(&format!("id=\"league-provinces-{pid}\""))
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    let rows: Vec<&str> = table.split("<tr data-unit=\"").skip(1).collect();
+    assert_eq!(rows.len(), 34, "every province is ranked");
+    let mut shares = vec![];
+    for r in rows {
+        let unit: i64 = r.split('"').next().unwrap().parse().unwrap();
+        let cells: Vec<i64> = r
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| {
+                let c = c.split("</td>").next().unwrap();
+                let c = c.rsplit("\">").next().unwrap().trim_end_matches("</a>");
+                c.replace(['.', ','], "").parse().unwrap()
+            })
+            .collect();
+        let (_, w) = app
+            .anon()
+            .get(app.url(&format!(
+                "/api/v1/org-units/{unit}/worklist?programme={pid}"
+            )))
+            .call_json()
+            .await;
+        let lead_due: Vec<&serde_json::Value> = w
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| {
+                i["assignment"]["is_lead"] == true
+                    && i["assignment"]["parent_id"].is_null()
+                    && !matches!(i["status"].as_str().unwrap(), "cancelled" | "superseded")
+                    && due(i).is_some_and(|d| d <= today)
+            })
+            .collect();
+        let count = |s: &str| lead_due.iter().filter(|i| i["status"] == s).count() as i64;
+        let (d, on_time, late) = (
+            lead_due.len() as i64,
+            count("completed_on_time"),
+            count("completed_late"),
+        );
+        assert_eq!(
+            cells,
+            vec![d, on_time, late, d - on_time - late],
+            "unit {unit}"
+        );
+        shares.push(if d == 0 {
+            -1.0
+        } else {
+            on_time as f64 / d as f64
+        });
+    }
+    assert!(
+        shares.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by share: {shares:?}"
+    );
+    // The programme's overdue figure is the overview's, unit by unit, and its list has as many rows.
+    let (_, o) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/programmes/{pid}/overview")))
+        .call_json()
+        .await;
+    let overdue: i64 = o["overview"]["per_unit"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["by_status"]["overdue"].as_i64().unwrap_or(0))
+        .sum();
+    let (n, href) = figure(&nh, "class=\"n-overdue\"");
+    assert_eq!(n, overdue);
+    let list = steering
+        .get(app.url(&href))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!("id=\"deadlines-count\">{}<", {
+        // The list's own count, in the page's (Vietnamese) digit grouping.
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push('.');
+            }
+            out.push(ch);
+        }
+        out
+    })));
+    assert_eq!(
+        list.split("<tbody>")
+            .nth(1)
+            .unwrap()
+            .matches("<tr>")
+            .count() as i64,
+        n
+    );
+    // Claims waiting: the figure is the queue's.
+    let waiting = figure(&nh, "id=\"n-claims\"").0;
+    let vn = app.unit_id("VN").await;
+    assert_eq!(
+        waiting,
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN programmes p ON p.id = t.programme_id
+             WHERE a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.parent_id IS NULL AND p.owner_unit_id = {vn}"
+        ))
+        .await
+    );
+    assert!(waiting > 0);
+    // Other roles keep the directory home.
+    let admin = app.signed_in("admin").await;
+    let ah = admin.get(app.url("/")).call().await.text().await.unwrap();
+    assert!(ah.contains("class=\"stats\""));
+});

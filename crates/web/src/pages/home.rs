@@ -189,10 +189,7 @@ impl NationalHomeTpl {
         }
     }
     /// The two league tables: (heading, id part, ranked rows).
-    fn leagues<'a>(
-        &self,
-        np: &'a NationalProgramme,
-    ) -> Vec<LeagueTable<'a>> {
+    fn leagues<'a>(&self, np: &'a NationalProgramme) -> Vec<LeagueTable<'a>> {
         vec![
             (
                 self.p.t("home-league-provinces"),
