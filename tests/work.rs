@@ -1297,3 +1297,204 @@ both!(
         assert!(!body.contains(&format!("id=\"claim-{child}\"")));
     }
 );
+
+both!(extensions_cancellations_and_proposals_have_pages, |app| {
+    let (pid, task) = programme(&app).await;
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let officer = app.signed_in("daklak.officer").await;
+    let page = officer
+        .get(app.url(&format!("/tasks/{t1}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    // The unit asks for more time from its task page; the cancel form is not its to use.
+    assert!(page.contains(&format!("action=\"/assignments/{a}/extension\"")));
+    assert!(!page.contains("id=\"cancel-form\""));
+    let csrf = app.csrf(&officer, &format!("/tasks/{t1}")).await;
+    let post = |c: &reqwest::Client, path: String, form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.post(url).form(&form).call().await }
+    };
+    // A malformed date is a message on the page, not a 400 or a 500, and nothing is written.
+    let r = post(
+        &officer,
+        format!("/assignments/{a}/extension"),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("requested_due", "31/02/2027".into()),
+            ("reason", "Chờ hướng dẫn".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Ngày không hợp lệ"), "{body}");
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM extensions").await, 0);
+    let r = post(
+        &officer,
+        format!("/assignments/{a}/extension"),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("requested_due", "2027-06-30".into()),
+            ("reason", "Chờ hướng dẫn của Bộ".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ext = app.scalar_i64("SELECT MAX(id) FROM extensions").await;
+    // The assigning level (the programme's owner: the Steering Committee) decides on the page.
+    let steering = app.signed_in("steering").await;
+    let page = steering
+        .get(app.url(&format!("/tasks/{t1}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("action=\"/extensions/{ext}/decide\"")));
+    // The unit cannot decide its own request.
+    let r = post(
+        &officer,
+        format!("/extensions/{ext}/decide"),
+        vec![("_csrf", csrf.clone()), ("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let sc = app.csrf(&steering, &format!("/tasks/{t1}")).await;
+    let r = post(
+        &steering,
+        format!("/extensions/{ext}/decide"),
+        vec![("_csrf", sc.clone()), ("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.scalar_text(&format!(
+            "SELECT CAST(extension_due AS TEXT) FROM assignments WHERE id = {a}"
+        ))
+        .await,
+        "2027-06-30"
+    );
+    // Cancelling names the unit and needs a reason; a unit of another task is refused.
+    let other = assignment(&app, &task("2"), "01").await;
+    let r = post(
+        &steering,
+        format!("/tasks/{t1}/cancel"),
+        vec![
+            ("_csrf", sc.clone()),
+            ("assignment", other.to_string()),
+            ("reason", "Không còn phù hợp".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(
+        &steering,
+        format!("/tasks/{t1}/cancel"),
+        vec![
+            ("_csrf", sc.clone()),
+            ("assignment", a.to_string()),
+            ("reason", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM assignments WHERE cancelled_on IS NOT NULL")
+            .await,
+        0
+    );
+    // The unit cannot cancel its own assignment.
+    let r = post(
+        &officer,
+        format!("/tasks/{t1}/cancel"),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("assignment", a.to_string()),
+            ("reason", "Không làm".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(
+        &steering,
+        format!("/tasks/{t1}/cancel"),
+        vec![
+            ("_csrf", sc.clone()),
+            ("assignment", a.to_string()),
+            ("reason", "Không còn phù hợp".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM assignments WHERE id = {a} AND cancelled_on IS NOT NULL"
+        ))
+        .await
+            == 1
+    );
+    // A leader proposes a task from the programme page; a refused form keeps what was typed.
+    let leader = app.signed_in("daklak.leader").await;
+    let lc = app.csrf(&leader, &format!("/programmes/{pid}")).await;
+    let r = post(
+        &leader,
+        format!("/programmes/{pid}/proposals"),
+        vec![
+            ("_csrf", lc.clone()),
+            ("title", "Số hóa hồ sơ hộ tịch cấp xã".into()),
+            ("deadline", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Số hóa hồ sơ hộ tịch cấp xã</textarea>")
+    );
+    let r = post(
+        &leader,
+        format!("/programmes/{pid}/proposals"),
+        vec![
+            ("_csrf", lc.clone()),
+            ("title", "Số hóa hồ sơ hộ tịch cấp xã".into()),
+            ("deadline", "12/2026".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let proposed = app
+        .scalar_i64("SELECT id FROM tasks WHERE state = 'proposed'")
+        .await;
+    let page = steering
+        .get(app.url(&format!("/programmes/{pid}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("action=\"/proposals/{proposed}/decide\"")));
+    let r = post(
+        &steering,
+        format!("/proposals/{proposed}/decide"),
+        vec![("_csrf", sc.clone()), ("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.scalar_text(&format!("SELECT state FROM tasks WHERE id = {proposed}"))
+            .await,
+        "active"
+    );
+});

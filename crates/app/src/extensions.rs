@@ -172,3 +172,12 @@ pub async fn decide(
     .await?;
     Ok(after)
 }
+
+/// The assignment an extension request belongs to (for the page to land back on its task).
+pub async fn assignment_of(db: &Db, extension_id: i64) -> AppResult<i64> {
+    let mut c = db.acquire().await?;
+    Ok(store::tasks::get_extension(&mut c.conn(), extension_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .assignment_id)
+}

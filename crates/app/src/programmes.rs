@@ -999,3 +999,12 @@ pub async fn league(
         due_90,
     })
 }
+
+/// The programme a task belongs to (any state: proposals too).
+pub async fn programme_of_task(db: &Db, task_id: i64) -> AppResult<i64> {
+    let mut c = db.acquire().await?;
+    Ok(store::tasks::get_task(&mut c.conn(), task_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .programme_id)
+}

@@ -3,8 +3,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::error::AppResult;
@@ -17,6 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/programmes", get(programmes_page))
         .route("/programmes/{id}", get(programme_page))
         .route("/programmes/{id}/deadlines", get(deadlines_page))
+        .route("/programmes/{id}/proposals", post(propose))
+        .route("/proposals/{id}/decide", post(decide_proposal))
 }
 
 #[derive(serde::Deserialize)]
@@ -234,6 +236,14 @@ struct ProgrammeTpl {
     timeline_svg: String,
     trend_svg: String,
     periodic: Vec<(&'static str, i64)>,
+    /// The signed-in unit may propose a task of its own under this programme.
+    can_propose: bool,
+    /// Proposals waiting (for those who read internal work) and whether the viewer decides them.
+    proposals: Vec<app::records::Task>,
+    can_decide: bool,
+    errors: Vec<domain::FieldError>,
+    /// What a refused proposal form held, shown again.
+    draft: ProposalForm,
 }
 
 async fn programme_page(
@@ -241,6 +251,17 @@ async fn programme_page(
     ctx: Ctx,
     PathId(id): PathId,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<app::programmes::OverviewQuery>,
+) -> AppResult<Response> {
+    render_programme(&s, &ctx, id, q, vec![], ProposalForm::default()).await
+}
+
+async fn render_programme(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: app::programmes::OverviewQuery,
+    errors: Vec<domain::FieldError>,
+    draft: ProposalForm,
 ) -> AppResult<Response> {
     let as_of = q.as_of;
     let o = app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
@@ -299,19 +320,132 @@ async fn programme_page(
     .into_iter()
     .map(|k| (k, o.periodic.counts.get(k).copied().unwrap_or(0)))
     .collect();
-    html(ProgrammeTpl {
-        timeline_svg: crate::charts::timeline(lang, &charts.timeline),
-        trend_svg: crate::charts::trend(lang, &charts.trend),
-        periodic,
-        summary: summary(lang, &o.overview.tasks, o.as_of),
-        p: PageCtx::from(&ctx, &format!("/programmes/{id}")),
-        o,
-        group_bars,
-        unit_bars,
-        more_units,
-        more_units_label,
-        units_count,
-        legend,
-        tasks,
-    })
+    let (mut can_propose, mut proposals, mut can_decide) = (false, vec![], false);
+    if let Some(who) = ctx.who.as_ref() {
+        use domain::policy::{Action, Decision, Scope, authorize};
+        let snap = s.org.snapshot(&s.db).await?;
+        let may = |a: Action, unit: i64| {
+            authorize(Some(who), a, Scope::Unit(&snap.chain(unit))) == Decision::Allow
+        };
+        can_propose = may(Action::ProposeTask, who.unit_id);
+        can_decide = may(Action::VerifyCompletion, o.programme.owner_unit_id);
+        if authorize(Some(who), Action::ReadInternal, Scope::Global) == Decision::Allow {
+            proposals = app::work::proposals(&s.db, Some(who), id).await?;
+        }
+    }
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    crate::pages::common::html_status(
+        status,
+        ProgrammeTpl {
+            can_propose,
+            proposals,
+            can_decide,
+            errors,
+            draft,
+            timeline_svg: crate::charts::timeline(lang, &charts.timeline),
+            trend_svg: crate::charts::trend(lang, &charts.trend),
+            periodic,
+            summary: summary(lang, &o.overview.tasks, o.as_of),
+            p: PageCtx::from(ctx, &format!("/programmes/{id}")),
+            o,
+            group_bars,
+            unit_bars,
+            more_units,
+            more_units_label,
+            units_count,
+            legend,
+            tasks,
+        },
+    )
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ProposalForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub deadline: String,
+    #[serde(default)]
+    pub result: String,
+}
+
+/// A unit proposes a task of its own; a refused form shows the page again with the messages
+/// next to the fields and what was typed.
+async fn propose(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<ProposalForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let opt = |v: &str| Some(v.to_string()).filter(|v| !v.trim().is_empty());
+    let r = app::work::propose(
+        &s.db,
+        who,
+        id,
+        app::work::Proposal {
+            title: f.title.clone(),
+            description: opt(&f.description),
+            deadline: f.deadline.clone(),
+            result: opt(&f.result),
+            group_id: None,
+            unit_id: None,
+        },
+    )
+    .await;
+    match r {
+        Ok(t) => Ok(Redirect::to(&format!("/tasks/{}", t.id)).into_response()),
+        Err(app::error::AppError::Invalid(errors) | app::error::AppError::Conflict(errors)) => {
+            render_programme(&s, &ctx, id, Default::default(), errors, f).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn decide_proposal(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(task_id): PathId,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<DecisionForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let programme = app::programmes::programme_of_task(&s.db, task_id).await?;
+    let r = app::work::decide_proposal(
+        &s.db,
+        who,
+        task_id,
+        app::work::ProposalDecision {
+            approve: f.decision == "approve",
+            comment: Some(f.comment),
+        },
+    )
+    .await;
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/programmes/{programme}#proposals")).into_response()),
+        Err(app::error::AppError::Invalid(errors) | app::error::AppError::Conflict(errors)) => {
+            render_programme(
+                &s,
+                &ctx,
+                programme,
+                Default::default(),
+                errors,
+                Default::default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

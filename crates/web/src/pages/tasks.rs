@@ -27,6 +27,9 @@ pub fn router() -> Router<AppState> {
             post(report).layer(DefaultBodyLimit::max(crate::extract::UPLOAD_BODY_LIMIT)),
         )
         .route("/assignments/{id}/verify", post(verify))
+        .route("/assignments/{id}/extension", post(request_extension))
+        .route("/extensions/{id}/decide", post(decide_extension))
+        .route("/tasks/{id}/cancel", post(cancel))
         .route(
             "/assignments/{id}/cascade",
             get(cascade_confirm).post(cascade),
@@ -40,6 +43,14 @@ pub struct Actions {
     pub report: bool,
     pub verify: bool,
     pub cascade: bool,
+    /// The unit may ask for a later deadline (none pending).
+    pub extend: bool,
+}
+
+/// An assignment the viewer may cancel (the assigning level): (assignment id, unit name).
+pub struct Cancellable {
+    pub assignment_id: i64,
+    pub unit_name: String,
 }
 
 pub struct ReminderGroup {
@@ -62,6 +73,10 @@ struct TaskTpl {
     can_comment: bool,
     max_mb: usize,
     names: std::collections::HashMap<i64, String>,
+    /// Open assignments the viewer may cancel, for the one cancel form.
+    cancellable: Vec<Cancellable>,
+    /// Pending extension requests the viewer may decide.
+    decidable: Vec<i64>,
 }
 
 impl TaskTpl {
@@ -131,6 +146,7 @@ async fn render_task(
     let snap = s.org.snapshot(&s.db).await?;
     let owner_chain = snap.chain(d.programme.owner_unit_id);
     let mut actions = vec![];
+    let (mut cancellable, mut decidable) = (vec![], vec![]);
     if let Some(who) = ctx.who.as_ref() {
         let may = |a: Action, chain: &[i64]| {
             policy::authorize(Some(who), a, Scope::Unit(chain)) == Decision::Allow
@@ -151,15 +167,32 @@ async fn render_task(
             let chain = snap.chain(x.unit_id);
             // Forms for one's own unit only: an administrator acting elsewhere uses the API.
             let own = who.unit_id == x.unit_id;
+            let pending = d
+                .extensions
+                .iter()
+                .find(|e| e.assignment_id == x.id && e.approved.is_none());
+            if let Some(e) = pending
+                && verify_here
+            {
+                decidable.push(e.id);
+            }
+            if open && verify_here {
+                cancellable.push(Cancellable {
+                    assignment_id: x.id,
+                    unit_name: a.unit_name.clone(),
+                });
+            }
+            let report = open && own && may(Action::ReportProgress, &chain);
             let act = Actions {
                 assignment_id: x.id,
                 unit_name: a.unit_name.clone(),
-                report: open && own && may(Action::ReportProgress, &chain),
+                report,
                 verify: open && x.claimed_on.is_some() && verify_here,
                 cascade: open
                     && own
                     && may(Action::CascadeAssignment, &chain)
                     && snap.children_count(x.unit_id) > 0,
+                extend: report && pending.is_none() && x.original_due.is_some(),
             };
             if act.report || act.verify || act.cascade {
                 actions.push(act);
@@ -183,6 +216,8 @@ async fn render_task(
             can_comment,
             max_mb: s.cfg.evidence_max_mb,
             names,
+            cancellable,
+            decidable,
         },
     )
 }
@@ -379,4 +414,109 @@ async fn comment(
     .await
     .map(|_| ());
     land(&s, &ctx, id, "comments", r).await
+}
+
+#[derive(Deserialize)]
+struct ExtensionForm {
+    #[serde(default)]
+    requested_due: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A form's date field: empty or malformed is a field error, not a 400 page.
+fn form_date(field: &str, v: &str) -> app::error::AppResult<chrono::NaiveDate> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid(FieldError::new(field, "err-required")));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(FieldError::new(field, "err-date")))
+}
+
+async fn request_extension(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<ExtensionForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let task_id = task_of_assignment(&s, id).await?;
+    let r = async {
+        let input = app::extensions::ExtensionRequest {
+            requested_due: form_date("requested_due", &f.requested_due)?,
+            reason: f.reason,
+        };
+        app::extensions::request(&s.db, who, id, input).await
+    }
+    .await
+    .map(|_| ());
+    land(&s, &ctx, task_id, "extensions", r).await
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn decide_extension(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let assignment = app::extensions::assignment_of(&s.db, id).await?;
+    let task_id = task_of_assignment(&s, assignment).await?;
+    let r = app::extensions::decide(
+        &s.db,
+        who,
+        id,
+        app::extensions::ExtensionDecision {
+            approve: f.decision == "approve",
+            comment: Some(f.comment),
+        },
+    )
+    .await
+    .map(|_| ());
+    land(&s, &ctx, task_id, "extensions", r).await
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    assignment: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The assigning level cancels one unit's assignment of the task, with a reason.
+async fn cancel(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(task_id): PathId,
+    CsrfForm(f): CsrfForm<CancelForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let r = async {
+        let id: i64 = f
+            .assignment
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid(FieldError::new("assignment", "err-required")))?;
+        // The assignment must be one of this task's: the form names the task in its address.
+        if task_of_assignment(&s, id).await.ok() != Some(task_id) {
+            return Err(AppError::invalid(FieldError::new(
+                "assignment",
+                "err-invalid",
+            )));
+        }
+        app::work::cancel(&s.db, who, id, app::work::CancelInput { reason: f.reason })
+            .await
+            .map(|_| ())
+    }
+    .await;
+    land(&s, &ctx, task_id, "assignments", r).await
 }
