@@ -137,8 +137,10 @@ async fn sign_in_browse_search_switch_language_sign_out() {
         .click()
         .await
         .unwrap();
-    c.wait().for_url(&url_of(&app.url("/org"))).await.unwrap();
+    // Sign-in lands on the home of the role (an administrator's is the directory's).
+    c.wait().for_url(&url_of(&app.url("/"))).await.unwrap();
     assert!(text(&c, "header .me").await.contains("Quản trị hệ thống"));
+    c.goto(&app.url("/org")).await.unwrap();
 
     // Browse: national level → Đắk Lắk → its communes and the provinces it absorbed.
     c.find(Locator::LinkText("Tỉnh Đắk Lắk"))

@@ -1204,6 +1204,18 @@ both!(
         let body = queue(page.clone()).await.text().await.unwrap();
         assert!(body.contains("id=\"claims-total\">1<"), "{body}");
         assert!(body.contains(&format!("id=\"claim-{child}\"")));
+        // The same queue through the API; another province's officer may not read it.
+        let api = app.url(&format!("/api/v1/org-units/{dl}/claims"));
+        let (s, q) = leader.get(&api).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        assert_eq!(q["total"], 1);
+        assert_eq!(q["items"][0]["assignment_id"], child);
+        assert_eq!(q["items"][0]["unit_id"], commune);
+        let (s, _) = bearer(&app.token("hanoi.officer").await)
+            .get(&api)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
         // The commune cannot approve its own claim, nor can another province or an officer.
         let verify = app.url(&format!("/api/v1/assignments/{child}/verification"));
         for c in [

@@ -744,12 +744,18 @@ pub struct PendingClaim {
     pub report_id: Option<i64>,
 }
 
-/// The condition "open claim whose assigning unit is $1" (see `assigning_unit`); the partial
-/// index `assignments_pending_claims` holds exactly the open claims.
-const PENDING_FOR_UNIT: &str = "a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
-     AND ((a.parent_id IS NULL AND t.programme_id IN (SELECT id FROM programmes WHERE owner_unit_id = $1))
-          OR a.parent_id IN (SELECT id FROM assignments WHERE unit_id = $1))
-     AND t.state = 'active'";
+/// Open claims whose assigning unit is $1 (see `assigning_unit`), as two branches each reading
+/// only its own rows through the partial index `assignments_pending_claims`: the work cascaded
+/// from the unit's own assignments, and the work its programmes assigned directly. (One `OR`
+/// of both read every open claim of the country: 14,000 at national scale, ~10 ms a request.)
+const PENDING_FOR_UNIT: &str = "WITH pending AS (
+    SELECT a.id, a.task_id, a.unit_id, a.claimed_on, a.extension_due, a.original_due
+      FROM assignments p JOIN assignments a ON a.parent_id = p.id
+     WHERE p.unit_id = $1 AND a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
+    UNION ALL
+    SELECT a.id, a.task_id, a.unit_id, a.claimed_on, a.extension_due, a.original_due
+      FROM programmes pr JOIN tasks t ON t.programme_id = pr.id JOIN assignments a ON a.task_id = t.id
+     WHERE pr.owner_unit_id = $1 AND a.parent_id IS NULL AND a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL)";
 
 /// Claims waiting for `unit_id` to verify them, oldest first: up to `limit`, and how many in all.
 pub async fn pending_claims(
@@ -758,14 +764,15 @@ pub async fn pending_claims(
     limit: i64,
 ) -> AppResult<(Vec<PendingClaim>, i64)> {
     let sql = format!(
-        "SELECT a.id AS assignment_id, a.task_id, t.code AS task_code, t.title AS task_title, t.programme_id,
+        "{PENDING_FOR_UNIT}
+         SELECT a.id AS assignment_id, a.task_id, t.code AS task_code, t.title AS task_title, t.programme_id,
                 a.unit_id, a.claimed_on, COALESCE(a.extension_due, a.original_due) AS due,
                 (SELECT r.id FROM reports r WHERE r.assignment_id = a.id AND r.claims_completion = TRUE ORDER BY r.reported_on DESC, r.id DESC LIMIT 1) AS report_id
-         FROM assignments a JOIN tasks t ON t.id = a.task_id
-         WHERE {PENDING_FOR_UNIT} ORDER BY a.claimed_on, a.id LIMIT $2"
+         FROM pending a JOIN tasks t ON t.id = a.task_id
+         WHERE t.state = 'active' ORDER BY a.claimed_on, a.id LIMIT $2"
     );
     let count = format!(
-        "SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE {PENDING_FOR_UNIT}"
+        "{PENDING_FOR_UNIT} SELECT COUNT(*) FROM pending a JOIN tasks t ON t.id = a.task_id WHERE t.state = 'active'"
     );
     Ok(on_conn!(c, c => {
         let rows = sqlx::query_as::<_, PendingClaim>(&sql).bind(unit_id).bind(limit).fetch_all(&mut **c).await?;
@@ -794,7 +801,7 @@ pub async fn returned_to_unit(
     )
 }
 
-/// Latest reports flagged as needing the Steering Committee on open lead work of a programme:
+/// Latest reports flagged as needing the Steering Committee on open work the programme assigned:
 /// (report id, task id, task code, task title, unit id, reported on, difficulties), newest
 /// first, up to `limit`, and how many in all.
 pub async fn flagged_for_steering(
@@ -805,22 +812,21 @@ pub async fn flagged_for_steering(
     Vec<(i64, i64, String, String, i64, NaiveDate, Option<String>)>,
     i64,
 )> {
-    // Only each assignment's latest report counts: a flag a later report dropped is settled.
-    let cond = "r.needs_steering = TRUE AND t.programme_id = $1 AND t.state = 'active'
+    // Only each assignment's latest report counts (by the day it speaks for, as the progress
+    // facts): a flag a later report dropped is settled. Driven from the programme's own
+    // top-level assignments (a few thousand), not from the flagged reports of the whole country
+    // (68,000 at national scale: 220 ms on PostgreSQL).
+    let sql = "SELECT r.id, t.id, t.code, t.title, a.unit_id, r.reported_on, r.difficulties
+         FROM tasks t JOIN assignments a ON a.task_id = t.id
+         JOIN reports r ON r.id = (SELECT q.id FROM reports q WHERE q.assignment_id = a.id ORDER BY q.reported_on DESC, q.id DESC LIMIT 1)
+         WHERE r.needs_steering = TRUE AND t.programme_id = $1 AND t.state = 'active' AND a.parent_id IS NULL
          AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
-         AND r.id = (SELECT MAX(q.id) FROM reports q WHERE q.assignment_id = a.id)";
-    let list = format!(
-        "SELECT r.id, t.id, t.code, t.title, a.unit_id, r.reported_on, r.difficulties
-         FROM reports r JOIN assignments a ON a.id = r.assignment_id JOIN tasks t ON t.id = a.task_id
-         WHERE {cond} ORDER BY r.reported_on DESC, r.id DESC LIMIT $2"
-    );
-    let count = format!(
-        "SELECT COUNT(*) FROM reports r JOIN assignments a ON a.id = r.assignment_id JOIN tasks t ON t.id = a.task_id WHERE {cond}"
-    );
-    Ok(on_conn!(c, c => {
-        let rows = sqlx::query_as::<_, (i64, i64, String, String, i64, NaiveDate, Option<String>)>(&list)
-            .bind(programme_id).bind(limit).fetch_all(&mut **c).await?;
-        let n = sqlx::query_scalar::<_, i64>(&count).bind(programme_id).fetch_one(&mut **c).await?;
-        (rows, n)
-    }))
+         ORDER BY r.reported_on DESC, r.id DESC";
+    // One reading for the list and its count: the rows are at most the programme's open
+    // top-level assignments, and a second query would cost as much as the first.
+    let mut rows = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, String, String, i64, NaiveDate, Option<String>)>(sql)
+        .bind(programme_id).fetch_all(&mut **c).await?);
+    let n = rows.len() as i64;
+    rows.truncate(limit.max(0) as usize);
+    Ok((rows, n))
 }

@@ -3,5 +3,3 @@
 CREATE INDEX assignments_pending_claims ON assignments(parent_id, task_id)
     WHERE claimed_on IS NOT NULL AND verified_on IS NULL AND cancelled_on IS NULL AND superseded_on IS NULL;
 
--- The Steering Committee's home lists the reports flagged as needing it; few among millions.
-CREATE INDEX reports_needs_steering ON reports(assignment_id) WHERE needs_steering = TRUE;

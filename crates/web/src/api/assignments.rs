@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(decide_extension),
         )
         .route("/api/v1/assignments/{id}/cascade", post(cascade))
+        .route("/api/v1/org-units/{id}/claims", get(claims_waiting))
         .route("/api/v1/assignments/{id}/cancel", post(cancel))
         .route(
             "/api/v1/reports/{id}/evidence",
@@ -57,7 +58,27 @@ async fn create_report(
     ))
 }
 
-/// Approve or return the pending completion claim (the assigning level: steering, or leaders of the unit that owns the programme).
+/// The queue of a unit's verification work: the completion claims on work it assigned (its
+/// communes' claims for a province; the units a programme names for its owner), oldest first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ClaimQueue {
+    pub total: i64,
+    pub items: Vec<app::records::PendingClaim>,
+}
+
+/// Completion claims waiting for the unit to verify them (its leaders, the Steering Committee), the 200 oldest and how many in all.
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/claims", tag = "tasks", params(("id" = i64, Path)),
+    responses((status = 200, body = ClaimQueue), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn claims_waiting(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<ClaimQueue>> {
+    let (items, total) = app::reports::claims_waiting(&s.db, ctx.principal()?, id, 200).await?;
+    Ok(Json(ClaimQueue { total, items }))
+}
+
+/// Approve or return the pending completion claim (the assigning level: the leaders of the unit the work was cascaded from, or of the programme's owner; the Steering Committee).
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/verification", tag = "tasks", params(("id" = i64, Path)), request_body = app::reports::Decision,
     responses((status = 200, body = Assignment), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -54,6 +54,7 @@ pub struct ApiDoc;
         super::programmes::programme_charts,
         super::assignments::cascade,
         super::assignments::cancel,
+        super::assignments::claims_waiting,
         super::tasks::list_proposals,
         super::tasks::propose,
         super::tasks::decide_proposal,
@@ -68,6 +69,8 @@ pub struct ApiDoc;
         super::jobs::run_jobs
     ),
     components(schemas(
+        super::assignments::ClaimQueue,
+        app::records::PendingClaim,
         app::programmes::ProgrammeCharts,
         app::programmes::TrendPoint,
         CascadeInput,
