@@ -1392,28 +1392,21 @@ both!(extensions_cancellations_and_proposals_have_pages, |app| {
         "2027-06-30"
     );
     // Cancelling names the unit and needs a reason; a unit of another task is refused.
+    let cancel = |c: &reqwest::Client, token: &str, assignment: i64, reason: &str| {
+        post(
+            c,
+            format!("/tasks/{t1}/cancel"),
+            vec![
+                ("_csrf", token.to_string()),
+                ("assignment", assignment.to_string()),
+                ("reason", reason.to_string()),
+            ],
+        )
+    };
     let other = assignment(&app, &task("2"), "01").await;
-    let r = post(
-        &steering,
-        format!("/tasks/{t1}/cancel"),
-        vec![
-            ("_csrf", sc.clone()),
-            ("assignment", other.to_string()),
-            ("reason", "Không còn phù hợp".into()),
-        ],
-    )
-    .await;
+    let r = cancel(&steering, &sc, other, "Không còn phù hợp").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post(
-        &steering,
-        format!("/tasks/{t1}/cancel"),
-        vec![
-            ("_csrf", sc.clone()),
-            ("assignment", a.to_string()),
-            ("reason", "".into()),
-        ],
-    )
-    .await;
+    let r = cancel(&steering, &sc, a, "").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM assignments WHERE cancelled_on IS NOT NULL")
@@ -1421,34 +1414,16 @@ both!(extensions_cancellations_and_proposals_have_pages, |app| {
         0
     );
     // The unit cannot cancel its own assignment.
-    let r = post(
-        &officer,
-        format!("/tasks/{t1}/cancel"),
-        vec![
-            ("_csrf", csrf.clone()),
-            ("assignment", a.to_string()),
-            ("reason", "Không làm".into()),
-        ],
-    )
-    .await;
+    let r = cancel(&officer, &csrf, a, "Không làm").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = post(
-        &steering,
-        format!("/tasks/{t1}/cancel"),
-        vec![
-            ("_csrf", sc.clone()),
-            ("assignment", a.to_string()),
-            ("reason", "Không còn phù hợp".into()),
-        ],
-    )
-    .await;
+    let r = cancel(&steering, &sc, a, "Không còn phù hợp").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(
+    assert_eq!(
         app.scalar_i64(&format!(
             "SELECT COUNT(*) FROM assignments WHERE id = {a} AND cancelled_on IS NOT NULL"
         ))
-        .await
-            == 1
+        .await,
+        1
     );
     // A leader proposes a task from the programme page; a refused form keeps what was typed.
     let leader = app.signed_in("daklak.leader").await;

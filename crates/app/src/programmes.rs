@@ -511,6 +511,23 @@ pub async fn programme_overview(
     })
 }
 
+/// The rows of `visible_rows` for a use case of its own, with the as-of date (default today).
+async fn readable_rows(
+    db: &Db,
+    idx: &OrgIndex,
+    cache: &TaskCache,
+    who: Option<&Principal>,
+    id: i64,
+    as_of: Option<NaiveDate>,
+) -> AppResult<(Arc<ProgrammeRows>, Vec<Row>, NaiveDate)> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let (data, rows, _) = visible_rows(&mut c.conn(), cache, &snap, who, id).await?;
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    Ok((data, rows, as_of))
+}
+
 /// A programme's top-level lead assignments that the caller may read, as overview rows, with
 /// the ids of those assignments (read through the cache).
 async fn visible_rows(
@@ -572,13 +589,8 @@ pub async fn programme_charts(
     id: i64,
     as_of: Option<NaiveDate>,
 ) -> AppResult<ProgrammeCharts> {
-    require(who, Action::ReadOrgUnit, Scope::Global)?;
-    let snap = idx.snapshot(db).await?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
+    let (data, rows, as_of) = readable_rows(db, idx, cache, who, id, as_of).await?;
     let rules = data.programme.rules();
-    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let start = rows
         .iter()
         .filter_map(|r| r.facts.assigned_on)
@@ -961,13 +973,8 @@ pub async fn league(
     id: i64,
     as_of: Option<NaiveDate>,
 ) -> AppResult<League> {
-    require(who, Action::ReadOrgUnit, Scope::Global)?;
-    let snap = idx.snapshot(db).await?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let (data, rows, _) = visible_rows(&mut c, cache, &snap, who, id).await?;
+    let (data, rows, as_of) = readable_rows(db, idx, cache, who, id, as_of).await?;
     let rules = data.programme.rules();
-    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let (mut overdue, mut due_30, mut due_90) = (vec![], vec![], 0);
     for r in &rows {
         let s = domain::status::status(&r.facts, as_of, rules);
