@@ -1379,3 +1379,36 @@ both!(structural_mistakes_cannot_wreck_the_tree, |app| {
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["errors"][0]["code"], "err-last-admin");
 });
+
+both!(
+    a_malformed_address_is_answered_in_words_not_a_parser_message,
+    |app| {
+        // The bare tracking lookup leads back to its form.
+        let r = app.anon().get(app.url("/feedback/track")).call().await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/feedback#track");
+        // A page given a malformed parameter says which, in the reader's language, on a page.
+        let b = app.browser();
+        let r = b.get(app.url("/lang/en?next=/")).call().await;
+        assert_eq!(r.status(), 303);
+        for path in ["/org?page=abc", "/org/1/worklist?due_from=abc"] {
+            let r = b
+                .get(app.url(path))
+                .header("accept", "text/html")
+                .call()
+                .await;
+            assert_eq!(r.status(), 400, "{path}");
+            let body = r.text().await.unwrap();
+            assert!(!body.contains("Failed to deserialize"), "{path}: {body}");
+            assert!(body.contains("is not valid"), "{path}: {body}");
+        }
+        // The API keeps the parser's precise words in its problem details.
+        let (s, p) = app
+            .anon()
+            .get(app.url("/api/v1/org-units?page=abc"))
+            .call_json()
+            .await;
+        assert_eq!(s, 400);
+        assert!(p["detail"].as_str().unwrap().contains("page"), "{p}");
+    }
+);

@@ -75,7 +75,7 @@ pub fn error_page(lang: Lang, e: &AppError, path: &str) -> String {
     };
     let mut messages: Vec<String> = e.fields().iter().map(|f| field_message(lang, f)).collect();
     if let AppError::BadRequest { detail, .. } = e {
-        messages.push(detail.clone());
+        messages.push(bad_request_words(lang, detail));
     }
     ErrorTpl {
         title: lang.t(e.title_key()).to_string(),
@@ -85,4 +85,38 @@ pub fn error_page(lang: Lang, e: &AppError, path: &str) -> String {
     }
     .render()
     .unwrap_or_else(|_| "error".into())
+}
+
+/// A parser's complaint ("Failed to deserialize query string: due_from: input contains invalid
+/// characters") in the reader's words, naming the parameter; the API keeps the original text.
+fn bad_request_words(lang: Lang, detail: &str) -> String {
+    let field = detail
+        .split_once("query string: ")
+        .or_else(|| detail.split_once("form: "))
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .map(|(f, _)| f.trim())
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    match field {
+        Some(f) => lang.tf("err-query-field", &[("field".into(), f.into())]),
+        None => lang.t("err-query-value").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parser_messages_are_told_in_the_language_with_the_parameter() {
+        let l = crate::i18n::Lang::En;
+        assert_eq!(
+            super::bad_request_words(
+                l,
+                "Failed to deserialize query string: due_from: input contains invalid characters"
+            ),
+            "The value given for “due_from” is not valid."
+        );
+        assert_eq!(
+            super::bad_request_words(l, "Failed to deserialize query string: missing field `x`"),
+            "A value in the address is not valid."
+        );
+    }
 }

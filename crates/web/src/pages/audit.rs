@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -40,7 +40,7 @@ struct AuditQuery {
 async fn audit_page(
     State(s): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<AuditQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<AuditQuery>,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let (action, object_type, object_id) = (

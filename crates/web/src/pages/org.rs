@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -48,7 +48,7 @@ struct OrgIndexQuery {
 async fn org_index(
     State(s): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<OrgIndexQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<OrgIndexQuery>,
 ) -> AppResult<Response> {
     let text = q.q.clone().unwrap_or_default();
     let kind = q.kind.clone().filter(|k| !k.is_empty());
@@ -144,7 +144,7 @@ async fn org_unit(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    Query(q): Query<PageQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<PageQuery>,
 ) -> AppResult<Response> {
     let d = app::org::detail(&s.db, &s.org, ctx.who.as_ref(), id).await?;
     let children = app::org::list(

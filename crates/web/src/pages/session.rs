@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -47,7 +47,10 @@ struct NextQuery {
     registered: Option<String>,
 }
 
-async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
+async fn login_form(
+    ctx: Ctx,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
+) -> AppResult<Response> {
     let next = if q.next.is_some() {
         safe_next(q.next.as_deref())
     } else {
@@ -148,7 +151,7 @@ async fn logout(
 async fn set_lang(
     State(s): State<AppState>,
     axum::extract::Path(code): axum::extract::Path<String>,
-    Query(q): Query<NextQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
 ) -> AppResult<Response> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();

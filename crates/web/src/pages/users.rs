@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -98,7 +98,7 @@ async fn render_users(
 async fn users_page(
     State(s): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<UsersQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<UsersQuery>,
 ) -> AppResult<Response> {
     render_users(
         &s,

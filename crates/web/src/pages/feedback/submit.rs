@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -175,7 +175,7 @@ async fn sent_page(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
-    Query(q): Query<SentQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<SentQuery>,
 ) -> AppResult<Response> {
     let t = match app::feedback::track(&s.db, &code, Some(&q.secret)).await {
         Ok(t) if t.private.is_some() => t,

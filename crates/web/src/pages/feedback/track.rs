@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -33,11 +33,17 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 struct Lookup {
+    #[serde(default)]
     code: String,
 }
 
-async fn track_lookup(Query(q): Query<Lookup>) -> Response {
+/// The lookup form's answer. Without a code (the address typed bare, an empty form) it leads
+/// back to the form rather than answering a 400 in a deserialiser's words.
+async fn track_lookup(crate::extract::ApiQuery(q): crate::extract::ApiQuery<Lookup>) -> Response {
     let code = q.code.trim().to_uppercase();
+    if code.is_empty() {
+        return Redirect::to("/feedback#track").into_response();
+    }
     Redirect::to(&format!(
         "/feedback/track/{}",
         crate::pages::common::encode_component(&code)
