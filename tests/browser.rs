@@ -812,6 +812,10 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
                 if width > 390 {
                     problems.push(format!("{lang} {path} ({user:?}): {width} px wide"));
                 }
+                let title = c.title().await.unwrap();
+                if title.contains('<') || title.contains('{') || !title.ends_with("nqtrack") {
+                    problems.push(format!("{lang} {path} ({user:?}): title {title:?}"));
+                }
                 let body = text(&c, "body").await;
                 for k in &keys {
                     if body

@@ -1472,6 +1472,16 @@ both!(extensions_cancellations_and_proposals_have_pages, |app| {
         .await
         .unwrap();
     assert!(page.contains(&format!("action=\"/proposals/{proposed}/decide\"")));
+    // The proposals are in the page's content, once, not in its title.
+    let title = page
+        .split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap();
+    assert!(!title.contains('<'), "{title}");
+    assert_eq!(page.matches("id=\"proposal-list\"").count(), 1);
     let r = post(
         &steering,
         format!("/proposals/{proposed}/decide"),
