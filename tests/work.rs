@@ -1495,3 +1495,45 @@ both!(extensions_cancellations_and_proposals_have_pages, |app| {
         "active"
     );
 });
+
+both!(
+    a_refused_report_keeps_what_was_typed_next_to_its_message,
+    |app| {
+        let (_, task) = programme(&app).await;
+        let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+        let a = assignment(&app, &task("1"), "66").await;
+        let officer = app.signed_in("daklak.officer").await;
+        let csrf = app.csrf(&officer, &format!("/tasks/{t1}")).await;
+        let form = Form::new()
+            .text("_csrf", csrf)
+            .text("percent", "60")
+            .text(
+                "narrative",
+                "Đã lắp đặt 40 trạm phát sóng tại các xã vùng sâu",
+            )
+            .text("difficulties", "Thiếu kinh phí")
+            .text("needs_steering", "on")
+            .text("claims_completion", "on");
+        let r = officer
+            .post(app.url(&format!("/assignments/{a}/report")))
+            .multipart(form)
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = r.text().await.unwrap();
+        // The message sits with its field; every value is still in the form.
+        assert!(body.contains("id=\"claims-error\""), "{body}");
+        assert!(body.contains("value=\"60\""));
+        assert!(body.contains("Đã lắp đặt 40 trạm phát sóng tại các xã vùng sâu</textarea>"));
+        assert!(body.contains("Thiếu kinh phí</textarea>"));
+        assert!(body.contains("id=\"needs_steering\" checked"));
+        assert!(body.contains("id=\"claims_completion\" checked"));
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM reports WHERE assignment_id = {a}"
+            ))
+            .await,
+            0
+        );
+    }
+);

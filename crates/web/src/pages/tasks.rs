@@ -77,6 +77,20 @@ struct TaskTpl {
     cancellable: Vec<Cancellable>,
     /// Pending extension requests the viewer may decide.
     decidable: Vec<i64>,
+    /// What a refused report form held, shown again in it.
+    draft: ReportDraft,
+}
+
+/// The report form's values, kept when the report is refused.
+#[derive(Default, Clone)]
+pub struct ReportDraft {
+    pub percent: String,
+    pub narrative: String,
+    pub results: String,
+    pub difficulties: String,
+    pub proposals: String,
+    pub needs_steering: bool,
+    pub claims_completion: bool,
 }
 
 impl TaskTpl {
@@ -141,6 +155,16 @@ async fn render_task(
     ctx: &Ctx,
     id: i64,
     errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    render_task_with(s, ctx, id, errors, ReportDraft::default()).await
+}
+
+async fn render_task_with(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: Vec<FieldError>,
+    draft: ReportDraft,
 ) -> AppResult<Response> {
     let d = app::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
     let snap = s.org.snapshot(&s.db).await?;
@@ -218,6 +242,7 @@ async fn render_task(
             names,
             cancellable,
             decidable,
+            draft,
         },
     )
 }
@@ -269,6 +294,15 @@ async fn report(
     ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
     let on = |k: &str| parts.text(k).is_some_and(|v| v == "on" || v == "true");
     let (needs_steering, claims_completion) = (on("needs_steering"), on("claims_completion"));
+    let draft = ReportDraft {
+        percent: parts.text("percent").unwrap_or_default(),
+        narrative: parts.text("narrative").unwrap_or_default(),
+        results: parts.text("results").unwrap_or_default(),
+        difficulties: parts.text("difficulties").unwrap_or_default(),
+        proposals: parts.text("proposals").unwrap_or_default(),
+        needs_steering,
+        claims_completion,
+    };
     let r = async {
         let input = app::reports::NewReport {
             percent: parse_percent(parts.text("percent"))?,
@@ -293,7 +327,13 @@ async fn report(
         .map(|_| ())
     }
     .await;
-    land(&s, &ctx, task_id, "reports", r).await
+    match r {
+        // A refused report comes back with what was typed (files must be chosen again).
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_task_with(&s, &ctx, task_id, errors, draft).await
+        }
+        r => land(&s, &ctx, task_id, "reports", r).await,
+    }
 }
 
 #[derive(Deserialize)]
