@@ -8,6 +8,7 @@ pub mod config;
 pub mod export;
 pub mod extensions;
 pub mod feedback;
+pub mod freshness;
 pub mod home;
 pub mod import;
 pub mod jobs;

@@ -235,6 +235,10 @@ pub async fn insert_event(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(item_id).bind(at).bind(action).bind(from.0).bind(to.0).bind(from.1).bind(to.1).bind(actor).bind(note).bind(public)
         .execute(&mut **c).await.map(|_| ())?);
+    // The tracking page shows the history: a new event makes its cached copy stale (see
+    // migration 0010 for why this is not a trigger).
+    on_conn!(c, c => sqlx::query("UPDATE feedback_version SET v = v + 1 WHERE id = 1")
+        .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
 

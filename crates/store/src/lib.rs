@@ -12,6 +12,7 @@ pub mod org_index;
 pub mod task_cache;
 pub mod tasks;
 pub mod users;
+pub mod versions;
 pub mod work;
 
 /// A bind value for queries assembled from optional filters.

@@ -3,6 +3,7 @@
 //! error rendering, compression).
 
 pub mod api;
+pub mod cache;
 pub mod charts;
 pub mod error;
 pub mod error_render;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub intake: Arc<app::feedback::Intake>,
     pub tasks: Arc<app::records::TaskCache>,
     pub stats: Arc<app::feedback::StatsCache>,
+    pub fresh: Arc<app::freshness::Freshness>,
+    pub pages: Arc<cache::PageCache>,
 }
 
 impl AppState {
@@ -57,6 +60,8 @@ impl AppState {
             mailer,
             tasks: Arc::default(),
             stats: Arc::default(),
+            fresh: Arc::default(),
+            pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 org.clone(),
@@ -127,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(|| async { error::WebError(AppError::NotFound) })
         .layer(middleware::from_fn(error_render::render))
+        .layer(middleware::from_fn_with_state(state.clone(), cache::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(CompressionLayer::new())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::cache::{Deps, public};
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathId};
 use app::error::AppError;
@@ -414,7 +415,7 @@ async fn published(
         return crate::api::export::export_response(&t, format, "feedback-published");
     }
     let (items, total) = app::feedback::published(&s.db, q).await?;
-    Ok(Json(PublishedPage { items, total }).into_response())
+    Ok(public(Json(PublishedPage { items, total }), Deps::FEEDBACK))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -430,10 +431,16 @@ struct StatsQuery {
 async fn stats(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<StatsQuery>,
-) -> AppResult<Json<Stats>> {
-    Ok(Json(
-        app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?,
-    ))
+) -> AppResult<Response> {
+    let st = app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?;
+    // Figures of a moment ago (served while newer ones are computed) must not outlive it.
+    let fresh = st.fresh;
+    let res = Json(st).into_response();
+    Ok(if fresh {
+        public(res, Deps::FEEDBACK)
+    } else {
+        res
+    })
 }
 
 /// Topic categories (public).

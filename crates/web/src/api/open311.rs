@@ -114,7 +114,8 @@ async fn open311_requests(
 ) -> AppResult<Response> {
     let Some(codes) = q.service_request_id else {
         let (items, _) = app::feedback::published(&s.db, InboxQuery::default()).await?;
-        return Ok(Json(items.iter().map(open311_item).collect::<Vec<_>>()).into_response());
+        let v: Vec<_> = items.iter().map(open311_item).collect();
+        return Ok(crate::cache::public(Json(v), crate::cache::Deps::FEEDBACK));
     };
     let mut out = vec![];
     for code in codes.split(',').map(str::trim) {
@@ -122,7 +123,10 @@ async fn open311_requests(
             out.push(open311_item(&t.item));
         }
     }
-    Ok(Json(out).into_response())
+    Ok(crate::cache::public(
+        Json(out),
+        crate::cache::Deps::FEEDBACK,
+    ))
 }
 
 fn open311_item(i: &PublicItem) -> serde_json::Value {

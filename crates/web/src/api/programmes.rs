@@ -1,12 +1,14 @@
 //! Programmes: the list, the overview of a programme, and its charts.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::cache::{Deps, public};
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiQuery, Ctx, PathId};
 use app::programmes::ProgrammeOverview;
@@ -33,10 +35,13 @@ async fn programme_overview(
     ctx: Ctx,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<app::programmes::OverviewQuery>,
-) -> AppResult<Json<ProgrammeOverview>> {
-    Ok(Json(
-        app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
-            .await?,
+) -> AppResult<Response> {
+    Ok(public(
+        Json(
+            app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
+                .await?,
+        ),
+        Deps::TASKS,
     ))
 }
 
@@ -55,9 +60,19 @@ async fn programme_charts(
     ctx: Ctx,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<AsOf>,
-) -> AppResult<Json<app::programmes::ProgrammeCharts>> {
-    Ok(Json(
-        app::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q.as_of)
+) -> AppResult<Response> {
+    Ok(public(
+        Json(
+            app::programmes::programme_charts(
+                &s.db,
+                &s.org,
+                &s.tasks,
+                ctx.who.as_ref(),
+                id,
+                q.as_of,
+            )
             .await?,
+        ),
+        Deps::TASKS,
     ))
 }

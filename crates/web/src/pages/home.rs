@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::AppState;
+use crate::cache::{Deps, public};
 use crate::error::AppResult;
 use crate::extract::Ctx;
 use crate::pages::common::{PageCtx, html};
@@ -70,6 +71,7 @@ async fn directory_home(s: &AppState, ctx: &Ctx) -> AppResult<Response> {
         communes,
         agencies,
     })
+    .map(|r| public(r, Deps::ORG))
 }
 
 #[derive(Template)]

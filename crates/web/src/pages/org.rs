@@ -178,6 +178,7 @@ async fn org_unit(
         prev_link,
         next_link,
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::ORG))
 }
 
 #[derive(Template)]

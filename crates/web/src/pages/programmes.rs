@@ -252,7 +252,9 @@ async fn programme_page(
     PathId(id): PathId,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<app::programmes::OverviewQuery>,
 ) -> AppResult<Response> {
-    render_programme(&s, &ctx, id, q, vec![], ProposalForm::default()).await
+    render_programme(&s, &ctx, id, q, vec![], ProposalForm::default())
+        .await
+        .map(|r| crate::cache::public(r, crate::cache::Deps::TASKS))
 }
 
 async fn render_programme(

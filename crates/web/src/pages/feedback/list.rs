@@ -104,6 +104,7 @@ async fn list_page(
         unit_error,
         status: status.unwrap_or_default(),
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::FEEDBACK))
 }
 
 #[derive(Template)]

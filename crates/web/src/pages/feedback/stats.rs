@@ -74,6 +74,7 @@ async fn stats_page(
             s.replace('.', ",")
         }
     };
+    let fresh = st.fresh;
     html(StatsTpl {
         mean: st
             .mean_rating
@@ -87,5 +88,13 @@ async fn stats_page(
         st,
         unit_name,
         bars,
+    })
+    // Figures of a moment ago (served while newer ones are computed) must not outlive it.
+    .map(|r| {
+        if fresh {
+            crate::cache::public(r, crate::cache::Deps::FEEDBACK)
+        } else {
+            r
+        }
     })
 }

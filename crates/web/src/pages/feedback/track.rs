@@ -107,19 +107,25 @@ async fn render_track_note(
         .get(t.item.unit_id)
         .map(|u| u.name(ctx.lang.code()).to_string())
         .unwrap_or_default();
-    html_status(
-        form_status(&errors),
-        TrackTpl {
-            p: PageCtx::from(ctx, &format!("/feedback/track/{code}")),
-            t,
-            secret: secret.unwrap_or_default(),
-            unit,
-            cats: categories(s).await?,
-            errors,
-            support_note: note.to_string(),
-            signed_in: ctx.who.is_some(),
-        },
-    )
+    let tpl = TrackTpl {
+        p: PageCtx::from(ctx, &format!("/feedback/track/{code}")),
+        t,
+        secret: secret.clone().unwrap_or_default(),
+        unit,
+        cats: categories(s).await?,
+        errors,
+        support_note: note.to_string(),
+        signed_in: ctx.who.is_some(),
+    };
+    // The same for every visitor only without the sender's secret and without the support
+    // form, which carries the visitor's own form token.
+    let shared = secret.is_none() && !tpl.supportable();
+    let res = html_status(form_status(&tpl.errors), tpl)?;
+    Ok(if shared {
+        crate::cache::public(res, crate::cache::Deps::FEEDBACK)
+    } else {
+        res
+    })
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,303 @@
+//! Public pages from the response cache (issue 12), on SQLite and PostgreSQL: each is served
+//! from memory while nothing it shows has changed, shows a write on the very next request,
+//! answers `304` to a matching `If-None-Match`, and is never given to (or taken from) a
+//! signed-in visitor or a sender holding the secret.
+
+mod common;
+
+use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
+use common::{Call, bearer};
+use serde_json::json;
+use store::audit::Actor;
+
+/// (x-cache, ETag, body) of an anonymous GET.
+async fn get(app: &common::TestApp, c: &reqwest::Client, path: &str) -> (String, String, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (x, etag) = (h("x-cache"), h("etag"));
+    (x, etag, r.text().await.unwrap())
+}
+
+/// Two anonymous requests: the second comes from the cache with the same bytes.
+async fn warm(app: &common::TestApp, c: &reqwest::Client, path: &str) -> String {
+    let (_, _, first) = get(app, c, path).await;
+    let (x, _, second) = get(app, c, path).await;
+    assert_eq!(x, "hit", "{path} is served from the cache");
+    assert!(first == second, "{path}: the same bytes");
+    second
+}
+
+/// After a write: rendered again, and different from before.
+async fn fresh(app: &common::TestApp, c: &reqwest::Client, path: &str, before: &str) -> String {
+    let (x, _, now) = get(app, c, path).await;
+    assert_eq!(x, "miss", "{path} is rendered again after the write");
+    assert!(now != before, "{path} shows the write");
+    now
+}
+
+both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
+    let pid = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+        .await
+        .unwrap()
+        .programme_id
+        .unwrap();
+    let c = app.anon();
+    let admin = bearer(&app.token("admin").await);
+    let steering = bearer(&app.token("steering").await);
+    let dl = app.unit_id("66").await;
+
+    // The organisation: a new commune shows on the directory's counts and on its province.
+    let home = warm(&app, &c, "/").await;
+    let province = warm(&app, &c, &format!("/org/{dl}")).await;
+    let (s, v) = admin
+        .post(app.url("/api/v1/org-units"))
+        .json(&json!({"kind": "commune", "name_vi": "Xã Thử Nghiệm Bộ Đệm", "parent_id": dl}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+    fresh(&app, &c, "/", &home).await;
+    let province = fresh(&app, &c, &format!("/org/{dl}"), &province).await;
+    assert!(province.contains("Xã Thử Nghiệm Bộ Đệm"));
+
+    // Feedback: an item answered appears in the public list, the API, Open311 and the figures.
+    // (Per-unit figures: the national ones may be served from a moment ago, and then are not
+    // cached at all.)
+    let feedback_pages = [
+        "/feedback".to_string(),
+        format!("/feedback/stats?unit={dl}"),
+        "/api/v1/feedback/published".into(),
+        format!("/api/v1/feedback/stats?unit={dl}"),
+        "/open311/v2/requests.json".into(),
+    ];
+    let mut before = vec![];
+    for p in &feedback_pages {
+        before.push(warm(&app, &c, p).await);
+    }
+    let (s, r) = c
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({
+            "kind": "report", "category": "public_services",
+            "title": "Đèn đường thôn Ea Tu không sáng", "body": "Ba tuần nay đèn đường không sáng.",
+            "unit_id": dl, "submitter_kind": "citizen", "email": "an@example.vn", "publish_name": false
+        }))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let code = r["code"].as_str().unwrap().to_string();
+    let secret = r["secret"].as_str().unwrap().to_string();
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Đã thay bóng đèn ngày 2/12."}),
+    ] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    for (p, b) in feedback_pages.iter().zip(&before) {
+        fresh(&app, &c, p, b).await;
+    }
+    assert!(
+        warm(&app, &c, "/feedback")
+            .await
+            .contains("Đèn đường thôn Ea Tu")
+    );
+    assert!(
+        warm(&app, &c, "/open311/v2/requests.json")
+            .await
+            .contains(&code)
+    );
+
+    // The tracking page of an answered report (no support form, no secret) is shared; the
+    // sender's rating adds to its history.
+    let track = format!("/feedback/track/{code}");
+    let page = warm(&app, &c, &track).await;
+    let (s, v) = c
+        .post(app.url(&format!("/api/v1/feedback/track/{code}/rating")))
+        .json(&json!({"secret": secret, "rating": 5}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    fresh(&app, &c, &track, &page).await;
+
+    // Tasks: a verified completion moves the programme's page and its API figures.
+    let task_pages = [
+        format!("/programmes/{pid}"),
+        format!("/api/v1/programmes/{pid}/overview"),
+        format!("/api/v1/programmes/{pid}/charts"),
+    ];
+    warm(&app, &c, "/feedback").await;
+    let mut before = vec![];
+    for p in &task_pages {
+        before.push(warm(&app, &c, p).await);
+    }
+    let most = app.unit_id("BKHCN").await;
+    let a = app
+        .scalar_i64(&format!(
+            "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
+             WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
+        ))
+        .await;
+    let officer = bearer(&app.token("most.officer").await);
+    let (s, v) = officer
+        .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+        .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true, "reported_on": "2025-06-20"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = steering
+        .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+        .json(&json!({"approve": true}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for (p, b) in task_pages.iter().zip(&before) {
+        fresh(&app, &c, p, b).await;
+    }
+    // Feedback pages did not depend on that write: still served from the cache.
+    let (x, _, _) = get(&app, &c, "/feedback").await;
+    assert_eq!(x, "hit");
+});
+
+both!(
+    a_private_page_is_never_served_from_the_anonymous_cache,
+    |app| {
+        let c = app.anon();
+        // The anonymous directory, cached; the Steering Committee's home is its own.
+        warm(&app, &c, "/").await;
+        let steering = app.signed_in("steering").await;
+        let r = steering.get(app.url("/")).send().await.unwrap();
+        assert!(r.headers().get("x-cache").is_none());
+        let national = r.text().await.unwrap();
+        assert!(national.contains("id=\"logout\""), "the signed-in page");
+        let (_, _, anon) = get(&app, &c, "/").await;
+        assert!(!anon.contains("id=\"logout\""));
+        assert_ne!(anon, national);
+
+        // What a signed-in visitor was shown is never stored for others.
+        let dl = app.unit_id("66").await;
+        let r = steering
+            .get(app.url(&format!("/org/{dl}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (x, _, page) = get(&app, &c, &format!("/org/{dl}")).await;
+        assert_eq!(x, "miss");
+        assert!(!page.contains("id=\"logout\""));
+        // Nor are bearer-token calls served from it.
+        let token = bearer(&app.token("steering").await);
+        warm(&app, &c, "/api/v1/feedback/published").await;
+        let r = token
+            .get(app.url("/api/v1/feedback/published"))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get("x-cache").is_none());
+
+        // The sender's page with the secret shows private details: never cached. The page without
+        // it is shared, without them.
+        let (s, r) = c
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({
+            "kind": "recommendation", "category": "public_services",
+            "title": "Cần thêm điểm phát wifi công cộng", "body": "Ở trung tâm xã chưa có wifi.",
+            "unit_id": dl, "submitter_kind": "citizen", "email": "binh@example.vn", "publish_name": false
+        }))
+        .call_json()
+        .await;
+        assert_eq!(s, 201, "{r}");
+        let code = r["code"].as_str().unwrap();
+        let secret = r["secret"].as_str().unwrap();
+        let private = format!("/feedback/track/{code}?secret={secret}");
+        for _ in 0..2 {
+            let (x, _, body) = get(&app, &c, &private).await;
+            assert_eq!(x, "", "{private} is not cached");
+            assert!(body.contains("binh@example.vn"));
+        }
+        let plain = format!("/feedback/track/{code}");
+        let (x, _, body) = get(&app, &c, &plain).await;
+        assert_eq!(x, "miss");
+        assert!(!body.contains("binh@example.vn"));
+        // Once answered, a recommendation takes supports: the form carries the visitor's own form
+        // token, so that page is not shared.
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await;
+        for body in [
+            json!({"action": "accept"}),
+            json!({"action": "answer", "answer": "Xã sẽ lắp wifi trong quý I/2027."}),
+        ] {
+            let (s, v) = token
+                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                .json(&body)
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+        for _ in 0..2 {
+            let (x, _, body) = get(&app, &c, &plain).await;
+            assert_eq!(x, "", "{plain} with a support form is not cached");
+            assert!(body.contains("id=\"fb-support\""));
+        }
+    }
+);
+
+both!(
+    a_matching_etag_is_answered_304_until_the_data_change,
+    |app| {
+        let c = app.anon();
+        let dl = app.unit_id("66").await;
+        let stats = format!("/feedback/stats?unit={dl}");
+        let (_, etag, _) = get(&app, &c, &stats).await;
+        assert!(etag.starts_with("W/\""), "{etag}");
+        let revalidate = || {
+            c.get(app.url(&stats))
+                .header("if-none-match", etag.clone())
+                .send()
+        };
+        let r = revalidate().await.unwrap();
+        assert_eq!(r.status(), 304);
+        assert_eq!(r.headers()["cache-control"], "public, no-cache");
+        assert!(r.text().await.unwrap().is_empty());
+        // The other language is another representation with its own tag.
+        let r = c
+            .get(app.url(&stats))
+            .header("accept-language", "en")
+            .header("if-none-match", etag.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        // A new item changes the figures: the old tag no longer matches.
+        let (s, v) = c
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({
+            "kind": "report", "category": "public_services",
+            "title": "Thủ tục cấp chữ ký số", "body": "Xin hỏi thủ tục cấp chữ ký số cá nhân.",
+            "unit_id": dl, "submitter_kind": "citizen", "email": "chi@example.vn", "publish_name": false
+        }))
+        .call_json()
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let r = revalidate().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
+    }
+);
