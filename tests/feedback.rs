@@ -1731,3 +1731,136 @@ both!(
         assert_eq!(p["errors"][0]["field"], "form_token", "{p}");
     }
 );
+
+both!(the_public_list_pages_by_position_with_exact_totals, |app| {
+    let dl = app.unit_id("66").await;
+    let steering = bearer(&app.token("steering").await);
+    let mut ids = vec![];
+    for n in 0..7 {
+        let mut body = submission(Some(dl));
+        body["kind"] = json!("report");
+        body["title"] = json!(format!("Phản ánh số {n} về đèn đường"));
+        let (s, r) = submit(&app, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{}'",
+                r["code"].as_str().unwrap()
+            ))
+            .await;
+        for a in [
+            json!({"action": "accept"}),
+            json!({"action": "answer", "answer": "Đã xử lý."}),
+        ] {
+            let (s, v) = steering
+                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                .json(&a)
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        ids.push(id);
+    }
+    // Answers on three different days, several on the same day: the order is (day, id) descending.
+    for (i, id) in ids.iter().enumerate() {
+        app.exec(&format!(
+            "UPDATE feedback_items SET answered_on = '2026-11-0{}' WHERE id = {id}",
+            1 + i % 3
+        ))
+        .await;
+    }
+    let list = |q: String| {
+        let req = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/published?{q}")));
+        async move { req.call_json().await }
+    };
+    let codes = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let real = "SELECT COUNT(*) FROM feedback_items WHERE state IN ('answered', 'closed') AND hidden = FALSE";
+    let (_, whole) = list("per_page=200".into()).await;
+    assert_eq!(whole["total"], 7);
+    assert!(whole["next"].is_null());
+    // Following `next` three at a time gives the same items in the same order, each once.
+    let mut walked = vec![];
+    let mut after = String::new();
+    loop {
+        let (s, p) = list(format!("per_page=3{after}")).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(p["total"], 7, "the total on every page");
+        walked.extend(codes(&p));
+        match p["next"].as_str() {
+            Some(n) => after = format!("&after={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, codes(&whole));
+    assert_eq!(walked.len(), 7);
+    // Hiding one takes it off the list and the totals, filtered or not, at once.
+    let (s, v) = steering
+        .post(app.url(&format!("/api/v1/feedback/{}/moderation", ids[0])))
+        .json(&json!({"hidden": true, "note": "Thông tin cá nhân"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for q in [
+        "per_page=200".to_string(),
+        format!("unit={dl}&type=report"),
+        "type=initiative".into(),
+    ] {
+        let (_, p) = list(q.clone()).await;
+        let expected = if q.contains("initiative") {
+            0
+        } else {
+            app.scalar_i64(real).await
+        };
+        assert_eq!(p["total"], expected, "{q}");
+        assert_eq!(p["items"].as_array().unwrap().len() as i64, expected, "{q}");
+    }
+    assert_eq!(app.scalar_i64(real).await, 6);
+    // A position nobody could have been given is refused in words, naming the field.
+    let (s, p) = list("after=yesterday".into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "after");
+    // The page takes the same positions: after the third item, the rest (less the hidden one).
+    let third = &walked[2];
+    let day = app
+        .scalar_text(&format!(
+            "SELECT CAST(answered_on AS TEXT) FROM feedback_items WHERE code = '{third}'"
+        ))
+        .await;
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{third}'"
+        ))
+        .await;
+    let page = app
+        .anon()
+        .get(app.url(&format!("/feedback?after={day}.{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hidden = app
+        .scalar_text(&format!(
+            "SELECT code FROM feedback_items WHERE id = {}",
+            ids[0]
+        ))
+        .await;
+    for (i, code) in walked.iter().enumerate() {
+        assert_eq!(
+            page.contains(code.as_str()),
+            i > 2 && *code != hidden,
+            "{code}"
+        );
+    }
+    assert!(page.contains("id=\"fb-first\""));
+});

@@ -294,6 +294,11 @@ pub struct ListFilter {
     pub unmoderated: bool,
     /// Public list: only published (answered or closed, not hidden) items.
     pub published_only: bool,
+    /// Public list only: the items after this (answered day, id) in its order, read through
+    /// the index whatever the depth (keyset paging); `offset` is then 0.
+    pub after: Option<(NaiveDate, i64)>,
+    /// Also count every matching item (one more scan); false where the caller keeps totals.
+    pub count: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -321,6 +326,17 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     if f.published_only {
         w.raw("state IN ('answered', 'closed') AND hidden = FALSE");
     }
+    let count = format!("SELECT COUNT(*) FROM feedback_items {}", w.where_clause());
+    let count_args = w.args.clone();
+    if let (true, Some((day, id))) = (f.published_only, f.after) {
+        // Spelled out rather than a row comparison, which SQLite's planner does not take to the
+        // (answered_on, id) index.
+        w.push("answered_on <= {}", super::Arg::Date(day));
+        w.push_all(
+            "(answered_on < {} OR id < {})",
+            vec![super::Arg::Date(day), super::Arg::Int(id)],
+        );
+    }
     let (clause, args) = (w.where_clause(), w.args);
     // The inbox: open items by deadline (most urgent first), then those waiting for the sender,
     // then the finished ones, in the order of the `feedback_urgent` index. The public list: the
@@ -334,10 +350,13 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
         "SELECT {COLS} FROM feedback_items {clause} ORDER BY {order} LIMIT {} OFFSET {}",
         f.limit, f.offset
     );
-    let count = format!("SELECT COUNT(*) FROM feedback_items {clause}");
     Ok(on_conn!(c, c => {
         let items = crate::bind_all!(sqlx::query_as::<_, Item>(&sql), args.iter()).fetch_all(&mut **c).await?;
-        let total: i64 = crate::bind_all!(sqlx::query_scalar::<_, i64>(&count), args.iter()).fetch_one(&mut **c).await?;
+        let total: i64 = if f.count {
+            crate::bind_all!(sqlx::query_scalar::<_, i64>(&count), count_args.iter()).fetch_one(&mut **c).await?
+        } else {
+            -1
+        };
         (items, total)
     }))
 }
@@ -807,4 +826,37 @@ pub async fn insert_escalations(
         "dedupe_key",
     )
     .await
+}
+
+/// Bumped whenever an item enters, leaves or changes within the published set (migration 0010).
+pub async fn published_version(c: &mut DbConn<'_>) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT v FROM feedback_published_version WHERE id = 1").fetch_one(&mut **c).await?))
+}
+
+/// How many published items match: a sum over the counters the triggers keep.
+pub async fn published_total(
+    c: &mut DbConn<'_>,
+    unit: Option<i64>,
+    state: Option<&str>,
+    kind: Option<&str>,
+    category: Option<&str>,
+) -> AppResult<i64> {
+    let mut w = super::Filter::default();
+    if let Some(u) = unit {
+        w.push("unit_id = {}", super::Arg::Int(u));
+    }
+    for (col, v) in [("state", state), ("kind", kind), ("category", category)] {
+        if let Some(v) = v {
+            w.push(&format!("{col} = {{}}"), super::Arg::Text(v.to_string()));
+        }
+    }
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM feedback_published_counts{}",
+        w.where_clause()
+    );
+    Ok(
+        on_conn!(c, c => crate::bind_all!(sqlx::query_scalar::<_, i64>(&sql), w.args.iter())
+        .fetch_one(&mut **c).await?),
+    )
 }

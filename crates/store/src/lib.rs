@@ -20,6 +20,7 @@ pub mod work;
 pub enum Arg {
     Int(i64),
     Text(String),
+    Date(chrono::NaiveDate),
 }
 
 /// Binds `args` in order onto a query for either backend.
@@ -31,6 +32,7 @@ macro_rules! bind_all {
             q = match a {
                 $crate::Arg::Int(v) => q.bind(*v),
                 $crate::Arg::Text(v) => q.bind(v.clone()),
+                $crate::Arg::Date(v) => q.bind(*v),
             };
         }
         q
@@ -50,6 +52,19 @@ impl Filter {
         self.args.push(arg);
         self.conds
             .push(sql.replace("{}", &format!("${}", self.args.len())));
+    }
+
+    /// Adds a condition with several placeholders, bound in order.
+    pub fn push_all(&mut self, sql: &str, args: Vec<Arg>) {
+        let mut out = String::new();
+        let mut parts = sql.split("{}");
+        out.push_str(parts.next().unwrap_or(""));
+        for (a, rest) in args.into_iter().zip(parts) {
+            self.args.push(a);
+            out.push_str(&format!("${}", self.args.len()));
+            out.push_str(rest);
+        }
+        self.conds.push(out);
     }
 
     pub fn raw(&mut self, sql: &str) {

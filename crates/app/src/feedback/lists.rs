@@ -4,6 +4,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::stats::StatsCache;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::require_on_unit;
@@ -27,6 +28,26 @@ pub struct InboxQuery {
     pub format: Option<String>,
     /// pending: the moderation queue (published items whose public text nobody has reviewed).
     pub moderation: Option<String>,
+    /// Public list: the page after this point, as given in `next` by the page before (costs the
+    /// same at any depth, unlike `page`).
+    pub after: Option<String>,
+}
+
+/// One page of the public list.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublishedPage {
+    pub items: Vec<PublicItem>,
+    /// Every published item the filters match.
+    pub total: i64,
+    /// `after` for the next page; absent on the last.
+    pub next: Option<String>,
+}
+
+/// `2026-11-30.4812`: the answered day and id of the last item of a page.
+fn parse_cursor(s: &str) -> Option<(NaiveDate, i64)> {
+    let (d, id) = s.split_once('.')?;
+    Some((d.parse().ok()?, id.parse().ok()?))
 }
 
 #[derive(Debug, Serialize)]
@@ -55,6 +76,12 @@ fn check_filters(q: &InboxQuery) -> AppResult<()> {
     if q.moderation.as_deref().is_some_and(|m| m != "pending") {
         errs.push(FieldError::new("moderation", "err-unknown-moderation"));
     }
+    if q.after
+        .as_deref()
+        .is_some_and(|a| parse_cursor(a).is_none())
+    {
+        errs.push(FieldError::new("after", "err-cursor"));
+    }
     if errs.is_empty() {
         Ok(())
     } else {
@@ -80,6 +107,8 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
         user: None,
         unmoderated: q.moderation.as_deref() == Some("pending"),
         published_only: false,
+        after: None,
+        count: true,
         limit,
         offset,
     };
@@ -114,11 +143,17 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
     ))
 }
 
-/// Published items with their answers (public).
-pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
+/// Published items with their answers (public), latest answers first. Pages follow one another
+/// by `after` (keyset); the total is counted once per change of the published set and per
+/// filter (`totals`), so neither depth nor a crowd of readers costs a scan.
+pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult<PublishedPage> {
     check_filters(&q)?;
+    let after = q.after.as_deref().and_then(parse_cursor);
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
     let mut c = db.acquire().await?;
+    let key = format!("{:?}|{:?}|{:?}|{:?}", q.unit, q.status, q.kind, q.category);
+    let version = store::feedback::published_version(&mut c.conn()).await?;
+    let known = totals.published_total(&key, version);
     let f = store::feedback::ListFilter {
         unit: q.unit,
         state: q.status,
@@ -127,11 +162,41 @@ pub async fn published(db: &Db, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i6
         user: None,
         unmoderated: false,
         published_only: true,
-        limit,
-        offset,
+        after,
+        count: false,
+        // One more than shown, to know whether a next page exists.
+        limit: limit + 1,
+        offset: if after.is_some() { 0 } else { offset },
     };
-    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
-    Ok((items.iter().map(PublicItem::from).collect(), total))
+    let total = match known {
+        Some(t) => t,
+        None => {
+            let t = store::feedback::published_total(
+                &mut c.conn(),
+                f.unit,
+                f.state.as_deref(),
+                f.kind.as_deref(),
+                f.category.as_deref(),
+            )
+            .await?;
+            totals.remember_published_total(key, version, t);
+            t
+        }
+    };
+    let (mut items, _) = store::feedback::list(&mut c.conn(), &f).await?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .and_then(|i| Some(format!("{}.{}", i.answered_on?, i.id)))
+    } else {
+        None
+    };
+    Ok(PublishedPage {
+        items: items.iter().map(PublicItem::from).collect(),
+        total,
+        next,
+    })
 }
 
 /// What a signed-in submitter sent (any state, most urgent first): an account lets them follow
@@ -148,6 +213,8 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         user: Some(who.user_id),
         unmoderated: false,
         published_only: false,
+        after: None,
+        count: true,
         limit,
         offset,
     };

@@ -45,6 +45,8 @@ pub struct StatsCache {
     /// One computation per key at a time: the national figure reads every item, and fifty
     /// visitors arriving together must wait for one computation, not start fifty.
     flights: Mutex<HashMap<StatsKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Totals of the public list per filter: (published-set version, total).
+    published: Mutex<HashMap<String, (i64, i64)>>,
 }
 
 impl StatsCache {
@@ -67,6 +69,19 @@ impl StatsCache {
             m.clear();
         }
         m.insert(key, (version, st));
+    }
+
+    pub(super) fn published_total(&self, key: &str, version: i64) -> Option<i64> {
+        let m = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(key).filter(|(at, _)| *at == version).map(|(_, n)| *n)
+    }
+
+    pub(super) fn remember_published_total(&self, key: String, version: i64, n: i64) {
+        let mut m = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (version, n));
     }
 
     fn flight(&self, key: StatsKey) -> Arc<tokio::sync::Mutex<()>> {

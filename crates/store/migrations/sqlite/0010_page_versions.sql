@@ -51,3 +51,56 @@ CREATE TRIGGER review_criteria_bump_del AFTER DELETE ON review_criteria BEGIN UP
 CREATE TRIGGER feedback_reviews_bump_ins AFTER INSERT ON feedback_reviews BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER feedback_reviews_bump_upd AFTER UPDATE ON feedback_reviews BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER feedback_reviews_bump_del AFTER DELETE ON feedback_reviews BEGIN UPDATE feedback_version SET v = v + 1 WHERE id = 1; END;
+
+-- The public list's totals (issue 12) are counted once per change of the published set, not per
+-- request and not per submission: only a row that is or was answered/closed can change them.
+CREATE TABLE feedback_published_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    v  BIGINT NOT NULL
+);
+INSERT INTO feedback_published_version (id, v) VALUES (1, 0);
+CREATE TRIGGER feedback_published_ins AFTER INSERT ON feedback_items WHEN new.state IN ('answered', 'closed')
+BEGIN UPDATE feedback_published_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER feedback_published_upd AFTER UPDATE ON feedback_items WHEN old.state IN ('answered', 'closed') OR new.state IN ('answered', 'closed')
+BEGIN UPDATE feedback_published_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER feedback_published_del AFTER DELETE ON feedback_items WHEN old.state IN ('answered', 'closed')
+BEGIN UPDATE feedback_published_version SET v = v + 1 WHERE id = 1; END;
+
+-- Totals of the public list kept in the writing transaction: one row per (unit, kind, state,
+-- category) of published items, so a total is a sum over a few rows, never a scan of the items.
+CREATE TABLE feedback_published_counts (
+    unit_id  BIGINT NOT NULL,
+    kind     TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    category TEXT NOT NULL,
+    n        BIGINT NOT NULL,
+    PRIMARY KEY (unit_id, kind, state, category)
+);
+INSERT INTO feedback_published_counts (unit_id, kind, state, category, n)
+    SELECT unit_id, kind, state, category, COUNT(*) FROM feedback_items
+    WHERE state IN ('answered', 'closed') AND hidden = FALSE
+    GROUP BY unit_id, kind, state, category;
+CREATE TRIGGER feedback_counts_ins AFTER INSERT ON feedback_items
+WHEN new.state IN ('answered', 'closed') AND NOT new.hidden
+BEGIN
+    INSERT INTO feedback_published_counts (unit_id, kind, state, category, n) VALUES (new.unit_id, new.kind, new.state, new.category, 1)
+        ON CONFLICT (unit_id, kind, state, category) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER feedback_counts_upd_old AFTER UPDATE ON feedback_items
+WHEN old.state IN ('answered', 'closed') AND NOT old.hidden
+BEGIN
+    UPDATE feedback_published_counts SET n = n - 1
+    WHERE unit_id = old.unit_id AND kind = old.kind AND state = old.state AND category = old.category;
+END;
+CREATE TRIGGER feedback_counts_upd_new AFTER UPDATE ON feedback_items
+WHEN new.state IN ('answered', 'closed') AND NOT new.hidden
+BEGIN
+    INSERT INTO feedback_published_counts (unit_id, kind, state, category, n) VALUES (new.unit_id, new.kind, new.state, new.category, 1)
+        ON CONFLICT (unit_id, kind, state, category) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER feedback_counts_del AFTER DELETE ON feedback_items
+WHEN old.state IN ('answered', 'closed') AND NOT old.hidden
+BEGIN
+    UPDATE feedback_published_counts SET n = n - 1
+    WHERE unit_id = old.unit_id AND kind = old.kind AND state = old.state AND category = old.category;
+END;

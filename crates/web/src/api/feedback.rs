@@ -396,26 +396,30 @@ async fn moderate(
 }
 
 #[derive(Serialize, ToSchema)]
-struct PublishedPage {
+struct ItemsPage {
     items: Vec<PublicItem>,
     total: i64,
 }
 
-/// Published items with their answers (public). Filters: unit, type, category.
+/// Published items with their answers (public), latest answers first. Filters: unit, type, category, status. Follow `next` with `after` for the next page: it costs the same at any depth.
 #[utoipa::path(get, path = "/api/v1/feedback/published", tag = "feedback", security(()), params(InboxQuery),
-    responses((status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = app::feedback::PublishedPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn published(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> AppResult<Response> {
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
-        let rows = all_pages(q, |q| app::feedback::published(&s.db, q)).await?;
+        let rows = all_pages(q, |q| async {
+            let p = app::feedback::published(&s.db, &s.stats, q).await?;
+            Ok((p.items, p.total))
+        })
+        .await?;
         let t = feedback_table(ctx.lang, rows.iter().map(|r| (r, None)));
         return crate::api::export::export_response(&t, format, "feedback-published");
     }
-    let (items, total) = app::feedback::published(&s.db, q).await?;
-    Ok(public(Json(PublishedPage { items, total }), Deps::FEEDBACK))
+    let page = app::feedback::published(&s.db, &s.stats, q).await?;
+    Ok(public(Json(page), Deps::FEEDBACK))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -457,7 +461,7 @@ async fn mine(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> AppResult<Json<PublishedPage>> {
+) -> AppResult<Json<ItemsPage>> {
     let (items, total) = app::feedback::mine(&s.db, ctx.principal()?, q).await?;
-    Ok(Json(PublishedPage { items, total }))
+    Ok(Json(ItemsPage { items, total }))
 }

@@ -113,8 +113,8 @@ async fn open311_requests(
     ApiQuery(q): ApiQuery<Open311Query>,
 ) -> AppResult<Response> {
     let Some(codes) = q.service_request_id else {
-        let (items, _) = app::feedback::published(&s.db, InboxQuery::default()).await?;
-        let v: Vec<_> = items.iter().map(open311_item).collect();
+        let page = app::feedback::published(&s.db, &s.stats, InboxQuery::default()).await?;
+        let v: Vec<_> = page.items.iter().map(open311_item).collect();
         return Ok(crate::cache::public(Json(v), crate::cache::Deps::FEEDBACK));
     };
     let mut out = vec![];

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{ApiQuery, Ctx};
-use crate::pages::common::{PageCtx, html};
+use crate::pages::common::{PageCtx, encode_component, html};
 use crate::pages::feedback::common::{categories, category_name};
 use app::feedback::{InboxQuery, PublicItem};
 use app::records::Category;
@@ -34,6 +34,9 @@ struct ListTpl {
     /// Why the unit typed was not understood (shown next to the field).
     unit_error: String,
     status: String,
+    /// Pages follow one another by position (`after`), so that page 1,000 costs what page 1 does.
+    first_link: String,
+    next_link: String,
 }
 
 impl ListTpl {
@@ -53,6 +56,8 @@ struct ListQuery {
     /// answered or closed.
     status: Option<String>,
     page: Option<i64>,
+    /// Where the previous page ended (its `next`).
+    after: Option<String>,
 }
 
 async fn list_page(
@@ -80,8 +85,10 @@ async fn list_page(
             }
         },
     };
-    let (items, total) = app::feedback::published(
+    let after = q.after.filter(|a| !a.is_empty());
+    let page = app::feedback::published(
         &s.db,
+        &s.stats,
         InboxQuery {
             kind: kind.clone(),
             category: category.clone(),
@@ -89,10 +96,34 @@ async fn list_page(
             status: status.clone(),
             page: q.page,
             per_page: Some(50),
+            after: after.clone(),
             ..Default::default()
         },
     )
     .await?;
+    // The same filters on every link, then the position.
+    let mut base = String::from("/feedback?");
+    for (k, v) in [
+        ("type", kind.as_deref()),
+        ("category", category.as_deref()),
+        ("unit", Some(unit_text.as_str()).filter(|u| !u.is_empty())),
+        ("status", status.as_deref()),
+    ] {
+        if let Some(v) = v {
+            base.push_str(&format!("{k}={}&", encode_component(v)));
+        }
+    }
+    let next_link = page
+        .next
+        .as_deref()
+        .map(|n| format!("{base}after={}", encode_component(n)))
+        .unwrap_or_default();
+    let first_link = if after.is_some() || q.page.is_some_and(|p| p > 1) {
+        base.trim_end_matches(['&', '?']).to_string()
+    } else {
+        String::new()
+    };
+    let (items, total) = (page.items, page.total);
     html(ListTpl {
         p: PageCtx::from(&ctx, "/feedback"),
         items,
@@ -103,6 +134,8 @@ async fn list_page(
         unit: unit_text,
         unit_error,
         status: status.unwrap_or_default(),
+        first_link,
+        next_link,
     })
     .map(|r| crate::cache::public(r, crate::cache::Deps::FEEDBACK))
 }
