@@ -171,7 +171,9 @@ def main():
     api = {p for p, ops in spec["paths"].items() if "get" in ops}
     routes = sorted((api | page_routes()) - SKIP)
     failures, rows, skipped = [], [], []
-    for route in routes:
+    for n, route in enumerate(routes, 1):
+        if not a.check:
+            print(f"\r[{n}/{len(routes)}] {route[:60]:<60}", end="", file=sys.stderr, flush=True)
         path = fill(route, s)
         if path is None:
             skipped.append(route)
@@ -189,6 +191,8 @@ def main():
                 failures.append(f"{role} GET {path}: {bad[:3]}")
             if not a.check:
                 rows.append((path, role, st[0], pct(lat, 50), pct(lat, 95), pct(lat10, 50), pct(lat10, 95)))
+    if not a.check:
+        print(file=sys.stderr)
     if a.check:
         print(f"crawled {len(routes) - len(skipped)} routes × {len(roles)} roles; no sample for: {', '.join(skipped) or 'none'}")
     else:

@@ -42,6 +42,27 @@ async fn fresh(app: &common::TestApp, c: &reqwest::Client, path: &str, before: &
     now
 }
 
+/// The item's id, once a Steering Committee member has accepted and answered it.
+async fn answer(app: &common::TestApp, by: &reqwest::Client, code: &str, text: &str) -> i64 {
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": text}),
+    ] {
+        let (s, v) = by
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    id
+}
+
 both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
     let pid = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
         .await
@@ -92,22 +113,7 @@ both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
     assert_eq!(s, 201, "{r}");
     let code = r["code"].as_str().unwrap().to_string();
     let secret = r["secret"].as_str().unwrap().to_string();
-    let id = app
-        .scalar_i64(&format!(
-            "SELECT id FROM feedback_items WHERE code = '{code}'"
-        ))
-        .await;
-    for body in [
-        json!({"action": "accept"}),
-        json!({"action": "answer", "answer": "Đã thay bóng đèn ngày 2/12."}),
-    ] {
-        let (s, v) = steering
-            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-            .json(&body)
-            .call_json()
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    answer(&app, &steering, &code, "Đã thay bóng đèn ngày 2/12.").await;
     for (p, b) in feedback_pages.iter().zip(&before) {
         fresh(&app, &c, p, b).await;
     }
@@ -235,22 +241,7 @@ both!(
         assert!(!body.contains("binh@example.vn"));
         // Once answered, a recommendation takes supports: the form carries the visitor's own form
         // token, so that page is not shared.
-        let id = app
-            .scalar_i64(&format!(
-                "SELECT id FROM feedback_items WHERE code = '{code}'"
-            ))
-            .await;
-        for body in [
-            json!({"action": "accept"}),
-            json!({"action": "answer", "answer": "Xã sẽ lắp wifi trong quý I/2027."}),
-        ] {
-            let (s, v) = token
-                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-                .json(&body)
-                .call_json()
-                .await;
-            assert_eq!(s, 200, "{v}");
-        }
+        answer(&app, &token, code, "Xã sẽ lắp wifi trong quý I/2027.").await;
         for _ in 0..2 {
             let (x, _, body) = get(&app, &c, &plain).await;
             assert_eq!(x, "", "{plain} with a support form is not cached");

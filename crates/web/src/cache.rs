@@ -25,7 +25,7 @@ use chrono::{NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::extract::{SESSION_COOKIE, lang_of};
+use crate::extract::{SESSION_COOKIE, cookie_in, lang_of};
 use app::freshness::Versions;
 
 /// Which data a page shows; a write to any of them makes its cached copy stale.
@@ -163,17 +163,6 @@ fn encoding(h: &HeaderMap) -> Encoding {
 fn anonymous(req: &Request) -> bool {
     let h = req.headers();
     !h.contains_key(header::AUTHORIZATION) && cookie_in(h, SESSION_COOKIE).is_none()
-}
-
-fn cookie_in<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
 }
 
 /// The middleware: serves anonymous GETs from the cache while fresh, stores what handlers
