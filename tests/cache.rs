@@ -292,3 +292,38 @@ both!(
         assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
     }
 );
+
+both!(
+    a_cached_page_keeps_its_security_headers_and_nobody_elses_cookie,
+    |app| {
+        // Clients without a cookie store: each request is a first visit.
+        let c = reqwest::Client::new();
+        let first = c.get(app.url("/feedback")).send().await.unwrap();
+        assert_eq!(first.headers()["x-cache"], "miss");
+        let cookie = first.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.starts_with("nqt_csrf="), "{cookie}");
+        let second = c
+            .get(app.url("/feedback"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        let h = second.headers();
+        assert_eq!(h["x-cache"], "hit");
+        assert_eq!(h["content-encoding"], "gzip");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'self'")
+        );
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+        // The first visitor's form token is never handed to the next one.
+        assert!(
+            h.get_all("set-cookie")
+                .iter()
+                .all(|v| v.to_str().unwrap() != cookie)
+        );
+    }
+);

@@ -4,38 +4,76 @@
 //! request arrived. Reading the versions on every request would put the database back on the
 //! path of every cached page; instead concurrent requests share one read, provided that read
 //! *started after they arrived*. That keeps the rule exact (a write committed before a request
-//! is always seen by it) while a crowd of readers costs one read per read's duration.
+//! is always seen by it) while a crowd of readers costs one read per read's duration. Waiters
+//! are woken together by a broadcast, not handed a lock one after another.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use tokio::sync::Mutex;
+use tokio::sync::watch;
 
 pub use store::versions::Versions;
 
 use crate::db::Db;
 use crate::error::AppResult;
 
-#[derive(Default)]
 pub struct Freshness {
     /// How many reads have started.
     started: AtomicU64,
-    /// The last finished read: (its number, what it saw). The lock also keeps reads one at a time.
-    last: Mutex<(u64, Versions)>,
+    /// Whether a read is under way (its reader is the one that set this).
+    reading: AtomicBool,
+    /// The last finished read: (its number, what it saw).
+    last: watch::Sender<(u64, Versions)>,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Freshness {
+            started: AtomicU64::new(0),
+            reading: AtomicBool::new(false),
+            last: watch::Sender::new((0, Versions::default())),
+        }
+    }
 }
 
 impl Freshness {
     /// The versions as of some moment after this call began.
     pub async fn current(&self, db: &Db) -> AppResult<Versions> {
         let arrived = self.started.load(Ordering::SeqCst);
-        let mut last = self.last.lock().await;
-        // A read numbered above `arrived` began after this request did: its answer is fresh.
-        if last.0 > arrived {
-            return Ok(last.1);
+        let mut rx = self.last.subscribe();
+        loop {
+            // A read numbered above `arrived` began after this request did: its answer is fresh.
+            let (n, v) = *rx.borrow_and_update();
+            if n > arrived {
+                return Ok(v);
+            }
+            if self
+                .reading
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                let n = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+                let read = async {
+                    let mut c = db.acquire().await?;
+                    store::versions::current(&mut c.conn()).await
+                }
+                .await;
+                self.reading.store(false, Ordering::SeqCst);
+                return match read {
+                    Ok(v) => {
+                        self.last.send_replace((n, v));
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        // Wake the waiters so that one of them tries again.
+                        self.last.send_modify(|_| {});
+                        Err(e)
+                    }
+                };
+            }
+            // Someone else is reading: wait for its answer (or its failure), then look again.
+            if rx.changed().await.is_err() {
+                return Err(crate::error::AppError::Unavailable);
+            }
         }
-        let n = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut c = db.acquire().await?;
-        let v = store::versions::current(&mut c.conn()).await?;
-        *last = (n, v);
-        Ok(v)
     }
 }

@@ -8,6 +8,10 @@
 //! compressed once (brotli and gzip) when stored, and carry an `ETag` so that a browser, a
 //! reverse proxy or a CDN can revalidate with `If-None-Match` and get `304 Not Modified`.
 //!
+//! It is the outermost layer, so that a hit costs no more than a lookup: the security headers
+//! and content type the inner layers set are kept with the entry and sent again; hits are
+//! counted in `/metrics` (`nqtrack_page_cache_hits_total`) rather than logged one by one.
+//!
 //! Never cached: requests with a session cookie or an `Authorization` header (they bypass the
 //! cache both ways), responses other than 200, responses that set a cookie, and pages whose
 //! handler did not opt in (anything with a per-visitor form token, a secret or private data).
@@ -82,7 +86,9 @@ struct Entry {
     deps: Deps,
     day: NaiveDate,
     etag: HeaderValue,
-    content_type: Option<HeaderValue>,
+    /// What the page's handler and the middleware set (content type, security headers), less
+    /// the visitor's own cookies and the framing.
+    headers: HeaderMap,
     identity: Bytes,
     gzip: Bytes,
     br: Bytes,
@@ -183,7 +189,9 @@ pub async fn serve(State(s): State<AppState>, req: Request, next: Next) -> Respo
     );
     let enc = encoding(&parts.headers);
     let revalidate = parts.headers.get(header::IF_NONE_MATCH).cloned();
-    let req = Request::from_parts(parts, body);
+    let mut req = Request::from_parts(parts, body);
+    // The layers inside must answer in plain bytes: this one compresses what it keeps.
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
     // Without the versions nothing can be proved fresh: render as if there were no cache.
     let Ok(now) = s.fresh.current(&s.db).await else {
         return next.run(req).await;
@@ -193,13 +201,16 @@ pub async fn serve(State(s): State<AppState>, req: Request, next: Next) -> Respo
         && e.day == day
         && e.deps.holds(e.seen, now)
     {
+        s.metrics
+            .page_cache_hits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return respond(&e, enc, revalidate.as_ref(), "hit");
     }
     let res = next.run(req).await;
     let Some(Public(deps)) = res.extensions().get::<Public>().copied() else {
         return res;
     };
-    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+    if res.status() != StatusCode::OK {
         return res;
     }
     // Rendered pages have a known length; anything else (or anything huge) is not kept.
@@ -211,29 +222,40 @@ pub async fn serve(State(s): State<AppState>, req: Request, next: Next) -> Respo
     {
         return res;
     }
-    let (parts, body) = res.into_parts();
+    let (mut parts, body) = res.into_parts();
     let Ok(identity) = axum::body::to_bytes(body, MAX_BODY).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let entry = Arc::new(
-        compressed(
-            identity,
-            parts.headers.get(header::CONTENT_TYPE).cloned(),
-            now,
-            deps,
-            day,
-        )
-        .await,
-    );
+    // A first-time visitor's CSRF cookie is theirs: sent to them, never kept for others.
+    let own: Vec<HeaderValue> = parts
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    for h in [
+        header::SET_COOKIE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::TRANSFER_ENCODING,
+    ] {
+        parts.headers.remove(h);
+    }
+    parts.headers.remove("x-request-id");
+    let entry = Arc::new(compressed(identity, parts.headers, now, deps, day).await);
     s.pages.put(key, entry.clone(), now, day);
-    respond(&entry, enc, revalidate.as_ref(), "miss")
+    let mut res = respond(&entry, enc, revalidate.as_ref(), "miss");
+    for c in own {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
 }
 
 /// Compresses once per version, off the request threads (brotli at quality 6: within a few
 /// per cent of its best on HTML, at a fraction of the time).
 async fn compressed(
     identity: Bytes,
-    content_type: Option<HeaderValue>,
+    headers: HeaderMap,
     seen: Versions,
     deps: Deps,
     day: NaiveDate,
@@ -259,7 +281,7 @@ async fn compressed(
         deps,
         day,
         etag: HeaderValue::from_str(&etag).expect("hex is ASCII"),
-        content_type,
+        headers,
         identity,
         gzip,
         br,
@@ -277,7 +299,10 @@ fn respond(
             .any(|t| t.trim() == "*" || t.trim() == e.etag.to_str().unwrap_or(""))
     });
     let mut res = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        *r.headers_mut() = e.headers.clone();
+        r.headers_mut().remove(header::CONTENT_TYPE);
+        r
     } else {
         let (body, coding) = match enc {
             Encoding::Br if !e.br.is_empty() => (e.br.clone(), Some("br")),
@@ -285,9 +310,7 @@ fn respond(
             _ => (e.identity.clone(), None),
         };
         let mut r = Response::new(Body::from(body));
-        if let Some(ct) = &e.content_type {
-            r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
-        }
+        *r.headers_mut() = e.headers.clone();
         if let Some(c) = coding {
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static(c));
@@ -335,7 +358,7 @@ mod tests {
         let page = Bytes::from("<p>Đắk Lắk: 102 xã, phường</p>".repeat(200));
         let e = compressed(
             page.clone(),
-            None,
+            HeaderMap::new(),
             Versions::default(),
             Deps::ORG,
             NaiveDate::MIN,

@@ -132,7 +132,6 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(|| async { error::WebError(AppError::NotFound) })
         .layer(middleware::from_fn(error_render::render))
-        .layer(middleware::from_fn_with_state(state.clone(), cache::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(CompressionLayer::new())
@@ -143,6 +142,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(state.clone(), cache::serve))
         .with_state(state)
 }
 

@@ -19,6 +19,9 @@ struct Series {
 pub struct Metrics {
     /// (method, route, status class) → latencies
     series: Mutex<BTreeMap<(String, String, String), Series>>,
+    /// Public pages answered from the rendered-page cache (not in `series`: a hit skips the
+    /// per-request machinery).
+    pub page_cache_hits: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -86,6 +89,12 @@ impl Metrics {
             out,
             "# HELP nqtrack_db_pool_idle Idle database connections.\n# TYPE nqtrack_db_pool_idle gauge\nnqtrack_db_pool_idle{{backend=\"{backend}\"}} {}",
             pool.1
+        );
+        let _ = writeln!(
+            out,
+            "# HELP nqtrack_page_cache_hits_total Public pages served from the rendered-page cache.\n# TYPE nqtrack_page_cache_hits_total counter\nnqtrack_page_cache_hits_total {}",
+            self.page_cache_hits
+                .load(std::sync::atomic::Ordering::Relaxed)
         );
         out
     }

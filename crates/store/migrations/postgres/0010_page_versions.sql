@@ -27,17 +27,6 @@ CREATE TABLE feedback_published_version (
     v  BIGINT NOT NULL
 );
 INSERT INTO feedback_published_version (id, v) VALUES (1, 0);
-CREATE FUNCTION bump_published_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE feedback_published_version SET v = v + 1 WHERE id = 1;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER feedback_published_ins AFTER INSERT ON feedback_items FOR EACH ROW
-    WHEN (NEW.state IN ('answered', 'closed')) EXECUTE FUNCTION bump_published_version();
-CREATE TRIGGER feedback_published_upd AFTER UPDATE ON feedback_items FOR EACH ROW
-    WHEN (OLD.state IN ('answered', 'closed') OR NEW.state IN ('answered', 'closed')) EXECUTE FUNCTION bump_published_version();
-CREATE TRIGGER feedback_published_del AFTER DELETE ON feedback_items FOR EACH ROW
-    WHEN (OLD.state IN ('answered', 'closed')) EXECUTE FUNCTION bump_published_version();
 
 -- Totals of the public list kept in the writing transaction: one row per (unit, kind, state,
 -- category) of published items, so a total is a sum over a few rows, never a scan of the items.
@@ -53,21 +42,35 @@ INSERT INTO feedback_published_counts (unit_id, kind, state, category, n)
     SELECT unit_id, kind, state, category, COUNT(*) FROM feedback_items
     WHERE state IN ('answered', 'closed') AND hidden = FALSE
     GROUP BY unit_id, kind, state, category;
+-- Statement-level with transition tables: a bulk load of answered items (the generator, an
+-- import) updates the version row and each counter once per statement, not once per row (in
+-- PostgreSQL, updating one row thousands of times in a transaction grows a chain of versions
+-- that every later update walks).
 CREATE FUNCTION count_published() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state IN ('answered', 'closed') AND NOT OLD.hidden THEN
-        UPDATE feedback_published_counts SET n = n - 1
-        WHERE unit_id = OLD.unit_id AND kind = OLD.kind AND state = OLD.state AND category = OLD.category;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE feedback_published_counts c SET n = c.n - o.n
+        FROM (SELECT unit_id, kind, state, category, COUNT(*) AS n FROM old_rows
+              WHERE state IN ('answered', 'closed') AND NOT hidden GROUP BY unit_id, kind, state, category) o
+        WHERE c.unit_id = o.unit_id AND c.kind = o.kind AND c.state = o.state AND c.category = o.category;
+        IF EXISTS (SELECT 1 FROM old_rows WHERE state IN ('answered', 'closed')) THEN
+            UPDATE feedback_published_version SET v = v + 1 WHERE id = 1;
+        END IF;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state IN ('answered', 'closed') AND NOT NEW.hidden THEN
-        INSERT INTO feedback_published_counts (unit_id, kind, state, category, n) VALUES (NEW.unit_id, NEW.kind, NEW.state, NEW.category, 1)
-            ON CONFLICT (unit_id, kind, state, category) DO UPDATE SET n = feedback_published_counts.n + 1;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO feedback_published_counts (unit_id, kind, state, category, n)
+        SELECT unit_id, kind, state, category, COUNT(*) FROM new_rows
+        WHERE state IN ('answered', 'closed') AND NOT hidden GROUP BY unit_id, kind, state, category
+        ON CONFLICT (unit_id, kind, state, category) DO UPDATE SET n = feedback_published_counts.n + EXCLUDED.n;
+        IF EXISTS (SELECT 1 FROM new_rows WHERE state IN ('answered', 'closed')) THEN
+            UPDATE feedback_published_version SET v = v + 1 WHERE id = 1;
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER feedback_counts_ins AFTER INSERT ON feedback_items FOR EACH ROW
-    WHEN (NEW.state IN ('answered', 'closed')) EXECUTE FUNCTION count_published();
-CREATE TRIGGER feedback_counts_upd AFTER UPDATE ON feedback_items FOR EACH ROW
-    WHEN (OLD.state IN ('answered', 'closed') OR NEW.state IN ('answered', 'closed')) EXECUTE FUNCTION count_published();
-CREATE TRIGGER feedback_counts_del AFTER DELETE ON feedback_items FOR EACH ROW
-    WHEN (OLD.state IN ('answered', 'closed')) EXECUTE FUNCTION count_published();
+CREATE TRIGGER feedback_counts_ins AFTER INSERT ON feedback_items
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_published();
+CREATE TRIGGER feedback_counts_upd AFTER UPDATE ON feedback_items
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_published();
+CREATE TRIGGER feedback_counts_del AFTER DELETE ON feedback_items
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_published();
