@@ -35,6 +35,17 @@ impl Default for Freshness {
     }
 }
 
+/// The reader's turn: released when the read ends, however it ends.
+struct Turn<'a>(&'a Freshness);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.reading.store(false, Ordering::SeqCst);
+        // Wakes the waiters: they find the answer, or one of them reads again.
+        self.0.last.send_modify(|_| {});
+    }
+}
+
 impl Freshness {
     /// The versions as of some moment after this call began.
     pub async fn current(&self, db: &Db) -> AppResult<Versions> {
@@ -52,23 +63,13 @@ impl Freshness {
                 .is_ok()
             {
                 let n = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-                let read = async {
-                    let mut c = db.acquire().await?;
-                    store::versions::current(&mut c.conn()).await
-                }
-                .await;
-                self.reading.store(false, Ordering::SeqCst);
-                return match read {
-                    Ok(v) => {
-                        self.last.send_replace((n, v));
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        // Wake the waiters so that one of them tries again.
-                        self.last.send_modify(|_| {});
-                        Err(e)
-                    }
-                };
+                // Whatever happens to this request (an error, or its client gone and this
+                // future dropped mid-read), the turn is given back and the waiters woken.
+                let _turn = Turn(self);
+                let mut c = db.acquire().await?;
+                let v = store::versions::current(&mut c.conn()).await?;
+                self.last.send_replace((n, v));
+                return Ok(v);
             }
             // Someone else is reading: wait for its answer (or its failure), then look again.
             if rx.changed().await.is_err() {
