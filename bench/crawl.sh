@@ -3,7 +3,9 @@
 # `generate --scale national` data, idle and then under load (50 clients submitting feedback with
 # wrk and bench/post_feedback.lua, while a second process runs the daily sweep, `nqtrack jobs`).
 # Usage: bench/crawl.sh BASE_URL DATABASE_URL, with the accounts bench.officer (Đắk Lắk) and
-# bench.steering created with password $PASSWORD (see bench/homes.sh for how).
+# bench.steering created with password $PASSWORD (see bench/homes.sh for how), and the server
+# started with NQTRACK_FEEDBACK_PER_IP_HOUR=100000000 (else the submitters get 429 after the first
+# few hundred, all coming from one address).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:?usage: bench/crawl.sh BASE_URL DATABASE_URL}
@@ -25,7 +27,7 @@ intake=$!
     NQTRACK_DATABASE_URL=$DB NQTRACK_LOG=error "$BIN" jobs --as-of 2026-07-15 >/dev/null 2>&1 || true
   done ) &
 sweep=$!
-trap 'kill -INT $intake 2>/dev/null; kill $sweep 2>/dev/null; wait 2>/dev/null || true' EXIT
+trap 'kill -INT $intake 2>/dev/null; kill $sweep 2>/dev/null; wait 2>/dev/null; true' EXIT
 crawl
 kill -INT $intake; wait $intake 2>/dev/null || true
 echo "intake meanwhile: $(grep RESULT /tmp/crawl-intake.out | sed 's/^RESULT //')"
