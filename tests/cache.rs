@@ -352,3 +352,17 @@ both!(
         assert!(v.org >= 1);
     }
 );
+
+both!(
+    a_nul_character_in_a_filter_is_refused_not_a_server_error,
+    |app| {
+        // Found by schemathesis on PostgreSQL: `category=…%00…` reached the database as text.
+        for path in [
+            "/api/v1/feedback/published?category=a%00b",
+            "/feedback?category=a%00b",
+        ] {
+            let r = app.anon().get(app.url(path)).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{path}");
+        }
+    }
+);

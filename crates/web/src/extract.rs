@@ -196,6 +196,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = crate::error::WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // PostgreSQL refuses text holding a NUL character: said here, once for every query,
+        // rather than as a server error from whichever filter reaches the database.
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(WebError(AppError::BadRequest {
+                code: "err-query",
+                detail: "a value contains the NUL character (%00)".into(),
+            }));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
