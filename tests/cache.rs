@@ -340,10 +340,11 @@ both!(
             let r = tokio::time::timeout(std::time::Duration::ZERO, fresh.current(&app.db)).await;
             dropped += r.is_err() as usize;
         }
-        // On PostgreSQL a read always waits for the server, so each of those was dropped mid-read;
-        // SQLite may answer within the first poll.
+        // On PostgreSQL a read waits for the server, so some of those were dropped mid-read
+        // (before the guard, one was enough to hang every later call); SQLite may answer within
+        // the first poll.
         if app.backend == common::Backend::Postgres {
-            assert_eq!(dropped, 20);
+            assert!(dropped > 0);
         }
         let v = tokio::time::timeout(std::time::Duration::from_secs(10), fresh.current(&app.db))
             .await
