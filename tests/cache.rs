@@ -367,3 +367,19 @@ both!(
         }
     }
 );
+
+both!(
+    pages_outside_the_cache_are_still_compressed_for_visitors,
+    |app| {
+        // The cache asks for plain bytes only of the pages it keeps; the rest stay compressed.
+        let r = reqwest::Client::new()
+            .get(app.url("/api/v1/org-units?per_page=100"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        assert!(r.headers().get("x-cache").is_none());
+    }
+);

@@ -75,6 +75,17 @@ pub fn public(res: impl IntoResponse, deps: Deps) -> Response {
     r
 }
 
+/// For the compression layer inside: a page marked public comes out in plain bytes, since this
+/// layer compresses what it keeps; everything else is compressed there as before.
+#[derive(Clone, Copy)]
+pub struct NotPublic;
+
+impl tower_http::compression::Predicate for NotPublic {
+    fn should_compress<B: HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        response.extensions().get::<Public>().is_none()
+    }
+}
+
 /// Bounds: a crawler asking for every query string must not grow the cache without end.
 const MAX_ENTRIES: usize = 4_096;
 const MAX_BYTES: usize = 256 << 20;
@@ -189,9 +200,7 @@ pub async fn serve(State(s): State<AppState>, req: Request, next: Next) -> Respo
     );
     let enc = encoding(&parts.headers);
     let revalidate = parts.headers.get(header::IF_NONE_MATCH).cloned();
-    let mut req = Request::from_parts(parts, body);
-    // The layers inside must answer in plain bytes: this one compresses what it keeps.
-    req.headers_mut().remove(header::ACCEPT_ENCODING);
+    let req = Request::from_parts(parts, body);
     // Without the versions nothing can be proved fresh: render as if there were no cache.
     let Ok(now) = s.fresh.current(&s.db).await else {
         return next.run(req).await;

@@ -134,7 +134,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(error_render::render))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(
+            tower_http::compression::Predicate::and(
+                tower_http::compression::predicate::DefaultPredicate::new(),
+                cache::NotPublic,
+            ),
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
