@@ -94,7 +94,8 @@ async fn run(backend: common::Backend) {
     let mut c = db.acquire().await.unwrap();
     let mut missing = vec![];
     for code in &acked {
-        if store::feedback::by_code(&mut c.conn(), code)
+        let parsed = domain::feedback::TrackingCode::parse(code).expect("a tracking code");
+        if store::feedback::by_code(&mut c.conn(), &parsed)
             .await
             .unwrap()
             .is_none()

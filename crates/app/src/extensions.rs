@@ -92,14 +92,8 @@ pub async fn request(
     let ext = store::tasks::get_extension(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        Utc::now(),
-        vec![Change::new("extension.request", "extension", id).after(to_json(&ext))],
-    )
-    .await?;
-    Ok(ext)
+    let change = Change::new("extension.request", "extension", id);
+    store::audit::commit_row(tx, &Actor::of(who), Utc::now(), change, ext).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -145,12 +145,6 @@ fn check_names(vi: &str, en: &Option<String>, fr: &Option<String>, errs: &mut Ve
     ));
 }
 
-/// The unit as the tree's rules see it; a kind this build does not know is a data error.
-fn tree_unit(u: &OrgUnit) -> AppResult<domain::org_tree::Unit> {
-    u.tree_unit()
-        .ok_or_else(|| AppError::Internal(format!("unit {} has unknown kind {}", u.id, u.kind)))
-}
-
 pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult<OrgUnit> {
     let name_vi = text::nfc(&input.name_vi);
     let (name_en, name_fr) = (clean_opt(input.name_en), clean_opt(input.name_fr));
@@ -179,7 +173,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult
     if kind != OrgKind::Department {
         require(Some(who), Action::RestructureOrg, Scope::Global)?;
     }
-    let errs = domain::org_tree::check_create(kind, &tree_unit(&parent)?);
+    let errs = domain::org_tree::check_create(kind, &parent.tree_unit());
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -206,14 +200,8 @@ pub async fn create(db: &Db, who: &Principal, input: CreateOrgUnit) -> AppResult
     let unit = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![Change::new("org_unit.create", "org_unit", id).after(to_json(&unit))],
-    )
-    .await?;
-    Ok(unit)
+    let change = Change::new("org_unit.create", "org_unit", id);
+    store::audit::commit_row(tx, &Actor::of(who), now, change, unit).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,7 +250,7 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     if let Some(to) = input.valid_to {
         let below = store::org::open_below(&mut tx.conn(), id).await?;
         errs.extend(domain::org_tree::check_close(
-            &tree_unit(&before)?,
+            &before.tree_unit(),
             below,
             to,
         ));
@@ -286,7 +274,7 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
             .await?
             .ok_or_else(|| AppError::invalid(FieldError::new("parent_id", "err-no-such-unit")))?;
         let chain = store::org::chain(&mut tx.conn(), p).await?;
-        let errs = domain::org_tree::check_move(&tree_unit(&before)?, &tree_unit(&parent)?, &chain);
+        let errs = domain::org_tree::check_move(&before.tree_unit(), &parent.tree_unit(), &chain);
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
@@ -295,18 +283,8 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     let after = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![
-            Change::new("org_unit.update", "org_unit", id)
-                .before(to_json(&before))
-                .after(to_json(&after)),
-        ],
-    )
-    .await?;
-    Ok(after)
+    let change = Change::new("org_unit.update", "org_unit", id).before(to_json(&before));
+    store::audit::commit_row(tx, &Actor::of(who), now, change, after).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,7 +323,7 @@ pub async fn merge(db: &Db, who: &Principal, id: i64, input: MergeInput) -> AppR
     let now = Utc::now();
     let on = input.on.unwrap_or(domain::clock::local_date(now));
     let chain = store::org::chain(&mut tx.conn(), into.id).await?;
-    let errs = domain::org_tree::check_merge(&tree_unit(&before)?, &tree_unit(&into)?, &chain, on);
+    let errs = domain::org_tree::check_merge(&before.tree_unit(), &into.tree_unit(), &chain, on);
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -386,11 +364,10 @@ pub async fn merge(db: &Db, who: &Principal, id: i64, input: MergeInput) -> AppR
         0,
         Change::new("org_unit.merge", "org_unit", id).before(to_json(&before)).after(Some(serde_json::json!({ "into": into.id, "on": on, "handed_over": handed_over, "superseded": superseded, "moved_units": children.len() }).to_string())),
     );
-    store::audit::append(&mut tx.conn(), &Actor::of(who), now, changes).await?;
     let unit = store::org::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(MergeResult {
         unit,
         handed_over,
@@ -472,9 +449,9 @@ pub async fn import_csv(
             errs.push(FieldError::new("parent_code", "err-no-such-unit"));
         }
         if let (Some(k), Some(p)) = (kind, &parent)
-            && !k.allowed_under(OrgKind::parse(&p.kind))
+            && !k.allowed_under(Some(p.kind))
         {
-            errs.push(FieldError::new("kind", "err-kind-under-parent").with("parent", &p.kind));
+            errs.push(FieldError::new("kind", "err-kind-under-parent").with("parent", p.kind));
         }
         if errs.is_empty()
             && store::org::find_current_by_code(&mut tx.conn(), &code)

@@ -12,7 +12,8 @@ use crate::import::annex;
 use crate::import::table::{self, TableTask};
 use domain::assignees::{self, Collective};
 use domain::deadline::Period;
-use domain::overview::{self, Overview, RollupMode, Row};
+use domain::input::DueWindow;
+use domain::overview::{self, Overview, Row};
 use domain::policy::{self, Action, Principal, Scope};
 use domain::{FieldError, text::fold};
 use std::sync::Arc;
@@ -343,19 +344,13 @@ async fn import_parsed(
     }
     report.assignments = store::tasks::count_assignments(&mut conn, pid).await? as usize;
     report.programme_id = Some(pid);
-    let summary = serde_json::json!({ "code": meta.code, "groups": report.groups, "tasks": report.tasks, "assignments": report.assignments, "problems": report.problems.len() });
-    store::audit::append(
-        &mut conn,
-        actor,
-        now,
-        vec![Change::new("programme.import", "programme", pid).after(Some(summary.to_string()))],
-    )
-    .await?;
     if dry_run {
         report.programme_id = None;
         return Ok(report); // dropping the transaction rolls back
     }
-    tx.commit().await?;
+    let summary = serde_json::json!({ "code": meta.code, "groups": report.groups, "tasks": report.tasks, "assignments": report.assignments, "problems": report.problems.len() });
+    let change = Change::new("programme.import", "programme", pid).after(Some(summary.to_string()));
+    store::audit::commit(tx, actor, now, vec![change]).await?;
     Ok(report)
 }
 
@@ -461,14 +456,7 @@ pub async fn programme_overview(
     q: OverviewQuery,
 ) -> AppResult<ProgrammeOverview> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
-    if let (Some(a), Some(b)) = (q.due_from, q.due_to)
-        && a > b
-    {
-        return Err(AppError::invalid(FieldError::new(
-            "due_to",
-            "err-before-start",
-        )));
-    }
+    let window = DueWindow::parse(q.due_from, q.due_to).map_err(AppError::invalid)?;
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
@@ -478,10 +466,10 @@ pub async fn programme_overview(
     let as_of = q
         .as_of
         .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
-    let overview = overview::overview(&rows, as_of, q.due_from, q.due_to, rules);
+    let overview = overview::overview(&rows, as_of, window, rules);
     let groups = data.groups.clone();
     // The last period that has ended by `as_of`.
-    let period = programme.period();
+    let period = programme.reporting_period;
     let (cur_start, _) = period.containing(as_of);
     let (start, end) = period.containing(cur_start.pred_opt().unwrap_or(cur_start));
     let mut per_assignment: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
@@ -497,7 +485,7 @@ pub async fn programme_overview(
     let lists: Vec<Vec<(NaiveDate, bool)>> = per_assignment.into_values().collect();
     Ok(ProgrammeOverview {
         periodic: PeriodSummary {
-            period: programme.reporting_period.clone(),
+            period: programme.reporting_period.to_string(),
             start,
             end,
             counts: overview::period_counts(&lists, start, end, as_of),
@@ -693,7 +681,7 @@ pub async fn task_detail(
         return Err(AppError::NotFound);
     }
     let rules = programme.rules();
-    let mode = RollupMode::parse(&programme.rollup);
+    let mode = programme.rollup;
     let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let all = store::tasks::assignments_of_task(&mut c, id).await?;
     let mut kids: HashMap<i64, (u64, u64, u64)> = HashMap::new();
@@ -852,14 +840,7 @@ pub async fn worklist(
             "err-unknown-status",
         )));
     }
-    if let (Some(a), Some(b)) = (q.due_from, q.due_to)
-        && a > b
-    {
-        return Err(AppError::invalid(FieldError::new(
-            "due_to",
-            "err-before-start",
-        )));
-    }
+    let window = DueWindow::parse(q.due_from, q.due_to).map_err(AppError::invalid)?;
     let as_of = q
         .as_of
         .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
@@ -880,11 +861,7 @@ pub async fn worklist(
         let Some(programme) = data.programmes.get(&task.programme_id) else {
             continue;
         };
-        let (rules, owner, mode) = (
-            programme.rules(),
-            programme.owner_unit_id,
-            RollupMode::parse(&programme.rollup),
-        );
+        let (rules, owner, mode) = (programme.rules(), programme.owner_unit_id, programme.rollup);
         if task.visibility != "public"
             && !may_read(&mut c, &snap, who, task.id, &task.visibility, owner).await?
         {
@@ -901,9 +878,7 @@ pub async fn worklist(
             continue;
         }
         let due = domain::status::deadline_in_force(&f, as_of);
-        if q.due_from.is_some_and(|d| due.is_none_or(|x| x < d))
-            || q.due_to.is_some_and(|d| due.is_none_or(|x| x > d))
-        {
+        if !window.contains(due) {
             continue;
         }
         let (n, done, sum) = data.cascades.get(&a.id).copied().unwrap_or_default();

@@ -62,27 +62,16 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
     };
     let mut tx = db.begin().await?;
     if !ok {
+        // A failure is counted; only the lockout it may cause is an audited change.
         let failures = store::users::record_failure(&mut tx.conn(), user.id).await?;
+        let mut changes = vec![];
         if let Some(until) = signin::lock_after_failure(failures, now) {
             store::users::lock_until(&mut tx.conn(), user.id, until).await?;
-            store::audit::append(
-                &mut tx.conn(),
-                &Actor::system("signin"),
-                now,
-                vec![Change {
-                    action: "auth.lockout",
-                    object_type: "user",
-                    object_id: user.id.to_string(),
-                    before: None,
-                    after: Some(
-                        serde_json::json!({ "locked_until": until, "failures": failures })
-                            .to_string(),
-                    ),
-                }],
-            )
-            .await?;
+            changes.push(Change::new("auth.lockout", "user", user.id).after(Some(
+                serde_json::json!({ "locked_until": until, "failures": failures }).to_string(),
+            )));
         }
-        tx.commit().await?;
+        store::audit::commit(tx, &Actor::system("signin"), now, changes).await?;
         return Err(bad_credentials());
     }
     store::users::reset_failures(&mut tx.conn(), user.id).await?;
@@ -113,23 +102,17 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
 pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let hash = auth::sha256_hex(secret);
-    if let Some(user) = store::users::session_user(&mut tx.conn(), &hash, Utc::now()).await? {
-        store::users::delete_session(&mut tx.conn(), &hash).await?;
-        let actor = Actor {
-            label: user.username.clone(),
-            user_id: Some(user.id),
-            token_id: None,
-        };
-        store::audit::append(
-            &mut tx.conn(),
-            &actor,
-            Utc::now(),
-            vec![Change::new("auth.logout", "session", user.id)],
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let Some(user) = store::users::session_user(&mut tx.conn(), &hash, Utc::now()).await? else {
+        return Ok(()); // nothing to end; the transaction wrote nothing
+    };
+    store::users::delete_session(&mut tx.conn(), &hash).await?;
+    let actor = Actor {
+        label: user.username.clone(),
+        user_id: Some(user.id),
+        token_id: None,
+    };
+    let change = Change::new("auth.logout", "session", user.id);
+    store::audit::commit(tx, &actor, Utc::now(), vec![change]).await
 }
 
 pub async fn from_session(db: &Db, secret: &str) -> AppResult<Option<(Principal, User)>> {

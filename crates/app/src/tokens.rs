@@ -119,16 +119,6 @@ pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
     let after = store::users::get_token(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![
-            Change::new("token.revoke", "api_token", id)
-                .before(to_json(&before))
-                .after(to_json(&after)),
-        ],
-    )
-    .await?;
-    Ok(after)
+    let change = Change::new("token.revoke", "api_token", id).before(to_json(&before));
+    store::audit::commit_row(tx, &Actor::of(who), now, change, after).await
 }

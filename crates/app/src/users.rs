@@ -146,18 +146,18 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         role: input.role,
         password_hash,
     };
-    let user = insert_audited(&mut tx.conn(), &new, &Actor::of(who), Utc::now()).await?;
-    tx.commit().await?;
-    Ok(user)
+    create_account(tx, &new, &Actor::of(who), Utc::now()).await
 }
 
-/// Inserts an account and its audit record; a taken username is a conflict, not an error.
-async fn insert_audited(
-    c: &mut crate::db::DbConn<'_>,
+/// Inserts an account and commits it with its audit record; a taken username is a conflict, not
+/// an error.
+async fn create_account(
+    mut tx: crate::db::Tx,
     new: &NewUser,
     actor: &Actor,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<User> {
+    let c = &mut tx.conn();
     let id = match store::users::insert(c, new, now).await {
         Err(AppError::Db(e)) if is_unique_violation(&e) => {
             return Err(AppError::Conflict(vec![FieldError::new(
@@ -168,13 +168,8 @@ async fn insert_audited(
         r => r?,
     };
     let user = store::users::get(c, id).await?.ok_or(AppError::NotFound)?;
-    store::audit::append(
-        c,
-        actor,
-        now,
-        vec![Change::new("user.create", "user", id).after(to_json(&user))],
-    )
-    .await?;
+    let change = Change::new("user.create", "user", id).after(to_json(&user));
+    store::audit::commit(tx, actor, now, vec![change]).await?;
     Ok(user)
 }
 
@@ -361,9 +356,7 @@ pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
         role: Role::Citizen.as_str().into(),
         password_hash: Some(password_hash),
     };
-    let user = insert_audited(&mut tx.conn(), &new, &Actor::system("public"), now).await?;
-    tx.commit().await?;
-    Ok(user)
+    create_account(tx, &new, &Actor::system("public"), now).await
 }
 
 /// The id of the account with this user name, if any.

@@ -272,14 +272,8 @@ pub async fn propose(
     let task = store::tasks::get_task(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![Change::new("task.propose", "task", id).after(to_json(&task))],
-    )
-    .await?;
-    Ok(task)
+    let change = Change::new("task.propose", "task", id);
+    store::audit::commit_row(tx, &Actor::of(who), now, change, task).await
 }
 
 #[derive(Debug, Deserialize)]

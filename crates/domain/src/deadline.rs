@@ -162,6 +162,8 @@ impl Deadline {
     }
 }
 
+crate::named!(Period, "reporting period");
+
 /// Reporting periods for periodic tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +174,20 @@ pub enum Period {
 }
 
 impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Monthly => "monthly",
+            Period::Quarterly => "quarterly",
+            Period::Yearly => "yearly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Period> {
+        [Period::Monthly, Period::Quarterly, Period::Yearly]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+
     /// The period containing `d`, as (first day, last day).
     pub fn containing(self, d: NaiveDate) -> (NaiveDate, NaiveDate) {
         let (y, m) = (d.year(), d.month());

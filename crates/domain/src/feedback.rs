@@ -128,6 +128,10 @@ impl State {
     }
 }
 
+crate::named!(Kind, "feedback kind");
+crate::named!(Submitter, "submitter kind");
+crate::named!(State, "feedback state");
+
 /// What someone does to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -260,10 +264,8 @@ pub fn next(state: State, action: Action, before_wait: Option<State>) -> Result<
 
 /// Supports are for published recommendations and initiatives: answered or closed, not hidden.
 /// Reports (complaints) are answered, not supported.
-pub fn supportable(kind: &str, state: &str, hidden: bool) -> bool {
-    kind != Kind::Report.as_str()
-        && matches!(State::parse(state), Some(State::Answered | State::Closed))
-        && !hidden
+pub fn supportable(kind: Kind, state: State, hidden: bool) -> bool {
+    kind != Kind::Report && matches!(state, State::Answered | State::Closed) && !hidden
 }
 
 /// What an officer's answer does: published at once, or held for the leader where the unit asks
@@ -357,19 +359,48 @@ impl ItemClock {
     }
 }
 
-/// Readable tracking code: `PAKN-20260112-0042` (day of submission, then the day's sequence).
-pub fn tracking_code(day: chrono::NaiveDate, seq: i64) -> String {
-    format!("PAKN-{}-{seq:04}", day.format("%Y%m%d"))
+/// A tracking code, `PAKN-20260112-0042`: the local day of submission, then that day's sequence
+/// (at least four digits). Only well-formed codes exist as values, so no raw text from a URL reaches
+/// a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TrackingCode(String);
+
+impl TrackingCode {
+    pub fn new(day: chrono::NaiveDate, seq: i64) -> TrackingCode {
+        TrackingCode(format!("PAKN-{}-{seq:04}", day.format("%Y%m%d")))
+    }
+
+    /// The code, or `None` for anything not of its shape or naming a day that does not exist.
+    pub fn parse(raw: &str) -> Option<TrackingCode> {
+        let b = raw.as_bytes();
+        let shaped = (18..=24).contains(&b.len())
+            && raw.starts_with("PAKN-")
+            && b[5..13].iter().all(u8::is_ascii_digit)
+            && b[13] == b'-'
+            && b[14..].iter().all(u8::is_ascii_digit);
+        (shaped && chrono::NaiveDate::parse_from_str(&raw[5..13], "%Y%m%d").is_ok())
+            .then(|| TrackingCode(raw.to_string()))
+    }
+
+    /// The day of submission the code names.
+    pub fn day(&self) -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(&self.0[5..13], "%Y%m%d")
+            .expect("parsed or built from a day")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-/// Checks the shape of a tracking code before any lookup.
-pub fn is_tracking_code(s: &str) -> bool {
-    let b = s.as_bytes();
-    s.len() >= 18
-        && s.starts_with("PAKN-")
-        && b[5..13].iter().all(u8::is_ascii_digit)
-        && b[13] == b'-'
-        && b[14..].iter().all(u8::is_ascii_digit)
+impl std::fmt::Display for TrackingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A routing rule: items of `category` (any if None) about `unit` (any if None) go to `target`.
@@ -460,12 +491,40 @@ mod tests {
     #[test]
     fn codes() {
         let d = chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
-        assert_eq!(tracking_code(d, 42), "PAKN-20260112-0042");
-        assert_eq!(tracking_code(d, 12345), "PAKN-20260112-12345");
-        assert!(is_tracking_code("PAKN-20260112-0042"));
-        assert!(!is_tracking_code("PAKN-2026011-0042"));
-        assert!(!is_tracking_code("PAKN-20260112-00x2"));
-        assert!(!is_tracking_code("../etc/passwd"));
+        assert_eq!(TrackingCode::new(d, 42).as_str(), "PAKN-20260112-0042");
+        assert_eq!(TrackingCode::new(d, 12345).as_str(), "PAKN-20260112-12345");
+        assert!(TrackingCode::parse("PAKN-20260112-0042").is_some());
+        for bad in [
+            "PAKN-2026011-0042",
+            "PAKN-20260112-00x2",
+            "PAKN-20260231-0001",
+            "PAKN-20260112-042",
+            "pakn-20260112-0042",
+            "../etc/passwd",
+            "PAKN-20260112-0042\0",
+            "",
+        ] {
+            assert!(TrackingCode::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// A code read back names the day and sequence it was made from, for any instant: a
+        /// submission in the evening UTC (from 17:00) already belongs to the next day in Hà Nội,
+        /// and its code carries that day.
+        #[test]
+        fn codes_carry_the_local_day(secs in 1_577_836_800i64..2_524_608_000, seq in 1i64..10_000_000) {
+            let at = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+            let day = crate::clock::local_date_in(at, crate::clock::DEFAULT_ZONE);
+            let utc = at.date_naive();
+            use chrono::Timelike;
+            proptest::prop_assert_eq!(day, if at.hour() >= 17 { utc.succ_opt().unwrap() } else { utc });
+            let code = TrackingCode::new(day, seq);
+            let back = TrackingCode::parse(code.as_str()).unwrap();
+            proptest::prop_assert_eq!(back.day(), day);
+            let tail = format!("-{seq:04}");
+            proptest::prop_assert!(back.as_str().ends_with(&tail));
+        }
     }
 
     #[test]
@@ -500,11 +559,11 @@ mod tests {
 
     #[test]
     fn only_published_recommendations_and_initiatives_are_supported() {
-        assert!(supportable("initiative", "answered", false));
-        assert!(supportable("recommendation", "closed", false));
-        assert!(!supportable("report", "answered", false));
-        assert!(!supportable("initiative", "in_progress", false));
-        assert!(!supportable("initiative", "closed", true));
+        assert!(supportable(Kind::Initiative, State::Answered, false));
+        assert!(supportable(Kind::Recommendation, State::Closed, false));
+        assert!(!supportable(Kind::Report, State::Answered, false));
+        assert!(!supportable(Kind::Initiative, State::InProgress, false));
+        assert!(!supportable(Kind::Initiative, State::Closed, true));
     }
 
     #[test]

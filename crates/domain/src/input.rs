@@ -2,6 +2,8 @@
 //! answers the field error the API returns (a message key translated at the edge); past that point
 //! nothing is checked again.
 
+use chrono::NaiveDate;
+
 use super::FieldError;
 use super::text::{TEXT_MAX, nfc};
 
@@ -70,6 +72,41 @@ impl BoundedText {
     }
 }
 
+/// A window of deadlines (both ends optional, both included), never ending before it starts.
+/// Filters of the overview and the worklists take one, so the order of the two ends is checked once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueWindow {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl DueWindow {
+    /// Refuses an end before the start, on the field `due_to`.
+    pub fn parse(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<DueWindow, FieldError> {
+        match (from, to) {
+            (Some(a), Some(b)) if a > b => Err(FieldError::new("due_to", "err-before-start")),
+            _ => Ok(DueWindow { from, to }),
+        }
+    }
+
+    pub fn from(&self) -> Option<NaiveDate> {
+        self.from
+    }
+
+    pub fn to(&self) -> Option<NaiveDate> {
+        self.to
+    }
+
+    /// Whether a deadline falls in the window. A task without a deadline belongs only to the window
+    /// that is open at both ends: asking for a range of dates asks for tasks that have one.
+    pub fn contains(&self, due: Option<NaiveDate>) -> bool {
+        match due {
+            Some(d) => self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t),
+            None => self.from.is_none() && self.to.is_none(),
+        }
+    }
+}
+
 /// Collects the field errors of a whole form, so that every problem is reported at once.
 #[derive(Debug, Default)]
 pub struct Checks(Vec<FieldError>);
@@ -114,6 +151,33 @@ impl Checks {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn day(n: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(n)
+    }
+
+    proptest! {
+        /// A window holds exactly the deadlines between its ends; a reversed window cannot be built.
+        #[test]
+        fn due_windows(a in proptest::option::of(0i64..400), b in proptest::option::of(0i64..400),
+                       due in proptest::option::of(0i64..400)) {
+            let (from, to, due) = (a.map(day), b.map(day), due.map(day));
+            match DueWindow::parse(from, to) {
+                Err(e) => {
+                    prop_assert!(from.unwrap() > to.unwrap());
+                    prop_assert_eq!(e.field.as_str(), "due_to");
+                }
+                Ok(w) => {
+                    let inside = match due {
+                        Some(d) => (from.unwrap_or(NaiveDate::MIN)..=to.unwrap_or(NaiveDate::MAX)).contains(&d),
+                        None => from.is_none() && to.is_none(),
+                    };
+                    prop_assert_eq!(w.contains(due), inside);
+                    prop_assert_eq!((w.from(), w.to()), (from, to));
+                }
+            }
+        }
+    }
 
     #[test]
     fn emails() {

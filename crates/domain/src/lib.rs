@@ -20,6 +20,43 @@ pub mod workdays;
 
 use serde::Serialize;
 
+/// A stored name that is none of its type's values: corrupt data, reported as an error and never
+/// replaced by a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {}: {:?}", self.what, self.value)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// For an enum with `as_str` and `parse`: `Display` (templates and messages write the name) and
+/// `TryFrom<String>` (storage reads a column straight into the type, failing on an unknown name).
+macro_rules! named {
+    ($t:ty, $what:literal) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = $crate::UnknownName;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                <$t>::parse(&value).ok_or($crate::UnknownName { what: $what, value })
+            }
+        }
+    };
+}
+pub(crate) use named;
+
 /// A problem with one input field; `code` is a message key translated at the edge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -18,6 +18,8 @@ pub enum OrgKind {
     Department,
 }
 
+crate::named!(OrgKind, "unit kind");
+
 impl OrgKind {
     pub const ALL: [OrgKind; 8] = [
         OrgKind::National,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use super::input::DueWindow;
 use super::status::{Facts, Rules, Status, status};
 
 /// One lead assignment with what the overview groups by.
@@ -85,23 +86,13 @@ pub struct Overview {
 }
 
 /// Rows whose deadline in force falls in `[from, to]` (either end open) are counted.
-pub fn overview(
-    rows: &[Row],
-    as_of: NaiveDate,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    rules: Rules,
-) -> Overview {
+pub fn overview(rows: &[Row], as_of: NaiveDate, window: DueWindow, rules: Rules) -> Overview {
     let mut o = Overview::default();
     let mut per_task: BTreeMap<i64, (Option<i64>, Vec<Status>, bool)> = BTreeMap::new();
     for r in rows {
         let due = super::status::deadline_in_force(&r.facts, as_of);
         let is_due = due.is_some_and(|d| d <= as_of);
-        let in_window = match due {
-            Some(d) => from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t),
-            None => from.is_none() && to.is_none(),
-        };
-        if !in_window {
+        if !window.contains(due) {
             continue;
         }
         let s = status(&r.facts, as_of, rules);
@@ -177,7 +168,8 @@ pub fn trend(rows: &[Row], points: &[NaiveDate], rules: Rules) -> Vec<(NaiveDate
 }
 
 /// How assignments roll up into the one above them (a programme setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RollupMode {
     /// Share of the assignments completed.
     Share,
@@ -186,14 +178,21 @@ pub enum RollupMode {
 }
 
 impl RollupMode {
-    pub fn parse(s: &str) -> RollupMode {
-        if s == "weighted" {
-            RollupMode::Weighted
-        } else {
-            RollupMode::Share
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollupMode::Share => "share",
+            RollupMode::Weighted => "weighted",
         }
     }
+
+    pub fn parse(s: &str) -> Option<RollupMode> {
+        [RollupMode::Share, RollupMode::Weighted]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
 }
+
+crate::named!(RollupMode, "roll-up mode");
 
 /// Percent complete of a cascaded assignment from its live children: how many there are, how many
 /// are completed, and the sum of their percentages with completed ones counting 100.
@@ -439,7 +438,12 @@ mod tests {
                 facts: f(400, None, None),
             },
         ];
-        let o = overview(&rows, d(130), Some(d(59)), Some(d(150)), Rules::default());
+        let o = overview(
+            &rows,
+            d(130),
+            DueWindow::parse(Some(d(59)), Some(d(150))).unwrap(),
+            Rules::default(),
+        );
         assert_eq!(o.tasks.total, 3, "task 4 is due outside the window");
         assert_eq!(o.tasks.due, 2, "task 2 is due after the as-of date");
         assert_eq!(o.tasks.by_status.get("completed_on_time"), Some(&1));
@@ -497,7 +501,7 @@ mod tests {
                 unit_id: (i % 5) as i64,
                 facts: Facts { assigned_on: Some(d(0)), original_due: Some(d((i * 17 % 300) as i64)), ..Default::default() },
             }).collect();
-            let o = overview(&rows, d(as_of), None, None, Rules::default());
+            let o = overview(&rows, d(as_of), DueWindow::default(), Rules::default());
             prop_assert_eq!(o.tasks.total, o.tasks.by_status.values().sum::<i64>());
             prop_assert_eq!(o.tasks.total, o.per_group.values().map(|c| c.total).sum::<i64>());
             prop_assert_eq!(o.per_unit.values().map(|c| c.total).sum::<i64>(), n as i64);
@@ -521,7 +525,7 @@ mod tests {
                     ..Default::default()
                 },
             }).collect();
-            let o = overview(&rows, d(as_of), None, None, Rules::default());
+            let o = overview(&rows, d(as_of), DueWindow::default(), Rules::default());
             let mut due_tasks: Vec<i64> = dues.iter().filter(|(_, due, _)| *due <= as_of).map(|(t, _, _)| *t).collect();
             due_tasks.sort();
             due_tasks.dedup();

@@ -22,6 +22,8 @@ pub enum Role {
     Citizen,
 }
 
+crate::named!(Role, "role");
+
 impl Role {
     pub const ALL: [Role; 7] = [
         Role::Administrator,

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use app::db::Db;
-use app::error::AppResult;
+use app::error::{AppError, AppResult};
 use app::feedback::{self, Intake, MoveInput, Rating, Submission};
 use domain::policy::{Principal, Role};
 use store;
@@ -166,9 +166,11 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         )
         .await?;
         written += 1;
+        let code = domain::feedback::TrackingCode::parse(&r.code)
+            .ok_or_else(|| AppError::Internal(format!("not a tracking code: {}", r.code)))?;
         let id = {
             let mut c = db.acquire().await?;
-            store::feedback::by_code(&mut c.conn(), &r.code)
+            store::feedback::by_code(&mut c.conn(), &code)
                 .await?
                 .map(|x| x.id)
                 .unwrap_or(0)
@@ -230,7 +232,7 @@ pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
         if i % 9 == 7 || i % 9 == 8 {
             let _ = feedback::rate(
                 db,
-                &r.code,
+                &code,
                 Rating {
                     secret: r.secret.clone(),
                     rating: 1 + (i % 5) as i32,
@@ -265,7 +267,7 @@ async fn spread_over_past_months(db: &Db, ids: &[i64], rng: &mut StdRng) -> AppR
         item.submitted_at -= shift;
         item.submitted_on -= shift;
         item.clock_from -= shift;
-        item.code = domain::feedback::tracking_code(item.submitted_on, seq);
+        item.code = domain::feedback::TrackingCode::new(item.submitted_on, seq).into_string();
         let lag = chrono::Duration::days(rng.random_range(2..=30));
         let answered = (item.submitted_on + lag).min(today);
         item.answered_on = item.answered_on.map(|_| answered);

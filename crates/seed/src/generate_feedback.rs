@@ -85,7 +85,7 @@ pub async fn generate_feedback(db: &Db, scale: Scale, progress: bool) -> AppResu
             let day = start + Duration::days(rng.random_range(0..=span));
             let seq = day_seq.entry(day).or_insert(0);
             *seq += 1;
-            let c = domain::feedback::tracking_code(day, *seq);
+            let c = domain::feedback::TrackingCode::new(day, *seq).into_string();
             secret.push(hex::encode(Sha256::digest(c.as_bytes())));
             code.push(c);
             ids.push(id);

@@ -355,7 +355,7 @@ pub const DEMO_PASSWORD: &str = "nqtrack-demo-2025";
 pub async fn demo_users(db: &Db) -> AppResult<usize> {
     let hash = app::auth::hash_password(DEMO_PASSWORD.to_string()).await?;
     let now = Utc::now();
-    let mut created = 0;
+    let mut changes = vec![];
     let mut tx = db.begin().await?;
     for (username, role, code, name) in DEMO_USERS {
         let mut c = tx.conn();
@@ -378,18 +378,12 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
         };
         let id = store::users::insert(&mut c, &new, now).await?;
         let after = serde_json::json!({ "username": username, "role": role, "unit_id": unit.id });
-        store::audit::append(
-            &mut c,
-            &Actor::system("demo"),
-            now,
-            vec![
-                store::audit::Change::new("user.create", "user", id).after(Some(after.to_string())),
-            ],
-        )
-        .await?;
-        created += 1;
+        changes.push(
+            store::audit::Change::new("user.create", "user", id).after(Some(after.to_string())),
+        );
     }
-    tx.commit().await?;
+    let created = changes.len();
+    store::audit::commit(tx, &Actor::system("demo"), now, changes).await?;
     Ok(created)
 }
 

@@ -92,6 +92,32 @@ pub async fn commit(
     Ok(())
 }
 
+/// [`commit`] for the usual end of a write: the object as it now is goes into the record (after
+/// whatever `change` already holds, e.g. the object as it was) and is the use case's answer.
+pub async fn commit_row<T: Serialize>(
+    tx: crate::db::Tx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    change: Change<'_>,
+    row: T,
+) -> AppResult<T> {
+    commit(tx, actor, now, vec![change.after(to_json(&row))]).await?;
+    Ok(row)
+}
+
+/// [`commit`] for a batch that gathers the changes of several actors (the intake writer).
+pub async fn commit_batch(
+    mut tx: crate::db::Tx,
+    now: DateTime<Utc>,
+    batch: Vec<(Actor, Vec<Change<'_>>)>,
+) -> AppResult<()> {
+    for (actor, changes) in batch {
+        append(&mut tx.conn(), &actor, now, changes).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn append(
     c: &mut DbConn<'_>,
     actor: &Actor,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::on_conn;
+use domain::feedback::{Kind, State, Submitter};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -14,7 +15,9 @@ pub struct Item {
     pub code: String,
     #[serde(skip)]
     pub secret_hash: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: Kind,
     pub category: String,
     #[serde(skip)]
     pub title: String,
@@ -28,10 +31,15 @@ pub struct Item {
     pub moderated_on: Option<NaiveDate>,
     pub concerned_unit_id: Option<i64>,
     pub unit_id: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: State,
+    /// The state to return to when the submitter's information arrives (read by `before_wait()`).
     #[serde(skip)]
     pub before_wait: Option<String>,
-    pub submitter_kind: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub submitter_kind: Submitter,
     #[serde(skip)]
     pub name: Option<String>,
     #[serde(skip)]
@@ -84,8 +92,8 @@ pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
         "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
              submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id")
-        .bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
-        .bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state).bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone)
+        .bind(&i.code).bind(&i.secret_hash).bind(i.kind.as_str()).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
+        .bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str()).bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone)
         .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from)
         .fetch_one(&mut **c).await?))
 }
@@ -121,9 +129,9 @@ pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i6
         let rows = on_conn!(c, c => {
             let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
             for i in chunk {
-                q = q.bind(&i.code).bind(&i.secret_hash).bind(&i.kind).bind(&i.category).bind(&i.title).bind(&i.body)
-                    .bind(&i.public_title).bind(&i.public_body).bind(i.concerned_unit_id).bind(i.unit_id).bind(&i.state)
-                    .bind(&i.submitter_kind).bind(&i.name).bind(&i.email).bind(&i.phone).bind(i.publish_name).bind(i.user_id)
+                q = q.bind(&i.code).bind(&i.secret_hash).bind(i.kind.as_str()).bind(&i.category).bind(&i.title).bind(&i.body)
+                    .bind(&i.public_title).bind(&i.public_body).bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str())
+                    .bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone).bind(i.publish_name).bind(i.user_id)
                     .bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
                     .bind(i.clock_from);
             }
@@ -179,9 +187,14 @@ pub async fn get(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Item>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(id).fetch_optional(&mut **c).await?))
 }
 
-pub async fn by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<Item>> {
+pub async fn by_code(
+    c: &mut DbConn<'_>,
+    code: &domain::feedback::TrackingCode,
+) -> AppResult<Option<Item>> {
     let sql = format!("SELECT {COLS} FROM feedback_items WHERE code = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(code).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Item>(&sql).bind(code.as_str()).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Writes what a move changes.
@@ -193,7 +206,7 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
              clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26, draft_answer = $27,
              allowed_days = $28, moderated_on = $29
          WHERE id = $1")
-        .bind(i.id).bind(i.unit_id).bind(&i.state).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
+        .bind(i.id).bind(i.unit_id).bind(i.state.as_str()).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
         .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
         .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id).bind(&i.draft_answer)
@@ -767,14 +780,17 @@ pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> A
 }
 
 impl Item {
-    /// The state, typed. An unknown value is corrupt data: an error, never a silent default.
-    pub fn state(&self) -> AppResult<domain::feedback::State> {
-        domain::feedback::State::parse(&self.state).ok_or_else(|| {
-            AppError::Internal(format!(
-                "feedback {}: unknown state {}",
-                self.id, self.state
-            ))
-        })
+    /// The state to return to after waiting, typed. An unknown value is corrupt data: an error,
+    /// never a silent default.
+    pub fn before_wait(&self) -> AppResult<Option<State>> {
+        self.before_wait
+            .as_deref()
+            .map(|s| {
+                State::parse(s).ok_or_else(|| {
+                    AppError::Internal(format!("feedback {}: unknown state {s}", self.id))
+                })
+            })
+            .transpose()
     }
 }
 

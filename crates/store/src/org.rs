@@ -17,7 +17,9 @@ pub struct OrgUnit {
     pub id: i64,
     pub code: Option<String>,
     /// One of national, central_agency, party_agency, province, commune, ward, special_zone, department.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: domain::org::OrgKind,
     pub name_vi: String,
     pub name_en: Option<String>,
     pub name_fr: Option<String>,
@@ -33,15 +35,15 @@ impl OrgUnit {
         self.valid_to.is_some()
     }
 
-    /// The unit as the tree's structural rules see it; `None` for a kind this build does not know.
-    pub fn tree_unit(&self) -> Option<domain::org_tree::Unit> {
-        Some(domain::org_tree::Unit {
+    /// The unit as the tree's structural rules see it.
+    pub fn tree_unit(&self) -> domain::org_tree::Unit {
+        domain::org_tree::Unit {
             id: self.id,
-            kind: domain::org::OrgKind::parse(&self.kind)?,
+            kind: self.kind,
             parent_id: self.parent_id,
             valid_from: self.valid_from,
             valid_to: self.valid_to,
-        })
+        }
     }
 
     /// Name in the given language, falling back to Vietnamese.
@@ -221,7 +223,9 @@ pub async fn children_count(c: &mut DbConn<'_>, id: i64) -> AppResult<i64> {
 pub struct LinkedUnit {
     pub id: i64,
     pub code: Option<String>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: domain::org::OrgKind,
     pub name_vi: String,
     /// `full`: the whole unit went over; `partial`: only part of it.
     pub merge_type: String,

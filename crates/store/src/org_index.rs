@@ -81,7 +81,7 @@ impl Snapshot {
             let linked = |u: &OrgUnit| LinkedUnit {
                 id: u.id,
                 code: u.code.clone(),
-                kind: u.kind.clone(),
+                kind: u.kind,
                 name_vi: u.name_vi.clone(),
                 merge_type: merge_type.clone(),
                 effective,
@@ -203,7 +203,7 @@ impl Snapshot {
         let keep = |i: usize| {
             let u = &self.units[i];
             (f.include_historical || u.valid_to.is_none())
-                && f.kind.as_deref().is_none_or(|k| u.kind == k)
+                && f.kind.as_deref().is_none_or(|k| u.kind.as_str() == k)
                 && f.parent.is_none_or(|p| u.parent_id == Some(p))
                 && finder
                     .as_ref()

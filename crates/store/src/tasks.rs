@@ -113,14 +113,18 @@ pub struct Programme {
     pub extension_counts_on_time: bool,
     pub stale_after_days: i32,
     /// Reporting period of ongoing and recurring tasks: monthly, quarterly or yearly.
-    pub reporting_period: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub reporting_period: domain::deadline::Period,
     /// Reminder days before a deadline, e.g. "14,3".
     pub remind_before: String,
     pub remind_overdue_every: i32,
     pub escalate_leader_after: i32,
     pub escalate_assigner_after: i32,
     /// share or weighted.
-    pub rollup: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub rollup: domain::overview::RollupMode,
 }
 
 const PROGRAMME_COLS: &str = "id, code, name, document_id, owner_unit_id, implements_id, extension_counts_on_time, stale_after_days, reporting_period, remind_before, remind_overdue_every, escalate_leader_after, escalate_assigner_after, rollup";
@@ -687,16 +691,6 @@ impl Assignment {
 }
 
 impl Programme {
-    /// The reporting period of ongoing and recurring tasks (quarterly unless set otherwise).
-    pub fn period(&self) -> domain::deadline::Period {
-        use domain::deadline::Period;
-        match self.reporting_period.as_str() {
-            "monthly" => Period::Monthly,
-            "yearly" => Period::Yearly,
-            _ => Period::Quarterly,
-        }
-    }
-
     /// The programme's settings for the status rules.
     pub fn rules(&self) -> domain::status::Rules {
         domain::status::Rules {

@@ -239,6 +239,23 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// A tracking code from the path; anything not of its shape is a 404, as an unknown code is.
+pub struct PathCode(pub domain::feedback::TrackingCode);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathCode {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| p.0)
+            .unwrap_or_default();
+        domain::feedback::TrackingCode::parse(&raw)
+            .map(PathCode)
+            .ok_or(WebError(AppError::NotFound))
+    }
+}
+
 /// A url-encoded form with its `_csrf` field checked against the browser's CSRF cookie.
 pub struct CsrfForm<T>(pub T);
 

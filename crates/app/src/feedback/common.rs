@@ -71,31 +71,6 @@ pub fn deadline_of(cal: &Calendar, i: &Item) -> NaiveDate {
     item_clock(i).deadline(cal)
 }
 
-/// One audit record about a feedback item.
-pub(super) async fn audit_item(
-    c: &mut crate::db::DbConn<'_>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    action: &'static str,
-    id: i64,
-    before: Option<String>,
-    after: Option<String>,
-) -> AppResult<()> {
-    store::audit::append(
-        c,
-        actor,
-        now,
-        vec![Change {
-            action,
-            object_type: "feedback",
-            object_id: id.to_string(),
-            before,
-            after,
-        }],
-    )
-    .await
-}
-
 /// Writes an item's audit record and commits (see `store::audit::commit`).
 pub(super) async fn commit_item(
     tx: crate::db::Tx,
@@ -152,19 +127,19 @@ pub(super) fn builtin_rule(kind: &str) -> KindRule {
 }
 
 /// The rules of a kind among those already read.
-pub(super) fn rule_in(rules: &[KindRule], kind: &str) -> KindRule {
+pub(super) fn rule_in(rules: &[KindRule], kind: fb::Kind) -> KindRule {
     rules
         .iter()
-        .find(|r| r.kind == kind)
+        .find(|r| r.kind == kind.as_str())
         .cloned()
-        .unwrap_or_else(|| builtin_rule(kind))
+        .unwrap_or_else(|| builtin_rule(kind.as_str()))
 }
 
 /// The deadline rules of a kind, read from the database.
-pub(super) async fn rule_for(c: &mut crate::db::DbConn<'_>, kind: &str) -> AppResult<KindRule> {
-    Ok(store::feedback::kind_rule(c, kind)
+pub(super) async fn rule_for(c: &mut crate::db::DbConn<'_>, kind: fb::Kind) -> AppResult<KindRule> {
+    Ok(store::feedback::kind_rule(c, kind.as_str())
         .await?
-        .unwrap_or_else(|| builtin_rule(kind)))
+        .unwrap_or_else(|| builtin_rule(kind.as_str())))
 }
 
 /// The standing agency that triages what no rule routes.
@@ -206,14 +181,16 @@ pub(super) async fn notify_submitter(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicItem {
     pub code: String,
-    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: fb::Kind,
     pub category: String,
     pub title: String,
     pub body: String,
     /// Only when the submitter agreed to publish it.
     pub name: Option<String>,
     pub unit_id: i64,
-    pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: fb::State,
     pub submitted_on: NaiveDate,
     pub deadline_on: Option<NaiveDate>,
     pub answer: Option<String>,
@@ -233,7 +210,7 @@ impl From<&Item> for PublicItem {
         let hidden = i.hidden;
         PublicItem {
             code: i.code.clone(),
-            kind: i.kind.clone(),
+            kind: i.kind,
             category: i.category.clone(),
             title: if hidden {
                 String::new()
@@ -247,7 +224,7 @@ impl From<&Item> for PublicItem {
             },
             name: i.name.clone().filter(|_| i.publish_name && !hidden),
             unit_id: i.unit_id,
-            state: i.state.clone(),
+            state: i.state,
             submitted_on: i.submitted_on,
             deadline_on: i.deadline_on,
             answer: i.answer.clone(),

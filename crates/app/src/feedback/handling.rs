@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::{clean_opt, require, require_on_unit};
 use domain::FieldError;
-use domain::feedback::{self as fb, Action as Move, State};
+use domain::feedback::{self as fb, Action as Move, TrackingCode};
 use domain::policy::{Action, Decision, Principal, Scope, authorize};
 use domain::text::nfc;
 use store::audit::Actor;
@@ -47,7 +47,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
     let before = store::feedback::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let state = before.state()?;
+    let state = before.state;
     let note = clean_opt(input.note.clone());
     let mut item = before.clone();
     let mut to_unit = before.unit_id;
@@ -111,7 +111,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
             let needs = store::feedback::approval_required(&mut tx.conn(), before.unit_id).await?;
             mv = fb::answer_move(needs, may_approve);
         }
-        let before_wait = before.before_wait.as_deref().and_then(State::parse);
+        let before_wait = before.before_wait()?;
         let next = fb::next(state, mv, before_wait).map_err(|e| AppError::Conflict(vec![e]))?;
         if mv.needs_reason() && note.is_none() {
             return Err(AppError::invalid(FieldError::new(
@@ -179,7 +179,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
                 item.draft_answer = None;
             }
             Move::AcceptTransfer => {
-                let rule = rule_for(&mut tx.conn(), &before.kind).await?;
+                let rule = rule_for(&mut tx.conn(), before.kind).await?;
                 let how = fb::TransferClock::parse(&rule.transfer_clock)
                     .unwrap_or(fb::TransferClock::Restart);
                 set_clock(
@@ -189,18 +189,21 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
             }
             Move::Close => item.closed_on = Some(today),
             Move::Merge => {
-                let into = input.into.as_deref().unwrap_or("");
-                let target = store::feedback::by_code(&mut tx.conn(), into)
+                let unknown = || AppError::invalid(FieldError::new("into", "err-no-such-item"));
+                let into = input
+                    .into
+                    .as_deref()
+                    .and_then(|c| TrackingCode::parse(c.trim()))
+                    .ok_or_else(unknown)?;
+                let target = store::feedback::by_code(&mut tx.conn(), &into)
                     .await?
                     .filter(|t| t.id != id)
-                    .ok_or_else(|| {
-                        AppError::invalid(FieldError::new("into", "err-no-such-item"))
-                    })?;
+                    .ok_or_else(unknown)?;
                 item.merged_into = Some(target.id);
             }
             _ => {}
         }
-        item.state = next.as_str().into();
+        item.state = next;
         item.unit_id = to_unit;
         if item.paused_since.is_none() && next.is_open() {
             item.deadline_on = Some(deadline_of(&cal, &item));
@@ -271,8 +274,8 @@ pub async fn moves_for(db: &Db, who: &Principal, item: &Item) -> AppResult<Vec<&
     }
     let may_approve =
         authorize(Some(who), Action::ApproveAnswer, Scope::Unit(&chain)) == Decision::Allow;
-    let state = item.state()?;
-    let before_wait = item.before_wait.as_deref().and_then(State::parse);
+    let state = item.state;
+    let before_wait = item.before_wait()?;
     let mut moves: Vec<&'static str> = Move::ALL
         .iter()
         .filter(|m| !matches!(m, Move::Appeal | Move::SubmitAnswer))

@@ -277,13 +277,13 @@ async fn write_batch(
     };
     for (p, _) in batch.iter_mut().zip(&valid).filter(|(_, v)| **v) {
         let item = &mut p.item;
-        item.code = fb::tracking_code(today, next);
+        item.code = fb::TrackingCode::new(today, next).into_string();
         next += 1;
         item.unit_id = fb::route(&routes, &item.category, item.concerned_unit_id, triage);
         item.submitted_at = now;
         item.submitted_on = today;
         item.clock_from = today;
-        item.allowed_days = rule_in(&rules, &item.kind).answer_days;
+        item.allowed_days = rule_in(&rules, item.kind).answer_days;
         item.deadline_on = Some(deadline_of(&cal, item));
     }
     let items: Vec<Item> = batch
@@ -328,10 +328,7 @@ async fn write_batch(
     store::feedback::insert_submit_events(&mut tx.conn(), now, State::Received.as_str(), &events)
         .await?;
     store::feedback::insert_form_tokens(&mut tx.conn(), &tokens, now).await?;
-    for (actor, changes) in audit {
-        store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
-    }
-    tx.commit().await?;
+    store::audit::commit_batch(tx, now, audit).await?;
     let outcome = |i: usize| {
         if valid[i] {
             let item = &batch[i].item;
@@ -460,9 +457,9 @@ pub async fn submit(
             return Err(AppError::TooManyAttempts);
         }
     }
-    if !errs.is_empty() {
+    let (Some(kind), Some(submitter), true) = (kind, submitter, errs.is_empty()) else {
         return Err(AppError::Invalid(errs));
-    }
+    };
     let stored = crate::attachments::store_files(data_dir, max_file, &files).await?;
     // With a one-time token the secret follows from it, so that a repeat of the same form gets
     // the same secret back; only the sender's own page ever held the token.
@@ -476,7 +473,7 @@ pub async fn submit(
         id: 0,
         code: String::new(),
         secret_hash: sha256_hex(&secret),
-        kind: kind.map(|k| k.as_str()).unwrap_or_default().into(),
+        kind,
         category: input.category,
         public_title: title.clone(),
         public_body: body.clone(),
@@ -487,9 +484,9 @@ pub async fn submit(
         moderated_on: None,
         concerned_unit_id: unit_id,
         unit_id: 0,
-        state: State::Received.as_str().into(),
+        state: State::Received,
         before_wait: None,
-        submitter_kind: submitter.map(|k| k.as_str()).unwrap_or_default().into(),
+        submitter_kind: submitter,
         name,
         email,
         phone,

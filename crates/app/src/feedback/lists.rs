@@ -114,21 +114,18 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
     };
     let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
-    let accept_days = |kind: &str| rule_in(&rules, kind).accept_days.max(0) as u32;
+    let accept_days = |kind| rule_in(&rules, kind).accept_days.max(0) as u32;
     let today = domain::clock::local_date(Utc::now());
     Ok((
         items
             .iter()
             .map(|i| InboxRow {
                 id: i.id,
-                accept_by: (i.state == State::Received.as_str())
-                    .then(|| cal.add_working_days(i.clock_from, accept_days(&i.kind))),
+                accept_by: (i.state == State::Received)
+                    .then(|| cal.add_working_days(i.clock_from, accept_days(i.kind))),
                 days_left: i
                     .deadline_on
-                    .filter(|_| {
-                        State::parse(&i.state).is_some_and(|s| s.is_open())
-                            && i.paused_since.is_none()
-                    })
+                    .filter(|_| i.state.is_open() && i.paused_since.is_none())
                     .map(|d| {
                         if d >= today {
                             cal.working_days_between(today, d)

@@ -53,7 +53,7 @@ pub async fn review(
     let item = store::feedback::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if item.kind != Kind::Initiative.as_str() {
+    if item.kind != Kind::Initiative {
         return Err(AppError::Conflict(vec![FieldError::new(
             "item",
             "err-not-initiative",
@@ -135,7 +135,7 @@ pub async fn decide(
     let mut tx = db.begin().await?;
     let mut item = item_to_handle(&mut tx.conn(), who, id).await?;
     let mut errs = vec![];
-    if item.kind == Kind::Report.as_str() {
+    if item.kind == Kind::Report {
         return Err(AppError::Conflict(vec![FieldError::new(
             "item",
             "err-decision-kind",

@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::notify;
 use domain::FieldError;
-use domain::feedback::{self as fb};
+use domain::feedback::{self as fb, TrackingCode};
 use domain::input::Email;
 use domain::policy::Principal;
 use store::audit::Actor;
@@ -16,19 +16,18 @@ use store::feedback::Item;
 use store::{self};
 
 /// Supports: on published recommendations and initiatives, one per account.
-pub async fn support(db: &Db, who: &Principal, code: &str) -> AppResult<PublicItem> {
+pub async fn support(db: &Db, who: &Principal, code: &TrackingCode) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let item = supportable(&mut tx.conn(), code).await?;
     let item = add_support(
-        &mut tx.conn(),
+        tx,
         item,
         &format!("user:{}", who.user_id),
         &Actor::of(who),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(PublicItem::from(&item))
 }
 
@@ -37,7 +36,7 @@ const SUPPORT_LINK_DAYS: i64 = 7;
 
 /// Without an account: the support counts once the person opens the link mailed to them, so an
 /// address is one person and one support.
-pub async fn request_support(db: &Db, code: &str, email: &str) -> AppResult<()> {
+pub async fn request_support(db: &Db, code: &TrackingCode, email: &str) -> AppResult<()> {
     let email = email.trim().to_lowercase();
     let email = Email::parse("email", &email)
         .map_err(AppError::invalid)?
@@ -97,19 +96,18 @@ pub async fn confirm_support(db: &Db, token: &str) -> AppResult<PublicItem> {
     check_supportable(&item)?;
     store::feedback::close_support_request(&mut tx.conn(), &token_hash, now).await?;
     let item = add_support(
-        &mut tx.conn(),
+        tx,
         item,
         &format!("email:{email_hash}"),
         &Actor::system("public"),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(PublicItem::from(&item))
 }
 
 /// A published recommendation or initiative (reports are not supported, only answered).
-async fn supportable(c: &mut crate::db::DbConn<'_>, code: &str) -> AppResult<Item> {
+async fn supportable(c: &mut crate::db::DbConn<'_>, code: &TrackingCode) -> AppResult<Item> {
     let item = store::feedback::by_code(c, code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -118,7 +116,7 @@ async fn supportable(c: &mut crate::db::DbConn<'_>, code: &str) -> AppResult<Ite
 }
 
 fn check_supportable(item: &Item) -> AppResult<()> {
-    if fb::supportable(&item.kind, &item.state, item.hidden) {
+    if fb::supportable(item.kind, item.state, item.hidden) {
         Ok(())
     } else {
         Err(AppError::Conflict(vec![FieldError::new(
@@ -128,13 +126,15 @@ fn check_supportable(item: &Item) -> AppResult<()> {
     }
 }
 
+/// Counts the support and commits it with its audit record.
 async fn add_support(
-    c: &mut crate::db::DbConn<'_>,
+    mut tx: crate::db::Tx,
     mut item: Item,
     supporter: &str,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<Item> {
+    let c = &mut tx.conn();
     if !store::feedback::add_support(c, item.id, supporter, now).await? {
         return Err(AppError::Conflict(vec![FieldError::new(
             "item",
@@ -143,8 +143,8 @@ async fn add_support(
     }
     item.supports += 1;
     store::feedback::update(c, &item).await?;
-    audit_item(
-        c,
+    commit_item(
+        tx,
         actor,
         now,
         "feedback.support",

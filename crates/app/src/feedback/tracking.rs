@@ -9,7 +9,7 @@ use crate::clean_opt;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
-use domain::feedback::{self as fb, Action as Move, State};
+use domain::feedback::{self as fb, Action as Move, State, TrackingCode};
 use domain::text::nfc;
 use store::audit::Actor;
 use store::feedback::Event;
@@ -41,10 +41,7 @@ pub struct Tracking {
 }
 
 /// The tracking page's data; a secret that does not match is an error, not a silent downgrade.
-pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Tracking> {
-    if !fb::is_tracking_code(code) {
-        return Err(AppError::NotFound);
-    }
+pub async fn track(db: &Db, code: &TrackingCode, secret: Option<&str>) -> AppResult<Tracking> {
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let item = store::feedback::by_code(&mut c, code)
@@ -71,13 +68,10 @@ pub async fn track(db: &Db, code: &str, secret: Option<&str>) -> AppResult<Track
         vec![]
     };
     let today = domain::clock::local_date(Utc::now());
-    let answered = matches!(
-        State::parse(&item.state),
-        Some(State::Answered | State::Closed)
-    );
+    let answered = matches!(item.state, State::Answered | State::Closed);
     let poorly_rated = with_secret && answered && item.rating.is_some_and(|r| r <= 2);
     let can_appeal = poorly_rated && {
-        let days = rule_for(&mut c, &item.kind).await?.appeal_days;
+        let days = rule_for(&mut c, item.kind).await?.appeal_days;
         item.answered_on
             .is_some_and(|d| today <= d + Duration::days(days.into()))
     };
@@ -108,7 +102,7 @@ pub struct Rating {
 }
 
 /// The submitter rates the answer, once.
-pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
+pub async fn rate(db: &Db, code: &TrackingCode, input: Rating) -> AppResult<PublicItem> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let mut item = store::feedback::by_code(&mut tx.conn(), code)
@@ -127,10 +121,7 @@ pub async fn rate(db: &Db, code: &str, input: Rating) -> AppResult<PublicItem> {
                 .with("max", 5),
         ));
     }
-    if !matches!(
-        State::parse(&item.state),
-        Some(State::Answered | State::Closed)
-    ) {
+    if !matches!(item.state, State::Answered | State::Closed) {
         return Err(AppError::Conflict(vec![FieldError::new(
             "rating",
             "err-not-answered",
@@ -181,7 +172,7 @@ pub struct AppealInput {
 
 /// After a rating of 1 or 2, within the period: the item reopens one level up (the province for a
 /// commune, the Steering Committee for a province or a ministry), with a fresh clock.
-pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<PublicItem> {
+pub async fn appeal(db: &Db, code: &TrackingCode, input: AppealInput) -> AppResult<PublicItem> {
     let cal = calendar(db).await?;
     let now = Utc::now();
     let today = domain::clock::local_date(now);
@@ -205,7 +196,7 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
             "err-appeal-needs-poor-rating",
         )]));
     }
-    let days = rule_for(&mut tx.conn(), &item.kind).await?.appeal_days;
+    let days = rule_for(&mut tx.conn(), item.kind).await?.appeal_days;
     if item
         .answered_on
         .is_none_or(|d| today > d + Duration::days(days.into()))
@@ -214,7 +205,7 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
             FieldError::new("reason", "err-appeal-too-late").with("days", days),
         ]));
     }
-    let state = item.state()?;
+    let state = item.state;
     let next = fb::next(state, Move::Appeal, None).map_err(|e| AppError::Conflict(vec![e]))?;
     let unit = store::org::get(&mut tx.conn(), item.unit_id)
         .await?
@@ -228,7 +219,7 @@ pub async fn appeal(db: &Db, code: &str, input: AppealInput) -> AppResult<Public
         None => triage_unit(&mut tx.conn()).await?,
     };
     let from_unit = item.unit_id;
-    item.state = next.as_str().into();
+    item.state = next;
     item.unit_id = up;
     item.answer = None;
     item.answered_on = None;

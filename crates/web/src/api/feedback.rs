@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::cache::{Deps, public};
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathId};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathCode, PathId};
 use app::error::AppError;
 use app::feedback::{
     AppealInput, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats, Submission, Submitted,
@@ -43,14 +43,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/{id}/reviews", post(review))
         .route("/api/v1/feedback/{id}/decision", post(decide))
         .route("/api/v1/feedback/{id}/moderation", post(moderate))
-}
-
-fn code_of(raw: &str) -> AppResult<String> {
-    if domain::feedback::is_tracking_code(raw) {
-        Ok(raw.to_string())
-    } else {
-        Err(AppError::NotFound.into())
-    }
 }
 
 /// Send a report, recommendation or initiative (no account needed). Returns the tracking code and a secret shown once.
@@ -119,10 +111,9 @@ struct SecretQuery {
     responses((status = 200, body = Tracking), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn track(
     State(s): State<AppState>,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     ApiQuery(q): ApiQuery<SecretQuery>,
 ) -> AppResult<Json<Tracking>> {
-    let code = code_of(&code)?;
     Ok(Json(
         app::feedback::track(&s.db, &code, q.secret.as_deref()).await?,
     ))
@@ -133,10 +124,9 @@ async fn track(
     responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn rate(
     State(s): State<AppState>,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     ApiJson(input): ApiJson<Rating>,
 ) -> AppResult<Json<PublicItem>> {
-    let code = code_of(&code)?;
     Ok(Json(app::feedback::rate(&s.db, &code, input).await?))
 }
 
@@ -145,10 +135,9 @@ async fn rate(
     responses((status = 200, body = PublicItem), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn appeal(
     State(s): State<AppState>,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     ApiJson(input): ApiJson<AppealInput>,
 ) -> AppResult<Json<PublicItem>> {
-    let code = code_of(&code)?;
     Ok(Json(app::feedback::appeal(&s.db, &code, input).await?))
 }
 
@@ -159,10 +148,9 @@ async fn appeal(
 async fn support(
     State(s): State<AppState>,
     ctx: Ctx,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let code = code_of(&code)?;
     if ctx.who.is_none() && !body.is_empty() {
         let input: SupportByEmail = serde_json::from_slice(&body)
             .map_err(|_| AppError::invalid(domain::FieldError::new("email", "err-email")))?;

@@ -118,8 +118,11 @@ async fn open311_requests(
         return Ok(crate::cache::public(Json(v), crate::cache::Deps::FEEDBACK));
     };
     let mut out = vec![];
-    for code in codes.split(',').map(str::trim) {
-        if let Ok(t) = app::feedback::track(&s.db, code, None).await {
+    for code in codes
+        .split(',')
+        .filter_map(|c| domain::feedback::TrackingCode::parse(c.trim()))
+    {
+        if let Ok(t) = app::feedback::track(&s.db, &code, None).await {
             out.push(open311_item(&t.item));
         }
     }
@@ -130,7 +133,7 @@ async fn open311_requests(
 }
 
 fn open311_item(i: &PublicItem) -> serde_json::Value {
-    let open = domain::feedback::State::parse(&i.state).is_some_and(|s| s.is_open());
+    let open = i.state.is_open();
     serde_json::json!({
         "service_request_id": i.code,
         "status": if open { "open" } else { "closed" },

@@ -52,7 +52,7 @@ impl PageCtx {
     }
 
     /// The message `prefix` + `value`, e.g. a state's label.
-    pub fn tp(&self, prefix: &str, value: &str) -> &'static str {
+    pub fn tp(&self, prefix: &str, value: impl std::fmt::Display) -> &'static str {
         self.lang.t(&format!("{prefix}{value}"))
     }
 
@@ -85,7 +85,7 @@ impl PageCtx {
         encode_component(&self.path)
     }
 
-    pub fn kind_label(&self, kind: &str) -> &'static str {
+    pub fn kind_label(&self, kind: impl std::fmt::Display) -> &'static str {
         self.lang.t(&format!("kind-{kind}"))
     }
 

@@ -119,7 +119,7 @@ impl OrgUnitTpl {
     fn link_label(&self, l: &LinkedUnit) -> String {
         format!(
             "{} · {}",
-            self.p.kind_label(&l.kind),
+            self.p.kind_label(l.kind),
             self.p.t(if l.merge_type == "full" {
                 "merge-full"
             } else {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -174,7 +174,7 @@ struct SentQuery {
 async fn sent_page(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    crate::extract::PathCode(code): crate::extract::PathCode,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<SentQuery>,
 ) -> AppResult<Response> {
     let t = match app::feedback::track(&s.db, &code, Some(&q.secret)).await {

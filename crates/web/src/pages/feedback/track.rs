@@ -10,13 +10,14 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{AppResult, WebError};
-use crate::extract::{ApiQuery, CsrfForm, Ctx};
+use crate::extract::{ApiQuery, CsrfForm, Ctx, PathCode};
 use crate::pages::common::{PageCtx, confirm_link_page, form_status, html_status};
 use crate::pages::feedback::common::{categories, category_name};
 use app::error::AppError;
 use app::feedback::Tracking;
 use app::records::Category;
 use domain::FieldError;
+use domain::feedback::TrackingCode;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -69,7 +70,7 @@ impl TrackTpl {
     /// Published recommendations and initiatives may be supported.
     fn supportable(&self) -> bool {
         // Hidden items show no public text, so no support form either.
-        domain::feedback::supportable(&self.t.item.kind, &self.t.item.state, false)
+        domain::feedback::supportable(self.t.item.kind, self.t.item.state, false)
     }
 
     fn cat(&self, code: &str) -> String {
@@ -86,7 +87,7 @@ struct SecretQ {
 async fn render_track(
     s: &AppState,
     ctx: &Ctx,
-    code: &str,
+    code: &TrackingCode,
     secret: Option<String>,
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
@@ -96,7 +97,7 @@ async fn render_track(
 async fn render_track_note(
     s: &AppState,
     ctx: &Ctx,
-    code: &str,
+    code: &TrackingCode,
     secret: Option<String>,
     errors: Vec<FieldError>,
     note: &str,
@@ -138,7 +139,7 @@ struct SupportForm {
 async fn support(
     State(s): State<AppState>,
     ctx: Ctx,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     CsrfForm(f): CsrfForm<SupportForm>,
 ) -> AppResult<Response> {
     let r = match &ctx.who {
@@ -186,7 +187,7 @@ async fn support_confirm(
 async fn track_page(
     State(s): State<AppState>,
     ctx: Ctx,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     ApiQuery(q): ApiQuery<SecretQ>,
 ) -> AppResult<Response> {
     let note = q
@@ -221,7 +222,7 @@ struct RateForm {
 async fn rate(
     State(s): State<AppState>,
     ctx: Ctx,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     CsrfForm(f): CsrfForm<RateForm>,
 ) -> AppResult<Response> {
     let secret = f.secret.clone();
@@ -247,7 +248,7 @@ struct AppealForm {
 async fn appeal(
     State(s): State<AppState>,
     ctx: Ctx,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    PathCode(code): PathCode,
     CsrfForm(f): CsrfForm<AppealForm>,
 ) -> AppResult<Response> {
     let secret = f.secret.clone();
@@ -266,7 +267,7 @@ async fn appeal(
 async fn after_submitter_step(
     s: &AppState,
     ctx: &Ctx,
-    code: &str,
+    code: &TrackingCode,
     secret: String,
     r: app::error::AppResult<()>,
 ) -> AppResult<Response> {
