@@ -14,7 +14,8 @@ use domain::assignees::{self, Collective};
 use domain::deadline::Period;
 use domain::input::DueWindow;
 use domain::overview::{self, Overview, Row};
-use domain::policy::{self, Action, Principal, Scope};
+use domain::policy::{self, Action, Principal, Scope, Visibility};
+use domain::status::TaskState;
 use domain::{FieldError, text::fold};
 use std::sync::Arc;
 use store::audit::{Actor, Change};
@@ -264,10 +265,7 @@ async fn import_parsed(
     let assigned_on = meta.issued_on.unwrap_or(domain::clock::local_date(now));
     let mut leaderless = vec![];
     for t in &parsed.tasks {
-        let visibility = match t.visibility.as_str() {
-            v @ ("internal" | "restricted") => v,
-            _ => "public",
-        };
+        let visibility = Visibility::parse(&t.visibility).unwrap_or(Visibility::Public);
         let new = NewTask {
             programme_id: pid,
             group_id: t.group.and_then(|g| group_ids.get(g).copied()),
@@ -280,7 +278,7 @@ async fn import_parsed(
             lead_text: &t.lead,
             coordinating_text: &t.coordinating,
             visibility,
-            state: "active",
+            state: TaskState::Active,
             proposed_by: None,
             description: Some(t.description.as_str()).filter(|d| !d.is_empty()),
             priority: if t.priority.is_empty() {
@@ -366,13 +364,13 @@ pub async fn may_read(
     snap: &Snapshot,
     who: Option<&Principal>,
     task_id: i64,
-    visibility: &str,
+    visibility: Visibility,
     owner_unit_id: i64,
 ) -> AppResult<bool> {
-    if visibility == "public" {
+    if visibility == Visibility::Public {
         return Ok(true);
     }
-    let mut units = if visibility == "internal" {
+    let mut units = if visibility == Visibility::Internal {
         vec![]
     } else {
         store::tasks::units_of_task(c, task_id).await?
@@ -395,9 +393,9 @@ impl Gate<'_> {
         c: &mut crate::db::DbConn<'_>,
         who: Option<&Principal>,
         task_id: i64,
-        visibility: &str,
+        visibility: Visibility,
     ) -> AppResult<bool> {
-        if visibility == "public" {
+        if visibility == Visibility::Public {
             return Ok(true);
         }
         if let Some(v) = self.seen.get(&task_id) {
@@ -534,7 +532,7 @@ async fn visible_rows(
     let mut rows: Vec<Row> = Vec::with_capacity(data.lead.len());
     let mut ids = std::collections::HashSet::with_capacity(data.lead.len());
     for (a, group, visibility) in &data.lead {
-        if gate.allows(c, who, a.task_id, visibility).await? {
+        if gate.allows(c, who, a.task_id, *visibility).await? {
             ids.insert(a.id);
             rows.push(Row {
                 task_id: a.task_id,
@@ -673,7 +671,7 @@ pub async fn task_detail(
         &snap,
         who,
         task.id,
-        &task.visibility,
+        task.visibility,
         programme.owner_unit_id,
     )
     .await?
@@ -767,10 +765,10 @@ pub async fn tasks(
     let mut out = vec![];
     for t in store::tasks::tasks_of(&mut c, programme_id).await? {
         let (statuses, matches) = by_task.remove(&t.id).unwrap_or_default();
-        if t.state != "active" || (unit.is_some() && !matches) {
+        if t.state != TaskState::Active || (unit.is_some() && !matches) {
             continue;
         }
-        if gate.allows(&mut c, who, t.id, &t.visibility).await? {
+        if gate.allows(&mut c, who, t.id, t.visibility).await? {
             out.push((t, overview::rollup(&statuses).as_str().to_string()));
         }
     }
@@ -862,8 +860,8 @@ pub async fn worklist(
             continue;
         };
         let (rules, owner, mode) = (programme.rules(), programme.owner_unit_id, programme.rollup);
-        if task.visibility != "public"
-            && !may_read(&mut c, &snap, who, task.id, &task.visibility, owner).await?
+        if task.visibility != Visibility::Public
+            && !may_read(&mut c, &snap, who, task.id, task.visibility, owner).await?
         {
             continue;
         }

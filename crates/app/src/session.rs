@@ -6,21 +6,21 @@ use tokio::sync::OnceCell;
 use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use domain::policy::{Principal, Role};
+use domain::policy::Principal;
 use domain::{FieldError, signin};
 use store::audit::{Actor, Change};
 use store::{self, users::User};
 
 pub const SESSION_HOURS: i64 = 12;
 
-fn principal_of(u: &User) -> Option<Principal> {
-    Some(Principal {
+fn principal_of(u: &User) -> Principal {
+    Principal {
         user_id: u.id,
         token_id: None,
-        role: Role::parse(&u.role)?,
+        role: u.role,
         unit_id: u.unit_id,
         username: u.username.clone(),
-    })
+    }
 }
 
 /// A hash to verify against when the username is unknown, so that both cases take as long.
@@ -119,20 +119,18 @@ pub async fn from_session(db: &Db, secret: &str) -> AppResult<Option<(Principal,
     let mut c = db.acquire().await?;
     let user =
         store::users::session_user(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
-    Ok(user.and_then(|u| principal_of(&u).map(|p| (p, u))))
+    Ok(user.map(|u| (principal_of(&u), u)))
 }
 
 pub async fn from_token(db: &Db, secret: &str) -> AppResult<Option<Principal>> {
     let mut c = db.acquire().await?;
     let found =
         store::users::token_by_hash(&mut c.conn(), &auth::sha256_hex(secret), Utc::now()).await?;
-    Ok(found.and_then(|(t, owner)| {
-        Some(Principal {
-            user_id: t.user_id,
-            token_id: Some(t.id),
-            role: Role::parse(&t.role)?,
-            unit_id: t.unit_id,
-            username: owner,
-        })
+    Ok(found.map(|(t, owner)| Principal {
+        user_id: t.user_id,
+        token_id: Some(t.id),
+        role: t.role,
+        unit_id: t.unit_id,
+        username: owner,
     }))
 }

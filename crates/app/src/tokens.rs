@@ -43,9 +43,9 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
     let name = text::nfc(&input.name);
     let mut errs = vec![];
     errs.extend(check_name("name", &name, true));
-    if let Some(r) = &input.role
-        && Role::parse(r).is_none()
-    {
+    // None: the owner's role; Some(None): a name that is no role.
+    let role = input.role.as_deref().map(Role::parse);
+    if role == Some(None) {
         errs.push(FieldError::new("role", "err-unknown-role"));
     }
     if let Some(d) = input.expires_in_days
@@ -74,7 +74,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
     let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let now = Utc::now();
-    let role = input.role.unwrap_or(owner.role.clone());
+    let role = role.flatten().unwrap_or(owner.role);
     let unit = input.unit_id.unwrap_or(owner.unit_id);
     let expires = input.expires_in_days.map(|d| now + Duration::days(d));
     let id = store::users::create_token(
@@ -83,7 +83,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<C
         &name,
         &prefix,
         &auth::sha256_hex(&secret),
-        &role,
+        role,
         unit,
         now,
         expires,

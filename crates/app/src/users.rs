@@ -120,7 +120,8 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
     if let Some(e) = &email {
         errs.extend(Email::parse("email", e).err());
     }
-    if Role::parse(&input.role).is_none() {
+    let role = Role::parse(&input.role);
+    if role.is_none() {
         errs.push(FieldError::new("role", "err-unknown-role"));
     }
     if let Some(p) = &input.password {
@@ -131,9 +132,9 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         Some(u) if !u.historical() => {}
         _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
     }
-    if !errs.is_empty() {
+    let (true, Some(role)) = (errs.is_empty(), role) else {
         return Err(AppError::Invalid(errs));
-    }
+    };
     let password_hash = match input.password {
         Some(p) => Some(auth::hash_password(p).await?),
         None => None,
@@ -143,7 +144,7 @@ pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<Us
         display_name,
         email,
         unit_id: input.unit_id,
-        role: input.role,
+        role,
         password_hash,
     };
     create_account(tx, &new, &Actor::of(who), Utc::now()).await
@@ -207,10 +208,10 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         }
     }
     if let Some(r) = input.role {
-        if Role::parse(&r).is_none() {
-            errs.push(FieldError::new("role", "err-unknown-role"));
+        match Role::parse(&r) {
+            Some(r) => after.role = r,
+            None => errs.push(FieldError::new("role", "err-unknown-role")),
         }
-        after.role = r;
     }
     if let Some(u) = input.unit_id {
         match store::org::get(&mut tx.conn(), u).await? {
@@ -224,7 +225,7 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> App
         }
         after.disabled = d;
     }
-    let admin = |u: &User| u.role == Role::Administrator.as_str() && !u.disabled;
+    let admin = |u: &User| u.role == Role::Administrator && !u.disabled;
     if admin(&before) && !admin(&after) {
         let others = store::users::other_active_admins(&mut tx.conn(), id).await?;
         errs.extend(policy::check_admin_kept(others));
@@ -353,7 +354,7 @@ pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
         display_name,
         email: Some(email),
         unit_id: root.id,
-        role: Role::Citizen.as_str().into(),
+        role: Role::Citizen,
         password_hash: Some(password_hash),
     };
     create_account(tx, &new, &Actor::system("public"), now).await

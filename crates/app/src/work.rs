@@ -14,7 +14,8 @@ use domain::FieldError;
 use domain::deadline::Deadline;
 use domain::files::StoredFile;
 use domain::input::BoundedText;
-use domain::policy::{Action, Principal, Scope};
+use domain::policy::{Action, Principal, Scope, Visibility};
+use domain::status::TaskState;
 use domain::text::nfc;
 use store::audit::{Actor, Change, to_json};
 use store::org_index::OrgIndex;
@@ -252,8 +253,8 @@ pub async fn propose(
         due_on: deadline.due(),
         lead_text: &unit_name,
         coordinating_text: "",
-        visibility: "public",
-        state: "proposed",
+        visibility: Visibility::Public,
+        state: TaskState::Proposed,
         proposed_by: Some(unit),
         description: description.as_deref(),
         priority: "normal",
@@ -305,7 +306,7 @@ pub async fn decide_proposal(
         programme.owner_unit_id,
     )
     .await?;
-    if before.state != "proposed" {
+    if before.state != TaskState::Proposed {
         return Err(AppError::Conflict(vec![FieldError::new(
             "task",
             "err-not-a-proposal",
@@ -318,10 +319,14 @@ pub async fn decide_proposal(
             "err-return-needs-comment",
         )));
     }
-    let state = if input.approve { "active" } else { "declined" };
+    let state = if input.approve {
+        TaskState::Active
+    } else {
+        TaskState::Declined
+    };
     store::tasks::set_task_state(&mut tx.conn(), task_id, state).await?;
     let mut after = before.clone();
-    after.state = state.into();
+    after.state = state;
     let now = Utc::now();
     store::audit::commit(
         tx,
@@ -509,7 +514,7 @@ pub async fn evidence_file(
         &snap,
         who,
         task.id,
-        &task.visibility,
+        task.visibility,
         programme.owner_unit_id,
     )
     .await?
@@ -561,7 +566,7 @@ pub async fn comment(
         &snap,
         Some(who),
         task.id,
-        &task.visibility,
+        task.visibility,
         programme.owner_unit_id,
     )
     .await?

@@ -4,6 +4,34 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// Where a task stands in its programme: only active tasks are monitored; a unit's own proposal
+/// waits for the assigning level, which approves it (active) or declines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Active,
+    Proposed,
+    Declined,
+}
+
+impl TaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Active => "active",
+            TaskState::Proposed => "proposed",
+            TaskState::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskState> {
+        [TaskState::Active, TaskState::Proposed, TaskState::Declined]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+crate::named!(TaskState, "task state");
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use app::db::Db;
 use app::error::{AppError, AppResult};
+use domain::policy::Role;
 use store::audit::{Actor, Change};
 use store::org::ListFilter;
 use store::{self, users::NewUser};
@@ -31,16 +32,16 @@ impl Scale {
 pub const GENERATED_PASSWORD: &str = "generated-user-pw";
 
 /// Which units get users, in proportion: every commune-level unit, province and agency.
-async fn target_units(db: &Db) -> AppResult<Vec<(i64, &'static str, String)>> {
+async fn target_units(db: &Db) -> AppResult<Vec<(i64, Role, String)>> {
     let mut c = db.acquire().await?;
     let mut out = vec![];
     for (kind, role) in [
-        ("commune", "unit_officer"),
-        ("ward", "unit_officer"),
-        ("special_zone", "unit_officer"),
-        ("province", "unit_leader"),
-        ("central_agency", "unit_officer"),
-        ("party_agency", "unit_officer"),
+        ("commune", Role::UnitOfficer),
+        ("ward", Role::UnitOfficer),
+        ("special_zone", Role::UnitOfficer),
+        ("province", Role::UnitLeader),
+        ("central_agency", Role::UnitOfficer),
+        ("party_agency", Role::UnitOfficer),
     ] {
         let f = ListFilter {
             kind: Some(kind.into()),
@@ -93,7 +94,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: bool) -> AppResult<usize>
                     display_name: format!("Cán bộ {i}"),
                     email: None,
                     unit_id: *unit_id,
-                    role: role.to_string(),
+                    role: *role,
                     password_hash: Some(hash.clone()),
                 }
             })

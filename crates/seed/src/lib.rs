@@ -20,6 +20,7 @@ use chrono::{NaiveDate, Utc};
 
 use app::db::Db;
 use app::error::{AppError, AppResult};
+use domain::policy::Role;
 use store::{self, audit::Actor, org::NewUnit};
 
 const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
@@ -316,37 +317,47 @@ pub async fn load_builtin(db: &Db) -> AppResult<bool> {
 }
 
 /// Demo accounts, one per role, placed so that scope can be tried out: (username, role, unit code, display name).
-pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
-    ("admin", "administrator", "VN", "Quản trị hệ thống"),
-    ("steering", "steering", "BCDTW", "Thường trực Ban Chỉ đạo"),
-    ("inspector", "inspector", "UBKTTW", "Kiểm tra viên"),
+pub const DEMO_USERS: &[(&str, Role, &str, &str)] = &[
+    ("admin", Role::Administrator, "VN", "Quản trị hệ thống"),
+    (
+        "steering",
+        Role::Steering,
+        "BCDTW",
+        "Thường trực Ban Chỉ đạo",
+    ),
+    ("inspector", Role::Inspector, "UBKTTW", "Kiểm tra viên"),
     (
         "daklak.leader",
-        "unit_leader",
+        Role::UnitLeader,
         "66",
         "Lãnh đạo tỉnh Đắk Lắk",
     ),
     (
         "daklak.officer",
-        "unit_officer",
+        Role::UnitOfficer,
         "66",
         "Cán bộ đầu mối tỉnh Đắk Lắk",
     ),
     (
         "hanoi.officer",
-        "unit_officer",
+        Role::UnitOfficer,
         "01",
         "Cán bộ đầu mối Hà Nội",
     ),
     (
         "most.officer",
-        "unit_officer",
+        Role::UnitOfficer,
         "BKHCN",
         "Cán bộ đầu mối Bộ KH&CN",
     ),
-    ("most.leader", "unit_leader", "BKHCN", "Lãnh đạo Bộ KH&CN"),
-    ("reviewer", "reviewer", "BKHCN", "Chuyên gia đánh giá"),
-    ("citizen", "citizen", "VN", "Nguyễn Văn Dân"),
+    (
+        "most.leader",
+        Role::UnitLeader,
+        "BKHCN",
+        "Lãnh đạo Bộ KH&CN",
+    ),
+    ("reviewer", Role::Reviewer, "BKHCN", "Chuyên gia đánh giá"),
+    ("citizen", Role::Citizen, "VN", "Nguyễn Văn Dân"),
 ];
 
 pub const DEMO_PASSWORD: &str = "nqtrack-demo-2025";
@@ -373,7 +384,7 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
             display_name: name.to_string(),
             email: Some(format!("{username}@demo.nqtrack.invalid")),
             unit_id: unit.id,
-            role: role.to_string(),
+            role: *role,
             password_hash: Some(hash.clone()),
         };
         let id = store::users::insert(&mut c, &new, now).await?;
@@ -392,7 +403,7 @@ pub async fn demo_users(db: &Db) -> AppResult<usize> {
 /// the same use cases as real reports, so it is audited like them.
 pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
     use app::reports::{Decision, NewReport, submit, verify_on};
-    use domain::policy::{Principal, Role};
+    use domain::policy::Principal;
     let today = domain::clock::local_date(Utc::now());
     // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
     let account = |username: &'static str| async move {
@@ -400,7 +411,7 @@ pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
         let (u, _) = store::users::get_for_login(&mut c.conn(), username)
             .await?
             .ok_or(AppError::Internal(format!("demo user {username} missing")))?;
-        let role = Role::parse(&u.role).unwrap_or(Role::Reviewer);
+        let role = u.role;
         Ok::<_, AppError>(Principal {
             user_id: u.id,
             token_id: None,

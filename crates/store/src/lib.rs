@@ -84,6 +84,14 @@ impl Filter {
     }
 }
 
+/// A column read by hand that holds one of a domain enum's names (rows derived with `FromRow` say
+/// `#[sqlx(try_from = "String")]` instead): an unknown name is a decoding error.
+pub(crate) fn named<T: TryFrom<String, Error = domain::UnknownName>>(
+    raw: String,
+) -> Result<T, sqlx::Error> {
+    T::try_from(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -18,7 +18,7 @@ pub struct ProgrammeRows {
     pub programme: Programme,
     pub groups: Vec<TaskGroup>,
     /// (assignment, task group, task visibility)
-    pub lead: Vec<(Assignment, Option<i64>, String)>,
+    pub lead: Vec<(Assignment, Option<i64>, domain::policy::Visibility)>,
 }
 
 pub struct UnitRows {

@@ -6,6 +6,8 @@ use serde::Serialize;
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::on_conn;
+use domain::policy::Visibility;
+use domain::status::TaskState;
 
 pub async fn insert_document(
     c: &mut DbConn<'_>,
@@ -63,8 +65,8 @@ pub struct NewTask<'a> {
     pub due_on: Option<NaiveDate>,
     pub lead_text: &'a str,
     pub coordinating_text: &'a str,
-    pub visibility: &'a str,
-    pub state: &'a str,
+    pub visibility: Visibility,
+    pub state: TaskState,
     pub proposed_by: Option<i64>,
     pub description: Option<&'a str>,
     pub priority: &'a str,
@@ -82,7 +84,7 @@ pub async fn insert_task(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id")
         .bind(t.programme_id).bind(t.group_id).bind(t.code).bind(t.title).bind(t.result_text).bind(t.deadline_text)
         .bind(&t.deadline_json).bind(t.due_on).bind(t.lead_text).bind(t.coordinating_text).bind(now)
-        .bind(t.visibility).bind(t.state).bind(t.proposed_by).bind(t.description).bind(t.priority).bind(t.period)
+        .bind(t.visibility.as_str()).bind(t.state.as_str()).bind(t.proposed_by).bind(t.description).bind(t.priority).bind(t.period)
         .fetch_one(&mut **c).await?))
 }
 
@@ -170,11 +172,15 @@ pub struct Task {
     /// Its meaning (form and values), see the deadline parser.
     pub deadline_json: String,
     pub due_on: Option<NaiveDate>,
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub visibility: Visibility,
     pub lead_text: Option<String>,
     pub coordinating_text: Option<String>,
     /// active; proposed (by a unit, awaiting the assigning level); declined.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: TaskState,
     pub proposed_by: Option<i64>,
     pub description: Option<String>,
     pub priority: String,
@@ -234,7 +240,7 @@ pub async fn assignments_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<
 pub async fn lead_assignments(
     c: &mut DbConn<'_>,
     programme_id: i64,
-) -> AppResult<Vec<(Assignment, Option<i64>, String)>> {
+) -> AppResult<Vec<(Assignment, Option<i64>, Visibility)>> {
     let sql = format!(
         "SELECT {ASSIGNMENT_COLS}, t.group_id, t.visibility FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = $1 AND a.is_lead = TRUE AND a.parent_id IS NULL AND t.state = 'active'"
     );
@@ -246,7 +252,7 @@ pub async fn lead_assignments(
             out.push((
                 Assignment::from_row(r)?,
                 r.try_get::<Option<i64>, _>("group_id")?,
-                r.try_get::<String, _>("visibility")?,
+                crate::named(r.try_get("visibility")?)?,
             ));
         }
         out
@@ -446,10 +452,10 @@ pub async fn worklist(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<(Assign
                 deadline_text: r.try_get("t_deadline_text")?,
                 deadline_json: r.try_get("t_deadline_json")?,
                 due_on: r.try_get("t_due_on")?,
-                visibility: r.try_get("t_visibility")?,
+                visibility: crate::named(r.try_get("t_visibility")?)?,
                 lead_text: r.try_get("t_lead_text")?,
                 coordinating_text: r.try_get("t_coordinating_text")?,
-                state: r.try_get("t_state")?,
+                state: crate::named(r.try_get("t_state")?)?,
                 proposed_by: r.try_get("t_proposed_by")?,
                 description: r.try_get("t_description")?,
                 priority: r.try_get("t_priority")?,
@@ -536,9 +542,9 @@ pub async fn holds_task(c: &mut DbConn<'_>, task_id: i64, unit_id: i64) -> AppRe
     )
 }
 
-pub async fn set_task_state(c: &mut DbConn<'_>, id: i64, state: &str) -> AppResult<()> {
+pub async fn set_task_state(c: &mut DbConn<'_>, id: i64, state: TaskState) -> AppResult<()> {
     on_conn!(c, c => sqlx::query("UPDATE tasks SET state = $2 WHERE id = $1")
-        .bind(id).bind(state).execute(&mut **c).await.map(|_| ())?);
+        .bind(id).bind(state.as_str()).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use super::{Arg, Filter};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::{bind_all, on_conn};
+use domain::policy::Role;
 
 const COLS: &str = "id, username, display_name, email, unit_id, role, disabled, failed_logins, locked_until, created_at";
 
@@ -19,7 +20,9 @@ pub struct User {
     pub email: Option<String>,
     pub unit_id: i64,
     /// administrator, steering, inspector, unit_leader, unit_officer or reviewer.
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub role: Role,
     pub disabled: bool,
     #[serde(skip)]
     pub failed_logins: i32,
@@ -33,7 +36,7 @@ pub struct NewUser {
     pub display_name: String,
     pub email: Option<String>,
     pub unit_id: i64,
-    pub role: String,
+    pub role: Role,
     pub password_hash: Option<String>,
 }
 
@@ -41,7 +44,7 @@ pub async fn insert(c: &mut DbConn<'_>, u: &NewUser, now: DateTime<Utc>) -> AppR
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (username, display_name, email, unit_id, role, password_hash, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id")
-        .bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(&u.role)
+        .bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(u.role.as_str())
         .bind(&u.password_hash).bind(now).fetch_one(&mut **c).await?))
 }
 
@@ -77,7 +80,7 @@ pub async fn insert_many(
     on_conn!(c, c => {
         let mut q = sqlx::query(&sql);
         for u in users {
-            q = q.bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(&u.role).bind(&u.password_hash).bind(now);
+            q = q.bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(u.role.as_str()).bind(&u.password_hash).bind(now);
         }
         q.execute(&mut **c).await?;
     });
@@ -172,7 +175,7 @@ pub async fn other_active_admins(c: &mut DbConn<'_>, except: i64) -> AppResult<i
 pub async fn update(c: &mut DbConn<'_>, u: &User, now: DateTime<Utc>) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "UPDATE users SET display_name = $2, email = $3, unit_id = $4, role = $5, disabled = $6, updated_at = $7 WHERE id = $1")
-        .bind(u.id).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(&u.role).bind(u.disabled).bind(now)
+        .bind(u.id).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(u.role.as_str()).bind(u.disabled).bind(now)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -259,7 +262,9 @@ pub struct ApiToken {
     pub name: String,
     /// First characters of the secret, to recognise it; the secret itself is never stored.
     pub prefix: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub role: Role,
     pub unit_id: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -277,14 +282,14 @@ pub async fn create_token(
     name: &str,
     prefix: &str,
     hash: &str,
-    role: &str,
+    role: Role,
     unit_id: i64,
     now: DateTime<Utc>,
     expires: Option<DateTime<Utc>>,
 ) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO api_tokens (user_id, name, prefix, token_hash, role, unit_id, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id")
-        .bind(user_id).bind(name).bind(prefix).bind(hash).bind(role).bind(unit_id).bind(now).bind(expires)
+        .bind(user_id).bind(name).bind(prefix).bind(hash).bind(role.as_str()).bind(unit_id).bind(now).bind(expires)
         .fetch_one(&mut **c).await?))
 }
 

@@ -93,7 +93,7 @@ impl PageCtx {
         self.lang.t(&format!("status-{status}"))
     }
 
-    pub fn role_label(&self, role: &str) -> &'static str {
+    pub fn role_label(&self, role: impl std::fmt::Display) -> &'static str {
         self.lang.t(&format!("role-{role}"))
     }
 
