@@ -997,6 +997,30 @@ both!(each_home_figure_is_its_list_and_the_league_adds_up, |app| {
         .await
     );
     assert!(waiting > 0);
+    // The national picture is kept between requests (issue 12); a verification is on the very
+    // next page all the same.
+    let claimed = app
+        .scalar_i64(&format!(
+            "SELECT MIN(a.id) FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN programmes p ON p.id = t.programme_id
+             WHERE a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.parent_id IS NULL AND p.owner_unit_id = {vn}"
+        ))
+        .await;
+    let (s, v) = app
+        .anon()
+        .post(app.url(&format!("/api/v1/assignments/{claimed}/verification")))
+        .bearer_auth(app.token("steering").await)
+        .json(&serde_json::json!({"approve": true, "comment": "Đạt"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let again = steering
+        .get(app.url("/"))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(figure(&again, "id=\"n-claims\"").0, waiting - 1);
     // Other roles keep the directory home.
     let admin = app.signed_in("admin").await;
     let ah = admin.get(app.url("/")).call().await.text().await.unwrap();

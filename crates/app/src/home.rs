@@ -1,15 +1,21 @@
 //! What each role sees first after signing in: a unit's work by urgency (officers and leaders),
 //! the national picture (the Steering Committee).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::programmes::{WorkItem, WorklistQuery, worklist};
-use domain::policy::{Action, Principal, Scope};
+use crate::programmes::{League, WorkItem, WorklistQuery, worklist};
+use domain::org::OrgKind;
+use domain::overview::OnTime;
+use domain::policy::{Action, Principal, Role, Scope};
 use store::org_index::OrgIndex;
 use store::task_cache::TaskCache;
+use store::tasks::PendingClaim;
 
 /// Days ahead that count as "due soon", the near and the far horizon.
 pub const SOON: i64 = 30;
@@ -175,4 +181,112 @@ pub async fn flagged(
             .collect(),
         n,
     ))
+}
+
+/// One national programme as the Committee's home shows it.
+#[derive(Debug)]
+pub struct NationalProgramme {
+    pub league: League,
+    /// The league restricted to provinces, and to ministries (central agencies).
+    pub provinces: Vec<(i64, OnTime)>,
+    pub ministries: Vec<(i64, OnTime)>,
+    /// The latest flagged reports and how many there are.
+    pub flagged: (Vec<Flagged>, i64),
+    /// Code and title (cut at a word) of every task of the programme.
+    pub titles: HashMap<i64, (String, String)>,
+}
+
+/// The Committee's national picture: every national programme (owned by `root`) and the
+/// completion claims waiting at `root`.
+#[derive(Debug)]
+pub struct National {
+    pub programmes: Vec<NationalProgramme>,
+    pub claims: (Vec<PendingClaim>, i64),
+}
+
+type NationalKey = (i64, i64, NaiveDate, i64, Role, i64);
+
+/// The national picture, computed once per state of the task data, of the organisation and of
+/// the day, and shared by the Committee's members: it is the same for each of them and is the
+/// heaviest page of the product (at national scale it reads every lead assignment of every
+/// national programme). One computation at a time; those who arrive meanwhile wait for it and
+/// take its result.
+#[derive(Default)]
+pub struct NationalCache(tokio::sync::Mutex<Option<(NationalKey, Arc<National>)>>);
+
+/// The national picture for `who`, listing up to `listed` flagged reports and claims.
+pub async fn national(
+    db: &Db,
+    idx: &OrgIndex,
+    cache: &TaskCache,
+    national: &NationalCache,
+    who: &Principal,
+    root: i64,
+    listed: i64,
+) -> AppResult<Arc<National>> {
+    // The permissions the computation needs, checked on every request, cached or not.
+    crate::require(Some(who), Action::VerifyCompletion, Scope::Global)?;
+    let versions = {
+        let mut c = db.acquire().await?;
+        let mut c = c.conn();
+        crate::require_on_unit(&mut c, Some(who), Action::VerifyCompletion, root).await?;
+        store::versions::current(&mut c).await?
+    };
+    let today = domain::clock::local_date(Utc::now());
+    // Read before the computation: data written meanwhile is newer than the key, so the next
+    // request computes again rather than keep it under an older state.
+    let key = (versions.tasks, versions.org, today, root, who.role, listed);
+    let mut slot = national.0.lock().await;
+    if let Some((k, n)) = slot.as_ref()
+        && *k == key
+    {
+        return Ok(n.clone());
+    }
+    let n = Arc::new(compute_national(db, idx, cache, who, root, listed).await?);
+    *slot = Some((key, n.clone()));
+    Ok(n)
+}
+
+async fn compute_national(
+    db: &Db,
+    idx: &OrgIndex,
+    cache: &TaskCache,
+    who: &Principal,
+    root: i64,
+    listed: i64,
+) -> AppResult<National> {
+    let snap = idx.snapshot(db).await?;
+    let mut programmes = vec![];
+    // The national programmes: those the national level owns (provincial plans have their own).
+    for pr in crate::programmes::list(db, Some(who)).await? {
+        if pr.owner_unit_id != root {
+            continue;
+        }
+        let league = crate::programmes::league(db, idx, cache, Some(who), pr.id, None).await?;
+        let of_kind = |kind: OrgKind| {
+            league
+                .units
+                .iter()
+                .filter(|(u, _)| snap.get(*u).is_some_and(|u| u.kind == kind))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        let provinces = of_kind(OrgKind::Province);
+        let ministries = of_kind(OrgKind::CentralAgency);
+        let flagged = flagged(db, who, pr.id, listed).await?;
+        let titles = crate::programmes::tasks(db, idx, cache, Some(who), pr.id, None, None)
+            .await?
+            .into_iter()
+            .map(|(t, _)| (t.id, (t.code, domain::text::cut_at_word(&t.title, 140))))
+            .collect();
+        programmes.push(NationalProgramme {
+            league,
+            provinces,
+            ministries,
+            flagged,
+            titles,
+        });
+    }
+    let claims = crate::reports::claims_waiting(db, who, root, listed).await?;
+    Ok(National { programmes, claims })
 }

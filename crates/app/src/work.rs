@@ -587,10 +587,16 @@ pub async fn comment(
     Ok(id)
 }
 
-pub async fn notifications(db: &Db, who: &Principal) -> AppResult<(Vec<Notification>, i64)> {
+/// The newest `limit` notifications of `who` (the list keeps 100, a home shows a few) and how
+/// many are unread.
+pub async fn notifications(
+    db: &Db,
+    who: &Principal,
+    limit: i64,
+) -> AppResult<(Vec<Notification>, i64)> {
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let list = store::work::notifications_of(&mut c, who.user_id, 100).await?;
+    let list = store::work::notifications_of(&mut c, who.user_id, limit.clamp(1, 100)).await?;
     let unread = store::work::unread_count(&mut c, who.user_id).await?;
     Ok((list, unread))
 }

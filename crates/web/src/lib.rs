@@ -44,6 +44,7 @@ pub struct AppState {
     pub intake: Arc<app::feedback::Intake>,
     pub tasks: Arc<app::records::TaskCache>,
     pub stats: Arc<app::feedback::StatsCache>,
+    pub national: Arc<app::home::NationalCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
 }
@@ -60,6 +61,7 @@ impl AppState {
             mailer,
             tasks: Arc::default(),
             stats: Arc::default(),
+            national: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(

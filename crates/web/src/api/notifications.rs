@@ -30,7 +30,7 @@ async fn list_notifications(
     State(s): State<AppState>,
     ctx: Ctx,
 ) -> AppResult<Json<NotificationList>> {
-    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?).await?;
+    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?, 100).await?;
     Ok(Json(NotificationList { unread, items }))
 }
 

@@ -15,7 +15,7 @@ use crate::cache::{Deps, public};
 use crate::error::AppResult;
 use crate::extract::Ctx;
 use crate::pages::common::{PageCtx, html};
-use app::home::{Flagged, UnitWork};
+use app::home::{National, NationalProgramme, UnitWork};
 use app::programmes::{DeadlineItem, League, WorkItem};
 use app::records::{Notification, OrgUnit, PendingClaim};
 use domain::overview::OnTime;
@@ -123,8 +123,7 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
     )
     .await
     .ok();
-    let (mut notifications, unread) = app::work::notifications(&s.db, who).await?;
-    notifications.truncate(5);
+    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
     let names = claims
         .iter()
         .flat_map(|(c, _)| c.iter().map(|c| c.unit_id))
@@ -146,21 +145,11 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
 /// A league table on the page: (heading, id part, ranked rows).
 type LeagueTable<'a> = (&'static str, &'static str, &'a [(i64, OnTime)]);
 
-/// One programme's league and lists on the Committee's home.
-struct NationalProgramme {
-    l: League,
-    provinces: Vec<(i64, OnTime)>,
-    ministries: Vec<(i64, OnTime)>,
-    flagged: (Vec<Flagged>, i64),
-    titles: std::collections::HashMap<i64, (String, String)>,
-}
-
 #[derive(Template)]
 #[template(path = "home_national.html")]
 struct NationalHomeTpl {
     p: PageCtx,
-    programmes: Vec<NationalProgramme>,
-    claims: (Vec<PendingClaim>, i64),
+    n: std::sync::Arc<National>,
     queue_unit: i64,
     names: std::collections::HashMap<i64, String>,
     notifications: Vec<Notification>,
@@ -213,63 +202,39 @@ impl NationalHomeTpl {
 async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Response> {
     let snap = s.org.snapshot(&s.db).await?;
     let root = super::claims::queue_unit(s, who).await?;
-    let mut programmes = vec![];
+    let n = app::home::national(
+        &s.db,
+        &s.org,
+        &s.tasks,
+        &s.national,
+        who,
+        root,
+        LISTED as i64,
+    )
+    .await?;
     let mut names = std::collections::HashMap::new();
-    // The national programmes: those the national level owns (provincial plans have their own).
-    for pr in app::programmes::list(&s.db, Some(who)).await? {
-        if pr.owner_unit_id != root {
-            continue;
-        }
-        let l = app::programmes::league(&s.db, &s.org, &s.tasks, Some(who), pr.id, None).await?;
-        let of_kind = |kinds: &[&str]| {
-            l.units
-                .iter()
-                .filter(|(u, _)| {
-                    snap.get(*u)
-                        .is_some_and(|u| kinds.contains(&u.kind.as_str()))
-                })
-                .copied()
-                .collect::<Vec<_>>()
-        };
-        let provinces = of_kind(&["province"]);
-        let ministries = of_kind(&["central_agency"]);
-        let flagged = app::home::flagged(&s.db, who, pr.id, LISTED as i64).await?;
-        let titles = app::programmes::tasks(&s.db, &s.org, &s.tasks, Some(who), pr.id, None, None)
-            .await?
-            .into_iter()
-            .map(|(t, _)| (t.id, (t.code, domain::text::cut_at_word(&t.title, 140))))
-            .collect();
-        programmes.push(NationalProgramme {
-            l,
-            provinces,
-            ministries,
-            flagged,
-            titles,
-        });
-    }
-    let claims = app::reports::claims_waiting(&s.db, who, root, LISTED as i64).await?;
-    for id in programmes
+    for id in n
+        .programmes
         .iter()
         .flat_map(|np| {
-            np.l.units
+            np.league
+                .units
                 .iter()
                 .map(|(u, _)| *u)
-                .chain(np.l.overdue.iter().map(|i| i.unit_id))
-                .chain(np.l.due_30.iter().map(|i| i.unit_id))
+                .chain(np.league.overdue.iter().map(|i| i.unit_id))
+                .chain(np.league.due_30.iter().map(|i| i.unit_id))
                 .chain(np.flagged.0.iter().map(|f| f.unit_id))
         })
-        .chain(claims.0.iter().map(|c| c.unit_id))
+        .chain(n.claims.0.iter().map(|c| c.unit_id))
     {
         if let Some(u) = snap.get(id) {
             names.insert(id, u.name(ctx.lang.code()).to_string());
         }
     }
-    let (mut notifications, unread) = app::work::notifications(&s.db, who).await?;
-    notifications.truncate(5);
+    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
     html(NationalHomeTpl {
         p: PageCtx::from(ctx, "/"),
-        programmes,
-        claims,
+        n,
         queue_unit: root,
         names,
         notifications,

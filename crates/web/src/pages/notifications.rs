@@ -28,7 +28,7 @@ struct NotificationsTpl {
 }
 
 async fn notifications_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?).await?;
+    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?, 100).await?;
     html(NotificationsTpl {
         p: PageCtx::from(&ctx, "/notifications"),
         items,
