@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Every GET route of nqtrack, as an anonymous visitor, a unit officer and the Steering Committee
-(issue 12).
+"""Every GET route of nqtrack, as an anonymous visitor, a unit officer, the Steering Committee
+and an administrator (issue 12).
 
 Routes come from the OpenAPI document (/api/v1/openapi.json) and from the page router's source
 (`.route("…", get(…))` in crates/web/src/pages). Path parameters are filled from the data the
@@ -154,6 +154,7 @@ def main():
     ap.add_argument("--base", required=True)
     ap.add_argument("--officer", default="daklak.officer")
     ap.add_argument("--steering", default="steering")
+    ap.add_argument("--admin", default="admin")
     ap.add_argument("--password", default="nqtrack-demo-2025")
     ap.add_argument("--province", default="Đắk Lắk")
     ap.add_argument("--clients", type=int, default=10)
@@ -163,9 +164,10 @@ def main():
     a = ap.parse_args()
 
     roles = {"anonymous": Client(a.base, a.timeout), "officer": Client(a.base, a.timeout),
-             "steering": Client(a.base, a.timeout)}
+             "steering": Client(a.base, a.timeout), "admin": Client(a.base, a.timeout)}
     roles["officer"].sign_in(a.officer, a.password)
     roles["steering"].sign_in(a.steering, a.password)
+    roles["admin"].sign_in(a.admin, a.password)
     s = samples(roles["steering"], a.province)
     spec = roles["anonymous"].json("/api/v1/openapi.json")
     api = {p for p, ops in spec["paths"].items() if "get" in ops}

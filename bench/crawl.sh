@@ -2,8 +2,8 @@
 # Every GET route at national scale (issue 12): bench/crawl.py against a running server on
 # `generate --scale national` data, idle and then under load (50 clients submitting feedback with
 # wrk and bench/post_feedback.lua, while a second process runs the daily sweep, `nqtrack jobs`).
-# Usage: bench/crawl.sh BASE_URL DATABASE_URL, with the accounts bench.officer (Đắk Lắk) and
-# bench.steering created with password $PASSWORD (see bench/homes.sh for how), and the server
+# Usage: bench/crawl.sh BASE_URL DATABASE_URL, with the accounts bench.officer (Đắk Lắk),
+# bench.steering and bench.admin created with password $PASSWORD (see bench/homes.sh for how), and the server
 # started with NQTRACK_FEEDBACK_PER_IP_HOUR=100000000 (else the submitters get 429 after the first
 # few hundred, all coming from one address).
 set -euo pipefail
@@ -14,7 +14,7 @@ PASSWORD=${PASSWORD:-bench-password-1}
 REQUESTS=${REQUESTS:-30}
 BIN=$PWD/target/release/nqtrack
 crawl() {
-  python3 bench/crawl.py --base "$BASE" --officer bench.officer --steering bench.steering \
+  python3 bench/crawl.py --base "$BASE" --officer bench.officer --steering bench.steering --admin bench.admin \
     --password "$PASSWORD" --requests "$REQUESTS" --clients 10
 }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; date: $(date -u +%F); $DB"

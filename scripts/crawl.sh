@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every GET route (from the OpenAPI document and the page router) requested once as an anonymous
-# visitor, a unit officer and the Steering Committee on a fresh demo database (issue 12): any
+# visitor, a unit officer, the Steering Committee and an administrator on a fresh demo database (issue 12): any
 # server error, timeout or refused connection fails. No timing here; bench/crawl.py without
 # --check measures the same routes at national scale.
 set -euo pipefail
