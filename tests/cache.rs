@@ -143,6 +143,7 @@ both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
     // Tasks: a verified completion moves the programme's page and its API figures.
     let task_pages = [
         format!("/programmes/{pid}"),
+        format!("/programmes/{pid}/deadlines?list=overdue"),
         format!("/api/v1/programmes/{pid}/overview"),
         format!("/api/v1/programmes/{pid}/charts"),
     ];

@@ -94,6 +94,7 @@ async fn deadlines_page(
             )
         })
         .collect();
+    // The same for every anonymous visitor; the cache keeps it only for them.
     html(DeadlinesTpl {
         p: PageCtx::from(&ctx, &format!("/programmes/{id}/deadlines")),
         heading: ctx.lang.t(if overdue {
@@ -107,6 +108,7 @@ async fn deadlines_page(
         titles,
         names,
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::TASKS))
 }
 
 #[derive(Template)]
