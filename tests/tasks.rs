@@ -1013,13 +1013,7 @@ both!(each_home_figure_is_its_list_and_the_league_adds_up, |app| {
         .call_json()
         .await;
     assert_eq!(s, 200, "{v}");
-    let again = steering
-        .get(app.url("/"))
-        .call()
-        .await
-        .text()
-        .await
-        .unwrap();
+    let (_, again) = steering.get(app.url("/")).call_text().await;
     assert_eq!(figure(&again, "id=\"n-claims\"").0, waiting - 1);
     // Other roles keep the directory home.
     let admin = app.signed_in("admin").await;
