@@ -25,7 +25,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite + PostgreSQL + headless Chromium)"
 cargo test --workspace --locked -- --test-threads 4
-echo "== every GET route as three roles (bench/crawl.py --check on the demo)"
+echo "== every GET route as four roles (bench/crawl.py --check on the demo)"
 ./scripts/crawl.sh
 echo "== API fuzzing (schemathesis)"
 ./scripts/fuzz.sh
