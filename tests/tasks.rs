@@ -897,7 +897,7 @@ both!(each_home_figure_is_its_list_and_the_league_adds_up, |app| {
     for r in rows {
         let unit: i64 = r.split('"').next().unwrap().parse().unwrap();
         let cells: Vec<i64> = r
-            .split("<td class=\"num\">")
+            .split("<td class=\"num\" data-label=")
             .skip(1)
             .map(|c| {
                 let c = c.split("</td>").next().unwrap();
