@@ -338,6 +338,8 @@ both!(
         let fresh = app::freshness::Freshness::default();
         let mut dropped = 0;
         for _ in 0..20 {
+            // A write of this process ends first, so that no earlier answer may be reused.
+            app.db.begin().await.unwrap().commit().await.unwrap();
             let r = tokio::time::timeout(std::time::Duration::ZERO, fresh.current(&app.db)).await;
             dropped += r.is_err() as usize;
         }
@@ -382,5 +384,32 @@ both!(
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-encoding"], "gzip");
         assert!(r.headers().get("x-cache").is_none());
+    }
+);
+
+both!(
+    this_process_s_writes_are_seen_at_once_and_others_within_the_bound,
+    |app| {
+        use app::freshness::{Freshness, OTHERS_WITHIN};
+        let fresh = Freshness::default();
+        let before = fresh.current(&app.db).await.unwrap();
+        // A write transaction of this process: the very next call reads again.
+        let mut tx = app.db.begin().await.unwrap();
+        store::org::bump_version(&mut tx.conn()).await.unwrap();
+        tx.commit().await.unwrap();
+        let after = fresh.current(&app.db).await.unwrap();
+        assert_eq!(after.org, before.org + 1);
+        // Another process's write (a bare statement on its own connection, not counted here)
+        // is seen once the last read is older than the bound.
+        const SQL: &str = "UPDATE task_version SET v = v + 1 WHERE id = 1";
+        match &app.db {
+            store::db::Db::Sqlite(p) => sqlx::query(SQL).execute(p).await.map(drop),
+            store::db::Db::Pg(p) => sqlx::query(SQL).execute(p).await.map(drop),
+        }
+        .unwrap();
+        tokio::time::sleep(OTHERS_WITHIN).await;
+        let later = fresh.current(&app.db).await.unwrap();
+        assert_eq!(later.tasks, after.tasks + 1);
+        assert_eq!(later.org, after.org);
     }
 );

@@ -59,11 +59,23 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
+        let done = match self {
             Tx::Sqlite(t, _turn) => t.commit().await,
             Tx::Pg(t) => t.commit().await,
-        }
+        };
+        // Counted whatever the outcome: a failed commit only costs readers one extra read.
+        LOCAL_COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        done
     }
+}
+
+/// How many write transactions this process has ended. A reader that remembers the count from
+/// before its read knows that no write of this process has committed since, so what it read is
+/// still current as far as this process can tell (see `app::freshness`).
+static LOCAL_COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn local_commits() -> u64 {
+    LOCAL_COMMITS.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// One queue of writers per SQLite file in this process. SQLite has a single write lock, and

@@ -149,7 +149,6 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(state.clone(), cache::serve))
         .with_state(state)
 }
 
@@ -252,10 +251,13 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
 
 /// Starts serving on `listener` until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let app = router(state);
+    // The page cache wraps the router rather than each route: a hit is answered before any
+    // routing, and without cloning the per-route middleware stack.
+    use tower_layer::Layer;
+    let app = middleware::from_fn_with_state(state.clone(), cache::serve).layer(router(state));
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
