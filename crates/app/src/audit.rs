@@ -26,9 +26,13 @@ pub struct ListQuery {
 
 /// Verifies the whole hash chain (the operator's `nqtrack audit verify`): the number of records,
 /// or the first break.
-pub async fn verify_chain(db: &Db) -> AppResult<Result<u64, domain::audit::Break>> {
-    let mut c = db.acquire().await?;
-    store::audit::verify_chain(&mut c.conn()).await
+pub fn verify_chain<'a>(
+    db: &'a Db,
+) -> crate::BoxFuture<'a, AppResult<Result<u64, domain::audit::Break>>> {
+    Box::pin(async move {
+        let mut c = db.acquire().await?;
+        store::audit::verify_chain(&mut c.conn()).await
+    })
 }
 
 pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<AuditEntry>> {

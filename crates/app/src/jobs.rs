@@ -42,95 +42,97 @@ pub struct TickReport {
 /// Enqueues today's sweep (and on Mondays the weekly digest), then runs every job that is due.
 /// Long jobs (the sweep, the digest) run in short steps, each its own transaction that also saves
 /// how far the job has come; mail is claimed and sent in batches.
-pub async fn tick(
-    db: &Db,
-    mailer: &Mailer,
-    base_url: &str,
+pub fn tick<'a>(
+    db: &'a Db,
+    mailer: &'a Mailer,
+    base_url: &'a str,
     now: DateTime<Utc>,
     today: NaiveDate,
-) -> AppResult<TickReport> {
-    {
-        let mut tx = db.begin().await?;
-        let payload = serde_json::to_string(&Progress::start(today)).unwrap_or_default();
-        store::jobs::enqueue(
-            &mut tx.conn(),
-            "sweep",
-            &format!("sweep:{today}"),
-            &payload,
-            now,
-            now,
-        )
-        .await?;
-        if today.weekday() == chrono::Weekday::Mon {
-            let w = today.iso_week();
+) -> crate::BoxFuture<'a, AppResult<TickReport>> {
+    Box::pin(async move {
+        {
+            let mut tx = db.begin().await?;
+            let payload = serde_json::to_string(&Progress::start(today)).unwrap_or_default();
             store::jobs::enqueue(
                 &mut tx.conn(),
-                "digest",
-                &format!("digest:{}-W{:02}", w.year(), w.week()),
+                "sweep",
+                &format!("sweep:{today}"),
                 &payload,
                 now,
                 now,
             )
             .await?;
-        }
-        tx.commit().await?;
-    }
-    let mut report = TickReport::default();
-    loop {
-        let job = {
-            let mut tx = db.begin().await?;
-            let j = store::jobs::claim(&mut tx.conn(), now, Duration::seconds(LEASE)).await?;
-            tx.commit().await?;
-            j
-        };
-        let Some(job) = job else { break };
-        if job.kind == "mail" {
-            // Take more mail with it and send the batch concurrently.
-            let mut batch = vec![job];
-            let mut tx = db.begin().await?;
-            batch.extend(
-                store::jobs::claim_kind(
+            if today.weekday() == chrono::Weekday::Mon {
+                let w = today.iso_week();
+                store::jobs::enqueue(
                     &mut tx.conn(),
-                    "mail",
+                    "digest",
+                    &format!("digest:{}-W{:02}", w.year(), w.week()),
+                    &payload,
                     now,
-                    Duration::seconds(LEASE),
-                    MAIL_BATCH - 1,
+                    now,
                 )
-                .await?,
-            );
-            tx.commit().await?;
-            report.jobs += batch.len();
-            let outcomes = send_batch(mailer, base_url, &batch).await;
-            let mut tx = db.begin().await?;
-            for (job, outcome) in batch.iter().zip(outcomes) {
-                match outcome {
-                    Ok(()) => report.mails += 1,
-                    Err(_) => report.failures += 1,
-                }
-                settle(&mut tx.conn(), job, outcome, now).await?;
+                .await?;
             }
             tx.commit().await?;
-            continue;
         }
-        report.jobs += 1;
-        let outcome = match serde_json::from_str::<Progress>(&job.payload) {
-            Err(e) => Err(AppError::internal(e)),
-            Ok(p) => match job.kind.as_str() {
-                "sweep" => sweep(db, base_url, &job, p, now)
-                    .await
-                    .map(|n| report.reminders += n),
-                "digest" => digest(db, base_url, &job, p, now).await,
-                other => Err(AppError::Internal(format!("unknown job kind {other}"))),
-            },
-        };
-        if outcome.is_err() {
-            report.failures += 1;
+        let mut report = TickReport::default();
+        loop {
+            let job = {
+                let mut tx = db.begin().await?;
+                let j = store::jobs::claim(&mut tx.conn(), now, Duration::seconds(LEASE)).await?;
+                tx.commit().await?;
+                j
+            };
+            let Some(job) = job else { break };
+            if job.kind == "mail" {
+                // Take more mail with it and send the batch concurrently.
+                let mut batch = vec![job];
+                let mut tx = db.begin().await?;
+                batch.extend(
+                    store::jobs::claim_kind(
+                        &mut tx.conn(),
+                        "mail",
+                        now,
+                        Duration::seconds(LEASE),
+                        MAIL_BATCH - 1,
+                    )
+                    .await?,
+                );
+                tx.commit().await?;
+                report.jobs += batch.len();
+                let outcomes = send_batch(mailer, base_url, &batch).await;
+                let mut tx = db.begin().await?;
+                for (job, outcome) in batch.iter().zip(outcomes) {
+                    match outcome {
+                        Ok(()) => report.mails += 1,
+                        Err(_) => report.failures += 1,
+                    }
+                    settle(&mut tx.conn(), job, outcome, now).await?;
+                }
+                tx.commit().await?;
+                continue;
+            }
+            report.jobs += 1;
+            let outcome = match serde_json::from_str::<Progress>(&job.payload) {
+                Err(e) => Err(AppError::internal(e)),
+                Ok(p) => match job.kind.as_str() {
+                    "sweep" => sweep(db, base_url, &job, p, now)
+                        .await
+                        .map(|n| report.reminders += n),
+                    "digest" => digest(db, base_url, &job, p, now).await,
+                    other => Err(AppError::Internal(format!("unknown job kind {other}"))),
+                },
+            };
+            if outcome.is_err() {
+                report.failures += 1;
+            }
+            let mut tx = db.begin().await?;
+            settle(&mut tx.conn(), &job, outcome, now).await?;
+            tx.commit().await?;
         }
-        let mut tx = db.begin().await?;
-        settle(&mut tx.conn(), &job, outcome, now).await?;
-        tx.commit().await?;
-    }
-    Ok(report)
+        Ok(report)
+    })
 }
 
 /// Mail sent together: claimed in one transaction, sent concurrently (the SMTP transport reuses
@@ -191,15 +193,23 @@ async fn settle(
 }
 
 /// Runs `tick` every `every`, for `serve`.
-pub async fn run_forever(db: Db, mailer: Mailer, base_url: String, every: StdDuration) {
-    let mut interval = tokio::time::interval(every);
-    loop {
-        interval.tick().await;
-        let now = Utc::now();
-        if let Err(e) = tick(&db, &mailer, &base_url, now, domain::clock::local_date(now)).await {
-            tracing::error!(error = %e, "job runner");
+pub fn run_forever(
+    db: Db,
+    mailer: Mailer,
+    base_url: String,
+    every: StdDuration,
+) -> crate::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let mut interval = tokio::time::interval(every);
+        loop {
+            interval.tick().await;
+            let now = Utc::now();
+            if let Err(e) = tick(&db, &mailer, &base_url, now, domain::clock::local_date(now)).await
+            {
+                tracing::error!(error = %e, "job runner");
+            }
         }
-    }
+    })
 }
 
 /// How far a long job has come: the day it is for, the phase it is in and the last row it did.

@@ -1,6 +1,8 @@
 //! Use cases: each checks permission through `domain::policy`, validates input, runs one
 //! transaction and writes the audit record in it. API and page handlers both call these.
 
+pub use store::BoxFuture;
+
 pub mod attachments;
 pub mod audit;
 pub mod auth;

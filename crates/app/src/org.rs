@@ -389,112 +389,121 @@ pub const IMPORT_HEADER: &str = "code,kind,name_vi,name_en,name_fr,parent_code";
 
 /// Imports units from CSV with the header [`IMPORT_HEADER`]; parents are referenced by the code of a
 /// unit in force, either already stored or earlier in the file.
-pub async fn import_csv(
-    db: &Db,
-    actor: &Actor,
-    who: Option<&Principal>,
-    bytes: &[u8],
-) -> AppResult<ImportReport> {
-    if let Some(p) = who {
-        require(Some(p), Action::RestructureOrg, Scope::Global)?;
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let Ok(text_in) = std::str::from_utf8(bytes) else {
-        return Err(AppError::invalid(FieldError::new("file", "err-not-utf8")));
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text_in.as_bytes());
-    let header = rdr.headers().map_err(|_| {
-        AppError::invalid(FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER))
-    })?;
-    if header.iter().map(str::trim).collect::<Vec<_>>().join(",") != IMPORT_HEADER {
-        return Err(AppError::invalid(
-            FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER),
-        ));
-    }
-    let mut report = ImportReport {
-        created: 0,
-        errors: vec![],
-    };
-    let mut tx = db.begin().await?;
-    let now = Utc::now();
-    let mut changes = vec![];
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(_) => {
+pub fn import_csv<'a>(
+    db: &'a Db,
+    actor: &'a Actor,
+    who: Option<&'a Principal>,
+    bytes: &'a [u8],
+) -> crate::BoxFuture<'a, AppResult<ImportReport>> {
+    Box::pin(async move {
+        if let Some(p) = who {
+            require(Some(p), Action::RestructureOrg, Scope::Global)?;
+        }
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let Ok(text_in) = std::str::from_utf8(bytes) else {
+            return Err(AppError::invalid(FieldError::new("file", "err-not-utf8")));
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(text_in.as_bytes());
+        let header = rdr.headers().map_err(|_| {
+            AppError::invalid(
+                FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER),
+            )
+        })?;
+        if header.iter().map(str::trim).collect::<Vec<_>>().join(",") != IMPORT_HEADER {
+            return Err(AppError::invalid(
+                FieldError::new("file", "err-csv-header").with("expected", IMPORT_HEADER),
+            ));
+        }
+        let mut report = ImportReport {
+            created: 0,
+            errors: vec![],
+        };
+        let mut tx = db.begin().await?;
+        let now = Utc::now();
+        let mut changes = vec![];
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(_) => {
+                    report
+                        .errors
+                        .push((line, "row".into(), "err-csv-row".into()));
+                    continue;
+                }
+            };
+            let code = text::nfc(&rec[0]);
+            let name_vi = text::nfc(&rec[2]);
+            let (name_en, name_fr) = (
+                clean_opt(Some(rec[3].to_string())),
+                clean_opt(Some(rec[4].to_string())),
+            );
+            let mut errs = vec![];
+            errs.extend(rules::check_code("code", &code));
+            check_names(&name_vi, &name_en, &name_fr, &mut errs);
+            let kind = OrgKind::parse(rec[1].trim());
+            if kind.is_none() {
+                errs.push(FieldError::new("kind", "err-unknown-kind"));
+            }
+            let parent = store::org::find_current_by_code(&mut tx.conn(), rec[5].trim()).await?;
+            if parent.is_none() {
+                errs.push(FieldError::new("parent_code", "err-no-such-unit"));
+            }
+            if let (Some(k), Some(p)) = (kind, &parent)
+                && !k.allowed_under(Some(p.kind))
+            {
+                errs.push(FieldError::new("kind", "err-kind-under-parent").with("parent", p.kind));
+            }
+            if errs.is_empty()
+                && store::org::find_current_by_code(&mut tx.conn(), &code)
+                    .await?
+                    .is_some()
+            {
+                errs.push(FieldError::new("code", "err-duplicate-code"));
+            }
+            if !errs.is_empty() {
                 report
                     .errors
-                    .push((line, "row".into(), "err-csv-row".into()));
+                    .extend(errs.into_iter().map(|e| (line, e.field, e.code)));
                 continue;
             }
-        };
-        let code = text::nfc(&rec[0]);
-        let name_vi = text::nfc(&rec[2]);
-        let (name_en, name_fr) = (
-            clean_opt(Some(rec[3].to_string())),
-            clean_opt(Some(rec[4].to_string())),
-        );
-        let mut errs = vec![];
-        errs.extend(rules::check_code("code", &code));
-        check_names(&name_vi, &name_en, &name_fr, &mut errs);
-        let kind = OrgKind::parse(rec[1].trim());
-        if kind.is_none() {
-            errs.push(FieldError::new("kind", "err-unknown-kind"));
+            let new = NewUnit {
+                code: Some(code),
+                kind: kind.unwrap().as_str(),
+                name_vi,
+                name_en,
+                name_fr,
+                parent_id: parent.map(|p| p.id),
+                valid_from: Some(domain::clock::local_date(now)),
+                valid_to: None,
+            };
+            let id = store::org::insert(&mut tx.conn(), &new, now).await?;
+            changes.push(Change { action: "org_unit.import", object_type: "org_unit", object_id: id.to_string(), before: None, after: to_json(&serde_json::json!({"code": new.code, "kind": new.kind, "name_vi": new.name_vi, "parent_id": new.parent_id})) });
+            report.created += 1;
         }
-        let parent = store::org::find_current_by_code(&mut tx.conn(), rec[5].trim()).await?;
-        if parent.is_none() {
-            errs.push(FieldError::new("parent_code", "err-no-such-unit"));
+        if !report.errors.is_empty() {
+            // Dropping the transaction rolls everything back.
+            report.created = 0;
+            return Ok(report);
         }
-        if let (Some(k), Some(p)) = (kind, &parent)
-            && !k.allowed_under(Some(p.kind))
-        {
-            errs.push(FieldError::new("kind", "err-kind-under-parent").with("parent", p.kind));
-        }
-        if errs.is_empty()
-            && store::org::find_current_by_code(&mut tx.conn(), &code)
-                .await?
-                .is_some()
-        {
-            errs.push(FieldError::new("code", "err-duplicate-code"));
-        }
-        if !errs.is_empty() {
-            report
-                .errors
-                .extend(errs.into_iter().map(|e| (line, e.field, e.code)));
-            continue;
-        }
-        let new = NewUnit {
-            code: Some(code),
-            kind: kind.unwrap().as_str(),
-            name_vi,
-            name_en,
-            name_fr,
-            parent_id: parent.map(|p| p.id),
-            valid_from: Some(domain::clock::local_date(now)),
-            valid_to: None,
-        };
-        let id = store::org::insert(&mut tx.conn(), &new, now).await?;
-        changes.push(Change { action: "org_unit.import", object_type: "org_unit", object_id: id.to_string(), before: None, after: to_json(&serde_json::json!({"code": new.code, "kind": new.kind, "name_vi": new.name_vi, "parent_id": new.parent_id})) });
-        report.created += 1;
-    }
-    if !report.errors.is_empty() {
-        // Dropping the transaction rolls everything back.
-        report.created = 0;
-        return Ok(report);
-    }
-    store::audit::commit(tx, actor, now, changes).await?;
-    Ok(report)
+        store::audit::commit(tx, actor, now, changes).await?;
+        Ok(report)
+    })
 }
 
 /// The id of the unit in force with this official code (as typed in a form), if any.
-pub async fn unit_id_by_code(db: &Db, code: &str) -> AppResult<Option<i64>> {
-    let mut c = db.acquire().await?;
-    Ok(store::org::find_current_by_code(&mut c.conn(), code.trim())
-        .await?
-        .map(|u| u.id))
+pub fn unit_id_by_code<'a>(
+    db: &'a Db,
+    code: &'a str,
+) -> crate::BoxFuture<'a, AppResult<Option<i64>>> {
+    Box::pin(async move {
+        let mut c = db.acquire().await?;
+        Ok(store::org::find_current_by_code(&mut c.conn(), code.trim())
+            .await?
+            .map(|u| u.id))
+    })
 }
 
 /// Which unit in force a person means by `text`: its official code ("24133") or its name, with

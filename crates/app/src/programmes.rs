@@ -157,52 +157,54 @@ pub const NQ03: ProgrammeMeta<'static> = ProgrammeMeta {
 pub const NQ03_ANNEX: &str = include_str!("../../../data/programme-03-nq-cp/annex-2-tasks.md");
 
 /// Imports an annex table as a new programme, in one transaction; `dry_run` reports and writes nothing.
-pub async fn import_annex(
-    db: &Db,
-    actor: &Actor,
-    meta: &ProgrammeMeta<'_>,
-    text: &str,
+pub fn import_annex<'a>(
+    db: &'a Db,
+    actor: &'a Actor,
+    meta: &'a ProgrammeMeta<'_>,
+    text: &'a str,
     dry_run: bool,
-) -> AppResult<ImportReport> {
-    let parsed = annex::parse(text);
-    let tasks = parsed
-        .tasks
-        .iter()
-        .map(|t| TableTask {
-            line: t.line,
-            code: t.number.to_string(),
-            group: Some(t.group),
-            group_code: parsed.groups.get(t.group).map(|g| g.code.clone()),
-            title: t.title.clone(),
-            lead: t.lead.clone(),
-            coordinating: t.coordinating.clone(),
-            result: t.result.clone(),
-            deadline_text: t.deadline_text.clone(),
-            deadline: t.deadline,
-            description: String::new(),
-            priority: String::new(),
-            visibility: String::new(),
-        })
-        .collect();
-    let table = table::Parsed {
-        groups: parsed.groups,
-        tasks,
-        problems: parsed.problems,
-        ..Default::default()
-    };
-    import_parsed(db, actor, meta, table, dry_run, false).await
+) -> crate::BoxFuture<'a, AppResult<ImportReport>> {
+    Box::pin(async move {
+        let parsed = annex::parse(text);
+        let tasks = parsed
+            .tasks
+            .iter()
+            .map(|t| TableTask {
+                line: t.line,
+                code: t.number.to_string(),
+                group: Some(t.group),
+                group_code: parsed.groups.get(t.group).map(|g| g.code.clone()),
+                title: t.title.clone(),
+                lead: t.lead.clone(),
+                coordinating: t.coordinating.clone(),
+                result: t.result.clone(),
+                deadline_text: t.deadline_text.clone(),
+                deadline: t.deadline,
+                description: String::new(),
+                priority: String::new(),
+                visibility: String::new(),
+            })
+            .collect();
+        let table = table::Parsed {
+            groups: parsed.groups,
+            tasks,
+            problems: parsed.problems,
+            ..Default::default()
+        };
+        import_parsed(db, actor, meta, table, dry_run, false).await
+    })
 }
 
 /// Imports a task list read from CSV or XLSX. Unlike the annex of a published document, a file
 /// prepared for import must name a known lead unit for every task: otherwise nothing is written.
-pub async fn import_table(
-    db: &Db,
-    actor: &Actor,
-    meta: &ProgrammeMeta<'_>,
+pub fn import_table<'a>(
+    db: &'a Db,
+    actor: &'a Actor,
+    meta: &'a ProgrammeMeta<'_>,
     parsed: table::Parsed,
     dry_run: bool,
-) -> AppResult<ImportReport> {
-    import_parsed(db, actor, meta, parsed, dry_run, true).await
+) -> crate::BoxFuture<'a, AppResult<ImportReport>> {
+    Box::pin(async move { import_parsed(db, actor, meta, parsed, dry_run, true).await })
 }
 
 async fn import_parsed(

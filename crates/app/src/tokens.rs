@@ -38,68 +38,74 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-pub async fn create(db: &Db, who: &Principal, input: CreateToken) -> AppResult<CreatedToken> {
-    require(Some(who), Action::ManageTokens, Scope::Global)?;
-    let name = text::nfc(&input.name);
-    let mut errs = vec![];
-    errs.extend(check_name("name", &name, true));
-    // None: the owner's role; Some(None): a name that is no role.
-    let role = input.role.as_deref().map(Role::parse);
-    if role == Some(None) {
-        errs.push(FieldError::new("role", "err-unknown-role"));
-    }
-    if let Some(d) = input.expires_in_days
-        && !(1..=730).contains(&d)
-    {
-        errs.push(
-            FieldError::new("expires_in_days", "err-range")
-                .with("min", 1)
-                .with("max", 730),
-        );
-    }
-    let mut tx = db.begin().await?;
-    let owner = store::users::get(&mut tx.conn(), input.user_id).await?;
-    if owner.is_none() {
-        errs.push(FieldError::new("user_id", "err-no-such-user"));
-    }
-    if let Some(u) = input.unit_id {
-        match store::org::get(&mut tx.conn(), u).await? {
-            Some(unit) if !unit.historical() => {}
-            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+pub fn create<'a>(
+    db: &'a Db,
+    who: &'a Principal,
+    input: CreateToken,
+) -> crate::BoxFuture<'a, AppResult<CreatedToken>> {
+    Box::pin(async move {
+        require(Some(who), Action::ManageTokens, Scope::Global)?;
+        let name = text::nfc(&input.name);
+        let mut errs = vec![];
+        errs.extend(check_name("name", &name, true));
+        // None: the owner's role; Some(None): a name that is no role.
+        let role = input.role.as_deref().map(Role::parse);
+        if role == Some(None) {
+            errs.push(FieldError::new("role", "err-unknown-role"));
         }
-    }
-    let (true, Some(owner)) = (errs.is_empty(), owner) else {
-        return Err(AppError::Invalid(errs));
-    };
-    let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
-    let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let now = Utc::now();
-    let role = role.flatten().unwrap_or(owner.role);
-    let unit = input.unit_id.unwrap_or(owner.unit_id);
-    let expires = input.expires_in_days.map(|d| now + Duration::days(d));
-    let id = store::users::create_token(
-        &mut tx.conn(),
-        owner.id,
-        &name,
-        &prefix,
-        &auth::sha256_hex(&secret),
-        role,
-        unit,
-        now,
-        expires,
-    )
-    .await?;
-    let token = store::users::get_token(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![Change::new("token.create", "api_token", id).after(to_json(&token))],
-    )
-    .await?;
-    Ok(CreatedToken { token, secret })
+        if let Some(d) = input.expires_in_days
+            && !(1..=730).contains(&d)
+        {
+            errs.push(
+                FieldError::new("expires_in_days", "err-range")
+                    .with("min", 1)
+                    .with("max", 730),
+            );
+        }
+        let mut tx = db.begin().await?;
+        let owner = store::users::get(&mut tx.conn(), input.user_id).await?;
+        if owner.is_none() {
+            errs.push(FieldError::new("user_id", "err-no-such-user"));
+        }
+        if let Some(u) = input.unit_id {
+            match store::org::get(&mut tx.conn(), u).await? {
+                Some(unit) if !unit.historical() => {}
+                _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+            }
+        }
+        let (true, Some(owner)) = (errs.is_empty(), owner) else {
+            return Err(AppError::Invalid(errs));
+        };
+        let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
+        let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
+        let now = Utc::now();
+        let role = role.flatten().unwrap_or(owner.role);
+        let unit = input.unit_id.unwrap_or(owner.unit_id);
+        let expires = input.expires_in_days.map(|d| now + Duration::days(d));
+        let id = store::users::create_token(
+            &mut tx.conn(),
+            owner.id,
+            &name,
+            &prefix,
+            &auth::sha256_hex(&secret),
+            role,
+            unit,
+            now,
+            expires,
+        )
+        .await?;
+        let token = store::users::get_token(&mut tx.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        store::audit::commit(
+            tx,
+            &Actor::of(who),
+            now,
+            vec![Change::new("token.create", "api_token", id).after(to_json(&token))],
+        )
+        .await?;
+        Ok(CreatedToken { token, secret })
+    })
 }
 
 pub async fn list(db: &Db, who: &Principal, user_id: Option<i64>) -> AppResult<Vec<ApiToken>> {
@@ -108,17 +114,23 @@ pub async fn list(db: &Db, who: &Principal, user_id: Option<i64>) -> AppResult<V
     store::users::list_tokens(&mut c.conn(), user_id).await
 }
 
-pub async fn revoke(db: &Db, who: &Principal, id: i64) -> AppResult<ApiToken> {
-    require(Some(who), Action::ManageTokens, Scope::Global)?;
-    let mut tx = db.begin().await?;
-    let before = store::users::get_token(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    store::users::revoke_token(&mut tx.conn(), id, now).await?;
-    let after = store::users::get_token(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let change = Change::new("token.revoke", "api_token", id).before(to_json(&before));
-    store::audit::commit_row(tx, &Actor::of(who), now, change, after).await
+pub fn revoke<'a>(
+    db: &'a Db,
+    who: &'a Principal,
+    id: i64,
+) -> crate::BoxFuture<'a, AppResult<ApiToken>> {
+    Box::pin(async move {
+        require(Some(who), Action::ManageTokens, Scope::Global)?;
+        let mut tx = db.begin().await?;
+        let before = store::users::get_token(&mut tx.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let now = Utc::now();
+        store::users::revoke_token(&mut tx.conn(), id, now).await?;
+        let after = store::users::get_token(&mut tx.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let change = Change::new("token.revoke", "api_token", id).before(to_json(&before));
+        store::audit::commit_row(tx, &Actor::of(who), now, change, after).await
+    })
 }

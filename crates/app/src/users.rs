@@ -109,45 +109,51 @@ pub fn check_username(u: &str) -> Option<FieldError> {
     (!ok).then(|| FieldError::new("username", "err-username"))
 }
 
-pub async fn create(db: &Db, who: &Principal, input: CreateUser) -> AppResult<User> {
-    require(Some(who), Action::ManageUsers, Scope::Global)?;
-    let username = input.username.trim().to_string();
-    let display_name = text::nfc(&input.display_name);
-    let email = clean_opt(input.email);
-    let mut errs = vec![];
-    errs.extend(check_username(&username));
-    errs.extend(check_name("display_name", &display_name, true));
-    if let Some(e) = &email {
-        errs.extend(Email::parse("email", e).err());
-    }
-    let role = Role::parse(&input.role);
-    if role.is_none() {
-        errs.push(FieldError::new("role", "err-unknown-role"));
-    }
-    if let Some(p) = &input.password {
-        errs.extend(auth::check_password_strength("password", p));
-    }
-    let mut tx = db.begin().await?;
-    match store::org::get(&mut tx.conn(), input.unit_id).await? {
-        Some(u) if !u.historical() => {}
-        _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
-    }
-    let (true, Some(role)) = (errs.is_empty(), role) else {
-        return Err(AppError::Invalid(errs));
-    };
-    let password_hash = match input.password {
-        Some(p) => Some(auth::hash_password(p).await?),
-        None => None,
-    };
-    let new = NewUser {
-        username,
-        display_name,
-        email,
-        unit_id: input.unit_id,
-        role,
-        password_hash,
-    };
-    create_account(tx, &new, &Actor::of(who), Utc::now()).await
+pub fn create<'a>(
+    db: &'a Db,
+    who: &'a Principal,
+    input: CreateUser,
+) -> crate::BoxFuture<'a, AppResult<User>> {
+    Box::pin(async move {
+        require(Some(who), Action::ManageUsers, Scope::Global)?;
+        let username = input.username.trim().to_string();
+        let display_name = text::nfc(&input.display_name);
+        let email = clean_opt(input.email);
+        let mut errs = vec![];
+        errs.extend(check_username(&username));
+        errs.extend(check_name("display_name", &display_name, true));
+        if let Some(e) = &email {
+            errs.extend(Email::parse("email", e).err());
+        }
+        let role = Role::parse(&input.role);
+        if role.is_none() {
+            errs.push(FieldError::new("role", "err-unknown-role"));
+        }
+        if let Some(p) = &input.password {
+            errs.extend(auth::check_password_strength("password", p));
+        }
+        let mut tx = db.begin().await?;
+        match store::org::get(&mut tx.conn(), input.unit_id).await? {
+            Some(u) if !u.historical() => {}
+            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+        }
+        let (true, Some(role)) = (errs.is_empty(), role) else {
+            return Err(AppError::Invalid(errs));
+        };
+        let password_hash = match input.password {
+            Some(p) => Some(auth::hash_password(p).await?),
+            None => None,
+        };
+        let new = NewUser {
+            username,
+            display_name,
+            email,
+            unit_id: input.unit_id,
+            role,
+            password_hash,
+        };
+        create_account(tx, &new, &Actor::of(who), Utc::now()).await
+    })
 }
 
 /// Inserts an account and commits it with its audit record; a taken username is a conflict, not
@@ -186,85 +192,92 @@ pub struct UpdateUser {
     pub password: Option<String>,
 }
 
-pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateUser) -> AppResult<User> {
-    require(Some(who), Action::ManageUsers, Scope::Global)?;
-    let mut errs = vec![];
-    if let Some(p) = &input.password {
-        errs.extend(auth::check_password_strength("password", p));
-    }
-    let mut tx = db.begin().await?;
-    let before = store::users::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut after = before.clone();
-    if let Some(d) = input.display_name {
-        after.display_name = text::nfc(&d);
-        errs.extend(check_name("display_name", &after.display_name, true));
-    }
-    if input.email.is_some() {
-        after.email = clean_opt(input.email);
-        if let Some(e) = &after.email {
-            errs.extend(Email::parse("email", e).err());
+pub fn update<'a>(
+    db: &'a Db,
+    who: &'a Principal,
+    id: i64,
+    input: UpdateUser,
+) -> crate::BoxFuture<'a, AppResult<User>> {
+    Box::pin(async move {
+        require(Some(who), Action::ManageUsers, Scope::Global)?;
+        let mut errs = vec![];
+        if let Some(p) = &input.password {
+            errs.extend(auth::check_password_strength("password", p));
         }
-    }
-    if let Some(r) = input.role {
-        match Role::parse(&r) {
-            Some(r) => after.role = r,
-            None => errs.push(FieldError::new("role", "err-unknown-role")),
+        let mut tx = db.begin().await?;
+        let before = store::users::get(&mut tx.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut after = before.clone();
+        if let Some(d) = input.display_name {
+            after.display_name = text::nfc(&d);
+            errs.extend(check_name("display_name", &after.display_name, true));
         }
-    }
-    if let Some(u) = input.unit_id {
-        match store::org::get(&mut tx.conn(), u).await? {
-            Some(unit) if !unit.historical() => after.unit_id = u,
-            _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+        if input.email.is_some() {
+            after.email = clean_opt(input.email);
+            if let Some(e) = &after.email {
+                errs.extend(Email::parse("email", e).err());
+            }
         }
-    }
-    if let Some(d) = input.disabled {
-        if d && id == who.user_id {
-            errs.push(FieldError::new("disabled", "err-disable-self"));
+        if let Some(r) = input.role {
+            match Role::parse(&r) {
+                Some(r) => after.role = r,
+                None => errs.push(FieldError::new("role", "err-unknown-role")),
+            }
         }
-        after.disabled = d;
-    }
-    let admin = |u: &User| u.role == Role::Administrator && !u.disabled;
-    if admin(&before) && !admin(&after) {
-        let others = store::users::other_active_admins(&mut tx.conn(), id).await?;
-        errs.extend(policy::check_admin_kept(others));
-    }
-    if !errs.is_empty() {
-        return Err(AppError::Invalid(errs));
-    }
-    let now = Utc::now();
-    store::users::update(&mut tx.conn(), &after, now).await?;
-    let mut changed_password = false;
-    if let Some(p) = input.password {
-        let h = auth::hash_password(p).await?;
-        store::users::set_password(&mut tx.conn(), id, &h, now).await?;
-        changed_password = true;
-    }
-    // A new role, unit or password, or a disabled account, ends the sessions opened under the old ones.
-    if changed_password
-        || after.disabled
-        || after.role != before.role
-        || after.unit_id != before.unit_id
-    {
-        store::users::delete_sessions_of(&mut tx.conn(), id).await?;
-    }
-    let mut after_json = serde_json::to_value(&after).unwrap_or_default();
-    if changed_password {
-        after_json["password_changed"] = true.into();
-    }
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![
-            Change::new("user.update", "user", id)
-                .before(to_json(&before))
-                .after(Some(after_json.to_string())),
-        ],
-    )
-    .await?;
-    Ok(after)
+        if let Some(u) = input.unit_id {
+            match store::org::get(&mut tx.conn(), u).await? {
+                Some(unit) if !unit.historical() => after.unit_id = u,
+                _ => errs.push(FieldError::new("unit_id", "err-no-such-unit")),
+            }
+        }
+        if let Some(d) = input.disabled {
+            if d && id == who.user_id {
+                errs.push(FieldError::new("disabled", "err-disable-self"));
+            }
+            after.disabled = d;
+        }
+        let admin = |u: &User| u.role == Role::Administrator && !u.disabled;
+        if admin(&before) && !admin(&after) {
+            let others = store::users::other_active_admins(&mut tx.conn(), id).await?;
+            errs.extend(policy::check_admin_kept(others));
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Invalid(errs));
+        }
+        let now = Utc::now();
+        store::users::update(&mut tx.conn(), &after, now).await?;
+        let mut changed_password = false;
+        if let Some(p) = input.password {
+            let h = auth::hash_password(p).await?;
+            store::users::set_password(&mut tx.conn(), id, &h, now).await?;
+            changed_password = true;
+        }
+        // A new role, unit or password, or a disabled account, ends the sessions opened under the old ones.
+        if changed_password
+            || after.disabled
+            || after.role != before.role
+            || after.unit_id != before.unit_id
+        {
+            store::users::delete_sessions_of(&mut tx.conn(), id).await?;
+        }
+        let mut after_json = serde_json::to_value(&after).unwrap_or_default();
+        if changed_password {
+            after_json["password_changed"] = true.into();
+        }
+        store::audit::commit(
+            tx,
+            &Actor::of(who),
+            now,
+            vec![
+                Change::new("user.update", "user", id)
+                    .before(to_json(&before))
+                    .after(Some(after_json.to_string())),
+            ],
+        )
+        .await?;
+        Ok(after)
+    })
 }
 
 /// A public sign-up: citizens, businesses and scientists make their own account to follow all
@@ -361,9 +374,14 @@ pub async fn confirm_registration(db: &Db, token: &str) -> AppResult<User> {
 }
 
 /// The id of the account with this user name, if any.
-pub async fn id_by_username(db: &Db, username: &str) -> AppResult<Option<i64>> {
-    let mut c = db.acquire().await?;
-    Ok(store::users::get_for_login(&mut c.conn(), username.trim())
-        .await?
-        .map(|(u, _)| u.id))
+pub fn id_by_username<'a>(
+    db: &'a Db,
+    username: &'a str,
+) -> crate::BoxFuture<'a, AppResult<Option<i64>>> {
+    Box::pin(async move {
+        let mut c = db.acquire().await?;
+        Ok(store::users::get_for_login(&mut c.conn(), username.trim())
+            .await?
+            .map(|(u, _)| u.id))
+    })
 }

@@ -77,173 +77,178 @@ const SAMPLES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Writes `n` items spread over the demo's provinces and communes; returns how many.
-pub async fn demo_feedback(db: &Db, n: usize) -> AppResult<usize> {
-    let mut rng = StdRng::seed_from_u64(57);
-    let intake = Intake::new(
-        db.clone(),
-        Default::default(),
-        usize::MAX,
-        app::feedback::BATCH,
-    );
-    let dir = std::env::temp_dir();
-    let units: Vec<i64> = {
-        let mut c = db.acquire().await?;
-        let f = store::org::ListFilter {
-            kind: Some("province".into()),
-            limit: 100,
-            ..Default::default()
-        };
-        store::org::list(&mut c.conn(), &f)
-            .await?
-            .0
-            .into_iter()
-            .map(|u| u.id)
-            .collect()
-    };
-    let account = |name: &'static str, role: Role| async move {
-        let mut c = db.acquire().await?;
-        let u = store::users::get_for_login(&mut c.conn(), name).await?;
-        AppResult::Ok(u.map(|(u, _)| Principal {
-            user_id: u.id,
-            token_id: None,
-            role,
-            unit_id: u.unit_id,
-            username: u.username,
-        }))
-    };
-    let (Some(steering), Some(officer)) = (
-        account("steering", Role::Steering).await?,
-        account("daklak.officer", Role::UnitOfficer).await?,
-    ) else {
-        return Ok(0);
-    };
-    // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
-    {
-        let mut tx = db.begin().await?;
-        store::feedback::set_approval_required(
-            &mut tx.conn(),
-            officer.unit_id,
-            true,
-            chrono::Utc::now(),
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    let mut written = 0;
-    let mut ids = Vec::with_capacity(n);
-    let mut first_code: Option<String> = None;
-    for i in 0..n {
-        let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
-        let for_approval = i % 50 == 6;
-        let unit = if for_approval {
-            officer.unit_id
-        } else {
-            units[rng.random_range(0..units.len())]
-        };
-        let r = feedback::submit(
-            db,
-            &intake,
-            IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
-            None,
-            Submission {
-                kind: kind.into(),
-                category: category.into(),
-                title: title.into(),
-                body: body.into(),
-                unit_id: Some(unit),
-                unit: None,
-                submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4].into(),
-                name: Some(format!("Người gửi {}", i + 1)),
-                email: Some(format!("nguoi-gui-{}@example.vn", i + 1)),
-                phone: None,
-                publish_name: i % 3 == 0,
-                website: String::new(),
-                form_token: None,
-            },
-            vec![],
-            &dir,
-            1,
-        )
-        .await?;
-        written += 1;
-        let code = domain::feedback::TrackingCode::parse(&r.code)
-            .ok_or_else(|| AppError::Internal(format!("not a tracking code: {}", r.code)))?;
-        let id = {
+pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult<usize>> {
+    Box::pin(async move {
+        let mut rng = StdRng::seed_from_u64(57);
+        let intake = Intake::new(
+            db.clone(),
+            Default::default(),
+            usize::MAX,
+            app::feedback::BATCH,
+        );
+        let dir = std::env::temp_dir();
+        let units: Vec<i64> = {
             let mut c = db.acquire().await?;
-            store::feedback::by_code(&mut c.conn(), &code)
+            let f = store::org::ListFilter {
+                kind: Some("province".into()),
+                limit: 100,
+                ..Default::default()
+            };
+            store::org::list(&mut c.conn(), &f)
                 .await?
-                .map(|x| x.id)
-                .unwrap_or(0)
+                .0
+                .into_iter()
+                .map(|u| u.id)
+                .collect()
         };
-        let mv = |action: &str| MoveInput {
-            action: action.into(),
-            note: Some("Đã xem xét theo quy định".into()),
-            internal: false,
-            to_unit: None,
-            answer: Some(
-                "Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin.".into(),
-            ),
-            into: None,
-            days: Some(5),
+        let account = |name: &'static str, role: Role| async move {
+            let mut c = db.acquire().await?;
+            let u = store::users::get_for_login(&mut c.conn(), name).await?;
+            AppResult::Ok(u.map(|(u, _)| Principal {
+                user_id: u.id,
+                token_id: None,
+                role,
+                unit_id: u.unit_id,
+                username: u.username,
+            }))
         };
-        // Walk each item some way along the path, so every state shows.
-        let (to_transfer, to_merge) = (i % 50 == 13, i % 50 == 21);
-        let path: &[&str] = match i % 9 {
-            _ if for_approval => &["accept", "start", "interim", "answer"],
-            _ if to_transfer || to_merge => &[],
-            0 => &[],
-            1 => &["accept"],
-            2 => &["accept", "assign"],
-            3 => &["accept", "start", "interim"],
-            4 => &["accept", "request_info"],
-            5 => &["decline"],
-            6 => &["accept", "start", "answer"],
-            7 => &["accept", "start", "answer", "close"],
-            _ => &["accept", "answer"],
+        let (Some(steering), Some(officer)) = (
+            account("steering", Role::Steering).await?,
+            account("daklak.officer", Role::UnitOfficer).await?,
+        ) else {
+            return Ok(0);
         };
-        let actor = if for_approval { &officer } else { &steering };
-        for a in path {
-            feedback::act(db, actor, id, mv(a)).await?;
-        }
-        // Sent on to the competent province (which has yet to accept), or a duplicate merged.
-        if to_transfer {
-            let to = units[(units.iter().position(|u| *u == unit).unwrap_or(0) + 1) % units.len()];
-            let m = MoveInput {
-                action: "transfer".into(),
-                to_unit: Some(to),
-                note: Some("Thuộc thẩm quyền của tỉnh khác".into()),
-                ..mv("transfer")
-            };
-            feedback::act(db, &steering, id, m).await?;
-        }
-        if to_merge && let Some(first) = &first_code {
-            let m = MoveInput {
-                action: "merge".into(),
-                into: Some(first.clone()),
-                note: Some("Trùng nội dung đã tiếp nhận".into()),
-                ..mv("merge")
-            };
-            feedback::act(db, &steering, id, m).await?;
-        }
-        if first_code.is_none() {
-            first_code = Some(r.code.clone());
-        }
-        ids.push(id);
-        if i % 9 == 7 || i % 9 == 8 {
-            let _ = feedback::rate(
-                db,
-                &code,
-                Rating {
-                    secret: r.secret.clone(),
-                    rating: 1 + (i % 5) as i32,
-                    comment: None,
-                },
+        // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
+        {
+            let mut tx = db.begin().await?;
+            store::feedback::set_approval_required(
+                &mut tx.conn(),
+                officer.unit_id,
+                true,
+                chrono::Utc::now(),
             )
-            .await;
+            .await?;
+            tx.commit().await?;
         }
-    }
-    spread_over_past_months(db, &ids, &mut rng).await?;
-    Ok(written)
+        let mut written = 0;
+        let mut ids = Vec::with_capacity(n);
+        let mut first_code: Option<String> = None;
+        for i in 0..n {
+            let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
+            let for_approval = i % 50 == 6;
+            let unit = if for_approval {
+                officer.unit_id
+            } else {
+                units[rng.random_range(0..units.len())]
+            };
+            let r = feedback::submit(
+                db,
+                &intake,
+                IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
+                None,
+                Submission {
+                    kind: kind.into(),
+                    category: category.into(),
+                    title: title.into(),
+                    body: body.into(),
+                    unit_id: Some(unit),
+                    unit: None,
+                    submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4]
+                        .into(),
+                    name: Some(format!("Người gửi {}", i + 1)),
+                    email: Some(format!("nguoi-gui-{}@example.vn", i + 1)),
+                    phone: None,
+                    publish_name: i % 3 == 0,
+                    website: String::new(),
+                    form_token: None,
+                },
+                vec![],
+                &dir,
+                1,
+            )
+            .await?;
+            written += 1;
+            let code = domain::feedback::TrackingCode::parse(&r.code)
+                .ok_or_else(|| AppError::Internal(format!("not a tracking code: {}", r.code)))?;
+            let id = {
+                let mut c = db.acquire().await?;
+                store::feedback::by_code(&mut c.conn(), &code)
+                    .await?
+                    .map(|x| x.id)
+                    .unwrap_or(0)
+            };
+            let mv = |action: &str| MoveInput {
+                action: action.into(),
+                note: Some("Đã xem xét theo quy định".into()),
+                internal: false,
+                to_unit: None,
+                answer: Some(
+                    "Cơ quan đã tiếp thu và xử lý; kết quả được cập nhật trên cổng thông tin."
+                        .into(),
+                ),
+                into: None,
+                days: Some(5),
+            };
+            // Walk each item some way along the path, so every state shows.
+            let (to_transfer, to_merge) = (i % 50 == 13, i % 50 == 21);
+            let path: &[&str] = match i % 9 {
+                _ if for_approval => &["accept", "start", "interim", "answer"],
+                _ if to_transfer || to_merge => &[],
+                0 => &[],
+                1 => &["accept"],
+                2 => &["accept", "assign"],
+                3 => &["accept", "start", "interim"],
+                4 => &["accept", "request_info"],
+                5 => &["decline"],
+                6 => &["accept", "start", "answer"],
+                7 => &["accept", "start", "answer", "close"],
+                _ => &["accept", "answer"],
+            };
+            let actor = if for_approval { &officer } else { &steering };
+            for a in path {
+                feedback::act(db, actor, id, mv(a)).await?;
+            }
+            // Sent on to the competent province (which has yet to accept), or a duplicate merged.
+            if to_transfer {
+                let to =
+                    units[(units.iter().position(|u| *u == unit).unwrap_or(0) + 1) % units.len()];
+                let m = MoveInput {
+                    action: "transfer".into(),
+                    to_unit: Some(to),
+                    note: Some("Thuộc thẩm quyền của tỉnh khác".into()),
+                    ..mv("transfer")
+                };
+                feedback::act(db, &steering, id, m).await?;
+            }
+            if to_merge && let Some(first) = &first_code {
+                let m = MoveInput {
+                    action: "merge".into(),
+                    into: Some(first.clone()),
+                    note: Some("Trùng nội dung đã tiếp nhận".into()),
+                    ..mv("merge")
+                };
+                feedback::act(db, &steering, id, m).await?;
+            }
+            if first_code.is_none() {
+                first_code = Some(r.code.clone());
+            }
+            ids.push(id);
+            if i % 9 == 7 || i % 9 == 8 {
+                let _ = feedback::rate(
+                    db,
+                    &code,
+                    Rating {
+                        secret: r.secret.clone(),
+                        rating: 1 + (i % 5) as i32,
+                        comment: None,
+                    },
+                )
+                .await;
+            }
+        }
+        spread_over_past_months(db, &ids, &mut rng).await?;
+        Ok(written)
+    })
 }
 
 /// Everything above happened today; spread it over the last five months so that the statistics

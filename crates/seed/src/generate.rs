@@ -62,54 +62,60 @@ async fn target_units(db: &Db) -> AppResult<Vec<(i64, Role, String)>> {
 
 /// Creates `scale.users()` accounts (usernames `gen.<unit code>.<n>`), in batches of 500, each
 /// batch one transaction with its audit records. Returns the number created.
-pub async fn generate(db: &Db, scale: Scale, progress: bool) -> AppResult<usize> {
-    let units = target_units(db).await?;
-    if units.is_empty() {
-        return Err(AppError::Internal(
-            "no units: run migrations and load the hierarchy first".into(),
-        ));
-    }
-    let total = scale.users();
-    let hash = app::auth::hash_password(GENERATED_PASSWORD.into()).await?;
-    let run = app::auth::random_token()[..6].to_string();
-    let bar = if progress {
-        ProgressBar::new(total as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let actor = Actor::system("generate");
-    let mut made = 0;
-    while made < total {
-        let n = (total - made).min(500);
-        let now = Utc::now();
-        let batch: Vec<NewUser> = (made..made + n)
-            .map(|i| {
-                let (unit_id, role, code) = &units[i % units.len()];
-                NewUser {
-                    username: format!("gen.{run}.{code}.{i}"),
-                    display_name: format!("Cán bộ {i}"),
-                    email: None,
-                    unit_id: *unit_id,
-                    role: *role,
-                    password_hash: Some(hash.clone()),
-                }
-            })
-            .collect();
-        let mut tx = db.begin().await?;
-        store::users::insert_many(&mut tx.conn(), &batch, now).await?;
-        let changes = batch
+pub fn generate<'a>(
+    db: &'a Db,
+    scale: Scale,
+    progress: bool,
+) -> store::BoxFuture<'a, AppResult<usize>> {
+    Box::pin(async move {
+        let units = target_units(db).await?;
+        if units.is_empty() {
+            return Err(AppError::Internal(
+                "no units: run migrations and load the hierarchy first".into(),
+            ));
+        }
+        let total = scale.users();
+        let hash = app::auth::hash_password(GENERATED_PASSWORD.into()).await?;
+        let run = app::auth::random_token()[..6].to_string();
+        let bar = if progress {
+            ProgressBar::new(total as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let actor = Actor::system("generate");
+        let mut made = 0;
+        while made < total {
+            let n = (total - made).min(500);
+            let now = Utc::now();
+            let batch: Vec<NewUser> = (made..made + n)
+                .map(|i| {
+                    let (unit_id, role, code) = &units[i % units.len()];
+                    NewUser {
+                        username: format!("gen.{run}.{code}.{i}"),
+                        display_name: format!("Cán bộ {i}"),
+                        email: None,
+                        unit_id: *unit_id,
+                        role: *role,
+                        password_hash: Some(hash.clone()),
+                    }
+                })
+                .collect();
+            let mut tx = db.begin().await?;
+            store::users::insert_many(&mut tx.conn(), &batch, now).await?;
+            let changes = batch
             .iter()
             .map(|u| Change::new("user.create", "user", u.username.clone()).after(Some(serde_json::json!({ "username": u.username, "role": u.role, "unit_id": u.unit_id }).to_string())))
             .collect();
-        store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
-        tx.commit().await?;
-        made += n;
-        bar.set_position(made as u64);
-    }
-    bar.finish();
-    Ok(made)
+            store::audit::append(&mut tx.conn(), &actor, now, changes).await?;
+            tx.commit().await?;
+            made += n;
+            bar.set_position(made as u64);
+        }
+        bar.finish();
+        Ok(made)
+    })
 }

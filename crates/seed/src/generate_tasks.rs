@@ -471,213 +471,221 @@ pub fn already_generated() -> AppError {
 }
 
 /// Whether the plans were generated already (`KH-57/…` programmes exist).
-pub async fn generated(db: &Db) -> AppResult<bool> {
-    let mut c = db.acquire().await?;
-    bulk::generated_programmes_exist(&mut c.conn()).await
+pub fn generated<'a>(db: &'a Db) -> store::BoxFuture<'a, AppResult<bool>> {
+    Box::pin(async move {
+        let mut c = db.acquire().await?;
+        bulk::generated_programmes_exist(&mut c.conn()).await
+    })
 }
 
 /// Generates the plans of all 34 provinces in one transaction. Refuses (conflict) if programmes
 /// with the `KH-57/` prefix exist already.
-pub async fn generate_tasks(db: &Db, scale: Scale, progress: bool) -> AppResult<TaskVolume> {
-    let plan = annex::parse(app::programmes::NQ03_ANNEX);
-    let mut tx = db.begin().await?;
-    let mut c = tx.conn();
-    if bulk::generated_programmes_exist(&mut c).await? {
-        return Err(already_generated());
-    }
-    // Ids are chosen here: keep other writers out of these tables until commit.
-    bulk::lock_tables(&mut c, &TABLES).await?;
-    let provinces = load_provinces(&mut c).await?;
-    if provinces.is_empty() {
-        return Err(AppError::Internal(
-            "no provinces: run migrations and load the hierarchy first".into(),
-        ));
-    }
-    let implements = store::tasks::programme_by_code(&mut c, "03/NQ-CP").await?;
-    let (user_of, fallback) = bulk::report_authors(&mut c).await?;
-    let author = |unit: i64| user_of.get(&unit).copied().unwrap_or(fallback);
-    let mut ids = next_ids(&mut c).await?;
-
-    let per_programme = tasks_per_programme(scale).min(plan.tasks.len());
-    let total: usize = provinces
-        .iter()
-        .map(|p| (1 + p.communes.len()) * per_programme)
-        .sum();
-    let bar = if progress {
-        ProgressBar::new(total as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} assignments {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-
-    let now = Utc::now();
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let mut vol = TaskVolume::default();
-    let mut rows = Rows::default();
-    for p in &provinces {
-        // The plan: issued a few weeks after the merger.
-        let issued_on = MERGER + Duration::days(rng.random_range(3..45));
-        let (doc, pid) = (ids.document, ids.programme);
-        ids.document += 1;
-        ids.programme += 1;
-        let name = format!("Kế hoạch thực hiện Nghị quyết 57-NQ/TW của {}", p.name);
-        rows.doc_id.push(doc);
-        rows.doc_number
-            .push(format!("{}/KH-UBND-{}", rng.random_range(100..400), p.code));
-        rows.doc_type.push("plan");
-        rows.doc_issuer.push(format!("Ủy ban nhân dân {}", p.name));
-        rows.doc_issued_on.push(issued_on);
-        rows.doc_title.push(name.clone());
-        rows.prog_id.push(pid);
-        rows.prog_code.push(format!("{CODE_PREFIX}{}", p.code));
-        rows.prog_name.push(name);
-        rows.prog_document.push(doc);
-        rows.prog_implements.push(implements);
-        rows.prog_owner.push(p.id);
-        vol.programmes += 1;
-
-        let mut group_ids = Vec::with_capacity(plan.groups.len());
-        for (i, g) in plan.groups.iter().enumerate() {
-            group_ids.push(ids.group);
-            rows.group_id.push(ids.group);
-            rows.group_programme.push(pid);
-            rows.group_code.push(g.code.clone());
-            rows.group_title.push(g.title.clone());
-            rows.group_position.push(i as i32);
-            ids.group += 1;
+pub fn generate_tasks<'a>(
+    db: &'a Db,
+    scale: Scale,
+    progress: bool,
+) -> store::BoxFuture<'a, AppResult<TaskVolume>> {
+    Box::pin(async move {
+        let plan = annex::parse(app::programmes::NQ03_ANNEX);
+        let mut tx = db.begin().await?;
+        let mut c = tx.conn();
+        if bulk::generated_programmes_exist(&mut c).await? {
+            return Err(already_generated());
         }
+        // Ids are chosen here: keep other writers out of these tables until commit.
+        bulk::lock_tables(&mut c, &TABLES).await?;
+        let provinces = load_provinces(&mut c).await?;
+        if provinces.is_empty() {
+            return Err(AppError::Internal(
+                "no provinces: run migrations and load the hierarchy first".into(),
+            ));
+        }
+        let implements = store::tasks::programme_by_code(&mut c, "03/NQ-CP").await?;
+        let (user_of, fallback) = bulk::report_authors(&mut c).await?;
+        let author = |unit: i64| user_of.get(&unit).copied().unwrap_or(fallback);
+        let mut ids = next_ids(&mut c).await?;
 
-        // A sample of the national tasks, in annex order, numbered 1..n.
-        let mut picked =
-            rand::seq::index::sample(&mut rng, plan.tasks.len(), per_programme).into_vec();
-        picked.sort_unstable();
-        for (k, &ti) in picked.iter().enumerate() {
-            let t = &plan.tasks[ti];
-            let tid = ids.task;
-            ids.task += 1;
-            let text = deadline_text(&mut rng);
-            let deadline = Deadline::parse(&text);
-            let due = deadline.due();
-            rows.task_id.push(tid);
-            rows.task_programme.push(pid);
-            rows.task_group.push(group_ids.get(t.group).copied());
-            rows.task_code.push((k + 1).to_string());
-            rows.task_title.push(t.title.clone());
-            rows.task_result
-                .push((!t.result.is_empty()).then(|| t.result.clone()));
-            rows.task_deadline_json
-                .push(serde_json::to_string(&deadline).unwrap_or_default());
-            rows.task_deadline_text.push(text);
-            rows.task_due.push(due);
-            rows.task_visibility.push(if rng.random_bool(0.9) {
-                "public"
-            } else {
-                "internal"
-            });
-            rows.task_lead_text
-                .push("Sở Khoa học và Công nghệ; Ủy ban nhân dân các xã, phường, đặc khu");
-            rows.task_coordinating
-                .push(rng.random_bool(0.6).then_some("Các sở, ban, ngành tỉnh"));
-            vol.tasks += 1;
+        let per_programme = tasks_per_programme(scale).min(plan.tasks.len());
+        let total: usize = provinces
+            .iter()
+            .map(|p| (1 + p.communes.len()) * per_programme)
+            .sum();
+        let bar = if progress {
+            ProgressBar::new(total as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} assignments {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
 
-            // The province's own assignment, then one per commune, cascaded a little later.
-            let lead = ids.assignment;
-            let cascaded_on = issued_on + Duration::days(rng.random_range(5..30));
-            let units = std::iter::once((p.id, None, issued_on))
-                .chain(p.communes.iter().map(|&u| (u, Some(lead), cascaded_on)));
-            for (unit, parent, assigned_on) in units {
-                let aid = ids.assignment;
-                ids.assignment += 1;
-                let sim = simulate(&mut rng, assigned_on, due);
-                let by = author(unit);
-                for &(on, percent, claims) in &sim.reports {
-                    rows.r_id.push(ids.report);
-                    ids.report += 1;
-                    rows.r_assignment.push(aid);
-                    rows.r_on.push(on);
-                    rows.r_percent.push(percent);
-                    rows.r_narrative.push(if claims {
-                        CLAIM_NARRATIVE
-                    } else {
-                        *NARRATIVES.choose(&mut rng).expect("list")
-                    });
-                    rows.r_results.push(if claims || rng.random_bool(0.2) {
-                        RESULTS.choose(&mut rng).copied()
-                    } else {
-                        None
-                    });
-                    let stuck = percent < 50 && rng.random_bool(0.35);
-                    rows.r_difficulties
-                        .push(stuck.then(|| *DIFFICULTIES.choose(&mut rng).expect("list")));
-                    let steer = stuck && rng.random_bool(0.3);
-                    rows.r_needs_steering.push(steer);
-                    rows.r_proposals
-                        .push(steer.then(|| *PROPOSALS.choose(&mut rng).expect("list")));
-                    rows.r_claims.push(claims);
-                    rows.r_author.push(by);
-                }
-                vol.reports += sim.reports.len();
-                let last = sim.reports.last();
-                if let Some(v) = sim.verified_on {
-                    rows.v_id.push(ids.verification);
-                    ids.verification += 1;
-                    rows.v_assignment.push(aid);
-                    rows.v_report.push(ids.report - 1);
-                    rows.v_comment
-                        .push(rng.random_bool(0.5).then_some("Đạt yêu cầu"));
-                    rows.v_decided_on.push(v);
-                    // Decided by the assigning level: the province.
-                    rows.v_decided_by.push(author(p.id));
-                    vol.verifications += 1;
-                }
-                rows.a_id.push(aid);
-                rows.a_task.push(tid);
-                rows.a_unit.push(unit);
-                rows.a_parent.push(parent);
-                rows.a_assigned_on.push(assigned_on);
-                rows.a_due.push(due);
-                rows.a_claimed_on.push(sim.claimed_on);
-                rows.a_verified_on.push(sim.verified_on);
-                rows.a_last_report_on.push(last.map(|r| r.0));
-                rows.a_last_percent.push(last.map(|r| r.1));
-                vol.assignments += 1;
+        let now = Utc::now();
+        let mut rng = StdRng::seed_from_u64(SEED);
+        let mut vol = TaskVolume::default();
+        let mut rows = Rows::default();
+        for p in &provinces {
+            // The plan: issued a few weeks after the merger.
+            let issued_on = MERGER + Duration::days(rng.random_range(3..45));
+            let (doc, pid) = (ids.document, ids.programme);
+            ids.document += 1;
+            ids.programme += 1;
+            let name = format!("Kế hoạch thực hiện Nghị quyết 57-NQ/TW của {}", p.name);
+            rows.doc_id.push(doc);
+            rows.doc_number
+                .push(format!("{}/KH-UBND-{}", rng.random_range(100..400), p.code));
+            rows.doc_type.push("plan");
+            rows.doc_issuer.push(format!("Ủy ban nhân dân {}", p.name));
+            rows.doc_issued_on.push(issued_on);
+            rows.doc_title.push(name.clone());
+            rows.prog_id.push(pid);
+            rows.prog_code.push(format!("{CODE_PREFIX}{}", p.code));
+            rows.prog_name.push(name);
+            rows.prog_document.push(doc);
+            rows.prog_implements.push(implements);
+            rows.prog_owner.push(p.id);
+            vol.programmes += 1;
+
+            let mut group_ids = Vec::with_capacity(plan.groups.len());
+            for (i, g) in plan.groups.iter().enumerate() {
+                group_ids.push(ids.group);
+                rows.group_id.push(ids.group);
+                rows.group_programme.push(pid);
+                rows.group_code.push(g.code.clone());
+                rows.group_title.push(g.title.clone());
+                rows.group_position.push(i as i32);
+                ids.group += 1;
             }
-        }
-        rows.write(&mut c, now).await?;
-        rows.clear();
-        bar.set_position(vol.assignments as u64);
-    }
 
-    // Explicit ids bypassed the sequences: move them past what was written.
-    bulk::advance_id_sequences(&mut c, &TABLES).await?;
-    let summary = serde_json::json!({
-        "scale": { "tasks_per_programme": per_programme },
-        "seed": SEED,
-        "programmes": vol.programmes,
-        "tasks": vol.tasks,
-        "assignments": vol.assignments,
-        "reports": vol.reports,
-        "verifications": vol.verifications,
-    });
-    store::audit::append(
-        &mut c,
-        &Actor::system("generate"),
-        now,
-        vec![Change {
-            action: "programme.generate",
-            object_type: "programme",
-            object_id: format!("{CODE_PREFIX}*"),
-            before: None,
-            after: Some(summary.to_string()),
-        }],
-    )
-    .await?;
-    tx.commit().await?;
-    // Fresh statistics, so that benchmark queries right after are planned for the new sizes.
-    bulk::analyze(db, &["assignments", "reports", "tasks", "verifications"]).await?;
-    bar.finish();
-    Ok(vol)
+            // A sample of the national tasks, in annex order, numbered 1..n.
+            let mut picked =
+                rand::seq::index::sample(&mut rng, plan.tasks.len(), per_programme).into_vec();
+            picked.sort_unstable();
+            for (k, &ti) in picked.iter().enumerate() {
+                let t = &plan.tasks[ti];
+                let tid = ids.task;
+                ids.task += 1;
+                let text = deadline_text(&mut rng);
+                let deadline = Deadline::parse(&text);
+                let due = deadline.due();
+                rows.task_id.push(tid);
+                rows.task_programme.push(pid);
+                rows.task_group.push(group_ids.get(t.group).copied());
+                rows.task_code.push((k + 1).to_string());
+                rows.task_title.push(t.title.clone());
+                rows.task_result
+                    .push((!t.result.is_empty()).then(|| t.result.clone()));
+                rows.task_deadline_json
+                    .push(serde_json::to_string(&deadline).unwrap_or_default());
+                rows.task_deadline_text.push(text);
+                rows.task_due.push(due);
+                rows.task_visibility.push(if rng.random_bool(0.9) {
+                    "public"
+                } else {
+                    "internal"
+                });
+                rows.task_lead_text
+                    .push("Sở Khoa học và Công nghệ; Ủy ban nhân dân các xã, phường, đặc khu");
+                rows.task_coordinating
+                    .push(rng.random_bool(0.6).then_some("Các sở, ban, ngành tỉnh"));
+                vol.tasks += 1;
+
+                // The province's own assignment, then one per commune, cascaded a little later.
+                let lead = ids.assignment;
+                let cascaded_on = issued_on + Duration::days(rng.random_range(5..30));
+                let units = std::iter::once((p.id, None, issued_on))
+                    .chain(p.communes.iter().map(|&u| (u, Some(lead), cascaded_on)));
+                for (unit, parent, assigned_on) in units {
+                    let aid = ids.assignment;
+                    ids.assignment += 1;
+                    let sim = simulate(&mut rng, assigned_on, due);
+                    let by = author(unit);
+                    for &(on, percent, claims) in &sim.reports {
+                        rows.r_id.push(ids.report);
+                        ids.report += 1;
+                        rows.r_assignment.push(aid);
+                        rows.r_on.push(on);
+                        rows.r_percent.push(percent);
+                        rows.r_narrative.push(if claims {
+                            CLAIM_NARRATIVE
+                        } else {
+                            *NARRATIVES.choose(&mut rng).expect("list")
+                        });
+                        rows.r_results.push(if claims || rng.random_bool(0.2) {
+                            RESULTS.choose(&mut rng).copied()
+                        } else {
+                            None
+                        });
+                        let stuck = percent < 50 && rng.random_bool(0.35);
+                        rows.r_difficulties
+                            .push(stuck.then(|| *DIFFICULTIES.choose(&mut rng).expect("list")));
+                        let steer = stuck && rng.random_bool(0.3);
+                        rows.r_needs_steering.push(steer);
+                        rows.r_proposals
+                            .push(steer.then(|| *PROPOSALS.choose(&mut rng).expect("list")));
+                        rows.r_claims.push(claims);
+                        rows.r_author.push(by);
+                    }
+                    vol.reports += sim.reports.len();
+                    let last = sim.reports.last();
+                    if let Some(v) = sim.verified_on {
+                        rows.v_id.push(ids.verification);
+                        ids.verification += 1;
+                        rows.v_assignment.push(aid);
+                        rows.v_report.push(ids.report - 1);
+                        rows.v_comment
+                            .push(rng.random_bool(0.5).then_some("Đạt yêu cầu"));
+                        rows.v_decided_on.push(v);
+                        // Decided by the assigning level: the province.
+                        rows.v_decided_by.push(author(p.id));
+                        vol.verifications += 1;
+                    }
+                    rows.a_id.push(aid);
+                    rows.a_task.push(tid);
+                    rows.a_unit.push(unit);
+                    rows.a_parent.push(parent);
+                    rows.a_assigned_on.push(assigned_on);
+                    rows.a_due.push(due);
+                    rows.a_claimed_on.push(sim.claimed_on);
+                    rows.a_verified_on.push(sim.verified_on);
+                    rows.a_last_report_on.push(last.map(|r| r.0));
+                    rows.a_last_percent.push(last.map(|r| r.1));
+                    vol.assignments += 1;
+                }
+            }
+            rows.write(&mut c, now).await?;
+            rows.clear();
+            bar.set_position(vol.assignments as u64);
+        }
+
+        // Explicit ids bypassed the sequences: move them past what was written.
+        bulk::advance_id_sequences(&mut c, &TABLES).await?;
+        let summary = serde_json::json!({
+            "scale": { "tasks_per_programme": per_programme },
+            "seed": SEED,
+            "programmes": vol.programmes,
+            "tasks": vol.tasks,
+            "assignments": vol.assignments,
+            "reports": vol.reports,
+            "verifications": vol.verifications,
+        });
+        store::audit::append(
+            &mut c,
+            &Actor::system("generate"),
+            now,
+            vec![Change {
+                action: "programme.generate",
+                object_type: "programme",
+                object_id: format!("{CODE_PREFIX}*"),
+                before: None,
+                after: Some(summary.to_string()),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        // Fresh statistics, so that benchmark queries right after are planned for the new sizes.
+        bulk::analyze(db, &["assignments", "reports", "tasks", "verifications"]).await?;
+        bar.finish();
+        Ok(vol)
+    })
 }

@@ -274,46 +274,49 @@ pub fn hierarchy() -> Hierarchy {
 }
 
 /// Loads the built-in hierarchy into an empty database, in one transaction; does nothing if units exist.
-pub async fn load_builtin(db: &Db) -> AppResult<bool> {
-    // Feedback categories are reference data too; idempotent, so every start checks them.
-    app::feedback::seed_defaults(db).await?;
-    let mut tx = db.begin().await?;
-    if store::org::count(&mut tx.conn()).await? > 0 {
-        return Ok(false);
-    }
-    let h = hierarchy();
-    let now = Utc::now();
-    let mut depth = vec![0i32; h.units.len()];
-    let rows: Vec<(i64, NewUnit, i32)> = h
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            depth[i] = s.parent.map(|p| depth[p] + 1).unwrap_or(0);
-            let mut u = s.unit.clone();
-            u.parent_id = s.parent.map(|p| p as i64 + 1);
-            (i as i64 + 1, u, depth[i])
-        })
-        .collect();
-    store::org::insert_bulk(&mut tx.conn(), &rows, now).await?;
-    store::org::build_closure(&mut tx.conn()).await?;
-    let links: Vec<(i64, i64, &str, NaiveDate)> = h
-        .links
-        .iter()
-        .map(|(p, s, t, d)| (*p as i64 + 1, *s as i64 + 1, *t, *d))
-        .collect();
-    store::org::link_bulk(&mut tx.conn(), &links).await?;
-    let summary = serde_json::json!({ "units": rows.len(), "links": links.len(), "source": "built-in 2025 hierarchy" });
-    store::audit::commit(
-        tx,
-        &Actor::system("seed"),
-        now,
-        vec![
-            store::audit::Change::new("org.seed", "org_unit", "*").after(Some(summary.to_string())),
-        ],
-    )
-    .await?;
-    Ok(true)
+pub fn load_builtin<'a>(db: &'a Db) -> store::BoxFuture<'a, AppResult<bool>> {
+    Box::pin(async move {
+        // Feedback categories are reference data too; idempotent, so every start checks them.
+        app::feedback::seed_defaults(db).await?;
+        let mut tx = db.begin().await?;
+        if store::org::count(&mut tx.conn()).await? > 0 {
+            return Ok(false);
+        }
+        let h = hierarchy();
+        let now = Utc::now();
+        let mut depth = vec![0i32; h.units.len()];
+        let rows: Vec<(i64, NewUnit, i32)> = h
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                depth[i] = s.parent.map(|p| depth[p] + 1).unwrap_or(0);
+                let mut u = s.unit.clone();
+                u.parent_id = s.parent.map(|p| p as i64 + 1);
+                (i as i64 + 1, u, depth[i])
+            })
+            .collect();
+        store::org::insert_bulk(&mut tx.conn(), &rows, now).await?;
+        store::org::build_closure(&mut tx.conn()).await?;
+        let links: Vec<(i64, i64, &str, NaiveDate)> = h
+            .links
+            .iter()
+            .map(|(p, s, t, d)| (*p as i64 + 1, *s as i64 + 1, *t, *d))
+            .collect();
+        store::org::link_bulk(&mut tx.conn(), &links).await?;
+        let summary = serde_json::json!({ "units": rows.len(), "links": links.len(), "source": "built-in 2025 hierarchy" });
+        store::audit::commit(
+            tx,
+            &Actor::system("seed"),
+            now,
+            vec![
+                store::audit::Change::new("org.seed", "org_unit", "*")
+                    .after(Some(summary.to_string())),
+            ],
+        )
+        .await?;
+        Ok(true)
+    })
 }
 
 /// Demo accounts, one per role, placed so that scope can be tried out: (username, role, unit code, display name).
@@ -363,173 +366,179 @@ pub const DEMO_USERS: &[(&str, Role, &str, &str)] = &[
 pub const DEMO_PASSWORD: &str = "nqtrack-demo-2025";
 
 /// Creates the demo accounts (skips those that exist). Returns how many were created.
-pub async fn demo_users(db: &Db) -> AppResult<usize> {
-    let hash = app::auth::hash_password(DEMO_PASSWORD.to_string()).await?;
-    let now = Utc::now();
-    let mut changes = vec![];
-    let mut tx = db.begin().await?;
-    for (username, role, code, name) in DEMO_USERS {
-        let mut c = tx.conn();
-        if store::users::get_for_login(&mut c, username)
-            .await?
-            .is_some()
-        {
-            continue;
+pub fn demo_users<'a>(db: &'a Db) -> store::BoxFuture<'a, AppResult<usize>> {
+    Box::pin(async move {
+        let hash = app::auth::hash_password(DEMO_PASSWORD.to_string()).await?;
+        let now = Utc::now();
+        let mut changes = vec![];
+        let mut tx = db.begin().await?;
+        for (username, role, code, name) in DEMO_USERS {
+            let mut c = tx.conn();
+            if store::users::get_for_login(&mut c, username)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let unit = store::org::find_current_by_code(&mut c, code)
+                .await?
+                .ok_or(AppError::Internal(format!("demo unit {code} missing")))?;
+            let new = store::users::NewUser {
+                username: username.to_string(),
+                display_name: name.to_string(),
+                email: Some(format!("{username}@demo.nqtrack.invalid")),
+                unit_id: unit.id,
+                role: *role,
+                password_hash: Some(hash.clone()),
+            };
+            let id = store::users::insert(&mut c, &new, now).await?;
+            let after =
+                serde_json::json!({ "username": username, "role": role, "unit_id": unit.id });
+            changes.push(
+                store::audit::Change::new("user.create", "user", id).after(Some(after.to_string())),
+            );
         }
-        let unit = store::org::find_current_by_code(&mut c, code)
-            .await?
-            .ok_or(AppError::Internal(format!("demo unit {code} missing")))?;
-        let new = store::users::NewUser {
-            username: username.to_string(),
-            display_name: name.to_string(),
-            email: Some(format!("{username}@demo.nqtrack.invalid")),
-            unit_id: unit.id,
-            role: *role,
-            password_hash: Some(hash.clone()),
-        };
-        let id = store::users::insert(&mut c, &new, now).await?;
-        let after = serde_json::json!({ "username": username, "role": role, "unit_id": unit.id });
-        changes.push(
-            store::audit::Change::new("user.create", "user", id).after(Some(after.to_string())),
-        );
-    }
-    let created = changes.len();
-    store::audit::commit(tx, &Actor::system("demo"), now, changes).await?;
-    Ok(created)
+        let created = changes.len();
+        store::audit::commit(tx, &Actor::system("demo"), now, changes).await?;
+        Ok(created)
+    })
 }
 
 /// Progress on the demo programme so that every status shows: reports, completion claims verified
 /// on time and late, stale work, untouched work. Deterministic (by task number), written through
 /// the same use cases as real reports, so it is audited like them.
-pub async fn demo_progress(db: &Db, programme_id: i64) -> AppResult<usize> {
-    use app::reports::{Decision, NewReport, submit, verify_on};
-    use domain::policy::Principal;
-    let today = domain::clock::local_date(Utc::now());
-    // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
-    let account = |username: &'static str| async move {
-        let mut c = db.acquire().await?;
-        let (u, _) = store::users::get_for_login(&mut c.conn(), username)
-            .await?
-            .ok_or(AppError::Internal(format!("demo user {username} missing")))?;
-        let role = u.role;
-        Ok::<_, AppError>(Principal {
-            user_id: u.id,
-            token_id: None,
-            role,
-            unit_id: u.unit_id,
-            username: u.username,
-        })
-    };
-    let system = account("admin").await?;
-    let steering = account("steering").await?;
-    let (tasks, mut c) = {
-        let mut c = db.acquire().await?;
-        (
-            store::tasks::tasks_of(&mut c.conn(), programme_id).await?,
-            db.acquire().await?,
-        )
-    };
-    let mut written = 0;
-    for t in tasks {
-        let n: i64 = t.code.parse().unwrap_or(0);
-        let assignments: Vec<_> = store::tasks::assignments_of_task(&mut c.conn(), t.id)
-            .await?
-            .into_iter()
-            .filter(|a| a.is_lead)
-            .take(8)
-            .collect();
-        for (k, a) in assignments.iter().enumerate() {
-            let due = a.original_due;
-            let at = |d: NaiveDate| d.clamp(a.assigned_on, today);
-            let report = |percent: i32, on: NaiveDate, claim: bool| NewReport {
-                percent,
-                narrative: format!("Báo cáo tiến độ nhiệm vụ {} ({percent}%)", t.code),
-                results: claim.then(|| "Văn bản đã ban hành".to_string()),
-                difficulties: (percent < 50).then(|| "Chờ ý kiến các cơ quan phối hợp".to_string()),
-                needs_steering: percent < 30 && n % 2 == 0,
-                proposals: None,
-                claims_completion: claim,
-                reported_on: Some(at(on)),
-            };
-            // Completed (on time or late) only where the deadline passed more than a month ago.
-            let long_past = due.filter(|d| *d + chrono::Duration::days(30) < today);
-            match ((n + k as i64) % 5, long_past) {
-                (0 | 1, Some(d)) => {
-                    let done_on = if (n + k as i64) % 5 == 0 {
-                        d - chrono::Duration::days(10)
-                    } else {
-                        d + chrono::Duration::days(20)
-                    };
-                    submit(
-                        db,
-                        &system,
-                        a.id,
-                        report(50, done_on - chrono::Duration::days(40), false),
-                        &[],
-                    )
-                    .await?;
-                    submit(db, &system, a.id, report(100, done_on, true), &[]).await?;
-                    // Decided a week after the claim, on the day it would have been.
-                    verify_on(
-                        db,
-                        &steering,
-                        a.id,
-                        Decision {
-                            approve: true,
-                            comment: Some("Đạt yêu cầu".into()),
-                        },
-                        at(done_on + chrono::Duration::days(7)),
-                    )
-                    .await?;
-                    written += 3;
-                }
-                (2, _) => {
-                    submit(
-                        db,
-                        &system,
-                        a.id,
-                        report(70, today - chrono::Duration::days(5), false),
-                        &[],
-                    )
-                    .await?;
-                    written += 1;
-                }
-                (3, _) => {
-                    submit(
-                        db,
-                        &system,
-                        a.id,
-                        report(20, today - chrono::Duration::days(90), false),
-                        &[],
-                    )
-                    .await?;
-                    written += 1;
-                }
-                // Claims waiting for the assigning level, and one returned with its reasons.
-                (4, _) if n % 3 != 2 => {
-                    let on = today - chrono::Duration::days(n % 10);
-                    submit(db, &system, a.id, report(100, on, true), &[]).await?;
-                    written += 1;
-                    if n % 3 == 1 {
+pub fn demo_progress<'a>(db: &'a Db, programme_id: i64) -> store::BoxFuture<'a, AppResult<usize>> {
+    Box::pin(async move {
+        use app::reports::{Decision, NewReport, submit, verify_on};
+        use domain::policy::Principal;
+        let today = domain::clock::local_date(Utc::now());
+        // Reports are filed under the demo administrator, decisions under the Steering Committee's account.
+        let account = |username: &'static str| async move {
+            let mut c = db.acquire().await?;
+            let (u, _) = store::users::get_for_login(&mut c.conn(), username)
+                .await?
+                .ok_or(AppError::Internal(format!("demo user {username} missing")))?;
+            let role = u.role;
+            Ok::<_, AppError>(Principal {
+                user_id: u.id,
+                token_id: None,
+                role,
+                unit_id: u.unit_id,
+                username: u.username,
+            })
+        };
+        let system = account("admin").await?;
+        let steering = account("steering").await?;
+        let (tasks, mut c) = {
+            let mut c = db.acquire().await?;
+            (
+                store::tasks::tasks_of(&mut c.conn(), programme_id).await?,
+                db.acquire().await?,
+            )
+        };
+        let mut written = 0;
+        for t in tasks {
+            let n: i64 = t.code.parse().unwrap_or(0);
+            let assignments: Vec<_> = store::tasks::assignments_of_task(&mut c.conn(), t.id)
+                .await?
+                .into_iter()
+                .filter(|a| a.is_lead)
+                .take(8)
+                .collect();
+            for (k, a) in assignments.iter().enumerate() {
+                let due = a.original_due;
+                let at = |d: NaiveDate| d.clamp(a.assigned_on, today);
+                let report = |percent: i32, on: NaiveDate, claim: bool| NewReport {
+                    percent,
+                    narrative: format!("Báo cáo tiến độ nhiệm vụ {} ({percent}%)", t.code),
+                    results: claim.then(|| "Văn bản đã ban hành".to_string()),
+                    difficulties: (percent < 50)
+                        .then(|| "Chờ ý kiến các cơ quan phối hợp".to_string()),
+                    needs_steering: percent < 30 && n % 2 == 0,
+                    proposals: None,
+                    claims_completion: claim,
+                    reported_on: Some(at(on)),
+                };
+                // Completed (on time or late) only where the deadline passed more than a month ago.
+                let long_past = due.filter(|d| *d + chrono::Duration::days(30) < today);
+                match ((n + k as i64) % 5, long_past) {
+                    (0 | 1, Some(d)) => {
+                        let done_on = if (n + k as i64) % 5 == 0 {
+                            d - chrono::Duration::days(10)
+                        } else {
+                            d + chrono::Duration::days(20)
+                        };
+                        submit(
+                            db,
+                            &system,
+                            a.id,
+                            report(50, done_on - chrono::Duration::days(40), false),
+                            &[],
+                        )
+                        .await?;
+                        submit(db, &system, a.id, report(100, done_on, true), &[]).await?;
+                        // Decided a week after the claim, on the day it would have been.
                         verify_on(
                             db,
                             &steering,
                             a.id,
                             Decision {
-                                approve: false,
-                                comment: Some("Chưa có văn bản ban hành kèm theo".into()),
+                                approve: true,
+                                comment: Some("Đạt yêu cầu".into()),
                             },
-                            today,
+                            at(done_on + chrono::Duration::days(7)),
+                        )
+                        .await?;
+                        written += 3;
+                    }
+                    (2, _) => {
+                        submit(
+                            db,
+                            &system,
+                            a.id,
+                            report(70, today - chrono::Duration::days(5), false),
+                            &[],
                         )
                         .await?;
                         written += 1;
                     }
+                    (3, _) => {
+                        submit(
+                            db,
+                            &system,
+                            a.id,
+                            report(20, today - chrono::Duration::days(90), false),
+                            &[],
+                        )
+                        .await?;
+                        written += 1;
+                    }
+                    // Claims waiting for the assigning level, and one returned with its reasons.
+                    (4, _) if n % 3 != 2 => {
+                        let on = today - chrono::Duration::days(n % 10);
+                        submit(db, &system, a.id, report(100, on, true), &[]).await?;
+                        written += 1;
+                        if n % 3 == 1 {
+                            verify_on(
+                                db,
+                                &steering,
+                                a.id,
+                                Decision {
+                                    approve: false,
+                                    comment: Some("Chưa có văn bản ban hành kèm theo".into()),
+                                },
+                                today,
+                            )
+                            .await?;
+                            written += 1;
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
-    }
-    Ok(written)
+        Ok(written)
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,12 @@
 //! SQL, one module per concern. Every function takes a `DbConn` so it runs inside the caller's
 //! transaction (writes) or on a plain pooled connection (reads).
 
+/// A future boxed in the crate that defines it. A release build compiles an `async fn`'s body in
+/// every crate that awaits it (generic code is not shared between crates there), so the big
+/// entry points that other crates call return this instead: their bodies are compiled once, in
+/// their own crate, at the cost of one allocation per call (see ARCHITECTURE.md, "Build times").
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 pub mod audit;
 pub mod bulk;
 pub mod db;

@@ -250,17 +250,22 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
 }
 
 /// Starts serving on `listener` until Ctrl-C.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    // The page cache wraps the router rather than each route: a hit is answered before any
-    // routing, and without cloning the per-route middleware stack.
-    use tower_layer::Layer;
-    let app = middleware::from_fn_with_state(state.clone(), cache::serve).layer(router(state));
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> app::BoxFuture<'static, std::io::Result<()>> {
+    Box::pin(async move {
+        // The page cache wraps the router rather than each route: a hit is answered before any
+        // routing, and without cloning the per-route middleware stack.
+        use tower_layer::Layer;
+        let app = middleware::from_fn_with_state(state.clone(), cache::serve).layer(router(state));
+        axum::serve(
+            listener,
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     })
-    .await
 }

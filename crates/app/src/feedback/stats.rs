@@ -94,48 +94,50 @@ impl StatsCache {
 }
 
 /// Statistics of a unit (or of everything), as of a day: what the ranking will score.
-pub async fn stats(
-    db: &Db,
-    cache: &Arc<StatsCache>,
+pub fn stats<'a>(
+    db: &'a Db,
+    cache: &'a Arc<StatsCache>,
     unit: Option<i64>,
     as_of: Option<NaiveDate>,
-) -> AppResult<Stats> {
-    require(None, Action::ReadOrgUnit, Scope::Global)?;
-    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
-    let key = (unit, as_of);
-    let v = feedback_version(db).await?;
-    if let Some(st) = cache.get(key, v) {
-        return Ok(st);
-    }
-    // The national figures read every item (seconds at a million): rather than hold visitors,
-    // serve the previous figures, marked, and refresh them in the background, one refresh at a time.
-    if unit.is_none()
-        && let Some(mut st) = cache.latest(key)
-    {
-        if let Ok(turn) = cache.flight(key).try_lock_owned() {
-            let (db, cache) = (db.clone(), cache.clone());
-            tokio::spawn(async move {
-                let _turn = turn;
-                if let Ok(v) = feedback_version(&db).await
-                    && let Ok(st) = compute_stats(&db, None, as_of).await
-                {
-                    cache.put(key, v, st);
-                }
-            });
+) -> crate::BoxFuture<'a, AppResult<Stats>> {
+    Box::pin(async move {
+        require(None, Action::ReadOrgUnit, Scope::Global)?;
+        let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+        let key = (unit, as_of);
+        let v = feedback_version(db).await?;
+        if let Some(st) = cache.get(key, v) {
+            return Ok(st);
         }
-        st.fresh = false;
-        return Ok(st);
-    }
-    let flight = cache.flight(key);
-    let _turn = flight.lock().await;
-    // Whoever computed while we waited may have left the answer.
-    let v = feedback_version(db).await?;
-    if let Some(st) = cache.get(key, v) {
-        return Ok(st);
-    }
-    let st = compute_stats(db, unit, as_of).await?;
-    cache.put(key, v, st.clone());
-    Ok(st)
+        // The national figures read every item (seconds at a million): rather than hold visitors,
+        // serve the previous figures, marked, and refresh them in the background, one refresh at a time.
+        if unit.is_none()
+            && let Some(mut st) = cache.latest(key)
+        {
+            if let Ok(turn) = cache.flight(key).try_lock_owned() {
+                let (db, cache) = (db.clone(), cache.clone());
+                tokio::spawn(async move {
+                    let _turn = turn;
+                    if let Ok(v) = feedback_version(&db).await
+                        && let Ok(st) = compute_stats(&db, None, as_of).await
+                    {
+                        cache.put(key, v, st);
+                    }
+                });
+            }
+            st.fresh = false;
+            return Ok(st);
+        }
+        let flight = cache.flight(key);
+        let _turn = flight.lock().await;
+        // Whoever computed while we waited may have left the answer.
+        let v = feedback_version(db).await?;
+        if let Some(st) = cache.get(key, v) {
+            return Ok(st);
+        }
+        let st = compute_stats(db, unit, as_of).await?;
+        cache.put(key, v, st.clone());
+        Ok(st)
+    })
 }
 
 /// Bumped by triggers in every transaction that changes an item.
