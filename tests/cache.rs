@@ -143,6 +143,7 @@ both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
     // Tasks: a verified completion moves the programme's page and its API figures.
     let task_pages = [
         format!("/programmes/{pid}"),
+        format!("/programmes/{pid}/tasks"),
         format!("/programmes/{pid}/deadlines?list=overdue"),
         format!("/api/v1/programmes/{pid}/overview"),
         format!("/api/v1/programmes/{pid}/charts"),
@@ -240,14 +241,49 @@ both!(
         let (x, _, body) = get(&app, &c, &plain).await;
         assert_eq!(x, "miss");
         assert!(!body.contains("binh@example.vn"));
-        // Once answered, a recommendation takes supports: the form carries the visitor's own form
-        // token, so that page is not shared.
+        // Once answered, a recommendation takes supports. The anonymous form holds no form token
+        // (an anonymous support only mails a confirmation link), so the page is still shared...
         answer(&app, &token, code, "Xã sẽ lắp wifi trong quý I/2027.").await;
-        for _ in 0..2 {
-            let (x, _, body) = get(&app, &c, &plain).await;
-            assert_eq!(x, "", "{plain} with a support form is not cached");
-            assert!(body.contains("id=\"fb-support\""));
-        }
+        let (x, _, body) = get(&app, &c, &plain).await;
+        assert_eq!(x, "miss");
+        assert!(body.contains("id=\"fb-support\"") && !body.contains("name=\"_csrf\""));
+        let (x, _, again) = get(&app, &c, &plain).await;
+        assert_eq!((x.as_str(), &again), ("hit", &body));
+        // ...and its form works as it is, for anyone.
+        let stranger = app.anon();
+        let r = stranger
+            .post(app.url(&format!("{plain}/support")))
+            .form(&[("email", "an@example.vn")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], format!("{plain}?support=sent"));
+        let mailed = app
+            .scalar_i64("SELECT COUNT(*) FROM jobs WHERE dedupe_key LIKE 'mail:support:%'")
+            .await;
+        assert_eq!(mailed, 1, "the confirmation link is mailed");
+        // A signed-in visitor's page is theirs, with their token, which their support must carry.
+        let signed = app.signed_in("hanoi.officer").await;
+        let r = signed.get(app.url(&plain)).send().await.unwrap();
+        assert!(r.headers().get("x-cache").is_none());
+        let mine = r.text().await.unwrap();
+        let csrf = common::extract_csrf(&mine).expect("the signed-in form carries a token");
+        let forged = signed
+            .post(app.url(&format!("{plain}/support")))
+            .form(&[("email", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403, "no token, no support");
+        let r = signed
+            .post(app.url(&format!("{plain}/support")))
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], format!("{plain}?support=done"));
     }
 );
 

@@ -225,6 +225,95 @@ both!(tasks_list_and_detail, |app| {
     assert_eq!(lead, ["Bộ Khoa học và Công nghệ"]);
 });
 
+both!(programme_task_list_is_paged_and_complete, |app| {
+    let pid = import(&app).await;
+    let total = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND state = 'active'"
+        ))
+        .await as usize;
+    assert!(total > 100, "the annex fills more than one page ({total})");
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.anon().get(app.url(&path)).call().await;
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("<td><a href=\"/tasks/")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+            .collect()
+    };
+    // The overview lists the first tasks only, says how many there are, and links to the rest.
+    let overview = get(format!("/programmes/{pid}")).await;
+    assert_eq!(ids(&overview).len(), 20);
+    assert!(overview.contains(&format!("Nhiệm vụ ({total})")));
+    assert!(overview.contains(&format!(
+        "<a href=\"/programmes/{pid}/tasks\" id=\"all-tasks\">Xem cả {total} nhiệm vụ"
+    )));
+    // The list, a hundred at a time, holds every task once.
+    let first = get(format!("/programmes/{pid}/tasks")).await;
+    assert!(first.contains(&format!("Nhiệm vụ 1–100 trong tổng số {total}")));
+    assert!(first.contains(&format!(
+        "href=\"/programmes/{pid}/tasks?page=2\" rel=\"next\""
+    )));
+    let mut seen = ids(&first);
+    assert_eq!(seen.len(), 100);
+    let mut page = 2;
+    loop {
+        let html = get(format!("/programmes/{pid}/tasks?page={page}")).await;
+        seen.extend(ids(&html));
+        if !html.contains("rel=\"next\"") {
+            assert!(html.contains(&format!("–{total} trong tổng số {total}")));
+            break;
+        }
+        page += 1;
+    }
+    let listed = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((listed, seen.len()), (total, total), "every task once");
+    let list = seen
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let of_programme = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND state = 'active' AND id IN ({list})"
+        ))
+        .await;
+    assert_eq!(of_programme as usize, total, "and only its tasks");
+    let en = app
+        .anon()
+        .get(app.url(&format!("/programmes/{pid}/tasks?page=2")))
+        .header("cookie", "nqt_lang=en")
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains(&format!("Tasks 101–{} of {total}", total.min(200))));
+    // Past the end: an empty page that says so; a page below 1: the field's error.
+    let past = get(format!("/programmes/{pid}/tasks?page=99")).await;
+    assert!(ids(&past).is_empty() && past.contains(&format!("Nhiệm vụ 0–0 trong tổng số {total}")));
+    let bad = app
+        .anon()
+        .get(app.url(&format!("/programmes/{pid}/tasks?page=0")))
+        .call()
+        .await;
+    assert_eq!(bad.status(), 422);
+    let missing = app
+        .anon()
+        .get(app.url("/programmes/999999/tasks"))
+        .call()
+        .await;
+    assert_eq!(missing.status(), 404);
+});
+
 both!(overview_and_task_pages, |app| {
     let pid = import(&app).await;
     let due = app.scalar_i64(&format!("SELECT COUNT(*) FROM tasks WHERE programme_id = {pid} AND due_on >= '2025-03-01' AND due_on <= '2025-05-31'")).await;

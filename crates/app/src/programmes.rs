@@ -360,6 +360,22 @@ pub async fn list(db: &Db, who: Option<&Principal>) -> AppResult<Vec<Programme>>
     store::tasks::list_programmes(&mut c.conn()).await
 }
 
+/// One programme, from the cache of programme data.
+pub async fn get(
+    db: &Db,
+    cache: &TaskCache,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<Programme> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let mut c = db.acquire().await?;
+    let data = cache
+        .programme(&mut c.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(data.programme.clone())
+}
+
 /// Whether `who` may read `task`; for restricted tasks the units holding it are looked up.
 pub async fn may_read(
     c: &mut crate::db::DbConn<'_>,

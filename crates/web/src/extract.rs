@@ -269,17 +269,43 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = crate::error::WebError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let expected = req
-            .extensions()
-            .get::<CsrfToken>()
-            .map(|c| c.0.clone())
-            .unwrap_or_default();
-        let bytes = axum::body::Bytes::from_request(req, state)
+        form_checked(req, state, true).await.map(CsrfForm)
+    }
+}
+
+/// A url-encoded form whose `_csrf` field is checked only when the browser is signed in (it
+/// sends a session cookie): for forms an anonymous visitor sends from a page shared through the
+/// page cache, where a forged request has no account to act as.
+pub struct SignedInCsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for SignedInCsrfForm<T> {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let signed_in = cookie_in(req.headers(), SESSION_COOKIE).is_some();
+        form_checked(req, state, signed_in)
             .await
-            .map_err(|e| AppError::BadRequest {
-                code: "err-body",
-                detail: e.body_text(),
-            })?;
+            .map(SignedInCsrfForm)
+    }
+}
+
+async fn form_checked<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+    check: bool,
+) -> Result<T, crate::error::WebError> {
+    let expected = req
+        .extensions()
+        .get::<CsrfToken>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| AppError::BadRequest {
+            code: "err-body",
+            detail: e.body_text(),
+        })?;
+    if check {
         let f: CsrfField =
             serde_urlencoded::from_bytes(&bytes).map_err(|e| AppError::BadRequest {
                 code: "err-form",
@@ -288,17 +314,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         if expected.is_empty() || !constant_time_eq(&expected, &f.csrf) {
             return Err(AppError::Csrf.into());
         }
-        serde_urlencoded::from_bytes(&bytes)
-            .map(CsrfForm)
-            .map_err(|e| AppError::BadRequest {
-                code: "err-form",
-                detail: e.to_string(),
-            })
-            .map_err(WebError)
     }
+    serde_urlencoded::from_bytes(&bytes)
+        .map_err(|e| AppError::BadRequest {
+            code: "err-form",
+            detail: e.to_string(),
+        })
+        .map_err(crate::error::WebError)
 }
 
-/// A multipart form read whole: its text fields and its files.
 pub struct FormParts {
     pub fields: std::collections::HashMap<String, String>,
     pub files: Vec<app::attachments::Upload>,

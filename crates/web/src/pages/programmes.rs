@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/programmes", get(programmes_page))
         .route("/programmes/{id}", get(programme_page))
         .route("/programmes/{id}/deadlines", get(deadlines_page))
+        .route("/programmes/{id}/tasks", get(tasks_page))
         .route("/programmes/{id}/proposals", post(propose))
         .route("/proposals/{id}/decide", post(decide_proposal))
 }
@@ -129,6 +130,80 @@ async fn programmes_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Respo
 /// Lead units shown open on a programme's page, the most overdue first.
 const UNITS_OPEN: usize = 40;
 
+/// Tasks listed on a programme's overview; the rest are on its task list, a page of
+/// [`TASKS_PER_PAGE`] at a time, so that the overview of a national programme stays light.
+const TASKS_OPEN: usize = 20;
+const TASKS_PER_PAGE: usize = 100;
+
+#[derive(Template)]
+#[template(path = "programme_tasks.html")]
+struct ProgrammeTasksTpl {
+    p: PageCtx,
+    programme: app::records::Programme,
+    /// "Tasks 101–200 of 412".
+    range: String,
+    tasks: Vec<(app::records::Task, String)>,
+    prev_link: String,
+    next_link: String,
+}
+
+#[derive(serde::Deserialize)]
+struct TasksQ {
+    page: Option<i64>,
+}
+
+/// Every task of a programme with its status today, a page at a time.
+async fn tasks_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<TasksQ>,
+) -> AppResult<Response> {
+    let page = q.page.unwrap_or(1);
+    if page < 1 {
+        return Err(
+            app::error::AppError::invalid(domain::FieldError::new("page", "err-invalid")).into(),
+        );
+    }
+    let programme = app::programmes::get(&s.db, &s.tasks, ctx.who.as_ref(), id).await?;
+    let all =
+        app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, None).await?;
+    let total = all.len() as i64;
+    let skip = ((page - 1) as usize).saturating_mul(TASKS_PER_PAGE);
+    let tasks: Vec<_> = all.into_iter().skip(skip).take(TASKS_PER_PAGE).collect();
+    let shown = tasks.len() as i64;
+    let (prev_link, next_link) = crate::pages::common::pager(
+        &format!("/programmes/{id}/tasks"),
+        page,
+        TASKS_PER_PAGE as i64,
+        total,
+    );
+    html(ProgrammeTasksTpl {
+        p: PageCtx::from(&ctx, &format!("/programmes/{id}/tasks")),
+        range: ctx.lang.tf(
+            "tasks-range",
+            &[
+                // Past the end: "0–0 of N", not a range that does not exist.
+                (
+                    "from".into(),
+                    ctx.lang.int(if shown > 0 { skip as i64 + 1 } else { 0 }),
+                ),
+                (
+                    "to".into(),
+                    ctx.lang
+                        .int(if shown > 0 { skip as i64 + shown } else { 0 }),
+                ),
+                ("n".into(), ctx.lang.int(total)),
+            ],
+        ),
+        programme,
+        tasks,
+        prev_link,
+        next_link,
+    })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::TASKS))
+}
+
 /// One horizontal bar, drawn on the server.
 pub struct Bar {
     label: String,
@@ -234,7 +309,11 @@ struct ProgrammeTpl {
     more_units_label: String,
     units_count: i64,
     legend: Vec<(&'static str, &'static str)>,
+    /// The first [`TASKS_OPEN`] tasks; `tasks_total` in all, on the task list.
     tasks: Vec<(app::records::Task, String)>,
+    tasks_total: i64,
+    /// "See all 412 tasks", when some are not listed here.
+    all_tasks_label: String,
     timeline_svg: String,
     trend_svg: String,
     periodic: Vec<(&'static str, i64)>,
@@ -311,8 +390,15 @@ async fn render_programme(
         .iter()
         .map(|st| (st.as_str(), lang.t(&format!("status-{}", st.as_str()))))
         .collect();
-    let tasks =
+    let mut tasks =
         app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, as_of).await?;
+    let tasks_total = tasks.len() as i64;
+    tasks.truncate(TASKS_OPEN);
+    let all_tasks_label = if tasks_total > TASKS_OPEN as i64 {
+        lang.tf("all-tasks", &[("n".into(), lang.int(tasks_total))])
+    } else {
+        String::new()
+    };
     let charts =
         app::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, as_of)
             .await?;
@@ -363,6 +449,8 @@ async fn render_programme(
             units_count,
             legend,
             tasks,
+            all_tasks_label,
+            tasks_total,
         },
     )
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{AppResult, WebError};
-use crate::extract::{ApiQuery, CsrfForm, Ctx, PathCode};
+use crate::extract::{ApiQuery, CsrfForm, Ctx, PathCode, SignedInCsrfForm};
 use crate::pages::common::{PageCtx, confirm_link_page, form_status, html_status};
 use crate::pages::feedback::common::{categories, category_name};
 use app::error::AppError;
@@ -64,6 +64,9 @@ struct TrackTpl {
     /// "sent" (confirmation mailed) or "done" (support counted), after a support.
     support_note: String,
     signed_in: bool,
+    /// The browser sent a session cookie (even an expired one): its forms carry the token that
+    /// `SignedInCsrfForm` will ask for. Such requests never reach the page cache.
+    form_token: bool,
 }
 
 impl TrackTpl {
@@ -117,10 +120,11 @@ async fn render_track_note(
         errors,
         support_note: note.to_string(),
         signed_in: ctx.who.is_some(),
+        form_token: ctx.session.is_some(),
     };
-    // The same for every visitor only without the sender's secret and without the support
-    // form, which carries the visitor's own form token.
-    let shared = secret.is_none() && !tpl.supportable();
+    // The same for every anonymous visitor without the sender's secret: their support form
+    // carries no form token (see `support`); a signed-in visitor's page is never cached.
+    let shared = secret.is_none();
     let res = html_status(form_status(&tpl.errors), tpl)?;
     Ok(if shared {
         crate::cache::public(res, crate::cache::Deps::FEEDBACK)
@@ -136,11 +140,17 @@ struct SupportForm {
 }
 
 /// Supports from the tracking page: signed in, at once; otherwise by a mailed link.
+///
+/// Only a signed-in support needs the form token (it counts under the account the browser's
+/// cookie names). An anonymous one has nothing a forged request could borrow: it mails a
+/// confirmation link to the address in the form, as anyone may do directly (the JSON API takes
+/// it without a token too). So the anonymous tracking page holds no token and is the same for
+/// every anonymous visitor: the page cache serves it.
 async fn support(
     State(s): State<AppState>,
     ctx: Ctx,
     PathCode(code): PathCode,
-    CsrfForm(f): CsrfForm<SupportForm>,
+    SignedInCsrfForm(f): SignedInCsrfForm<SupportForm>,
 ) -> AppResult<Response> {
     let r = match &ctx.who {
         Some(who) => app::feedback::support(&s.db, who, &code)
