@@ -1412,3 +1412,61 @@ both!(
         assert!(p["detail"].as_str().unwrap().contains("page"), "{p}");
     }
 );
+
+both!(the_whole_audit_log_pages_by_sequence_at_any_depth, |app| {
+    let admin = common::bearer(&app.token("admin").await);
+    let n = app.scalar_i64("SELECT COUNT(*) FROM audit_log").await;
+    assert!(n > 7, "the seed wrote records ({n})");
+    let page = |p: i64| {
+        let admin = &admin;
+        let app = &app;
+        async move {
+            let (s, v) = admin
+                .get(app.url(&format!("/api/v1/audit?per_page=3&page={p}")))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+            let seqs: Vec<i64> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["seq"].as_i64().unwrap())
+                .collect();
+            (v["total"].as_i64().unwrap(), seqs, v)
+        }
+    };
+    // Newest first, three at a time, every record once, down to the first.
+    let mut seen = vec![];
+    let last = (n + 2) / 3;
+    for p in 1..=last {
+        let (total, seqs, _) = page(p).await;
+        assert_eq!(total, n);
+        seen.extend(seqs);
+    }
+    assert_eq!(seen, (1..=n).rev().collect::<Vec<_>>());
+    let (_, past, _) = page(last + 1).await;
+    assert!(past.is_empty());
+    // A record as listed is the record as stored.
+    let (_, _, v) = page(2).await;
+    let second = &v["items"][0];
+    let action = app
+        .scalar_text(&format!(
+            "SELECT action FROM audit_log WHERE seq = {}",
+            n - 3
+        ))
+        .await;
+    assert_eq!(
+        (second["seq"].as_i64(), second["action"].as_str()),
+        (Some(n - 3), Some(action.as_str()))
+    );
+    // A filter still counts what matches.
+    let (s, v) = admin
+        .get(app.url("/api/v1/audit?action=org_unit.create&per_page=1"))
+        .call_json()
+        .await;
+    assert_eq!(s, 200);
+    let created = app
+        .scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'org_unit.create'")
+        .await;
+    assert_eq!(v["total"].as_i64(), Some(created));
+});

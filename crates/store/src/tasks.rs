@@ -750,7 +750,7 @@ pub struct PendingClaim {
 /// of both read every open claim of the country: 14,000 at national scale, ~10 ms a request.)
 const PENDING_FOR_UNIT: &str = "WITH pending AS (
     SELECT a.id, a.task_id, a.unit_id, a.claimed_on, a.extension_due, a.original_due
-      FROM assignments p JOIN assignments a ON a.parent_id = p.id
+      FROM assignments p JOIN assignments a {hint} ON a.parent_id = p.id
      WHERE p.unit_id = $1 AND a.claimed_on IS NOT NULL AND a.verified_on IS NULL AND a.cancelled_on IS NULL AND a.superseded_on IS NULL
     UNION ALL
     SELECT a.id, a.task_id, a.unit_id, a.claimed_on, a.extension_due, a.original_due
@@ -763,8 +763,18 @@ pub async fn pending_claims(
     unit_id: i64,
     limit: i64,
 ) -> AppResult<(Vec<PendingClaim>, i64)> {
+    // Without statistics SQLite walks every child of the unit's assignments (6,120 for a
+    // province at national scale) where the partial index of pending claims holds the 445 that
+    // matter: 3.7 ms against 1.5 ms for the page and its count. PostgreSQL plans by statistics.
+    let pending = PENDING_FOR_UNIT.replace(
+        "{hint}",
+        match &*c {
+            DbConn::Sqlite(_) => "INDEXED BY assignments_pending_claims",
+            DbConn::Pg(_) => "",
+        },
+    );
     let sql = format!(
-        "{PENDING_FOR_UNIT}
+        "{pending}
          SELECT a.id AS assignment_id, a.task_id, t.code AS task_code, t.title AS task_title, t.programme_id,
                 a.unit_id, a.claimed_on, COALESCE(a.extension_due, a.original_due) AS due,
                 (SELECT r.id FROM reports r WHERE r.assignment_id = a.id AND r.claims_completion = TRUE ORDER BY r.reported_on DESC, r.id DESC LIMIT 1) AS report_id
@@ -772,7 +782,7 @@ pub async fn pending_claims(
          WHERE t.state = 'active' ORDER BY a.claimed_on, a.id LIMIT $2"
     );
     let count = format!(
-        "{PENDING_FOR_UNIT} SELECT COUNT(*) FROM pending a JOIN tasks t ON t.id = a.task_id WHERE t.state = 'active'"
+        "{pending} SELECT COUNT(*) FROM pending a JOIN tasks t ON t.id = a.task_id WHERE t.state = 'active'"
     );
     Ok(on_conn!(c, c => {
         let rows = sqlx::query_as::<_, PendingClaim>(&sql).bind(unit_id).bind(limit).fetch_all(&mut **c).await?;

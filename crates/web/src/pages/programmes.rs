@@ -147,6 +147,20 @@ struct ProgrammeTasksTpl {
     next_link: String,
 }
 
+/// Task titles in lists cut at a word near 200 characters (some annex tasks run to 1,500):
+/// the task's page has the whole text.
+fn short_titles(
+    tasks: impl IntoIterator<Item = (app::records::Task, String)>,
+) -> Vec<(app::records::Task, String)> {
+    tasks
+        .into_iter()
+        .map(|(mut t, st)| {
+            t.title = domain::text::cut_at_word(&t.title, 200);
+            (t, st)
+        })
+        .collect()
+}
+
 #[derive(serde::Deserialize)]
 struct TasksQ {
     page: Option<i64>,
@@ -170,7 +184,7 @@ async fn tasks_page(
         app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, None).await?;
     let total = all.len() as i64;
     let skip = ((page - 1) as usize).saturating_mul(TASKS_PER_PAGE);
-    let tasks: Vec<_> = all.into_iter().skip(skip).take(TASKS_PER_PAGE).collect();
+    let tasks: Vec<_> = short_titles(all.into_iter().skip(skip).take(TASKS_PER_PAGE));
     let shown = tasks.len() as i64;
     let (prev_link, next_link) = crate::pages::common::pager(
         &format!("/programmes/{id}/tasks"),
@@ -394,6 +408,7 @@ async fn render_programme(
         app::programmes::tasks(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, None, as_of).await?;
     let tasks_total = tasks.len() as i64;
     tasks.truncate(TASKS_OPEN);
+    let tasks = short_titles(tasks);
     let all_tasks_label = if tasks_total > TASKS_OPEN as i64 {
         lang.tf("all-tasks", &[("n".into(), lang.int(tasks_total))])
     } else {
