@@ -326,6 +326,20 @@ both!(routing_moves_and_the_clock, |app| {
         9,
         "the submission and eight moves; refused moves write nothing"
     );
+    // The inbox totals follow every move, the transfer included.
+    app.assert_inbox_counts().await;
+    let hanoi_total = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM feedback_items WHERE unit_id = {hn}"
+        ))
+        .await;
+    let (s, inbox) = hanoi
+        .get(app.url(&format!("/api/v1/feedback?unit={hn}")))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inbox}");
+    assert_eq!(inbox["total"].as_i64(), Some(hanoi_total));
+    assert!(hanoi_total > 0);
 });
 
 both!(rating_appeal_support_and_statistics, |app| {

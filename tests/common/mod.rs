@@ -351,6 +351,27 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The inbox counters (kept by triggers) agree with a count of the items, both ways.
+    pub async fn assert_inbox_counts(&self) {
+        let missing = self
+            .scalar_i64(
+                "SELECT COUNT(*) FROM (SELECT unit_id, kind, state, category, COUNT(*) AS n
+                   FROM feedback_items GROUP BY unit_id, kind, state, category) g
+                 LEFT JOIN feedback_unit_counts c ON c.unit_id = g.unit_id AND c.kind = g.kind
+                   AND c.state = g.state AND c.category = g.category
+                 WHERE c.n IS NULL OR c.n <> g.n",
+            )
+            .await;
+        let stale = self
+            .scalar_i64(
+                "SELECT COUNT(*) FROM feedback_unit_counts c WHERE c.n <> (SELECT COUNT(*)
+                   FROM feedback_items i WHERE i.unit_id = c.unit_id AND i.kind = c.kind
+                   AND i.state = c.state AND i.category = c.category)",
+            )
+            .await;
+        assert_eq!((missing, stale), (0, 0), "inbox counters off");
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         match &self.db {
             Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
