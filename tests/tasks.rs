@@ -288,14 +288,8 @@ both!(programme_task_list_is_paged_and_complete, |app| {
         .await;
     assert_eq!(of_programme as usize, total, "and only its tasks");
     let en = app
-        .anon()
-        .get(app.url(&format!("/programmes/{pid}/tasks?page=2")))
-        .header("cookie", "nqt_lang=en")
-        .call()
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page_in(&format!("/programmes/{pid}/tasks?page=2"), "en")
+        .await;
     assert!(en.contains(&format!("Tasks 101–{} of {total}", total.min(200))));
     // Past the end: an empty page that says so; a page below 1: the field's error.
     let past = get(format!("/programmes/{pid}/tasks?page=99")).await;
@@ -401,15 +395,7 @@ both!(overview_and_task_pages, |app| {
             "SELECT id FROM tasks WHERE programme_id = {pid} AND code = '1'"
         ))
         .await;
-    let task = app
-        .anon()
-        .get(app.url(&format!("/tasks/{t1}")))
-        .header("cookie", "nqt_lang=fr")
-        .call()
-        .await
-        .text()
-        .await
-        .unwrap();
+    let task = app.page_in(&format!("/tasks/{t1}"), "fr").await;
     assert!(task.contains("Bộ Khoa học và Công nghệ") && task.contains("Pilote"));
     let bad = app
         .anon()

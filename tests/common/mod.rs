@@ -351,6 +351,18 @@ impl TestApp {
         .unwrap()
     }
 
+    /// An anonymous visitor's page in a language (`vi`, `en`, `fr`), whatever its status.
+    pub async fn page_in(&self, path: &str, lang: &str) -> String {
+        self.anon()
+            .get(self.url(path))
+            .header("cookie", format!("nqt_lang={lang}"))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The inbox counters (kept by triggers) agree with a count of the items, both ways.
     pub async fn assert_inbox_counts(&self) {
         let missing = self
