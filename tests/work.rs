@@ -1211,6 +1211,15 @@ both!(
         assert_eq!(q["total"], 1);
         assert_eq!(q["items"][0]["assignment_id"], child);
         assert_eq!(q["items"][0]["unit_id"], commune);
+        let claim = app
+            .scalar_i64(&format!(
+                "SELECT MAX(id) FROM reports WHERE assignment_id = {child} AND claims_completion = TRUE"
+            ))
+            .await;
+        assert_eq!(
+            q["items"][0]["report_id"], claim,
+            "the report that claims it"
+        );
         let (s, _) = bearer(&app.token("hanoi.officer").await)
             .get(&api)
             .call_json()
