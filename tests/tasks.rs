@@ -250,6 +250,18 @@ both!(programme_task_list_is_paged_and_complete, |app| {
     // The overview lists the first tasks only, says how many there are, and links to the rest.
     let overview = get(format!("/programmes/{pid}")).await;
     assert_eq!(ids(&overview).len(), 20);
+    // Tasks whose lead is only described in words are listed but not counted; the page says how
+    // many, and the two counts add up.
+    let unled = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM tasks t WHERE t.programme_id = {pid} AND t.state = 'active'
+             AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id
+                             AND a.is_lead = TRUE AND a.parent_id IS NULL)"
+        ))
+        .await as usize;
+    assert!(unled > 0, "the annex names some leads only in words");
+    assert!(overview.contains(&format!("id=\"summary\">{} nhiệm vụ (", total - unled)));
+    assert!(overview.contains(&format!("id=\"unled\">Ngoài ra, {unled} nhiệm vụ")));
     assert!(overview.contains(&format!("Nhiệm vụ ({total})")));
     assert!(overview.contains(&format!(
         "<a href=\"/programmes/{pid}/tasks\" id=\"all-tasks\">Xem cả {total} nhiệm vụ"

@@ -328,6 +328,8 @@ struct ProgrammeTpl {
     tasks_total: i64,
     /// "See all 412 tasks", when some are not listed here.
     all_tasks_label: String,
+    /// How many listed tasks have no lead unit in the system, when some do not.
+    unled_note: String,
     timeline_svg: String,
     trend_svg: String,
     periodic: Vec<(&'static str, i64)>,
@@ -409,6 +411,15 @@ async fn render_programme(
     let tasks_total = tasks.len() as i64;
     tasks.truncate(TASKS_OPEN);
     let tasks = short_titles(tasks);
+    // Tasks whose lead is only described in words ("the selected localities", "digital
+    // technology enterprises") have no lead assignment, so no status: listed, but not in the
+    // figures above, and the page says so (without a due window the two counts compare).
+    let unled = tasks_total - o.overview.tasks.total;
+    let unled_note = if o.due_from.is_none() && o.due_to.is_none() && unled > 0 {
+        lang.tf("unled-note", &[("n".into(), lang.int(unled))])
+    } else {
+        String::new()
+    };
     let all_tasks_label = if tasks_total > TASKS_OPEN as i64 {
         lang.tf("all-tasks", &[("n".into(), lang.int(tasks_total))])
     } else {
@@ -465,6 +476,7 @@ async fn render_programme(
             legend,
             tasks,
             all_tasks_label,
+            unled_note,
             tasks_total,
         },
     )
