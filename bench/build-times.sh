@@ -5,8 +5,8 @@
 # The edits are undone at the end. Uses its own target directory so that nothing cached is reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TEMPLATE="${1:-crates/pages/templates/programme.html}"
-HANDLER="${2:-crates/pages/src/programmes.rs}"
+TEMPLATE="${1:-crates/web/templates/programme.html}"
+HANDLER="${2:-crates/web/src/pages/programmes.rs}"
 RULE="${3:-crates/domain/src/deadline.rs}"
 export CARGO_TARGET_DIR="${BUILD_BENCH_TARGET:-$(pwd)/target/build-bench}"
 cargo fetch --locked >/dev/null

@@ -3,7 +3,7 @@
 and an administrator (issue 12).
 
 Routes come from the OpenAPI document (/api/v1/openapi.json) and from the page router's source
-(`.route("…", get(…))` in crates/pages/src). Path parameters are filled from the data the
+(`.route("…", get(…))` in crates/web/src/pages). Path parameters are filled from the data the
 server holds: a province, a commune, a ministry, a programme, a task, an assignment, a feedback
 item, a tracking code, an account. Each (route, role) is requested at 1 and at N concurrent
 clients and p50/p95 printed as a Markdown table.
@@ -34,7 +34,7 @@ SKIP = {"/lang/{code}", "/feedback/track", "/register/confirm", "/feedback/sent/
 
 def page_routes():
     out = set()
-    for d, _, files in os.walk(os.path.join(ROOT, "crates/pages/src")):
+    for d, _, files in os.walk(os.path.join(ROOT, "crates/web/src/pages")):
         for f in files:
             if f.endswith(".rs"):
                 src = open(os.path.join(d, f), encoding="utf-8").read()

@@ -25,8 +25,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         "crates/domain",
         &[],
         &[
-            "tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "webcore", "api", "pages",
-            "web", "seed",
+            "tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "web", "seed",
         ],
     ),
     (
@@ -38,9 +37,6 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "lettre",
             "tower-http",
             "app",
-            "webcore",
-            "api",
-            "pages",
             "web",
             "seed",
         ],
@@ -48,43 +44,13 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     (
         "crates/app",
         &["domain", "store"],
-        &[
-            "axum",
-            "askama",
-            "tower-http",
-            "webcore",
-            "api",
-            "pages",
-            "web",
-            "seed",
-        ],
+        &["axum", "askama", "tower-http", "web", "seed"],
     ),
-    // The HTTP side: a shared base, then the API and the pages side by side (neither knows the
-    // other, so they compile in parallel), joined by `web`.
-    (
-        "crates/webcore",
-        &["domain", "app"],
-        &["sqlx", "store", "seed", "askama", "api", "pages", "web"],
-    ),
-    (
-        "crates/api",
-        &["domain", "app", "webcore"],
-        &["sqlx", "store", "seed", "askama", "pages", "web"],
-    ),
-    (
-        "crates/pages",
-        &["domain", "app", "webcore"],
-        &["sqlx", "store", "seed", "utoipa", "api", "web"],
-    ),
-    (
-        "crates/web",
-        &["app", "webcore", "api", "pages"],
-        &["sqlx", "store", "seed"],
-    ),
+    ("crates/web", &["domain", "app"], &["sqlx", "store", "seed"]),
     (
         "crates/seed",
         &["domain", "store", "app"],
-        &["sqlx", "axum", "askama", "webcore", "api", "pages", "web"],
+        &["sqlx", "axum", "askama", "web"],
     ),
     (
         ".",
@@ -92,9 +58,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["sqlx", "axum", "store"],
     ),
 ];
-const OURS: &[&str] = &[
-    "domain", "store", "app", "webcore", "api", "pages", "web", "seed",
-];
+const OURS: &[&str] = &["domain", "store", "app", "web", "seed"];
 
 #[test]
 fn crates_depend_downwards_only() {
@@ -126,8 +90,8 @@ fn crates_depend_downwards_only() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-/// The API's schema library is the HTTP side's concern: below it, `utoipa` may only be an optional
-/// dependency behind the `openapi` feature, which only the HTTP crates switch on. So `store` and `app`
+/// The API's schema library is the web crate's concern: below it, `utoipa` may only be an optional
+/// dependency behind the `openapi` feature, which only the web crate switches on. So `store` and `app`
 /// compile without it, and a row or use-case type gains an HTTP schema only when web asks for one.
 #[test]
 fn api_schemas_are_optional_below_web() {
@@ -151,9 +115,7 @@ fn api_schemas_are_optional_below_web() {
         {
             let features = spec.get("features").and_then(|f| f.as_array());
             if features.is_some_and(|f| f.iter().any(|x| x.as_str() == Some("openapi"))) {
-                problems.push(format!(
-                    "{dir} switches on openapi in {name}; only the HTTP crates may"
-                ));
+                problems.push(format!("{dir} switches on openapi in {name}; only web may"));
             }
         }
     }

@@ -1,0 +1,159 @@
+//! One item as officers see it: its history, the moves they may make, and moderation.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{CsrfForm, Ctx, PathId};
+use crate::pages::common::{PageCtx, form_status, html_status};
+use app::error::AppError;
+use app::records::{Event, Item};
+use domain::FieldError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feedback/items/{id}", get(item_page))
+        .route("/feedback/items/{id}/act", post(act))
+        .route("/feedback/items/{id}/moderate", post(moderate))
+        .route("/feedback/files/{id}", get(attached_file))
+}
+
+#[derive(Deserialize)]
+struct FileQuery {
+    /// The sender's way in: the item's tracking code and secret.
+    code: Option<String>,
+    secret: Option<String>,
+}
+
+/// A file a sender attached: for the officers who may read the item, or for the sender.
+async fn attached_file(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<FileQuery>,
+) -> AppResult<Response> {
+    let sender = q.code.as_deref().zip(q.secret.as_deref());
+    let (f, bytes) =
+        app::feedback::attached_file(&s.db, &s.cfg.data_dir, ctx.who.as_ref(), sender, id).await?;
+    Ok(crate::api::export::download(
+        bytes,
+        &f.content_type,
+        &f.file_name,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "feedback_item.html")]
+struct ItemTpl {
+    p: PageCtx,
+    item: Item,
+    history: Vec<Event>,
+    files: Vec<app::records::ItemFile>,
+    moves: Vec<&'static str>,
+    errors: Vec<FieldError>,
+}
+
+async fn render_item(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let (item, history) = app::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
+    let moves = app::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
+    let files = app::feedback::files_for_officer(&s.db, ctx.principal()?, &item).await?;
+    html_status(
+        form_status(&errors),
+        ItemTpl {
+            p: PageCtx::from(ctx, &format!("/feedback/items/{id}")),
+            item,
+            history,
+            files,
+            moves,
+            errors,
+        },
+    )
+}
+
+async fn item_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
+    render_item(&s, &ctx, id, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    to_unit: String,
+    #[serde(default)]
+    into: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+async fn act(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<ActForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let input = app::feedback::MoveInput {
+        action: f.action,
+        note: Some(f.note),
+        internal: f.internal.is_some(),
+        to_unit: f.to_unit.trim().parse().ok(),
+        answer: Some(f.answer),
+        into: Some(f.into.trim().to_string()).filter(|s| !s.is_empty()),
+        days: f.days.trim().parse().ok(),
+    };
+    match app::feedback::act(&s.db, who, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_item(&s, &ctx, id, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ModerateForm {
+    #[serde(default)]
+    hidden: Option<String>,
+    public_title: String,
+    public_body: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The public text as a moderator leaves it (the original is kept; the submitter is told why).
+async fn moderate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<ModerateForm>,
+) -> AppResult<Response> {
+    let input = app::feedback::Moderation {
+        hidden: Some(f.hidden.is_some()),
+        public_title: Some(f.public_title),
+        public_body: Some(f.public_body),
+        note: f.note,
+    };
+    match app::feedback::moderate(&s.db, ctx.principal()?, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_item(&s, &ctx, id, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

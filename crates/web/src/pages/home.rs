@@ -1,0 +1,243 @@
+//! The home page. Signed out: the directory's counts and search. Signed in, each role has its
+//! own: an officer the unit's work by urgency, feedback to handle and notifications; a leader
+//! also the completion claims waiting for approval; the Steering Committee the national
+//! picture (league tables of provinces and ministries, overdue and due-soon work, claims and
+//! flagged reports). Every number links to the list behind it.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::cache::{Deps, public};
+use crate::error::AppResult;
+use crate::extract::Ctx;
+use crate::pages::common::{PageCtx, html};
+use app::home::{National, NationalProgramme, UnitWork};
+use app::programmes::{DeadlineItem, League, WorkItem};
+use app::records::{Notification, OrgUnit, PendingClaim};
+use domain::overview::OnTime;
+use domain::policy::{Principal, Role};
+
+/// Items listed in full in each section; the number above links to the whole list.
+const LISTED: usize = 10;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    p: PageCtx,
+    provinces: i64,
+    communes: i64,
+    agencies: i64,
+}
+
+async fn home(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    match ctx.who.clone() {
+        Some(who) if matches!(who.role, Role::UnitOfficer | Role::UnitLeader) => {
+            unit_home(&s, &ctx, &who).await
+        }
+        Some(who) if who.role == Role::Steering => national_home(&s, &ctx, &who).await,
+        _ => directory_home(&s, &ctx).await,
+    }
+}
+
+async fn directory_home(s: &AppState, ctx: &Ctx) -> AppResult<Response> {
+    let count = |kind: &str| app::org::ListQuery {
+        kind: Some(kind.into()),
+        per_page: Some(1),
+        ..Default::default()
+    };
+    let provinces = app::org::list(&s.db, &s.org, ctx.who.as_ref(), count("province"))
+        .await?
+        .total;
+    let mut communes = 0;
+    for k in ["commune", "ward", "special_zone"] {
+        communes += app::org::list(&s.db, &s.org, ctx.who.as_ref(), count(k))
+            .await?
+            .total;
+    }
+    let agencies = app::org::list(&s.db, &s.org, ctx.who.as_ref(), count("central_agency"))
+        .await?
+        .total;
+    html(HomeTpl {
+        p: PageCtx::from(ctx, "/"),
+        provinces,
+        communes,
+        agencies,
+    })
+    .map(|r| public(r, Deps::ORG))
+}
+
+#[derive(Template)]
+#[template(path = "home_unit.html")]
+struct UnitHomeTpl {
+    p: PageCtx,
+    unit: OrgUnit,
+    w: UnitWork,
+    /// A leader's queue: (oldest claims, how many).
+    claims: Option<(Vec<PendingClaim>, i64)>,
+    feedback: Option<(Vec<app::feedback::InboxRow>, i64)>,
+    notifications: Vec<Notification>,
+    unread: i64,
+    names: std::collections::HashMap<i64, String>,
+}
+
+impl UnitHomeTpl {
+    fn first<'a>(&self, v: &'a [WorkItem]) -> &'a [WorkItem] {
+        &v[..v.len().min(LISTED)]
+    }
+    fn unit_of(&self, id: &i64) -> &str {
+        self.names.get(id).map(String::as_str).unwrap_or("")
+    }
+    fn n(&self, v: usize) -> String {
+        self.p.lang.int(v as i64)
+    }
+}
+
+async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Response> {
+    let w = app::home::unit_work(&s.db, &s.org, &s.tasks, who, who.unit_id).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let unit = snap
+        .get(who.unit_id)
+        .cloned()
+        .ok_or(app::error::AppError::NotFound)?;
+    let claims = if who.role == Role::UnitLeader {
+        Some(app::reports::claims_waiting(&s.db, who, who.unit_id, LISTED as i64).await?)
+    } else {
+        None
+    };
+    // Officers and leaders of a unit handle its feedback; a unit without the right sees none.
+    let feedback = app::feedback::inbox(
+        &s.db,
+        who,
+        app::feedback::InboxQuery {
+            per_page: Some(5),
+            ..Default::default()
+        },
+    )
+    .await
+    .ok();
+    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
+    let names = claims
+        .iter()
+        .flat_map(|(c, _)| c.iter().map(|c| c.unit_id))
+        .filter_map(|id| snap.get(id))
+        .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
+        .collect();
+    html(UnitHomeTpl {
+        p: PageCtx::from(ctx, "/"),
+        unit,
+        w,
+        claims,
+        feedback,
+        notifications,
+        unread,
+        names,
+    })
+}
+
+/// A league table on the page: (heading, id part, ranked rows).
+type LeagueTable<'a> = (&'static str, &'static str, &'a [(i64, OnTime)]);
+
+#[derive(Template)]
+#[template(path = "home_national.html")]
+struct NationalHomeTpl {
+    p: PageCtx,
+    n: std::sync::Arc<National>,
+    queue_unit: i64,
+    names: std::collections::HashMap<i64, String>,
+    notifications: Vec<Notification>,
+    unread: i64,
+}
+
+impl NationalHomeTpl {
+    fn unit_of(&self, id: &i64) -> &str {
+        self.names.get(id).map(String::as_str).unwrap_or("")
+    }
+    fn first<'a>(&self, v: &'a [DeadlineItem]) -> &'a [DeadlineItem] {
+        &v[..v.len().min(LISTED)]
+    }
+    fn task_of(&self, np: &NationalProgramme, id: &i64) -> String {
+        np.titles
+            .get(id)
+            .map(|(code, title)| format!("{code}. {title}"))
+            .unwrap_or_default()
+    }
+    fn n(&self, v: usize) -> String {
+        self.p.lang.int(v as i64)
+    }
+    /// "87,5 %" in the page's language, or "—" when nothing was due.
+    fn share(&self, o: &OnTime) -> String {
+        match o.permille() {
+            Some(p) => self.p.lang.percent1(p),
+            None => "—".into(),
+        }
+    }
+    /// The two league tables: (heading, id part, ranked rows).
+    fn leagues<'a>(&self, np: &'a NationalProgramme) -> Vec<LeagueTable<'a>> {
+        vec![
+            (
+                self.p.t("home-league-provinces"),
+                "provinces",
+                &np.provinces,
+            ),
+            (
+                self.p.t("home-league-ministries"),
+                "ministries",
+                &np.ministries,
+            ),
+        ]
+    }
+    fn days_late(&self, l: &League, i: &DeadlineItem) -> String {
+        self.p.lang.int((l.as_of - i.due).num_days())
+    }
+}
+
+async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Response> {
+    let snap = s.org.snapshot(&s.db).await?;
+    let root = super::claims::queue_unit(s, who).await?;
+    let n = app::home::national(
+        &s.db,
+        &s.org,
+        &s.tasks,
+        &s.national,
+        who,
+        root,
+        LISTED as i64,
+    )
+    .await?;
+    let mut names = std::collections::HashMap::new();
+    for id in n
+        .programmes
+        .iter()
+        .flat_map(|np| {
+            np.league
+                .units
+                .iter()
+                .map(|(u, _)| *u)
+                .chain(np.league.overdue.iter().map(|i| i.unit_id))
+                .chain(np.league.due_30.iter().map(|i| i.unit_id))
+                .chain(np.flagged.0.iter().map(|f| f.unit_id))
+        })
+        .chain(n.claims.0.iter().map(|c| c.unit_id))
+    {
+        if let Some(u) = snap.get(id) {
+            names.insert(id, u.name(ctx.lang.code()).to_string());
+        }
+    }
+    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
+    html(NationalHomeTpl {
+        p: PageCtx::from(ctx, "/"),
+        n,
+        queue_unit: root,
+        names,
+        notifications,
+        unread,
+    })
+}

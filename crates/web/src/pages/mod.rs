@@ -1,0 +1,42 @@
+//! Server-rendered pages (askama), one file per page family, each with its own router. Every form
+//! works without JavaScript and carries the CSRF token.
+
+pub mod account;
+pub mod api_docs;
+pub mod assets;
+pub mod audit;
+pub mod claims;
+pub mod common;
+pub mod feedback;
+pub mod home;
+pub mod notifications;
+pub mod org;
+pub mod programmes;
+pub mod session;
+pub mod tasks;
+pub mod tokens;
+pub mod users;
+pub mod worklist;
+
+use axum::Router;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(home::router())
+        .merge(assets::router())
+        .merge(session::router())
+        .merge(org::router())
+        .merge(users::router())
+        .merge(tokens::router())
+        .merge(audit::router())
+        .merge(api_docs::router())
+        .merge(programmes::router())
+        .merge(worklist::router())
+        .merge(tasks::router())
+        .merge(claims::router())
+        .merge(notifications::router())
+        .merge(feedback::router())
+        .merge(account::router())
+}
