@@ -248,6 +248,21 @@ async fn sign_in(c: &fantoccini::Client, app: &common::TestApp, user: &str) {
     landed(c, "#logout").await;
 }
 
+/// Clicks a form's submit button and waits until the browser has left the page: the next page
+/// often has the same elements (`#fb-state`, `#fb-act`), so waiting for them alone would read the
+/// old page.
+async fn submit(c: &fantoccini::Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    click(c, css).await;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css}: the page did not change");
+}
+
 async fn click(c: &fantoccini::Client, css: &str) {
     c.find(Locator::Css(css))
         .await
@@ -331,7 +346,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
     type_in(&c, "results", "Biên bản nghiệm thu số 12/BB-STTTT").await;
     type_in(&c, "evidence", evidence.to_str().unwrap()).await;
     click(&c, "#claims_completion").await;
-    click(&c, "#report-submit").await;
+    submit(&c, "#report-submit").await;
     landed(&c, "#report-list li").await;
     let reports = text(&c, "#report-list").await;
     assert!(
@@ -420,7 +435,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         .await
         .unwrap();
     click(&c, "#approve_answers").await;
-    click(&c, "#fb-settings button").await;
+    submit(&c, "#fb-settings button").await;
     landed(&c, "#approve_answers[checked]").await;
     click(&c, "#logout").await;
     landed(&c, "#login-link").await;
@@ -489,7 +504,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         .unwrap();
     type_in(&c, "to_unit", &most.to_string()).await;
     type_in(&c, "note", "Thuộc thẩm quyền Bộ Khoa học và Công nghệ").await;
-    click(&c, "#fb-act-submit").await;
+    submit(&c, "#fb-act-submit").await;
     landed(&c, "#fb-state").await;
     assert_eq!(text(&c, "#fb-state").await, "Đã chuyển đơn vị khác");
     click(&c, "#logout").await;
@@ -506,7 +521,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         .select_by_value("accept_transfer")
         .await
         .unwrap();
-    click(&c, "#fb-act-submit").await;
+    submit(&c, "#fb-act-submit").await;
     landed(&c, "#fb-act").await;
     assert_eq!(text(&c, "#fb-state").await, "Đã thụ lý");
     c.find(Locator::Id("action"))
@@ -518,7 +533,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
     let answer =
         "Bộ sẽ công bố bộ dữ liệu đăng ký doanh nghiệp trên Cổng dữ liệu quốc gia từ quý I/2027.";
     type_in(&c, "answer", answer).await;
-    click(&c, "#fb-act-submit").await;
+    submit(&c, "#fb-act-submit").await;
     landed(&c, "#fb-draft").await;
     assert_eq!(text(&c, "#fb-state").await, "Chờ lãnh đạo duyệt");
     assert!(
@@ -547,7 +562,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         .select_by_value("approve")
         .await
         .unwrap();
-    click(&c, "#fb-act-submit").await;
+    submit(&c, "#fb-act-submit").await;
     landed(&c, "#fb-answer").await;
     assert_eq!(text(&c, "#fb-state").await, "Đã trả lời");
     click(&c, "#logout").await;
@@ -569,7 +584,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         .select_by_value("2")
         .await
         .unwrap();
-    click(&c, "#fb-rate button").await;
+    submit(&c, "#fb-rate button").await;
     landed(&c, "#fb-appeal").await;
     type_in(
         &c,
@@ -577,7 +592,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
         "Câu trả lời chưa nêu lộ trình cụ thể và định dạng dữ liệu.",
     )
     .await;
-    click(&c, "#fb-appeal button").await;
+    submit(&c, "#fb-appeal button").await;
     landed(&c, "#fb-state").await;
     assert_eq!(text(&c, "#fb-state").await, "Đã tiếp nhận");
     assert!(
