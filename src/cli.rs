@@ -321,9 +321,10 @@ async fn serve(db: Db, cfg: Config) -> AppResult<()> {
     app::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).map_err(AppError::Internal)?;
     let state = web::AppState::new(db, cfg);
     // Compute the national feedback figures once at start, so the first visitor does not wait.
-    let (db, cache) = (state.db.clone(), state.stats.clone());
+    let (db, cache, org) = (state.db.clone(), state.stats.clone(), state.org.clone());
     tokio::spawn(async move {
-        let _ = app::feedback::stats(&db, &cache, None, None).await;
+        let _ = app::feedback::stats(&db, &cache, None, false, None).await;
+        let _ = app::feedback::by_province(&db, &cache, &org, None).await;
     });
     if state.cfg.jobs_every_secs > 0 {
         tokio::spawn(app::jobs::run_forever(

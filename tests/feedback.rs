@@ -1878,3 +1878,170 @@ both!(the_public_list_pages_by_position_with_exact_totals, |app| {
     }
     assert!(page.contains("id=\"fb-first\""));
 });
+
+both!(
+    feedback_per_province_counts_each_province_with_everything_below_it,
+    |app| {
+        let (dl, hn, most) = (
+            app.unit_id("66").await,
+            app.unit_id("01").await,
+            app.unit_id("BKHCN").await,
+        );
+        let ward = app.unit_id("24133").await; // Phường Buôn Ma Thuột, Đắk Lắk
+        let by_province = || {
+            let req = app.anon().get(app.url("/api/v1/feedback/stats/provinces"));
+            async move {
+                // Figures of a moment ago may come first; the current ones follow.
+                for _ in 0..200 {
+                    let (s, v) = req.try_clone().unwrap().call_json().await;
+                    assert_eq!(s, StatusCode::OK, "{v}");
+                    if v["fresh"] == true {
+                        return v;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                panic!("the figures per province never caught up");
+            }
+        };
+        let row = |v: &Value, unit: i64| -> [i64; 4] {
+            let r = v["provinces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["unit_id"] == unit)
+                .unwrap_or_else(|| panic!("{unit} missing: {v}"));
+            ["received", "answered", "answered_on_time", "overdue"].map(|k| r[k].as_i64().unwrap())
+        };
+        let central = |v: &Value| -> [i64; 4] {
+            ["received", "answered", "answered_on_time", "overdue"]
+                .map(|k| v["central"][k].as_i64().unwrap())
+        };
+        let before = by_province().await;
+        assert_eq!(before["provinces"].as_array().unwrap().len(), 34);
+        let (dl0, hn0, c0) = (row(&before, dl), row(&before, hn), central(&before));
+
+        // Two items to a ward of Đắk Lắk, one to the province itself, one to Hà Nội, one to a
+        // ministry and one naming nobody (the Committee's triage).
+        let mut ids = vec![];
+        for unit in [Some(ward), Some(ward), Some(dl), Some(hn), Some(most), None] {
+            let (s, r) = submit(&app, &submission(unit)).await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+            ids.push(
+                app.scalar_i64(&format!(
+                    "SELECT id FROM feedback_items WHERE code = '{}'",
+                    r["code"].as_str().unwrap()
+                ))
+                .await,
+            );
+        }
+        // The first is answered today (on time); the second is long past its deadline.
+        let steering = bearer(&app.token("steering").await);
+        for body in [
+            json!({"action": "accept"}),
+            json!({"action": "answer", "answer": "Đã khắc phục lỗi cổng dịch vụ công."}),
+        ] {
+            let (s, r) = steering
+                .post(app.url(&format!("/api/v1/feedback/{}/actions", ids[0])))
+                .json(&body)
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+        app.exec(&format!(
+            "UPDATE feedback_items SET submitted_on = '2026-01-05', clock_from = '2026-01-05', deadline_on = '2026-01-26' WHERE id = {}",
+            ids[1]
+        ))
+        .await;
+
+        let after = by_province().await;
+        let delta = |a: [i64; 4], b: [i64; 4]| [0, 1, 2, 3].map(|i| a[i] - b[i]);
+        assert_eq!(delta(row(&after, dl), dl0), [3, 1, 1, 1], "{after}");
+        assert_eq!(delta(row(&after, hn), hn0), [1, 0, 0, 0], "{after}");
+        assert_eq!(delta(central(&after), c0), [2, 0, 0, 0], "{after}");
+        // Every item is counted once: the provinces and the rest add up to the national figure.
+        let (_, national) = app
+            .anon()
+            .get(app.url("/api/v1/feedback/stats"))
+            .call_json()
+            .await;
+        let sum: i64 = after["provinces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["received"].as_i64().unwrap())
+            .sum::<i64>()
+            + after["central"]["received"].as_i64().unwrap();
+        assert_eq!(
+            sum,
+            app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await
+        );
+        if national["fresh"] == true {
+            assert_eq!(national["received"].as_i64().unwrap(), sum, "{national}");
+        }
+        // The province's own figures, with and without the units below it.
+        let (_, below) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/stats?unit={dl}&below=true")))
+            .call_json()
+            .await;
+        assert_eq!(below["below"], true);
+        assert_eq!(
+            ["received", "answered", "answered_on_time", "overdue"]
+                .map(|k| below[k].as_i64().unwrap()),
+            row(&after, dl),
+            "{below}"
+        );
+        let (_, own) = app
+            .anon()
+            .get(app.url(&format!("/api/v1/feedback/stats?unit={dl}")))
+            .call_json()
+            .await;
+        // At least the two items of the ward are below the province, not at it.
+        assert!(
+            below["received"].as_i64().unwrap() - own["received"].as_i64().unwrap() >= 2,
+            "{own} {below}"
+        );
+
+        // The Committee's home shows the same figures, and links to the province's statistics.
+        let home = app
+            .signed_in("steering")
+            .await
+            .get(app.url("/"))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap();
+        let table = home
+            .split("id=\"feedback-by-province\"")
+            .nth(1)
+            .expect("the table of feedback per province");
+        let tr = table
+            .split(&format!("<tr data-unit=\"{dl}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            tr.contains(&format!("/feedback/stats?unit={dl}&amp;below=true")),
+            "{tr}"
+        );
+        let cells: Vec<i64> = tr
+            .split("<td class=\"num\"")
+            .skip(1)
+            .map(|c| {
+                c.split('>')
+                    .nth(1)
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap()
+                    .replace('.', "")
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(cells, row(&after, dl).to_vec(), "{tr}");
+    }
+);

@@ -278,6 +278,14 @@ pub fn answer_move(unit_requires_approval: bool, may_approve: bool) -> Action {
     }
 }
 
+/// The share answered on time, in permille rounded half up: of the items that were answered or
+/// should have been (answered, or open past their deadline), those answered by their deadline.
+/// None when there is neither: items not yet due say nothing about timeliness.
+pub fn on_time_permille(on_time: i64, answered: i64, overdue: i64) -> Option<i64> {
+    let base = answered + overdue;
+    (base > 0).then(|| (on_time.clamp(0, answered) * 2000 + base) / (2 * base))
+}
+
 /// The median of values given as (value, how many times): the middle one, or the mean of the two
 /// middle ones when the total is even.
 pub fn weighted_median(mut counts: Vec<(i64, i64)>) -> Option<f64> {
@@ -505,6 +513,35 @@ mod tests {
             "",
         ] {
             assert!(TrackingCode::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn on_time_share() {
+        assert_eq!(on_time_permille(0, 0, 0), None);
+        assert_eq!(on_time_permille(7, 8, 0), Some(875));
+        assert_eq!(on_time_permille(1, 2, 1), Some(333));
+        assert_eq!(on_time_permille(2, 2, 1), Some(667));
+        assert_eq!(on_time_permille(0, 0, 5), Some(0));
+    }
+
+    proptest::proptest! {
+        /// The share stays within 0–1000, is 1000 when nothing is late, and rounds
+        /// to the nearest permille.
+        #[test]
+        fn on_time_share_bounds(answered in 0i64..100_000, late in 0i64..100_000, overdue in 0i64..100_000) {
+            let on_time = answered - late.min(answered);
+            match on_time_permille(on_time, answered, overdue) {
+                None => proptest::prop_assert_eq!(answered + overdue, 0),
+                Some(p) => {
+                    proptest::prop_assert!((0..=1000).contains(&p));
+                    let exact = on_time as f64 * 1000.0 / (answered + overdue) as f64;
+                    proptest::prop_assert!((p as f64 - exact).abs() <= 0.5 + 1e-9);
+                    if on_time == answered + overdue {
+                        proptest::prop_assert_eq!(p, 1000);
+                    }
+                }
+            }
         }
     }
 

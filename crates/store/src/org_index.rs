@@ -179,6 +179,15 @@ impl Snapshot {
         out
     }
 
+    /// The units of a kind in force, in display order.
+    pub fn current_of_kind(&self, kind: domain::org::OrgKind) -> Vec<&OrgUnit> {
+        self.current
+            .iter()
+            .map(|&i| &self.units[i])
+            .filter(|u| u.kind == kind)
+            .collect()
+    }
+
     pub fn children_count(&self, id: i64) -> i64 {
         self.children.get(&id).map_or(0, |c| {
             c.iter()

@@ -12,13 +12,18 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::require;
 use domain::feedback::{self as fb};
+use domain::org::OrgKind;
 use domain::policy::{Action, Scope};
+use store::feedback::StatsScope;
+use store::org_index::OrgIndex;
 use store::{self};
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub unit: Option<i64>,
+    /// True when the figures count the items of every unit below `unit` too.
+    pub below: bool,
     pub as_of: NaiveDate,
     pub received: i64,
     pub answered: i64,
@@ -33,44 +38,112 @@ pub struct Stats {
     pub fresh: bool,
 }
 
-/// Exact statistics, remembered per (unit, day) until an item changes (`feedback_version`).
-/// (unit or all, day) → (feedback_version it was computed at, the figures).
-type StatsKey = (Option<i64>, NaiveDate);
+/// (whose items, day): the key of remembered statistics.
+type StatsKey = (StatsScope, NaiveDate);
 
-type StatsEntries = HashMap<StatsKey, (i64, Stats)>;
+/// Figures remembered per key with the `feedback_version` they were computed at, and one
+/// computation per key at a time: the national figures read every item, and fifty visitors
+/// arriving together must wait for one computation, not start fifty.
+pub struct Remembered<K, V> {
+    entries: Mutex<HashMap<K, (i64, V)>>,
+    flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl<K, V> Default for Remembered<K, V> {
+    fn default() -> Self {
+        Remembered {
+            entries: Mutex::default(),
+            flights: Mutex::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V: Clone> Remembered<K, V> {
+    fn get(&self, key: K, version: i64) -> Option<V> {
+        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&key)
+            .filter(|(at, _)| *at == version)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The last figures computed for the key, whatever has changed since.
+    fn latest(&self, key: K) -> Option<V> {
+        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&key).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, version: i64, v: V) {
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (version, v));
+    }
+
+    fn flight(&self, key: K) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.retain(|_, f| Arc::strong_count(f) > 1);
+        }
+        m.entry(key).or_default().clone()
+    }
+}
+
+/// The figures for `key` as of the current `feedback_version`. When `stale_ok` and figures of an
+/// earlier version exist, those are returned at once (the caller marks them) while one
+/// background task computes the new ones: the national figures read every item (seconds at a
+/// million) and visitors are not held for them. The bool says whether the figures are current.
+async fn remembered<K, V, F>(
+    db: &Db,
+    part: &Arc<Remembered<K, V>>,
+    key: K,
+    stale_ok: bool,
+    compute: F,
+) -> AppResult<(V, bool)>
+where
+    K: std::hash::Hash + Eq + Copy + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Fn(Db) -> crate::BoxFuture<'static, AppResult<V>> + Send + 'static,
+{
+    let v = feedback_version(db).await?;
+    if let Some(x) = part.get(key, v) {
+        return Ok((x, true));
+    }
+    if stale_ok && let Some(x) = part.latest(key) {
+        if let Ok(turn) = part.flight(key).try_lock_owned() {
+            let (db, part) = (db.clone(), part.clone());
+            tokio::spawn(async move {
+                let _turn = turn;
+                if let Ok(v) = feedback_version(&db).await
+                    && let Ok(x) = compute(db).await
+                {
+                    part.put(key, v, x);
+                }
+            });
+        }
+        return Ok((x, false));
+    }
+    let flight = part.flight(key);
+    let _turn = flight.lock().await;
+    // Whoever computed while we waited may have left the answer.
+    let v = feedback_version(db).await?;
+    if let Some(x) = part.get(key, v) {
+        return Ok((x, true));
+    }
+    let x = compute(db.clone()).await?;
+    part.put(key, v, x.clone());
+    Ok((x, true))
+}
 
 #[derive(Default)]
 pub struct StatsCache {
-    entries: Mutex<StatsEntries>,
-    /// One computation per key at a time: the national figure reads every item, and fifty
-    /// visitors arriving together must wait for one computation, not start fifty.
-    flights: Mutex<HashMap<StatsKey, Arc<tokio::sync::Mutex<()>>>>,
+    stats: Arc<Remembered<StatsKey, Stats>>,
+    provinces: Arc<Remembered<NaiveDate, Arc<FeedbackByProvince>>>,
     /// Totals of the public list per filter: (published-set version, total).
     published: Mutex<HashMap<String, (i64, i64)>>,
 }
 
 impl StatsCache {
-    fn get(&self, key: StatsKey, version: i64) -> Option<Stats> {
-        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(&key)
-            .filter(|(at, _)| *at == version)
-            .map(|(_, st)| st.clone())
-    }
-
-    /// The last figures computed for the key, whatever has changed since.
-    fn latest(&self, key: StatsKey) -> Option<Stats> {
-        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(&key).map(|(_, st)| st.clone())
-    }
-
-    fn put(&self, key: StatsKey, version: i64, st: Stats) {
-        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() > 10_000 {
-            m.clear();
-        }
-        m.insert(key, (version, st));
-    }
-
     pub(super) fn published_total(&self, key: &str, version: i64) -> Option<i64> {
         let m = self.published.lock().unwrap_or_else(|e| e.into_inner());
         m.get(key).filter(|(at, _)| *at == version).map(|(_, n)| *n)
@@ -83,60 +156,119 @@ impl StatsCache {
         }
         m.insert(key, (version, n));
     }
-
-    fn flight(&self, key: StatsKey) -> Arc<tokio::sync::Mutex<()>> {
-        let mut m = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() > 10_000 {
-            m.retain(|_, f| Arc::strong_count(f) > 1);
-        }
-        m.entry(key).or_default().clone()
-    }
 }
 
-/// Statistics of a unit (or of everything), as of a day: what the ranking will score.
-pub fn stats<'a>(
-    db: &'a Db,
-    cache: &'a Arc<StatsCache>,
+/// Statistics of a unit (with every unit below it when `below`), or of everything, as of a day:
+/// what the ranking will score.
+pub async fn stats(
+    db: &Db,
+    cache: &Arc<StatsCache>,
     unit: Option<i64>,
+    below: bool,
     as_of: Option<NaiveDate>,
-) -> crate::BoxFuture<'a, AppResult<Stats>> {
-    Box::pin(async move {
-        require(None, Action::ReadOrgUnit, Scope::Global)?;
-        let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
-        let key = (unit, as_of);
-        let v = feedback_version(db).await?;
-        if let Some(st) = cache.get(key, v) {
-            return Ok(st);
-        }
-        // The national figures read every item (seconds at a million): rather than hold visitors,
-        // serve the previous figures, marked, and refresh them in the background, one refresh at a time.
-        if unit.is_none()
-            && let Some(mut st) = cache.latest(key)
-        {
-            if let Ok(turn) = cache.flight(key).try_lock_owned() {
-                let (db, cache) = (db.clone(), cache.clone());
-                tokio::spawn(async move {
-                    let _turn = turn;
-                    if let Ok(v) = feedback_version(&db).await
-                        && let Ok(st) = compute_stats(&db, None, as_of).await
-                    {
-                        cache.put(key, v, st);
-                    }
-                });
-            }
-            st.fresh = false;
-            return Ok(st);
-        }
-        let flight = cache.flight(key);
-        let _turn = flight.lock().await;
-        // Whoever computed while we waited may have left the answer.
-        let v = feedback_version(db).await?;
-        if let Some(st) = cache.get(key, v) {
-            return Ok(st);
-        }
-        let st = compute_stats(db, unit, as_of).await?;
-        cache.put(key, v, st.clone());
-        Ok(st)
+) -> AppResult<Stats> {
+    require(None, Action::ReadOrgUnit, Scope::Global)?;
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    let scope = match unit {
+        None => StatsScope::All,
+        Some(u) if below => StatsScope::Below(u),
+        Some(u) => StatsScope::Unit(u),
+    };
+    // Figures over many units are served a moment old rather than hold visitors.
+    let stale_ok = !matches!(scope, StatsScope::Unit(_));
+    let (mut st, fresh) = remembered(db, &cache.stats, (scope, as_of), stale_ok, move |db| {
+        Box::pin(async move { compute_stats(&db, scope, as_of).await })
+    })
+    .await?;
+    st.fresh = fresh;
+    Ok(st)
+}
+
+/// One province's feedback: the items handled by the province or any unit below it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvinceFeedback {
+    pub unit_id: i64,
+    pub received: i64,
+    pub answered: i64,
+    pub answered_on_time: i64,
+    /// Open past their legal deadline on the day.
+    pub overdue: i64,
+}
+
+/// Feedback per province as of a day, and the rest (central agencies, the Committee's triage).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeedbackByProvince {
+    pub as_of: NaiveDate,
+    /// The 34 provinces in force, by official code.
+    pub provinces: Vec<ProvinceFeedback>,
+    /// Items of units under no province in force, with `unit_id` 0.
+    pub central: ProvinceFeedback,
+    /// False when these are the figures of a moment ago, served while newer ones are computed.
+    pub fresh: bool,
+}
+
+/// Feedback per province: one pass over the items grouped by unit, rolled up the tree in memory.
+pub async fn by_province(
+    db: &Db,
+    cache: &Arc<StatsCache>,
+    org: &Arc<OrgIndex>,
+    as_of: Option<NaiveDate>,
+) -> AppResult<FeedbackByProvince> {
+    require(None, Action::ReadOrgUnit, Scope::Global)?;
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    let org = org.clone();
+    let (x, fresh) = remembered(db, &cache.provinces, as_of, true, move |db| {
+        let org = org.clone();
+        Box::pin(async move { compute_by_province(&db, &org, as_of).await.map(Arc::new) })
+    })
+    .await?;
+    let mut x = (*x).clone();
+    x.fresh = fresh;
+    Ok(x)
+}
+
+async fn compute_by_province(
+    db: &Db,
+    org: &OrgIndex,
+    as_of: NaiveDate,
+) -> AppResult<FeedbackByProvince> {
+    let snap = org.snapshot(db).await?;
+    let rows = {
+        let mut c = db.acquire().await?;
+        store::feedback::stats_by_unit(&mut c.conn(), as_of).await?
+    };
+    let mut provinces = snap.current_of_kind(OrgKind::Province);
+    provinces.sort_by(|a, b| a.code.cmp(&b.code));
+    let slot: HashMap<i64, usize> = provinces
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id, i))
+        .collect();
+    let mut out: Vec<ProvinceFeedback> = provinces
+        .iter()
+        .map(|u| ProvinceFeedback {
+            unit_id: u.id,
+            ..Default::default()
+        })
+        .collect();
+    let mut central = ProvinceFeedback::default();
+    for (unit, received, answered, on_time, overdue, _, _) in rows {
+        let into = match snap.chain(unit).iter().find_map(|u| slot.get(u)) {
+            Some(&i) => &mut out[i],
+            None => &mut central,
+        };
+        into.received += received;
+        into.answered += answered;
+        into.answered_on_time += on_time;
+        into.overdue += overdue;
+    }
+    Ok(FeedbackByProvince {
+        as_of,
+        provinces: out,
+        central,
+        fresh: true,
     })
 }
 
@@ -146,19 +278,25 @@ async fn feedback_version(db: &Db) -> AppResult<i64> {
     store::feedback::version(&mut c.conn()).await
 }
 
-async fn compute_stats(db: &Db, unit: Option<i64>, as_of: NaiveDate) -> AppResult<Stats> {
+async fn compute_stats(db: &Db, scope: StatsScope, as_of: NaiveDate) -> AppResult<Stats> {
     let cal = calendar(db).await?;
     let mut c = db.acquire().await?;
     let (received, answered, on_time, overdue, ratings, rating_sum) =
-        store::feedback::stats(&mut c.conn(), unit, as_of).await?;
-    let days: Vec<(i64, i64)> = store::feedback::answer_days(&mut c.conn(), unit, as_of)
+        store::feedback::stats(&mut c.conn(), scope, as_of).await?;
+    let days: Vec<(i64, i64)> = store::feedback::answer_days(&mut c.conn(), scope, as_of)
         .await?
         .into_iter()
         .map(|(s, a, n)| (cal.working_days_between(s, a), n))
         .collect();
     let median = fb::weighted_median(days);
+    let (unit, below) = match scope {
+        StatsScope::All => (None, false),
+        StatsScope::Unit(u) => (Some(u), false),
+        StatsScope::Below(u) => (Some(u), true),
+    };
     Ok(Stats {
         unit,
+        below,
         as_of,
         received,
         answered,

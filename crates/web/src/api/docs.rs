@@ -10,7 +10,8 @@ use utoipa::{Modify, OpenApi};
 use crate::AppState;
 use crate::error::Problem;
 use app::feedback::{
-    AppealInput, MoveInput, PublicItem, Rating, Stats, Submission, Submitted, Tracking,
+    AppealInput, FeedbackByProvince, MoveInput, ProvinceFeedback, PublicItem, Rating, Stats,
+    Submission, Submitted, Tracking,
 };
 use app::org::{MergeInput, MergeResult, OrgUnitDetail};
 use app::programmes::{ProgrammeOverview, TaskDetail, WorkItem};
@@ -107,6 +108,7 @@ pub struct WorkDoc;
         super::feedback::act,
         super::feedback::published,
         super::feedback::stats,
+        super::feedback::stats_by_province,
         super::feedback::categories,
         super::feedback_settings::unit_settings,
         super::feedback_settings::set_unit_settings,
@@ -124,6 +126,8 @@ pub struct WorkDoc;
         MoveInput,
         super::feedback::InboxPage,
         Stats,
+        FeedbackByProvince,
+        ProvinceFeedback,
         Category,
         Event,
         Item,

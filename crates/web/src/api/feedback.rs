@@ -15,8 +15,8 @@ use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathCode, PathId};
 use app::error::AppError;
 use app::feedback::{
-    AppealInput, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats, Submission, Submitted,
-    Tracking,
+    AppealInput, FeedbackByProvince, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats,
+    Submission, Submitted, Tracking,
 };
 use app::records::{Category, Event, Item};
 
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/published", get(published))
         .route("/api/v1/feedback/mine", get(mine))
         .route("/api/v1/feedback/stats", get(stats))
+        .route("/api/v1/feedback/stats/provinces", get(stats_by_province))
         .route("/api/v1/feedback/categories", get(categories))
         .route("/api/v1/feedback/track/{code}", get(track))
         .route("/api/v1/feedback/track/{code}/rating", post(rate))
@@ -414,6 +415,14 @@ async fn published(
 #[into_params(parameter_in = Query)]
 struct StatsQuery {
     unit: Option<i64>,
+    /// With `unit`: count the items of every unit below it too (a province with its communes).
+    below: Option<bool>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AsOfQuery {
     as_of: Option<chrono::NaiveDate>,
 }
 
@@ -424,15 +433,31 @@ async fn stats(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> AppResult<Response> {
-    let st = app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?;
-    // Figures of a moment ago (served while newer ones are computed) must not outlive it.
+    let st =
+        app::feedback::stats(&s.db, &s.stats, q.unit, q.below.unwrap_or(false), q.as_of).await?;
     let fresh = st.fresh;
-    let res = Json(st).into_response();
-    Ok(if fresh {
+    Ok(cached_if_fresh(Json(st).into_response(), fresh))
+}
+
+/// Figures of a moment ago (served while newer ones are computed) must not outlive it.
+fn cached_if_fresh(res: Response, fresh: bool) -> Response {
+    if fresh {
         public(res, Deps::FEEDBACK)
     } else {
         res
-    })
+    }
+}
+
+/// Received, answered, answered on time and overdue per province (each with every unit below it), and for the units under no province (public).
+#[utoipa::path(get, path = "/api/v1/feedback/stats/provinces", tag = "feedback", security(()), params(AsOfQuery),
+    responses((status = 200, body = FeedbackByProvince)))]
+async fn stats_by_province(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<AsOfQuery>,
+) -> AppResult<Response> {
+    let x = app::feedback::by_province(&s.db, &s.stats, &s.org, q.as_of).await?;
+    let fresh = x.fresh;
+    Ok(cached_if_fresh(Json(x).into_response(), fresh))
 }
 
 /// Topic categories (public).

@@ -154,9 +154,17 @@ struct NationalHomeTpl {
     names: std::collections::HashMap<i64, String>,
     notifications: Vec<Notification>,
     unread: i64,
+    /// Feedback per province, ranked by share answered on time (those with none due last).
+    feedback: app::feedback::FeedbackByProvince,
 }
 
 impl NationalHomeTpl {
+    /// "87,5 %" answered on time, or "—" when nothing was answered or due.
+    fn fb_share(&self, f: &app::feedback::ProvinceFeedback) -> String {
+        domain::feedback::on_time_permille(f.answered_on_time, f.answered, f.overdue)
+            .map(|p| self.p.lang.percent1(p))
+            .unwrap_or_else(|| "—".into())
+    }
     fn unit_of(&self, id: &i64) -> &str {
         self.names.get(id).map(String::as_str).unwrap_or("")
     }
@@ -231,6 +239,16 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
             names.insert(id, u.name(ctx.lang.code()).to_string());
         }
     }
+    let mut feedback = app::feedback::by_province(&s.db, &s.stats, &s.org, None).await?;
+    feedback.provinces.sort_by_key(|f| {
+        let share = domain::feedback::on_time_permille(f.answered_on_time, f.answered, f.overdue);
+        (share.is_none(), std::cmp::Reverse(share), -f.received)
+    });
+    for f in &feedback.provinces {
+        if let Some(u) = snap.get(f.unit_id) {
+            names.insert(f.unit_id, u.name(ctx.lang.code()).to_string());
+        }
+    }
     let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
     html(NationalHomeTpl {
         p: PageCtx::from(ctx, "/"),
@@ -239,5 +257,6 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
         names,
         notifications,
         unread,
+        feedback,
     })
 }

@@ -38,6 +38,7 @@ struct StatsTpl {
 #[derive(Deserialize, Default)]
 struct StatsQ {
     unit: Option<i64>,
+    below: Option<bool>,
     as_of: Option<chrono::NaiveDate>,
 }
 
@@ -46,7 +47,8 @@ async fn stats_page(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<StatsQ>,
 ) -> AppResult<Response> {
-    let st = app::feedback::stats(&s.db, &s.stats, q.unit, q.as_of).await?;
+    let st =
+        app::feedback::stats(&s.db, &s.stats, q.unit, q.below.unwrap_or(false), q.as_of).await?;
     let snap = s.org.snapshot(&s.db).await?;
     let unit_name = q
         .unit
