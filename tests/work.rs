@@ -1546,3 +1546,87 @@ both!(
         );
     }
 );
+
+both!(a_report_sent_twice_is_stored_once, |app| {
+    let (_, task) = programme(&app).await;
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let a = assignment(&app, &task("1"), "66").await;
+    let reports = |a: i64| {
+        let app = &app;
+        async move {
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM reports WHERE assignment_id = {a}"
+            ))
+            .await
+        }
+    };
+    // The page's form: a refresh or a second click sends the same token; one report is stored.
+    let officer = app.signed_in("daklak.officer").await;
+    let page = officer
+        .get(app.url(&format!("/tasks/{t1}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("name=\"form_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the report form carries a one-time token")
+        .to_string();
+    assert!(token.len() >= 16, "{token}");
+    let csrf = common::extract_csrf(&page).unwrap();
+    for _ in 0..2 {
+        let form = Form::new()
+            .text("_csrf", csrf.clone())
+            .text("form_token", token.clone())
+            .text("percent", "30")
+            .text("narrative", "Đã khảo sát 30 xã vùng sâu");
+        let r = officer
+            .post(app.url(&format!("/assignments/{a}/report")))
+            .multipart(form)
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(reports(a).await, 1);
+    // Another showing of the page has another token.
+    let again = officer
+        .get(app.url(&format!("/tasks/{t1}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains(&token));
+
+    // Through the API: a retry with the token answers the first report.
+    let api = bearer(&app.token("daklak.officer").await);
+    let send = |a: i64, token: &'static str| {
+        let req = api
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(
+                &json!({ "percent": 50, "narrative": "Đã lắp đặt 50 trạm", "form_token": token }),
+            );
+        async move { req.call_json().await }
+    };
+    let (s1, r1) = send(a, "retry-after-a-lost-answer-01").await;
+    let (s2, r2) = send(a, "retry-after-a-lost-answer-01").await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{r1} {r2}"
+    );
+    assert_eq!(r1["id"], r2["id"]);
+    assert_eq!(reports(a).await, 2);
+    // The same token on another assignment of the unit is refused, and stores nothing.
+    let a4 = assignment(&app, &task("4"), "66").await;
+    let (s, p) = send(a4, "retry-after-a-lost-answer-01").await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert_eq!(p["errors"][0]["field"], "form_token");
+    assert_eq!(reports(a4).await, 0);
+    let (s, p) = send(a4, "short").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(reports(a4).await, 0);
+});

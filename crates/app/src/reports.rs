@@ -4,6 +4,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{assignment_for, clean_opt, require_on_unit};
+use crate::auth::sha256_hex;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use domain::FieldError;
@@ -34,6 +35,11 @@ pub struct NewReport {
     pub claims_completion: bool,
     /// Day the report speaks for (default today); not in the future.
     pub reported_on: Option<NaiveDate>,
+    /// A token the client makes up for this report (16–128 letters, digits, `-`, `_`): the same
+    /// report sent again with it (a retry after a lost answer, a second click) stores nothing
+    /// and answers the report stored the first time.
+    #[serde(default)]
+    pub form_token: Option<String>,
 }
 
 fn check_text(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) {
@@ -106,6 +112,13 @@ pub async fn submit(
     if input.claims_completion && input.percent != 100 {
         errs.push(FieldError::new("claims_completion", "err-claim-needs-100"));
     }
+    let token = clean_opt(input.form_token);
+    if token
+        .as_deref()
+        .is_some_and(|t| !domain::input::is_form_token(t))
+    {
+        errs.push(FieldError::new("form_token", "err-form-token"));
+    }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
@@ -122,6 +135,21 @@ pub async fn submit(
         )]));
     }
     let now = Utc::now();
+    if let Some(t) = &token {
+        let hash = sha256_hex(&format!("nqtrack-report-form:{t}"));
+        if !store::tasks::take_report_token(&mut tx.conn(), &hash, now).await? {
+            // Sent before: the report stored then, if it is this assignment's.
+            let first = match store::tasks::report_of_token(&mut tx.conn(), &hash).await? {
+                Some(id) => store::tasks::get_report(&mut tx.conn(), id).await?,
+                None => None,
+            };
+            return first
+                .filter(|r| r.assignment_id == assignment_id)
+                .ok_or_else(|| {
+                    AppError::Conflict(vec![FieldError::new("form_token", "err-form-token")])
+                });
+        }
+    }
     let mut report = ProgressReport {
         id: 0,
         assignment_id,
@@ -136,6 +164,10 @@ pub async fn submit(
         author_user_id: who.user_id,
     };
     report.id = store::tasks::insert_report(&mut tx.conn(), &report, now).await?;
+    if let Some(t) = &token {
+        let hash = sha256_hex(&format!("nqtrack-report-form:{t}"));
+        store::tasks::set_report_token(&mut tx.conn(), &hash, report.id).await?;
+    }
     let mut after = before.clone();
     // A report about an earlier day does not hide a later one.
     if before.last_report_on.is_none_or(|d| reported_on >= d) {

@@ -147,6 +147,13 @@ impl Checks {
     }
 }
 
+/// A form's one-time token as clients make them up: 16–128 ASCII letters, digits, `-` or `_`.
+pub fn is_form_token(t: &str) -> bool {
+    (16..=128).contains(&t.len())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

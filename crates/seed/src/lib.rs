@@ -458,6 +458,7 @@ pub fn demo_progress<'a>(db: &'a Db, programme_id: i64) -> store::BoxFuture<'a, 
                     proposals: None,
                     claims_completion: claim,
                     reported_on: Some(at(on)),
+                    form_token: None,
                 };
                 // Completed (on time or late) only where the deadline passed more than a month ago.
                 let long_past = due.filter(|d| *d + chrono::Duration::days(30) < today);

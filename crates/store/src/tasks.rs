@@ -304,6 +304,36 @@ pub async fn insert_report(
         .fetch_one(&mut **c).await?))
 }
 
+/// Takes a report form's one-time token (its hash): true when it is new. When another
+/// transaction holds it, waits for that one (PostgreSQL) or runs after it (SQLite's single
+/// writer), and answers false.
+pub async fn take_report_token(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query(
+        "INSERT INTO report_form_tokens (token_hash, created_at) VALUES ($1, $2) ON CONFLICT (token_hash) DO NOTHING")
+        .bind(token_hash).bind(now).execute(&mut **c).await?.rows_affected() == 1))
+}
+
+/// The report a token was taken for.
+pub async fn report_of_token(c: &mut DbConn<'_>, token_hash: &str) -> AppResult<Option<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT report_id FROM report_form_tokens WHERE token_hash = $1")
+        .bind(token_hash).fetch_optional(&mut **c).await?.flatten()))
+}
+
+pub async fn set_report_token(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    report_id: i64,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE report_form_tokens SET report_id = $1 WHERE token_hash = $2")
+        .bind(report_id).bind(token_hash).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
 pub async fn get_report(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<ProgressReport>> {
     let sql = format!("SELECT {REPORT_COLS} FROM reports WHERE id = $1");
     Ok(

@@ -407,12 +407,10 @@ pub async fn submit(
         errs.push(e);
     }
     let token = clean_opt(input.form_token);
-    if token.as_deref().is_some_and(|t| {
-        !(16..=128).contains(&t.len())
-            || !t
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    }) {
+    if token
+        .as_deref()
+        .is_some_and(|t| !domain::input::is_form_token(t))
+    {
         errs.push(FieldError::new("form_token", "err-form-token"));
     }
     let phone = clean_opt(input.phone);

@@ -91,6 +91,9 @@ pub struct ReportDraft {
     pub proposals: String,
     pub needs_steering: bool,
     pub claims_completion: bool,
+    /// The form's one-time token: kept when the form comes back with errors (nothing was
+    /// stored), new for each form shown.
+    pub form_token: String,
 }
 
 impl TaskTpl {
@@ -164,8 +167,11 @@ async fn render_task_with(
     ctx: &Ctx,
     id: i64,
     errors: Vec<FieldError>,
-    draft: ReportDraft,
+    mut draft: ReportDraft,
 ) -> AppResult<Response> {
+    if draft.form_token.is_empty() {
+        draft.form_token = app::auth::random_token();
+    }
     let d = app::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
     let snap = s.org.snapshot(&s.db).await?;
     let owner_chain = snap.chain(d.programme.owner_unit_id);
@@ -302,6 +308,7 @@ async fn report(
         proposals: parts.text("proposals").unwrap_or_default(),
         needs_steering,
         claims_completion,
+        form_token: parts.text("form_token").unwrap_or_default(),
     };
     let r = async {
         let input = app::reports::NewReport {
@@ -313,6 +320,7 @@ async fn report(
             proposals: parts.text("proposals"),
             claims_completion,
             reported_on: None,
+            form_token: parts.text("form_token").filter(|t| !t.is_empty()),
         };
         app::reports::submit_with_files(
             &s.db,
