@@ -2043,5 +2043,41 @@ both!(
             })
             .collect();
         assert_eq!(cells, row(&after, dl).to_vec(), "{tr}");
+
+        // The map beside it: one area per province, each naming the share the table shows and
+        // linking where the table links.
+        let share = tr
+            .split("<td class=\"num share\"")
+            .nth(1)
+            .unwrap()
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        let map = home
+            .split("id=\"map-feedback\"")
+            .nth(1)
+            .expect("the map of feedback per province")
+            .split("</figure>")
+            .next()
+            .unwrap();
+        assert_eq!(map.matches("<use href=\"#pv-").count(), 34, "{map}");
+        let area = map
+            .split(&format!(
+                "<a href=\"/feedback/stats?unit={dl}&amp;below=true\""
+            ))
+            .nth(1)
+            .expect("the province's area links to its statistics")
+            .split("</a>")
+            .next()
+            .unwrap();
+        assert!(
+            area.contains(&format!(": {share}</title>")),
+            "{area} {share}"
+        );
+        // Each shape is defined once on the page, whatever the number of maps.
+        assert_eq!(home.matches("<path id=\"pv-").count(), 34);
     }
 );

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod error;
 pub mod error_render;
 pub mod extract;
+pub mod map;
 pub mod metrics;
 pub mod pages;
 

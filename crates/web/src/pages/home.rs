@@ -156,9 +156,16 @@ struct NationalHomeTpl {
     unread: i64,
     /// Feedback per province, ranked by share answered on time (those with none due last).
     feedback: app::feedback::FeedbackByProvince,
+    /// Maps of the provinces (SVG): one per programme (share on time), then feedback's.
+    maps: Vec<String>,
+    feedback_map: String,
+    map_defs: String,
 }
 
 impl NationalHomeTpl {
+    fn map_of(&self, i: &usize) -> &str {
+        self.maps.get(*i).map(String::as_str).unwrap_or("")
+    }
     /// "87,5 %" answered on time, or "—" when nothing was answered or due.
     fn fb_share(&self, f: &app::feedback::ProvinceFeedback) -> String {
         domain::feedback::on_time_permille(f.answered_on_time, f.answered, f.overdue)
@@ -249,8 +256,61 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
             names.insert(f.unit_id, u.name(ctx.lang.code()).to_string());
         }
     }
+    let provinces = snap.current_of_kind(domain::org::OrgKind::Province);
+    // One area per province in force, filled by `share` (None: nothing to measure yet).
+    let areas = |share: &dyn Fn(i64) -> Option<i64>, href: &dyn Fn(i64) -> String| {
+        provinces
+            .iter()
+            .map(|u| crate::map::Area {
+                code: u.code.clone().unwrap_or_default(),
+                name: u.name(ctx.lang.code()).to_string(),
+                permille: share(u.id),
+                href: href(u.id),
+            })
+            .collect::<Vec<_>>()
+    };
+    let maps = n
+        .programmes
+        .iter()
+        .map(|np| {
+            let pid = np.league.programme.id;
+            let shares: std::collections::HashMap<i64, Option<i64>> = np
+                .provinces
+                .iter()
+                .map(|(u, o)| (*u, o.permille()))
+                .collect();
+            crate::map::choropleth(
+                ctx.lang,
+                &format!("map-{pid}"),
+                ctx.lang.t("home-share"),
+                &areas(&|u| shares.get(&u).copied().flatten(), &|u| {
+                    format!("/org/{u}/worklist?programme={pid}&lead=true")
+                }),
+            )
+        })
+        .collect();
+    let fb_shares: std::collections::HashMap<i64, Option<i64>> = feedback
+        .provinces
+        .iter()
+        .map(|f| {
+            let share =
+                domain::feedback::on_time_permille(f.answered_on_time, f.answered, f.overdue);
+            (f.unit_id, share)
+        })
+        .collect();
+    let feedback_map = crate::map::choropleth(
+        ctx.lang,
+        "map-feedback",
+        ctx.lang.t("home-answered-share"),
+        &areas(&|u| fb_shares.get(&u).copied().flatten(), &|u| {
+            format!("/feedback/stats?unit={u}&below=true")
+        }),
+    );
     let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
     html(NationalHomeTpl {
+        maps,
+        feedback_map,
+        map_defs: crate::map::defs(),
         p: PageCtx::from(ctx, "/"),
         n,
         queue_unit: root,
