@@ -972,6 +972,95 @@ both!(a_long_day_lists_ten_items_and_counts_the_rest, |app| {
     );
 });
 
+both!(
+    notifications_come_in_the_language_each_person_reads,
+    |app| {
+        // The officer signs in on the English page; the leader switches to French once signed in;
+        // the Steering Committee never chose. One Đắk Lắk item 11 days past its deadline reaches
+        // all three, each in their own language.
+        let officer = app.browser();
+        let r = officer.get(app.url("/lang/en?next=/login")).call().await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = app
+            .sign_in(&officer, "daklak.officer", seed::DEMO_PASSWORD)
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let leader = app.signed_in("daklak.leader").await;
+        // A switch another site started changes the page's language only.
+        let r = leader
+            .get(app.url("/lang/en?next=/"))
+            .header("sec-fetch-site", "cross-site")
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let lang_of = |u: &'static str| {
+            let app = &app;
+            async move {
+                app.scalar_text(&format!("SELECT lang FROM users WHERE username = '{u}'"))
+                    .await
+            }
+        };
+        assert_eq!(lang_of("daklak.leader").await, "vi");
+        let r = leader.get(app.url("/lang/fr?next=/")).call().await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(lang_of("daklak.leader").await, "fr");
+        assert_eq!(lang_of("daklak.officer").await, "en");
+        assert_eq!(lang_of("steering").await, "vi");
+        // The choice is audited, once.
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'user.lang'")
+                .await,
+            1
+        );
+
+        let (s, f) = app
+        .anon()
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({"kind": "report", "category": "public_services", "title": "Cổng dịch vụ công lỗi",
+                      "body": "Cổng dịch vụ công báo lỗi khi nộp hồ sơ trực tuyến.", "submitter_kind": "citizen"}))
+        .call_json()
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        let code = f["code"].as_str().unwrap().to_string();
+        let dl = app.unit_id("66").await;
+        let today = domain::clock::local_date(Utc::now());
+        let due = today - chrono::Duration::days(11);
+        app.exec(&format!(
+            "UPDATE feedback_items SET unit_id = {dl}, deadline_on = '{due}'"
+        ))
+        .await;
+        let mailer = app::mail::Mailer::memory();
+        app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", Utc::now(), today)
+            .await
+            .unwrap();
+        let subject_of = |u: &'static str| {
+            let app = &app;
+            async move {
+                let id = app.user_id(u).await;
+                app.scalar_text(&format!(
+                "SELECT subject FROM notifications WHERE user_id = {id} ORDER BY id DESC LIMIT 1"
+            ))
+            .await
+            }
+        };
+        assert_eq!(
+            subject_of("daklak.officer").await,
+            format!("[nqtrack] {code} is 11 days past its answer deadline")
+        );
+        // The leader's day holds two items (overdue, and the escalation to leaders).
+        let fr = subject_of("daklak.leader").await;
+        assert!(
+            fr.starts_with("[nqtrack] Vos rappels du ")
+                && fr.ends_with(" : 2 éléments, dont pour la direction : 1"),
+            "{fr}"
+        );
+        assert_eq!(
+            subject_of("steering").await,
+            format!("[nqtrack] Báo cáo cơ quan thường trực: {code} quá hạn trả lời 11 ngày")
+        );
+    }
+);
+
 both!(a_cascade_from_the_page_says_how_many_units_first, |app| {
     // The button leads to a confirmation that counts the communes and wards; a post without
     // the confirmation writes nothing; after it, the same page counts them as holding the task.

@@ -316,8 +316,26 @@ async fn in_steps(
     Ok(())
 }
 
-/// (unit, leaders only) → user ids and addresses, per run.
-type RecipientCache = HashMap<(i64, bool), (Vec<i64>, Vec<String>)>;
+/// (unit, leaders only) → user ids and addresses, and each person's language, per run.
+#[derive(Default)]
+struct RecipientCache {
+    by_unit: HashMap<(i64, bool), (Vec<i64>, Vec<String>)>,
+    langs: HashMap<i64, Lang>,
+}
+
+impl RecipientCache {
+    fn lang(&self, user: i64) -> Lang {
+        self.langs.get(&user).copied().unwrap_or(Lang::Vi)
+    }
+
+    /// The languages `users` read in, each once, Vietnamese first.
+    fn langs_of(&self, users: &[i64]) -> Vec<Lang> {
+        domain::i18n::LANGS
+            .into_iter()
+            .filter(|l| users.iter().any(|u| self.lang(*u) == *l))
+            .collect()
+    }
+}
 
 async fn recipients<'a>(
     c: &mut crate::db::DbConn<'_>,
@@ -325,21 +343,24 @@ async fn recipients<'a>(
     leaders_only: bool,
     cache: &'a mut RecipientCache,
 ) -> AppResult<&'a (Vec<i64>, Vec<String>)> {
-    if let Entry::Vacant(slot) = cache.entry((unit_id, leaders_only)) {
+    if let Entry::Vacant(slot) = cache.by_unit.entry((unit_id, leaders_only)) {
         let mut users = vec![];
         let mut emails = vec![];
-        for (id, email, role) in store::work::unit_recipients(c, unit_id).await? {
+        for (id, email, role, lang) in store::work::unit_recipients(c, unit_id).await? {
             if leaders_only && !matches!(role.as_str(), "unit_leader" | "steering") {
                 continue;
             }
             users.push(id);
+            cache
+                .langs
+                .insert(id, Lang::parse(&lang).unwrap_or(Lang::Vi));
             if let Some(e) = email.filter(|e| !e.is_empty()) {
                 emails.push(e);
             }
         }
         slot.insert((users, emails));
     }
-    Ok(&cache[&(unit_id, leaders_only)])
+    Ok(&cache.by_unit[&(unit_id, leaders_only)])
 }
 
 /// What the sweep remembers between steps of one run (rows it would otherwise read again).
@@ -351,7 +372,7 @@ struct SweepCache {
     kept: HashMap<i64, usize>,
     unlisted: HashMap<i64, i64>,
     tasks: HashMap<i64, store::tasks::Task>,
-    names: HashMap<i64, String>,
+    units: HashMap<i64, store::org::OrgUnit>,
 }
 
 /// The day's reminders and escalations (đôn đốc), in steps: first each open assignment's
@@ -444,7 +465,7 @@ impl Steps for Sweep<'_> {
             Phase::Deliver => {
                 let people = store::work::people_with_notices(c, p.date, p.after, limit).await?;
                 match people.last() {
-                    Some((last, _)) => {
+                    Some((last, _, _)) => {
                         let after = std::mem::replace(&mut p.after, *last);
                         deliver(c, self.base_url, p.date, after, &people, self.now).await?;
                     }
@@ -524,25 +545,28 @@ impl Sweep<'_> {
                     .ok_or(AppError::NotFound)?;
                 slot.insert(t);
             }
-            if let Entry::Vacant(slot) = cache.names.entry(a.unit_id) {
-                let n = store::org::get(c, a.unit_id)
+            if let Entry::Vacant(slot) = cache.units.entry(a.unit_id) {
+                let u = store::org::get(c, a.unit_id)
                     .await?
-                    .map(|u| u.name_vi)
-                    .unwrap_or_default();
-                slot.insert(n);
+                    .ok_or(AppError::NotFound)?;
+                slot.insert(u);
             }
             let task = &cache.tasks[&a.task_id];
-            let m = notify::reminder(
-                Lang::Vi,
-                self.base_url,
-                task,
-                &cache.names[&a.unit_id],
-                &r,
-                due,
-            );
+            let unit = &cache.units[&a.unit_id];
+            // Written once per language among the people it goes to.
+            let messages: HashMap<Lang, notify::Message> = cache
+                .recipients
+                .langs_of(&users)
+                .into_iter()
+                .map(|l| {
+                    let m = notify::reminder(l, self.base_url, task, unit.name(l.code()), &r, due);
+                    (l, m)
+                })
+                .collect();
             let link = format!("/tasks/{}", task.id);
             for u in users {
-                cache.notice(&mut notices, u, &rec.key, &r.kind, &m, &link);
+                let m = &messages[&cache.recipients.lang(u)];
+                cache.notice(&mut notices, u, &rec.key, &r.kind, m, &link);
             }
             done.push(serde_json::json!({
                 "assignment": a.id, "kind": r.kind, "due": due, "to": rec.recipients.split(", ").filter(|e| !e.is_empty()).collect::<Vec<_>>()
@@ -601,20 +625,30 @@ impl Sweep<'_> {
             // Past the first few items of everyone concerned, an item is only counted: no
             // message to write.
             if self.cache.has_room(&users) {
-                let m = notify::feedback_overdue(
-                    Lang::Vi,
-                    self.base_url,
-                    kind,
-                    id,
-                    code,
-                    title,
-                    late,
-                    due,
-                );
+                let messages: HashMap<Lang, notify::Message> = self
+                    .cache
+                    .recipients
+                    .langs_of(&users)
+                    .into_iter()
+                    .map(|l| {
+                        let m = notify::feedback_overdue(
+                            l,
+                            self.base_url,
+                            kind,
+                            id,
+                            code,
+                            title,
+                            late,
+                            due,
+                        );
+                        (l, m)
+                    })
+                    .collect();
                 let link = format!("/feedback/items/{id}");
                 for u in users {
+                    let m = &messages[&self.cache.recipients.lang(u)];
                     self.cache
-                        .notice(&mut notices, u, key, &format!("fb-{kind}"), &m, &link);
+                        .notice(&mut notices, u, key, &format!("fb-{kind}"), m, &link);
                 }
             } else {
                 self.cache.count(&users);
@@ -683,10 +717,10 @@ async fn deliver(
     base_url: &str,
     date: NaiveDate,
     after: i64,
-    people: &[(i64, Option<String>)],
+    people: &[(i64, Option<String>, String)],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some((last, _)) = people.last() else {
+    let Some((last, _, _)) = people.last() else {
         return Ok(());
     };
     let mut notices: HashMap<i64, Vec<store::work::Notice>> = HashMap::new();
@@ -695,7 +729,7 @@ async fn deliver(
     }
     let unlisted = store::work::take_overflows(c, date, after, *last).await?;
     let mut in_app = vec![];
-    for (user, email) in people {
+    for (user, email, lang) in people {
         let Some(notices) = notices.remove(user) else {
             continue;
         };
@@ -706,7 +740,8 @@ async fn deliver(
         };
         let items: Vec<(String, String, String)> =
             notices.into_iter().map(|(k, s, b, _)| (k, s, b)).collect();
-        let m = notify::day(Lang::Vi, base_url, date, &items, unlisted);
+        let lang = Lang::parse(lang).unwrap_or(Lang::Vi);
+        let m = notify::day(lang, base_url, date, &items, unlisted);
         if let Some(e) = email.as_ref().filter(|e| !e.is_empty()) {
             let key = format!("mail:day:{user}:{date}");
             notify::queue_mail(c, &key, vec![e.clone()], m.clone(), now).await?;

@@ -60,6 +60,20 @@ pub async fn in_app(
     Ok(())
 }
 
+/// `users` grouped by the language each reads in (Vietnamese first), for writing each group's
+/// message once.
+pub async fn by_lang(c: &mut DbConn<'_>, users: &[i64]) -> AppResult<Vec<(Lang, Vec<i64>)>> {
+    let mut groups: Vec<(Lang, Vec<i64>)> = domain::i18n::LANGS.map(|l| (l, vec![])).to_vec();
+    for u in users {
+        let lang = store::users::lang_of(c, *u).await?;
+        if let Some(g) = groups.iter_mut().find(|(l, _)| *l == lang) {
+            g.1.push(*u);
+        }
+    }
+    groups.retain(|(_, u)| !u.is_empty());
+    Ok(groups)
+}
+
 /// Stands for the public address (`public_base_url`) in a queued mail's text; the mail runner
 /// puts the address in at sending, so that a use case queuing mail needs no configuration and
 /// every link in a message is absolute, clickable.

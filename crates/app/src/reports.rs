@@ -192,8 +192,8 @@ pub async fn submit(
             store::work::unit_recipients(&mut tx.conn(), level)
                 .await?
                 .into_iter()
-                .filter(|(_, _, role)| role != "unit_officer")
-                .map(|(id, _, _)| id)
+                .filter(|(_, _, role, _)| role != "unit_officer")
+                .map(|(id, _, _, _)| id)
                 .collect()
         };
         tell(
@@ -302,7 +302,7 @@ pub async fn verify_on(
     let people: Vec<i64> = store::work::unit_recipients(&mut tx.conn(), before.unit_id)
         .await?
         .into_iter()
-        .map(|(id, _, _)| id)
+        .map(|(id, _, _, _)| id)
         .collect();
     let kind = if input.approve {
         "claim-verified"
@@ -358,12 +358,14 @@ async fn tell(
         .ok_or(AppError::NotFound)?;
     let unit = store::org::get(c, a.unit_id)
         .await?
-        .map(|u| u.name_vi)
-        .unwrap_or_default();
-    // In Vietnamese, as every notification: users have no language of their own yet.
-    let m = crate::notify::claim(domain::i18n::Lang::Vi, kind, &task, &unit, on, comment);
+        .ok_or(AppError::NotFound)?;
     let link = format!("/tasks/{}#assignments", task.id);
-    crate::notify::in_app(c, users, &m, Some(&link), now).await
+    // Each person reads it in their own language.
+    for (lang, users) in crate::notify::by_lang(c, users).await? {
+        let m = crate::notify::claim(lang, kind, &task, unit.name(lang.code()), on, comment);
+        crate::notify::in_app(c, &users, &m, Some(&link), now).await?;
+    }
+    Ok(())
 }
 
 /// The completion claims waiting for `unit_id` to verify them (the work it assigned), oldest

@@ -6,6 +6,7 @@ use tokio::sync::OnceCell;
 use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use domain::i18n::Lang;
 use domain::policy::Principal;
 use domain::{FieldError, signin};
 use store::audit::{Actor, Change};
@@ -39,7 +40,14 @@ fn bad_credentials() -> AppError {
 }
 
 /// Checks the password and opens a new session; returns the session secret for the cookie.
-pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String, User)> {
+/// Signs in; `lang` (the language the sign-in page was read in) becomes the person's language
+/// for what background jobs write to them.
+pub async fn login(
+    db: &Db,
+    username: &str,
+    password: &str,
+    lang: Lang,
+) -> AppResult<(String, User)> {
     let username = username.trim();
     let found = {
         let mut c = db.acquire().await?;
@@ -75,6 +83,7 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         return Err(bad_credentials());
     }
     store::users::reset_failures(&mut tx.conn(), user.id).await?;
+    let lang_changed = store::users::set_lang(&mut tx.conn(), user.id, lang.code()).await?;
     let secret = auth::random_token();
     store::users::create_session(
         &mut tx.conn(),
@@ -93,10 +102,26 @@ pub async fn login(db: &Db, username: &str, password: &str) -> AppResult<(String
         tx,
         &actor,
         now,
-        vec![Change::new("auth.login", "session", user.id)],
+        vec![
+            Change::new("auth.login", "session", user.id).after(
+                lang_changed.then(|| serde_json::json!({ "lang": lang.code() }).to_string()),
+            ),
+        ],
     )
     .await?;
     Ok((secret, user))
+}
+
+/// The signed-in person switched language: remembered for what jobs write to them.
+pub async fn set_lang(db: &Db, who: &Principal, lang: Lang) -> AppResult<()> {
+    let user_id = who.user_id;
+    let mut tx = db.begin().await?;
+    if !store::users::set_lang(&mut tx.conn(), user_id, lang.code()).await? {
+        return Ok(()); // unchanged: nothing written
+    }
+    let change = Change::new("user.lang", "user", user_id)
+        .after(Some(serde_json::json!({ "lang": lang.code() }).to_string()));
+    store::audit::commit(tx, &Actor::of(who), Utc::now(), vec![change]).await
 }
 
 pub async fn logout(db: &Db, secret: &str) -> AppResult<()> {

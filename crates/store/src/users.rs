@@ -210,6 +210,23 @@ pub async fn reset_failures(c: &mut DbConn<'_>, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The language the person reads in (`vi`, `en`, `fr`); true when it changed.
+pub async fn set_lang(c: &mut DbConn<'_>, id: i64, lang: &str) -> AppResult<bool> {
+    Ok(
+        on_conn!(c, c => sqlx::query("UPDATE users SET lang = $2 WHERE id = $1 AND lang <> $2")
+        .bind(id).bind(lang).execute(&mut **c).await?.rows_affected() > 0),
+    )
+}
+
+/// The language the person reads in (Vietnamese for an unknown one).
+pub async fn lang_of(c: &mut DbConn<'_>, id: i64) -> AppResult<domain::i18n::Lang> {
+    let code: Option<String> = on_conn!(c, c => sqlx::query_scalar("SELECT lang FROM users WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?);
+    Ok(code
+        .and_then(|c| domain::i18n::Lang::parse(&c))
+        .unwrap_or(domain::i18n::Lang::Vi))
+}
+
 // ---- sessions ----
 
 pub async fn create_session(

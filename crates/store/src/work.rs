@@ -229,14 +229,14 @@ pub async fn mark_read(
         .bind(user_id).bind(id).bind(now).execute(&mut **c).await?.rows_affected()))
 }
 
-/// Users of a unit who receive its mail: (id, email, role).
+/// Users of a unit who receive its mail: (id, email, role, language).
 pub async fn unit_recipients(
     c: &mut DbConn<'_>,
     unit_id: i64,
-) -> AppResult<Vec<(i64, Option<String>, String)>> {
+) -> AppResult<Vec<(i64, Option<String>, String, String)>> {
     Ok(
-        on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>, String)>(
-        "SELECT id, email, role FROM users WHERE unit_id = $1 AND disabled = FALSE AND role IN ('unit_leader', 'unit_officer', 'steering') ORDER BY id")
+        on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>, String, String)>(
+        "SELECT id, email, role, lang FROM users WHERE unit_id = $1 AND disabled = FALSE AND role IN ('unit_leader', 'unit_officer', 'steering') ORDER BY id")
         .bind(unit_id).fetch_all(&mut **c).await?),
     )
 }
@@ -311,18 +311,21 @@ pub async fn insert_notices(
     .await
 }
 
-/// People with notices of `day` waiting, after user `after`, at most `limit`, with their address.
+/// People with notices of `day` waiting, after user `after`, at most `limit`, with their address
+/// and language.
 pub async fn people_with_notices(
     c: &mut DbConn<'_>,
     day: NaiveDate,
     after: i64,
     limit: i64,
-) -> AppResult<Vec<(i64, Option<String>)>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>)>(
-        "SELECT u.id, u.email FROM users u WHERE u.id IN (
+) -> AppResult<Vec<(i64, Option<String>, String)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, Option<String>, String)>(
+        "SELECT u.id, u.email, u.lang FROM users u WHERE u.id IN (
             SELECT DISTINCT user_id FROM notices WHERE day = $1 AND user_id > $2 ORDER BY user_id LIMIT $3)
          ORDER BY u.id")
-        .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?))
+        .bind(day).bind(after).bind(limit).fetch_all(&mut **c).await?),
+    )
 }
 
 /// Counts more items in people's day beyond the notices kept in full: `(user, n)`, each user

@@ -96,7 +96,7 @@ async fn login(
     if !s.limiter.allow(client_ip(&req_parts, s.cfg.trust_proxy)) {
         return retry(&ctx, StatusCode::TOO_MANY_REQUESTS, "err-too-many");
     }
-    match app::session::login(&s.db, &f.username, &f.password).await {
+    match app::session::login(&s.db, &f.username, &f.password, ctx.lang).await {
         Ok((secret, _)) => {
             let mut res = Redirect::to(&next).into_response();
             let secure = s.cfg.https();
@@ -150,10 +150,20 @@ async fn logout(
 
 async fn set_lang(
     State(s): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
     axum::extract::Path(code): axum::extract::Path<String>,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
 ) -> AppResult<Response> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    // A signed-in person's choice is also theirs for mail and notifications. The switch is a
+    // link (GET), so a request another site started (Sec-Fetch-Site) only sets the cookie.
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| !matches!(v.as_bytes(), b"same-origin" | b"none"));
+    if let (Some(who), false) = (&ctx.who, cross_site) {
+        app::session::set_lang(&s.db, who, lang).await?;
+    }
     let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
