@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use app::programmes::{ProgrammeMeta, import_annex};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use common::smtp_sink::SmtpSink;
 use common::{Call, bearer};
 use reqwest::StatusCode;
@@ -1057,6 +1057,38 @@ both!(
         assert_eq!(
             subject_of("steering").await,
             format!("[nqtrack] Báo cáo cơ quan thường trực: {code} quá hạn trả lời 11 ngày")
+        );
+
+        // The weekly digest of the unit's tasks: one mail per language read in the unit.
+        let _tasks = programme(&app).await;
+        app.exec(&format!(
+            "UPDATE users SET email = username || '@daklak.example' WHERE unit_id = {dl}"
+        ))
+        .await;
+        let monday =
+            today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+        let mailer = app::mail::Mailer::memory();
+        app::jobs::tick(&app.db, &mailer, "http://nqtrack.test", Utc::now(), monday)
+            .await
+            .unwrap();
+        let digest_to = |who: &str| {
+            mailer
+                .sent()
+                .into_iter()
+                .filter(|m| m.to == [format!("{who}@daklak.example")])
+                .map(|m| m.subject)
+                .filter(|s| s.contains("Weekly") || s.contains("hebdo") || s.contains("tuần"))
+                .collect::<Vec<_>>()
+        };
+        let en = digest_to("daklak.officer");
+        assert!(
+            en.len() == 1 && en[0].starts_with("[nqtrack] Weekly digest: "),
+            "{en:?}"
+        );
+        let fr = digest_to("daklak.leader");
+        assert!(
+            fr.len() == 1 && fr[0].starts_with("[nqtrack] Résumé hebdomadaire : "),
+            "{fr:?}"
         );
     }
 );

@@ -788,7 +788,6 @@ impl Steps for Digest<'_> {
         started: Instant,
         limit: i64,
     ) -> AppResult<()> {
-        let lang = Lang::Vi;
         let date = p.date;
         let w = date.iso_week();
         let units = store::work::units_with_mail(c, p.after, limit.min(50)).await?;
@@ -826,10 +825,22 @@ impl Steps for Digest<'_> {
                 })
                 .map(|(_, v)| *v)
                 .sum();
-            if open > 0 {
+            // One mail per language read in the unit.
+            for lang in domain::i18n::LANGS {
+                let to: Vec<String> = emails
+                    .iter()
+                    .filter(|(_, l)| Lang::parse(l).unwrap_or(Lang::Vi) == lang)
+                    .map(|(e, _)| e.clone())
+                    .collect();
+                if open == 0 || to.is_empty() {
+                    continue;
+                }
                 let m = notify::digest(lang, self.base_url, unit_id, &counts, open);
-                let key = format!("mail:digest:{unit_id}:{}-W{:02}", w.year(), w.week());
-                notify::queue_mail(c, &key, emails, m, self.now).await?;
+                let mut key = format!("mail:digest:{unit_id}:{}-W{:02}", w.year(), w.week());
+                if lang != Lang::Vi {
+                    key = format!("{key}:{}", lang.code());
+                }
+                notify::queue_mail(c, &key, to, m, self.now).await?;
             }
             if started.elapsed() > STEP_TIME {
                 break;

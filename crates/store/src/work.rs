@@ -248,26 +248,26 @@ pub async fn steering_users(c: &mut DbConn<'_>) -> AppResult<Vec<i64>> {
         .fetch_all(&mut **c).await?))
 }
 
-/// Units whose leaders or officers have an address, with those addresses: up to `limit` units
-/// after unit `after`, in unit order.
+/// Units whose leaders or officers have an address, with those addresses and each person's
+/// language: up to `limit` units after unit `after`, in unit order.
 pub async fn units_with_mail(
     c: &mut DbConn<'_>,
     after: i64,
     limit: i64,
-) -> AppResult<Vec<(i64, Vec<String>)>> {
-    let rows = on_conn!(c, c => sqlx::query_as::<_, (i64, String)>(
-        "SELECT unit_id, email FROM users WHERE disabled = FALSE AND email IS NOT NULL AND email <> ''
+) -> AppResult<Vec<(i64, Vec<(String, String)>)>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT unit_id, email, lang FROM users WHERE disabled = FALSE AND email IS NOT NULL AND email <> ''
            AND role IN ('unit_leader', 'unit_officer')
            AND unit_id IN (SELECT DISTINCT unit_id FROM users WHERE unit_id > $1 AND disabled = FALSE
                              AND email IS NOT NULL AND email <> '' AND role IN ('unit_leader', 'unit_officer')
                            ORDER BY unit_id LIMIT $2)
          ORDER BY unit_id, id")
         .bind(after).bind(limit).fetch_all(&mut **c).await?);
-    let mut out: Vec<(i64, Vec<String>)> = vec![];
-    for (u, e) in rows {
+    let mut out: Vec<(i64, Vec<(String, String)>)> = vec![];
+    for (u, e, l) in rows {
         match out.last_mut() {
-            Some((last, v)) if *last == u => v.push(e),
-            _ => out.push((u, vec![e])),
+            Some((last, v)) if *last == u => v.push((e, l)),
+            _ => out.push((u, vec![(e, l)])),
         }
     }
     Ok(out)
