@@ -1751,3 +1751,111 @@ both!(a_report_sent_twice_is_stored_once, |app| {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(reports(a4).await, 0);
 });
+
+both!(
+    a_programme_briefing_prints_and_downloads_the_same_figures,
+    |app| {
+        let (pid, task) = programme(&app).await;
+        // Task 3 (the ministry's) is internal: the public briefing does not show it.
+        let t3 = app.scalar_i64(&format!("SELECT {}", task("3"))).await;
+        app.exec(&format!(
+            "UPDATE tasks SET visibility = 'internal' WHERE id = {t3}"
+        ))
+        .await;
+        let url = |q: &str| app.url(&format!("/programmes/{pid}/briefing?as_of=2027-01-31{q}"));
+        // The overview through the API, as the page's first table must show it.
+        let (s, o) = app
+            .anon()
+            .get(app.url(&format!(
+                "/api/v1/programmes/{pid}/overview?as_of=2027-01-31"
+            )))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{o}");
+        let total = o["overview"]["tasks"]["total"].as_i64().unwrap();
+        let overdue = o["overview"]["tasks"]["by_status"]["overdue"]
+            .as_i64()
+            .unwrap_or(0);
+        assert!(overdue >= 2, "{o}");
+
+        let page = app.anon().get(url("")).call().await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+            "{page}"
+        );
+        assert!(
+            page.contains("(Số liệu tính đến ngày 31/01/2027)"),
+            "{page}"
+        );
+        let section = |n: usize| {
+            page.split(&format!("id=\"briefing-s{n}\""))
+                .nth(1)
+                .unwrap()
+                .split("</section>")
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let s1 = section(1);
+        assert!(
+            s1.contains(&format!("<td>Quá hạn</td><td class=\"num\">{overdue}</td>")),
+            "{s1}"
+        );
+        assert!(
+            s1.contains(&format!("<td>Tổng số</td><td class=\"num\">{total}</td>")),
+            "{s1}"
+        );
+        // Overdue work: task 1 of Đắk Lắk, due 31/12/2026, 31 days late on 31/01/2027; the
+        // internal task is not listed to an anonymous reader.
+        let s4_html = section(4);
+        assert!(
+            s4_html.contains("1. Phủ sóng 5G đến tất cả các xã</td><td>Tỉnh Đắk Lắk</td><td>31/12/2026</td><td class=\"num\">31</td>"),
+            "{s4_html}"
+        );
+        assert!(!s4_html.contains("Ban hành quy định"), "{s4_html}");
+        // The ministry's own officer sees its internal task in its briefing, 215 days late.
+        let most = app.signed_in("most.officer").await;
+        let mine = most.get(url("")).call().await.text().await.unwrap();
+        assert!(
+            mine.contains("3. Ban hành quy định về dữ liệu mở</td>")
+                && mine.contains("<td>30/06/2026</td><td class=\"num\">215</td>"),
+            "{mine}"
+        );
+
+        // The workbook: the same four tables, numbers as numbers.
+        let r = app.anon().get(url("&format=xlsx")).call().await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()[reqwest::header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("bao-cao-2027-01-31.xlsx")
+        );
+        let bytes = r.bytes().await.unwrap().to_vec();
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let names = book.sheet_names();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names[0].starts_with("I. Kết quả chung"), "{names:?}");
+        let s4 = book.worksheet_range(&names[3]).unwrap();
+        let row: Vec<String> = s4
+            .rows()
+            .nth(1)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(row[0], "1. Phủ sóng 5G đến tất cả các xã", "{row:?}");
+        assert_eq!(row[3], "31", "{row:?}");
+        assert_eq!(s4.rows().count() - 1, s4_html.matches("<tr><td").count());
+        let s1 = book.worksheet_range(&names[0]).unwrap();
+        let total_row = s1.rows().next_back().unwrap();
+        assert_eq!(total_row[1].to_string(), total.to_string());
+
+        // A format nobody offers is a clear error, not a 500.
+        let r = app.anon().get(url("&format=pdf")).call().await;
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+);

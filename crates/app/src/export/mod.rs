@@ -147,6 +147,14 @@ pub enum ExportError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }
 
+/// Several tables as one workbook, a worksheet each (a briefing's sections).
+pub fn render_book(tables: &[Table]) -> Result<Vec<u8>, ExportError> {
+    for t in tables {
+        t.check_shape()?;
+    }
+    self::xlsx::write_book(tables)
+}
+
 pub fn render(t: &Table, f: Format) -> Result<Vec<u8>, ExportError> {
     t.check_shape()?;
     match f {

@@ -24,6 +24,12 @@ struct Styles {
 
 /// Writes the table; the caller has already checked its shape.
 pub(super) fn write(t: &Table) -> Result<Vec<u8>, ExportError> {
+    write_book(std::slice::from_ref(t))
+}
+
+/// Writes one worksheet per table, in order (titles distinct after cleaning); the caller has
+/// already checked their shapes.
+pub(super) fn write_book(tables: &[Table]) -> Result<Vec<u8>, ExportError> {
     let header = Format::new().set_bold();
     // quotePrefix is the stored form of a typed leading `'`: the text is kept
     // as-is yet stays text even if a user edits the cell and presses Enter.
@@ -37,7 +43,14 @@ pub(super) fn write(t: &Table) -> Result<Vec<u8>, ExportError> {
     };
 
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
+    for t in tables {
+        let ws = wb.add_worksheet();
+        sheet(ws, t, &styles)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+fn sheet(ws: &mut Worksheet, t: &Table, styles: &Styles) -> Result<(), XlsxError> {
     ws.set_name(sheet_name(&t.title))?;
 
     for (c, h) in t.headers.iter().enumerate() {
@@ -50,14 +63,13 @@ pub(super) fn write(t: &Table) -> Result<Vec<u8>, ExportError> {
     for (r, row) in t.rows.iter().enumerate() {
         let r = RowNum::try_from(r + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
         for (c, cell) in row.iter().enumerate() {
-            write_cell(ws, r, col_num(c)?, cell, &styles)?;
+            write_cell(ws, r, col_num(c)?, cell, styles)?;
         }
     }
     for (c, w) in column_widths(t).into_iter().enumerate() {
         ws.set_column_width(col_num(c)?, w as f64)?;
     }
-
-    Ok(wb.save_to_buffer()?)
+    Ok(())
 }
 
 fn col_num(c: usize) -> Result<ColNum, XlsxError> {

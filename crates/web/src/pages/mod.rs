@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_docs;
 pub mod assets;
 pub mod audit;
+pub mod briefing;
 pub mod claims;
 pub mod common;
 pub mod feedback;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(api_docs::router())
         .merge(programmes::router())
+        .merge(briefing::router())
         .merge(worklist::router())
         .merge(tasks::router())
         .merge(claims::router())

@@ -229,7 +229,7 @@ pub struct Bar {
     detail: String,
 }
 
-const BAR_ORDER: [domain::status::Status; 6] = {
+pub(crate) const BAR_ORDER: [domain::status::Status; 6] = {
     use domain::status::Status::*;
     [
         CompletedOnTime,
@@ -287,7 +287,11 @@ fn html_escape(s: &str) -> String {
 }
 
 /// "N tasks (D due by <as of>): A completed on time, …" in the page language.
-fn summary(lang: Lang, c: &domain::overview::Counts, as_of: chrono::NaiveDate) -> String {
+pub(crate) fn summary(
+    lang: Lang,
+    c: &domain::overview::Counts,
+    as_of: chrono::NaiveDate,
+) -> String {
     let n = |k: &str| {
         (
             k.to_string(),
