@@ -1859,3 +1859,91 @@ both!(
         assert!(r.status().is_client_error(), "{}", r.status());
     }
 );
+
+both!(
+    a_units_briefing_counts_its_lead_work_as_the_league_does,
+    |app| {
+        let _programme = programme(&app).await;
+        let dl = app.unit_id("66").await;
+        // Đắk Lắk leads task 1 (due 31/12/2026) and the ongoing task 4; on 15/12/2026 task 1
+        // falls due within 30 days, nothing is overdue yet.
+        let page = |q: &'static str| {
+            let app = &app;
+            async move {
+                let r = app
+                    .anon()
+                    .get(app.url(&format!("/org/{dl}/briefing?as_of={q}")))
+                    .call()
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                r.text().await.unwrap()
+            }
+        };
+        let section = |page: &str, n: usize| {
+            page.split(&format!("id=\"briefing-s{n}\""))
+                .nth(1)
+                .unwrap()
+                .split("</section>")
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let before = page("2026-12-15").await;
+        assert!(before.contains("Tình hình thực hiện nhiệm vụ chủ trì của Tỉnh Đắk Lắk"));
+        let soon = section(&before, 3);
+        assert!(
+            soon.contains("1. Phủ sóng 5G đến tất cả các xã</td><td>KH-TEST</td><td>31/12/2026</td><td class=\"num\">16</td>"),
+            "{soon}"
+        );
+        assert!(section(&before, 2).contains("Không có."));
+        // A month later the same task is overdue, and the record per programme is the one the
+        // Committee's league table gives the province.
+        let after = page("2027-01-31").await;
+        let late = section(&after, 2);
+        assert!(
+            late.contains("<td>31/12/2026</td><td class=\"num\">31</td>"),
+            "{late}"
+        );
+        let record = section(&after, 1);
+        let row = record
+            .split("<td>KH-TEST · ")
+            .nth(1)
+            .expect("the test programme's row")
+            .split("</tr>")
+            .next()
+            .unwrap();
+        let nums: Vec<String> = row
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().to_string())
+            .collect();
+        // Two lead tasks; task 1 due and not completed, nothing completed; the share is "—"
+        // or 0 (nothing on time).
+        assert_eq!(nums[0], "2", "{row}");
+        let n = |i: usize| nums[i].parse::<i64>().unwrap();
+        assert!(n(1) >= 1, "{row}");
+        assert_eq!((n(2), n(3)), (0, 0), "{row}");
+        assert_eq!(n(4), n(1), "due and not completed: {row}");
+        // The workbook has the same three tables.
+        let r = app
+            .anon()
+            .get(app.url(&format!("/org/{dl}/briefing?as_of=2027-01-31&format=xlsx")))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        use calamine::Reader;
+        let mut book =
+            calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+        let names = book.sheet_names();
+        assert_eq!(names.len(), 3, "{names:?}");
+        let s2 = book.worksheet_range(&names[1]).unwrap();
+        assert_eq!(s2.rows().count() - 1, late.matches("<tr><td").count());
+        // An unknown unit is a 404 page, not an empty report.
+        let r = app
+            .anon()
+            .get(app.url("/org/987654321/briefing"))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+);

@@ -18,7 +18,9 @@ use crate::pages::programmes::BAR_ORDER;
 use app::export::{Cell, Table};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/programmes/{id}/briefing", get(briefing_page))
+    Router::new()
+        .route("/programmes/{id}/briefing", get(briefing_page))
+        .route("/org/{id}/briefing", get(unit_briefing_page))
 }
 
 #[derive(serde::Deserialize)]
@@ -33,7 +35,8 @@ struct BriefingQ {
 #[template(path = "briefing.html")]
 struct BriefingTpl {
     p: PageCtx,
-    programme: app::records::Programme,
+    /// Where the briefing came from (the programme or unit page) and its name there.
+    back: (String, String),
     owner: String,
     as_of: NaiveDate,
     dated: String,
@@ -69,23 +72,70 @@ fn dated(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// `?format=`: the workbook (true) or the page (false).
+fn wants_xlsx(format: Option<&str>) -> AppResult<bool> {
+    match format.map(str::trim) {
+        None | Some("" | "html") => Ok(false),
+        Some(f) if f.eq_ignore_ascii_case("xlsx") => Ok(true),
+        Some(_) => Err(app::error::AppError::invalid(domain::FieldError::new(
+            "format",
+            "err-invalid",
+        ))
+        .into()),
+    }
+}
+
+/// What a briefing says, whatever it is about.
+struct Briefing {
+    path: String,
+    back: (String, String),
+    owner: String,
+    title: String,
+    as_of: NaiveDate,
+    summary: String,
+    sections: Vec<Table>,
+}
+
+/// The page, or with `xlsx` the same tables as a workbook.
+fn render(ctx: &Ctx, b: Briefing, xlsx: bool) -> AppResult<Response> {
+    let lang = ctx.lang;
+    if xlsx {
+        let bytes =
+            app::export::render_book(&b.sections).map_err(app::error::AppError::internal)?;
+        let file = format!("{}-{}.xlsx", lang.t("briefing-file"), b.as_of);
+        return Ok(crate::api::export::download(
+            bytes,
+            app::export::Format::Xlsx.content_type(),
+            &file,
+        ));
+    }
+    let p = PageCtx::from(ctx, &b.path);
+    let param = |k: &str, v: String| [(k.to_string(), v)];
+    let today = domain::clock::local_date(chrono::Utc::now());
+    html(BriefingTpl {
+        back: b.back,
+        owner: b.owner,
+        as_of: b.as_of,
+        dated: dated(lang, today),
+        title: b.title,
+        as_of_line: lang.tf("briefing-as-of", &param("date", lang.date(b.as_of))),
+        summary: b.summary,
+        sections: b.sections,
+        source: lang.tf(
+            "briefing-source",
+            &param("time", p.datetime(&chrono::Utc::now())),
+        ),
+        p,
+    })
+}
+
 async fn briefing_page(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<BriefingQ>,
 ) -> AppResult<Response> {
-    let xlsx = match q.format.as_deref().map(str::trim) {
-        None | Some("" | "html") => false,
-        Some(f) if f.eq_ignore_ascii_case("xlsx") => true,
-        Some(_) => {
-            return Err(app::error::AppError::invalid(domain::FieldError::new(
-                "format",
-                "err-invalid",
-            ))
-            .into());
-        }
-    };
+    let xlsx = wants_xlsx(q.format.as_deref())?;
     let lang = ctx.lang;
     let who = ctx.who.as_ref();
     // The same use cases as the programme page and the Committee's home: the same scope, the
@@ -109,36 +159,190 @@ async fn briefing_page(
             .map(|u| u.name(lang.code()).to_string())
             .unwrap_or_default()
     };
-    let sections = sections(lang, &o, &l, &titles, &name);
-    if xlsx {
-        let bytes = app::export::render_book(&sections).map_err(app::error::AppError::internal)?;
-        let file = format!("{}-{}.xlsx", lang.t("briefing-file"), o.as_of);
-        return Ok(crate::api::export::download(
-            bytes,
-            app::export::Format::Xlsx.content_type(),
-            &file,
-        ));
-    }
-    let summary = crate::pages::programmes::summary(lang, &o.overview.tasks, o.as_of);
-    let today = domain::clock::local_date(chrono::Utc::now());
-    let p = PageCtx::from(&ctx, &format!("/programmes/{id}/briefing"));
-    let param = |k: &str, v: String| [(k.to_string(), v)];
-    html(BriefingTpl {
+    let b = Briefing {
+        path: format!("/programmes/{id}/briefing"),
+        back: (format!("/programmes/{id}"), o.programme.code.clone()),
         owner: name(o.programme.owner_unit_id),
-        as_of: o.as_of,
-        dated: dated(lang, today),
-        title: lang.tf("briefing-title", &param("name", o.programme.name.clone())),
-        as_of_line: lang.tf("briefing-as-of", &param("date", lang.date(o.as_of))),
-        summary,
-        sections,
-        source: lang.tf(
-            "briefing-source",
-            &param("time", p.datetime(&chrono::Utc::now())),
+        title: lang.tf(
+            "briefing-title",
+            &[("name".into(), o.programme.name.clone())],
         ),
-        programme: o.programme,
-        p,
-    })
-    .map(|r| crate::cache::public(r, crate::cache::Deps::TASKS))
+        as_of: o.as_of,
+        summary: crate::pages::programmes::summary(lang, &o.overview.tasks, o.as_of),
+        sections: sections(lang, &o, &l, &titles, &name),
+    };
+    render(&ctx, b, xlsx).map(|r| crate::cache::public(r, crate::cache::Deps::TASKS))
+}
+
+/// A unit's briefing: its lead work in every programme the reader may see, as of a date.
+async fn unit_briefing_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<BriefingQ>,
+) -> AppResult<Response> {
+    let xlsx = wants_xlsx(q.format.as_deref())?;
+    let lang = ctx.lang;
+    let who = ctx.who.as_ref();
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| domain::clock::local_date(chrono::Utc::now()));
+    let wq = app::programmes::WorklistQuery {
+        as_of: Some(as_of),
+        lead: Some(true),
+        ..Default::default()
+    };
+    let items = app::programmes::worklist(&s.db, &s.org, &s.tasks, who, id, &wq).await?;
+    let programmes = app::programmes::list(&s.db, who).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let unit = snap.get(id).ok_or(app::error::AppError::NotFound)?;
+    let unit_name = unit.name(lang.code()).to_string();
+    let parent = unit
+        .parent_id
+        .and_then(|p| snap.get(p))
+        .map(|p| p.name(lang.code()).to_string())
+        .unwrap_or_default();
+    let sections = unit_sections(lang, id, as_of, &items, &programmes);
+    let b = Briefing {
+        path: format!("/org/{id}/briefing"),
+        back: (format!("/org/{id}/worklist"), unit_name.clone()),
+        // The issuer's line names the unit under its parent, as on a letterhead.
+        owner: if parent.is_empty() {
+            unit_name.clone()
+        } else {
+            format!("{parent} · {unit_name}")
+        },
+        title: lang.tf("briefing-unit-title", &[("name".into(), unit_name)]),
+        as_of,
+        summary: String::new(),
+        sections,
+    };
+    // What a unit's briefing shows depends on who reads it (internal work): never shared.
+    render(&ctx, b, xlsx)
+}
+
+/// A unit's briefing in three tables: its record against deadlines per programme (the rule of
+/// the league tables), its lead work overdue, and what falls due in the next 30 days.
+fn unit_sections(
+    lang: Lang,
+    unit_id: i64,
+    as_of: NaiveDate,
+    items: &[app::programmes::WorkItem],
+    programmes: &[app::records::Programme],
+) -> Vec<Table> {
+    let t = |k: &str| lang.t(k).to_string();
+    let by_programme = Table {
+        title: t("briefing-u1"),
+        headers: vec![
+            t("briefing-programme"),
+            t("briefing-tasks"),
+            t("briefing-due"),
+            t("briefing-on-time"),
+            t("briefing-late"),
+            t("briefing-open"),
+            t("briefing-share"),
+        ],
+        rows: programmes
+            .iter()
+            .filter_map(|p| {
+                let rows: Vec<domain::overview::Row> = items
+                    .iter()
+                    .filter(|i| i.task.programme_id == p.id)
+                    .map(|i| domain::overview::Row {
+                        task_id: i.task.id,
+                        group: None,
+                        unit_id,
+                        facts: i.assignment.facts(),
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    return None;
+                }
+                let r = domain::overview::on_time(&rows, as_of, p.rules())
+                    .remove(&unit_id)
+                    .unwrap_or_default();
+                Some(vec![
+                    format!("{} · {}", p.code, p.name).into(),
+                    Cell::Int(rows.len() as i64),
+                    r.due.into(),
+                    r.on_time.into(),
+                    r.late.into(),
+                    r.open.into(),
+                    r.permille()
+                        .map_or(Cell::Empty, |p| Cell::Float(p as f64 / 10.0)),
+                ])
+            })
+            .collect(),
+    };
+    let code = |i: &app::programmes::WorkItem| {
+        programmes
+            .iter()
+            .find(|p| p.id == i.task.programme_id)
+            .map(|p| p.code.clone())
+            .unwrap_or_default()
+    };
+    let open = |i: &&app::programmes::WorkItem| {
+        !matches!(
+            i.status.as_str(),
+            "completed_on_time" | "completed_late" | "cancelled" | "superseded"
+        )
+    };
+    let mut overdue: Vec<&app::programmes::WorkItem> = items
+        .iter()
+        .filter(open)
+        .filter(|i| i.due.is_some_and(|d| d < as_of))
+        .collect();
+    overdue.sort_by_key(|i| (i.due, i.task.id));
+    let mut soon: Vec<&app::programmes::WorkItem> = items
+        .iter()
+        .filter(open)
+        .filter(|i| {
+            i.due
+                .is_some_and(|d| d >= as_of && d <= as_of + chrono::Duration::days(30))
+        })
+        .collect();
+    soon.sort_by_key(|i| (i.due, i.task.id));
+    let task_headers = |last: &str| {
+        vec![
+            t("briefing-task"),
+            t("briefing-programme"),
+            t("briefing-deadline"),
+            t(last),
+        ]
+    };
+    let overdue = Table {
+        title: t("briefing-u2"),
+        headers: task_headers("briefing-days-late"),
+        rows: overdue
+            .into_iter()
+            .map(|i| {
+                let due = i.due.unwrap_or(as_of);
+                vec![
+                    format!("{}. {}", i.task.code, i.task.title).into(),
+                    code(i).into(),
+                    due.into(),
+                    (as_of - due).num_days().into(),
+                ]
+            })
+            .collect(),
+    };
+    let soon = Table {
+        title: t("briefing-u3"),
+        headers: task_headers("briefing-days-left"),
+        rows: soon
+            .into_iter()
+            .map(|i| {
+                let due = i.due.unwrap_or(as_of);
+                vec![
+                    format!("{}. {}", i.task.code, i.task.title).into(),
+                    code(i).into(),
+                    due.into(),
+                    (due - as_of).num_days().into(),
+                ]
+            })
+            .collect(),
+    };
+    vec![by_programme, overdue, soon]
 }
 
 /// The briefing's four tables: tasks by status, by group, the lead units' record against their
