@@ -779,6 +779,8 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
         "/programmes".into(),
         format!("/programmes/{pid}"),
         format!("/programmes/{pid}/deadlines?list=soon"),
+        format!("/programmes/{pid}/briefing"),
+        format!("/org/{dl}/briefing"),
         format!("/tasks/{task}"),
         "/feedback".into(),
         "/feedback/new".into(),

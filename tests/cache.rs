@@ -145,6 +145,7 @@ both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
         format!("/programmes/{pid}"),
         format!("/programmes/{pid}/tasks"),
         format!("/programmes/{pid}/deadlines?list=overdue"),
+        format!("/programmes/{pid}/briefing"),
         format!("/api/v1/programmes/{pid}/overview"),
         format!("/api/v1/programmes/{pid}/charts"),
     ];
