@@ -856,3 +856,100 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The integers of a figure as a language writes them ("1.234", "1,234", "1 234").
+fn figure(s: &str) -> i64 {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("not a figure: {s:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_home_shows_what_the_units_lists_add_up_to() {
+    // Every row of the provinces' and ministries' tables on the Steering Committee's home, read
+    // in the browser in Vietnamese at desktop width and in English on a phone, equals the count
+    // the test makes itself from each unit's worklist (API): due = deadline in force on or
+    // before today, then completed on time, completed late, or not completed.
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let pid = app::programmes::import_annex(
+        &app.db,
+        &app::Actor::system("test"),
+        &app::programmes::NQ03,
+        app::programmes::NQ03_ANNEX,
+        false,
+    )
+    .await
+    .unwrap()
+    .programme_id
+    .unwrap();
+    seed::demo_progress(&app.db, pid).await.unwrap();
+    let api = common::bearer(&app.token("steering").await);
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let mut expected = std::collections::HashMap::new();
+    let read_rows = format!(
+        "return Array.from(document.querySelectorAll('#league-provinces-{pid} tbody tr, #league-ministries-{pid} tbody tr'))
+           .map(tr => [tr.dataset.unit].concat(Array.from(tr.querySelectorAll('td.num:not(.share)')).map(td => td.textContent)))"
+    );
+    for (lang, phone_width) in [("vi", false), ("en", true)] {
+        let (c, _driver) = if phone_width {
+            phone().await
+        } else {
+            browser().await
+        };
+        sign_in(&c, &app, "steering").await;
+        c.goto(&app.url(&format!("/lang/{lang}?next=/")))
+            .await
+            .unwrap();
+        landed(&c, &format!("#league-provinces-{pid}")).await;
+        let rows = c.execute(&read_rows, vec![]).await.unwrap();
+        let rows = rows.as_array().unwrap();
+        // 34 provinces, and the ministries that lead work.
+        let provinces = c
+            .execute(
+                &format!(
+                    "return document.querySelectorAll('#league-provinces-{pid} tbody tr').length"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(provinces, 34, "{lang}");
+        assert!(rows.len() > 34, "{lang}: {}", rows.len());
+        for r in rows {
+            let r = r.as_array().unwrap();
+            let unit: i64 = r[0].as_str().unwrap().parse().unwrap();
+            let shown: Vec<i64> = r[1..].iter().map(|v| figure(v.as_str().unwrap())).collect();
+            if let std::collections::hash_map::Entry::Vacant(slot) = expected.entry(unit) {
+                let (s, items) = api
+                    .get(app.url(&format!(
+                        "/api/v1/org-units/{unit}/worklist?programme={pid}&lead=true"
+                    )))
+                    .call_json()
+                    .await;
+                assert_eq!(s, 200, "{items}");
+                let (mut due, mut on_time, mut late, mut open) = (0, 0, 0, 0);
+                for i in items.as_array().unwrap() {
+                    let status = i["status"].as_str().unwrap();
+                    let is_due = i["due"]
+                        .as_str()
+                        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+                        .is_some_and(|d| d <= today);
+                    if !is_due || matches!(status, "cancelled" | "superseded") {
+                        continue;
+                    }
+                    due += 1;
+                    match status {
+                        "completed_on_time" => on_time += 1,
+                        "completed_late" => late += 1,
+                        _ => open += 1,
+                    }
+                }
+                slot.insert(vec![due, on_time, late, open]);
+            }
+            assert_eq!(shown, expected[&unit], "{lang}: unit {unit}");
+        }
+        // Some unit has work due, so the comparison compared something.
+        assert!(expected.values().any(|v| v[0] > 0));
+    }
+}
