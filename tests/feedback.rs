@@ -1479,6 +1479,28 @@ both!(attachments_are_checked_by_their_content, |app| {
         page.contains(&format!("<a href=\"{file}\">de-xuat.pdf</a>")),
         "officer's page lists it"
     );
+    // The inbox export counts each item's files and names its unit.
+    let unit = app
+        .scalar_i64(&format!(
+            "SELECT unit_id FROM feedback_items WHERE id = {id}"
+        ))
+        .await;
+    let unit_name = app
+        .scalar_text(&format!("SELECT name_vi FROM org_units WHERE id = {unit}"))
+        .await;
+    let (_, csv) = steering
+        .get(app.url(&format!("/api/v1/feedback?unit={unit}&format=csv")))
+        .call_text()
+        .await;
+    let header = csv.lines().next().unwrap().trim_end();
+    assert!(header.ends_with(",Tệp đính kèm"), "{header}");
+    let row = csv
+        .lines()
+        .find(|l| l.contains(code))
+        .expect("the item in the export")
+        .trim_end();
+    assert!(row.ends_with(",1"), "{row}");
+    assert!(row.contains(&unit_name), "{row} {unit_name}");
     let other = bearer(&app.token("hanoi.officer").await);
     assert_eq!(
         other.get(app.url(&file)).call().await.status(),

@@ -601,6 +601,18 @@ pub struct ItemFile {
     pub stored_as: String,
 }
 
+/// How many files each item with an id in `first..=last` carries (items without files absent).
+pub async fn file_counts(
+    c: &mut DbConn<'_>,
+    first: i64,
+    last: i64,
+) -> AppResult<std::collections::HashMap<i64, i64>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT item_id, COUNT(*) FROM feedback_files WHERE item_id BETWEEN $1 AND $2 GROUP BY item_id")
+        .bind(first).bind(last).fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn files_of(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<ItemFile>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, ItemFile>(
         "SELECT id, item_id, file_name, content_type, size_bytes, stored_as FROM feedback_files WHERE item_id = $1 ORDER BY id")

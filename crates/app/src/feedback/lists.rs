@@ -89,6 +89,18 @@ fn check_filters(q: &InboxQuery) -> AppResult<()> {
     }
 }
 
+/// How many files each of `ids` carries (for an export of rows the caller was already allowed
+/// to list); one grouped query over the ids' range.
+pub async fn file_counts(db: &Db, ids: &[i64]) -> AppResult<std::collections::HashMap<i64, i64>> {
+    let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Default::default());
+    };
+    let mut c = db.acquire().await?;
+    let mut counts = store::feedback::file_counts(&mut c.conn(), *first, *last).await?;
+    counts.retain(|id, _| ids.contains(id));
+    Ok(counts)
+}
+
 /// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
 pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<InboxRow>, i64)> {
     check_filters(&q)?;

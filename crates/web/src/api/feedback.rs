@@ -210,7 +210,20 @@ async fn inbox(
     let who = ctx.principal()?;
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| app::feedback::inbox(&s.db, who, q)).await?;
-        let t = feedback_table(ctx.lang, rows.iter().map(|r| (&r.item, r.days_left)));
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let counts = app::feedback::file_counts(&s.db, &ids).await?;
+        // Keyed by tracking code, which the table's rows carry.
+        let files = rows
+            .iter()
+            .map(|r| (r.item.code.clone(), counts.get(&r.id).copied().unwrap_or(0)))
+            .collect();
+        let snap = s.org.snapshot(&s.db).await?;
+        let t = feedback_table(
+            ctx.lang,
+            &|u| snap.get(u).map(|u| u.name(ctx.lang.code()).to_string()),
+            Some(&files),
+            rows.iter().map(|r| (&r.item, r.days_left)),
+        );
         return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
     let (items, total) = app::feedback::inbox(&s.db, who, q).await?;
@@ -241,37 +254,45 @@ where
     Ok(out)
 }
 
-/// Feedback lists as a spreadsheet, headers and states in the caller's language.
+/// Feedback lists as a spreadsheet, headers, states and unit names in the caller's language;
+/// with `files` (the officers' inbox), how many files each item carries.
 fn feedback_table<'a>(
     lang: crate::i18n::Lang,
+    unit_name: &dyn Fn(i64) -> Option<String>,
+    files: Option<&std::collections::HashMap<String, i64>>,
     rows: impl Iterator<Item = (&'a PublicItem, Option<i64>)>,
 ) -> app::export::Table {
     use app::export::Cell;
     let h = |k: &str| lang.t(k).to_string();
+    let mut headers = vec![
+        h("fb-tracking-code"),
+        h("fb-kind"),
+        h("fb-category"),
+        h("fb-subject"),
+        h("fb-unit-responsible"),
+        h("field-status"),
+        h("fb-submitted"),
+        h("fb-deadline"),
+        h("fb-days-left"),
+        h("fb-answered"),
+        h("fb-rating"),
+        h("fb-supports"),
+    ];
+    if files.is_some() {
+        headers.push(h("fb-files"));
+    }
     app::export::Table {
         title: h("fb-title"),
-        headers: vec![
-            h("fb-tracking-code"),
-            h("fb-kind"),
-            h("fb-category"),
-            h("fb-subject"),
-            h("fb-unit-responsible"),
-            h("field-status"),
-            h("fb-submitted"),
-            h("fb-deadline"),
-            h("fb-days-left"),
-            h("fb-answered"),
-            h("fb-rating"),
-            h("fb-supports"),
-        ],
+        headers,
         rows: rows
             .map(|(i, days_left)| {
-                vec![
+                let unit = unit_name(i.unit_id);
+                let mut row = vec![
                     Cell::from(i.code.clone()),
                     Cell::from(lang.t(&format!("fb-kind-{}", i.kind)).to_string()),
                     Cell::from(i.category.clone()),
                     Cell::from(i.title.clone()),
-                    Cell::from(i.unit_id),
+                    Cell::from(unit),
                     Cell::from(lang.t(&format!("fb-state-{}", i.state)).to_string()),
                     Cell::from(i.submitted_on),
                     Cell::from(i.deadline_on),
@@ -279,7 +300,11 @@ fn feedback_table<'a>(
                     Cell::from(i.answered_on),
                     Cell::from(i.rating.map(i64::from)),
                     Cell::from(i64::from(i.supports)),
-                ]
+                ];
+                if let Some(f) = files {
+                    row.push(Cell::Int(f.get(&i.code).copied().unwrap_or(0)));
+                }
+                row
             })
             .collect(),
     }
@@ -404,7 +429,13 @@ async fn published(
             Ok((p.items, p.total))
         })
         .await?;
-        let t = feedback_table(ctx.lang, rows.iter().map(|r| (r, None)));
+        let snap = s.org.snapshot(&s.db).await?;
+        let t = feedback_table(
+            ctx.lang,
+            &|u| snap.get(u).map(|u| u.name(ctx.lang.code()).to_string()),
+            None,
+            rows.iter().map(|r| (r, None)),
+        );
         return crate::api::export::export_response(&t, format, "feedback-published");
     }
     let page = app::feedback::published(&s.db, &s.stats, q).await?;
