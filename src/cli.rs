@@ -514,6 +514,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                             role: None,
                             unit_id: None,
                             expires_in_days: days,
+                            form_token: None,
                         },
                     )
                     .await?;

@@ -415,6 +415,62 @@ both!(moving_a_unit_keeps_the_closure_and_refuses_cycles, |app| {
     );
 });
 
+both!(the_token_form_sent_twice_creates_one_token, |app| {
+    // The page answers the POST with the secret, so a refresh sends the form again: the second
+    // sending creates nothing, says so, and the form keeps what was typed after an error.
+    let admin = app.signed_in("admin").await;
+    let page = admin
+        .get(app.url("/admin/tokens"))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let form_token = page
+        .split("name=\"form_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = app.csrf(&admin, "/admin/tokens").await;
+    let tokens = || app.scalar_i64("SELECT COUNT(*) FROM api_tokens");
+    let before = tokens().await;
+    let send = |days: &'static str| {
+        admin
+            .post(app.url("/admin/tokens"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("username", "daklak.officer"),
+                ("name", "Đồng bộ số liệu"),
+                ("expires_in_days", days),
+                ("form_token", form_token.as_str()),
+            ])
+            .call()
+    };
+    // A bad value: refused next to its field, what was typed kept, nothing created.
+    let r = send("mười").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("value=\"Đồng bộ số liệu\""), "{body}");
+    assert!(body.contains("value=\"mười\""), "{body}");
+    assert_eq!(tokens().await, before);
+    // Sent right: one token; sent again with the same form token: 409, still one.
+    let r = send("30").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("id=\"new-token\""));
+    assert_eq!(tokens().await, before + 1);
+    let r = send("30").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"token-form-repeat\""), "{body}");
+    assert!(!body.contains("id=\"new-token\""), "{body}");
+    assert_eq!(tokens().await, before + 1);
+    // The page after it offers a fresh form token.
+    assert!(!body.contains(&format!("value=\"{form_token}\"")));
+});
+
 both!(users_and_tokens_lifecycle, |app| {
     let admin = app.token("admin").await;
     let c = app.anon();

@@ -294,6 +294,7 @@ impl TestApp {
                 role: None,
                 unit_id: None,
                 expires_in_days: None,
+                form_token: None,
             },
         )
         .await

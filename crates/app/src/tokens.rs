@@ -27,6 +27,10 @@ pub struct CreateToken {
     pub unit_id: Option<i64>,
     /// 1 to 730 days; no expiry when absent.
     pub expires_in_days: Option<i64>,
+    /// A one-time token of the form (16–64 letters, digits, `-` or `_`): sent again, the
+    /// request creates nothing and answers 409.
+    #[serde(default)]
+    pub form_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -62,7 +66,27 @@ pub fn create<'a>(
                     .with("max", 730),
             );
         }
+        let form_token = input
+            .form_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        if form_token.is_some_and(|t| !domain::input::is_form_token(t)) {
+            errs.push(FieldError::new("form_token", "err-form-token"));
+        }
         let mut tx = db.begin().await?;
+        let now = Utc::now();
+        // The form token's row first: of two sendings at once, the second waits for the first.
+        let form_hash = form_token.map(auth::sha256_hex);
+        if errs.is_empty()
+            && let Some(h) = &form_hash
+            && !store::users::take_token_form(&mut tx.conn(), h, now).await?
+        {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "form_token",
+                "err-token-form-repeat",
+            )]));
+        }
         let owner = store::users::get(&mut tx.conn(), input.user_id).await?;
         if owner.is_none() {
             errs.push(FieldError::new("user_id", "err-no-such-user"));
@@ -78,7 +102,6 @@ pub fn create<'a>(
         };
         let secret = format!("{TOKEN_PREFIX}{}", auth::random_token());
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-        let now = Utc::now();
         let role = role.flatten().unwrap_or(owner.role);
         let unit = input.unit_id.unwrap_or(owner.unit_id);
         let expires = input.expires_in_days.map(|d| now + Duration::days(d));
@@ -94,6 +117,9 @@ pub fn create<'a>(
             expires,
         )
         .await?;
+        if let Some(h) = &form_hash {
+            store::users::set_token_form(&mut tx.conn(), h, id).await?;
+        }
         let token = store::users::get_token(&mut tx.conn(), id)
             .await?
             .ok_or(AppError::NotFound)?;

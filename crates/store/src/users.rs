@@ -292,6 +292,24 @@ pub struct ApiToken {
 const TOKEN_COLS: &str =
     "id, user_id, name, prefix, role, unit_id, created_at, expires_at, revoked_at, last_used_at";
 
+/// Takes a one-time form token for creating an API token; false when it was taken before.
+pub async fn take_token_form(
+    c: &mut DbConn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query(
+        "INSERT INTO token_form_tokens (token_hash, created_at) VALUES ($1, $2) ON CONFLICT (token_hash) DO NOTHING")
+        .bind(token_hash).bind(now).execute(&mut **c).await?.rows_affected() == 1))
+}
+
+/// Records which API token a form token created.
+pub async fn set_token_form(c: &mut DbConn<'_>, token_hash: &str, token_id: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE token_form_tokens SET api_token_id = $1 WHERE token_hash = $2")
+        .bind(token_id).bind(token_hash).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn create_token(
     c: &mut DbConn<'_>,

@@ -41,7 +41,7 @@ async fn list_tokens(
 
 /// Issue a token for a user (administrators); the response holds the secret, shown once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CreatedToken), (status = 409, body = Problem, content_type = "application/problem+json", description = "The form token was used before: nothing created"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
     State(s): State<AppState>,
     ctx: Ctx,

@@ -30,6 +30,16 @@ struct TokensTpl {
     tokens: Vec<ApiToken>,
     created: Option<String>,
     errors: Vec<FieldError>,
+    /// What was typed, shown again after an error; a fresh one-time token after a success.
+    draft: TokenForm,
+}
+
+/// The form as it starts: empty, with a new one-time token (a second sending creates nothing).
+fn blank() -> TokenForm {
+    TokenForm {
+        form_token: app::auth::random_token(),
+        ..TokenForm::default()
+    }
 }
 
 async fn tokens_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
@@ -39,14 +49,17 @@ async fn tokens_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response>
         tokens,
         created: None,
         errors: vec![],
+        draft: blank(),
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TokenForm {
     username: String,
     name: String,
     expires_in_days: String,
+    #[serde(default)]
+    form_token: String,
 }
 
 async fn token_create(
@@ -75,10 +88,11 @@ async fn token_create(
                 who,
                 app::tokens::CreateToken {
                     user_id,
-                    name: f.name,
+                    name: f.name.clone(),
                     role: None,
                     unit_id: None,
                     expires_in_days: days,
+                    form_token: Some(f.form_token.clone()),
                 },
             )
             .await
@@ -89,9 +103,12 @@ async fn token_create(
         ))),
         _ => Err(AppError::Invalid(errors)),
     };
-    let (created, errors, status) = match result {
-        Ok(t) => (Some(t.secret), vec![], StatusCode::OK),
-        Err(AppError::Invalid(errors)) => (None, errors, StatusCode::UNPROCESSABLE_ENTITY),
+    let (created, errors, status, draft) = match result {
+        Ok(t) => (Some(t.secret), vec![], StatusCode::OK, blank()),
+        Err(AppError::Invalid(errors)) => (None, errors, StatusCode::UNPROCESSABLE_ENTITY, f),
+        // Sent again (a refresh of the page that showed the secret): nothing new; the list
+        // below has the token the first sending created.
+        Err(AppError::Conflict(errors)) => (None, errors, StatusCode::CONFLICT, blank()),
         Err(e) => return Err(e.into()),
     };
     let tokens = app::tokens::list(&s.db, who, None).await?;
@@ -102,6 +119,7 @@ async fn token_create(
             tokens,
             created,
             errors,
+            draft,
         },
     )
 }
