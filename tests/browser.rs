@@ -735,12 +735,8 @@ fn vietnamese_ui_phrases() -> Vec<String> {
         .collect()
 }
 
-/// Every page, as the citizen, a provincial leader and the Steering Committee see it, fits a
-/// 390 px phone without sideways scrolling, in each language, and shows no message key and, in
-/// English and French, no Vietnamese interface text.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_fits_a_phone_and_speaks_its_language() {
-    let app = common::TestApp::start(common::Backend::Sqlite).await;
+/// The Government's action programme (03/NQ-CP), imported with the demo's progress; its id.
+async fn national_programme(app: &common::TestApp) -> i64 {
     let pid = app::programmes::import_annex(
         &app.db,
         &app::Actor::system("test"),
@@ -753,6 +749,16 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
     .programme_id
     .unwrap();
     seed::demo_progress(&app.db, pid).await.unwrap();
+    pid
+}
+
+/// Every page, as the citizen, a provincial leader and the Steering Committee see it, fits a
+/// 390 px phone without sideways scrolling, in each language, and shows no message key and, in
+/// English and French, no Vietnamese interface text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_speaks_its_language() {
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let pid = national_programme(&app).await;
     let dl = app.unit_id("66").await;
     let vn = app.unit_id("VN").await;
     let task = app
@@ -872,18 +878,7 @@ async fn the_committee_home_shows_what_the_units_lists_add_up_to() {
     // the test makes itself from each unit's worklist (API): due = deadline in force on or
     // before today, then completed on time, completed late, or not completed.
     let app = common::TestApp::start(common::Backend::Sqlite).await;
-    let pid = app::programmes::import_annex(
-        &app.db,
-        &app::Actor::system("test"),
-        &app::programmes::NQ03,
-        app::programmes::NQ03_ANNEX,
-        false,
-    )
-    .await
-    .unwrap()
-    .programme_id
-    .unwrap();
-    seed::demo_progress(&app.db, pid).await.unwrap();
+    let pid = national_programme(&app).await;
     let api = common::bearer(&app.token("steering").await);
     let today = domain::clock::local_date(chrono::Utc::now());
     let mut expected = std::collections::HashMap::new();

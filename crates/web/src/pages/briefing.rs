@@ -302,46 +302,32 @@ fn unit_sections(
         })
         .collect();
     soon.sort_by_key(|i| (i.due, i.task.id));
-    let task_headers = |last: &str| {
-        vec![
-            t("briefing-task"),
-            t("briefing-programme"),
-            t("briefing-deadline"),
-            t(last),
-        ]
-    };
-    let overdue = Table {
-        title: t("briefing-u2"),
-        headers: task_headers("briefing-days-late"),
-        rows: overdue
-            .into_iter()
-            .map(|i| {
-                let due = i.due.unwrap_or(as_of);
-                vec![
-                    format!("{}. {}", i.task.code, i.task.title).into(),
-                    code(i).into(),
-                    due.into(),
-                    (as_of - due).num_days().into(),
-                ]
-            })
-            .collect(),
-    };
-    let soon = Table {
-        title: t("briefing-u3"),
-        headers: task_headers("briefing-days-left"),
-        rows: soon
-            .into_iter()
-            .map(|i| {
-                let due = i.due.unwrap_or(as_of);
-                vec![
-                    format!("{}. {}", i.task.code, i.task.title).into(),
-                    code(i).into(),
-                    due.into(),
-                    (due - as_of).num_days().into(),
-                ]
-            })
-            .collect(),
-    };
+    // Overdue: days since the deadline; due soon: days left (both from the as-of date).
+    let list =
+        |title: &str, last: &str, items: Vec<&app::programmes::WorkItem>, late: bool| Table {
+            title: t(title),
+            headers: vec![
+                t("briefing-task"),
+                t("briefing-programme"),
+                t("briefing-deadline"),
+                t(last),
+            ],
+            rows: items
+                .into_iter()
+                .map(|i| {
+                    let due = i.due.unwrap_or(as_of);
+                    let days = if late { as_of - due } else { due - as_of };
+                    vec![
+                        format!("{}. {}", i.task.code, i.task.title).into(),
+                        code(i).into(),
+                        due.into(),
+                        days.num_days().into(),
+                    ]
+                })
+                .collect(),
+        };
+    let overdue = list("briefing-u2", "briefing-days-late", overdue, true);
+    let soon = list("briefing-u3", "briefing-days-left", soon, false);
     vec![by_programme, overdue, soon]
 }
 
