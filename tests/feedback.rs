@@ -1276,7 +1276,25 @@ both!(a_citizen_signs_up_and_follows_their_items, |app| {
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
-    assert!(page.contains("form-errors"), "{page}");
+    // Each reason under its own field, what was typed kept (but the password).
+    let under = |field: &str| {
+        page.split(&format!("id=\"err-{field}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(!under("username").is_empty(), "{page}");
+    assert!(!under("email").is_empty(), "{page}");
+    assert!(!under("password").is_empty(), "{page}");
+    assert!(under("display_name").is_empty(), "{page}");
+    assert!(page.contains("value=\"khong-phai-email\""), "{page}");
+    assert!(
+        !page.contains("form-errors"),
+        "no error left without a field: {page}"
+    );
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM registrations").await,
         0
@@ -2103,3 +2121,62 @@ both!(
         assert_eq!(home.matches("<path id=\"pv-").count(), 34);
     }
 );
+
+both!(an_officers_refused_move_keeps_what_was_typed, |app| {
+    // A transfer without a unit: the reason sits under the unit field, and the note, the
+    // chosen move and the other values stay as typed.
+    let dl = app.unit_id("66").await;
+    let (s, r) = submit(&app, &submission(Some(dl))).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let code = r["code"].as_str().unwrap();
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let officer = app.signed_in("daklak.officer").await;
+    let page = format!("/feedback/items/{id}");
+    let csrf = app.csrf(&officer, &page).await;
+    let r = officer
+        .post(app.url(&format!("{page}/act")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("action", "transfer"),
+            ("note", "Việc này thuộc thẩm quyền của phường"),
+            ("answer", ""),
+            ("to_unit", ""),
+            ("into", ""),
+            ("days", "7"),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    let under = |field: &str| {
+        body.split(&format!("id=\"err-{field}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(under("to_unit"), "Trường này là bắt buộc.", "{body}");
+    assert!(under("note").is_empty());
+    assert!(
+        body.contains(">Việc này thuộc thẩm quyền của phường</textarea>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<option value=\"transfer\" selected>"),
+        "{body}"
+    );
+    assert!(body.contains("name=\"days\" type=\"number\" min=\"1\" max=\"15\" value=\"7\""));
+    assert!(!body.contains("id=\"form-errors\""), "{body}");
+    // Nothing moved.
+    assert_eq!(
+        app.scalar_text(&format!("SELECT state FROM feedback_items WHERE id = {id}"))
+            .await,
+        "received"
+    );
+});

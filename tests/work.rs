@@ -1569,12 +1569,17 @@ both!(extensions_cancellations_and_proposals_have_pages, |app| {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Số hóa hồ sơ hộ tịch cấp xã</textarea>")
-    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Số hóa hồ sơ hộ tịch cấp xã</textarea>"));
+    // The reason sits under the deadline it is about.
+    let under = page
+        .split("id=\"err-p-deadline\">")
+        .nth(1)
+        .unwrap()
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(!under.is_empty(), "{page}");
     let r = post(
         &leader,
         format!("/programmes/{pid}/proposals"),

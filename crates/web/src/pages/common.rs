@@ -124,6 +124,20 @@ impl PageCtx {
         self.allowed(Action::ReadAudit)
     }
 
+    /// Messages of errors about none of `shown` (the fields that show their own next to them):
+    /// said above the form, so that no error goes unseen.
+    pub fn other_errors<'s>(
+        &self,
+        errors: &[FieldError],
+        shown: impl AsRef<[&'s str]>,
+    ) -> Vec<String> {
+        errors
+            .iter()
+            .filter(|e| !shown.as_ref().contains(&e.field.as_str()))
+            .map(|e| crate::error::field_message(self.lang, e))
+            .collect()
+    }
+
     pub fn field_error(&self, errors: &[FieldError], field: &str) -> String {
         errors
             .iter()

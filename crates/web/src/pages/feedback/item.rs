@@ -56,13 +56,54 @@ struct ItemTpl {
     files: Vec<app::records::ItemFile>,
     moves: Vec<&'static str>,
     errors: Vec<FieldError>,
+    /// What the officer typed in the move form, shown again after an error.
+    draft: ActForm,
+    /// The same for the moderation form (None: the item's public text).
+    moderation: Option<ModerateForm>,
 }
+
+impl ItemTpl {
+    /// The answer box: what was typed, else the draft waiting for approval.
+    fn answer_text(&self) -> &str {
+        if self.draft.answer.is_empty() {
+            self.item.draft_answer.as_deref().unwrap_or("")
+        } else {
+            &self.draft.answer
+        }
+    }
+    fn public_title(&self) -> &str {
+        self.moderation
+            .as_ref()
+            .map_or(self.item.public_title.as_str(), |m| m.public_title.as_str())
+    }
+    fn public_body(&self) -> &str {
+        self.moderation
+            .as_ref()
+            .map_or(self.item.public_body.as_str(), |m| m.public_body.as_str())
+    }
+    fn moderation_note(&self) -> &str {
+        self.moderation.as_ref().map_or("", |m| m.note.as_str())
+    }
+}
+
+/// Fields of the item page's forms that show their error next to them.
+const FIELDS: [&str; 7] = [
+    "note",
+    "answer",
+    "to_unit",
+    "into",
+    "days",
+    "public_title",
+    "public_body",
+];
 
 async fn render_item(
     s: &AppState,
     ctx: &Ctx,
     id: i64,
     errors: Vec<FieldError>,
+    draft: ActForm,
+    moderation: Option<ModerateForm>,
 ) -> AppResult<Response> {
     let (item, history) = app::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
     let moves = app::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
@@ -76,15 +117,17 @@ async fn render_item(
             files,
             moves,
             errors,
+            draft,
+            moderation,
         },
     )
 }
 
 async fn item_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
-    render_item(&s, &ctx, id, vec![]).await
+    render_item(&s, &ctx, id, vec![], ActForm::default(), None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ActForm {
     action: String,
     #[serde(default)]
@@ -109,25 +152,25 @@ async fn act(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let input = app::feedback::MoveInput {
-        action: f.action,
-        note: Some(f.note),
+        action: f.action.clone(),
+        note: Some(f.note.clone()),
         internal: f.internal.is_some(),
         to_unit: f.to_unit.trim().parse().ok(),
-        answer: Some(f.answer),
+        answer: Some(f.answer.clone()),
         into: Some(f.into.trim().to_string()).filter(|s| !s.is_empty()),
         days: f.days.trim().parse().ok(),
     };
     match app::feedback::act(&s.db, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            render_item(&s, &ctx, id, errors).await
+            render_item(&s, &ctx, id, errors, f, None).await
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
-struct ModerateForm {
+pub(super) struct ModerateForm {
     #[serde(default)]
     hidden: Option<String>,
     public_title: String,
@@ -145,14 +188,14 @@ async fn moderate(
 ) -> AppResult<Response> {
     let input = app::feedback::Moderation {
         hidden: Some(f.hidden.is_some()),
-        public_title: Some(f.public_title),
-        public_body: Some(f.public_body),
-        note: f.note,
+        public_title: Some(f.public_title.clone()),
+        public_body: Some(f.public_body.clone()),
+        note: f.note.clone(),
     };
     match app::feedback::moderate(&s.db, ctx.principal()?, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            render_item(&s, &ctx, id, errors).await
+            render_item(&s, &ctx, id, errors, ActForm::default(), Some(f)).await
         }
         Err(e) => Err(e.into()),
     }
