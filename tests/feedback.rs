@@ -411,6 +411,33 @@ both!(rating_appeal_support_and_statistics, |app| {
         .call_json()
         .await;
     assert_eq!(before["received"], 0, "as of a day before it existed");
+    // An appeal without a reason, from the tracking page: the reason's box says why, under it.
+    {
+        let c = app.browser();
+        let csrf = app
+            .csrf(&c, &format!("/feedback/track/{code}?secret={secret}"))
+            .await;
+        let r = c
+            .post(app.url(&format!("/feedback/track/{code}/appeal")))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("secret", secret.as_str()),
+                ("reason", "   "),
+            ])
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = r.text().await.unwrap();
+        let under = page
+            .split("id=\"err-reason\">")
+            .nth(1)
+            .expect("the appeal form, with its error")
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(!under.is_empty(), "{page}");
+        assert!(!page.contains("id=\"form-errors\""), "{page}");
+    }
     // The appeal reopens it at the province.
     let (s, a) = app
         .anon()
@@ -433,6 +460,27 @@ both!(rating_appeal_support_and_statistics, |app| {
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(p["errors"][0]["code"], "err-appeal-too-late");
+    // The same from a tracking page opened before: the form is no longer offered, so the
+    // reason is said above the page, not lost with the form.
+    let c = app.browser();
+    let csrf = app.csrf(&c, "/feedback/new").await;
+    let appeal_page = |reason: &'static str| {
+        let req = c
+            .post(app.url(&format!("/feedback/track/{code}/appeal")))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("secret", secret.as_str()),
+                ("reason", reason),
+            ]);
+        async move {
+            let r = req.call().await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, page) = appeal_page("Đèn vẫn chưa sáng").await;
+    assert!(s.is_client_error(), "{s}");
+    assert!(page.contains("id=\"form-errors\""), "{page}");
+    assert!(!page.contains("id=\"err-reason\""), "{page}");
     // Support: once per account, only on published recommendations and initiatives.
     app.exec(&format!(
         "UPDATE feedback_items SET answered_on = '2026-01-01' WHERE id = {id}"

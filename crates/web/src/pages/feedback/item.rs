@@ -97,6 +97,14 @@ const FIELDS: [&str; 7] = [
     "public_body",
 ];
 
+impl ItemTpl {
+    /// The fields above when their forms are on the page (the caller has moves left), none
+    /// otherwise: an error is never about a field nobody sees.
+    fn shown(&self) -> &'static [&'static str] {
+        if self.moves.is_empty() { &[] } else { &FIELDS }
+    }
+}
+
 async fn render_item(
     s: &AppState,
     ctx: &Ctx,

@@ -67,9 +67,34 @@ struct TrackTpl {
     /// The browser sent a session cookie (even an expired one): its forms carry the token that
     /// `SignedInCsrfForm` will ask for. Such requests never reach the page cache.
     form_token: bool,
+    /// What the sender typed in a refused form (rating comment, appeal reason, address).
+    typed: Typed,
+}
+
+#[derive(Default)]
+struct Typed {
+    comment: String,
+    reason: String,
+    email: String,
 }
 
 impl TrackTpl {
+    /// Fields whose form is on the page, so their errors show next to them; any other error is
+    /// said above (e.g. an appeal refused as late while its form is no longer offered).
+    fn shown(&self) -> Vec<&'static str> {
+        let mut v = vec![];
+        if self.t.can_rate {
+            v.push("comment");
+        }
+        if self.t.can_appeal {
+            v.push("reason");
+        }
+        if self.supportable() && !self.signed_in {
+            v.push("email");
+        }
+        v
+    }
+
     /// Published recommendations and initiatives may be supported.
     fn supportable(&self) -> bool {
         // Hidden items show no public text, so no support form either.
@@ -94,7 +119,7 @@ async fn render_track(
     secret: Option<String>,
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
-    render_track_note(s, ctx, code, secret, errors, "").await
+    render_track_note(s, ctx, code, secret, errors, "", Typed::default()).await
 }
 
 async fn render_track_note(
@@ -104,6 +129,7 @@ async fn render_track_note(
     secret: Option<String>,
     errors: Vec<FieldError>,
     note: &str,
+    typed: Typed,
 ) -> AppResult<Response> {
     let t = app::feedback::track(&s.db, code, secret.as_deref()).await?;
     let snap = s.org.snapshot(&s.db).await?;
@@ -121,6 +147,7 @@ async fn render_track_note(
         support_note: note.to_string(),
         signed_in: ctx.who.is_some(),
         form_token: ctx.session.is_some(),
+        typed,
     };
     // The same for every anonymous visitor without the sender's secret: their support form
     // carries no form token (see `support`); a signed-in visitor's page is never cached.
@@ -165,7 +192,11 @@ async fn support(
             Ok(Redirect::to(&format!("/feedback/track/{code}?support={note}")).into_response())
         }
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            render_track(&s, &ctx, &code, None, errors).await
+            let typed = Typed {
+                email: f.email,
+                ..Typed::default()
+            };
+            render_track_note(&s, &ctx, &code, None, errors, "", typed).await
         }
         Err(e) => Err(e.into()),
     }
@@ -211,6 +242,7 @@ async fn track_page(
         q.secret.clone(),
         vec![],
         note.unwrap_or(""),
+        Typed::default(),
     )
     .await
     {
@@ -242,11 +274,15 @@ async fn rate(
         app::feedback::Rating {
             secret: f.secret,
             rating: f.rating,
-            comment: Some(f.comment),
+            comment: Some(f.comment.clone()),
         },
     )
     .await;
-    after_submitter_step(&s, &ctx, &code, secret, r.map(|_| ())).await
+    let typed = Typed {
+        comment: f.comment,
+        ..Typed::default()
+    };
+    after_submitter_step(&s, &ctx, &code, secret, typed, r.map(|_| ())).await
 }
 
 #[derive(Deserialize)]
@@ -267,11 +303,15 @@ async fn appeal(
         &code,
         app::feedback::AppealInput {
             secret: f.secret,
-            reason: f.reason,
+            reason: f.reason.clone(),
         },
     )
     .await;
-    after_submitter_step(&s, &ctx, &code, secret, r.map(|_| ())).await
+    let typed = Typed {
+        reason: f.reason,
+        ..Typed::default()
+    };
+    after_submitter_step(&s, &ctx, &code, secret, typed, r.map(|_| ())).await
 }
 
 async fn after_submitter_step(
@@ -279,6 +319,7 @@ async fn after_submitter_step(
     ctx: &Ctx,
     code: &TrackingCode,
     secret: String,
+    typed: Typed,
     r: app::error::AppResult<()>,
 ) -> AppResult<Response> {
     match r {
@@ -292,7 +333,7 @@ async fn after_submitter_step(
                 .iter()
                 .all(|e| e.code != "err-wrong-secret")
                 .then_some(secret);
-            render_track(s, ctx, code, secret, errors).await
+            render_track_note(s, ctx, code, secret, errors, "", typed).await
         }
         Err(e) => Err(e.into()),
     }
