@@ -180,11 +180,12 @@ both!(unit_detail_shows_mergers, |app| {
 
 both!(list_rejects_bad_parameters_with_problem_details, |app| {
     let c = app.anon();
-    for (q, field) in [
-        ("kind=district", "kind"),
-        ("per_page=0", "per_page"),
-        ("per_page=500", "per_page"),
-        ("page=0", "page"),
+    // Each message names its field first, in the reader's language (Vietnamese by default).
+    for (q, field, name) in [
+        ("kind=district", "kind", "Loại: "),
+        ("per_page=0", "per_page", "Số dòng mỗi trang: "),
+        ("per_page=500", "per_page", "Số dòng mỗi trang: "),
+        ("page=0", "page", "Trang: "),
     ] {
         let (s, v) = c
             .get(app.url(&format!("/api/v1/org-units?{q}")))
@@ -192,8 +193,24 @@ both!(list_rejects_bad_parameters_with_problem_details, |app| {
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
         assert_eq!(v["errors"][0]["field"], field, "{q}: {v}");
-        assert!(!v["errors"][0]["message"].as_str().unwrap().is_empty());
+        let message = v["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(name) && message.len() > name.len() + 5,
+            "{q}: {v}"
+        );
     }
+    let (_, v) = c
+        .get(app.url("/api/v1/org-units?per_page=0"))
+        .header("accept-language", "en")
+        .call_json()
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rows per page: "),
+        "{v}"
+    );
     let long = "x".repeat(101);
     let (s, v) = c
         .get(app.url("/api/v1/org-units"))

@@ -667,7 +667,7 @@ async fn a_citizen_on_a_phone_picks_the_province_and_types_the_ward() {
     fill("Xa Khong Co That").await;
     assert_eq!(
         text(&c, "#unit-error").await,
-        "Không có đơn vị đang hoạt động với mã hoặc tên này."
+        "Đơn vị: Không có đơn vị đang hoạt động với mã hoặc tên này."
     );
     let kept = c
         .find(Locator::Id("title"))

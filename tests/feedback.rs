@@ -170,6 +170,78 @@ both!(
     }
 );
 
+both!(mails_to_a_sender_are_in_the_language_they_wrote_in, |app| {
+    let payloads = |like: &'static str| {
+        let app = &app;
+        async move {
+            app.scalar_texts(&format!(
+                "SELECT payload FROM jobs WHERE dedupe_key LIKE '{like}' ORDER BY id"
+            ))
+            .await
+        }
+    };
+    let mut codes = vec![];
+    for lang in ["en", "fr", "vi"] {
+        let (s, r) = app
+            .anon()
+            .post(app.url("/api/v1/feedback"))
+            .header("accept-language", lang)
+            .json(&submission(None))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        codes.push(r["code"].as_str().unwrap().to_string());
+    }
+    let received = payloads("mail:feedback:%:received:%").await;
+    assert_eq!(received.len(), 3, "{received:?}");
+    for (mail, (code, words)) in
+        received
+            .iter()
+            .zip(codes.iter().zip(["Received:", "Reçu", "Đã tiếp nhận"]))
+    {
+        assert!(mail.contains(code) && mail.contains(words), "{mail}");
+    }
+    // A later step, written by an officer who reads Vietnamese, still goes out in English.
+    let id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{}'",
+            codes[0]
+        ))
+        .await;
+    let steering = bearer(&app.token("steering").await);
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Đã chuyển doanh nghiệp viễn thông xử lý."}),
+    ] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let answered = payloads("mail:feedback:%:answered:%").await;
+    assert_eq!(answered.len(), 1, "{answered:?}");
+    assert!(
+        answered[0].contains(&format!("{} has been answered", codes[0])),
+        "{answered:?}"
+    );
+    // A sign-up in English is confirmed in English.
+    let (s, v) = app
+        .anon()
+        .post(app.url("/api/v1/register"))
+        .header("accept-language", "en")
+        .json(&json!({"username": "le.binh", "display_name": "Lê Bình", "email": "binh@example.vn", "password": "mai-theo-doi-kien-nghi-2026"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let register = payloads("mail:register:%").await;
+    assert!(
+        register[0].contains("Activate the account le.binh"),
+        "{register:?}"
+    );
+});
+
 both!(routing_moves_and_the_clock, |app| {
     let dl = app.unit_id("66").await;
     let commune = app.scalar_i64(&format!("SELECT MIN(id) FROM org_units WHERE parent_id = {dl} AND kind = 'commune' AND valid_to IS NULL")).await;
@@ -1125,6 +1197,7 @@ both!(leader_approval_interim_replies_and_exports, |app| {
         let req = app
             .anon()
             .post(app.url(&format!("/api/v1/feedback/track/{code}/support")))
+            .header("accept-language", "fr")
             .json(&body);
         async move { req.call_json().await }
     };
@@ -1137,6 +1210,8 @@ both!(leader_approval_interim_replies_and_exports, |app| {
     let mail = app
         .scalar_text("SELECT payload FROM jobs WHERE dedupe_key LIKE 'mail:support:%'")
         .await;
+    // Written in the language the supporter used.
+    assert!(mail.contains("Confirmez votre soutien"), "{mail}");
     let token = link_token(&mail);
     let confirm = || {
         let req = app
@@ -1726,7 +1801,9 @@ both!(
             .await;
         assert_eq!(s, StatusCode::OK);
         assert!(
-            html.contains("id=\"unit-error\">Không có đơn vị đang hoạt động với mã hoặc tên này."),
+            html.contains(
+                "id=\"unit-error\">Đơn vị: Không có đơn vị đang hoạt động với mã hoặc tên này."
+            ),
             "{html}"
         );
     }
@@ -2209,7 +2286,11 @@ both!(an_officers_refused_move_keeps_what_was_typed, |app| {
             .unwrap()
             .to_string()
     };
-    assert_eq!(under("to_unit"), "Trường này là bắt buộc.", "{body}");
+    assert_eq!(
+        under("to_unit"),
+        "Đơn vị nhận: Trường này là bắt buộc.",
+        "{body}"
+    );
     assert!(under("note").is_empty());
     assert!(
         body.contains(">Việc này thuộc thẩm quyền của phường</textarea>"),

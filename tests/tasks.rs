@@ -262,6 +262,43 @@ both!(programme_task_list_is_paged_and_complete, |app| {
     assert!(unled > 0, "the annex names some leads only in words");
     assert!(overview.contains(&format!("id=\"summary\">{} nhiệm vụ (", total - unled)));
     assert!(overview.contains(&format!("id=\"unled\">Ngoài ra, {unled} nhiệm vụ")));
+    // Such a task says it has no lead unit, on its page and in the API, rather than "not started".
+    let unled_id = app
+        .scalar_i64(&format!(
+            "SELECT MIN(t.id) FROM tasks t WHERE t.programme_id = {pid} AND t.state = 'active'
+             AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id
+                             AND a.is_lead = TRUE AND a.parent_id IS NULL)"
+        ))
+        .await;
+    let page = get(format!("/tasks/{unled_id}")).await;
+    assert!(
+        page.contains("id=\"task-status\">Chưa có đơn vị chủ trì trong hệ thống</span>")
+            && page.contains("id=\"unled\""),
+        "{page}"
+    );
+    let en = app.page_in(&format!("/tasks/{unled_id}"), "en").await;
+    assert!(en.contains("id=\"task-status\">No lead unit in the system</span>"));
+    let (s, rows) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}&status=no_lead")))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{rows}");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), unled, "{rows:?}");
+    assert!(rows.iter().any(|r| r["id"] == unled_id));
+    let (_, led) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks?programme={pid}")))
+        .call_json()
+        .await;
+    let no_lead = led
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "no_lead")
+        .count();
+    assert_eq!(no_lead, unled);
     assert!(overview.contains(&format!("Nhiệm vụ ({total})")));
     assert!(overview.contains(&format!(
         "<a href=\"/programmes/{pid}/tasks\" id=\"all-tasks\">Xem cả {total} nhiệm vụ"

@@ -352,6 +352,15 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Every row's single text column, in the query's order.
+    pub async fn scalar_texts(&self, sql: &str) -> Vec<String> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+            Db::Pg(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        }
+        .unwrap()
+    }
+
     /// An anonymous visitor's page in a language (`vi`, `en`, `fr`), whatever its status.
     pub async fn page_in(&self, path: &str, lang: &str) -> String {
         self.anon()

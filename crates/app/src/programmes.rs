@@ -734,7 +734,7 @@ pub async fn task_detail(
         });
     }
     Ok(TaskDetail {
-        status: overview::rollup(&lead_statuses).as_str().into(),
+        status: overview::task_status_name(&lead_statuses).into(),
         reports: store::tasks::reports_of_task(&mut c, id).await?,
         evidence: store::work::evidence_of_task(&mut c, id).await?,
         verifications: store::tasks::verifications_of_task(&mut c, id).await?,
@@ -787,7 +787,7 @@ pub async fn tasks(
             continue;
         }
         if gate.allows(&mut c, who, t.id, t.visibility).await? {
-            out.push((t, overview::rollup(&statuses).as_str().to_string()));
+            out.push((t, overview::task_status_name(&statuses).to_string()));
         }
     }
     Ok(out)

@@ -295,7 +295,8 @@ pub struct Registration {
 /// Days a sign-up link stays valid.
 const REGISTRATION_DAYS: i64 = 2;
 
-pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
+/// `lang`: the language of the form, in which the confirmation mail is written.
+pub async fn register(db: &Db, input: Registration, lang: domain::i18n::Lang) -> AppResult<()> {
     let username = input.username.trim().to_lowercase();
     let display_name = text::nfc(&input.display_name);
     let email = input.email.trim().to_lowercase();
@@ -333,7 +334,7 @@ pub async fn register(db: &Db, input: Registration) -> AppResult<()> {
         ),
     )
     .await?;
-    let m = notify::register_confirm(domain::i18n::Lang::Vi, &username, &token);
+    let m = notify::register_confirm(lang, &username, &token);
     let key = format!("mail:register:{token_hash}");
     notify::queue_mail(&mut tx.conn(), &key, vec![email], m, now).await?;
     store::audit::commit(

@@ -19,6 +19,20 @@ pub struct Row {
     pub facts: Facts,
 }
 
+/// The status name of a task that no unit in the system leads (its lead is named only in words):
+/// it has nothing to roll up and stays outside the programme's figures, which "not started" would
+/// hide.
+pub const NO_LEAD: &str = "no_lead";
+
+/// The status name shown for a task with these lead assignment statuses.
+pub fn task_status_name(lead_statuses: &[Status]) -> &'static str {
+    if lead_statuses.is_empty() {
+        NO_LEAD
+    } else {
+        rollup(lead_statuses).as_str()
+    }
+}
+
 /// A task's status from its lead assignments: done when all are done (late if any was late);
 /// otherwise the most urgent state among them.
 pub fn rollup(statuses: &[Status]) -> Status {
@@ -288,6 +302,19 @@ pub fn rank(units: &BTreeMap<i64, OnTime>) -> Vec<(i64, OnTime)> {
 mod tests {
     use super::*;
     use crate::status::Report;
+
+    #[test]
+    fn a_task_without_a_lead_unit_says_so() {
+        assert_eq!(task_status_name(&[]), NO_LEAD);
+        assert!(Status::ALL.iter().all(|s| s.as_str() != NO_LEAD));
+        for s in Status::ALL {
+            assert_eq!(task_status_name(&[s]), s.as_str());
+        }
+        assert_eq!(
+            task_status_name(&[Status::CompletedOnTime, Status::Overdue]),
+            rollup(&[Status::CompletedOnTime, Status::Overdue]).as_str()
+        );
+    }
 
     fn agg(kids: &[(bool, u8)], mode: RollupMode) -> Option<u8> {
         let done = kids.iter().filter(|k| k.0).count() as u64;

@@ -146,6 +146,7 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
                 &intake,
                 IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8)),
                 None,
+                domain::i18n::Lang::Vi,
                 Submission {
                     kind: kind.into(),
                     category: category.into(),

@@ -68,6 +68,10 @@ pub struct Item {
     pub rating_comment: Option<String>,
     pub rated_on: Option<NaiveDate>,
     pub appeal_of: Option<i64>,
+    /// The language the sender wrote in: mails to them are written in it.
+    #[serde(skip)]
+    #[sqlx(try_from = "String")]
+    pub lang: domain::i18n::Lang,
     pub merged_into: Option<i64>,
     pub supports: i32,
     pub decision: Option<String>,
@@ -77,7 +81,7 @@ pub struct Item {
     pub task_id: Option<i64>,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, merged_into, supports, decision, decision_reason, decided_on, task_id";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, lang, merged_into, supports, decision, decision_reason, decided_on, task_id";
 
 /// Takes `k` numbers of the day's sequence and returns the last one (one row per day,
 /// incremented in the caller's transaction).
@@ -90,11 +94,11 @@ pub async fn take_seq(c: &mut DbConn<'_>, day: NaiveDate, k: i64) -> AppResult<i
 pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
-             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id")
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id")
         .bind(&i.code).bind(&i.secret_hash).bind(i.kind.as_str()).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
         .bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str()).bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone)
-        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from)
+        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from).bind(i.lang.code())
         .fetch_one(&mut **c).await?))
 }
 
@@ -102,12 +106,12 @@ pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
 /// in the order given. Rows are matched back by their unique code: SQLite returns the rows of a
 /// multi-row `RETURNING` in no promised order.
 pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i64>> {
-    const WIDTH: usize = 23;
+    const WIDTH: usize = 24;
     let mut ids = Vec::with_capacity(items.len());
     for chunk in items.chunks(128) {
         let mut sql = String::from(
             "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
-             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from) VALUES ",
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang) VALUES ",
         );
         let pg = matches!(c, DbConn::Pg(_));
         for r in 0..chunk.len() {
@@ -133,7 +137,7 @@ pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i6
                     .bind(&i.public_title).bind(&i.public_body).bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str())
                     .bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone).bind(i.publish_name).bind(i.user_id)
                     .bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
-                    .bind(i.clock_from);
+                    .bind(i.clock_from).bind(i.lang.code());
             }
             q.fetch_all(&mut **c).await?
         });

@@ -80,7 +80,7 @@ pub struct ProblemField {
 }
 
 pub fn field_message(lang: Lang, f: &FieldError) -> String {
-    lang.tf(&f.code, &f.params)
+    lang.field_message(f)
 }
 
 pub fn problem(lang: Lang, e: &AppError, instance: &str) -> Problem {

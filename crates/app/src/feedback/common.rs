@@ -161,7 +161,7 @@ pub(super) async fn notify_submitter(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let m = notify::feedback_step(
-        domain::i18n::Lang::Vi,
+        item.lang,
         &item.code,
         &item.public_title,
         item.deadline_on,

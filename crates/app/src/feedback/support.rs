@@ -36,7 +36,12 @@ const SUPPORT_LINK_DAYS: i64 = 7;
 
 /// Without an account: the support counts once the person opens the link mailed to them, so an
 /// address is one person and one support.
-pub async fn request_support(db: &Db, code: &TrackingCode, email: &str) -> AppResult<()> {
+pub async fn request_support(
+    db: &Db,
+    code: &TrackingCode,
+    email: &str,
+    lang: domain::i18n::Lang,
+) -> AppResult<()> {
     let email = email.trim().to_lowercase();
     let email = Email::parse("email", &email)
         .map_err(AppError::invalid)?
@@ -61,7 +66,7 @@ pub async fn request_support(db: &Db, code: &TrackingCode, email: &str) -> AppRe
         now,
     )
     .await?;
-    let m = notify::support_confirm(domain::i18n::Lang::Vi, &item.code, &token);
+    let m = notify::support_confirm(lang, &item.code, &token);
     let key = format!("mail:support:{token_hash}");
     notify::queue_mail(&mut tx.conn(), &key, vec![email.clone()], m, now).await?;
     commit_item(

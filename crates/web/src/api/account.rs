@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use crate::AppState;
 use crate::api::feedback::LinkToken;
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, ClientIp, Ctx};
 use app::error::AppError;
 
 pub fn router() -> Router<AppState> {
@@ -25,13 +25,14 @@ pub fn router() -> Router<AppState> {
     responses((status = 202, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 async fn register(
     State(s): State<AppState>,
+    ctx: Ctx,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<app::users::Registration>,
 ) -> AppResult<Response> {
     if !s.limiter.allow(ip) {
         return Err(AppError::TooManyAttempts.into());
     }
-    app::users::register(&s.db, input).await?;
+    app::users::register(&s.db, input, ctx.lang).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "confirmation_sent": true })),

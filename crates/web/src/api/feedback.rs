@@ -70,6 +70,7 @@ async fn accept(
         &s.intake,
         ip,
         ctx.who.as_ref(),
+        ctx.lang,
         input,
         files,
         &s.cfg.data_dir,
@@ -155,7 +156,7 @@ async fn support(
     if ctx.who.is_none() && !body.is_empty() {
         let input: SupportByEmail = serde_json::from_slice(&body)
             .map_err(|_| AppError::invalid(domain::FieldError::new("email", "err-email")))?;
-        app::feedback::request_support(&s.db, &code, &input.email).await?;
+        app::feedback::request_support(&s.db, &code, &input.email, ctx.lang).await?;
         return Ok((
             StatusCode::ACCEPTED,
             Json(serde_json::json!({ "confirmation_sent": true })),

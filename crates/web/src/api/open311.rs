@@ -76,6 +76,7 @@ async fn open311_create(
         &s.intake,
         ip,
         ctx.who.as_ref(),
+        ctx.lang,
         Submission {
             kind: "report".into(),
             category: f.service_code,

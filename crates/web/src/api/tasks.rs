@@ -34,7 +34,7 @@ struct TaskQuery {
     programme: i64,
     /// Only tasks this unit leads.
     unit: Option<i64>,
-    /// Only tasks with this rolled-up status (not_started, in_progress, at_risk, overdue, completed_on_time, completed_late, cancelled).
+    /// Only tasks with this rolled-up status (not_started, in_progress, at_risk, overdue, completed_on_time, completed_late, cancelled; no_lead: no unit in the system leads it).
     status: Option<String>,
     /// Judge as of this date (default today).
     as_of: Option<chrono::NaiveDate>,
@@ -59,6 +59,7 @@ async fn list_tasks(
     let format = crate::api::export::parse_format(q.format.as_deref())?;
     if let Some(st) = &q.status
         && !domain::status::Status::ALL.iter().any(|x| x.as_str() == st)
+        && st != domain::overview::NO_LEAD
     {
         return Err(app::error::AppError::invalid(domain::FieldError::new(
             "status",

@@ -69,7 +69,7 @@ async fn register(
         email: f.email.clone(),
         password: f.password,
     };
-    let (errors, sent) = match app::users::register(&s.db, input).await {
+    let (errors, sent) = match app::users::register(&s.db, input, ctx.lang).await {
         Ok(()) => (vec![], true),
         Err(AppError::Invalid(e) | AppError::Conflict(e)) => (e, false),
         Err(e) => return Err(e.into()),

@@ -138,6 +138,7 @@ async fn submit(
         &s.intake,
         ip,
         ctx.who.as_ref(),
+        ctx.lang,
         input,
         parts.files,
         &s.cfg.data_dir,

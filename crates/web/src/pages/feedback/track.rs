@@ -183,7 +183,7 @@ async fn support(
         Some(who) => app::feedback::support(&s.db, who, &code)
             .await
             .map(|_| "done"),
-        None => app::feedback::request_support(&s.db, &code, &f.email)
+        None => app::feedback::request_support(&s.db, &code, &f.email, ctx.lang)
             .await
             .map(|_| "sent"),
     };
