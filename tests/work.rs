@@ -1363,8 +1363,28 @@ both!(
         // Nor see the province's queue.
         let hanoi = app.signed_in("hanoi.officer").await;
         assert_eq!(queue(hanoi).await.status(), StatusCode::FORBIDDEN);
-        // The province's leader approves from the queue page and lands back on it, emptied.
         let csrf = app.csrf(&page, &format!("/org/{dl}/claims")).await;
+        // Returning a claim needs a reason: refused on the queue itself, under that claim's
+        // comment box (which keeps what was typed), nothing written.
+        let r = page
+            .post(app.url(&format!("/assignments/{child}/verify")))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("decision", "return"),
+                ("comment", "   "),
+                ("next", "claims"),
+            ])
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains(&format!(
+                "<p class=\"error\" id=\"err-comment-{child}\" role=\"alert\">Ý kiến: "
+            )) && body.contains("id=\"claims-total\">1<"),
+            "{body}"
+        );
+        // The province's leader approves from the queue page and lands back on it, emptied.
         let r = page
             .post(app.url(&format!("/assignments/{child}/verify")))
             .form(&[

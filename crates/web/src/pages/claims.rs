@@ -10,7 +10,7 @@ use axum::routing::get;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{Ctx, PathId};
-use crate::pages::common::{PageCtx, html};
+use crate::pages::common::{PageCtx, form_status, html_status};
 use app::records::OrgUnit;
 use domain::policy::Role;
 
@@ -51,11 +51,43 @@ struct ClaimsTpl {
     claims: Vec<app::records::PendingClaim>,
     total: i64,
     names: std::collections::HashMap<i64, String>,
+    refused: Refused,
+}
+
+/// A decision the queue's form sent and the use case refused: shown again under that claim's
+/// comment box, with what was typed.
+#[derive(Default)]
+pub struct Refused {
+    pub assignment_id: i64,
+    pub comment: String,
+    pub errors: Vec<domain::FieldError>,
 }
 
 impl ClaimsTpl {
     fn unit_of(&self, id: &i64) -> &str {
         self.names.get(id).map(String::as_str).unwrap_or("")
+    }
+
+    /// The comment box's text: what was typed, for the claim whose decision was refused.
+    fn comment_of(&self, assignment_id: &i64) -> &str {
+        if self.refused.assignment_id == *assignment_id {
+            &self.refused.comment
+        } else {
+            ""
+        }
+    }
+
+    /// The refused decision's messages, for that claim only.
+    fn errors_of(&self, assignment_id: &i64) -> String {
+        if self.refused.assignment_id != *assignment_id {
+            return String::new();
+        }
+        self.refused
+            .errors
+            .iter()
+            .map(|e| crate::error::field_message(self.p.lang, e))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -64,6 +96,11 @@ async fn claims_page(
     ctx: Ctx,
     PathId(id): PathId,
 ) -> AppResult<Response> {
+    render(&s, &ctx, id, Refused::default()).await
+}
+
+/// The queue of unit `id`; with a refused decision, answered 422 with its errors in place.
+pub async fn render(s: &AppState, ctx: &Ctx, id: i64, refused: Refused) -> AppResult<Response> {
     let who = ctx.principal()?;
     let (claims, total) = app::reports::claims_waiting(&s.db, who, id, LISTED).await?;
     let snap = s.org.snapshot(&s.db).await?;
@@ -76,11 +113,16 @@ async fn claims_page(
         .filter_map(|c| snap.get(c.unit_id))
         .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
         .collect();
-    html(ClaimsTpl {
-        p: PageCtx::from(&ctx, &format!("/org/{id}/claims")),
-        unit,
-        claims,
-        total,
-        names,
-    })
+    let status = form_status(&refused.errors);
+    html_status(
+        status,
+        ClaimsTpl {
+            p: PageCtx::from(ctx, &format!("/org/{id}/claims")),
+            unit,
+            claims,
+            total,
+            names,
+            refused,
+        },
+    )
 }

@@ -362,6 +362,7 @@ async fn verify(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let task_id = task_of_assignment(&s, id).await?;
+    let comment_typed = f.comment.clone();
     let r = app::reports::verify(
         &s.db,
         who,
@@ -373,9 +374,21 @@ async fn verify(
     )
     .await
     .map(|_| ());
-    if f.next == "claims" && r.is_ok() {
+    if f.next == "claims" {
         let unit = super::claims::queue_unit(&s, who).await?;
-        return Ok(Redirect::to(&format!("/org/{unit}/claims")).into_response());
+        return match r {
+            Ok(()) => Ok(Redirect::to(&format!("/org/{unit}/claims")).into_response()),
+            // Refused: said under the claim's comment box in the queue, where it was typed.
+            Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+                let refused = super::claims::Refused {
+                    assignment_id: id,
+                    comment: comment_typed,
+                    errors,
+                };
+                super::claims::render(&s, &ctx, unit, refused).await
+            }
+            Err(e) => Err(e.into()),
+        };
     }
     land(&s, &ctx, task_id, "assignments", r).await
 }
