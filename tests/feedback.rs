@@ -1879,6 +1879,44 @@ both!(
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
+        // A refused form says each error under its field, naming it, and keeps what was typed.
+        let refused = reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .text("form_token", "c".repeat(64))
+            .text("kind", "report")
+            .text("category", "public_services")
+            .text("title", "")
+            .text("body", "Quá ngắn")
+            .text("submitter_kind", "citizen")
+            .text("name", "Nguyễn Văn An")
+            .text("email", "khong-phai-thu")
+            .text("publish_name", "on");
+        let r = c
+            .post(app.url("/feedback/new"))
+            .multipart(refused)
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = r.text().await.unwrap();
+        let under = |field: &str| {
+            page.split(&format!("<p class=\"error\" id=\"err-{field}\">"))
+                .nth(1)
+                .and_then(|r| r.split("</p>").next())
+                .unwrap_or_else(|| panic!("no error line for {field}: {page}"))
+                .to_string()
+        };
+        assert_eq!(under("title"), "Tiêu đề: Trường này là bắt buộc.");
+        assert!(under("body").starts_with("Nội dung: "), "{page}");
+        assert!(under("email").starts_with("Thư điện tử: "), "{page}");
+        assert_eq!(under("name"), "");
+        assert!(
+            !page.contains("id=\"form-errors\""),
+            "all shown at their fields: {page}"
+        );
+        assert!(page.contains(">Quá ngắn</textarea>") && page.contains("value=\"Nguyễn Văn An\""));
+        assert!(page.contains("id=\"publish_name\" checked"), "{page}");
+        assert_eq!(items(&app).await, before + 1, "nothing stored");
+
         // A new form (another token) is another item.
         let r = c
             .post(app.url("/feedback/new"))
