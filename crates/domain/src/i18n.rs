@@ -332,7 +332,7 @@ mod tests {
             "Unité destinataire\u{202F}: Ce champ est obligatoire."
         );
         let too_long = crate::FieldError::new("title", "err-too-long").with("max", 300);
-        assert!(Lang::En.field_message(&too_long).starts_with("Title: "));
+        assert!(Lang::En.field_message(&too_long).starts_with("Subject: "));
         assert!(Lang::En.field_message(&too_long).contains("300"));
         // A field without a name keeps the bare message.
         let trap = crate::FieldError::new("website", "err-required");
