@@ -41,6 +41,22 @@ fn link_token(mail: &str) -> String {
         .to_string()
 }
 
+/// The Steering Committee accepts item `id` and answers it.
+async fn accept_and_answer(app: &common::TestApp, id: i64, answer: &str) {
+    let steering = bearer(&app.token("steering").await);
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": answer}),
+    ] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+}
+
 async fn items(app: &common::TestApp) -> i64 {
     app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await
 }
@@ -208,18 +224,7 @@ both!(mails_to_a_sender_are_in_the_language_they_wrote_in, |app| {
             codes[0]
         ))
         .await;
-    let steering = bearer(&app.token("steering").await);
-    for body in [
-        json!({"action": "accept"}),
-        json!({"action": "answer", "answer": "Đã chuyển doanh nghiệp viễn thông xử lý."}),
-    ] {
-        let (s, v) = steering
-            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-            .json(&body)
-            .call_json()
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
+    accept_and_answer(&app, id, "Đã chuyển doanh nghiệp viễn thông xử lý.").await;
     let answered = payloads("mail:feedback:%:answered:%").await;
     assert_eq!(answered.len(), 1, "{answered:?}");
     assert!(
@@ -437,18 +442,7 @@ both!(rating_appeal_support_and_statistics, |app| {
     let (s, p) = rate(json!({"secret": secret, "rating": 2})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
     assert_eq!(p["errors"][0]["code"], "err-not-answered");
-    let steering = bearer(&app.token("steering").await);
-    for body in [
-        json!({"action": "accept"}),
-        json!({"action": "answer", "answer": "Đã chuyển doanh nghiệp viễn thông xử lý."}),
-    ] {
-        let (s, _) = steering
-            .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-            .json(&body)
-            .call_json()
-            .await;
-        assert_eq!(s, StatusCode::OK);
-    }
+    accept_and_answer(&app, id, "Đã chuyển doanh nghiệp viễn thông xử lý.").await;
     let (s, _) = rate(json!({"secret": "nope", "rating": 2})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = rate(json!({"secret": secret, "rating": 9})).await;
@@ -969,18 +963,7 @@ both!(
                 "SELECT id FROM feedback_items WHERE code = '{code}'"
             ))
             .await;
-        let steering = bearer(&app.token("steering").await);
-        for body in [
-            json!({"action": "accept"}),
-            json!({"action": "answer", "answer": "Đã xử lý."}),
-        ] {
-            let (s, _) = steering
-                .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
-                .json(&body)
-                .call_json()
-                .await;
-            assert_eq!(s, StatusCode::OK);
-        }
+        accept_and_answer(&app, id, "Đã xử lý.").await;
         let anon = app.anon();
         for path in [
             "/api/v1/feedback/published".to_string(),
