@@ -278,6 +278,33 @@ both!(programme_task_list_is_paged_and_complete, |app| {
     );
     let en = app.page_in(&format!("/tasks/{unled_id}"), "en").await;
     assert!(en.contains("id=\"task-status\">No lead unit in the system</span>"));
+    // The units given a task are named in the reader's language.
+    let (led, lead_unit) = (
+        app.scalar_i64(&format!(
+            "SELECT MIN(a.task_id) FROM assignments a JOIN tasks t ON t.id = a.task_id
+             WHERE t.programme_id = {pid} AND a.is_lead = TRUE AND a.parent_id IS NULL"
+        ))
+        .await,
+        app.scalar_i64(&format!(
+            "SELECT MIN(a.unit_id) FROM assignments a JOIN tasks t ON t.id = a.task_id
+             WHERE t.programme_id = {pid} AND a.is_lead = TRUE AND a.parent_id IS NULL
+             AND a.task_id = (SELECT MIN(a2.task_id) FROM assignments a2 JOIN tasks t2 ON t2.id = a2.task_id
+                              WHERE t2.programme_id = {pid} AND a2.is_lead = TRUE AND a2.parent_id IS NULL)"
+        ))
+        .await,
+    );
+    for (lang, column) in [("en", "name_en"), ("fr", "name_fr"), ("vi", "name_vi")] {
+        let name = app
+            .scalar_text(&format!(
+                "SELECT {column} FROM org_units WHERE id = {lead_unit}"
+            ))
+            .await;
+        let page = app.page_in(&format!("/tasks/{led}"), lang).await;
+        assert!(
+            page.contains(&format!("<a href=\"/org/{lead_unit}\">{name}</a>")),
+            "{lang}: {name}: {page}"
+        );
+    }
     let (s, rows) = app
         .anon()
         .get(app.url(&format!("/api/v1/tasks?programme={pid}&status=no_lead")))

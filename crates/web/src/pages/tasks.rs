@@ -172,8 +172,21 @@ async fn render_task_with(
     if draft.form_token.is_empty() {
         draft.form_token = app::auth::random_token();
     }
-    let d = app::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
+    let mut d = app::programmes::task_detail(&s.db, &s.org, ctx.who.as_ref(), id, None).await?;
     let snap = s.org.snapshot(&s.db).await?;
+    // Units are named in the reader's language where a translation exists.
+    let named = |id: i64, fallback: &str| {
+        snap.get(id)
+            .map(|u| u.name(ctx.lang.code()).to_string())
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    for a in &mut d.assignments {
+        a.unit_name = named(a.assignment.unit_id, &a.unit_name);
+        if let (Some(from), Some(name)) = (a.assignment.handed_over_from, &a.handed_over_from_name)
+        {
+            a.handed_over_from_name = Some(named(from, name));
+        }
+    }
     let owner_chain = snap.chain(d.programme.owner_unit_id);
     let mut actions = vec![];
     let (mut cancellable, mut decidable) = (vec![], vec![]);
