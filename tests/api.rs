@@ -156,6 +156,14 @@ both!(unit_detail_shows_mergers, |app| {
             .iter()
             .any(|p| p["name_vi"] == "Bộ Thông tin và Truyền thông")
     );
+    // The unit's page names the merged ministry in the reader's language.
+    let en = app.page_in(&format!("/org/{most}"), "en").await;
+    assert!(
+        en.contains("\">Ministry of Information and Communications</a>"),
+        "{en}"
+    );
+    let vi = app.page_in(&format!("/org/{most}"), "vi").await;
+    assert!(vi.contains("\">Bộ Thông tin và Truyền thông</a>"), "{vi}");
     // A partial merge is labelled as such.
     let (_, v) = app
         .anon()

@@ -121,7 +121,10 @@ async fn calendar(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> Ap
     )
     .await?;
     let snap = s.org.snapshot(&s.db).await?;
-    let unit = snap.get(id).map(|u| u.name_vi.clone()).unwrap_or_default();
+    let unit = snap
+        .get(id)
+        .map(|u| u.name(ctx.lang.code()).to_string())
+        .unwrap_or_default();
     let base = s.cfg.public_base_url.trim_end_matches('/');
     let host = base.split("://").nth(1).unwrap_or("nqtrack");
     let events: Vec<export::ics::Event> = items

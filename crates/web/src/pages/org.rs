@@ -113,9 +113,18 @@ struct OrgUnitTpl {
     can_edit: bool,
     prev_link: String,
     next_link: String,
+    /// Merged and successor units named in the reader's language, where a translation exists.
+    linked_names: std::collections::HashMap<i64, String>,
 }
 
 impl OrgUnitTpl {
+    fn linked_name<'a>(&'a self, l: &'a LinkedUnit) -> &'a str {
+        self.linked_names
+            .get(&l.id)
+            .map(String::as_str)
+            .unwrap_or(&l.name_vi)
+    }
+
     fn link_label(&self, l: &LinkedUnit) -> String {
         format!(
             "{} · {}",
@@ -170,6 +179,14 @@ async fn org_unit(
         children.per_page,
         children.total,
     );
+    let snap = s.org.snapshot(&s.db).await?;
+    let linked_names = d
+        .predecessors
+        .iter()
+        .chain(&d.successors)
+        .filter_map(|l| snap.get(l.id))
+        .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
+        .collect();
     html(OrgUnitTpl {
         p: PageCtx::from(&ctx, &format!("/org/{id}")),
         d,
@@ -177,6 +194,7 @@ async fn org_unit(
         can_edit,
         prev_link,
         next_link,
+        linked_names,
     })
     .map(|r| crate::cache::public(r, crate::cache::Deps::ORG))
 }
