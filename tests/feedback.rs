@@ -225,6 +225,15 @@ both!(mails_to_a_sender_are_in_the_language_they_wrote_in, |app| {
         ))
         .await;
     accept_and_answer(&app, id, "Đã chuyển doanh nghiệp viễn thông xử lý.").await;
+    // Its public history says what happened, in the past tense (the buttons say what to do).
+    let page = app
+        .page_in(&format!("/feedback/track/{}", codes[0]), "en")
+        .await;
+    let history = page.split("id=\"fb-history\"").nth(1).unwrap();
+    for event in [" · Sent<", " · Accepted for handling<", " · Answered<"] {
+        assert!(history.contains(event), "{event}: {history}");
+    }
+    assert!(!history.contains("Accept:"), "{history}");
     let answered = payloads("mail:feedback:%:answered:%").await;
     assert_eq!(answered.len(), 1, "{answered:?}");
     assert!(
