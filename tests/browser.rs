@@ -598,7 +598,7 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
     assert!(
         text(&c, "#fb-history")
             .await
-            .contains("Đề nghị cấp trên xem xét")
+            .contains("Đã đề nghị cấp trên xem xét")
     );
 
     // One level up: the ministry's appeal goes to the Steering Committee.
