@@ -695,6 +695,66 @@ both!(csrf_is_required_for_state_changes, |app| {
     assert_eq!(b.post(app.url("/logout")).call().await.status(), 403);
 });
 
+both!(
+    only_an_administrator_changes_a_units_official_identity,
+    |app| {
+        let dak_lak = app.unit_id("66").await;
+        let officer = app.token("daklak.officer").await;
+        let patch = |token: String, body: Value| {
+            let req = app
+                .anon()
+                .patch(app.url(&format!("/api/v1/org-units/{dak_lak}")))
+                .bearer_auth(token)
+                .json(&body);
+            async move { req.call_json().await }
+        };
+        let before = app.audit_count().await;
+        // The unit's officer keeps its translations, not its official code or Vietnamese name.
+        for (body, field) in [
+            (json!({"name_vi": "Tỉnh Đắk Lắk mới"}), "name_vi"),
+            (json!({"code": "99"}), "code"),
+        ] {
+            let (s, v) = patch(officer.clone(), body).await;
+            assert_eq!(s, 422, "{v}");
+            assert_eq!(v["errors"][0]["field"], field, "{v}");
+            assert_eq!(v["errors"][0]["code"], "err-official-identity", "{v}");
+        }
+        assert_eq!(app.audit_count().await, before, "nothing written");
+        // Sending them unchanged (as the page's form does) is no change.
+        let (s, v) = patch(
+            officer.clone(),
+            json!({"code": "66", "name_vi": "Tỉnh Đắk Lắk", "name_en": "Dak Lak Province"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["name_en"], "Dak Lak Province");
+        // The page shows both fields read-only to the officer, with the reason.
+        let b = app.signed_in("daklak.officer").await;
+        let page = b
+            .get(app.url(&format!("/org/{dak_lak}/edit")))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"official-hint\""), "{page}");
+        assert!(
+            page.contains(
+                "name=\"name_vi\" value=\"Tỉnh Đắk Lắk\" required maxlength=\"200\" readonly"
+            ),
+            "{page}"
+        );
+        // The administrator may change them.
+        let (s, v) = patch(
+            app.token("admin").await,
+            json!({"name_vi": "Tỉnh Đắk Lắk (mới)"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["name_vi"], "Tỉnh Đắk Lắk (mới)");
+    }
+);
+
 both!(sign_in_locks_out_after_repeated_failures, |app| {
     let b = app.browser();
     for _ in 0..5 {

@@ -231,8 +231,16 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     }
     let mut after = before.clone();
     let mut errs = vec![];
+    // The official code and Vietnamese name are those of the register of administrative units
+    // (or of the Government's list of agencies): only whoever may restructure the tree changes
+    // them; a unit's own staff keep its translations up to date.
+    let official = domain::policy::authorize(Some(who), Action::RestructureOrg, Scope::Global)
+        == domain::policy::Decision::Allow;
     if let Some(v) = input.name_vi {
         after.name_vi = text::nfc(&v);
+        if after.name_vi != before.name_vi && !official {
+            errs.push(FieldError::new("name_vi", "err-official-identity"));
+        }
     }
     if input.name_en.is_some() {
         after.name_en = clean_opt(input.name_en);
@@ -242,7 +250,9 @@ pub async fn update(db: &Db, who: &Principal, id: i64, input: UpdateOrgUnit) -> 
     }
     if input.code.is_some() {
         after.code = clean_opt(input.code);
-        if let Some(c) = &after.code {
+        if after.code != before.code && !official {
+            errs.push(FieldError::new("code", "err-official-identity"));
+        } else if let Some(c) = &after.code {
             errs.extend(rules::check_code("code", c));
         }
     }

@@ -120,6 +120,11 @@ impl PageCtx {
         self.allowed(Action::ManageUsers)
     }
 
+    /// May change a unit's official code and Vietnamese name (and move or close units).
+    pub fn can_restructure_org(&self) -> bool {
+        self.allowed(Action::RestructureOrg)
+    }
+
     pub fn can_read_audit(&self) -> bool {
         self.allowed(Action::ReadAudit)
     }
