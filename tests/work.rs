@@ -354,12 +354,35 @@ both!(evidence_is_checked_stored_and_served, |app| {
             .contains("UTF-8''Bi%C3%AAn")
     );
     assert_eq!(got.bytes().await.unwrap().to_vec(), pdf());
+    // The report form of a public task says so before anything is attached; a restricted one does not.
+    let task_id = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let form_page = || async {
+        app.signed_in("daklak.officer")
+            .await
+            .get(app.url(&format!("/tasks/{task_id}")))
+            .call()
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = form_page().await;
+    assert!(
+        page.contains("id=\"report-form\"")
+            && page.contains("<p class=\"notice\" id=\"evidence-public\">Nhiệm vụ này công khai"),
+        "{page}"
+    );
     // Evidence of a restricted task is as hidden as the task.
     app.exec(&format!(
         "UPDATE tasks SET visibility = 'restricted' WHERE id = {}",
         task("1")
     ))
     .await;
+    let page = form_page().await;
+    assert!(
+        page.contains("id=\"report-form\"") && !page.contains("id=\"evidence-public\""),
+        "{page}"
+    );
     let s = status_of(&app.anon(), &app, &format!("/api/v1/evidence/{}", e["id"])).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, d) = officer

@@ -109,6 +109,11 @@ impl TaskTpl {
             .collect()
     }
 
+    /// Evidence of a public task can be downloaded by anyone: the report form says so.
+    fn evidence_is_public(&self) -> bool {
+        self.d.task.visibility == domain::policy::Visibility::Public
+    }
+
     fn visibility_label(&self) -> &'static str {
         self.p.t(&format!("visibility-{}", self.d.task.visibility))
     }
