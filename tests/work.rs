@@ -1387,18 +1387,21 @@ both!(
         let hanoi = app.signed_in("hanoi.officer").await;
         assert_eq!(queue(hanoi).await.status(), StatusCode::FORBIDDEN);
         let csrf = app.csrf(&page, &format!("/org/{dl}/claims")).await;
+        // A decision sent from the queue page.
+        let decide = |decision: &'static str, comment: &'static str| {
+            let req = page
+                .post(app.url(&format!("/assignments/{child}/verify")))
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("decision", decision),
+                    ("comment", comment),
+                    ("next", "claims"),
+                ]);
+            async move { req.call().await }
+        };
         // Returning a claim needs a reason: refused on the queue itself, under that claim's
         // comment box (which keeps what was typed), nothing written.
-        let r = page
-            .post(app.url(&format!("/assignments/{child}/verify")))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("decision", "return"),
-                ("comment", "   "),
-                ("next", "claims"),
-            ])
-            .call()
-            .await;
+        let r = decide("return", "   ").await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = r.text().await.unwrap();
         assert!(
@@ -1408,16 +1411,7 @@ both!(
             "{body}"
         );
         // The province's leader approves from the queue page and lands back on it, emptied.
-        let r = page
-            .post(app.url(&format!("/assignments/{child}/verify")))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("decision", "approve"),
-                ("comment", "Đạt"),
-                ("next", "claims"),
-            ])
-            .call()
-            .await;
+        let r = decide("approve", "Đạt").await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
             r.headers()["location"].to_str().unwrap(),

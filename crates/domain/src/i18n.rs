@@ -84,11 +84,16 @@ impl Lang {
 
     /// The message for `key`; the key itself when missing (a test keeps that from happening).
     pub fn t(self, key: &str) -> &'static str {
+        self.lookup(key)
+            .unwrap_or_else(|| Box::leak(key.to_string().into_boxed_str()))
+    }
+
+    /// The message for `key` in this language, else in Vietnamese; `None` when it has none.
+    fn lookup(self, key: &str) -> Option<&'static str> {
         MESSAGES[self.idx()]
             .get(key)
+            .or_else(|| MESSAGES[0].get(key))
             .copied()
-            .or_else(|| MESSAGES[0].get(key).copied())
-            .unwrap_or_else(|| Box::leak(key.to_string().into_boxed_str()))
     }
 
     /// The message with `{name}` placeholders filled in.
@@ -102,11 +107,7 @@ impl Lang {
 
     /// The name of a form or API field (`field-<name>`, `_` read as `-`), when it has one.
     pub fn field_label(self, field: &str) -> Option<&'static str> {
-        let key = format!("field-{}", field.replace('_', "-"));
-        MESSAGES[self.idx()]
-            .get(key.as_str())
-            .or_else(|| MESSAGES[0].get(key.as_str()))
-            .copied()
+        self.lookup(&format!("field-{}", field.replace('_', "-")))
     }
 
     /// A field error's message, naming the field first ("Tiêu đề: Trường này là bắt buộc."),
