@@ -2339,3 +2339,175 @@ both!(an_officers_refused_move_keeps_what_was_typed, |app| {
         "received"
     );
 });
+
+both!(
+    a_unit_moderating_first_keeps_new_text_off_public_pages_until_reviewed,
+    |app| {
+        let dl = app.unit_id("66").await;
+        let hn = app.unit_id("01").await;
+        let officer = bearer(&app.token("daklak.officer").await);
+        let leader = bearer(&app.token("daklak.leader").await);
+        let settings = format!("/api/v1/feedback/units/{dl}/settings");
+        let (_, earlier) = submit(&app, &submission(Some(dl))).await;
+        let earlier = earlier["code"].as_str().unwrap().to_string();
+        let (s, _) = officer
+            .put(app.url(&settings))
+            .json(&json!({"moderate_first": true}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "the unit's leader decides");
+        let (s, r) = leader
+            .put(app.url(&settings))
+            .json(&json!({"moderate_first": true}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["moderate_first"], true);
+        assert_eq!(
+            r["approve_answers"], false,
+            "a setting left out keeps its value"
+        );
+
+        let mut body = submission(Some(dl));
+        body["publish_name"] = json!(true);
+        let (_, sub) = submit(&app, &body).await;
+        let (code, secret) = (
+            sub["code"].as_str().unwrap().to_string(),
+            sub["secret"].as_str().unwrap().to_string(),
+        );
+        let track = |code: String, secret: &str| {
+            let req = app
+                .anon()
+                .get(app.url(&format!("/api/v1/feedback/track/{code}?secret={secret}")));
+            async move { req.call_json().await.1 }
+        };
+        // Public: no title, text or name until a moderator has looked; the sender still reads it.
+        let t = track(code.clone(), "").await;
+        assert_eq!(t["item"]["awaiting_moderation"], true);
+        assert_eq!(
+            (t["item"]["title"].as_str(), t["item"]["body"].as_str()),
+            (Some(""), Some(""))
+        );
+        assert!(t["item"]["name"].is_null());
+        let t = track(code.clone(), &secret).await;
+        assert!(
+            t["private"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cổng dịch vụ công")
+        );
+        let t = track(earlier.clone(), "").await;
+        assert_eq!(
+            t["item"]["awaiting_moderation"], false,
+            "only what arrives from now on waits"
+        );
+        assert!(
+            t["item"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cổng dịch vụ công")
+        );
+        for lang in ["vi", "en"] {
+            let page = app.page_in(&format!("/feedback/track/{code}"), lang).await;
+            assert!(page.contains("id=\"fb-awaiting\""), "{lang}");
+            assert!(
+                !page.contains("Cổng dịch vụ công"),
+                "{lang}: the text leaks"
+            );
+        }
+        let (_, o) = app
+            .anon()
+            .get(app.url(&format!(
+                "/open311/v2/requests.json?service_request_id={code}"
+            )))
+            .call_json()
+            .await;
+        assert_eq!(o[0]["description"], "");
+        // The unit's officers read it, with a notice, and find it in the moderation queue.
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await;
+        let queue = || {
+            let req =
+                officer.get(app.url(&format!("/api/v1/feedback?unit={dl}&moderation=pending")));
+            async move { req.call_json().await.1 }
+        };
+        let q = queue().await;
+        assert_eq!(q["total"], 1, "{q}");
+        assert!(
+            q["items"][0]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cổng dịch vụ công")
+        );
+        let page = app
+            .signed_in("daklak.officer")
+            .await
+            .get(app.url(&format!("/feedback/items/{id}")))
+            .call_text()
+            .await
+            .1;
+        assert!(page.contains("id=\"fb-held\""));
+        // Answered, it is in the public list, still without its text.
+        accept_and_answer(&app, id, "Đã tiếp thu, sẽ khắc phục trong tuần.").await;
+        let (_, list) = app
+            .anon()
+            .get(app.url("/api/v1/feedback/published"))
+            .call_json()
+            .await;
+        let listed = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == code.as_str())
+            .expect("answered items are listed")
+            .clone();
+        assert_eq!(listed["title"], "");
+        assert_eq!(listed["answer"], "Đã tiếp thu, sẽ khắc phục trong tuần.");
+        // Reviewed as it is: public at the next request, off the queue.
+        let (s, r) = officer
+            .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
+            .json(&json!({}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let t = track(code.clone(), "").await;
+        assert_eq!(t["item"]["awaiting_moderation"], false);
+        assert!(
+            t["item"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cổng dịch vụ công")
+        );
+        assert_eq!(t["item"]["name"], "Nguyễn Văn An");
+        assert!(
+            app.page_in(&format!("/feedback/track/{code}"), "vi")
+                .await
+                .contains("Cổng dịch vụ công")
+        );
+        assert_eq!(queue().await["total"], 0);
+        // An unreviewed item transferred to the unit waits as well.
+        let (_, other) = submit(&app, &submission(Some(hn))).await;
+        let other = other["code"].as_str().unwrap().to_string();
+        assert_eq!(
+            track(other.clone(), "").await["item"]["awaiting_moderation"],
+            false
+        );
+        let other_id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{other}'"
+            ))
+            .await;
+        let (s, r) = bearer(&app.token("steering").await)
+            .post(app.url(&format!("/api/v1/feedback/{other_id}/actions")))
+            .json(
+                &json!({"action": "transfer", "to_unit": dl, "note": "Thuộc thẩm quyền của tỉnh"}),
+            )
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(track(other, "").await["item"]["awaiting_moderation"], true);
+    }
+);

@@ -121,10 +121,10 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
         // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
         {
             let mut tx = db.begin().await?;
-            store::feedback::set_approval_required(
+            store::feedback::set_unit_settings(
                 &mut tx.conn(),
                 officer.unit_id,
-                true,
+                (true, false),
                 chrono::Utc::now(),
             )
             .await?;
@@ -248,6 +248,17 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
             }
         }
         spread_over_past_months(db, &ids, &mut rng).await?;
+        // From now on Đắk Lắk also reviews what is sent to it before it is shown publicly: the
+        // demo's items above were published as they came.
+        let mut tx = db.begin().await?;
+        store::feedback::set_unit_settings(
+            &mut tx.conn(),
+            officer.unit_id,
+            (true, true),
+            chrono::Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(written)
     })
 }

@@ -29,6 +29,8 @@ pub struct Item {
     pub moderation_note: Option<String>,
     /// When a moderator last reviewed the public text.
     pub moderated_on: Option<NaiveDate>,
+    /// Reached a unit that moderates before publication: the public text waits for `moderated_on`.
+    pub held: bool,
     pub concerned_unit_id: Option<i64>,
     pub unit_id: i64,
     #[sqlx(try_from = "String")]
@@ -81,7 +83,7 @@ pub struct Item {
     pub task_id: Option<i64>,
 }
 
-const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, lang, merged_into, supports, decision, decision_reason, decided_on, task_id";
+const COLS: &str = "id, code, secret_hash, kind, category, title, body, public_title, public_body, hidden, moderation_note, moderated_on, held, concerned_unit_id, unit_id, state, before_wait, submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, clock_from, allowed_days, extension_days, extensions, paused_days, paused_since, deadline_on, answer, draft_answer, answered_on, closed_on, rating, rating_comment, rated_on, appeal_of, lang, merged_into, supports, decision, decision_reason, decided_on, task_id";
 
 /// Takes `k` numbers of the day's sequence and returns the last one (one row per day,
 /// incremented in the caller's transaction).
@@ -94,11 +96,11 @@ pub async fn take_seq(c: &mut DbConn<'_>, day: NaiveDate, k: i64) -> AppResult<i
 pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
-             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id")
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang, held)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id")
         .bind(&i.code).bind(&i.secret_hash).bind(i.kind.as_str()).bind(&i.category).bind(&i.title).bind(&i.body).bind(&i.public_title).bind(&i.public_body)
         .bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str()).bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone)
-        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from).bind(i.lang.code())
+        .bind(i.publish_name).bind(i.user_id).bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of).bind(i.clock_from).bind(i.lang.code()).bind(i.held)
         .fetch_one(&mut **c).await?))
 }
 
@@ -106,12 +108,12 @@ pub async fn insert(c: &mut DbConn<'_>, i: &Item) -> AppResult<i64> {
 /// in the order given. Rows are matched back by their unique code: SQLite returns the rows of a
 /// multi-row `RETURNING` in no promised order.
 pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i64>> {
-    const WIDTH: usize = 24;
+    const WIDTH: usize = 25;
     let mut ids = Vec::with_capacity(items.len());
     for chunk in items.chunks(128) {
         let mut sql = String::from(
             "INSERT INTO feedback_items (code, secret_hash, kind, category, title, body, public_title, public_body, concerned_unit_id, unit_id, state,
-             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang) VALUES ",
+             submitter_kind, name, email, phone, publish_name, user_id, submitted_at, submitted_on, allowed_days, deadline_on, appeal_of, clock_from, lang, held) VALUES ",
         );
         let pg = matches!(c, DbConn::Pg(_));
         for r in 0..chunk.len() {
@@ -137,7 +139,7 @@ pub async fn insert_many(c: &mut DbConn<'_>, items: &[Item]) -> AppResult<Vec<i6
                     .bind(&i.public_title).bind(&i.public_body).bind(i.concerned_unit_id).bind(i.unit_id).bind(i.state.as_str())
                     .bind(i.submitter_kind.as_str()).bind(&i.name).bind(&i.email).bind(&i.phone).bind(i.publish_name).bind(i.user_id)
                     .bind(i.submitted_at).bind(i.submitted_on).bind(i.allowed_days).bind(i.deadline_on).bind(i.appeal_of)
-                    .bind(i.clock_from).bind(i.lang.code());
+                    .bind(i.clock_from).bind(i.lang.code()).bind(i.held);
             }
             q.fetch_all(&mut **c).await?
         });
@@ -208,13 +210,13 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
              paused_since = $8, deadline_on = $9, answer = $10, answered_on = $11, closed_on = $12, rating = $13, rating_comment = $14,
              rated_on = $15, merged_into = $16, public_title = $17, public_body = $18, hidden = $19, moderation_note = $20, supports = $21,
              clock_from = $22, decision = $23, decision_reason = $24, decided_on = $25, task_id = $26, draft_answer = $27,
-             allowed_days = $28, moderated_on = $29
+             allowed_days = $28, moderated_on = $29, held = $30
          WHERE id = $1")
         .bind(i.id).bind(i.unit_id).bind(i.state.as_str()).bind(&i.before_wait).bind(i.extension_days).bind(i.extensions).bind(i.paused_days)
         .bind(i.paused_since).bind(i.deadline_on).bind(&i.answer).bind(i.answered_on).bind(i.closed_on).bind(i.rating).bind(&i.rating_comment)
         .bind(i.rated_on).bind(i.merged_into).bind(&i.public_title).bind(&i.public_body).bind(i.hidden).bind(&i.moderation_note).bind(i.supports).bind(i.clock_from)
         .bind(&i.decision).bind(&i.decision_reason).bind(i.decided_on).bind(i.task_id).bind(&i.draft_answer)
-        .bind(i.allowed_days).bind(i.moderated_on)
+        .bind(i.allowed_days).bind(i.moderated_on).bind(i.held)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -307,7 +309,7 @@ pub struct ListFilter {
     pub category: Option<String>,
     /// Items sent by this account.
     pub user: Option<i64>,
-    /// The moderation queue: published items whose public text no moderator has reviewed.
+    /// The moderation queue: published or held items whose public text no moderator has reviewed.
     pub unmoderated: bool,
     /// Public list: only published (answered or closed, not hidden) items.
     pub published_only: bool,
@@ -338,7 +340,7 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
         w.push("user_id = {}", super::Arg::Int(u));
     }
     if f.unmoderated {
-        w.raw("state IN ('answered', 'closed') AND moderated_on IS NULL");
+        w.raw("(state IN ('answered', 'closed') OR held = TRUE) AND moderated_on IS NULL");
     }
     if f.published_only {
         w.raw("state IN ('answered', 'closed') AND hidden = FALSE");
@@ -739,17 +741,37 @@ pub async fn approval_required(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<bo
     .unwrap_or(false))
 }
 
-pub async fn set_approval_required(
+/// A unit's feedback settings: (answers need the leader's approval, moderation before publication).
+pub async fn unit_settings(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<(bool, bool)> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (bool, bool)>(
+        "SELECT approve_answers, moderate_first FROM feedback_unit_settings WHERE unit_id = $1")
+        .bind(unit_id).fetch_optional(&mut **c).await?)
+    .unwrap_or((false, false)))
+}
+
+pub async fn set_unit_settings(
     c: &mut DbConn<'_>,
     unit_id: i64,
-    on: bool,
+    (approve, moderate_first): (bool, bool),
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
-        "INSERT INTO feedback_unit_settings (unit_id, approve_answers, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (unit_id) DO UPDATE SET approve_answers = $2, updated_at = $3")
-        .bind(unit_id).bind(on).bind(now).execute(&mut **c).await.map(|_| ())?);
+        "INSERT INTO feedback_unit_settings (unit_id, approve_answers, moderate_first, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (unit_id) DO UPDATE SET approve_answers = $2, moderate_first = $3, updated_at = $4")
+        .bind(unit_id).bind(approve).bind(moderate_first).bind(now).execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+/// The units that moderate what is sent to them before it is published (a handful: read once per
+/// intake batch).
+pub async fn units_moderating_first(
+    c: &mut DbConn<'_>,
+) -> AppResult<std::collections::HashSet<i64>> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT unit_id FROM feedback_unit_settings WHERE moderate_first = TRUE")
+        .fetch_all(&mut **c).await?)
+    .into_iter()
+    .collect())
 }
 
 /// The deadline rules of one kind of item.

@@ -176,6 +176,18 @@ pub(super) async fn notify_submitter(
     Ok(())
 }
 
+/// An item that reaches a unit moderating before publication, unreviewed, is held: its public text
+/// waits for a moderator. A reviewed item stays public wherever it goes.
+pub(super) async fn hold_if_moderated_first(
+    c: &mut crate::db::DbConn<'_>,
+    item: &mut Item,
+) -> AppResult<()> {
+    if item.moderated_on.is_none() && !item.held {
+        item.held = store::feedback::unit_settings(c, item.unit_id).await?.1;
+    }
+    Ok(())
+}
+
 /// What anyone may see of an item.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -198,6 +210,9 @@ pub struct PublicItem {
     pub rating: Option<i32>,
     pub supports: i32,
     pub moderation_note: Option<String>,
+    /// The unit reviews what is sent to it before publishing it, and no one has yet: title, body
+    /// and name are withheld.
+    pub awaiting_moderation: bool,
     /// adopted, adopted_in_part or declined (initiatives and recommendations).
     pub decision: Option<String>,
     pub decision_reason: Option<String>,
@@ -205,9 +220,23 @@ pub struct PublicItem {
     pub task_id: Option<i64>,
 }
 
+impl PublicItem {
+    /// The item with the text as its sender wrote it: for the sender's own list and the officers
+    /// who handle it, who read it whether or not it is public.
+    pub fn as_written(i: &Item) -> Self {
+        PublicItem {
+            title: i.title.clone(),
+            body: i.body.clone(),
+            name: i.name.clone(),
+            ..PublicItem::from(i)
+        }
+    }
+}
+
 impl From<&Item> for PublicItem {
     fn from(i: &Item) -> Self {
-        let hidden = i.hidden;
+        let awaiting_moderation = i.held && i.moderated_on.is_none();
+        let hidden = i.hidden || awaiting_moderation;
         PublicItem {
             code: i.code.clone(),
             kind: i.kind,
@@ -232,6 +261,7 @@ impl From<&Item> for PublicItem {
             rating: i.rating,
             supports: i.supports,
             moderation_note: i.moderation_note.clone(),
+            awaiting_moderation,
             decision: i.decision.clone(),
             decision_reason: i.decision_reason.clone(),
             task_id: i.task_id,

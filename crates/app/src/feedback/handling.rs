@@ -108,7 +108,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
             return Err(AppError::Forbidden);
         }
         if mv == Move::Answer {
-            let needs = store::feedback::approval_required(&mut tx.conn(), before.unit_id).await?;
+            let (needs, _) = store::feedback::unit_settings(&mut tx.conn(), before.unit_id).await?;
             mv = fb::answer_move(needs, may_approve);
         }
         let before_wait = before.before_wait()?;
@@ -205,6 +205,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         }
         item.state = next;
         item.unit_id = to_unit;
+        hold_if_moderated_first(&mut tx.conn(), &mut item).await?;
         if item.paused_since.is_none() && next.is_open() {
             item.deadline_on = Some(deadline_of(&cal, &item));
         }

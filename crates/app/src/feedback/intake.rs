@@ -270,6 +270,7 @@ async fn write_batch(
     let routes = store::feedback::routes(&mut tx.conn()).await?;
     let triage = triage_unit(&mut tx.conn()).await?;
     let rules = store::feedback::kind_rules(&mut tx.conn()).await?;
+    let moderating = store::feedback::units_moderating_first(&mut tx.conn()).await?;
     let mut next = if stored > 0 {
         store::feedback::take_seq(&mut tx.conn(), today, stored as i64).await? - stored as i64 + 1
     } else {
@@ -280,6 +281,7 @@ async fn write_batch(
         item.code = fb::TrackingCode::new(today, next).into_string();
         next += 1;
         item.unit_id = fb::route(&routes, &item.category, item.concerned_unit_id, triage);
+        item.held = moderating.contains(&item.unit_id);
         item.submitted_at = now;
         item.submitted_on = today;
         item.clock_from = today;
@@ -481,6 +483,7 @@ pub async fn submit(
         hidden: false,
         moderation_note: None,
         moderated_on: None,
+        held: false,
         concerned_unit_id: unit_id,
         unit_id: 0,
         state: State::Received,

@@ -145,7 +145,7 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
                             -cal.working_days_between(d, today)
                         }
                     }),
-                item: PublicItem::from(i),
+                item: PublicItem::as_written(i),
             })
             .collect(),
         total,
@@ -228,5 +228,5 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         offset,
     };
     let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
-    Ok((items.iter().map(PublicItem::from).collect(), total))
+    Ok((items.iter().map(PublicItem::as_written).collect(), total))
 }

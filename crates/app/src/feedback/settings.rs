@@ -129,21 +129,41 @@ pub async fn add_holiday(db: &Db, who: &Principal, input: NewHoliday) -> AppResu
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct UnitSettings {
     /// Officers' answers wait for the unit leader's approval before they are published.
     pub approve_answers: bool,
+    /// What is sent to the unit stays off the public pages (tracking page, public list, Open311)
+    /// until a moderator has reviewed it; the sender, with the secret, still reads it.
+    pub moderate_first: bool,
+}
+
+/// A change of settings: a setting left out keeps its value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnitSettingsChange {
+    pub approve_answers: Option<bool>,
+    pub moderate_first: Option<bool>,
+}
+
+impl From<(bool, bool)> for UnitSettings {
+    fn from((approve_answers, moderate_first): (bool, bool)) -> Self {
+        UnitSettings {
+            approve_answers,
+            moderate_first,
+        }
+    }
 }
 
 /// A unit's feedback settings (its own officers and leaders, and those who read everything).
 pub async fn unit_settings(db: &Db, who: &Principal, unit: i64) -> AppResult<UnitSettings> {
     let mut c = db.acquire().await?;
     require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
-    Ok(UnitSettings {
-        approve_answers: store::feedback::approval_required(&mut c.conn(), unit).await?,
-    })
+    Ok(store::feedback::unit_settings(&mut c.conn(), unit)
+        .await?
+        .into())
 }
 
 /// Whether this person may change the unit's feedback settings (for showing the form).
@@ -153,12 +173,14 @@ pub async fn may_configure(db: &Db, who: &Principal, unit: i64) -> AppResult<boo
     Ok(authorize(Some(who), Action::ConfigureFeedback, Scope::Unit(&chain)) == Decision::Allow)
 }
 
-/// The unit's leader (or an administrator) decides whether answers need approval.
+/// The unit's leader (or an administrator) decides whether answers need approval and whether what
+/// is sent to the unit waits for moderation before it is public. Turning moderation on holds only
+/// what arrives from then on: what is already public stays public.
 pub async fn set_unit_settings(
     db: &Db,
     who: &Principal,
     unit: i64,
-    input: UnitSettings,
+    input: UnitSettingsChange,
 ) -> AppResult<UnitSettings> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
@@ -166,25 +188,30 @@ pub async fn set_unit_settings(
         return Err(AppError::NotFound);
     }
     require_on_unit(&mut tx.conn(), Some(who), Action::ConfigureFeedback, unit).await?;
-    let before = store::feedback::approval_required(&mut tx.conn(), unit).await?;
-    store::feedback::set_approval_required(&mut tx.conn(), unit, input.approve_answers, now)
-        .await?;
+    let before = UnitSettings::from(store::feedback::unit_settings(&mut tx.conn(), unit).await?);
+    let after = UnitSettings {
+        approve_answers: input.approve_answers.unwrap_or(before.approve_answers),
+        moderate_first: input.moderate_first.unwrap_or(before.moderate_first),
+    };
+    store::feedback::set_unit_settings(
+        &mut tx.conn(),
+        unit,
+        (after.approve_answers, after.moderate_first),
+        now,
+    )
+    .await?;
     store::audit::commit(
         tx,
         &Actor::of(who),
         now,
-        vec![Change {
-            action: "feedback.settings",
-            object_type: "org_unit",
-            object_id: unit.to_string(),
-            before: Some(serde_json::json!({ "approve_answers": before }).to_string()),
-            after: Some(
-                serde_json::json!({ "approve_answers": input.approve_answers }).to_string(),
-            ),
-        }],
+        vec![
+            Change::new("feedback.settings", "org_unit", unit)
+                .before(Some(serde_json::to_string(&before).unwrap_or_default()))
+                .after(Some(serde_json::to_string(&after).unwrap_or_default())),
+        ],
     )
     .await?;
-    Ok(input)
+    Ok(after)
 }
 
 /// The deadline rules per kind (public: they are the law the answers are judged by).

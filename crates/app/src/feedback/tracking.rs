@@ -230,6 +230,7 @@ pub async fn appeal(db: &Db, code: &TrackingCode, input: AppealInput) -> AppResu
     item.extension_days = 0;
     item.paused_days = 0;
     item.deadline_on = Some(deadline_of(&cal, &item));
+    hold_if_moderated_first(&mut tx.conn(), &mut item).await?;
     store::feedback::update(&mut tx.conn(), &item).await?;
     store::feedback::insert_event(
         &mut tx.conn(),

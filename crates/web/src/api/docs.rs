@@ -133,6 +133,7 @@ pub struct WorkDoc;
         Item,
         super::feedback::OfficerItem,
         app::feedback::UnitSettings,
+        app::feedback::UnitSettingsChange,
         super::feedback::SupportByEmail,
         super::feedback::LinkToken,
         app::users::Registration,

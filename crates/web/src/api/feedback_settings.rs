@@ -94,15 +94,17 @@ async fn unit_settings(
     ))
 }
 
-/// Whether officers' answers wait for the unit leader's approval (the unit's leader, administrators).
+/// Whether officers' answers wait for the unit leader's approval, and whether what is sent to the
+/// unit waits for moderation before it is public (the unit's leader, administrators). A setting
+/// left out keeps its value.
 #[utoipa::path(put, path = "/api/v1/feedback/units/{id}/settings", tag = "feedback", params(("id" = i64, Path)),
-    request_body = app::feedback::UnitSettings,
+    request_body = app::feedback::UnitSettingsChange,
     responses((status = 200, body = app::feedback::UnitSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn set_unit_settings(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-    ApiJson(input): ApiJson<app::feedback::UnitSettings>,
+    ApiJson(input): ApiJson<app::feedback::UnitSettingsChange>,
 ) -> AppResult<Json<app::feedback::UnitSettings>> {
     Ok(Json(
         app::feedback::set_unit_settings(&s.db, ctx.principal()?, id, input).await?,

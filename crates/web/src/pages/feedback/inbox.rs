@@ -39,6 +39,7 @@ struct InboxTpl {
     /// The unit's leader sees the approval setting and may change it.
     can_configure: bool,
     approve_answers: bool,
+    moderate_first: bool,
     bulk_moves: &'static [&'static str],
     /// Showing the moderation queue.
     moderation_queue: bool,
@@ -95,6 +96,7 @@ async fn inbox_page(
     )
     .await?;
     let snap = s.org.snapshot(&s.db).await?;
+    let settings = app::feedback::unit_settings(&s.db, who, unit).await?;
     html(InboxTpl {
         p: PageCtx::from(&ctx, "/feedback/inbox"),
         rows,
@@ -109,9 +111,8 @@ async fn inbox_page(
         kind: kind.unwrap_or_default(),
         kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
         can_configure: app::feedback::may_configure(&s.db, who, unit).await?,
-        approve_answers: app::feedback::unit_settings(&s.db, who, unit)
-            .await?
-            .approve_answers,
+        approve_answers: settings.approve_answers,
+        moderate_first: settings.moderate_first,
         bulk_moves: BULK_MOVES,
         moderation_queue: q.moderation.as_deref() == Some("pending"),
         bulk_ok: q.bulk_ok,
@@ -174,6 +175,8 @@ async fn bulk(
 struct SettingsForm {
     #[serde(default)]
     approve_answers: Option<String>,
+    #[serde(default)]
+    moderate_first: Option<String>,
 }
 
 async fn save_settings(
@@ -182,8 +185,10 @@ async fn save_settings(
     PathId(unit): PathId,
     CsrfForm(f): CsrfForm<SettingsForm>,
 ) -> AppResult<Response> {
-    let input = app::feedback::UnitSettings {
-        approve_answers: f.approve_answers.is_some(),
+    // An unticked box is not sent: the form states both settings.
+    let input = app::feedback::UnitSettingsChange {
+        approve_answers: Some(f.approve_answers.is_some()),
+        moderate_first: Some(f.moderate_first.is_some()),
     };
     app::feedback::set_unit_settings(&s.db, ctx.principal()?, unit, input).await?;
     Ok(Redirect::to(&format!("/feedback/inbox?unit={unit}&saved=1")).into_response())
