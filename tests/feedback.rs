@@ -2466,6 +2466,18 @@ both!(
             .clone();
         assert_eq!(listed["title"], "");
         assert_eq!(listed["answer"], "Đã tiếp thu, sẽ khắc phục trong tuần.");
+        // Nobody supports a text they cannot read.
+        let support = app.url(&format!("/api/v1/feedback/track/{code}/support"));
+        let (s, p) = bearer(&app.token("hanoi.officer").await)
+            .post(&support)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{p}");
+        assert!(
+            !app.page_in(&format!("/feedback/track/{code}"), "vi")
+                .await
+                .contains("id=\"fb-support\"")
+        );
         // Reviewed as it is: public at the next request, off the queue.
         let (s, r) = officer
             .post(app.url(&format!("/api/v1/feedback/{id}/moderation")))
@@ -2488,6 +2500,11 @@ both!(
                 .contains("Cổng dịch vụ công")
         );
         assert_eq!(queue().await["total"], 0);
+        let (s, _) = bearer(&app.token("hanoi.officer").await)
+            .post(&support)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "supported once it is public");
         // An unreviewed item transferred to the unit waits as well.
         let (_, other) = submit(&app, &submission(Some(hn))).await;
         let other = other["code"].as_str().unwrap().to_string();

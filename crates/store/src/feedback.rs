@@ -868,6 +868,11 @@ pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> A
 }
 
 impl Item {
+    /// Its public text is not shown: hidden by a moderator, or held until one has reviewed it.
+    pub fn text_withheld(&self) -> bool {
+        self.hidden || (self.held && self.moderated_on.is_none())
+    }
+
     /// The state to return to after waiting, typed. An unknown value is corrupt data: an error,
     /// never a silent default.
     pub fn before_wait(&self) -> AppResult<Option<State>> {

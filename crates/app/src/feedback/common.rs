@@ -236,7 +236,7 @@ impl PublicItem {
 impl From<&Item> for PublicItem {
     fn from(i: &Item) -> Self {
         let awaiting_moderation = i.held && i.moderated_on.is_none();
-        let hidden = i.hidden || awaiting_moderation;
+        let hidden = i.text_withheld();
         PublicItem {
             code: i.code.clone(),
             kind: i.kind,

@@ -121,7 +121,7 @@ async fn supportable(c: &mut crate::db::DbConn<'_>, code: &TrackingCode) -> AppR
 }
 
 fn check_supportable(item: &Item) -> AppResult<()> {
-    if fb::supportable(item.kind, item.state, item.hidden) {
+    if fb::supportable(item.kind, item.state, item.text_withheld()) {
         Ok(())
     } else {
         Err(AppError::Conflict(vec![FieldError::new(

@@ -97,8 +97,12 @@ impl TrackTpl {
 
     /// Published recommendations and initiatives may be supported.
     fn supportable(&self) -> bool {
-        // Hidden items show no public text, so no support form either.
-        domain::feedback::supportable(self.t.item.kind, self.t.item.state, false)
+        // An item whose public text is withheld (its title is then empty) takes no support.
+        domain::feedback::supportable(
+            self.t.item.kind,
+            self.t.item.state,
+            self.t.item.title.is_empty(),
+        )
     }
 
     fn cat(&self, code: &str) -> String {
