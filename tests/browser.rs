@@ -365,24 +365,28 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
     click(&c, "#logout").await;
     landed(&c, "#login-link").await;
 
+    // The leader works in English: the same journey, in the other language.
     sign_in(&c, &app, "daklak.leader").await;
-    c.goto(&app.url(&format!("/tasks/{t1}"))).await.unwrap();
+    c.goto(&app.url(&format!("/lang/en?next=/tasks/{t1}")))
+        .await
+        .unwrap();
+    landed(&c, "html[lang=en]").await;
     click(&c, ".verify-approve").await;
     landed(&c, "#task-status.completed_on_time").await;
-    assert_eq!(text(&c, "#task-status").await, "Hoàn thành đúng hạn");
+    assert_eq!(text(&c, "#task-status").await, "Completed on time");
     c.goto(&app.url(&format!("/programmes/{pid}")))
         .await
         .unwrap();
     let summary = text(&c, "#summary").await;
     assert!(
-        summary.starts_with("2 nhiệm vụ (") && summary.contains("): 1 hoàn thành đúng hạn"),
+        summary.starts_with("2 tasks (") && summary.contains("): 1 completed on time"),
         "{summary}"
     );
-    assert!(summary.contains("1 quá hạn"), "{summary}");
+    assert!(summary.contains("1 overdue"), "{summary}");
 
     // The second task is overdue; the reminder runs and reaches the sink.
     c.goto(&app.url(&format!("/tasks/{t2}"))).await.unwrap();
-    assert_eq!(text(&c, "#task-status").await, "Quá hạn");
+    assert_eq!(text(&c, "#task-status").await, "Overdue");
     let token = app.token("admin").await;
     let r = reqwest::Client::new()
         .post(app.url("/api/v1/jobs/run"))
@@ -405,7 +409,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
     c.refresh().await.unwrap();
     // Reminders in words, one line per unit and kind, never the internal key.
     let reminders = text(&c, "#reminder-list").await;
-    assert!(reminders.to_lowercase().contains("quá hạn"), "{reminders}");
+    assert!(reminders.to_lowercase().contains("overdue"), "{reminders}");
     assert!(!reminders.contains("overdue-0"), "{reminders}");
     c.close().await.unwrap();
     let _ = std::fs::remove_file(evidence);
@@ -568,7 +572,9 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
     click(&c, "#logout").await;
     landed(&c, "#login-link").await;
 
-    // The citizen reads the answer, rates it 2 and appeals.
+    // The citizen reads the answer, rates it 2 and appeals, this time in English.
+    c.goto(&app.url("/lang/en?next=/")).await.unwrap();
+    landed(&c, "html[lang=en]").await;
     c.goto(&app.url(&format!("/feedback/track/{code}?secret={secret}")))
         .await
         .unwrap();
@@ -594,12 +600,14 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
     .await;
     submit(&c, "#fb-appeal button").await;
     landed(&c, "#fb-state").await;
-    assert_eq!(text(&c, "#fb-state").await, "Đã tiếp nhận");
+    assert_eq!(text(&c, "#fb-state").await, "Received");
     assert!(
         text(&c, "#fb-history")
             .await
-            .contains("Đã đề nghị cấp trên xem xét")
+            .contains("Appealed to the higher level")
     );
+    c.goto(&app.url("/lang/vi?next=/")).await.unwrap();
+    landed(&c, "html[lang=vi]").await;
 
     // One level up: the ministry's appeal goes to the Steering Committee.
     sign_in(&c, &app, "steering").await;
@@ -639,72 +647,77 @@ async fn recommendation_routed_answered_approved_rated_and_appealed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_on_a_phone_picks_the_province_and_types_the_ward() {
     let app = common::TestApp::start(common::Backend::Sqlite).await;
-    let (c, _driver) = browser().await;
-    c.set_window_size(390, 844).await.unwrap();
-    c.goto(&app.url("/lang/vi?next=/feedback/new"))
-        .await
-        .unwrap();
-    let fill = |unit: &'static str| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Id("province"))
-                .await
-                .unwrap()
-                .select_by_value("66")
-                .await
-                .unwrap();
-            type_in(&c, "title", "Đèn đường hỏng trên đường Lê Duẩn").await;
-            type_in(
+    for (lang, unknown) in [
+        (
+            "vi",
+            "Đơn vị: Không có đơn vị đang hoạt động với mã hoặc tên này.",
+        ),
+        ("en", "Unit: No unit in force has this code or name."),
+    ] {
+        let (c, _driver) = phone().await;
+        c.goto(&app.url(&format!("/lang/{lang}?next=/feedback/new")))
+            .await
+            .unwrap();
+        let fill = |unit: &'static str| {
+            let c = c.clone();
+            async move {
+                c.find(Locator::Id("province"))
+                    .await
+                    .unwrap()
+                    .select_by_value("66")
+                    .await
+                    .unwrap();
+                type_in(&c, "title", "Đèn đường hỏng trên đường Lê Duẩn").await;
+                type_in(
                 &c,
                 "body",
                 "Nhiều bóng đèn đường trên đoạn gần chợ đã hỏng hơn hai tuần, buổi tối rất tối và nguy hiểm.",
             )
             .await;
-            type_in(&c, "unit", unit).await;
-            click(&c, "#fb-submit").await;
+                type_in(&c, "unit", unit).await;
+                click(&c, "#fb-submit").await;
+            }
+        };
+        fill("Xa Khong Co That").await;
+        assert_eq!(text(&c, "#unit-error").await, unknown);
+        let kept = c
+            .find(Locator::Id("title"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("Đèn đường hỏng trên đường Lê Duẩn"));
+        let wide: bool = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        assert!(!wide, "the form fits a 390 px screen");
+        if let Ok(dir) = std::env::var("NQTRACK_SCREENSHOTS") {
+            std::fs::write(
+                format!("{dir}/feedback-form-phone-error-{lang}.png"),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
         }
-    };
-    fill("Xa Khong Co That").await;
-    assert_eq!(
-        text(&c, "#unit-error").await,
-        "Đơn vị: Không có đơn vị đang hoạt động với mã hoặc tên này."
-    );
-    let kept = c
-        .find(Locator::Id("title"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
-    assert_eq!(kept.as_deref(), Some("Đèn đường hỏng trên đường Lê Duẩn"));
-    let wide: bool = c
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap();
-    assert!(!wide, "the form fits a 390 px screen");
-    if let Ok(dir) = std::env::var("NQTRACK_SCREENSHOTS") {
-        std::fs::write(
-            format!("{dir}/feedback-form-phone-error.png"),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        c.goto(&app.url("/feedback/new")).await.unwrap();
+        fill("buon ma thuot").await;
+        let code = text(&c, "#fb-code").await;
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT concerned_unit_id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await,
+            app.unit_id("24133").await,
+            "Phường Buôn Ma Thuột, Đắk Lắk"
+        );
+        c.close().await.unwrap();
     }
-    c.goto(&app.url("/feedback/new")).await.unwrap();
-    fill("buon ma thuot").await;
-    let code = text(&c, "#fb-code").await;
-    assert_eq!(
-        app.scalar_i64(&format!(
-            "SELECT concerned_unit_id FROM feedback_items WHERE code = '{code}'"
-        ))
-        .await,
-        app.unit_id("24133").await,
-        "Phường Buôn Ma Thuột, Đắk Lắk"
-    );
 }
 
 /// Vietnamese interface texts (values of vi.txt that English words differently) of five
