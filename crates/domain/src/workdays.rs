@@ -568,6 +568,31 @@ mod tests {
     }
 
     proptest! {
+        /// A submission's clock starts on its day in Hà Nội (UTC+7), not on its UTC day: from
+        /// 17:00 UTC the deadline is counted from the next day. Across local midnight the
+        /// deadline never moves earlier, and moves later exactly when the new day is worked.
+        #[test]
+        fn deadlines_follow_the_local_day_around_midnight(secs in 1_717_200_000i64..1_811_808_000, n in 1u32..60) {
+            use crate::clock::{DEFAULT_ZONE, local_date_in};
+            use chrono::{DateTime, Duration, TimeZone, Utc};
+            let c = cal();
+            let at = DateTime::from_timestamp(secs, 0).unwrap();
+            let day = local_date_in(at, DEFAULT_ZONE);
+            let due = Clock::new(day, n).deadline(&c, day).unwrap();
+            prop_assert_eq!(due, c.add_working_days((at + Duration::hours(7)).date_naive(), n));
+            let midnight = DEFAULT_ZONE
+                .from_local_datetime(&(day + Days::new(1)).and_hms_opt(0, 0, 0).unwrap())
+                .single()
+                .unwrap()
+                .with_timezone(&Utc);
+            prop_assert_eq!(local_date_in(midnight - Duration::seconds(1), DEFAULT_ZONE), day);
+            let next = local_date_in(midnight, DEFAULT_ZONE);
+            prop_assert_eq!(next, day + Days::new(1));
+            let due_next = Clock::new(next, n).deadline(&c, next).unwrap();
+            prop_assert!(due_next >= due);
+            prop_assert_eq!(due_next > due, c.is_working_day(next));
+        }
+
         #[test]
         fn add_lands_on_a_working_day(start in date(), n in 1u32..400) {
             let c = cal();
