@@ -2528,3 +2528,106 @@ both!(
         assert_eq!(track(other, "").await["item"]["awaiting_moderation"], true);
     }
 );
+
+both!(
+    the_inbox_pages_by_cursor_in_the_same_order_as_by_number,
+    |app| {
+        let dl = app.unit_id("66").await;
+        let officer = bearer(&app.token("daklak.officer").await);
+        // Without an address: an address may send only a few a day.
+        let mut body = submission(Some(dl));
+        body["email"] = Value::Null;
+        for _ in 0..23 {
+            let (s, _) = submit(&app, &body).await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        // Every part of the order: shared deadlines, open items without one (waiting for the
+        // sender), finished ones with and without a deadline.
+        let ids: Vec<i64> = app
+            .scalar_texts(&format!(
+                "SELECT CAST(id AS TEXT) FROM feedback_items WHERE unit_id = {dl} ORDER BY id"
+            ))
+            .await
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for (k, id) in ids.iter().enumerate() {
+            let sql = match k % 5 {
+                0 => "state = 'waiting', deadline_on = NULL".to_string(),
+                1 => "state = 'answered', deadline_on = NULL".to_string(),
+                2 => "state = 'closed', deadline_on = '2026-03-02'".to_string(),
+                3 => "deadline_on = '2026-02-16'".to_string(),
+                _ => format!("deadline_on = '2026-02-{:02}'", 10 + k % 3),
+            };
+            app.exec(&format!("UPDATE feedback_items SET {sql} WHERE id = {id}"))
+                .await;
+        }
+        let page = |q: String| {
+            let req = officer.get(app.url(&format!("/api/v1/feedback?unit={dl}{q}")));
+            async move {
+                let (s, v) = req.call_json().await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                v
+            }
+        };
+        let ids_of = |v: &Value| -> Vec<i64> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect()
+        };
+        let whole = page("&per_page=100".into()).await;
+        let all = ids_of(&whole);
+        assert_eq!(all.len(), 23);
+        assert!(whole["next"].is_null(), "one page holds them all");
+        // Followed by cursor, four at a time: the same items in the same order, and the end says so.
+        let mut walked = vec![];
+        let mut after = String::new();
+        loop {
+            let v = page(format!("&per_page=4{after}")).await;
+            assert_eq!(v["total"], 23);
+            walked.extend(ids_of(&v));
+            match v["next"].as_str() {
+                Some(n) => after = format!("&after={n}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, all);
+        // A filter holds across pages; numbered pages still work.
+        let answered: Vec<i64> = {
+            let mut out = vec![];
+            let mut after = String::new();
+            loop {
+                let v = page(format!("&status=answered&per_page=2{after}")).await;
+                out.extend(ids_of(&v));
+                match v["next"].as_str() {
+                    Some(n) => after = format!("&after={n}"),
+                    None => break,
+                }
+            }
+            out
+        };
+        assert_eq!(answered.len(), 5);
+        assert_eq!(ids_of(&page("&page=2&per_page=4".into()).await), all[4..8]);
+        let (s, p) = officer
+            .get(app.url(&format!("/api/v1/feedback?unit={dl}&after=2026-01-01.5")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], "after");
+        // The page links to the next one.
+        let html = app
+            .signed_in("daklak.officer")
+            .await
+            .get(app.url(&format!("/feedback/inbox?unit={dl}&status=answered")))
+            .call_text()
+            .await
+            .1;
+        assert!(
+            !html.contains("id=\"fb-next\""),
+            "five answered items fit one page"
+        );
+    }
+);

@@ -300,6 +300,126 @@ pub async fn events(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Event>> {
         .bind(item_id).fetch_all(&mut **c).await?))
 }
 
+/// The inbox's order, most urgent first: open items with a deadline (by deadline), open items
+/// without one (waiting for the sender), then finished ones; ties by id. Spelled exactly as in the
+/// `feedback_urgent` index so that both planners read it from there.
+const URGENT_BUCKET: &str = "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END";
+const URGENT_ORDER: &str = "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id";
+
+/// Where an item stands in the inbox's order: a cursor for the page after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrgentKey {
+    /// 0 open with a deadline, 1 open without one, 2 finished.
+    pub bucket: u8,
+    pub deadline: Option<NaiveDate>,
+    pub id: i64,
+}
+
+impl UrgentKey {
+    pub fn of(i: &Item) -> Self {
+        let bucket = if matches!(
+            i.state,
+            State::Declined | State::Answered | State::Closed | State::Merged
+        ) {
+            2
+        } else if i.deadline_on.is_none() {
+            1
+        } else {
+            0
+        };
+        UrgentKey {
+            bucket,
+            deadline: i.deadline_on,
+            id: i.id,
+        }
+    }
+
+    /// `0.2026-12-25.4812`; `-` for no deadline (`1.-.77`).
+    pub fn cursor(&self) -> String {
+        let d = self.deadline.map_or("-".to_string(), |d| d.to_string());
+        format!("{}.{d}.{}", self.bucket, self.id)
+    }
+
+    /// A cursor as `cursor` writes it; anything else (a bucket that cannot hold the deadline
+    /// given, a bad date or id) is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.splitn(3, '.');
+        let bucket: u8 = parts.next()?.parse().ok()?;
+        let deadline = match parts.next()? {
+            "-" => None,
+            d => Some(d.parse().ok()?),
+        };
+        let id: i64 = parts.next()?.parse().ok()?;
+        let fits = match bucket {
+            0 => deadline.is_some(),
+            1 => deadline.is_none(),
+            2 => true,
+            _ => false,
+        };
+        fits.then_some(UrgentKey {
+            bucket,
+            deadline,
+            id,
+        })
+    }
+}
+
+/// The `limit` inbox items after `key`. The order falls into parts that the index holds each in
+/// one run: bucket 0, bucket 1, and bucket 2 with and without a deadline (NULL sorts first on
+/// SQLite, last on PostgreSQL). The part holding `key` is read from just after it, the next parts
+/// from their start, until the page is full: at most four index seeks at any depth.
+async fn list_after_urgent(
+    c: &mut DbConn<'_>,
+    base: &super::Filter,
+    key: UrgentKey,
+    limit: i64,
+) -> AppResult<Vec<Item>> {
+    let parts: [(u8, Option<bool>); 4] = if matches!(c, DbConn::Pg(_)) {
+        [(0, None), (1, None), (2, Some(true)), (2, Some(false))]
+    } else {
+        [(0, None), (1, None), (2, Some(false)), (2, Some(true))]
+    };
+    let here = parts
+        .iter()
+        .position(|(b, dated)| {
+            *b == key.bucket && dated.is_none_or(|d| d == key.deadline.is_some())
+        })
+        .unwrap_or(0);
+    let mut out: Vec<Item> = Vec::new();
+    for (k, (bucket, dated)) in parts.iter().enumerate().skip(here) {
+        let mut w = base.clone();
+        w.raw(&format!("{URGENT_BUCKET} = {bucket}"));
+        match dated {
+            Some(true) => w.raw("deadline_on IS NOT NULL"),
+            Some(false) => w.raw("deadline_on IS NULL"),
+            None => {}
+        }
+        if k == here {
+            match key.deadline.filter(|_| *dated != Some(false)) {
+                Some(d) => {
+                    w.push("deadline_on >= {}", super::Arg::Date(d));
+                    w.push_all(
+                        "(deadline_on > {} OR id > {})",
+                        vec![super::Arg::Date(d), super::Arg::Int(key.id)],
+                    );
+                }
+                None => w.push("id > {}", super::Arg::Int(key.id)),
+            }
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM feedback_items {} ORDER BY {URGENT_ORDER} LIMIT {}",
+            w.where_clause(),
+            limit - out.len() as i64
+        );
+        let rows = on_conn!(c, c => crate::bind_all!(sqlx::query_as::<_, Item>(&sql), w.args.iter()).fetch_all(&mut **c).await?);
+        out.extend(rows);
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// Filters of the officers' inbox and the public list.
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
@@ -316,6 +436,9 @@ pub struct ListFilter {
     /// Public list only: the items after this (answered day, id) in its order, read through
     /// the index whatever the depth (keyset paging); `offset` is then 0.
     pub after: Option<(NaiveDate, i64)>,
+    /// Inbox only: the items after this one in its order, each part of the order read from the
+    /// `feedback_urgent` index at its exact starting point (keyset paging); `offset` is then 0.
+    pub after_urgent: Option<UrgentKey>,
     /// Also count every matching item (one more scan); false where the caller keeps totals.
     pub count: bool,
     pub limit: i64,
@@ -356,6 +479,15 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
         format!("SELECT COUNT(*) FROM feedback_items {}", w.where_clause())
     };
     let count_args = w.args.clone();
+    if let (false, Some(key)) = (f.published_only, f.after_urgent) {
+        let items = list_after_urgent(c, &w, key, f.limit).await?;
+        let total: i64 = if f.count {
+            on_conn!(c, c => crate::bind_all!(sqlx::query_scalar::<_, i64>(&count), count_args.iter()).fetch_one(&mut **c).await?)
+        } else {
+            -1
+        };
+        return Ok((items, total));
+    }
     if let (true, Some((day, id))) = (f.published_only, f.after) {
         // Spelled out rather than a row comparison, which SQLite's planner does not take to the
         // (answered_on, id) index.
@@ -372,7 +504,7 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     let order = if f.published_only {
         "answered_on DESC, id DESC"
     } else {
-        "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id"
+        URGENT_ORDER
     };
     let sql = format!(
         "SELECT {COLS} FROM feedback_items {clause} ORDER BY {order} LIMIT {} OFFSET {}",

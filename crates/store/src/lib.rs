@@ -46,7 +46,7 @@ macro_rules! bind_all {
 }
 
 /// Collects `WHERE` conditions with numbered placeholders.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Filter {
     pub conds: Vec<String>,
     pub args: Vec<Arg>,

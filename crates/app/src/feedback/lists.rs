@@ -28,8 +28,8 @@ pub struct InboxQuery {
     pub format: Option<String>,
     /// pending: the moderation queue (published items whose public text nobody has reviewed).
     pub moderation: Option<String>,
-    /// Public list: the page after this point, as given in `next` by the page before (costs the
-    /// same at any depth, unlike `page`).
+    /// The page after this point, as given in `next` by the page before (the public list and
+    /// the inbox; costs the same at any depth, unlike `page`).
     pub after: Option<String>,
 }
 
@@ -62,7 +62,26 @@ pub struct InboxRow {
     pub accept_by: Option<NaiveDate>,
 }
 
-fn check_filters(q: &InboxQuery) -> AppResult<()> {
+/// One page of a unit's inbox.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxPage {
+    pub items: Vec<InboxRow>,
+    /// Every item the filters match.
+    pub total: i64,
+    /// `after` for the next page; absent on the last.
+    pub next: Option<String>,
+}
+
+fn published_cursor_ok(s: &str) -> bool {
+    parse_cursor(s).is_some()
+}
+
+fn inbox_cursor_ok(s: &str) -> bool {
+    store::feedback::UrgentKey::parse(s).is_some()
+}
+
+fn check_filters(q: &InboxQuery, cursor_ok: fn(&str) -> bool) -> AppResult<()> {
     let mut errs = vec![];
     if q.status
         .as_deref()
@@ -76,10 +95,7 @@ fn check_filters(q: &InboxQuery) -> AppResult<()> {
     if q.moderation.as_deref().is_some_and(|m| m != "pending") {
         errs.push(FieldError::new("moderation", "err-unknown-moderation"));
     }
-    if q.after
-        .as_deref()
-        .is_some_and(|a| parse_cursor(a).is_none())
-    {
+    if q.after.as_deref().is_some_and(|a| !cursor_ok(a)) {
         errs.push(FieldError::new("after", "err-cursor"));
     }
     if errs.is_empty() {
@@ -102,8 +118,12 @@ pub async fn file_counts(db: &Db, ids: &[i64]) -> AppResult<std::collections::Ha
 }
 
 /// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
-pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<InboxRow>, i64)> {
-    check_filters(&q)?;
+pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<InboxPage> {
+    check_filters(&q, inbox_cursor_ok)?;
+    let after = q
+        .after
+        .as_deref()
+        .and_then(store::feedback::UrgentKey::parse);
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
     let unit = q.unit.unwrap_or(who.unit_id);
     // Before taking a connection: holding one while `calendar` waits for another starves the
@@ -120,16 +140,26 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
         unmoderated: q.moderation.as_deref() == Some("pending"),
         published_only: false,
         after: None,
+        after_urgent: after,
         count: true,
-        limit,
-        offset,
+        // One more than shown, to know whether a next page exists.
+        limit: limit + 1,
+        offset: if after.is_some() { 0 } else { offset },
     };
-    let (items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    let (mut items, total) = store::feedback::list(&mut c.conn(), &f).await?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|i| store::feedback::UrgentKey::of(i).cursor())
+    } else {
+        None
+    };
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
     let accept_days = |kind| rule_in(&rules, kind).accept_days.max(0) as u32;
     let today = domain::clock::local_date(Utc::now());
-    Ok((
-        items
+    Ok(InboxPage {
+        items: items
             .iter()
             .map(|i| InboxRow {
                 id: i.id,
@@ -149,14 +179,15 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<In
             })
             .collect(),
         total,
-    ))
+        next,
+    })
 }
 
 /// Published items with their answers (public), latest answers first. Pages follow one another
 /// by `after` (keyset); the total is counted once per change of the published set and per
 /// filter (`totals`), so neither depth nor a crowd of readers costs a scan.
 pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult<PublishedPage> {
-    check_filters(&q)?;
+    check_filters(&q, published_cursor_ok)?;
     let after = q.after.as_deref().and_then(parse_cursor);
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
     let mut c = db.acquire().await?;
@@ -172,6 +203,7 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
         unmoderated: false,
         published_only: true,
         after,
+        after_urgent: None,
         count: false,
         // One more than shown, to know whether a next page exists.
         limit: limit + 1,
@@ -211,7 +243,7 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
 /// What a signed-in submitter sent (any state, most urgent first): an account lets them follow
 /// all their items without keeping each secret.
 pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
-    check_filters(&q)?;
+    check_filters(&q, published_cursor_ok)?;
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
     let mut c = db.acquire().await?;
     let f = store::feedback::ListFilter {
@@ -223,6 +255,7 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         unmoderated: false,
         published_only: false,
         after: None,
+        after_urgent: None,
         count: true,
         limit,
         offset,

@@ -124,7 +124,7 @@ pub struct WorkDoc;
         Rating,
         AppealInput,
         MoveInput,
-        super::feedback::InboxPage,
+        app::feedback::InboxPage,
         Stats,
         FeedbackByProvince,
         ProvinceFeedback,

@@ -15,8 +15,8 @@ use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, Ctx, PathCode, PathId};
 use app::error::AppError;
 use app::feedback::{
-    AppealInput, FeedbackByProvince, InboxQuery, InboxRow, MoveInput, PublicItem, Rating, Stats,
-    Submission, Submitted, Tracking,
+    AppealInput, FeedbackByProvince, InboxQuery, MoveInput, PublicItem, Rating, Stats, Submission,
+    Submitted, Tracking,
 };
 use app::records::{Category, Event, Item};
 
@@ -194,15 +194,9 @@ pub(super) struct LinkToken {
     pub(super) token: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(super) struct InboxPage {
-    items: Vec<InboxRow>,
-    total: i64,
-}
-
 /// A unit's inbox, most urgent first (officers of the unit or above; steering, inspectors). Filters: unit, status, type, category.
 #[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback", params(InboxQuery),
-    responses((status = 200, body = InboxPage), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = app::feedback::InboxPage), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn inbox(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -210,7 +204,11 @@ async fn inbox(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
-        let rows = all_pages(q, |q| app::feedback::inbox(&s.db, who, q)).await?;
+        let rows = all_pages(q, |q| async {
+            let p = app::feedback::inbox(&s.db, who, q).await?;
+            Ok((p.items, p.next))
+        })
+        .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let counts = app::feedback::file_counts(&s.db, &ids).await?;
         // Keyed by tracking code, which the table's rows carry.
@@ -227,29 +225,31 @@ async fn inbox(
         );
         return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
-    let (items, total) = app::feedback::inbox(&s.db, who, q).await?;
-    Ok(Json(InboxPage { items, total }).into_response())
+    Ok(Json(app::feedback::inbox(&s.db, who, q).await?).into_response())
 }
 
-/// Every page of a filtered list, for an export (at most 50 pages of 200).
+/// Every page of a filtered list, for an export (at most 50 pages of 200), each read from where
+/// the one before ended (keyset), so the last page costs what the first does.
 async fn all_pages<T, F, Fut>(q: InboxQuery, mut page: F) -> AppResult<Vec<T>>
 where
     F: FnMut(InboxQuery) -> Fut,
-    Fut: std::future::Future<Output = app::error::AppResult<(Vec<T>, i64)>>,
+    Fut: std::future::Future<Output = app::error::AppResult<(Vec<T>, Option<String>)>>,
 {
     let mut out = vec![];
-    for n in 1..=50 {
-        let (rows, total) = page(InboxQuery {
-            page: Some(n),
+    let mut after = q.after.clone();
+    for _ in 0..50 {
+        let (rows, next) = page(InboxQuery {
+            page: None,
             per_page: Some(200),
             format: None,
+            after: after.take(),
             ..q.clone()
         })
         .await?;
-        let last = rows.len() < 200;
         out.extend(rows);
-        if last || out.len() as i64 >= total {
-            break;
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
         }
     }
     Ok(out)
@@ -427,7 +427,7 @@ async fn published(
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| async {
             let p = app::feedback::published(&s.db, &s.stats, q).await?;
-            Ok((p.items, p.total))
+            Ok((p.items, p.next))
         })
         .await?;
         let snap = s.org.snapshot(&s.db).await?;

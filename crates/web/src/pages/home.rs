@@ -122,7 +122,8 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
         },
     )
     .await
-    .ok();
+    .ok()
+    .map(|p| (p.items, p.total));
     let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
     let names = claims
         .iter()

@@ -30,6 +30,9 @@ struct InboxTpl {
     p: PageCtx,
     rows: Vec<InboxRow>,
     total: i64,
+    /// The first page and the next one with the same filters (empty: none).
+    first_link: String,
+    next_link: String,
     unit: i64,
     unit_name: String,
     status: String,
@@ -67,6 +70,8 @@ struct InboxQ {
     /// pending: the moderation queue.
     moderation: Option<String>,
     page: Option<i64>,
+    /// The page after this point (`next` of the page before).
+    after: Option<String>,
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
     saved: Option<u8>,
@@ -81,7 +86,7 @@ async fn inbox_page(
     let unit = q.unit.unwrap_or(who.unit_id);
     let status = q.status.filter(|s| !s.is_empty());
     let kind = q.kind.filter(|s| !s.is_empty());
-    let (rows, total) = app::feedback::inbox(
+    let inbox = app::feedback::inbox(
         &s.db,
         who,
         InboxQuery {
@@ -91,16 +96,39 @@ async fn inbox_page(
             moderation: q.moderation.clone().filter(|m| !m.is_empty()),
             page: q.page,
             per_page: Some(100),
+            after: q.after.clone().filter(|a| !a.is_empty()),
             ..Default::default()
         },
     )
     .await?;
     let snap = s.org.snapshot(&s.db).await?;
     let settings = app::feedback::unit_settings(&s.db, who, unit).await?;
+    let mut base = format!("/feedback/inbox?unit={unit}");
+    for (k, v) in [
+        ("status", status.as_deref()),
+        ("type", kind.as_deref()),
+        (
+            "moderation",
+            q.moderation.as_deref().filter(|m| !m.is_empty()),
+        ),
+    ] {
+        if let Some(v) = v {
+            base.push_str(&format!(
+                "&{k}={}",
+                crate::pages::common::encode_component(v)
+            ));
+        }
+    }
+    let deeper = q.after.as_deref().is_some_and(|a| !a.is_empty()) || q.page.is_some_and(|p| p > 1);
     html(InboxTpl {
         p: PageCtx::from(&ctx, "/feedback/inbox"),
-        rows,
-        total,
+        rows: inbox.items,
+        total: inbox.total,
+        first_link: if deeper { base.clone() } else { String::new() },
+        next_link: inbox
+            .next
+            .map(|n| format!("{base}&after={n}"))
+            .unwrap_or_default(),
         unit,
         unit_name: snap
             .get(unit)
