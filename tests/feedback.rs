@@ -2401,6 +2401,22 @@ both!(
             t["item"]["awaiting_moderation"], false,
             "only what arrives from now on waits"
         );
+        // Handling it later does not hide it either.
+        let earlier_id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{earlier}'"
+            ))
+            .await;
+        let (s, r) = officer
+            .post(app.url(&format!("/api/v1/feedback/{earlier_id}/actions")))
+            .json(&json!({"action": "accept"}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(
+            track(earlier.clone(), "").await["item"]["awaiting_moderation"],
+            false
+        );
         assert!(
             t["item"]["title"]
                 .as_str()

@@ -176,8 +176,10 @@ pub(super) async fn notify_submitter(
     Ok(())
 }
 
-/// An item that reaches a unit moderating before publication, unreviewed, is held: its public text
-/// waits for a moderator. A reviewed item stays public wherever it goes.
+/// An item that reaches a unit moderating before publication (a transfer, an appeal), unreviewed,
+/// is held: its public text waits for a moderator. Called only when the unit changes: what a unit
+/// already holds stays as it was when the unit turns moderation on. A reviewed item stays public
+/// wherever it goes.
 pub(super) async fn hold_if_moderated_first(
     c: &mut crate::db::DbConn<'_>,
     item: &mut Item,

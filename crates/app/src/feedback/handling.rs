@@ -205,7 +205,9 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         }
         item.state = next;
         item.unit_id = to_unit;
-        hold_if_moderated_first(&mut tx.conn(), &mut item).await?;
+        if to_unit != before.unit_id {
+            hold_if_moderated_first(&mut tx.conn(), &mut item).await?;
+        }
         if item.paused_since.is_none() && next.is_open() {
             item.deadline_on = Some(deadline_of(&cal, &item));
         }
