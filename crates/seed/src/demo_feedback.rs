@@ -119,17 +119,7 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
             return Ok(0);
         };
         // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
-        {
-            let mut tx = db.begin().await?;
-            store::feedback::set_unit_settings(
-                &mut tx.conn(),
-                officer.unit_id,
-                (true, false),
-                chrono::Utc::now(),
-            )
-            .await?;
-            tx.commit().await?;
-        }
+        unit_settings(db, officer.unit_id, (true, false)).await?;
         let mut written = 0;
         let mut ids = Vec::with_capacity(n);
         let mut first_code: Option<String> = None;
@@ -250,17 +240,17 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
         spread_over_past_months(db, &ids, &mut rng).await?;
         // From now on Đắk Lắk also reviews what is sent to it before it is shown publicly: the
         // demo's items above were published as they came.
-        let mut tx = db.begin().await?;
-        store::feedback::set_unit_settings(
-            &mut tx.conn(),
-            officer.unit_id,
-            (true, true),
-            chrono::Utc::now(),
-        )
-        .await?;
-        tx.commit().await?;
+        unit_settings(db, officer.unit_id, (true, true)).await?;
         Ok(written)
     })
+}
+
+/// A unit's feedback settings: (answers approved by the leader, moderation before publication).
+async fn unit_settings(db: &Db, unit: i64, settings: (bool, bool)) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    store::feedback::set_unit_settings(&mut tx.conn(), unit, settings, chrono::Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Everything above happened today; spread it over the last five months so that the statistics

@@ -303,8 +303,13 @@ pub async fn events(c: &mut DbConn<'_>, item_id: i64) -> AppResult<Vec<Event>> {
 /// The inbox's order, most urgent first: open items with a deadline (by deadline), open items
 /// without one (waiting for the sender), then finished ones; ties by id. Spelled exactly as in the
 /// `feedback_urgent` index so that both planners read it from there.
-const URGENT_BUCKET: &str = "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END";
-const URGENT_ORDER: &str = "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END, deadline_on, id";
+macro_rules! urgent_bucket {
+    () => {
+        "CASE WHEN state IN ('declined', 'answered', 'closed', 'merged') THEN 2 WHEN deadline_on IS NULL THEN 1 ELSE 0 END"
+    };
+}
+const URGENT_BUCKET: &str = urgent_bucket!();
+const URGENT_ORDER: &str = concat!(urgent_bucket!(), ", deadline_on, id");
 
 /// Where an item stands in the inbox's order: a cursor for the page after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,10 +322,7 @@ pub struct UrgentKey {
 
 impl UrgentKey {
     pub fn of(i: &Item) -> Self {
-        let bucket = if matches!(
-            i.state,
-            State::Declined | State::Answered | State::Closed | State::Merged
-        ) {
+        let bucket = if !i.state.is_open() {
             2
         } else if i.deadline_on.is_none() {
             1
@@ -1000,9 +1002,14 @@ pub async fn set_event_time(c: &mut DbConn<'_>, id: i64, at: DateTime<Utc>) -> A
 }
 
 impl Item {
-    /// Its public text is not shown: hidden by a moderator, or held until one has reviewed it.
+    /// Held for moderation before publication, and no moderator has reviewed it yet.
+    pub fn awaiting_moderation(&self) -> bool {
+        self.held && self.moderated_on.is_none()
+    }
+
+    /// Its public text is not shown: hidden by a moderator, or awaiting one.
     pub fn text_withheld(&self) -> bool {
-        self.hidden || (self.held && self.moderated_on.is_none())
+        self.hidden || self.awaiting_moderation()
     }
 
     /// The state to return to after waiting, typed. An unknown value is corrupt data: an error,

@@ -185,7 +185,8 @@ pub(super) async fn hold_if_moderated_first(
     item: &mut Item,
 ) -> AppResult<()> {
     if item.moderated_on.is_none() && !item.held {
-        item.held = store::feedback::unit_settings(c, item.unit_id).await?.1;
+        let (_, moderate_first) = store::feedback::unit_settings(c, item.unit_id).await?;
+        item.held = moderate_first;
     }
     Ok(())
 }
@@ -237,7 +238,6 @@ impl PublicItem {
 
 impl From<&Item> for PublicItem {
     fn from(i: &Item) -> Self {
-        let awaiting_moderation = i.held && i.moderated_on.is_none();
         let hidden = i.text_withheld();
         PublicItem {
             code: i.code.clone(),
@@ -263,7 +263,7 @@ impl From<&Item> for PublicItem {
             rating: i.rating,
             supports: i.supports,
             moderation_note: i.moderation_note.clone(),
-            awaiting_moderation,
+            awaiting_moderation: i.awaiting_moderation(),
             decision: i.decision.clone(),
             decision_reason: i.decision_reason.clone(),
             task_id: i.task_id,
