@@ -5,7 +5,9 @@
 # (`after=…`, keyset), each requested REPEAT times; prints median and p95 in ms.
 # The generator spreads its million items thinly (a few hundred per unit at most), so first every
 # tenth item is moved to one province (Đắk Lắk, 100,000 items): a unit as deep as a national
-# triage desk would be. BACKENDS="sqlite" or "postgres" runs one backend only.
+# triage desk would be. BACKENDS="sqlite" or "postgres" runs one backend only. The same requests,
+# with the public list and a tracking page, are then timed again under load: 50 clients submitting
+# feedback (wrk, bench/post_feedback.lua) while a second process runs the daily sweep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -18,10 +20,14 @@ PORT=18083
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-# time_ms URL TOKEN: median and p95 of REPEAT sequential requests.
+# time_ms URL TOKEN: median and p95 of REPEAT sequential requests (no TOKEN: anonymous).
 time_ms() {
   for _ in $(seq 1 "$REPEAT"); do
-    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "$1"
+    if [ -n "$2" ]; then
+      curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "$1"
+    else
+      curl -s -o /dev/null -w '%{time_total}\n' "$1"
+    fi
   done | python3 -c "
 import sys
 t = sorted(float(x) * 1000 for x in sys.stdin)
@@ -31,7 +37,7 @@ print(f'median {t[len(t)//2]:.1f} ms, p95 {t[int(len(t)*0.95)-1]:.1f} ms')"
 run_backend() {
   local backend=$1 url=$2
   export NQTRACK_DATABASE_URL=$url NQTRACK_DATA_DIR=$work NQTRACK_LISTEN=127.0.0.1:$PORT NQTRACK_LOG=warn \
-         NQTRACK_JOBS_EVERY_SECS=0
+         NQTRACK_JOBS_EVERY_SECS=0 NQTRACK_FEEDBACK_PER_IP_HOUR=100000000
   "$BIN" migrate >/dev/null
   echo "== $backend: generate --scale national"
   "$BIN" generate --scale national >/dev/null
@@ -64,10 +70,29 @@ run_backend() {
     [ -z "$next" ] && break
     tail_cursor=$next; after=$next
   done
+  local code
+  code=$(curl -fs "$base/api/v1/feedback/published?unit=$unit&per_page=1" | json 'd["items"][0]["code"]')
   echo "RESULT $backend unit=$unit items=$most last_page=$last"
-  echo "RESULT $backend page 1:            $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100" "$token")"
-  echo "RESULT $backend page $last (OFFSET):   $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100&page=$last" "$token")"
-  echo "RESULT $backend same page by cursor: $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100&after=$tail_cursor" "$token")"
+  measure() {
+    echo "RESULT $backend $1 page 1:              $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100" "$token")"
+    echo "RESULT $backend $1 page $last (OFFSET):     $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100&page=$last" "$token")"
+    echo "RESULT $backend $1 same page by cursor:   $(time_ms "$base/api/v1/feedback?unit=$unit&per_page=100&after=$tail_cursor" "$token")"
+    echo "RESULT $backend $1 /feedback:             $(time_ms "$base/feedback" "")"
+    echo "RESULT $backend $1 /feedback/track/{code}: $(time_ms "$base/feedback/track/$code" "")"
+  }
+  measure idle
+  if command -v wrk >/dev/null; then
+    wrk -t1 -c50 -d3600s -s bench/post_feedback.lua "$base/api/v1/feedback" >"$work/intake.out" &
+    local intake=$!
+    ( while kill -0 $intake 2>/dev/null; do "$BIN" jobs --as-of 2026-07-15 >/dev/null 2>&1 || true; done ) &
+    local sweep=$!
+    sleep 2
+    measure "under load"
+    kill -INT $intake; kill $sweep 2>/dev/null; wait $intake $sweep 2>/dev/null || true
+    echo "RESULT $backend intake meanwhile: $(grep RESULT "$work/intake.out" | sed 's/^RESULT //')"
+  else
+    echo "wrk is missing (apt-get install wrk): no figures under load"
+  fi
   kill $pid; wait $pid 2>/dev/null || true
 }
 
