@@ -450,3 +450,93 @@ both!(
         assert_eq!(later.org, after.org);
     }
 );
+
+both!(
+    signed_in_charts_are_shared_by_readers_alike_and_fresh_after_a_write,
+    |app| {
+        // The signed-in charts are computed once per (data version, role and unit): a reader of
+        // another unit gets what that unit may read, not what an earlier reader was given, and a
+        // write shows on the next request.
+        let pid = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+            .await
+            .unwrap()
+            .programme_id
+            .unwrap();
+        // A task held by one ministry alone, with a deadline: restricted, it is that ministry's,
+        // its superiors' and the Committee's only.
+        let hidden = app
+            .scalar_i64(&format!(
+                "SELECT MIN(t.id) FROM tasks t JOIN assignments a ON a.task_id = t.id
+                 WHERE t.programme_id = {pid} AND t.code <> '1' AND a.is_lead = TRUE
+                   AND a.parent_id IS NULL AND a.original_due IS NOT NULL
+                   AND (SELECT COUNT(*) FROM assignments b WHERE b.task_id = t.id) = 1"
+            ))
+            .await;
+        app.exec(&format!(
+            "UPDATE tasks SET visibility = 'restricted' WHERE id = {hidden}"
+        ))
+        .await;
+        let charts = app.url(&format!("/api/v1/programmes/{pid}/charts"));
+        let steering = bearer(&app.token("steering").await);
+        let other = bearer(&app.token("daklak.officer").await);
+        let read = |c: reqwest::Client| {
+            let url = charts.clone();
+            async move {
+                let (s, v) = c.get(url).call_json().await;
+                assert_eq!(s, 200, "{v}");
+                v
+            }
+        };
+        // The reader of another unit may not read that task at all.
+        let (s, _) = other
+            .get(app.url(&format!("/api/v1/tasks/{hidden}")))
+            .call_json()
+            .await;
+        assert_eq!(s, 404);
+        let all = read(steering.clone()).await;
+        let theirs = read(other.clone()).await;
+        let public = read(app.anon()).await;
+        assert_ne!(
+            all["timeline"], theirs["timeline"],
+            "the restricted task counts for the Committee only"
+        );
+        assert_eq!(
+            theirs, public,
+            "a unit not concerned reads what the public reads"
+        );
+        assert_eq!(
+            read(steering.clone()).await,
+            all,
+            "the same reader, the same figures"
+        );
+        // A completion verified: the next request counts it.
+        let most = app.unit_id("BKHCN").await;
+        let a = app
+            .scalar_i64(&format!(
+                "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
+                 WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
+            ))
+            .await;
+        let officer = bearer(&app.token("most.officer").await);
+        let (s, v) = officer
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true, "reported_on": "2025-06-20"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+            .json(&json!({"approve": true}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let completed = |v: &serde_json::Value| {
+            v["trend"].as_array().unwrap().last().unwrap()["completed"]
+                .as_i64()
+                .unwrap()
+        };
+        let after = read(steering.clone()).await;
+        assert_eq!(completed(&after), completed(&all) + 1, "{after}");
+        assert_eq!(completed(&read(other).await), completed(&theirs) + 1);
+    }
+);

@@ -15,7 +15,6 @@ use domain::overview::OnTime;
 use domain::policy::{Action, Principal, Role, Scope};
 use store::org_index::OrgIndex;
 use store::task_cache::TaskCache;
-use store::tasks::PendingClaim;
 
 /// Days ahead that count as "due soon", the near and the far horizon.
 pub const SOON: i64 = 30;
@@ -201,7 +200,7 @@ pub struct NationalProgramme {
 #[derive(Debug)]
 pub struct National {
     pub programmes: Vec<NationalProgramme>,
-    pub claims: (Vec<PendingClaim>, i64),
+    pub claims: Arc<store::task_cache::Claims>,
 }
 
 type NationalKey = (i64, i64, NaiveDate, i64, Role, i64);
@@ -287,6 +286,6 @@ async fn compute_national(
             titles,
         });
     }
-    let claims = crate::reports::claims_waiting(db, who, root, listed).await?;
+    let claims = crate::reports::claims_waiting(db, cache, who, root, listed).await?;
     Ok(National { programmes, claims })
 }

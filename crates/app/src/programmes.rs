@@ -14,7 +14,7 @@ use domain::assignees::{self, Collective};
 use domain::deadline::Period;
 use domain::input::DueWindow;
 use domain::overview::{self, Overview, Row};
-use domain::policy::{self, Action, Principal, Scope, Visibility};
+use domain::policy::{self, Action, Principal, Role, Scope, Visibility};
 use domain::status::TaskState;
 use domain::{FieldError, text::fold};
 use std::sync::Arc;
@@ -563,7 +563,7 @@ async fn visible_rows(
     Ok((data, rows, ids))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrendPoint {
     pub day: NaiveDate,
@@ -573,7 +573,7 @@ pub struct TrendPoint {
     pub completed: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeCharts {
     pub as_of: NaiveDate,
@@ -585,15 +585,63 @@ pub struct ProgrammeCharts {
 }
 
 /// The leaders' dashboard data: the timeline of deadlines and the trend of completion.
+/// (programme, task data version, organisation version, as of, the reader's role and unit)
+type ChartsKey = (i64, i64, i64, NaiveDate, Option<(Role, i64)>);
+
+/// The charts of a programme as computed for a kind of reader: the trend evaluates every
+/// readable lead assignment at each of up to 36 month ends (at national scale most of the
+/// signed-in programme page's time), while the data change a few times an hour. What a reader
+/// may see depends only on the role and the unit, so readers alike share one computation.
+#[derive(Default)]
+pub struct ChartsCache(std::sync::Mutex<HashMap<ChartsKey, Arc<ProgrammeCharts>>>);
+
+/// Bounded: a crawl of every unit's officers cannot grow it without end.
+const CHARTS_KEPT: usize = 1_024;
+
 pub async fn programme_charts(
     db: &Db,
     idx: &OrgIndex,
     cache: &TaskCache,
+    charts: &ChartsCache,
     who: Option<&Principal>,
     id: i64,
     as_of: Option<NaiveDate>,
-) -> AppResult<ProgrammeCharts> {
-    let (data, rows, as_of) = readable_rows(db, idx, cache, who, id, as_of).await?;
+) -> AppResult<Arc<ProgrammeCharts>> {
+    require(who, Action::ReadOrgUnit, Scope::Global)?;
+    let snap = idx.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    // Through the cache: its version is the one the rows were read at.
+    let (data, rows, _) = visible_rows(&mut c.conn(), cache, &snap, who, id).await?;
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    let key = (
+        id,
+        data.version,
+        snap.version,
+        as_of,
+        who.map(|w| (w.role, w.unit_id)),
+    );
+    let kept = |m: &std::sync::Mutex<HashMap<ChartsKey, Arc<ProgrammeCharts>>>| {
+        m.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+    };
+    if let Some(x) = kept(&charts.0) {
+        return Ok(x);
+    }
+    let x = Arc::new(compute_charts(&data, &rows, as_of));
+    let mut m = charts.0.lock().unwrap_or_else(|e| e.into_inner());
+    if m.len() >= CHARTS_KEPT {
+        m.retain(|k, _| k.1 == data.version && k.2 == snap.version);
+        if m.len() >= CHARTS_KEPT {
+            m.clear();
+        }
+    }
+    m.insert(key, x.clone());
+    Ok(x)
+}
+
+fn compute_charts(data: &ProgrammeRows, rows: &[Row], as_of: NaiveDate) -> ProgrammeCharts {
     let rules = data.programme.rules();
     let start = rows
         .iter()
@@ -618,10 +666,10 @@ pub async fn programme_charts(
         }
         points.reverse();
     }
-    Ok(ProgrammeCharts {
+    ProgrammeCharts {
         as_of,
-        timeline: overview::timeline(&rows, as_of, rules),
-        trend: overview::trend(&rows, &points, rules)
+        timeline: overview::timeline(rows, as_of, rules),
+        trend: overview::trend(rows, &points, rules)
             .into_iter()
             .map(|(day, due, completed)| TrendPoint {
                 day,
@@ -629,7 +677,7 @@ pub async fn programme_charts(
                 completed,
             })
             .collect(),
-    })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -781,13 +829,13 @@ pub async fn tasks(
         seen: HashMap::new(),
     };
     let mut out = vec![];
-    for t in store::tasks::tasks_of(&mut c, programme_id).await? {
+    for t in &data.tasks {
         let (statuses, matches) = by_task.remove(&t.id).unwrap_or_default();
         if t.state != TaskState::Active || (unit.is_some() && !matches) {
             continue;
         }
         if gate.allows(&mut c, who, t.id, t.visibility).await? {
-            out.push((t, overview::task_status_name(&statuses).to_string()));
+            out.push((t.clone(), overview::task_status_name(&statuses).to_string()));
         }
     }
     Ok(out)

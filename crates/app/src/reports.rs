@@ -11,7 +11,9 @@ use domain::FieldError;
 use domain::input::BoundedText;
 use domain::policy::{Action, Principal};
 use domain::text::nfc;
+use std::sync::Arc;
 use store::audit::{Actor, Change, to_json};
+use store::task_cache::TaskCache;
 use store::tasks::{Assignment, ProgressReport};
 use store::{self};
 
@@ -372,12 +374,13 @@ async fn tell(
 /// first, up to `limit`, with how many in all. For the unit's leaders and the Steering Committee.
 pub async fn claims_waiting(
     db: &Db,
+    cache: &TaskCache,
     who: &Principal,
     unit_id: i64,
     limit: i64,
-) -> AppResult<(Vec<store::tasks::PendingClaim>, i64)> {
+) -> AppResult<Arc<store::task_cache::Claims>> {
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     super::require_on_unit(&mut c, Some(who), Action::VerifyCompletion, unit_id).await?;
-    store::tasks::pending_claims(&mut c, unit_id, limit).await
+    cache.claims(&mut c, unit_id, limit).await
 }

@@ -1,5 +1,5 @@
 //! Read cache of what overviews and worklists are computed from: a programme's top-level lead
-//! assignments, and a unit's assignments with their tasks. Each entry remembers the
+//! assignments, a unit's assignments with their tasks, and a unit's queue of claims. Each entry remembers the
 //! `task_version` it was read at (bumped by triggers in every writing transaction); a request
 //! reads the version (one indexed row) and reuses the entry only if nothing was written since.
 //! Status is still computed per request, as of the requested day.
@@ -15,8 +15,12 @@ use crate::error::AppResult;
 use crate::on_conn;
 
 pub struct ProgrammeRows {
+    /// The task data version these rows were read at.
+    pub version: i64,
     pub programme: Programme,
     pub groups: Vec<TaskGroup>,
+    /// Every task of the programme, by id.
+    pub tasks: Vec<Task>,
     /// (assignment, task group, task visibility)
     pub lead: Vec<(Assignment, Option<i64>, domain::policy::Visibility)>,
 }
@@ -29,16 +33,23 @@ pub struct UnitRows {
 }
 
 type Periodic = Vec<(i64, Option<NaiveDate>, bool)>;
+/// (the oldest claims, how many in all)
+pub type Claims = (Vec<super::tasks::PendingClaim>, i64);
 type PeriodicKey = (i64, NaiveDate, NaiveDate);
+
+/// Entries by key, each with the task data version it was read at.
+type Versioned<K, V> = Mutex<HashMap<K, (i64, Arc<V>)>>;
 
 /// Bounded so a crawl over every unit cannot grow it without end.
 const MAX_UNITS: usize = 4_096;
 
 #[derive(Default)]
 pub struct TaskCache {
-    programmes: Mutex<HashMap<i64, (i64, Arc<ProgrammeRows>)>>,
-    periodic: Mutex<HashMap<PeriodicKey, (i64, Arc<Periodic>)>>,
-    units: Mutex<HashMap<i64, (i64, Arc<UnitRows>)>>,
+    programmes: Versioned<i64, ProgrammeRows>,
+    periodic: Versioned<PeriodicKey, Periodic>,
+    units: Versioned<i64, UnitRows>,
+    /// (unit, how many listed)
+    claims: Versioned<(i64, i64), Claims>,
 }
 
 pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
@@ -48,16 +59,12 @@ pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
     )
 }
 
-fn get<K: std::hash::Hash + Eq, V>(
-    m: &Mutex<HashMap<K, (i64, Arc<V>)>>,
-    k: &K,
-    v: i64,
-) -> Option<Arc<V>> {
+fn get<K: std::hash::Hash + Eq, V>(m: &Versioned<K, V>, k: &K, v: i64) -> Option<Arc<V>> {
     let m = m.lock().unwrap_or_else(|e| e.into_inner());
     m.get(k).filter(|(at, _)| *at == v).map(|(_, x)| x.clone())
 }
 
-fn put<K: std::hash::Hash + Eq, V>(m: &Mutex<HashMap<K, (i64, Arc<V>)>>, k: K, v: i64, x: Arc<V>) {
+fn put<K: std::hash::Hash + Eq, V>(m: &Versioned<K, V>, k: K, v: i64, x: Arc<V>) {
     let mut m = m.lock().unwrap_or_else(|e| e.into_inner());
     if m.len() >= MAX_UNITS {
         // Entries of older versions are useless; if all are current, start afresh.
@@ -83,7 +90,9 @@ impl TaskCache {
             return Ok(None);
         };
         let rows = Arc::new(ProgrammeRows {
+            version: v,
             groups: super::tasks::groups(c, id).await?,
+            tasks: super::tasks::tasks_of(c, id).await?,
             lead: super::tasks::lead_assignments(c, id).await?,
             programme,
         });
@@ -133,6 +142,25 @@ impl TaskCache {
             programmes,
         });
         put(&self.units, unit_id, v, rows.clone());
+        Ok(rows)
+    }
+
+    /// The claims waiting for `unit_id` to verify them (see `tasks::pending_claims`): a
+    /// province's queue reads some 450 pending claims of its communes to list the oldest; the
+    /// Committee and a province's leaders open it all day while it changes a few times.
+    pub async fn claims(
+        &self,
+        c: &mut DbConn<'_>,
+        unit_id: i64,
+        limit: i64,
+    ) -> AppResult<Arc<Claims>> {
+        let v = version(c).await?;
+        let key = (unit_id, limit);
+        if let Some(x) = get(&self.claims, &key, v) {
+            return Ok(x);
+        }
+        let rows = Arc::new(super::tasks::pending_claims(c, unit_id, limit).await?);
+        put(&self.claims, key, v, rows.clone());
         Ok(rows)
     }
 }

@@ -146,10 +146,32 @@ pub async fn insert_reminders(
 }
 
 pub async fn reminders_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<ReminderSent>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, ReminderSent>(
-        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM reminders m JOIN assignments a ON a.id = m.assignment_id
-         WHERE a.task_id = $1 ORDER BY m.id")
-        .bind(task_id).fetch_all(&mut **c).await?))
+    // The sweep fills `reminders` from nothing in minutes; until autovacuum analyses it,
+    // PostgreSQL planned a hash join over the whole table (8.8 ms at 71,000 reminders, 150 ms
+    // in the national crawl, against 0.2 ms by the index). The lateral subquery, kept apart by
+    // `OFFSET 0`, looks up each of the task's assignments by index whatever the statistics say.
+    // SQLite, without statistics, already does so for the plain join.
+    const SQLITE: &str =
+        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM reminders m
+         JOIN assignments a ON a.id = m.assignment_id WHERE a.task_id = $1 ORDER BY m.id";
+    const PG: &str =
+        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM assignments a
+         CROSS JOIN LATERAL (SELECT * FROM reminders r WHERE r.assignment_id = a.id OFFSET 0) m
+         WHERE a.task_id = $1 ORDER BY m.id";
+    Ok(match c {
+        DbConn::Sqlite(c) => {
+            sqlx::query_as::<_, ReminderSent>(SQLITE)
+                .bind(task_id)
+                .fetch_all(&mut **c)
+                .await?
+        }
+        DbConn::Pg(c) => {
+            sqlx::query_as::<_, ReminderSent>(PG)
+                .bind(task_id)
+                .fetch_all(&mut **c)
+                .await?
+        }
+    })
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -46,6 +46,7 @@ pub struct AppState {
     pub tasks: Arc<app::records::TaskCache>,
     pub stats: Arc<app::feedback::StatsCache>,
     pub national: Arc<app::home::NationalCache>,
+    pub charts: Arc<app::programmes::ChartsCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
 }
@@ -63,6 +64,7 @@ impl AppState {
             tasks: Arc::default(),
             stats: Arc::default(),
             national: Arc::default(),
+            charts: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(

@@ -74,7 +74,8 @@ async fn claims_waiting(
     ctx: Ctx,
     PathId(id): PathId,
 ) -> AppResult<Json<ClaimQueue>> {
-    let (items, total) = app::reports::claims_waiting(&s.db, ctx.principal()?, id, 200).await?;
+    let (items, total) =
+        (*app::reports::claims_waiting(&s.db, &s.tasks, ctx.principal()?, id, 200).await?).clone();
     Ok(Json(ClaimQueue { total, items }))
 }
 

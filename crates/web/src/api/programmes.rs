@@ -67,11 +67,14 @@ async fn programme_charts(
                 &s.db,
                 &s.org,
                 &s.tasks,
+                &s.charts,
                 ctx.who.as_ref(),
                 id,
                 q.as_of,
             )
-            .await?,
+            .await?
+            .as_ref()
+            .clone(),
         ),
         Deps::TASKS,
     ))

@@ -102,7 +102,8 @@ async fn claims_page(
 /// The queue of unit `id`; with a refused decision, answered 422 with its errors in place.
 pub async fn render(s: &AppState, ctx: &Ctx, id: i64, refused: Refused) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let (claims, total) = app::reports::claims_waiting(&s.db, who, id, LISTED).await?;
+    let (claims, total) =
+        (*app::reports::claims_waiting(&s.db, &s.tasks, who, id, LISTED).await?).clone();
     let snap = s.org.snapshot(&s.db).await?;
     let unit = snap
         .get(id)

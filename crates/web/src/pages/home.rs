@@ -108,7 +108,11 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
         .cloned()
         .ok_or(app::error::AppError::NotFound)?;
     let claims = if who.role == Role::UnitLeader {
-        Some(app::reports::claims_waiting(&s.db, who, who.unit_id, LISTED as i64).await?)
+        Some(
+            (*app::reports::claims_waiting(&s.db, &s.tasks, who, who.unit_id, LISTED as i64)
+                .await?)
+                .clone(),
+        )
     } else {
         None
     };

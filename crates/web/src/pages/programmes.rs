@@ -429,9 +429,16 @@ async fn render_programme(
     } else {
         String::new()
     };
-    let charts =
-        app::programmes::programme_charts(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, as_of)
-            .await?;
+    let charts = app::programmes::programme_charts(
+        &s.db,
+        &s.org,
+        &s.tasks,
+        &s.charts,
+        ctx.who.as_ref(),
+        id,
+        as_of,
+    )
+    .await?;
     let periodic = [
         "reported_with_results",
         "reported_without_results",
