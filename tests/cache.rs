@@ -540,3 +540,66 @@ both!(
         assert_eq!(completed(&read(other).await), completed(&theirs) + 1);
     }
 );
+
+both!(an_inbox_shows_a_new_item_on_the_next_request, |app| {
+    // Inbox pages are kept per state of the feedback data and per unit: another unit's
+    // officers get their own, and an item sent meanwhile is there on the next request.
+    let dl = app.unit_id("66").await;
+    let hn = app.unit_id("01").await;
+    let send = |unit: i64, title: &'static str| {
+        let req = app.anon().post(app.url("/api/v1/feedback")).json(&json!({
+            "kind": "report", "category": "public_services", "title": title,
+            "body": "Cầu treo đã hỏng nhiều tấm ván, người dân đi lại nguy hiểm.",
+            "unit_id": unit, "submitter_kind": "citizen", "publish_name": false
+        }));
+        async move {
+            let (s, r) = req.call_json().await;
+            assert_eq!(s, 201, "{r}");
+            r["code"].as_str().unwrap().to_string()
+        }
+    };
+    let ours = send(dl, "Cầu treo buôn Đôn xuống cấp").await;
+    let hanoi = send(hn, "Cầu khỉ xã Ba Vì xuống cấp").await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let other = bearer(&app.token("hanoi.officer").await);
+    let read = |c: &reqwest::Client, unit: i64| {
+        let req = c.get(app.url(&format!("/api/v1/feedback?unit={unit}")));
+        async move {
+            let (s, v) = req.call_json().await;
+            assert_eq!(s, 200, "{v}");
+            v
+        }
+    };
+    let before = read(&officer, dl).await;
+    assert_eq!(read(&officer, dl).await, before);
+    assert!(before.to_string().contains(&ours) && !before.to_string().contains(&hanoi));
+    let theirs = read(&other, hn).await.to_string();
+    assert!(
+        theirs.contains(&hanoi) && !theirs.contains(&ours),
+        "{theirs}"
+    );
+    let (s, _) = other
+        .get(app.url(&format!("/api/v1/feedback?unit={dl}")))
+        .call_json()
+        .await;
+    assert_eq!(s, 403, "nor may Hà Nội read Đắk Lắk's, kept or not");
+    let new = send(dl, "Đèn đường buôn Đôn không sáng").await;
+    let after = read(&officer, dl).await;
+    assert_eq!(
+        after["total"],
+        before["total"].as_i64().unwrap() + 1,
+        "{after}"
+    );
+    assert!(after.to_string().contains(&new));
+    // The page too.
+    let page = app.signed_in("daklak.officer").await;
+    let body = page
+        .get(app.url("/feedback/inbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(&new), "{body}");
+});

@@ -1997,3 +1997,89 @@ both!(
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
 );
+
+both!(notifications_page_by_cursor, |app| {
+    // 130 notifications more than anyone reads at once: the list pages by id, each page one
+    // key range, and the pages together are every notification once, newest first.
+    let user = app.user_id("daklak.officer").await;
+    app.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 130)
+         INSERT INTO notifications (user_id, subject, body, link, created_at)
+         SELECT {user}, 'Thông báo ' || i, 'Nội dung', NULL, '2026-01-01T00:00:00Z' FROM n"
+    ))
+    .await;
+    let all = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {user}"
+        ))
+        .await;
+    assert!(all >= 130);
+    let unread = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {user} AND read_at IS NULL"
+        ))
+        .await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let mut ids: Vec<i64> = vec![];
+    let mut url = app.url("/api/v1/notifications");
+    let mut pages = 0;
+    loop {
+        let (s, v) = officer.get(&url).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["unread"], unread, "{v}");
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() <= 100);
+        ids.extend(items.iter().map(|n| n["id"].as_i64().unwrap()));
+        pages += 1;
+        match v["next"].as_i64() {
+            Some(n) => {
+                assert_eq!(
+                    Some(n),
+                    ids.last().copied(),
+                    "the cursor is the last id listed"
+                );
+                url = app.url(&format!("/api/v1/notifications?before={n}"));
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, (all + 99) / 100);
+    assert_eq!(ids.len() as i64, all, "each notification once");
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    // A smaller page, and a cursor that is not a number.
+    let (_, v) = officer
+        .get(app.url("/api/v1/notifications?limit=7"))
+        .call_json()
+        .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 7);
+    assert_eq!(v["next"], ids[6]);
+    let (s, _) = officer
+        .get(app.url("/api/v1/notifications?before=moi"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The page: the older ones behind a link, and from there back to the newest.
+    let page = app.signed_in("daklak.officer").await;
+    let body = page
+        .get(app.url("/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let older = format!("href=\"/notifications?before={}\"", ids[99]);
+    assert!(body.contains(&older), "{body}");
+    assert!(!body.contains("id=\"notifications-newest\""));
+    let body = page
+        .get(app.url(&format!("/notifications?before={}", ids[99])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("id=\"notifications-newest\""), "{body}");
+    assert!(body.contains(&format!("value=\"{}\"", ids[100])));
+    assert!(!body.contains(&format!("value=\"{}\"", ids[99])));
+});

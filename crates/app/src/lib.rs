@@ -15,6 +15,7 @@ pub mod home;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod memo;
 pub mod notify;
 pub mod org;
 pub mod programmes;

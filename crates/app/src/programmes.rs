@@ -584,7 +584,6 @@ pub struct ProgrammeCharts {
     pub trend: Vec<TrendPoint>,
 }
 
-/// The leaders' dashboard data: the timeline of deadlines and the trend of completion.
 /// (programme, task data version, organisation version, as of, the reader's role and unit)
 type ChartsKey = (i64, i64, i64, NaiveDate, Option<(Role, i64)>);
 
@@ -592,12 +591,9 @@ type ChartsKey = (i64, i64, i64, NaiveDate, Option<(Role, i64)>);
 /// readable lead assignment at each of up to 36 month ends (at national scale most of the
 /// signed-in programme page's time), while the data change a few times an hour. What a reader
 /// may see depends only on the role and the unit, so readers alike share one computation.
-#[derive(Default)]
-pub struct ChartsCache(std::sync::Mutex<HashMap<ChartsKey, Arc<ProgrammeCharts>>>);
+pub type ChartsCache = crate::memo::Memo<ChartsKey, ProgrammeCharts>;
 
-/// Bounded: a crawl of every unit's officers cannot grow it without end.
-const CHARTS_KEPT: usize = 1_024;
-
+/// The leaders' dashboard data: the timeline of deadlines and the trend of completion.
 pub async fn programme_charts(
     db: &Db,
     idx: &OrgIndex,
@@ -620,24 +616,11 @@ pub async fn programme_charts(
         as_of,
         who.map(|w| (w.role, w.unit_id)),
     );
-    let kept = |m: &std::sync::Mutex<HashMap<ChartsKey, Arc<ProgrammeCharts>>>| {
-        m.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned()
-    };
-    if let Some(x) = kept(&charts.0) {
+    if let Some(x) = charts.get(&key) {
         return Ok(x);
     }
     let x = Arc::new(compute_charts(&data, &rows, as_of));
-    let mut m = charts.0.lock().unwrap_or_else(|e| e.into_inner());
-    if m.len() >= CHARTS_KEPT {
-        m.retain(|k, _| k.1 == data.version && k.2 == snap.version);
-        if m.len() >= CHARTS_KEPT {
-            m.clear();
-        }
-    }
-    m.insert(key, x.clone());
+    charts.put(key, x.clone());
     Ok(x)
 }
 

@@ -587,18 +587,40 @@ pub async fn comment(
     Ok(id)
 }
 
-/// The newest `limit` notifications of `who` (the list keeps 100, a home shows a few) and how
-/// many are unread.
+/// A page of `who`'s notifications, newest first.
+#[derive(Debug)]
+pub struct Notifications {
+    pub items: Vec<Notification>,
+    /// How many are unread, of all.
+    pub unread: i64,
+    /// The cursor of the next (older) page, if there is one: the last id listed.
+    pub next: Option<i64>,
+}
+
+/// Up to `limit` (1–100) notifications of `who` older than `before` (newest when None); a home
+/// shows a few, the list pages by cursor, so that page 1 and page 100 cost the same.
 pub async fn notifications(
     db: &Db,
     who: &Principal,
+    before: Option<i64>,
     limit: i64,
-) -> AppResult<(Vec<Notification>, i64)> {
+) -> AppResult<Notifications> {
+    let limit = limit.clamp(1, 100);
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let list = store::work::notifications_of(&mut c, who.user_id, limit.clamp(1, 100)).await?;
+    let mut items = store::work::notifications_of(&mut c, who.user_id, before, limit + 1).await?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|n| n.id)
+    } else {
+        None
+    };
     let unread = store::work::unread_count(&mut c, who.user_id).await?;
-    Ok((list, unread))
+    Ok(Notifications {
+        items,
+        unread,
+        next,
+    })
 }
 
 /// Marks one notification (or all) read. Reading is a change of state, so it is audited too.

@@ -146,32 +146,10 @@ pub async fn insert_reminders(
 }
 
 pub async fn reminders_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<ReminderSent>> {
-    // The sweep fills `reminders` from nothing in minutes; until autovacuum analyses it,
-    // PostgreSQL planned a hash join over the whole table (8.8 ms at 71,000 reminders, 150 ms
-    // in the national crawl, against 0.2 ms by the index). The lateral subquery, kept apart by
-    // `OFFSET 0`, looks up each of the task's assignments by index whatever the statistics say.
-    // SQLite, without statistics, already does so for the plain join.
-    const SQLITE: &str =
-        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM reminders m
-         JOIN assignments a ON a.id = m.assignment_id WHERE a.task_id = $1 ORDER BY m.id";
-    const PG: &str =
-        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM assignments a
-         CROSS JOIN LATERAL (SELECT * FROM reminders r WHERE r.assignment_id = a.id OFFSET 0) m
-         WHERE a.task_id = $1 ORDER BY m.id";
-    Ok(match c {
-        DbConn::Sqlite(c) => {
-            sqlx::query_as::<_, ReminderSent>(SQLITE)
-                .bind(task_id)
-                .fetch_all(&mut **c)
-                .await?
-        }
-        DbConn::Pg(c) => {
-            sqlx::query_as::<_, ReminderSent>(PG)
-                .bind(task_id)
-                .fetch_all(&mut **c)
-                .await?
-        }
-    })
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ReminderSent>(
+        "SELECT m.id, m.assignment_id, m.kind, m.sent_on, m.recipients FROM reminders m JOIN assignments a ON a.id = m.assignment_id
+         WHERE a.task_id = $1 ORDER BY m.id")
+        .bind(task_id).fetch_all(&mut **c).await?))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -223,14 +201,16 @@ pub async fn notify_many(
     .await
 }
 
+/// The user's notifications older than `before` (an id; None for the newest), newest first.
 pub async fn notifications_of(
     c: &mut DbConn<'_>,
     user_id: i64,
+    before: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<Notification>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, Notification>(
-        "SELECT id, subject, body, link, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
-        .bind(user_id).bind(limit).fetch_all(&mut **c).await?))
+        "SELECT id, subject, body, link, created_at, read_at FROM notifications WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
+        .bind(user_id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(&mut **c).await?))
 }
 
 pub async fn unread_count(c: &mut DbConn<'_>, user_id: i64) -> AppResult<i64> {

@@ -47,6 +47,7 @@ pub struct AppState {
     pub stats: Arc<app::feedback::StatsCache>,
     pub national: Arc<app::home::NationalCache>,
     pub charts: Arc<app::programmes::ChartsCache>,
+    pub inbox: Arc<app::feedback::InboxCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
 }
@@ -65,6 +66,7 @@ impl AppState {
             stats: Arc::default(),
             national: Arc::default(),
             charts: Arc::default(),
+            inbox: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(

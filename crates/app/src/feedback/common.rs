@@ -192,7 +192,7 @@ pub(super) async fn hold_if_moderated_first(
 }
 
 /// What anyone may see of an item.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicItem {
     pub code: String,

@@ -1,5 +1,7 @@
 //! Lists: the officers' inbox, the public list of answered items, and a sender's own items.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +52,7 @@ fn parse_cursor(s: &str) -> Option<(NaiveDate, i64)> {
     Some((d.parse().ok()?, id.parse().ok()?))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxRow {
     pub id: i64,
@@ -63,7 +65,7 @@ pub struct InboxRow {
 }
 
 /// One page of a unit's inbox.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxPage {
     pub items: Vec<InboxRow>,
@@ -118,19 +120,60 @@ pub async fn file_counts(db: &Db, ids: &[i64]) -> AppResult<std::collections::Ha
 }
 
 /// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
-pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<InboxPage> {
+/// (feedback data version, local day, unit, the query's filters and place)
+type InboxKey = (i64, NaiveDate, i64, String);
+
+/// Inbox pages per state of the feedback data: a unit's officers open the same pages all day,
+/// and each costs five reads and a hundred deadline computations, while between two writes
+/// the page is the same for all of them. Holidays, rules and settings bump the same version.
+pub type InboxCache = crate::memo::Memo<InboxKey, InboxPage>;
+
+pub async fn inbox(
+    db: &Db,
+    cache: &InboxCache,
+    who: &Principal,
+    q: InboxQuery,
+) -> AppResult<Arc<InboxPage>> {
     check_filters(&q, inbox_cursor_ok)?;
+    let unit = q.unit.unwrap_or(who.unit_id);
+    // Permission on every request, kept or not; the version read before computing.
+    let version = {
+        let mut c = db.acquire().await?;
+        require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
+        store::versions::current(&mut c.conn()).await?.feedback
+    };
+    let today = domain::clock::local_date(Utc::now());
+    let place = format!(
+        "{:?}",
+        (
+            &q.status,
+            &q.kind,
+            &q.category,
+            q.page,
+            q.per_page,
+            &q.moderation,
+            &q.after
+        )
+    );
+    let key = (version, today, unit, place);
+    if let Some(p) = cache.get(&key) {
+        return Ok(p);
+    }
+    let p = Arc::new(read_inbox(db, unit, q, today).await?);
+    cache.put(key, p.clone());
+    Ok(p)
+}
+
+async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppResult<InboxPage> {
     let after = q
         .after
         .as_deref()
         .and_then(store::feedback::UrgentKey::parse);
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
-    let unit = q.unit.unwrap_or(who.unit_id);
     // Before taking a connection: holding one while `calendar` waits for another starves the
     // pool under load (every request holding one, all waiting for a second).
     let cal = calendar(db).await?;
     let mut c = db.acquire().await?;
-    require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
     let f = store::feedback::ListFilter {
         unit: Some(unit),
         state: q.status,
@@ -157,7 +200,6 @@ pub async fn inbox(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<InboxPa
     };
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
     let accept_days = |kind| rule_in(&rules, kind).accept_days.max(0) as u32;
-    let today = domain::clock::local_date(Utc::now());
     Ok(InboxPage {
         items: items
             .iter()

@@ -205,8 +205,8 @@ async fn inbox(
     let who = ctx.principal()?;
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| async {
-            let p = app::feedback::inbox(&s.db, who, q).await?;
-            Ok((p.items, p.next))
+            let p = app::feedback::inbox(&s.db, &s.inbox, who, q).await?;
+            Ok((p.items.clone(), p.next.clone()))
         })
         .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -225,7 +225,8 @@ async fn inbox(
         );
         return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
-    Ok(Json(app::feedback::inbox(&s.db, who, q).await?).into_response())
+    let page = app::feedback::inbox(&s.db, &s.inbox, who, q).await?;
+    Ok(Json(&*page).into_response())
 }
 
 /// Every page of a filtered list, for an export (at most 50 pages of 200), each read from where

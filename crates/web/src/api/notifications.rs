@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, Ctx};
+use crate::extract::{ApiJson, ApiQuery, Ctx};
 use app::records::Notification;
 
 pub fn router() -> Router<AppState> {
@@ -21,17 +21,35 @@ pub fn router() -> Router<AppState> {
 pub(super) struct NotificationList {
     unread: i64,
     items: Vec<Notification>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<i64>,
 }
 
-/// The caller's notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "tasks",
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct Page {
+    /// The `next` of the previous page: only notifications older than it.
+    before: Option<i64>,
+    /// How many (1–100, default 100).
+    limit: Option<i64>,
+}
+
+/// The caller's notifications, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "tasks", params(Page),
     responses((status = 200, body = NotificationList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_notifications(
     State(s): State<AppState>,
     ctx: Ctx,
+    ApiQuery(q): ApiQuery<Page>,
 ) -> AppResult<Json<NotificationList>> {
-    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?, 100).await?;
-    Ok(Json(NotificationList { unread, items }))
+    let n =
+        app::work::notifications(&s.db, ctx.principal()?, q.before, q.limit.unwrap_or(100)).await?;
+    Ok(Json(NotificationList {
+        unread: n.unread,
+        items: n.items,
+        next: n.next,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

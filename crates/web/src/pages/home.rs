@@ -119,6 +119,7 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
     // Officers and leaders of a unit handle its feedback; a unit without the right sees none.
     let feedback = app::feedback::inbox(
         &s.db,
+        &s.inbox,
         who,
         app::feedback::InboxQuery {
             per_page: Some(5),
@@ -127,8 +128,12 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
     )
     .await
     .ok()
-    .map(|p| (p.items, p.total));
-    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
+    .map(|p| (p.items.clone(), p.total));
+    let app::work::Notifications {
+        items: notifications,
+        unread,
+        ..
+    } = app::work::notifications(&s.db, who, None, 5).await?;
     let names = claims
         .iter()
         .flat_map(|(c, _)| c.iter().map(|c| c.unit_id))
@@ -311,7 +316,11 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
             format!("/feedback/stats?unit={u}&below=true")
         }),
     );
-    let (notifications, unread) = app::work::notifications(&s.db, who, 5).await?;
+    let app::work::Notifications {
+        items: notifications,
+        unread,
+        ..
+    } = app::work::notifications(&s.db, who, None, 5).await?;
     html(NationalHomeTpl {
         maps,
         feedback_map,

@@ -9,9 +9,12 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::{CsrfForm, Ctx};
+use crate::extract::{ApiQuery, CsrfForm, Ctx};
 use crate::pages::common::{PageCtx, html};
 use app::records::Notification;
+
+/// Notifications on one page; older ones behind a link.
+const LISTED: i64 = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,14 +28,29 @@ struct NotificationsTpl {
     p: PageCtx,
     items: Vec<Notification>,
     unread: i64,
+    /// The link to the older ones, if any.
+    next: Option<i64>,
+    /// Whether this is a later page (then a link back to the newest).
+    later: bool,
 }
 
-async fn notifications_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let (items, unread) = app::work::notifications(&s.db, ctx.principal()?, 100).await?;
+#[derive(Deserialize)]
+struct PageQuery {
+    before: Option<i64>,
+}
+
+async fn notifications_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Response> {
+    let n = app::work::notifications(&s.db, ctx.principal()?, q.before, LISTED).await?;
     html(NotificationsTpl {
         p: PageCtx::from(&ctx, "/notifications"),
-        items,
-        unread,
+        items: n.items,
+        unread: n.unread,
+        next: n.next,
+        later: q.before.is_some(),
     })
 }
 

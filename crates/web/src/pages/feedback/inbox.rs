@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::extract::{ApiQuery, CsrfForm, Ctx, PathId};
 use crate::pages::common::{PageCtx, html};
 use app::error::AppError;
-use app::feedback::{InboxQuery, InboxRow};
+use app::feedback::InboxQuery;
 use domain::FieldError;
 use domain::feedback::Kind;
 use domain::feedback::State as FbState;
@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 #[template(path = "feedback_inbox.html")]
 struct InboxTpl {
     p: PageCtx,
-    rows: Vec<InboxRow>,
+    page: std::sync::Arc<app::feedback::InboxPage>,
     total: i64,
     /// The first page and the next one with the same filters (empty: none).
     first_link: String,
@@ -88,6 +88,7 @@ async fn inbox_page(
     let kind = q.kind.filter(|s| !s.is_empty());
     let inbox = app::feedback::inbox(
         &s.db,
+        &s.inbox,
         who,
         InboxQuery {
             unit: Some(unit),
@@ -122,11 +123,12 @@ async fn inbox_page(
     let deeper = q.after.as_deref().is_some_and(|a| !a.is_empty()) || q.page.is_some_and(|p| p > 1);
     html(InboxTpl {
         p: PageCtx::from(&ctx, "/feedback/inbox"),
-        rows: inbox.items,
+        page: inbox.clone(),
         total: inbox.total,
         first_link: if deeper { base.clone() } else { String::new() },
         next_link: inbox
             .next
+            .as_ref()
             .map(|n| format!("{base}&after={n}"))
             .unwrap_or_default(),
         unit,
