@@ -452,7 +452,7 @@ both!(
 );
 
 both!(
-    signed_in_charts_are_shared_by_readers_alike_and_fresh_after_a_write,
+    signed_in_charts_and_overview_are_shared_by_readers_alike_and_fresh_after_a_write,
     |app| {
         // The signed-in charts are computed once per (data version, role and unit): a reader of
         // another unit gets what that unit may read, not what an earlier reader was given, and a
@@ -477,16 +477,16 @@ both!(
         ))
         .await;
         let charts = app.url(&format!("/api/v1/programmes/{pid}/charts"));
+        let overview = app.url(&format!("/api/v1/programmes/{pid}/overview"));
         let steering = bearer(&app.token("steering").await);
         let other = bearer(&app.token("daklak.officer").await);
-        let read = |c: reqwest::Client| {
-            let url = charts.clone();
-            async move {
-                let (s, v) = c.get(url).call_json().await;
-                assert_eq!(s, 200, "{v}");
-                v
-            }
+        let get = |c: reqwest::Client, url: String| async move {
+            let (s, v) = c.get(url).call_json().await;
+            assert_eq!(s, 200, "{v}");
+            v
         };
+        let read = |c: reqwest::Client| get(c, charts.clone());
+        let total = |v: serde_json::Value| v["overview"]["tasks"]["total"].as_i64().unwrap();
         // The reader of another unit may not read that task at all.
         let (s, _) = other
             .get(app.url(&format!("/api/v1/tasks/{hidden}")))
@@ -509,6 +509,22 @@ both!(
             all,
             "the same reader, the same figures"
         );
+        // The overview likewise counts the task for the Committee only.
+        let counted = total(get(steering.clone(), overview.clone()).await);
+        assert_eq!(
+            total(get(other.clone(), overview.clone()).await),
+            counted - 1
+        );
+        assert_eq!(total(get(app.anon(), overview.clone()).await), counted - 1);
+        let done = |v: serde_json::Value| {
+            v["overview"]["tasks"]["by_status"]["completed_on_time"]
+                .as_i64()
+                .unwrap_or(0)
+                + v["overview"]["tasks"]["by_status"]["completed_late"]
+                    .as_i64()
+                    .unwrap_or(0)
+        };
+        let done_before = done(get(steering.clone(), overview.clone()).await);
         // A completion verified: the next request counts it.
         let most = app.unit_id("BKHCN").await;
         let a = app
@@ -538,6 +554,7 @@ both!(
         let after = read(steering.clone()).await;
         assert_eq!(completed(&after), completed(&all) + 1, "{after}");
         assert_eq!(completed(&read(other).await), completed(&theirs) + 1);
+        assert_eq!(done(get(steering, overview).await), done_before + 1);
     }
 );
 

@@ -463,25 +463,58 @@ pub struct ProgrammeOverview {
     pub periodic: PeriodSummary,
 }
 
+/// What a computation for a reader depends on: (programme, task data version, organisation
+/// version, as of, the reader's role and unit) — what a reader may see depends only on the role
+/// and the unit, so readers alike share one computation.
+type ReaderKey = (i64, i64, i64, NaiveDate, Option<(Role, i64)>);
+
+fn reader_key(
+    data: &ProgrammeRows,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    as_of: NaiveDate,
+) -> ReaderKey {
+    (
+        data.programme.id,
+        data.version,
+        snap.version,
+        as_of,
+        who.map(|w| (w.role, w.unit_id)),
+    )
+}
+
+/// Overviews per reader key and due window: each evaluates every readable lead assignment of
+/// the programme, while the data change a few times an hour.
+pub type OverviewCache = crate::memo::Memo<(ReaderKey, DueWindow), ProgrammeOverview>;
+
 pub async fn programme_overview(
     db: &Db,
     idx: &OrgIndex,
     cache: &TaskCache,
+    overviews: &OverviewCache,
     who: Option<&Principal>,
     id: i64,
     q: OverviewQuery,
-) -> AppResult<ProgrammeOverview> {
+) -> AppResult<Arc<ProgrammeOverview>> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let window = DueWindow::parse(q.due_from, q.due_to).map_err(AppError::invalid)?;
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let (data, rows, visible) = visible_rows(&mut c, cache, &snap, who, id).await?;
-    let programme = data.programme.clone();
-    let rules = programme.rules();
+    let data = cache
+        .programme(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let as_of = q
         .as_of
         .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    let key = (reader_key(&data, &snap, who, as_of), window);
+    if let Some(o) = overviews.get(&key) {
+        return Ok(o);
+    }
+    let (rows, visible) = visible_rows(&mut c, &data, &snap, who).await?;
+    let programme = data.programme.clone();
+    let rules = programme.rules();
     let overview = overview::overview(&rows, as_of, window, rules);
     let groups = data.groups.clone();
     // The last period that has ended by `as_of`.
@@ -499,7 +532,7 @@ pub async fn programme_overview(
         }
     }
     let lists: Vec<Vec<(NaiveDate, bool)>> = per_assignment.into_values().collect();
-    Ok(ProgrammeOverview {
+    let o = Arc::new(ProgrammeOverview {
         periodic: PeriodSummary {
             period: programme.reporting_period.to_string(),
             start,
@@ -512,7 +545,9 @@ pub async fn programme_overview(
         due_to: q.due_to,
         groups,
         overview,
-    })
+    });
+    overviews.put(key, o.clone());
+    Ok(o)
 }
 
 /// The rows of `visible_rows` for a use case of its own, with the as-of date (default today).
@@ -527,7 +562,12 @@ async fn readable_rows(
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
-    let (data, rows, _) = visible_rows(&mut c.conn(), cache, &snap, who, id).await?;
+    let mut c = c.conn();
+    let data = cache
+        .programme(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (rows, _) = visible_rows(&mut c, &data, &snap, who).await?;
     let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     Ok((data, rows, as_of))
 }
@@ -536,12 +576,10 @@ async fn readable_rows(
 /// the ids of those assignments (read through the cache).
 async fn visible_rows(
     c: &mut crate::db::DbConn<'_>,
-    cache: &TaskCache,
+    data: &ProgrammeRows,
     snap: &Snapshot,
     who: Option<&Principal>,
-    id: i64,
-) -> AppResult<(Arc<ProgrammeRows>, Vec<Row>, std::collections::HashSet<i64>)> {
-    let data = cache.programme(c, id).await?.ok_or(AppError::NotFound)?;
+) -> AppResult<(Vec<Row>, std::collections::HashSet<i64>)> {
     let mut gate = Gate {
         snap,
         owner: data.programme.owner_unit_id,
@@ -560,7 +598,7 @@ async fn visible_rows(
             });
         }
     }
-    Ok((data, rows, ids))
+    Ok((rows, ids))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -584,14 +622,10 @@ pub struct ProgrammeCharts {
     pub trend: Vec<TrendPoint>,
 }
 
-/// (programme, task data version, organisation version, as of, the reader's role and unit)
-type ChartsKey = (i64, i64, i64, NaiveDate, Option<(Role, i64)>);
-
-/// The charts of a programme as computed for a kind of reader: the trend evaluates every
-/// readable lead assignment at each of up to 36 month ends (at national scale most of the
-/// signed-in programme page's time), while the data change a few times an hour. What a reader
-/// may see depends only on the role and the unit, so readers alike share one computation.
-pub type ChartsCache = crate::memo::Memo<ChartsKey, ProgrammeCharts>;
+/// The charts of a programme per reader key: the trend evaluates every readable lead
+/// assignment at each of up to 36 month ends (at national scale most of the signed-in programme
+/// page's time).
+pub type ChartsCache = crate::memo::Memo<ReaderKey, ProgrammeCharts>;
 
 /// The leaders' dashboard data: the timeline of deadlines and the trend of completion.
 pub async fn programme_charts(
@@ -606,19 +640,18 @@ pub async fn programme_charts(
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
+    let mut c = c.conn();
     // Through the cache: its version is the one the rows were read at.
-    let (data, rows, _) = visible_rows(&mut c.conn(), cache, &snap, who, id).await?;
+    let data = cache
+        .programme(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
-    let key = (
-        id,
-        data.version,
-        snap.version,
-        as_of,
-        who.map(|w| (w.role, w.unit_id)),
-    );
+    let key = reader_key(&data, &snap, who, as_of);
     if let Some(x) = charts.get(&key) {
         return Ok(x);
     }
+    let (rows, _) = visible_rows(&mut c, &data, &snap, who).await?;
     let x = Arc::new(compute_charts(&data, &rows, as_of));
     charts.put(key, x.clone());
     Ok(x)

@@ -74,7 +74,7 @@ impl BoundedText {
 
 /// A window of deadlines (both ends optional, both included), never ending before it starts.
 /// Filters of the overview and the worklists take one, so the order of the two ends is checked once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct DueWindow {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,

@@ -38,8 +38,16 @@ async fn programme_overview(
 ) -> AppResult<Response> {
     Ok(public(
         Json(
-            app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
-                .await?,
+            app::programmes::programme_overview(
+                &s.db,
+                &s.org,
+                &s.tasks,
+                &s.overviews,
+                ctx.who.as_ref(),
+                id,
+                q,
+            )
+            .await?,
         ),
         Deps::TASKS,
     ))

@@ -145,7 +145,9 @@ async fn briefing_page(
         due_from: None,
         due_to: None,
     };
-    let o = app::programmes::programme_overview(&s.db, &s.org, &s.tasks, who, id, query).await?;
+    let o =
+        app::programmes::programme_overview(&s.db, &s.org, &s.tasks, &s.overviews, who, id, query)
+            .await?;
     let l = app::programmes::league(&s.db, &s.org, &s.tasks, who, id, Some(o.as_of)).await?;
     let titles: std::collections::HashMap<i64, String> =
         app::programmes::tasks(&s.db, &s.org, &s.tasks, who, id, None, None)

@@ -318,7 +318,7 @@ pub(crate) fn summary(
 #[template(path = "programme.html")]
 struct ProgrammeTpl {
     p: PageCtx,
-    o: app::programmes::ProgrammeOverview,
+    o: std::sync::Arc<app::programmes::ProgrammeOverview>,
     summary: String,
     group_bars: Vec<Bar>,
     unit_bars: Vec<Bar>,
@@ -367,8 +367,16 @@ async fn render_programme(
     draft: ProposalForm,
 ) -> AppResult<Response> {
     let as_of = q.as_of;
-    let o = app::programmes::programme_overview(&s.db, &s.org, &s.tasks, ctx.who.as_ref(), id, q)
-        .await?;
+    let o = app::programmes::programme_overview(
+        &s.db,
+        &s.org,
+        &s.tasks,
+        &s.overviews,
+        ctx.who.as_ref(),
+        id,
+        q,
+    )
+    .await?;
     let lang = ctx.lang;
     let group_bars = o
         .groups
