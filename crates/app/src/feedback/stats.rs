@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
@@ -41,11 +42,16 @@ pub struct Stats {
 /// (whose items, day): the key of remembered statistics.
 type StatsKey = (StatsScope, NaiveDate);
 
+/// See [`Remembered::latest`]: figures of a moment ago are recomputed once they are older than
+/// this many times their last computation.
+const REST: u32 = 4;
+
 /// Figures remembered per key with the `feedback_version` they were computed at, and one
 /// computation per key at a time: the national figures read every item, and fifty visitors
 /// arriving together must wait for one computation, not start fifty.
 pub struct Remembered<K, V> {
-    entries: Mutex<HashMap<K, (i64, V)>>,
+    /// (version, figures, when they were computed, how long that took)
+    entries: Mutex<HashMap<K, (i64, V, Instant, Duration)>>,
     flights: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -62,22 +68,28 @@ impl<K: std::hash::Hash + Eq + Copy, V: Clone> Remembered<K, V> {
     fn get(&self, key: K, version: i64) -> Option<V> {
         let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         m.get(&key)
-            .filter(|(at, _)| *at == version)
-            .map(|(_, v)| v.clone())
+            .filter(|(at, ..)| *at == version)
+            .map(|(_, v, ..)| v.clone())
     }
 
-    /// The last figures computed for the key, whatever has changed since.
-    fn latest(&self, key: K) -> Option<V> {
+    /// The last figures computed for the key, whatever has changed since, and whether it is
+    /// time to compute them again: under a stream of writes the version changes with every
+    /// request, and the national figures (4–6 s of a core on SQLite at a million items) would
+    /// be recomputed back to back, taking a core from the writers for as long as the stream
+    /// lasts. They are computed again only once they are older than [`REST`] times what the
+    /// last computation took: at most a fifth of a core, and at once on small data.
+    fn latest(&self, key: K) -> Option<(V, bool)> {
         let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(&key).map(|(_, v)| v.clone())
+        m.get(&key)
+            .map(|(_, v, at, took)| (v.clone(), at.elapsed() >= *took * REST))
     }
 
-    fn put(&self, key: K, version: i64, v: V) {
+    fn put(&self, key: K, version: i64, v: V, took: Duration) {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 10_000 {
             m.clear();
         }
-        m.insert(key, (version, v));
+        m.insert(key, (version, v, Instant::now(), took));
     }
 
     fn flight(&self, key: K) -> Arc<tokio::sync::Mutex<()>> {
@@ -109,15 +121,16 @@ where
     if let Some(x) = part.get(key, v) {
         return Ok((x, true));
     }
-    if stale_ok && let Some(x) = part.latest(key) {
-        if let Ok(turn) = part.flight(key).try_lock_owned() {
+    if stale_ok && let Some((x, due)) = part.latest(key) {
+        if due && let Ok(turn) = part.flight(key).try_lock_owned() {
             let (db, part) = (db.clone(), part.clone());
             tokio::spawn(async move {
                 let _turn = turn;
+                let started = Instant::now();
                 if let Ok(v) = feedback_version(&db).await
                     && let Ok(x) = compute(db).await
                 {
-                    part.put(key, v, x);
+                    part.put(key, v, x, started.elapsed());
                 }
             });
         }
@@ -130,8 +143,9 @@ where
     if let Some(x) = part.get(key, v) {
         return Ok((x, true));
     }
+    let started = Instant::now();
     let x = compute(db.clone()).await?;
-    part.put(key, v, x.clone());
+    part.put(key, v, x.clone(), started.elapsed());
     Ok((x, true))
 }
 
@@ -307,4 +321,23 @@ async fn compute_stats(db: &Db, scope: StatsScope, as_of: NaiveDate) -> AppResul
         mean_rating: (ratings > 0).then(|| rating_sum as f64 / ratings as f64),
         fresh: true,
     })
+}
+
+#[cfg(test)]
+mod rest_tests {
+    use super::*;
+
+    #[test]
+    fn figures_rest_four_times_their_computation_before_the_next() {
+        let r: Remembered<u8, u32> = Remembered::default();
+        assert_eq!(r.latest(1), None);
+        // Quick to compute (small data): computed again at once.
+        r.put(1, 7, 10, Duration::ZERO);
+        assert_eq!(r.latest(1), Some((10, true)));
+        assert_eq!(r.get(1, 7), Some(10));
+        assert_eq!(r.get(1, 8), None, "another version is not these figures");
+        // Slow to compute (a million items): not again before four times as long has passed.
+        r.put(2, 7, 20, Duration::from_secs(5));
+        assert_eq!(r.latest(2), Some((20, false)));
+    }
 }
