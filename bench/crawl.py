@@ -92,7 +92,9 @@ def samples(c, province_q):
             or first(c.json("/api/v1/feedback?per_page=1"))[0].get("id"))
     user = first(c.json("/api/v1/users?per_page=1"))[0].get("id")
     return {"province": province, "commune": commune, "ministry": ministry, "programme": programme,
-            "task": task, "assignment": assignment, "code": code, "item": item, "user": user}
+            "task": task, "assignment": assignment, "code": code, "item": item, "user": user,
+            # The chain numbers its records from 1, and any data holds the first.
+            "audit": 1}
 
 
 def fill(route, s):
@@ -102,7 +104,7 @@ def fill(route, s):
         seg = before.rstrip("/").rsplit("/", 1)[-1]
         key = {"org": "province", "org-units": "province", "programmes": "programme", "tasks": "task",
                "assignments": "assignment", "track": "code", "items": "item", "users": "user",
-               "feedback": "item", "units": "province"}.get(seg)
+               "feedback": "item", "units": "province", "audit": "audit"}.get(seg)
         if name == "code" and seg in ("track",):
             key = "code"
         v = s.get(key) if key else None

@@ -1611,3 +1611,91 @@ both!(the_whole_audit_log_pages_by_sequence_at_any_depth, |app| {
         .await;
     assert_eq!(v["total"].as_i64(), Some(created));
 });
+
+both!(
+    long_audit_records_are_cut_in_lists_and_whole_by_number,
+    |app| {
+        // A record as long as a day's sweep writes (every reminder it recorded): the list shows the
+        // start of it and says so; the record by its number is whole, and the chain still holds.
+        let long: String = format!(
+            "{{\"recorded\":[{}]}}",
+            (0..900)
+                .map(|i| format!("\"before-3:{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(long.len() > 10_000);
+        {
+            let mut tx = app.db.begin().await.unwrap();
+            store::audit::append(
+                &mut tx.conn(),
+                &store::audit::Actor::system("reminders"),
+                chrono::Utc::now(),
+                vec![
+                    store::audit::Change::new("reminders.sweep", "job", 1)
+                        .after(Some(long.clone())),
+                ],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let admin = common::bearer(&app.token("admin").await);
+        let (s, v) = admin
+            .get(app.url("/api/v1/audit?action=reminders.sweep"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let e = &v["items"][0];
+        assert_eq!(e["truncated"], true, "{e}");
+        let shown = e["after_json"].as_str().unwrap();
+        assert_eq!(shown.chars().count(), 2_000);
+        assert!(long.starts_with(shown));
+        // The whole log too (a range of the chain), where the short records are not marked.
+        let (_, all) = admin.get(app.url("/api/v1/audit")).call_json().await;
+        for i in all["items"].as_array().unwrap() {
+            assert_eq!(i["truncated"], i["seq"] == e["seq"], "{i}");
+        }
+        let seq = e["seq"].as_i64().unwrap();
+        let (s, whole) = admin
+            .get(app.url(&format!("/api/v1/audit/{seq}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{whole}");
+        assert_eq!(whole["after_json"], long.as_str());
+        assert_eq!(whole["truncated"], false);
+        assert_eq!(whole["hash"], e["hash"]);
+        // The page links to it.
+        let page = app.signed_in("admin").await;
+        let body = page
+            .get(app.url("/admin/audit?action=reminders.sweep"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains(&format!("href=\"/api/v1/audit/{seq}\"")),
+            "{body}"
+        );
+        // Only for those who may read the trail; a number that is not there.
+        let (s, _) = common::bearer(&app.token("daklak.officer").await)
+            .get(app.url(&format!("/api/v1/audit/{seq}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = admin
+            .get(app.url(&format!("/api/v1/audit/{}", seq + 1000)))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let mut c = app.db.acquire().await.unwrap();
+        assert!(
+            store::audit::verify_chain(&mut c.conn())
+                .await
+                .unwrap()
+                .is_ok()
+        );
+    }
+);

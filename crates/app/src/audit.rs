@@ -24,6 +24,15 @@ pub struct ListQuery {
     pub per_page: Option<i64>,
 }
 
+/// One whole record of the trail (administrators and inspectors).
+pub async fn get(db: &Db, who: &Principal, seq: i64) -> AppResult<AuditEntry> {
+    require(Some(who), Action::ReadAudit, Scope::Global)?;
+    let mut c = db.acquire().await?;
+    store::audit::get(&mut c.conn(), seq)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)
+}
+
 /// Verifies the whole hash chain (the operator's `nqtrack audit verify`): the number of records,
 /// or the first break.
 pub fn verify_chain<'a>(
