@@ -203,13 +203,16 @@ const COLS: &str = "seq, at, actor, actor_user_id, actor_token_id, action, objec
 /// the administrator's page 10.8 MB and 80 ms.
 pub const LISTED_JSON: i64 = 2_000;
 
-/// The columns of a list: the changes cut at `LISTED_JSON`, and whether they were.
+/// The columns of a list: the changes cut at `LISTED_JSON`, and whether they were. Lengths are
+/// taken of a prefix: PostgreSQL decompresses only the start of a long value for it, where
+/// `LENGTH` of the whole read all of it (fifty sweep records: 10 ms against 2 ms).
 fn listed_cols() -> String {
     let n = LISTED_JSON;
     format!(
         "seq, at, actor, actor_user_id, actor_token_id, action, object_type, object_id, \
          SUBSTR(before_json, 1, {n}) AS before_json, SUBSTR(after_json, 1, {n}) AS after_json, prev_hash, hash, \
-         (COALESCE(LENGTH(before_json), 0) > {n} OR COALESCE(LENGTH(after_json), 0) > {n}) AS truncated"
+         (COALESCE(LENGTH(SUBSTR(before_json, 1, {n} + 1)), 0) > {n} \
+          OR COALESCE(LENGTH(SUBSTR(after_json, 1, {n} + 1)), 0) > {n}) AS truncated"
     )
 }
 
