@@ -1667,14 +1667,10 @@ both!(
         assert_eq!(whole["hash"], e["hash"]);
         // The page links to it.
         let page = app.signed_in("admin").await;
-        let body = page
+        let (_, body) = page
             .get(app.url("/admin/audit?action=reminders.sweep"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .call_text()
+            .await;
         assert!(
             body.contains(&format!("href=\"/api/v1/audit/{seq}\"")),
             "{body}"

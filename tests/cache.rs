@@ -42,6 +42,36 @@ async fn fresh(app: &common::TestApp, c: &reqwest::Client, path: &str, before: &
     now
 }
 
+/// The Ministry of Science and Technology's assignment of task 1 of the programme.
+async fn most_task_one(app: &common::TestApp, pid: i64) -> i64 {
+    let most = app.unit_id("BKHCN").await;
+    app.scalar_i64(&format!(
+        "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
+         WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
+    ))
+    .await
+}
+
+/// The ministry's officer claims the assignment complete (reported on 20 June 2025).
+async fn claim(app: &common::TestApp, a: i64) {
+    let (s, v) = bearer(&app.token("most.officer").await)
+        .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
+        .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true, "reported_on": "2025-06-20"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+/// The Steering Committee decides the claim.
+async fn decide(app: &common::TestApp, a: i64, decision: serde_json::Value) {
+    let (s, v) = bearer(&app.token("steering").await)
+        .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
+        .json(&decision)
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
+
 /// The item's id, once a Steering Committee member has accepted and answered it.
 async fn answer(app: &common::TestApp, by: &reqwest::Client, code: &str, text: &str) -> i64 {
     let id = app
@@ -154,26 +184,9 @@ both!(every_cached_page_shows_a_write_on_the_next_request, |app| {
     for p in &task_pages {
         before.push(warm(&app, &c, p).await);
     }
-    let most = app.unit_id("BKHCN").await;
-    let a = app
-        .scalar_i64(&format!(
-            "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
-             WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
-        ))
-        .await;
-    let officer = bearer(&app.token("most.officer").await);
-    let (s, v) = officer
-        .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
-        .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true, "reported_on": "2025-06-20"}))
-        .call_json()
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let (s, v) = steering
-        .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
-        .json(&json!({"approve": true}))
-        .call_json()
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let a = most_task_one(&app, pid).await;
+    claim(&app, a).await;
+    decide(&app, a, json!({"approve": true})).await;
     for (p, b) in task_pages.iter().zip(&before) {
         fresh(&app, &c, p, b).await;
     }
@@ -526,26 +539,9 @@ both!(
         };
         let done_before = done(get(steering.clone(), overview.clone()).await);
         // A completion verified: the next request counts it.
-        let most = app.unit_id("BKHCN").await;
-        let a = app
-            .scalar_i64(&format!(
-                "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
-                 WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
-            ))
-            .await;
-        let officer = bearer(&app.token("most.officer").await);
-        let (s, v) = officer
-            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
-            .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true, "reported_on": "2025-06-20"}))
-            .call_json()
-            .await;
-        assert_eq!(s, 201, "{v}");
-        let (s, v) = steering
-            .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
-            .json(&json!({"approve": true}))
-            .call_json()
-            .await;
-        assert_eq!(s, 200, "{v}");
+        let a = most_task_one(&app, pid).await;
+        claim(&app, a).await;
+        decide(&app, a, json!({"approve": true})).await;
         let completed = |v: &serde_json::Value| {
             v["trend"].as_array().unwrap().last().unwrap()["completed"]
                 .as_i64()
@@ -610,14 +606,7 @@ both!(an_inbox_shows_a_new_item_on_the_next_request, |app| {
     assert!(after.to_string().contains(&new));
     // The page too.
     let page = app.signed_in("daklak.officer").await;
-    let body = page
-        .get(app.url("/feedback/inbox"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, body) = page.get(app.url("/feedback/inbox")).call_text().await;
     assert!(body.contains(&new), "{body}");
 });
 
@@ -629,13 +618,7 @@ both!(a_returned_claim_shows_on_the_officers_home_at_once, |app| {
         .unwrap()
         .programme_id
         .unwrap();
-    let most = app.unit_id("BKHCN").await;
-    let a = app
-        .scalar_i64(&format!(
-            "SELECT a.id FROM assignments a JOIN tasks t ON t.id = a.task_id
-             WHERE t.programme_id = {pid} AND t.code = '1' AND a.unit_id = {most}"
-        ))
-        .await;
+    let a = most_task_one(&app, pid).await;
     let returned = |html: &str| -> i64 {
         let at = html
             .find("id=\"n-returned\"")
@@ -651,30 +634,20 @@ both!(a_returned_claim_shows_on_the_officers_home_at_once, |app| {
     let home = app.signed_in("most.officer").await;
     let read = || {
         let req = home.get(app.url("/"));
-        async move { req.send().await.unwrap().text().await.unwrap() }
+        async move { req.call_text().await.1 }
     };
     assert_eq!(returned(&read().await), 0);
-    let officer = bearer(&app.token("most.officer").await);
-    let claim = || {
-        let req = officer
-            .post(app.url(&format!("/api/v1/assignments/{a}/reports")))
-            .json(&json!({"percent": 100, "narrative": "Đã ban hành", "claims_completion": true}));
-        async move {
-            let (s, v) = req.call_json().await;
-            assert_eq!(s, 201, "{v}");
-        }
-    };
-    claim().await;
+    claim(&app, a).await;
     assert_eq!(returned(&read().await), 0);
-    let (s, v) = bearer(&app.token("steering").await)
-        .post(app.url(&format!("/api/v1/assignments/{a}/verification")))
-        .json(&json!({"approve": false, "comment": "Thiếu văn bản ban hành"}))
-        .call_json()
-        .await;
-    assert_eq!(s, 200, "{v}");
+    decide(
+        &app,
+        a,
+        json!({"approve": false, "comment": "Thiếu văn bản ban hành"}),
+    )
+    .await;
     let page = read().await;
     assert_eq!(returned(&page), 1);
     assert!(page.contains("Thiếu văn bản ban hành"));
-    claim().await;
+    claim(&app, a).await;
     assert_eq!(returned(&read().await), 0);
 });

@@ -2060,25 +2060,14 @@ both!(notifications_page_by_cursor, |app| {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // The page: the older ones behind a link, and from there back to the newest.
     let page = app.signed_in("daklak.officer").await;
-    let body = page
-        .get(app.url("/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, body) = page.get(app.url("/notifications")).call_text().await;
     let older = format!("href=\"/notifications?before={}\"", ids[99]);
     assert!(body.contains(&older), "{body}");
     assert!(!body.contains("id=\"notifications-newest\""));
-    let body = page
+    let (_, body) = page
         .get(app.url(&format!("/notifications?before={}", ids[99])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .call_text()
+        .await;
     assert!(body.contains("id=\"notifications-newest\""), "{body}");
     assert!(body.contains(&format!("value=\"{}\"", ids[100])));
     assert!(!body.contains(&format!("value=\"{}\"", ids[99])));

@@ -496,15 +496,8 @@ pub async fn programme_overview(
     id: i64,
     q: OverviewQuery,
 ) -> AppResult<Arc<ProgrammeOverview>> {
-    require(who, Action::ReadOrgUnit, Scope::Global)?;
     let window = DueWindow::parse(q.due_from, q.due_to).map_err(AppError::invalid)?;
-    let snap = idx.snapshot(db).await?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let data = cache
-        .programme(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (snap, data) = programme_data(db, idx, cache, who, id).await?;
     let as_of = q
         .as_of
         .unwrap_or_else(|| domain::clock::local_date(Utc::now()));
@@ -512,6 +505,8 @@ pub async fn programme_overview(
     if let Some(o) = overviews.get(&key) {
         return Ok(o);
     }
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
     let (rows, visible) = visible_rows(&mut c, &data, &snap, who).await?;
     let programme = data.programme.clone();
     let rules = programme.rules();
@@ -559,17 +554,30 @@ async fn readable_rows(
     id: i64,
     as_of: Option<NaiveDate>,
 ) -> AppResult<(Arc<ProgrammeRows>, Vec<Row>, NaiveDate)> {
+    let (snap, data) = programme_data(db, idx, cache, who, id).await?;
+    let mut c = db.acquire().await?;
+    let (rows, _) = visible_rows(&mut c.conn(), &data, &snap, who).await?;
+    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
+    Ok((data, rows, as_of))
+}
+
+/// The organisation and a programme's rows as cached (their version is the one the rows were
+/// read at), once the caller may read programmes at all.
+async fn programme_data(
+    db: &Db,
+    idx: &OrgIndex,
+    cache: &TaskCache,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<(Arc<Snapshot>, Arc<ProgrammeRows>)> {
     require(who, Action::ReadOrgUnit, Scope::Global)?;
     let snap = idx.snapshot(db).await?;
     let mut c = db.acquire().await?;
-    let mut c = c.conn();
     let data = cache
-        .programme(&mut c, id)
+        .programme(&mut c.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (rows, _) = visible_rows(&mut c, &data, &snap, who).await?;
-    let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
-    Ok((data, rows, as_of))
+    Ok((snap, data))
 }
 
 /// A programme's top-level lead assignments that the caller may read, as overview rows, with
@@ -637,21 +645,14 @@ pub async fn programme_charts(
     id: i64,
     as_of: Option<NaiveDate>,
 ) -> AppResult<Arc<ProgrammeCharts>> {
-    require(who, Action::ReadOrgUnit, Scope::Global)?;
-    let snap = idx.snapshot(db).await?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    // Through the cache: its version is the one the rows were read at.
-    let data = cache
-        .programme(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (snap, data) = programme_data(db, idx, cache, who, id).await?;
     let as_of = as_of.unwrap_or_else(|| domain::clock::local_date(Utc::now()));
     let key = reader_key(&data, &snap, who, as_of);
     if let Some(x) = charts.get(&key) {
         return Ok(x);
     }
-    let (rows, _) = visible_rows(&mut c, &data, &snap, who).await?;
+    let mut c = db.acquire().await?;
+    let (rows, _) = visible_rows(&mut c.conn(), &data, &snap, who).await?;
     let x = Arc::new(compute_charts(&data, &rows, as_of));
     charts.put(key, x.clone());
     Ok(x)
