@@ -1695,3 +1695,32 @@ both!(
         );
     }
 );
+
+both!(
+    an_officer_lists_exactly_the_accounts_of_their_subtree,
+    |app| {
+        // The province's officer reads the accounts of the province and of every unit below it,
+        // in name order, and the total counts the same set (one SQL form per backend).
+        let dl = app.unit_id("66").await;
+        let expected = app
+            .scalar_text(&format!(
+                "SELECT COALESCE(STRING_AGG(username, ',' ORDER BY username), '') FROM users
+             WHERE unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {dl})"
+            ))
+            .await;
+        let (s, v) = common::bearer(&app.token("daklak.officer").await)
+            .get(app.url("/api/v1/users?per_page=200"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let names: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap())
+            .collect();
+        assert!(names.len() >= 2, "{names:?}");
+        assert_eq!(names.join(","), expected);
+        assert_eq!(v["total"], names.len() as i64);
+    }
+);

@@ -131,10 +131,20 @@ pub struct ListFilter {
 pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<User>, i64)> {
     let mut w = Filter::default();
     if let Some(u) = f.within_unit {
-        w.push(
-            "unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {})",
-            Arg::Int(u),
-        );
+        // PostgreSQL guessed the subtree's accounts spread evenly over the names and walked the
+        // username index past 12,000 accounts to find a province's first 50, then counted them
+        // with a scan of all 20,000 (national scale: 10.8 + 4.4 ms). The subtree's units read
+        // first, as an array, let it take the accounts by unit and sort them: 1.2 + 1.0 ms.
+        // SQLite already plans the plain subquery so (and has no arrays).
+        let subtree = match &*c {
+            DbConn::Pg(_) => {
+                "unit_id = ANY(ARRAY(SELECT descendant_id FROM org_closure WHERE ancestor_id = {}))"
+            }
+            DbConn::Sqlite(_) => {
+                "unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {})"
+            }
+        };
+        w.push(subtree, Arg::Int(u));
     }
     if let Some(r) = &f.role {
         w.push("role = {}", Arg::Text(r.clone()));
