@@ -1724,3 +1724,55 @@ both!(
         assert_eq!(v["total"], names.len() as i64);
     }
 );
+
+both!(filtered_audit_totals_follow_new_records, |app| {
+    // A filter's total is counted once, then only over the records written since: it stays
+    // equal to a full count as the trail grows, for each filter on its own.
+    let admin = common::bearer(&app.token("admin").await);
+    let dl = app.unit_id("66").await;
+    let total = |q: &'static str| {
+        let req = admin.get(app.url(&format!("/api/v1/audit?{q}")));
+        async move {
+            let (s, v) = req.call_json().await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["total"].as_i64().unwrap()
+        }
+    };
+    let counted = |sql: &'static str| app.scalar_i64(sql);
+    for round in 0..3 {
+        assert_eq!(
+            total("action=org_unit.create").await,
+            counted("SELECT COUNT(*) FROM audit_log WHERE action = 'org_unit.create'").await,
+            "round {round}"
+        );
+        assert_eq!(
+            total("object_type=org_unit").await,
+            counted("SELECT COUNT(*) FROM audit_log WHERE object_type = 'org_unit'").await,
+            "round {round}"
+        );
+        for i in 0..2 {
+            let (s, v) = admin
+                .post(app.url("/api/v1/org-units"))
+                .json(&json!({"kind": "commune", "name_vi": format!("Xã Đếm {round}-{i}"), "parent_id": dl}))
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+    }
+    // A page of a filtered list holds only its matches, newest first.
+    let (_, v) = admin
+        .get(app.url("/api/v1/audit?action=org_unit.create&per_page=3"))
+        .call_json()
+        .await;
+    let seqs: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["action"], "org_unit.create");
+            e["seq"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(seqs.len(), 3);
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]));
+});

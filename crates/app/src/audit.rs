@@ -44,19 +44,35 @@ pub fn verify_chain<'a>(
     })
 }
 
-pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<AuditEntry>> {
+/// Per filter of the trail: (head, matches up to it), so that the next count reads only what
+/// was written since (the trail only grows).
+pub type AuditCounts = crate::memo::Memo<String, (i64, i64)>;
+
+pub async fn list(
+    db: &Db,
+    counts: &AuditCounts,
+    who: &Principal,
+    q: ListQuery,
+) -> AppResult<Page<AuditEntry>> {
     require(Some(who), Action::ReadAudit, Scope::Global)?;
     let (limit, offset) = paging(q.page, q.per_page)?;
-    let f = store::audit::ListFilter {
+    let mut f = store::audit::ListFilter {
         action: clean_opt(q.action),
         object_type: clean_opt(q.object_type),
         object_id: clean_opt(q.object_id),
         actor_user_id: q.actor,
         limit,
         offset,
+        counted: None,
     };
+    let key = format!(
+        "{:?}",
+        (&f.action, &f.object_type, &f.object_id, f.actor_user_id)
+    );
+    f.counted = counts.get(&key).map(|c| *c);
     let mut c = db.acquire().await?;
-    let (items, total) = store::audit::list(&mut c.conn(), &f).await?;
+    let (items, total, head) = store::audit::list(&mut c.conn(), &f).await?;
+    counts.put(key, std::sync::Arc::new((head, total)));
     Ok(Page {
         items,
         page: offset / limit + 1,

@@ -49,6 +49,7 @@ pub struct AppState {
     pub charts: Arc<app::programmes::ChartsCache>,
     pub overviews: Arc<app::programmes::OverviewCache>,
     pub inbox: Arc<app::feedback::InboxCache>,
+    pub audit_counts: Arc<app::audit::AuditCounts>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
 }
@@ -69,6 +70,7 @@ impl AppState {
             charts: Arc::default(),
             overviews: Arc::default(),
             inbox: Arc::default(),
+            audit_counts: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(

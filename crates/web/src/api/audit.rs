@@ -23,7 +23,9 @@ async fn list_audit(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<app::audit::ListQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
-    Ok(Json(app::audit::list(&s.db, ctx.principal()?, q).await?))
+    Ok(Json(
+        app::audit::list(&s.db, &s.audit_counts, ctx.principal()?, q).await?,
+    ))
 }
 
 /// One whole record of the audit trail, with its changes uncut (administrators and inspectors).

@@ -50,6 +50,7 @@ async fn audit_page(
     );
     let page = app::audit::list(
         &s.db,
+        &s.audit_counts,
         who,
         app::audit::ListQuery {
             action: Some(action.clone()),
