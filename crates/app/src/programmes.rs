@@ -609,7 +609,7 @@ async fn visible_rows(
     Ok((rows, ids))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrendPoint {
     pub day: NaiveDate,
@@ -619,7 +619,7 @@ pub struct TrendPoint {
     pub completed: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeCharts {
     pub as_of: NaiveDate,

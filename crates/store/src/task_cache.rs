@@ -1,6 +1,6 @@
-//! Read cache of what overviews and worklists are computed from: a programme's top-level lead
-//! assignments, a unit's assignments with their tasks, and a unit's queue of claims. Each entry remembers the
-//! `task_version` it was read at (bumped by triggers in every writing transaction); a request
+//! Read cache of what overviews, worklists and homes are computed from: a programme's tasks and
+//! top-level lead assignments, a unit's assignments with their tasks, the claims waiting for a
+//! unit and the work returned to it. Each entry remembers the `task_version` it was read at (bumped by triggers in every writing transaction); a request
 //! reads the version (one indexed row) and reuses the entry only if nothing was written since.
 //! Status is still computed per request, as of the requested day.
 

@@ -65,7 +65,7 @@ pub struct InboxRow {
 }
 
 /// One page of a unit's inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxPage {
     pub items: Vec<InboxRow>,
@@ -119,7 +119,6 @@ pub async fn file_counts(db: &Db, ids: &[i64]) -> AppResult<std::collections::Ha
     Ok(counts)
 }
 
-/// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
 /// (feedback data version, local day, unit, the query's filters and place)
 type InboxKey = (i64, NaiveDate, i64, String);
 
@@ -128,6 +127,7 @@ type InboxKey = (i64, NaiveDate, i64, String);
 /// the page is the same for all of them. Holidays, rules and settings bump the same version.
 pub type InboxCache = crate::memo::Memo<InboxKey, InboxPage>;
 
+/// A unit's inbox, most urgent first (officers of the unit; steering, inspectors, administrators).
 pub async fn inbox(
     db: &Db,
     cache: &InboxCache,

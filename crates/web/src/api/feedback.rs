@@ -226,7 +226,7 @@ async fn inbox(
         return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
     let page = app::feedback::inbox(&s.db, &s.inbox, who, q).await?;
-    Ok(Json(&*page).into_response())
+    Ok(Json(page).into_response())
 }
 
 /// Every page of a filtered list, for an export (at most 50 pages of 200), each read from where

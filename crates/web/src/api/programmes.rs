@@ -80,9 +80,7 @@ async fn programme_charts(
                 id,
                 q.as_of,
             )
-            .await?
-            .as_ref()
-            .clone(),
+            .await?,
         ),
         Deps::TASKS,
     ))

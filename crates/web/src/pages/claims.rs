@@ -48,8 +48,8 @@ async fn my_claims(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
 struct ClaimsTpl {
     p: PageCtx,
     unit: OrgUnit,
-    claims: Vec<app::records::PendingClaim>,
-    total: i64,
+    /// (the oldest claims, how many in all), as kept per data version.
+    queue: std::sync::Arc<(Vec<app::records::PendingClaim>, i64)>,
     names: std::collections::HashMap<i64, String>,
     refused: Refused,
 }
@@ -64,6 +64,10 @@ pub struct Refused {
 }
 
 impl ClaimsTpl {
+    fn claims(&self) -> &[app::records::PendingClaim] {
+        &self.queue.0
+    }
+
     fn unit_of(&self, id: &i64) -> &str {
         self.names.get(id).map(String::as_str).unwrap_or("")
     }
@@ -102,14 +106,14 @@ async fn claims_page(
 /// The queue of unit `id`; with a refused decision, answered 422 with its errors in place.
 pub async fn render(s: &AppState, ctx: &Ctx, id: i64, refused: Refused) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let (claims, total) =
-        (*app::reports::claims_waiting(&s.db, &s.tasks, who, id, LISTED).await?).clone();
+    let queue = app::reports::claims_waiting(&s.db, &s.tasks, who, id, LISTED).await?;
     let snap = s.org.snapshot(&s.db).await?;
     let unit = snap
         .get(id)
         .cloned()
         .ok_or(app::error::AppError::NotFound)?;
-    let names = claims
+    let names = queue
+        .0
         .iter()
         .filter_map(|c| snap.get(c.unit_id))
         .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
@@ -120,8 +124,7 @@ pub async fn render(s: &AppState, ctx: &Ctx, id: i64, refused: Refused) -> AppRe
         ClaimsTpl {
             p: PageCtx::from(ctx, &format!("/org/{id}/claims")),
             unit,
-            claims,
-            total,
+            queue,
             names,
             refused,
         },
