@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod feedback;
 pub mod files;
 pub mod i18n;
+pub mod indicators;
 pub mod input;
 pub mod org;
 pub mod org_tree;
