@@ -31,6 +31,7 @@ pub enum Col<'a> {
     Str(&'a [&'static str]),
     OptStr(&'a [Option<&'static str>]),
     Ts(&'a [DateTime<Utc>]),
+    OptFloat(&'a [Option<f64>]),
 }
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
@@ -52,6 +53,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => v.len(),
             Col::OptStr(v) => v.len(),
             Col::Ts(v) => v.len(),
+            Col::OptFloat(v) => v.len(),
         }
     }
 
@@ -68,6 +70,7 @@ impl<'a> Col<'a> {
             Col::Date(_) | Col::OptDate(_) => "date[]",
             Col::Text(_) | Col::OptText(_) | Col::Str(_) | Col::OptStr(_) => "text[]",
             Col::Ts(_) => "timestamptz[]",
+            Col::OptFloat(_) => "double precision[]",
         }
     }
 
@@ -85,6 +88,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => q.bind(v[i]),
             Col::OptStr(v) => q.bind(v[i]),
             Col::Ts(v) => q.bind(v[i]),
+            Col::OptFloat(v) => q.bind(v[i]),
         }
     }
 
@@ -102,6 +106,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => q.bind(&v[r]),
             Col::OptStr(v) => q.bind(&v[r]),
             Col::Ts(v) => q.bind(&v[r]),
+            Col::OptFloat(v) => q.bind(&v[r]),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod db;
 pub mod error;
 pub mod feedback;
+pub mod indicators;
 pub mod jobs;
 pub mod org;
 pub mod org_index;

@@ -1,0 +1,560 @@
+//! Indicator sets, indicators with their revisions, targets, values with the values they
+//! replaced, submissions, and the per-indicator version counters.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::bulk::{self, Col};
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::on_conn;
+use domain::indicators::measure::Trajectory;
+use domain::indicators::target::Comparator;
+use domain::indicators::{Aggregation, Direction, PeriodId, PeriodType, ValueType};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IndicatorSet {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub programme_id: Option<i64>,
+    pub owner_unit_id: i64,
+    #[sqlx(try_from = "String")]
+    pub period_type: PeriodType,
+    /// Days after a period ends until its values are late.
+    pub entry_days: i32,
+}
+
+const SET_COLS: &str = "id, code, name_vi, name_en, name_fr, programme_id, owner_unit_id, period_type, entry_days";
+
+pub struct NewSet<'a> {
+    pub code: &'a str,
+    pub name_vi: &'a str,
+    pub name_en: &'a str,
+    pub name_fr: &'a str,
+    pub programme_id: Option<i64>,
+    pub owner_unit_id: i64,
+    pub period_type: PeriodType,
+    pub entry_days: i32,
+}
+
+pub async fn insert_set(c: &mut DbConn<'_>, s: &NewSet<'_>, now: DateTime<Utc>) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO indicator_sets (code, name_vi, name_en, name_fr, programme_id, owner_unit_id, period_type, entry_days, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+        .bind(s.code).bind(s.name_vi).bind(s.name_en).bind(s.name_fr).bind(s.programme_id).bind(s.owner_unit_id)
+        .bind(s.period_type.as_str()).bind(s.entry_days).bind(now).fetch_one(&mut **c).await?))
+}
+
+pub async fn list_sets(c: &mut DbConn<'_>) -> AppResult<Vec<IndicatorSet>> {
+    let sql = format!("SELECT {SET_COLS} FROM indicator_sets ORDER BY id");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).fetch_all(&mut **c).await?))
+}
+
+pub async fn get_set(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<IndicatorSet>> {
+    let sql = format!("SELECT {SET_COLS} FROM indicator_sets WHERE id = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(id).fetch_optional(&mut **c).await?))
+}
+
+pub async fn set_by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<IndicatorSet>> {
+    let sql = format!("SELECT {SET_COLS} FROM indicator_sets WHERE code = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(code).fetch_optional(&mut **c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Indicator {
+    pub id: i64,
+    pub set_id: i64,
+    /// Unique across sets (the DHIS2 data element code).
+    pub code: String,
+    /// As numbered in the source document, e.g. "11.1".
+    pub number: String,
+    pub position: i32,
+    pub parent_id: Option<i64>,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub definition: String,
+    pub method: String,
+    pub source: String,
+    pub unit_of_measure: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub value_type: ValueType,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub direction: Direction,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub aggregation: Aggregation,
+    /// Labels of the breakdown, '|'-separated; empty when none.
+    pub disaggregations: String,
+    pub responsible_unit_id: Option<i64>,
+    pub responsible_text: String,
+    pub is_public: bool,
+    pub revision: i32,
+}
+
+impl Indicator {
+    /// The breakdown labels; `[""]` (the total only) when there is none.
+    pub fn breakdown(&self) -> Vec<&str> {
+        if self.disaggregations.is_empty() {
+            vec![""]
+        } else {
+            self.disaggregations.split('|').collect()
+        }
+    }
+}
+
+const IND_COLS: &str = "id, set_id, code, number, position, parent_id, name_vi, name_en, name_fr, definition, method, source, unit_of_measure, value_type, direction, aggregation, disaggregations, responsible_unit_id, responsible_text, is_public, revision";
+
+pub struct NewIndicator<'a> {
+    pub set_id: i64,
+    pub code: &'a str,
+    pub number: &'a str,
+    pub position: i32,
+    pub parent_id: Option<i64>,
+    pub name_vi: &'a str,
+    pub name_en: &'a str,
+    pub name_fr: &'a str,
+    pub definition: &'a str,
+    pub method: &'a str,
+    pub source: &'a str,
+    pub unit_of_measure: &'a str,
+    pub value_type: ValueType,
+    pub direction: Direction,
+    pub aggregation: Aggregation,
+    pub disaggregations: &'a str,
+    pub responsible_unit_id: Option<i64>,
+    pub responsible_text: &'a str,
+    pub is_public: bool,
+}
+
+/// Inserts an indicator and its first revision.
+pub async fn insert_indicator(
+    c: &mut DbConn<'_>,
+    i: &NewIndicator<'_>,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<Indicator> {
+    let id = on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO indicators (set_id, code, number, position, parent_id, name_vi, name_en, name_fr, definition, method, source, unit_of_measure,
+                                 value_type, direction, aggregation, disaggregations, responsible_unit_id, responsible_text, is_public, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id")
+        .bind(i.set_id).bind(i.code).bind(i.number).bind(i.position).bind(i.parent_id).bind(i.name_vi).bind(i.name_en).bind(i.name_fr)
+        .bind(i.definition).bind(i.method).bind(i.source).bind(i.unit_of_measure).bind(i.value_type.as_str()).bind(i.direction.as_str())
+        .bind(i.aggregation.as_str()).bind(i.disaggregations).bind(i.responsible_unit_id).bind(i.responsible_text).bind(i.is_public).bind(now)
+        .fetch_one(&mut **c).await?);
+    let row = get_indicator(c, id).await?.expect("just inserted");
+    record_revision(c, &row, by, now).await?;
+    Ok(row)
+}
+
+/// Keeps the definition as it now is under its revision number.
+pub async fn record_revision(
+    c: &mut DbConn<'_>,
+    i: &Indicator,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let json = serde_json::to_string(i).unwrap_or_default();
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO indicator_revisions (indicator_id, revision, definition, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)")
+        .bind(i.id).bind(i.revision).bind(json).bind(now).bind(by).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Every revision of a definition, newest first: (revision, definition as JSON, when).
+pub async fn revisions(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+) -> AppResult<Vec<(i32, String, DateTime<Utc>)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i32, String, DateTime<Utc>)>(
+        "SELECT revision, definition, changed_at FROM indicator_revisions WHERE indicator_id = $1 ORDER BY revision DESC")
+        .bind(indicator_id).fetch_all(&mut **c).await?))
+}
+
+pub async fn get_indicator(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Indicator>> {
+    let sql = format!("SELECT {IND_COLS} FROM indicators WHERE id = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).bind(id).fetch_optional(&mut **c).await?))
+}
+
+/// Every indicator, by set and position.
+pub async fn list_indicators(c: &mut DbConn<'_>) -> AppResult<Vec<Indicator>> {
+    let sql = format!("SELECT {IND_COLS} FROM indicators ORDER BY set_id, position");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).fetch_all(&mut **c).await?))
+}
+
+pub async fn link_task(c: &mut DbConn<'_>, indicator_id: i64, task_id: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("INSERT INTO indicator_tasks (indicator_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(indicator_id).bind(task_id).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn linked_tasks(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<(i64, String, String)>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT t.id, t.code, t.title FROM indicator_tasks it JOIN tasks t ON t.id = it.task_id WHERE it.indicator_id = $1 ORDER BY t.id")
+        .bind(indicator_id).fetch_all(&mut **c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TargetRow {
+    pub id: i64,
+    pub indicator_id: i64,
+    pub unit_id: i64,
+    /// '' for the total.
+    pub disaggregation: String,
+    /// The period the target is for (a year such as "2030").
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    /// baseline, target or milestone.
+    pub kind: String,
+    pub comparator: Option<String>,
+    pub value: Option<f64>,
+    pub upper: Option<f64>,
+    pub note: String,
+    /// As written in the source.
+    pub written: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub trajectory: Trajectory,
+    /// approved, or proposed (waiting for the assigning level).
+    pub state: String,
+}
+
+impl TargetRow {
+    /// The figure as a domain target (None for a baseline or a milestone).
+    pub fn target(&self) -> Option<domain::indicators::target::Target> {
+        let comparator = Comparator::parse(self.comparator.as_deref()?)?;
+        Some(domain::indicators::target::Target {
+            comparator,
+            value: self.value?,
+            upper: self.upper,
+            label: Some(self.disaggregation.clone()).filter(|d| !d.is_empty()),
+            note: Some(self.note.clone()).filter(|n| !n.is_empty()),
+        })
+    }
+}
+
+pub struct NewTarget<'a> {
+    pub indicator_id: i64,
+    pub unit_id: i64,
+    pub disaggregation: &'a str,
+    pub period: PeriodId,
+    pub kind: &'a str,
+    pub comparator: Option<Comparator>,
+    pub value: Option<f64>,
+    pub upper: Option<f64>,
+    pub note: &'a str,
+    pub written: &'a str,
+    pub trajectory: Trajectory,
+    pub state: &'a str,
+}
+
+/// Sets a target (or baseline, or milestone), replacing the one with the same key.
+pub async fn put_target(c: &mut DbConn<'_>, t: &NewTarget<'_>) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO indicator_targets (indicator_id, unit_id, disaggregation, period, kind, comparator, value, upper, note, written, trajectory, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (indicator_id, unit_id, disaggregation, period, kind) DO UPDATE SET comparator = excluded.comparator, value = excluded.value,
+            upper = excluded.upper, note = excluded.note, written = excluded.written, trajectory = excluded.trajectory, state = excluded.state
+         RETURNING id")
+        .bind(t.indicator_id).bind(t.unit_id).bind(t.disaggregation).bind(t.period.to_string()).bind(t.kind)
+        .bind(t.comparator.map(|c| c.as_str())).bind(t.value).bind(t.upper).bind(t.note).bind(t.written)
+        .bind(t.trajectory.as_str()).bind(t.state).fetch_one(&mut **c).await?))
+}
+
+const TARGET_COLS: &str = "id, indicator_id, unit_id, disaggregation, period, kind, comparator, value, upper, note, written, trajectory, state";
+
+/// Every target of an indicator, all units, by unit, breakdown and period.
+pub async fn targets(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<TargetRow>> {
+    let sql = format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE indicator_id = $1 ORDER BY unit_id, disaggregation, period, kind");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?))
+}
+
+/// Targets of every indicator (the catalogue shows each one's national target).
+pub async fn all_targets_of_unit(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<TargetRow>> {
+    let sql = format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE unit_id = $1 ORDER BY indicator_id, disaggregation, period, kind");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(unit_id).fetch_all(&mut **c).await?))
+}
+
+/// One stored value.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ValueRow {
+    pub id: i64,
+    pub indicator_id: i64,
+    pub unit_id: i64,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    pub disaggregation: String,
+    pub value: Option<f64>,
+    pub text_value: Option<String>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub comment: String,
+    pub source: String,
+    pub evidence: String,
+    pub entered_by: Option<i64>,
+    pub entered_at: DateTime<Utc>,
+    pub revision: i32,
+}
+
+impl ValueRow {
+    /// Whether `v` would change what is stored (who and when aside).
+    pub fn same_content(&self, v: &NewValue) -> bool {
+        self.value == v.value
+            && self.text_value == v.text_value
+            && self.numerator == v.numerator
+            && self.denominator == v.denominator
+            && self.comment == v.comment
+            && self.source == v.source
+            && self.evidence == v.evidence
+    }
+}
+
+const VALUE_COLS: &str = "id, indicator_id, unit_id, period, disaggregation, value, text_value, numerator, denominator, comment, source, evidence, entered_by, entered_at, revision";
+
+/// A value to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewValue {
+    pub indicator_id: i64,
+    pub unit_id: i64,
+    pub period: PeriodId,
+    pub disaggregation: String,
+    pub value: Option<f64>,
+    pub text_value: Option<String>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub comment: String,
+    pub source: String,
+    pub evidence: String,
+}
+
+/// The values of one indicator for one period, every unit.
+pub async fn values_of_period(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+    period: PeriodId,
+) -> AppResult<Vec<ValueRow>> {
+    let sql = format!("SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1 AND period = $2");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).bind(period.to_string()).fetch_all(&mut **c).await?))
+}
+
+/// Every value of one indicator (the indicator page: all periods, all units).
+pub async fn values_of_indicator(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<ValueRow>> {
+    let sql = format!("SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?))
+}
+
+/// The values of some units for some periods (entry forms, exports), in key order.
+pub async fn values_of_units(
+    c: &mut DbConn<'_>,
+    indicator_ids: &[i64],
+    unit_ids: &[i64],
+    periods: &[PeriodId],
+) -> AppResult<Vec<ValueRow>> {
+    if indicator_ids.is_empty() || unit_ids.is_empty() || periods.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = |xs: &[i64]| xs.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let periods: Vec<String> = periods.iter().map(|p| format!("'{p}'")).collect();
+    // Ids and period identifiers are typed values (digits and [0-9SQW]), safe to inline.
+    let sql = format!(
+        "SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id IN ({}) AND unit_id IN ({}) AND period IN ({})
+         ORDER BY indicator_id, period, unit_id, disaggregation",
+        list(indicator_ids),
+        list(unit_ids),
+        periods.join(",")
+    );
+    Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).fetch_all(&mut **c).await?))
+}
+
+/// Earlier versions of a unit's value, newest first.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PastValue {
+    pub disaggregation: String,
+    pub value: Option<f64>,
+    pub text_value: Option<String>,
+    pub comment: String,
+    pub entered_by: Option<i64>,
+    pub entered_at: DateTime<Utc>,
+    pub revision: i32,
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by: Option<i64>,
+}
+
+pub async fn history(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+    unit_id: i64,
+    period: PeriodId,
+) -> AppResult<Vec<PastValue>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, PastValue>(
+        "SELECT disaggregation, value, text_value, comment, entered_by, entered_at, revision, replaced_at, replaced_by
+         FROM indicator_value_history WHERE indicator_id = $1 AND unit_id = $2 AND period = $3 ORDER BY id DESC")
+        .bind(indicator_id).bind(unit_id).bind(period.to_string()).fetch_all(&mut **c).await?))
+}
+
+/// Writes values in a few statements: the rows they replace or delete go to the history
+/// first, then new and changed values are upserted (revision + 1) and deleted ones removed.
+/// `replaced` and `deleted` are the stored rows as read in the same transaction.
+pub async fn write_values(
+    c: &mut DbConn<'_>,
+    put: &[NewValue],
+    replaced: &[ValueRow],
+    deleted: &[ValueRow],
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let old: Vec<&ValueRow> = replaced.iter().chain(deleted).collect();
+    if !old.is_empty() {
+        let ints = |f: fn(&ValueRow) -> i64| old.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let (ind, unit) = (ints(|r| r.indicator_id), ints(|r| r.unit_id));
+        let period: Vec<String> = old.iter().map(|r| r.period.to_string()).collect();
+        let texts = |f: fn(&ValueRow) -> &String| old.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+        let (dis, com, src, ev) = (texts(|r| &r.disaggregation), texts(|r| &r.comment), texts(|r| &r.source), texts(|r| &r.evidence));
+        let floats = |f: fn(&ValueRow) -> Option<f64>| old.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let (val, num, den) = (floats(|r| r.value), floats(|r| r.numerator), floats(|r| r.denominator));
+        let tv: Vec<Option<String>> = old.iter().map(|r| r.text_value.clone()).collect();
+        let eb: Vec<Option<i64>> = old.iter().map(|r| r.entered_by).collect();
+        let ea: Vec<DateTime<Utc>> = old.iter().map(|r| r.entered_at).collect();
+        let rev: Vec<i32> = old.iter().map(|r| r.revision).collect();
+        let ra = vec![now; old.len()];
+        let rb = vec![by; old.len()];
+        bulk::insert_columns(c, "indicator_value_history", &[
+            ("indicator_id", Col::Int(&ind)), ("unit_id", Col::Int(&unit)), ("period", Col::Text(&period)),
+            ("disaggregation", Col::Text(&dis)), ("value", Col::OptFloat(&val)), ("text_value", Col::OptText(&tv)),
+            ("numerator", Col::OptFloat(&num)), ("denominator", Col::OptFloat(&den)), ("comment", Col::Text(&com)),
+            ("source", Col::Text(&src)), ("evidence", Col::Text(&ev)), ("entered_by", Col::OptInt(&eb)),
+            ("entered_at", Col::Ts(&ea)), ("revision", Col::Int4(&rev)), ("replaced_at", Col::Ts(&ra)), ("replaced_by", Col::OptInt(&rb)),
+        ], None).await?;
+    }
+    for chunk in deleted.chunks(500) {
+        let ids = chunk.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",");
+        let sql = format!("DELETE FROM indicator_values WHERE id IN ({ids})");
+        on_conn!(c, c => sqlx::query(&sql).execute(&mut **c).await.map(|_| ())?);
+    }
+    if !put.is_empty() {
+        let ind: Vec<i64> = put.iter().map(|v| v.indicator_id).collect();
+        let unit: Vec<i64> = put.iter().map(|v| v.unit_id).collect();
+        let period: Vec<String> = put.iter().map(|v| v.period.to_string()).collect();
+        let texts = |f: fn(&NewValue) -> &String| put.iter().map(|v| f(v).clone()).collect::<Vec<_>>();
+        let (dis, com, src, ev) = (texts(|v| &v.disaggregation), texts(|v| &v.comment), texts(|v| &v.source), texts(|v| &v.evidence));
+        let floats = |f: fn(&NewValue) -> Option<f64>| put.iter().map(|v| f(v)).collect::<Vec<_>>();
+        let (val, num, den) = (floats(|v| v.value), floats(|v| v.numerator), floats(|v| v.denominator));
+        let tv: Vec<Option<String>> = put.iter().map(|v| v.text_value.clone()).collect();
+        let eb = vec![by; put.len()];
+        let ea = vec![now; put.len()];
+        bulk::upsert_columns(c, "indicator_values", &[
+            ("indicator_id", Col::Int(&ind)), ("unit_id", Col::Int(&unit)), ("period", Col::Text(&period)),
+            ("disaggregation", Col::Text(&dis)), ("value", Col::OptFloat(&val)), ("text_value", Col::OptText(&tv)),
+            ("numerator", Col::OptFloat(&num)), ("denominator", Col::OptFloat(&den)), ("comment", Col::Text(&com)),
+            ("source", Col::Text(&src)), ("evidence", Col::Text(&ev)), ("entered_by", Col::OptInt(&eb)), ("entered_at", Col::Ts(&ea)),
+        ], " ON CONFLICT (indicator_id, period, unit_id, disaggregation) DO UPDATE SET value = excluded.value, text_value = excluded.text_value,
+             numerator = excluded.numerator, denominator = excluded.denominator, comment = excluded.comment, source = excluded.source,
+             evidence = excluded.evidence, entered_by = excluded.entered_by, entered_at = excluded.entered_at,
+             revision = indicator_values.revision + 1").await?;
+    }
+    Ok(())
+}
+
+/// Stored values under the keys of `keys` ((indicator, period) pairs), by full key.
+pub async fn existing(
+    c: &mut DbConn<'_>,
+    pairs: &[(i64, PeriodId)],
+) -> AppResult<HashMap<(i64, i64, PeriodId, String), ValueRow>> {
+    let mut out = HashMap::new();
+    for (ind, period) in pairs {
+        for r in values_of_period(c, *ind, *period).await? {
+            out.insert((r.indicator_id, r.unit_id, r.period, r.disaggregation.clone()), r);
+        }
+    }
+    Ok(out)
+}
+
+/// A unit's submission of a set for a period.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Submission {
+    pub set_id: i64,
+    pub unit_id: i64,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    /// open, submitted, approved, accepted or returned.
+    pub state: String,
+    pub reason: String,
+    pub updated_by: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn submission(
+    c: &mut DbConn<'_>,
+    set_id: i64,
+    unit_id: i64,
+    period: PeriodId,
+) -> AppResult<Option<Submission>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Submission>(
+        "SELECT set_id, unit_id, period, state, reason, updated_by, updated_at FROM indicator_submissions WHERE set_id = $1 AND unit_id = $2 AND period = $3")
+        .bind(set_id).bind(unit_id).bind(period.to_string()).fetch_optional(&mut **c).await?))
+}
+
+/// Submissions of a set waiting for someone: in `states`, from any of `units`.
+pub async fn submissions_in(
+    c: &mut DbConn<'_>,
+    set_id: Option<i64>,
+    states: &[&str],
+) -> AppResult<Vec<Submission>> {
+    let states: Vec<String> = states.iter().map(|s| format!("'{s}'")).collect();
+    // `states` are the fixed names of this module's callers, never user input.
+    let sql = format!(
+        "SELECT set_id, unit_id, period, state, reason, updated_by, updated_at FROM indicator_submissions
+         WHERE state IN ({}) AND ($1 IS NULL OR set_id = $1) ORDER BY updated_at, set_id, unit_id",
+        states.join(",")
+    );
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Submission>(&sql).bind(set_id).fetch_all(&mut **c).await?))
+}
+
+pub async fn put_submission(
+    c: &mut DbConn<'_>,
+    s: &Submission,
+) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO indicator_submissions (set_id, unit_id, period, state, reason, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (set_id, unit_id, period) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+        .bind(s.set_id).bind(s.unit_id).bind(s.period.to_string()).bind(&s.state).bind(&s.reason).bind(s.updated_by).bind(s.updated_at)
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Bumps the version of each indicator whose values or targets changed (in the writing transaction).
+pub async fn bump(c: &mut DbConn<'_>, indicator_ids: &[i64]) -> AppResult<()> {
+    let mut ids = indicator_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        on_conn!(c, c => sqlx::query(
+            "INSERT INTO indicator_versions (indicator_id, v) VALUES ($1, 1) ON CONFLICT (indicator_id) DO UPDATE SET v = indicator_versions.v + 1")
+            .bind(id).execute(&mut **c).await.map(|_| ())?);
+    }
+    Ok(())
+}
+
+/// The version of one indicator (0 before its first change).
+pub async fn version(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE((SELECT v FROM indicator_versions WHERE indicator_id = $1), 0)")
+        .bind(indicator_id).fetch_one(&mut **c).await?))
+}
