@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod freshness;
 pub mod home;
 pub mod import;
+pub mod indicators;
 pub mod jobs;
 pub mod mail;
 pub mod memo;

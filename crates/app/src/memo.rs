@@ -24,6 +24,16 @@ impl<K, V> Default for Memo<K, V> {
     }
 }
 
+impl<K, V> Memo<K, V> {
+    /// A memo that keeps at most `kept` entries (for large values).
+    pub fn with_capacity(kept: usize) -> Self {
+        Memo {
+            map: Mutex::new(HashMap::new()),
+            kept,
+        }
+    }
+}
+
 impl<K: Hash + Eq, V> Memo<K, V> {
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         self.map

@@ -42,7 +42,7 @@ pub struct ImportReport {
 
 /// Known agency names (current and pre-merger) and abbreviations, folded, with the unit each
 /// resolves to today (a merged ministry resolves to its successor).
-async fn agency_dictionary(db: &Db) -> AppResult<Vec<(String, i64)>> {
+pub(crate) async fn agency_dictionary(db: &Db) -> AppResult<Vec<(String, i64)>> {
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let mut dict = vec![];

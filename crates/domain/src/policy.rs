@@ -106,6 +106,16 @@ pub enum Action {
     ApproveAnswer,
     /// Change a unit's feedback settings, such as answer approval (scope: that unit).
     ConfigureFeedback,
+    /// Read the values of an indicator that is not public (scope: the unit the values are for).
+    ReadIndicatorData,
+    /// Enter, change or delete values (scope: the unit the values are for).
+    EnterIndicatorData,
+    /// Approve the unit's own submission as its leader (scope: the submitting unit).
+    ApproveIndicatorData,
+    /// Accept or return a submission as the assigning level (scope: the submitting unit's parent).
+    AcceptIndicatorData,
+    /// Define indicators, sets and targets.
+    ManageIndicators,
 }
 
 /// Who may read a task (set per task, `public` unless the annex says otherwise).
@@ -244,11 +254,44 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
             matches!(scope, Scope::Unit(chain) if within(p, chain))
         }
         (ApproveAnswer | ConfigureFeedback, _) => false,
+        (ReadIndicatorData, r) if r.reads_everything() => true,
+        (ReadIndicatorData | EnterIndicatorData, Role::UnitLeader | Role::UnitOfficer) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ReadIndicatorData, _) => false,
+        // The Steering Committee's secretariat keeps the national figures.
+        (EnterIndicatorData, Role::Steering) => true,
+        (EnterIndicatorData, _) => false,
+        (ApproveIndicatorData | AcceptIndicatorData, Role::UnitLeader) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (AcceptIndicatorData, Role::Steering) => true,
+        (ApproveIndicatorData | AcceptIndicatorData, _) => false,
+        (ManageIndicators, Role::Steering) => true,
+        (ManageIndicators, _) => false,
     };
     if allowed {
         Decision::Allow
     } else {
         Decision::Deny
+    }
+}
+
+/// Whether `who` may enter a value for the unit whose chain is `unit_chain`. Besides the
+/// unit's own people, the agency responsible for an indicator (`responsible_chain`) keeps its
+/// national figure (`national`: the value is for the national unit).
+pub fn may_enter_value(
+    who: Option<&Principal>,
+    unit_chain: &[i64],
+    national: bool,
+    responsible_chain: Option<&[i64]>,
+) -> Decision {
+    let own = authorize(who, Action::EnterIndicatorData, Scope::Unit(unit_chain));
+    match responsible_chain {
+        Some(r) if own == Decision::Deny && national => {
+            authorize(who, Action::EnterIndicatorData, Scope::Unit(r))
+        }
+        _ => own,
     }
 }
 

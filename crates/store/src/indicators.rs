@@ -356,6 +356,14 @@ pub async fn values_of_indicator(c: &mut DbConn<'_>, indicator_id: i64) -> AppRe
     Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?))
 }
 
+/// The periods that hold values of an indicator.
+pub async fn periods_of(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<PeriodId>> {
+    let rows = on_conn!(c, c => sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT period FROM indicator_values WHERE indicator_id = $1")
+        .bind(indicator_id).fetch_all(&mut **c).await?);
+    Ok(rows.iter().filter_map(|p| PeriodId::parse(p)).collect())
+}
+
 /// The values of some units for some periods (entry forms, exports), in key order.
 pub async fn values_of_units(
     c: &mut DbConn<'_>,

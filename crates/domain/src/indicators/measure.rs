@@ -69,6 +69,48 @@ impl Partial {
     }
 }
 
+/// Every unit's figure from the units' own values: a unit's own value when it has one (its own
+/// report takes precedence over the sum of its parts), otherwise its children's figures merged.
+/// Only units with a value and their ancestors appear. `parent` gives a unit's parent and
+/// `depth` its depth in the tree; the result says for each unit whether the figure is its own.
+pub fn roll_up(
+    own: &std::collections::HashMap<i64, Partial>,
+    parent: impl Fn(i64) -> Option<i64>,
+    depth: impl Fn(i64) -> i32,
+) -> std::collections::HashMap<i64, (Partial, bool)> {
+    use std::collections::HashMap;
+    let mut units: Vec<i64> = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for &u in own.keys() {
+        let mut cur = Some(u);
+        let mut steps = 0;
+        while let Some(x) = cur {
+            if !seen.insert(x) || steps > 64 {
+                break;
+            }
+            units.push(x);
+            cur = parent(x);
+            steps += 1;
+        }
+    }
+    // Deepest first, so that every child is final before its parent reads it.
+    units.sort_by_key(|&u| (std::cmp::Reverse(depth(u)), u));
+    let mut below: HashMap<i64, Partial> = HashMap::new();
+    let mut out = HashMap::with_capacity(units.len());
+    for u in units {
+        let fig = match own.get(&u) {
+            Some(p) => (*p, true),
+            None => (below.remove(&u).unwrap_or_default(), false),
+        };
+        if let Some(p) = parent(u) {
+            let acc = below.entry(p).or_default();
+            *acc = acc.merge(fig.0);
+        }
+        out.insert(u, fig);
+    }
+    out
+}
+
 /// How far a value has gone towards its target, 1.0 meaning reached (it may exceed 1).
 ///
 /// With a baseline, progress is measured from it: baseline 40, target 80, value 60 → 0.5.
@@ -148,21 +190,20 @@ impl Status {
     }
 }
 
-/// The status of `value` (None: nothing entered) against the final `target` and the value the
-/// trajectory `expected` for the period; `late`: the period's entry deadline has passed.
+/// The status of `value` (None: nothing entered) against `target`. On the way to it, the value
+/// is compared with what the trajectory `expected` for the period or, without a trajectory,
+/// the target is judged against `projected` (the trend carried to the target's date); with
+/// neither there is nothing to judge the way by. `late`: the entry deadline has passed.
 pub fn status(
     value: Option<f64>,
     target: Option<&Target>,
     expected: Option<f64>,
+    projected: Option<f64>,
     direction: Direction,
     late: bool,
 ) -> Status {
     let Some(v) = value else {
-        return if late {
-            Status::LateData
-        } else {
-            Status::NoData
-        };
+        return if late { Status::LateData } else { Status::NoData };
     };
     let Some(t) = target else {
         return Status::NotJudged;
@@ -171,22 +212,16 @@ pub fn status(
         return Status::Achieved;
     }
     let direction = t.comparator.direction().unwrap_or(direction);
-    match expected {
-        Some(e) => {
-            let on = match direction {
-                Direction::Higher => v >= e,
-                Direction::Lower => v <= e,
-                Direction::Band => false,
-            };
-            if on {
-                Status::OnTrack
-            } else {
-                Status::OffTrack
-            }
-        }
-        // Nothing to compare with on the way: a value short of the target is off track.
-        None => Status::OffTrack,
-    }
+    let on = match (expected, projected) {
+        (Some(e), _) => match direction {
+            Direction::Higher => v >= e,
+            Direction::Lower => v <= e,
+            Direction::Band => false,
+        },
+        (None, Some(p)) => t.met_by(p, direction),
+        (None, None) => return Status::NotJudged,
+    };
+    if on { Status::OnTrack } else { Status::OffTrack }
 }
 
 /// How the expected value moves between a baseline and milestones.
@@ -325,30 +360,16 @@ mod tests {
     #[test]
     fn statuses() {
         let tg = t("≥ 80");
-        assert_eq!(
-            status(None, Some(&tg), None, Direction::Higher, false),
-            Status::NoData
-        );
-        assert_eq!(
-            status(None, Some(&tg), None, Direction::Higher, true),
-            Status::LateData
-        );
-        assert_eq!(
-            status(Some(85.0), Some(&tg), None, Direction::Higher, false),
-            Status::Achieved
-        );
-        assert_eq!(
-            status(Some(60.0), Some(&tg), Some(55.0), Direction::Higher, false),
-            Status::OnTrack
-        );
-        assert_eq!(
-            status(Some(50.0), Some(&tg), Some(55.0), Direction::Higher, false),
-            Status::OffTrack
-        );
-        assert_eq!(
-            status(Some(1.0), None, None, Direction::Higher, false),
-            Status::NotJudged
-        );
+        let h = Direction::Higher;
+        assert_eq!(status(None, Some(&tg), None, None, h, false), Status::NoData);
+        assert_eq!(status(None, Some(&tg), None, None, h, true), Status::LateData);
+        assert_eq!(status(Some(85.0), Some(&tg), None, None, h, false), Status::Achieved);
+        assert_eq!(status(Some(60.0), Some(&tg), Some(55.0), None, h, false), Status::OnTrack);
+        assert_eq!(status(Some(50.0), Some(&tg), Some(55.0), Some(90.0), h, false), Status::OffTrack);
+        assert_eq!(status(Some(50.0), Some(&tg), None, Some(81.0), h, false), Status::OnTrack);
+        assert_eq!(status(Some(50.0), Some(&tg), None, Some(62.0), h, false), Status::OffTrack);
+        assert_eq!(status(Some(50.0), Some(&tg), None, None, h, false), Status::NotJudged);
+        assert_eq!(status(Some(1.0), None, None, None, h, false), Status::NotJudged);
     }
 
     #[test]
@@ -379,6 +400,34 @@ mod tests {
         assert_eq!(project(&[(2025.0, 1.0), (2025.0, 2.0)], 2030.0), None);
     }
 
+    #[test]
+    fn own_values_take_precedence_over_their_parts() {
+        // 1 ← 10 ← {100, 101}; 1 ← 20 (own value, with a commune 200 below it).
+        let parent = |u: i64| match u {
+            10 | 20 => Some(1),
+            100 | 101 => Some(10),
+            200 => Some(20),
+            _ => None,
+        };
+        let depth = |u: i64| match u {
+            1 => 0,
+            10 | 20 => 1,
+            _ => 2,
+        };
+        let own: std::collections::HashMap<i64, Partial> = [
+            (100, Partial::of(50.0, Some((5.0, 10.0)))),
+            (101, Partial::of(100.0, Some((30.0, 30.0)))),
+            (20, Partial::of(10.0, Some((10.0, 100.0)))),
+            (200, Partial::of(99.0, Some((99.0, 100.0)))),
+        ]
+        .into();
+        let r = roll_up(&own, parent, depth);
+        assert_eq!(r[&10].0.result(Aggregation::Ratio, 100.0), Some(35.0 / 40.0 * 100.0));
+        assert!(!r[&10].1 && r[&20].1);
+        assert_eq!(r[&1].0.result(Aggregation::Ratio, 100.0), Some(45.0 / 140.0 * 100.0));
+        assert_eq!(r[&1].0.count, 3, "the commune under 20 is not counted twice");
+    }
+
     fn partial() -> impl Strategy<Value = Partial> {
         (0.0f64..1000.0, 1.0f64..1000.0)
             .prop_map(|(n, extra)| Partial::of(n / (n + extra) * 100.0, Some((n, n + extra))))
@@ -402,6 +451,19 @@ mod tests {
             }
             let ratio = all.result(Aggregation::Ratio, 100.0).unwrap();
             prop_assert!((0.0..=100.0 + 1e-9).contains(&ratio));
+        }
+
+        #[test]
+        fn the_root_of_leaves_is_all_leaves(xs in proptest::collection::vec((partial(), 0i64..5), 1..60)) {
+            // Leaves 1000+i under one of five provinces 10..15 under the root 1.
+            let own: std::collections::HashMap<i64, Partial> = xs.iter().enumerate().map(|(i, (p, _))| (1000 + i as i64, *p)).collect();
+            let prov: std::collections::HashMap<i64, i64> = xs.iter().enumerate().map(|(i, (_, g))| (1000 + i as i64, 10 + g)).collect();
+            let r = roll_up(&own, |u| if u >= 1000 { prov.get(&u).copied() } else if u >= 10 { Some(1) } else { None },
+                |u| if u >= 1000 { 2 } else if u >= 10 { 1 } else { 0 });
+            let all = xs.iter().fold(Partial::default(), |a, (b, _)| a.merge(*b));
+            let root = r[&1].0;
+            prop_assert_eq!(root.count, all.count);
+            prop_assert!((root.numerator - all.numerator).abs() < 1e-6 && (root.denominator - all.denominator).abs() < 1e-6);
         }
 
         #[test]

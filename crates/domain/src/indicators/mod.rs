@@ -2,6 +2,7 @@
 //! targets as programmes write them, and the arithmetic of results (roll-up, achievement,
 //! trajectory, projection). Plain functions; storage and pages live above.
 
+pub mod approval;
 pub mod measure;
 pub mod period;
 pub mod target;

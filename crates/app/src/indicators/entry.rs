@@ -1,0 +1,363 @@
+//! Entering values: the form of a unit's set for a period, and the write path it shares with the
+//! DHIS2 import. A value is checked for its indicator (type, range, breakdown, period type), for
+//! the caller's right to enter it, and against the submission (approved values are locked);
+//! what it replaces goes to the history, and the change is audited per indicator and period.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, DbConn};
+use crate::error::{AppError, AppResult};
+use domain::FieldError;
+use domain::indicators::approval::State;
+use domain::indicators::{self as ind, Aggregation, Entered, PeriodId, ValueType};
+use domain::policy::{self, Decision, Principal};
+use store::audit::{Actor, Change};
+use store::indicators::{Indicator, IndicatorSet, NewValue, ValueRow};
+use store::org_index::Snapshot;
+
+/// One value as a caller gives it, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct Raw {
+    pub value: String,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+    pub comment: String,
+    pub source: String,
+    pub evidence: String,
+}
+
+/// Reads `raw` for `ind`: the figure or words, and for a ratio the numerator and denominator
+/// (the figure is computed from them when only they are given). `field` names the form field
+/// the errors belong to.
+pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<(Option<f64>, Option<String>, Option<(f64, f64)>), FieldError> {
+    let at = |e: FieldError| FieldError { field: field.to_string(), ..e };
+    let num = |s: &Option<String>, name: &str| -> Result<Option<f64>, FieldError> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(t) => ind::read_number(t)
+                .filter(|v| *v >= 0.0)
+                .map(Some)
+                .ok_or_else(|| FieldError::new(&format!("{field}-{name}"), "err-number")),
+        }
+    };
+    let ratio = match (num(&raw.numerator, "numerator")?, num(&raw.denominator, "denominator")?) {
+        (Some(n), Some(d)) if d > 0.0 => {
+            if n > d && ind.value_type == ValueType::Percentage {
+                return Err(FieldError::new(&format!("{field}-numerator"), "err-numerator-above"));
+            }
+            Some((n, d))
+        }
+        (Some(_), Some(_)) => return Err(FieldError::new(&format!("{field}-denominator"), "err-positive")),
+        (None, None) => None,
+        _ => return Err(FieldError::new(&format!("{field}-denominator"), "err-pair")),
+    };
+    let scale = if ind.value_type == ValueType::Percentage { 100.0 } else { 1.0 };
+    if raw.value.trim().is_empty() {
+        if let Some((n, d)) = ratio {
+            return Ok((Some(n / d * scale), None, ratio));
+        }
+    }
+    match ind::read_value(ind.value_type, &raw.value).map_err(at)? {
+        Entered::Figure(v) => {
+            if let Some((n, d)) = ratio
+                && ind.aggregation == Aggregation::Ratio
+                && (n / d * scale - v).abs() > 0.01 * v.abs().max(1.0)
+            {
+                return Err(FieldError::new(field, "err-ratio-mismatch").with("ratio", format!("{:.2}", n / d * scale)));
+            }
+            Ok((Some(v), None, ratio))
+        }
+        Entered::Text(t) => Ok((None, Some(t), None)),
+    }
+}
+
+/// What may be written: a checked value (None: delete) under its key, with the row it replaces.
+pub(crate) struct Planned {
+    pub key: (i64, i64, PeriodId, String),
+    pub value: Option<NewValue>,
+    pub existing: Option<ValueRow>,
+}
+
+/// Whether `who` may enter values of `ind` for `unit`.
+pub(crate) fn may_enter(snap: &Snapshot, who: &Principal, ind: &Indicator, unit: i64, national: i64) -> bool {
+    let chain = snap.chain(unit);
+    let responsible = ind.responsible_unit_id.map(|r| snap.chain(r));
+    policy::may_enter_value(Some(who), &chain, unit == national, responsible.as_deref()) == Decision::Allow
+}
+
+/// The submission state of (set, unit, period); Open when nothing was submitted.
+pub(crate) async fn state_of(c: &mut DbConn<'_>, set: i64, unit: i64, period: PeriodId) -> AppResult<State> {
+    Ok(store::indicators::submission(c, set, unit, period)
+        .await?
+        .and_then(|s| State::parse(&s.state))
+        .unwrap_or(State::Open))
+}
+
+/// Writes the planned values in the caller's transaction: history, values, version counters,
+/// and one audit record per indicator and period. Returns (imported, updated, deleted, unchanged).
+pub(crate) async fn write(
+    c: &mut DbConn<'_>,
+    who: &Principal,
+    plan: Vec<Planned>,
+    now: DateTime<Utc>,
+) -> AppResult<((usize, usize, usize, usize), Vec<(String, String, String)>)> {
+    let (mut put, mut replaced, mut deleted) = (vec![], vec![], vec![]);
+    let (mut imported, mut updated, mut unchanged) = (0, 0, 0);
+    let mut audit: BTreeMap<(i64, PeriodId), Vec<serde_json::Value>> = BTreeMap::new();
+    for p in plan {
+        let (ind, unit, period, dis) = p.key.clone();
+        let entry = audit.entry((ind, period)).or_default();
+        match (p.value, p.existing) {
+            (Some(v), Some(old)) if old.same_content(&v) => unchanged += 1,
+            (Some(v), old) => {
+                entry.push(serde_json::json!({"unit": unit, "breakdown": dis, "before": old.as_ref().map(|o| o.value.map(serde_json::Value::from).unwrap_or(o.text_value.clone().into())), "after": v.value.map(serde_json::Value::from).unwrap_or(v.text_value.clone().into())}));
+                match old {
+                    Some(o) => {
+                        updated += 1;
+                        replaced.push(o);
+                    }
+                    None => imported += 1,
+                }
+                put.push(v);
+            }
+            (None, Some(old)) => {
+                entry.push(serde_json::json!({"unit": unit, "breakdown": dis, "before": old.value, "after": null}));
+                deleted.push(old);
+            }
+            (None, None) => unchanged += 1,
+        }
+    }
+    store::indicators::write_values(c, &put, &replaced, &deleted, Some(who.user_id), now).await?;
+    let touched: Vec<i64> = audit.iter().filter(|(_, v)| !v.is_empty()).map(|((i, _), _)| *i).collect();
+    store::indicators::bump(c, &touched).await?;
+    let records: Vec<(String, String, String)> = audit
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|((i, p), v)| (format!("{i}:{p}"), serde_json::json!({"indicator": i, "period": p.to_string(), "changes": v}).to_string(), String::new()))
+        .collect();
+    Ok(((imported, updated, deleted.len(), unchanged), records))
+}
+
+/// Appends the audit records `write` prepared and commits.
+pub(crate) async fn commit(tx: crate::db::Tx, who: &Principal, now: DateTime<Utc>, records: &[(String, String, String)]) -> AppResult<()> {
+    let changes = records
+        .iter()
+        .map(|(id, after, _)| Change::new("indicator.values", "indicator_period", id).after(Some(after.clone())))
+        .collect();
+    store::audit::commit(tx, &Actor::of(who), now, changes).await
+}
+
+/// One field of the entry form.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormValue {
+    pub indicator_id: i64,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub numerator: Option<String>,
+    #[serde(default)]
+    pub denominator: Option<String>,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// What the entry form shows: each indicator of the set with the unit's value for the period
+/// and the previous period's, and the submission's state.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sheet {
+    pub set: IndicatorSet,
+    pub unit_id: i64,
+    pub unit_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub previous: PeriodId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: State,
+    pub reason: String,
+    pub rows: Vec<SheetRow>,
+    /// Whether the caller may change the values now.
+    pub editable: bool,
+    /// Entry deadline of the period.
+    pub due: NaiveDate,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SheetRow {
+    pub indicator: Indicator,
+    pub disaggregation: String,
+    pub current: Option<ValueRow>,
+    pub previous: Option<ValueRow>,
+}
+
+/// The entry sheet of `unit` for `set` and `period` (default: the last period that ended).
+pub async fn sheet(
+    db: &Db,
+    org: &store::org_index::OrgIndex,
+    who: &Principal,
+    set_id: i64,
+    unit: i64,
+    period: Option<PeriodId>,
+) -> AppResult<Sheet> {
+    let snap = org.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
+    let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
+    let chain = snap.chain(unit);
+    crate::require(Some(who), domain::policy::Action::ReadIndicatorData, domain::policy::Scope::Unit(&chain))?;
+    let today = domain::clock::local_date(Utc::now());
+    let period = check_period(&set, period.unwrap_or_else(|| super::last_ended(set.period_type, today)), today)?;
+    let previous = period.prev();
+    let all = super::indicators_of(&mut c, set_id).await?;
+    // A heading whose sub-indicators carry the figures ("11", "23" of Annex I) takes no value.
+    let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
+    let inds: Vec<Indicator> = all
+        .into_iter()
+        .filter(|i| !(parents.contains(&i.id) && i.value_type == ValueType::Milestone))
+        .collect();
+    let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
+    let vals = store::indicators::values_of_units(&mut c, &ids, &[unit], &[period, previous]).await?;
+    let national = super::national_id(&snap)?;
+    let sub = store::indicators::submission(&mut c, set_id, unit, period).await?;
+    let state = sub.as_ref().and_then(|s| State::parse(&s.state)).unwrap_or(State::Open);
+    let mut rows = vec![];
+    let mut any_enterable = false;
+    for i in inds {
+        any_enterable |= may_enter(&snap, who, &i, unit, national);
+        for d in i.breakdown() {
+            let find = |p: PeriodId| vals.iter().find(|v| v.indicator_id == i.id && v.period == p && v.disaggregation == d).cloned();
+            rows.push(SheetRow {
+                disaggregation: d.to_string(),
+                current: find(period),
+                previous: find(previous),
+                indicator: i.clone(),
+            });
+        }
+    }
+    Ok(Sheet {
+        unit_name: u.name_vi,
+        due: period.end() + chrono::Days::new(set.entry_days.max(0) as u64),
+        set,
+        unit_id: unit,
+        period,
+        previous,
+        state,
+        reason: sub.map(|s| s.reason).unwrap_or_default(),
+        rows,
+        editable: state.editable() && any_enterable,
+    })
+}
+
+/// A period of the set's type that has begun.
+pub(crate) fn check_period(set: &IndicatorSet, p: PeriodId, today: NaiveDate) -> AppResult<PeriodId> {
+    if p.period_type() != set.period_type {
+        return Err(AppError::invalid(FieldError::new("period", "err-period-type").with("expected", set.period_type)));
+    }
+    if p.start() > today {
+        return Err(AppError::invalid(FieldError::new("period", "err-period-future")));
+    }
+    Ok(p)
+}
+
+/// Saves the entry form of `unit` for `set` and `period` in one transaction: every field is
+/// checked first (errors name the field, `value-{indicator id}[-{breakdown index}]`), and
+/// nothing is written if any is wrong. A blank field removes the value it held.
+pub async fn enter(
+    db: &Db,
+    org: &store::org_index::OrgIndex,
+    who: &Principal,
+    set_id: i64,
+    unit: i64,
+    period: PeriodId,
+    values: Vec<(FormValue, String)>,
+) -> AppResult<(usize, usize, usize)> {
+    let snap = org.snapshot(db).await?;
+    let national = super::national_id(&snap)?;
+    let now = Utc::now();
+    let today = domain::clock::local_date(now);
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
+    snap.get(unit).ok_or(AppError::NotFound)?;
+    let period = check_period(&set, period, today)?;
+    if !state_of(&mut c, set_id, unit, period).await?.editable() {
+        return Err(AppError::Conflict(vec![FieldError::new("state", "err-values-locked")]));
+    }
+    let inds: HashMap<i64, Indicator> = super::indicators_of(&mut c, set_id).await?.into_iter().map(|i| (i.id, i)).collect();
+    let ids: Vec<i64> = inds.keys().copied().collect();
+    let stored = store::indicators::values_of_units(&mut c, &ids, &[unit], &[period]).await?;
+    let mut errs = vec![];
+    let mut plan = vec![];
+    let mut allowed_any = false;
+    for (f, breakdown) in values {
+        let Some(i) = inds.get(&f.indicator_id) else {
+            errs.push(FieldError::new("indicator_id", "err-no-such-indicator").with("id", f.indicator_id));
+            continue;
+        };
+        if !may_enter(&snap, who, i, unit, national) {
+            continue;
+        }
+        allowed_any = true;
+        let bi = i.breakdown().iter().position(|b| *b == breakdown);
+        let Some(bi) = bi else {
+            errs.push(FieldError::new("disaggregation", "err-no-such-breakdown"));
+            continue;
+        };
+        let field = if bi == 0 { format!("value-{}", i.id) } else { format!("value-{}-{bi}", i.id) };
+        let existing = stored.iter().find(|v| v.indicator_id == i.id && v.disaggregation == breakdown).cloned();
+        let blank = f.value.trim().is_empty()
+            && f.numerator.as_deref().is_none_or(|s| s.trim().is_empty())
+            && f.denominator.as_deref().is_none_or(|s| s.trim().is_empty());
+        let key = (i.id, unit, period, breakdown.clone());
+        if blank {
+            plan.push(Planned { key, value: None, existing });
+            continue;
+        }
+        let raw = Raw {
+            value: f.value.clone(),
+            numerator: f.numerator.clone(),
+            denominator: f.denominator.clone(),
+            comment: domain::text::nfc(&f.comment),
+            source: String::new(),
+            evidence: domain::text::nfc(&f.evidence),
+        };
+        match read(i, &raw, &field) {
+            Ok((value, text_value, ratio)) => plan.push(Planned {
+                key,
+                existing,
+                value: Some(NewValue {
+                    indicator_id: i.id,
+                    unit_id: unit,
+                    period,
+                    disaggregation: breakdown,
+                    value,
+                    text_value,
+                    numerator: ratio.map(|r| r.0),
+                    denominator: ratio.map(|r| r.1),
+                    comment: raw.comment,
+                    source: "form".into(),
+                    evidence: raw.evidence,
+                }),
+            }),
+            Err(e) => errs.push(e),
+        }
+    }
+    if !allowed_any {
+        return Err(AppError::Forbidden);
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let ((imported, updated, deleted, _), records) = write(&mut c, who, plan, now).await?;
+    commit(tx, who, now, &records).await?;
+    Ok((imported, updated, deleted))
+}

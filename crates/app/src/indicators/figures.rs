@@ -1,0 +1,458 @@
+//! Figures: each unit's value for a period (its own, or rolled up from the units below it),
+//! judged against its target. Nothing is rebuilt in batches: the roll-up of one indicator and
+//! period is computed on the first read after a change (a few thousand rows) and kept against
+//! the indicator's version and the tree's, so the value entered is in the next request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::memo::Memo;
+use domain::indicators::measure::{self, Partial, Status};
+use domain::indicators::period::fractional_year;
+use domain::indicators::target::Target;
+use domain::indicators::{Aggregation, PeriodId, ValueType};
+use domain::org::OrgKind;
+use domain::policy::Principal;
+use store::indicators::{Indicator, IndicatorSet, TargetRow};
+use store::org_index::Snapshot;
+
+/// Every unit's figure for one indicator, period and breakdown.
+#[derive(Default)]
+pub struct Rolled {
+    pub by_unit: HashMap<i64, (Partial, bool)>,
+    /// Words entered for a milestone, by unit.
+    pub texts: HashMap<i64, String>,
+}
+
+/// (indicator, its version, tree version, period, breakdown).
+type Key = (i64, i64, i64, PeriodId, String);
+
+/// Roll-ups kept against the versions they were computed from.
+pub struct FigureCache {
+    rolled: Memo<Key, Rolled>,
+    /// (indicator, version) → the periods that hold values, in order.
+    periods: Memo<(i64, i64), Vec<PeriodId>>,
+}
+
+impl Default for FigureCache {
+    /// A roll-up of national data holds a few thousand units: 256 of them stay well under 100 MB.
+    fn default() -> Self {
+        FigureCache {
+            rolled: Memo::with_capacity(256),
+            periods: Memo::default(),
+        }
+    }
+}
+
+async fn rolled(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    cache: &FigureCache,
+    ind: &Indicator,
+    version: i64,
+    period: PeriodId,
+    breakdown: &str,
+) -> AppResult<Arc<Rolled>> {
+    let key = (ind.id, version, snap.version, period, breakdown.to_string());
+    if let Some(r) = cache.rolled.get(&key) {
+        return Ok(r);
+    }
+    let mut own = HashMap::new();
+    let mut texts = HashMap::new();
+    for v in store::indicators::values_of_period(c, ind.id, period).await? {
+        if v.disaggregation != breakdown {
+            continue;
+        }
+        if let Some(x) = v.value {
+            let ratio = v.numerator.zip(v.denominator);
+            own.insert(v.unit_id, Partial::of(x, ratio));
+        }
+        if let Some(t) = v.text_value {
+            texts.insert(v.unit_id, t);
+        }
+    }
+    let parent = |u: i64| snap.get(u).and_then(|x| x.parent_id);
+    let depth = |u: i64| snap.get(u).map_or(0, |x| x.depth);
+    let by_unit = if ind.aggregation == Aggregation::None {
+        own.into_iter().map(|(u, p)| (u, (p, true))).collect()
+    } else {
+        measure::roll_up(&own, parent, depth)
+    };
+    let r = Arc::new(Rolled { by_unit, texts });
+    cache.rolled.put(key, r.clone());
+    Ok(r)
+}
+
+async fn periods_with_values(
+    c: &mut DbConn<'_>,
+    cache: &FigureCache,
+    ind: &Indicator,
+    version: i64,
+) -> AppResult<Arc<Vec<PeriodId>>> {
+    if let Some(p) = cache.periods.get(&(ind.id, version)) {
+        return Ok(p);
+    }
+    let mut ps = store::indicators::periods_of(c, ind.id).await?;
+    ps.sort();
+    let ps = Arc::new(ps);
+    cache.periods.put((ind.id, version), ps.clone());
+    Ok(ps)
+}
+
+/// A unit's figure for a period, judged.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitFigure {
+    pub unit_id: i64,
+    pub unit_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    pub disaggregation: String,
+    /// The figure: the unit's own value, or its units' values rolled up.
+    pub value: Option<f64>,
+    /// Words entered for a milestone.
+    pub text: Option<String>,
+    /// Whether the figure is the unit's own value.
+    pub own: bool,
+    /// How many entered values are behind the figure.
+    pub count: u64,
+    /// The target the figure is judged by (the unit's own, else the nearest above it).
+    pub target: Option<Target>,
+    /// The target's period.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub target_period: Option<PeriodId>,
+    /// What the trajectory expects for the period.
+    pub expected: Option<f64>,
+    /// Share of the target reached (1 = reached).
+    pub achievement: Option<f64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: Status,
+}
+
+/// The target rows that apply to a unit: its own, else those of the nearest unit above it.
+fn targets_for<'a>(
+    targets: &'a [TargetRow],
+    chain: &[i64],
+    breakdown: &str,
+) -> Vec<&'a TargetRow> {
+    for u in chain {
+        let mine: Vec<&TargetRow> = targets
+            .iter()
+            .filter(|t| t.unit_id == *u && t.disaggregation == breakdown && t.state == "approved")
+            .collect();
+        if mine.iter().any(|t| t.kind == "target") {
+            return mine;
+        }
+    }
+    vec![]
+}
+
+/// Judges `value` for `period`: the target to reach (the first one at or after the period,
+/// else the last), the expected value on the trajectory from the baseline, the achievement and
+/// the status. `projected`: where the trend leads by the target's period, when known.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ind: &Indicator,
+    set: &IndicatorSet,
+    rows: &[&TargetRow],
+    period: PeriodId,
+    value: Option<f64>,
+    today: NaiveDate,
+    projected: impl Fn(PeriodId) -> Option<f64>,
+) -> (Option<Target>, Option<PeriodId>, Option<f64>, Option<f64>, Status) {
+    let mut goals: Vec<(&TargetRow, Target)> = rows
+        .iter()
+        .filter(|r| r.kind == "target")
+        .filter_map(|r| r.target().map(|t| (*r, t)))
+        .collect();
+    goals.sort_by_key(|(r, _)| r.period);
+    let goal = goals
+        .iter()
+        .find(|(r, _)| r.period.end() >= period.end())
+        .or(goals.last());
+    let baseline = rows.iter().find(|r| r.kind == "baseline");
+    let late = period.end() + chrono::Days::new(set.entry_days.max(0) as u64) < today;
+    let Some((goal_row, goal)) = goal else {
+        let status = measure::status(value, None, None, None, ind.direction, late);
+        return (None, None, None, None, status);
+    };
+    let expected = baseline.and_then(|b| {
+        let mut pts = vec![(b.period.end(), b.value?)];
+        pts.extend(goals.iter().map(|(r, t)| (r.period.end(), t.value)));
+        measure::expected(&pts, goal_row.trajectory, period.end())
+    });
+    // Without a baseline, the target itself is expected once its period has ended.
+    let expected = expected.or_else(|| {
+        (period.end() >= goal_row.period.end()).then_some(goal.value)
+    });
+    let achievement = value.and_then(|v| {
+        measure::achievement(v, goal, ind.direction, baseline.and_then(|b| b.value))
+    });
+    let status = measure::status(
+        value,
+        Some(goal),
+        expected,
+        projected(goal_row.period),
+        ind.direction,
+        late,
+    );
+    (Some(goal.clone()), Some(goal_row.period), expected, achievement, status)
+}
+
+fn scale(ind: &Indicator) -> f64 {
+    if ind.value_type == ValueType::Percentage {
+        100.0
+    } else {
+        1.0
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn figure_of(
+    snap: &Snapshot,
+    ind: &Indicator,
+    set: &IndicatorSet,
+    targets: &[TargetRow],
+    rolled: &Rolled,
+    unit: i64,
+    period: PeriodId,
+    breakdown: &str,
+    today: NaiveDate,
+    projected: impl Fn(PeriodId) -> Option<f64>,
+) -> UnitFigure {
+    let (partial, own) = rolled.by_unit.get(&unit).copied().unwrap_or_default();
+    let value = partial.result(ind.aggregation, scale(ind)).or_else(|| {
+        // A unit's own value is its figure whatever the aggregation.
+        (own && partial.count == 1).then_some(partial.sum)
+    });
+    let text = rolled.texts.get(&unit).cloned();
+    let chain = snap.chain(unit);
+    let rows = targets_for(targets, &chain, breakdown);
+    let entered = value.or(text.as_ref().map(|_| f64::NAN));
+    let (target, target_period, expected, achievement, mut status) =
+        judge(ind, set, &rows, period, value, today, projected);
+    if value.is_none() && entered.is_some() {
+        status = Status::NotJudged; // words entered for a milestone
+    }
+    UnitFigure {
+        unit_id: unit,
+        unit_name: snap.get(unit).map(|u| u.name_vi.clone()).unwrap_or_default(),
+        period,
+        disaggregation: breakdown.to_string(),
+        value,
+        text,
+        own,
+        count: partial.count,
+        target,
+        target_period,
+        expected,
+        achievement,
+        status,
+    }
+}
+
+/// The latest period with a figure for `unit`, judged (the catalogue's column).
+pub async fn latest(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    cache: &FigureCache,
+    set: &IndicatorSet,
+    ind: &Indicator,
+    unit: i64,
+) -> AppResult<Option<UnitFigure>> {
+    let version = store::indicators::version(c, ind.id).await?;
+    let periods = periods_with_values(c, cache, ind, version).await?;
+    let targets = store::indicators::targets(c, ind.id).await?;
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let breakdown = ind.breakdown()[0].to_string();
+    for p in periods.iter().rev() {
+        let r = rolled(c, snap, cache, ind, version, *p, &breakdown).await?;
+        if r.by_unit.contains_key(&unit) || r.texts.contains_key(&unit) {
+            return Ok(Some(figure_of(
+                snap, ind, set, &targets, &r, unit, *p, &breakdown, today, |_| None,
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// "At this pace": the trend of a unit's figures carried to the target's period.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Projection {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    pub value: f64,
+    /// Whether the projected value meets the target.
+    pub meets: bool,
+}
+
+/// An indicator's figures for a unit and period: the unit's own, its units' (a table), its
+/// series over the periods that have values, and where its trend leads.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figures {
+    pub indicator_id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    pub disaggregation: String,
+    pub unit: UnitFigure,
+    /// The units directly below, with a figure or a target, or that report (territorial units).
+    pub children: Vec<UnitFigure>,
+    /// The unit's figure in each period that holds values.
+    pub series: Vec<UnitFigure>,
+    pub projection: Option<Projection>,
+    /// Periods that hold values, in order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub periods: Vec<PeriodId>,
+}
+
+/// How many recent periods the trend is drawn from.
+const TREND_PERIODS: usize = 8;
+
+/// The figures of `ind` for `unit` (default: the nation) and `period` (default: the latest with
+/// values, else the last ended). Values of a non-public indicator need read access to the unit.
+#[allow(clippy::too_many_arguments)]
+pub async fn figures(
+    db: &crate::db::Db,
+    org: &store::org_index::OrgIndex,
+    cache: &FigureCache,
+    who: Option<&Principal>,
+    id: i64,
+    unit: Option<i64>,
+    period: Option<PeriodId>,
+    breakdown: Option<String>,
+) -> AppResult<Figures> {
+    let snap = org.snapshot(db).await?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let ind = store::indicators::get_indicator(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let set = store::indicators::get_set(&mut c, ind.set_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unit = match unit {
+        Some(u) => snap.get(u).map(|x| x.id).ok_or(AppError::NotFound)?,
+        None => super::national_id(&snap)?,
+    };
+    if !super::may_read_values(who, &ind, &snap.chain(unit)) {
+        return Err(match who {
+            None => AppError::Unauthorized,
+            Some(_) => AppError::Forbidden,
+        });
+    }
+    let breakdowns = ind.breakdown();
+    let breakdown = breakdown.unwrap_or_else(|| breakdowns[0].to_string());
+    if !breakdowns.contains(&breakdown.as_str()) {
+        return Err(AppError::invalid(domain::FieldError::new(
+            "disaggregation",
+            "err-no-such-breakdown",
+        )));
+    }
+    let version = store::indicators::version(&mut c, ind.id).await?;
+    let periods = periods_with_values(&mut c, cache, &ind, version).await?;
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let period = period
+        .or_else(|| periods.last().copied())
+        .unwrap_or_else(|| super::last_ended(set.period_type, today));
+    let targets = store::indicators::targets(&mut c, ind.id).await?;
+
+    let mut series = vec![];
+    for p in periods.iter().filter(|p| p.period_type() == set.period_type) {
+        let r = rolled(&mut c, &snap, cache, &ind, version, *p, &breakdown).await?;
+        series.push(figure_of(
+            &snap, &ind, &set, &targets, &r, unit, *p, &breakdown, today, |_| None,
+        ));
+    }
+    let trend: Vec<(f64, f64)> = series
+        .iter()
+        .filter(|f| f.period <= period)
+        .filter_map(|f| Some((f.period.midpoint_year(), f.value?)))
+        .rev()
+        .take(TREND_PERIODS)
+        .collect();
+    let project = |target_period: PeriodId| {
+        measure::project(&trend, fractional_year(target_period.end()))
+    };
+    let r = rolled(&mut c, &snap, cache, &ind, version, period, &breakdown).await?;
+    let figure = figure_of(
+        &snap, &ind, &set, &targets, &r, unit, period, &breakdown, today, project,
+    );
+    let projection = figure.target_period.zip(figure.target.as_ref()).and_then(|(tp, t)| {
+        let v = project(tp)?;
+        Some(Projection {
+            period: tp,
+            value: v,
+            meets: t.met_by(v, ind.direction),
+        })
+    });
+    let territorial = |k: OrgKind| {
+        matches!(
+            k,
+            OrgKind::Province | OrgKind::Commune | OrgKind::Ward | OrgKind::SpecialZone
+        )
+    };
+    let mut children = vec![];
+    let f = store::org::ListFilter {
+        parent: Some(unit),
+        limit: 100_000,
+        ..Default::default()
+    };
+    for u in snap.list(&f).0 {
+        let has = r.by_unit.contains_key(&u.id)
+            || r.texts.contains_key(&u.id)
+            || targets.iter().any(|t| t.unit_id == u.id);
+        let reports = ind.aggregation != Aggregation::None && territorial(u.kind);
+        if (has || reports) && super::may_read_values(who, &ind, &snap.chain(u.id)) {
+            children.push(figure_of(
+                &snap, &ind, &set, &targets, &r, u.id, period, &breakdown, today, |_| None,
+            ));
+        }
+    }
+    Ok(Figures {
+        indicator_id: ind.id,
+        period,
+        disaggregation: breakdown,
+        unit: figure,
+        children,
+        series,
+        projection,
+        periods: periods.to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::indicators::measure::Trajectory;
+
+    #[test]
+    fn targets_come_from_the_nearest_unit_that_has_one() {
+        let row = |unit: i64, kind: &str, period: &str| TargetRow {
+            id: 0,
+            indicator_id: 1,
+            unit_id: unit,
+            disaggregation: String::new(),
+            period: PeriodId::parse(period).unwrap(),
+            kind: kind.into(),
+            comparator: Some("at_least".into()),
+            value: Some(80.0),
+            upper: None,
+            note: String::new(),
+            written: String::new(),
+            trajectory: Trajectory::Linear,
+            state: "approved".into(),
+        };
+        let rows = vec![row(1, "target", "2030"), row(10, "baseline", "2024"), row(20, "target", "2030")];
+        // Unit 10 has only a baseline: the national target applies.
+        assert_eq!(targets_for(&rows, &[10, 1], "").iter().map(|r| r.unit_id).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(targets_for(&rows, &[20, 1], "")[0].unit_id, 20);
+        assert!(targets_for(&rows, &[20, 1], "Thế giới").is_empty());
+    }
+}

@@ -1,0 +1,173 @@
+//! Indicators and targets: the catalogue, each indicator's figures per unit and period
+//! (rolled up the organisation tree on read, cached against the indicator's version), value
+//! entry by form and by the DHIS2 API, the submission and approval of a unit's values, and
+//! the built-in sets (Annex I of 03/NQ-CP, a provincial KPI set).
+
+pub mod builtin;
+pub mod dhis2;
+pub mod entry;
+pub mod figures;
+pub mod submissions;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::db::{Db, DbConn};
+use crate::error::{AppError, AppResult};
+use domain::indicators::PeriodId;
+use domain::policy::{self, Action, Decision, Principal, Scope};
+use store::indicators::{Indicator, IndicatorSet, TargetRow};
+use store::org_index::Snapshot;
+
+pub use figures::{FigureCache, Figures, UnitFigure};
+
+/// The code of the national unit, the root of the tree.
+pub const NATIONAL: &str = "VN";
+
+/// A set with its indicators, as the catalogue lists them.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetEntry {
+    pub set: IndicatorSet,
+    pub indicators: Vec<CatalogueRow>,
+}
+
+/// One indicator in the catalogue with its national targets and its latest national figure.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogueRow {
+    pub indicator: Indicator,
+    pub targets: Vec<TargetRow>,
+    /// The latest period with a national figure, and that figure's judgement.
+    pub latest: Option<UnitFigure>,
+}
+
+/// Definitions are public, like the organisation tree; values of a non-public indicator are
+/// for the units concerned (checked per unit where values are read).
+pub async fn catalogue(
+    db: &Db,
+    org: &store::org_index::OrgIndex,
+    cache: &FigureCache,
+    who: Option<&Principal>,
+) -> AppResult<Vec<SetEntry>> {
+    let snap = org.snapshot(db).await?;
+    let national = national_id(&snap)?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let sets = store::indicators::list_sets(&mut c).await?;
+    let all = store::indicators::list_indicators(&mut c).await?;
+    let targets = store::indicators::all_targets_of_unit(&mut c, national).await?;
+    let mut out = vec![];
+    for set in sets {
+        let mut rows = vec![];
+        for ind in all.iter().filter(|i| i.set_id == set.id) {
+            let latest = if may_read_values(who, ind, &snap.chain(national)) {
+                figures::latest(&mut c, &snap, cache, &set, ind, national).await?
+            } else {
+                None
+            };
+            rows.push(CatalogueRow {
+                indicator: ind.clone(),
+                targets: targets
+                    .iter()
+                    .filter(|t| t.indicator_id == ind.id)
+                    .cloned()
+                    .collect(),
+                latest,
+            });
+        }
+        out.push(SetEntry {
+            set,
+            indicators: rows,
+        });
+    }
+    Ok(out)
+}
+
+/// The national unit's id.
+pub fn national_id(snap: &Snapshot) -> AppResult<i64> {
+    snap.current_of_kind(domain::org::OrgKind::National)
+        .first()
+        .map(|u| u.id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Whether `who` may read `ind`'s values for the unit whose chain is `chain`.
+pub fn may_read_values(who: Option<&Principal>, ind: &Indicator, chain: &[i64]) -> bool {
+    ind.is_public
+        || policy::authorize(who, Action::ReadIndicatorData, Scope::Unit(chain)) == Decision::Allow
+}
+
+/// One indicator with everything about it that is not a figure.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Detail {
+    pub indicator: Indicator,
+    pub set: IndicatorSet,
+    pub parent: Option<Indicator>,
+    pub children: Vec<Indicator>,
+    /// Targets, baselines and milestones of every unit.
+    pub targets: Vec<TargetRow>,
+    /// (id, code, title) of the programme tasks it measures.
+    pub tasks: Vec<(i64, String, String)>,
+    /// Earlier definitions: (revision, definition as JSON).
+    pub revisions: Vec<(i32, String)>,
+}
+
+pub async fn detail(db: &Db, id: i64) -> AppResult<Detail> {
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let indicator = store::indicators::get_indicator(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let set = store::indicators::get_set(&mut c, indicator.set_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let all = store::indicators::list_indicators(&mut c).await?;
+    let parent = indicator
+        .parent_id
+        .and_then(|p| all.iter().find(|i| i.id == p).cloned());
+    let children = all
+        .iter()
+        .filter(|i| i.parent_id == Some(id))
+        .cloned()
+        .collect();
+    Ok(Detail {
+        targets: store::indicators::targets(&mut c, id).await?,
+        tasks: store::indicators::linked_tasks(&mut c, id).await?,
+        revisions: store::indicators::revisions(&mut c, id)
+            .await?
+            .into_iter()
+            .map(|(r, d, _)| (r, d))
+            .collect(),
+        indicator,
+        set,
+        parent,
+        children,
+    })
+}
+
+pub async fn sets(db: &Db) -> AppResult<Vec<IndicatorSet>> {
+    let mut c = db.acquire().await?;
+    store::indicators::list_sets(&mut c.conn()).await
+}
+
+/// The indicators of a set, in order.
+pub async fn indicators_of(c: &mut DbConn<'_>, set_id: i64) -> AppResult<Vec<Indicator>> {
+    Ok(store::indicators::list_indicators(c)
+        .await?
+        .into_iter()
+        .filter(|i| i.set_id == set_id)
+        .collect())
+}
+
+/// The period an entry form opens on: the last one that has ended.
+pub fn last_ended(t: domain::indicators::PeriodType, today: chrono::NaiveDate) -> PeriodId {
+    PeriodId::containing(t, today).prev()
+}
+
+/// Shared by the page and API handlers: the snapshot of the tree.
+pub async fn snapshot(db: &Db, org: &store::org_index::OrgIndex) -> AppResult<Arc<Snapshot>> {
+    org.snapshot(db).await
+}
