@@ -192,6 +192,13 @@ enum ImportCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The built-in indicator sets: Annex I of Resolution 03/NQ-CP (every target parsed,
+    /// milestones and unread values listed) and the provincial KPI set.
+    Indicators {
+        /// Report what would be imported and every value not understood; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// An annex task table (Markdown, as in Government action programmes). Without --file:
     /// Annex II of Resolution 03/NQ-CP, built in.
     Annex {
@@ -401,6 +408,17 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 let n = seed::demo_progress(&db, pid).await?;
                 println!("demo progress: {n} reports and decisions on programme 03/NQ-CP");
             }
+            let annex = app::indicators::builtin::import_annex_one(&db, &Actor::system("demo"), false).await?;
+            println!(
+                "indicators: Annex I of 03/NQ-CP, {} indicators, {} targets, {} milestones, {} problems",
+                annex.indicators,
+                annex.targets,
+                annex.milestones.len(),
+                annex.problems.len()
+            );
+            app::indicators::builtin::create_province_set(&db, &Actor::system("demo")).await?;
+            let n = seed::demo_indicators::demo_indicators(&db, domain::clock::local_date(chrono::Utc::now())).await?;
+            println!("demo indicators: {n} values of the provincial KPI set and Annex I");
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");
             println!("nqtrack demo: data in {}", dir.display());
@@ -545,6 +563,28 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
                 eprintln!("nothing imported: {} problems", report.errors.len());
                 return Ok(ExitCode::from(2));
+            }
+        }
+        Cmd::Import {
+            cmd: ImportCmd::Indicators { dry_run },
+        } => {
+            let db = open(&cfg).await?;
+            let actor = Actor::system("cli");
+            let r = app::indicators::builtin::import_annex_one(&db, &actor, dry_run).await?;
+            println!(
+                "{}Annex I of 03/NQ-CP: {} indicators, {} targets; kept as milestones: {}; {} values not understood:",
+                if dry_run { "dry run, nothing written: " } else { "" },
+                r.indicators,
+                r.targets,
+                r.milestones.join(", "),
+                r.problems.len()
+            );
+            for (line, m) in &r.problems {
+                println!("  line {line}: {m}");
+            }
+            if !dry_run {
+                let id = app::indicators::builtin::create_province_set(&db, &actor).await?;
+                println!("provincial KPI set: {id}");
             }
         }
         Cmd::Import {

@@ -9,3 +9,6 @@ pub use store::task_cache::TaskCache;
 pub use store::tasks::{Assignment, Extension, PendingClaim, Programme, ProgressReport, Task};
 pub use store::users::{ApiToken, User};
 pub use store::work::{Evidence, Notification};
+pub use store::indicators::{
+    Indicator, IndicatorSet, PastValue, Submission as IndicatorSubmission, TargetRow, ValueRow,
+};

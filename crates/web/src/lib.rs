@@ -50,6 +50,7 @@ pub struct AppState {
     pub overviews: Arc<app::programmes::OverviewCache>,
     pub inbox: Arc<app::feedback::InboxCache>,
     pub audit_counts: Arc<app::audit::AuditCounts>,
+    pub figures: Arc<app::indicators::FigureCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
 }
@@ -71,6 +72,7 @@ impl AppState {
             overviews: Arc::default(),
             inbox: Arc::default(),
             audit_counts: Arc::default(),
+            figures: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(

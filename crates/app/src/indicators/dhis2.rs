@@ -255,6 +255,7 @@ pub fn import<'a>(
         }
         let mut unit_cache: HashMap<String, Option<i64>> = HashMap::new();
         let mut locked: HashMap<(i64, i64, PeriodId), bool> = HashMap::new();
+        let mut states: HashMap<i64, HashMap<(i64, PeriodId), domain::indicators::approval::State>> = HashMap::new();
         let mut checked: Vec<(usize, Planned)> = vec![];
         let mut seen: HashSet<(i64, i64, PeriodId, String)> = HashSet::new();
         for (i, dv) in set.data_values.iter().enumerate() {
@@ -313,7 +314,8 @@ pub fn import<'a>(
             let is_locked = match locked.get(&lk) {
                 Some(l) => *l,
                 None => {
-                    let l = !entry::state_of(&mut c, ind.set_id, unit, period).await?.editable();
+                    let seen = states.entry(ind.set_id).or_default();
+                    let l = !entry::editable(&mut c, &snap, ind.set_id, unit, period, seen).await?;
                     locked.insert(lk, l);
                     l
                 }

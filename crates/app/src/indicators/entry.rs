@@ -96,6 +96,33 @@ pub(crate) async fn state_of(c: &mut DbConn<'_>, set: i64, unit: i64, period: Pe
         .unwrap_or(State::Open))
 }
 
+/// Whether values of `unit` may change: a submission covers the unit's own values and those of
+/// every unit below it (a province's approval covers its communes), so every unit of the chain
+/// must be open or returned. `seen` keeps states already read in this request.
+pub(crate) async fn editable(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    set: i64,
+    unit: i64,
+    period: PeriodId,
+    seen: &mut HashMap<(i64, PeriodId), State>,
+) -> AppResult<bool> {
+    for u in snap.chain(unit) {
+        let st = match seen.get(&(u, period)) {
+            Some(s) => *s,
+            None => {
+                let s = state_of(c, set, u, period).await?;
+                seen.insert((u, period), s);
+                s
+            }
+        };
+        if !st.editable() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Writes the planned values in the caller's transaction: history, values, version counters,
 /// and one audit record per indicator and period. Returns (imported, updated, deleted, unchanged).
 pub(crate) async fn write(
@@ -253,7 +280,7 @@ pub async fn sheet(
         state,
         reason: sub.map(|s| s.reason).unwrap_or_default(),
         rows,
-        editable: state.editable() && any_enterable,
+        editable: any_enterable && editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await?,
     })
 }
 
@@ -289,7 +316,7 @@ pub async fn enter(
     let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
     snap.get(unit).ok_or(AppError::NotFound)?;
     let period = check_period(&set, period, today)?;
-    if !state_of(&mut c, set_id, unit, period).await?.editable() {
+    if !editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await? {
         return Err(AppError::Conflict(vec![FieldError::new("state", "err-values-locked")]));
     }
     let inds: HashMap<i64, Indicator> = super::indicators_of(&mut c, set_id).await?.into_iter().map(|i| (i.id, i)).collect();

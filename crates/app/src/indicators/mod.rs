@@ -167,6 +167,21 @@ pub fn last_ended(t: domain::indicators::PeriodType, today: chrono::NaiveDate) -
     PeriodId::containing(t, today).prev()
 }
 
+/// A period as given in a query (`None` when absent or blank).
+pub fn read_period(s: Option<&str>) -> AppResult<Option<PeriodId>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(p) => require_period(p).map(Some),
+    }
+}
+
+/// A period that must be given.
+pub fn require_period(s: &str) -> AppResult<PeriodId> {
+    PeriodId::parse(s).ok_or_else(|| {
+        AppError::invalid(domain::FieldError::new("period", "err-period").with("period", s.trim()))
+    })
+}
+
 /// Shared by the page and API handlers: the snapshot of the tree.
 pub async fn snapshot(db: &Db, org: &store::org_index::OrgIndex) -> AppResult<Arc<Snapshot>> {
     org.snapshot(db).await

@@ -142,10 +142,57 @@ pub struct WorkDoc;
 )]
 pub struct FeedbackDoc;
 
+// Indicators, targets and DHIS2 data values.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        super::indicators::list_sets,
+        super::indicators::catalogue,
+        super::indicators::detail,
+        super::indicators::figures,
+        super::indicators::sheet,
+        super::indicators::enter,
+        super::indicators::decide,
+        super::indicators::queue,
+        super::indicators::import_values,
+        super::indicators::export_values
+    ),
+    components(schemas(
+        app::records::IndicatorSet,
+        app::records::Indicator,
+        app::records::TargetRow,
+        app::records::ValueRow,
+        app::records::IndicatorSubmission,
+        app::indicators::SetEntry,
+        app::indicators::CatalogueRow,
+        app::indicators::Detail,
+        app::indicators::Figures,
+        app::indicators::UnitFigure,
+        app::indicators::figures::Projection,
+        app::indicators::entry::Sheet,
+        app::indicators::entry::SheetRow,
+        app::indicators::entry::FormValue,
+        app::indicators::submissions::Waiting,
+        app::indicators::dhis2::DataValueSet,
+        app::indicators::dhis2::DataValue,
+        app::indicators::dhis2::Scalar,
+        app::indicators::dhis2::ImportSummary,
+        app::indicators::dhis2::ImportCount,
+        app::indicators::dhis2::Conflict,
+        domain::indicators::target::Target,
+        domain::indicators::target::Comparator,
+        super::indicators::SheetValue,
+        super::indicators::SheetInput,
+        super::indicators::MoveInput
+    ))
+)]
+pub struct IndicatorsDoc;
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(WorkDoc::openapi());
     doc.merge(FeedbackDoc::openapi());
+    doc.merge(IndicatorsDoc::openapi());
     document_errors(&mut doc);
     doc
 }

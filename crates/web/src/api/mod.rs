@@ -11,6 +11,7 @@ pub mod docs;
 pub mod export;
 pub mod feedback;
 pub mod feedback_settings;
+pub mod indicators;
 pub mod jobs;
 pub mod notifications;
 pub mod open311;
@@ -44,4 +45,5 @@ pub fn router() -> Router<AppState> {
         .merge(feedback_settings::router())
         .merge(account::router())
         .merge(open311::router())
+        .merge(indicators::router())
 }

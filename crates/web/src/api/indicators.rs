@@ -1,0 +1,210 @@
+//! Indicators and targets: the catalogue, an indicator's figures, the entry sheet of a unit,
+//! submissions and the approval queue, and DHIS2's `dataValueSets` (also under `/api/`, where
+//! DHIS2 clients look for it).
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{AppResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
+use app::indicators::dhis2::{DataValueSet, ExportQuery, ImportOptions, ImportSummary};
+use app::indicators::entry::{FormValue, Sheet};
+use app::indicators::submissions::Waiting;
+use app::indicators::{Detail, Figures, SetEntry};
+use app::records::{IndicatorSet, IndicatorSubmission};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/indicator-sets", get(list_sets))
+        .route("/api/v1/indicator-sets/{id}/sheet", get(sheet).post(enter))
+        .route("/api/v1/indicator-sets/{id}/submissions", post(decide))
+        .route("/api/v1/indicator-submissions", get(queue))
+        .route("/api/v1/indicators", get(catalogue))
+        .route("/api/v1/indicators/{id}", get(detail))
+        .route("/api/v1/indicators/{id}/figures", get(figures))
+        .route("/api/v1/dataValueSets", get(export_values).post(import_values))
+        .route("/api/dataValueSets", get(export_values).post(import_values))
+}
+
+/// Indicator sets (public).
+#[utoipa::path(get, path = "/api/v1/indicator-sets", tag = "indicators", security(()), responses((status = 200, body = Vec<IndicatorSet>)))]
+async fn list_sets(State(s): State<AppState>) -> AppResult<Json<Vec<IndicatorSet>>> {
+    Ok(Json(app::indicators::sets(&s.db).await?))
+}
+
+/// Every set with its indicators, national targets and latest national figure (public; figures
+/// of non-public indicators only for those who may read them).
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators", security(()), responses((status = 200, body = Vec<SetEntry>)))]
+async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<SetEntry>>> {
+    Ok(Json(
+        app::indicators::catalogue(&s.db, &s.org, &s.figures, ctx.who.as_ref()).await?,
+    ))
+}
+
+/// An indicator's definition, targets of every unit, sub-indicators, linked tasks and earlier definitions (public).
+#[utoipa::path(get, path = "/api/v1/indicators/{id}", tag = "indicators", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Detail), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn detail(State(s): State<AppState>, PathId(id): PathId) -> AppResult<Json<Detail>> {
+    Ok(Json(app::indicators::detail(&s.db, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FigureQuery {
+    /// The unit (default: the nation).
+    unit: Option<i64>,
+    /// A DHIS2 period identifier (default: the latest with values).
+    period: Option<String>,
+    /// A breakdown label (default: the first, or the total).
+    disaggregation: Option<String>,
+}
+
+/// A unit's figure for a period with the figures of the units below it, the unit's series, and
+/// where its trend leads; each judged against its target (fresh on the next request after a value is entered).
+#[utoipa::path(get, path = "/api/v1/indicators/{id}/figures", tag = "indicators", security(()), params(("id" = i64, Path), FigureQuery),
+    responses((status = 200, body = Figures), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn figures(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<FigureQuery>,
+) -> AppResult<Json<Figures>> {
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    Ok(Json(
+        app::indicators::figures::figures(
+            &s.db,
+            &s.org,
+            &s.figures,
+            ctx.who.as_ref(),
+            id,
+            q.unit,
+            period,
+            q.disaggregation,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SheetQuery {
+    /// The unit whose values these are.
+    unit: i64,
+    /// A period of the set's type (default: the last that ended).
+    period: Option<String>,
+}
+
+/// A unit's values of a set for a period, with the previous period's and the submission's state.
+#[utoipa::path(get, path = "/api/v1/indicator-sets/{id}/sheet", tag = "indicators", params(("id" = i64, Path), SheetQuery),
+    responses((status = 200, body = Sheet), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn sheet(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<SheetQuery>,
+) -> AppResult<Json<Sheet>> {
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    Ok(Json(
+        app::indicators::entry::sheet(&s.db, &s.org, ctx.principal()?, id, q.unit, period).await?,
+    ))
+}
+
+/// Values for one breakdown of one indicator; a blank value removes the one stored.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SheetValue {
+    #[serde(flatten)]
+    field: FormValue,
+    /// The breakdown label ("" for the total).
+    #[serde(default)]
+    disaggregation: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SheetInput {
+    unit: i64,
+    period: String,
+    values: Vec<SheetValue>,
+}
+
+/// Saves a unit's values of a set for a period in one transaction; nothing is saved if any value is wrong.
+#[utoipa::path(post, path = "/api/v1/indicator-sets/{id}/sheet", tag = "indicators", params(("id" = i64, Path)), request_body = SheetInput,
+    responses((status = 200, body = Object), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn enter(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<SheetInput>,
+) -> AppResult<Json<serde_json::Value>> {
+    let period = app::indicators::require_period(&input.period)?;
+    let values = input.values.into_iter().map(|v| (v.field, v.disaggregation)).collect();
+    let (imported, updated, deleted) =
+        app::indicators::entry::enter(&s.db, &s.org, ctx.principal()?, id, input.unit, period, values).await?;
+    Ok(Json(serde_json::json!({"imported": imported, "updated": updated, "deleted": deleted})))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MoveInput {
+    unit: i64,
+    period: String,
+    /// submit, approve, accept or return.
+    #[serde(rename = "move")]
+    #[schema(value_type = String)]
+    mv: domain::indicators::approval::Move,
+    /// Required to return.
+    #[serde(default)]
+    reason: String,
+}
+
+/// Submit a unit's values, approve them (the unit's leader), accept them (the level above) or return them with a reason.
+#[utoipa::path(post, path = "/api/v1/indicator-sets/{id}/submissions", tag = "indicators", params(("id" = i64, Path)), request_body = MoveInput,
+    responses((status = 200, body = IndicatorSubmission), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn decide(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> AppResult<Json<IndicatorSubmission>> {
+    let period = app::indicators::require_period(&input.period)?;
+    Ok(Json(
+        app::indicators::submissions::decide(&s.db, &s.org, ctx.principal()?, id, input.unit, period, input.mv, &input.reason)
+            .await?,
+    ))
+}
+
+/// Submissions waiting for the caller to approve or accept, oldest first.
+#[utoipa::path(get, path = "/api/v1/indicator-submissions", tag = "indicators", responses((status = 200, body = Vec<Waiting>)))]
+async fn queue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Waiting>>> {
+    Ok(Json(
+        app::indicators::submissions::queue(&s.db, &s.org, ctx.principal()?).await?,
+    ))
+}
+
+/// DHIS2 `dataValueSets` import: values refused are listed in `conflicts` by their index; the others are written in one transaction (none with `atomicMode=ALL`, none with `dryRun=true`).
+#[utoipa::path(post, path = "/api/v1/dataValueSets", tag = "indicators", params(ImportOptions), request_body = DataValueSet,
+    responses((status = 200, body = ImportSummary), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn import_values(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(opts): ApiQuery<ImportOptions>,
+    ApiJson(set): ApiJson<DataValueSet>,
+) -> AppResult<Json<ImportSummary>> {
+    Ok(Json(
+        app::indicators::dhis2::import(&s.db, &s.org, ctx.principal()?, ctx.lang, set, opts).await?,
+    ))
+}
+
+/// DHIS2 `dataValueSets` export, in the shape the import reads.
+#[utoipa::path(get, path = "/api/v1/dataValueSets", tag = "indicators", security(()), params(ExportQuery),
+    responses((status = 200, body = DataValueSet), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn export_values(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> AppResult<Json<DataValueSet>> {
+    Ok(Json(
+        app::indicators::dhis2::export(&s.db, &s.org, ctx.who.as_ref(), q).await?,
+    ))
+}
