@@ -141,6 +141,27 @@ impl Lang {
         if n < 0 { format!("-{out}") } else { out }
     }
 
+    /// A figure with at most `decimals` decimals (trailing zeros dropped), the language's
+    /// thousands separator and decimal mark: 3114663.5 → vi "3.114.663,5", en "3,114,663.5".
+    pub fn num(self, v: f64, decimals: usize) -> String {
+        if !v.is_finite() {
+            return "—".into();
+        }
+        let s = format!("{:.*}", decimals, v.abs());
+        let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+        let frac = frac.trim_end_matches('0');
+        let whole: i64 = whole.parse().unwrap_or(0);
+        let mut out = self.int(whole);
+        if !frac.is_empty() {
+            out.push(if self == Lang::En { '.' } else { ',' });
+            out.push_str(frac);
+        }
+        if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            out.insert(0, '-');
+        }
+        out
+    }
+
     /// A share given in tenths of a percent, with one decimal as the language writes it:
     /// 875 → vi "87,5%", en "87.5%", fr "87,5 %".
     pub fn percent1(self, permille: i64) -> String {
@@ -195,6 +216,16 @@ impl Lang {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn figures_are_written_per_language() {
+        assert_eq!(Lang::Vi.num(3114663.5, 2), "3.114.663,5");
+        assert_eq!(Lang::En.num(3114663.5, 2), "3,114,663.5");
+        assert_eq!(Lang::Fr.num(0.7, 2), "0,7");
+        assert_eq!(Lang::En.num(63.0749, 1), "63.1");
+        assert_eq!(Lang::En.num(-2.0, 1), "-2");
+        assert_eq!(Lang::En.num(-0.01, 1), "0");
+    }
 
     #[test]
     fn shares_are_written_per_language() {

@@ -110,6 +110,8 @@ async fn periods_with_values(
 pub struct UnitFigure {
     pub unit_id: i64,
     pub unit_name: String,
+    /// The unit's official code (a province's GSO code), when it has one.
+    pub unit_code: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub period: PeriodId,
     pub disaggregation: String,
@@ -242,6 +244,7 @@ fn figure_of(
     UnitFigure {
         unit_id: unit,
         unit_name: snap.get(unit).map(|u| u.name_vi.clone()).unwrap_or_default(),
+        unit_code: snap.get(unit).and_then(|u| u.code.clone()),
         period,
         disaggregation: breakdown.to_string(),
         value,
@@ -270,15 +273,31 @@ pub async fn latest(
     let targets = store::indicators::targets(c, ind.id).await?;
     let today = domain::clock::local_date(chrono::Utc::now());
     let breakdown = ind.breakdown()[0].to_string();
-    for p in periods.iter().rev() {
+    // The unit's figures in every period, for the latest one and the trend that judges it.
+    let mut found = vec![];
+    for p in periods.iter().filter(|p| p.period_type() == set.period_type) {
         let r = rolled(c, snap, cache, ind, version, *p, &breakdown).await?;
         if r.by_unit.contains_key(&unit) || r.texts.contains_key(&unit) {
-            return Ok(Some(figure_of(
-                snap, ind, set, &targets, &r, unit, *p, &breakdown, today, |_| None,
-            )));
+            found.push((*p, r));
         }
     }
-    Ok(None)
+    let Some((last, r)) = found.last() else {
+        return Ok(None);
+    };
+    let trend: Vec<(f64, f64)> = found
+        .iter()
+        .rev()
+        .take(TREND_PERIODS)
+        .filter_map(|(p, r)| {
+            let (x, _) = r.by_unit.get(&unit).copied()?;
+            let v = x.result(ind.aggregation, scale(ind)).or((x.count == 1).then_some(x.sum))?;
+            Some((p.midpoint_year(), v))
+        })
+        .collect();
+    let project = |tp: PeriodId| measure::project(&trend, fractional_year(tp.end()));
+    Ok(Some(figure_of(
+        snap, ind, set, &targets, r, unit, *last, &breakdown, today, project,
+    )))
 }
 
 /// "At this pace": the trend of a unit's figures carried to the target's period.
@@ -310,6 +329,8 @@ pub struct Figures {
     /// Periods that hold values, in order.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub periods: Vec<PeriodId>,
+    /// Each listed unit's figures over the periods of `series` (for sparklines), by unit id.
+    pub sparks: std::collections::BTreeMap<i64, Vec<Option<f64>>>,
 }
 
 /// How many recent periods the trend is drawn from.
@@ -364,11 +385,13 @@ pub async fn figures(
     let targets = store::indicators::targets(&mut c, ind.id).await?;
 
     let mut series = vec![];
+    let mut by_period = vec![];
     for p in periods.iter().filter(|p| p.period_type() == set.period_type) {
         let r = rolled(&mut c, &snap, cache, &ind, version, *p, &breakdown).await?;
         series.push(figure_of(
             &snap, &ind, &set, &targets, &r, unit, *p, &breakdown, today, |_| None,
         ));
+        by_period.push(r);
     }
     let trend: Vec<(f64, f64)> = series
         .iter()
@@ -415,7 +438,22 @@ pub async fn figures(
             ));
         }
     }
+    let sparks = children
+        .iter()
+        .map(|f: &UnitFigure| {
+            let vals = by_period
+                .iter()
+                .map(|r| {
+                    let (p, _) = r.by_unit.get(&f.unit_id).copied()?;
+                    p.result(ind.aggregation, scale(&ind))
+                        .or_else(|| (p.count == 1).then_some(p.sum))
+                })
+                .collect();
+            (f.unit_id, vals)
+        })
+        .collect();
     Ok(Figures {
+        sparks,
         indicator_id: ind.id,
         period,
         disaggregation: breakdown,

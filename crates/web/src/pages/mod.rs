@@ -10,6 +10,7 @@ pub mod claims;
 pub mod common;
 pub mod feedback;
 pub mod home;
+pub mod indicators;
 pub mod notifications;
 pub mod org;
 pub mod programmes;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(api_docs::router())
         .merge(programmes::router())
+        .merge(indicators::router())
         .merge(briefing::router())
         .merge(worklist::router())
         .merge(tasks::router())

@@ -1,0 +1,640 @@
+//! Indicator pages: the catalogue, an indicator (figures against the target path, the units
+//! below with sparklines, a map of the provinces), a unit's entry sheet with its submission,
+//! and the approval queue.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::charts::{self, IndicatorPoint};
+use crate::error::AppResult;
+use crate::extract::{ApiQuery, CsrfForm, Ctx, PathId};
+use crate::i18n::Lang;
+use crate::pages::common::{PageCtx, encode_component, html, html_status};
+use app::error::AppError;
+use app::indicators::entry::{FormValue, Sheet};
+use app::indicators::{Figures, UnitFigure};
+use app::records::{Indicator, IndicatorSet, TargetRow};
+use domain::FieldError;
+use domain::indicators::approval::{Move, State as SubState};
+use domain::indicators::period::fractional_year;
+use domain::indicators::target::Target;
+use domain::indicators::{PeriodId, ValueType};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/indicators", get(catalogue))
+        .route("/indicators/approvals", get(approvals))
+        .route("/indicators/entry", get(entry_form).post(entry_save))
+        .route("/indicators/entry/move", post(entry_move))
+        .route("/indicators/{id}", get(indicator))
+}
+
+/// A figure as the language writes it, with the indicator's unit when it is a percentage.
+fn figure(lang: Lang, ind: &Indicator, v: f64) -> String {
+    let decimals = if v.abs() >= 1000.0 { 0 } else { 2 };
+    let n = lang.num(v, decimals);
+    match ind.value_type {
+        ValueType::Percentage if lang == Lang::Fr => format!("{n}\u{202F}%"),
+        ValueType::Percentage => format!("{n}%"),
+        _ => n,
+    }
+}
+
+fn target_text(lang: Lang, ind: &Indicator, t: &Target) -> String {
+    t.describe(|v| figure(lang, ind, v))
+}
+
+/// The name in the reader's language, the Vietnamese one when there is no translation.
+fn name_of<'a>(lang: Lang, vi: &'a str, en: &'a str, fr: &'a str) -> &'a str {
+    let t = match lang {
+        Lang::En => en,
+        Lang::Fr => fr,
+        Lang::Vi => vi,
+    };
+    if t.is_empty() { vi } else { t }
+}
+
+fn ind_name(lang: Lang, i: &Indicator) -> &str {
+    name_of(lang, &i.name_vi, &i.name_en, &i.name_fr)
+}
+
+fn set_name(lang: Lang, s: &IndicatorSet) -> &str {
+    name_of(lang, &s.name_vi, &s.name_en, &s.name_fr)
+}
+
+/// One row of the catalogue, ready to show.
+struct CatRow {
+    id: i64,
+    number: String,
+    name: String,
+    depth: usize,
+    unit: String,
+    targets: String,
+    latest: String,
+    period: String,
+    status: String,
+}
+
+struct CatSet {
+    code: String,
+    name: String,
+    id: i64,
+    rows: Vec<CatRow>,
+}
+
+#[derive(Template)]
+#[template(path = "indicators.html")]
+struct CatalogueTpl {
+    p: PageCtx,
+    sets: Vec<CatSet>,
+    can_enter: bool,
+}
+
+fn targets_line(lang: Lang, ind: &Indicator, rows: &[TargetRow]) -> String {
+    rows.iter()
+        .filter(|t| t.kind != "baseline")
+        .map(|t| {
+            let text = match t.target() {
+                Some(x) => target_text(lang, ind, &x),
+                None => t.written.clone(),
+            };
+            format!("{text} ({})", t.period)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let lang = ctx.lang;
+    let entries = app::indicators::catalogue(&s.db, &s.org, &s.figures, ctx.who.as_ref()).await?;
+    let sets = entries
+        .into_iter()
+        .map(|e| CatSet {
+            code: e.set.code.clone(),
+            name: set_name(lang, &e.set).to_string(),
+            id: e.set.id,
+            rows: e
+                .indicators
+                .iter()
+                .map(|r| {
+                    let i = &r.indicator;
+                    let (latest, period, status) = match &r.latest {
+                        Some(f) => (
+                            f.value
+                                .map(|v| figure(lang, i, v))
+                                .or(f.text.clone())
+                                .unwrap_or_default(),
+                            f.period.to_string(),
+                            f.status.as_str().to_string(),
+                        ),
+                        // A heading without a target of its own is judged through its parts.
+                        None if r.targets.is_empty() => (String::new(), String::new(), String::new()),
+                        None => (String::new(), String::new(), "no_data".into()),
+                    };
+                    CatRow {
+                        id: i.id,
+                        number: i.number.clone(),
+                        name: ind_name(lang, i).to_string(),
+                        depth: usize::from(i.parent_id.is_some()),
+                        unit: i.unit_of_measure.clone(),
+                        targets: targets_line(lang, i, &r.targets),
+                        latest,
+                        period,
+                        status,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    html(CatalogueTpl {
+        p: PageCtx::from(&ctx, "/indicators"),
+        sets,
+        can_enter: ctx.who.is_some(),
+    })
+}
+
+/// A unit's row in an indicator's table.
+struct UnitRow {
+    unit_id: i64,
+    name: String,
+    value: String,
+    own: String,
+    achievement: String,
+    status: String,
+    spark: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+struct IndicatorTpl {
+    p: PageCtx,
+    d: app::indicators::Detail,
+    name: String,
+    set_name: String,
+    fig: Figures,
+    focus_name: String,
+    value: String,
+    own_note: String,
+    target: String,
+    expected: String,
+    achievement: String,
+    projection: String,
+    chart: String,
+    map: String,
+    rows: Vec<UnitRow>,
+    targets: Vec<(String, String, String)>,
+    breakdowns: Vec<String>,
+    ancestors: Vec<(i64, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct IndicatorQuery {
+    unit: Option<i64>,
+    period: Option<String>,
+    disaggregation: Option<String>,
+}
+
+fn share(lang: Lang, a: Option<f64>) -> String {
+    a.map(|a| lang.percent1((a * 1000.0).round() as i64)).unwrap_or_default()
+}
+
+fn unit_row(lang: Lang, ind: &Indicator, f: &UnitFigure, spark: &[Option<f64>]) -> UnitRow {
+    UnitRow {
+        unit_id: f.unit_id,
+        name: f.unit_name.clone(),
+        value: f
+            .value
+            .map(|v| figure(lang, ind, v))
+            .or(f.text.clone())
+            .unwrap_or_else(|| "—".into()),
+        own: if f.own {
+            lang.t("ind-own").to_string()
+        } else if f.count > 0 {
+            lang.t("ind-rolled").replace("{n}", &lang.int(f.count as i64))
+        } else {
+            String::new()
+        },
+        achievement: share(lang, f.achievement),
+        status: f.status.as_str().to_string(),
+        spark: charts::sparkline(spark),
+    }
+}
+
+async fn indicator(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<IndicatorQuery>,
+) -> AppResult<Response> {
+    let lang = ctx.lang;
+    let d = app::indicators::detail(&s.db, id).await?;
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    let f = app::indicators::figures::figures(
+        &s.db,
+        &s.org,
+        &s.figures,
+        ctx.who.as_ref(),
+        id,
+        q.unit,
+        period,
+        q.disaggregation.clone(),
+    )
+    .await?;
+    let ind = &d.indicator;
+    let u = &f.unit;
+    let target = u
+        .target
+        .as_ref()
+        .map(|t| format!("{} ({})", target_text(lang, ind, t), u.target_period.map(|p| p.to_string()).unwrap_or_default()))
+        .unwrap_or_default();
+    let projection = match (&f.projection, &u.target) {
+        (Some(pr), Some(t)) => lang
+            .t("ind-projection")
+            .replace("{value}", &figure(lang, ind, pr.value))
+            .replace("{period}", &pr.period.to_string())
+            .replace("{target}", &target_text(lang, ind, t)),
+        _ => String::new(),
+    };
+    let points: Vec<IndicatorPoint> = f
+        .series
+        .iter()
+        .map(|x| IndicatorPoint {
+            at: x.period.midpoint_year(),
+            label: x.period.to_string(),
+            value: x.value,
+            expected: x.expected,
+        })
+        .collect();
+    let chart = charts::indicator(
+        lang,
+        &points,
+        u.target
+            .as_ref()
+            .zip(u.target_period)
+            .map(|(t, p)| (fractional_year(p.end()), t.value, target_text(lang, ind, t))),
+        f.projection.as_ref().map(|p| (fractional_year(p.period.end()), p.value)),
+        &|v| figure(lang, ind, v),
+    );
+    let rows: Vec<UnitRow> = f
+        .children
+        .iter()
+        .map(|c| unit_row(lang, ind, c, f.sparks.get(&c.unit_id).map(Vec::as_slice).unwrap_or(&[])))
+        .collect();
+    // The provinces on a map when the table lists them (the nation's page).
+    let provinces: Vec<crate::map::Area> = f
+        .children
+        .iter()
+        .filter(|c| c.unit_code.as_ref().is_some_and(|code| code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit())))
+        .map(|c| crate::map::Area {
+            code: c.unit_code.clone().unwrap_or_default(),
+            name: c.unit_name.clone(),
+            permille: c.achievement.map(|a| (a * 1000.0).round() as i64),
+            href: format!("/indicators/{id}?unit={}&period={}", c.unit_id, f.period),
+        })
+        .collect();
+    let map = if provinces.len() >= 10 && provinces.iter().any(|a| a.permille.is_some()) {
+        format!("{}{}", crate::map::defs(), crate::map::choropleth(lang, "ind-map", lang.t("ind-map"), &provinces))
+    } else {
+        String::new()
+    };
+    let targets = d
+        .targets
+        .iter()
+        .filter(|t| t.unit_id == u.unit_id || d.targets.iter().all(|x| x.unit_id != u.unit_id))
+        .map(|t| {
+            let what = match t.kind.as_str() {
+                "baseline" => format!("{}: {}", lang.t("ind-baseline"), t.value.map(|v| figure(lang, ind, v)).unwrap_or_default()),
+                "milestone" => format!("{}: {}", lang.t("ind-milestone"), t.written),
+                _ => t.target().map(|x| target_text(lang, ind, &x)).unwrap_or_default(),
+            };
+            (t.period.to_string(), t.disaggregation.clone(), what)
+        })
+        .collect();
+    let snap = s.org.snapshot(&s.db).await?;
+    let ancestors = snap.ancestors(u.unit_id).into_iter().map(|a| (a.id, a.name_vi)).collect();
+    let value = u
+        .value
+        .map(|v| figure(lang, ind, v))
+        .or(u.text.clone())
+        .unwrap_or_else(|| "—".into());
+    let own_note = unit_row(lang, ind, u, &[]).own;
+    html(IndicatorTpl {
+        p: PageCtx::from(&ctx, &format!("/indicators/{id}")),
+        name: ind_name(lang, ind).to_string(),
+        set_name: set_name(lang, &d.set).to_string(),
+        focus_name: u.unit_name.clone(),
+        value,
+        own_note,
+        expected: u.expected.map(|v| figure(lang, ind, v)).unwrap_or_default(),
+        achievement: share(lang, u.achievement),
+        target,
+        projection,
+        chart,
+        map,
+        rows,
+        targets,
+        breakdowns: ind.breakdown().iter().map(|b| b.to_string()).filter(|b| !b.is_empty()).collect(),
+        ancestors,
+        fig: f,
+        d,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "indicator_entry.html")]
+struct EntryTpl {
+    p: PageCtx,
+    sheet: Sheet,
+    set_name: String,
+    rows: Vec<EntryRow>,
+    errors: Vec<FieldError>,
+    saved: String,
+    moves: Vec<(&'static str, &'static str)>,
+    can_return: bool,
+    state_label: String,
+    units: Vec<(i64, String)>,
+    periods: Vec<String>,
+}
+
+struct EntryRow {
+    key: String,
+    number: String,
+    name: String,
+    breakdown: String,
+    unit: String,
+    ratio: bool,
+    value: String,
+    numerator: String,
+    denominator: String,
+    comment: String,
+    previous: String,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct EntryQuery {
+    set: Option<i64>,
+    unit: Option<i64>,
+    period: Option<String>,
+    saved: Option<String>,
+}
+
+fn stored_text(lang: Lang, ind: &Indicator, v: &app::records::ValueRow) -> String {
+    match (&v.text_value, v.value) {
+        (Some(t), _) => t.clone(),
+        (None, Some(x)) => {
+            let n = |x: f64| lang.num(x, 6);
+            let mut s = figure(lang, ind, x);
+            if let (Some(a), Some(b)) = (v.numerator, v.denominator) {
+                s.push_str(&format!(" ({} / {})", n(a), n(b)));
+            }
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+/// The form as the caller last sent it, for showing it again with its errors.
+type Sent = std::collections::HashMap<String, String>;
+
+fn entry_rows(lang: Lang, sheet: &Sheet, sent: Option<&Sent>, errors: &[FieldError], p: &PageCtx) -> Vec<EntryRow> {
+    let bds: Vec<(i64, Vec<String>)> = sheet
+        .rows
+        .iter()
+        .map(|r| (r.indicator.id, r.indicator.breakdown().iter().map(|b| b.to_string()).collect()))
+        .collect();
+    sheet
+        .rows
+        .iter()
+        .map(|r| {
+            let i = &r.indicator;
+            let bi = bds
+                .iter()
+                .find(|(id, _)| *id == i.id)
+                .and_then(|(_, b)| b.iter().position(|x| *x == r.disaggregation))
+                .unwrap_or(0);
+            let key = format!("{}-{bi}", i.id);
+            let field = if bi == 0 { format!("value-{}", i.id) } else { format!("value-{}-{bi}", i.id) };
+            let from_form = |prefix: &str| sent.and_then(|s| s.get(&format!("{prefix}-{key}")).cloned());
+            let cur = r.current.as_ref();
+            let n = |x: Option<f64>| x.map(|x| lang.num(x, 6)).unwrap_or_default();
+            EntryRow {
+                number: i.number.clone(),
+                name: ind_name(lang, i).to_string(),
+                breakdown: r.disaggregation.clone(),
+                unit: i.unit_of_measure.clone(),
+                ratio: i.aggregation == domain::indicators::Aggregation::Ratio,
+                value: from_form("v").unwrap_or_else(|| {
+                    cur.map(|c| match (&c.text_value, c.value) {
+                        (Some(t), _) => t.clone(),
+                        (None, Some(v)) => lang.num(v, 6),
+                        _ => String::new(),
+                    })
+                    .unwrap_or_default()
+                }),
+                numerator: from_form("n").unwrap_or_else(|| n(cur.and_then(|c| c.numerator))),
+                denominator: from_form("d").unwrap_or_else(|| n(cur.and_then(|c| c.denominator))),
+                comment: from_form("c").unwrap_or_else(|| cur.map(|c| c.comment.clone()).unwrap_or_default()),
+                previous: r.previous.as_ref().map(|v| stored_text(lang, i, v)).unwrap_or_else(|| "—".into()),
+                error: [field.clone(), format!("{field}-numerator"), format!("{field}-denominator")]
+                    .iter()
+                    .map(|f| p.field_error(errors, f))
+                    .filter(|e| !e.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                key,
+            }
+        })
+        .collect()
+}
+
+/// The moves the caller may try from the sheet's state (the use case decides for certain).
+fn moves_for(ctx: &Ctx, state: SubState) -> Vec<(&'static str, &'static str)> {
+    let Some(who) = ctx.who.as_ref() else { return vec![] };
+    use domain::policy::Role;
+    let leader = matches!(who.role, Role::UnitLeader | Role::Steering | Role::Administrator);
+    let mut out = vec![];
+    for m in Move::ALL {
+        if domain::indicators::approval::next(state, m, "x").is_err() {
+            continue;
+        }
+        let shown = match m {
+            Move::Submit => true,
+            Move::Approve | Move::Accept | Move::Return => leader,
+        };
+        if shown {
+            out.push((m.as_str(), match m {
+                Move::Submit => "ind-move-submit",
+                Move::Approve => "ind-move-approve",
+                Move::Accept => "ind-move-accept",
+                Move::Return => "ind-move-return",
+            }));
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_entry(
+    s: &AppState,
+    ctx: &Ctx,
+    set: i64,
+    unit: i64,
+    period: Option<PeriodId>,
+    sent: Option<&Sent>,
+    errors: Vec<FieldError>,
+    saved: String,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let sheet = app::indicators::entry::sheet(&s.db, &s.org, who, set, unit, period).await?;
+    let p = PageCtx::from(ctx, &format!("/indicators/entry?set={set}&unit={unit}&period={}", sheet.period));
+    let rows = entry_rows(ctx.lang, &sheet, sent, &errors, &p);
+    let snap = s.org.snapshot(&s.db).await?;
+    // The caller's unit and the units directly below it: where an officer enters most.
+    let mut units = vec![(who.unit_id, snap.get(who.unit_id).map(|u| u.name_vi.clone()).unwrap_or_default())];
+    let below = app::org::list(
+        &s.db,
+        &s.org,
+        Some(who),
+        app::org::ListQuery { parent: Some(who.unit_id), per_page: Some(200), ..Default::default() },
+    )
+    .await?;
+    units.extend(below.items.into_iter().map(|u| (u.id, u.name_vi)));
+    if !units.iter().any(|(id, _)| *id == unit) {
+        units.insert(0, (unit, sheet.unit_name.clone()));
+    }
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let last = app::indicators::last_ended(sheet.set.period_type, today);
+    let periods = PeriodId::containing(sheet.set.period_type, chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today))
+        .through(PeriodId::containing(sheet.set.period_type, today))
+        .into_iter()
+        .rev()
+        .take(24)
+        .map(|x| x.to_string())
+        .collect();
+    let _ = last;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    html_status(
+        status,
+        EntryTpl {
+            set_name: set_name(ctx.lang, &sheet.set).to_string(),
+            can_return: moves_for(ctx, sheet.state).iter().any(|m| m.0 == "return"),
+            moves: moves_for(ctx, sheet.state),
+            state_label: ctx.lang.t(&format!("ind-state-{}", sheet.state.as_str())).to_string(),
+            p,
+            rows,
+            errors,
+            saved,
+            units,
+            periods,
+            sheet,
+        },
+    )
+}
+
+async fn entry_form(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<EntryQuery>) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let set = match q.set {
+        Some(x) => x,
+        None => app::indicators::sets(&s.db).await?.last().map(|x| x.id).ok_or(AppError::NotFound)?,
+    };
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    let saved = q.saved.map(|m| m.chars().take(200).collect()).unwrap_or_default();
+    render_entry(&s, &ctx, set, q.unit.unwrap_or(who.unit_id), period, None, vec![], saved).await
+}
+
+/// Reads `set`, `unit`, `period` from the sent form.
+fn sheet_key(sent: &Sent) -> AppResult<(i64, i64, PeriodId)> {
+    let num = |k: &str| {
+        sent.get(k)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .ok_or_else(|| AppError::invalid(FieldError::new(k, "err-required")))
+    };
+    let period = app::indicators::require_period(sent.get("period").map(String::as_str).unwrap_or(""))?;
+    Ok((num("set")?, num("unit")?, period))
+}
+
+async fn entry_save(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let sent: Sent = form.into_iter().collect();
+    let (set, unit, period) = sheet_key(&sent)?;
+    let sheet = app::indicators::entry::sheet(&s.db, &s.org, who, set, unit, Some(period)).await?;
+    let mut values = vec![];
+    for r in &sheet.rows {
+        let i = &r.indicator;
+        let bi = i.breakdown().iter().position(|b| *b == r.disaggregation).unwrap_or(0);
+        let key = format!("{}-{bi}", i.id);
+        let get = |p: &str| sent.get(&format!("{p}-{key}")).cloned();
+        let Some(value) = get("v") else { continue };
+        values.push((
+            FormValue {
+                indicator_id: i.id,
+                value,
+                numerator: get("n"),
+                denominator: get("d"),
+                comment: get("c").unwrap_or_default(),
+                evidence: String::new(),
+            },
+            r.disaggregation.clone(),
+        ));
+    }
+    match app::indicators::entry::enter(&s.db, &s.org, who, set, unit, period, values).await {
+        Ok((a, b, c)) => {
+            let msg = ctx
+                .lang
+                .t("ind-saved")
+                .replace("{imported}", &a.to_string())
+                .replace("{updated}", &b.to_string())
+                .replace("{deleted}", &c.to_string());
+            Ok(Redirect::to(&format!(
+                "/indicators/entry?set={set}&unit={unit}&period={period}&saved={}",
+                encode_component(&msg)
+            ))
+            .into_response())
+        }
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_entry(&s, &ctx, set, unit, Some(period), Some(&sent), errors, String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn entry_move(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let sent: Sent = form.into_iter().collect();
+    let (set, unit, period) = sheet_key(&sent)?;
+    let mv = sent
+        .get("move")
+        .and_then(|m| Move::parse(m))
+        .ok_or_else(|| AppError::invalid(FieldError::new("state", "err-required")))?;
+    let reason = sent.get("reason").cloned().unwrap_or_default();
+    match app::indicators::submissions::decide(&s.db, &s.org, who, set, unit, period, mv, &reason).await {
+        Ok(_) => Ok(Redirect::to(&format!("/indicators/entry?set={set}&unit={unit}&period={period}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_entry(&s, &ctx, set, unit, Some(period), None, errors, String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "indicator_approvals.html")]
+struct ApprovalsTpl {
+    p: PageCtx,
+    items: Vec<app::indicators::submissions::Waiting>,
+}
+
+async fn approvals(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let items = app::indicators::submissions::queue(&s.db, &s.org, who).await?;
+    html(ApprovalsTpl {
+        p: PageCtx::from(&ctx, "/indicators/approvals"),
+        items,
+    })
+}
