@@ -127,6 +127,20 @@ enum Ep {
     FbMine,
     Register,
     FbSubmitFiles,
+    IndSets,
+    IndCatalogue,
+    IndFigures,
+    IndFiguresPrivate,
+    IndSheet,
+    IndEnter,
+    IndSubmit,
+    IndQueue,
+    DvsImport,
+    DvsExport,
+    PageIndicators,
+    PageIndicator,
+    PageIndEntry,
+    PageIndApprovals,
 }
 
 /// The rule book, stated plainly.
@@ -167,6 +181,28 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::Register
             | Ep::FbSubmitFiles
     );
+    // Indicators: definitions and public figures for everyone; a unit's sheet, its values of a
+    // non-public indicator and its entry for its own people, those above it and the national roles.
+    let signed_in = who != Anonymous;
+    let enters = who == Admin || who == Steering || (local && in_subtree);
+    let reads_values = reads_all || (local && in_subtree);
+    match ep {
+        Ep::IndSets | Ep::IndCatalogue | Ep::IndFigures | Ep::DvsExport | Ep::PageIndicators | Ep::PageIndicator => {
+            return 200;
+        }
+        Ep::IndFiguresPrivate | Ep::IndSheet => {
+            return if !signed_in { 401 } else if reads_values { 200 } else { 403 };
+        }
+        Ep::PageIndEntry => {
+            return if !signed_in { 303 } else if reads_values { 200 } else { 403 };
+        }
+        Ep::IndEnter | Ep::IndSubmit | Ep::DvsImport => {
+            return if !signed_in { 401 } else if enters { 200 } else { 403 };
+        }
+        Ep::IndQueue => return if signed_in { 200 } else { 401 },
+        Ep::PageIndApprovals => return if signed_in { 200 } else { 303 },
+        _ => {}
+    }
     // Tasks one may not read do not exist for the caller.
     match ep {
         Ep::RestrictedTask => {
@@ -430,6 +466,12 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::PageFbSettings
         | Ep::PageFbBulk
         | Ep::PageFbInbox => &[Obj::Own, Obj::Child, Obj::Foreign],
+        Ep::IndFiguresPrivate
+        | Ep::IndSheet
+        | Ep::IndEnter
+        | Ep::IndSubmit
+        | Ep::DvsImport
+        | Ep::PageIndEntry => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -443,7 +485,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 70] = [
+const ENDPOINTS: [Ep; 84] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -514,6 +556,20 @@ const ENDPOINTS: [Ep; 70] = [
     Ep::FbMine,
     Ep::Register,
     Ep::FbSubmitFiles,
+    Ep::IndSets,
+    Ep::IndCatalogue,
+    Ep::IndFigures,
+    Ep::IndFiguresPrivate,
+    Ep::IndSheet,
+    Ep::IndEnter,
+    Ep::IndSubmit,
+    Ep::IndQueue,
+    Ep::DvsImport,
+    Ep::DvsExport,
+    Ep::PageIndicators,
+    Ep::PageIndicator,
+    Ep::PageIndEntry,
+    Ep::PageIndApprovals,
 ];
 
 #[macro_export]
@@ -650,6 +706,18 @@ both_with!(
                 "SELECT id FROM tasks WHERE programme_id = {programme} AND code = 'N1'"
             ))
             .await;
+        // Indicators: the provincial KPI set, one of its indicators made non-public.
+        app::indicators::builtin::create_province_set(&app.db, &store::audit::Actor::system("test"))
+            .await
+            .unwrap();
+        app.exec("UPDATE indicators SET is_public = FALSE WHERE code = 'KPI.KNS'").await;
+        let kpi_set = app.scalar_i64("SELECT id FROM indicator_sets WHERE code = 'KPI-TINH'").await;
+        let kns = app.scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.KNS'").await;
+        let dvctt = app.scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'").await;
+        let unit_code = |unit: i64| {
+            let app = &app;
+            async move { app.scalar_text(&format!("SELECT code FROM org_units WHERE id = {unit}")).await }
+        };
         let mut report_of = std::collections::HashMap::new();
         for obj in [Obj::Own, Obj::Child, Obj::Foreign] {
             let a = assignment_of(unit_of(obj)).await;
@@ -728,6 +796,49 @@ both_with!(
                     let mut form: Option<Vec<(String, String)>> = None;
                     let (method, path, body): (Method, String, Option<serde_json::Value>) = match ep
                     {
+                        Ep::IndSets => (Method::GET, "/api/v1/indicator-sets".into(), None),
+                        Ep::IndCatalogue => (Method::GET, "/api/v1/indicators".into(), None),
+                        Ep::IndFigures => (Method::GET, format!("/api/v1/indicators/{dvctt}/figures"), None),
+                        Ep::IndFiguresPrivate => (
+                            Method::GET,
+                            format!("/api/v1/indicators/{kns}/figures?unit={unit}&period=2026Q3"),
+                            None,
+                        ),
+                        Ep::IndSheet => (
+                            Method::GET,
+                            format!("/api/v1/indicator-sets/{kpi_set}/sheet?unit={unit}&period=2026Q3"),
+                            None,
+                        ),
+                        Ep::IndEnter => (
+                            Method::POST,
+                            format!("/api/v1/indicator-sets/{kpi_set}/sheet"),
+                            Some(json!({"unit": unit, "period": "2026Q3", "values": [{"indicator_id": kns, "value": format!("{n}")}]})),
+                        ),
+                        Ep::IndSubmit => (
+                            Method::POST,
+                            format!("/api/v1/indicator-sets/{kpi_set}/submissions"),
+                            Some(json!({"unit": unit, "period": "2026Q2", "move": "submit"})),
+                        ),
+                        Ep::IndQueue => (Method::GET, "/api/v1/indicator-submissions".into(), None),
+                        Ep::DvsImport => (
+                            Method::POST,
+                            "/api/v1/dataValueSets".into(),
+                            Some(json!({"dataSet": "KPI-TINH", "period": "2026Q1", "orgUnit": unit_code(unit).await,
+                                "dataValues": [{"dataElement": "KPI.KNS", "value": format!("{n}")}]})),
+                        ),
+                        Ep::DvsExport => (
+                            Method::GET,
+                            "/api/v1/dataValueSets?dataSet=KPI-TINH&period=2026Q3&orgUnit=66&children=true".into(),
+                            None,
+                        ),
+                        Ep::PageIndicators => (Method::GET, "/indicators".into(), None),
+                        Ep::PageIndicator => (Method::GET, format!("/indicators/{dvctt}"), None),
+                        Ep::PageIndEntry => (
+                            Method::GET,
+                            format!("/indicators/entry?set={kpi_set}&unit={unit}&period=2026Q3"),
+                            None,
+                        ),
+                        Ep::PageIndApprovals => (Method::GET, "/indicators/approvals".into(), None),
                         Ep::ListUnits => (
                             Method::GET,
                             format!("/api/v1/org-units?parent={unit}"),
@@ -1182,6 +1293,26 @@ both_with!(
                                 .await;
                             assert_eq!(r.status(), 200);
                         }
+                    }
+                    if matches!(ep, Ep::IndSubmit) {
+                        // Open the period again, so that the next caller starts from the same state.
+                        app.exec("DELETE FROM indicator_submissions").await;
+                    }
+                    let mut res = res;
+                    if matches!(ep, Ep::DvsImport) && got == 200 {
+                        // DHIS2 answers 200 and lists refused values: a value outside the caller's scope is refused.
+                        let v: serde_json::Value = res.json().await.unwrap();
+                        let refused = v["conflicts"].as_array().is_some_and(|c| {
+                            c.iter().any(|c| c["errorCode"] == "err-forbidden-unit")
+                        });
+                        let written = v["importCount"]["imported"].as_u64().unwrap_or(0)
+                            + v["importCount"]["updated"].as_u64().unwrap_or(0);
+                        got = match (refused, written) {
+                            (true, 0) => 403,
+                            (false, 1) => 200,
+                            _ => 500,
+                        };
+                        res = app.anon().get(app.url("/healthz")).call().await;
                     }
                     let want = expected(who, ep, obj);
                     if got != want {

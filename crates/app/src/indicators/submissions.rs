@@ -58,7 +58,10 @@ pub async fn decide(
     if reason.chars().count() > domain::text::TEXT_MAX {
         return Err(AppError::invalid(FieldError::new("reason", "err-too-long")));
     }
-    let (to, decider) = approval::next(from, mv, &reason).map_err(|e| AppError::Conflict(vec![e]))?;
+    // A missing reason is bad input; a move the state does not allow is a conflict.
+    let (to, decider) = approval::next(from, mv, &reason).map_err(|e| {
+        if e.field == "reason" { AppError::Invalid(vec![e]) } else { AppError::Conflict(vec![e]) }
+    })?;
     if !may_decide(&snap, who, decider, unit, national) {
         return Err(AppError::Forbidden);
     }
