@@ -247,6 +247,20 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageNotifications
         | Ep::ListProposals => 200,
         Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
+        Ep::IndSets
+        | Ep::IndCatalogue
+        | Ep::IndFigures
+        | Ep::IndFiguresPrivate
+        | Ep::IndSheet
+        | Ep::IndEnter
+        | Ep::IndSubmit
+        | Ep::IndQueue
+        | Ep::DvsImport
+        | Ep::DvsExport
+        | Ep::PageIndicators
+        | Ep::PageIndicator
+        | Ep::PageIndEntry
+        | Ep::PageIndApprovals => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
