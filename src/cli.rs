@@ -408,7 +408,9 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 let n = seed::demo_progress(&db, pid).await?;
                 println!("demo progress: {n} reports and decisions on programme 03/NQ-CP");
             }
-            let annex = app::indicators::builtin::import_annex_one(&db, &Actor::system("demo"), false).await?;
+            let annex =
+                app::indicators::builtin::import_annex_one(&db, &Actor::system("demo"), false)
+                    .await?;
             println!(
                 "indicators: Annex I of 03/NQ-CP, {} indicators, {} targets, {} milestones, {} problems",
                 annex.indicators,
@@ -417,7 +419,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 annex.problems.len()
             );
             app::indicators::builtin::create_province_set(&db, &Actor::system("demo")).await?;
-            let n = seed::demo_indicators::demo_indicators(&db, domain::clock::local_date(chrono::Utc::now())).await?;
+            let n = seed::demo_indicators::demo_indicators(
+                &db,
+                domain::clock::local_date(chrono::Utc::now()),
+            )
+            .await?;
             println!("demo indicators: {n} values of the provincial KPI set and Annex I");
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");
@@ -573,7 +579,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let r = app::indicators::builtin::import_annex_one(&db, &actor, dry_run).await?;
             println!(
                 "{}Annex I of 03/NQ-CP: {} indicators, {} targets; kept as milestones: {}; {} values not understood:",
-                if dry_run { "dry run, nothing written: " } else { "" },
+                if dry_run {
+                    "dry run, nothing written: "
+                } else {
+                    ""
+                },
                 r.indicators,
                 r.targets,
                 r.milestones.join(", "),

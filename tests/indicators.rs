@@ -16,7 +16,12 @@ async fn province_set(app: &common::TestApp) -> (i64, i64, i64, i64) {
         app.scalar_i64(&format!("SELECT id FROM indicators WHERE code = '{code}'"))
             .await
     };
-    (set, id("KPI.DVCTT").await, id("KPI.KNS").await, id("KPI.VBKS").await)
+    (
+        set,
+        id("KPI.DVCTT").await,
+        id("KPI.KNS").await,
+        id("KPI.VBKS").await,
+    )
 }
 
 /// Two communes of a province: (id, code) each.
@@ -54,110 +59,146 @@ both!(annex_one_is_built_in_with_every_target, |app| {
             .await
         }
     };
-    assert_eq!(responsible("NQ03.8").await, "BTC", "Bộ Kế hoạch và Đầu tư → Bộ Tài chính");
-    assert_eq!(responsible("NQ03.4").await, "BKHCN", "Bộ Thông tin và Truyền thông → Bộ KH&CN");
+    assert_eq!(
+        responsible("NQ03.8").await,
+        "BTC",
+        "Bộ Kế hoạch và Đầu tư → Bộ Tài chính"
+    );
+    assert_eq!(
+        responsible("NQ03.4").await,
+        "BKHCN",
+        "Bộ Thông tin và Truyền thông → Bộ KH&CN"
+    );
     assert_eq!(responsible("NQ03.12").await, "NHNN");
     let labels = app
         .scalar_text("SELECT disaggregations FROM indicators WHERE code = 'NQ03.5'")
         .await;
     assert_eq!(labels, "Đông Nam Á|Thế giới");
     // The catalogue serves it, with the targets by breakdown.
-    let (s, v) = app.anon().get(app.url("/api/v1/indicators")).call_json().await;
+    let (s, v) = app
+        .anon()
+        .get(app.url("/api/v1/indicators"))
+        .call_json()
+        .await;
     assert_eq!(s, 200);
     let rows = v[0]["indicators"].as_array().unwrap();
     assert_eq!(rows.len(), 57);
-    let four = rows.iter().find(|r| r["indicator"]["code"] == "NQ03.4").unwrap();
+    let four = rows
+        .iter()
+        .find(|r| r["indicator"]["code"] == "NQ03.4")
+        .unwrap();
     let mut t: Vec<(String, f64)> = four["targets"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["disaggregation"].as_str().unwrap().to_string(), t["value"].as_f64().unwrap()))
+        .map(|t| {
+            (
+                t["disaggregation"].as_str().unwrap().to_string(),
+                t["value"].as_f64().unwrap(),
+            )
+        })
         .collect();
     t.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(t, vec![("Thế giới".to_string(), 50.0), ("Đông Nam Á".to_string(), 3.0)]);
+    assert_eq!(
+        t,
+        vec![
+            ("Thế giới".to_string(), 50.0),
+            ("Đông Nam Á".to_string(), 3.0)
+        ]
+    );
     // A second import is refused whole.
-    let again = app::indicators::builtin::import_annex_one(&app.db, &Actor::system("test"), false).await;
+    let again =
+        app::indicators::builtin::import_annex_one(&app.db, &Actor::system("test"), false).await;
     assert!(matches!(again, Err(app::error::AppError::Conflict(_))));
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicators").await, 57);
 });
 
-both!(a_value_entered_is_in_the_figures_on_the_next_request, |app| {
-    let (set, dvctt, _, _) = province_set(&app).await;
-    let officer = bearer(&app.token("daklak.officer").await);
-    let cs = communes(&app, "66").await;
-    let province = app.unit_id("66").await;
-    let figures = |unit: i64| {
-        let app = &app;
-        async move {
-            let (s, v) = app
-                .anon()
-                .get(app.url(&format!("/api/v1/indicators/{dvctt}/figures?unit={unit}&period=2026Q2")))
-                .call_json()
-                .await;
-            assert_eq!(s, 200, "{v}");
-            v
-        }
-    };
-    let v = figures(province).await;
-    assert_eq!(v["unit"]["value"], Value::Null);
-    // Two communes: 9 of 10 files online and 100 of 1,000.
-    for ((unit, _), (n, d)) in cs.iter().zip([(9, 10), (100, 1000)]) {
-        let r = officer
+both!(
+    a_value_entered_is_in_the_figures_on_the_next_request,
+    |app| {
+        let (set, dvctt, _, _) = province_set(&app).await;
+        let officer = bearer(&app.token("daklak.officer").await);
+        let cs = communes(&app, "66").await;
+        let province = app.unit_id("66").await;
+        let figures = |unit: i64| {
+            let app = &app;
+            async move {
+                let (s, v) = app
+                    .anon()
+                    .get(app.url(&format!(
+                        "/api/v1/indicators/{dvctt}/figures?unit={unit}&period=2026Q2"
+                    )))
+                    .call_json()
+                    .await;
+                assert_eq!(s, 200, "{v}");
+                v
+            }
+        };
+        let v = figures(province).await;
+        assert_eq!(v["unit"]["value"], Value::Null);
+        // Two communes: 9 of 10 files online and 100 of 1,000.
+        for ((unit, _), (n, d)) in cs.iter().zip([(9, 10), (100, 1000)]) {
+            let r = officer
             .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
             .json(&json!({"unit": unit, "period": "2026Q2", "values": [{"indicator_id": dvctt, "numerator": n.to_string(), "denominator": d.to_string()}]}))
             .call_json()
             .await;
-        assert_eq!(r.0, 200, "{}", r.1);
-        assert_eq!(r.1["imported"], 1);
-    }
-    let v = figures(province).await;
-    let want = 109.0 / 1010.0 * 100.0;
-    assert!((v["unit"]["value"].as_f64().unwrap() - want).abs() < 1e-9, "ratio of sums: {v}");
-    assert_eq!(v["unit"]["count"], 2);
-    assert_eq!(v["unit"]["own"], false);
-    // The nation sees the same two values on the next request.
-    let national = figures(app.unit_id("VN").await).await;
-    assert!((national["unit"]["value"].as_f64().unwrap() - want).abs() < 1e-9);
-    // Judged against the national target path: baseline 45 (2024) to ≥ 65 (2027), linear.
-    assert_eq!(national["unit"]["target"]["value"], 65.0);
-    assert_eq!(national["unit"]["status"], "off_track");
-    // A correction is in the next request too, and the previous value stays in the history.
-    let r = officer
+            assert_eq!(r.0, 200, "{}", r.1);
+            assert_eq!(r.1["imported"], 1);
+        }
+        let v = figures(province).await;
+        let want = 109.0 / 1010.0 * 100.0;
+        assert!(
+            (v["unit"]["value"].as_f64().unwrap() - want).abs() < 1e-9,
+            "ratio of sums: {v}"
+        );
+        assert_eq!(v["unit"]["count"], 2);
+        assert_eq!(v["unit"]["own"], false);
+        // The nation sees the same two values on the next request.
+        let national = figures(app.unit_id("VN").await).await;
+        assert!((national["unit"]["value"].as_f64().unwrap() - want).abs() < 1e-9);
+        // Judged against the national target path: baseline 45 (2024) to ≥ 65 (2027), linear.
+        assert_eq!(national["unit"]["target"]["value"], 65.0);
+        assert_eq!(national["unit"]["status"], "off_track");
+        // A correction is in the next request too, and the previous value stays in the history.
+        let r = officer
         .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
         .json(&json!({"unit": cs[1].0, "period": "2026Q2", "values": [{"indicator_id": dvctt, "numerator": "900", "denominator": "1000"}]}))
         .call_json()
         .await;
-    assert_eq!(r.1["updated"], 1);
-    let v = figures(province).await;
-    assert!((v["unit"]["value"].as_f64().unwrap() - 909.0 / 1010.0 * 100.0).abs() < 1e-9);
-    assert_eq!(v["unit"]["status"], "achieved");
-    assert_eq!(
-        app.scalar_i64("SELECT COUNT(*) FROM indicator_value_history WHERE numerator = 100").await,
-        1
-    );
-    // A percentage of 130 is refused with its field named, and nothing of the sheet is written.
-    let before = app.audit_count().await;
-    let (s, e) = officer
-        .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
-        .json(&json!({"unit": cs[0].0, "period": "2026Q2", "values": [
+        assert_eq!(r.1["updated"], 1);
+        let v = figures(province).await;
+        assert!((v["unit"]["value"].as_f64().unwrap() - 909.0 / 1010.0 * 100.0).abs() < 1e-9);
+        assert_eq!(v["unit"]["status"], "achieved");
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM indicator_value_history WHERE numerator = 100")
+                .await,
+            1
+        );
+        // A percentage of 130 is refused with its field named, and nothing of the sheet is written.
+        let before = app.audit_count().await;
+        let (s, e) = officer
+            .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+            .json(&json!({"unit": cs[0].0, "period": "2026Q2", "values": [
             {"indicator_id": dvctt, "value": "130"}]}))
-        .call_json()
-        .await;
-    assert_eq!(s, 422);
-    assert_eq!(e["errors"][0]["field"], format!("value-{dvctt}"));
-    assert_eq!(e["errors"][0]["code"], "err-percent-range");
-    assert_eq!(app.audit_count().await, before);
-    let v = figures(province).await;
-    assert!((v["unit"]["value"].as_f64().unwrap() - 909.0 / 1010.0 * 100.0).abs() < 1e-9);
-    // An officer of another province may not enter for these communes.
-    let other = bearer(&app.token("hanoi.officer").await);
-    let r = other
+            .call_json()
+            .await;
+        assert_eq!(s, 422);
+        assert_eq!(e["errors"][0]["field"], format!("value-{dvctt}"));
+        assert_eq!(e["errors"][0]["code"], "err-percent-range");
+        assert_eq!(app.audit_count().await, before);
+        let v = figures(province).await;
+        assert!((v["unit"]["value"].as_f64().unwrap() - 909.0 / 1010.0 * 100.0).abs() < 1e-9);
+        // An officer of another province may not enter for these communes.
+        let other = bearer(&app.token("hanoi.officer").await);
+        let r = other
         .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
         .json(&json!({"unit": cs[0].0, "period": "2026Q2", "values": [{"indicator_id": dvctt, "value": "50"}]}))
         .call()
         .await;
-    assert_eq!(r.status(), 403);
-});
+        assert_eq!(r.status(), 403);
+    }
+);
 
 both!(data_value_sets_round_trip_and_report_conflicts, |app| {
     let (_, dvctt, _, _) = province_set(&app).await;
@@ -187,7 +228,11 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["importCount"]["imported"], 3);
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicator_values").await, 0);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        0
+    );
     // atomicMode=ALL writes nothing when anything is refused.
     let (_, v) = officer
         .post(app.url("/api/v1/dataValueSets?atomicMode=ALL"))
@@ -195,7 +240,11 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         .call_json()
         .await;
     assert_eq!(v["status"], "ERROR");
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicator_values").await, 0);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        0
+    );
     // By default the valid values are written and each refused one is named by its index.
     let (_, v) = officer
         .post(app.url("/api/v1/dataValueSets"))
@@ -203,7 +252,10 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         .call_json()
         .await;
     assert_eq!(v["status"], "WARNING");
-    assert_eq!(v["importCount"], json!({"imported": 3, "updated": 0, "ignored": 7, "deleted": 0}));
+    assert_eq!(
+        v["importCount"],
+        json!({"imported": 3, "updated": 0, "ignored": 7, "deleted": 0})
+    );
     let conflicts: Vec<(String, Vec<u64>)> = v["conflicts"]
         .as_array()
         .unwrap()
@@ -211,7 +263,12 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         .map(|c| {
             (
                 c["errorCode"].as_str().unwrap().to_string(),
-                c["indexes"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap()).collect(),
+                c["indexes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.as_u64().unwrap())
+                    .collect(),
             )
         })
         .collect();
@@ -227,13 +284,23 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
             ("err-number".to_string(), vec![9]),
         ]
     );
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicator_values").await, 3);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        3
+    );
     // Export → dry-run import → import: the same values, nothing changed.
-    let url = app.url("/api/v1/dataValueSets?dataSet=KPI-TINH&period=2026Q1&orgUnit=66&children=true");
+    let url =
+        app.url("/api/v1/dataValueSets?dataSet=KPI-TINH&period=2026Q1&orgUnit=66&children=true");
     let (s, out) = app.anon().get(&url).call_json().await;
     assert_eq!(s, 200, "{out}");
     assert_eq!(out["dataValues"].as_array().unwrap().len(), 3);
-    let dv = out["dataValues"].as_array().unwrap().iter().find(|d| d["dataElement"] == "KPI.DVCTT").unwrap();
+    let dv = out["dataValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dataElement"] == "KPI.DVCTT")
+        .unwrap();
     assert_eq!(dv["value"], "62.5");
     assert_eq!(dv["numerator"], 25.0);
     assert_eq!(dv["comment"], "Báo cáo quý");
@@ -244,7 +311,10 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
             .call_json()
             .await;
         assert_eq!(v["status"], "SUCCESS", "{v}");
-        assert_eq!(v["importCount"], json!({"imported": 0, "updated": 0, "ignored": 3, "deleted": 0}));
+        assert_eq!(
+            v["importCount"],
+            json!({"imported": 0, "updated": 0, "ignored": 3, "deleted": 0})
+        );
     }
     let (_, again) = app.anon().get(&url).call_json().await;
     let strip = |v: &Value| {
@@ -254,18 +324,42 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         }
         d
     };
-    assert_eq!(strip(&again), strip(&out), "identical values after the round trip");
+    assert_eq!(
+        strip(&again),
+        strip(&out),
+        "identical values after the round trip"
+    );
     // UPDATE changes only what exists; CREATE only what does not.
     let one = |value: &str, unit: &str| json!({"dataSet": "KPI-TINH", "period": "2026Q1", "dataValues": [{"dataElement": "KPI.KNS", "orgUnit": unit, "value": value}]});
-    let (_, v) = officer.post(app.url("/api/v1/dataValueSets?importStrategy=CREATE")).json(&one("20", &cs[0].1)).call_json().await;
+    let (_, v) = officer
+        .post(app.url("/api/v1/dataValueSets?importStrategy=CREATE"))
+        .json(&one("20", &cs[0].1))
+        .call_json()
+        .await;
     assert_eq!(v["importCount"]["ignored"], 1);
-    let (_, v) = officer.post(app.url("/api/v1/dataValueSets?importStrategy=UPDATE")).json(&one("20", &cs[0].1)).call_json().await;
+    let (_, v) = officer
+        .post(app.url("/api/v1/dataValueSets?importStrategy=UPDATE"))
+        .json(&one("20", &cs[0].1))
+        .call_json()
+        .await;
     assert_eq!(v["importCount"]["updated"], 1);
-    let (_, v) = officer.post(app.url("/api/v1/dataValueSets?importStrategy=DELETE")).json(&one("", &cs[1].1)).call_json().await;
+    let (_, v) = officer
+        .post(app.url("/api/v1/dataValueSets?importStrategy=DELETE"))
+        .json(&one("", &cs[1].1))
+        .call_json()
+        .await;
     assert_eq!(v["importCount"]["deleted"], 1);
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicator_values").await, 2);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        2
+    );
     // Both the replaced and the deleted value stay visible in the history.
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM indicator_value_history").await, 2);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_value_history")
+            .await,
+        2
+    );
     // Ids work as well as codes.
     let (_, v) = officer
         .post(app.url("/api/v1/dataValueSets?idScheme=ID"))
@@ -274,7 +368,12 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
         .await;
     assert_eq!(v["importCount"]["imported"], 1, "{v}");
     // Anonymous callers import nothing.
-    let r = app.anon().post(app.url("/api/dataValueSets")).json(&payload).call().await;
+    let r = app
+        .anon()
+        .post(app.url("/api/dataValueSets"))
+        .json(&payload)
+        .call()
+        .await;
     assert_eq!(r.status(), 401);
 });
 
@@ -299,17 +398,31 @@ both!(submitted_values_are_locked_until_returned, |app| {
     };
     assert_eq!(enter(cs[0].0, "60").await, 200);
     let (s, v) = mv(&officer, "submit", "").await;
-    assert_eq!((s.as_u16(), v["state"].as_str()), (200, Some("submitted")), "{v}");
+    assert_eq!(
+        (s.as_u16(), v["state"].as_str()),
+        (200, Some("submitted")),
+        "{v}"
+    );
     // The province's submission covers its communes.
     assert_eq!(enter(cs[0].0, "61").await, 409);
     // The officer cannot approve; the leader can; the level above accepts.
     assert_eq!(mv(&officer, "approve", "").await.0, 403);
-    let (_, q) = leader.get(app.url("/api/v1/indicator-submissions")).call_json().await;
+    let (_, q) = leader
+        .get(app.url("/api/v1/indicator-submissions"))
+        .call_json()
+        .await;
     assert_eq!(q.as_array().unwrap().len(), 1);
     assert_eq!(q[0]["next"], "approve");
     assert_eq!(mv(&leader, "approve", "").await.0, 200);
-    assert_eq!(mv(&leader, "accept", "").await.0, 403, "a unit does not accept its own values");
-    let (_, q) = steering.get(app.url("/api/v1/indicator-submissions")).call_json().await;
+    assert_eq!(
+        mv(&leader, "accept", "").await.0,
+        403,
+        "a unit does not accept its own values"
+    );
+    let (_, q) = steering
+        .get(app.url("/api/v1/indicator-submissions"))
+        .call_json()
+        .await;
     assert_eq!(q[0]["next"], "accept");
     assert_eq!(mv(&steering, "accept", "").await.0, 200);
     // Re-opening needs a reason.
@@ -338,15 +451,29 @@ both!(indicator_pages_show_the_figures, |app| {
     for lang in ["vi", "en", "fr"] {
         let html = app.page_in("/indicators", lang).await;
         assert!(html.contains(&format!("/indicators/{dvctt}")), "{lang}");
-        let html = app.page_in(&format!("/indicators/{dvctt}?unit={}&period=2026Q2", app.unit_id("66").await), lang).await;
+        let html = app
+            .page_in(
+                &format!(
+                    "/indicators/{dvctt}?unit={}&period=2026Q2",
+                    app.unit_id("66").await
+                ),
+                lang,
+            )
+            .await;
         let want = if lang == "fr" { "75\u{202F}%" } else { "75%" };
-        assert!(html.contains(&format!("id=\"figure-value\">{want}")), "{lang}: the province's figure");
+        assert!(
+            html.contains(&format!("id=\"figure-value\">{want}")),
+            "{lang}: the province's figure"
+        );
     }
     // The entry sheet, as the officer sees it, and a wrong value shown next to its field.
     let c = app.signed_in("daklak.officer").await;
     let path = format!("/indicators/entry?set={set}&unit={}&period=2026Q2", cs[0].0);
     let html = c.get(app.url(&path)).call().await.text().await.unwrap();
-    assert!(html.contains(&format!("name=\"v-{dvctt}-0\" value=\"75\"")), "the stored value is shown");
+    assert!(
+        html.contains(&format!("name=\"v-{dvctt}-0\" value=\"75\"")),
+        "the stored value is shown"
+    );
     let csrf = common::extract_csrf(&html).unwrap();
     let r = c
         .post(app.url("/indicators/entry"))
@@ -363,6 +490,9 @@ both!(indicator_pages_show_the_figures, |app| {
         .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains(&format!("id=\"err-{dvctt}-0\"")), "the error is next to the field");
+    assert!(
+        html.contains(&format!("id=\"err-{dvctt}-0\"")),
+        "the error is next to the field"
+    );
     assert!(html.contains("value=\"130\""), "what was typed is kept");
 });

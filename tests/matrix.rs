@@ -187,17 +187,40 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
     let enters = who == Admin || who == Steering || (local && in_subtree);
     let reads_values = reads_all || (local && in_subtree);
     match ep {
-        Ep::IndSets | Ep::IndCatalogue | Ep::IndFigures | Ep::DvsExport | Ep::PageIndicators | Ep::PageIndicator => {
+        Ep::IndSets
+        | Ep::IndCatalogue
+        | Ep::IndFigures
+        | Ep::DvsExport
+        | Ep::PageIndicators
+        | Ep::PageIndicator => {
             return 200;
         }
         Ep::IndFiguresPrivate | Ep::IndSheet => {
-            return if !signed_in { 401 } else if reads_values { 200 } else { 403 };
+            return if !signed_in {
+                401
+            } else if reads_values {
+                200
+            } else {
+                403
+            };
         }
         Ep::PageIndEntry => {
-            return if !signed_in { 303 } else if reads_values { 200 } else { 403 };
+            return if !signed_in {
+                303
+            } else if reads_values {
+                200
+            } else {
+                403
+            };
         }
         Ep::IndEnter | Ep::IndSubmit | Ep::DvsImport => {
-            return if !signed_in { 401 } else if enters { 200 } else { 403 };
+            return if !signed_in {
+                401
+            } else if enters {
+                200
+            } else {
+                403
+            };
         }
         Ep::IndQueue => return if signed_in { 200 } else { 401 },
         Ep::PageIndApprovals => return if signed_in { 200 } else { 303 },
@@ -721,16 +744,29 @@ both_with!(
             ))
             .await;
         // Indicators: the provincial KPI set, one of its indicators made non-public.
-        app::indicators::builtin::create_province_set(&app.db, &store::audit::Actor::system("test"))
-            .await
-            .unwrap();
-        app.exec("UPDATE indicators SET is_public = FALSE WHERE code = 'KPI.KNS'").await;
-        let kpi_set = app.scalar_i64("SELECT id FROM indicator_sets WHERE code = 'KPI-TINH'").await;
-        let kns = app.scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.KNS'").await;
-        let dvctt = app.scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'").await;
+        app::indicators::builtin::create_province_set(
+            &app.db,
+            &store::audit::Actor::system("test"),
+        )
+        .await
+        .unwrap();
+        app.exec("UPDATE indicators SET is_public = FALSE WHERE code = 'KPI.KNS'")
+            .await;
+        let kpi_set = app
+            .scalar_i64("SELECT id FROM indicator_sets WHERE code = 'KPI-TINH'")
+            .await;
+        let kns = app
+            .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.KNS'")
+            .await;
+        let dvctt = app
+            .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'")
+            .await;
         let unit_code = |unit: i64| {
             let app = &app;
-            async move { app.scalar_text(&format!("SELECT code FROM org_units WHERE id = {unit}")).await }
+            async move {
+                app.scalar_text(&format!("SELECT code FROM org_units WHERE id = {unit}"))
+                    .await
+            }
         };
         let mut report_of = std::collections::HashMap::new();
         for obj in [Obj::Own, Obj::Child, Obj::Foreign] {

@@ -3,12 +3,12 @@
 
 pub use store::audit::AuditEntry;
 pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, RouteRow};
+pub use store::indicators::{
+    Indicator, IndicatorSet, PastValue, Submission as IndicatorSubmission, TargetRow, ValueRow,
+};
 pub use store::org::{LinkedUnit, OrgUnit};
 pub use store::org_index::OrgIndex;
 pub use store::task_cache::TaskCache;
 pub use store::tasks::{Assignment, Extension, PendingClaim, Programme, ProgressReport, Task};
 pub use store::users::{ApiToken, User};
 pub use store::work::{Evidence, Notification};
-pub use store::indicators::{
-    Indicator, IndicatorSet, PastValue, Submission as IndicatorSubmission, TargetRow, ValueRow,
-};

@@ -16,6 +16,9 @@ use store::indicators::{NewValue, Submission};
 
 const NOTE: &str = "Số liệu minh họa (demo)";
 
+/// (indicator code, breakdown, [(year, value)]).
+type NationalFigures = (&'static str, &'static str, &'static [(i32, f64)]);
+
 /// One commune's value of a KPI for a quarter: (value, numerator, denominator).
 fn commune_value(rng: &mut StdRng, level: f64, code: &str) -> (f64, Option<f64>, Option<f64>) {
     match code {
@@ -32,7 +35,10 @@ fn commune_value(rng: &mut StdRng, level: f64, code: &str) -> (f64, Option<f64>,
 
 /// Values from 2025Q1 to the last quarter that ended, for every commune, written in one
 /// transaction; returns how many values were written.
-pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFuture<'a, AppResult<usize>> {
+pub fn demo_indicators<'a>(
+    db: &'a Db,
+    today: chrono::NaiveDate,
+) -> store::BoxFuture<'a, AppResult<usize>> {
     Box::pin(async move {
         let mut rng = StdRng::seed_from_u64(57);
         let now = Utc::now();
@@ -44,7 +50,11 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
         let inds = store::indicators::list_indicators(&mut c).await?;
         let kpis: Vec<(i64, &str)> = PROVINCE_KPIS
             .iter()
-            .filter_map(|k| inds.iter().find(|i| i.code == k.code).map(|i| (i.id, k.code)))
+            .filter_map(|k| {
+                inds.iter()
+                    .find(|i| i.code == k.code)
+                    .map(|i| (i.id, k.code))
+            })
             .collect();
         let last = PeriodId::containing(domain::indicators::PeriodType::Quarter, today).prev();
         let quarters = PeriodId::Quarter(2025, 1).through(last);
@@ -57,7 +67,12 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
         // Each province's starting level and pace: some ahead of the path, some behind.
         let pace: std::collections::HashMap<i64, (f64, f64)> = provinces
             .iter()
-            .map(|p| (*p, (rng.random_range(35.0..60.0), rng.random_range(0.5..4.5))))
+            .map(|p| {
+                (
+                    *p,
+                    (rng.random_range(35.0..60.0), rng.random_range(0.5..4.5)),
+                )
+            })
             .collect();
         // One province has not reported the last quarter at all (late data), and a few communes
         // of every province have not either.
@@ -66,7 +81,8 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
         for (province, commune) in &communes {
             let (start, step) = pace[province];
             for (qi, q) in quarters.iter().enumerate() {
-                let missing = *q == last && (Some(*province) == silent || rng.random_range(0..100) < 6);
+                let missing =
+                    *q == last && (Some(*province) == silent || rng.random_range(0..100) < 6);
                 if missing {
                     continue;
                 }
@@ -77,7 +93,8 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
                         "KPI.TTTT" => -12.0,
                         _ => 0.0,
                     };
-                    let (value, numerator, denominator) = commune_value(&mut rng, start + offset + step * qi as f64, code);
+                    let (value, numerator, denominator) =
+                        commune_value(&mut rng, start + offset + step * qi as f64, code);
                     values.push(NewValue {
                         indicator_id: *id,
                         unit_id: *commune,
@@ -96,7 +113,7 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
         }
         // National figures of Annex I for 2024 and 2025 (illustrative).
         let national = store::org::find_current_by_code(&mut c, app::indicators::NATIONAL).await?;
-        let annex: &[(&str, &str, &[(i32, f64)])] = &[
+        let annex: &[NationalFigures] = &[
             ("NQ03.12", "", &[(2024, 45.0), (2025, 52.0)]),
             ("NQ03.31", "", &[(2024, 20.0), (2025, 24.0)]),
             ("NQ03.11.1", "", &[(2024, 48.0), (2025, 55.0)]),
@@ -105,9 +122,14 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
             ("NQ03.23.2", "", &[(2025, 9.0)]),
             ("NQ03.10", "", &[(2024, 18.3), (2025, 19.5)]),
         ];
-        if let (Some(n), Some(_)) = (national, store::indicators::set_by_code(&mut c, ANNEX_ONE_SET).await?) {
+        if let (Some(n), Some(_)) = (
+            national,
+            store::indicators::set_by_code(&mut c, ANNEX_ONE_SET).await?,
+        ) {
             for (code, dis, pts) in annex {
-                let Some(ind) = inds.iter().find(|i| i.code == *code) else { continue };
+                let Some(ind) = inds.iter().find(|i| i.code == *code) else {
+                    continue;
+                };
                 for (y, v) in *pts {
                     values.push(NewValue {
                         indicator_id: ind.id,
@@ -149,22 +171,40 @@ pub fn demo_indicators<'a>(db: &'a Db, today: chrono::NaiveDate) -> store::BoxFu
             ("66", last, State::Submitted, ""),
             ("01", prev, State::Approved, ""),
             ("66", prev, State::Accepted, ""),
-            ("79", last, State::Returned, "Số hồ sơ trực tuyến lớn hơn tổng số hồ sơ ở hai xã; đề nghị kiểm tra lại."),
+            (
+                "79",
+                last,
+                State::Returned,
+                "Số hồ sơ trực tuyến lớn hơn tổng số hồ sơ ở hai xã; đề nghị kiểm tra lại.",
+            ),
         ] {
             if let Some(u) = store::org::find_current_by_code(&mut c, code).await? {
-                store::indicators::put_submission(&mut c, &Submission {
-                    set_id: set.id,
-                    unit_id: u.id,
-                    period,
-                    state: state.as_str().into(),
-                    reason: reason.into(),
-                    updated_by: None,
-                    updated_at: now,
-                }).await?;
+                store::indicators::put_submission(
+                    &mut c,
+                    &Submission {
+                        set_id: set.id,
+                        unit_id: u.id,
+                        period,
+                        state: state.as_str().into(),
+                        reason: reason.into(),
+                        updated_by: None,
+                        updated_at: now,
+                    },
+                )
+                .await?;
             }
         }
         let n = values.len();
-        store::audit::commit(tx, &store::audit::Actor::system("demo"), now, vec![store::audit::Change::new("indicator.demo_values", "indicator_set", set.id).after(Some(format!("{{\"values\": {n}}}")))]).await?;
+        store::audit::commit(
+            tx,
+            &store::audit::Actor::system("demo"),
+            now,
+            vec![
+                store::audit::Change::new("indicator.demo_values", "indicator_set", set.id)
+                    .after(Some(format!("{{\"values\": {n}}}"))),
+            ],
+        )
+        .await?;
         Ok(n)
     })
 }

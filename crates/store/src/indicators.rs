@@ -30,7 +30,8 @@ pub struct IndicatorSet {
     pub entry_days: i32,
 }
 
-const SET_COLS: &str = "id, code, name_vi, name_en, name_fr, programme_id, owner_unit_id, period_type, entry_days";
+const SET_COLS: &str =
+    "id, code, name_vi, name_en, name_fr, programme_id, owner_unit_id, period_type, entry_days";
 
 pub struct NewSet<'a> {
     pub code: &'a str,
@@ -58,12 +59,16 @@ pub async fn list_sets(c: &mut DbConn<'_>) -> AppResult<Vec<IndicatorSet>> {
 
 pub async fn get_set(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<IndicatorSet>> {
     let sql = format!("SELECT {SET_COLS} FROM indicator_sets WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn set_by_code(c: &mut DbConn<'_>, code: &str) -> AppResult<Option<IndicatorSet>> {
     let sql = format!("SELECT {SET_COLS} FROM indicator_sets WHERE code = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(code).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, IndicatorSet>(&sql).bind(code).fetch_optional(&mut **c).await?),
+    )
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -175,14 +180,18 @@ pub async fn revisions(
     c: &mut DbConn<'_>,
     indicator_id: i64,
 ) -> AppResult<Vec<(i32, String, DateTime<Utc>)>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, (i32, String, DateTime<Utc>)>(
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i32, String, DateTime<Utc>)>(
         "SELECT revision, definition, changed_at FROM indicator_revisions WHERE indicator_id = $1 ORDER BY revision DESC")
-        .bind(indicator_id).fetch_all(&mut **c).await?))
+        .bind(indicator_id).fetch_all(&mut **c).await?),
+    )
 }
 
 pub async fn get_indicator(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Indicator>> {
     let sql = format!("SELECT {IND_COLS} FROM indicators WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Every indicator, by set and position.
@@ -197,7 +206,10 @@ pub async fn link_task(c: &mut DbConn<'_>, indicator_id: i64, task_id: i64) -> A
     Ok(())
 }
 
-pub async fn linked_tasks(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<(i64, String, String)>> {
+pub async fn linked_tasks(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+) -> AppResult<Vec<(i64, String, String)>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, String, String)>(
         "SELECT t.id, t.code, t.title FROM indicator_tasks it JOIN tasks t ON t.id = it.task_id WHERE it.indicator_id = $1 ORDER BY t.id")
         .bind(indicator_id).fetch_all(&mut **c).await?))
@@ -276,14 +288,22 @@ const TARGET_COLS: &str = "id, indicator_id, unit_id, disaggregation, period, ki
 
 /// Every target of an indicator, all units, by unit, breakdown and period.
 pub async fn targets(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<TargetRow>> {
-    let sql = format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE indicator_id = $1 ORDER BY unit_id, disaggregation, period, kind");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?))
+    let sql = format!(
+        "SELECT {TARGET_COLS} FROM indicator_targets WHERE indicator_id = $1 ORDER BY unit_id, disaggregation, period, kind"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?),
+    )
 }
 
 /// Targets of every indicator (the catalogue shows each one's national target).
 pub async fn all_targets_of_unit(c: &mut DbConn<'_>, unit_id: i64) -> AppResult<Vec<TargetRow>> {
-    let sql = format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE unit_id = $1 ORDER BY indicator_id, disaggregation, period, kind");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(unit_id).fetch_all(&mut **c).await?))
+    let sql = format!(
+        "SELECT {TARGET_COLS} FROM indicator_targets WHERE unit_id = $1 ORDER BY indicator_id, disaggregation, period, kind"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(unit_id).fetch_all(&mut **c).await?),
+    )
 }
 
 /// One stored value.
@@ -346,14 +366,23 @@ pub async fn values_of_period(
     indicator_id: i64,
     period: PeriodId,
 ) -> AppResult<Vec<ValueRow>> {
-    let sql = format!("SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1 AND period = $2");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).bind(period.to_string()).fetch_all(&mut **c).await?))
+    let sql = format!(
+        "SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1 AND period = $2"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).bind(period.to_string()).fetch_all(&mut **c).await?),
+    )
 }
 
 /// Every value of one indicator (the indicator page: all periods, all units).
-pub async fn values_of_indicator(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<ValueRow>> {
+pub async fn values_of_indicator(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+) -> AppResult<Vec<ValueRow>> {
     let sql = format!("SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?),
+    )
 }
 
 /// The periods that hold values of an indicator.
@@ -430,26 +459,57 @@ pub async fn write_values(
         let ints = |f: fn(&ValueRow) -> i64| old.iter().map(|r| f(r)).collect::<Vec<_>>();
         let (ind, unit) = (ints(|r| r.indicator_id), ints(|r| r.unit_id));
         let period: Vec<String> = old.iter().map(|r| r.period.to_string()).collect();
-        let texts = |f: fn(&ValueRow) -> &String| old.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-        let (dis, com, src, ev) = (texts(|r| &r.disaggregation), texts(|r| &r.comment), texts(|r| &r.source), texts(|r| &r.evidence));
+        let texts =
+            |f: fn(&ValueRow) -> &String| old.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+        let (dis, com, src, ev) = (
+            texts(|r| &r.disaggregation),
+            texts(|r| &r.comment),
+            texts(|r| &r.source),
+            texts(|r| &r.evidence),
+        );
         let floats = |f: fn(&ValueRow) -> Option<f64>| old.iter().map(|r| f(r)).collect::<Vec<_>>();
-        let (val, num, den) = (floats(|r| r.value), floats(|r| r.numerator), floats(|r| r.denominator));
+        let (val, num, den) = (
+            floats(|r| r.value),
+            floats(|r| r.numerator),
+            floats(|r| r.denominator),
+        );
         let tv: Vec<Option<String>> = old.iter().map(|r| r.text_value.clone()).collect();
         let eb: Vec<Option<i64>> = old.iter().map(|r| r.entered_by).collect();
         let ea: Vec<DateTime<Utc>> = old.iter().map(|r| r.entered_at).collect();
         let rev: Vec<i32> = old.iter().map(|r| r.revision).collect();
         let ra = vec![now; old.len()];
         let rb = vec![by; old.len()];
-        bulk::insert_columns(c, "indicator_value_history", &[
-            ("indicator_id", Col::Int(&ind)), ("unit_id", Col::Int(&unit)), ("period", Col::Text(&period)),
-            ("disaggregation", Col::Text(&dis)), ("value", Col::OptFloat(&val)), ("text_value", Col::OptText(&tv)),
-            ("numerator", Col::OptFloat(&num)), ("denominator", Col::OptFloat(&den)), ("comment", Col::Text(&com)),
-            ("source", Col::Text(&src)), ("evidence", Col::Text(&ev)), ("entered_by", Col::OptInt(&eb)),
-            ("entered_at", Col::Ts(&ea)), ("revision", Col::Int4(&rev)), ("replaced_at", Col::Ts(&ra)), ("replaced_by", Col::OptInt(&rb)),
-        ], None).await?;
+        bulk::insert_columns(
+            c,
+            "indicator_value_history",
+            &[
+                ("indicator_id", Col::Int(&ind)),
+                ("unit_id", Col::Int(&unit)),
+                ("period", Col::Text(&period)),
+                ("disaggregation", Col::Text(&dis)),
+                ("value", Col::OptFloat(&val)),
+                ("text_value", Col::OptText(&tv)),
+                ("numerator", Col::OptFloat(&num)),
+                ("denominator", Col::OptFloat(&den)),
+                ("comment", Col::Text(&com)),
+                ("source", Col::Text(&src)),
+                ("evidence", Col::Text(&ev)),
+                ("entered_by", Col::OptInt(&eb)),
+                ("entered_at", Col::Ts(&ea)),
+                ("revision", Col::Int4(&rev)),
+                ("replaced_at", Col::Ts(&ra)),
+                ("replaced_by", Col::OptInt(&rb)),
+            ],
+            None,
+        )
+        .await?;
     }
     for chunk in deleted.chunks(500) {
-        let ids = chunk.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",");
+        let ids = chunk
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let sql = format!("DELETE FROM indicator_values WHERE id IN ({ids})");
         on_conn!(c, c => sqlx::query(&sql).execute(&mut **c).await.map(|_| ())?);
     }
@@ -457,10 +517,20 @@ pub async fn write_values(
         let ind: Vec<i64> = put.iter().map(|v| v.indicator_id).collect();
         let unit: Vec<i64> = put.iter().map(|v| v.unit_id).collect();
         let period: Vec<String> = put.iter().map(|v| v.period.to_string()).collect();
-        let texts = |f: fn(&NewValue) -> &String| put.iter().map(|v| f(v).clone()).collect::<Vec<_>>();
-        let (dis, com, src, ev) = (texts(|v| &v.disaggregation), texts(|v| &v.comment), texts(|v| &v.source), texts(|v| &v.evidence));
-        let floats = |f: fn(&NewValue) -> Option<f64>| put.iter().map(|v| f(v)).collect::<Vec<_>>();
-        let (val, num, den) = (floats(|v| v.value), floats(|v| v.numerator), floats(|v| v.denominator));
+        let texts =
+            |f: fn(&NewValue) -> &String| put.iter().map(|v| f(v).clone()).collect::<Vec<_>>();
+        let (dis, com, src, ev) = (
+            texts(|v| &v.disaggregation),
+            texts(|v| &v.comment),
+            texts(|v| &v.source),
+            texts(|v| &v.evidence),
+        );
+        let floats = |f: fn(&NewValue) -> Option<f64>| put.iter().map(f).collect::<Vec<_>>();
+        let (val, num, den) = (
+            floats(|v| v.value),
+            floats(|v| v.numerator),
+            floats(|v| v.denominator),
+        );
         let tv: Vec<Option<String>> = put.iter().map(|v| v.text_value.clone()).collect();
         let eb = vec![by; put.len()];
         let ea = vec![now; put.len()];
@@ -485,7 +555,15 @@ pub async fn existing(
     let mut out = HashMap::new();
     for (ind, period) in pairs {
         for r in values_of_period(c, *ind, *period).await? {
-            out.insert((r.indicator_id, r.unit_id, r.period, r.disaggregation.clone()), r);
+            out.insert(
+                (
+                    r.indicator_id,
+                    r.unit_id,
+                    r.period,
+                    r.disaggregation.clone(),
+                ),
+                r,
+            );
         }
     }
     Ok(out)
@@ -531,13 +609,12 @@ pub async fn submissions_in(
          WHERE state IN ({}) AND ($1 IS NULL OR set_id = $1) ORDER BY updated_at, set_id, unit_id",
         states.join(",")
     );
-    Ok(on_conn!(c, c => sqlx::query_as::<_, Submission>(&sql).bind(set_id).fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Submission>(&sql).bind(set_id).fetch_all(&mut **c).await?),
+    )
 }
 
-pub async fn put_submission(
-    c: &mut DbConn<'_>,
-    s: &Submission,
-) -> AppResult<()> {
+pub async fn put_submission(c: &mut DbConn<'_>, s: &Submission) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
         "INSERT INTO indicator_submissions (set_id, unit_id, period, state, reason, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (set_id, unit_id, period) DO UPDATE SET state = excluded.state, reason = excluded.reason,

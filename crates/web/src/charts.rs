@@ -176,7 +176,11 @@ pub fn indicator(
     }
     let (w, h, left, right, top, bottom) = (640.0, 200.0, 48.0, 16.0, 12.0, 30.0);
     let mut xs: Vec<f64> = points.iter().map(|p| p.at).collect();
-    let mut ys: Vec<f64> = points.iter().flat_map(|p| [p.value, p.expected]).flatten().collect();
+    let mut ys: Vec<f64> = points
+        .iter()
+        .flat_map(|p| [p.value, p.expected])
+        .flatten()
+        .collect();
     if let Some((at, v, _)) = &target {
         xs.push(*at);
         ys.push(*v);
@@ -185,15 +189,23 @@ pub fn indicator(
         xs.push(at);
         ys.push(v);
     }
-    let (x0, x1) = xs.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
-    let (mut y0, mut y1) = ys.iter().fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)));
+    let (x0, x1) = xs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (mut y0, mut y1) = ys
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)));
     if ys.is_empty() {
         return String::new();
     }
     // Room around the figures, from zero only when they come near it: a flat line at the
     // top of an empty chart would hide the change people look for.
     let pad = (y1 - y0).max(y1.abs() * 0.05).max(1e-9) * 0.15;
-    y0 = if y0 >= 0.0 && y0 - pad < y1 * 0.25 { 0.0 } else { y0 - pad };
+    y0 = if y0 >= 0.0 && y0 - pad < y1 * 0.25 {
+        0.0
+    } else {
+        y0 - pad
+    };
     y1 += pad;
     if (y1 - y0).abs() < 1e-9 {
         y1 = y0 + 1.0;
@@ -205,8 +217,18 @@ pub fn indicator(
         "<svg class=\"chart indicator\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" role=\"img\" aria-label=\"{}\">",
         esc(lang.t("ind-chart"))
     );
-    let _ = write!(out, "<text x=\"0\" y=\"{:.0}\" class=\"axis\">{}</text>", top + 8.0, esc(&fmt(y1)));
-    let _ = write!(out, "<text x=\"0\" y=\"{:.0}\" class=\"axis\">{}</text>", h - bottom, esc(&fmt(y0)));
+    let _ = write!(
+        out,
+        "<text x=\"0\" y=\"{:.0}\" class=\"axis\">{}</text>",
+        top + 8.0,
+        esc(&fmt(y1))
+    );
+    let _ = write!(
+        out,
+        "<text x=\"0\" y=\"{:.0}\" class=\"axis\">{}</text>",
+        h - bottom,
+        esc(&fmt(y0))
+    );
     if let Some((_, v, text)) = &target {
         let _ = write!(
             out,
@@ -239,7 +261,9 @@ pub fn indicator(
         line(&|p| p.value),
         esc(lang.t("ind-chart-actual"))
     );
-    if let (Some((at, v)), Some(last)) = (projection, points.iter().rev().find(|p| p.value.is_some())) {
+    if let (Some((at, v)), Some(last)) =
+        (projection, points.iter().rev().find(|p| p.value.is_some()))
+    {
         let _ = write!(
             out,
             "<polyline class=\"projection\" fill=\"none\" points=\"{:.1},{:.1} {:.1},{:.1}\"><title>{}: {}</title></polyline>",
@@ -290,16 +314,28 @@ pub fn indicator(
 
 /// A small line of a unit's figures, 80 × 20, for a table row.
 pub fn sparkline(values: &[Option<f64>]) -> String {
-    let known: Vec<(usize, f64)> = values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+    let known: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
     if known.len() < 2 {
         return String::new();
     }
-    let (lo, hi) = known.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, v)| (a.min(*v), b.max(*v)));
+    let (lo, hi) = known.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, v)| {
+        (a.min(*v), b.max(*v))
+    });
     let span = if hi - lo < 1e-9 { 1.0 } else { hi - lo };
     let n = (values.len() - 1).max(1) as f64;
     let pts: Vec<String> = known
         .iter()
-        .map(|(i, v)| format!("{:.1},{:.1}", 1.0 + *i as f64 / n * 78.0, 19.0 - (v - lo) / span * 18.0))
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                1.0 + *i as f64 / n * 78.0,
+                19.0 - (v - lo) / span * 18.0
+            )
+        })
         .collect();
     format!(
         "<svg class=\"spark\" width=\"80\" height=\"20\" viewBox=\"0 0 80 20\" aria-hidden=\"true\"><polyline fill=\"none\" points=\"{}\"/></svg>",

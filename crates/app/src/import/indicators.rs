@@ -56,7 +56,8 @@ fn horizon_year(title: &str) -> Option<i32> {
 
 fn is_number(s: &str) -> bool {
     !s.is_empty()
-        && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What a unit of measure says about the figure: a rank, a share, or a count.
@@ -92,10 +93,16 @@ pub fn parse(text: &str) -> Parsed {
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let Some(c) = cells(raw) else { continue };
-        if c.iter().all(|x| x.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
+        if c.iter()
+            .all(|x| x.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
+        {
             continue;
         }
-        let first = c[0].trim_matches('*').trim().trim_end_matches('.').to_string();
+        let first = c[0]
+            .trim_matches('*')
+            .trim()
+            .trim_end_matches('.')
+            .to_string();
         if first == "TT" {
             continue;
         }
@@ -195,84 +202,306 @@ mod tests {
         use ValueType::*;
         let p = parse(ANNEX);
         assert!(p.problems.is_empty(), "{:?}", p.problems);
-        type Pin = (&'static str, i32, ValueType, Direction, &'static [(Comparator, f64, Option<f64>, Option<&'static str>)]);
+        type Pin = (
+            &'static str,
+            i32,
+            ValueType,
+            Direction,
+            &'static [(Comparator, f64, Option<f64>, Option<&'static str>)],
+        );
         const SEA: Option<&str> = Some("Đông Nam Á");
         const WORLD: Option<&str> = Some("Thế giới");
         let pins: &[Pin] = &[
             ("1", 2030, Milestone, Lower, &[]),
             ("2", 2030, Milestone, Lower, &[]),
             ("3", 2030, Milestone, Lower, &[]),
-            ("4", 2030, Rank, Lower, &[(AtMost, 3.0, None, SEA), (AtMost, 50.0, None, WORLD)]),
-            ("5", 2030, Rank, Lower, &[(AtMost, 3.0, None, SEA), (AtMost, 50.0, None, WORLD)]),
+            (
+                "4",
+                2030,
+                Rank,
+                Lower,
+                &[(AtMost, 3.0, None, SEA), (AtMost, 50.0, None, WORLD)],
+            ),
+            (
+                "5",
+                2030,
+                Rank,
+                Lower,
+                &[(AtMost, 3.0, None, SEA), (AtMost, 50.0, None, WORLD)],
+            ),
             ("6", 2030, Rank, Lower, &[(AtMost, 3.0, None, SEA)]),
             ("7", 2030, Number, Higher, &[(AtLeast, 5.0, None, None)]),
-            ("8", 2030, Percentage, Higher, &[(AtLeast, 55.0, None, None)]),
-            ("9", 2030, Percentage, Higher, &[(AtLeast, 50.0, None, None)]),
-            ("10", 2030, Percentage, Higher, &[(AtLeast, 30.0, None, None)]),
+            (
+                "8",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 55.0, None, None)],
+            ),
+            (
+                "9",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 50.0, None, None)],
+            ),
+            (
+                "10",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 30.0, None, None)],
+            ),
             ("11", 2030, Milestone, Higher, &[]),
-            ("11.1", 2030, Percentage, Higher, &[(AtLeast, 80.0, None, None)]),
-            ("11.2", 2030, Percentage, Higher, &[(Reach, 90.0, None, None)]),
-            ("11.3", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("11.4", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("11.5", 2030, Percentage, Higher, &[(Reach, 80.0, None, None)]),
-            ("11.6", 2030, Percentage, Higher, &[(Reach, 80.0, None, None)]),
-            ("11.7", 2030, Percentage, Higher, &[(Reach, 70.0, None, None)]),
-            ("11.8", 2030, Percentage, Higher, &[(AtLeast, 30.0, None, None)]),
-            ("11.9", 2030, Percentage, Higher, &[(Reach, 50.0, None, None)]),
-            ("11.10", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("11.11", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("11.12", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("12", 2030, Percentage, Higher, &[(AtLeast, 80.0, None, None)]),
-            ("13", 2030, Percentage, Higher, &[(AtLeast, 40.0, None, None)]),
+            (
+                "11.1",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 80.0, None, None)],
+            ),
+            (
+                "11.2",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 90.0, None, None)],
+            ),
+            (
+                "11.3",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "11.4",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "11.5",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 80.0, None, None)],
+            ),
+            (
+                "11.6",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 80.0, None, None)],
+            ),
+            (
+                "11.7",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 70.0, None, None)],
+            ),
+            (
+                "11.8",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 30.0, None, None)],
+            ),
+            (
+                "11.9",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 50.0, None, None)],
+            ),
+            (
+                "11.10",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "11.11",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "11.12",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "12",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 80.0, None, None)],
+            ),
+            (
+                "13",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 40.0, None, None)],
+            ),
             ("14", 2030, Number, Higher, &[(MoreThan, 0.7, None, None)]),
             ("15", 2030, Percentage, Higher, &[(Reach, 2.0, None, None)]),
-            ("16", 2030, Percentage, Higher, &[(MoreThan, 60.0, None, None)]),
-            ("17", 2030, Percentage, Higher, &[(AtLeast, 3.0, None, None)]),
+            (
+                "16",
+                2030,
+                Percentage,
+                Higher,
+                &[(MoreThan, 60.0, None, None)],
+            ),
+            (
+                "17",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 3.0, None, None)],
+            ),
             ("18", 2030, Number, Higher, &[(Reach, 12.0, None, None)]),
-            ("19", 2030, Number, Band, &[(Between, 40.0, Some(50.0), None)]),
+            (
+                "19",
+                2030,
+                Number,
+                Band,
+                &[(Between, 40.0, Some(50.0), None)],
+            ),
             ("20", 2030, Number, Higher, &[(Reach, 10.0, None, None)]),
-            ("21", 2030, Number, Band, &[(Between, 16.0, Some(18.0), None)]),
-            ("22", 2030, Percentage, Band, &[(Between, 8.0, Some(10.0), None)]),
+            (
+                "21",
+                2030,
+                Number,
+                Band,
+                &[(Between, 16.0, Some(18.0), None)],
+            ),
+            (
+                "22",
+                2030,
+                Percentage,
+                Band,
+                &[(Between, 8.0, Some(10.0), None)],
+            ),
             ("23", 2030, Milestone, Higher, &[]),
-            ("23.1", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
+            (
+                "23.1",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
             ("23.2", 2030, Number, Higher, &[(Reach, 9.0, None, None)]),
-            ("23.3", 2030, Number, Higher, &[(AtLeast, 350.0, None, None)]),
-            ("23.4", 2030, Percentage, Higher, &[(Reach, 99.0, None, None)]),
+            (
+                "23.3",
+                2030,
+                Number,
+                Higher,
+                &[(AtLeast, 350.0, None, None)],
+            ),
+            (
+                "23.4",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 99.0, None, None)],
+            ),
             ("24", 2030, Number, Higher, &[(AtLeast, 6.0, None, None)]),
             ("25", 2030, Number, Higher, &[(AtLeast, 3.0, None, None)]),
-            ("26", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
-            ("27", 2030, Percentage, Higher, &[(Reach, 100.0, None, None)]),
+            (
+                "26",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
+            (
+                "27",
+                2030,
+                Percentage,
+                Higher,
+                &[(Reach, 100.0, None, None)],
+            ),
             ("28", 2030, Number, Higher, &[(Reach, 5.0, None, None)]),
             ("29", 2030, Number, Higher, &[(AtLeast, 3.0, None, None)]),
-            ("30", 2030, Percentage, Higher, &[(AtLeast, 95.0, None, None)]),
-            ("31", 2030, Percentage, Higher, &[(AtLeast, 70.0, None, None)]),
-            ("32", 2030, Percentage, Higher, &[(AtLeast, 95.0, None, None)]),
+            (
+                "30",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 95.0, None, None)],
+            ),
+            (
+                "31",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 70.0, None, None)],
+            ),
+            (
+                "32",
+                2030,
+                Percentage,
+                Higher,
+                &[(AtLeast, 95.0, None, None)],
+            ),
             ("33", 2030, Rank, Lower, &[(AtMost, 10.0, None, None)]),
             ("34", 2030, Number, Higher, &[(Reach, 1.0, None, None)]),
             ("35", 2030, Percentage, Higher, &[(Reach, 50.0, None, None)]),
-            ("36", 2045, Percentage, Higher, &[(AtLeast, 50.0, None, None)]),
+            (
+                "36",
+                2045,
+                Percentage,
+                Higher,
+                &[(AtLeast, 50.0, None, None)],
+            ),
             ("37", 2045, Rank, Lower, &[(AtMost, 30.0, None, None)]),
             ("38", 2045, Number, Higher, &[(Reach, 1.0, None, None)]),
             ("39", 2045, Number, Higher, &[(AtLeast, 10.0, None, None)]),
             ("40", 2045, Number, Higher, &[(AtLeast, 5.0, None, None)]),
-            ("41", 2045, Percentage, Band, &[(Between, 20.0, Some(50.0), None)]),
+            (
+                "41",
+                2045,
+                Percentage,
+                Band,
+                &[(Between, 20.0, Some(50.0), None)],
+            ),
         ];
         let got: Vec<&str> = p.rows.iter().map(|r| r.number.as_str()).collect();
         let want: Vec<&str> = pins.iter().map(|p| p.0).collect();
         assert_eq!(got, want, "every indicator, in order");
         for (n, y, vt, dir, figs) in pins {
             let r = row(&p, n);
-            assert_eq!((r.year, r.value_type, r.direction), (*y, *vt, *dir), "indicator {n}");
+            assert_eq!(
+                (r.year, r.value_type, r.direction),
+                (*y, *vt, *dir),
+                "indicator {n}"
+            );
             assert_eq!(figures(r), figs.to_vec(), "indicator {n}");
         }
         // Milestones keep their words; the note of 17 is kept.
-        assert!(matches!(&row(&p, "23").stated, Stated::Milestone { text } if text.starts_with("Tiên tiến, hiện đại")));
+        assert!(
+            matches!(&row(&p, "23").stated, Stated::Milestone { text } if text.starts_with("Tiên tiến, hiện đại"))
+        );
         match &row(&p, "17").stated {
-            Stated::Figures { targets } => assert_eq!(targets[0].note.as_deref(), Some("tăng dần theo yêu cầu phát triển")),
+            Stated::Figures { targets } => assert_eq!(
+                targets[0].note.as_deref(),
+                Some("tăng dần theo yêu cầu phát triển")
+            ),
             _ => panic!(),
         }
         assert_eq!(row(&p, "11.1").parent.as_deref(), Some("11"));
-        assert_eq!(row(&p, "29").agency, "Bộ Công an, Bộ Thông tin và Truyền thông và các bộ, ngành");
+        assert_eq!(
+            row(&p, "29").agency,
+            "Bộ Công an, Bộ Thông tin và Truyền thông và các bộ, ngành"
+        );
     }
 
     #[test]
@@ -281,6 +510,10 @@ mod tests {
         let p = parse(text);
         let lines: Vec<usize> = p.problems.iter().map(|q| q.line).collect();
         assert_eq!(lines, vec![3, 5, 6, 7, 8]);
-        assert_eq!(p.rows.len(), 2, "rows with a figure but no agency or parent are kept");
+        assert_eq!(
+            p.rows.len(),
+            2,
+            "rows with a figure but no agency or parent are kept"
+        );
     }
 }

@@ -16,7 +16,8 @@ use domain::indicators::{Aggregation, Direction, PeriodId, PeriodType, ValueType
 use store::audit::{Actor, Change};
 use store::indicators::{NewIndicator, NewSet, NewTarget};
 
-pub const ANNEX_ONE: &str = include_str!("../../../../data/programme-03-nq-cp/annex-1-indicators.md");
+pub const ANNEX_ONE: &str =
+    include_str!("../../../../data/programme-03-nq-cp/annex-1-indicators.md");
 
 /// The code of the Annex I set; its indicators are `NQ03.<number>`.
 pub const ANNEX_ONE_SET: &str = "NQ03-PL1";
@@ -47,20 +48,31 @@ pub fn import_annex_one<'a>(
         let parsed = annex::parse(ANNEX_ONE);
         let mut report = IndicatorImport {
             dry_run,
-            problems: parsed.problems.iter().map(|p| (p.line, p.message.clone())).collect(),
+            problems: parsed
+                .problems
+                .iter()
+                .map(|p| (p.line, p.message.clone()))
+                .collect(),
             ..Default::default()
         };
         let dict = crate::programmes::agency_dictionary(db).await?;
         let now = Utc::now();
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        if store::indicators::set_by_code(&mut c, ANNEX_ONE_SET).await?.is_some() {
-            return Err(AppError::Conflict(vec![FieldError::new("code", "err-duplicate-set")]));
+        if store::indicators::set_by_code(&mut c, ANNEX_ONE_SET)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "code",
+                "err-duplicate-set",
+            )]));
         }
         let national = store::org::find_current_by_code(&mut c, super::NATIONAL)
             .await?
             .ok_or_else(|| AppError::invalid(FieldError::new("owner", "err-no-such-unit")))?;
-        let programme = store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
+        let programme =
+            store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
         let set_id = store::indicators::insert_set(&mut c, &NewSet {
             code: ANNEX_ONE_SET,
             name_vi: "Phụ lục I — Các chỉ tiêu cụ thể của Chương trình hành động (Nghị quyết 03/NQ-CP)",
@@ -76,73 +88,92 @@ pub fn import_annex_one<'a>(
         for (pos, row) in parsed.rows.iter().enumerate() {
             let who = assignees::read(&row.agency, &dict);
             for u in &who.unmatched {
-                report.problems.push((row.line, format!("indicator {}: agency not matched: {u}", row.number)));
+                report.problems.push((
+                    row.line,
+                    format!("indicator {}: agency not matched: {u}", row.number),
+                ));
             }
             let labels: Vec<String> = match &row.stated {
-                Stated::Figures { targets } => targets.iter().filter_map(|t| t.label.clone()).collect(),
+                Stated::Figures { targets } => {
+                    targets.iter().filter_map(|t| t.label.clone()).collect()
+                }
                 Stated::Milestone { .. } => vec![],
             };
             let code = format!("NQ03.{}", row.number);
-            let ind = store::indicators::insert_indicator(&mut c, &NewIndicator {
-                set_id,
-                code: &code,
-                number: &row.number,
-                position: pos as i32,
-                parent_id: row.parent.as_ref().and_then(|p| ids.get(p).copied()),
-                name_vi: &row.name,
-                name_en: "",
-                name_fr: "",
-                definition: "",
-                method: "",
-                source: "Nghị quyết 03/NQ-CP, Phụ lục I",
-                unit_of_measure: &row.unit_of_measure,
-                value_type: row.value_type,
-                direction: row.direction,
-                // National figures: the responsible agency reports the figure for the country.
-                aggregation: Aggregation::None,
-                disaggregations: &labels.join("|"),
-                responsible_unit_id: who.units.first().copied(),
-                responsible_text: &row.agency,
-                is_public: true,
-            }, actor.user_id, now).await?;
+            let ind = store::indicators::insert_indicator(
+                &mut c,
+                &NewIndicator {
+                    set_id,
+                    code: &code,
+                    number: &row.number,
+                    position: pos as i32,
+                    parent_id: row.parent.as_ref().and_then(|p| ids.get(p).copied()),
+                    name_vi: &row.name,
+                    name_en: "",
+                    name_fr: "",
+                    definition: "",
+                    method: "",
+                    source: "Nghị quyết 03/NQ-CP, Phụ lục I",
+                    unit_of_measure: &row.unit_of_measure,
+                    value_type: row.value_type,
+                    direction: row.direction,
+                    // National figures: the responsible agency reports the figure for the country.
+                    aggregation: Aggregation::None,
+                    disaggregations: &labels.join("|"),
+                    responsible_unit_id: who.units.first().copied(),
+                    responsible_text: &row.agency,
+                    is_public: true,
+                },
+                actor.user_id,
+                now,
+            )
+            .await?;
             ids.insert(row.number.clone(), ind.id);
             report.indicators += 1;
             let period = PeriodId::Year(row.year);
             match &row.stated {
                 Stated::Figures { targets } => {
                     for t in targets {
-                        store::indicators::put_target(&mut c, &NewTarget {
-                            indicator_id: ind.id,
-                            unit_id: national.id,
-                            disaggregation: t.label.as_deref().unwrap_or(""),
-                            period,
-                            kind: "target",
-                            comparator: Some(t.comparator),
-                            value: Some(t.value),
-                            upper: t.upper,
-                            note: t.note.as_deref().unwrap_or(""),
-                            written: &row.result,
-                            trajectory: Trajectory::Linear,
-                            state: "approved",
-                        }).await?;
+                        store::indicators::put_target(
+                            &mut c,
+                            &NewTarget {
+                                indicator_id: ind.id,
+                                unit_id: national.id,
+                                disaggregation: t.label.as_deref().unwrap_or(""),
+                                period,
+                                kind: "target",
+                                comparator: Some(t.comparator),
+                                value: Some(t.value),
+                                upper: t.upper,
+                                note: t.note.as_deref().unwrap_or(""),
+                                written: &row.result,
+                                trajectory: Trajectory::Linear,
+                                state: "approved",
+                            },
+                        )
+                        .await?;
                         report.targets += 1;
                     }
                 }
                 Stated::Milestone { text } if !text.is_empty() => {
-                    store::indicators::put_target(&mut c, &NewTarget {
-                        indicator_id: ind.id,
-                        unit_id: national.id,
-                        disaggregation: "",
-                        period,
-                        kind: "milestone",
-                        comparator: None,
-                        value: None,
-                        upper: None,
-                        note: "",
-                        written: text,
-                        trajectory: Trajectory::Stepwise,
-                        state: "approved",
-                    }).await?;
+                    store::indicators::put_target(
+                        &mut c,
+                        &NewTarget {
+                            indicator_id: ind.id,
+                            unit_id: national.id,
+                            disaggregation: "",
+                            period,
+                            kind: "milestone",
+                            comparator: None,
+                            value: None,
+                            upper: None,
+                            note: "",
+                            written: text,
+                            trajectory: Trajectory::Stepwise,
+                            state: "approved",
+                        },
+                    )
+                    .await?;
                     report.milestones.push(row.number.clone());
                 }
                 Stated::Milestone { .. } => {}
@@ -155,7 +186,16 @@ pub fn import_annex_one<'a>(
             return Ok(report);
         }
         let summary = serde_json::json!({"code": ANNEX_ONE_SET, "indicators": report.indicators, "targets": report.targets, "milestones": report.milestones.len(), "problems": report.problems.len()});
-        store::audit::commit(tx, actor, now, vec![Change::new("indicators.import", "indicator_set", set_id).after(Some(summary.to_string()))]).await?;
+        store::audit::commit(
+            tx,
+            actor,
+            now,
+            vec![
+                Change::new("indicators.import", "indicator_set", set_id)
+                    .after(Some(summary.to_string())),
+            ],
+        )
+        .await?;
         Ok(report)
     })
 }
@@ -190,7 +230,10 @@ pub const PROVINCE_KPIS: &[Kpi] = &[
         aggregation: Aggregation::Ratio,
         definition: "Số hồ sơ tiếp nhận trực tuyến trong kỳ / tổng số hồ sơ tiếp nhận trong kỳ × 100.",
         baseline: Some(45.0),
-        targets: &[(2027, Comparator::AtLeast, 65.0), (2030, Comparator::AtLeast, 80.0)],
+        targets: &[
+            (2027, Comparator::AtLeast, 65.0),
+            (2030, Comparator::AtLeast, 80.0),
+        ],
         trajectory: Trajectory::Linear,
     },
     Kpi {
@@ -235,7 +278,10 @@ pub const PROVINCE_KPIS: &[Kpi] = &[
         aggregation: Aggregation::Ratio,
         definition: "Số văn bản đi ký số, gửi điện tử / tổng số văn bản đi × 100.",
         baseline: Some(70.0),
-        targets: &[(2026, Comparator::AtLeast, 90.0), (2030, Comparator::Reach, 100.0)],
+        targets: &[
+            (2026, Comparator::AtLeast, 90.0),
+            (2030, Comparator::Reach, 100.0),
+        ],
         trajectory: Trajectory::Stepwise,
     },
     Kpi {
@@ -272,88 +318,126 @@ pub const PROVINCE_KPIS: &[Kpi] = &[
 
 /// Creates the provincial KPI set with its national targets (every unit without a target of
 /// its own is judged by them).
-pub fn create_province_set<'a>(db: &'a Db, actor: &'a Actor) -> crate::BoxFuture<'a, AppResult<i64>> {
+pub fn create_province_set<'a>(
+    db: &'a Db,
+    actor: &'a Actor,
+) -> crate::BoxFuture<'a, AppResult<i64>> {
     Box::pin(async move {
         let now = Utc::now();
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        if store::indicators::set_by_code(&mut c, PROVINCE_SET).await?.is_some() {
-            return Err(AppError::Conflict(vec![FieldError::new("code", "err-duplicate-set")]));
+        if store::indicators::set_by_code(&mut c, PROVINCE_SET)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "code",
+                "err-duplicate-set",
+            )]));
         }
         let national = store::org::find_current_by_code(&mut c, super::NATIONAL)
             .await?
             .ok_or_else(|| AppError::invalid(FieldError::new("owner", "err-no-such-unit")))?;
-        let programme = store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
-        let set_id = store::indicators::insert_set(&mut c, &NewSet {
-            code: PROVINCE_SET,
-            name_vi: "Bộ chỉ số chuyển đổi số cấp tỉnh, cấp xã",
-            name_en: "Digital transformation KPIs of provinces and communes",
-            name_fr: "Indicateurs de transformation numérique des provinces et des communes",
-            programme_id: programme,
-            owner_unit_id: national.id,
-            period_type: PeriodType::Quarter,
-            entry_days: 10,
-        }, now).await?;
+        let programme =
+            store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
+        let set_id = store::indicators::insert_set(
+            &mut c,
+            &NewSet {
+                code: PROVINCE_SET,
+                name_vi: "Bộ chỉ số chuyển đổi số cấp tỉnh, cấp xã",
+                name_en: "Digital transformation KPIs of provinces and communes",
+                name_fr: "Indicateurs de transformation numérique des provinces et des communes",
+                programme_id: programme,
+                owner_unit_id: national.id,
+                period_type: PeriodType::Quarter,
+                entry_days: 10,
+            },
+            now,
+        )
+        .await?;
         let mut ids = vec![];
         for (pos, k) in PROVINCE_KPIS.iter().enumerate() {
-            let ind = store::indicators::insert_indicator(&mut c, &NewIndicator {
-                set_id,
-                code: k.code,
-                number: &(pos + 1).to_string(),
-                position: pos as i32,
-                parent_id: None,
-                name_vi: k.name[0],
-                name_en: k.name[1],
-                name_fr: k.name[2],
-                definition: k.definition,
-                method: "",
-                source: "Báo cáo của Ủy ban nhân dân cấp tỉnh, cấp xã",
-                unit_of_measure: k.unit,
-                value_type: k.value_type,
-                direction: Direction::Higher,
-                aggregation: k.aggregation,
-                disaggregations: "",
-                responsible_unit_id: None,
-                responsible_text: "Ủy ban nhân dân các tỉnh, thành phố; Ủy ban nhân dân cấp xã",
-                is_public: true,
-            }, actor.user_id, now).await?;
+            let ind = store::indicators::insert_indicator(
+                &mut c,
+                &NewIndicator {
+                    set_id,
+                    code: k.code,
+                    number: &(pos + 1).to_string(),
+                    position: pos as i32,
+                    parent_id: None,
+                    name_vi: k.name[0],
+                    name_en: k.name[1],
+                    name_fr: k.name[2],
+                    definition: k.definition,
+                    method: "",
+                    source: "Báo cáo của Ủy ban nhân dân cấp tỉnh, cấp xã",
+                    unit_of_measure: k.unit,
+                    value_type: k.value_type,
+                    direction: Direction::Higher,
+                    aggregation: k.aggregation,
+                    disaggregations: "",
+                    responsible_unit_id: None,
+                    responsible_text: "Ủy ban nhân dân các tỉnh, thành phố; Ủy ban nhân dân cấp xã",
+                    is_public: true,
+                },
+                actor.user_id,
+                now,
+            )
+            .await?;
             ids.push(ind.id);
             if let Some(b) = k.baseline {
-                store::indicators::put_target(&mut c, &NewTarget {
-                    indicator_id: ind.id,
-                    unit_id: national.id,
-                    disaggregation: "",
-                    period: PeriodId::Year(2024),
-                    kind: "baseline",
-                    comparator: None,
-                    value: Some(b),
-                    upper: None,
-                    note: "",
-                    written: "",
-                    trajectory: k.trajectory,
-                    state: "approved",
-                }).await?;
+                store::indicators::put_target(
+                    &mut c,
+                    &NewTarget {
+                        indicator_id: ind.id,
+                        unit_id: national.id,
+                        disaggregation: "",
+                        period: PeriodId::Year(2024),
+                        kind: "baseline",
+                        comparator: None,
+                        value: Some(b),
+                        upper: None,
+                        note: "",
+                        written: "",
+                        trajectory: k.trajectory,
+                        state: "approved",
+                    },
+                )
+                .await?;
             }
             for (year, cmp, v) in k.targets {
-                store::indicators::put_target(&mut c, &NewTarget {
-                    indicator_id: ind.id,
-                    unit_id: national.id,
-                    disaggregation: "",
-                    period: PeriodId::Year(*year),
-                    kind: "target",
-                    comparator: Some(*cmp),
-                    value: Some(*v),
-                    upper: None,
-                    note: "",
-                    written: "",
-                    trajectory: k.trajectory,
-                    state: "approved",
-                }).await?;
+                store::indicators::put_target(
+                    &mut c,
+                    &NewTarget {
+                        indicator_id: ind.id,
+                        unit_id: national.id,
+                        disaggregation: "",
+                        period: PeriodId::Year(*year),
+                        kind: "target",
+                        comparator: Some(*cmp),
+                        value: Some(*v),
+                        upper: None,
+                        note: "",
+                        written: "",
+                        trajectory: k.trajectory,
+                        state: "approved",
+                    },
+                )
+                .await?;
             }
         }
         store::indicators::bump(&mut c, &ids).await?;
         let summary = serde_json::json!({"code": PROVINCE_SET, "indicators": ids.len()});
-        store::audit::commit(tx, actor, now, vec![Change::new("indicators.create_set", "indicator_set", set_id).after(Some(summary.to_string()))]).await?;
+        store::audit::commit(
+            tx,
+            actor,
+            now,
+            vec![
+                Change::new("indicators.create_set", "indicator_set", set_id)
+                    .after(Some(summary.to_string())),
+            ],
+        )
+        .await?;
         Ok(set_id)
     })
 }

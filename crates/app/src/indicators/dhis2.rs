@@ -228,8 +228,10 @@ pub fn import<'a>(
         let all = store::indicators::list_indicators(&mut c).await?;
         let sets = store::indicators::list_sets(&mut c).await?;
         // Indicators under the name the caller's id scheme gives them.
-        let names: HashMap<String, Indicator> =
-            all.iter().map(|i| (ind_key(de_scheme, i), i.clone())).collect();
+        let names: HashMap<String, Indicator> = all
+            .iter()
+            .map(|i| (ind_key(de_scheme, i), i.clone()))
+            .collect();
         let mut conflicts: Vec<Conflict> = vec![];
         let mut refuse = |i: usize, object: &str, property: &str, e: domain::FieldError| {
             let code = e.code.clone();
@@ -249,35 +251,67 @@ pub fn import<'a>(
             }
         };
         if let Some(ds) = &set.data_set
-            && !sets.iter().any(|s| s.code == *ds || s.id.to_string() == *ds)
+            && !sets
+                .iter()
+                .any(|s| s.code == *ds || s.id.to_string() == *ds)
         {
-            return Err(AppError::invalid(domain::FieldError::new("dataSet", "err-no-such-set")));
+            return Err(AppError::invalid(domain::FieldError::new(
+                "dataSet",
+                "err-no-such-set",
+            )));
         }
         let mut unit_cache: HashMap<String, Option<i64>> = HashMap::new();
         let mut locked: HashMap<(i64, i64, PeriodId), bool> = HashMap::new();
-        let mut states: HashMap<i64, HashMap<(i64, PeriodId), domain::indicators::approval::State>> = HashMap::new();
+        let mut states: HashMap<
+            i64,
+            HashMap<(i64, PeriodId), domain::indicators::approval::State>,
+        > = HashMap::new();
         let mut checked: Vec<(usize, Planned)> = vec![];
         let mut seen: HashSet<(i64, i64, PeriodId, String)> = HashSet::new();
         for (i, dv) in set.data_values.iter().enumerate() {
             let Some(ind) = names.get(&lookup_key(de_scheme, &dv.data_element)) else {
-                refuse(i, &dv.data_element, "dataElement", domain::FieldError::new("dataElement", "err-no-such-indicator").with("id", &dv.data_element));
+                refuse(
+                    i,
+                    &dv.data_element,
+                    "dataElement",
+                    domain::FieldError::new("dataElement", "err-no-such-indicator")
+                        .with("id", &dv.data_element),
+                );
                 continue;
             };
             let ou = dv.org_unit.as_ref().or(set.org_unit.as_ref());
             let Some(ou) = ou else {
-                refuse(i, "", "orgUnit", domain::FieldError::new("orgUnit", "err-required"));
+                refuse(
+                    i,
+                    "",
+                    "orgUnit",
+                    domain::FieldError::new("orgUnit", "err-required"),
+                );
                 continue;
             };
             let unit = match unit_cache.get(ou) {
                 Some(u) => *u,
                 None => {
                     let u = match ou_scheme {
-                        IdScheme::Id => ou.trim().parse::<i64>().ok().filter(|id| snap.get(*id).is_some_and(|u| !u.historical())),
-                        IdScheme::Code => store::org::find_current_by_code(&mut c, ou.trim()).await?.map(|u| u.id),
+                        IdScheme::Id => ou
+                            .trim()
+                            .parse::<i64>()
+                            .ok()
+                            .filter(|id| snap.get(*id).is_some_and(|u| !u.historical())),
+                        IdScheme::Code => store::org::find_current_by_code(&mut c, ou.trim())
+                            .await?
+                            .map(|u| u.id),
                         IdScheme::Name => {
-                            let f = store::org::ListFilter { q: Some(domain::text::fold(ou)), limit: 2, ..Default::default() };
+                            let f = store::org::ListFilter {
+                                q: Some(domain::text::fold(ou)),
+                                limit: 2,
+                                ..Default::default()
+                            };
                             let (found, _) = snap.list(&f);
-                            found.into_iter().find(|u| domain::text::fold(&u.name_vi) == domain::text::fold(ou)).map(|u| u.id)
+                            found
+                                .into_iter()
+                                .find(|u| domain::text::fold(&u.name_vi) == domain::text::fold(ou))
+                                .map(|u| u.id)
                         }
                     };
                     unit_cache.insert(ou.clone(), u);
@@ -285,15 +319,32 @@ pub fn import<'a>(
                 }
             };
             let Some(unit) = unit else {
-                refuse(i, ou, "orgUnit", domain::FieldError::new("orgUnit", "err-no-such-unit"));
+                refuse(
+                    i,
+                    ou,
+                    "orgUnit",
+                    domain::FieldError::new("orgUnit", "err-no-such-unit"),
+                );
                 continue;
             };
-            let pe = dv.period.as_ref().or(set.period.as_ref()).map(String::as_str).unwrap_or("");
+            let pe = dv
+                .period
+                .as_ref()
+                .or(set.period.as_ref())
+                .map(String::as_str)
+                .unwrap_or("");
             let Some(period) = PeriodId::parse(pe) else {
-                refuse(i, pe, "period", domain::FieldError::new("period", "err-period").with("period", pe));
+                refuse(
+                    i,
+                    pe,
+                    "period",
+                    domain::FieldError::new("period", "err-period").with("period", pe),
+                );
                 continue;
             };
-            let Some(ind_set) = sets.iter().find(|s| s.id == ind.set_id) else { continue };
+            let Some(ind_set) = sets.iter().find(|s| s.id == ind.set_id) else {
+                continue;
+            };
             if let Err(AppError::Invalid(es)) = entry::check_period(ind_set, period, today) {
                 for e in es {
                     refuse(i, pe, "period", e);
@@ -303,11 +354,21 @@ pub fn import<'a>(
             let combo = dv.category_option_combo.as_deref().unwrap_or("").trim();
             let breakdown = if combo == DEFAULT_COMBO { "" } else { combo };
             if !ind.breakdown().contains(&breakdown) {
-                refuse(i, combo, "categoryOptionCombo", domain::FieldError::new("categoryOptionCombo", "err-no-such-breakdown"));
+                refuse(
+                    i,
+                    combo,
+                    "categoryOptionCombo",
+                    domain::FieldError::new("categoryOptionCombo", "err-no-such-breakdown"),
+                );
                 continue;
             }
             if !entry::may_enter(&snap, who, ind, unit, national) {
-                refuse(i, ou, "orgUnit", domain::FieldError::new("orgUnit", "err-forbidden-unit"));
+                refuse(
+                    i,
+                    ou,
+                    "orgUnit",
+                    domain::FieldError::new("orgUnit", "err-forbidden-unit"),
+                );
                 continue;
             }
             let lk = (ind.set_id, unit, period);
@@ -321,12 +382,22 @@ pub fn import<'a>(
                 }
             };
             if is_locked {
-                refuse(i, pe, "period", domain::FieldError::new("period", "err-values-locked"));
+                refuse(
+                    i,
+                    pe,
+                    "period",
+                    domain::FieldError::new("period", "err-values-locked"),
+                );
                 continue;
             }
             let key = (ind.id, unit, period, breakdown.to_string());
             if !seen.insert(key.clone()) {
-                refuse(i, &dv.data_element, "dataElement", domain::FieldError::new("dataElement", "err-duplicate-value"));
+                refuse(
+                    i,
+                    &dv.data_element,
+                    "dataElement",
+                    domain::FieldError::new("dataElement", "err-duplicate-value"),
+                );
                 continue;
             }
             let value = if opts.import_strategy == Strategy::Delete {
@@ -336,7 +407,11 @@ pub fn import<'a>(
                     value: dv.value.as_ref().map(Scalar::text).unwrap_or_default(),
                     numerator: dv.numerator.as_ref().map(Scalar::text),
                     denominator: dv.denominator.as_ref().map(Scalar::text),
-                    comment: dv.comment.as_deref().map(domain::text::nfc).unwrap_or_default(),
+                    comment: dv
+                        .comment
+                        .as_deref()
+                        .map(domain::text::nfc)
+                        .unwrap_or_default(),
                     source: String::new(),
                     evidence: String::new(),
                 };
@@ -361,10 +436,18 @@ pub fn import<'a>(
                     }
                 }
             };
-            checked.push((i, Planned { key, value, existing: None }));
+            checked.push((
+                i,
+                Planned {
+                    key,
+                    value,
+                    existing: None,
+                },
+            ));
         }
         // The rows the values would replace, read per (indicator, period) in this transaction.
-        let mut pairs: Vec<(i64, PeriodId)> = checked.iter().map(|(_, p)| (p.key.0, p.key.2)).collect();
+        let mut pairs: Vec<(i64, PeriodId)> =
+            checked.iter().map(|(_, p)| (p.key.0, p.key.2)).collect();
         pairs.sort();
         pairs.dedup();
         let mut stored = store::indicators::existing(&mut c, &pairs).await?;
@@ -372,10 +455,10 @@ pub fn import<'a>(
         let mut plan = vec![];
         for (_, mut p) in checked {
             p.existing = stored.remove(&p.key);
-            let keep = match (opts.import_strategy, &p.existing) {
-                (Strategy::Create, Some(_)) | (Strategy::Update, None) | (Strategy::Delete, None) => false,
-                _ => true,
-            };
+            let keep = !matches!(
+                (opts.import_strategy, &p.existing),
+                (Strategy::Create, Some(_)) | (Strategy::Update, None) | (Strategy::Delete, None)
+            );
             if keep {
                 plan.push(p);
             } else {
@@ -385,7 +468,8 @@ pub fn import<'a>(
         count.ignored += conflicts.iter().map(|c| c.indexes.len()).sum::<usize>();
         let refused = !conflicts.is_empty();
         let write = !(opts.dry_run || (refused && opts.atomic_mode == AtomicMode::All));
-        let ((imported, updated, deleted, unchanged), records) = entry::write(&mut c, who, plan, now).await?;
+        let ((imported, updated, deleted, unchanged), records) =
+            entry::write(&mut c, who, plan, now).await?;
         count.imported = imported;
         count.updated = updated;
         count.deleted = deleted;
@@ -401,16 +485,21 @@ pub fn import<'a>(
             (true, false) => "ERROR",
         };
         if !write && !opts.dry_run {
-            count = ImportCount { ignored: set.data_values.len(), ..Default::default() };
+            count = ImportCount {
+                ignored: set.data_values.len(),
+                ..Default::default()
+            };
         }
         Ok(ImportSummary {
             response_type: "ImportSummary",
             status,
-            description: lang.t(match status {
-                "SUCCESS" => "dvs-success",
-                "WARNING" => "dvs-warning",
-                _ => "dvs-error",
-            }).to_string(),
+            description: lang
+                .t(match status {
+                    "SUCCESS" => "dvs-success",
+                    "WARNING" => "dvs-warning",
+                    _ => "dvs-error",
+                })
+                .to_string(),
             import_count: count,
             conflicts,
             dry_run: opts.dry_run,
@@ -459,25 +548,43 @@ pub async fn export(
         })?);
     }
     if periods.is_empty() {
-        return Err(AppError::invalid(domain::FieldError::new("period", "err-required")));
+        return Err(AppError::invalid(domain::FieldError::new(
+            "period",
+            "err-required",
+        )));
     }
     let mut units = vec![];
     for ou in q.org_unit.split(',').filter(|o| !o.trim().is_empty()) {
         let u = match q.id_scheme {
-            IdScheme::Id => ou.trim().parse::<i64>().ok().and_then(|id| snap.get(id).map(|u| u.id)),
-            _ => store::org::find_current_by_code(&mut c, ou.trim()).await?.map(|u| u.id),
+            IdScheme::Id => ou
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| snap.get(id).map(|u| u.id)),
+            _ => store::org::find_current_by_code(&mut c, ou.trim())
+                .await?
+                .map(|u| u.id),
         };
-        units.push(u.ok_or_else(|| AppError::invalid(domain::FieldError::new("orgUnit", "err-no-such-unit")))?);
+        units.push(u.ok_or_else(|| {
+            AppError::invalid(domain::FieldError::new("orgUnit", "err-no-such-unit"))
+        })?);
     }
     if units.is_empty() {
-        return Err(AppError::invalid(domain::FieldError::new("orgUnit", "err-required")));
+        return Err(AppError::invalid(domain::FieldError::new(
+            "orgUnit",
+            "err-required",
+        )));
     }
     if q.children {
         let mut all = vec![];
         let mut stack = units.clone();
         while let Some(u) = stack.pop() {
             all.push(u);
-            let f = store::org::ListFilter { parent: Some(u), limit: 100_000, ..Default::default() };
+            let f = store::org::ListFilter {
+                parent: Some(u),
+                limit: 100_000,
+                ..Default::default()
+            };
             stack.extend(snap.list(&f).0.into_iter().map(|x| x.id));
         }
         units = all;
@@ -497,7 +604,10 @@ pub async fn export(
             }
             let unit_name = match q.id_scheme {
                 IdScheme::Id => v.unit_id.to_string(),
-                _ => snap.get(v.unit_id).and_then(|u| u.code.clone()).unwrap_or_else(|| v.unit_id.to_string()),
+                _ => snap
+                    .get(v.unit_id)
+                    .and_then(|u| u.code.clone())
+                    .unwrap_or_else(|| v.unit_id.to_string()),
             };
             out.data_values.push(DataValue {
                 data_element: match q.id_scheme {
@@ -506,7 +616,11 @@ pub async fn export(
                 },
                 period: Some(v.period.to_string()),
                 org_unit: Some(unit_name),
-                category_option_combo: Some(if v.disaggregation.is_empty() { DEFAULT_COMBO.to_string() } else { v.disaggregation.clone() }),
+                category_option_combo: Some(if v.disaggregation.is_empty() {
+                    DEFAULT_COMBO.to_string()
+                } else {
+                    v.disaggregation.clone()
+                }),
                 attribute_option_combo: None,
                 value: Some(Scalar::Text(match (&v.text_value, v.value) {
                     (Some(t), _) => t.clone(),

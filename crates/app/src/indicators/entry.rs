@@ -29,11 +29,17 @@ pub struct Raw {
     pub evidence: String,
 }
 
+/// A value as read: the figure, or the words of a milestone, and a ratio's (numerator, denominator).
+pub type ReadValue = (Option<f64>, Option<String>, Option<(f64, f64)>);
+
 /// Reads `raw` for `ind`: the figure or words, and for a ratio the numerator and denominator
 /// (the figure is computed from them when only they are given). `field` names the form field
 /// the errors belong to.
-pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<(Option<f64>, Option<String>, Option<(f64, f64)>), FieldError> {
-    let at = |e: FieldError| FieldError { field: field.to_string(), ..e };
+pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<ReadValue, FieldError> {
+    let at = |e: FieldError| FieldError {
+        field: field.to_string(),
+        ..e
+    };
     let num = |s: &Option<String>, name: &str| -> Result<Option<f64>, FieldError> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -43,22 +49,37 @@ pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<(Option<f64>, Opt
                 .ok_or_else(|| FieldError::new(&format!("{field}-{name}"), "err-number")),
         }
     };
-    let ratio = match (num(&raw.numerator, "numerator")?, num(&raw.denominator, "denominator")?) {
+    let ratio = match (
+        num(&raw.numerator, "numerator")?,
+        num(&raw.denominator, "denominator")?,
+    ) {
         (Some(n), Some(d)) if d > 0.0 => {
             if n > d && ind.value_type == ValueType::Percentage {
-                return Err(FieldError::new(&format!("{field}-numerator"), "err-numerator-above"));
+                return Err(FieldError::new(
+                    &format!("{field}-numerator"),
+                    "err-numerator-above",
+                ));
             }
             Some((n, d))
         }
-        (Some(_), Some(_)) => return Err(FieldError::new(&format!("{field}-denominator"), "err-positive")),
+        (Some(_), Some(_)) => {
+            return Err(FieldError::new(
+                &format!("{field}-denominator"),
+                "err-positive",
+            ));
+        }
         (None, None) => None,
         _ => return Err(FieldError::new(&format!("{field}-denominator"), "err-pair")),
     };
-    let scale = if ind.value_type == ValueType::Percentage { 100.0 } else { 1.0 };
-    if raw.value.trim().is_empty() {
-        if let Some((n, d)) = ratio {
-            return Ok((Some(n / d * scale), None, ratio));
-        }
+    let scale = if ind.value_type == ValueType::Percentage {
+        100.0
+    } else {
+        1.0
+    };
+    if raw.value.trim().is_empty()
+        && let Some((n, d)) = ratio
+    {
+        return Ok((Some(n / d * scale), None, ratio));
     }
     match ind::read_value(ind.value_type, &raw.value).map_err(at)? {
         Entered::Figure(v) => {
@@ -66,7 +87,8 @@ pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<(Option<f64>, Opt
                 && ind.aggregation == Aggregation::Ratio
                 && (n / d * scale - v).abs() > 0.01 * v.abs().max(1.0)
             {
-                return Err(FieldError::new(field, "err-ratio-mismatch").with("ratio", format!("{:.2}", n / d * scale)));
+                return Err(FieldError::new(field, "err-ratio-mismatch")
+                    .with("ratio", format!("{:.2}", n / d * scale)));
             }
             Ok((Some(v), None, ratio))
         }
@@ -82,14 +104,26 @@ pub(crate) struct Planned {
 }
 
 /// Whether `who` may enter values of `ind` for `unit`.
-pub(crate) fn may_enter(snap: &Snapshot, who: &Principal, ind: &Indicator, unit: i64, national: i64) -> bool {
+pub(crate) fn may_enter(
+    snap: &Snapshot,
+    who: &Principal,
+    ind: &Indicator,
+    unit: i64,
+    national: i64,
+) -> bool {
     let chain = snap.chain(unit);
     let responsible = ind.responsible_unit_id.map(|r| snap.chain(r));
-    policy::may_enter_value(Some(who), &chain, unit == national, responsible.as_deref()) == Decision::Allow
+    policy::may_enter_value(Some(who), &chain, unit == national, responsible.as_deref())
+        == Decision::Allow
 }
 
 /// The submission state of (set, unit, period); Open when nothing was submitted.
-pub(crate) async fn state_of(c: &mut DbConn<'_>, set: i64, unit: i64, period: PeriodId) -> AppResult<State> {
+pub(crate) async fn state_of(
+    c: &mut DbConn<'_>,
+    set: i64,
+    unit: i64,
+    period: PeriodId,
+) -> AppResult<State> {
     Ok(store::indicators::submission(c, set, unit, period)
         .await?
         .and_then(|s| State::parse(&s.state))
@@ -158,21 +192,39 @@ pub(crate) async fn write(
         }
     }
     store::indicators::write_values(c, &put, &replaced, &deleted, Some(who.user_id), now).await?;
-    let touched: Vec<i64> = audit.iter().filter(|(_, v)| !v.is_empty()).map(|((i, _), _)| *i).collect();
+    let touched: Vec<i64> = audit
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|((i, _), _)| *i)
+        .collect();
     store::indicators::bump(c, &touched).await?;
     let records: Vec<(String, String, String)> = audit
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|((i, p), v)| (format!("{i}:{p}"), serde_json::json!({"indicator": i, "period": p.to_string(), "changes": v}).to_string(), String::new()))
+        .map(|((i, p), v)| {
+            (
+                format!("{i}:{p}"),
+                serde_json::json!({"indicator": i, "period": p.to_string(), "changes": v})
+                    .to_string(),
+                String::new(),
+            )
+        })
         .collect();
     Ok(((imported, updated, deleted.len(), unchanged), records))
 }
 
 /// Appends the audit records `write` prepared and commits.
-pub(crate) async fn commit(tx: crate::db::Tx, who: &Principal, now: DateTime<Utc>, records: &[(String, String, String)]) -> AppResult<()> {
+pub(crate) async fn commit(
+    tx: crate::db::Tx,
+    who: &Principal,
+    now: DateTime<Utc>,
+    records: &[(String, String, String)],
+) -> AppResult<()> {
     let changes = records
         .iter()
-        .map(|(id, after, _)| Change::new("indicator.values", "indicator_period", id).after(Some(after.clone())))
+        .map(|(id, after, _)| {
+            Change::new("indicator.values", "indicator_period", id).after(Some(after.clone()))
+        })
         .collect();
     store::audit::commit(tx, &Actor::of(who), now, changes).await
 }
@@ -237,12 +289,22 @@ pub async fn sheet(
     let snap = org.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
+    let set = store::indicators::get_set(&mut c, set_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
     let chain = snap.chain(unit);
-    crate::require(Some(who), domain::policy::Action::ReadIndicatorData, domain::policy::Scope::Unit(&chain))?;
+    crate::require(
+        Some(who),
+        domain::policy::Action::ReadIndicatorData,
+        domain::policy::Scope::Unit(&chain),
+    )?;
     let today = domain::clock::local_date(Utc::now());
-    let period = check_period(&set, period.unwrap_or_else(|| super::last_ended(set.period_type, today)), today)?;
+    let period = check_period(
+        &set,
+        period.unwrap_or_else(|| super::last_ended(set.period_type, today)),
+        today,
+    )?;
     let previous = period.prev();
     let all = super::indicators_of(&mut c, set_id).await?;
     // A heading whose sub-indicators carry the figures ("11", "23" of Annex I) takes no value.
@@ -252,16 +314,24 @@ pub async fn sheet(
         .filter(|i| !(parents.contains(&i.id) && i.value_type == ValueType::Milestone))
         .collect();
     let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
-    let vals = store::indicators::values_of_units(&mut c, &ids, &[unit], &[period, previous]).await?;
+    let vals =
+        store::indicators::values_of_units(&mut c, &ids, &[unit], &[period, previous]).await?;
     let national = super::national_id(&snap)?;
     let sub = store::indicators::submission(&mut c, set_id, unit, period).await?;
-    let state = sub.as_ref().and_then(|s| State::parse(&s.state)).unwrap_or(State::Open);
+    let state = sub
+        .as_ref()
+        .and_then(|s| State::parse(&s.state))
+        .unwrap_or(State::Open);
     let mut rows = vec![];
     let mut any_enterable = false;
     for i in inds {
         any_enterable |= may_enter(&snap, who, &i, unit, national);
         for d in i.breakdown() {
-            let find = |p: PeriodId| vals.iter().find(|v| v.indicator_id == i.id && v.period == p && v.disaggregation == d).cloned();
+            let find = |p: PeriodId| {
+                vals.iter()
+                    .find(|v| v.indicator_id == i.id && v.period == p && v.disaggregation == d)
+                    .cloned()
+            };
             rows.push(SheetRow {
                 disaggregation: d.to_string(),
                 current: find(period),
@@ -280,17 +350,27 @@ pub async fn sheet(
         state,
         reason: sub.map(|s| s.reason).unwrap_or_default(),
         rows,
-        editable: any_enterable && editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await?,
+        editable: any_enterable
+            && editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await?,
     })
 }
 
 /// A period of the set's type that has begun.
-pub(crate) fn check_period(set: &IndicatorSet, p: PeriodId, today: NaiveDate) -> AppResult<PeriodId> {
+pub(crate) fn check_period(
+    set: &IndicatorSet,
+    p: PeriodId,
+    today: NaiveDate,
+) -> AppResult<PeriodId> {
     if p.period_type() != set.period_type {
-        return Err(AppError::invalid(FieldError::new("period", "err-period-type").with("expected", set.period_type)));
+        return Err(AppError::invalid(
+            FieldError::new("period", "err-period-type").with("expected", set.period_type),
+        ));
     }
     if p.start() > today {
-        return Err(AppError::invalid(FieldError::new("period", "err-period-future")));
+        return Err(AppError::invalid(FieldError::new(
+            "period",
+            "err-period-future",
+        )));
     }
     Ok(p)
 }
@@ -313,13 +393,22 @@ pub async fn enter(
     let today = domain::clock::local_date(now);
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
+    let set = store::indicators::get_set(&mut c, set_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     snap.get(unit).ok_or(AppError::NotFound)?;
     let period = check_period(&set, period, today)?;
     if !editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await? {
-        return Err(AppError::Conflict(vec![FieldError::new("state", "err-values-locked")]));
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "state",
+            "err-values-locked",
+        )]));
     }
-    let inds: HashMap<i64, Indicator> = super::indicators_of(&mut c, set_id).await?.into_iter().map(|i| (i.id, i)).collect();
+    let inds: HashMap<i64, Indicator> = super::indicators_of(&mut c, set_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
     let ids: Vec<i64> = inds.keys().copied().collect();
     let stored = store::indicators::values_of_units(&mut c, &ids, &[unit], &[period]).await?;
     let mut errs = vec![];
@@ -327,7 +416,9 @@ pub async fn enter(
     let mut allowed_any = false;
     for (f, breakdown) in values {
         let Some(i) = inds.get(&f.indicator_id) else {
-            errs.push(FieldError::new("indicator_id", "err-no-such-indicator").with("id", f.indicator_id));
+            errs.push(
+                FieldError::new("indicator_id", "err-no-such-indicator").with("id", f.indicator_id),
+            );
             continue;
         };
         if !may_enter(&snap, who, i, unit, national) {
@@ -339,14 +430,25 @@ pub async fn enter(
             errs.push(FieldError::new("disaggregation", "err-no-such-breakdown"));
             continue;
         };
-        let field = if bi == 0 { format!("value-{}", i.id) } else { format!("value-{}-{bi}", i.id) };
-        let existing = stored.iter().find(|v| v.indicator_id == i.id && v.disaggregation == breakdown).cloned();
+        let field = if bi == 0 {
+            format!("value-{}", i.id)
+        } else {
+            format!("value-{}-{bi}", i.id)
+        };
+        let existing = stored
+            .iter()
+            .find(|v| v.indicator_id == i.id && v.disaggregation == breakdown)
+            .cloned();
         let blank = f.value.trim().is_empty()
             && f.numerator.as_deref().is_none_or(|s| s.trim().is_empty())
             && f.denominator.as_deref().is_none_or(|s| s.trim().is_empty());
         let key = (i.id, unit, period, breakdown.clone());
         if blank {
-            plan.push(Planned { key, value: None, existing });
+            plan.push(Planned {
+                key,
+                value: None,
+                existing,
+            });
             continue;
         }
         let raw = Raw {

@@ -137,11 +137,7 @@ pub struct UnitFigure {
 }
 
 /// The target rows that apply to a unit: its own, else those of the nearest unit above it.
-fn targets_for<'a>(
-    targets: &'a [TargetRow],
-    chain: &[i64],
-    breakdown: &str,
-) -> Vec<&'a TargetRow> {
+fn targets_for<'a>(targets: &'a [TargetRow], chain: &[i64], breakdown: &str) -> Vec<&'a TargetRow> {
     for u in chain {
         let mine: Vec<&TargetRow> = targets
             .iter()
@@ -166,7 +162,13 @@ fn judge(
     value: Option<f64>,
     today: NaiveDate,
     projected: impl Fn(PeriodId) -> Option<f64>,
-) -> (Option<Target>, Option<PeriodId>, Option<f64>, Option<f64>, Status) {
+) -> (
+    Option<Target>,
+    Option<PeriodId>,
+    Option<f64>,
+    Option<f64>,
+    Status,
+) {
     let mut goals: Vec<(&TargetRow, Target)> = rows
         .iter()
         .filter(|r| r.kind == "target")
@@ -189,12 +191,10 @@ fn judge(
         measure::expected(&pts, goal_row.trajectory, period.end())
     });
     // Without a baseline, the target itself is expected once its period has ended.
-    let expected = expected.or_else(|| {
-        (period.end() >= goal_row.period.end()).then_some(goal.value)
-    });
-    let achievement = value.and_then(|v| {
-        measure::achievement(v, goal, ind.direction, baseline.and_then(|b| b.value))
-    });
+    let expected =
+        expected.or_else(|| (period.end() >= goal_row.period.end()).then_some(goal.value));
+    let achievement = value
+        .and_then(|v| measure::achievement(v, goal, ind.direction, baseline.and_then(|b| b.value)));
     let status = measure::status(
         value,
         Some(goal),
@@ -203,7 +203,13 @@ fn judge(
         ind.direction,
         late,
     );
-    (Some(goal.clone()), Some(goal_row.period), expected, achievement, status)
+    (
+        Some(goal.clone()),
+        Some(goal_row.period),
+        expected,
+        achievement,
+        status,
+    )
 }
 
 fn scale(ind: &Indicator) -> f64 {
@@ -243,7 +249,10 @@ fn figure_of(
     }
     UnitFigure {
         unit_id: unit,
-        unit_name: snap.get(unit).map(|u| u.name_vi.clone()).unwrap_or_default(),
+        unit_name: snap
+            .get(unit)
+            .map(|u| u.name_vi.clone())
+            .unwrap_or_default(),
         unit_code: snap.get(unit).and_then(|u| u.code.clone()),
         period,
         disaggregation: breakdown.to_string(),
@@ -275,7 +284,10 @@ pub async fn latest(
     let breakdown = ind.breakdown()[0].to_string();
     // The unit's figures in every period, for the latest one and the trend that judges it.
     let mut found = vec![];
-    for p in periods.iter().filter(|p| p.period_type() == set.period_type) {
+    for p in periods
+        .iter()
+        .filter(|p| p.period_type() == set.period_type)
+    {
         let r = rolled(c, snap, cache, ind, version, *p, &breakdown).await?;
         if r.by_unit.contains_key(&unit) || r.texts.contains_key(&unit) {
             found.push((*p, r));
@@ -290,7 +302,9 @@ pub async fn latest(
         .take(TREND_PERIODS)
         .filter_map(|(p, r)| {
             let (x, _) = r.by_unit.get(&unit).copied()?;
-            let v = x.result(ind.aggregation, scale(ind)).or((x.count == 1).then_some(x.sum))?;
+            let v = x
+                .result(ind.aggregation, scale(ind))
+                .or((x.count == 1).then_some(x.sum))?;
             Some((p.midpoint_year(), v))
         })
         .collect();
@@ -386,10 +400,22 @@ pub async fn figures(
 
     let mut series = vec![];
     let mut by_period = vec![];
-    for p in periods.iter().filter(|p| p.period_type() == set.period_type) {
+    for p in periods
+        .iter()
+        .filter(|p| p.period_type() == set.period_type)
+    {
         let r = rolled(&mut c, &snap, cache, &ind, version, *p, &breakdown).await?;
         series.push(figure_of(
-            &snap, &ind, &set, &targets, &r, unit, *p, &breakdown, today, |_| None,
+            &snap,
+            &ind,
+            &set,
+            &targets,
+            &r,
+            unit,
+            *p,
+            &breakdown,
+            today,
+            |_| None,
         ));
         by_period.push(r);
     }
@@ -400,21 +426,23 @@ pub async fn figures(
         .rev()
         .take(TREND_PERIODS)
         .collect();
-    let project = |target_period: PeriodId| {
-        measure::project(&trend, fractional_year(target_period.end()))
-    };
+    let project =
+        |target_period: PeriodId| measure::project(&trend, fractional_year(target_period.end()));
     let r = rolled(&mut c, &snap, cache, &ind, version, period, &breakdown).await?;
     let figure = figure_of(
         &snap, &ind, &set, &targets, &r, unit, period, &breakdown, today, project,
     );
-    let projection = figure.target_period.zip(figure.target.as_ref()).and_then(|(tp, t)| {
-        let v = project(tp)?;
-        Some(Projection {
-            period: tp,
-            value: v,
-            meets: t.met_by(v, ind.direction),
-        })
-    });
+    let projection = figure
+        .target_period
+        .zip(figure.target.as_ref())
+        .and_then(|(tp, t)| {
+            let v = project(tp)?;
+            Some(Projection {
+                period: tp,
+                value: v,
+                meets: t.met_by(v, ind.direction),
+            })
+        });
     let territorial = |k: OrgKind| {
         matches!(
             k,
@@ -434,7 +462,16 @@ pub async fn figures(
         let reports = ind.aggregation != Aggregation::None && territorial(u.kind);
         if (has || reports) && super::may_read_values(who, &ind, &snap.chain(u.id)) {
             children.push(figure_of(
-                &snap, &ind, &set, &targets, &r, u.id, period, &breakdown, today, |_| None,
+                &snap,
+                &ind,
+                &set,
+                &targets,
+                &r,
+                u.id,
+                period,
+                &breakdown,
+                today,
+                |_| None,
             ));
         }
     }
@@ -487,9 +524,19 @@ mod tests {
             trajectory: Trajectory::Linear,
             state: "approved".into(),
         };
-        let rows = vec![row(1, "target", "2030"), row(10, "baseline", "2024"), row(20, "target", "2030")];
+        let rows = vec![
+            row(1, "target", "2030"),
+            row(10, "baseline", "2024"),
+            row(20, "target", "2030"),
+        ];
         // Unit 10 has only a baseline: the national target applies.
-        assert_eq!(targets_for(&rows, &[10, 1], "").iter().map(|r| r.unit_id).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            targets_for(&rows, &[10, 1], "")
+                .iter()
+                .map(|r| r.unit_id)
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
         assert_eq!(targets_for(&rows, &[20, 1], "")[0].unit_id, 20);
         assert!(targets_for(&rows, &[20, 1], "Thế giới").is_empty());
     }

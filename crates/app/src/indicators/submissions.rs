@@ -14,15 +14,27 @@ use store::indicators::Submission;
 use store::org_index::Snapshot;
 
 /// Whether `who` may make a move that `decider` decides on `unit`'s submission.
-fn may_decide(snap: &Snapshot, who: &Principal, decider: Decider, unit: i64, national: i64) -> bool {
+fn may_decide(
+    snap: &Snapshot,
+    who: &Principal,
+    decider: Decider,
+    unit: i64,
+    national: i64,
+) -> bool {
     let chain = snap.chain(unit);
-    let allow = |a: Action, chain: &[i64]| policy::authorize(Some(who), a, Scope::Unit(chain)) == Decision::Allow;
+    let allow = |a: Action, chain: &[i64]| {
+        policy::authorize(Some(who), a, Scope::Unit(chain)) == Decision::Allow
+    };
     match decider {
         Decider::Unit => allow(Action::EnterIndicatorData, &chain),
         Decider::Leader => allow(Action::ApproveIndicatorData, &chain),
         Decider::Above => {
             // The level that assigned the work: the unit above; for the nation, the Steering Committee.
-            let above = if unit == national { chain.clone() } else { chain[1..].to_vec() };
+            let above = if unit == national {
+                chain.clone()
+            } else {
+                chain[1..].to_vec()
+            };
             if unit == national || above.is_empty() {
                 who.role == policy::Role::Steering || who.role == policy::Role::Administrator
             } else {
@@ -50,17 +62,26 @@ pub async fn decide(
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let set = store::indicators::get_set(&mut c, set_id).await?.ok_or(AppError::NotFound)?;
+    let set = store::indicators::get_set(&mut c, set_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let period = super::entry::check_period(&set, period, domain::clock::local_date(now))?;
     let before = store::indicators::submission(&mut c, set_id, unit, period).await?;
-    let from = before.as_ref().and_then(|s| State::parse(&s.state)).unwrap_or(State::Open);
+    let from = before
+        .as_ref()
+        .and_then(|s| State::parse(&s.state))
+        .unwrap_or(State::Open);
     let reason = domain::text::nfc(reason);
     if reason.chars().count() > domain::text::TEXT_MAX {
         return Err(AppError::invalid(FieldError::new("reason", "err-too-long")));
     }
     // A missing reason is bad input; a move the state does not allow is a conflict.
     let (to, decider) = approval::next(from, mv, &reason).map_err(|e| {
-        if e.field == "reason" { AppError::Invalid(vec![e]) } else { AppError::Conflict(vec![e]) }
+        if e.field == "reason" {
+            AppError::Invalid(vec![e])
+        } else {
+            AppError::Conflict(vec![e])
+        }
     })?;
     if !may_decide(&snap, who, decider, unit, national) {
         return Err(AppError::Forbidden);
@@ -70,13 +91,21 @@ pub async fn decide(
         unit_id: unit,
         period,
         state: to.as_str().to_string(),
-        reason: if mv == Move::Return { reason } else { String::new() },
+        reason: if mv == Move::Return {
+            reason
+        } else {
+            String::new()
+        },
         updated_by: Some(who.user_id),
         updated_at: now,
     };
     store::indicators::put_submission(&mut c, &row).await?;
-    let change = Change::new("indicator.submission", "indicator_submission", format!("{set_id}:{unit}:{period}"))
-        .before(store::audit::to_json(&before));
+    let change = Change::new(
+        "indicator.submission",
+        "indicator_submission",
+        format!("{set_id}:{unit}:{period}"),
+    )
+    .before(store::audit::to_json(&before));
     store::audit::commit_row(tx, &Actor::of(who), now, change, row).await
 }
 
@@ -94,7 +123,11 @@ pub struct Waiting {
 }
 
 /// Submissions the caller may approve or accept, oldest first.
-pub async fn queue(db: &Db, org: &store::org_index::OrgIndex, who: &Principal) -> AppResult<Vec<Waiting>> {
+pub async fn queue(
+    db: &Db,
+    org: &store::org_index::OrgIndex,
+    who: &Principal,
+) -> AppResult<Vec<Waiting>> {
     let snap = org.snapshot(db).await?;
     let national = super::national_id(&snap)?;
     let mut c = db.acquire().await?;
@@ -102,15 +135,24 @@ pub async fn queue(db: &Db, org: &store::org_index::OrgIndex, who: &Principal) -
     let sets = store::indicators::list_sets(&mut c).await?;
     let mut out = vec![];
     for s in store::indicators::submissions_in(&mut c, None, &["submitted", "approved"]).await? {
-        let (next, decider) = if s.state == "submitted" { (Move::Approve, Decider::Leader) } else { (Move::Accept, Decider::Above) };
+        let (next, decider) = if s.state == "submitted" {
+            (Move::Approve, Decider::Leader)
+        } else {
+            (Move::Accept, Decider::Above)
+        };
         if !may_decide(&snap, who, decider, s.unit_id, national) {
             continue;
         }
-        let Some(set) = sets.iter().find(|x| x.id == s.set_id) else { continue };
+        let Some(set) = sets.iter().find(|x| x.id == s.set_id) else {
+            continue;
+        };
         out.push(Waiting {
             set_code: set.code.clone(),
             set_name: set.name_vi.clone(),
-            unit_name: snap.get(s.unit_id).map(|u| u.name_vi.clone()).unwrap_or_default(),
+            unit_name: snap
+                .get(s.unit_id)
+                .map(|u| u.name_vi.clone())
+                .unwrap_or_default(),
             submission: s,
             next,
         });

@@ -123,7 +123,10 @@ mod tests {
         let (s, d) = next(s, Move::Accept, "").unwrap();
         assert_eq!((s, d), (State::Accepted, Decider::Above));
         assert_eq!(next(s, Move::Return, " ").unwrap_err().code, "err-required");
-        assert_eq!(next(s, Move::Return, "số liệu sai").unwrap(), (State::Returned, Decider::Above));
+        assert_eq!(
+            next(s, Move::Return, "số liệu sai").unwrap(),
+            (State::Returned, Decider::Above)
+        );
         assert!(next(State::Open, Move::Accept, "").is_err());
     }
 

@@ -203,7 +203,11 @@ pub fn status(
     late: bool,
 ) -> Status {
     let Some(v) = value else {
-        return if late { Status::LateData } else { Status::NoData };
+        return if late {
+            Status::LateData
+        } else {
+            Status::NoData
+        };
     };
     let Some(t) = target else {
         return Status::NotJudged;
@@ -221,7 +225,11 @@ pub fn status(
         (None, Some(p)) => t.met_by(p, direction),
         (None, None) => return Status::NotJudged,
     };
-    if on { Status::OnTrack } else { Status::OffTrack }
+    if on {
+        Status::OnTrack
+    } else {
+        Status::OffTrack
+    }
 }
 
 /// How the expected value moves between a baseline and milestones.
@@ -361,15 +369,42 @@ mod tests {
     fn statuses() {
         let tg = t("≥ 80");
         let h = Direction::Higher;
-        assert_eq!(status(None, Some(&tg), None, None, h, false), Status::NoData);
-        assert_eq!(status(None, Some(&tg), None, None, h, true), Status::LateData);
-        assert_eq!(status(Some(85.0), Some(&tg), None, None, h, false), Status::Achieved);
-        assert_eq!(status(Some(60.0), Some(&tg), Some(55.0), None, h, false), Status::OnTrack);
-        assert_eq!(status(Some(50.0), Some(&tg), Some(55.0), Some(90.0), h, false), Status::OffTrack);
-        assert_eq!(status(Some(50.0), Some(&tg), None, Some(81.0), h, false), Status::OnTrack);
-        assert_eq!(status(Some(50.0), Some(&tg), None, Some(62.0), h, false), Status::OffTrack);
-        assert_eq!(status(Some(50.0), Some(&tg), None, None, h, false), Status::NotJudged);
-        assert_eq!(status(Some(1.0), None, None, None, h, false), Status::NotJudged);
+        assert_eq!(
+            status(None, Some(&tg), None, None, h, false),
+            Status::NoData
+        );
+        assert_eq!(
+            status(None, Some(&tg), None, None, h, true),
+            Status::LateData
+        );
+        assert_eq!(
+            status(Some(85.0), Some(&tg), None, None, h, false),
+            Status::Achieved
+        );
+        assert_eq!(
+            status(Some(60.0), Some(&tg), Some(55.0), None, h, false),
+            Status::OnTrack
+        );
+        assert_eq!(
+            status(Some(50.0), Some(&tg), Some(55.0), Some(90.0), h, false),
+            Status::OffTrack
+        );
+        assert_eq!(
+            status(Some(50.0), Some(&tg), None, Some(81.0), h, false),
+            Status::OnTrack
+        );
+        assert_eq!(
+            status(Some(50.0), Some(&tg), None, Some(62.0), h, false),
+            Status::OffTrack
+        );
+        assert_eq!(
+            status(Some(50.0), Some(&tg), None, None, h, false),
+            Status::NotJudged
+        );
+        assert_eq!(
+            status(Some(1.0), None, None, None, h, false),
+            Status::NotJudged
+        );
     }
 
     #[test]
@@ -422,10 +457,19 @@ mod tests {
         ]
         .into();
         let r = roll_up(&own, parent, depth);
-        assert_eq!(r[&10].0.result(Aggregation::Ratio, 100.0), Some(35.0 / 40.0 * 100.0));
+        assert_eq!(
+            r[&10].0.result(Aggregation::Ratio, 100.0),
+            Some(35.0 / 40.0 * 100.0)
+        );
         assert!(!r[&10].1 && r[&20].1);
-        assert_eq!(r[&1].0.result(Aggregation::Ratio, 100.0), Some(45.0 / 140.0 * 100.0));
-        assert_eq!(r[&1].0.count, 3, "the commune under 20 is not counted twice");
+        assert_eq!(
+            r[&1].0.result(Aggregation::Ratio, 100.0),
+            Some(45.0 / 140.0 * 100.0)
+        );
+        assert_eq!(
+            r[&1].0.count, 3,
+            "the commune under 20 is not counted twice"
+        );
     }
 
     fn partial() -> impl Strategy<Value = Partial> {

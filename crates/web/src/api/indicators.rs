@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicators", get(catalogue))
         .route("/api/v1/indicators/{id}", get(detail))
         .route("/api/v1/indicators/{id}/figures", get(figures))
-        .route("/api/v1/dataValueSets", get(export_values).post(import_values))
+        .route(
+            "/api/v1/dataValueSets",
+            get(export_values).post(import_values),
+        )
         .route("/api/dataValueSets", get(export_values).post(import_values))
 }
 
@@ -139,10 +142,24 @@ async fn enter(
     ApiJson(input): ApiJson<SheetInput>,
 ) -> AppResult<Json<serde_json::Value>> {
     let period = app::indicators::require_period(&input.period)?;
-    let values = input.values.into_iter().map(|v| (v.field, v.disaggregation)).collect();
-    let (imported, updated, deleted) =
-        app::indicators::entry::enter(&s.db, &s.org, ctx.principal()?, id, input.unit, period, values).await?;
-    Ok(Json(serde_json::json!({"imported": imported, "updated": updated, "deleted": deleted})))
+    let values = input
+        .values
+        .into_iter()
+        .map(|v| (v.field, v.disaggregation))
+        .collect();
+    let (imported, updated, deleted) = app::indicators::entry::enter(
+        &s.db,
+        &s.org,
+        ctx.principal()?,
+        id,
+        input.unit,
+        period,
+        values,
+    )
+    .await?;
+    Ok(Json(
+        serde_json::json!({"imported": imported, "updated": updated, "deleted": deleted}),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -169,8 +186,17 @@ async fn decide(
 ) -> AppResult<Json<IndicatorSubmission>> {
     let period = app::indicators::require_period(&input.period)?;
     Ok(Json(
-        app::indicators::submissions::decide(&s.db, &s.org, ctx.principal()?, id, input.unit, period, input.mv, &input.reason)
-            .await?,
+        app::indicators::submissions::decide(
+            &s.db,
+            &s.org,
+            ctx.principal()?,
+            id,
+            input.unit,
+            period,
+            input.mv,
+            &input.reason,
+        )
+        .await?,
     ))
 }
 
@@ -192,7 +218,8 @@ async fn import_values(
     ApiJson(set): ApiJson<DataValueSet>,
 ) -> AppResult<Json<ImportSummary>> {
     Ok(Json(
-        app::indicators::dhis2::import(&s.db, &s.org, ctx.principal()?, ctx.lang, set, opts).await?,
+        app::indicators::dhis2::import(&s.db, &s.org, ctx.principal()?, ctx.lang, set, opts)
+            .await?,
     ))
 }
 

@@ -134,7 +134,9 @@ async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
                             f.status.as_str().to_string(),
                         ),
                         // A heading without a target of its own is judged through its parts.
-                        None if r.targets.is_empty() => (String::new(), String::new(), String::new()),
+                        None if r.targets.is_empty() => {
+                            (String::new(), String::new(), String::new())
+                        }
                         None => (String::new(), String::new(), "no_data".into()),
                     };
                     CatRow {
@@ -201,7 +203,8 @@ struct IndicatorQuery {
 }
 
 fn share(lang: Lang, a: Option<f64>) -> String {
-    a.map(|a| lang.percent1((a * 1000.0).round() as i64)).unwrap_or_default()
+    a.map(|a| lang.percent1((a * 1000.0).round() as i64))
+        .unwrap_or_default()
 }
 
 fn unit_row(lang: Lang, ind: &Indicator, f: &UnitFigure, spark: &[Option<f64>]) -> UnitRow {
@@ -216,7 +219,8 @@ fn unit_row(lang: Lang, ind: &Indicator, f: &UnitFigure, spark: &[Option<f64>]) 
         own: if f.own {
             lang.t("ind-own").to_string()
         } else if f.count > 0 {
-            lang.t("ind-rolled").replace("{n}", &lang.int(f.count as i64))
+            lang.t("ind-rolled")
+                .replace("{n}", &lang.int(f.count as i64))
         } else {
             String::new()
         },
@@ -251,7 +255,13 @@ async fn indicator(
     let target = u
         .target
         .as_ref()
-        .map(|t| format!("{} ({})", target_text(lang, ind, t), u.target_period.map(|p| p.to_string()).unwrap_or_default()))
+        .map(|t| {
+            format!(
+                "{} ({})",
+                target_text(lang, ind, t),
+                u.target_period.map(|p| p.to_string()).unwrap_or_default()
+            )
+        })
         .unwrap_or_default();
     let projection = match (&f.projection, &u.target) {
         (Some(pr), Some(t)) => lang
@@ -278,19 +288,32 @@ async fn indicator(
             .as_ref()
             .zip(u.target_period)
             .map(|(t, p)| (fractional_year(p.end()), t.value, target_text(lang, ind, t))),
-        f.projection.as_ref().map(|p| (fractional_year(p.period.end()), p.value)),
+        f.projection
+            .as_ref()
+            .map(|p| (fractional_year(p.period.end()), p.value)),
         &|v| figure(lang, ind, v),
     );
     let rows: Vec<UnitRow> = f
         .children
         .iter()
-        .map(|c| unit_row(lang, ind, c, f.sparks.get(&c.unit_id).map(Vec::as_slice).unwrap_or(&[])))
+        .map(|c| {
+            unit_row(
+                lang,
+                ind,
+                c,
+                f.sparks.get(&c.unit_id).map(Vec::as_slice).unwrap_or(&[]),
+            )
+        })
         .collect();
     // The provinces on a map when the table lists them (the nation's page).
     let provinces: Vec<crate::map::Area> = f
         .children
         .iter()
-        .filter(|c| c.unit_code.as_ref().is_some_and(|code| code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|c| {
+            c.unit_code
+                .as_ref()
+                .is_some_and(|code| code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()))
+        })
         .map(|c| crate::map::Area {
             code: c.unit_code.clone().unwrap_or_default(),
             name: c.unit_name.clone(),
@@ -299,7 +322,11 @@ async fn indicator(
         })
         .collect();
     let map = if provinces.len() >= 10 && provinces.iter().any(|a| a.permille.is_some()) {
-        format!("{}{}", crate::map::defs(), crate::map::choropleth(lang, "ind-map", lang.t("ind-map"), &provinces))
+        format!(
+            "{}{}",
+            crate::map::defs(),
+            crate::map::choropleth(lang, "ind-map", lang.t("ind-map"), &provinces)
+        )
     } else {
         String::new()
     };
@@ -309,15 +336,26 @@ async fn indicator(
         .filter(|t| t.unit_id == u.unit_id || d.targets.iter().all(|x| x.unit_id != u.unit_id))
         .map(|t| {
             let what = match t.kind.as_str() {
-                "baseline" => format!("{}: {}", lang.t("ind-baseline"), t.value.map(|v| figure(lang, ind, v)).unwrap_or_default()),
+                "baseline" => format!(
+                    "{}: {}",
+                    lang.t("ind-baseline"),
+                    t.value.map(|v| figure(lang, ind, v)).unwrap_or_default()
+                ),
                 "milestone" => format!("{}: {}", lang.t("ind-milestone"), t.written),
-                _ => t.target().map(|x| target_text(lang, ind, &x)).unwrap_or_default(),
+                _ => t
+                    .target()
+                    .map(|x| target_text(lang, ind, &x))
+                    .unwrap_or_default(),
             };
             (t.period.to_string(), t.disaggregation.clone(), what)
         })
         .collect();
     let snap = s.org.snapshot(&s.db).await?;
-    let ancestors = snap.ancestors(u.unit_id).into_iter().map(|a| (a.id, a.name_vi)).collect();
+    let ancestors = snap
+        .ancestors(u.unit_id)
+        .into_iter()
+        .map(|a| (a.id, a.name_vi))
+        .collect();
     let value = u
         .value
         .map(|v| figure(lang, ind, v))
@@ -339,7 +377,12 @@ async fn indicator(
         map,
         rows,
         targets,
-        breakdowns: ind.breakdown().iter().map(|b| b.to_string()).filter(|b| !b.is_empty()).collect(),
+        breakdowns: ind
+            .breakdown()
+            .iter()
+            .map(|b| b.to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
         ancestors,
         fig: f,
         d,
@@ -403,11 +446,26 @@ fn stored_text(lang: Lang, ind: &Indicator, v: &app::records::ValueRow) -> Strin
 /// The form as the caller last sent it, for showing it again with its errors.
 type Sent = std::collections::HashMap<String, String>;
 
-fn entry_rows(lang: Lang, sheet: &Sheet, sent: Option<&Sent>, errors: &[FieldError], p: &PageCtx) -> Vec<EntryRow> {
+fn entry_rows(
+    lang: Lang,
+    sheet: &Sheet,
+    sent: Option<&Sent>,
+    errors: &[FieldError],
+    p: &PageCtx,
+) -> Vec<EntryRow> {
     let bds: Vec<(i64, Vec<String>)> = sheet
         .rows
         .iter()
-        .map(|r| (r.indicator.id, r.indicator.breakdown().iter().map(|b| b.to_string()).collect()))
+        .map(|r| {
+            (
+                r.indicator.id,
+                r.indicator
+                    .breakdown()
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect(),
+            )
+        })
         .collect();
     sheet
         .rows
@@ -420,8 +478,13 @@ fn entry_rows(lang: Lang, sheet: &Sheet, sent: Option<&Sent>, errors: &[FieldErr
                 .and_then(|(_, b)| b.iter().position(|x| *x == r.disaggregation))
                 .unwrap_or(0);
             let key = format!("{}-{bi}", i.id);
-            let field = if bi == 0 { format!("value-{}", i.id) } else { format!("value-{}-{bi}", i.id) };
-            let from_form = |prefix: &str| sent.and_then(|s| s.get(&format!("{prefix}-{key}")).cloned());
+            let field = if bi == 0 {
+                format!("value-{}", i.id)
+            } else {
+                format!("value-{}-{bi}", i.id)
+            };
+            let from_form =
+                |prefix: &str| sent.and_then(|s| s.get(&format!("{prefix}-{key}")).cloned());
             let cur = r.current.as_ref();
             let n = |x: Option<f64>| x.map(|x| lang.num(x, 6)).unwrap_or_default();
             EntryRow {
@@ -440,14 +503,23 @@ fn entry_rows(lang: Lang, sheet: &Sheet, sent: Option<&Sent>, errors: &[FieldErr
                 }),
                 numerator: from_form("n").unwrap_or_else(|| n(cur.and_then(|c| c.numerator))),
                 denominator: from_form("d").unwrap_or_else(|| n(cur.and_then(|c| c.denominator))),
-                comment: from_form("c").unwrap_or_else(|| cur.map(|c| c.comment.clone()).unwrap_or_default()),
-                previous: r.previous.as_ref().map(|v| stored_text(lang, i, v)).unwrap_or_else(|| "—".into()),
-                error: [field.clone(), format!("{field}-numerator"), format!("{field}-denominator")]
-                    .iter()
-                    .map(|f| p.field_error(errors, f))
-                    .filter(|e| !e.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                comment: from_form("c")
+                    .unwrap_or_else(|| cur.map(|c| c.comment.clone()).unwrap_or_default()),
+                previous: r
+                    .previous
+                    .as_ref()
+                    .map(|v| stored_text(lang, i, v))
+                    .unwrap_or_else(|| "—".into()),
+                error: [
+                    field.clone(),
+                    format!("{field}-numerator"),
+                    format!("{field}-denominator"),
+                ]
+                .iter()
+                .map(|f| p.field_error(errors, f))
+                .filter(|e| !e.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
                 key,
             }
         })
@@ -456,9 +528,14 @@ fn entry_rows(lang: Lang, sheet: &Sheet, sent: Option<&Sent>, errors: &[FieldErr
 
 /// The moves the caller may try from the sheet's state (the use case decides for certain).
 fn moves_for(ctx: &Ctx, state: SubState) -> Vec<(&'static str, &'static str)> {
-    let Some(who) = ctx.who.as_ref() else { return vec![] };
+    let Some(who) = ctx.who.as_ref() else {
+        return vec![];
+    };
     use domain::policy::Role;
-    let leader = matches!(who.role, Role::UnitLeader | Role::Steering | Role::Administrator);
+    let leader = matches!(
+        who.role,
+        Role::UnitLeader | Role::Steering | Role::Administrator
+    );
     let mut out = vec![];
     for m in Move::ALL {
         if domain::indicators::approval::next(state, m, "x").is_err() {
@@ -469,12 +546,15 @@ fn moves_for(ctx: &Ctx, state: SubState) -> Vec<(&'static str, &'static str)> {
             Move::Approve | Move::Accept | Move::Return => leader,
         };
         if shown {
-            out.push((m.as_str(), match m {
-                Move::Submit => "ind-move-submit",
-                Move::Approve => "ind-move-approve",
-                Move::Accept => "ind-move-accept",
-                Move::Return => "ind-move-return",
-            }));
+            out.push((
+                m.as_str(),
+                match m {
+                    Move::Submit => "ind-move-submit",
+                    Move::Approve => "ind-move-approve",
+                    Move::Accept => "ind-move-accept",
+                    Move::Return => "ind-move-return",
+                },
+            ));
         }
     }
     out
@@ -493,16 +573,31 @@ async fn render_entry(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let sheet = app::indicators::entry::sheet(&s.db, &s.org, who, set, unit, period).await?;
-    let p = PageCtx::from(ctx, &format!("/indicators/entry?set={set}&unit={unit}&period={}", sheet.period));
+    let p = PageCtx::from(
+        ctx,
+        &format!(
+            "/indicators/entry?set={set}&unit={unit}&period={}",
+            sheet.period
+        ),
+    );
     let rows = entry_rows(ctx.lang, &sheet, sent, &errors, &p);
     let snap = s.org.snapshot(&s.db).await?;
     // The caller's unit and the units directly below it: where an officer enters most.
-    let mut units = vec![(who.unit_id, snap.get(who.unit_id).map(|u| u.name_vi.clone()).unwrap_or_default())];
+    let mut units = vec![(
+        who.unit_id,
+        snap.get(who.unit_id)
+            .map(|u| u.name_vi.clone())
+            .unwrap_or_default(),
+    )];
     let below = app::org::list(
         &s.db,
         &s.org,
         Some(who),
-        app::org::ListQuery { parent: Some(who.unit_id), per_page: Some(200), ..Default::default() },
+        app::org::ListQuery {
+            parent: Some(who.unit_id),
+            per_page: Some(200),
+            ..Default::default()
+        },
     )
     .await?;
     units.extend(below.items.into_iter().map(|u| (u.id, u.name_vi)));
@@ -511,22 +606,32 @@ async fn render_entry(
     }
     let today = domain::clock::local_date(chrono::Utc::now());
     let last = app::indicators::last_ended(sheet.set.period_type, today);
-    let periods = PeriodId::containing(sheet.set.period_type, chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today))
-        .through(PeriodId::containing(sheet.set.period_type, today))
-        .into_iter()
-        .rev()
-        .take(24)
-        .map(|x| x.to_string())
-        .collect();
+    let periods = PeriodId::containing(
+        sheet.set.period_type,
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
+    )
+    .through(PeriodId::containing(sheet.set.period_type, today))
+    .into_iter()
+    .rev()
+    .take(24)
+    .map(|x| x.to_string())
+    .collect();
     let _ = last;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html_status(
         status,
         EntryTpl {
             set_name: set_name(ctx.lang, &sheet.set).to_string(),
             can_return: moves_for(ctx, sheet.state).iter().any(|m| m.0 == "return"),
             moves: moves_for(ctx, sheet.state),
-            state_label: ctx.lang.t(&format!("ind-state-{}", sheet.state.as_str())).to_string(),
+            state_label: ctx
+                .lang
+                .t(&format!("ind-state-{}", sheet.state.as_str()))
+                .to_string(),
             p,
             rows,
             errors,
@@ -538,15 +643,36 @@ async fn render_entry(
     )
 }
 
-async fn entry_form(State(s): State<AppState>, ctx: Ctx, ApiQuery(q): ApiQuery<EntryQuery>) -> AppResult<Response> {
+async fn entry_form(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<EntryQuery>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let set = match q.set {
         Some(x) => x,
-        None => app::indicators::sets(&s.db).await?.last().map(|x| x.id).ok_or(AppError::NotFound)?,
+        None => app::indicators::sets(&s.db)
+            .await?
+            .last()
+            .map(|x| x.id)
+            .ok_or(AppError::NotFound)?,
     };
     let period = app::indicators::read_period(q.period.as_deref())?;
-    let saved = q.saved.map(|m| m.chars().take(200).collect()).unwrap_or_default();
-    render_entry(&s, &ctx, set, q.unit.unwrap_or(who.unit_id), period, None, vec![], saved).await
+    let saved = q
+        .saved
+        .map(|m| m.chars().take(200).collect())
+        .unwrap_or_default();
+    render_entry(
+        &s,
+        &ctx,
+        set,
+        q.unit.unwrap_or(who.unit_id),
+        period,
+        None,
+        vec![],
+        saved,
+    )
+    .await
 }
 
 /// Reads `set`, `unit`, `period` from the sent form.
@@ -556,11 +682,16 @@ fn sheet_key(sent: &Sent) -> AppResult<(i64, i64, PeriodId)> {
             .and_then(|v| v.trim().parse::<i64>().ok())
             .ok_or_else(|| AppError::invalid(FieldError::new(k, "err-required")))
     };
-    let period = app::indicators::require_period(sent.get("period").map(String::as_str).unwrap_or(""))?;
+    let period =
+        app::indicators::require_period(sent.get("period").map(String::as_str).unwrap_or(""))?;
     Ok((num("set")?, num("unit")?, period))
 }
 
-async fn entry_save(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+async fn entry_save(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let sent: Sent = form.into_iter().collect();
     let (set, unit, period) = sheet_key(&sent)?;
@@ -568,7 +699,11 @@ async fn entry_save(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfFor
     let mut values = vec![];
     for r in &sheet.rows {
         let i = &r.indicator;
-        let bi = i.breakdown().iter().position(|b| *b == r.disaggregation).unwrap_or(0);
+        let bi = i
+            .breakdown()
+            .iter()
+            .position(|b| *b == r.disaggregation)
+            .unwrap_or(0);
         let key = format!("{}-{bi}", i.id);
         let get = |p: &str| sent.get(&format!("{p}-{key}")).cloned();
         let Some(value) = get("v") else { continue };
@@ -599,13 +734,27 @@ async fn entry_save(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfFor
             .into_response())
         }
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            render_entry(&s, &ctx, set, unit, Some(period), Some(&sent), errors, String::new()).await
+            render_entry(
+                &s,
+                &ctx,
+                set,
+                unit,
+                Some(period),
+                Some(&sent),
+                errors,
+                String::new(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn entry_move(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+async fn entry_move(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let who = ctx.principal()?;
     let sent: Sent = form.into_iter().collect();
     let (set, unit, period) = sheet_key(&sent)?;
@@ -614,10 +763,25 @@ async fn entry_move(State(s): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfFor
         .and_then(|m| Move::parse(m))
         .ok_or_else(|| AppError::invalid(FieldError::new("state", "err-required")))?;
     let reason = sent.get("reason").cloned().unwrap_or_default();
-    match app::indicators::submissions::decide(&s.db, &s.org, who, set, unit, period, mv, &reason).await {
-        Ok(_) => Ok(Redirect::to(&format!("/indicators/entry?set={set}&unit={unit}&period={period}")).into_response()),
+    match app::indicators::submissions::decide(&s.db, &s.org, who, set, unit, period, mv, &reason)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/indicators/entry?set={set}&unit={unit}&period={period}"
+        ))
+        .into_response()),
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
-            render_entry(&s, &ctx, set, unit, Some(period), None, errors, String::new()).await
+            render_entry(
+                &s,
+                &ctx,
+                set,
+                unit,
+                Some(period),
+                None,
+                errors,
+                String::new(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
