@@ -803,6 +803,14 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 "generated {n} feedback items in {:.1} s",
                 start.elapsed().as_secs_f64()
             );
+            let start = std::time::Instant::now();
+            let v = seed::generate_indicators::generate_indicators(&db, scale, true).await?;
+            println!(
+                "generated {} quarterly and {} monthly indicator values in {:.1} s",
+                v.quarterly,
+                v.monthly,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

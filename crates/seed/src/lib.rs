@@ -13,6 +13,8 @@ pub mod generate;
 #[cfg(feature = "generate")]
 pub mod generate_feedback;
 #[cfg(feature = "generate")]
+pub mod generate_indicators;
+#[cfg(feature = "generate")]
 pub mod generate_tasks;
 
 use std::collections::HashMap;

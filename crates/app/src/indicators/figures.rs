@@ -268,33 +268,43 @@ fn figure_of(
     }
 }
 
-/// The latest period with a figure for `unit`, judged (the catalogue's column).
-pub async fn latest(
+/// A unit's figure for period `at` (judged even when there is no value: no data, or late), or
+/// without `at` for the latest period that has one (the catalogue's column; None when none
+/// has). The trend that judges it is drawn from the unit's figures up to that period.
+#[allow(clippy::too_many_arguments)]
+pub async fn unit_figure(
     c: &mut DbConn<'_>,
     snap: &Snapshot,
     cache: &FigureCache,
     set: &IndicatorSet,
     ind: &Indicator,
     unit: i64,
+    at: Option<PeriodId>,
 ) -> AppResult<Option<UnitFigure>> {
     let version = store::indicators::version(c, ind.id).await?;
     let periods = periods_with_values(c, cache, ind, version).await?;
     let targets = store::indicators::targets(c, ind.id).await?;
     let today = domain::clock::local_date(chrono::Utc::now());
     let breakdown = ind.breakdown()[0].to_string();
-    // The unit's figures in every period, for the latest one and the trend that judges it.
     let mut found = vec![];
     for p in periods
         .iter()
-        .filter(|p| p.period_type() == set.period_type)
+        .filter(|p| p.period_type() == set.period_type && at.is_none_or(|a| **p <= a))
     {
         let r = rolled(c, snap, cache, ind, version, *p, &breakdown).await?;
         if r.by_unit.contains_key(&unit) || r.texts.contains_key(&unit) {
             found.push((*p, r));
         }
     }
-    let Some((last, r)) = found.last() else {
-        return Ok(None);
+    let (period, r) = match at {
+        Some(a) => match found.last() {
+            Some((p, r)) if *p == a => (a, r.clone()),
+            _ => (a, rolled(c, snap, cache, ind, version, a, &breakdown).await?),
+        },
+        None => match found.last() {
+            Some((p, r)) => (*p, r.clone()),
+            None => return Ok(None),
+        },
     };
     let trend: Vec<(f64, f64)> = found
         .iter()
@@ -310,8 +320,75 @@ pub async fn latest(
         .collect();
     let project = |tp: PeriodId| measure::project(&trend, fractional_year(tp.end()));
     Ok(Some(figure_of(
-        snap, ind, set, &targets, r, unit, *last, &breakdown, today, project,
+        snap, ind, set, &targets, &r, unit, period, &breakdown, today, project,
     )))
+}
+
+/// A unit's scorecard: each indicator of each set (or of one set) with the unit's figure for
+/// the set's last ended period (or `period`, for the sets of its type).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Scorecard {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub sets: Vec<ScorecardSet>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScorecardSet {
+    pub set: IndicatorSet,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub period: PeriodId,
+    /// (indicator, the unit's figure); indicators whose values the caller may not read are left out.
+    pub rows: Vec<(Indicator, UnitFigure)>,
+}
+
+pub async fn scorecard(
+    db: &crate::db::Db,
+    org: &store::org_index::OrgIndex,
+    cache: &FigureCache,
+    who: Option<&Principal>,
+    unit: i64,
+    set: Option<i64>,
+    period: Option<PeriodId>,
+) -> AppResult<Scorecard> {
+    let snap = org.snapshot(db).await?;
+    let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
+    let chain = snap.chain(unit);
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let all = store::indicators::list_indicators(&mut c).await?;
+    let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let mut sets = vec![];
+    for s in store::indicators::list_sets(&mut c).await? {
+        if set.is_some_and(|x| x != s.id) {
+            continue;
+        }
+        let at = period
+            .filter(|p| p.period_type() == s.period_type)
+            .unwrap_or_else(|| super::last_ended(s.period_type, today));
+        let mut rows = vec![];
+        for ind in all.iter().filter(|i| i.set_id == s.id) {
+            // Headings are judged through their parts.
+            if parents.contains(&ind.id) && ind.value_type == ValueType::Milestone {
+                continue;
+            }
+            if !super::may_read_values(who, ind, &chain) {
+                continue;
+            }
+            if let Some(f) = unit_figure(&mut c, &snap, cache, &s, ind, unit, Some(at)).await? {
+                rows.push((ind.clone(), f));
+            }
+        }
+        sets.push(ScorecardSet { set: s, period: at, rows });
+    }
+    Ok(Scorecard {
+        unit_id: unit,
+        unit_name: u.name_vi,
+        sets,
+    })
 }
 
 /// "At this pace": the trend of a unit's figures carried to the target's period.

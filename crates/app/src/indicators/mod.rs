@@ -20,7 +20,7 @@ use domain::policy::{self, Action, Decision, Principal, Scope};
 use store::indicators::{Indicator, IndicatorSet, TargetRow};
 use store::org_index::Snapshot;
 
-pub use figures::{FigureCache, Figures, UnitFigure};
+pub use figures::{FigureCache, Figures, Scorecard, UnitFigure};
 
 /// The code of the national unit, the root of the tree.
 pub const NATIONAL: &str = "VN";
@@ -63,7 +63,7 @@ pub async fn catalogue(
         let mut rows = vec![];
         for ind in all.iter().filter(|i| i.set_id == set.id) {
             let latest = if may_read_values(who, ind, &snap.chain(national)) {
-                figures::latest(&mut c, &snap, cache, &set, ind, national).await?
+                figures::unit_figure(&mut c, &snap, cache, &set, ind, national, None).await?
             } else {
                 None
             };

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicators", get(catalogue))
         .route("/api/v1/indicators/{id}", get(detail))
         .route("/api/v1/indicators/{id}/figures", get(figures))
+        .route("/api/v1/indicators/units/{id}", get(scorecard))
         .route(
             "/api/v1/dataValueSets",
             get(export_values).post(import_values),
@@ -233,5 +234,29 @@ async fn export_values(
 ) -> AppResult<Json<DataValueSet>> {
     Ok(Json(
         app::indicators::dhis2::export(&s.db, &s.org, ctx.who.as_ref(), q).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ScorecardQuery {
+    /// One set only (default: every set).
+    set: Option<i64>,
+    /// A period (default: each set's last ended period).
+    period: Option<String>,
+}
+
+/// A unit's scorecard: its figure on every indicator for the period, judged against its target (values of non-public indicators only for those who may read them).
+#[utoipa::path(get, path = "/api/v1/indicators/units/{id}", tag = "indicators", security(()), params(("id" = i64, Path), ScorecardQuery),
+    responses((status = 200, body = app::indicators::Scorecard), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn scorecard(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<ScorecardQuery>,
+) -> AppResult<Json<app::indicators::Scorecard>> {
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    Ok(Json(
+        app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, ctx.who.as_ref(), id, q.set, period).await?,
     ))
 }

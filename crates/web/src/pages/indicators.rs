@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/entry", get(entry_form).post(entry_save))
         .route("/indicators/entry/move", post(entry_move))
         .route("/indicators/{id}", get(indicator))
+        .route("/indicators/units/{id}", get(scorecard))
 }
 
 /// A figure as the language writes it, with the indicator's unit when it is a percentage.
@@ -800,5 +801,66 @@ async fn approvals(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     html(ApprovalsTpl {
         p: PageCtx::from(&ctx, "/indicators/approvals"),
         items,
+    })
+}
+
+struct ScoreRow {
+    id: i64,
+    number: String,
+    name: String,
+    value: String,
+    target: String,
+    achievement: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicator_scorecard.html")]
+struct ScorecardTpl {
+    p: PageCtx,
+    unit_id: i64,
+    unit_name: String,
+    sets: Vec<(String, String, Vec<ScoreRow>)>,
+}
+
+#[derive(Deserialize, Default)]
+struct ScorecardQuery {
+    period: Option<String>,
+}
+
+async fn scorecard(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<ScorecardQuery>,
+) -> AppResult<Response> {
+    let lang = ctx.lang;
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    let card = app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, ctx.who.as_ref(), id, None, period).await?;
+    let sets = card
+        .sets
+        .iter()
+        .map(|cs| {
+            let rows = cs
+                .rows
+                .iter()
+                .map(|(i, f)| ScoreRow {
+                    id: i.id,
+                    number: i.number.clone(),
+                    name: ind_name(lang, i).to_string(),
+                    value: f.value.map(|v| figure(lang, i, v)).or(f.text.clone()).unwrap_or_else(|| "—".into()),
+                    target: f.target.as_ref().map(|t| target_text(lang, i, t)).unwrap_or_default(),
+                    achievement: share(lang, f.achievement),
+                    status: f.status.as_str().to_string(),
+                })
+                .collect();
+            (set_name(lang, &cs.set).to_string(), cs.period.to_string(), rows)
+        })
+        .collect();
+    html(ScorecardTpl {
+        p: PageCtx::from(&ctx, &format!("/indicators/units/{id}")),
+        unit_id: card.unit_id,
+        unit_name: card.unit_name,
+        sets,
     })
 }
