@@ -495,4 +495,95 @@ both!(indicator_pages_show_the_figures, |app| {
         "the error is next to the field"
     );
     assert!(html.contains("value=\"130\""), "what was typed is kept");
+    // Saving the form as it is shown changes nothing: a ratio of 1 / 3 is shown rounded
+    // (33,33), and saving it back keeps the exact ratio, with no new revision and no history.
+    let r = officer_api
+        .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+        .json(&json!({"unit": cs[0].0, "period": "2026Q2", "values": [{"indicator_id": dvctt, "numerator": "1", "denominator": "3"}]}))
+        .call()
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = c.get(app.url(&path)).call().await.text().await.unwrap();
+    let field = format!("name=\"v-{dvctt}-0\" value=\"");
+    let at = html.find(&field).unwrap() + field.len();
+    let shown = html[at..].split('"').next().unwrap().to_string();
+    assert!(shown == "33,33" || shown == "33.33", "{shown}");
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = c
+        .post(app.url("/indicators/entry"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("set", &set.to_string()),
+            ("unit", &cs[0].0.to_string()),
+            ("period", "2026Q2"),
+            (&format!("v-{dvctt}-0"), shown.as_str()),
+            (&format!("n-{dvctt}-0"), "1"),
+            (&format!("d-{dvctt}-0"), "3"),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_value_history")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT CAST(MAX(revision) AS BIGINT) FROM indicator_values")
+            .await,
+        2
+    );
+});
+
+both!(scorecards_show_what_each_unit_answers_for, |app| {
+    app::indicators::builtin::import_annex_one(&app.db, &Actor::system("test"), false)
+        .await
+        .unwrap();
+    let (_, dvctt, _, _) = province_set(&app).await;
+    let codes = |v: &Value| -> Vec<String> {
+        v["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r[0]["code"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let card = |unit: i64| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .anon()
+                .get(app.url(&format!("/api/v1/indicators/units/{unit}?period=2026Q2")))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+            v
+        }
+    };
+    // A province answers for the KPI set, not for the national figures of Annex I.
+    let province = codes(&card(app.unit_id("66").await).await);
+    assert_eq!(province.len(), 6, "{province:?}");
+    assert!(province.iter().all(|c| c.starts_with("KPI.")));
+    // The central bank answers for the national figures it is responsible for, and only those.
+    let bank = codes(&card(app.unit_id("NHNN").await).await);
+    assert_eq!(bank, vec!["NQ03.12", "NQ03.30"]);
+    // The nation's card holds every figure but the two headings (11, 23).
+    let nation = codes(&card(app.unit_id("VN").await).await);
+    assert_eq!(nation.len(), 57 - 2 + 6);
+    // The province's late quarter is late data, not "no data".
+    let v = card(app.unit_id("66").await).await;
+    let row = v["sets"][1]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0]["id"] == dvctt)
+        .unwrap()
+        .clone();
+    assert_eq!(row[1]["status"], "late_data");
 });

@@ -27,26 +27,146 @@ const CHANNEL: &str = "Trực tuyến|Trực tiếp|Bưu chính công ích";
 
 /// Counts a commune reports every month (illustrative: the shape of real reporting, not its figures).
 pub const MONTHLY: &[Monthly] = &[
-    ("TH.HSTN", "Số hồ sơ thủ tục hành chính tiếp nhận", "Administrative files received", CHANNEL, 120),
-    ("TH.HSGQ", "Số hồ sơ thủ tục hành chính đã giải quyết", "Administrative files settled", "Đúng hạn|Quá hạn", 110),
-    ("TH.TTTT", "Số giao dịch thanh toán trực tuyến phí, lệ phí", "Online payments of fees", "Ngân hàng|Ví điện tử|Cổng thanh toán quốc gia", 60),
-    ("TH.DDDT", "Số tài khoản định danh điện tử được kích hoạt", "Electronic identity accounts activated", SEX_AREA, 40),
-    ("TH.KNS", "Số người dân được hướng dẫn kỹ năng số", "Residents coached in digital skills", SEX_AREA, 50),
-    ("TH.PAKN", "Số phản ánh, kiến nghị tiếp nhận", "Reports and recommendations received", "Trực tuyến|Trực tiếp|Điện thoại", 8),
-    ("TH.VBDI", "Số văn bản đi", "Outgoing documents", "Ký số|Không ký số", 90),
-    ("TH.VBDEN", "Số văn bản đến", "Incoming documents", "Điện tử|Giấy", 150),
-    ("TH.HOPTT", "Số cuộc họp trực tuyến", "Online meetings", "", 6),
-    ("TH.BRCD", "Số thuê bao băng rộng cố định phát triển mới", "New fixed broadband subscriptions", "Cáp quang|Khác", 25),
-    ("TH.TMDT", "Số hộ kinh doanh bán hàng trên sàn thương mại điện tử", "Household businesses selling online", "Thành thị|Nông thôn", 5),
-    ("TH.NCT", "Số người cao tuổi sử dụng dịch vụ công trực tuyến", "Older people using online public services", SEX_AREA, 12),
-    ("TH.HSTT", "Số học sinh tham gia học trực tuyến", "Pupils taking part in online learning", SEX_AREA, 200),
-    ("TH.KCB", "Số lượt khám chữa bệnh có sử dụng hồ sơ sức khỏe điện tử", "Medical visits using electronic health records", SEX_AREA, 150),
-    ("TH.BHXH", "Số lượt tra cứu bảo hiểm xã hội trên ứng dụng", "Social insurance look-ups on the app", SEX_AREA, 80),
-    ("TH.DL", "Số bản ghi dữ liệu dân cư được cập nhật", "Population records updated", "Khai sinh|Khai tử|Kết hôn|Thay đổi cư trú", 30),
-    ("TH.CAM", "Số camera giám sát kết nối trung tâm điều hành", "Surveillance cameras connected", "Giao thông|An ninh trật tự", 3),
-    ("TH.WIFI", "Số điểm phát wifi công cộng", "Public wifi hotspots", "Trụ sở|Nơi công cộng", 2),
-    ("TH.TOSO", "Số lượt hoạt động của tổ công nghệ số cộng đồng", "Activities of community digital teams", CHANNEL, 10),
-    ("TH.TIN", "Số tin bài trên cổng thông tin điện tử", "News items on the portal", "", 15),
+    (
+        "TH.HSTN",
+        "Số hồ sơ thủ tục hành chính tiếp nhận",
+        "Administrative files received",
+        CHANNEL,
+        120,
+    ),
+    (
+        "TH.HSGQ",
+        "Số hồ sơ thủ tục hành chính đã giải quyết",
+        "Administrative files settled",
+        "Đúng hạn|Quá hạn",
+        110,
+    ),
+    (
+        "TH.TTTT",
+        "Số giao dịch thanh toán trực tuyến phí, lệ phí",
+        "Online payments of fees",
+        "Ngân hàng|Ví điện tử|Cổng thanh toán quốc gia",
+        60,
+    ),
+    (
+        "TH.DDDT",
+        "Số tài khoản định danh điện tử được kích hoạt",
+        "Electronic identity accounts activated",
+        SEX_AREA,
+        40,
+    ),
+    (
+        "TH.KNS",
+        "Số người dân được hướng dẫn kỹ năng số",
+        "Residents coached in digital skills",
+        SEX_AREA,
+        50,
+    ),
+    (
+        "TH.PAKN",
+        "Số phản ánh, kiến nghị tiếp nhận",
+        "Reports and recommendations received",
+        "Trực tuyến|Trực tiếp|Điện thoại",
+        8,
+    ),
+    (
+        "TH.VBDI",
+        "Số văn bản đi",
+        "Outgoing documents",
+        "Ký số|Không ký số",
+        90,
+    ),
+    (
+        "TH.VBDEN",
+        "Số văn bản đến",
+        "Incoming documents",
+        "Điện tử|Giấy",
+        150,
+    ),
+    (
+        "TH.HOPTT",
+        "Số cuộc họp trực tuyến",
+        "Online meetings",
+        "",
+        6,
+    ),
+    (
+        "TH.BRCD",
+        "Số thuê bao băng rộng cố định phát triển mới",
+        "New fixed broadband subscriptions",
+        "Cáp quang|Khác",
+        25,
+    ),
+    (
+        "TH.TMDT",
+        "Số hộ kinh doanh bán hàng trên sàn thương mại điện tử",
+        "Household businesses selling online",
+        "Thành thị|Nông thôn",
+        5,
+    ),
+    (
+        "TH.NCT",
+        "Số người cao tuổi sử dụng dịch vụ công trực tuyến",
+        "Older people using online public services",
+        SEX_AREA,
+        12,
+    ),
+    (
+        "TH.HSTT",
+        "Số học sinh tham gia học trực tuyến",
+        "Pupils taking part in online learning",
+        SEX_AREA,
+        200,
+    ),
+    (
+        "TH.KCB",
+        "Số lượt khám chữa bệnh có sử dụng hồ sơ sức khỏe điện tử",
+        "Medical visits using electronic health records",
+        SEX_AREA,
+        150,
+    ),
+    (
+        "TH.BHXH",
+        "Số lượt tra cứu bảo hiểm xã hội trên ứng dụng",
+        "Social insurance look-ups on the app",
+        SEX_AREA,
+        80,
+    ),
+    (
+        "TH.DL",
+        "Số bản ghi dữ liệu dân cư được cập nhật",
+        "Population records updated",
+        "Khai sinh|Khai tử|Kết hôn|Thay đổi cư trú",
+        30,
+    ),
+    (
+        "TH.CAM",
+        "Số camera giám sát kết nối trung tâm điều hành",
+        "Surveillance cameras connected",
+        "Giao thông|An ninh trật tự",
+        3,
+    ),
+    (
+        "TH.WIFI",
+        "Số điểm phát wifi công cộng",
+        "Public wifi hotspots",
+        "Trụ sở|Nơi công cộng",
+        2,
+    ),
+    (
+        "TH.TOSO",
+        "Số lượt hoạt động của tổ công nghệ số cộng đồng",
+        "Activities of community digital teams",
+        CHANNEL,
+        10,
+    ),
+    (
+        "TH.TIN",
+        "Số tin bài trên cổng thông tin điện tử",
+        "News items on the portal",
+        "",
+        15,
+    ),
 ];
 
 /// Values written, per set.
@@ -67,16 +187,20 @@ async fn monthly_set(db: &Db) -> AppResult<(i64, Vec<(i64, Vec<String>, u32)>)> 
     let set = match store::indicators::set_by_code(&mut c, MONTHLY_SET).await? {
         Some(s) => s.id,
         None => {
-            store::indicators::insert_set(&mut c, &NewSet {
-                code: MONTHLY_SET,
-                name_vi: "Số liệu chuyển đổi số hằng tháng của cấp xã",
-                name_en: "Monthly digital transformation counts of communes",
-                name_fr: "Chiffres mensuels de la transformation numérique des communes",
-                programme_id: None,
-                owner_unit_id: national.id,
-                period_type: PeriodType::Month,
-                entry_days: 5,
-            }, now)
+            store::indicators::insert_set(
+                &mut c,
+                &NewSet {
+                    code: MONTHLY_SET,
+                    name_vi: "Số liệu chuyển đổi số hằng tháng của cấp xã",
+                    name_en: "Monthly digital transformation counts of communes",
+                    name_fr: "Chiffres mensuels de la transformation numérique des communes",
+                    programme_id: None,
+                    owner_unit_id: national.id,
+                    period_type: PeriodType::Month,
+                    entry_days: 5,
+                },
+                now,
+            )
             .await?
         }
     };
@@ -86,27 +210,32 @@ async fn monthly_set(db: &Db) -> AppResult<(i64, Vec<(i64, Vec<String>, u32)>)> 
         let id = match existing.iter().find(|i| i.code == *code) {
             Some(i) => i.id,
             None => {
-                store::indicators::insert_indicator(&mut c, &NewIndicator {
-                    set_id: set,
-                    code,
-                    number: &(pos + 1).to_string(),
-                    position: pos as i32,
-                    parent_id: None,
-                    name_vi: vi,
-                    name_en: en,
-                    name_fr: "",
-                    definition: "",
-                    method: "",
-                    source: "Báo cáo hằng tháng của Ủy ban nhân dân cấp xã",
-                    unit_of_measure: "lượt",
-                    value_type: ValueType::Number,
-                    direction: Direction::Higher,
-                    aggregation: Aggregation::Sum,
-                    disaggregations: labels,
-                    responsible_unit_id: None,
-                    responsible_text: "Ủy ban nhân dân cấp xã",
-                    is_public: true,
-                }, None, now)
+                store::indicators::insert_indicator(
+                    &mut c,
+                    &NewIndicator {
+                        set_id: set,
+                        code,
+                        number: &(pos + 1).to_string(),
+                        position: pos as i32,
+                        parent_id: None,
+                        name_vi: vi,
+                        name_en: en,
+                        name_fr: "",
+                        definition: "",
+                        method: "",
+                        source: "Báo cáo hằng tháng của Ủy ban nhân dân cấp xã",
+                        unit_of_measure: "lượt",
+                        value_type: ValueType::Number,
+                        direction: Direction::Higher,
+                        aggregation: Aggregation::Sum,
+                        disaggregations: labels,
+                        responsible_unit_id: None,
+                        responsible_text: "Ủy ban nhân dân cấp xã",
+                        is_public: true,
+                    },
+                    None,
+                    now,
+                )
                 .await?
                 .id
             }
@@ -118,7 +247,13 @@ async fn monthly_set(db: &Db) -> AppResult<(i64, Vec<(i64, Vec<String>, u32)>)> 
         };
         out.push((id, labels, *typical));
     }
-    store::audit::commit(tx, &Actor::system("generate"), now, vec![Change::new("indicators.create_set", "indicator_set", set)]).await?;
+    store::audit::commit(
+        tx,
+        &Actor::system("generate"),
+        now,
+        vec![Change::new("indicators.create_set", "indicator_set", set)],
+    )
+    .await?;
     Ok((set, out))
 }
 
@@ -138,7 +273,15 @@ struct Rows {
 }
 
 impl Rows {
-    fn push(&mut self, ind: i64, unit: i64, period: &str, dis: &str, v: f64, ratio: Option<(f64, f64)>) {
+    fn push(
+        &mut self,
+        ind: i64,
+        unit: i64,
+        period: &str,
+        dis: &str,
+        v: f64,
+        ratio: Option<(f64, f64)>,
+    ) {
         self.ind.push(ind);
         self.unit.push(unit);
         self.period.push(period.to_string());
@@ -157,19 +300,24 @@ impl Rows {
 
     async fn write(&mut self, c: &mut store::db::DbConn<'_>) -> AppResult<()> {
         let at = vec![Utc::now(); self.len()];
-        bulk::insert_columns(c, "indicator_values", &[
-            ("indicator_id", Col::Int(&self.ind)),
-            ("unit_id", Col::Int(&self.unit)),
-            ("period", Col::Text(&self.period)),
-            ("disaggregation", Col::Text(&self.dis)),
-            ("value", Col::OptFloat(&self.value)),
-            ("numerator", Col::OptFloat(&self.num)),
-            ("denominator", Col::OptFloat(&self.den)),
-            ("comment", Col::Text(&self.comment)),
-            ("source", Col::Text(&self.source)),
-            ("evidence", Col::Text(&self.evidence)),
-            ("entered_at", Col::Ts(&at)),
-        ], None)
+        bulk::insert_columns(
+            c,
+            "indicator_values",
+            &[
+                ("indicator_id", Col::Int(&self.ind)),
+                ("unit_id", Col::Int(&self.unit)),
+                ("period", Col::Text(&self.period)),
+                ("disaggregation", Col::Text(&self.dis)),
+                ("value", Col::OptFloat(&self.value)),
+                ("numerator", Col::OptFloat(&self.num)),
+                ("denominator", Col::OptFloat(&self.den)),
+                ("comment", Col::Text(&self.comment)),
+                ("source", Col::Text(&self.source)),
+                ("evidence", Col::Text(&self.evidence)),
+                ("entered_at", Col::Ts(&at)),
+            ],
+            None,
+        )
         .await?;
         *self = Rows::default();
         Ok(())
@@ -178,12 +326,22 @@ impl Rows {
 
 /// Writes the values (the sets are created if missing: Annex I, the provincial KPI set, the
 /// monthly set). Small scale: the communes of the first three provinces only.
-pub fn generate_indicators<'a>(db: &'a Db, scale: Scale, progress: bool) -> store::BoxFuture<'a, AppResult<IndicatorVolume>> {
+pub fn generate_indicators<'a>(
+    db: &'a Db,
+    scale: Scale,
+    progress: bool,
+) -> store::BoxFuture<'a, AppResult<IndicatorVolume>> {
     Box::pin(async move {
         let actor = Actor::system("generate");
         let mut c0 = db.acquire().await?;
-        let have_annex = store::indicators::set_by_code(&mut c0.conn(), app::indicators::builtin::ANNEX_ONE_SET).await?.is_some();
-        let have_kpi = store::indicators::set_by_code(&mut c0.conn(), app::indicators::builtin::PROVINCE_SET).await?.is_some();
+        let have_annex =
+            store::indicators::set_by_code(&mut c0.conn(), app::indicators::builtin::ANNEX_ONE_SET)
+                .await?
+                .is_some();
+        let have_kpi =
+            store::indicators::set_by_code(&mut c0.conn(), app::indicators::builtin::PROVINCE_SET)
+                .await?
+                .is_some();
         let mut communes = store::bulk::current_communes(&mut c0.conn()).await?;
         drop(c0);
         if !have_annex {
@@ -207,15 +365,26 @@ pub fn generate_indicators<'a>(db: &'a Db, scale: Scale, progress: bool) -> stor
             let all = store::indicators::list_indicators(&mut c.conn()).await?;
             app::indicators::builtin::PROVINCE_KPIS
                 .iter()
-                .filter_map(|k| all.iter().find(|i| i.code == k.code).map(|i| (i.id, k.code)))
+                .filter_map(|k| {
+                    all.iter()
+                        .find(|i| i.code == k.code)
+                        .map(|i| (i.id, k.code))
+                })
                 .collect()
         };
         let today = domain::clock::local_date(Utc::now());
-        let quarters = PeriodId::Quarter(2025, 1).through(PeriodId::containing(PeriodType::Quarter, today).min(PeriodId::Quarter(2026, 4)));
-        let months = PeriodId::Month(2025, 1).through(PeriodId::containing(PeriodType::Month, today).min(PeriodId::Month(2026, 12)));
+        let quarters = PeriodId::Quarter(2025, 1).through(
+            PeriodId::containing(PeriodType::Quarter, today).min(PeriodId::Quarter(2026, 4)),
+        );
+        let months = PeriodId::Month(2025, 1)
+            .through(PeriodId::containing(PeriodType::Month, today).min(PeriodId::Month(2026, 12)));
         let per_month: usize = monthly.iter().map(|(_, l, _)| l.len()).sum();
         let total = communes.len() * (quarters.len() * kpis.len() + months.len() * per_month);
-        let bar = if progress { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
+        let bar = if progress {
+            ProgressBar::new(total as u64)
+        } else {
+            ProgressBar::hidden()
+        };
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} indicator values {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -224,7 +393,12 @@ pub fn generate_indicators<'a>(db: &'a Db, scale: Scale, progress: bool) -> stor
         // Each commune's level and pace, so that provinces differ and trends show.
         let pace: std::collections::HashMap<i64, (f64, f64)> = communes
             .iter()
-            .map(|(_, u)| (*u, (rng.random_range(30.0..65.0), rng.random_range(0.3..4.0))))
+            .map(|(_, u)| {
+                (
+                    *u,
+                    (rng.random_range(30.0..65.0), rng.random_range(0.3..4.0)),
+                )
+            })
             .collect();
         let mut vol = IndicatorVolume::default();
         let mut touched = vec![];
@@ -239,7 +413,8 @@ pub fn generate_indicators<'a>(db: &'a Db, scale: Scale, progress: bool) -> stor
                         "KPI.CKHCN" => (rng.random_range(50..3000) as f64, None),
                         _ => {
                             let den = rng.random_range(30..600) as f64;
-                            let share = (start + step * qi as f64 + rng.random_range(-6.0..6.0)).clamp(0.0, 100.0);
+                            let share = (start + step * qi as f64 + rng.random_range(-6.0..6.0))
+                                .clamp(0.0, 100.0);
                             let num = (den * share / 100.0).round();
                             (num / den * 100.0, Some((num, den)))
                         }
@@ -290,7 +465,16 @@ pub fn generate_indicators<'a>(db: &'a Db, scale: Scale, progress: bool) -> stor
         let mut tx = db.begin().await?;
         store::indicators::bump(&mut tx.conn(), &touched).await?;
         let summary = serde_json::json!({"quarterly": vol.quarterly, "monthly": vol.monthly});
-        store::audit::commit(tx, &actor, now, vec![Change::new("indicator.generate", "indicator_values", "all").after(Some(summary.to_string()))]).await?;
+        store::audit::commit(
+            tx,
+            &actor,
+            now,
+            vec![
+                Change::new("indicator.generate", "indicator_values", "all")
+                    .after(Some(summary.to_string())),
+            ],
+        )
+        .await?;
         bulk::analyze(db, &["indicator_values"]).await?;
         Ok(vol)
     })

@@ -90,7 +90,14 @@ pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<ReadValue, FieldE
                 return Err(FieldError::new(field, "err-ratio-mismatch")
                     .with("ratio", format!("{:.2}", n / d * scale)));
             }
-            Ok((Some(v), None, ratio))
+            // With a ratio given, the figure is the ratio itself: the typed value (often
+            // rounded) only checks it, so that saving an unchanged form changes nothing.
+            match ratio {
+                Some((n, d)) if ind.aggregation == Aggregation::Ratio => {
+                    Ok((Some(n / d * scale), None, ratio))
+                }
+                _ => Ok((Some(v), None, ratio)),
+            }
         }
         Entered::Text(t) => Ok((None, Some(t), None)),
     }
@@ -128,6 +135,24 @@ pub(crate) async fn state_of(
         .await?
         .and_then(|s| State::parse(&s.state))
         .unwrap_or(State::Open))
+}
+
+/// The submission that keeps `unit`'s values from changing (its own or one above it), if any:
+/// (unit, state).
+pub(crate) async fn lock_of(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    set: i64,
+    unit: i64,
+    period: PeriodId,
+) -> AppResult<Option<(i64, State)>> {
+    for u in snap.chain(unit) {
+        let st = state_of(c, set, u, period).await?;
+        if !st.editable() {
+            return Ok(Some((u, st)));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether values of `unit` may change: a submission covers the unit's own values and those of
@@ -266,6 +291,9 @@ pub struct Sheet {
     pub editable: bool,
     /// Entry deadline of the period.
     pub due: NaiveDate,
+    /// The submission of a unit above that locks these values (its name and state), if any.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<(String, String)>))]
+    pub locked_by: Option<(String, State)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -352,6 +380,15 @@ pub async fn sheet(
         rows,
         editable: any_enterable
             && editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await?,
+        locked_by: lock_of(&mut c, &snap, set_id, unit, period)
+            .await?
+            .filter(|(u, _)| *u != unit)
+            .map(|(u, st)| {
+                (
+                    snap.get(u).map(|x| x.name_vi.clone()).unwrap_or_default(),
+                    st,
+                )
+            }),
     })
 }
 

@@ -268,6 +268,15 @@ fn figure_of(
     }
 }
 
+/// Provinces and the communes, wards and special zones below them: the units that report the
+/// figures that roll up.
+fn territorial(k: OrgKind) -> bool {
+    matches!(
+        k,
+        OrgKind::Province | OrgKind::Commune | OrgKind::Ward | OrgKind::SpecialZone
+    )
+}
+
 /// A unit's figure for period `at` (judged even when there is no value: no data, or late), or
 /// without `at` for the latest period that has one (the catalogue's column; None when none
 /// has). The trend that judges it is drawn from the unit's figures up to that period.
@@ -299,7 +308,10 @@ pub async fn unit_figure(
     let (period, r) = match at {
         Some(a) => match found.last() {
             Some((p, r)) if *p == a => (a, r.clone()),
-            _ => (a, rolled(c, snap, cache, ind, version, a, &breakdown).await?),
+            _ => (
+                a,
+                rolled(c, snap, cache, ind, version, a, &breakdown).await?,
+            ),
         },
         None => match found.last() {
             Some((p, r)) => (*p, r.clone()),
@@ -356,6 +368,7 @@ pub async fn scorecard(
     let snap = org.snapshot(db).await?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
     let chain = snap.chain(unit);
+    let national = super::national_id(&snap)?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let all = store::indicators::list_indicators(&mut c).await?;
@@ -375,14 +388,26 @@ pub async fn scorecard(
             if parents.contains(&ind.id) && ind.value_type == ValueType::Milestone {
                 continue;
             }
+            // Who answers for what: a national figure is on the nation's card and on the card of
+            // the agency responsible for it; figures that roll up are on the territorial units'.
+            let shown_for = if ind.aggregation == Aggregation::None {
+                (unit == national || ind.responsible_unit_id == Some(unit)).then_some(national)
+            } else {
+                (unit == national || territorial(u.kind)).then_some(unit)
+            };
+            let Some(whose) = shown_for else { continue };
             if !super::may_read_values(who, ind, &chain) {
                 continue;
             }
-            if let Some(f) = unit_figure(&mut c, &snap, cache, &s, ind, unit, Some(at)).await? {
+            if let Some(f) = unit_figure(&mut c, &snap, cache, &s, ind, whose, Some(at)).await? {
                 rows.push((ind.clone(), f));
             }
         }
-        sets.push(ScorecardSet { set: s, period: at, rows });
+        sets.push(ScorecardSet {
+            set: s,
+            period: at,
+            rows,
+        });
     }
     Ok(Scorecard {
         unit_id: unit,
@@ -520,12 +545,6 @@ pub async fn figures(
                 meets: t.met_by(v, ind.direction),
             })
         });
-    let territorial = |k: OrgKind| {
-        matches!(
-            k,
-            OrgKind::Province | OrgKind::Commune | OrgKind::Ward | OrgKind::SpecialZone
-        )
-    };
     let mut children = vec![];
     let f = store::org::ListFilter {
         parent: Some(unit),

@@ -257,6 +257,15 @@ async fn scorecard(
 ) -> AppResult<Json<app::indicators::Scorecard>> {
     let period = app::indicators::read_period(q.period.as_deref())?;
     Ok(Json(
-        app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, ctx.who.as_ref(), id, q.set, period).await?,
+        app::indicators::figures::scorecard(
+            &s.db,
+            &s.org,
+            &s.figures,
+            ctx.who.as_ref(),
+            id,
+            q.set,
+            period,
+        )
+        .await?,
     ))
 }

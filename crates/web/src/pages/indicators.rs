@@ -497,6 +497,8 @@ fn entry_rows(
                 value: from_form("v").unwrap_or_else(|| {
                     cur.map(|c| match (&c.text_value, c.value) {
                         (Some(t), _) => t.clone(),
+                        // A ratio's figure is computed from its parts: shown rounded.
+                        (None, Some(v)) if c.numerator.is_some() => lang.num(v, 2),
                         (None, Some(v)) => lang.num(v, 6),
                         _ => String::new(),
                     })
@@ -836,7 +838,16 @@ async fn scorecard(
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let period = app::indicators::read_period(q.period.as_deref())?;
-    let card = app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, ctx.who.as_ref(), id, None, period).await?;
+    let card = app::indicators::figures::scorecard(
+        &s.db,
+        &s.org,
+        &s.figures,
+        ctx.who.as_ref(),
+        id,
+        None,
+        period,
+    )
+    .await?;
     let sets = card
         .sets
         .iter()
@@ -848,13 +859,25 @@ async fn scorecard(
                     id: i.id,
                     number: i.number.clone(),
                     name: ind_name(lang, i).to_string(),
-                    value: f.value.map(|v| figure(lang, i, v)).or(f.text.clone()).unwrap_or_else(|| "—".into()),
-                    target: f.target.as_ref().map(|t| target_text(lang, i, t)).unwrap_or_default(),
+                    value: f
+                        .value
+                        .map(|v| figure(lang, i, v))
+                        .or(f.text.clone())
+                        .unwrap_or_else(|| "—".into()),
+                    target: f
+                        .target
+                        .as_ref()
+                        .map(|t| target_text(lang, i, t))
+                        .unwrap_or_default(),
                     achievement: share(lang, f.achievement),
                     status: f.status.as_str().to_string(),
                 })
                 .collect();
-            (set_name(lang, &cs.set).to_string(), cs.period.to_string(), rows)
+            (
+                set_name(lang, &cs.set).to_string(),
+                cs.period.to_string(),
+                rows,
+            )
         })
         .collect();
     html(ScorecardTpl {
