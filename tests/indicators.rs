@@ -216,7 +216,7 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
             {"dataElement": "KPI.KNS", "orgUnit": cs[1].1, "period": "2026Q5", "value": "1"},
             {"dataElement": "KPI.KNS", "orgUnit": cs[1].1, "period": "202601", "value": "1"},
             {"dataElement": "KPI.VBKS", "orgUnit": cs[1].1, "value": "130"},
-            {"dataElement": "KPI.VBKS", "orgUnit": "01", "value": "50"},
+            {"dataElement": "KPI.VBKS", "orgUnit": "01", "value": "50", "numerator": 1, "denominator": 2},
             {"dataElement": "KPI.SHHS", "orgUnit": cs[0].1, "value": "abc"}
         ]
     });
@@ -363,7 +363,7 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
     // Ids work as well as codes.
     let (_, v) = officer
         .post(app.url("/api/v1/dataValueSets?idScheme=ID"))
-        .json(&json!({"period": "2026Q1", "orgUnit": cs[1].0.to_string(), "dataValues": [{"dataElement": dvctt.to_string(), "value": "55"}]}))
+        .json(&json!({"period": "2026Q1", "orgUnit": cs[1].0.to_string(), "dataValues": [{"dataElement": dvctt.to_string(), "value": "55", "numerator": "11", "denominator": "20"}]}))
         .call_json()
         .await;
     assert_eq!(v["importCount"]["imported"], 1, "{v}");
@@ -378,14 +378,14 @@ both!(data_value_sets_round_trip_and_report_conflicts, |app| {
 });
 
 both!(submitted_values_are_locked_until_returned, |app| {
-    let (set, dvctt, _, _) = province_set(&app).await;
+    let (set, _, kns, _) = province_set(&app).await;
     let officer = bearer(&app.token("daklak.officer").await);
     let leader = bearer(&app.token("daklak.leader").await);
     let steering = bearer(&app.token("steering").await);
     let province = app.unit_id("66").await;
     let cs = communes(&app, "66").await;
     let enter = |unit: i64, value: &str| {
-        let body = json!({"unit": unit, "period": "2026Q2", "values": [{"indicator_id": dvctt, "value": value}]});
+        let body = json!({"unit": unit, "period": "2026Q2", "values": [{"indicator_id": kns, "value": value}]});
         let c = officer.clone();
         let url = app.url(&format!("/api/v1/indicator-sets/{set}/sheet"));
         async move { c.post(url).json(&body).call().await.status() }

@@ -81,7 +81,13 @@ pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<ReadValue, FieldE
     {
         return Ok((Some(n / d * scale), None, ratio));
     }
-    match ind::read_value(ind.value_type, &raw.value).map_err(at)? {
+    let read = ind::read_value(ind.value_type, &raw.value).map_err(at)?;
+    // A ratio rolls up as Σ numerators ÷ Σ denominators: without its parts a value could
+    // not be counted anywhere above the unit.
+    if ind.aggregation == Aggregation::Ratio && ratio.is_none() {
+        return Err(FieldError::new(&format!("{field}-numerator"), "err-pair"));
+    }
+    match read {
         Entered::Figure(v) => {
             if let Some((n, d)) = ratio
                 && ind.aggregation == Aggregation::Ratio

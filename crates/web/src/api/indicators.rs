@@ -64,32 +64,87 @@ struct FigureQuery {
     period: Option<String>,
     /// A breakdown label (default: the first, or the total).
     disaggregation: Option<String>,
+    /// csv or xlsx: the unit and the units below it as a table (default JSON).
+    format: Option<String>,
 }
 
 /// A unit's figure for a period with the figures of the units below it, the unit's series, and
 /// where its trend leads; each judged against its target (fresh on the next request after a value is entered).
 #[utoipa::path(get, path = "/api/v1/indicators/{id}/figures", tag = "indicators", security(()), params(("id" = i64, Path), FigureQuery),
-    responses((status = 200, body = Figures), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Figures), (status = 200, description = "With format=csv or xlsx: the table as a file", content_type = "text/csv"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn figures(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<FigureQuery>,
-) -> AppResult<Json<Figures>> {
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let format = crate::api::export::parse_format(q.format.as_deref())?;
     let period = app::indicators::read_period(q.period.as_deref())?;
-    Ok(Json(
-        app::indicators::figures::figures(
-            &s.db,
-            &s.org,
-            &s.figures,
-            ctx.who.as_ref(),
-            id,
-            q.unit,
-            period,
-            q.disaggregation,
-        )
-        .await?,
-    ))
+    let f = app::indicators::figures::figures(
+        &s.db,
+        &s.org,
+        &s.figures,
+        ctx.who.as_ref(),
+        id,
+        q.unit,
+        period,
+        q.disaggregation,
+    )
+    .await?;
+    match format {
+        None => Ok(Json(f).into_response()),
+        Some(fmt) => {
+            let d = app::indicators::detail(&s.db, id).await?;
+            crate::api::export::export_response(
+                &figure_table(ctx.lang, &d.indicator, &f),
+                fmt,
+                &format!("{}-{}", d.indicator.code, f.period),
+            )
+        }
+    }
+}
+
+/// The unit's figure and its units' as a table for Excel and LibreOffice: figures as numbers.
+fn figure_table(
+    lang: crate::i18n::Lang,
+    ind: &app::records::Indicator,
+    f: &Figures,
+) -> app::export::Table {
+    use app::export::Cell;
+    let h = |k: &str| lang.t(k).to_string();
+    app::export::Table {
+        title: ind.code.clone(),
+        headers: vec![
+            h("field-code"),
+            h("ind-unit-sel"),
+            h("ind-period"),
+            h("field-disaggregation"),
+            h("ind-value"),
+            h("ind-col-target"),
+            h("ind-expected"),
+            h("ind-achievement"),
+            h("ind-col-status"),
+            h("ind-count"),
+        ],
+        rows: std::iter::once(&f.unit)
+            .chain(&f.children)
+            .map(|u| {
+                vec![
+                    Cell::from(u.unit_code.clone()),
+                    Cell::from(&u.unit_name),
+                    Cell::from(u.period.to_string()),
+                    Cell::from(&u.disaggregation),
+                    u.value.map(Cell::from).unwrap_or_else(|| Cell::from(u.text.clone())),
+                    Cell::from(u.target.as_ref().map(|t| t.describe(|v| lang.num(v, 2)))),
+                    Cell::from(u.expected),
+                    Cell::from(u.achievement),
+                    Cell::from(lang.t(&format!("ind-status-{}", u.status.as_str()))),
+                    Cell::from(u.count as i64),
+                ]
+            })
+            .collect(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
