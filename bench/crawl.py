@@ -91,8 +91,14 @@ def samples(c, province_q):
     item = (first(c.json(f"/api/v1/feedback?unit={province}&per_page=1"))[0].get("id")
             or first(c.json("/api/v1/feedback?per_page=1"))[0].get("id"))
     user = first(c.json("/api/v1/users?per_page=1"))[0].get("id")
+    # An indicator that rolls up (the provincial KPI set's first), and its set.
+    sets = c.json("/api/v1/indicators") or []
+    rolled = [r["indicator"] for st in sets for r in st["indicators"] if r["indicator"]["aggregation"] != "none"]
+    indicator = rolled[0]["id"] if rolled else None
+    indicator_set = rolled[0]["set_id"] if rolled else None
     return {"province": province, "commune": commune, "ministry": ministry, "programme": programme,
             "task": task, "assignment": assignment, "code": code, "item": item, "user": user,
+            "indicator": indicator, "indicator_set": indicator_set,
             # The chain numbers its records from 1, and any data holds the first.
             "audit": 1}
 
@@ -104,7 +110,8 @@ def fill(route, s):
         seg = before.rstrip("/").rsplit("/", 1)[-1]
         key = {"org": "province", "org-units": "province", "programmes": "programme", "tasks": "task",
                "assignments": "assignment", "track": "code", "items": "item", "users": "user",
-               "feedback": "item", "units": "province", "audit": "audit"}.get(seg)
+               "feedback": "item", "units": "province", "audit": "audit", "indicators": "indicator",
+               "indicator-sets": "indicator_set"}.get(seg)
         if name == "code" and seg in ("track",):
             key = "code"
         v = s.get(key) if key else None

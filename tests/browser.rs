@@ -969,13 +969,20 @@ async fn the_committee_home_shows_what_the_units_lists_add_up_to() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commune_enters_a_quarter_and_the_nation_sees_it() {
     let app = common::TestApp::start(common::Backend::Sqlite).await;
-    let set = app::indicators::builtin::create_province_set(&app.db, &store::audit::Actor::system("test"))
-        .await
-        .unwrap();
-    let dvctt = app.scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'").await;
+    let set = app::indicators::builtin::create_province_set(
+        &app.db,
+        &store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    let dvctt = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'")
+        .await;
     let province = app.unit_id("66").await;
     let commune = app
-        .scalar_i64(&format!("SELECT MIN(id) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL"))
+        .scalar_i64(&format!(
+            "SELECT MIN(id) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL"
+        ))
         .await;
     let admin = common::bearer(&app.token("admin").await);
     for (user, role) in [("xa.officer", "unit_officer"), ("xa.leader", "unit_leader")] {
@@ -996,16 +1003,28 @@ async fn a_commune_enters_a_quarter_and_the_nation_sees_it() {
     let err = text(&c, &format!("#err-{key}")).await;
     assert!(err.contains("130"), "the error names the value: {err}");
     // Corrected: the parts of the ratio, the figure computed from them.
-    c.find(Locator::Id(&format!("v-{key}"))).await.unwrap().clear().await.unwrap();
+    c.find(Locator::Id(&format!("v-{key}")))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
     type_in(&c, &format!("n-{key}"), "17").await;
     type_in(&c, &format!("d-{key}"), "20").await;
     submit(&c, "#sheet-save").await;
     assert!(text(&c, "#saved").await.contains('1'));
     submit(&c, "#move-submit").await;
-    assert_eq!(text(&c, "#sheet-state").await, "Đã gửi, chờ lãnh đạo đơn vị phê duyệt");
+    assert_eq!(
+        text(&c, "#sheet-state").await,
+        "Đã gửi, chờ lãnh đạo đơn vị phê duyệt"
+    );
     submit(&c, "#logout").await;
     for (user, button, state) in [
-        ("xa.leader", "#move-approve", "Đã phê duyệt, chờ cấp trên tiếp nhận"),
+        (
+            "xa.leader",
+            "#move-approve",
+            "Đã phê duyệt, chờ cấp trên tiếp nhận",
+        ),
         ("daklak.leader", "#move-accept", "Cấp trên đã tiếp nhận"),
     ] {
         sign_in(&c, &app, user).await;
@@ -1015,7 +1034,9 @@ async fn a_commune_enters_a_quarter_and_the_nation_sees_it() {
         submit(&c, "#logout").await;
     }
     // The nation's page, on the next request: 17 / 20 = 85 %, above the 2027 target of 65 %.
-    c.goto(&app.url(&format!("/indicators/{dvctt}?period=2026Q2"))).await.unwrap();
+    c.goto(&app.url(&format!("/indicators/{dvctt}?period=2026Q2")))
+        .await
+        .unwrap();
     assert_eq!(text(&c, "#figure-value").await, "85% Đã đạt");
     // On the map, Đắk Lắk carries its share of the target: from the baseline 45 % to 65 %, 85 % is 200 %.
     let title: String = c
@@ -1038,8 +1059,22 @@ async fn a_commune_enters_a_quarter_and_the_nation_sees_it() {
         .unwrap()
         .unwrap();
     c.close().await.unwrap();
-    let csv = app.anon().get(app.url(&href)).call().await.bytes().await.unwrap();
-    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM, so that Excel reads UTF-8");
+    let csv = app
+        .anon()
+        .get(app.url(&href))
+        .call()
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with(b"\xEF\xBB\xBF"),
+        "a BOM, so that Excel reads UTF-8"
+    );
     let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
-    assert!(csv.lines().any(|l| l.contains("Tỉnh Đắk Lắk") && l.contains(",85,")), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("Tỉnh Đắk Lắk") && l.contains(",85,")),
+        "{csv}"
+    );
 }

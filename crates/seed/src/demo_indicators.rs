@@ -163,8 +163,9 @@ pub fn demo_indicators<'a>(
             }
         }
         store::indicators::write_values(&mut c, &values, &[], &[], None, now).await?;
-        let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
-        store::indicators::bump(&mut c, &ids).await?;
+        let touched: Vec<(i64, PeriodId)> =
+            values.iter().map(|v| (v.indicator_id, v.period)).collect();
+        store::indicators::bump(&mut c, &touched).await?;
         // Submissions: each state once, on provinces the demo accounts work with.
         let prev = last.prev();
         for (code, period, state, reason) in [

@@ -429,7 +429,10 @@ pub fn generate_indicators<'a>(
             vol.quarterly += n;
             bar.inc(n as u64);
         }
-        touched.extend(kpis.iter().map(|k| k.0));
+        touched.extend(
+            kpis.iter()
+                .flat_map(|k| quarters.iter().map(move |q| (k.0, *q))),
+        );
         for (mi, m) in months.iter().enumerate() {
             let mut rows = Rows::default();
             let label = m.to_string();
@@ -459,7 +462,11 @@ pub fn generate_indicators<'a>(
             vol.monthly += n;
             bar.inc(n as u64);
         }
-        touched.extend(monthly.iter().map(|m| m.0));
+        touched.extend(
+            monthly
+                .iter()
+                .flat_map(|m| months.iter().map(move |p| (m.0, *p))),
+        );
         bar.finish();
         let now = Utc::now();
         let mut tx = db.begin().await?;

@@ -385,14 +385,6 @@ pub async fn values_of_indicator(
     )
 }
 
-/// The periods that hold values of an indicator.
-pub async fn periods_of(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<PeriodId>> {
-    let rows = on_conn!(c, c => sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT period FROM indicator_values WHERE indicator_id = $1")
-        .bind(indicator_id).fetch_all(&mut **c).await?);
-    Ok(rows.iter().filter_map(|p| PeriodId::parse(p)).collect())
-}
-
 /// The values of some units for some periods (entry forms, exports), in key order.
 pub async fn values_of_units(
     c: &mut DbConn<'_>,
@@ -624,22 +616,54 @@ pub async fn put_submission(c: &mut DbConn<'_>, s: &Submission) -> AppResult<()>
     Ok(())
 }
 
-/// Bumps the version of each indicator whose values or targets changed (in the writing transaction).
-pub async fn bump(c: &mut DbConn<'_>, indicator_ids: &[i64]) -> AppResult<()> {
-    let mut ids = indicator_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        on_conn!(c, c => sqlx::query(
-            "INSERT INTO indicator_versions (indicator_id, v) VALUES ($1, 1) ON CONFLICT (indicator_id) DO UPDATE SET v = indicator_versions.v + 1")
-            .bind(id).execute(&mut **c).await.map(|_| ())?);
+/// Bumps the version of each (indicator, period) whose values changed (in the writing transaction).
+pub async fn bump(c: &mut DbConn<'_>, pairs: &[(i64, PeriodId)]) -> AppResult<()> {
+    let mut pairs = pairs.to_vec();
+    pairs.sort();
+    pairs.dedup();
+    for chunk in pairs.chunks(500) {
+        let ind: Vec<i64> = chunk.iter().map(|p| p.0).collect();
+        let per: Vec<String> = chunk.iter().map(|p| p.1.to_string()).collect();
+        let one = vec![1i64; chunk.len()];
+        bulk::upsert_columns(
+            c,
+            "indicator_versions",
+            &[
+                ("indicator_id", Col::Int(&ind)),
+                ("period", Col::Text(&per)),
+                ("v", Col::Int(&one)),
+            ],
+            " ON CONFLICT (indicator_id, period) DO UPDATE SET v = indicator_versions.v + 1",
+        )
+        .await?;
     }
     Ok(())
 }
 
-/// The version of one indicator (0 before its first change).
-pub async fn version(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<i64> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE((SELECT v FROM indicator_versions WHERE indicator_id = $1), 0)")
-        .bind(indicator_id).fetch_one(&mut **c).await?))
+/// The periods that hold (or held) values of an indicator, with each one's version.
+pub async fn versions(c: &mut DbConn<'_>, indicator_id: i64) -> AppResult<Vec<(PeriodId, i64)>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, (String, i64)>(
+        "SELECT period, v FROM indicator_versions WHERE indicator_id = $1")
+        .bind(indicator_id).fetch_all(&mut **c).await?);
+    let mut out: Vec<(PeriodId, i64)> = rows
+        .into_iter()
+        .filter_map(|(p, v)| Some((PeriodId::parse(&p)?, v)))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// (unit, value, words, numerator, denominator).
+pub type FigureRow = (i64, Option<f64>, Option<String>, Option<f64>, Option<f64>);
+
+/// What a roll-up reads of one indicator, period and breakdown: every unit's figure, and nothing else.
+pub async fn figures_of_period(
+    c: &mut DbConn<'_>,
+    indicator_id: i64,
+    period: PeriodId,
+    breakdown: &str,
+) -> AppResult<Vec<FigureRow>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, FigureRow>(
+        "SELECT unit_id, value, text_value, numerator, denominator FROM indicator_values WHERE indicator_id = $1 AND period = $2 AND disaggregation = $3")
+        .bind(indicator_id).bind(period.to_string()).bind(breakdown).fetch_all(&mut **c).await?))
 }

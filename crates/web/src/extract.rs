@@ -167,9 +167,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 code: "err-body",
                 detail: e.body_text(),
             })?;
+        // PostgreSQL refuses text holding a NUL character, as in queries (below).
+        if escapes_nul(&bytes) {
+            return Err(WebError(AppError::BadRequest {
+                code: "err-body",
+                detail: "a value contains the NUL character (\\u0000)".into(),
+            }));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error(de).map(ApiJson).map_err(WebError)
     }
+}
+
+/// Whether JSON text holds the escape `\u0000` (a NUL in a string): a backslash that is not
+/// itself escaped, then `u0000`. A raw NUL byte is not valid JSON and fails parsing anyway.
+fn escapes_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(at) = json[i..].iter().position(|&b| b == b'\\') {
+        let at = i + at;
+        match json.get(at + 1) {
+            Some(b'u') if json[at + 2..].starts_with(b"0000") => return true,
+            // Skip the escaped character, so that `\\u0000` (a backslash, then text) is not taken.
+            Some(_) => i = at + 2,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Deserialises while keeping the path of the failing field in the message.

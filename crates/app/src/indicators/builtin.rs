@@ -179,7 +179,6 @@ pub fn import_annex_one<'a>(
                 Stated::Milestone { .. } => {}
             }
         }
-        store::indicators::bump(&mut c, &ids.values().copied().collect::<Vec<_>>()).await?;
         report.set_id = Some(set_id);
         if dry_run {
             report.set_id = None;
@@ -426,7 +425,6 @@ pub fn create_province_set<'a>(
                 .await?;
             }
         }
-        store::indicators::bump(&mut c, &ids).await?;
         let summary = serde_json::json!({"code": PROVINCE_SET, "indicators": ids.len()});
         store::audit::commit(
             tx,

@@ -223,10 +223,10 @@ pub(crate) async fn write(
         }
     }
     store::indicators::write_values(c, &put, &replaced, &deleted, Some(who.user_id), now).await?;
-    let touched: Vec<i64> = audit
+    let touched: Vec<(i64, PeriodId)> = audit
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|((i, _), _)| *i)
+        .map(|(k, _)| *k)
         .collect();
     store::indicators::bump(c, &touched).await?;
     let records: Vec<(String, String, String)> = audit

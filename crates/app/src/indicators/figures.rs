@@ -29,23 +29,38 @@ pub struct Rolled {
     pub texts: HashMap<i64, String>,
 }
 
-/// (indicator, its version, tree version, period, breakdown).
+/// (indicator, the period's version, tree version, period, breakdown).
 type Key = (i64, i64, i64, PeriodId, String);
 
 /// Roll-ups kept against the versions they were computed from.
 pub struct FigureCache {
     rolled: Memo<Key, Rolled>,
-    /// (indicator, version) → the periods that hold values, in order.
-    periods: Memo<(i64, i64), Vec<PeriodId>>,
 }
 
 impl Default for FigureCache {
-    /// A roll-up of national data holds a few thousand units: 256 of them stay well under 100 MB.
+    /// A roll-up of national data holds a few thousand units (about 400 KB): 512 of them stay
+    /// within 200 MB, enough for every period of the indicators people are looking at.
     fn default() -> Self {
         FigureCache {
-            rolled: Memo::with_capacity(256),
-            periods: Memo::default(),
+            rolled: Memo::with_capacity(512),
         }
+    }
+}
+
+/// The periods that hold values, in order, with the version of each.
+struct Periods(Vec<(PeriodId, i64)>);
+
+impl Periods {
+    async fn of(c: &mut DbConn<'_>, ind: &Indicator) -> AppResult<Periods> {
+        Ok(Periods(store::indicators::versions(c, ind.id).await?))
+    }
+
+    fn version(&self, p: PeriodId) -> i64 {
+        self.0.iter().find(|(x, _)| *x == p).map_or(0, |(_, v)| *v)
+    }
+
+    fn list(&self) -> impl Iterator<Item = PeriodId> + '_ {
+        self.0.iter().map(|(p, _)| *p)
     }
 }
 
@@ -54,26 +69,30 @@ async fn rolled(
     snap: &Snapshot,
     cache: &FigureCache,
     ind: &Indicator,
-    version: i64,
+    periods: &Periods,
     period: PeriodId,
     breakdown: &str,
 ) -> AppResult<Arc<Rolled>> {
-    let key = (ind.id, version, snap.version, period, breakdown.to_string());
+    let key = (
+        ind.id,
+        periods.version(period),
+        snap.version,
+        period,
+        breakdown.to_string(),
+    );
     if let Some(r) = cache.rolled.get(&key) {
         return Ok(r);
     }
     let mut own = HashMap::new();
     let mut texts = HashMap::new();
-    for v in store::indicators::values_of_period(c, ind.id, period).await? {
-        if v.disaggregation != breakdown {
-            continue;
+    for (unit, value, text, numerator, denominator) in
+        store::indicators::figures_of_period(c, ind.id, period, breakdown).await?
+    {
+        if let Some(x) = value {
+            own.insert(unit, Partial::of(x, numerator.zip(denominator)));
         }
-        if let Some(x) = v.value {
-            let ratio = v.numerator.zip(v.denominator);
-            own.insert(v.unit_id, Partial::of(x, ratio));
-        }
-        if let Some(t) = v.text_value {
-            texts.insert(v.unit_id, t);
+        if let Some(t) = text {
+            texts.insert(unit, t);
         }
     }
     let parent = |u: i64| snap.get(u).and_then(|x| x.parent_id);
@@ -86,22 +105,6 @@ async fn rolled(
     let r = Arc::new(Rolled { by_unit, texts });
     cache.rolled.put(key, r.clone());
     Ok(r)
-}
-
-async fn periods_with_values(
-    c: &mut DbConn<'_>,
-    cache: &FigureCache,
-    ind: &Indicator,
-    version: i64,
-) -> AppResult<Arc<Vec<PeriodId>>> {
-    if let Some(p) = cache.periods.get(&(ind.id, version)) {
-        return Ok(p);
-    }
-    let mut ps = store::indicators::periods_of(c, ind.id).await?;
-    ps.sort();
-    let ps = Arc::new(ps);
-    cache.periods.put((ind.id, version), ps.clone());
-    Ok(ps)
 }
 
 /// A unit's figure for a period, judged.
@@ -290,27 +293,32 @@ pub async fn unit_figure(
     unit: i64,
     at: Option<PeriodId>,
 ) -> AppResult<Option<UnitFigure>> {
-    let version = store::indicators::version(c, ind.id).await?;
-    let periods = periods_with_values(c, cache, ind, version).await?;
+    let periods = Periods::of(c, ind).await?;
     let targets = store::indicators::targets(c, ind.id).await?;
     let today = domain::clock::local_date(chrono::Utc::now());
     let breakdown = ind.breakdown()[0].to_string();
+    // The latest periods only: enough for the figure and its trend, whatever the history.
+    let candidates: Vec<PeriodId> = periods
+        .list()
+        .filter(|p| p.period_type() == set.period_type && at.is_none_or(|a| *p <= a))
+        .collect();
     let mut found = vec![];
-    for p in periods
-        .iter()
-        .filter(|p| p.period_type() == set.period_type && at.is_none_or(|a| **p <= a))
-    {
-        let r = rolled(c, snap, cache, ind, version, *p, &breakdown).await?;
+    for p in candidates.iter().rev() {
+        let r = rolled(c, snap, cache, ind, &periods, *p, &breakdown).await?;
         if r.by_unit.contains_key(&unit) || r.texts.contains_key(&unit) {
             found.push((*p, r));
+            if found.len() == TREND_PERIODS {
+                break;
+            }
         }
     }
+    found.reverse();
     let (period, r) = match at {
         Some(a) => match found.last() {
             Some((p, r)) if *p == a => (a, r.clone()),
             _ => (
                 a,
-                rolled(c, snap, cache, ind, version, a, &breakdown).await?,
+                rolled(c, snap, cache, ind, &periods, a, &breakdown).await?,
             ),
         },
         None => match found.last() {
@@ -492,21 +500,25 @@ pub async fn figures(
             "err-no-such-breakdown",
         )));
     }
-    let version = store::indicators::version(&mut c, ind.id).await?;
-    let periods = periods_with_values(&mut c, cache, &ind, version).await?;
+    let periods = Periods::of(&mut c, &ind).await?;
     let today = domain::clock::local_date(chrono::Utc::now());
     let period = period
-        .or_else(|| periods.last().copied())
+        .or_else(|| {
+            periods
+                .list()
+                .filter(|p| p.period_type() == set.period_type)
+                .last()
+        })
         .unwrap_or_else(|| super::last_ended(set.period_type, today));
     let targets = store::indicators::targets(&mut c, ind.id).await?;
 
     let mut series = vec![];
     let mut by_period = vec![];
     for p in periods
-        .iter()
+        .list()
         .filter(|p| p.period_type() == set.period_type)
     {
-        let r = rolled(&mut c, &snap, cache, &ind, version, *p, &breakdown).await?;
+        let r = rolled(&mut c, &snap, cache, &ind, &periods, p, &breakdown).await?;
         series.push(figure_of(
             &snap,
             &ind,
@@ -514,7 +526,7 @@ pub async fn figures(
             &targets,
             &r,
             unit,
-            *p,
+            p,
             &breakdown,
             today,
             |_| None,
@@ -530,7 +542,7 @@ pub async fn figures(
         .collect();
     let project =
         |target_period: PeriodId| measure::project(&trend, fractional_year(target_period.end()));
-    let r = rolled(&mut c, &snap, cache, &ind, version, period, &breakdown).await?;
+    let r = rolled(&mut c, &snap, cache, &ind, &periods, period, &breakdown).await?;
     let figure = figure_of(
         &snap, &ind, &set, &targets, &r, unit, period, &breakdown, today, project,
     );
@@ -594,7 +606,7 @@ pub async fn figures(
         children,
         series,
         projection,
-        periods: periods.to_vec(),
+        periods: periods.list().collect(),
     })
 }
 

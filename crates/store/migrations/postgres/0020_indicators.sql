@@ -132,9 +132,12 @@ CREATE TABLE indicator_submissions (
     PRIMARY KEY (set_id, unit_id, period)
 );
 
--- One counter per indicator, bumped in every transaction that changes its values or targets:
--- roll-ups cached against it are fresh on the next request.
+-- One counter per indicator and period, bumped in every transaction that changes the period's
+-- values: a roll-up cached against it is fresh on the next request, and a value entered for one
+-- period leaves the other periods' roll-ups in the cache. A row also says the period holds values.
 CREATE TABLE indicator_versions (
-    indicator_id BIGINT PRIMARY KEY,
-    v            BIGINT NOT NULL
+    indicator_id BIGINT NOT NULL,
+    period       TEXT NOT NULL,
+    v            BIGINT NOT NULL,
+    PRIMARY KEY (indicator_id, period)
 );

@@ -135,7 +135,9 @@ fn figure_table(
                     Cell::from(&u.unit_name),
                     Cell::from(u.period.to_string()),
                     Cell::from(&u.disaggregation),
-                    u.value.map(Cell::from).unwrap_or_else(|| Cell::from(u.text.clone())),
+                    u.value
+                        .map(Cell::from)
+                        .unwrap_or_else(|| Cell::from(u.text.clone())),
                     Cell::from(u.target.as_ref().map(|t| t.describe(|v| lang.num(v, 2)))),
                     Cell::from(u.expected),
                     Cell::from(u.achievement),
