@@ -5,6 +5,7 @@
 pub mod approval;
 pub mod measure;
 pub mod period;
+pub mod rules;
 pub mod target;
 
 use serde::{Deserialize, Serialize};
