@@ -136,6 +136,13 @@ both!(
         };
         let v = figures(province).await;
         assert_eq!(v["unit"]["value"], Value::Null);
+        // The catalogue is computed (and kept) before any value exists.
+        let (_, cat) = app
+            .anon()
+            .get(app.url("/api/v1/indicators"))
+            .call_json()
+            .await;
+        assert_eq!(cat[0]["indicators"][0]["latest"], Value::Null);
         // Two communes: 9 of 10 files online and 100 of 1,000.
         for ((unit, _), (n, d)) in cs.iter().zip([(9, 10), (100, 1000)]) {
             let r = officer
@@ -154,8 +161,24 @@ both!(
         );
         assert_eq!(v["unit"]["count"], 2);
         assert_eq!(v["unit"]["own"], false);
-        // The nation sees the same two values on the next request.
+        // The nation sees the same two values on the next request, in its figures and in the catalogue.
         let national = figures(app.unit_id("VN").await).await;
+        let (_, cat) = app
+            .anon()
+            .get(app.url("/api/v1/indicators"))
+            .call_json()
+            .await;
+        let latest = cat[0]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"]["id"] == dvctt)
+            .unwrap()["latest"]
+            .clone();
+        assert!(
+            (latest["value"].as_f64().unwrap() - want).abs() < 1e-9,
+            "{latest}"
+        );
         assert!((national["unit"]["value"].as_f64().unwrap() - want).abs() < 1e-9);
         // Judged against the national target path: baseline 45 (2024) to ≥ 65 (2027), linear.
         assert_eq!(national["unit"]["target"]["value"], 65.0);

@@ -158,6 +158,7 @@ pub async fn insert_indicator(
         .fetch_one(&mut **c).await?);
     let row = get_indicator(c, id).await?.expect("just inserted");
     record_revision(c, &row, by, now).await?;
+    bump_data(c).await?;
     Ok(row)
 }
 
@@ -273,6 +274,7 @@ pub struct NewTarget<'a> {
 
 /// Sets a target (or baseline, or milestone), replacing the one with the same key.
 pub async fn put_target(c: &mut DbConn<'_>, t: &NewTarget<'_>) -> AppResult<i64> {
+    bump_data(c).await?;
     Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
         "INSERT INTO indicator_targets (indicator_id, unit_id, disaggregation, period, kind, comparator, value, upper, note, written, trajectory, state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -618,6 +620,9 @@ pub async fn put_submission(c: &mut DbConn<'_>, s: &Submission) -> AppResult<()>
 
 /// Bumps the version of each (indicator, period) whose values changed (in the writing transaction).
 pub async fn bump(c: &mut DbConn<'_>, pairs: &[(i64, PeriodId)]) -> AppResult<()> {
+    if !pairs.is_empty() {
+        bump_data(c).await?;
+    }
     let mut pairs = pairs.to_vec();
     pairs.sort();
     pairs.dedup();
@@ -666,4 +671,19 @@ pub async fn figures_of_period(
     Ok(on_conn!(c, c => sqlx::query_as::<_, FigureRow>(
         "SELECT unit_id, value, text_value, numerator, denominator FROM indicator_values WHERE indicator_id = $1 AND period = $2 AND disaggregation = $3")
         .bind(indicator_id).bind(period.to_string()).bind(breakdown).fetch_all(&mut **c).await?))
+}
+
+/// Bumps the version of all indicator data (in the writing transaction).
+pub async fn bump_data(c: &mut DbConn<'_>) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("UPDATE indicator_data_version SET v = v + 1 WHERE id = 1")
+        .execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// The version of all indicator data.
+pub async fn data_version(c: &mut DbConn<'_>) -> AppResult<i64> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT v FROM indicator_data_version WHERE id = 1")
+        .fetch_one(&mut **c).await?),
+    )
 }

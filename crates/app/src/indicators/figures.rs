@@ -32,9 +32,16 @@ pub struct Rolled {
 /// (indicator, the period's version, tree version, period, breakdown).
 type Key = (i64, i64, i64, PeriodId, String);
 
-/// Roll-ups kept against the versions they were computed from.
+/// What a reader of every indicator is shown is decided by: the version of all indicator
+/// data, the tree's version, the day (late data), and whether the reader may read non-public values.
+type ReaderKey = (i64, i64, NaiveDate, bool);
+
+/// Roll-ups kept against the versions they were computed from, and the pages that read every
+/// indicator (the catalogue, scorecards) kept against the version of all indicator data.
 pub struct FigureCache {
     rolled: Memo<Key, Rolled>,
+    pub(super) catalogues: Memo<ReaderKey, Vec<super::SetEntry>>,
+    scorecards: Memo<(ReaderKey, i64, Option<i64>, Option<PeriodId>), Scorecard>,
 }
 
 impl Default for FigureCache {
@@ -43,8 +50,31 @@ impl Default for FigureCache {
     fn default() -> Self {
         FigureCache {
             rolled: Memo::with_capacity(512),
+            catalogues: Memo::default(),
+            scorecards: Memo::default(),
         }
     }
+}
+
+/// The key of what `who` is shown of every indicator for the unit whose chain is `chain`.
+pub(super) async fn reader_key(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    chain: &[i64],
+) -> AppResult<ReaderKey> {
+    let data = store::indicators::data_version(c).await?;
+    let private = domain::policy::authorize(
+        who,
+        domain::policy::Action::ReadIndicatorData,
+        domain::policy::Scope::Unit(chain),
+    ) == domain::policy::Decision::Allow;
+    Ok((
+        data,
+        snap.version,
+        domain::clock::local_date(chrono::Utc::now()),
+        private,
+    ))
 }
 
 /// The periods that hold values, in order, with the version of each.
@@ -346,7 +376,7 @@ pub async fn unit_figure(
 
 /// A unit's scorecard: each indicator of each set (or of one set) with the unit's figure for
 /// the set's last ended period (or `period`, for the sets of its type).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scorecard {
     pub unit_id: i64,
@@ -354,7 +384,7 @@ pub struct Scorecard {
     pub sets: Vec<ScorecardSet>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScorecardSet {
     pub set: IndicatorSet,
@@ -379,6 +409,15 @@ pub async fn scorecard(
     let national = super::national_id(&snap)?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
+    let key = (
+        reader_key(&mut c, &snap, who, &chain).await?,
+        unit,
+        set,
+        period,
+    );
+    if let Some(card) = cache.scorecards.get(&key) {
+        return Ok((*card).clone());
+    }
     let all = store::indicators::list_indicators(&mut c).await?;
     let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
     let today = domain::clock::local_date(chrono::Utc::now());
@@ -417,11 +456,13 @@ pub async fn scorecard(
             rows,
         });
     }
-    Ok(Scorecard {
+    let card = Scorecard {
         unit_id: unit,
         unit_name: u.name_vi,
         sets,
-    })
+    };
+    cache.scorecards.put(key, Arc::new(card.clone()));
+    Ok(card)
 }
 
 /// "At this pace": the trend of a unit's figures carried to the target's period.

@@ -26,7 +26,7 @@ pub use figures::{FigureCache, Figures, Scorecard, UnitFigure};
 pub const NATIONAL: &str = "VN";
 
 /// A set with its indicators, as the catalogue lists them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetEntry {
     pub set: IndicatorSet,
@@ -34,7 +34,7 @@ pub struct SetEntry {
 }
 
 /// One indicator in the catalogue with its national targets and its latest national figure.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogueRow {
     pub indicator: Indicator,
@@ -55,6 +55,10 @@ pub async fn catalogue(
     let national = national_id(&snap)?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
+    let key = figures::reader_key(&mut c, &snap, who, &snap.chain(national)).await?;
+    if let Some(cat) = cache.catalogues.get(&key) {
+        return Ok((*cat).clone());
+    }
     let sets = store::indicators::list_sets(&mut c).await?;
     let all = store::indicators::list_indicators(&mut c).await?;
     let targets = store::indicators::all_targets_of_unit(&mut c, national).await?;
@@ -82,6 +86,7 @@ pub async fn catalogue(
             indicators: rows,
         });
     }
+    cache.catalogues.put(key, Arc::new(out.clone()));
     Ok(out)
 }
 

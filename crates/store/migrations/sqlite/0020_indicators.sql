@@ -141,3 +141,11 @@ CREATE TABLE indicator_versions (
     v            BIGINT NOT NULL,
     PRIMARY KEY (indicator_id, period)
 );
+
+-- One counter for all indicator data (definitions, targets, values): the catalogue and the
+-- scorecards, which read every indicator, are kept against it.
+CREATE TABLE indicator_data_version (
+    id INTEGER PRIMARY KEY,
+    v  BIGINT NOT NULL
+);
+INSERT INTO indicator_data_version (id, v) VALUES (1, 0);

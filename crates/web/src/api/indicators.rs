@@ -2,7 +2,7 @@
 //! submissions and the approval queue, and DHIS2's `dataValueSets` (also under `/api/`, where
 //! DHIS2 clients look for it).
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -16,6 +16,10 @@ use app::indicators::submissions::Waiting;
 use app::indicators::{Detail, Figures, SetEntry};
 use app::records::{IndicatorSet, IndicatorSubmission};
 
+/// A data value set of a few hundred thousand values (about 100 bytes each in JSON), as a
+/// national import sends them; other JSON bodies keep the default limit.
+const DVS_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/indicator-sets", get(list_sets))
@@ -28,9 +32,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicators/units/{id}", get(scorecard))
         .route(
             "/api/v1/dataValueSets",
-            get(export_values).post(import_values),
+            get(export_values)
+                .post(import_values)
+                .layer(DefaultBodyLimit::max(DVS_BODY_LIMIT)),
         )
-        .route("/api/dataValueSets", get(export_values).post(import_values))
+        .route(
+            "/api/dataValueSets",
+            get(export_values)
+                .post(import_values)
+                .layer(DefaultBodyLimit::max(DVS_BODY_LIMIT)),
+        )
 }
 
 /// Indicator sets (public).
