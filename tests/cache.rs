@@ -651,3 +651,46 @@ both!(a_returned_claim_shows_on_the_officers_home_at_once, |app| {
     claim(&app, a).await;
     assert_eq!(returned(&read().await), 0);
 });
+
+both!(indicator_pages_show_a_value_on_the_next_request, |app| {
+    let set = app::indicators::builtin::create_province_set(&app.db, &Actor::system("test"))
+        .await
+        .unwrap();
+    let dvctt = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'")
+        .await;
+    let province = app.unit_id("66").await;
+    let commune = app
+        .scalar_i64(&format!(
+            "SELECT MIN(id) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL"
+        ))
+        .await;
+    let c = app.anon();
+    let paths = [
+        "/indicators".to_string(),
+        format!("/indicators/{dvctt}?period=2026Q2"),
+        format!("/indicators/units/{province}?period=2026Q2"),
+        "/api/v1/indicators".to_string(),
+        format!("/api/v1/indicators/{dvctt}/figures?period=2026Q2"),
+        format!("/api/v1/indicators/units/{province}?period=2026Q2"),
+    ];
+    let mut before = vec![];
+    for p in &paths {
+        before.push(warm(&app, &c, p).await);
+    }
+    let officer = bearer(&app.token("daklak.officer").await);
+    let r = officer
+        .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+        .json(&json!({"unit": commune, "period": "2026Q2", "values": [{"indicator_id": dvctt, "numerator": "7", "denominator": "10"}]}))
+        .call()
+        .await;
+    assert_eq!(r.status(), 200);
+    for (p, b) in paths.iter().zip(&before) {
+        let now = fresh(&app, &c, p, b).await;
+        assert!(now.contains("70"), "{p} shows 70 %");
+    }
+    // A signed-in reader is never given the anonymous copy.
+    let steering = app.signed_in("steering").await;
+    let r = steering.get(app.url("/indicators")).send().await.unwrap();
+    assert!(r.headers().get("x-cache").is_none());
+});

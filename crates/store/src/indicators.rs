@@ -195,6 +195,12 @@ pub async fn get_indicator(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Indi
     )
 }
 
+/// The sub-indicators of an indicator, in order.
+pub async fn children_of(c: &mut DbConn<'_>, id: i64) -> AppResult<Vec<Indicator>> {
+    let sql = format!("SELECT {IND_COLS} FROM indicators WHERE parent_id = $1 ORDER BY position");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).bind(id).fetch_all(&mut **c).await?))
+}
+
 /// Every indicator, by set and position.
 pub async fn list_indicators(c: &mut DbConn<'_>) -> AppResult<Vec<Indicator>> {
     let sql = format!("SELECT {IND_COLS} FROM indicators ORDER BY set_id, position");

@@ -1,4 +1,4 @@
-//! The three data versions, one row each, bumped by triggers (tasks, feedback) or by the
+//! The data versions, one row each, bumped by triggers (tasks, feedback) or by the
 //! organisation writers (`org::bump_version`) in the writing transaction. Caches of rendered
 //! public pages compare them to know whether anything they were built from has changed.
 
@@ -11,17 +11,21 @@ pub struct Versions {
     pub org: i64,
     pub tasks: i64,
     pub feedback: i64,
+    /// All indicator data (definitions, targets, values).
+    pub indicators: i64,
 }
 
-/// All three in one statement (one round trip on PostgreSQL).
+/// All of them in one statement (one round trip on PostgreSQL).
 pub async fn current(c: &mut DbConn<'_>) -> AppResult<Versions> {
     const SQL: &str = "SELECT (SELECT version FROM org_version WHERE id = 1), \
-        (SELECT v FROM task_version WHERE id = 1), (SELECT v FROM feedback_version WHERE id = 1)";
-    let (org, tasks, feedback) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64)>(SQL)
+        (SELECT v FROM task_version WHERE id = 1), (SELECT v FROM feedback_version WHERE id = 1), \
+        (SELECT v FROM indicator_data_version WHERE id = 1)";
+    let (org, tasks, feedback, indicators) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL)
         .fetch_one(&mut **c).await?);
     Ok(Versions {
         org,
         tasks,
         feedback,
+        indicators,
     })
 }

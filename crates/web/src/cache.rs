@@ -38,6 +38,7 @@ pub struct Deps {
     pub org: bool,
     pub tasks: bool,
     pub feedback: bool,
+    pub indicators: bool,
 }
 
 impl Deps {
@@ -45,22 +46,32 @@ impl Deps {
         org: true,
         tasks: false,
         feedback: false,
+        indicators: false,
     };
     pub const TASKS: Deps = Deps {
         org: true,
         tasks: true,
         feedback: false,
+        indicators: false,
     };
     pub const FEEDBACK: Deps = Deps {
         org: true,
         tasks: false,
         feedback: true,
+        indicators: false,
+    };
+    pub const INDICATORS: Deps = Deps {
+        org: true,
+        tasks: false,
+        feedback: false,
+        indicators: true,
     };
 
     fn holds(self, then: Versions, now: Versions) -> bool {
         (!self.org || then.org == now.org)
             && (!self.tasks || then.tasks == now.tasks)
             && (!self.feedback || then.feedback == now.feedback)
+            && (!self.indicators || then.indicators == now.indicators)
     }
 }
 
@@ -392,6 +403,7 @@ mod tests {
             org: 1,
             tasks: 2,
             feedback: 3,
+            indicators: 4,
         };
         let fb = Versions {
             feedback: 4,
@@ -400,5 +412,10 @@ mod tests {
         assert!(Deps::TASKS.holds(then, fb));
         assert!(!Deps::FEEDBACK.holds(then, fb));
         assert!(!Deps::TASKS.holds(then, Versions { org: 2, ..then }));
+        let ind = Versions {
+            indicators: 5,
+            ..then
+        };
+        assert!(Deps::TASKS.holds(then, ind) && !Deps::INDICATORS.holds(then, ind));
     }
 }

@@ -266,6 +266,17 @@ pub fn serve(
     state: AppState,
 ) -> app::BoxFuture<'static, std::io::Result<()>> {
     Box::pin(async move {
+        // The catalogue reads the latest figures of every indicator (seconds at national scale
+        // when nothing is cached): computed once in the background, so that the first visitor
+        // after a start does not wait for it.
+        let warm = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) =
+                app::indicators::catalogue(&warm.db, &warm.org, &warm.figures, None).await
+            {
+                tracing::warn!(error = %e, "warming the indicator catalogue");
+            }
+        });
         // The page cache wraps the router rather than each route: a hit is answered before any
         // routing, and without cloning the per-route middleware stack.
         use tower_layer::Layer;

@@ -40,6 +40,10 @@ type ReaderKey = (i64, i64, NaiveDate, bool);
 /// indicator (the catalogue, scorecards) kept against the version of all indicator data.
 pub struct FigureCache {
     rolled: Memo<Key, Rolled>,
+    /// One roll-up computed at a time: requests that miss together (after a start, or on a
+    /// national page opened by many at once) wait for the first instead of each reading the
+    /// same thousands of rows.
+    computing: tokio::sync::Mutex<()>,
     pub(super) catalogues: Memo<ReaderKey, Vec<super::SetEntry>>,
     scorecards: Memo<(ReaderKey, i64, Option<i64>, Option<PeriodId>), Scorecard>,
 }
@@ -50,6 +54,7 @@ impl Default for FigureCache {
     fn default() -> Self {
         FigureCache {
             rolled: Memo::with_capacity(512),
+            computing: tokio::sync::Mutex::new(()),
             catalogues: Memo::default(),
             scorecards: Memo::default(),
         }
@@ -112,6 +117,10 @@ async fn rolled(
     );
     if let Some(r) = cache.rolled.get(&key) {
         return Ok(r);
+    }
+    let _turn = cache.computing.lock().await;
+    if let Some(r) = cache.rolled.get(&key) {
+        return Ok(r); // computed while this request waited
     }
     let mut own = HashMap::new();
     let mut texts = HashMap::new();

@@ -129,15 +129,12 @@ pub async fn detail(db: &Db, id: i64) -> AppResult<Detail> {
     let set = store::indicators::get_set(&mut c, indicator.set_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let all = store::indicators::list_indicators(&mut c).await?;
-    let parent = indicator
-        .parent_id
-        .and_then(|p| all.iter().find(|i| i.id == p).cloned());
-    let children = all
-        .iter()
-        .filter(|i| i.parent_id == Some(id))
-        .cloned()
-        .collect();
+    // The parent and the children only: decoding every indicator costs more than the page's figures.
+    let parent = match indicator.parent_id {
+        Some(p) => store::indicators::get_indicator(&mut c, p).await?,
+        None => None,
+    };
+    let children = store::indicators::children_of(&mut c, id).await?;
     Ok(Detail {
         targets: store::indicators::targets(&mut c, id).await?,
         tasks: store::indicators::linked_tasks(&mut c, id).await?,

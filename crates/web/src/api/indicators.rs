@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::cache::{Deps, public};
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
 use app::indicators::dhis2::{DataValueSet, ExportQuery, ImportOptions, ImportSummary};
@@ -53,17 +54,24 @@ async fn list_sets(State(s): State<AppState>) -> AppResult<Json<Vec<IndicatorSet
 /// Every set with its indicators, national targets and latest national figure (public; figures
 /// of non-public indicators only for those who may read them).
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators", security(()), responses((status = 200, body = Vec<SetEntry>)))]
-async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<SetEntry>>> {
-    Ok(Json(
-        app::indicators::catalogue(&s.db, &s.org, &s.figures, ctx.who.as_ref()).await?,
+async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<axum::response::Response> {
+    Ok(public(
+        Json(app::indicators::catalogue(&s.db, &s.org, &s.figures, ctx.who.as_ref()).await?),
+        Deps::INDICATORS,
     ))
 }
 
 /// An indicator's definition, targets of every unit, sub-indicators, linked tasks and earlier definitions (public).
 #[utoipa::path(get, path = "/api/v1/indicators/{id}", tag = "indicators", security(()), params(("id" = i64, Path)),
     responses((status = 200, body = Detail), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn detail(State(s): State<AppState>, PathId(id): PathId) -> AppResult<Json<Detail>> {
-    Ok(Json(app::indicators::detail(&s.db, id).await?))
+async fn detail(
+    State(s): State<AppState>,
+    PathId(id): PathId,
+) -> AppResult<axum::response::Response> {
+    Ok(public(
+        Json(app::indicators::detail(&s.db, id).await?),
+        Deps::INDICATORS,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -89,7 +97,6 @@ async fn figures(
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<FigureQuery>,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let format = crate::api::export::parse_format(q.format.as_deref())?;
     let period = app::indicators::read_period(q.period.as_deref())?;
     let f = app::indicators::figures::figures(
@@ -104,7 +111,7 @@ async fn figures(
     )
     .await?;
     match format {
-        None => Ok(Json(f).into_response()),
+        None => Ok(public(Json(f), Deps::INDICATORS)),
         Some(fmt) => {
             let d = app::indicators::detail(&s.db, id).await?;
             crate::api::export::export_response(
@@ -322,18 +329,21 @@ async fn scorecard(
     ctx: Ctx,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<ScorecardQuery>,
-) -> AppResult<Json<app::indicators::Scorecard>> {
+) -> AppResult<axum::response::Response> {
     let period = app::indicators::read_period(q.period.as_deref())?;
-    Ok(Json(
-        app::indicators::figures::scorecard(
-            &s.db,
-            &s.org,
-            &s.figures,
-            ctx.who.as_ref(),
-            id,
-            q.set,
-            period,
-        )
-        .await?,
+    Ok(public(
+        Json(
+            app::indicators::figures::scorecard(
+                &s.db,
+                &s.org,
+                &s.figures,
+                ctx.who.as_ref(),
+                id,
+                q.set,
+                period,
+            )
+            .await?,
+        ),
+        Deps::INDICATORS,
     ))
 }

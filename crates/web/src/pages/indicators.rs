@@ -160,6 +160,7 @@ async fn catalogue(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
         sets,
         can_enter: ctx.who.is_some(),
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
 }
 
 /// A unit's row in an indicator's table.
@@ -388,6 +389,7 @@ async fn indicator(
         fig: f,
         d,
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
 }
 
 #[derive(Template)]
@@ -886,4 +888,5 @@ async fn scorecard(
         unit_name: card.unit_name,
         sets,
     })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
 }
