@@ -38,6 +38,25 @@ pub struct IndicatorImport {
     pub dry_run: bool,
 }
 
+/// For a built-in set about to be created: refused if `code` exists; else the national unit
+/// that owns it and the programme 03/NQ-CP it belongs to (when imported).
+async fn new_set_owners(
+    c: &mut crate::db::DbConn<'_>,
+    code: &str,
+) -> AppResult<(store::org::OrgUnit, Option<i64>)> {
+    if store::indicators::set_by_code(c, code).await?.is_some() {
+        return Err(AppError::Conflict(vec![FieldError::new(
+            "code",
+            "err-duplicate-set",
+        )]));
+    }
+    let national = store::org::find_current_by_code(c, super::NATIONAL)
+        .await?
+        .ok_or_else(|| AppError::invalid(FieldError::new("owner", "err-no-such-unit")))?;
+    let programme = store::tasks::programme_by_code(c, crate::programmes::NQ03.code).await?;
+    Ok((national, programme))
+}
+
 /// Imports Annex I of 03/NQ-CP as the set `NQ03-PL1`, in one transaction.
 pub fn import_annex_one<'a>(
     db: &'a Db,
@@ -59,20 +78,7 @@ pub fn import_annex_one<'a>(
         let now = Utc::now();
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        if store::indicators::set_by_code(&mut c, ANNEX_ONE_SET)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Conflict(vec![FieldError::new(
-                "code",
-                "err-duplicate-set",
-            )]));
-        }
-        let national = store::org::find_current_by_code(&mut c, super::NATIONAL)
-            .await?
-            .ok_or_else(|| AppError::invalid(FieldError::new("owner", "err-no-such-unit")))?;
-        let programme =
-            store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
+        let (national, programme) = new_set_owners(&mut c, ANNEX_ONE_SET).await?;
         let set_id = store::indicators::insert_set(&mut c, &NewSet {
             code: ANNEX_ONE_SET,
             name_vi: "Phụ lục I — Các chỉ tiêu cụ thể của Chương trình hành động (Nghị quyết 03/NQ-CP)",
@@ -325,20 +331,7 @@ pub fn create_province_set<'a>(
         let now = Utc::now();
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        if store::indicators::set_by_code(&mut c, PROVINCE_SET)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Conflict(vec![FieldError::new(
-                "code",
-                "err-duplicate-set",
-            )]));
-        }
-        let national = store::org::find_current_by_code(&mut c, super::NATIONAL)
-            .await?
-            .ok_or_else(|| AppError::invalid(FieldError::new("owner", "err-no-such-unit")))?;
-        let programme =
-            store::tasks::programme_by_code(&mut c, crate::programmes::NQ03.code).await?;
+        let (national, programme) = new_set_owners(&mut c, PROVINCE_SET).await?;
         let set_id = store::indicators::insert_set(
             &mut c,
             &NewSet {
