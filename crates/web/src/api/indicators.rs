@@ -90,7 +90,7 @@ struct FigureQuery {
 /// A unit's figure for a period with the figures of the units below it, the unit's series, and
 /// where its trend leads; each judged against its target (fresh on the next request after a value is entered).
 #[utoipa::path(get, path = "/api/v1/indicators/{id}/figures", tag = "indicators", security(()), params(("id" = i64, Path), FigureQuery),
-    responses((status = 200, body = Figures), (status = 200, description = "With format=csv or xlsx: the table as a file", content_type = "text/csv"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Figures), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn figures(
     State(s): State<AppState>,
     ctx: Ctx,
