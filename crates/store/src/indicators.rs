@@ -569,9 +569,9 @@ pub async fn existing(
     Ok(out)
 }
 
-/// A unit's submission of a set for a period.
+/// A unit's submission of a set for a period (named apart from a feedback submission in the API).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorSubmission))]
 pub struct Submission {
     pub set_id: i64,
     pub unit_id: i64,

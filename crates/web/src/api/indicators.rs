@@ -239,6 +239,7 @@ async fn enter(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IndicatorMove)]
 pub struct MoveInput {
     unit: i64,
     period: String,
