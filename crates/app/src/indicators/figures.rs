@@ -503,8 +503,9 @@ pub struct Figures {
     /// Periods that hold values, in order.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub periods: Vec<PeriodId>,
-    /// Each listed unit's figures over the periods of `series` (for sparklines), by unit id.
-    pub sparks: std::collections::BTreeMap<i64, Vec<Option<f64>>>,
+    /// Each listed unit's figures over the periods of `series` (for sparklines), by unit id
+    /// (JSON object keys are text).
+    pub sparks: std::collections::BTreeMap<String, Vec<Option<f64>>>,
 }
 
 /// How many recent periods the trend is drawn from.
@@ -644,7 +645,7 @@ pub async fn figures(
                         .or_else(|| (p.count == 1).then_some(p.sum))
                 })
                 .collect();
-            (f.unit_id, vals)
+            (f.unit_id.to_string(), vals)
         })
         .collect();
     Ok(Figures {

@@ -303,7 +303,10 @@ async fn indicator(
                 lang,
                 ind,
                 c,
-                f.sparks.get(&c.unit_id).map(Vec::as_slice).unwrap_or(&[]),
+                f.sparks
+                    .get(&c.unit_id.to_string())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
             )
         })
         .collect();
