@@ -186,7 +186,7 @@ pub fn demo_indicators<'a>(
                         set_id: set.id,
                         unit_id: u.id,
                         period,
-                        state: state.as_str().into(),
+                        state,
                         reason: reason.into(),
                         updated_by: None,
                         updated_at: now,

@@ -10,6 +10,7 @@ use crate::bulk::{self, Col};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::on_conn;
+use domain::indicators::approval::State;
 use domain::indicators::measure::Trajectory;
 use domain::indicators::target::Comparator;
 use domain::indicators::{Aggregation, Direction, PeriodId, PeriodType, ValueType};
@@ -207,12 +208,6 @@ pub async fn list_indicators(c: &mut DbConn<'_>) -> AppResult<Vec<Indicator>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, Indicator>(&sql).fetch_all(&mut **c).await?))
 }
 
-pub async fn link_task(c: &mut DbConn<'_>, indicator_id: i64, task_id: i64) -> AppResult<()> {
-    on_conn!(c, c => sqlx::query("INSERT INTO indicator_tasks (indicator_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(indicator_id).bind(task_id).execute(&mut **c).await.map(|_| ())?);
-    Ok(())
-}
-
 pub async fn linked_tasks(
     c: &mut DbConn<'_>,
     indicator_id: i64,
@@ -382,17 +377,6 @@ pub async fn values_of_period(
     )
 }
 
-/// Every value of one indicator (the indicator page: all periods, all units).
-pub async fn values_of_indicator(
-    c: &mut DbConn<'_>,
-    indicator_id: i64,
-) -> AppResult<Vec<ValueRow>> {
-    let sql = format!("SELECT {VALUE_COLS} FROM indicator_values WHERE indicator_id = $1");
-    Ok(
-        on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).bind(indicator_id).fetch_all(&mut **c).await?),
-    )
-}
-
 /// The values of some units for some periods (entry forms, exports), in key order.
 pub async fn values_of_units(
     c: &mut DbConn<'_>,
@@ -414,33 +398,6 @@ pub async fn values_of_units(
         periods.join(",")
     );
     Ok(on_conn!(c, c => sqlx::query_as::<_, ValueRow>(&sql).fetch_all(&mut **c).await?))
-}
-
-/// Earlier versions of a unit's value, newest first.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PastValue {
-    pub disaggregation: String,
-    pub value: Option<f64>,
-    pub text_value: Option<String>,
-    pub comment: String,
-    pub entered_by: Option<i64>,
-    pub entered_at: DateTime<Utc>,
-    pub revision: i32,
-    pub replaced_at: DateTime<Utc>,
-    pub replaced_by: Option<i64>,
-}
-
-pub async fn history(
-    c: &mut DbConn<'_>,
-    indicator_id: i64,
-    unit_id: i64,
-    period: PeriodId,
-) -> AppResult<Vec<PastValue>> {
-    Ok(on_conn!(c, c => sqlx::query_as::<_, PastValue>(
-        "SELECT disaggregation, value, text_value, comment, entered_by, entered_at, revision, replaced_at, replaced_by
-         FROM indicator_value_history WHERE indicator_id = $1 AND unit_id = $2 AND period = $3 ORDER BY id DESC")
-        .bind(indicator_id).bind(unit_id).bind(period.to_string()).fetch_all(&mut **c).await?))
 }
 
 /// Writes values in a few statements: the rows they replace or delete go to the history
@@ -578,8 +535,9 @@ pub struct Submission {
     #[sqlx(try_from = "String")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub period: PeriodId,
-    /// open, submitted, approved, accepted or returned.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: State,
     pub reason: String,
     pub updated_by: Option<i64>,
     pub updated_at: DateTime<Utc>,
@@ -596,14 +554,14 @@ pub async fn submission(
         .bind(set_id).bind(unit_id).bind(period.to_string()).fetch_optional(&mut **c).await?))
 }
 
-/// Submissions of a set waiting for someone: in `states`, from any of `units`.
+/// Submissions in one of `states`, of one set or of all, oldest change first.
 pub async fn submissions_in(
     c: &mut DbConn<'_>,
     set_id: Option<i64>,
-    states: &[&str],
+    states: &[State],
 ) -> AppResult<Vec<Submission>> {
-    let states: Vec<String> = states.iter().map(|s| format!("'{s}'")).collect();
-    // `states` are the fixed names of this module's callers, never user input.
+    // The names of a closed enum, never user input.
+    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     let sql = format!(
         "SELECT set_id, unit_id, period, state, reason, updated_by, updated_at FROM indicator_submissions
          WHERE state IN ({}) AND ($1 IS NULL OR set_id = $1) ORDER BY updated_at, set_id, unit_id",
@@ -619,7 +577,7 @@ pub async fn put_submission(c: &mut DbConn<'_>, s: &Submission) -> AppResult<()>
         "INSERT INTO indicator_submissions (set_id, unit_id, period, state, reason, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (set_id, unit_id, period) DO UPDATE SET state = excluded.state, reason = excluded.reason,
             updated_by = excluded.updated_by, updated_at = excluded.updated_at")
-        .bind(s.set_id).bind(s.unit_id).bind(s.period.to_string()).bind(&s.state).bind(&s.reason).bind(s.updated_by).bind(s.updated_at)
+        .bind(s.set_id).bind(s.unit_id).bind(s.period.to_string()).bind(s.state.as_str()).bind(&s.reason).bind(s.updated_by).bind(s.updated_at)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }

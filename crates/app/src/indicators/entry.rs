@@ -139,8 +139,7 @@ pub(crate) async fn state_of(
 ) -> AppResult<State> {
     Ok(store::indicators::submission(c, set, unit, period)
         .await?
-        .and_then(|s| State::parse(&s.state))
-        .unwrap_or(State::Open))
+        .map_or(State::Open, |s| s.state))
 }
 
 /// The submission that keeps `unit`'s values from changing (its own or one above it), if any:
@@ -195,7 +194,7 @@ pub(crate) async fn write(
     who: &Principal,
     plan: Vec<Planned>,
     now: DateTime<Utc>,
-) -> AppResult<((usize, usize, usize, usize), Vec<(String, String, String)>)> {
+) -> AppResult<((usize, usize, usize, usize), Vec<(String, String)>)> {
     let (mut put, mut replaced, mut deleted) = (vec![], vec![], vec![]);
     let (mut imported, mut updated, mut unchanged) = (0, 0, 0);
     let mut audit: BTreeMap<(i64, PeriodId), Vec<serde_json::Value>> = BTreeMap::new();
@@ -229,7 +228,7 @@ pub(crate) async fn write(
         .map(|(k, _)| *k)
         .collect();
     store::indicators::bump(c, &touched).await?;
-    let records: Vec<(String, String, String)> = audit
+    let records: Vec<(String, String)> = audit
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
         .map(|((i, p), v)| {
@@ -237,7 +236,6 @@ pub(crate) async fn write(
                 format!("{i}:{p}"),
                 serde_json::json!({"indicator": i, "period": p.to_string(), "changes": v})
                     .to_string(),
-                String::new(),
             )
         })
         .collect();
@@ -249,11 +247,11 @@ pub(crate) async fn commit(
     tx: crate::db::Tx,
     who: &Principal,
     now: DateTime<Utc>,
-    records: &[(String, String, String)],
+    records: &[(String, String)],
 ) -> AppResult<()> {
     let changes = records
         .iter()
-        .map(|(id, after, _)| {
+        .map(|(id, after)| {
             Change::new("indicator.values", "indicator_period", id).after(Some(after.clone()))
         })
         .collect();
@@ -295,6 +293,9 @@ pub struct Sheet {
     pub rows: Vec<SheetRow>,
     /// Whether the caller may change the values now.
     pub editable: bool,
+    /// What the caller may do with the submission from its state.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub moves: Vec<domain::indicators::approval::Move>,
     /// Entry deadline of the period.
     pub due: NaiveDate,
     /// The submission of a unit above that locks these values (its name and state), if any.
@@ -352,10 +353,7 @@ pub async fn sheet(
         store::indicators::values_of_units(&mut c, &ids, &[unit], &[period, previous]).await?;
     let national = super::national_id(&snap)?;
     let sub = store::indicators::submission(&mut c, set_id, unit, period).await?;
-    let state = sub
-        .as_ref()
-        .and_then(|s| State::parse(&s.state))
-        .unwrap_or(State::Open);
+    let state = sub.as_ref().map_or(State::Open, |s| s.state);
     let mut rows = vec![];
     let mut any_enterable = false;
     for i in inds {
@@ -374,6 +372,8 @@ pub async fn sheet(
             });
         }
     }
+    // The submission that locks these values (this unit's or one above), read once.
+    let lock = lock_of(&mut c, &snap, set_id, unit, period).await?;
     Ok(Sheet {
         unit_name: u.name_vi,
         due: period.end() + chrono::Days::new(set.entry_days.max(0) as u64),
@@ -384,17 +384,14 @@ pub async fn sheet(
         state,
         reason: sub.map(|s| s.reason).unwrap_or_default(),
         rows,
-        editable: any_enterable
-            && editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await?,
-        locked_by: lock_of(&mut c, &snap, set_id, unit, period)
-            .await?
-            .filter(|(u, _)| *u != unit)
-            .map(|(u, st)| {
-                (
-                    snap.get(u).map(|x| x.name_vi.clone()).unwrap_or_default(),
-                    st,
-                )
-            }),
+        editable: any_enterable && lock.is_none(),
+        locked_by: lock.filter(|(u, _)| *u != unit).map(|(u, st)| {
+            (
+                snap.get(u).map(|x| x.name_vi.clone()).unwrap_or_default(),
+                st,
+            )
+        }),
+        moves: super::submissions::moves(&snap, who, unit, national, state),
     })
 }
 

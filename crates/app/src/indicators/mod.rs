@@ -183,8 +183,3 @@ pub fn require_period(s: &str) -> AppResult<PeriodId> {
         AppError::invalid(domain::FieldError::new("period", "err-period").with("period", s.trim()))
     })
 }
-
-/// Shared by the page and API handlers: the snapshot of the tree.
-pub async fn snapshot(db: &Db, org: &store::org_index::OrgIndex) -> AppResult<Arc<Snapshot>> {
-    org.snapshot(db).await
-}

@@ -67,10 +67,7 @@ pub async fn decide(
         .ok_or(AppError::NotFound)?;
     let period = super::entry::check_period(&set, period, domain::clock::local_date(now))?;
     let before = store::indicators::submission(&mut c, set_id, unit, period).await?;
-    let from = before
-        .as_ref()
-        .and_then(|s| State::parse(&s.state))
-        .unwrap_or(State::Open);
+    let from = before.as_ref().map_or(State::Open, |s| s.state);
     let reason = domain::text::nfc(reason);
     if reason.chars().count() > domain::text::TEXT_MAX {
         return Err(AppError::invalid(FieldError::new("reason", "err-too-long")));
@@ -90,7 +87,7 @@ pub async fn decide(
         set_id,
         unit_id: unit,
         period,
-        state: to.as_str().to_string(),
+        state: to,
         reason: if mv == Move::Return {
             reason
         } else {
@@ -107,6 +104,24 @@ pub async fn decide(
     )
     .before(store::audit::to_json(&before));
     store::audit::commit_row(tx, &Actor::of(who), now, change, row).await
+}
+
+/// The moves `who` may make from `state` on `unit`'s submission: what the entry page offers.
+pub(crate) fn moves(
+    snap: &Snapshot,
+    who: &Principal,
+    unit: i64,
+    national: i64,
+    state: State,
+) -> Vec<Move> {
+    Move::ALL
+        .into_iter()
+        .filter(|m| {
+            // Any reason will do to ask whether a return is possible at all.
+            approval::next(state, *m, "?")
+                .is_ok_and(|(_, decider)| may_decide(snap, who, decider, unit, national))
+        })
+        .collect()
 }
 
 /// A submission waiting for the caller, with names for the page.
@@ -134,8 +149,10 @@ pub async fn queue(
     let mut c = c.conn();
     let sets = store::indicators::list_sets(&mut c).await?;
     let mut out = vec![];
-    for s in store::indicators::submissions_in(&mut c, None, &["submitted", "approved"]).await? {
-        let (next, decider) = if s.state == "submitted" {
+    for s in store::indicators::submissions_in(&mut c, None, &[State::Submitted, State::Approved])
+        .await?
+    {
+        let (next, decider) = if s.state == State::Submitted {
             (Move::Approve, Decider::Leader)
         } else {
             (Move::Accept, Decider::Above)

@@ -21,7 +21,7 @@ use app::indicators::entry::{FormValue, Sheet};
 use app::indicators::{Figures, UnitFigure};
 use app::records::{Indicator, IndicatorSet, TargetRow};
 use domain::FieldError;
-use domain::indicators::approval::{Move, State as SubState};
+use domain::indicators::approval::Move;
 use domain::indicators::period::fractional_year;
 use domain::indicators::target::Target;
 use domain::indicators::{PeriodId, ValueType};
@@ -534,38 +534,21 @@ fn entry_rows(
         .collect()
 }
 
-/// The moves the caller may try from the sheet's state (the use case decides for certain).
-fn moves_for(ctx: &Ctx, state: SubState) -> Vec<(&'static str, &'static str)> {
-    let Some(who) = ctx.who.as_ref() else {
-        return vec![];
-    };
-    use domain::policy::Role;
-    let leader = matches!(
-        who.role,
-        Role::UnitLeader | Role::Steering | Role::Administrator
-    );
-    let mut out = vec![];
-    for m in Move::ALL {
-        if domain::indicators::approval::next(state, m, "x").is_err() {
-            continue;
-        }
-        let shown = match m {
-            Move::Submit => true,
-            Move::Approve | Move::Accept | Move::Return => leader,
-        };
-        if shown {
-            out.push((
-                m.as_str(),
-                match m {
-                    Move::Submit => "ind-move-submit",
-                    Move::Approve => "ind-move-approve",
-                    Move::Accept => "ind-move-accept",
-                    Move::Return => "ind-move-return",
-                },
-            ));
-        }
-    }
-    out
+/// The buttons of the moves the sheet says the caller may make: (move, label key).
+fn move_buttons(sheet: &Sheet) -> Vec<(&'static str, &'static str)> {
+    sheet
+        .moves
+        .iter()
+        .map(|m| {
+            let label = match m {
+                Move::Submit => "ind-move-submit",
+                Move::Approve => "ind-move-approve",
+                Move::Accept => "ind-move-accept",
+                Move::Return => "ind-move-return",
+            };
+            (m.as_str(), label)
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -613,7 +596,6 @@ async fn render_entry(
         units.insert(0, (unit, sheet.unit_name.clone()));
     }
     let today = domain::clock::local_date(chrono::Utc::now());
-    let last = app::indicators::last_ended(sheet.set.period_type, today);
     let periods = PeriodId::containing(
         sheet.set.period_type,
         chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
@@ -624,7 +606,6 @@ async fn render_entry(
     .take(24)
     .map(|x| x.to_string())
     .collect();
-    let _ = last;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -634,8 +615,8 @@ async fn render_entry(
         status,
         EntryTpl {
             set_name: set_name(ctx.lang, &sheet.set).to_string(),
-            can_return: moves_for(ctx, sheet.state).iter().any(|m| m.0 == "return"),
-            moves: moves_for(ctx, sheet.state),
+            can_return: sheet.moves.contains(&Move::Return),
+            moves: move_buttons(&sheet),
             state_label: ctx
                 .lang
                 .t(&format!("ind-state-{}", sheet.state.as_str()))
