@@ -345,7 +345,7 @@ pub fn import<'a>(
             let Some(ind_set) = sets.iter().find(|s| s.id == ind.set_id) else {
                 continue;
             };
-            if let Err(AppError::Invalid(es)) = entry::check_period(ind_set, period, today) {
+            if let Err(AppError::Invalid(es)) = super::check_period(ind_set, period, today) {
                 for e in es {
                     refuse(i, pe, "period", e);
                 }

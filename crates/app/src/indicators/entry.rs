@@ -335,7 +335,7 @@ pub async fn sheet(
         domain::policy::Scope::Unit(&chain),
     )?;
     let today = domain::clock::local_date(Utc::now());
-    let period = check_period(
+    let period = super::check_period(
         &set,
         period.unwrap_or_else(|| super::last_ended(set.period_type, today)),
         today,
@@ -395,26 +395,6 @@ pub async fn sheet(
     })
 }
 
-/// A period of the set's type that has begun.
-pub(crate) fn check_period(
-    set: &IndicatorSet,
-    p: PeriodId,
-    today: NaiveDate,
-) -> AppResult<PeriodId> {
-    if p.period_type() != set.period_type {
-        return Err(AppError::invalid(
-            FieldError::new("period", "err-period-type").with("expected", set.period_type),
-        ));
-    }
-    if p.start() > today {
-        return Err(AppError::invalid(FieldError::new(
-            "period",
-            "err-period-future",
-        )));
-    }
-    Ok(p)
-}
-
 /// Saves the entry form of `unit` for `set` and `period` in one transaction: every field is
 /// checked first (errors name the field, `value-{indicator id}[-{breakdown index}]`), and
 /// nothing is written if any is wrong. A blank field removes the value it held.
@@ -437,7 +417,7 @@ pub async fn enter(
         .await?
         .ok_or(AppError::NotFound)?;
     snap.get(unit).ok_or(AppError::NotFound)?;
-    let period = check_period(&set, period, today)?;
+    let period = super::check_period(&set, period, today)?;
     if !editable(&mut c, &snap, set_id, unit, period, &mut HashMap::new()).await? {
         return Err(AppError::Conflict(vec![FieldError::new(
             "state",

@@ -183,3 +183,23 @@ pub fn require_period(s: &str) -> AppResult<PeriodId> {
         AppError::invalid(domain::FieldError::new("period", "err-period").with("period", s.trim()))
     })
 }
+
+/// A period of the set's type that has begun.
+pub(crate) fn check_period(
+    set: &IndicatorSet,
+    p: PeriodId,
+    today: chrono::NaiveDate,
+) -> AppResult<PeriodId> {
+    if p.period_type() != set.period_type {
+        return Err(AppError::invalid(
+            domain::FieldError::new("period", "err-period-type").with("expected", set.period_type),
+        ));
+    }
+    if p.start() > today {
+        return Err(AppError::invalid(domain::FieldError::new(
+            "period",
+            "err-period-future",
+        )));
+    }
+    Ok(p)
+}

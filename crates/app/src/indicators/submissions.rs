@@ -65,7 +65,7 @@ pub async fn decide(
     let set = store::indicators::get_set(&mut c, set_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let period = super::entry::check_period(&set, period, domain::clock::local_date(now))?;
+    let period = super::check_period(&set, period, domain::clock::local_date(now))?;
     let before = store::indicators::submission(&mut c, set_id, unit, period).await?;
     let from = before.as_ref().map_or(State::Open, |s| s.state);
     let reason = domain::text::nfc(reason);
