@@ -4,7 +4,8 @@
 pub use store::audit::AuditEntry;
 pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, RouteRow};
 pub use store::indicators::{
-    Indicator, IndicatorSet, Submission as IndicatorSubmission, TargetRow, ValueRow,
+    Indicator, IndicatorSet, RuleRow as IndicatorRule, Submission as IndicatorSubmission,
+    TargetRow, ValueRow,
 };
 pub use store::org::{LinkedUnit, OrgUnit};
 pub use store::org_index::OrgIndex;

@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::on_conn;
 use domain::indicators::approval::State;
 use domain::indicators::measure::Trajectory;
+use domain::indicators::rules::{Importance, Missing};
 use domain::indicators::target::Comparator;
 use domain::indicators::{Aggregation, Direction, PeriodId, PeriodType, ValueType};
 
@@ -650,4 +651,88 @@ pub async fn data_version(c: &mut DbConn<'_>) -> AppResult<i64> {
         on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT v FROM indicator_data_version WHERE id = 1")
         .fetch_one(&mut **c).await?),
     )
+}
+
+/// A validation rule of a set, as stored (its expression is parsed where it is used).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorRule))]
+pub struct RuleRow {
+    pub id: i64,
+    pub set_id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub expression: String,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub missing: MissingText,
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub importance: Importance,
+}
+
+/// A missing-value strategy read from its DHIS2 name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MissingText(pub Missing);
+
+impl TryFrom<String> for MissingText {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Missing::parse(&s).map(MissingText).ok_or(s)
+    }
+}
+
+pub struct NewRule<'a> {
+    pub set_id: i64,
+    pub code: &'a str,
+    pub name_vi: &'a str,
+    pub name_en: &'a str,
+    pub name_fr: &'a str,
+    pub expression: &'a str,
+    pub missing: Missing,
+    pub importance: Importance,
+}
+
+const RULE_COLS: &str =
+    "id, set_id, code, name_vi, name_en, name_fr, expression, missing, importance";
+
+pub async fn insert_rule(
+    c: &mut DbConn<'_>,
+    r: &NewRule<'_>,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO indicator_rules (set_id, code, name_vi, name_en, name_fr, expression, missing, importance, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(r.set_id).bind(r.code).bind(r.name_vi).bind(r.name_en).bind(r.name_fr).bind(r.expression)
+        .bind(r.missing.as_str()).bind(r.importance.as_str()).bind(by).bind(now).fetch_one(&mut **c).await?))
+}
+
+/// The rules of a set, in the order they were written.
+pub async fn rules_of_set(c: &mut DbConn<'_>, set_id: i64) -> AppResult<Vec<RuleRow>> {
+    let sql = format!("SELECT {RULE_COLS} FROM indicator_rules WHERE set_id = $1 ORDER BY id");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, RuleRow>(&sql).bind(set_id).fetch_all(&mut **c).await?))
+}
+
+pub async fn get_rule(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<RuleRow>> {
+    let sql = format!("SELECT {RULE_COLS} FROM indicator_rules WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, RuleRow>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+pub async fn rule_code_taken(c: &mut DbConn<'_>, set_id: i64, code: &str) -> AppResult<bool> {
+    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM indicator_rules WHERE set_id = $1 AND code = $2")
+        .bind(set_id).bind(code).fetch_one(&mut **c).await?)
+        > 0)
+}
+
+pub async fn delete_rule(c: &mut DbConn<'_>, id: i64) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("DELETE FROM indicator_rules WHERE id = $1")
+        .bind(id).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
 }

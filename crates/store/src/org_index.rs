@@ -188,6 +188,16 @@ impl Snapshot {
             .collect()
     }
 
+    /// The units directly below `id` that are in force, in display order.
+    pub fn current_children(&self, id: i64) -> Vec<&OrgUnit> {
+        self.children.get(&id).map_or(vec![], |c| {
+            c.iter()
+                .map(|&i| &self.units[i])
+                .filter(|u| u.valid_to.is_none())
+                .collect()
+        })
+    }
+
     pub fn children_count(&self, id: i64) -> i64 {
         self.children.get(&id).map_or(0, |c| {
             c.iter()

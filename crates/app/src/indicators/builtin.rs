@@ -5,12 +5,13 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::db::Db;
+use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::import::indicators as annex;
 use domain::FieldError;
 use domain::assignees;
 use domain::indicators::measure::Trajectory;
+use domain::indicators::rules::{Importance, Missing};
 use domain::indicators::target::{Comparator, Stated};
 use domain::indicators::{Aggregation, Direction, PeriodId, PeriodType, ValueType};
 use store::audit::{Actor, Change};
@@ -91,6 +92,7 @@ pub fn import_annex_one<'a>(
             entry_days: 90,
         }, now).await?;
         let mut ids: std::collections::HashMap<String, i64> = Default::default();
+        let mut rank_rules: Vec<String> = vec![];
         for (pos, row) in parsed.rows.iter().enumerate() {
             let who = assignees::read(&row.agency, &dict);
             for u in &who.unmatched {
@@ -106,6 +108,13 @@ pub fn import_annex_one<'a>(
                 Stated::Milestone { .. } => vec![],
             };
             let code = format!("NQ03.{}", row.number);
+            // A country's rank within South-East Asia cannot be worse than its world rank.
+            if row.value_type == ValueType::Rank
+                && labels.iter().any(|l| l == "Đông Nam Á")
+                && labels.iter().any(|l| l == "Thế giới")
+            {
+                rank_rules.push(code.clone());
+            }
             let ind = store::indicators::insert_indicator(
                 &mut c,
                 &NewIndicator {
@@ -184,6 +193,27 @@ pub fn import_annex_one<'a>(
                 }
                 Stated::Milestone { .. } => {}
             }
+        }
+        for code in &rank_rules {
+            let rule = format!("R.{code}");
+            let names = [
+                format!("Chỉ tiêu {code}: thứ hạng Đông Nam Á không lớn hơn thứ hạng thế giới"),
+                format!("Indicator {code}: the South-East Asian rank is not above the world rank"),
+                format!(
+                    "Indicateur {code} : le rang en Asie du Sud-Est ne dépasse pas le rang mondial"
+                ),
+            ];
+            let expression = format!("#{{{code}.Đông Nam Á}} <= #{{{code}.Thế giới}}");
+            insert_rule(
+                &mut c,
+                set_id,
+                &rule,
+                &names,
+                &expression,
+                Importance::Blocking,
+                now,
+            )
+            .await?;
         }
         report.set_id = Some(set_id);
         if dry_run {
@@ -321,6 +351,35 @@ pub const PROVINCE_KPIS: &[Kpi] = &[
     },
 ];
 
+/// Adds a built-in validation rule (missing values skip it).
+async fn insert_rule(
+    c: &mut DbConn<'_>,
+    set_id: i64,
+    code: &str,
+    names: &[String; 3],
+    expression: &str,
+    importance: Importance,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    store::indicators::insert_rule(
+        c,
+        &store::indicators::NewRule {
+            set_id,
+            code,
+            name_vi: &names[0],
+            name_en: &names[1],
+            name_fr: &names[2],
+            expression,
+            missing: Missing::SkipIfAnyValueMissing,
+            importance,
+        },
+        None,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Creates the provincial KPI set with its national targets (every unit without a target of
 /// its own is judged by them).
 pub fn create_province_set<'a>(
@@ -418,6 +477,21 @@ pub fn create_province_set<'a>(
                 .await?;
             }
         }
+        let names = [
+            "Chi ngân sách cho khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số trong quý thường lớn hơn 0".to_string(),
+            "Budget spent on science, technology, innovation and digital transformation in a quarter is normally above 0".to_string(),
+            "Les dépenses trimestrielles pour la science, la technologie, l'innovation et la transformation numérique sont normalement positives".to_string(),
+        ];
+        insert_rule(
+            &mut c,
+            set_id,
+            "R.CKHCN",
+            &names,
+            "#{KPI.CKHCN} > 0",
+            Importance::Warning,
+            now,
+        )
+        .await?;
         let summary = serde_json::json!({"code": PROVINCE_SET, "indicators": ids.len()});
         store::audit::commit(
             tx,

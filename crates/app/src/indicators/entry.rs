@@ -301,6 +301,8 @@ pub struct Sheet {
     /// The submission of a unit above that locks these values (its name and state), if any.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<(String, String)>))]
     pub locked_by: Option<(String, State)>,
+    /// What the set's rules, the built-in checks and the outlier test say about the stored values.
+    pub findings: Vec<super::validation::Finding>,
 }
 
 #[derive(Debug, Serialize)]
@@ -344,6 +346,8 @@ pub async fn sheet(
     let all = super::indicators_of(&mut c, set_id).await?;
     // A heading whose sub-indicators carry the figures ("11", "23" of Annex I) takes no value.
     let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
+    let findings =
+        super::validation::findings_of_unit(&mut c, &snap, set_id, &all, unit, period).await?;
     let inds: Vec<Indicator> = all
         .into_iter()
         .filter(|i| !(parents.contains(&i.id) && i.value_type == ValueType::Milestone))
@@ -392,7 +396,91 @@ pub async fn sheet(
             )
         }),
         moves: super::submissions::moves(&snap, who, unit, national, state),
+        findings,
     })
+}
+
+/// The values of `unit` for `period` as they will be once `plan` is written.
+fn after_plan(stored: &[ValueRow], plan: &[Planned], now: DateTime<Utc>) -> Vec<ValueRow> {
+    let planned: std::collections::HashSet<(i64, &str)> =
+        plan.iter().map(|p| (p.key.0, p.key.3.as_str())).collect();
+    let mut out: Vec<ValueRow> = stored
+        .iter()
+        .filter(|v| !planned.contains(&(v.indicator_id, v.disaggregation.as_str())))
+        .cloned()
+        .collect();
+    out.extend(
+        plan.iter()
+            .filter_map(|p| p.value.as_ref())
+            .map(|v| ValueRow {
+                id: 0,
+                indicator_id: v.indicator_id,
+                unit_id: v.unit_id,
+                period: v.period,
+                disaggregation: v.disaggregation.clone(),
+                value: v.value,
+                text_value: v.text_value.clone(),
+                numerator: v.numerator,
+                denominator: v.denominator,
+                comment: v.comment.clone(),
+                source: v.source.clone(),
+                evidence: v.evidence.clone(),
+                entered_by: None,
+                entered_at: now,
+                revision: 0,
+            }),
+    );
+    out
+}
+
+/// Runs the set's rules, the built-in checks and the outlier test on the values an entry
+/// changes, as they will be: blocking findings are errors; warnings are errors too until the
+/// person entering confirms them. Each error sits next to the field it concerns.
+#[allow(clippy::too_many_arguments)]
+async fn check_plan(
+    c: &mut DbConn<'_>,
+    set_id: i64,
+    inds: &HashMap<i64, Indicator>,
+    unit: i64,
+    period: PeriodId,
+    stored: &[ValueRow],
+    plan: &[Planned],
+    confirm: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<FieldError>> {
+    use super::validation as val;
+    let changed: std::collections::HashSet<i64> = plan
+        .iter()
+        .filter(|p| match (&p.value, &p.existing) {
+            (Some(v), Some(o)) => !o.same_content(v),
+            (None, None) => false,
+            _ => true,
+        })
+        .map(|p| p.key.0)
+        .collect();
+    if changed.is_empty() {
+        return Ok(vec![]);
+    }
+    let all: Vec<Indicator> = inds.values().cloned().collect();
+    let rules = val::bind_rules(store::indicators::rules_of_set(c, set_id).await?, &all);
+    let ids: Vec<i64> = changed.iter().copied().collect();
+    let history =
+        store::indicators::values_of_units(c, &ids, &[unit], &val::history_periods(period)).await?;
+    let after = after_plan(stored, plan, now);
+    let cur: Vec<&ValueRow> = after.iter().collect();
+    let hist: Vec<&ValueRow> = history.iter().collect();
+    let findings = val::check_unit((unit, ""), &all, &rules, &cur, &hist, Some(&changed));
+    Ok(findings
+        .iter()
+        .filter(|f| !confirm || f.importance == domain::indicators::rules::Importance::Blocking)
+        .map(|f| {
+            let field = inds.get(&f.indicator_id).map_or_else(
+                || "rules".to_string(),
+                |i| val::field_of(i, &f.disaggregation),
+            );
+            f.field_error(&field)
+        })
+        .collect())
 }
 
 /// Saves the entry form of `unit` for `set` and `period` in one transaction: every field is
@@ -406,6 +494,7 @@ pub async fn enter(
     unit: i64,
     period: PeriodId,
     values: Vec<(FormValue, String)>,
+    confirm: bool,
 ) -> AppResult<(usize, usize, usize)> {
     let snap = org.snapshot(db).await?;
     let national = super::national_id(&snap)?;
@@ -445,16 +534,11 @@ pub async fn enter(
             continue;
         }
         allowed_any = true;
-        let bi = i.breakdown().iter().position(|b| *b == breakdown);
-        let Some(bi) = bi else {
+        if !i.breakdown().contains(&breakdown.as_str()) {
             errs.push(FieldError::new("disaggregation", "err-no-such-breakdown"));
             continue;
         };
-        let field = if bi == 0 {
-            format!("value-{}", i.id)
-        } else {
-            format!("value-{}-{bi}", i.id)
-        };
+        let field = super::validation::field_of(i, &breakdown);
         let existing = stored
             .iter()
             .find(|v| v.indicator_id == i.id && v.disaggregation == breakdown)
@@ -503,6 +587,13 @@ pub async fn enter(
     if !allowed_any {
         return Err(AppError::Forbidden);
     }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let errs = check_plan(
+        &mut c, set_id, &inds, unit, period, &stored, &plan, confirm, now,
+    )
+    .await?;
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }

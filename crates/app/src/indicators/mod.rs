@@ -8,6 +8,7 @@ pub mod dhis2;
 pub mod entry;
 pub mod figures;
 pub mod submissions;
+pub mod validation;
 
 use std::sync::Arc;
 
@@ -148,6 +149,17 @@ pub async fn detail(db: &Db, id: i64) -> AppResult<Detail> {
         parent,
         children,
     })
+}
+
+/// The indicators of a set, in their order.
+pub async fn indicators_in(db: &Db, set_id: i64) -> AppResult<Vec<Indicator>> {
+    let mut c = db.acquire().await?;
+    indicators_of(&mut c.conn(), set_id).await
+}
+
+/// Whether `who` may define indicators, targets and rules (pages offer the forms).
+pub fn may_manage(who: &Principal) -> bool {
+    policy::authorize(Some(who), Action::ManageIndicators, Scope::Global) == Decision::Allow
 }
 
 pub async fn sets(db: &Db) -> AppResult<Vec<IndicatorSet>> {

@@ -83,6 +83,21 @@ pub async fn decide(
     if !may_decide(&snap, who, decider, unit, national) {
         return Err(AppError::Forbidden);
     }
+    // Values that break a blocking rule are corrected before they go up.
+    if mv == Move::Submit {
+        let inds = super::indicators_of(&mut c, set_id).await?;
+        let blocking =
+            super::validation::findings_of_unit(&mut c, &snap, set_id, &inds, unit, period)
+                .await?
+                .into_iter()
+                .filter(|f| f.importance == domain::indicators::rules::Importance::Blocking)
+                .count();
+        if blocking > 0 {
+            return Err(AppError::Conflict(vec![
+                FieldError::new("state", "err-findings-block").with("count", blocking),
+            ]));
+        }
+    }
     let row = Submission {
         set_id,
         unit_id: unit,

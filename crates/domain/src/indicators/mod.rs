@@ -4,6 +4,7 @@
 
 pub mod approval;
 pub mod measure;
+pub mod outlier;
 pub mod period;
 pub mod rules;
 pub mod target;

@@ -367,6 +367,108 @@ impl Expr {
     }
 }
 
+/// How a failed rule acts at entry: a blocking rule refuses the values, a warning asks the
+/// person entering them to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Importance {
+    Blocking,
+    Warning,
+}
+
+impl Importance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Importance::Blocking => "blocking",
+            Importance::Warning => "warning",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "blocking" => Some(Importance::Blocking),
+            "warning" => Some(Importance::Warning),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for Importance {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Importance::parse(&s).ok_or(s)
+    }
+}
+
+impl Missing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Missing::SkipIfAnyValueMissing => "SKIP_IF_ANY_VALUE_MISSING",
+            Missing::SkipIfAllValuesMissing => "SKIP_IF_ALL_VALUES_MISSING",
+            Missing::NeverSkip => "NEVER_SKIP",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Missing::SkipIfAnyValueMissing,
+            Missing::SkipIfAllValuesMissing,
+            Missing::NeverSkip,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+impl Expr {
+    /// The operands as written (`#{code.breakdown}`: code and breakdown split at the first dot).
+    pub fn operands(&self) -> Vec<(&str, Option<&str>)> {
+        let mut out = vec![];
+        fn walk<'a>(e: &'a Expr, out: &mut Vec<(&'a str, Option<&'a str>)>) {
+            match e {
+                Expr::Num(_) => {}
+                Expr::Value { code, breakdown } => out.push((code, breakdown.as_deref())),
+                Expr::Neg(x) => walk(x, out),
+                Expr::Bin(a, _, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+            }
+        }
+        walk(self, &mut out);
+        out
+    }
+}
+
+impl Rule {
+    pub fn operands(&self) -> Vec<(&str, Option<&str>)> {
+        let mut v = self.left.operands();
+        v.extend(self.right.operands());
+        v
+    }
+}
+
+/// Binds an operand to an indicator code and a breakdown when codes themselves hold dots
+/// (`NQ03.4`): the parser splits `#{NQ03.4.Đông Nam Á}` at the first dot, so the whole text
+/// is rejoined and the longest prefix that `is_code` knows is the code, the rest (if any) the
+/// breakdown. None when no prefix is a code.
+pub fn bind(
+    code: &str,
+    breakdown: Option<&str>,
+    is_code: &dyn Fn(&str) -> bool,
+) -> Option<(String, Option<String>)> {
+    let whole = match breakdown {
+        Some(b) => format!("{code}.{b}"),
+        None => code.to_string(),
+    };
+    if is_code(&whole) {
+        return Some((whole, None));
+    }
+    let dots: Vec<usize> = whole.match_indices('.').map(|(i, _)| i).collect();
+    dots.into_iter().rev().find_map(|i| {
+        let (c, rest) = (&whole[..i], whole[i + 1..].trim());
+        (is_code(c) && !rest.is_empty()).then(|| (c.to_string(), Some(rest.to_string())))
+    })
+}
+
 /// What a rule says about some values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -494,6 +596,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn operands_bind_to_codes_with_dots() {
+        let known = |c: &str| ["NQ03.4", "NQ03.41", "HS"].contains(&c);
+        let r = parse_rule(
+            "#{NQ03.4.Đông Nam Á} <= #{NQ03.4.Thế giới} + #{HS} - #{NQ03.41}",
+            Missing::SkipIfAnyValueMissing,
+        )
+        .unwrap();
+        let bound: Vec<_> = r
+            .operands()
+            .into_iter()
+            .map(|(c, b)| bind(c, b, &known))
+            .collect();
+        assert_eq!(
+            bound,
+            vec![
+                Some(("NQ03.4".to_string(), Some("Đông Nam Á".to_string()))),
+                Some(("NQ03.4".to_string(), Some("Thế giới".to_string()))),
+                Some(("HS".to_string(), None)),
+                Some(("NQ03.41".to_string(), None)),
+            ]
+        );
+        assert_eq!(bind("X", Some("y"), &known), None);
+        assert_eq!(
+            bind("NQ03", Some("4."), &known),
+            None,
+            "an empty breakdown is no operand"
+        );
+        assert_eq!(Importance::parse("warning"), Some(Importance::Warning));
+        assert_eq!(
+            Missing::parse(Missing::NeverSkip.as_str()),
+            Some(Missing::NeverSkip)
+        );
+    }
+
     fn expr() -> impl Strategy<Value = Expr> {
         let leaf = prop_oneof![
             (0u32..1000).prop_map(|v| Expr::Num(v as f64)),
@@ -537,6 +674,27 @@ mod tests {
         ]), 0..40)) {
             let s: String = parts.concat();
             let _ = parse_rule(&s, Missing::SkipIfAllValuesMissing);
+        }
+
+        #[test]
+        fn a_bound_operand_is_a_known_code_and_rejoins_to_the_text(
+            parts in proptest::collection::vec("[A-Z0-9 ]{0,4}", 1..5),
+            known_n in 0usize..5,
+        ) {
+            let whole = parts.join(".");
+            let known: Vec<String> = (1..=parts.len().min(known_n)).map(|k| parts[..k].join(".")).collect();
+            let is_code = |c: &str| known.iter().any(|k| k == c);
+            let (code, b) = match whole.split_once('.') {
+                Some((c, b)) => (c.to_string(), Some(b.to_string())),
+                None => (whole.clone(), None),
+            };
+            if let Some((c, rest)) = bind(&code, b.as_deref(), &is_code) {
+                prop_assert!(is_code(&c));
+                match rest {
+                    None => prop_assert_eq!(c, whole),
+                    Some(r) => prop_assert!(whole.starts_with(&c) && whole[c.len() + 1..].trim() == r),
+                }
+            }
         }
 
         #[test]

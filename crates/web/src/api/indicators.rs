@@ -14,8 +14,9 @@ use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
 use app::indicators::dhis2::{DataValueSet, ExportQuery, ImportOptions, ImportSummary};
 use app::indicators::entry::{FormValue, Sheet};
 use app::indicators::submissions::Waiting;
+use app::indicators::validation::{Report, RuleInput};
 use app::indicators::{Detail, Figures, SetEntry};
-use app::records::{IndicatorSet, IndicatorSubmission};
+use app::records::{IndicatorRule, IndicatorSet, IndicatorSubmission};
 
 /// A data value set of a few hundred thousand values (about 100 bytes each in JSON), as a
 /// national import sends them; other JSON bodies keep the default limit.
@@ -26,6 +27,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicator-sets", get(list_sets))
         .route("/api/v1/indicator-sets/{id}/sheet", get(sheet).post(enter))
         .route("/api/v1/indicator-sets/{id}/submissions", post(decide))
+        .route(
+            "/api/v1/indicator-sets/{id}/rules",
+            get(list_rules).post(add_rule),
+        )
+        .route("/api/v1/indicator-sets/{id}/validation", get(validation))
+        .route(
+            "/api/v1/indicator-rules/{id}",
+            axum::routing::delete(delete_rule),
+        )
         .route("/api/v1/indicator-submissions", get(queue))
         .route("/api/v1/indicators", get(catalogue))
         .route("/api/v1/indicators/{id}", get(detail))
@@ -206,6 +216,10 @@ pub struct SheetInput {
     unit: i64,
     period: String,
     values: Vec<SheetValue>,
+    /// Saves values that only raised warnings (a warning rule, an outlier); without it they
+    /// come back as `warn-…` errors to confirm.
+    #[serde(default)]
+    confirm: bool,
 }
 
 /// Saves a unit's values of a set for a period in one transaction; nothing is saved if any value is wrong.
@@ -231,6 +245,7 @@ async fn enter(
         input.unit,
         period,
         values,
+        input.confirm,
     )
     .await?;
     Ok(Json(
@@ -272,6 +287,77 @@ async fn decide(
             period,
             input.mv,
             &input.reason,
+        )
+        .await?,
+    ))
+}
+
+/// The validation rules of a set (public, like the definitions).
+#[utoipa::path(get, path = "/api/v1/indicator-sets/{id}/rules", tag = "indicators", security(()), params(("id" = i64, Path)), responses((status = 200, body = Vec<IndicatorRule>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_rules(
+    State(s): State<AppState>,
+    PathId(id): PathId,
+) -> AppResult<Json<Vec<IndicatorRule>>> {
+    Ok(Json(
+        app::indicators::validation::rules_of(&s.db, id).await?,
+    ))
+}
+
+/// Adds a validation rule to a set (the Steering Committee): `#{CODE}` or `#{CODE.breakdown}` operands, + − × ÷, one comparison.
+#[utoipa::path(post, path = "/api/v1/indicator-sets/{id}/rules", tag = "indicators", params(("id" = i64, Path)), request_body = RuleInput,
+    responses((status = 201, body = IndicatorRule), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_rule(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> AppResult<(axum::http::StatusCode, Json<IndicatorRule>)> {
+    let row = app::indicators::validation::add_rule(&s.db, ctx.principal()?, id, input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(row)))
+}
+
+/// Removes a validation rule (the Steering Committee).
+#[utoipa::path(delete, path = "/api/v1/indicator-rules/{id}", tag = "indicators", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_rule(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<axum::http::StatusCode> {
+    app::indicators::validation::delete_rule(&s.db, ctx.principal()?, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ValidationQuery {
+    unit: i64,
+    /// A DHIS2 period identifier; default: the last period that ended.
+    period: Option<String>,
+    /// Also the units directly below.
+    #[serde(default)]
+    children: bool,
+}
+
+/// The validation report of a unit's values (and its children's) for one set and period: rule failures, values outside their range, outliers against each unit's history.
+#[utoipa::path(get, path = "/api/v1/indicator-sets/{id}/validation", tag = "indicators", params(("id" = i64, Path), ValidationQuery),
+    responses((status = 200, body = Report), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn validation(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<ValidationQuery>,
+) -> AppResult<Json<Report>> {
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    Ok(Json(
+        app::indicators::validation::report(
+            &s.db,
+            &s.org,
+            ctx.principal()?,
+            id,
+            q.unit,
+            period,
+            q.children,
         )
         .await?,
     ))

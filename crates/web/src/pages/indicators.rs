@@ -18,11 +18,13 @@ use crate::i18n::Lang;
 use crate::pages::common::{PageCtx, encode_component, html, html_status};
 use app::error::AppError;
 use app::indicators::entry::{FormValue, Sheet};
+use app::indicators::validation::{Finding, Report, RuleInput};
 use app::indicators::{Figures, UnitFigure};
 use app::records::{Indicator, IndicatorSet, TargetRow};
 use domain::FieldError;
 use domain::indicators::approval::Move;
 use domain::indicators::period::fractional_year;
+use domain::indicators::rules::Importance;
 use domain::indicators::target::Target;
 use domain::indicators::{PeriodId, ValueType};
 
@@ -32,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/approvals", get(approvals))
         .route("/indicators/entry", get(entry_form).post(entry_save))
         .route("/indicators/entry/move", post(entry_move))
+        .route("/indicators/validation", get(validation_page))
+        .route("/indicators/rules", post(rule_add))
+        .route("/indicators/rules/delete", post(rule_delete))
         .route("/indicators/{id}", get(indicator))
         .route("/indicators/units/{id}", get(scorecard))
 }
@@ -409,6 +414,10 @@ struct EntryTpl {
     state_label: String,
     units: Vec<(i64, String)>,
     periods: Vec<String>,
+    /// Only warnings stand between the form and saving: offer to confirm them.
+    needs_confirm: bool,
+    /// The findings on the stored values: (what, message, blocking).
+    findings: Vec<(String, String, bool)>,
 }
 
 struct EntryRow {
@@ -534,6 +543,33 @@ fn entry_rows(
         .collect()
 }
 
+/// Findings as lines of a page: (the indicator and breakdown, the message, blocking).
+fn finding_lines<'a>(
+    lang: Lang,
+    findings: &[Finding],
+    ind: impl Fn(i64) -> Option<&'a Indicator>,
+) -> Vec<(String, String, bool)> {
+    findings
+        .iter()
+        .map(|f| {
+            let what = ind(f.indicator_id)
+                .map(|i| {
+                    let mut w = format!("{} {}", i.number, ind_name(lang, i));
+                    if !f.disaggregation.is_empty() {
+                        w.push_str(&format!(" — {}", f.disaggregation));
+                    }
+                    w
+                })
+                .unwrap_or_default();
+            (
+                what,
+                crate::error::field_message(lang, &f.field_error("")),
+                f.importance == Importance::Blocking,
+            )
+        })
+        .collect()
+}
+
 /// The buttons of the moves the sheet says the caller may make: (move, label key).
 fn move_buttons(sheet: &Sheet) -> Vec<(&'static str, &'static str)> {
     sheet
@@ -611,9 +647,19 @@ async fn render_entry(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let needs_confirm = !errors.is_empty() && errors.iter().all(|e| e.code.starts_with("warn-"));
+    let findings = finding_lines(ctx.lang, &sheet.findings, |id| {
+        sheet
+            .rows
+            .iter()
+            .find(|r| r.indicator.id == id)
+            .map(|r| &r.indicator)
+    });
     html_status(
         status,
         EntryTpl {
+            needs_confirm,
+            findings,
             set_name: set_name(ctx.lang, &sheet.set).to_string(),
             can_return: sheet.moves.contains(&Move::Return),
             moves: move_buttons(&sheet),
@@ -708,7 +754,10 @@ async fn entry_save(
             r.disaggregation.clone(),
         ));
     }
-    match app::indicators::entry::enter(&s.db, &s.org, who, set, unit, period, values).await {
+    let confirm = sent.get("confirm").is_some_and(|v| v == "1");
+    match app::indicators::entry::enter(&s.db, &s.org, who, set, unit, period, values, confirm)
+        .await
+    {
         Ok((a, b, c)) => {
             let msg = ctx
                 .lang
@@ -873,4 +922,211 @@ async fn scorecard(
         sets,
     })
     .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+}
+
+#[derive(Template)]
+#[template(path = "indicator_validation.html")]
+struct ValidationTpl {
+    p: PageCtx,
+    report: Report,
+    set_name: String,
+    sets: Vec<(i64, String)>,
+    periods: Vec<String>,
+    children: bool,
+    /// (unit id, unit name, what, message, blocking)
+    lines: Vec<(i64, String, String, String, bool)>,
+    blocking: usize,
+    /// (id, code, name, expression, importance label, missing label)
+    rules: Vec<(i64, String, String, String, String, String)>,
+    can_manage: bool,
+    errors: Vec<FieldError>,
+    sent: RuleForm,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ValidationQuery {
+    set: Option<i64>,
+    unit: Option<i64>,
+    period: Option<String>,
+    children: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct RuleForm {
+    #[serde(default)]
+    set: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    name_fr: String,
+    #[serde(default)]
+    expression: String,
+    #[serde(default)]
+    missing: String,
+    #[serde(default)]
+    importance: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_validation(
+    s: &AppState,
+    ctx: &Ctx,
+    set: Option<i64>,
+    unit: Option<i64>,
+    period: Option<PeriodId>,
+    children: bool,
+    errors: Vec<FieldError>,
+    sent: RuleForm,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let all_sets = app::indicators::sets(&s.db).await?;
+    let set = match set {
+        Some(x) => x,
+        None => all_sets.last().map(|x| x.id).ok_or(AppError::NotFound)?,
+    };
+    let unit = unit.unwrap_or(who.unit_id);
+    let report =
+        app::indicators::validation::report(&s.db, &s.org, who, set, unit, period, children)
+            .await?;
+    let inds = app::indicators::indicators_in(&s.db, set).await?;
+    let lines: Vec<_> = finding_lines(ctx.lang, &report.findings, |id| {
+        inds.iter().find(|i| i.id == id)
+    })
+    .into_iter()
+    .zip(&report.findings)
+    .map(|((what, msg, b), f)| (f.unit_id, f.unit_name.clone(), what, msg, b))
+    .collect();
+    let blocking = lines.iter().filter(|l| l.4).count();
+    let rules = report
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.code.clone(),
+                name_of(ctx.lang, &r.name_vi, &r.name_en, &r.name_fr).to_string(),
+                r.expression.clone(),
+                ctx.lang
+                    .t(&format!("ind-importance-{}", r.importance.as_str()))
+                    .to_string(),
+                ctx.lang
+                    .t(&format!("ind-missing-{}", r.missing.0.as_str()))
+                    .to_string(),
+            )
+        })
+        .collect();
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let periods = PeriodId::containing(
+        report.set.period_type,
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
+    )
+    .through(PeriodId::containing(report.set.period_type, today))
+    .into_iter()
+    .rev()
+    .take(24)
+    .map(|x| x.to_string())
+    .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        ValidationTpl {
+            p: PageCtx::from(
+                ctx,
+                &format!(
+                    "/indicators/validation?set={set}&unit={unit}&period={}",
+                    report.period
+                ),
+            ),
+            set_name: set_name(ctx.lang, &report.set).to_string(),
+            sets: all_sets
+                .iter()
+                .map(|x| (x.id, set_name(ctx.lang, x).to_string()))
+                .collect(),
+            periods,
+            children,
+            lines,
+            blocking,
+            rules,
+            can_manage: app::indicators::may_manage(who),
+            errors,
+            sent,
+            report,
+        },
+    )
+}
+
+/// The validation report of a unit (and the units below it) for a set and period, with the
+/// set's rules; the Steering Committee adds and removes rules here.
+async fn validation_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ValidationQuery>,
+) -> AppResult<Response> {
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    let children = q.children.as_deref().is_none_or(|c| c == "1");
+    render_validation(
+        &s,
+        &ctx,
+        q.set,
+        q.unit,
+        period,
+        children,
+        vec![],
+        RuleForm::default(),
+    )
+    .await
+}
+
+async fn rule_add(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let set = form
+        .set
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid(FieldError::new("set", "err-required")))?;
+    let input = RuleInput {
+        code: form.code.clone(),
+        name_vi: form.name_vi.clone(),
+        name_en: form.name_en.clone(),
+        name_fr: form.name_fr.clone(),
+        expression: form.expression.clone(),
+        missing: form.missing.clone(),
+        importance: form.importance.clone(),
+    };
+    match app::indicators::validation::add_rule(&s.db, who, set, input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/indicators/validation?set={set}#rules")).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            render_validation(&s, &ctx, Some(set), None, None, true, errors, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RuleDelete {
+    set: i64,
+    rule: i64,
+}
+
+async fn rule_delete(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<RuleDelete>,
+) -> AppResult<Response> {
+    app::indicators::validation::delete_rule(&s.db, ctx.principal()?, form.rule).await?;
+    Ok(Redirect::to(&format!("/indicators/validation?set={}#rules", form.set)).into_response())
 }
