@@ -49,6 +49,15 @@ both!(annex_one_is_built_in_with_every_target, |app| {
     assert_eq!(r.targets, 54);
     assert_eq!(r.milestones, vec!["1", "2", "3", "23"]);
     assert!(r.problems.is_empty(), "{:?}", r.problems);
+    // Ranks stated for South-East Asia and the world get a blocking rule each.
+    assert_eq!(
+        app.scalar_texts("SELECT code || ' ' || expression || ' ' || importance FROM indicator_rules ORDER BY code")
+            .await,
+        vec![
+            "R.NQ03.4 #{NQ03.4.Đông Nam Á} <= #{NQ03.4.Thế giới} blocking",
+            "R.NQ03.5 #{NQ03.5.Đông Nam Á} <= #{NQ03.5.Thế giới} blocking",
+        ]
+    );
     // Agencies that no longer exist resolve to their successors of the 2025 mergers.
     let responsible = |code: &'static str| {
         let app = &app;
@@ -609,4 +618,217 @@ both!(scorecards_show_what_each_unit_answers_for, |app| {
         .unwrap()
         .clone();
     assert_eq!(row[1]["status"], "late_data");
+});
+
+both!(validation_rules_outliers_and_the_report, |app| {
+    let (set, _, kns, _) = province_set(&app).await;
+    let ckhcn = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.CKHCN'")
+        .await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let steering = bearer(&app.token("steering").await);
+    let province = app.unit_id("66").await;
+    let cs = communes(&app, "66").await;
+    let rules_url = app.url(&format!("/api/v1/indicator-sets/{set}/rules"));
+    // Rules are data: written by the Steering Committee, checked when written.
+    let rule = |expression: &str, importance: &str| json!({"code": "R.KNS", "name_vi": "Số người được bồi dưỡng trong quý không quá 1.000", "expression": expression, "importance": importance});
+    let (s, e) = steering
+        .post(rules_url.clone())
+        .json(&rule("#{KPI.KNS} + 1", "blocking"))
+        .call_json()
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(
+        (
+            e["errors"][0]["field"].as_str(),
+            e["errors"][0]["code"].as_str()
+        ),
+        (Some("expression"), Some("err-rule-comparison"))
+    );
+    assert!(
+        e["errors"][0]["message"].as_str().unwrap().contains("15"),
+        "the position (the end of the text) is named: {e}"
+    );
+    let (s, e) = steering
+        .post(rules_url.clone())
+        .json(&rule("#{KPI.NOPE} <= 1000", "blocking"))
+        .call_json()
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (422, Some("err-rule-unknown-operand"))
+    );
+    let (s, _) = officer
+        .post(rules_url.clone())
+        .json(&rule("#{KPI.KNS} <= 1000", "blocking"))
+        .call_json()
+        .await;
+    assert_eq!(s, 403, "only the Steering Committee writes rules");
+    let (s, r) = steering
+        .post(rules_url.clone())
+        .json(&rule("#{KPI.KNS} <= 1000", "blocking"))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (_, list) = app.anon().get(rules_url.clone()).call_json().await;
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["R.CKHCN", "R.KNS"],
+        "the built-in rule and the new one"
+    );
+
+    let enter = |unit: i64, period: &str, values: Value, confirm: bool| {
+        let body = json!({"unit": unit, "period": period, "values": values, "confirm": confirm});
+        let c = officer.clone();
+        let url = app.url(&format!("/api/v1/indicator-sets/{set}/sheet"));
+        async move { c.post(url).json(&body).call_json().await }
+    };
+    let one = |id: i64, v: &str| json!([{"indicator_id": id, "value": v}]);
+    // A blocking rule refuses, confirmed or not, next to the field; nothing is written.
+    for confirm in [false, true] {
+        let (s, e) = enter(cs[0].0, "2026Q2", one(kns, "5000"), confirm).await;
+        assert_eq!(s, 422, "{e}");
+        assert_eq!(e["errors"][0]["field"], format!("value-{kns}"));
+        assert_eq!(e["errors"][0]["code"], "err-rule-failed");
+    }
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        0
+    );
+    // A warning (the built-in rule: spending above 0) is saved once confirmed.
+    let (s, e) = enter(cs[0].0, "2026Q2", one(ckhcn, "0"), false).await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (422, Some("warn-rule-failed")),
+        "{e}"
+    );
+    let (s, _) = enter(cs[0].0, "2026Q2", one(ckhcn, "0"), true).await;
+    assert_eq!(s, 200);
+    // Outliers against the unit's own history: four usual quarters, then a jump.
+    for (p, v) in [
+        ("2025Q2", "10"),
+        ("2025Q3", "12"),
+        ("2025Q4", "11"),
+        ("2026Q1", "13"),
+    ] {
+        assert_eq!(enter(cs[0].0, p, one(kns, v), false).await.0, 200, "{p}");
+    }
+    assert_eq!(
+        enter(cs[0].0, "2026Q2", one(kns, "14"), false).await.0,
+        200,
+        "a usual value"
+    );
+    let (s, e) = enter(cs[0].0, "2026Q2", one(kns, "900"), false).await;
+    assert_eq!(s, 422);
+    assert_eq!(e["errors"][0]["code"], "warn-outlier");
+    assert!(
+        e["errors"][0]["message"].as_str().unwrap().contains("11,5"),
+        "the usual value (median) is named: {e}"
+    );
+    assert_eq!(enter(cs[0].0, "2026Q2", one(kns, "900"), true).await.0, 200);
+    // The DHIS2 import does not run rules (as in DHIS2); the report and the submission do.
+    let (s, v) = officer
+        .post(app.url("/api/v1/dataValueSets"))
+        .json(&json!({"dataSet": "KPI-TINH", "period": "2026Q2", "dataValues": [{"dataElement": "KPI.KNS", "orgUnit": cs[1].1, "value": "5000"}]}))
+        .call_json()
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["importCount"]["imported"].as_i64()),
+        (200, Some(1)),
+        "{v}"
+    );
+    let (s, r) = officer
+        .get(app.url(&format!(
+            "/api/v1/indicator-sets/{set}/validation?unit={province}&period=2026Q2&children=true"
+        )))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let children = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL"
+        ))
+        .await;
+    assert_eq!(r["units_checked"], children + 1);
+    assert_eq!(r["values_checked"], 3);
+    let found: Vec<(i64, String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["unit_id"].as_i64().unwrap(),
+                f["kind"].as_str().unwrap().to_string(),
+                f["importance"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (cs[1].0, "rule".into(), "blocking".into()),
+            (cs[0].0, "rule".into(), "warning".into()),
+            (cs[0].0, "outlier".into(), "warning".into()),
+        ]
+    );
+    let mv = |m: &str| {
+        let body = json!({"unit": province, "period": "2026Q2", "move": m});
+        let c = officer.clone();
+        let url = app.url(&format!("/api/v1/indicator-sets/{set}/submissions"));
+        async move { c.post(url).json(&body).call_json().await }
+    };
+    let (s, e) = mv("submit").await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (409, Some("err-findings-block")),
+        "{e}"
+    );
+    assert_eq!(enter(cs[1].0, "2026Q2", one(kns, "50"), false).await.0, 200);
+    assert_eq!(mv("submit").await.0, 200, "corrected, the values go up");
+    // The report page, in each language, and the sheet's findings.
+    let c = app.signed_in("daklak.officer").await;
+    let html = c
+        .get(app.url(&format!(
+            "/indicators/validation?set={set}&unit={province}&period=2026Q2&children=1"
+        )))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"validation-findings\""), "{html}");
+    assert!(html.contains("R.CKHCN") && html.contains("R.KNS"));
+    assert!(
+        !html.contains("id=\"rule-form\""),
+        "an officer does not manage rules"
+    );
+    let html = c
+        .get(app.url(&format!(
+            "/indicators/entry?set={set}&unit={}&period=2026Q2",
+            cs[0].0
+        )))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"sheet-findings\""));
+    // Removing a rule: the Steering Committee only; audited.
+    let id = r["rules"][1]["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/indicator-rules/{id}"));
+    assert_eq!(officer.delete(url.clone()).call().await.status(), 403);
+    assert_eq!(steering.delete(url.clone()).call().await.status(), 204);
+    assert_eq!(steering.delete(url).call().await.status(), 404);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'indicator.rule.%'")
+            .await,
+        2
+    );
 });

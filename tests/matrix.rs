@@ -141,6 +141,11 @@ enum Ep {
     PageIndicator,
     PageIndEntry,
     PageIndApprovals,
+    IndRules,
+    IndAddRule,
+    IndDeleteRule,
+    IndValidation,
+    PageIndValidation,
 }
 
 /// The rule book, stated plainly.
@@ -192,10 +197,25 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::IndFigures
         | Ep::DvsExport
         | Ep::PageIndicators
-        | Ep::PageIndicator => {
+        | Ep::PageIndicator
+        | Ep::IndRules => {
             return 200;
         }
-        Ep::IndFiguresPrivate | Ep::IndSheet => {
+        // Rules are written by the Steering Committee (and the administrator).
+        Ep::IndAddRule | Ep::IndDeleteRule => {
+            return if !signed_in {
+                401
+            } else if matches!(who, Admin | Steering) {
+                if matches!(ep, Ep::IndAddRule) {
+                    201
+                } else {
+                    204
+                }
+            } else {
+                403
+            };
+        }
+        Ep::IndFiguresPrivate | Ep::IndSheet | Ep::IndValidation => {
             return if !signed_in {
                 401
             } else if reads_values {
@@ -204,7 +224,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             };
         }
-        Ep::PageIndEntry => {
+        Ep::PageIndEntry | Ep::PageIndValidation => {
             return if !signed_in {
                 303
             } else if reads_values {
@@ -283,7 +303,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageIndicators
         | Ep::PageIndicator
         | Ep::PageIndEntry
-        | Ep::PageIndApprovals => unreachable!("decided above"),
+        | Ep::PageIndApprovals
+        | Ep::IndRules
+        | Ep::IndAddRule
+        | Ep::IndDeleteRule
+        | Ep::IndValidation
+        | Ep::PageIndValidation => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -508,7 +533,9 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::IndEnter
         | Ep::IndSubmit
         | Ep::DvsImport
-        | Ep::PageIndEntry => &[Obj::Own, Obj::Child, Obj::Foreign],
+        | Ep::PageIndEntry
+        | Ep::IndValidation
+        | Ep::PageIndValidation => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -522,7 +549,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 84] = [
+const ENDPOINTS: [Ep; 89] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -607,6 +634,11 @@ const ENDPOINTS: [Ep; 84] = [
     Ep::PageIndicator,
     Ep::PageIndEntry,
     Ep::PageIndApprovals,
+    Ep::IndRules,
+    Ep::IndAddRule,
+    Ep::IndDeleteRule,
+    Ep::IndValidation,
+    Ep::PageIndValidation,
 ];
 
 #[macro_export]
@@ -889,6 +921,32 @@ both_with!(
                             None,
                         ),
                         Ep::PageIndApprovals => (Method::GET, "/indicators/approvals".into(), None),
+                        Ep::IndRules => (Method::GET, format!("/api/v1/indicator-sets/{kpi_set}/rules"), None),
+                        Ep::IndAddRule => (
+                            Method::POST,
+                            format!("/api/v1/indicator-sets/{kpi_set}/rules"),
+                            Some(json!({"code": format!("M{n}"), "name_vi": "Không âm", "expression": "#{KPI.KNS} >= 0"})),
+                        ),
+                        Ep::IndDeleteRule => {
+                            // A rule of its own for each call, so that every allowed caller deletes one.
+                            app.exec(&format!(
+                                "INSERT INTO indicator_rules (set_id, code, name_vi, expression, missing, importance, created_at)
+                                 VALUES ({kpi_set}, 'D{n}', 'x', '#{{KPI.KNS}} >= 0', 'NEVER_SKIP', 'warning', '2026-01-01T00:00:00Z')"
+                            ))
+                            .await;
+                            let id = app.scalar_i64(&format!("SELECT id FROM indicator_rules WHERE code = 'D{n}'")).await;
+                            (Method::DELETE, format!("/api/v1/indicator-rules/{id}"), None)
+                        }
+                        Ep::IndValidation => (
+                            Method::GET,
+                            format!("/api/v1/indicator-sets/{kpi_set}/validation?unit={unit}&period=2026Q3&children=true"),
+                            None,
+                        ),
+                        Ep::PageIndValidation => (
+                            Method::GET,
+                            format!("/indicators/validation?set={kpi_set}&unit={unit}&period=2026Q3"),
+                            None,
+                        ),
                         Ep::ListUnits => (
                             Method::GET,
                             format!("/api/v1/org-units?parent={unit}"),

@@ -100,7 +100,14 @@ impl Lang {
     pub fn tf(self, key: &str, params: &[(String, String)]) -> String {
         let mut s = self.t(key).to_string();
         for (k, v) in params {
-            s = s.replace(&format!("{{{k}}}"), v);
+            let v = match v
+                .strip_prefix(crate::NUMBER_MARK)
+                .and_then(|x| x.parse::<f64>().ok())
+            {
+                Some(x) => self.num(x, 2),
+                None => v.clone(),
+            };
+            s = s.replace(&format!("{{{k}}}"), &v);
         }
         s
     }

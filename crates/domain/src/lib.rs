@@ -81,4 +81,14 @@ impl FieldError {
         self.params.push((name.into(), value.to_string()));
         self
     }
+
+    /// A figure, written at the edge as the reader's language writes numbers (2 decimals at most).
+    pub fn with_number(mut self, name: &str, value: f64) -> Self {
+        self.params
+            .push((name.into(), format!("{NUMBER_MARK}{value}")));
+        self
+    }
 }
+
+/// Marks a parameter that holds a figure to be written per language.
+pub const NUMBER_MARK: &str = "\u{1}num:";

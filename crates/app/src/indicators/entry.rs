@@ -94,7 +94,7 @@ pub fn read(ind: &Indicator, raw: &Raw, field: &str) -> Result<ReadValue, FieldE
                 && (n / d * scale - v).abs() > 0.01 * v.abs().max(1.0)
             {
                 return Err(FieldError::new(field, "err-ratio-mismatch")
-                    .with("ratio", format!("{:.2}", n / d * scale)));
+                    .with_number("ratio", n / d * scale));
             }
             // With a ratio given, the figure is the ratio itself: the typed value (often
             // rounded) only checks it, so that saving an unchanged form changes nothing.
@@ -346,8 +346,8 @@ pub async fn sheet(
     let all = super::indicators_of(&mut c, set_id).await?;
     // A heading whose sub-indicators carry the figures ("11", "23" of Annex I) takes no value.
     let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
-    let findings =
-        super::validation::findings_of_unit(&mut c, &snap, set_id, &all, unit, period).await?;
+    let (findings, _) =
+        super::validation::findings_of_units(&mut c, &snap, set_id, &all, &[unit], period).await?;
     let inds: Vec<Indicator> = all
         .into_iter()
         .filter(|i| !(parents.contains(&i.id) && i.value_type == ValueType::Milestone))
@@ -485,7 +485,9 @@ async fn check_plan(
 
 /// Saves the entry form of `unit` for `set` and `period` in one transaction: every field is
 /// checked first (errors name the field, `value-{indicator id}[-{breakdown index}]`), and
-/// nothing is written if any is wrong. A blank field removes the value it held.
+/// nothing is written if any is wrong. A blank field removes the value it held. `confirm`
+/// saves values that only raised warnings.
+#[allow(clippy::too_many_arguments)]
 pub async fn enter(
     db: &Db,
     org: &store::org_index::OrgIndex,

@@ -86,12 +86,14 @@ pub async fn decide(
     // Values that break a blocking rule are corrected before they go up.
     if mv == Move::Submit {
         let inds = super::indicators_of(&mut c, set_id).await?;
-        let blocking =
-            super::validation::findings_of_unit(&mut c, &snap, set_id, &inds, unit, period)
-                .await?
-                .into_iter()
-                .filter(|f| f.importance == domain::indicators::rules::Importance::Blocking)
-                .count();
+        let units = super::validation::with_children(&snap, unit);
+        let (found, _) =
+            super::validation::findings_of_units(&mut c, &snap, set_id, &inds, &units, period)
+                .await?;
+        let blocking = found
+            .iter()
+            .filter(|f| f.importance == domain::indicators::rules::Importance::Blocking)
+            .count();
         if blocking > 0 {
             return Err(AppError::Conflict(vec![
                 FieldError::new("state", "err-findings-block").with("count", blocking),

@@ -127,13 +127,6 @@ pub struct Finding {
     pub score: Option<f64>,
 }
 
-/// A figure for a message: at most two decimals, no trailing zeros.
-fn short(x: f64) -> String {
-    let s = format!("{x:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
-
 impl Finding {
     /// The finding as a message next to the field it concerns (codes `err-…` block,
     /// `warn-…` ask to confirm).
@@ -148,9 +141,9 @@ impl Finding {
         FieldError::new(field, code)
             .with("rule", &self.rule_code)
             .with("expression", &self.expression)
-            .with("left", short(self.left))
-            .with("right", short(self.right))
-            .with("value", short(self.left))
+            .with_number("left", self.left)
+            .with_number("right", self.right)
+            .with_number("value", self.left)
     }
 }
 
@@ -283,25 +276,50 @@ pub(crate) fn history_periods(period: PeriodId) -> Vec<PeriodId> {
     out
 }
 
-/// The findings on `unit`'s stored values of `set` for `period` (the entry sheet shows them; a
-/// submission is refused while a blocking one stands).
-pub(crate) async fn findings_of_unit(
+/// The findings on the stored values of `units` for one set and period, with the number of
+/// values checked. The entry sheet shows a unit's; a submission is refused while a blocking one
+/// stands on the unit or a unit directly below it (the submission covers them).
+pub(crate) async fn findings_of_units(
     c: &mut DbConn<'_>,
     snap: &Snapshot,
     set_id: i64,
     inds: &[Indicator],
-    unit: i64,
+    units: &[i64],
     period: PeriodId,
-) -> AppResult<Vec<Finding>> {
+) -> AppResult<(Vec<Finding>, usize)> {
     let rules = bind_rules(store::indicators::rules_of_set(c, set_id).await?, inds);
     let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
     let mut periods = history_periods(period);
     periods.push(period);
-    let rows = store::indicators::values_of_units(c, &ids, &[unit], &periods).await?;
-    let (cur, hist): (Vec<&ValueRow>, Vec<&ValueRow>) =
-        rows.iter().partition(|v| v.period == period);
-    let name = snap.get(unit).map(|u| u.name_vi.as_str()).unwrap_or("");
-    Ok(check_unit((unit, name), inds, &rules, &cur, &hist, None))
+    let values = store::indicators::values_of_units(c, &ids, units, &periods).await?;
+    let mut by_unit: HashMap<i64, (Vec<&ValueRow>, Vec<&ValueRow>)> = HashMap::new();
+    let mut checked = 0;
+    for v in &values {
+        let e = by_unit.entry(v.unit_id).or_default();
+        if v.period == period {
+            checked += 1;
+            e.0.push(v);
+        } else {
+            e.1.push(v);
+        }
+    }
+    let mut out = vec![];
+    for id in units {
+        if let Some((cur, hist)) = by_unit.get(id) {
+            let name = snap.get(*id).map(|u| u.name_vi.as_str()).unwrap_or("");
+            out.extend(check_unit((*id, name), inds, &rules, cur, hist, None));
+        }
+    }
+    // Blocking first, then by unit as listed.
+    out.sort_by_key(|f| f.importance != Importance::Blocking);
+    Ok((out, checked))
+}
+
+/// A unit and the units directly below it that are in force.
+pub(crate) fn with_children(snap: &Snapshot, unit: i64) -> Vec<i64> {
+    let mut out = vec![unit];
+    out.extend(snap.current_children(unit).into_iter().map(|u| u.id));
+    out
 }
 
 /// A validation report: every finding on the values of `unit` (and, with `children`, of the
@@ -348,40 +366,14 @@ pub async fn report(
         today,
     )?;
     let inds = super::indicators_of(&mut c, set_id).await?;
-    let rows = store::indicators::rules_of_set(&mut c, set_id).await?;
-    let rules = bind_rules(rows.clone(), &inds);
-    let mut units: Vec<(i64, String)> = vec![(unit, u.name_vi.clone())];
-    if children {
-        units.extend(
-            snap.current_children(unit)
-                .into_iter()
-                .map(|x| (x.id, x.name_vi.clone())),
-        );
-    }
-    let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
-    let unit_ids: Vec<i64> = units.iter().map(|x| x.0).collect();
-    let mut periods = history_periods(period);
-    periods.push(period);
-    let values = store::indicators::values_of_units(&mut c, &ids, &unit_ids, &periods).await?;
-    let mut by_unit: HashMap<i64, (Vec<&ValueRow>, Vec<&ValueRow>)> = HashMap::new();
-    let mut values_checked = 0;
-    for v in &values {
-        let e = by_unit.entry(v.unit_id).or_default();
-        if v.period == period {
-            values_checked += 1;
-            e.0.push(v);
-        } else {
-            e.1.push(v);
-        }
-    }
-    let mut findings = vec![];
-    for (id, name) in &units {
-        if let Some((cur, hist)) = by_unit.get(id) {
-            findings.extend(check_unit((*id, name), &inds, &rules, cur, hist, None));
-        }
-    }
-    // Blocking first, then by unit as listed.
-    findings.sort_by_key(|f| f.importance != Importance::Blocking);
+    let rules = store::indicators::rules_of_set(&mut c, set_id).await?;
+    let units = if children {
+        with_children(&snap, unit)
+    } else {
+        vec![unit]
+    };
+    let (findings, values_checked) =
+        findings_of_units(&mut c, &snap, set_id, &inds, &units, period).await?;
     Ok(Report {
         unit_id: unit,
         unit_name: u.name_vi,
@@ -389,7 +381,7 @@ pub async fn report(
         values_checked,
         set,
         period,
-        rules: rows,
+        rules,
         findings,
     })
 }
