@@ -729,8 +729,11 @@ both!(validation_rules_outliers_and_the_report, |app| {
     assert_eq!(s, 422);
     assert_eq!(e["errors"][0]["code"], "warn-outlier");
     assert!(
-        e["errors"][0]["message"].as_str().unwrap().contains("11,5"),
-        "the usual value (median) is named: {e}"
+        e["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("trung vị 11,5"),
+        "the usual value (the median of earlier quarters) is named: {e}"
     );
     assert_eq!(enter(cs[0].0, "2026Q2", one(kns, "900"), true).await.0, 200);
     // The DHIS2 import does not run rules (as in DHIS2); the report and the submission do.
@@ -830,5 +833,123 @@ both!(validation_rules_outliers_and_the_report, |app| {
         app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'indicator.rule.%'")
             .await,
         2
+    );
+});
+
+both!(rules_are_managed_on_the_validation_page, |app| {
+    let (set, _, _, _) = province_set(&app).await;
+    let path = format!(
+        "/indicators/validation?set={set}&unit={}",
+        app.unit_id("66").await
+    );
+    let steering = app.signed_in("steering").await;
+    let html = steering
+        .get(app.url(&path))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"rule-form\""),
+        "the Steering Committee may add rules"
+    );
+    let csrf = common::extract_csrf(&html).unwrap();
+    let post = |expression: &'static str| {
+        let c = steering.clone();
+        let csrf = csrf.clone();
+        let url = app.url("/indicators/rules");
+        async move {
+            c.post(url)
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("set", &set.to_string()),
+                    ("code", "R.TT"),
+                    (
+                        "name_vi",
+                        "Thanh toán trực tuyến không vượt quá hồ sơ trực tuyến",
+                    ),
+                    ("expression", expression),
+                    ("importance", "warning"),
+                    ("missing", "SKIP_IF_ANY_VALUE_MISSING"),
+                ])
+                .call()
+                .await
+        }
+    };
+    // A wrong expression comes back next to its field, with what was typed.
+    let r = post("#{KPI.TTTT} <= #{KPI.DVCT}").await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"rule-expression-error\""));
+    assert!(
+        html.contains("#{KPI.DVCT}"),
+        "the operand is named and the text kept"
+    );
+    let r = post("#{KPI.TTTT} <= #{KPI.DVCTT}").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.scalar_text("SELECT expression FROM indicator_rules WHERE code = 'R.TT'")
+            .await,
+        "#{KPI.TTTT} <= #{KPI.DVCTT}"
+    );
+    // An officer sees the rules but no form, and cannot post one.
+    let officer = app.signed_in("daklak.officer").await;
+    let html = officer
+        .get(app.url(&path))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("R.TT") && !html.contains("id=\"rule-form\""));
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = officer
+        .post(app.url("/indicators/rules"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("set", &set.to_string()),
+            ("code", "X"),
+            ("name_vi", "x"),
+            ("expression", "#{KPI.KNS} > 0"),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 403);
+    let id = app
+        .scalar_i64("SELECT id FROM indicator_rules WHERE code = 'R.TT'")
+        .await;
+    let r = officer
+        .post(app.url("/indicators/rules/delete"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("set", &set.to_string()),
+            ("rule", &id.to_string()),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 403);
+    let html = steering
+        .get(app.url(&path))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = steering
+        .post(app.url("/indicators/rules/delete"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("set", &set.to_string()),
+            ("rule", &id.to_string()),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_rules WHERE code = 'R.TT'")
+            .await,
+        0
     );
 });

@@ -120,7 +120,8 @@ pub struct Finding {
     /// The value the check is about (the first operand's, for a rule).
     pub indicator_id: i64,
     pub disaggregation: String,
-    /// A rule's two sides; for the other checks, the value and the bound or usual value.
+    /// A rule's two sides; for the other checks, the value and the bound, or (outliers) the
+    /// median of the unit's earlier values.
     pub left: f64,
     pub right: f64,
     /// An outlier's modified z-score.
@@ -207,14 +208,22 @@ pub(crate) fn check_unit(
             });
         }
     }
-    let mut past: HashMap<(i64, &str), Vec<f64>> = HashMap::new();
+    // Each value's history, oldest first (the outlier test reads the steps between periods).
+    let mut past: HashMap<(i64, &str), Vec<(chrono::NaiveDate, f64)>> = HashMap::new();
     for h in history {
         if let Some(x) = h.value {
             past.entry((h.indicator_id, h.disaggregation.as_str()))
                 .or_default()
-                .push(x);
+                .push((h.period.start(), x));
         }
     }
+    let past: HashMap<(i64, &str), Vec<f64>> = past
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by_key(|p| p.0);
+            (k, v.into_iter().map(|p| p.1).collect())
+        })
+        .collect();
     for v in current {
         let (Some(ind), Some(x)) = (by_id.get(&v.indicator_id), v.value) else {
             continue;
