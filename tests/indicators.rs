@@ -953,3 +953,144 @@ both!(rules_are_managed_on_the_validation_page, |app| {
         0
     );
 });
+
+both!(
+    late_values_and_figures_off_track_are_warned_by_the_sweep,
+    |app| {
+        let (set, dvctt, kns, _) = province_set(&app).await;
+        let officer = bearer(&app.token("daklak.officer").await);
+        let province = app.unit_id("66").await;
+        // Đắk Lắk reported its quarters until 2026Q2 (a share far below its path), not 2026Q3.
+        for (period, values) in [
+            ("2025Q4", json!([{"indicator_id": kns, "value": "10"}])),
+            ("2026Q1", json!([{"indicator_id": kns, "value": "11"}])),
+            (
+                "2026Q2",
+                json!([{"indicator_id": kns, "value": "12"}, {"indicator_id": dvctt, "numerator": "30", "denominator": "100"}]),
+            ),
+        ] {
+            let (s, e) = officer
+                .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+                .json(&json!({"unit": province, "period": period, "values": values}))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{period}: {e}");
+        }
+        let sink = common::smtp_sink::SmtpSink::start().await;
+        let smtp = app::config::Smtp {
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            security: "none".into(),
+            ..Default::default()
+        };
+        let mailer = app::mail::Mailer::from_config(&smtp, std::path::Path::new("/tmp")).unwrap();
+        let notes = |user: &'static str| {
+            let app = &app;
+            async move {
+                app.scalar_texts(&format!(
+                "SELECT n.body FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = '{user}' ORDER BY n.id"
+            ))
+            .await
+            }
+        };
+        // 2026Q3 was due on 10 October: the day after, the unit is told; the province's leaders
+        // also hear that the share is off its path.
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let now = chrono::Utc::now();
+        let r = app::jobs::tick(
+            &app.db,
+            &mailer,
+            "http://nqtrack.test",
+            now,
+            day("2026-10-11"),
+        )
+        .await
+        .unwrap();
+        assert!(r.reminders >= 2, "{r:?}");
+        let officer_notes = notes("daklak.officer").await;
+        assert_eq!(officer_notes.len(), 1, "{officer_notes:?}");
+        assert!(
+            officer_notes[0].contains("2026Q3")
+                && officer_notes[0].contains("quá hạn 1 ngày")
+                && officer_notes[0].contains(&format!(
+                    "/indicators/entry?set={set}&unit={province}&period=2026Q3"
+                )),
+            "{}",
+            officer_notes[0]
+        );
+        let leader_notes = notes("daklak.leader").await;
+        assert_eq!(leader_notes.len(), 1, "one message for the day");
+        assert!(
+            leader_notes[0].contains("chệch lộ trình") && leader_notes[0].contains("30%"),
+            "{}",
+            leader_notes[0]
+        );
+        sink.wait_for(
+            |m| {
+                m.to.iter().any(|t| t.starts_with("daklak.leader")) && m.body_text().contains("30%")
+            },
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .expect("the leader's mail");
+        // The same day again: nothing new.
+        let again = app::jobs::tick(
+            &app.db,
+            &mailer,
+            "http://nqtrack.test",
+            now,
+            day("2026-10-11"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.reminders, 0);
+        // Six days late, still nothing: the leaders are asked to see to it (and only they).
+        app::jobs::tick(
+            &app.db,
+            &mailer,
+            "http://nqtrack.test",
+            now,
+            day("2026-10-16"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(notes("daklak.officer").await.len(), 1);
+        let leader_notes = notes("daklak.leader").await;
+        assert_eq!(leader_notes.len(), 2);
+        assert!(
+            leader_notes[1].contains("Đề nghị lãnh đạo đơn vị chỉ đạo"),
+            "{}",
+            leader_notes[1]
+        );
+        // Entered, then no more warnings for the period.
+        let (s, _) = officer
+        .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+        .json(&json!({"unit": province, "period": "2026Q3", "values": [{"indicator_id": kns, "value": "13"}]}))
+        .call_json()
+        .await;
+        assert_eq!(s, 200);
+        app::jobs::tick(
+            &app.db,
+            &mailer,
+            "http://nqtrack.test",
+            now,
+            day("2026-10-20"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            notes("daklak.leader").await.len(),
+            2,
+            "no more warnings once entered"
+        );
+        let kinds = app
+            .scalar_texts("SELECT kind FROM indicator_alerts ORDER BY id")
+            .await;
+        assert!(
+            kinds.contains(&"ind-late".to_string())
+                && kinds.contains(&"ind-late-escalate".to_string())
+                && kinds.contains(&"ind-off".to_string()),
+            "{kinds:?}"
+        );
+    }
+);

@@ -223,7 +223,7 @@ struct Progress {
     after: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Phase {
     /// Task reminders and escalations, by assignment id.
@@ -231,6 +231,9 @@ enum Phase {
     Tasks,
     /// Overdue feedback, by item id.
     Feedback,
+    /// Early warnings about indicators (late data, figures off their path), by position in
+    /// the day's list.
+    Indicators,
     /// One message per person, by user id.
     Deliver,
     Done,
@@ -421,6 +424,14 @@ async fn sweep(
         .await?
         .map(|u| u.id);
     drop(c);
+    // The day's indicator warnings are worked out before the steps, by reading only: the
+    // figures behind them take longer than a step may hold the write lock.
+    let alerts = if p.phase <= Phase::Indicators {
+        let snap = store::org_index::OrgIndex::default().snapshot(db).await?;
+        crate::indicators::alerts::of_day(db, &snap, p.date).await?
+    } else {
+        vec![]
+    };
     let horizon = programmes
         .values()
         .flat_map(|p| p.schedule().before)
@@ -433,6 +444,7 @@ async fn sweep(
         horizon,
         steering,
         cache: SweepCache::default(),
+        alerts,
         new: 0,
         analyzed_at: 0,
         job_id: job.id,
@@ -458,6 +470,7 @@ struct Sweep<'a> {
     horizon: i64,
     steering: Option<i64>,
     cache: SweepCache,
+    alerts: Vec<crate::indicators::alerts::Alert>,
     new: usize,
     /// `new` when the statistics were last refreshed.
     analyzed_at: usize,
@@ -504,9 +517,20 @@ impl Steps for Sweep<'_> {
                 let rows = store::feedback::overdue_open(c, p.date, p.after, limit).await?;
                 match rows.last() {
                     Some(item) => p.after = item.0,
-                    None => p.next(Phase::Deliver),
+                    None => p.next(Phase::Indicators),
                 }
                 self.new += self.feedback_overdue(c, p.date, rows, &mut done).await?;
+            }
+            Phase::Indicators => {
+                let start = (p.after.max(0) as usize).min(self.alerts.len());
+                let end = (start + limit.max(1) as usize).min(self.alerts.len());
+                if start == end {
+                    p.next(Phase::Deliver);
+                } else {
+                    p.after = end as i64;
+                    let alerts = self.alerts[start..end].to_vec();
+                    self.new += self.indicator_alerts(c, p.date, &alerts, &mut done).await?;
+                }
             }
             Phase::Deliver => {
                 let people = store::work::people_with_notices(c, p.date, p.after, limit).await?;
@@ -705,6 +729,74 @@ impl Sweep<'_> {
         }
         store::work::insert_notices(c, date, &notices, self.now).await?;
         Ok(records.len())
+    }
+}
+
+impl Sweep<'_> {
+    /// Records a step's indicator warnings (keys already recorded skipped) and writes a notice
+    /// for each person a new one goes to. Returns how many were new.
+    async fn indicator_alerts(
+        &mut self,
+        c: &mut crate::db::DbConn<'_>,
+        date: NaiveDate,
+        alerts: &[crate::indicators::alerts::Alert],
+        done: &mut Vec<serde_json::Value>,
+    ) -> AppResult<usize> {
+        let mut people = vec![];
+        let mut records = vec![];
+        for a in alerts {
+            let (users, emails) = recipients(c, a.to_unit, a.leaders, &mut self.cache.recipients)
+                .await?
+                .clone();
+            records.push(store::indicators::NewAlert {
+                key: a.key.clone(),
+                kind: a.kind.as_str().to_string(),
+                unit_id: a.unit_id,
+                recipients: emails.join(", "),
+            });
+            people.push(users);
+        }
+        let new = store::indicators::insert_alerts(c, date, &records, self.now).await?;
+        let mut notices = vec![];
+        for ((a, users), rec) in alerts.iter().zip(people).zip(&records) {
+            if !new.contains(&rec.key) {
+                continue;
+            }
+            if !self.cache.has_room(&users) {
+                self.cache.count(&users);
+                continue;
+            }
+            if let Entry::Vacant(slot) = self.cache.units.entry(a.unit_id) {
+                let u = store::org::get(c, a.unit_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                slot.insert(u);
+            }
+            let unit = &self.cache.units[&a.unit_id];
+            let messages: HashMap<Lang, notify::Message> = self
+                .cache
+                .recipients
+                .langs_of(&users)
+                .into_iter()
+                .map(|l| {
+                    let m = crate::indicators::alerts::message(
+                        l,
+                        self.base_url,
+                        a,
+                        unit.name(l.code()),
+                    );
+                    (l, m)
+                })
+                .collect();
+            for u in users {
+                let m = &messages[&self.cache.recipients.lang(u)];
+                self.cache
+                    .notice(&mut notices, u, &rec.key, a.kind.as_str(), m, &a.link);
+            }
+            done.push(serde_json::json!({ "indicator_alert": rec.key, "to": rec.recipients.split(", ").filter(|e| !e.is_empty()).collect::<Vec<_>>() }));
+        }
+        store::work::insert_notices(c, date, &notices, self.now).await?;
+        Ok(new.len())
     }
 }
 

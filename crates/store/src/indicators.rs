@@ -736,3 +736,61 @@ pub async fn delete_rule(c: &mut DbConn<'_>, id: i64) -> AppResult<()> {
         .bind(id).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
+
+/// The units with a value of one of `indicator_ids` in one of `periods`.
+pub async fn units_with_values(
+    c: &mut DbConn<'_>,
+    indicator_ids: &[i64],
+    periods: &[PeriodId],
+) -> AppResult<std::collections::HashSet<i64>> {
+    if indicator_ids.is_empty() || periods.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<String> = indicator_ids.iter().map(i64::to_string).collect();
+    let periods: Vec<String> = periods.iter().map(|p| format!("'{p}'")).collect();
+    // Ids and period identifiers are typed values, safe to inline.
+    let sql = format!(
+        "SELECT DISTINCT unit_id FROM indicator_values WHERE indicator_id IN ({}) AND period IN ({})",
+        ids.join(","),
+        periods.join(",")
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>(&sql).fetch_all(&mut **c).await?)
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// An early warning to record: (key, kind, unit concerned, recipients' addresses).
+pub struct NewAlert {
+    pub key: String,
+    pub kind: String,
+    pub unit_id: i64,
+    pub recipients: String,
+}
+
+/// Records alerts sent on `on`, skipping keys already recorded; returns the new keys.
+pub async fn insert_alerts(
+    c: &mut DbConn<'_>,
+    on: chrono::NaiveDate,
+    rows: &[NewAlert],
+    now: DateTime<Utc>,
+) -> AppResult<std::collections::HashSet<String>> {
+    let text = |f: fn(&NewAlert) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let units: Vec<i64> = rows.iter().map(|r| r.unit_id).collect();
+    let new = bulk::insert_new_keys(
+        c,
+        "indicator_alerts",
+        &[
+            ("dedupe_key", Col::Text(&text(|r| &r.key))),
+            ("kind", Col::Text(&text(|r| &r.kind))),
+            ("unit_id", Col::Int(&units)),
+            ("sent_on", Col::Date(&vec![on; rows.len()])),
+            ("recipients", Col::Text(&text(|r| &r.recipients))),
+        ],
+        Some(now),
+        "dedupe_key",
+    )
+    .await?;
+    Ok(new.into_iter().collect())
+}

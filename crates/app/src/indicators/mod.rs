@@ -3,6 +3,7 @@
 //! entry by form and by the DHIS2 API, the submission and approval of a unit's values, and
 //! the built-in sets (Annex I of 03/NQ-CP, a provincial KPI set).
 
+pub mod alerts;
 pub mod builtin;
 pub mod dhis2;
 pub mod entry;

@@ -1,5 +1,5 @@
--- Validation rules of an indicator set (issue 13): an expression over the set's values in
--- DHIS2's shape ('#{CODE} <= #{OTHER}'), a missing-value strategy and an importance
+-- Indicators (issue 13), continued. Validation rules of a set: an expression over the set's
+-- values in DHIS2's shape ('#{CODE} <= #{OTHER}'), a missing-value strategy and an importance
 -- (blocking refuses the values, warning asks to confirm them).
 CREATE TABLE indicator_rules (
     id          BIGSERIAL PRIMARY KEY,
@@ -14,4 +14,16 @@ CREATE TABLE indicator_rules (
     created_by  BIGINT REFERENCES users(id),
     created_at  TIMESTAMPTZ NOT NULL,
     UNIQUE (set_id, code)
+);
+
+-- Early warnings about indicators sent by the daily sweep (late data, off-track figures), one
+-- row per key, so that a sweep run twice or resumed sends each once.
+CREATE TABLE indicator_alerts (
+    id          BIGSERIAL PRIMARY KEY,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    unit_id     BIGINT NOT NULL,
+    sent_on     DATE NOT NULL,
+    recipients  TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
 );
