@@ -1083,6 +1083,22 @@ both!(
             2,
             "no more warnings once entered"
         );
+        // The leader's home page lists what needs attention on the scorecard (the last quarter
+        // that ended: the share has no value for it, late).
+        let leader = app.signed_in("daklak.leader").await;
+        let html = leader.get(app.url("/")).call().await.text().await.unwrap();
+        let at = html
+            .find("id=\"ind-attention\"")
+            .expect("the indicators block");
+        let block = &html[at..at + html[at..].find("</ul>").unwrap()];
+        let today = domain::clock::local_date(chrono::Utc::now());
+        let last = app::indicators::last_ended(domain::indicators::PeriodType::Quarter, today);
+        assert!(
+            block.contains(&format!(
+                "/indicators/{dvctt}?unit={province}&#38;period={last}"
+            )),
+            "{block}"
+        );
         let kinds = app
             .scalar_texts("SELECT kind FROM indicator_alerts ORDER BY id")
             .await;

@@ -403,6 +403,18 @@ pub struct ScorecardSet {
     pub rows: Vec<(Indicator, UnitFigure)>,
 }
 
+impl Scorecard {
+    /// The indicators that need the unit's attention: figures off their target's path and
+    /// values late, in the card's order (what leaders' home pages list).
+    pub fn attention(&self) -> Vec<(&IndicatorSet, &Indicator, &UnitFigure)> {
+        self.sets
+            .iter()
+            .flat_map(|s| s.rows.iter().map(move |(i, f)| (&s.set, i, f)))
+            .filter(|(_, _, f)| matches!(f.status, Status::OffTrack | Status::LateData))
+            .collect()
+    }
+}
+
 pub async fn scorecard(
     db: &crate::db::Db,
     org: &store::org_index::OrgIndex,

@@ -86,6 +86,38 @@ struct UnitHomeTpl {
     notifications: Vec<Notification>,
     unread: i64,
     names: std::collections::HashMap<i64, String>,
+    attention: Vec<Attention>,
+}
+
+/// An indicator on a leader's page: off its path or late. (link, number and name, status,
+/// figure, period)
+type Attention = (String, String, &'static str, String, String);
+
+/// The indicators of `unit`'s scorecard that need attention, as lines of a home page.
+async fn attention(
+    s: &AppState,
+    ctx: &Ctx,
+    who: &Principal,
+    unit: i64,
+) -> AppResult<Vec<Attention>> {
+    let card =
+        app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, Some(who), unit, None, None)
+            .await?;
+    Ok(card
+        .attention()
+        .into_iter()
+        .map(|(_, i, f)| {
+            (
+                format!("/indicators/{}?unit={unit}&period={}", i.id, f.period),
+                format!("{} {}", i.number, super::indicators::ind_name(ctx.lang, i)),
+                f.status.as_str(),
+                f.value
+                    .map(|v| super::indicators::figure(ctx.lang, i, v))
+                    .unwrap_or_else(|| "—".into()),
+                f.period.to_string(),
+            )
+        })
+        .collect())
 }
 
 impl UnitHomeTpl {
@@ -140,8 +172,10 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
         .filter_map(|id| snap.get(id))
         .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
         .collect();
+    let attention = attention(s, ctx, who, who.unit_id).await?;
     html(UnitHomeTpl {
         p: PageCtx::from(ctx, "/"),
+        attention,
         unit,
         w,
         claims,
@@ -170,6 +204,8 @@ struct NationalHomeTpl {
     maps: Vec<String>,
     feedback_map: String,
     map_defs: String,
+    attention: Vec<Attention>,
+    national_id: i64,
 }
 
 impl NationalHomeTpl {
@@ -321,7 +357,11 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
         unread,
         ..
     } = app::work::notifications(&s.db, who, None, 5).await?;
+    let national_id = app::indicators::national_id(&snap)?;
+    let attention = attention(s, ctx, who, national_id).await?;
     html(NationalHomeTpl {
+        attention,
+        national_id,
         maps,
         feedback_map,
         map_defs: crate::map::defs(),

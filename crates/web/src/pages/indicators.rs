@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A figure as the language writes it, with the indicator's unit when it is a percentage.
-fn figure(lang: Lang, ind: &Indicator, v: f64) -> String {
+pub(crate) fn figure(lang: Lang, ind: &Indicator, v: f64) -> String {
     let decimals = if v.abs() >= 1000.0 { 0 } else { 2 };
     let n = lang.num(v, decimals);
     match ind.value_type {
@@ -66,7 +66,7 @@ fn name_of<'a>(lang: Lang, vi: &'a str, en: &'a str, fr: &'a str) -> &'a str {
     if t.is_empty() { vi } else { t }
 }
 
-fn ind_name(lang: Lang, i: &Indicator) -> &str {
+pub(crate) fn ind_name(lang: Lang, i: &Indicator) -> &str {
     name_of(lang, &i.name_vi, &i.name_en, &i.name_fr)
 }
 
