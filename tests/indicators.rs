@@ -1110,3 +1110,125 @@ both!(
         );
     }
 );
+
+both!(a_sheet_is_downloaded_filled_in_and_uploaded, |app| {
+    let (set, dvctt, kns, _) = province_set(&app).await;
+    let province = app.unit_id("66").await;
+    let cs = communes(&app, "66").await;
+    let c = app.signed_in("daklak.officer").await;
+    let template = |format: &'static str| {
+        let c = c.clone();
+        let url = app.url(&format!(
+            "/indicators/entry/template?set={set}&unit={province}&period=2026Q2&format={format}"
+        ));
+        async move {
+            let r = c.get(url).call().await;
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    // The template: a row per indicator for the province and each of its communes.
+    let csv = String::from_utf8(template("csv").await).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with(
+        "dataElement,period,orgUnit,categoryOptionCombo,value,numerator,denominator,comment"
+    ));
+    let children = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL"
+        ))
+        .await;
+    assert_eq!(lines.len() as i64 - 1, 6 * (children + 1));
+    // Filled in: two good values and a percentage of 130.
+    let filled: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let mut f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+            if f[2] == cs[0].1 && f[0] == "KPI.KNS" {
+                f[4] = "25".into();
+            } else if f[2] == cs[0].1 && f[0] == "KPI.DVCTT" {
+                f[5] = "30".into();
+                f[6] = "40".into();
+            } else if f[2] == cs[1].1 && f[0] == "KPI.VBKS" {
+                f[4] = "130".into();
+            }
+            f.join(",")
+        })
+        .collect();
+    let bad_line = filled.iter().position(|l| l.contains(",130,")).unwrap() + 1;
+    let upload = |bytes: Vec<u8>, name: &'static str, dry_run: bool| {
+        let c = c.clone();
+        let app = &app;
+        async move {
+            let page = c
+                .get(app.url(&format!(
+                    "/indicators/entry?set={set}&unit={province}&period=2026Q2"
+                )))
+                .call()
+                .await
+                .text()
+                .await
+                .unwrap();
+            let mut form = reqwest::multipart::Form::new()
+                .text("_csrf", common::extract_csrf(&page).unwrap())
+                .text("set", set.to_string())
+                .text("unit", province.to_string())
+                .text("period", "2026Q2")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name),
+                );
+            if dry_run {
+                form = form.text("dry_run", "1");
+            }
+            let r = c
+                .post(app.url("/indicators/entry/upload"))
+                .multipart(form)
+                .call()
+                .await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let body = filled.join("\r\n").into_bytes();
+    let (s, html) = upload(body.clone(), "so-lieu.csv", true).await;
+    assert_eq!(s, 422, "a refused row is shown");
+    assert!(
+        html.contains(&format!("Dòng {bad_line} (130)")),
+        "the row is named: {html}"
+    );
+    assert!(
+        html.contains("2 số liệu mới"),
+        "what would be saved is counted"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicator_values")
+            .await,
+        0,
+        "a check writes nothing"
+    );
+    let (_, html) = upload(body, "so-lieu.csv", false).await;
+    assert!(html.contains("Đã nhập từ tệp: 2 số liệu mới"), "{html}");
+    assert_eq!(
+        app.scalar_texts(&format!(
+            "SELECT CAST(indicator_id AS TEXT) || ':' || CAST(CAST(value AS INTEGER) AS TEXT) FROM indicator_values WHERE unit_id = {} ORDER BY indicator_id",
+            cs[0].0
+        ))
+        .await,
+        vec![format!("{dvctt}:75"), format!("{kns}:25")]
+    );
+    // The XLSX template now carries the stored values; uploaded as it is, nothing changes.
+    let xlsx = template("xlsx").await;
+    assert!(xlsx.starts_with(b"PK"));
+    let (read, _) = app::indicators::spreadsheet::read(&xlsx).unwrap();
+    assert_eq!(read.data_values.len(), 2);
+    let (_, html) = upload(xlsx, "so-lieu.xlsx", false).await;
+    assert!(
+        html.contains("0 số liệu mới, 0 cập nhật, 2 không đổi"),
+        "{html}"
+    );
+    // Not a table of values.
+    let (s, html) = upload(b"hello".to_vec(), "x.csv", false).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("dataElement"), "{html}");
+});

@@ -377,6 +377,10 @@ fn deadline_number(n: f64, is_1904: bool) -> String {
 // CSV
 
 pub fn read_csv(bytes: &[u8], map: Option<&Mapping>) -> Result<Parsed, TableError> {
+    build(csv_rows(bytes)?, map, false)
+}
+
+fn csv_rows(bytes: &[u8]) -> Result<Vec<Row>, TableError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // NUL never occurs in text but fills UTF-16 files, which are otherwise "valid" UTF-8.
     let text = std::str::from_utf8(bytes).map_err(|_| TableError::Encoding)?;
@@ -410,7 +414,34 @@ pub fn read_csv(bytes: &[u8], map: Option<&Mapping>) -> Result<Parsed, TableErro
             cells: record.iter().map(|c| Cell::Text(clean(c))).collect(),
         });
     }
-    build(rows, map, false)
+    Ok(rows)
+}
+
+/// Any table as rows of text, CSV or XLSX (told apart by the content: an XLSX is a zip
+/// archive), each with its line (the spreadsheet row number; the physical line for CSV).
+/// Numbers read from XLSX are written in Rust's shortest form ("14", "1.5").
+pub fn read_grid(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, TableError> {
+    let rows = if bytes.starts_with(b"PK\x03\x04") {
+        catch_unwind(AssertUnwindSafe(|| xlsx_rows(bytes, None)))
+            .unwrap_or_else(|_| Err(TableError::Xlsx("the workbook is damaged".into())))?
+            .0
+    } else {
+        csv_rows(bytes)?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let cells = r
+                .cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(t) => t.clone(),
+                    Cell::Number(n) => number_text(*n),
+                })
+                .collect();
+            (r.line, cells)
+        })
+        .collect())
 }
 
 /// Excel writes `;` where the decimal separator is a comma (vi, fr), `,` elsewhere, and tabs for

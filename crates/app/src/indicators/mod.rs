@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod dhis2;
 pub mod entry;
 pub mod figures;
+pub mod spreadsheet;
 pub mod submissions;
 pub mod validation;
 

@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/approvals", get(approvals))
         .route("/indicators/entry", get(entry_form).post(entry_save))
         .route("/indicators/entry/move", post(entry_move))
+        .route("/indicators/entry/template", get(entry_template))
+        .route("/indicators/entry/upload", post(entry_upload))
         .route("/indicators/validation", get(validation_page))
         .route("/indicators/rules", post(rule_add))
         .route("/indicators/rules/delete", post(rule_delete))
@@ -1129,4 +1131,90 @@ async fn rule_delete(
 ) -> AppResult<Response> {
     app::indicators::validation::delete_rule(&s.db, ctx.principal()?, form.rule).await?;
     Ok(Redirect::to(&format!("/indicators/validation?set={}#rules", form.set)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateQuery {
+    set: i64,
+    unit: i64,
+    period: Option<String>,
+    format: Option<String>,
+}
+
+/// The entry sheet as a spreadsheet to fill (CSV by default, or `format=xlsx`).
+async fn entry_template(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<TemplateQuery>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let format =
+        crate::api::export::parse_format(q.format.as_deref())?.unwrap_or(app::export::Format::Csv);
+    let period = app::indicators::read_period(q.period.as_deref())?;
+    let t =
+        app::indicators::spreadsheet::template(&s.db, &s.org, who, ctx.lang, q.set, q.unit, period)
+            .await?;
+    let name = t.title.replace(' ', "-");
+    crate::api::export::export_response(&t, format, &name)
+}
+
+/// A filled sheet uploaded from the entry page: imported (or only checked), then the page
+/// again with what was saved and each refused row.
+async fn entry_upload(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    mp: crate::extract::MultipartBody,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let mut parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let sent: Sent = parts.fields.clone().into_iter().collect();
+    let (set, unit, period) = sheet_key(&sent)?;
+    let dry_run = sent.get("dry_run").is_some_and(|v| v == "1");
+    let (saved, errors) = if parts.files.len() != 1 {
+        (String::new(), vec![FieldError::new("file", "err-one-file")])
+    } else {
+        let file = parts.files.remove(0);
+        match app::indicators::spreadsheet::upload(
+            &s.db,
+            &s.org,
+            who,
+            ctx.lang,
+            &file.bytes,
+            dry_run,
+        )
+        .await
+        {
+            Ok((summary, lines)) => {
+                let n = &summary.import_count;
+                let key = if dry_run {
+                    "ind-upload-checked"
+                } else {
+                    "ind-upload-saved"
+                };
+                let msg = ctx
+                    .lang
+                    .t(key)
+                    .replace("{imported}", &ctx.lang.int(n.imported as i64))
+                    .replace("{updated}", &ctx.lang.int(n.updated as i64))
+                    .replace("{ignored}", &ctx.lang.int(n.ignored as i64));
+                let errors = summary
+                    .conflicts
+                    .iter()
+                    .flat_map(|c| {
+                        c.indexes.iter().map(|i| {
+                            FieldError::new("file", "err-sheet-row")
+                                .with("line", lines.get(*i).copied().unwrap_or(0))
+                                .with("object", &c.object)
+                                .with("message", &c.value)
+                        })
+                    })
+                    .collect();
+                (msg, errors)
+            }
+            Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => (String::new(), errors),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    render_entry(&s, &ctx, set, unit, Some(period), None, errors, saved).await
 }
