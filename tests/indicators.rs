@@ -1232,3 +1232,193 @@ both!(a_sheet_is_downloaded_filled_in_and_uploaded, |app| {
     assert_eq!(s, 422);
     assert!(html.contains("dataElement"), "{html}");
 });
+
+both!(targets_are_broken_down_and_proposed, |app| {
+    let (_, dvctt, _, _) = province_set(&app).await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let leader = bearer(&app.token("daklak.leader").await);
+    let steering = bearer(&app.token("steering").await);
+    let province = app.unit_id("66").await;
+    let cs = communes(&app, "66").await;
+    let put = |c: &reqwest::Client, body: Value| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/indicators/{dvctt}/targets"));
+        async move { c.put(url).json(&body).call_json().await }
+    };
+    let judged_by = |unit: i64| {
+        let app = &app;
+        async move {
+            let (_, f) = app
+                .anon()
+                .get(app.url(&format!(
+                    "/api/v1/indicators/{dvctt}/figures?unit={unit}&period=2026Q2"
+                )))
+                .call_json()
+                .await;
+            (
+                f["unit"]["target"]["value"].as_f64(),
+                f["unit"]["target_period"].as_str().map(String::from),
+            )
+        }
+    };
+    // Bad input comes back by field.
+    let (s, e) = put(
+        &officer,
+        json!({"unit": province, "period": "2027", "value": "khoảng bảy mươi"}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (422, Some("err-target-text"))
+    );
+    let (s, e) = put(
+        &officer,
+        json!({"unit": province, "period": "2027Q5", "value": "≥ 70"}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["field"].as_str()),
+        (422, Some("period"))
+    );
+    // The province proposes its own: waiting, and it judges nothing yet.
+    let (s, t) = put(
+        &officer,
+        json!({"unit": province, "period": "2027", "value": "≥ 70"}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), t["state"].as_str()),
+        (200, Some("proposed")),
+        "{t}"
+    );
+    assert_eq!(
+        judged_by(province).await,
+        (Some(65.0), Some("2027".into())),
+        "the national target still judges"
+    );
+    // The province's leader breaks the target down to a commune: in force at once.
+    let (s, c0) = put(
+        &leader,
+        json!({"unit": cs[0].0, "period": "2027", "value": "≥ 75"}),
+    )
+    .await;
+    assert_eq!((s.as_u16(), c0["state"].as_str()), (200, Some("approved")));
+    assert_eq!(judged_by(cs[0].0).await.0, Some(75.0));
+    // The level above the province decides its proposal, not the province's own leader.
+    let url = app.url(&format!("/api/v1/indicator-targets/{}/decision", t["id"]));
+    let (s, _) = leader
+        .post(url.clone())
+        .json(&json!({"approve": true}))
+        .call_json()
+        .await;
+    assert_eq!(s, 403);
+    let (_, waiting) = steering
+        .get(app.url("/api/v1/indicator-targets/proposed"))
+        .call_json()
+        .await;
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    assert_eq!(waiting[0]["target"]["id"], t["id"]);
+    let (s, a) = steering
+        .post(url.clone())
+        .json(&json!({"approve": true}))
+        .call_json()
+        .await;
+    assert_eq!((s.as_u16(), a["state"].as_str()), (200, Some("approved")));
+    assert_eq!(
+        judged_by(province).await.0,
+        Some(70.0),
+        "the approved target judges the province"
+    );
+    // A proposal never hides an approved target; a rejection needs a reason and removes it.
+    let (s, e) = put(
+        &officer,
+        json!({"unit": province, "period": "2027", "value": "≥ 60"}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (409, Some("err-target-approved"))
+    );
+    let (_, p2) = put(
+        &officer,
+        json!({"unit": province, "period": "2030", "value": "≥ 90"}),
+    )
+    .await;
+    let url = app.url(&format!("/api/v1/indicator-targets/{}/decision", p2["id"]));
+    assert_eq!(
+        steering
+            .post(url.clone())
+            .json(&json!({"approve": false}))
+            .call()
+            .await
+            .status(),
+        422
+    );
+    let (s, v) = steering
+        .post(url)
+        .json(&json!({"approve": false, "reason": "Chưa có căn cứ"}))
+        .call_json()
+        .await;
+    assert_eq!((s.as_u16(), v.is_null()), (200, true));
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM indicator_targets WHERE id = {}",
+            p2["id"]
+        ))
+        .await,
+        0
+    );
+    // A commune of another province is not Đắk Lắk's to set.
+    let other = communes(&app, "01").await;
+    let (s, _) = put(
+        &leader,
+        json!({"unit": other[0].0, "period": "2027", "value": "≥ 75"}),
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'indicator.target.%'")
+            .await,
+        5
+    );
+    // The pages: the unit's targets with the form, and the proposals on the approvals page.
+    let c = app.signed_in("daklak.officer").await;
+    let html = c
+        .get(app.url(&format!("/indicators/{dvctt}/targets?unit={province}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"targets\"") && html.contains("≥ 70%"),
+        "{html}"
+    );
+    assert!(html.contains("Đề xuất mục tiêu"), "the officer proposes");
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = c
+        .post(app.url(&format!("/indicators/{dvctt}/targets")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("unit", &province.to_string()),
+            ("kind", "target"),
+            ("period", "2029"),
+            ("value", "≥ 85"),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 303);
+    let html = app
+        .signed_in("steering")
+        .await
+        .get(app.url("/indicators/approvals"))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"proposed\"") && html.contains("≥ 85"),
+        "{html}"
+    );
+});

@@ -146,6 +146,11 @@ enum Ep {
     IndDeleteRule,
     IndValidation,
     PageIndValidation,
+    IndSetTarget,
+    IndProposals,
+    IndDecideTarget,
+    PageIndTargets,
+    PageIndTemplate,
 }
 
 /// The rule book, stated plainly.
@@ -215,6 +220,28 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             };
         }
+        // The assigning level sets a unit's target, the unit proposes its own: both answer 200.
+        Ep::IndSetTarget => {
+            return if !signed_in {
+                401
+            } else if enters {
+                200
+            } else {
+                403
+            };
+        }
+        // Only the level above the unit decides its proposal.
+        Ep::IndDecideTarget => {
+            return if !signed_in {
+                401
+            } else if matches!(who, Admin | Steering) || (who == Leader && obj == Obj::Child) {
+                200
+            } else {
+                403
+            };
+        }
+        Ep::IndProposals => return if signed_in { 200 } else { 401 },
+        Ep::PageIndTargets => return if signed_in { 200 } else { 303 },
         Ep::IndFiguresPrivate | Ep::IndSheet | Ep::IndValidation => {
             return if !signed_in {
                 401
@@ -224,7 +251,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             };
         }
-        Ep::PageIndEntry | Ep::PageIndValidation => {
+        Ep::PageIndEntry | Ep::PageIndValidation | Ep::PageIndTemplate => {
             return if !signed_in {
                 303
             } else if reads_values {
@@ -308,7 +335,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::IndAddRule
         | Ep::IndDeleteRule
         | Ep::IndValidation
-        | Ep::PageIndValidation => unreachable!("decided above"),
+        | Ep::PageIndValidation
+        | Ep::IndSetTarget
+        | Ep::IndProposals
+        | Ep::IndDecideTarget
+        | Ep::PageIndTargets
+        | Ep::PageIndTemplate => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -535,7 +567,10 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::DvsImport
         | Ep::PageIndEntry
         | Ep::IndValidation
-        | Ep::PageIndValidation => &[Obj::Own, Obj::Child, Obj::Foreign],
+        | Ep::PageIndValidation
+        | Ep::IndSetTarget
+        | Ep::IndDecideTarget
+        | Ep::PageIndTemplate => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::ListUnits | Ep::GetUnit | Ep::PatchUnit | Ep::CreateUnit | Ep::PageEditUnit => {
             &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public]
         }
@@ -549,7 +584,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 89] = [
+const ENDPOINTS: [Ep; 94] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -639,6 +674,11 @@ const ENDPOINTS: [Ep; 89] = [
     Ep::IndDeleteRule,
     Ep::IndValidation,
     Ep::PageIndValidation,
+    Ep::IndSetTarget,
+    Ep::IndProposals,
+    Ep::IndDecideTarget,
+    Ep::PageIndTargets,
+    Ep::PageIndTemplate,
 ];
 
 #[macro_export]
@@ -940,6 +980,39 @@ both_with!(
                         Ep::IndValidation => (
                             Method::GET,
                             format!("/api/v1/indicator-sets/{kpi_set}/validation?unit={unit}&period=2026Q3&children=true"),
+                            None,
+                        ),
+                        Ep::IndSetTarget => {
+                            // Each caller starts with no target of the unit's own for the year.
+                            app.exec(&format!("DELETE FROM indicator_targets WHERE unit_id = {unit} AND period = '2029'")).await;
+                            (
+                                Method::PUT,
+                                format!("/api/v1/indicators/{dvctt}/targets"),
+                                Some(json!({"unit": unit, "period": "2029", "value": format!("≥ {}", 50 + n % 40)})),
+                            )
+                        }
+                        Ep::IndProposals => (Method::GET, "/api/v1/indicator-targets/proposed".into(), None),
+                        Ep::IndDecideTarget => {
+                            // A proposal of its own for each caller to decide.
+                            app.exec(&format!("DELETE FROM indicator_targets WHERE unit_id = {unit} AND period = '2028'")).await;
+                            app.exec(&format!(
+                                "INSERT INTO indicator_targets (indicator_id, unit_id, disaggregation, period, kind, comparator, value, note, written, trajectory, state)
+                                 VALUES ({dvctt}, {unit}, '', '2028', 'target', 'at_least', 50, '', '≥ 50', 'linear', 'proposed')"
+                            ))
+                            .await;
+                            let id = app
+                                .scalar_i64(&format!("SELECT id FROM indicator_targets WHERE unit_id = {unit} AND period = '2028'"))
+                                .await;
+                            (
+                                Method::POST,
+                                format!("/api/v1/indicator-targets/{id}/decision"),
+                                Some(json!({"approve": true})),
+                            )
+                        }
+                        Ep::PageIndTargets => (Method::GET, format!("/indicators/{dvctt}/targets?unit={unit}"), None),
+                        Ep::PageIndTemplate => (
+                            Method::GET,
+                            format!("/indicators/entry/template?set={kpi_set}&unit={unit}&period=2026Q3"),
                             None,
                         ),
                         Ep::PageIndValidation => (

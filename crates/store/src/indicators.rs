@@ -794,3 +794,41 @@ pub async fn insert_alerts(
     .await?;
     Ok(new.into_iter().collect())
 }
+
+pub async fn get_target(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<TargetRow>> {
+    let sql = format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}
+
+/// The target with this key (indicator, unit, breakdown, period, kind), if any.
+pub async fn target_by_key(c: &mut DbConn<'_>, t: &NewTarget<'_>) -> AppResult<Option<TargetRow>> {
+    let sql = format!(
+        "SELECT {TARGET_COLS} FROM indicator_targets WHERE indicator_id = $1 AND unit_id = $2 AND disaggregation = $3 AND period = $4 AND kind = $5"
+    );
+    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql)
+        .bind(t.indicator_id).bind(t.unit_id).bind(t.disaggregation).bind(t.period.to_string()).bind(t.kind)
+        .fetch_optional(&mut **c).await?))
+}
+
+pub async fn set_target_state(c: &mut DbConn<'_>, id: i64, state: &str) -> AppResult<()> {
+    bump_data(c).await?;
+    on_conn!(c, c => sqlx::query("UPDATE indicator_targets SET state = $2 WHERE id = $1")
+        .bind(id).bind(state).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn delete_target(c: &mut DbConn<'_>, id: i64) -> AppResult<()> {
+    bump_data(c).await?;
+    on_conn!(c, c => sqlx::query("DELETE FROM indicator_targets WHERE id = $1")
+        .bind(id).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Every target proposed by a unit and not yet decided, oldest first.
+pub async fn proposed_targets(c: &mut DbConn<'_>) -> AppResult<Vec<TargetRow>> {
+    let sql =
+        format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE state = 'proposed' ORDER BY id");
+    Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).fetch_all(&mut **c).await?))
+}

@@ -10,6 +10,7 @@ pub mod entry;
 pub mod figures;
 pub mod spreadsheet;
 pub mod submissions;
+pub mod targets;
 pub mod validation;
 
 use std::sync::Arc;

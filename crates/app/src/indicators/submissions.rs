@@ -14,7 +14,7 @@ use store::indicators::Submission;
 use store::org_index::Snapshot;
 
 /// Whether `who` may make a move that `decider` decides on `unit`'s submission.
-fn may_decide(
+pub(crate) fn may_decide(
     snap: &Snapshot,
     who: &Principal,
     decider: Decider,

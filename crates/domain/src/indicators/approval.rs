@@ -110,6 +110,22 @@ pub fn next(from: State, m: Move, reason: &str) -> Result<(State, Decider), Fiel
     }
 }
 
+/// Who sets a unit's target: the level that assigned the work sets it outright (approved);
+/// the unit itself only proposes it, and not over an approved target of its own (the assigning
+/// level changes that). Err is the message key of the refusal (None: not the caller's to set).
+pub fn target_state(
+    assigns: bool,
+    proposes: bool,
+    approved_exists: bool,
+) -> Result<&'static str, Option<&'static str>> {
+    match (assigns, proposes) {
+        (true, _) => Ok("approved"),
+        (false, true) if approved_exists => Err(Some("err-target-approved")),
+        (false, true) => Ok("proposed"),
+        (false, false) => Err(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +162,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_unit_proposes_and_the_level_above_decides() {
+        assert_eq!(target_state(true, true, true), Ok("approved"));
+        assert_eq!(target_state(true, false, false), Ok("approved"));
+        assert_eq!(target_state(false, true, false), Ok("proposed"));
+        assert_eq!(
+            target_state(false, true, true),
+            Err(Some("err-target-approved")),
+            "a proposal never hides an approved target"
+        );
+        assert_eq!(target_state(false, false, false), Err(None));
     }
 }

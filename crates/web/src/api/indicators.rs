@@ -14,9 +14,10 @@ use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
 use app::indicators::dhis2::{DataValueSet, ExportQuery, ImportOptions, ImportSummary};
 use app::indicators::entry::{FormValue, Sheet};
 use app::indicators::submissions::Waiting;
+use app::indicators::targets::{Proposal, TargetInput};
 use app::indicators::validation::{Report, RuleInput};
 use app::indicators::{Detail, Figures, SetEntry};
-use app::records::{IndicatorRule, IndicatorSet, IndicatorSubmission};
+use app::records::{IndicatorRule, IndicatorSet, IndicatorSubmission, TargetRow};
 
 /// A data value set of a few hundred thousand values (about 100 bytes each in JSON), as a
 /// national import sends them; other JSON bodies keep the default limit.
@@ -35,6 +36,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/indicator-rules/{id}",
             axum::routing::delete(delete_rule),
+        )
+        .route(
+            "/api/v1/indicators/{id}/targets",
+            axum::routing::put(set_target),
+        )
+        .route("/api/v1/indicator-targets/proposed", get(proposed_targets))
+        .route(
+            "/api/v1/indicator-targets/{id}/decision",
+            post(decide_target),
         )
         .route("/api/v1/indicator-submissions", get(queue))
         .route("/api/v1/indicators", get(catalogue))
@@ -358,6 +368,59 @@ async fn validation(
             q.unit,
             period,
             q.children,
+        )
+        .await?,
+    ))
+}
+
+/// Sets a unit's target (the level that assigned the unit's work: approved at once) or proposes it (the unit itself: waits for that level).
+#[utoipa::path(put, path = "/api/v1/indicators/{id}/targets", tag = "indicators", params(("id" = i64, Path)), request_body = TargetInput,
+    responses((status = 200, body = TargetRow), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn set_target(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<TargetInput>,
+) -> AppResult<Json<TargetRow>> {
+    Ok(Json(
+        app::indicators::targets::set(&s.db, &s.org, ctx.principal()?, id, input).await?,
+    ))
+}
+
+/// Proposed targets waiting for the caller (the level that assigned the units' work).
+#[utoipa::path(get, path = "/api/v1/indicator-targets/proposed", tag = "indicators", responses((status = 200, body = Vec<Proposal>)))]
+async fn proposed_targets(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<Proposal>>> {
+    Ok(Json(
+        app::indicators::targets::proposals(&s.db, &s.org, ctx.principal()?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TargetDecision)]
+pub struct TargetDecisionInput {
+    approve: bool,
+    /// Required to reject.
+    #[serde(default)]
+    reason: String,
+}
+
+/// Approves a proposed target, or rejects (removes) it with a reason: null when rejected.
+#[utoipa::path(post, path = "/api/v1/indicator-targets/{id}/decision", tag = "indicators", params(("id" = i64, Path)), request_body = TargetDecisionInput,
+    responses((status = 200, body = Option<TargetRow>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn decide_target(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<TargetDecisionInput>,
+) -> AppResult<Json<Option<TargetRow>>> {
+    Ok(Json(
+        app::indicators::targets::decide(
+            &s.db,
+            &s.org,
+            ctx.principal()?,
+            id,
+            input.approve,
+            &input.reason,
         )
         .await?,
     ))

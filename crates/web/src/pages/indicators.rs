@@ -37,6 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/entry/template", get(entry_template))
         .route("/indicators/entry/upload", post(entry_upload))
         .route("/indicators/validation", get(validation_page))
+        .route(
+            "/indicators/{id}/targets",
+            get(targets_page).post(target_save),
+        )
+        .route("/indicators/targets/{id}/decision", post(target_decide))
         .route("/indicators/rules", post(rule_add))
         .route("/indicators/rules/delete", post(rule_delete))
         .route("/indicators/{id}", get(indicator))
@@ -832,14 +837,17 @@ async fn entry_move(
 struct ApprovalsTpl {
     p: PageCtx,
     items: Vec<app::indicators::submissions::Waiting>,
+    proposals: Vec<app::indicators::targets::Proposal>,
 }
 
 async fn approvals(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let who = ctx.principal()?;
     let items = app::indicators::submissions::queue(&s.db, &s.org, who).await?;
+    let proposals = app::indicators::targets::proposals(&s.db, &s.org, who).await?;
     html(ApprovalsTpl {
         p: PageCtx::from(&ctx, "/indicators/approvals"),
         items,
+        proposals,
     })
 }
 
@@ -1217,4 +1225,179 @@ async fn entry_upload(
         }
     };
     render_entry(&s, &ctx, set, unit, Some(period), None, errors, saved).await
+}
+
+#[derive(Template)]
+#[template(path = "indicator_targets.html")]
+struct TargetsTpl {
+    p: PageCtx,
+    id: i64,
+    name: String,
+    unit_id: i64,
+    unit_name: String,
+    /// (period, kind label, target as written, trajectory label, state)
+    rows: Vec<(String, String, String, String, String)>,
+    /// "approved" (the caller sets) or "proposed" (the caller proposes); "" neither.
+    mode: &'static str,
+    breakdowns: Vec<String>,
+    errors: Vec<FieldError>,
+    sent: TargetForm,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct TargetForm {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    disaggregation: String,
+    #[serde(default)]
+    trajectory: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TargetsQuery {
+    unit: Option<i64>,
+}
+
+async fn render_targets(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    unit: i64,
+    errors: Vec<FieldError>,
+    sent: TargetForm,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let lang = ctx.lang;
+    let d = app::indicators::detail(&s.db, id).await?;
+    let snap = s.org.snapshot(&s.db).await?;
+    let u = snap.get(unit).ok_or(AppError::NotFound)?;
+    let ind = &d.indicator;
+    let rows = d
+        .targets
+        .iter()
+        .filter(|t| t.unit_id == unit)
+        .map(|t| {
+            let text = match (t.target(), t.kind.as_str()) {
+                (Some(x), _) => target_text(lang, ind, &x),
+                (None, "baseline") => t.value.map(|v| figure(lang, ind, v)).unwrap_or_default(),
+                _ => t.written.clone(),
+            };
+            let text = if t.disaggregation.is_empty() {
+                text
+            } else {
+                format!("{} ({})", text, t.disaggregation)
+            };
+            (
+                t.period.to_string(),
+                lang.t(&format!("ind-kind-{}", t.kind)).to_string(),
+                text,
+                lang.t(&format!("ind-trajectory-{}", t.trajectory.as_str()))
+                    .to_string(),
+                t.state.clone(),
+            )
+        })
+        .collect();
+    let mode = app::indicators::targets::may_set(&s.db, &s.org, who, unit)
+        .await?
+        .unwrap_or("");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_status(
+        status,
+        TargetsTpl {
+            p: PageCtx::from(ctx, &format!("/indicators/{id}/targets?unit={unit}")),
+            id,
+            name: format!("{} {}", ind.number, ind_name(lang, ind)),
+            unit_id: unit,
+            unit_name: u.name(lang.code()).to_string(),
+            rows,
+            mode,
+            breakdowns: ind
+                .breakdown()
+                .iter()
+                .filter(|b| !b.is_empty())
+                .map(|b| b.to_string())
+                .collect(),
+            errors,
+            sent,
+        },
+    )
+}
+
+/// A unit's targets of an indicator, with the form to set them (the assigning level) or to
+/// propose them (the unit).
+async fn targets_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<TargetsQuery>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let unit = q.unit.unwrap_or(who.unit_id);
+    render_targets(&s, &ctx, id, unit, vec![], TargetForm::default()).await
+}
+
+async fn target_save(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(form): CsrfForm<TargetForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let unit = form
+        .unit
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid(FieldError::new("unit", "err-required")))?;
+    let input = app::indicators::targets::TargetInput {
+        unit,
+        period: form.period.clone(),
+        kind: form.kind.clone(),
+        value: form.value.clone(),
+        disaggregation: form.disaggregation.clone(),
+        trajectory: form.trajectory.clone(),
+        note: String::new(),
+    };
+    match app::indicators::targets::set(&s.db, &s.org, who, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/indicators/{id}/targets?unit={unit}")).into_response()),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            render_targets(&s, &ctx, id, unit, errors, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TargetDecisionForm {
+    approve: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn target_decide(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(form): CsrfForm<TargetDecisionForm>,
+) -> AppResult<Response> {
+    app::indicators::targets::decide(
+        &s.db,
+        &s.org,
+        ctx.principal()?,
+        id,
+        form.approve == "1",
+        &form.reason,
+    )
+    .await?;
+    Ok(Redirect::to("/indicators/approvals#proposals").into_response())
 }
