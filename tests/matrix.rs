@@ -151,6 +151,11 @@ enum Ep {
     IndDecideTarget,
     PageIndTargets,
     PageIndTemplate,
+    SetBudget,
+    TaskBudget,
+    ProgrammeBudget,
+    PageTaskBudget,
+    PageProgrammeBudget,
 }
 
 /// The rule book, stated plainly.
@@ -177,6 +182,10 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             | Ep::Overview
             | Ep::Tasks
             | Ep::Task
+            | Ep::TaskBudget
+            | Ep::ProgrammeBudget
+            | Ep::PageTaskBudget
+            | Ep::PageProgrammeBudget
             | Ep::GetEvidence
             | Ep::Worklist
             | Ep::Calendar
@@ -307,6 +316,10 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::Overview
         | Ep::Tasks
         | Ep::Task
+        | Ep::TaskBudget
+        | Ep::ProgrammeBudget
+        | Ep::PageTaskBudget
+        | Ep::PageProgrammeBudget
         | Ep::GetEvidence
         | Ep::Worklist
         | Ep::Calendar
@@ -531,6 +544,14 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             }
         }
+        // A budget is entered by the unit that reports on the assignment.
+        Ep::SetBudget => {
+            if who == Admin || (local && in_subtree) {
+                200
+            } else {
+                403
+            }
+        }
         // The programme belongs to the national level: only administrators and the Steering Committee verify.
         Ep::Verify | Ep::DecideExtension => {
             if matches!(who, Admin | Steering) {
@@ -544,9 +565,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
 
 fn scopes(ep: Ep) -> &'static [Obj] {
     match ep {
-        Ep::Report | Ep::AskExtension | Ep::RestrictedTask | Ep::Propose | Ep::AddEvidence => {
-            &[Obj::Own, Obj::Child, Obj::Foreign]
-        }
+        Ep::Report
+        | Ep::AskExtension
+        | Ep::RestrictedTask
+        | Ep::Propose
+        | Ep::AddEvidence
+        | Ep::SetBudget => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::Cascade => &[Obj::Own, Obj::Foreign],
         Ep::FbInbox
         | Ep::FbItem
@@ -584,7 +608,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 94] = [
+const ENDPOINTS: [Ep; 99] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -679,6 +703,11 @@ const ENDPOINTS: [Ep; 94] = [
     Ep::IndDecideTarget,
     Ep::PageIndTargets,
     Ep::PageIndTemplate,
+    Ep::SetBudget,
+    Ep::TaskBudget,
+    Ep::ProgrammeBudget,
+    Ep::PageTaskBudget,
+    Ep::PageProgrammeBudget,
 ];
 
 #[macro_export]
@@ -1088,6 +1117,18 @@ both_with!(
                             None,
                         ),
                         Ep::Task => (Method::GET, format!("/api/v1/tasks/{task}"), None),
+                        Ep::TaskBudget => (Method::GET, format!("/api/v1/tasks/{task}/budget"), None),
+                        Ep::PageTaskBudget => (Method::GET, format!("/tasks/{task}/budget"), None),
+                        Ep::ProgrammeBudget => (Method::GET, format!("/api/v1/programmes/{programme}/budget"), None),
+                        Ep::PageProgrammeBudget => (Method::GET, format!("/programmes/{programme}/budget"), None),
+                        Ep::SetBudget => {
+                            let a = assignment_of(unit).await;
+                            (
+                                Method::PUT,
+                                format!("/api/v1/assignments/{a}/budget"),
+                                Some(json!({"year": 2026, "planned": format!("{}", 100 + n), "disbursed": "10"})),
+                            )
+                        }
                         Ep::Report => {
                             let a = assignment_of(unit).await;
                             (

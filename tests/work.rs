@@ -2080,3 +2080,155 @@ both!(notifications_page_by_cursor, |app| {
     assert!(body.contains(&format!("value=\"{}\"", ids[100])));
     assert!(!body.contains(&format!("value=\"{}\"", ids[99])));
 });
+
+both!(budgets_roll_up_and_feed_the_disbursement_indicator, |app| {
+    let (pid, task) = programme(&app).await;
+    let t1 = app.scalar_i64(&format!("SELECT {}", task("1"))).await;
+    let a1 = assignment(&app, &task("1"), "66").await;
+    let a3 = assignment(&app, &task("3"), "66").await;
+    let officer = bearer(&app.token("daklak.officer").await);
+    let put = |c: &reqwest::Client, a: i64, body: serde_json::Value| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/assignments/{a}/budget"));
+        async move { c.put(url).json(&body).call_json().await }
+    };
+    // Refused, by field: more disbursed than planned, a year out of range, not a number.
+    let (s, e) = put(
+        &officer,
+        a1,
+        json!({"year": 2026, "planned": "100", "disbursed": "150"}),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (422, Some("err-disbursed-above"))
+    );
+    let (s, e) = put(&officer, a1, json!({"year": 1999, "planned": "100"})).await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["field"].as_str()),
+        (422, Some("year"))
+    );
+    let (s, e) = put(&officer, a1, json!({"year": 2026, "planned": "nhiều"})).await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["field"].as_str()),
+        (422, Some("planned"))
+    );
+    // Another province's officer cannot enter Đắk Lắk's budget.
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    assert_eq!(
+        put(&hanoi, a1, json!({"year": 2026, "planned": "1"}))
+            .await
+            .0,
+        403
+    );
+    // The state budget of one task, another source on a second (a decimal comma is read).
+    let (s, r) = put(
+        &officer,
+        a1,
+        json!({"year": 2026, "source": "state", "planned": "1200", "disbursed": "300,5"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["planned"].as_f64(), r["disbursed"].as_f64()),
+        (Some(1200.0), Some(300.5))
+    );
+    let (s, _) = put(
+        &officer,
+        a3,
+        json!({"year": 2026, "source": "other", "planned": "800", "disbursed": "500"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // The task's lines, and the programme's sums per unit and year (public tasks).
+    let (_, b) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/tasks/{t1}/budget")))
+        .call_json()
+        .await;
+    assert_eq!(
+        (b["lines"].as_array().unwrap().len(), b["planned"].as_f64()),
+        (1, Some(1200.0))
+    );
+    let (_, p) = app
+        .anon()
+        .get(app.url(&format!("/api/v1/programmes/{pid}/budget")))
+        .call_json()
+        .await;
+    let y = &p["years"][0];
+    assert_eq!(
+        (
+            y["year"].as_i64(),
+            y["planned_state"].as_f64(),
+            y["planned_other"].as_f64(),
+            y["disbursed_state"]
+                .as_f64()
+                .zip(y["disbursed_other"].as_f64())
+                .map(|(a, b)| a + b)
+        ),
+        (Some(2026), Some(1200.0), Some(800.0), Some(800.5))
+    );
+    assert!((y["rate"].as_f64().unwrap() - 800.5 / 2000.0).abs() < 1e-9);
+    assert_eq!(
+        p["units"][0]["unit_id"].as_i64(),
+        Some(app.unit_id("66").await)
+    );
+    // The unit's rate is the value of NS.GIAINGAN for the year: 800.5 / 2000 = 40.025 %.
+    let ns = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'NS.GIAINGAN'")
+        .await;
+    let (_, f) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/indicators/{ns}/figures?unit={}&period=2026",
+            app.unit_id("66").await
+        )))
+        .call_json()
+        .await;
+    assert!(
+        (f["unit"]["value"].as_f64().unwrap() - 40.025).abs() < 1e-9,
+        "{f}"
+    );
+    assert_eq!(f["unit"]["target"]["value"].as_f64(), Some(95.0));
+    assert_ne!(f["unit"]["status"], "achieved");
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'budget.set'")
+            .await,
+        2
+    );
+    // The pages: the task's budget with the officer's form, a refusal next to its field, the
+    // programme's sums.
+    let c = app.signed_in("daklak.officer").await;
+    let html = c
+        .get(app.url(&format!("/tasks/{t1}/budget")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("id=\"budget-form-{a1}\"")) && html.contains("300,5"),
+        "{html}"
+    );
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = c
+        .post(app.url(&format!("/assignments/{a1}/budget")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("year", "2026"),
+            ("source", "state"),
+            ("planned", "100"),
+            ("disbursed", "200"),
+        ])
+        .call()
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"disbursed-error\""));
+    let html = app
+        .page_in(&format!("/programmes/{pid}/budget"), "vi")
+        .await;
+    assert!(
+        html.contains("id=\"budget-years\"") && html.contains("40,0%"),
+        "{html}"
+    );
+});

@@ -6,6 +6,7 @@ pub use store::BoxFuture;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod config;
 pub mod export;
 pub mod extensions;

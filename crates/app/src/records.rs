@@ -2,6 +2,7 @@
 //! through here and never see the storage functions themselves.
 
 pub use store::audit::AuditEntry;
+pub use store::budgets::BudgetRow;
 pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, RouteRow};
 pub use store::indicators::{
     Indicator, IndicatorSet, RuleRow as IndicatorRule, Submission as IndicatorSubmission,

@@ -8,6 +8,7 @@
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub mod audit;
+pub mod budgets;
 pub mod bulk;
 pub mod db;
 pub mod error;

@@ -249,13 +249,17 @@ pub(crate) async fn commit(
     now: DateTime<Utc>,
     records: &[(String, String)],
 ) -> AppResult<()> {
-    let changes = records
+    store::audit::commit(tx, &Actor::of(who), now, changes(records)).await
+}
+
+/// The audit records `write` prepared, as changes to append with others.
+pub(crate) fn changes(records: &[(String, String)]) -> Vec<Change<'_>> {
+    records
         .iter()
         .map(|(id, after)| {
             Change::new("indicator.values", "indicator_period", id).after(Some(after.clone()))
         })
-        .collect();
-    store::audit::commit(tx, &Actor::of(who), now, changes).await
+        .collect()
 }
 
 /// One field of the entry form.

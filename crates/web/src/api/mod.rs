@@ -6,6 +6,7 @@
 pub mod account;
 pub mod assignments;
 pub mod audit;
+pub mod budgets;
 pub mod common;
 pub mod docs;
 pub mod export;
@@ -46,4 +47,5 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(open311::router())
         .merge(indicators::router())
+        .merge(budgets::router())
 }

@@ -6,6 +6,7 @@ pub mod api_docs;
 pub mod assets;
 pub mod audit;
 pub mod briefing;
+pub mod budgets;
 pub mod claims;
 pub mod common;
 pub mod feedback;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(briefing::router())
         .merge(worklist::router())
         .merge(tasks::router())
+        .merge(budgets::router())
         .merge(claims::router())
         .merge(notifications::router())
         .merge(feedback::router())
