@@ -425,6 +425,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             )
             .await?;
             println!("demo indicators: {n} values of the provincial KPI set and Annex I");
+            if let Some(pid) = nq03.programme_id {
+                let n = seed::demo_budgets::demo_budgets(&db, pid).await?;
+                println!("demo budgets: {n} budget lines of programme 03/NQ-CP and their disbursement rates");
+            }
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");
             println!("nqtrack demo: data in {}", dir.display());
