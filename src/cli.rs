@@ -427,7 +427,9 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             println!("demo indicators: {n} values of the provincial KPI set and Annex I");
             if let Some(pid) = nq03.programme_id {
                 let n = seed::demo_budgets::demo_budgets(&db, pid).await?;
-                println!("demo budgets: {n} budget lines of programme 03/NQ-CP and their disbursement rates");
+                println!(
+                    "demo budgets: {n} budget lines of programme 03/NQ-CP and their disbursement rates"
+                );
             }
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");

@@ -1422,3 +1422,53 @@ both!(targets_are_broken_down_and_proposed, |app| {
         "{html}"
     );
 });
+
+both!(definitions_are_edited_with_their_history, |app| {
+    let (_, dvctt, _, _) = province_set(&app).await;
+    let steering = bearer(&app.token("steering").await);
+    let officer = bearer(&app.token("daklak.officer").await);
+    let url = app.url(&format!("/api/v1/indicators/{dvctt}"));
+    // Warm the anonymous catalogue: an edit must show on the next request.
+    let en = app.page_in("/indicators", "en").await;
+    assert!(en.contains("Share of administrative procedure files received and processed online"));
+    let edit = json!({"name_en": "Online administrative procedures (share of files)", "method": "Theo Nghị định 45/2020/NĐ-CP", "tasks": []});
+    assert_eq!(
+        officer.patch(url.clone()).json(&edit).call().await.status(),
+        403
+    );
+    let (s, e) = steering
+        .patch(url.clone())
+        .json(&json!({"direction": "sideways", "tasks": [999999]}))
+        .call_json()
+        .await;
+    assert_eq!(s, 422);
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["direction", "tasks"]);
+    let (s, i) = steering.patch(url.clone()).json(&edit).call_json().await;
+    assert_eq!((s.as_u16(), i["revision"].as_i64()), (200, Some(2)), "{i}");
+    // The same again changes nothing: no new revision.
+    let (_, i) = steering.patch(url.clone()).json(&edit).call_json().await;
+    assert_eq!(i["revision"].as_i64(), Some(2));
+    let (_, d) = app.anon().get(url.clone()).call_json().await;
+    assert_eq!(
+        d["revisions"].as_array().unwrap().len(),
+        2,
+        "every definition kept: {d}"
+    );
+    assert_eq!(d["indicator"]["method"], "Theo Nghị định 45/2020/NĐ-CP");
+    let en = app.page_in("/indicators", "en").await;
+    assert!(
+        en.contains("Online administrative procedures (share of files)"),
+        "fresh on the next request"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'indicator.edit'")
+            .await,
+        2
+    );
+});

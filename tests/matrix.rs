@@ -156,6 +156,7 @@ enum Ep {
     ProgrammeBudget,
     PageTaskBudget,
     PageProgrammeBudget,
+    IndEdit,
 }
 
 /// The rule book, stated plainly.
@@ -215,15 +216,15 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::IndRules => {
             return 200;
         }
-        // Rules are written by the Steering Committee (and the administrator).
-        Ep::IndAddRule | Ep::IndDeleteRule => {
+        // Rules and definitions are written by the Steering Committee (and the administrator).
+        Ep::IndAddRule | Ep::IndDeleteRule | Ep::IndEdit => {
             return if !signed_in {
                 401
             } else if matches!(who, Admin | Steering) {
-                if matches!(ep, Ep::IndAddRule) {
-                    201
-                } else {
-                    204
+                match ep {
+                    Ep::IndAddRule => 201,
+                    Ep::IndDeleteRule => 204,
+                    _ => 200,
                 }
             } else {
                 403
@@ -353,7 +354,8 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::IndProposals
         | Ep::IndDecideTarget
         | Ep::PageIndTargets
-        | Ep::PageIndTemplate => unreachable!("decided above"),
+        | Ep::PageIndTemplate
+        | Ep::IndEdit => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -608,7 +610,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 99] = [
+const ENDPOINTS: [Ep; 100] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -708,6 +710,7 @@ const ENDPOINTS: [Ep; 99] = [
     Ep::ProgrammeBudget,
     Ep::PageTaskBudget,
     Ep::PageProgrammeBudget,
+    Ep::IndEdit,
 ];
 
 #[macro_export]
@@ -1020,6 +1023,11 @@ both_with!(
                                 Some(json!({"unit": unit, "period": "2029", "value": format!("≥ {}", 50 + n % 40)})),
                             )
                         }
+                        Ep::IndEdit => (
+                            Method::PATCH,
+                            format!("/api/v1/indicators/{dvctt}"),
+                            Some(json!({"method": format!("case {n}")})),
+                        ),
                         Ep::IndProposals => (Method::GET, "/api/v1/indicator-targets/proposed".into(), None),
                         Ep::IndDecideTarget => {
                             // A proposal of its own for each caller to decide.

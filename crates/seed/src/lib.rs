@@ -6,8 +6,8 @@
 //! `data/README.md`.
 
 pub mod agencies;
-pub mod demo_feedback;
 pub mod demo_budgets;
+pub mod demo_feedback;
 pub mod demo_indicators;
 #[cfg(feature = "generate")]
 pub mod generate;

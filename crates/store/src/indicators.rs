@@ -832,3 +832,35 @@ pub async fn proposed_targets(c: &mut DbConn<'_>) -> AppResult<Vec<TargetRow>> {
         format!("SELECT {TARGET_COLS} FROM indicator_targets WHERE state = 'proposed' ORDER BY id");
     Ok(on_conn!(c, c => sqlx::query_as::<_, TargetRow>(&sql).fetch_all(&mut **c).await?))
 }
+
+/// Writes an edited definition (what may change: names, texts, direction, the responsible unit,
+/// publicity) under the next revision, and keeps it in the history.
+pub async fn update_definition(
+    c: &mut DbConn<'_>,
+    i: &Indicator,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<Indicator> {
+    on_conn!(c, c => sqlx::query(
+        "UPDATE indicators SET name_vi = $2, name_en = $3, name_fr = $4, definition = $5, method = $6, source = $7, unit_of_measure = $8,
+            direction = $9, responsible_unit_id = $10, responsible_text = $11, is_public = $12, revision = revision + 1, updated_at = $13
+         WHERE id = $1")
+        .bind(i.id).bind(&i.name_vi).bind(&i.name_en).bind(&i.name_fr).bind(&i.definition).bind(&i.method).bind(&i.source)
+        .bind(&i.unit_of_measure).bind(i.direction.as_str()).bind(i.responsible_unit_id).bind(&i.responsible_text).bind(i.is_public).bind(now)
+        .execute(&mut **c).await.map(|_| ())?);
+    let row = get_indicator(c, i.id).await?.expect("just updated");
+    record_revision(c, &row, by, now).await?;
+    bump_data(c).await?;
+    Ok(row)
+}
+
+/// Replaces the programme tasks an indicator measures.
+pub async fn set_task_links(c: &mut DbConn<'_>, indicator_id: i64, tasks: &[i64]) -> AppResult<()> {
+    on_conn!(c, c => sqlx::query("DELETE FROM indicator_tasks WHERE indicator_id = $1")
+        .bind(indicator_id).execute(&mut **c).await.map(|_| ())?);
+    for t in tasks {
+        on_conn!(c, c => sqlx::query("INSERT INTO indicator_tasks (indicator_id, task_id) VALUES ($1, $2)")
+            .bind(indicator_id).bind(t).execute(&mut **c).await.map(|_| ())?);
+    }
+    bump_data(c).await
+}

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod builtin;
+pub mod definitions;
 pub mod dhis2;
 pub mod entry;
 pub mod figures;

@@ -11,13 +11,14 @@ use crate::AppState;
 use crate::cache::{Deps, public};
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
+use app::indicators::definitions::Edit;
 use app::indicators::dhis2::{DataValueSet, ExportQuery, ImportOptions, ImportSummary};
 use app::indicators::entry::{FormValue, Sheet};
 use app::indicators::submissions::Waiting;
 use app::indicators::targets::{Proposal, TargetInput};
 use app::indicators::validation::{Report, RuleInput};
 use app::indicators::{Detail, Figures, SetEntry};
-use app::records::{IndicatorRule, IndicatorSet, IndicatorSubmission, TargetRow};
+use app::records::{Indicator, IndicatorRule, IndicatorSet, IndicatorSubmission, TargetRow};
 
 /// A data value set of a few hundred thousand values (about 100 bytes each in JSON), as a
 /// national import sends them; other JSON bodies keep the default limit.
@@ -48,7 +49,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/indicator-submissions", get(queue))
         .route("/api/v1/indicators", get(catalogue))
-        .route("/api/v1/indicators/{id}", get(detail))
+        .route("/api/v1/indicators/{id}", get(detail).patch(edit_indicator))
         .route("/api/v1/indicators/{id}/figures", get(figures))
         .route("/api/v1/indicators/units/{id}", get(scorecard))
         .route(
@@ -370,6 +371,20 @@ async fn validation(
             q.children,
         )
         .await?,
+    ))
+}
+
+/// Edits an indicator's definition (the Steering Committee): a new revision, the earlier ones kept. The value type, roll-up, breakdown and period type do not change.
+#[utoipa::path(patch, path = "/api/v1/indicators/{id}", tag = "indicators", params(("id" = i64, Path)), request_body = Edit,
+    responses((status = 200, body = Indicator), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn edit_indicator(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<Edit>,
+) -> AppResult<Json<Indicator>> {
+    Ok(Json(
+        app::indicators::definitions::edit(&s.db, &s.org, ctx.principal()?, id, input).await?,
     ))
 }
 
