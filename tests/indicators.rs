@@ -1472,3 +1472,22 @@ both!(definitions_are_edited_with_their_history, |app| {
         2
     );
 });
+
+both!(annex_one_names_are_in_three_languages, |app| {
+    app::indicators::builtin::import_annex_one(&app.db, &Actor::system("test"), false)
+        .await
+        .unwrap();
+    // Every indicator of the annex has its English and French name.
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM indicators WHERE name_en = '' OR name_fr = ''")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar_text("SELECT name_en FROM indicators WHERE code = 'NQ03.23.4'")
+            .await,
+        "5G coverage of the population"
+    );
+    let fr = app.page_in("/indicators", "fr").await;
+    assert!(fr.contains("Classement de la compétitivité numérique"));
+});

@@ -108,6 +108,7 @@ pub fn import_annex_one<'a>(
                 Stated::Milestone { .. } => vec![],
             };
             let code = format!("NQ03.{}", row.number);
+            let names = super::annex_one_names::of(&row.number);
             // A country's rank within South-East Asia cannot be worse than its world rank.
             if row.value_type == ValueType::Rank
                 && labels.iter().any(|l| l == "Đông Nam Á")
@@ -124,8 +125,8 @@ pub fn import_annex_one<'a>(
                     position: pos as i32,
                     parent_id: row.parent.as_ref().and_then(|p| ids.get(p).copied()),
                     name_vi: &row.name,
-                    name_en: "",
-                    name_fr: "",
+                    name_en: names.map_or("", |n| n.0),
+                    name_fr: names.map_or("", |n| n.1),
                     definition: "",
                     method: "",
                     source: "Nghị quyết 03/NQ-CP, Phụ lục I",

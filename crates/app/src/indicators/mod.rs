@@ -4,6 +4,7 @@
 //! the built-in sets (Annex I of 03/NQ-CP, a provincial KPI set).
 
 pub mod alerts;
+pub mod annex_one_names;
 pub mod builtin;
 pub mod definitions;
 pub mod dhis2;
