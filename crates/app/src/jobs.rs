@@ -427,8 +427,15 @@ async fn sweep(
     // The day's indicator warnings are worked out before the steps, by reading only: the
     // figures behind them take longer than a step may hold the write lock.
     let alerts = if p.phase <= Phase::Indicators {
+        let started = Instant::now();
         let snap = store::org_index::OrgIndex::default().snapshot(db).await?;
-        crate::indicators::alerts::of_day(db, &snap, p.date).await?
+        let alerts = crate::indicators::alerts::of_day(db, &snap, p.date).await?;
+        tracing::info!(
+            alerts = alerts.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "indicator warnings worked out"
+        );
+        alerts
     } else {
         vec![]
     };
