@@ -245,25 +245,7 @@ pub async fn of_task(
     let snap = org.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let mut c = c.conn();
-    let task = store::tasks::get_task(&mut c, task_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let programme = store::tasks::get_programme(&mut c, task.programme_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // A task one may not read does not exist, as far as the caller can tell.
-    if !crate::programmes::may_read(
-        &mut c,
-        &snap,
-        who,
-        task.id,
-        task.visibility,
-        programme.owner_unit_id,
-    )
-    .await?
-    {
-        return Err(AppError::NotFound);
-    }
+    let task = crate::programmes::readable_task(&mut c, &snap, who, task_id).await?;
     let lines = store::budgets::of_task(&mut c, task_id).await?;
     Ok(TaskBudget {
         task_id,

@@ -377,6 +377,36 @@ pub async fn get(
 }
 
 /// Whether `who` may read `task`; for restricted tasks the units holding it are looked up.
+/// The task `id` if `who` may read it; a task one may not read does not exist, as far as the
+/// caller can tell.
+pub(crate) async fn readable_task(
+    c: &mut crate::db::DbConn<'_>,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<store::tasks::Task> {
+    let task = store::tasks::get_task(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let programme = store::tasks::get_programme(c, task.programme_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if may_read(
+        c,
+        snap,
+        who,
+        task.id,
+        task.visibility,
+        programme.owner_unit_id,
+    )
+    .await?
+    {
+        Ok(task)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 pub async fn may_read(
     c: &mut crate::db::DbConn<'_>,
     snap: &Snapshot,

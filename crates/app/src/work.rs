@@ -503,24 +503,7 @@ pub async fn evidence_file(
     let task_id = store::work::task_of_evidence(&mut c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let task = store::tasks::get_task(&mut c, task_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let programme = store::tasks::get_programme(&mut c, task.programme_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !super::programmes::may_read(
-        &mut c,
-        &snap,
-        who,
-        task.id,
-        task.visibility,
-        programme.owner_unit_id,
-    )
-    .await?
-    {
-        return Err(AppError::NotFound);
-    }
+    super::programmes::readable_task(&mut c, &snap, who, task_id).await?;
     let bytes = tokio::fs::read(data_dir.join(&e.stored_as))
         .await
         .map_err(|_| AppError::NotFound)?;

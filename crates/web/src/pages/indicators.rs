@@ -465,6 +465,21 @@ fn stored_text(lang: Lang, ind: &Indicator, v: &app::records::ValueRow) -> Strin
     }
 }
 
+/// The periods a form offers: from 2025 to the one in course, newest first (24 at most).
+fn period_choices(t: domain::indicators::PeriodType) -> Vec<String> {
+    let today = domain::clock::local_date(chrono::Utc::now());
+    PeriodId::containing(
+        t,
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
+    )
+    .through(PeriodId::containing(t, today))
+    .into_iter()
+    .rev()
+    .take(24)
+    .map(|x| x.to_string())
+    .collect()
+}
+
 /// The form as the caller last sent it, for showing it again with its errors.
 type Sent = std::collections::HashMap<String, String>;
 
@@ -638,17 +653,7 @@ async fn render_entry(
     if !units.iter().any(|(id, _)| *id == unit) {
         units.insert(0, (unit, sheet.unit_name.clone()));
     }
-    let today = domain::clock::local_date(chrono::Utc::now());
-    let periods = PeriodId::containing(
-        sheet.set.period_type,
-        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
-    )
-    .through(PeriodId::containing(sheet.set.period_type, today))
-    .into_iter()
-    .rev()
-    .take(24)
-    .map(|x| x.to_string())
-    .collect();
+    let periods = period_choices(sheet.set.period_type);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1029,17 +1034,7 @@ async fn render_validation(
             )
         })
         .collect();
-    let today = domain::clock::local_date(chrono::Utc::now());
-    let periods = PeriodId::containing(
-        report.set.period_type,
-        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(today),
-    )
-    .through(PeriodId::containing(report.set.period_type, today))
-    .into_iter()
-    .rev()
-    .take(24)
-    .map(|x| x.to_string())
-    .collect();
+    let periods = period_choices(report.set.period_type);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
