@@ -120,6 +120,13 @@ pub async fn set(
         }
         _ => Some((None, None, None)),
     };
+    // Figures a spreadsheet can hold: no infinities, nothing beyond a trillion.
+    let sane = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v.abs() < 1e12);
+    if let Some((_, v, u)) = figure
+        && !(sane(v) && sane(u))
+    {
+        errs.push(FieldError::new("value", "err-number"));
+    }
     let (Some(period), Some(trajectory), Some((comparator, value, upper)), true) =
         (period, trajectory, figure, errs.is_empty())
     else {
