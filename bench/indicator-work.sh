@@ -76,9 +76,9 @@ run_backend() {
   local kns
   kns=$(curl -fs "$base/api/v1/indicators" | json '[r["indicator"]["id"] for s in d for r in s["indicators"] if r["indicator"]["code"]=="KPI.KNS"][0]')
   for i in $(seq 1 20); do
-    page=$(curl -fs -H "$h" "$base/indicators/entry?set=$kpi&unit=$commune&period=2026Q4")
+    page=$(curl -fs -b "$jar" -c "$jar" "$base/indicators/entry?set=$kpi&unit=$commune&period=2026Q4")
     csrf=$(echo "$page" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -1)
-    curl -fs -H "$h" -o /dev/null -w "round $i: %{time_total} s, HTTP %{http_code}\n" --data-urlencode "_csrf=$csrf" \
+    curl -s -b "$jar" -c "$jar" -o /dev/null -w "round $i: %{time_total} s, HTTP %{http_code}\n" --data-urlencode "_csrf=$csrf" \
       --data-urlencode "set=$kpi" --data-urlencode "unit=$commune" --data-urlencode "period=2026Q4" \
       --data-urlencode "v-$kns-0=$((20 + i % 3))" --data-urlencode "confirm=1" "$base/indicators/entry" \
       | awk '{printf "%s %.1f ms, %s %s\n", $1" "$2, $3*1000, $5, $6}'

@@ -795,6 +795,20 @@ both!(validation_rules_outliers_and_the_report, |app| {
     );
     assert_eq!(enter(cs[1].0, "2026Q2", one(kns, "50"), false).await.0, 200);
     assert_eq!(mv("submit").await.0, 200, "corrected, the values go up");
+    // The report (kept against the versions of the values it read) is fresh on the next request.
+    let (_, r2) = officer
+        .get(app.url(&format!(
+            "/api/v1/indicator-sets/{set}/validation?unit={province}&period=2026Q2&children=true"
+        )))
+        .call_json()
+        .await;
+    let kinds: Vec<&str> = r2["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["importance"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["warning", "warning"], "{r2}");
     // The report page, in each language, and the sheet's findings.
     let c = app.signed_in("daklak.officer").await;
     let html = c

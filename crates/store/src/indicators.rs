@@ -864,3 +864,23 @@ pub async fn set_task_links(c: &mut DbConn<'_>, indicator_id: i64, tasks: &[i64]
     }
     bump_data(c).await
 }
+
+/// The version counters of some indicators' periods: (indicator, period, version), in key order.
+pub async fn versions_of(
+    c: &mut DbConn<'_>,
+    indicator_ids: &[i64],
+    periods: &[PeriodId],
+) -> AppResult<Vec<(i64, String, i64)>> {
+    if indicator_ids.is_empty() || periods.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<String> = indicator_ids.iter().map(i64::to_string).collect();
+    let periods: Vec<String> = periods.iter().map(|p| format!("'{p}'")).collect();
+    // Ids and period identifiers are typed values, safe to inline.
+    let sql = format!(
+        "SELECT indicator_id, period, v FROM indicator_versions WHERE indicator_id IN ({}) AND period IN ({}) ORDER BY indicator_id, period",
+        ids.join(","),
+        periods.join(",")
+    );
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, String, i64)>(&sql).fetch_all(&mut **c).await?))
+}

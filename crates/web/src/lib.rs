@@ -269,12 +269,11 @@ pub fn serve(
         // The catalogue reads the latest figures of every indicator (seconds at national scale
         // when nothing is cached): computed once in the background, so that the first visitor
         // after a start does not wait for it.
+        // So is the nation's scorecard, which the Steering Committee's home lists from.
         let warm = state.clone();
         tokio::spawn(async move {
-            if let Err(e) =
-                app::indicators::catalogue(&warm.db, &warm.org, &warm.figures, None).await
-            {
-                tracing::warn!(error = %e, "warming the indicator catalogue");
+            if let Err(e) = app::indicators::warm(&warm.db, &warm.org, &warm.figures).await {
+                tracing::warn!(error = %e, "warming the indicator catalogue and national scorecard");
             }
         });
         // The page cache wraps the router rather than each route: a hit is answered before any

@@ -46,6 +46,8 @@ pub struct FigureCache {
     computing: tokio::sync::Mutex<()>,
     pub(super) catalogues: Memo<ReaderKey, Vec<super::SetEntry>>,
     scorecards: Memo<(ReaderKey, i64, Option<i64>, Option<PeriodId>), Scorecard>,
+    /// Validation reports, kept against the versions of the values they read and the rules.
+    pub(super) reports: Memo<super::validation::ReportKey, super::validation::Report>,
 }
 
 impl Default for FigureCache {
@@ -57,6 +59,7 @@ impl Default for FigureCache {
             computing: tokio::sync::Mutex::new(()),
             catalogues: Memo::default(),
             scorecards: Memo::default(),
+            reports: Memo::with_capacity(256),
         }
     }
 }

@@ -156,6 +156,15 @@ pub async fn detail(db: &Db, id: i64) -> AppResult<Detail> {
     })
 }
 
+/// Computes the catalogue and the nation's scorecard into the cache (at a start: seconds at
+/// national scale when nothing is cached, so that the first visitors do not wait for them).
+pub async fn warm(db: &Db, org: &store::org_index::OrgIndex, cache: &FigureCache) -> AppResult<()> {
+    catalogue(db, org, cache, None).await?;
+    let national = national_id(&*org.snapshot(db).await?)?;
+    figures::scorecard(db, org, cache, None, national, None, None).await?;
+    Ok(())
+}
+
 /// The indicators of a set, in their order.
 pub async fn indicators_in(db: &Db, set_id: i64) -> AppResult<Vec<Indicator>> {
     let mut c = db.acquire().await?;

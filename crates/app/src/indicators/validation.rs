@@ -333,7 +333,11 @@ pub(crate) fn with_children(snap: &Snapshot, unit: i64) -> Vec<i64> {
 
 /// A validation report: every finding on the values of `unit` (and, with `children`, of the
 /// units directly below it) for one set and period.
-#[derive(Debug, Serialize)]
+/// What a report depends on: (set, unit, period, with the units below, the tree's version, a
+/// digest of the version counters of the values it reads and of the set's rules).
+pub(crate) type ReportKey = (i64, i64, PeriodId, bool, i64, u64);
+
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ValidationReport))]
 pub struct Report {
     pub set: IndicatorSet,
@@ -347,9 +351,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn report(
     db: &Db,
     org: &store::org_index::OrgIndex,
+    cache: &super::FigureCache,
     who: &Principal,
     set_id: i64,
     unit: i64,
@@ -381,9 +387,34 @@ pub async fn report(
     } else {
         vec![unit]
     };
+    // A report reads a few thousand values (a province's communes over a year of periods): it
+    // is kept until one of those values, the rules or the tree changes.
+    let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
+    let mut periods = history_periods(period);
+    periods.push(period);
+    let key: ReportKey = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        store::indicators::versions_of(&mut c, &ids, &periods)
+            .await?
+            .hash(&mut h);
+        for r in &rules {
+            (
+                r.id,
+                &r.expression,
+                r.importance.as_str(),
+                r.missing.0.as_str(),
+            )
+                .hash(&mut h);
+        }
+        (set_id, unit, period, children, snap.version, h.finish())
+    };
+    if let Some(r) = cache.reports.get(&key) {
+        return Ok((*r).clone());
+    }
     let (findings, values_checked) =
         findings_of_units(&mut c, &snap, set_id, &inds, &units, period).await?;
-    Ok(Report {
+    let report = Report {
         unit_id: unit,
         unit_name: u.name_vi,
         units_checked: units.len(),
@@ -392,7 +423,9 @@ pub async fn report(
         period,
         rules,
         findings,
-    })
+    };
+    cache.reports.put(key, std::sync::Arc::new(report.clone()));
+    Ok(report)
 }
 
 /// A rule as its author writes it.

@@ -364,6 +364,7 @@ async fn validation(
         app::indicators::validation::report(
             &s.db,
             &s.org,
+            &s.figures,
             ctx.principal()?,
             id,
             q.unit,

@@ -1004,9 +1004,10 @@ async fn render_validation(
         None => all_sets.last().map(|x| x.id).ok_or(AppError::NotFound)?,
     };
     let unit = unit.unwrap_or(who.unit_id);
-    let report =
-        app::indicators::validation::report(&s.db, &s.org, who, set, unit, period, children)
-            .await?;
+    let report = app::indicators::validation::report(
+        &s.db, &s.org, &s.figures, who, set, unit, period, children,
+    )
+    .await?;
     let inds = app::indicators::indicators_in(&s.db, set).await?;
     let lines: Vec<_> = finding_lines(ctx.lang, &report.findings, |id| {
         inds.iter().find(|i| i.id == id)
