@@ -331,12 +331,12 @@ pub(crate) fn with_children(snap: &Snapshot, unit: i64) -> Vec<i64> {
     out
 }
 
-/// A validation report: every finding on the values of `unit` (and, with `children`, of the
-/// units directly below it) for one set and period.
 /// What a report depends on: (set, unit, period, with the units below, the tree's version, a
 /// digest of the version counters of the values it reads and of the set's rules).
 pub(crate) type ReportKey = (i64, i64, PeriodId, bool, i64, u64);
 
+/// A validation report: every finding on the values of `unit` (and, with `children`, of the
+/// units directly below it) for one set and period.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ValidationReport))]
 pub struct Report {
