@@ -6,19 +6,13 @@
 # Needs wrk and a PostgreSQL server (NQTRACK_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/nqtrack
-PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+source bench/lib.sh
+need_wrk
 DURATION=${BENCH_DURATION:-15s}
 CLIENTS=${CLIENTS:-10}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
-work=$(mktemp -d)
 PORT=18083
 PASSWORD=bench-homes-password
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
-
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # Signs in and prints the session cookie.
 cookie() {

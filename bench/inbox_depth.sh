@@ -10,16 +10,11 @@
 # feedback (wrk, bench/post_feedback.lua) while a second process runs the daily sweep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=$PWD/target/release/nqtrack
-PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+source bench/lib.sh
+need_wrk
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 REPEAT=${REPEAT:-40}
-work=$(mktemp -d)
 PORT=18083
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
 # time_ms URL TOKEN: median and p95 of REPEAT sequential requests (no TOKEN: anonymous).
 time_ms() {
   for _ in $(seq 1 "$REPEAT"); do

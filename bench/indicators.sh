@@ -7,18 +7,12 @@
 # Needs wrk and a PostgreSQL server (NQTRACK_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/nqtrack
-PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+source bench/lib.sh
+need_wrk
 DURATION=${BENCH_DURATION:-10s}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
-work=$(mktemp -d)
 PORT=18093
 PASSWORD=bench-indicators-password
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
-
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 run_backend() {
   local backend=$1 url=$2

@@ -7,14 +7,10 @@
 # Client and server share the machine, so latencies include wrk's own CPU use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/nqtrack
-PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+source bench/lib.sh
+need_wrk
 DURATION=${BENCH_DURATION:-15s}
-work=$(mktemp -d)
 PORT=18080
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
 
 run_backend() {
   local backend=$1 url=$2

@@ -9,16 +9,12 @@
 #      and the intake's requests/s, p99 and errors (any non-2xx, e.g. a 503, counts) meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/nqtrack
-PG=${NQTRACK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+source bench/lib.sh
+need_wrk
 DURATION=${BENCH_DURATION:-15s}
 AS_OF=${AS_OF:-2026-07-15}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
-work=$(mktemp -d)
 PORT=18083
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); date: $(date -u +%F)"
 
 serve() {
   if curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then

@@ -1505,3 +1505,62 @@ both!(annex_one_names_are_in_three_languages, |app| {
     let fr = app.page_in("/indicators", "fr").await;
     assert!(fr.contains("Classement de la compétitivité numérique"));
 });
+
+both!(
+    signed_in_indicator_pages_are_fresh_and_kept_per_reader,
+    |app| {
+        let (set, dvctt, _, _) = province_set(&app).await;
+        let officer_api = bearer(&app.token("daklak.officer").await);
+        let cs = communes(&app, "66").await;
+        let enter = |n: &'static str| {
+            let officer_api = officer_api.clone();
+            let url = app.url(&format!("/api/v1/indicator-sets/{set}/sheet"));
+            let unit = cs[0].0;
+            async move {
+                let r = officer_api
+                .post(url)
+                .json(&json!({"unit": unit, "period": "2026Q2", "values": [{"indicator_id": dvctt, "numerator": n, "denominator": "4"}]}))
+                .call()
+                .await;
+                assert_eq!(r.status(), 200);
+            }
+        };
+        let path = format!(
+            "/indicators/{dvctt}?unit={}&period=2026Q2",
+            app.unit_id("66").await
+        );
+        let figure = |c: reqwest::Client| {
+            let url = app.url(&path);
+            async move {
+                let r = c.get(url).call().await;
+                let status = r.status().as_u16();
+                let html = r.text().await.unwrap();
+                let value = html
+                    .split_once("id=\"figure-value\">")
+                    .map(|(_, rest)| rest.split(' ').next().unwrap().to_string());
+                (status, value)
+            }
+        };
+        enter("3").await;
+        let steering = app.signed_in("steering").await;
+        assert_eq!(figure(steering.clone()).await, (200, Some("75%".into())));
+        // A correction is on the signed-in page at the next request (the page is kept against the
+        // indicator data's version).
+        enter("1").await;
+        assert_eq!(figure(steering.clone()).await, (200, Some("25%".into())));
+        // Once the indicator is no longer public, what one reader was shown is not served to another.
+        let (s, _) = bearer(&app.token("steering").await)
+            .patch(app.url(&format!("/api/v1/indicators/{dvctt}")))
+            .json(&json!({"is_public": false}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200);
+        let daklak = app.signed_in("daklak.officer").await;
+        assert_eq!(figure(daklak.clone()).await, (200, Some("25%".into())));
+        let hanoi = app.signed_in("hanoi.officer").await;
+        assert_eq!(figure(hanoi).await.0, 403);
+        // A visitor who is not signed in is sent to the sign-in page.
+        assert_eq!(figure(app.anon()).await.0, 303);
+        assert_eq!(figure(steering).await, (200, Some("25%".into())));
+    }
+);

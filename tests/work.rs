@@ -2191,6 +2191,43 @@ both!(budgets_roll_up_and_feed_the_disbursement_indicator, |app| {
     );
     assert_eq!(f["unit"]["target"]["value"].as_f64(), Some(95.0));
     assert_ne!(f["unit"]["status"], "achieved");
+    // The rate comes from the budgets: neither the sheet nor a DHIS2 import may overwrite it.
+    let (s, e) = officer
+        .post(app.url(&format!(
+            "/api/v1/indicator-sets/{}/sheet",
+            app.scalar_i64(&format!("SELECT set_id FROM indicators WHERE id = {ns}"))
+                .await
+        )))
+        .json(&json!({"unit": app.unit_id("66").await, "period": "2026", "values": [{"indicator_id": ns, "value": "99"}]}))
+        .call_json()
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["errors"][0]["code"].as_str()),
+        (422, Some("err-derived-value")),
+        "{e}"
+    );
+    let (_, v) = officer
+        .post(app.url("/api/v1/dataValueSets"))
+        .json(&json!({"dataValues": [{"dataElement": "NS.GIAINGAN", "orgUnit": "66", "period": "2026", "value": "99"}]}))
+        .call_json()
+        .await;
+    assert_eq!(
+        (
+            v["importCount"]["imported"].as_i64(),
+            v["conflicts"][0]["errorCode"].as_str()
+        ),
+        (Some(0), Some("err-derived-value")),
+        "{v}"
+    );
+    let (_, f) = app
+        .anon()
+        .get(app.url(&format!(
+            "/api/v1/indicators/{ns}/figures?unit={}&period=2026",
+            app.unit_id("66").await
+        )))
+        .call_json()
+        .await;
+    assert!((f["unit"]["value"].as_f64().unwrap() - 40.025).abs() < 1e-9);
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'budget.set'")
             .await,

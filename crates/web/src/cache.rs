@@ -419,3 +419,39 @@ mod tests {
         assert!(Deps::TASKS.holds(then, ind) && !Deps::INDICATORS.holds(then, ind));
     }
 }
+
+/// Rendered bodies of pages that signed-in readers open by the thousand (an indicator's page):
+/// the page's frame carries the reader's name and menu, but the body depends only on data that
+/// an app cache hands out as an `Arc` and on the language. Each entry keeps its `Arc` alive, so
+/// the address names that data for as long as the entry exists; new data come as a new `Arc`.
+#[derive(Default)]
+pub struct Bodies {
+    map: Mutex<HashMap<(usize, domain::i18n::Lang), BodyEntry>>,
+}
+
+type BodyEntry = (Arc<dyn std::any::Any + Send + Sync>, Arc<str>);
+
+/// Bodies kept at most (a national page's body is about 60 KB).
+const MAX_BODIES: usize = 512;
+
+impl Bodies {
+    /// The body rendered from `data` in `lang`, rendered now if it is not kept.
+    pub fn get_or_render<T: std::any::Any + Send + Sync>(
+        &self,
+        data: &Arc<T>,
+        lang: domain::i18n::Lang,
+        render: impl FnOnce() -> Result<String, askama::Error>,
+    ) -> Result<Arc<str>, askama::Error> {
+        let key = (Arc::as_ptr(data) as usize, lang);
+        if let Some((_, body)) = self.map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(body.clone());
+        }
+        let body: Arc<str> = render()?.into();
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= MAX_BODIES {
+            m.clear();
+        }
+        m.insert(key, (data.clone(), body.clone()));
+        Ok(body)
+    }
+}

@@ -53,6 +53,7 @@ pub struct AppState {
     pub figures: Arc<app::indicators::FigureCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
+    pub bodies: Arc<cache::Bodies>,
 }
 
 impl AppState {
@@ -75,6 +76,7 @@ impl AppState {
             figures: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
+            bodies: Arc::default(),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 org.clone(),

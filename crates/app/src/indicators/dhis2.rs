@@ -362,6 +362,15 @@ pub fn import<'a>(
                 );
                 continue;
             }
+            if entry::derived(ind) {
+                refuse(
+                    i,
+                    &dv.data_element,
+                    "dataElement",
+                    domain::FieldError::new("dataElement", "err-derived-value"),
+                );
+                continue;
+            }
             if !entry::may_enter(&snap, who, ind, unit, national) {
                 refuse(
                     i,

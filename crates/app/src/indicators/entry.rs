@@ -116,8 +116,25 @@ pub(crate) struct Planned {
     pub existing: Option<ValueRow>,
 }
 
+/// Whether values of `ind` are computed by nqtrack from other data (the budgets' disbursement
+/// rate): nobody enters them, or the figure would stop matching the budgets it comes from.
+pub(crate) fn derived(ind: &Indicator) -> bool {
+    ind.code == crate::budgets::RATE_INDICATOR
+}
+
 /// Whether `who` may enter values of `ind` for `unit`.
 pub(crate) fn may_enter(
+    snap: &Snapshot,
+    who: &Principal,
+    ind: &Indicator,
+    unit: i64,
+    national: i64,
+) -> bool {
+    !derived(ind) && may_enter_for_unit(snap, who, ind, unit, national)
+}
+
+/// Whether `who` answers for `unit`'s values of `ind`, computed or not.
+fn may_enter_for_unit(
     snap: &Snapshot,
     who: &Principal,
     ind: &Indicator,
@@ -536,10 +553,14 @@ pub async fn enter(
             );
             continue;
         };
-        if !may_enter(&snap, who, i, unit, national) {
+        if !may_enter_for_unit(&snap, who, i, unit, national) {
             continue;
         }
         allowed_any = true;
+        if derived(i) {
+            errs.push(FieldError::new("indicator_id", "err-derived-value").with("id", i.id));
+            continue;
+        }
         if !i.breakdown().contains(&breakdown.as_str()) {
             errs.push(FieldError::new("disaggregation", "err-no-such-breakdown"));
             continue;

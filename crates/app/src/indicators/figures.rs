@@ -48,6 +48,8 @@ pub struct FigureCache {
     scorecards: Memo<(ReaderKey, i64, Option<i64>, Option<PeriodId>), Scorecard>,
     /// Validation reports, kept against the versions of the values they read and the rules.
     pub(super) reports: Memo<super::validation::ReportKey, super::validation::Report>,
+    /// What an indicator's page shows, per reader class (see `super::page`).
+    pub(super) pages: Memo<super::PageKey, super::IndicatorPage>,
 }
 
 impl Default for FigureCache {
@@ -60,6 +62,7 @@ impl Default for FigureCache {
             catalogues: Memo::default(),
             scorecards: Memo::default(),
             reports: Memo::with_capacity(256),
+            pages: Memo::with_capacity(512),
         }
     }
 }

@@ -156,6 +156,83 @@ pub async fn detail(db: &Db, id: i64) -> AppResult<Detail> {
     })
 }
 
+/// Everything an indicator's page shows for one unit, period and breakdown.
+pub struct IndicatorPage {
+    pub detail: Detail,
+    pub figures: Figures,
+    /// (id, name) of the units above the one shown, from the nation down.
+    pub ancestors: Vec<(i64, String)>,
+}
+
+/// (indicator, unit, period, breakdown, reader class, versions of the tree, tasks and indicator
+/// data, local day). The reader class is None for a public indicator (the same for everyone),
+/// else the reader's role and unit, which decide which units' values they may see.
+pub(crate) type PageKey = (
+    i64,
+    Option<i64>,
+    Option<PeriodId>,
+    Option<String>,
+    Option<(policy::Role, i64)>,
+    (i64, i64, i64),
+    chrono::NaiveDate,
+);
+
+/// An indicator's page, kept until the indicator data, the tree or the tasks change (their
+/// version counters, read through `fresh`): a signed-in reader's page then costs no query but
+/// the session's, where it took fifteen round trips to the database.
+#[allow(clippy::too_many_arguments)]
+pub async fn page(
+    db: &Db,
+    org: &store::org_index::OrgIndex,
+    fresh: &crate::freshness::Freshness,
+    cache: &FigureCache,
+    who: Option<&Principal>,
+    id: i64,
+    unit: Option<i64>,
+    period: Option<PeriodId>,
+    breakdown: Option<String>,
+) -> AppResult<Arc<IndicatorPage>> {
+    let v = fresh.current(db).await?;
+    let day = domain::clock::local_date(chrono::Utc::now());
+    let key = |class| {
+        (
+            id,
+            unit,
+            period,
+            breakdown.clone(),
+            class,
+            (v.org, v.tasks, v.indicators),
+            day,
+        )
+    };
+    let class = who.map(|w| (w.role, w.unit_id));
+    // Public indicators are kept under no class, so one entry serves every reader.
+    for k in [key(None), key(class)] {
+        if let Some(p) = cache.pages.get(&k) {
+            return Ok(p);
+        }
+    }
+    let detail = detail(db, id).await?;
+    let figures =
+        figures::figures(db, org, cache, who, id, unit, period, breakdown.clone()).await?;
+    let snap = org.snapshot(db).await?;
+    let ancestors = snap
+        .ancestors(figures.unit.unit_id)
+        .into_iter()
+        .map(|a| (a.id, a.name_vi))
+        .collect();
+    let public = detail.indicator.is_public;
+    let page = Arc::new(IndicatorPage {
+        detail,
+        figures,
+        ancestors,
+    });
+    cache
+        .pages
+        .put(key(if public { None } else { class }), page.clone());
+    Ok(page)
+}
+
 /// Computes the catalogue and the nation's scorecard into the cache (at a start: seconds at
 /// national scale when nothing is cached, so that the first visitors do not wait for them).
 pub async fn warm(db: &Db, org: &store::org_index::OrgIndex, cache: &FigureCache) -> AppResult<()> {

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{CsrfForm, Ctx, PathId};
 use crate::i18n::Lang;
-use crate::pages::common::{PageCtx, html, html_status};
+use crate::pages::common::{PageCtx, form_status, html, html_status};
 use app::budgets::{ProgrammeBudget, TaskBudget, UnitYear};
 use app::error::AppError;
 use domain::FieldError;
@@ -102,11 +101,7 @@ async fn render_task(
             .collect(),
         None => vec![],
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     html_status(
         status,
         TaskTpl {

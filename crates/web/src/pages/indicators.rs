@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use crate::charts::{self, IndicatorPoint};
 use crate::error::AppResult;
 use crate::extract::{ApiQuery, CsrfForm, Ctx, PathId};
 use crate::i18n::Lang;
-use crate::pages::common::{PageCtx, encode_component, html, html_status};
+use crate::pages::common::{PageCtx, encode_component, form_status, html, html_status};
 use app::error::AppError;
 use app::indicators::entry::{FormValue, Sheet};
 use app::indicators::validation::{Finding, Report, RuleInput};
@@ -190,10 +189,18 @@ struct UnitRow {
 #[template(path = "indicator.html")]
 struct IndicatorTpl {
     p: PageCtx,
-    d: app::indicators::Detail,
+    title: String,
+    body: std::sync::Arc<str>,
+}
+
+#[derive(Template)]
+#[template(path = "indicator_body.html")]
+struct IndicatorBodyTpl<'a> {
+    p: &'a PageCtx,
+    d: &'a app::indicators::Detail,
     name: String,
     set_name: String,
-    fig: Figures,
+    fig: &'a Figures,
     focus_name: String,
     value: String,
     own_note: String,
@@ -206,7 +213,7 @@ struct IndicatorTpl {
     rows: Vec<UnitRow>,
     targets: Vec<(String, String, String)>,
     breakdowns: Vec<String>,
-    ancestors: Vec<(i64, String)>,
+    ancestors: &'a [(i64, String)],
 }
 
 #[derive(Deserialize, Default)]
@@ -251,11 +258,11 @@ async fn indicator(
     ApiQuery(q): ApiQuery<IndicatorQuery>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
-    let d = app::indicators::detail(&s.db, id).await?;
     let period = app::indicators::read_period(q.period.as_deref())?;
-    let f = app::indicators::figures::figures(
+    let page = app::indicators::page(
         &s.db,
         &s.org,
+        &s.fresh,
         &s.figures,
         ctx.who.as_ref(),
         id,
@@ -264,6 +271,31 @@ async fn indicator(
         q.disaggregation.clone(),
     )
     .await?;
+    let p = PageCtx::from(&ctx, &format!("/indicators/{id}"));
+    // The body is the same for every reader of this data in this language: rendered once.
+    let body = s
+        .bodies
+        .get_or_render(&page, lang, || indicator_body(lang, &p, &page))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    html(IndicatorTpl {
+        title: format!(
+            "{}. {}",
+            page.detail.indicator.number,
+            ind_name(lang, &page.detail.indicator)
+        ),
+        p,
+        body,
+    })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+}
+
+/// The body of an indicator's page: its definition, figure, chart, map and units.
+fn indicator_body(
+    lang: Lang,
+    p: &PageCtx,
+    page: &app::indicators::IndicatorPage,
+) -> Result<String, askama::Error> {
+    let (d, f) = (&page.detail, &page.figures);
     let ind = &d.indicator;
     let u = &f.unit;
     let target = u
@@ -335,7 +367,10 @@ async fn indicator(
             code: c.unit_code.clone().unwrap_or_default(),
             name: c.unit_name.clone(),
             permille: c.achievement.map(|a| (a * 1000.0).round() as i64),
-            href: format!("/indicators/{id}?unit={}&period={}", c.unit_id, f.period),
+            href: format!(
+                "/indicators/{}?unit={}&period={}",
+                d.indicator.id, c.unit_id, f.period
+            ),
         })
         .collect();
     let map = if provinces.len() >= 10 && provinces.iter().any(|a| a.permille.is_some()) {
@@ -367,20 +402,14 @@ async fn indicator(
             (t.period.to_string(), t.disaggregation.clone(), what)
         })
         .collect();
-    let snap = s.org.snapshot(&s.db).await?;
-    let ancestors = snap
-        .ancestors(u.unit_id)
-        .into_iter()
-        .map(|a| (a.id, a.name_vi))
-        .collect();
     let value = u
         .value
         .map(|v| figure(lang, ind, v))
         .or(u.text.clone())
         .unwrap_or_else(|| "—".into());
     let own_note = unit_row(lang, ind, u, &[]).own;
-    html(IndicatorTpl {
-        p: PageCtx::from(&ctx, &format!("/indicators/{id}")),
+    IndicatorBodyTpl {
+        p,
         name: ind_name(lang, ind).to_string(),
         set_name: set_name(lang, &d.set).to_string(),
         focus_name: u.unit_name.clone(),
@@ -400,11 +429,11 @@ async fn indicator(
             .map(|b| b.to_string())
             .filter(|b| !b.is_empty())
             .collect(),
-        ancestors,
+        ancestors: &page.ancestors,
         fig: f,
         d,
-    })
-    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+    }
+    .render()
 }
 
 #[derive(Template)]
@@ -654,11 +683,7 @@ async fn render_entry(
         units.insert(0, (unit, sheet.unit_name.clone()));
     }
     let periods = period_choices(sheet.set.period_type);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let needs_confirm = !errors.is_empty() && errors.iter().all(|e| e.code.starts_with("warn-"));
     let findings = finding_lines(ctx.lang, &sheet.findings, |id| {
         sheet
@@ -690,20 +715,21 @@ async fn render_entry(
     )
 }
 
+/// The set asked for, else the last one created (the pages open on it without a choice).
+fn set_or_last(given: Option<i64>, sets: &[app::records::IndicatorSet]) -> AppResult<i64> {
+    match given {
+        Some(x) => Ok(x),
+        None => sets.last().map(|x| x.id).ok_or(AppError::NotFound.into()),
+    }
+}
+
 async fn entry_form(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<EntryQuery>,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let set = match q.set {
-        Some(x) => x,
-        None => app::indicators::sets(&s.db)
-            .await?
-            .last()
-            .map(|x| x.id)
-            .ok_or(AppError::NotFound)?,
-    };
+    let set = set_or_last(q.set, &app::indicators::sets(&s.db).await?)?;
     let period = app::indicators::read_period(q.period.as_deref())?;
     let saved = q
         .saved
@@ -999,10 +1025,7 @@ async fn render_validation(
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
     let all_sets = app::indicators::sets(&s.db).await?;
-    let set = match set {
-        Some(x) => x,
-        None => all_sets.last().map(|x| x.id).ok_or(AppError::NotFound)?,
-    };
+    let set = set_or_last(set, &all_sets)?;
     let unit = unit.unwrap_or(who.unit_id);
     let report = app::indicators::validation::report(
         &s.db, &s.org, &s.figures, who, set, unit, period, children,
@@ -1036,11 +1059,7 @@ async fn render_validation(
         })
         .collect();
     let periods = period_choices(report.set.period_type);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     html_status(
         status,
         ValidationTpl {
@@ -1303,11 +1322,7 @@ async fn render_targets(
     let mode = app::indicators::targets::may_set(&s.db, &s.org, who, unit)
         .await?
         .unwrap_or("");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     html_status(
         status,
         TargetsTpl {

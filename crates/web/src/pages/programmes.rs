@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{Ctx, PathId};
 use crate::i18n::Lang;
-use crate::pages::common::{PageCtx, html};
+use crate::pages::common::{PageCtx, form_status, html};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -468,11 +468,7 @@ async fn render_programme(
             proposals = app::work::proposals(&s.db, Some(who), id).await?;
         }
     }
-    let status = if errors.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     crate::pages::common::html_status(
         status,
         ProgrammeTpl {
