@@ -48,6 +48,10 @@ pub struct FigureCache {
     scorecards: Memo<(ReaderKey, i64, Option<i64>, Option<PeriodId>), Scorecard>,
     /// Validation reports, kept against the versions of the values they read and the rules.
     pub(super) reports: Memo<super::validation::ReportKey, super::validation::Report>,
+    /// The same reports by the versions of all indicator data and the tree (see `ReportNow`).
+    pub(super) reports_now: Memo<super::validation::ReportNow, super::validation::Report>,
+    /// One report computed at a time.
+    pub(super) reporting: tokio::sync::Mutex<()>,
     /// What an indicator's page shows, per reader class (see `super::page`).
     pub(super) pages: Memo<super::PageKey, super::IndicatorPage>,
 }
@@ -62,6 +66,8 @@ impl Default for FigureCache {
             catalogues: Memo::default(),
             scorecards: Memo::default(),
             reports: Memo::with_capacity(256),
+            reports_now: Memo::with_capacity(256),
+            reporting: tokio::sync::Mutex::new(()),
             pages: Memo::with_capacity(512),
         }
     }
@@ -429,7 +435,7 @@ pub async fn scorecard(
     unit: i64,
     set: Option<i64>,
     period: Option<PeriodId>,
-) -> AppResult<Scorecard> {
+) -> AppResult<Arc<Scorecard>> {
     let snap = org.snapshot(db).await?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
     let chain = snap.chain(unit);
@@ -443,7 +449,7 @@ pub async fn scorecard(
         period,
     );
     if let Some(card) = cache.scorecards.get(&key) {
-        return Ok((*card).clone());
+        return Ok(card);
     }
     let all = store::indicators::list_indicators(&mut c).await?;
     let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
@@ -483,12 +489,12 @@ pub async fn scorecard(
             rows,
         });
     }
-    let card = Scorecard {
+    let card = Arc::new(Scorecard {
         unit_id: unit,
         unit_name: u.name_vi,
         sets,
-    };
-    cache.scorecards.put(key, Arc::new(card.clone()));
+    });
+    cache.scorecards.put(key, card.clone());
     Ok(card)
 }
 

@@ -4,6 +4,8 @@
 //! a warning or an outlier asks to confirm them), at submission (blocking findings keep the
 //! values from being submitted), on the entry sheet and as a report per set, unit and period.
 
+use std::sync::Arc;
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -351,17 +353,32 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+/// (set, unit, period asked for, children, tree version, version of all indicator data, day):
+/// while nothing of the indicators nor the tree changed, a kept report is served without
+/// reading the versions of the values it covers.
+pub(crate) type ReportNow = (
+    i64,
+    i64,
+    Option<PeriodId>,
+    bool,
+    i64,
+    i64,
+    chrono::NaiveDate,
+);
+
 #[allow(clippy::too_many_arguments)]
 pub async fn report(
     db: &Db,
     org: &store::org_index::OrgIndex,
+    fresh: &crate::freshness::Freshness,
     cache: &super::FigureCache,
     who: &Principal,
     set_id: i64,
     unit: i64,
     period: Option<PeriodId>,
     children: bool,
-) -> AppResult<Report> {
+) -> AppResult<Arc<Report>> {
+    let v = fresh.current(db).await?;
     let snap = org.snapshot(db).await?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
     crate::require(
@@ -369,12 +386,16 @@ pub async fn report(
         Action::ReadIndicatorData,
         Scope::Unit(&snap.chain(unit)),
     )?;
+    let today = domain::clock::local_date(Utc::now());
+    let now_key: ReportNow = (set_id, unit, period, children, v.org, v.indicators, today);
+    if let Some(r) = cache.reports_now.get(&now_key) {
+        return Ok(r);
+    }
     let mut c = db.acquire().await?;
     let mut c = c.conn();
     let set = store::indicators::get_set(&mut c, set_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let today = domain::clock::local_date(Utc::now());
     let period = super::check_period(
         &set,
         period.unwrap_or_else(|| super::last_ended(set.period_type, today)),
@@ -388,16 +409,15 @@ pub async fn report(
         vec![unit]
     };
     // A report reads a few thousand values (a province's communes over a year of periods): it
-    // is kept until one of those values, the rules or the tree changes.
+    // is kept until one of those values, the rules or the tree changes, so that a write
+    // elsewhere costs the next reader a look at the version counters, not the report again.
     let ids: Vec<i64> = inds.iter().map(|i| i.id).collect();
     let mut periods = history_periods(period);
     periods.push(period);
-    let key: ReportKey = {
+    let key = |versions: &[(i64, String, i64)]| -> ReportKey {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        store::indicators::versions_of(&mut c, &ids, &periods)
-            .await?
-            .hash(&mut h);
+        versions.hash(&mut h);
         for r in &rules {
             (
                 r.id,
@@ -409,12 +429,23 @@ pub async fn report(
         }
         (set_id, unit, period, children, snap.version, h.finish())
     };
+    let versions = store::indicators::versions_of(&mut c, &ids, &periods).await?;
+    if let Some(r) = cache.reports.get(&key(&versions)) {
+        cache.reports_now.put(now_key, r.clone());
+        return Ok(r);
+    }
+    // One report computed at a time: readers who miss together (a province's officers opening
+    // it after the deadline) wait for the first rather than each reading the same values.
+    let _turn = cache.reporting.lock().await;
+    let versions = store::indicators::versions_of(&mut c, &ids, &periods).await?;
+    let key = key(&versions);
     if let Some(r) = cache.reports.get(&key) {
-        return Ok((*r).clone());
+        cache.reports_now.put(now_key, r.clone());
+        return Ok(r);
     }
     let (findings, values_checked) =
         findings_of_units(&mut c, &snap, set_id, &inds, &units, period).await?;
-    let report = Report {
+    let report = Arc::new(Report {
         unit_id: unit,
         unit_name: u.name_vi,
         units_checked: units.len(),
@@ -423,8 +454,9 @@ pub async fn report(
         period,
         rules,
         findings,
-    };
-    cache.reports.put(key, std::sync::Arc::new(report.clone()));
+    });
+    cache.reports.put(key, report.clone());
+    cache.reports_now.put(now_key, report.clone());
     Ok(report)
 }
 

@@ -358,21 +358,21 @@ async fn validation(
     ctx: Ctx,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<ValidationQuery>,
-) -> AppResult<Json<Report>> {
+) -> AppResult<axum::response::Response> {
     let period = app::indicators::read_period(q.period.as_deref())?;
-    Ok(Json(
-        app::indicators::validation::report(
-            &s.db,
-            &s.org,
-            &s.figures,
-            ctx.principal()?,
-            id,
-            q.unit,
-            period,
-            q.children,
-        )
-        .await?,
-    ))
+    let report = app::indicators::validation::report(
+        &s.db,
+        &s.org,
+        &s.fresh,
+        &s.figures,
+        ctx.principal()?,
+        id,
+        q.unit,
+        period,
+        q.children,
+    )
+    .await?;
+    Ok(axum::response::IntoResponse::into_response(Json(&*report)))
 }
 
 /// Edits an indicator's definition (the Steering Committee): a new revision, the earlier ones kept. The value type, roll-up, breakdown and period type do not change.
@@ -497,19 +497,15 @@ async fn scorecard(
     ApiQuery(q): ApiQuery<ScorecardQuery>,
 ) -> AppResult<axum::response::Response> {
     let period = app::indicators::read_period(q.period.as_deref())?;
-    Ok(public(
-        Json(
-            app::indicators::figures::scorecard(
-                &s.db,
-                &s.org,
-                &s.figures,
-                ctx.who.as_ref(),
-                id,
-                q.set,
-                period,
-            )
-            .await?,
-        ),
-        Deps::INDICATORS,
-    ))
+    let card = app::indicators::figures::scorecard(
+        &s.db,
+        &s.org,
+        &s.figures,
+        ctx.who.as_ref(),
+        id,
+        q.set,
+        period,
+    )
+    .await?;
+    Ok(public(Json(&*card), Deps::INDICATORS))
 }

@@ -185,12 +185,13 @@ struct UnitRow {
     spark: String,
 }
 
+/// A page around a body rendered once for its data and language (see `cache::Bodies`).
 #[derive(Template)]
-#[template(path = "indicator.html")]
-struct IndicatorTpl {
-    p: PageCtx,
-    title: String,
-    body: std::sync::Arc<str>,
+#[template(path = "body_page.html")]
+pub(super) struct BodyPage {
+    pub p: PageCtx,
+    pub title: String,
+    pub body: std::sync::Arc<str>,
 }
 
 #[derive(Template)]
@@ -277,7 +278,7 @@ async fn indicator(
         .bodies
         .get_or_render(&page, lang, || indicator_body(lang, &p, &page))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    html(IndicatorTpl {
+    html(BodyPage {
         title: format!(
             "{}. {}",
             page.detail.indicator.number,
@@ -894,10 +895,10 @@ struct ScoreRow {
 
 #[derive(Template)]
 #[template(path = "indicator_scorecard.html")]
-struct ScorecardTpl {
-    p: PageCtx,
+struct ScorecardTpl<'a> {
+    p: &'a PageCtx,
     unit_id: i64,
-    unit_name: String,
+    unit_name: &'a str,
     sets: Vec<(String, String, Vec<ScoreRow>)>,
 }
 
@@ -924,6 +925,25 @@ async fn scorecard(
         period,
     )
     .await?;
+    let p = PageCtx::from(&ctx, &format!("/indicators/units/{id}"));
+    let body = s
+        .bodies
+        .get_or_render(&card, lang, || scorecard_body(lang, &p, &card))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    html(BodyPage {
+        title: format!("{} · {}", lang.t("ind-scorecard"), card.unit_name),
+        p,
+        body,
+    })
+    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+}
+
+/// The body of a unit's scorecard: its figure on each indicator, set by set.
+fn scorecard_body(
+    lang: Lang,
+    p: &PageCtx,
+    card: &app::indicators::Scorecard,
+) -> Result<String, askama::Error> {
     let sets = card
         .sets
         .iter()
@@ -956,20 +976,20 @@ async fn scorecard(
             )
         })
         .collect();
-    html(ScorecardTpl {
-        p: PageCtx::from(&ctx, &format!("/indicators/units/{id}")),
+    ScorecardTpl {
+        p,
         unit_id: card.unit_id,
-        unit_name: card.unit_name,
+        unit_name: &card.unit_name,
         sets,
-    })
-    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+    }
+    .render()
 }
 
 #[derive(Template)]
 #[template(path = "indicator_validation.html")]
 struct ValidationTpl {
     p: PageCtx,
-    report: Report,
+    report: std::sync::Arc<Report>,
     set_name: String,
     sets: Vec<(i64, String)>,
     periods: Vec<String>,
@@ -1028,7 +1048,7 @@ async fn render_validation(
     let set = set_or_last(set, &all_sets)?;
     let unit = unit.unwrap_or(who.unit_id);
     let report = app::indicators::validation::report(
-        &s.db, &s.org, &s.figures, who, set, unit, period, children,
+        &s.db, &s.org, &s.fresh, &s.figures, who, set, unit, period, children,
     )
     .await?;
     let inds = app::indicators::indicators_in(&s.db, set).await?;
