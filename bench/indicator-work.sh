@@ -3,8 +3,9 @@
 # release build, on `generate --scale national`: the daily sweep's early warnings (late values,
 # figures off their path) with the rest of the sweep; p95 at 10 and 50 clients, signed in, of the
 # validation report of a province with its communes and of the nation with its provinces, of a
-# province's CSV template of the monthly set, of a province's targets page and of the signed-in
-# indicator page; and one form save checked against rules and history (20 rounds).
+# province's CSV template of the monthly set, of a province's targets page, of the signed-in
+# indicator page and of a province's and the nation's scorecards; and one form save checked
+# against rules and history (20 rounds).
 # Needs wrk and a PostgreSQL server (NQTRACK_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,7 +60,8 @@ run_backend() {
     for path in "/api/v1/indicator-sets/$kpi/validation?unit=$province&period=2026Q3&children=true" \
                 "/api/v1/indicator-sets/$kpi/validation?unit=$national&period=2026Q3&children=true" \
                 "/indicators/entry/template?set=$monthly&unit=$province&period=202611&format=csv" \
-                "/indicators/$dvctt/targets?unit=$province" "/indicators/$dvctt" "/"; do
+                "/indicators/$dvctt/targets?unit=$province" "/indicators/$dvctt" \
+                "/indicators/units/$province" "/indicators/units/$national" "/"; do
       echo "== $backend: GET $path, signed in, $clients clients, $DURATION"
       wrk -t2 -c"$clients" -d"$DURATION" -H "$h" -s bench/p95.lua "$base$path" | grep RESULT
     done

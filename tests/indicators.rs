@@ -1231,6 +1231,13 @@ both!(a_sheet_is_downloaded_filled_in_and_uploaded, |app| {
         .await,
         vec![format!("{dvctt}:75"), format!("{kns}:25")]
     );
+    // The CSV template downloaded before (kept as written) carries the stored values now.
+    let csv = String::from_utf8(template("csv").await).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with(&format!("KPI.KNS,2026Q2,{},,25,", cs[0].1))),
+        "{csv}"
+    );
     // The XLSX template now carries the stored values; uploaded as it is, nothing changes.
     let xlsx = template("xlsx").await;
     assert!(xlsx.starts_with(b"PK"));

@@ -54,6 +54,9 @@ pub struct AppState {
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
+    /// Entry sheets (CSV/XLSX templates) as written, per reader class (pages/indicators.rs).
+    pub templates:
+        Arc<app::memo::Memo<pages::indicators::TemplateKey, (axum::body::Bytes, String)>>,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             fresh: Arc::default(),
             pages: Arc::default(),
             bodies: Arc::default(),
+            templates: Arc::new(app::memo::Memo::with_capacity(64)),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 org.clone(),

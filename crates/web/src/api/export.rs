@@ -9,7 +9,7 @@ use app::export::{self, Format, Table};
 use domain::FieldError;
 
 /// A file download: the name is sent both plain (ASCII fallback) and UTF-8 encoded (RFC 6266).
-pub fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+pub fn download(bytes: impl Into<axum::body::Bytes>, content_type: &str, name: &str) -> Response {
     let ascii: String = domain::text::fold(name)
         .chars()
         .map(|c| {
@@ -38,7 +38,7 @@ pub fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
                 format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
             ),
         ],
-        bytes,
+        bytes.into(),
     )
         .into_response()
 }

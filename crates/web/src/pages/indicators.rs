@@ -1185,6 +1185,19 @@ struct TemplateQuery {
 }
 
 /// The entry sheet as a spreadsheet to fill (CSV by default, or `format=xlsx`).
+/// ((role, unit, language), (set, unit, period, format), (tree version, indicator data
+/// version, day)) of an entry sheet as written.
+pub type TemplateKey = (
+    (domain::policy::Role, i64, Lang),
+    (
+        i64,
+        i64,
+        Option<domain::indicators::PeriodId>,
+        app::export::Format,
+    ),
+    (i64, i64, chrono::NaiveDate),
+);
+
 async fn entry_template(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -1194,11 +1207,41 @@ async fn entry_template(
     let format =
         crate::api::export::parse_format(q.format.as_deref())?.unwrap_or(app::export::Format::Csv);
     let period = app::indicators::read_period(q.period.as_deref())?;
-    let t =
-        app::indicators::spreadsheet::template(&s.db, &s.org, who, ctx.lang, q.set, q.unit, period)
+    // A province's monthly sheet is about 750 KB and takes a tenth of a second to write: kept
+    // per reader class (role and unit decide which rows are theirs to fill) until the indicator
+    // data or the tree change, so that a province's officers downloading it together do not
+    // each write it again.
+    let v = s.fresh.current(&s.db).await?;
+    let key = (
+        (who.role, who.unit_id, ctx.lang),
+        (q.set, q.unit, period, format),
+        (
+            v.org,
+            v.indicators,
+            domain::clock::local_date(chrono::Utc::now()),
+        ),
+    );
+    let sheet = match s.templates.get(&key) {
+        Some(sheet) => sheet,
+        None => {
+            let t = app::indicators::spreadsheet::template(
+                &s.db, &s.org, who, ctx.lang, q.set, q.unit, period,
+            )
             .await?;
-    let name = t.title.replace(' ', "-");
-    crate::api::export::export_response(&t, format, &name)
+            let bytes = app::export::render(&t, format).map_err(AppError::internal)?;
+            let sheet = std::sync::Arc::new((
+                axum::body::Bytes::from(bytes),
+                format!("{}.{}", t.title.replace(' ', "-"), format.extension()),
+            ));
+            s.templates.put(key, sheet.clone());
+            sheet
+        }
+    };
+    Ok(crate::api::export::download(
+        sheet.0.clone(),
+        format.content_type(),
+        &sheet.1,
+    ))
 }
 
 /// A filled sheet uploaded from the entry page: imported (or only checked), then the page
