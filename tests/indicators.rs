@@ -1416,6 +1416,33 @@ both!(targets_are_broken_down_and_proposed, |app| {
         "{html}"
     );
     assert!(html.contains("Đề xuất mục tiêu"), "the officer proposes");
+    assert!(
+        html.contains("id=\"targets-below\"")
+            && html.contains(&format!("/indicators/{dvctt}/targets?unit={}\"", cs[0].0)),
+        "the communes are listed to break the target down"
+    );
+    // A commune without a target of its own is shown the province's, which judges it.
+    let bare = app
+        .scalar_i64(&format!(
+            "SELECT MIN(id) FROM org_units WHERE parent_id = {province} AND valid_to IS NULL \
+             AND id NOT IN (SELECT unit_id FROM indicator_targets)"
+        ))
+        .await;
+    let html = c
+        .get(app.url(&format!("/indicators/{dvctt}/targets?unit={bare}")))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    let above = html
+        .split_once("id=\"targets-above\"")
+        .map(|(_, r)| r)
+        .unwrap_or("");
+    assert!(
+        above.contains(&format!("targets?unit={province}\"")) && above.contains("≥ 70%"),
+        "{html}"
+    );
     let csrf = common::extract_csrf(&html).unwrap();
     let r = c
         .post(app.url(&format!("/indicators/{dvctt}/targets")))

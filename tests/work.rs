@@ -2228,6 +2228,27 @@ both!(budgets_roll_up_and_feed_the_disbursement_indicator, |app| {
         .call_json()
         .await;
     assert!((f["unit"]["value"].as_f64().unwrap() - 40.025).abs() < 1e-9);
+    // Its entry sheet says where the figure comes from, with nothing to save or submit.
+    let sheet = app
+        .signed_in("daklak.officer")
+        .await
+        .get(app.url(&format!(
+            "/indicators/entry?set={}&unit={}&period=2026",
+            app.scalar_i64(&format!("SELECT set_id FROM indicators WHERE id = {ns}"))
+                .await,
+            app.unit_id("66").await
+        )))
+        .call()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sheet.contains("id=\"derived\"")
+            && !sheet.contains("id=\"sheet-save\"")
+            && !sheet.contains("id=\"move-submit\""),
+        "{sheet}"
+    );
     assert_eq!(
         app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'budget.set'")
             .await,

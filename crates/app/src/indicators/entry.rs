@@ -314,6 +314,9 @@ pub struct Sheet {
     pub rows: Vec<SheetRow>,
     /// Whether the caller may change the values now.
     pub editable: bool,
+    /// Every value of the set is computed by nqtrack (the budgets' disbursement rate): nothing
+    /// to enter, submit or approve.
+    pub derived: bool,
     /// What the caller may do with the submission from its state.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub moves: Vec<domain::indicators::approval::Move>,
@@ -399,7 +402,9 @@ pub async fn sheet(
     }
     // The submission that locks these values (this unit's or one above), read once.
     let lock = lock_of(&mut c, &snap, set_id, unit, period).await?;
+    let computed = !rows.is_empty() && rows.iter().all(|r| derived(&r.indicator));
     Ok(Sheet {
+        derived: computed,
         unit_name: u.name_vi,
         due: period.end() + chrono::Days::new(set.entry_days.max(0) as u64),
         set,
@@ -416,7 +421,11 @@ pub async fn sheet(
                 st,
             )
         }),
-        moves: super::submissions::moves(&snap, who, unit, national, state),
+        moves: if computed {
+            vec![]
+        } else {
+            super::submissions::moves(&snap, who, unit, national, state)
+        },
         findings,
     })
 }

@@ -1315,12 +1315,18 @@ struct TargetsTpl {
     unit_name: String,
     /// (period, kind label, target as written, trajectory label, state)
     rows: Vec<(String, String, String, String, String)>,
+    above: Option<Above>,
+    /// (unit, name, how many targets) of each unit directly below.
+    below: Vec<(i64, String, usize)>,
     /// "approved" (the caller sets) or "proposed" (the caller proposes); "" neither.
     mode: &'static str,
     breakdowns: Vec<String>,
     errors: Vec<FieldError>,
     sent: TargetForm,
 }
+
+/// (unit, name, (period, target)) of the nearest unit above whose targets apply.
+type Above = (i64, String, Vec<(String, String)>);
 
 #[derive(Debug, Default, Clone, Deserialize)]
 struct TargetForm {
@@ -1357,29 +1363,71 @@ async fn render_targets(
     let snap = s.org.snapshot(&s.db).await?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?;
     let ind = &d.indicator;
-    let rows = d
+    let written = |t: &app::records::TargetRow| {
+        let text = match (t.target(), t.kind.as_str()) {
+            (Some(x), _) => target_text(lang, ind, &x),
+            (None, "baseline") => t.value.map(|v| figure(lang, ind, v)).unwrap_or_default(),
+            _ => t.written.clone(),
+        };
+        if t.disaggregation.is_empty() {
+            text
+        } else {
+            format!("{} ({})", text, t.disaggregation)
+        }
+    };
+    let rows: Vec<_> = d
         .targets
         .iter()
         .filter(|t| t.unit_id == unit)
         .map(|t| {
-            let text = match (t.target(), t.kind.as_str()) {
-                (Some(x), _) => target_text(lang, ind, &x),
-                (None, "baseline") => t.value.map(|v| figure(lang, ind, v)).unwrap_or_default(),
-                _ => t.written.clone(),
-            };
-            let text = if t.disaggregation.is_empty() {
-                text
-            } else {
-                format!("{} ({})", text, t.disaggregation)
-            };
             (
                 t.period.to_string(),
                 lang.t(&format!("ind-kind-{}", t.kind)).to_string(),
-                text,
+                written(t),
                 lang.t(&format!("ind-trajectory-{}", t.trajectory.as_str()))
                     .to_string(),
                 t.state.clone(),
             )
+        })
+        .collect();
+    // Without an approved target of its own, the unit is judged by the nearest unit above that
+    // has one: shown, so that the reader knows what the figure is held against.
+    let approved = |x: i64| {
+        d.targets
+            .iter()
+            .any(|t| t.unit_id == x && t.kind == "target" && t.state == "approved")
+    };
+    let above = if approved(unit) {
+        None
+    } else {
+        snap.chain(unit)
+            .into_iter()
+            .skip(1)
+            .find(|x| approved(*x))
+            .and_then(|x| snap.get(x))
+            .map(|a| {
+                let lines = d
+                    .targets
+                    .iter()
+                    .filter(|t| t.unit_id == a.id && t.state == "approved")
+                    .map(|t| {
+                        let what = match t.kind.as_str() {
+                            "target" => written(t),
+                            k => format!("{} {}", lang.t(&format!("ind-kind-{k}")), written(t)),
+                        };
+                        (t.period.to_string(), what)
+                    })
+                    .collect::<Vec<_>>();
+                (a.id, a.name(lang.code()).to_string(), lines)
+            })
+    };
+    // The units directly below, to break the target down or review their proposals.
+    let below = snap
+        .current_children(unit)
+        .into_iter()
+        .map(|c| {
+            let n = d.targets.iter().filter(|t| t.unit_id == c.id).count();
+            (c.id, c.name(lang.code()).to_string(), n)
         })
         .collect();
     let mode = app::indicators::targets::may_set(&s.db, &s.org, who, unit)
@@ -1395,6 +1443,8 @@ async fn render_targets(
             unit_id: unit,
             unit_name: u.name(lang.code()).to_string(),
             rows,
+            above,
+            below,
             mode,
             breakdowns: ind
                 .breakdown()
