@@ -1519,6 +1519,63 @@ both!(definitions_are_edited_with_their_history, |app| {
             .await,
         2
     );
+    // The page form: offered to the Steering Committee only, refused next to its field, saved
+    // as a new revision with the history below.
+    let page = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let r = c.get(url).call().await;
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let officer_c = app.signed_in("daklak.officer").await;
+    let (_, html) = page(officer_c.clone(), format!("/indicators/{dvctt}")).await;
+    assert!(!html.contains("id=\"edit-definition\""));
+    assert_eq!(
+        page(officer_c, format!("/indicators/{dvctt}/edit")).await.0,
+        403
+    );
+    let steering_c = app.signed_in("steering").await;
+    let (_, html) = page(steering_c.clone(), format!("/indicators/{dvctt}")).await;
+    assert!(html.contains(&format!(
+        "href=\"/indicators/{dvctt}/edit\" id=\"edit-definition\""
+    )));
+    let (s, html) = page(steering_c.clone(), format!("/indicators/{dvctt}/edit")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("value=\"Online administrative procedures (share of files)\""));
+    let csrf = common::extract_csrf(&html).unwrap();
+    let save = |name_vi: &'static str| {
+        let c = steering_c.clone();
+        let url = app.url(&format!("/indicators/{dvctt}/edit"));
+        let csrf = csrf.clone();
+        async move {
+            let r = c
+                .post(url)
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("name_vi", name_vi),
+                    ("name_en", "Online procedures"),
+                    ("name_fr", ""),
+                    ("definition", "Số hồ sơ trực tuyến / tổng số hồ sơ"),
+                    ("method", "Theo Nghị định 45/2020/NĐ-CP"),
+                    ("source", ""),
+                    ("unit_of_measure", "%"),
+                    ("direction", "higher"),
+                    ("is_public", "1"),
+                ])
+                .call()
+                .await;
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = save("  ").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"d-name_vi-error\""), "{html}");
+    assert_eq!(save("Tỉ lệ hồ sơ trực tuyến").await.0, 303);
+    let (_, html) = page(steering_c, format!("/indicators/{dvctt}/edit")).await;
+    let history = html.split_once("id=\"revisions\"").unwrap().1;
+    assert_eq!(history.matches("<tr><td>").count(), 3, "{history}");
+    assert!(history.contains("Tỉ lệ hồ sơ trực tuyến — Số hồ sơ trực tuyến / tổng số hồ sơ"));
 });
 
 both!(annex_one_names_are_in_three_languages, |app| {

@@ -157,6 +157,7 @@ enum Ep {
     PageTaskBudget,
     PageProgrammeBudget,
     IndEdit,
+    PageIndEdit,
 }
 
 /// The rule book, stated plainly.
@@ -252,6 +253,16 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         }
         Ep::IndProposals => return if signed_in { 200 } else { 401 },
         Ep::PageIndTargets => return if signed_in { 200 } else { 303 },
+        // The definition form, for those who may edit definitions.
+        Ep::PageIndEdit => {
+            return if !signed_in {
+                303
+            } else if matches!(who, Admin | Steering) {
+                200
+            } else {
+                403
+            };
+        }
         Ep::IndFiguresPrivate | Ep::IndSheet | Ep::IndValidation => {
             return if !signed_in {
                 401
@@ -355,7 +366,8 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::IndDecideTarget
         | Ep::PageIndTargets
         | Ep::PageIndTemplate
-        | Ep::IndEdit => unreachable!("decided above"),
+        | Ep::IndEdit
+        | Ep::PageIndEdit => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -610,7 +622,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 100] = [
+const ENDPOINTS: [Ep; 101] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -711,6 +723,7 @@ const ENDPOINTS: [Ep; 100] = [
     Ep::PageTaskBudget,
     Ep::PageProgrammeBudget,
     Ep::IndEdit,
+    Ep::PageIndEdit,
 ];
 
 #[macro_export]
@@ -1047,6 +1060,7 @@ both_with!(
                             )
                         }
                         Ep::PageIndTargets => (Method::GET, format!("/indicators/{dvctt}/targets?unit={unit}"), None),
+                        Ep::PageIndEdit => (Method::GET, format!("/indicators/{dvctt}/edit"), None),
                         Ep::PageIndTemplate => (
                             Method::GET,
                             format!("/indicators/entry/template?set={kpi_set}&unit={unit}&period=2026Q3"),

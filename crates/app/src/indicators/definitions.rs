@@ -41,6 +41,30 @@ fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option
     Option::<i64>::deserialize(d).map(Some)
 }
 
+/// Whether `who` may edit definitions (the form is shown only to them).
+pub fn may_edit(who: &Principal) -> AppResult<()> {
+    crate::require(Some(who), Action::ManageIndicators, Scope::Global)
+}
+
+/// The earlier definitions, newest first: (revision, when it was replaced, its name and
+/// definition as they read then).
+pub async fn history(db: &Db, id: i64) -> AppResult<Vec<(i32, chrono::DateTime<Utc>, String)>> {
+    let mut c = db.acquire().await?;
+    Ok(store::indicators::revisions(&mut c.conn(), id)
+        .await?
+        .into_iter()
+        .map(|(r, json, at)| {
+            let then: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            let text = match (then["name_vi"].as_str(), then["definition"].as_str()) {
+                (Some(n), Some(d)) if !d.is_empty() => format!("{n} — {d}"),
+                (Some(n), _) => n.to_string(),
+                _ => json,
+            };
+            (r, at, text)
+        })
+        .collect())
+}
+
 pub async fn edit(
     db: &Db,
     org: &store::org_index::OrgIndex,
@@ -48,7 +72,7 @@ pub async fn edit(
     id: i64,
     e: Edit,
 ) -> AppResult<Indicator> {
-    crate::require(Some(who), Action::ManageIndicators, Scope::Global)?;
+    may_edit(who)?;
     let snap = org.snapshot(db).await?;
     let now = Utc::now();
     let mut tx = db.begin().await?;

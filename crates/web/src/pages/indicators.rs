@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/rules", post(rule_add))
         .route("/indicators/rules/delete", post(rule_delete))
         .route("/indicators/{id}", get(indicator))
+        .route(
+            "/indicators/{id}/edit",
+            get(definition_form).post(definition_save),
+        )
         .route("/indicators/units/{id}", get(scorecard))
 }
 
@@ -192,6 +196,8 @@ pub(super) struct BodyPage {
     pub p: PageCtx,
     pub title: String,
     pub body: std::sync::Arc<str>,
+    /// (id, href, label) of what this reader may do here, above the shared body.
+    pub actions: Vec<(&'static str, String, String)>,
 }
 
 #[derive(Template)]
@@ -278,6 +284,18 @@ async fn indicator(
         .bodies
         .get_or_render(&page, lang, || indicator_body(lang, &p, &page))
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut actions = vec![];
+    if ctx
+        .who
+        .as_ref()
+        .is_some_and(|w| app::indicators::definitions::may_edit(w).is_ok())
+    {
+        actions.push((
+            "edit-definition",
+            format!("/indicators/{id}/edit"),
+            lang.t("ind-edit-title").to_string(),
+        ));
+    }
     html(BodyPage {
         title: format!(
             "{}. {}",
@@ -286,6 +304,7 @@ async fn indicator(
         ),
         p,
         body,
+        actions,
     })
     .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
 }
@@ -934,6 +953,7 @@ async fn scorecard(
         title: format!("{} · {}", lang.t("ind-scorecard"), card.unit_name),
         p,
         body,
+        actions: vec![],
     })
     .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
 }
@@ -1524,4 +1544,129 @@ async fn target_decide(
     )
     .await?;
     Ok(Redirect::to("/indicators/approvals#proposals").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "indicator_edit.html")]
+struct DefinitionTpl {
+    p: PageCtx,
+    id: i64,
+    title: String,
+    sent: DefinitionForm,
+    errors: Vec<FieldError>,
+    /// (revision, when, definition) of the earlier definitions, newest first.
+    revisions: Vec<(i32, String, String)>,
+}
+
+impl DefinitionTpl {
+    /// (field, label, value, required) of the one-line fields.
+    fn text_fields(&self) -> [(&'static str, &'static str, &str, bool); 5] {
+        let f = &self.sent;
+        [
+            ("name_vi", "field-name-vi", &f.name_vi, true),
+            ("name_en", "field-name-en", &f.name_en, false),
+            ("name_fr", "field-name-fr", &f.name_fr, false),
+            ("source", "ind-source", &f.source, false),
+            ("unit_of_measure", "ind-col-unit", &f.unit_of_measure, false),
+        ]
+    }
+}
+
+/// The definition as the form sends it: every field, so that an unchanged form changes nothing.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct DefinitionForm {
+    #[serde(default)]
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    name_fr: String,
+    #[serde(default)]
+    definition: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    unit_of_measure: String,
+    #[serde(default)]
+    direction: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    is_public: Option<String>,
+}
+
+async fn render_definition(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    sent: Option<DefinitionForm>,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    app::indicators::definitions::may_edit(who)?;
+    let d = app::indicators::detail(&s.db, id).await?;
+    let i = &d.indicator;
+    let sent = sent.unwrap_or_else(|| DefinitionForm {
+        name_vi: i.name_vi.clone(),
+        name_en: i.name_en.clone(),
+        name_fr: i.name_fr.clone(),
+        definition: i.definition.clone(),
+        method: i.method.clone(),
+        source: i.source.clone(),
+        unit_of_measure: i.unit_of_measure.clone(),
+        direction: i.direction.as_str().to_string(),
+        is_public: i.is_public.then(|| "1".to_string()),
+    });
+    let revisions = app::indicators::definitions::history(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|(r, at, def)| (r, ctx.lang.date(domain::clock::local_date(at)), def))
+        .collect();
+    html_status(
+        form_status(&errors),
+        DefinitionTpl {
+            p: PageCtx::from(ctx, &format!("/indicators/{id}/edit")),
+            id,
+            title: format!("{} {}", i.number, ind_name(ctx.lang, i)),
+            sent,
+            errors,
+            revisions,
+        },
+    )
+}
+
+/// The form that edits an indicator's definition (the Steering Committee), with its history.
+async fn definition_form(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    render_definition(&s, &ctx, id, None, vec![]).await
+}
+
+async fn definition_save(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    CsrfForm(form): CsrfForm<DefinitionForm>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let edit = app::indicators::definitions::Edit {
+        name_vi: Some(form.name_vi.clone()),
+        name_en: Some(form.name_en.clone()),
+        name_fr: Some(form.name_fr.clone()),
+        definition: Some(form.definition.clone()),
+        method: Some(form.method.clone()),
+        source: Some(form.source.clone()),
+        unit_of_measure: Some(form.unit_of_measure.clone()),
+        direction: Some(form.direction.clone()),
+        is_public: Some(form.is_public.is_some()),
+        ..Default::default()
+    };
+    match app::indicators::definitions::edit(&s.db, &s.org, who, id, edit).await {
+        Ok(_) => Ok(Redirect::to(&format!("/indicators/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => render_definition(&s, &ctx, id, Some(form), errors).await,
+        Err(e) => Err(e.into()),
+    }
 }
