@@ -290,6 +290,17 @@ impl OrgIndex {
     /// A snapshot as of the stored version: one single-row read per call compares it, so a write
     /// by any instance is seen by the next request on every other (read-your-writes behind a load
     /// balancer); the tree is rebuilt only when the version moved.
+    /// The snapshot when the caller already read the tree's version (`app::freshness`): no
+    /// read of its own while the snapshot held is of that version.
+    pub async fn snapshot_at(&self, db: &Db, version: i64) -> AppResult<Arc<Snapshot>> {
+        if let Some((s, _)) = self.current.read().expect("org index lock").as_ref()
+            && s.version == version
+        {
+            return Ok(s.clone());
+        }
+        self.snapshot(db).await
+    }
+
     pub async fn snapshot(&self, db: &Db) -> AppResult<Arc<Snapshot>> {
         let stored = {
             let mut c = db.acquire().await?;

@@ -81,17 +81,27 @@ pub(super) async fn reader_key(
     chain: &[i64],
 ) -> AppResult<ReaderKey> {
     let data = store::indicators::data_version(c).await?;
+    Ok(reader_key_at(data, snap, who, chain))
+}
+
+/// The same, with the version of all indicator data already read.
+pub(super) fn reader_key_at(
+    data: i64,
+    snap: &Snapshot,
+    who: Option<&Principal>,
+    chain: &[i64],
+) -> ReaderKey {
     let private = domain::policy::authorize(
         who,
         domain::policy::Action::ReadIndicatorData,
         domain::policy::Scope::Unit(chain),
     ) == domain::policy::Decision::Allow;
-    Ok((
+    (
         data,
         snap.version,
         domain::clock::local_date(chrono::Utc::now()),
         private,
-    ))
+    )
 }
 
 /// The periods that hold values, in order, with the version of each.
@@ -427,23 +437,26 @@ impl Scorecard {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn scorecard(
     db: &crate::db::Db,
     org: &store::org_index::OrgIndex,
+    fresh: &crate::freshness::Freshness,
     cache: &FigureCache,
     who: Option<&Principal>,
     unit: i64,
     set: Option<i64>,
     period: Option<PeriodId>,
 ) -> AppResult<Arc<Scorecard>> {
-    let snap = org.snapshot(db).await?;
+    // The versions come from `fresh` (no read while this process wrote nothing since the last),
+    // so that a kept scorecard costs no query.
+    let v = fresh.current(db).await?;
+    let snap = org.snapshot_at(db, v.org).await?;
     let u = snap.get(unit).ok_or(AppError::NotFound)?.clone();
     let chain = snap.chain(unit);
     let national = super::national_id(&snap)?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
     let key = (
-        reader_key(&mut c, &snap, who, &chain).await?,
+        reader_key_at(v.indicators, &snap, who, &chain),
         unit,
         set,
         period,
@@ -451,6 +464,8 @@ pub async fn scorecard(
     if let Some(card) = cache.scorecards.get(&key) {
         return Ok(card);
     }
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
     let all = store::indicators::list_indicators(&mut c).await?;
     let parents: std::collections::HashSet<i64> = all.iter().filter_map(|i| i.parent_id).collect();
     let today = domain::clock::local_date(chrono::Utc::now());

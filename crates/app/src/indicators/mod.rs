@@ -238,7 +238,8 @@ pub async fn page(
 pub async fn warm(db: &Db, org: &store::org_index::OrgIndex, cache: &FigureCache) -> AppResult<()> {
     catalogue(db, org, cache, None).await?;
     let national = national_id(&*org.snapshot(db).await?)?;
-    figures::scorecard(db, org, cache, None, national, None, None).await?;
+    let fresh = crate::freshness::Freshness::default();
+    figures::scorecard(db, org, &fresh, cache, None, national, None, None).await?;
     Ok(())
 }
 

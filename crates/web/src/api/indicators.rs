@@ -500,6 +500,7 @@ async fn scorecard(
     let card = app::indicators::figures::scorecard(
         &s.db,
         &s.org,
+        &s.fresh,
         &s.figures,
         ctx.who.as_ref(),
         id,

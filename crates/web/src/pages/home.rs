@@ -100,9 +100,17 @@ async fn attention(
     who: &Principal,
     unit: i64,
 ) -> AppResult<Vec<Attention>> {
-    let card =
-        app::indicators::figures::scorecard(&s.db, &s.org, &s.figures, Some(who), unit, None, None)
-            .await?;
+    let card = app::indicators::figures::scorecard(
+        &s.db,
+        &s.org,
+        &s.fresh,
+        &s.figures,
+        Some(who),
+        unit,
+        None,
+        None,
+    )
+    .await?;
     Ok(card
         .attention()
         .into_iter()
