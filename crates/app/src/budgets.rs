@@ -20,7 +20,7 @@ use store::indicators::{NewIndicator, NewSet, NewTarget, NewValue};
 
 /// The set and indicator the disbursement rates are written to.
 pub const BUDGET_SET: &str = "NGAN-SACH";
-pub const RATE_INDICATOR: &str = "NS.GIAINGAN";
+pub use crate::indicators::BUDGET_RATE as RATE_INDICATOR;
 /// The rate each year's budget is expected to reach by the year's end (%).
 const RATE_TARGET: f64 = 95.0;
 pub const SOURCES: [&str; 2] = ["state", "other"];

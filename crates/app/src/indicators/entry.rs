@@ -119,7 +119,7 @@ pub(crate) struct Planned {
 /// Whether values of `ind` are computed by nqtrack from other data (the budgets' disbursement
 /// rate): nobody enters them, or the figure would stop matching the budgets it comes from.
 pub(crate) fn derived(ind: &Indicator) -> bool {
-    ind.code == crate::budgets::RATE_INDICATOR
+    ind.code == super::BUDGET_RATE
 }
 
 /// Whether `who` may enter values of `ind` for `unit`.

@@ -28,6 +28,9 @@ use store::org_index::Snapshot;
 
 pub use figures::{FigureCache, Figures, Scorecard, UnitFigure};
 
+/// The disbursement rate of the tasks' budgets: computed from them, never entered.
+pub const BUDGET_RATE: &str = "NS.GIAINGAN";
+
 /// The code of the national unit, the root of the tree.
 pub const NATIONAL: &str = "VN";
 

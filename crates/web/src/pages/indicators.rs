@@ -279,11 +279,6 @@ async fn indicator(
     )
     .await?;
     let p = PageCtx::from(&ctx, &format!("/indicators/{id}"));
-    // The body is the same for every reader of this data in this language: rendered once.
-    let body = s
-        .bodies
-        .get_or_render(&page, lang, || indicator_body(lang, &p, &page))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut actions = vec![];
     if ctx
         .who
@@ -296,13 +291,32 @@ async fn indicator(
             lang.t("ind-edit-title").to_string(),
         ));
     }
+    let title = format!(
+        "{}. {}",
+        page.detail.indicator.number,
+        ind_name(lang, &page.detail.indicator)
+    );
+    body_page(&s, p, title, actions, &page, indicator_body)
+}
+
+/// A page whose body is the same for every reader of `data` in the language (rendered once,
+/// see `cache::Bodies`) inside the reader's own frame; public while the indicators hold.
+fn body_page<T: std::any::Any + Send + Sync>(
+    s: &AppState,
+    p: PageCtx,
+    title: String,
+    actions: Vec<(&'static str, String, String)>,
+    data: &std::sync::Arc<T>,
+    render: fn(Lang, &PageCtx, &T) -> Result<String, askama::Error>,
+) -> AppResult<Response> {
+    let lang = p.lang;
+    let body = s
+        .bodies
+        .get_or_render(data, lang, || render(lang, &p, data))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     html(BodyPage {
-        title: format!(
-            "{}. {}",
-            page.detail.indicator.number,
-            ind_name(lang, &page.detail.indicator)
-        ),
         p,
+        title,
         body,
         actions,
     })
@@ -946,17 +960,8 @@ async fn scorecard(
     )
     .await?;
     let p = PageCtx::from(&ctx, &format!("/indicators/units/{id}"));
-    let body = s
-        .bodies
-        .get_or_render(&card, lang, || scorecard_body(lang, &p, &card))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    html(BodyPage {
-        title: format!("{} · {}", lang.t("ind-scorecard"), card.unit_name),
-        p,
-        body,
-        actions: vec![],
-    })
-    .map(|r| crate::cache::public(r, crate::cache::Deps::INDICATORS))
+    let title = format!("{} · {}", lang.t("ind-scorecard"), card.unit_name);
+    body_page(&s, p, title, vec![], &card, scorecard_body)
 }
 
 /// The body of a unit's scorecard: its figure on each indicator, set by set.
