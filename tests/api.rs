@@ -1796,3 +1796,121 @@ both!(filtered_audit_totals_follow_new_records, |app| {
     assert_eq!(seqs.len(), 3);
     assert!(seqs.windows(2).all(|w| w[0] > w[1]));
 });
+
+/// Follows `next` from `first` until the last page: the items of every page, in order.
+async fn walk(client: &reqwest::Client, app: &common::TestApp, first: &str) -> Vec<Value> {
+    let mut out = vec![];
+    let mut url = first.to_string();
+    for _ in 0..10_000 {
+        let (s, v) = client.get(app.url(&url)).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{url}: {v}");
+        out.extend(v["items"].as_array().unwrap().iter().cloned());
+        match v["next"].as_str() {
+            Some(n) => {
+                let sep = if first.contains('?') { '&' } else { '?' };
+                url = format!("{first}{sep}after={}", urlencoding(n));
+            }
+            None => return out,
+        }
+    }
+    panic!("{first}: no last page");
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+both!(lists_walked_by_position_hold_every_record_once, |app| {
+    // The audit trail (whole and filtered) and the accounts page by position: walked page by
+    // page with `after`, each record comes exactly once, in the list's order, as SQL has them.
+    let admin = common::bearer(&app.token("admin").await);
+    let dl = app.unit_id("66").await;
+    // More than the page's fifty records.
+    for i in 0..50 {
+        let (s, v) = admin
+            .post(app.url("/api/v1/org-units"))
+            .json(&json!({"kind": "commune", "name_vi": format!("Xã Trang {i}"), "parent_id": dl}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let head = app.scalar_i64("SELECT MAX(seq) FROM audit_log").await;
+    let seqs = |items: Vec<Value>| -> Vec<i64> {
+        items
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .filter(|s| *s <= head)
+            .collect()
+    };
+    let all = app
+        .scalar_text("SELECT STRING_AGG(CAST(seq AS TEXT), ',' ORDER BY seq DESC) FROM audit_log")
+        .await;
+    let walked = seqs(walk(&admin, &app, "/api/v1/audit?per_page=7").await);
+    assert_eq!(
+        walked
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        all
+    );
+    let units = app
+        .scalar_text(
+            "SELECT STRING_AGG(CAST(seq AS TEXT), ',' ORDER BY seq DESC) FROM audit_log WHERE object_type = 'org_unit'",
+        )
+        .await;
+    let walked = seqs(
+        walk(
+            &admin,
+            &app,
+            "/api/v1/audit?object_type=org_unit&per_page=9",
+        )
+        .await,
+    );
+    assert!(walked.len() > 3, "{walked:?}");
+    assert_eq!(
+        walked
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        units
+    );
+    let names = app
+        .scalar_text("SELECT STRING_AGG(username, ',' ORDER BY username) FROM users")
+        .await;
+    let walked: Vec<String> = walk(&admin, &app, "/api/v1/users?per_page=4")
+        .await
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_string())
+        .collect();
+    assert!(walked.len() > 4, "{walked:?}");
+    assert_eq!(walked.join(","), names);
+    // A position that is not a record's number is refused next to the parameter.
+    let (s, v) = admin
+        .get(app.url("/api/v1/audit?after=abc"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "after", "{v}");
+    // The pages link on by position and back to the first.
+    let page = app.signed_in("admin").await;
+    let (_, body) = page.get(app.url("/admin/audit")).call_text().await;
+    let at = body.find("id=\"pager-next\"").expect("a next link");
+    let href_at = body[..at].rfind("href=\"").unwrap() + 6;
+    let href = body[href_at..][..body[href_at..].find('"').unwrap()].replace("&#38;", "&");
+    assert!(href.contains("after="), "{href}");
+    let (s, second) = page.get(app.url(&href)).call_text().await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(second.contains("id=\"pager-first\""), "{second}");
+    let fifty_first = all.split(',').nth(50).unwrap();
+    assert!(
+        second.contains(&format!("<tr><td>{fifty_first}</td>")),
+        "the second page starts with the 51st record"
+    );
+});

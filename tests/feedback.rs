@@ -2071,7 +2071,7 @@ both!(the_public_list_pages_by_position_with_exact_totals, |app| {
             "{code}"
         );
     }
-    assert!(page.contains("id=\"fb-first\""));
+    assert!(page.contains("id=\"pager-first\""));
 });
 
 both!(
@@ -2642,8 +2642,63 @@ both!(
             .await
             .1;
         assert!(
-            !html.contains("id=\"fb-next\""),
+            !html.contains("id=\"pager-next\""),
             "five answered items fit one page"
         );
     }
 );
+
+both!(open311_requests_page_by_a_link_header, |app| {
+    // GeoReport v2 answers a bare array: the next page is announced in a `Link` header, and the
+    // pages together hold the whole published list once, in its order.
+    for i in 0..5 {
+        let (s, r) = submit(&app, &submission(None)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let code = r["code"].as_str().unwrap();
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await;
+        accept_and_answer(&app, id, &format!("Đã xử lý {i}")).await;
+    }
+    let anon = app.anon();
+    let (s, whole) = anon
+        .get(app.url("/open311/v2/requests.json?page_size=200"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let whole: Vec<String> = whole
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service_request_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(whole.len() > 2, "{whole:?}");
+    let mut url = "/open311/v2/requests.json?page_size=2".to_string();
+    let mut walked = vec![];
+    loop {
+        let r = anon.get(app.url(&url)).call().await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let link = r
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_string());
+        let page: Value = r.json().await.unwrap();
+        let page = page.as_array().unwrap();
+        assert!(page.len() <= 2);
+        walked.extend(
+            page.iter()
+                .map(|r| r["service_request_id"].as_str().unwrap().to_string()),
+        );
+        match link {
+            Some(l) => {
+                assert!(l.ends_with("; rel=\"next\""), "{l}");
+                url = l[1..l.find('>').unwrap()].to_string();
+                assert!(url.contains("page_size=2"), "{url}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(walked, whole);
+});

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::org::Page;
-use super::{clean_opt, paging, require};
+use super::{clean_opt, more_than, paging, require};
 use crate::db::Db;
 use crate::error::AppResult;
 use domain::policy::{Action, Principal, Scope};
@@ -20,6 +20,9 @@ pub struct ListQuery {
     pub object_id: Option<String>,
     /// Id of the user who made the change.
     pub actor: Option<i64>,
+    /// The `next` of the page before: only older records. Pages by position cost the same at
+    /// any depth; `page` still works but reads every record it skips.
+    pub after: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -56,13 +59,21 @@ pub async fn list(
 ) -> AppResult<Page<AuditEntry>> {
     require(Some(who), Action::ReadAudit, Scope::Global)?;
     let (limit, offset) = paging(q.page, q.per_page)?;
+    let before = match clean_opt(q.after) {
+        None => None,
+        Some(a) => Some(a.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            crate::error::AppError::invalid(domain::FieldError::new("after", "err-cursor"))
+        })?),
+    };
     let mut f = store::audit::ListFilter {
         action: clean_opt(q.action),
         object_type: clean_opt(q.object_type),
         object_id: clean_opt(q.object_id),
         actor_user_id: q.actor,
-        limit,
+        // One more than shown, to know whether a next page exists.
+        limit: limit + 1,
         offset,
+        before,
         counted: None,
     };
     let key = format!(
@@ -71,12 +82,18 @@ pub async fn list(
     );
     f.counted = counts.get(&key).map(|c| *c);
     let mut c = db.acquire().await?;
-    let (items, total, head) = store::audit::list(&mut c.conn(), &f).await?;
+    let (mut items, total, head) = store::audit::list(&mut c.conn(), &f).await?;
     counts.put(key, std::sync::Arc::new((head, total)));
+    let next = more_than(&mut items, limit).map(|e| e.seq.to_string());
     Ok(Page {
         items,
-        page: offset / limit + 1,
+        page: if before.is_some() {
+            0
+        } else {
+            offset / limit + 1
+        },
         per_page: limit,
         total,
+        next,
     })
 }

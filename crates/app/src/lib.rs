@@ -91,6 +91,17 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> AppResult<(i64, i64)>
     Ok((per, (page - 1) * per))
 }
 
+/// For a list read with one row more than shown (to know whether a next page exists): cuts it
+/// to `limit` and, when there was more, gives the last row kept, where the next page starts.
+pub fn more_than<T>(items: &mut Vec<T>, limit: i64) -> Option<&T> {
+    if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last()
+    } else {
+        None
+    }
+}
+
 /// Trims, normalises to NFC, and turns an empty string into None.
 pub fn clean_opt(s: Option<String>) -> Option<String> {
     s.map(|v| domain::text::nfc(&v)).filter(|v| !v.is_empty())

@@ -36,9 +36,14 @@ pub struct ListQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// The page's number from 1, or 0 for a page reached by `after`.
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// Where the next page starts: pass it as `after` (lists that page by position; absent on
+    /// the last page and on lists that page by number only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 pub const Q_MAX: usize = 100;
@@ -78,6 +83,7 @@ pub async fn list(
         page: offset / limit + 1,
         per_page: limit,
         total,
+        next: None,
     })
 }
 

@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::org::Page;
-use super::{clean_opt, paging, require};
+use super::{clean_opt, more_than, paging, require};
 use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -25,6 +25,9 @@ pub struct ListQuery {
     pub role: Option<String>,
     /// Part of the username or display name.
     pub q: Option<String>,
+    /// The `next` of the page before: the accounts after it by username. Pages by position cost
+    /// the same at any depth; `page` still works.
+    pub after: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -45,7 +48,9 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<User
         within_unit: q.unit,
         role: q.role,
         q: clean_opt(q.q),
-        limit,
+        after: clean_opt(q.after),
+        // One more than shown, to know whether a next page exists.
+        limit: limit + 1,
         offset,
         only_user: None,
     };
@@ -58,12 +63,18 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> AppResult<Page<User
         },
         UserListScope::OnlySelf(id) => f.only_user = Some(id),
     }
-    let (items, total) = store::users::list(&mut c, &f).await?;
+    let (mut items, total) = store::users::list(&mut c, &f).await?;
+    let next = more_than(&mut items, limit).map(|u| u.username.clone());
     Ok(Page {
         items,
-        page: offset / limit + 1,
+        page: if f.after.is_some() {
+            0
+        } else {
+            offset / limit + 1
+        },
         per_page: limit,
         total,
+        next,
     })
 }
 

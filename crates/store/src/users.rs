@@ -124,6 +124,9 @@ pub struct ListFilter {
     /// Only this user (for callers who may see nobody else).
     pub only_user: Option<i64>,
     pub q: Option<String>,
+    /// Only accounts whose username sorts after this one (the last of the page before): a page
+    /// by position, where `offset` reads every account it skips.
+    pub after: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -161,16 +164,24 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<User>, i
             )),
         );
     }
-    let wh = w.where_clause();
-    let count_sql = format!("SELECT COUNT(*) FROM users{wh}");
+    let count_sql = format!("SELECT COUNT(*) FROM users{}", w.where_clause());
+    let counting = w.args.clone();
+    let offset = match &f.after {
+        Some(a) => {
+            w.push("username > {}", Arg::Text(a.clone()));
+            0
+        }
+        None => f.offset,
+    };
     let page_sql = format!(
-        "SELECT {COLS} FROM users{wh} ORDER BY username LIMIT {} OFFSET {}",
+        "SELECT {COLS} FROM users{} ORDER BY username LIMIT {} OFFSET {}",
+        w.where_clause(),
         w.next_placeholder(1),
         w.next_placeholder(2)
     );
     Ok(on_conn!(c, c => {
-        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(&mut **c).await?;
-        let items = bind_all!(sqlx::query_as::<_, User>(&page_sql), &w.args).bind(f.limit).bind(f.offset).fetch_all(&mut **c).await?;
+        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &counting).fetch_one(&mut **c).await?;
+        let items = bind_all!(sqlx::query_as::<_, User>(&page_sql), &w.args).bind(f.limit).bind(offset).fetch_all(&mut **c).await?;
         (items, total)
     }))
 }

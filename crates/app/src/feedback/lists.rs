@@ -190,14 +190,8 @@ async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppR
         offset: if after.is_some() { 0 } else { offset },
     };
     let (mut items, total) = store::feedback::list(&mut c.conn(), &f).await?;
-    let next = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .map(|i| store::feedback::UrgentKey::of(i).cursor())
-    } else {
-        None
-    };
+    let next =
+        crate::more_than(&mut items, limit).map(|i| store::feedback::UrgentKey::of(i).cursor());
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
     let accept_days = |kind| rule_in(&rules, kind).accept_days.max(0) as u32;
     Ok(InboxPage {
@@ -267,14 +261,8 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
         }
     };
     let (mut items, _) = store::feedback::list(&mut c.conn(), &f).await?;
-    let next = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .and_then(|i| Some(format!("{}.{}", i.answered_on?, i.id)))
-    } else {
-        None
-    };
+    let next = crate::more_than(&mut items, limit)
+        .and_then(|i| Some(format!("{}.{}", i.answered_on?, i.id)));
     Ok(PublishedPage {
         items: items.iter().map(PublicItem::from).collect(),
         total,

@@ -107,6 +107,12 @@ async fn open311_create(
 #[derive(Deserialize, Default)]
 struct Open311Query {
     service_request_id: Option<String>,
+    /// Our extension: requests after this point of the list (the `next` link of the page
+    /// before). GeoReport v2 answers a bare array, so the next page is announced in a `Link`
+    /// header (RFC 8288) rather than in the body.
+    after: Option<String>,
+    /// Our extension, as other GeoReport servers name it: 1–200 requests a page (default 50).
+    page_size: Option<i64>,
 }
 
 async fn open311_requests(
@@ -114,9 +120,28 @@ async fn open311_requests(
     ApiQuery(q): ApiQuery<Open311Query>,
 ) -> AppResult<Response> {
     let Some(codes) = q.service_request_id else {
-        let page = app::feedback::published(&s.db, &s.stats, InboxQuery::default()).await?;
+        let query = InboxQuery {
+            after: q.after,
+            per_page: q.page_size,
+            ..Default::default()
+        };
+        let page = app::feedback::published(&s.db, &s.stats, query).await?;
         let v: Vec<_> = page.items.iter().map(open311_item).collect();
-        return Ok(crate::cache::public(Json(v), crate::cache::Deps::FEEDBACK));
+        let mut res = Json(v).into_response();
+        if let Some(next) = page.next {
+            let size = q
+                .page_size
+                .map(|n| format!("&page_size={n}"))
+                .unwrap_or_default();
+            let link = format!(
+                "</open311/v2/requests.json?after={}{size}>; rel=\"next\"",
+                crate::pages::common::encode_component(&next)
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&link) {
+                res.headers_mut().insert(axum::http::header::LINK, v);
+            }
+        }
+        return Ok(crate::cache::public(res, crate::cache::Deps::FEEDBACK));
     };
     let mut out = vec![];
     for code in codes

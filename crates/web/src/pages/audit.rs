@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::Ctx;
-use crate::pages::common::{PageCtx, encode_component, html, pager};
+use crate::pages::common::{PageCtx, cursor_pager, encode_component, html};
 use app::records::AuditEntry;
 
 pub fn router() -> Router<AppState> {
@@ -25,7 +25,7 @@ struct AuditTpl {
     action: String,
     object_type: String,
     object_id: String,
-    prev_link: String,
+    first_link: String,
     next_link: String,
 }
 
@@ -34,6 +34,8 @@ struct AuditQuery {
     action: Option<String>,
     object_type: Option<String>,
     object_id: Option<String>,
+    /// Older records than this one (the link to the next page).
+    after: Option<String>,
     page: Option<i64>,
 }
 
@@ -57,6 +59,7 @@ async fn audit_page(
             object_type: Some(object_type.clone()),
             object_id: Some(object_id.clone()),
             actor: None,
+            after: q.after.clone(),
             page: q.page,
             per_page: Some(50),
         },
@@ -68,14 +71,15 @@ async fn audit_page(
         encode_component(&object_type),
         encode_component(&object_id)
     );
-    let (prev_link, next_link) = pager(&base, page.page, page.per_page, page.total);
+    let deeper = page.page != 1;
+    let (first_link, next_link) = cursor_pager(&base, deeper, page.next.as_deref());
     html(AuditTpl {
         p: PageCtx::from(&ctx, "/admin/audit"),
         page,
         action,
         object_type,
         object_id,
-        prev_link,
+        first_link,
         next_link,
     })
 }

@@ -190,6 +190,25 @@ pub(super) fn pager(base: &str, page: i64, per_page: i64, total: i64) -> (String
     (prev, next)
 }
 
+/// Links of a list paged by position (`cursor_pager.html`): back to the first page when this one
+/// is deeper, and on to the page after `next`.
+pub(super) fn cursor_pager(base: &str, deeper: bool, next: Option<&str>) -> (String, String) {
+    let sep = match base {
+        b if b.ends_with(['?', '&']) => "",
+        b if b.contains('?') => "&",
+        _ => "?",
+    };
+    let first = if deeper {
+        base.trim_end_matches(['&', '?']).to_string()
+    } else {
+        String::new()
+    };
+    let next = next
+        .map(|n| format!("{base}{sep}after={}", encode_component(n)))
+        .unwrap_or_default();
+    (first, next)
+}
+
 #[derive(Deserialize)]
 pub(super) struct Empty {}
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{CsrfForm, Ctx, PathId};
-use crate::pages::common::{PageCtx, encode_component, html_status, pager};
+use crate::pages::common::{PageCtx, cursor_pager, encode_component, html_status};
 use app::error::AppError;
 use app::records::{OrgUnit, User};
 use domain::FieldError;
@@ -32,7 +32,7 @@ struct UsersTpl {
     roles: Vec<&'static str>,
     form: UserForm,
     errors: Vec<FieldError>,
-    prev_link: String,
+    first_link: String,
     next_link: String,
 }
 
@@ -49,6 +49,8 @@ struct UserForm {
 #[derive(Deserialize, Default)]
 struct UsersQuery {
     q: Option<String>,
+    /// Accounts after this username (the link to the next page).
+    after: Option<String>,
     page: Option<i64>,
 }
 
@@ -67,17 +69,17 @@ async fn render_users(
         who,
         app::users::ListQuery {
             q: q.q,
+            after: q.after,
             page: q.page,
             per_page: Some(50),
             ..Default::default()
         },
     )
     .await?;
-    let (prev_link, next_link) = pager(
+    let (first_link, next_link) = cursor_pager(
         &format!("/admin/users?q={}", encode_component(&text)),
-        page.page,
-        page.per_page,
-        page.total,
+        page.page != 1,
+        page.next.as_deref(),
     );
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
     html_status(
@@ -89,7 +91,7 @@ async fn render_users(
             roles,
             form,
             errors,
-            prev_link,
+            first_link,
             next_link,
         },
     )

@@ -121,16 +121,14 @@ async fn inbox_page(
         }
     }
     let deeper = q.after.as_deref().is_some_and(|a| !a.is_empty()) || q.page.is_some_and(|p| p > 1);
+    let (first_link, next_link) =
+        crate::pages::common::cursor_pager(&base, deeper, inbox.next.as_deref());
     html(InboxTpl {
         p: PageCtx::from(&ctx, "/feedback/inbox"),
         page: inbox.clone(),
         total: inbox.total,
-        first_link: if deeper { base.clone() } else { String::new() },
-        next_link: inbox
-            .next
-            .as_ref()
-            .map(|n| format!("{base}&after={n}"))
-            .unwrap_or_default(),
+        first_link,
+        next_link,
         unit,
         unit_name: snap
             .get(unit)

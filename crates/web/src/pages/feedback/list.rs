@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{ApiQuery, Ctx};
-use crate::pages::common::{PageCtx, encode_component, html};
+use crate::pages::common::{PageCtx, cursor_pager, encode_component, html};
 use crate::pages::feedback::common::{categories, category_name};
 use app::feedback::{InboxQuery, PublicItem};
 use app::records::Category;
@@ -113,16 +113,11 @@ async fn list_page(
             base.push_str(&format!("{k}={}&", encode_component(v)));
         }
     }
-    let next_link = page
-        .next
-        .as_deref()
-        .map(|n| format!("{base}after={}", encode_component(n)))
-        .unwrap_or_default();
-    let first_link = if after.is_some() || q.page.is_some_and(|p| p > 1) {
-        base.trim_end_matches(['&', '?']).to_string()
-    } else {
-        String::new()
-    };
+    let (first_link, next_link) = cursor_pager(
+        &base,
+        after.is_some() || q.page.is_some_and(|p| p > 1),
+        page.next.as_deref(),
+    );
     let (items, total) = (page.items, page.total);
     html(ListTpl {
         p: PageCtx::from(&ctx, "/feedback"),
