@@ -12,7 +12,7 @@ BASE=${1:?usage: bench/crawl.sh BASE_URL DATABASE_URL}
 DB=${2:?usage: bench/crawl.sh BASE_URL DATABASE_URL}
 PASSWORD=${PASSWORD:-bench-password-1}
 REQUESTS=${REQUESTS:-30}
-BIN=$PWD/target/release/nqtrack
+BIN=${BIN:-$PWD/target/release/nqtrack}
 crawl() {
   python3 bench/crawl.py --base "$BASE" --officer bench.officer --steering bench.steering --admin bench.admin \
     --password "$PASSWORD" --requests "$REQUESTS" --clients 10

@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 #[template(path = "api_docs.html")]
 struct ApiDocsTpl {
     p: PageCtx,
-    ops: Vec<crate::api::docs::DocOperation>,
+    ops: &'static [crate::api::docs::DocOperation],
 }
 
 async fn api_docs(ctx: Ctx) -> AppResult<Response> {
