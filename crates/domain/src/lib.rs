@@ -13,6 +13,7 @@ pub mod org;
 pub mod org_tree;
 pub mod overview;
 pub mod policy;
+pub mod ranking;
 pub mod reminders;
 pub mod signin;
 pub mod status;
