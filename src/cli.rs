@@ -433,6 +433,14 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             }
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");
+            let org = app::records::OrgIndex::default();
+            let n = seed::demo_rankings::demo_rankings(
+                &db,
+                &org,
+                domain::clock::local_date(chrono::Utc::now()),
+            )
+            .await?;
+            println!("demo rankings: three example methods (not official), {n} published editions");
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {

@@ -21,6 +21,7 @@ pub mod memo;
 pub mod notify;
 pub mod org;
 pub mod programmes;
+pub mod rankings;
 pub mod records;
 pub mod reports;
 pub mod session;

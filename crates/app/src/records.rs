@@ -10,6 +10,7 @@ pub use store::indicators::{
 };
 pub use store::org::{LinkedUnit, OrgUnit};
 pub use store::org_index::OrgIndex;
+pub use store::rankings::{Edition, ExpertScore, MethodVersion, RankMethod};
 pub use store::task_cache::TaskCache;
 pub use store::tasks::{Assignment, Extension, PendingClaim, Programme, ProgressReport, Task};
 pub use store::users::{ApiToken, User};

@@ -116,6 +116,12 @@ pub enum Action {
     AcceptIndicatorData,
     /// Define indicators, sets and targets.
     ManageIndicators,
+    /// Write ranking methods, compute and publish editions.
+    ManageRankings,
+    /// Read ranking editions before they are published, and method drafts.
+    ReadUnpublishedRankings,
+    /// Enter the values an inspection found, with their evidence (a ranking's expert measures).
+    EnterExpertScores,
 }
 
 /// Who may read a task (set per task, `public` unless the annex says otherwise).
@@ -269,6 +275,10 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (ApproveIndicatorData | AcceptIndicatorData, _) => false,
         (ManageIndicators, Role::Steering) => true,
         (ManageIndicators, _) => false,
+        (ManageRankings, Role::Steering) => true,
+        (ManageRankings, _) => false,
+        (ReadUnpublishedRankings | EnterExpertScores, Role::Steering | Role::Inspector) => true,
+        (ReadUnpublishedRankings | EnterExpertScores, _) => false,
     };
     if allowed {
         Decision::Allow

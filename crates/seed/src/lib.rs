@@ -9,6 +9,7 @@ pub mod agencies;
 pub mod demo_budgets;
 pub mod demo_feedback;
 pub mod demo_indicators;
+pub mod demo_rankings;
 #[cfg(feature = "generate")]
 pub mod generate;
 #[cfg(feature = "generate")]

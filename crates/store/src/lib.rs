@@ -17,6 +17,7 @@ pub mod indicators;
 pub mod jobs;
 pub mod org;
 pub mod org_index;
+pub mod rankings;
 pub mod task_cache;
 pub mod tasks;
 pub mod users;

@@ -259,6 +259,23 @@ pub async fn lead_assignments(
     }))
 }
 
+/// Every lead assignment of an active task, at every level of the cascade, with its programme
+/// (the rankings' task measures judge each unit's own work).
+pub async fn lead_work(c: &mut DbConn<'_>) -> AppResult<Vec<(Assignment, i64)>> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLS}, t.programme_id FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.is_lead = TRUE AND t.state = 'active'"
+    );
+    Ok(on_conn!(c, c => {
+        let rows = sqlx::query(&sql).fetch_all(&mut **c).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            use sqlx::{FromRow, Row};
+            out.push((Assignment::from_row(r)?, r.try_get::<i64, _>("programme_id")?));
+        }
+        out
+    }))
+}
+
 pub async fn count_assignments(c: &mut DbConn<'_>, programme_id: i64) -> AppResult<i64> {
     Ok(
         on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.programme_id = $1")

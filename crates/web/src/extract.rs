@@ -262,6 +262,32 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// Two numeric ids from the path (`/rankings/{edition}/units/{id}`), as [`PathId`] reads one.
+pub struct PathIds(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = crate::error::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::BadRequest {
+                    code: "err-path",
+                    detail: e.body_text(),
+                })?;
+        let id = |raw: &str| {
+            raw.parse::<i64>().map_err(|_| {
+                WebError(AppError::BadRequest {
+                    code: "err-path",
+                    detail: format!("not an id: {raw}"),
+                })
+            })
+        };
+        Ok(PathIds(id(&a)?, id(&b)?))
+    }
+}
+
 /// A tracking code from the path; anything not of its shape is a 404, as an unknown code is.
 pub struct PathCode(pub domain::feedback::TrackingCode);
 

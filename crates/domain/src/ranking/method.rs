@@ -31,6 +31,46 @@ impl Names {
     }
 }
 
+/// The units a method ranks against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PeerGroup {
+    /// Ministries and other central agencies.
+    CentralAgency,
+    Province,
+    /// Communes, wards and special zones: nationwide, or within one province.
+    Commune,
+}
+
+impl PeerGroup {
+    pub const ALL: [PeerGroup; 3] = [PeerGroup::CentralAgency, PeerGroup::Province, PeerGroup::Commune];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerGroup::CentralAgency => "central_agency",
+            PeerGroup::Province => "province",
+            PeerGroup::Commune => "commune",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PeerGroup> {
+        PeerGroup::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// The kinds of unit in the group.
+    pub fn kinds(self) -> &'static [crate::org::OrgKind] {
+        use crate::org::OrgKind::*;
+        match self {
+            PeerGroup::CentralAgency => &[CentralAgency],
+            PeerGroup::Province => &[Province],
+            PeerGroup::Commune => &[Commune, Ward, SpecialZone],
+        }
+    }
+}
+
+crate::named!(PeerGroup, "peer group");
+
 /// Whether a larger raw value is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -247,8 +287,9 @@ impl Method {
     }
 
     /// What is wrong with the method, each next to its place in the tree (e.g.
-    /// `pillars.0.children.2.weight`); `sources` are the measures the platform can compute.
-    pub fn check(&self, sources: &[&str]) -> Vec<FieldError> {
+    /// `pillars.0.children.2.weight`); `known` tells the measures the platform can compute
+    /// (`sources::known`).
+    pub fn check(&self, known: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
         let mut errs = vec![];
         if !(self.scale.is_finite() && self.scale > 0.0) {
             errs.push(FieldError::new("scale", "err-rank-scale"));
@@ -257,7 +298,7 @@ impl Method {
             errs.push(FieldError::new("geometric_floor", "err-rank-floor"));
         }
         let mut codes = BTreeSet::new();
-        check_items(&self.pillars, "pillars", sources, &mut codes, &mut errs);
+        check_items(&self.pillars, "pillars", known, &mut codes, &mut errs);
         if self.measures().is_empty() {
             errs.push(FieldError::new("pillars", "err-rank-no-measure"));
         }
@@ -286,7 +327,7 @@ impl Method {
 fn check_items<'a>(
     items: &'a [Item],
     at: &str,
-    sources: &[&str],
+    known: &dyn Fn(&str) -> bool,
     codes: &mut BTreeSet<&'a str>,
     errs: &mut Vec<FieldError>,
 ) {
@@ -313,12 +354,12 @@ fn check_items<'a>(
             Item::Node(n) => check_items(
                 &n.children,
                 &format!("{here}.children"),
-                sources,
+                known,
                 codes,
                 errs,
             ),
             Item::Measure(m) => {
-                if !sources.contains(&m.source.as_str()) {
+                if !known(&m.source) {
                     errs.push(
                         FieldError::new(&format!("{here}.source"), "err-rank-source")
                             .with("source", &m.source),
@@ -381,7 +422,7 @@ pub(crate) mod tests {
             geometric_floor: 1.0,
         };
         let errs: Vec<String> = m
-            .check(&["expert"])
+            .check(&|s| s == "expert")
             .iter()
             .map(|e| format!("{} {}", e.field, e.code))
             .collect();
@@ -394,8 +435,8 @@ pub(crate) mod tests {
             ]
         );
         m.pillars.truncate(1);
-        assert!(m.check(&["expert"]).is_empty());
-        assert_eq!(m.check(&["tasks.on_time"])[0].code, "err-rank-source");
+        assert!(m.check(&|s| s == "expert").is_empty());
+        assert_eq!(m.check(&super::super::sources::known)[0].code, "err-rank-source");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod engine;
 pub mod lifecycle;
 pub mod method;
+pub mod sources;
 pub mod uncertainty;
 
 #[cfg(test)]

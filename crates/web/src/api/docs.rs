@@ -218,11 +218,59 @@ pub struct FeedbackDoc;
 )]
 pub struct IndicatorsDoc;
 
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        super::rankings::list_methods,
+        super::rankings::create_method,
+        super::rankings::new_version,
+        super::rankings::get_version,
+        super::rankings::edit_version,
+        super::rankings::move_version,
+        super::rankings::list_editions,
+        super::rankings::compute,
+        super::rankings::get_edition,
+        super::rankings::publish,
+        super::rankings::reproduce,
+        super::rankings::what_if,
+        super::rankings::scorecard,
+        super::rankings::why,
+        super::rankings::enter_expert
+    ),
+    components(schemas(
+        app::records::RankMethod,
+        app::records::MethodVersion,
+        app::records::Edition,
+        app::records::ExpertScore,
+        app::rankings::MethodSummary,
+        app::rankings::VersionView,
+        app::rankings::NewMethodInput,
+        app::rankings::DocumentInput,
+        app::rankings::MoveInput,
+        app::rankings::ComputeInput,
+        app::rankings::PublishInput,
+        app::rankings::EditionHead,
+        app::rankings::EditionView,
+        app::rankings::RankedUnit,
+        app::rankings::Scorecard,
+        app::rankings::CardLine,
+        app::rankings::WhatIfInput,
+        app::rankings::WhatIfUnit,
+        app::rankings::ExpertInput,
+        domain::ranking::engine::Part,
+        domain::ranking::method::Missing,
+        domain::ranking::uncertainty::Effect,
+        domain::ranking::attribution::Change
+    ))
+)]
+pub struct RankingsDoc;
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(WorkDoc::openapi());
     doc.merge(FeedbackDoc::openapi());
     doc.merge(IndicatorsDoc::openapi());
+    doc.merge(RankingsDoc::openapi());
     document_errors(&mut doc);
     doc
 }

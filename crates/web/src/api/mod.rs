@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod open311;
 pub mod org;
 pub mod programmes;
+pub mod rankings;
 pub mod tasks;
 pub mod tokens;
 pub mod users;
@@ -48,4 +49,5 @@ pub fn router() -> Router<AppState> {
         .merge(open311::router())
         .merge(indicators::router())
         .merge(budgets::router())
+        .merge(rankings::router())
 }

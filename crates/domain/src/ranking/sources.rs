@@ -1,0 +1,256 @@
+//! The measures a method can use, each computed from the platform's own data as of a date: the
+//! work against its deadlines, the answers to citizens, and values entered by an inspector with
+//! their evidence. Each raw value is a plain number per unit; the method normalises it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::method::Better;
+use crate::overview::Row;
+use crate::status::{self, Rules, Status};
+
+/// A measure the platform computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub code: &'static str,
+    pub better: Better,
+    /// How the raw value reads: "%", "days", "1–5".
+    pub unit: &'static str,
+}
+
+pub const SOURCES: [Source; 7] = [
+    // Of the unit's lead assignments due by the as-of date, the share completed by the deadline.
+    Source {
+        code: "tasks.on_time",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // Overdue assignments weighted by lateness (1 + months late), per assignment due.
+    Source {
+        code: "tasks.overdue_weighted",
+        better: Better::Lower,
+        unit: "",
+    },
+    // Of the completions the unit claimed (a report at 100 %), the share the assigning level
+    // verified.
+    Source {
+        code: "tasks.verified",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // Of the unit's open assignments, the share with a progress report within the programme's
+    // reporting interval (not at risk).
+    Source {
+        code: "tasks.reporting",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // Of the feedback due an answer in the period, the share answered within the legal deadline.
+    Source {
+        code: "feedback.on_time",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // The submitters' mean rating of the answers (1–5).
+    Source {
+        code: "feedback.satisfaction",
+        better: Better::Higher,
+        unit: "1–5",
+    },
+    // Of the answers given, the share the submitter appealed.
+    Source {
+        code: "feedback.appealed",
+        better: Better::Lower,
+        unit: "%",
+    },
+];
+
+/// Prefix of the measures entered by an inspector, e.g. `expert:inspection`.
+pub const EXPERT: &str = "expert:";
+
+/// Whether `code` names a measure the platform can compute or an expert key (letters, digits,
+/// `_` and `-`, up to 40).
+pub fn known(code: &str) -> bool {
+    if let Some(key) = code.strip_prefix(EXPERT) {
+        return !key.is_empty()
+            && key.len() <= 40
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    }
+    SOURCES.iter().any(|s| s.code == code)
+}
+
+/// The task measures of every unit with lead work in the period from `from` to `as_of`. The
+/// assignments in play are those due in the period and those still overdue from before it: an
+/// old deadline missed counts against the unit in every period until the work is done.
+pub fn task_measures(
+    rows: &[(Row, Rules)],
+    from: NaiveDate,
+    as_of: NaiveDate,
+) -> BTreeMap<&'static str, BTreeMap<i64, f64>> {
+    #[derive(Default)]
+    struct Tally {
+        due: u32,
+        on_time: u32,
+        overdue_weight: f64,
+        claimed: u32,
+        verified: u32,
+        open: u32,
+        reporting: u32,
+    }
+    let mut by_unit: BTreeMap<i64, Tally> = BTreeMap::new();
+    for (r, rules) in rows {
+        let s = status::status(&r.facts, as_of, *rules);
+        if matches!(s, Status::Cancelled | Status::Superseded) {
+            continue;
+        }
+        let t = by_unit.entry(r.unit_id).or_default();
+        let due = status::deadline_in_force(&r.facts, as_of)
+            .filter(|d| *d <= as_of && (*d >= from || s == Status::Overdue));
+        if let Some(d) = due {
+            t.due += 1;
+            if s == Status::CompletedOnTime {
+                t.on_time += 1;
+            }
+            if s == Status::Overdue {
+                t.overdue_weight += 1.0 + (as_of - d).num_days() as f64 / 30.0;
+            }
+        }
+        let claimed = r.facts.reports.iter().any(|p| p.on <= as_of && p.percent >= 100);
+        let verified = r.facts.completion.is_some_and(|(_, v)| v <= as_of);
+        if claimed || verified {
+            t.claimed += 1;
+            t.verified += verified as u32;
+        }
+        if s.is_open() && s != Status::NotStarted {
+            t.open += 1;
+            t.reporting += (s != Status::AtRisk) as u32;
+        }
+    }
+    let mut out: BTreeMap<&'static str, BTreeMap<i64, f64>> = BTreeMap::new();
+    let share = |a: u32, b: u32| 100.0 * a as f64 / b as f64;
+    for (unit, t) in by_unit {
+        if t.due > 0 {
+            out.entry("tasks.on_time")
+                .or_default()
+                .insert(unit, share(t.on_time, t.due));
+            out.entry("tasks.overdue_weighted")
+                .or_default()
+                .insert(unit, t.overdue_weight / t.due as f64);
+        }
+        if t.claimed > 0 {
+            out.entry("tasks.verified")
+                .or_default()
+                .insert(unit, share(t.verified, t.claimed));
+        }
+        if t.open > 0 {
+            out.entry("tasks.reporting")
+                .or_default()
+                .insert(unit, share(t.reporting, t.open));
+        }
+    }
+    out
+}
+
+/// A unit's feedback in the period, as counted by storage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedbackCounts {
+    /// Items whose answer was due by the as-of date, or answered.
+    pub due: i64,
+    pub answered_on_time: i64,
+    pub rated: i64,
+    pub rating_sum: i64,
+    pub answered: i64,
+    /// Answered items that an appeal followed.
+    pub appealed: i64,
+}
+
+/// The feedback measures of every unit with feedback.
+pub fn feedback_measures(
+    counts: &BTreeMap<i64, FeedbackCounts>,
+) -> BTreeMap<&'static str, BTreeMap<i64, f64>> {
+    let mut out: BTreeMap<&'static str, BTreeMap<i64, f64>> = BTreeMap::new();
+    for (&unit, c) in counts {
+        if c.due > 0 {
+            out.entry("feedback.on_time")
+                .or_default()
+                .insert(unit, 100.0 * c.answered_on_time as f64 / c.due as f64);
+        }
+        if c.rated > 0 {
+            out.entry("feedback.satisfaction")
+                .or_default()
+                .insert(unit, c.rating_sum as f64 / c.rated as f64);
+        }
+        if c.answered > 0 {
+            out.entry("feedback.appealed")
+                .or_default()
+                .insert(unit, 100.0 * c.appealed as f64 / c.answered as f64);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{Facts, Report};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn row(unit: i64, due: &str, done: Option<(&str, &str)>, reports: &[(&str, u8)]) -> (Row, Rules) {
+        (
+            Row {
+                task_id: 1,
+                group: None,
+                unit_id: unit,
+                facts: Facts {
+                    assigned_on: Some(d("2026-01-01")),
+                    original_due: Some(d(due)),
+                    completion: done.map(|(a, b)| (d(a), d(b))),
+                    reports: reports
+                        .iter()
+                        .map(|(on, percent)| Report {
+                            on: d(on),
+                            percent: *percent,
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
+            },
+            Rules::default(),
+        )
+    }
+
+    #[test]
+    fn task_measures_count_what_was_due_by_the_date() {
+        let as_of = d("2026-07-01");
+        let rows = vec![
+            // Done on time and verified.
+            row(1, "2026-03-31", Some(("2026-03-20", "2026-03-25")), &[("2026-03-20", 100)]),
+            // Overdue by 91 days, claimed at 100 % but not verified.
+            row(1, "2026-04-01", None, &[("2026-06-20", 100)]),
+            // Not due yet, reporting.
+            row(1, "2026-12-31", None, &[("2026-06-25", 40)]),
+            // Another unit: nothing due.
+            row(2, "2026-12-31", None, &[]),
+        ];
+        let m = task_measures(&rows, d("2026-01-01"), as_of);
+        assert_eq!(m["tasks.on_time"][&1], 50.0);
+        assert_eq!(m["tasks.overdue_weighted"][&1], (1.0 + 91.0 / 30.0) / 2.0);
+        assert_eq!(m["tasks.verified"][&1], 50.0);
+        assert!(!m["tasks.on_time"].contains_key(&2));
+        // From April: the March deadline met is out of the period, the April one missed is in.
+        let m = task_measures(&rows, d("2026-04-01"), as_of);
+        assert_eq!(m["tasks.on_time"][&1], 0.0);
+        assert_eq!(m["tasks.overdue_weighted"][&1], 1.0 + 91.0 / 30.0);
+        // From May: the April deadline is still missed, so it stays in play.
+        let m = task_measures(&rows, d("2026-05-01"), as_of);
+        assert_eq!(m["tasks.on_time"][&1], 0.0);
+        assert!(known("tasks.on_time") && known("expert:inspection"));
+        assert!(!known("expert:") && !known("tasks.nothing") && !known("expert:a b"));
+    }
+}
