@@ -158,6 +158,16 @@ enum Ep {
     PageProgrammeBudget,
     IndEdit,
     PageIndEdit,
+    RkMethods,
+    RkVersion,
+    RkNewVersion,
+    RkEditions,
+    RkPublished,
+    RkUnpublished,
+    RkScorecard,
+    RkCompute,
+    RkWhatIf,
+    RkExpert,
 }
 
 /// The rule book, stated plainly.
@@ -294,6 +304,32 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         Ep::PageIndApprovals => return if signed_in { 200 } else { 303 },
         _ => {}
     }
+    // Rankings: methods and published editions are public; unpublished editions exist only for
+    // the Steering Committee, inspectors (and administrators); the Committee writes methods and
+    // computes editions, inspectors enter their findings and try other weights.
+    match ep {
+        Ep::RkMethods | Ep::RkVersion | Ep::RkEditions | Ep::RkPublished => return 200,
+        Ep::RkUnpublished | Ep::RkScorecard => return if reads_all { 200 } else { 404 },
+        Ep::RkNewVersion | Ep::RkCompute => {
+            return if !signed_in {
+                401
+            } else if matches!(who, Admin | Steering) {
+                201
+            } else {
+                403
+            };
+        }
+        Ep::RkWhatIf | Ep::RkExpert => {
+            return if !signed_in {
+                401
+            } else if reads_all {
+                200
+            } else {
+                403
+            };
+        }
+        _ => {}
+    }
     // Tasks one may not read do not exist for the caller.
     match ep {
         Ep::RestrictedTask => {
@@ -367,7 +403,17 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageIndTargets
         | Ep::PageIndTemplate
         | Ep::IndEdit
-        | Ep::PageIndEdit => unreachable!("decided above"),
+        | Ep::PageIndEdit
+        | Ep::RkMethods
+        | Ep::RkVersion
+        | Ep::RkNewVersion
+        | Ep::RkEditions
+        | Ep::RkPublished
+        | Ep::RkUnpublished
+        | Ep::RkScorecard
+        | Ep::RkCompute
+        | Ep::RkWhatIf
+        | Ep::RkExpert => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -622,7 +668,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 101] = [
+const ENDPOINTS: [Ep; 111] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -724,6 +770,16 @@ const ENDPOINTS: [Ep; 101] = [
     Ep::PageProgrammeBudget,
     Ep::IndEdit,
     Ep::PageIndEdit,
+    Ep::RkMethods,
+    Ep::RkVersion,
+    Ep::RkNewVersion,
+    Ep::RkEditions,
+    Ep::RkPublished,
+    Ep::RkUnpublished,
+    Ep::RkScorecard,
+    Ep::RkCompute,
+    Ep::RkWhatIf,
+    Ep::RkExpert,
 ];
 
 #[macro_export]
@@ -952,6 +1008,44 @@ both_with!(
                 .await;
             assert_eq!(r.status(), 200);
         }
+        // Rankings: a published method version, an edition left unpublished and one published.
+        let rk_document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
+        let admin_api = common::bearer(&admin_token);
+        let (st, v) = admin_api
+            .post(app.url("/api/v1/methods"))
+            .json(&json!({"code": "MX", "peer_group": "province", "name_vi": "Ma trận", "example": true, "document": rk_document}))
+            .call_json()
+            .await;
+        assert_eq!(st, 201, "{v}");
+        let (rk_method, rk_version) = (
+            v["method"]["id"].as_i64().unwrap(),
+            v["version"]["id"].as_i64().unwrap(),
+        );
+        for action in ["approve", "publish"] {
+            let (st, v) = admin_api
+                .post(app.url(&format!("/api/v1/method-versions/{rk_version}/actions")))
+                .json(&json!({"action": action}))
+                .call_json()
+                .await;
+            assert_eq!(st, 200, "{v}");
+        }
+        let mut rk_editions = vec![];
+        for _ in 0..2 {
+            let (st, v) = admin_api
+                .post(app.url("/api/v1/rankings"))
+                .json(&json!({"version_id": rk_version, "period": "2026"}))
+                .call_json()
+                .await;
+            assert_eq!(st, 201, "{v}");
+            rk_editions.push(v["id"].as_i64().unwrap());
+        }
+        let (rk_draft, rk_published) = (rk_editions[0], rk_editions[1]);
+        let (st, v) = admin_api
+            .post(app.url(&format!("/api/v1/rankings/{rk_published}/publish")))
+            .json(&json!({"detail": "scores"}))
+            .call_json()
+            .await;
+        assert_eq!(st, 200, "{v}");
         let mut n = 0;
         let mut failures = vec![];
         for ep in ENDPOINTS {
@@ -1061,6 +1155,32 @@ both_with!(
                         }
                         Ep::PageIndTargets => (Method::GET, format!("/indicators/{dvctt}/targets?unit={unit}"), None),
                         Ep::PageIndEdit => (Method::GET, format!("/indicators/{dvctt}/edit"), None),
+                        Ep::RkMethods => (Method::GET, "/api/v1/methods".into(), None),
+                        Ep::RkVersion => (Method::GET, format!("/api/v1/methods/{rk_method}/versions/1"), None),
+                        Ep::RkNewVersion => (
+                            Method::POST,
+                            format!("/api/v1/methods/{rk_method}/versions"),
+                            Some(json!({"document": rk_document, "note": format!("case {n}")})),
+                        ),
+                        Ep::RkEditions => (Method::GET, "/api/v1/rankings".into(), None),
+                        Ep::RkPublished => (Method::GET, format!("/api/v1/rankings/{rk_published}"), None),
+                        Ep::RkUnpublished => (Method::GET, format!("/api/v1/rankings/{rk_draft}"), None),
+                        Ep::RkScorecard => (Method::GET, format!("/api/v1/rankings/{rk_draft}/units/{own}"), None),
+                        Ep::RkCompute => (
+                            Method::POST,
+                            "/api/v1/rankings".into(),
+                            Some(json!({"version_id": rk_version, "period": "2026"})),
+                        ),
+                        Ep::RkWhatIf => (
+                            Method::POST,
+                            format!("/api/v1/rankings/{rk_draft}/what-if"),
+                            Some(json!({"weights": {"work": 2.0}})),
+                        ),
+                        Ep::RkExpert => (
+                            Method::POST,
+                            "/api/v1/expert-scores".into(),
+                            Some(json!({"key": "inspection", "unit_id": own, "period": "2026", "value": n % 100, "evidence": format!("Biên bản {n}")})),
+                        ),
                         Ep::PageIndTemplate => (
                             Method::GET,
                             format!("/indicators/entry/template?set={kpi_set}&unit={unit}&period=2026Q3"),

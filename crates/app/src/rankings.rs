@@ -211,8 +211,8 @@ pub async fn new_version(
     let method = store::rankings::method(&mut c, method_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let version = store::rankings::insert_version(&mut c, method_id, &doc, input.note.trim(), now)
-        .await?;
+    let version =
+        store::rankings::insert_version(&mut c, method_id, &doc, input.note.trim(), now).await?;
     let change =
         Change::new("rank_version.create", "rank_version", version.id).after(Some(doc.clone()));
     store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
@@ -286,10 +286,10 @@ pub async fn move_version(
         .ok_or(AppError::NotFound)?;
     let action = format!("rank_version.{}", m.as_str());
     let change = Change::new(&action, "rank_version", version_id)
-    .before(Some(before.state.as_str().to_string()))
-    .after(Some(
-        serde_json::json!({"state": to.as_str(), "reason": input.reason.trim()}).to_string(),
-    ));
+        .before(Some(before.state.as_str().to_string()))
+        .after(Some(
+            serde_json::json!({"state": to.as_str(), "reason": input.reason.trim()}).to_string(),
+        ));
     store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
     Ok(after)
 }
@@ -332,7 +332,11 @@ async fn gather(
     as_of: NaiveDate,
 ) -> AppResult<Table> {
     let from = period.start();
-    let wanted: Vec<&str> = method.measures().iter().map(|m| m.source.as_str()).collect();
+    let wanted: Vec<&str> = method
+        .measures()
+        .iter()
+        .map(|m| m.source.as_str())
+        .collect();
     let mut values: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
     let mut c = db.acquire().await?;
     if wanted.iter().any(|s| s.starts_with("tasks.")) {
@@ -425,7 +429,10 @@ pub async fn compute(
     let today = domain::clock::local_date(Utc::now());
     let as_of = input.as_of.unwrap_or_else(|| period.end().min(today));
     if as_of < period.start() {
-        return Err(AppError::invalid(FieldError::new("as_of", "err-rank-as-of")));
+        return Err(AppError::invalid(FieldError::new(
+            "as_of",
+            "err-rank-as-of",
+        )));
     }
     let (version, method) = {
         let mut c = db.acquire().await?;
@@ -499,8 +506,8 @@ pub async fn compute(
         now,
     )
     .await?;
-    let change = Change::new("rank_edition.compute", "rank_edition", edition.id)
-        .after(to_json(&edition));
+    let change =
+        Change::new("rank_edition.compute", "rank_edition", edition.id).after(to_json(&edition));
     store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
     Ok(edition)
 }
@@ -537,8 +544,8 @@ pub async fn publish(
     let after = store::rankings::edition(&mut c, edition_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let change = Change::new("rank_edition.publish", "rank_edition", edition_id)
-        .after(to_json(&after));
+    let change =
+        Change::new("rank_edition.publish", "rank_edition", edition_id).after(to_json(&after));
     store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
     Ok(after)
 }
@@ -662,7 +669,11 @@ pub async fn edition(
     let blobs = store::rankings::edition_blobs(&mut c.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let pillars: Vec<String> = document.pillars.iter().map(|p| p.code().to_string()).collect();
+    let pillars: Vec<String> = document
+        .pillars
+        .iter()
+        .map(|p| p.code().to_string())
+        .collect();
     let units = rows
         .into_iter()
         .map(|r| {
@@ -819,20 +830,17 @@ pub async fn reproduce(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<b
         .ok_or(AppError::NotFound)?;
     let rows = store::rankings::edition_units(&mut c.conn(), id).await?;
     let table: Table = serde_json::from_str(&blobs.inputs).map_err(AppError::internal)?;
-    let hash = inputs_hash(
-        &document,
-        &head.edition.period,
-        head.edition.as_of,
-        &table,
-    );
+    let hash = inputs_hash(&document, &head.edition.period, head.edition.as_of, &table);
     let ranking = engine::compute(&document, &table);
     let stored: BTreeMap<i64, (Option<f64>, Option<i32>)> = rows
         .iter()
         .map(|r| (r.unit_id, (r.score, r.rank)))
         .collect();
-    let same = ranking.units.iter().all(|u| {
-        stored.get(&u.unit) == Some(&(u.score, u.rank.map(|r| r as i32)))
-    }) && ranking.units.len() == stored.len();
+    let same = ranking
+        .units
+        .iter()
+        .all(|u| stored.get(&u.unit) == Some(&(u.score, u.rank.map(|r| r as i32))))
+        && ranking.units.len() == stored.len();
     Ok(hash == head.edition.inputs_hash && same)
 }
 
@@ -908,7 +916,10 @@ pub async fn what_if(
         if !codes.contains(code) {
             errs.push(FieldError::new(&format!("weights.{code}"), "err-rank-code"));
         } else if !(w.is_finite() && *w > 0.0) {
-            errs.push(FieldError::new(&format!("weights.{code}"), "err-rank-weight"));
+            errs.push(FieldError::new(
+                &format!("weights.{code}"),
+                "err-rank-weight",
+            ));
         }
     }
     if !errs.is_empty() {

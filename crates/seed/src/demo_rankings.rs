@@ -19,7 +19,15 @@ fn names(vi: &str, en: &str, fr: &str) -> Names {
     }
 }
 
-fn measure(code: &str, n: Names, weight: f64, source: &str, better: Better, goal: (f64, f64), missing: Missing) -> Item {
+fn measure(
+    code: &str,
+    n: Names,
+    weight: f64,
+    source: &str,
+    better: Better,
+    goal: (f64, f64),
+    missing: Missing,
+) -> Item {
     Item::Measure(Measure {
         code: code.into(),
         name: n,
@@ -50,12 +58,20 @@ fn pillar(code: &str, n: Names, weight: f64, children: Vec<Item>) -> Item {
 pub fn example_method(inspection: bool) -> Method {
     let work = pillar(
         "work",
-        names("Thực hiện nhiệm vụ", "Carrying out tasks", "Exécution des tâches"),
+        names(
+            "Thực hiện nhiệm vụ",
+            "Carrying out tasks",
+            "Exécution des tâches",
+        ),
         if inspection { 50.0 } else { 60.0 },
         vec![
             measure(
                 "on_time",
-                names("Hoàn thành đúng hạn", "Completed on time", "Achevées à temps"),
+                names(
+                    "Hoàn thành đúng hạn",
+                    "Completed on time",
+                    "Achevées à temps",
+                ),
                 40.0,
                 "tasks.on_time",
                 Better::Higher,
@@ -64,7 +80,11 @@ pub fn example_method(inspection: bool) -> Method {
             ),
             measure(
                 "overdue",
-                names("Quá hạn theo mức độ trễ", "Overdue, weighted by lateness", "En retard, pondéré par le retard"),
+                names(
+                    "Quá hạn theo mức độ trễ",
+                    "Overdue, weighted by lateness",
+                    "En retard, pondéré par le retard",
+                ),
                 20.0,
                 "tasks.overdue_weighted",
                 Better::Lower,
@@ -73,7 +93,11 @@ pub fn example_method(inspection: bool) -> Method {
             ),
             measure(
                 "verified",
-                names("Hoàn thành được xác nhận", "Completions verified", "Achèvements vérifiés"),
+                names(
+                    "Hoàn thành được xác nhận",
+                    "Completions verified",
+                    "Achèvements vérifiés",
+                ),
                 20.0,
                 "tasks.verified",
                 Better::Higher,
@@ -82,7 +106,11 @@ pub fn example_method(inspection: bool) -> Method {
             ),
             measure(
                 "reporting",
-                names("Báo cáo tiến độ kịp thời", "Progress reported in time", "Avancement rapporté à temps"),
+                names(
+                    "Báo cáo tiến độ kịp thời",
+                    "Progress reported in time",
+                    "Avancement rapporté à temps",
+                ),
                 20.0,
                 "tasks.reporting",
                 Better::Higher,
@@ -93,12 +121,20 @@ pub fn example_method(inspection: bool) -> Method {
     );
     let citizens = pillar(
         "citizens",
-        names("Phục vụ người dân, doanh nghiệp", "Serving citizens and businesses", "Service aux citoyens et entreprises"),
+        names(
+            "Phục vụ người dân, doanh nghiệp",
+            "Serving citizens and businesses",
+            "Service aux citoyens et entreprises",
+        ),
         if inspection { 30.0 } else { 40.0 },
         vec![
             measure(
                 "answered",
-                names("Trả lời đúng hạn luật định", "Answered within the legal deadline", "Réponses dans le délai légal"),
+                names(
+                    "Trả lời đúng hạn luật định",
+                    "Answered within the legal deadline",
+                    "Réponses dans le délai légal",
+                ),
                 50.0,
                 "feedback.on_time",
                 Better::Higher,
@@ -116,7 +152,11 @@ pub fn example_method(inspection: bool) -> Method {
             ),
             measure(
                 "appealed",
-                names("Tỷ lệ bị khiếu nại lại", "Answers appealed", "Réponses contestées"),
+                names(
+                    "Tỷ lệ bị khiếu nại lại",
+                    "Answers appealed",
+                    "Réponses contestées",
+                ),
                 20.0,
                 "feedback.appealed",
                 Better::Lower,
@@ -129,7 +169,11 @@ pub fn example_method(inspection: bool) -> Method {
     if inspection {
         pillars.push(pillar(
             "inspection",
-            names("Kết quả kiểm tra", "Inspection findings", "Résultats d'inspection"),
+            names(
+                "Kết quả kiểm tra",
+                "Inspection findings",
+                "Résultats d'inspection",
+            ),
             20.0,
             vec![measure(
                 "inspection_score",
@@ -152,7 +196,11 @@ pub fn example_method(inspection: bool) -> Method {
         aggregation: Aggregation::Arithmetic,
         pillars,
         grades: vec![
-            grade("excellent", names("Xuất sắc", "Excellent", "Excellent"), 90.0),
+            grade(
+                "excellent",
+                names("Xuất sắc", "Excellent", "Excellent"),
+                90.0,
+            ),
             grade("good", names("Tốt", "Good", "Bon"), 70.0),
             grade("fair", names("Hoàn thành", "Fair", "Passable"), 50.0),
             grade("weak", names("Yếu", "Weak", "Faible"), 0.0),

@@ -93,7 +93,8 @@ pub struct EditionUnit {
 const METHOD_COLS: &str = "id, code, peer_group, name_vi, name_en, name_fr, example, created_at";
 const VERSION_COLS: &str = "id, method_id, version, state, document, note, created_at, updated_at, approved_at, published_at";
 const EDITION_COLS: &str = "id, version_id, period, as_of, within_unit, inputs_hash, computed_at, computed_by, published_at, public_detail";
-const UNIT_COLS: &str = "edition_id, unit_id, score, rank, grade, quartile, rank_median, rank_low, rank_high, parts";
+const UNIT_COLS: &str =
+    "edition_id, unit_id, score, rank, grade, quartile, rank_median, rank_low, rank_high, parts";
 
 pub struct NewMethod<'a> {
     pub code: &'a str,
@@ -122,7 +123,9 @@ pub async fn methods(c: &mut DbConn<'_>) -> AppResult<Vec<RankMethod>> {
 
 pub async fn method(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<RankMethod>> {
     let sql = format!("SELECT {METHOD_COLS} FROM rank_methods WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, RankMethod>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, RankMethod>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Adds a draft version numbered after the method's last.
@@ -146,12 +149,16 @@ pub async fn versions(c: &mut DbConn<'_>, method_id: i64) -> AppResult<Vec<Metho
     let sql = format!(
         "SELECT {VERSION_COLS} FROM rank_method_versions WHERE method_id = $1 ORDER BY version"
     );
-    Ok(on_conn!(c, c => sqlx::query_as::<_, MethodVersion>(&sql).bind(method_id).fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, MethodVersion>(&sql).bind(method_id).fetch_all(&mut **c).await?),
+    )
 }
 
 pub async fn version(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<MethodVersion>> {
     let sql = format!("SELECT {VERSION_COLS} FROM rank_method_versions WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, MethodVersion>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, MethodVersion>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Replaces a draft's document (the caller checked the state under the same transaction).
@@ -179,9 +186,8 @@ pub async fn set_state(
         VersionState::Published => ", published_at = $3",
         VersionState::Draft => ", approved_at = NULL",
     };
-    let sql = format!(
-        "UPDATE rank_method_versions SET state = $2, updated_at = $3{stamp} WHERE id = $1"
-    );
+    let sql =
+        format!("UPDATE rank_method_versions SET state = $2, updated_at = $3{stamp} WHERE id = $1");
     on_conn!(c, c => sqlx::query(&sql).bind(id).bind(state.as_str()).bind(now).execute(&mut **c).await.map(|_| ())?);
     Ok(())
 }
@@ -249,7 +255,9 @@ pub async fn insert_edition(
 
 pub async fn edition(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<Edition>> {
     let sql = format!("SELECT {EDITION_COLS} FROM rank_editions WHERE id = $1");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, Edition>(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, Edition>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn edition_blobs(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<EditionBlobs>> {
@@ -271,7 +279,9 @@ pub async fn edition_units(c: &mut DbConn<'_>, edition_id: i64) -> AppResult<Vec
     let sql = format!(
         "SELECT {UNIT_COLS} FROM rank_edition_units WHERE edition_id = $1 ORDER BY COALESCE(rank, 1000000000), unit_id"
     );
-    Ok(on_conn!(c, c => sqlx::query_as::<_, EditionUnit>(&sql).bind(edition_id).fetch_all(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, EditionUnit>(&sql).bind(edition_id).fetch_all(&mut **c).await?),
+    )
 }
 
 pub async fn edition_unit(
@@ -279,9 +289,12 @@ pub async fn edition_unit(
     edition_id: i64,
     unit_id: i64,
 ) -> AppResult<Option<EditionUnit>> {
-    let sql =
-        format!("SELECT {UNIT_COLS} FROM rank_edition_units WHERE edition_id = $1 AND unit_id = $2");
-    Ok(on_conn!(c, c => sqlx::query_as::<_, EditionUnit>(&sql).bind(edition_id).bind(unit_id).fetch_optional(&mut **c).await?))
+    let sql = format!(
+        "SELECT {UNIT_COLS} FROM rank_edition_units WHERE edition_id = $1 AND unit_id = $2"
+    );
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, EditionUnit>(&sql).bind(edition_id).bind(unit_id).fetch_optional(&mut **c).await?),
+    )
 }
 
 pub async fn publish_edition(
@@ -314,22 +327,25 @@ pub async fn feedback_counts(
         WHERE f.submitted_on >= $1 AND f.submitted_on <= $2 AND f.appeal_of IS NULL AND f.state NOT IN ('declined', 'merged')
         GROUP BY f.unit_id";
     type Counts = (i64, i64, i64, i64, i64, i64, i64);
-    let rows: Vec<Counts> = on_conn!(c, c => sqlx::query_as(sql).bind(from).bind(as_of).fetch_all(&mut **c).await?);
+    let rows: Vec<Counts> =
+        on_conn!(c, c => sqlx::query_as(sql).bind(from).bind(as_of).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
-        .map(|(unit, due, on_time, rated, rating_sum, answered, appealed)| {
-            (
-                unit,
-                FeedbackCounts {
-                    due,
-                    answered_on_time: on_time,
-                    rated,
-                    rating_sum,
-                    answered,
-                    appealed,
-                },
-            )
-        })
+        .map(
+            |(unit, due, on_time, rated, rating_sum, answered, appealed)| {
+                (
+                    unit,
+                    FeedbackCounts {
+                        due,
+                        answered_on_time: on_time,
+                        rated,
+                        rating_sum,
+                        answered,
+                        appealed,
+                    },
+                )
+            },
+        )
         .collect())
 }
 

@@ -150,7 +150,16 @@ fn evaluate(method: &Method, table: &Table) -> Eval {
         n,
         &mut e,
     );
-    e.total = total;
+    // A unit without a single raw value is not scored, whatever the missing-data rules would
+    // fill in: a rank must rest on some of its own data.
+    e.total = total
+        .into_iter()
+        .enumerate()
+        .map(|(u, t)| {
+            let has_data = e.raw.iter().flatten().any(|col| col[u].is_some());
+            t.filter(|_| has_data)
+        })
+        .collect();
     e
 }
 

@@ -44,7 +44,11 @@ pub enum PeerGroup {
 }
 
 impl PeerGroup {
-    pub const ALL: [PeerGroup; 3] = [PeerGroup::CentralAgency, PeerGroup::Province, PeerGroup::Commune];
+    pub const ALL: [PeerGroup; 3] = [
+        PeerGroup::CentralAgency,
+        PeerGroup::Province,
+        PeerGroup::Commune,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -351,13 +355,9 @@ fn check_items<'a>(
             ));
         }
         match item {
-            Item::Node(n) => check_items(
-                &n.children,
-                &format!("{here}.children"),
-                known,
-                codes,
-                errs,
-            ),
+            Item::Node(n) => {
+                check_items(&n.children, &format!("{here}.children"), known, codes, errs)
+            }
             Item::Measure(m) => {
                 if !known(&m.source) {
                     errs.push(
@@ -436,7 +436,10 @@ pub(crate) mod tests {
         );
         m.pillars.truncate(1);
         assert!(m.check(&|s| s == "expert").is_empty());
-        assert_eq!(m.check(&super::super::sources::known)[0].code, "err-rank-source");
+        assert_eq!(
+            m.check(&super::super::sources::known)[0].code,
+            "err-rank-source"
+        );
     }
 
     #[test]

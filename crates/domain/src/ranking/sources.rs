@@ -118,7 +118,11 @@ pub fn task_measures(
                 t.overdue_weight += 1.0 + (as_of - d).num_days() as f64 / 30.0;
             }
         }
-        let claimed = r.facts.reports.iter().any(|p| p.on <= as_of && p.percent >= 100);
+        let claimed = r
+            .facts
+            .reports
+            .iter()
+            .any(|p| p.on <= as_of && p.percent >= 100);
         let verified = r.facts.completion.is_some_and(|(_, v)| v <= as_of);
         if claimed || verified {
             t.claimed += 1;
@@ -201,7 +205,12 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn row(unit: i64, due: &str, done: Option<(&str, &str)>, reports: &[(&str, u8)]) -> (Row, Rules) {
+    fn row(
+        unit: i64,
+        due: &str,
+        done: Option<(&str, &str)>,
+        reports: &[(&str, u8)],
+    ) -> (Row, Rules) {
         (
             Row {
                 task_id: 1,
@@ -230,7 +239,12 @@ mod tests {
         let as_of = d("2026-07-01");
         let rows = vec![
             // Done on time and verified.
-            row(1, "2026-03-31", Some(("2026-03-20", "2026-03-25")), &[("2026-03-20", 100)]),
+            row(
+                1,
+                "2026-03-31",
+                Some(("2026-03-20", "2026-03-25")),
+                &[("2026-03-20", 100)],
+            ),
             // Overdue by 91 days, claimed at 100 % but not verified.
             row(1, "2026-04-01", None, &[("2026-06-20", 100)]),
             // Not due yet, reporting.

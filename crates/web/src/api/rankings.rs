@@ -13,8 +13,8 @@ use crate::AppState;
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Ctx, PathId, PathIds};
 use app::rankings::{
-    ComputeInput, DocumentInput, EditionHead, EditionView, ExpertInput, MethodSummary,
-    MoveInput, NewMethodInput, PublishInput, Scorecard, VersionView, WhatIfInput, WhatIfUnit,
+    ComputeInput, DocumentInput, EditionHead, EditionView, ExpertInput, MethodSummary, MoveInput,
+    NewMethodInput, PublishInput, Scorecard, VersionView, WhatIfInput, WhatIfUnit,
 };
 use app::records::{Edition, ExpertScore, MethodVersion};
 
@@ -117,7 +117,9 @@ async fn move_version(
 #[utoipa::path(get, path = "/api/v1/rankings", tag = "rankings", security(()),
     responses((status = 200, body = Vec<EditionHead>)))]
 async fn list_editions(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<EditionHead>>> {
-    Ok(Json(app::rankings::editions(&s.db, ctx.who.as_ref()).await?))
+    Ok(Json(
+        app::rankings::editions(&s.db, ctx.who.as_ref()).await?,
+    ))
 }
 
 /// Computes an edition of a method version for a period, from the platform's data as of a date; frozen with the hash of its inputs, not yet published.

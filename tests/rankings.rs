@@ -1,0 +1,429 @@
+//! Evaluation and ranking through the API, on SQLite and PostgreSQL: a method's life from draft to
+//! published (and frozen), editions computed from the platform's data and reproducible, what the
+//! public sees, inspectors' values with evidence, why a score changed, what-if weights.
+
+mod common;
+
+use common::{Call, bearer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn document() -> Value {
+    serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap()
+}
+
+async fn post(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    c.post(app.url(path)).json(&body).call_json().await
+}
+
+/// Inspection findings for the first `n` provinces by code (value 40 + 10·i), so that editions
+/// have data to rank by.
+async fn findings(app: &common::TestApp, n: usize) -> Vec<i64> {
+    let inspector = bearer(&app.token("inspector").await);
+    let ids = app
+        .scalar_text("SELECT STRING_AGG(CAST(id AS TEXT), ',' ORDER BY code) FROM org_units WHERE kind = 'province' AND valid_to IS NULL")
+        .await;
+    let ids: Vec<i64> = ids.split(',').take(n).map(|x| x.parse().unwrap()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let (s, v) = post(
+            &inspector,
+            app,
+            "/api/v1/expert-scores",
+            json!({"key": "inspection", "unit_id": id, "period": "2026", "value": 40 + 10 * i, "evidence": format!("Biên bản {i}")}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    ids
+}
+
+/// A published method for the provinces, its first version's id.
+async fn published_method(
+    app: &common::TestApp,
+    steering: &reqwest::Client,
+    code: &str,
+) -> (i64, i64) {
+    let (s, v) = post(
+        steering,
+        app,
+        "/api/v1/methods",
+        json!({"code": code, "peer_group": "province", "name_vi": "Chỉ số thử", "example": true, "document": document()}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (method, version) = (
+        v["method"]["id"].as_i64().unwrap(),
+        v["version"]["id"].as_i64().unwrap(),
+    );
+    for action in ["approve", "publish"] {
+        let (s, v) = post(
+            steering,
+            app,
+            &format!("/api/v1/method-versions/{version}/actions"),
+            json!({"action": action}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    (method, version)
+}
+
+both!(a_published_method_version_never_changes, |app| {
+    let steering = bearer(&app.token("steering").await);
+    let (s, v) = post(
+        &steering,
+        &app,
+        "/api/v1/methods",
+        json!({"code": "T1", "peer_group": "province", "name_vi": "Chỉ số thử", "document": document()}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let version = v["version"]["id"].as_i64().unwrap();
+    assert_eq!(v["version"]["state"], "draft");
+    // A draft can be edited; a weight that is not positive is refused next to its place.
+    let mut doc = document();
+    doc["pillars"][0]["node"]["weight"] = json!(-1);
+    let (s, v) = steering
+        .put(app.url(&format!("/api/v1/method-versions/{version}")))
+        .json(&json!({"document": doc}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "document.pillars.0.weight", "{v}");
+    doc["pillars"][0]["node"]["weight"] = json!(55);
+    let (s, v) = steering
+        .put(app.url(&format!("/api/v1/method-versions/{version}")))
+        .json(&json!({"document": doc, "note": "trọng số 55"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Approved, then published: no edit, no return, nothing moves it any more.
+    for action in ["approve", "publish"] {
+        let (s, v) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/method-versions/{version}/actions"),
+            json!({"action": action}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, v) = steering
+        .put(app.url(&format!("/api/v1/method-versions/{version}")))
+        .json(&json!({"document": document()}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["code"], "err-rank-version-frozen", "{v}");
+    for action in ["return", "approve", "publish"] {
+        let (s, _) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/method-versions/{version}/actions"),
+            json!({"action": action, "reason": "thử"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{action}");
+    }
+    let stored = app
+        .scalar_text(&format!(
+            "SELECT document FROM rank_method_versions WHERE id = {version}"
+        ))
+        .await;
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["pillars"][0]["node"]["weight"], 55.0);
+    // Each step is in the audit trail.
+    let audited = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE object_type = 'rank_version' AND object_id = '{version}'"
+        ))
+        .await;
+    assert_eq!(audited, 4, "created, edited, approved, published");
+    // Only the Steering Committee writes methods.
+    let (s, _) = post(
+        &bearer(&app.token("daklak.leader").await),
+        &app,
+        "/api/v1/methods",
+        json!({"code": "T2", "peer_group": "province", "name_vi": "x", "document": document()}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});
+
+both!(
+    an_edition_is_reproducible_and_public_only_once_published,
+    |app| {
+        let steering = bearer(&app.token("steering").await);
+        let (_, version) = published_method(&app, &steering, "T3").await;
+        let scored = findings(&app, 5).await;
+        let compute = || {
+            post(
+                &steering,
+                &app,
+                "/api/v1/rankings",
+                json!({"version_id": version, "period": "2026", "as_of": "2026-11-30"}),
+            )
+        };
+        let (s, first) = compute().await;
+        assert_eq!(s, StatusCode::CREATED, "{first}");
+        let id = first["id"].as_i64().unwrap();
+        // The same data give the same hash and the same scores.
+        let (_, second) = compute().await;
+        assert_eq!(first["inputs_hash"], second["inputs_hash"]);
+        let (_, a) = steering
+            .get(app.url(&format!("/api/v1/rankings/{id}")))
+            .call_json()
+            .await;
+        let (_, b) = steering
+            .get(app.url(&format!("/api/v1/rankings/{}", second["id"])))
+            .call_json()
+            .await;
+        let scores = |v: &Value| -> Vec<(i64, Value, Value)> {
+            v["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| {
+                    (
+                        u["unit_id"].as_i64().unwrap(),
+                        u["score"].clone(),
+                        u["rank"].clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(scores(&a), scores(&b));
+        assert_eq!(a["units"].as_array().unwrap().len(), 34, "every province");
+        // Ranked: the provinces with data, best finding first; the others are listed unranked.
+        let ranked: Vec<i64> = a["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| !u["rank"].is_null())
+            .map(|u| u["unit_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ranked, scored.iter().rev().copied().collect::<Vec<_>>());
+        // Ranked: the provinces with data, best finding first; the others are listed unranked.
+        let ranked: Vec<i64> = a["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| !u["rank"].is_null())
+            .map(|u| u["unit_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ranked, scored.iter().rev().copied().collect::<Vec<_>>());
+        let (_, r) = steering
+            .get(app.url(&format!("/api/v1/rankings/{id}/reproduce")))
+            .call_json()
+            .await;
+        assert_eq!(r["reproduced"], true);
+        // A stored score changed behind the edition's back is caught.
+        app.exec(&format!("UPDATE rank_edition_units SET score = score + 1 WHERE edition_id = {id} AND score IS NOT NULL")).await;
+        let (_, r) = steering
+            .get(app.url(&format!("/api/v1/rankings/{id}/reproduce")))
+            .call_json()
+            .await;
+        assert_eq!(r["reproduced"], false);
+        app.exec(&format!("UPDATE rank_edition_units SET score = score - 1 WHERE edition_id = {id} AND score IS NOT NULL")).await;
+        // Unpublished: not there for the public or a province; there for inspectors.
+        let anon = app.anon();
+        let (s, _) = anon
+            .get(app.url(&format!("/api/v1/rankings/{id}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = bearer(&app.token("daklak.officer").await)
+            .get(app.url(&format!("/api/v1/rankings/{id}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = bearer(&app.token("inspector").await)
+            .get(app.url(&format!("/api/v1/rankings/{id}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, list) = anon.get(app.url("/api/v1/rankings")).call_json().await;
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["edition"]["id"] != id)
+        );
+        // Published with scores only: ranks and grades, no pillars, no scorecard lines.
+        let (s, v) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/rankings/{id}/publish"),
+            json!({"detail": "scores"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = anon
+            .get(app.url(&format!("/api/v1/rankings/{id}")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(
+            v["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u.get("pillars").is_none())
+        );
+        let dak_lak = app.unit_id("66").await;
+        let (_, card) = anon
+            .get(app.url(&format!("/api/v1/rankings/{id}/units/{dak_lak}")))
+            .call_json()
+            .await;
+        assert_eq!(card["lines"], json!([]));
+        assert_eq!(scores(&v), scores(&a));
+        // Published once: never again.
+        let (s, _) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/rankings/{id}/publish"),
+            json!({"detail": "full"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+both!(
+    an_inspectors_finding_moves_the_score_and_why_says_where,
+    |app| {
+        let steering = bearer(&app.token("steering").await);
+        let inspector = bearer(&app.token("inspector").await);
+        let (_, version) = published_method(&app, &steering, "T4").await;
+        let dak_lak = app.unit_id("66").await;
+        let others = findings(&app, 6).await;
+        assert!(!others.contains(&dak_lak));
+        let (s, v) = post(&inspector, &app, "/api/v1/expert-scores",
+            json!({"key": "inspection", "unit_id": dak_lak, "period": "2026", "value": 30, "evidence": "Biên bản đầu"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let edition = || {
+            let steering = steering.clone();
+            let app = &app;
+            async move {
+                let (s, e) = post(
+                    &steering,
+                    app,
+                    "/api/v1/rankings",
+                    json!({"version_id": version, "period": "2026", "as_of": "2026-11-30"}),
+                )
+                .await;
+                assert_eq!(s, StatusCode::CREATED, "{e}");
+                e["id"].as_i64().unwrap()
+            }
+        };
+        let before = edition().await;
+        // Evidence is required; a unit's officer may not enter findings.
+        let finding = json!({"key": "inspection", "unit_id": dak_lak, "period": "2026", "value": 100, "evidence": ""});
+        let (s, v) = post(&inspector, &app, "/api/v1/expert-scores", finding.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["errors"][0]["field"], "evidence");
+        let mut finding = finding;
+        finding["evidence"] = json!("Biên bản kiểm tra số 12/BB-BCĐ ngày 20/11/2026");
+        let (s, _) = post(
+            &bearer(&app.token("daklak.officer").await),
+            &app,
+            "/api/v1/expert-scores",
+            finding.clone(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = post(&inspector, &app, "/api/v1/expert-scores", finding).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let after = edition().await;
+        let card = |id: i64| {
+            let steering = steering.clone();
+            let app = &app;
+            async move {
+                let (s, v) = steering
+                    .get(app.url(&format!("/api/v1/rankings/{id}/units/{dak_lak}")))
+                    .call_json()
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                v
+            }
+        };
+        let (b, a) = (card(before).await, card(after).await);
+        let line = |v: &Value, code: &str| -> Value {
+            v["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["code"] == code)
+                .unwrap()
+                .clone()
+        };
+        // The finding replaced, with its evidence; the earlier one is in the audit trail.
+        assert_eq!(line(&b, "inspection_score")["part"]["raw"], 30.0);
+        assert_eq!(line(&a, "inspection_score")["part"]["raw"], 100.0);
+        assert_eq!(b["unit"]["rank"], 7, "the lowest of seven");
+        assert_eq!(a["unit"]["rank"], 1);
+        let entered = app
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'rank_expert.enter' AND object_id = 'inspection:{dak_lak}:2026'"
+            ))
+            .await;
+        assert_eq!(entered, 2);
+        assert_eq!(line(&a, "inspection_score")["part"]["points"], 100.0);
+        // Why: the change is all in the inspection pillar, and the parts add up to it.
+        let (s, why) = steering
+            .get(app.url(&format!(
+                "/api/v1/rankings/{after}/units/{dak_lak}/why?from={before}"
+            )))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{why}");
+        let parts = why.as_array().unwrap();
+        let sum: f64 = parts.iter().map(|p| p["delta"].as_f64().unwrap()).sum();
+        let change = a["unit"]["score"].as_f64().unwrap() - b["unit"]["score"].as_f64().unwrap();
+        assert!(change > 0.0);
+        assert!((sum - change).abs() < 1e-9, "{sum} vs {change}");
+        for p in parts {
+            if p["code"] != "inspection" {
+                assert!(p["delta"].as_f64().unwrap().abs() < 1e-9, "{p}");
+            }
+        }
+        // What-if: the pillar weighted ten times more lifts Đắk Lắk's rank; nothing is saved.
+        let (s, w) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/rankings/{after}/what-if"),
+            json!({"weights": {"inspection": 200}}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{w}");
+        let mine = w
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit_id"] == dak_lak)
+            .unwrap()
+            .clone();
+        assert!(
+            mine["rank"].as_u64().unwrap() <= mine["was"].as_u64().unwrap(),
+            "{mine}"
+        );
+        let (s, v) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/rankings/{after}/what-if"),
+            json!({"weights": {"nothing": 2}}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (_, again) = steering
+            .get(app.url(&format!("/api/v1/rankings/{after}/reproduce")))
+            .call_json()
+            .await;
+        assert_eq!(again["reproduced"], true);
+    }
+);
