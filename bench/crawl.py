@@ -96,7 +96,14 @@ def samples(c, province_q):
     rolled = [r["indicator"] for st in sets for r in st["indicators"] if r["indicator"]["aggregation"] != "none"]
     indicator = rolled[0]["id"] if rolled else None
     indicator_set = rolled[0]["set_id"] if rolled else None
+    editions = c.json("/api/v1/rankings") or []
+    # The provinces' latest edition, so that a province's scorecard is in it.
+    edition = next((e["edition"]["id"] for e in editions if e["method"]["peer_group"] == "province"),
+                   editions[0]["edition"]["id"] if editions else None)
+    methods = c.json("/api/v1/methods") or []
+    method = methods[0]["method"]["id"] if methods else None
     return {"province": province, "commune": commune, "ministry": ministry, "programme": programme,
+            "edition": edition, "method": method, "version": 1,
             "task": task, "assignment": assignment, "code": code, "item": item, "user": user,
             "indicator": indicator, "indicator_set": indicator_set,
             # The chain numbers its records from 1, and any data holds the first.
@@ -132,7 +139,8 @@ def fill(route, s):
         key = {"org": "province", "org-units": "province", "programmes": "programme", "tasks": "task",
                "assignments": "assignment", "track": "code", "items": "item", "users": "user",
                "feedback": "item", "units": "province", "audit": "audit", "indicators": "indicator",
-               "indicator-sets": "indicator_set"}.get(seg)
+               "indicator-sets": "indicator_set", "rankings": "edition", "methods": "method",
+               "versions": "version", "method-versions": "version"}.get(seg)
         if name == "code" and seg in ("track",):
             key = "code"
         v = s.get(key) if key else None

@@ -462,22 +462,35 @@ pub async fn compute(
     }
     let document = parse_document(&version.document)?;
     let units = group_units(&snap, group, input.within_unit);
+    let started = std::time::Instant::now();
     let table = gather(db, &document, units, period, as_of).await?;
+    let gathered = started.elapsed();
     let period_text = period.to_string();
     let hash = inputs_hash(&document, &period_text, as_of, &table);
     // The engine is CPU work of up to a few seconds for the communes: off the async threads.
-    let (ranking, bands, effects, table) = tokio::task::spawn_blocking(move || {
+    let (ranking, bands, effects, table, timings) = tokio::task::spawn_blocking(move || {
+        let t = std::time::Instant::now();
         let ranking = engine::compute(&document, &table);
+        let scored = t.elapsed();
         let spread = uncertainty::Spread {
             draws: DRAWS,
             ..Default::default()
         };
         let bands = uncertainty::monte_carlo(&document, &table, &spread);
+        let drawn = t.elapsed() - scored;
         let effects = uncertainty::sensitivity(&document, &table, &spread);
-        (ranking, bands, effects, table)
+        (ranking, bands, effects, table, (scored, drawn))
     })
     .await
     .map_err(AppError::internal)?;
+    tracing::info!(
+        units = table.units.len(),
+        gather_ms = gathered.as_millis() as u64,
+        score_ms = timings.0.as_millis() as u64,
+        monte_carlo_ms = timings.1.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "ranking edition computed"
+    );
     let rows = unit_rows(&ranking.units, &bands);
     let json = |v: serde_json::Result<String>| v.map_err(AppError::internal);
     let (inputs, bands, effects, medians) = (

@@ -8,6 +8,7 @@ use domain::policy::Principal;
 use domain::ranking::method::{
     Aggregation, Better, Grade, Item, Measure, Method, Missing, Names, Node, Normalisation,
 };
+use chrono::Datelike;
 use store::db::Db;
 use store::org_index::OrgIndex;
 
@@ -243,107 +244,139 @@ pub const DEMO_METHODS: [(&str, &str, [&str; 3], bool); 3] = [
     ),
 ];
 
-async fn steering(db: &Db) -> AppResult<Principal> {
+async fn principal(db: &Db, username: &str) -> AppResult<Option<Principal>> {
     let mut c = db.acquire().await?;
-    let (u, _) = store::users::get_for_login(&mut c.conn(), "steering")
+    Ok(store::users::get_for_login(&mut c.conn(), username)
         .await?
-        .ok_or(AppError::Internal("demo user steering missing".into()))?;
-    Ok(Principal {
-        user_id: u.id,
-        token_id: None,
-        role: u.role,
-        unit_id: u.unit_id,
-        username: u.username,
-    })
+        .map(|(u, _)| Principal {
+            user_id: u.id,
+            token_id: None,
+            role: u.role,
+            unit_id: u.unit_id,
+            username: u.username,
+        }))
 }
 
-/// Creates, approves and publishes the three methods; enters inspection findings for a few
-/// provinces; computes editions of the year as of 30 September and as of `today` (the provinces
-/// nationwide, the ministries, the communes of Đắk Lắk) and publishes them in full. Returns how
-/// many editions.
+/// Creates the three example methods, each approved and published as version 1: (version id,
+/// peer group).
+pub async fn examples(db: &Db, who: &Principal) -> AppResult<Vec<(i64, &'static str)>> {
+    let mut out = vec![];
+    for (code, group, n, inspection) in DEMO_METHODS {
+        let view = app::rankings::create_method(
+            db,
+            who,
+            app::rankings::NewMethodInput {
+                code: code.into(),
+                peer_group: group.into(),
+                name_vi: n[0].into(),
+                name_en: n[1].into(),
+                name_fr: n[2].into(),
+                example: true,
+                document: example_method(inspection),
+            },
+        )
+        .await?;
+        for action in ["approve", "publish"] {
+            app::rankings::move_version(
+                db,
+                who,
+                view.version.id,
+                app::rankings::MoveInput {
+                    action: action.into(),
+                    reason: String::new(),
+                },
+            )
+            .await?;
+        }
+        out.push((view.version.id, group));
+    }
+    Ok(out)
+}
+
+/// Computes an edition of the year as of `as_of` and publishes it in full.
+pub async fn publish_edition(
+    db: &Db,
+    org: &OrgIndex,
+    who: &Principal,
+    version_id: i64,
+    as_of: chrono::NaiveDate,
+    within_unit: Option<i64>,
+) -> AppResult<app::records::Edition> {
+    let e = app::rankings::compute(
+        db,
+        org,
+        who,
+        app::rankings::ComputeInput {
+            version_id,
+            period: as_of.format("%Y").to_string(),
+            as_of: Some(as_of),
+            within_unit,
+        },
+    )
+    .await?;
+    app::rankings::publish(
+        db,
+        who,
+        e.id,
+        app::rankings::PublishInput {
+            detail: "full".into(),
+        },
+    )
+    .await
+}
+
+/// Inspection findings of the year for the first twelve provinces by code, a spread of scores.
+pub async fn findings(db: &Db, org: &OrgIndex, who: &Principal, year: i32) -> AppResult<()> {
+    let snap = org.snapshot(db).await?;
+    for (i, p) in snap
+        .current_of_kind(domain::org::OrgKind::Province)
+        .iter()
+        .take(12)
+        .enumerate()
+    {
+        app::rankings::enter_expert(
+            db,
+            org,
+            who,
+            app::rankings::ExpertInput {
+                key: "inspection".into(),
+                unit_id: p.id,
+                period: year.to_string(),
+                value: 55.0 + ((i * 37) % 45) as f64,
+                evidence: format!("Biên bản kiểm tra số {}/BB-BCĐ (dữ liệu minh hoạ)", 10 + i),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The demo: the example methods, inspection findings, and editions of the year as of 30
+/// September and as of `today` (the provinces, the ministries, the communes of Đắk Lắk), all
+/// published in full. Returns how many editions.
 pub fn demo_rankings<'a>(
     db: &'a Db,
     org: &'a OrgIndex,
     today: chrono::NaiveDate,
 ) -> store::BoxFuture<'a, AppResult<usize>> {
     Box::pin(async move {
-        let who = steering(db).await?;
-        let snap = org.snapshot(db).await?;
-        let year = today.format("%Y").to_string();
-        // Inspection findings: the first provinces by code, a spread of scores.
-        let provinces = snap.current_of_kind(domain::org::OrgKind::Province);
-        for (i, p) in provinces.iter().take(12).enumerate() {
-            app::rankings::enter_expert(
-                db,
-                org,
-                &who,
-                app::rankings::ExpertInput {
-                    key: "inspection".into(),
-                    unit_id: p.id,
-                    period: year.clone(),
-                    value: 55.0 + ((i * 37) % 45) as f64,
-                    evidence: format!("Biên bản kiểm tra số {}/BB-BCĐ (dữ liệu minh hoạ)", 10 + i),
-                },
-            )
-            .await?;
-        }
-        let dak_lak = provinces
+        let who = principal(db, "steering")
+            .await?
+            .ok_or(AppError::Internal("demo user steering missing".into()))?;
+        findings(db, org, &who, today.year()).await?;
+        let dak_lak = org
+            .snapshot(db)
+            .await?
+            .current_of_kind(domain::org::OrgKind::Province)
             .iter()
             .find(|p| p.code.as_deref() == Some("66"))
             .map(|p| p.id);
+        let september = chrono::NaiveDate::from_ymd_opt(today.year(), 9, 30).filter(|d| *d < today);
         let mut editions = 0;
-        for (code, group, n, inspection) in DEMO_METHODS {
-            let view = app::rankings::create_method(
-                db,
-                &who,
-                app::rankings::NewMethodInput {
-                    code: code.into(),
-                    peer_group: group.into(),
-                    name_vi: n[0].into(),
-                    name_en: n[1].into(),
-                    name_fr: n[2].into(),
-                    example: true,
-                    document: example_method(inspection),
-                },
-            )
-            .await?;
-            for action in ["approve", "publish"] {
-                app::rankings::move_version(
-                    db,
-                    &who,
-                    view.version.id,
-                    app::rankings::MoveInput {
-                        action: action.into(),
-                        reason: String::new(),
-                    },
-                )
-                .await?;
-            }
+        for (version, group) in examples(db, &who).await? {
             let within = if group == "commune" { dak_lak } else { None };
-            let september = chrono::NaiveDate::from_ymd_opt(today.year_ce().1 as i32, 9, 30)
-                .filter(|d| *d < today);
             for as_of in [september, Some(today)].into_iter().flatten() {
-                let e = app::rankings::compute(
-                    db,
-                    org,
-                    &who,
-                    app::rankings::ComputeInput {
-                        version_id: view.version.id,
-                        period: year.clone(),
-                        as_of: Some(as_of),
-                        within_unit: within,
-                    },
-                )
-                .await?;
-                app::rankings::publish(
-                    db,
-                    &who,
-                    e.id,
-                    app::rankings::PublishInput {
-                        detail: "full".into(),
-                    },
-                )
-                .await?;
+                publish_edition(db, org, &who, version, as_of, within).await?;
                 editions += 1;
             }
         }
@@ -351,4 +384,53 @@ pub fn demo_rankings<'a>(
     })
 }
 
-use chrono::Datelike;
+/// For `generate`: the Committee's secretariat account `gen.steering`, the example methods, the
+/// findings, and one published edition per peer group nationwide as of `today`, each timed:
+/// (peer group, units, seconds).
+pub fn generate_rankings<'a>(
+    db: &'a Db,
+    today: chrono::NaiveDate,
+) -> store::BoxFuture<'a, AppResult<Vec<(&'static str, usize, f64)>>> {
+    Box::pin(async move {
+        let org = OrgIndex::default();
+        let who = match principal(db, "gen.steering").await? {
+            Some(p) => p,
+            None => {
+                let mut c = db.acquire().await?;
+                let unit = store::org::find_current_by_code(&mut c.conn(), "BCDTW")
+                    .await?
+                    .ok_or(AppError::Internal("the Steering Committee's unit BCDTW is missing".into()))?
+                    .id;
+                store::users::insert(
+                    &mut c.conn(),
+                    &store::users::NewUser {
+                        username: "gen.steering".into(),
+                        display_name: "Văn phòng Ban Chỉ đạo (dữ liệu tổng hợp)".into(),
+                        email: None,
+                        unit_id: unit,
+                        role: domain::policy::Role::Steering,
+                        password_hash: None,
+                    },
+                    chrono::Utc::now(),
+                )
+                .await?;
+                drop(c);
+                principal(db, "gen.steering")
+                    .await?
+                    .ok_or(AppError::Internal("gen.steering missing".into()))?
+            }
+        };
+        findings(db, &org, &who, today.year()).await?;
+        let mut out = vec![];
+        for (version, group) in examples(db, &who).await? {
+            let start = std::time::Instant::now();
+            let e = publish_edition(db, &org, &who, version, today, None).await?;
+            let units = {
+                let mut c = db.acquire().await?;
+                store::rankings::edition_units(&mut c.conn(), e.id).await?.len()
+            };
+            out.push((group, units, start.elapsed().as_secs_f64()));
+        }
+        Ok(out)
+    })
+}
