@@ -792,6 +792,7 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
     assert!(phrases.len() > 100, "{}", phrases.len());
     let public = vec![
         "/".to_string(),
+        "/rankings".into(),
         "/org".into(),
         format!("/org/{dl}"),
         format!("/org/{dl}/worklist"),
@@ -1077,4 +1078,126 @@ async fn a_commune_enters_a_quarter_and_the_nation_sees_it() {
             .any(|l| l.contains("Tỉnh Đắk Lắk") && l.contains(",85,")),
         "{csv}"
     );
+}
+
+/// Issue 14, the reader's part: the Steering Committee's method and edition are made through the
+/// API (its management pages are still to come); an anonymous visitor opens the provincial
+/// ranking with its grades and rank intervals, opens Đắk Lắk's scorecard, and follows the overdue
+/// measure down to the overdue task on the province's worklist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
+    use serde_json::json;
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let today = domain::clock::local_date(chrono::Utc::now());
+    let yesterday = today - chrono::Duration::days(1);
+    let annex = format!(
+        "| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |\n|---|---|---|---|---|---|\n| **I.** | Dữ liệu | | | | |\n| 1. | Số hóa hồ sơ đất đai | Đắk Lắk | | Cơ sở dữ liệu | {} |\n",
+        yesterday.format("%d/%m/%Y")
+    );
+    let meta = app::programmes::ProgrammeMeta {
+        code: "KH-57/DLK",
+        name: "Kế hoạch thực hiện Nghị quyết 57-NQ/TW của tỉnh Đắk Lắk",
+        document_number: "57/KH-UBND",
+        document_type: "plan",
+        issuer: "UBND tỉnh Đắk Lắk",
+        issued_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+        owner_code: "66",
+    };
+    let r = app::programmes::import_annex(
+        &app.db,
+        &store::audit::Actor::system("test"),
+        &meta,
+        &annex,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.tasks, 1, "{:?}", r.problems);
+    let steering = common::bearer(&app.token("steering").await);
+    let inspector = common::bearer(&app.token("inspector").await);
+    let dl = app.unit_id("66").await;
+    let ids = app
+        .scalar_text("SELECT STRING_AGG(CAST(id AS TEXT), ',' ORDER BY code) FROM org_units WHERE kind = 'province' AND valid_to IS NULL")
+        .await;
+    for (i, id) in ids
+        .split(',')
+        .take(5)
+        .chain([dl.to_string().as_str()])
+        .enumerate()
+    {
+        let (s, v) = inspector
+            .post(app.url("/api/v1/expert-scores"))
+            .json(&json!({"key": "inspection", "unit_id": id.parse::<i64>().unwrap(), "period": today.format("%Y").to_string(), "value": 95 - 9 * i, "evidence": "Biên bản kiểm tra"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
+    let (s, v) = steering
+        .post(app.url("/api/v1/methods"))
+        .json(&json!({"code": "VD-TINH", "peer_group": "province", "name_vi": "Chỉ số ví dụ: đánh giá tỉnh, thành phố", "name_en": "Example index: provinces", "example": true, "document": document}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let version = v["version"]["id"].as_i64().unwrap();
+    for action in ["approve", "publish"] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/method-versions/{version}/actions")))
+            .json(&json!({"action": action}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, e) = steering
+        .post(app.url("/api/v1/rankings"))
+        .json(&json!({"version_id": version, "period": today.format("%Y").to_string()}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{e}");
+    let edition = e["id"].as_i64().unwrap();
+    let (s, v) = steering
+        .post(app.url(&format!("/api/v1/rankings/{edition}/publish")))
+        .json(&json!({"detail": "full"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let (c, _driver) = browser().await;
+    c.goto(&app.url("/lang/vi?next=/rankings")).await.unwrap();
+    landed(&c, "#rk-editions").await;
+    click(&c, &format!("a[href='/rankings/{edition}']")).await;
+    landed(&c, "#rk-table").await;
+    assert!(
+        text(&c, "#rk-example")
+            .await
+            .contains("không phải phương pháp chính thức")
+    );
+    let table = text(&c, "#rk-table").await;
+    // Six provinces have data: six ranks, each with its grade and interval; the rest unranked.
+    let ranked = c
+        .find_all(Locator::Css("#rk-table svg.whisker"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(ranked, 6, "{table}");
+    assert!(
+        c.find_all(Locator::Css("#rk-table .grade"))
+            .await
+            .unwrap()
+            .len()
+            >= 6
+    );
+    assert!(table.contains("Tỉnh Đắk Lắk"), "{table}");
+    click(&c, &format!("a[href='/rankings/{edition}/units/{dl}']")).await;
+    landed(&c, "#rk-lines").await;
+    let overdue = text(&c, "#rk-line-overdue").await;
+    // One task, one day late: 1 + 1/30 per task due, between the goalposts 2 (0 points) and 0
+    // (100 points): 48.3 points.
+    assert!(overdue.contains("48,3"), "{overdue}");
+    click(&c, "#rk-line-overdue a.rk-evidence").await;
+    landed(&c, "main").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("Số hóa hồ sơ đất đai"), "{page}");
+    assert!(page.contains("Quá hạn"), "{page}");
+    c.close().await.unwrap();
 }

@@ -668,15 +668,37 @@ pub struct EditionView {
     pub sensitivity: Vec<uncertainty::Effect>,
 }
 
+/// An edition's lines as a class of readers sees them, built once: an edition's rows never
+/// change after it is computed, so the key is the edition, whether the detail is shown, the
+/// language and the tree's version (for the names). Parsing every part of 3,321 communes took
+/// 245 ms a request.
+pub type UnitsCache = crate::memo::Memo<(i64, bool, String, i64), EditionLines>;
+
+pub struct EditionLines {
+    pub units: Vec<RankedUnit>,
+    pub sensitivity: Vec<uncertainty::Effect>,
+}
+
 pub async fn edition(
     db: &Db,
     org: &OrgIndex,
+    cache: &UnitsCache,
     who: Option<&Principal>,
     id: i64,
+    lang: &str,
 ) -> AppResult<EditionView> {
     let (head, document) = head(db, who, id).await?;
     let full = full_detail(&head, who);
     let snap = org.snapshot(db).await?;
+    let key = (id, full, lang.to_string(), snap.version);
+    if let Some(lines) = cache.get(&key) {
+        return Ok(EditionView {
+            head,
+            document,
+            units: lines.units.clone(),
+            sensitivity: lines.sensitivity.clone(),
+        });
+    }
     let mut c = db.acquire().await?;
     let rows = store::rankings::edition_units(&mut c.conn(), id).await?;
     let blobs = store::rankings::edition_blobs(&mut c.conn(), id)
@@ -698,7 +720,7 @@ pub async fn edition(
             RankedUnit {
                 name: snap
                     .get(r.unit_id)
-                    .map(|u| u.name_vi.clone())
+                    .map(|u| u.name(lang).to_string())
                     .unwrap_or_default(),
                 unit_id: r.unit_id,
                 score: r.score,
@@ -714,12 +736,21 @@ pub async fn edition(
                     .collect(),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let sensitivity: Vec<uncertainty::Effect> =
+        serde_json::from_str(&blobs.sensitivity).unwrap_or_default();
+    cache.put(
+        key,
+        std::sync::Arc::new(EditionLines {
+            units: units.clone(),
+            sensitivity: sensitivity.clone(),
+        }),
+    );
     Ok(EditionView {
         head,
         document,
         units,
-        sensitivity: serde_json::from_str(&blobs.sensitivity).unwrap_or_default(),
+        sensitivity,
     })
 }
 

@@ -4,11 +4,11 @@
 //! editions so that the ranking pages show something on a fresh demo.
 
 use app::error::{AppError, AppResult};
+use chrono::Datelike;
 use domain::policy::Principal;
 use domain::ranking::method::{
     Aggregation, Better, Grade, Item, Measure, Method, Missing, Names, Node, Normalisation,
 };
-use chrono::Datelike;
 use store::db::Db;
 use store::org_index::OrgIndex;
 
@@ -384,13 +384,16 @@ pub fn demo_rankings<'a>(
     })
 }
 
+/// An edition computed by `generate`: (peer group, units, seconds).
+pub type Timed = (&'static str, usize, f64);
+
 /// For `generate`: the Committee's secretariat account `gen.steering`, the example methods, the
 /// findings, and one published edition per peer group nationwide as of `today`, each timed:
 /// (peer group, units, seconds).
 pub fn generate_rankings<'a>(
     db: &'a Db,
     today: chrono::NaiveDate,
-) -> store::BoxFuture<'a, AppResult<Vec<(&'static str, usize, f64)>>> {
+) -> store::BoxFuture<'a, AppResult<Vec<Timed>>> {
     Box::pin(async move {
         let org = OrgIndex::default();
         let who = match principal(db, "gen.steering").await? {
@@ -399,7 +402,9 @@ pub fn generate_rankings<'a>(
                 let mut c = db.acquire().await?;
                 let unit = store::org::find_current_by_code(&mut c.conn(), "BCDTW")
                     .await?
-                    .ok_or(AppError::Internal("the Steering Committee's unit BCDTW is missing".into()))?
+                    .ok_or(AppError::Internal(
+                        "the Steering Committee's unit BCDTW is missing".into(),
+                    ))?
                     .id;
                 store::users::insert(
                     &mut c.conn(),
@@ -427,7 +432,9 @@ pub fn generate_rankings<'a>(
             let e = publish_edition(db, &org, &who, version, today, None).await?;
             let units = {
                 let mut c = db.acquire().await?;
-                store::rankings::edition_units(&mut c.conn(), e.id).await?.len()
+                store::rankings::edition_units(&mut c.conn(), e.id)
+                    .await?
+                    .len()
             };
             out.push((group, units, start.elapsed().as_secs_f64()));
         }

@@ -343,6 +343,15 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
     )
 }
 
+/// A share as a small horizontal bar, 0–100 (%). Drawn in SVG because the pages' content security
+/// policy allows no inline styles: a `style="width: …"` was ignored and every bar came out full.
+pub fn share_bar(percent: f64) -> String {
+    let w = (percent.clamp(0.0, 100.0) * 10.0).round() / 10.0;
+    format!(
+        r#"<svg class="sharebar" width="100" height="10" viewBox="0 0 100 10" aria-hidden="true"><rect width="100" height="10" class="bg"/><rect width="{w}" height="10" class="fg"/></svg>"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

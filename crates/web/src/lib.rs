@@ -50,6 +50,8 @@ pub struct AppState {
     pub overviews: Arc<app::programmes::OverviewCache>,
     pub inbox: Arc<app::feedback::InboxCache>,
     pub audit_counts: Arc<app::audit::AuditCounts>,
+    /// Ranking editions' lines per reader class (large for the communes: few kept).
+    pub rank_lines: Arc<app::rankings::UnitsCache>,
     pub figures: Arc<app::indicators::FigureCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
@@ -76,6 +78,7 @@ impl AppState {
             overviews: Arc::default(),
             inbox: Arc::default(),
             audit_counts: Arc::default(),
+            rank_lines: Arc::new(app::memo::Memo::with_capacity(32)),
             figures: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),

@@ -241,6 +241,15 @@ fn measure_points(m: &Measure, raw: &[Option<f64>]) -> (Vec<Option<f64>>, Vec<Op
         .collect();
     sorted.sort_by(f64::total_cmp);
     let k = sorted.len();
+    // The group's mean and standard deviation, once per measure (not per unit: at 3,321 communes
+    // that made a z-score normalisation 11 million additions).
+    let (mean, sd) = if k > 0 {
+        let mean = sorted.iter().sum::<f64>() / k as f64;
+        let var = sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / k as f64;
+        (mean, var.sqrt())
+    } else {
+        (0.0, 0.0)
+    };
     let points = |x: f64| -> f64 {
         let v = oriented(x);
         match m.normalisation {
@@ -256,10 +265,8 @@ fn measure_points(m: &Measure, raw: &[Option<f64>]) -> (Vec<Option<f64>>, Vec<Op
                 }
             }
             Normalisation::ZScore => {
-                let mean = sorted.iter().sum::<f64>() / k as f64;
-                let var = sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / k as f64;
-                if var > 0.0 {
-                    (50.0 + 10.0 * (v - mean) / var.sqrt()).clamp(0.0, 100.0)
+                if sd > 0.0 {
+                    (50.0 + 10.0 * (v - mean) / sd).clamp(0.0, 100.0)
                 } else {
                     50.0
                 }

@@ -39,9 +39,11 @@ impl VersionState {
         self == VersionState::Draft
     }
 
-    /// Whether editions may be computed with it (a draft only to try it out, never published).
+    /// Whether editions computed with it may be published: only with a published method, so
+    /// that the public can always read how its ranks were made (a draft or an approved version
+    /// serves for trial editions).
     pub fn publishable_editions(self) -> bool {
-        self != VersionState::Draft
+        self == VersionState::Published
     }
 }
 
@@ -163,7 +165,8 @@ mod tests {
         assert_eq!(p, VersionState::Published);
         assert!(may_edit(VersionState::Draft).is_ok());
         assert!(may_publish_edition(VersionState::Draft, false).is_err());
-        assert!(may_publish_edition(VersionState::Approved, false).is_ok());
+        assert!(may_publish_edition(VersionState::Approved, false).is_err());
+        assert!(may_publish_edition(VersionState::Published, false).is_ok());
         assert!(may_publish_edition(VersionState::Published, true).is_err());
     }
 

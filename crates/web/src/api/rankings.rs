@@ -143,7 +143,15 @@ async fn get_edition(
     PathId(id): PathId,
 ) -> AppResult<Json<EditionView>> {
     Ok(Json(
-        app::rankings::edition(&s.db, &s.org, ctx.who.as_ref(), id).await?,
+        app::rankings::edition(
+            &s.db,
+            &s.org,
+            &s.rank_lines,
+            ctx.who.as_ref(),
+            id,
+            ctx.lang.code(),
+        )
+        .await?,
     ))
 }
 

@@ -179,7 +179,7 @@ impl ProgrammeTpl {
     }
     /// The bar of a year's rate (0–100 % of the width).
     fn bar(&self, u: &UnitYear) -> String {
-        format!("{:.1}", u.rate.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0)
+        crate::charts::share_bar(u.rate.unwrap_or(0.0) * 100.0)
     }
 }
 

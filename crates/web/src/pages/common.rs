@@ -60,6 +60,11 @@ impl PageCtx {
         self.lang.int(*n)
     }
 
+    /// A number with up to `decimals` decimals, as the language writes it.
+    pub fn num(&self, v: &f64, decimals: usize) -> String {
+        self.lang.num(*v, decimals)
+    }
+
     pub fn date(&self, d: &chrono::NaiveDate) -> String {
         self.lang.date(*d)
     }

@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod notifications;
 pub mod org;
 pub mod programmes;
+pub mod rankings;
 pub mod session;
 pub mod tasks;
 pub mod tokens;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_docs::router())
         .merge(programmes::router())
         .merge(indicators::router())
+        .merge(rankings::router())
         .merge(briefing::router())
         .merge(worklist::router())
         .merge(tasks::router())

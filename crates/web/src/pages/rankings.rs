@@ -1,0 +1,403 @@
+//! Ranking pages: the editions, an edition's table with grades and rank intervals, a unit's
+//! scorecard down to the measures and where their data come from, and the methodology page
+//! generated from a method version.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{Ctx, PathIds};
+use crate::i18n::Lang;
+use crate::pages::common::{PageCtx, html};
+use app::rankings::{CardLine, EditionHead, EditionView, RankedUnit, Scorecard, VersionView};
+use domain::ranking::method::{Item, Method, Normalisation};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rankings", get(list_page))
+        .route("/rankings/{id}", get(edition_page))
+        .route("/rankings/{id}/units/{unit}", get(unit_page))
+        .route("/methods/{id}/versions/{version}", get(method_page))
+}
+
+#[derive(Template)]
+#[template(path = "rankings.html")]
+struct ListTpl {
+    p: PageCtx,
+    editions: Vec<EditionHead>,
+}
+
+async fn list_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let editions = app::rankings::editions(&s.db, ctx.who.as_ref()).await?;
+    html(ListTpl {
+        p: PageCtx::from(&ctx, "/rankings"),
+        editions,
+    })
+}
+
+impl ListTpl {
+    fn method_name(&self, e: &EditionHead) -> String {
+        method_name(self.p.lang, &e.method)
+    }
+}
+
+fn method_name(lang: Lang, m: &app::records::RankMethod) -> String {
+    let n = match lang.code() {
+        "en" => &m.name_en,
+        "fr" => &m.name_fr,
+        _ => &m.name_vi,
+    };
+    if n.is_empty() {
+        m.name_vi.clone()
+    } else {
+        n.clone()
+    }
+}
+
+/// The grade's name in the reader's language, from the method's own bands.
+fn grade_name(lang: Lang, doc: &Method, code: &str) -> String {
+    doc.grades
+        .iter()
+        .find(|g| g.code == code)
+        .map(|g| g.name.get(lang.code()).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A rank interval drawn on the server: the 5–95 % band as a line over all places, the rank as
+/// a dot. `n` is the number of places.
+fn whisker(u: &RankedUnit, n: usize) -> String {
+    let (Some(rank), Some(low), Some(high)) = (u.rank, u.rank_low, u.rank_high) else {
+        return String::new();
+    };
+    let w = 120.0;
+    let x = |r: i32| 4.0 + (w - 8.0) * (r as f64 - 1.0) / ((n.max(2) - 1) as f64);
+    format!(
+        r##"<svg class="whisker" width="{w}" height="14" viewBox="0 0 {w} 14" role="img" aria-label="{low}–{high}"><line x1="4" y1="7" x2="{end}" y2="7" class="axis"/><line x1="{a:.1}" y1="7" x2="{b:.1}" y2="7" class="band"/><circle cx="{c:.1}" cy="7" r="3.5"/></svg>"##,
+        end = w - 4.0,
+        a = x(low),
+        b = x(high),
+        c = x(rank),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "ranking.html")]
+struct EditionTpl {
+    p: PageCtx,
+    v: EditionView,
+    /// Per unit (same order): the whisker, and whether its place can be told from the next one's.
+    rows: Vec<(String, bool)>,
+    pillars: Vec<(String, String)>,
+}
+
+impl EditionTpl {
+    fn score(&self, s: &Option<f64>) -> String {
+        s.map(|s| self.p.lang.num(s, 1))
+            .unwrap_or_else(|| "—".into())
+    }
+    fn grade(&self, g: &str) -> String {
+        grade_name(self.p.lang, &self.v.document, g)
+    }
+    fn method_name(&self) -> String {
+        method_name(self.p.lang, &self.v.head.method)
+    }
+    /// A sensitivity choice (`weight:work:+25%`, `normalisation:late:z_score`, `missing:zero`)
+    /// in words.
+    fn choice(&self, c: &str) -> String {
+        let lang = self.p.lang;
+        match c.split(':').collect::<Vec<_>>().as_slice() {
+            ["weight", code, change] => {
+                format!("{} “{}” {change}", lang.t("rk-weight"), self.name_of(code))
+            }
+            ["normalisation", code, n] => format!(
+                "“{}”: {}",
+                self.name_of(code),
+                lang.t(&format!("rk-norm-{n}"))
+            ),
+            ["missing", rule] => lang.t(&format!("rk-missing-{rule}")).to_string(),
+            _ => c.to_string(),
+        }
+    }
+    fn name_of(&self, code: &str) -> String {
+        fn find<'a>(items: &'a [Item], code: &str) -> Option<&'a Item> {
+            items.iter().find_map(|i| {
+                if i.code() == code {
+                    return Some(i);
+                }
+                match i {
+                    Item::Node(n) => find(&n.children, code),
+                    Item::Measure(_) => None,
+                }
+            })
+        }
+        find(&self.v.document.pillars, code)
+            .map(|i| i.name().get(self.p.lang.code()).to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+    fn pillar(&self, u: &RankedUnit, code: &str) -> String {
+        u.pillars
+            .get(code)
+            .copied()
+            .flatten()
+            .map(|v| self.p.lang.num(v, 1))
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+async fn edition_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    crate::extract::PathId(id): crate::extract::PathId,
+) -> AppResult<Response> {
+    let v = app::rankings::edition(
+        &s.db,
+        &s.org,
+        &s.rank_lines,
+        ctx.who.as_ref(),
+        id,
+        ctx.lang.code(),
+    )
+    .await?;
+    let ranked = v.units.iter().filter(|u| u.rank.is_some()).count();
+    let rows = v
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            // Told apart from the next ranked unit when their 5–95 % intervals do not overlap.
+            let apart = match (u.rank_high, v.units.get(i + 1).and_then(|n| n.rank_low)) {
+                (Some(h), Some(l)) => h < l,
+                _ => true,
+            };
+            (whisker(u, ranked), apart)
+        })
+        .collect();
+    let pillars = if v.units.iter().any(|u| !u.pillars.is_empty()) {
+        v.document
+            .pillars
+            .iter()
+            .map(|p| {
+                (
+                    p.code().to_string(),
+                    p.name().get(ctx.lang.code()).to_string(),
+                )
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    html(EditionTpl {
+        p: PageCtx::from(&ctx, &format!("/rankings/{id}")),
+        v,
+        rows,
+        pillars,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "ranking_unit.html")]
+struct UnitTpl {
+    p: PageCtx,
+    card: Scorecard,
+    /// The same unit in the edition before (same method and group), with the change per pillar.
+    before: Option<(i64, Vec<domain::ranking::attribution::Change>)>,
+    document: Method,
+}
+
+impl UnitTpl {
+    fn num(&self, v: &Option<f64>) -> String {
+        v.map(|v| self.p.lang.num(v, 1))
+            .unwrap_or_else(|| "—".into())
+    }
+    fn signed(&self, v: &f64) -> String {
+        let s = self.p.lang.num(v.abs(), 1);
+        if *v > 0.0005 {
+            format!("+{s}")
+        } else if *v < -0.0005 {
+            format!("−{s}")
+        } else {
+            "0".into()
+        }
+    }
+    fn grade(&self, g: &str) -> String {
+        grade_name(self.p.lang, &self.document, g)
+    }
+    fn method_name(&self) -> String {
+        method_name(self.p.lang, &self.card.head.method)
+    }
+    fn pillar_name(&self, code: &str) -> String {
+        self.document
+            .pillars
+            .iter()
+            .find(|p| p.code() == code)
+            .map(|p| p.name().get(self.p.lang.code()).to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+    fn bar(&self, l: &CardLine) -> String {
+        crate::charts::share_bar(l.part.points.unwrap_or(0.0))
+    }
+    fn share(&self, l: &CardLine) -> String {
+        self.p.lang.percent1((l.part.share * 1000.0).round() as i64)
+    }
+    /// Where a measure's data can be followed on the platform.
+    fn evidence(&self, l: &CardLine) -> Option<String> {
+        let unit = self.card.unit.unit_id;
+        let src = l.source.as_deref()?;
+        if src.starts_with("tasks.") {
+            Some(format!("/org/{unit}/worklist"))
+        } else if src.starts_with("feedback.") {
+            Some(format!("/feedback?unit={unit}"))
+        } else {
+            None
+        }
+    }
+    fn imputed(&self, l: &CardLine) -> Option<&'static str> {
+        l.part.imputed.map(|m| self.p.tp("rk-missing-", m.as_str()))
+    }
+}
+
+async fn unit_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathIds(id, unit): PathIds,
+) -> AppResult<Response> {
+    let who = ctx.who.as_ref();
+    let card = app::rankings::scorecard(&s.db, &s.org, who, id, unit, ctx.lang.code()).await?;
+    let view = app::rankings::version(&s.db, who, card.head.method.id, card.head.version).await;
+    let document = match view {
+        Ok(v) => v.document,
+        Err(_) => {
+            app::rankings::edition(&s.db, &s.org, &s.rank_lines, who, id, ctx.lang.code())
+                .await?
+                .document
+        }
+    };
+    // The edition before of the same method and scope, for "why did my score change?".
+    let earlier = app::rankings::editions(&s.db, who)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.method.id == card.head.method.id
+                && e.edition.within_unit == card.head.edition.within_unit
+                && e.edition.id < id
+        })
+        .map(|e| e.edition.id)
+        .max();
+    let before = match earlier {
+        Some(b) if !card.lines.is_empty() => app::rankings::why(&s.db, who, b, id, unit)
+            .await
+            .ok()
+            .map(|w| (b, w)),
+        _ => None,
+    };
+    html(UnitTpl {
+        p: PageCtx::from(&ctx, &format!("/rankings/{id}/units/{unit}")),
+        card,
+        before,
+        document,
+    })
+}
+
+/// (depth, code, name, weight, share of its parent in %, how a measure is computed)
+type MethodLine = (usize, String, String, String, String, Option<String>);
+
+#[derive(Template)]
+#[template(path = "ranking_method.html")]
+struct MethodTpl {
+    p: PageCtx,
+    v: VersionView,
+    lines: Vec<MethodLine>,
+}
+
+impl MethodTpl {
+    fn method_name(&self) -> String {
+        method_name(self.p.lang, &self.v.method)
+    }
+    fn top_aggregation(&self) -> &'static str {
+        match self.v.document.aggregation {
+            domain::ranking::method::Aggregation::Arithmetic => "arithmetic",
+            domain::ranking::method::Aggregation::Geometric => "geometric",
+        }
+    }
+}
+
+/// How a measure is computed, in words: source, direction, normalisation, missing data.
+fn describe(lang: Lang, m: &domain::ranking::method::Measure) -> String {
+    let norm = match m.normalisation {
+        Normalisation::Goalposts { worst, best } => format!(
+            "{} ({} → 0, {} → 100)",
+            lang.t("rk-norm-goalposts"),
+            lang.num(worst, 2),
+            lang.num(best, 2)
+        ),
+        n => lang.t(&format!("rk-norm-{}", n.as_str())).to_string(),
+    };
+    format!(
+        "{}: {} · {} · {} · {}: {}",
+        lang.t("rk-source"),
+        lang.t(&format!(
+            "rk-src-{}",
+            m.source
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .replace('.', "-")
+        )),
+        lang.t(&format!(
+            "rk-better-{}",
+            match m.better {
+                domain::ranking::method::Better::Higher => "higher",
+                domain::ranking::method::Better::Lower => "lower",
+            }
+        )),
+        norm,
+        lang.t("rk-missing"),
+        lang.t(&format!("rk-missing-{}", m.missing.as_str())),
+    )
+}
+
+async fn method_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathIds(id, version): PathIds,
+) -> AppResult<Response> {
+    let version = i32::try_from(version).map_err(|_| app::error::AppError::NotFound)?;
+    let v = app::rankings::version(&s.db, ctx.who.as_ref(), id, version).await?;
+    let lang = ctx.lang;
+    let mut lines = vec![];
+    fn walk(
+        lang: Lang,
+        items: &[Item],
+        depth: usize,
+        out: &mut Vec<MethodLine>,
+    ) {
+        let total: f64 = items.iter().map(|i| i.weight()).sum();
+        for i in items {
+            let share = if total > 0.0 { i.weight() / total } else { 0.0 };
+            out.push((
+                depth,
+                i.code().to_string(),
+                i.name().get(lang.code()).to_string(),
+                lang.num(i.weight(), 2),
+                lang.percent1((share * 1000.0).round() as i64),
+                match i {
+                    Item::Measure(m) => Some(describe(lang, m)),
+                    Item::Node(_) => None,
+                },
+            ));
+            if let Item::Node(n) = i {
+                walk(lang, &n.children, depth + 1, out);
+            }
+        }
+    }
+    walk(lang, &v.document.pillars, 0, &mut lines);
+    html(MethodTpl {
+        p: PageCtx::from(&ctx, &format!("/methods/{id}/versions/{version}")),
+        v,
+        lines,
+    })
+}
