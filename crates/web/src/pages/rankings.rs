@@ -337,7 +337,7 @@ fn describe(lang: Lang, m: &domain::ranking::method::Measure) -> String {
         n => lang.t(&format!("rk-norm-{}", n.as_str())).to_string(),
     };
     format!(
-        "{}: {} · {} · {} · {}: {}",
+        "{}: {} · {} · {} · {}",
         lang.t("rk-source"),
         lang.t(&format!(
             "rk-src-{}",
@@ -355,7 +355,6 @@ fn describe(lang: Lang, m: &domain::ranking::method::Measure) -> String {
             }
         )),
         norm,
-        lang.t("rk-missing"),
         lang.t(&format!("rk-missing-{}", m.missing.as_str())),
     )
 }
