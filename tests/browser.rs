@@ -248,6 +248,30 @@ async fn sign_in(c: &fantoccini::Client, app: &common::TestApp, user: &str) {
     landed(c, "#logout").await;
 }
 
+/// Đắk Lắk's plan for Resolution 57 with the tasks of `annex` (expected: `tasks`); its id.
+async fn dak_lak_plan(app: &common::TestApp, annex: &str, tasks: usize) -> i64 {
+    let meta = app::programmes::ProgrammeMeta {
+        code: "KH-57/DLK",
+        name: "Kế hoạch thực hiện Nghị quyết 57-NQ/TW của tỉnh Đắk Lắk",
+        document_number: "57/KH-UBND",
+        document_type: "plan",
+        issuer: "UBND tỉnh Đắk Lắk",
+        issued_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+        owner_code: "66",
+    };
+    let r = app::programmes::import_annex(
+        &app.db,
+        &store::audit::Actor::system("test"),
+        &meta,
+        annex,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.tasks, tasks, "{:?}", r.problems);
+    r.programme_id.unwrap()
+}
+
 /// Clicks a form's submit button and waits until the browser has left the page: the next page
 /// often has the same elements (`#fb-state`, `#fb-act`), so waiting for them alone would read the
 /// old page.
@@ -301,26 +325,7 @@ async fn report_with_evidence_verify_and_the_overdue_reminder() {
         "| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |\n|---|---|---|---|---|---|\n| **I.** | Hạ tầng số | | | | |\n| 1. | Phủ sóng 5G đến các xã vùng sâu | Đắk Lắk | | Báo cáo | 12/2026 |\n| 2. | Số hóa hồ sơ đất đai | Đắk Lắk | | Cơ sở dữ liệu | {} |\n",
         yesterday.format("%d/%m/%Y")
     );
-    let meta = app::programmes::ProgrammeMeta {
-        code: "KH-57/DLK",
-        name: "Kế hoạch thực hiện Nghị quyết 57-NQ/TW của tỉnh Đắk Lắk",
-        document_number: "57/KH-UBND",
-        document_type: "plan",
-        issuer: "UBND tỉnh Đắk Lắk",
-        issued_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
-        owner_code: "66",
-    };
-    let r = app::programmes::import_annex(
-        &app.db,
-        &store::audit::Actor::system("test"),
-        &meta,
-        &annex,
-        false,
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.tasks, 2, "{:?}", r.problems);
-    let pid = r.programme_id.unwrap();
+    let pid = dak_lak_plan(&app, &annex, 2).await;
     let task = |code: &str| {
         let app = &app;
         let code = code.to_string();
@@ -1094,25 +1099,7 @@ async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
         "| TT | Tên nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Kết quả | Thời gian hoàn thành |\n|---|---|---|---|---|---|\n| **I.** | Dữ liệu | | | | |\n| 1. | Số hóa hồ sơ đất đai | Đắk Lắk | | Cơ sở dữ liệu | {} |\n",
         yesterday.format("%d/%m/%Y")
     );
-    let meta = app::programmes::ProgrammeMeta {
-        code: "KH-57/DLK",
-        name: "Kế hoạch thực hiện Nghị quyết 57-NQ/TW của tỉnh Đắk Lắk",
-        document_number: "57/KH-UBND",
-        document_type: "plan",
-        issuer: "UBND tỉnh Đắk Lắk",
-        issued_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
-        owner_code: "66",
-    };
-    let r = app::programmes::import_annex(
-        &app.db,
-        &store::audit::Actor::system("test"),
-        &meta,
-        &annex,
-        false,
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.tasks, 1, "{:?}", r.problems);
+    dak_lak_plan(&app, &annex, 1).await;
     let steering = common::bearer(&app.token("steering").await);
     let inspector = common::bearer(&app.token("inspector").await);
     let dl = app.unit_id("66").await;

@@ -124,6 +124,15 @@ fn check_document(m: &Method) -> Vec<FieldError> {
         .collect()
 }
 
+/// The document as stored, once it passes its checks.
+fn checked_json(m: &Method) -> AppResult<String> {
+    let errs = check_document(m);
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    serde_json::to_string(m).map_err(AppError::internal)
+}
+
 /// Creates a method and its first version, a draft.
 pub async fn create_method(
     db: &Db,
@@ -200,12 +209,8 @@ pub async fn new_version(
     input: DocumentInput,
 ) -> AppResult<VersionView> {
     may_manage(who)?;
-    let errs = check_document(&input.document);
-    if !errs.is_empty() {
-        return Err(AppError::Invalid(errs));
-    }
+    let doc = checked_json(&input.document)?;
     let now = Utc::now();
-    let doc = serde_json::to_string(&input.document).map_err(AppError::internal)?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let method = store::rankings::method(&mut c, method_id)
@@ -231,12 +236,8 @@ pub async fn edit_version(
     input: DocumentInput,
 ) -> AppResult<MethodVersion> {
     may_manage(who)?;
-    let errs = check_document(&input.document);
-    if !errs.is_empty() {
-        return Err(AppError::Invalid(errs));
-    }
+    let doc = checked_json(&input.document)?;
     let now = Utc::now();
-    let doc = serde_json::to_string(&input.document).map_err(AppError::internal)?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let before = store::rankings::version(&mut c, version_id)

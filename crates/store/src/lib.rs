@@ -101,6 +101,17 @@ pub(crate) fn named<T: TryFrom<String, Error = domain::UnknownName>>(
     T::try_from(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// The placeholders of a multi-row insert: `($1,…,$cols),($cols+1,…)` for `rows` rows.
+pub fn rows_placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

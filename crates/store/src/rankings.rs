@@ -221,26 +221,10 @@ pub async fn insert_edition(
         .fetch_one(&mut **c).await?);
     // Rows in batches: 3,321 communes in one statement would pass SQLite's bound parameters.
     for chunk in units.chunks(500) {
-        let mut sql = format!("INSERT INTO rank_edition_units ({UNIT_COLS}) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 10;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
-        }
+        let sql = format!(
+            "INSERT INTO rank_edition_units ({UNIT_COLS}) VALUES {}",
+            crate::rows_placeholders(chunk.len(), 10)
+        );
         on_conn!(c, c => {
             let mut q = sqlx::query(&sql);
             for u in chunk {

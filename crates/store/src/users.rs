@@ -57,30 +57,14 @@ pub async fn insert_many(
     if users.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from(
-        "INSERT INTO users (username, display_name, email, unit_id, role, password_hash, created_at, updated_at) VALUES ",
+    let sql = format!(
+        "INSERT INTO users (username, display_name, email, unit_id, role, password_hash, created_at, updated_at) VALUES {}",
+        crate::rows_placeholders(users.len(), 8)
     );
-    for i in 0..users.len() {
-        let b = i * 7;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(${},${},${},${},${},${},${},${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 7
-        ));
-    }
     on_conn!(c, c => {
         let mut q = sqlx::query(&sql);
         for u in users {
-            q = q.bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(u.role.as_str()).bind(&u.password_hash).bind(now);
+            q = q.bind(&u.username).bind(&u.display_name).bind(&u.email).bind(u.unit_id).bind(u.role.as_str()).bind(&u.password_hash).bind(now).bind(now);
         }
         q.execute(&mut **c).await?;
     });

@@ -368,12 +368,7 @@ async fn method_page(
     let v = app::rankings::version(&s.db, ctx.who.as_ref(), id, version).await?;
     let lang = ctx.lang;
     let mut lines = vec![];
-    fn walk(
-        lang: Lang,
-        items: &[Item],
-        depth: usize,
-        out: &mut Vec<MethodLine>,
-    ) {
+    fn walk(lang: Lang, items: &[Item], depth: usize, out: &mut Vec<MethodLine>) {
         let total: f64 = items.iter().map(|i| i.weight()).sum();
         for i in items {
             let share = if total > 0.0 { i.weight() / total } else { 0.0 };
