@@ -427,3 +427,57 @@ both!(
         assert_eq!(again["reproduced"], true);
     }
 );
+
+both!(
+    a_ranking_of_every_commune_comes_a_hundred_to_a_page,
+    |app| {
+        // The communes nationwide: every one is listed (those without data unranked), a hundred to
+        // a page, the last page holding the rest.
+        let steering = bearer(&app.token("steering").await);
+        let doc = serde_json::to_value(seed::demo_rankings::example_method(false)).unwrap();
+        let (s, v) = post(
+            &steering,
+            &app,
+            "/api/v1/methods",
+            json!({"code": "XA", "peer_group": "commune", "name_vi": "Xã thử", "document": doc}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let version = v["version"]["id"].as_i64().unwrap();
+        let (s, e) = post(
+            &steering,
+            &app,
+            "/api/v1/rankings",
+            json!({"version_id": version, "period": "2026", "as_of": "2026-11-30"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let id = e["id"].as_i64().unwrap();
+        let communes = app
+        .scalar_i64("SELECT COUNT(*) FROM org_units WHERE kind IN ('commune', 'ward', 'special_zone') AND valid_to IS NULL")
+        .await;
+        assert!(communes > 3000, "{communes}");
+        let page = app.signed_in("steering").await;
+        let rows = |html: &str| {
+            html.matches(&format!("href=\"/rankings/{id}/units/"))
+                .count()
+        };
+        let (s, first) = page
+            .get(app.url(&format!("/rankings/{id}")))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(rows(&first), 100);
+        assert!(
+            first.contains(&format!("href=\"/rankings/{id}?page=2\"")),
+            "a next page"
+        );
+        let last = (communes as usize).div_ceil(100);
+        let (_, end) = page
+            .get(app.url(&format!("/rankings/{id}?page={last}")))
+            .call_text()
+            .await;
+        assert_eq!(rows(&end) as i64, communes - 100 * (last as i64 - 1));
+        assert!(!end.contains("rel=\"next\""));
+    }
+);

@@ -92,6 +92,10 @@ struct EditionTpl {
     /// Per unit (same order): the whisker, and whether its place can be told from the next one's.
     rows: Vec<(String, bool)>,
     pillars: Vec<(String, String)>,
+    /// "101–200 / 3,321"
+    shown: String,
+    prev_link: String,
+    next_link: String,
 }
 
 impl EditionTpl {
@@ -148,12 +152,21 @@ impl EditionTpl {
     }
 }
 
+/// Units on one page of a ranking: the 3,321 communes made a page of about a megabyte.
+const PER_PAGE: usize = 100;
+
+#[derive(serde::Deserialize, Default)]
+struct EditionQuery {
+    page: Option<usize>,
+}
+
 async fn edition_page(
     State(s): State<AppState>,
     ctx: Ctx,
     crate::extract::PathId(id): crate::extract::PathId,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<EditionQuery>,
 ) -> AppResult<Response> {
-    let v = app::rankings::edition(
+    let mut v = app::rankings::edition(
         &s.db,
         &s.org,
         &s.rank_lines,
@@ -163,10 +176,17 @@ async fn edition_page(
     )
     .await?;
     let ranked = v.units.iter().filter(|u| u.rank.is_some()).count();
-    let rows = v
+    let total = v.units.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let first = (page - 1) * PER_PAGE;
+    let shown = first..(first + PER_PAGE).min(total);
+    let rows: Vec<(String, bool)> = v
         .units
         .iter()
         .enumerate()
+        .skip(shown.start)
+        .take(shown.len())
         .map(|(i, u)| {
             // Told apart from the next ranked unit when their 5–95 % intervals do not overlap.
             let apart = match (u.rank_high, v.units.get(i + 1).and_then(|n| n.rank_low)) {
@@ -190,11 +210,27 @@ async fn edition_page(
     } else {
         vec![]
     };
+    let (prev_link, next_link) = crate::pages::common::pager(
+        &format!("/rankings/{id}"),
+        page as i64,
+        PER_PAGE as i64,
+        total as i64,
+    );
+    let shown_text = format!(
+        "{}–{} / {}",
+        ctx.lang.int(shown.start as i64 + 1),
+        ctx.lang.int(shown.end as i64),
+        ctx.lang.int(total as i64)
+    );
+    v.units = v.units.drain(shown).collect();
     html(EditionTpl {
         p: PageCtx::from(&ctx, &format!("/rankings/{id}")),
         v,
         rows,
         pillars,
+        shown: shown_text,
+        prev_link,
+        next_link,
     })
 }
 
