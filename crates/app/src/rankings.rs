@@ -657,6 +657,43 @@ pub struct RankedUnit {
     pub pillars: BTreeMap<String, Option<f64>>,
 }
 
+impl RankedUnit {
+    /// A stored row as a reader sees it: the unit's name in `lang`, and the points of each of
+    /// `method`'s pillars when the detail is shown (`full`).
+    fn of(
+        row: EditionUnit,
+        snap: &store::org_index::Snapshot,
+        method: &Method,
+        full: bool,
+        lang: &str,
+    ) -> RankedUnit {
+        let parts: BTreeMap<String, Part> = if full {
+            serde_json::from_str(&row.parts).unwrap_or_default()
+        } else {
+            BTreeMap::new()
+        };
+        RankedUnit {
+            name: snap
+                .get(row.unit_id)
+                .map(|u| u.name(lang).to_string())
+                .unwrap_or_default(),
+            unit_id: row.unit_id,
+            score: row.score,
+            rank: row.rank,
+            grade: row.grade,
+            quartile: row.quartile,
+            rank_median: row.rank_median,
+            rank_low: row.rank_low,
+            rank_high: row.rank_high,
+            pillars: method
+                .pillars
+                .iter()
+                .filter_map(|p| Some((p.code().to_string(), parts.get(p.code())?.points)))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionView {
@@ -705,38 +742,9 @@ pub async fn edition(
     let blobs = store::rankings::edition_blobs(&mut c.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let pillars: Vec<String> = document
-        .pillars
-        .iter()
-        .map(|p| p.code().to_string())
-        .collect();
     let units = rows
         .into_iter()
-        .map(|r| {
-            let parts: BTreeMap<String, Part> = if full {
-                serde_json::from_str(&r.parts).unwrap_or_default()
-            } else {
-                BTreeMap::new()
-            };
-            RankedUnit {
-                name: snap
-                    .get(r.unit_id)
-                    .map(|u| u.name(lang).to_string())
-                    .unwrap_or_default(),
-                unit_id: r.unit_id,
-                score: r.score,
-                rank: r.rank,
-                grade: r.grade,
-                quartile: r.quartile,
-                rank_median: r.rank_median,
-                rank_low: r.rank_low,
-                rank_high: r.rank_high,
-                pillars: pillars
-                    .iter()
-                    .filter_map(|p| Some((p.clone(), parts.get(p)?.points)))
-                    .collect(),
-            }
-        })
+        .map(|r| RankedUnit::of(r, &snap, &document, full, lang))
         .collect::<Vec<_>>();
     let sensitivity: Vec<uncertainty::Effect> =
         serde_json::from_str(&blobs.sensitivity).unwrap_or_default();
@@ -838,28 +846,8 @@ pub async fn scorecard(
         }
         walk(&document.pillars, 0, lang, &parts, &medians, &mut lines);
     }
-    let pillars = document
-        .pillars
-        .iter()
-        .filter(|_| full)
-        .filter_map(|p| Some((p.code().to_string(), parts.get(p.code())?.points)))
-        .collect();
     Ok(Scorecard {
-        unit: RankedUnit {
-            name: snap
-                .get(unit_id)
-                .map(|u| u.name(lang).to_string())
-                .unwrap_or_default(),
-            unit_id,
-            score: row.score,
-            rank: row.rank,
-            grade: row.grade,
-            quartile: row.quartile,
-            rank_median: row.rank_median,
-            rank_low: row.rank_low,
-            rank_high: row.rank_high,
-            pillars,
-        },
+        unit: RankedUnit::of(row, &snap, &document, full, lang),
         head,
         lines,
     })
