@@ -1188,3 +1188,173 @@ async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
     assert!(page.contains("Quá hạn"), "{page}");
     c.close().await.unwrap();
 }
+
+/// The Committee's desk, as the Committee and an inspector use it: an inspector enters an
+/// expert score with its evidence (a wrong unit code first); the Committee edits the weights of a
+/// draft method, approves and publishes it, computes an edition, tries other weights on it, and
+/// publishes it; the public then reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_edits_a_method_computes_tries_and_publishes_an_edition() {
+    use serde_json::json;
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let year = domain::clock::local_date(chrono::Utc::now())
+        .format("%Y")
+        .to_string();
+    let steering = common::bearer(&app.token("steering").await);
+    let inspector = common::bearer(&app.token("inspector").await);
+    let ids = app
+        .scalar_text("SELECT STRING_AGG(CAST(id AS TEXT), ',' ORDER BY code) FROM org_units WHERE kind = 'province' AND valid_to IS NULL AND code <> '66'")
+        .await;
+    for (i, id) in ids.split(',').take(4).enumerate() {
+        let (s, v) = inspector
+            .post(app.url("/api/v1/expert-scores"))
+            .json(&json!({"key": "inspection", "unit_id": id.parse::<i64>().unwrap(), "period": year, "value": 90 - 10 * i, "evidence": "Biên bản kiểm tra"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
+    let (s, v) = steering
+        .post(app.url("/api/v1/methods"))
+        .json(&json!({"code": "VD-TINH", "peer_group": "province", "name_vi": "Chỉ số ví dụ: đánh giá tỉnh, thành phố", "example": true, "document": document}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (method, version) = (
+        v["method"]["id"].as_i64().unwrap(),
+        v["version"]["id"].as_i64().unwrap(),
+    );
+
+    // The inspector: a unit code that does not exist is said next to the field; then Đắk Lắk.
+    let (c, _driver) = browser().await;
+    sign_in(&c, &app, "inspector").await;
+    c.goto(&app.url("/rankings/manage")).await.unwrap();
+    landed(&c, "#rk-expert").await;
+    assert!(
+        c.find(Locator::Id("rk-compute")).await.is_err(),
+        "an inspector does not compute editions"
+    );
+    type_in(&c, "rk-e-unit", "9999").await;
+    type_in(&c, "rk-e-period", &year).await;
+    type_in(&c, "rk-e-value", "85,5").await;
+    type_in(&c, "rk-e-evidence", "Biên bản kiểm tra số 12/BB-KT").await;
+    submit(&c, "#rk-expert-submit").await;
+    let form = text(&c, "#rk-expert").await;
+    assert!(form.contains("Không có đơn vị"), "{form}");
+    let unit = c.find(Locator::Id("rk-e-unit")).await.unwrap();
+    unit.clear().await.unwrap();
+    unit.send_keys("66").await.unwrap();
+    submit(&c, "#rk-expert-submit").await;
+    landed(&c, "#rk-done").await;
+    let dl = app.unit_id("66").await;
+    let stored = app
+        .scalar_text(&format!(
+            "SELECT CAST(value AS TEXT) || ' ' || evidence FROM rank_expert_scores WHERE unit_id = {dl}"
+        ))
+        .await;
+    assert_eq!(stored, "85.5 Biên bản kiểm tra số 12/BB-KT");
+    c.delete_all_cookies().await.unwrap();
+
+    // The Committee: the draft's weights.
+    sign_in(&c, &app, "steering").await;
+    c.goto(&app.url("/rankings")).await.unwrap();
+    click(&c, "#rk-desk-link").await;
+    landed(&c, &format!("#rk-version-{version}")).await;
+    click(&c, &format!("#rk-version-{version} a.button")).await;
+    landed(&c, "#rk-weights").await;
+    let w = c.find(Locator::Id("w-work")).await.unwrap();
+    w.clear().await.unwrap();
+    w.send_keys("0").await.unwrap();
+    submit(&c, "#rk-save").await;
+    let weights = text(&c, "#rk-edit-tree").await;
+    assert!(weights.contains("Trọng số phải là số dương"), "{weights}");
+    let w = c.find(Locator::Id("w-work")).await.unwrap();
+    w.clear().await.unwrap();
+    w.send_keys("3").await.unwrap();
+    c.find(Locator::Id("m-answered"))
+        .await
+        .unwrap()
+        .select_by_value("zero")
+        .await
+        .unwrap();
+    submit(&c, "#rk-save").await;
+    landed(&c, "#rk-saved").await;
+    let (_, v) = steering
+        .get(app.url(&format!("/api/v1/methods/{method}/versions/1")))
+        .call_json()
+        .await;
+    let pillars = &v["document"]["pillars"];
+    assert_eq!(pillars[0]["node"]["weight"], 3.0, "{v}");
+    assert_eq!(
+        pillars[1]["node"]["children"][0]["measure"]["missing"], "zero",
+        "{v}"
+    );
+
+    // Approved, published, computed.
+    c.goto(&app.url("/rankings/manage")).await.unwrap();
+    submit(&c, &format!("#rk-approve-{version}")).await;
+    landed(&c, "#rk-done").await;
+    submit(&c, &format!("#rk-publish-version-{version}")).await;
+    landed(&c, "#rk-done").await;
+    assert!(
+        text(&c, &format!("#rk-version-{version}"))
+            .await
+            .contains("Đã công bố")
+    );
+    type_in(&c, "rk-c-period", "2026-13").await;
+    submit(&c, "#rk-compute-submit").await;
+    let form = text(&c, "#rk-compute").await;
+    assert!(form.contains("Kỳ"), "{form}");
+    let period = c.find(Locator::Id("rk-c-period")).await.unwrap();
+    period.clear().await.unwrap();
+    period.send_keys(&year).await.unwrap();
+    submit(&c, "#rk-compute-submit").await;
+    landed(&c, "#rk-publish").await;
+    let url = c.current_url().await.unwrap();
+    let edition: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+    let ranked = c
+        .find_all(Locator::Css("#rk-table svg.whisker"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(ranked, 5, "four provinces and Đắk Lắk have data");
+
+    // What if the inspection weighed ten times as much: the page's count of moves is the API's.
+    click(&c, "#rk-what-if-link").await;
+    landed(&c, "#rk-what-if").await;
+    let w = c.find(Locator::Id("wi-inspection")).await.unwrap();
+    w.clear().await.unwrap();
+    w.send_keys("10").await.unwrap();
+    submit(&c, "#rk-what-if-go").await;
+    landed(&c, "#rk-moved").await;
+    let (s, tried) = steering
+        .post(app.url(&format!("/api/v1/rankings/{edition}/what-if")))
+        .json(&json!({"weights": {"inspection": 10.0}}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{tried}");
+    let moved = tried
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["rank"] != u["was"])
+        .count();
+    let shown = text(&c, "#rk-moved").await;
+    assert!(shown.ends_with(&format!(": {moved}")), "{shown} / {tried}");
+
+    // Published with its full detail: the public reads it.
+    c.goto(&app.url(&format!("/rankings/{edition}")))
+        .await
+        .unwrap();
+    click(&c, "#rk-detail-full").await;
+    submit(&c, "#rk-publish-submit").await;
+    landed(&c, "#rk-table").await;
+    assert!(c.find(Locator::Id("rk-publish")).await.is_err());
+    let (s, v) = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/rankings/{edition}")))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["edition"]["public_detail"], "full", "{v}");
+    c.close().await.unwrap();
+}

@@ -38,6 +38,11 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use domain::policy::{self, Action, Decision, Principal, Scope};
 
+/// Whether `who` may take `action` everywhere (what a page shows, e.g. a button).
+pub fn allows(who: Option<&Principal>, action: Action) -> bool {
+    policy::authorize(who, action, Scope::Global) == Decision::Allow
+}
+
 pub fn require(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> AppResult<()> {
     match policy::authorize(who, action, scope) {
         Decision::Allow => Ok(()),

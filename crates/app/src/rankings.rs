@@ -61,6 +61,23 @@ pub async fn methods(db: &Db, who: Option<&Principal>) -> AppResult<Vec<MethodSu
     Ok(out)
 }
 
+/// The expert measures (`expert:<key>`) the methods use, each once with the name a method gives
+/// it: what an inspector may enter a score for.
+pub fn expert_keys(methods: &[MethodSummary]) -> Vec<(String, domain::ranking::method::Names)> {
+    let mut keys = BTreeMap::new();
+    for v in methods.iter().flat_map(|m| &m.versions) {
+        let Ok(doc) = parse_document(&v.document) else {
+            continue;
+        };
+        for m in doc.measures() {
+            if let Some(k) = m.source.strip_prefix(sources::EXPERT) {
+                keys.entry(k.to_string()).or_insert_with(|| m.name.clone());
+            }
+        }
+    }
+    keys.into_iter().collect()
+}
+
 /// A version with its method document.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -299,7 +316,7 @@ pub async fn move_version(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComputeInput {
     pub version_id: i64,
-    /// 2026, 2026-Q3 or 2026-07.
+    /// 2026, 2026Q3 or 202607 (DHIS2 period identifiers).
     pub period: String,
     /// Default: the period's last day, or today if earlier.
     pub as_of: Option<NaiveDate>,

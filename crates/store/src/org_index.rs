@@ -179,6 +179,14 @@ impl Snapshot {
         out
     }
 
+    /// The unit in force with this official code (e.g. "66" for Đắk Lắk).
+    pub fn by_code(&self, code: &str) -> Option<&OrgUnit> {
+        self.current
+            .iter()
+            .map(|&i| &self.units[i])
+            .find(|u| u.code.as_deref() == Some(code))
+    }
+
     /// The units of a kind in force, in display order.
     pub fn current_of_kind(&self, kind: domain::org::OrgKind) -> Vec<&OrgUnit> {
         self.current

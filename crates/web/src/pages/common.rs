@@ -130,6 +130,15 @@ impl PageCtx {
         self.allowed(Action::RestructureOrg)
     }
 
+    /// Sees method drafts and unpublished editions (the ranking desk).
+    pub fn can_read_unpublished_rankings(&self) -> bool {
+        self.allowed(Action::ReadUnpublishedRankings)
+    }
+
+    pub fn can_manage_rankings(&self) -> bool {
+        self.allowed(Action::ManageRankings)
+    }
+
     pub fn can_read_audit(&self) -> bool {
         self.allowed(Action::ReadAudit)
     }

@@ -16,8 +16,11 @@ use crate::pages::common::{PageCtx, html};
 use app::rankings::{CardLine, EditionHead, EditionView, RankedUnit, Scorecard, VersionView};
 use domain::ranking::method::{Item, Method, Normalisation};
 
+mod manage;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(manage::router())
         .route("/rankings", get(list_page))
         .route("/rankings/{id}", get(edition_page))
         .route("/rankings/{id}/units/{unit}", get(unit_page))
