@@ -168,6 +168,11 @@ enum Ep {
     RkCompute,
     RkWhatIf,
     RkExpert,
+    PageRkDesk,
+    PageRkEdit,
+    PageRkWhatIf,
+    PageRkCompute,
+    PageRkExpert,
 }
 
 /// The rule book, stated plainly.
@@ -328,6 +333,33 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             };
         }
+        // The desk's pages send visitors to sign in; its forms redirect once done.
+        Ep::PageRkDesk | Ep::PageRkWhatIf => {
+            return if !signed_in {
+                303
+            } else if reads_all {
+                200
+            } else {
+                403
+            };
+        }
+        Ep::PageRkEdit => {
+            return if !signed_in {
+                303
+            } else if matches!(who, Admin | Steering) {
+                200
+            } else {
+                403
+            };
+        }
+        Ep::PageRkCompute => {
+            return if !signed_in || matches!(who, Admin | Steering) {
+                303
+            } else {
+                403
+            };
+        }
+        Ep::PageRkExpert => return if !signed_in || reads_all { 303 } else { 403 },
         _ => {}
     }
     // Tasks one may not read do not exist for the caller.
@@ -413,7 +445,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::RkScorecard
         | Ep::RkCompute
         | Ep::RkWhatIf
-        | Ep::RkExpert => unreachable!("decided above"),
+        | Ep::RkExpert
+        | Ep::PageRkDesk
+        | Ep::PageRkEdit
+        | Ep::PageRkWhatIf
+        | Ep::PageRkCompute
+        | Ep::PageRkExpert => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -668,7 +705,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 111] = [
+const ENDPOINTS: [Ep; 116] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -780,6 +817,11 @@ const ENDPOINTS: [Ep; 111] = [
     Ep::RkCompute,
     Ep::RkWhatIf,
     Ep::RkExpert,
+    Ep::PageRkDesk,
+    Ep::PageRkEdit,
+    Ep::PageRkWhatIf,
+    Ep::PageRkCompute,
+    Ep::PageRkExpert,
 ];
 
 #[macro_export]
@@ -1181,6 +1223,30 @@ both_with!(
                             "/api/v1/expert-scores".into(),
                             Some(json!({"key": "inspection", "unit_id": own, "period": "2026", "value": n % 100, "evidence": format!("Biên bản {n}")})),
                         ),
+                        Ep::PageRkDesk => (Method::GET, "/rankings/manage".into(), None),
+                        Ep::PageRkEdit => (Method::GET, format!("/methods/{rk_method}/versions/1/edit"), None),
+                        Ep::PageRkWhatIf => (Method::GET, format!("/rankings/{rk_draft}/what-if?w.work=2"), None),
+                        Ep::PageRkCompute => {
+                            let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
+                            form = Some(vec![
+                                ("_csrf".into(), csrf),
+                                ("version_id".into(), rk_version.to_string()),
+                                ("period".into(), "2026".into()),
+                            ]);
+                            (Method::POST, "/rankings/manage/compute".into(), None)
+                        }
+                        Ep::PageRkExpert => {
+                            let csrf = app.csrf(&browsers[&who], "/feedback/new").await;
+                            form = Some(vec![
+                                ("_csrf".into(), csrf),
+                                ("key".into(), "inspection".into()),
+                                ("unit".into(), "66".into()),
+                                ("period".into(), "2026".into()),
+                                ("value".into(), (n % 100).to_string()),
+                                ("evidence".into(), format!("Biên bản {n}")),
+                            ]);
+                            (Method::POST, "/rankings/manage/expert".into(), None)
+                        }
                         Ep::PageIndTemplate => (
                             Method::GET,
                             format!("/indicators/entry/template?set={kpi_set}&unit={unit}&period=2026Q3"),

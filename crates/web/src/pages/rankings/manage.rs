@@ -127,16 +127,30 @@ fn may_see(ctx: &Ctx) -> AppResult<()> {
     )?)
 }
 
+/// What the desk shows besides the data: a form as typed with its errors, or what was done.
+#[derive(Default)]
+struct Outcome {
+    compute: ComputeForm,
+    expert: ExpertForm,
+    errors: Vec<FieldError>,
+    /// The form the errors belong to.
+    failed: &'static str,
+    done: String,
+}
+
 async fn render_desk(
     s: &AppState,
     ctx: &Ctx,
     status: StatusCode,
-    compute: ComputeForm,
-    expert: ExpertForm,
-    errors: Vec<FieldError>,
-    failed: &'static str,
-    done: String,
+    o: Outcome,
 ) -> AppResult<Response> {
+    let Outcome {
+        compute,
+        expert,
+        errors,
+        failed,
+        done,
+    } = o;
     may_see(ctx)?;
     let who = ctx.who.as_ref();
     let methods = app::rankings::methods(&s.db, who).await?;
@@ -151,7 +165,7 @@ async fn render_desk(
         .into_iter()
         .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
         .collect();
-    provinces.sort_by(|a, b| domain::text::fold(&a.1).cmp(&domain::text::fold(&b.1)));
+    provinces.sort_by_key(|p| domain::text::fold(&p.1));
     let expert_keys = app::rankings::expert_keys(&methods)
         .into_iter()
         .map(|(k, n)| (k, n.get(ctx.lang.code()).to_string()))
@@ -183,17 +197,11 @@ async fn desk(
         d @ ("moved" | "expert") => d.to_string(),
         _ => String::new(),
     };
-    render_desk(
-        &s,
-        &ctx,
-        StatusCode::OK,
-        ComputeForm::default(),
-        ExpertForm::default(),
-        vec![],
-        "",
+    let o = Outcome {
         done,
-    )
-    .await
+        ..Default::default()
+    };
+    render_desk(&s, &ctx, StatusCode::OK, o).await
 }
 
 /// An empty or unreadable number is the field's error, in the reader's language.
@@ -256,17 +264,13 @@ async fn compute(
     match result {
         Ok(e) => Ok(Redirect::to(&format!("/rankings/{}", e.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_desk(
-                &s,
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                f,
-                ExpertForm::default(),
+            let o = Outcome {
+                compute: f,
                 errors,
-                "compute",
-                String::new(),
-            )
-            .await
+                failed: "compute",
+                ..Default::default()
+            };
+            render_desk(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, o).await
         }
         Err(e) => Err(e.into()),
     }
@@ -308,17 +312,13 @@ async fn expert(
     match result {
         Ok(()) => Ok(Redirect::to("/rankings/manage?done=expert").into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_desk(
-                &s,
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ComputeForm::default(),
-                f,
+            let o = Outcome {
+                expert: f,
                 errors,
-                "expert",
-                String::new(),
-            )
-            .await
+                failed: "expert",
+                ..Default::default()
+            };
+            render_desk(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, o).await
         }
         Err(e) => Err(e.into()),
     }
@@ -345,17 +345,12 @@ async fn move_version(
     match app::rankings::move_version(&s.db, ctx.principal()?, id, input).await {
         Ok(_) => Ok(Redirect::to("/rankings/manage?done=moved").into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_desk(
-                &s,
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ComputeForm::default(),
-                ExpertForm::default(),
+            let o = Outcome {
                 errors,
-                "move",
-                String::new(),
-            )
-            .await
+                failed: "move",
+                ..Default::default()
+            };
+            render_desk(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, o).await
         }
         Err(e) => Err(e.into()),
     }
@@ -674,6 +669,8 @@ async fn what_if(
     ApiQuery(q): ApiQuery<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
+    // Trying weights is the Committee's and the inspectors' tool (the API's rule too).
+    may_see(&ctx)?;
     let v = app::rankings::edition(&s.db, &s.org, &s.rank_lines, Some(who), id, ctx.lang.code())
         .await?;
     let mut weights = BTreeMap::new();
