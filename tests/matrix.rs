@@ -173,6 +173,8 @@ enum Ep {
     PageRkWhatIf,
     PageRkCompute,
     PageRkExpert,
+    RkChanges,
+    RkHistory,
 }
 
 /// The rule book, stated plainly.
@@ -313,8 +315,12 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
     // the Steering Committee, inspectors (and administrators); the Committee writes methods and
     // computes editions, inspectors enter their findings and try other weights.
     match ep {
-        Ep::RkMethods | Ep::RkVersion | Ep::RkEditions | Ep::RkPublished => return 200,
-        Ep::RkUnpublished | Ep::RkScorecard => return if reads_all { 200 } else { 404 },
+        Ep::RkMethods | Ep::RkVersion | Ep::RkEditions | Ep::RkPublished | Ep::RkHistory => {
+            return 200;
+        }
+        Ep::RkUnpublished | Ep::RkScorecard | Ep::RkChanges => {
+            return if reads_all { 200 } else { 404 };
+        }
         Ep::RkNewVersion | Ep::RkCompute => {
             return if !signed_in {
                 401
@@ -450,7 +456,9 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageRkEdit
         | Ep::PageRkWhatIf
         | Ep::PageRkCompute
-        | Ep::PageRkExpert => unreachable!("decided above"),
+        | Ep::PageRkExpert
+        | Ep::RkChanges
+        | Ep::RkHistory => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -705,7 +713,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 116] = [
+const ENDPOINTS: [Ep; 118] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -822,6 +830,8 @@ const ENDPOINTS: [Ep; 116] = [
     Ep::PageRkWhatIf,
     Ep::PageRkCompute,
     Ep::PageRkExpert,
+    Ep::RkChanges,
+    Ep::RkHistory,
 ];
 
 #[macro_export]
@@ -1224,6 +1234,8 @@ both_with!(
                             Some(json!({"key": "inspection", "unit_id": own, "period": "2026", "value": n % 100, "evidence": format!("Biên bản {n}")})),
                         ),
                         Ep::PageRkDesk => (Method::GET, "/rankings/manage".into(), None),
+                        Ep::RkChanges => (Method::GET, format!("/api/v1/rankings/{rk_draft}/changes"), None),
+                        Ep::RkHistory => (Method::GET, format!("/api/v1/rankings/{rk_published}/units/{own}/history"), None),
                         Ep::PageRkEdit => (Method::GET, format!("/methods/{rk_method}/versions/1/edit"), None),
                         Ep::PageRkWhatIf => (Method::GET, format!("/rankings/{rk_draft}/what-if?w.work=2"), None),
                         Ep::PageRkCompute => {

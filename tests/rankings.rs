@@ -481,3 +481,159 @@ both!(
         assert!(!end.contains("rel=\"next\""));
     }
 );
+
+both!(
+    the_changes_between_editions_a_units_history_and_the_spreadsheet,
+    |app| {
+        let steering = bearer(&app.token("steering").await);
+        let inspector = bearer(&app.token("inspector").await);
+        let ids = findings(&app, 5).await;
+        let (_, version) = published_method(&app, &steering, "LOG").await;
+        let compute = || async {
+            let (s, e) = post(
+                &steering,
+                &app,
+                "/api/v1/rankings",
+                json!({"version_id": version, "period": "2026"}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}");
+            e["id"].as_i64().unwrap()
+        };
+        let first = compute().await;
+        // The inspection turns the order of the first and the last province around, and finds a
+        // sixth province.
+        let sixth: i64 = app
+            .scalar_text("SELECT CAST(id AS TEXT) FROM org_units WHERE kind = 'province' AND valid_to IS NULL ORDER BY code LIMIT 1 OFFSET 5")
+            .await
+            .parse()
+            .unwrap();
+        for (unit, value) in [(ids[0], 95), (ids[4], 30), (sixth, 60)] {
+            let (s, v) = post(
+                &inspector,
+                &app,
+                "/api/v1/expert-scores",
+                json!({"key": "inspection", "unit_id": unit, "period": "2026", "value": value, "evidence": "Biên bản bổ sung"}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let second = compute().await;
+        let (_, none) = steering
+            .get(app.url(&format!("/api/v1/rankings/{first}/changes")))
+            .call_json()
+            .await;
+        assert_eq!(none, Value::Null, "the first edition has nothing before it");
+
+        // The changelog, against the two editions' own ranks.
+        let ranks = |v: &Value| -> std::collections::BTreeMap<i64, i64> {
+            v["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|u| !u["rank"].is_null())
+                .map(|u| (u["unit_id"].as_i64().unwrap(), u["rank"].as_i64().unwrap()))
+                .collect()
+        };
+        let (_, a) = steering
+            .get(app.url(&format!("/api/v1/rankings/{first}")))
+            .call_json()
+            .await;
+        let (_, b) = steering
+            .get(app.url(&format!("/api/v1/rankings/{second}")))
+            .call_json()
+            .await;
+        let (ra, rb) = (ranks(&a), ranks(&b));
+        let (s, log) = steering
+            .get(app.url(&format!("/api/v1/rankings/{second}/changes")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{log}");
+        assert_eq!(log["before"], first);
+        let units = |k: &str| -> Vec<i64> {
+            let mut v: Vec<i64> = log["changes"][k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["unit"].as_i64().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let expect = |f: &dyn Fn(i64, i64) -> bool| -> Vec<i64> {
+            ra.iter()
+                .filter(|(u, r)| rb.get(u).is_some_and(|n| f(**r, *n)))
+                .map(|(u, _)| *u)
+                .collect()
+        };
+        assert_eq!(units("risers"), expect(&|was, now| now < was), "{log}");
+        assert_eq!(units("fallers"), expect(&|was, now| now > was), "{log}");
+        assert!(units("risers").contains(&ids[0]) && units("fallers").contains(&ids[4]));
+        assert_eq!(log["changes"]["entered"], json!([sixth]), "{log}");
+
+        // A unit's history: its score and rank in each edition, oldest first.
+        let (s, h) = steering
+            .get(app.url(&format!(
+                "/api/v1/rankings/{second}/units/{}/history",
+                ids[0]
+            )))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{h}");
+        let score = |v: &Value| {
+            v["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["unit_id"] == ids[0])
+                .unwrap()["score"]
+                .clone()
+        };
+        assert_eq!(
+            h,
+            json!([
+                {"edition_id": first, "period": "2026", "as_of": a["edition"]["as_of"], "score": score(&a), "rank": ra[&ids[0]], "grade": a["units"].as_array().unwrap().iter().find(|u| u["unit_id"] == ids[0]).unwrap()["grade"]},
+                {"edition_id": second, "period": "2026", "as_of": b["edition"]["as_of"], "score": score(&b), "rank": rb[&ids[0]], "grade": b["units"].as_array().unwrap().iter().find(|u| u["unit_id"] == ids[0]).unwrap()["grade"]},
+            ])
+        );
+
+        // The spreadsheet: one line per unit, in the edition's order, with its rank, code, name
+        // and score as the JSON gives them.
+        let r = steering
+            .get(app.url(&format!("/api/v1/rankings/{second}?format=csv")))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let text = r.text().await.unwrap();
+        let text = text.trim_start_matches('\u{feff}');
+        let lines: Vec<&str> = text.lines().collect();
+        let units_b = b["units"].as_array().unwrap();
+        assert_eq!(lines.len(), units_b.len() + 1, "{text}");
+        let top = &units_b[0];
+        let fields: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(fields[0], top["rank"].to_string(), "{text}");
+        assert!(lines[1].contains(top["name"].as_str().unwrap()), "{text}");
+        let csv_score: f64 = fields[3].parse().unwrap();
+        assert!(
+            (csv_score - top["score"].as_f64().unwrap()).abs() < 0.051,
+            "{text}"
+        );
+        let r = steering
+            .get(app.url(&format!("/api/v1/rankings/{second}?format=xlsx")))
+            .call()
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+        let (s, p) = steering
+            .get(app.url(&format!("/api/v1/rankings/{second}?format=pdf")))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    }
+);

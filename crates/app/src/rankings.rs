@@ -894,6 +894,95 @@ pub async fn reproduce(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<b
     Ok(hash == head.edition.inputs_hash && same)
 }
 
+/// The editions of `id`'s method and scope the reader may see, up to and including `id`, oldest
+/// first: a unit's history, and the edition before for the changelog and "why".
+pub async fn series(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<Vec<EditionHead>> {
+    let all = editions(db, who).await?;
+    let this = all
+        .iter()
+        .find(|e| e.edition.id == id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let key = |e: &EditionHead| (e.edition.as_of, e.edition.id);
+    let mut out: Vec<EditionHead> = all
+        .into_iter()
+        .filter(|e| {
+            e.method.id == this.method.id
+                && e.edition.within_unit == this.edition.within_unit
+                && key(e) <= key(&this)
+        })
+        .collect();
+    out.sort_by_key(key);
+    Ok(out)
+}
+
+/// One edition in a unit's history.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryPoint {
+    pub edition_id: i64,
+    pub period: String,
+    pub as_of: NaiveDate,
+    pub score: Option<f64>,
+    pub rank: Option<i32>,
+    pub grade: Option<String>,
+}
+
+/// A unit's score, rank and grade in every edition of the series up to `id`, oldest first.
+pub async fn history(
+    db: &Db,
+    who: Option<&Principal>,
+    id: i64,
+    unit_id: i64,
+) -> AppResult<Vec<HistoryPoint>> {
+    let series = series(db, who, id).await?;
+    let mut c = db.acquire().await?;
+    let mut out = vec![];
+    for e in series {
+        let row = store::rankings::edition_unit(&mut c.conn(), e.edition.id, unit_id).await?;
+        out.push(HistoryPoint {
+            edition_id: e.edition.id,
+            period: e.edition.period,
+            as_of: e.edition.as_of,
+            score: row.as_ref().and_then(|r| r.score),
+            rank: row.as_ref().and_then(|r| r.rank),
+            grade: row.and_then(|r| r.grade),
+        });
+    }
+    Ok(out)
+}
+
+/// What changed since the edition before in the series, when there is one: (that edition, the
+/// changes).
+pub async fn changes(
+    db: &Db,
+    org: &OrgIndex,
+    cache: &UnitsCache,
+    who: Option<&Principal>,
+    id: i64,
+    lang: &str,
+) -> AppResult<Option<(EditionHead, domain::ranking::changelog::Changelog)>> {
+    use domain::ranking::changelog::{Place, between};
+    let mut series = series(db, who, id).await?;
+    series.pop();
+    let Some(before) = series.pop() else {
+        return Ok(None);
+    };
+    let places = |v: &EditionView| -> Vec<Place> {
+        v.units
+            .iter()
+            .map(|u| Place {
+                unit: u.unit_id,
+                rank: u.rank,
+                grade: u.grade.clone(),
+            })
+            .collect()
+    };
+    let now = edition(db, org, cache, who, id, lang).await?;
+    let then = edition(db, org, cache, who, before.edition.id, lang).await?;
+    Ok(Some((before, between(&places(&then), &places(&now)))))
+}
+
 /// "Why did my score change?" between two editions of the same peer group: each pillar's part.
 pub async fn why(
     db: &Db,

@@ -78,34 +78,21 @@ pub fn quartiles(values: &[Option<i64>]) -> Vec<Option<usize>> {
 pub fn choropleth(lang: Lang, id: &str, label: &str, areas: &[Area]) -> String {
     let shares: Vec<Option<i64>> = areas.iter().map(|a| a.permille).collect();
     let groups = quartiles(&shares);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<figure class="map" id="{id}"><svg viewBox="{}" role="img" aria-label="{}">"#,
-        PROVINCES.view_box,
-        esc(label)
-    );
-    for (a, g) in areas.iter().zip(&groups) {
-        if !PROVINCES.shapes.iter().any(|(c, _)| *c == a.code) {
-            continue;
-        }
-        let share = a
-            .permille
-            .map(|p| lang.percent1(p))
-            .unwrap_or_else(|| "—".into());
-        let _ = write!(
-            s,
-            r##"<a href="{}" data-code="{}"><use href="#pv-{}" class="{}"><title>{}: {}</title></use></a>"##,
-            esc(&a.href),
-            a.code,
-            a.code,
-            g.map_or("q-none".to_string(), |g| format!("q{g}")),
-            esc(&a.name),
-            share
-        );
-    }
-    s.push_str("</svg><figcaption>");
-    let _ = write!(s, "{} ({}): ", esc(label), lang.t("home-map-quartiles"));
+    let filled: Vec<Filled> = areas
+        .iter()
+        .zip(&groups)
+        .map(|(a, g)| Filled {
+            code: &a.code,
+            name: &a.name,
+            href: &a.href,
+            class: g.map_or("q-none".to_string(), |g| format!("q{g}")),
+            figure: a
+                .permille
+                .map(|p| lang.percent1(p))
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let mut legend = vec![];
     for g in (0..4).rev() {
         let inside: Vec<i64> = shares
             .iter()
@@ -121,13 +108,63 @@ pub fn choropleth(lang: Lang, id: &str, label: &str, areas: &[Area]) -> String {
         } else {
             format!("{}–{}", lang.percent1(*lo), lang.percent1(*hi))
         };
-        let _ = write!(
-            s,
-            r#"<span class="key"><svg width="12" height="12" aria-hidden="true"><rect class="q{g}" width="12" height="12"/></svg> {range}</span> "#
-        );
+        legend.push((format!("q{g}"), range));
     }
     if groups.iter().any(Option::is_none) {
-        s.push_str(r#"<span class="key"><svg width="12" height="12" aria-hidden="true"><rect class="q-none" width="12" height="12"/></svg> —</span>"#);
+        legend.push(("q-none".into(), "—".into()));
+    }
+    let title = format!("{} ({})", label, lang.t("home-map-quartiles"));
+    draw(id, label, &title, &filled, &legend)
+}
+
+/// A province as drawn: its fill class and the figure in its tooltip.
+pub struct Filled<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub href: &'a str,
+    /// q0 (lowest) … q3 (highest), or q-none.
+    pub class: String,
+    pub figure: String,
+}
+
+/// Draws the provinces with their fills, and a legend of (class, text) under `title`.
+pub fn draw(
+    id: &str,
+    label: &str,
+    title: &str,
+    areas: &[Filled],
+    legend: &[(String, String)],
+) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<figure class="map" id="{id}"><svg viewBox="{}" role="img" aria-label="{}">"#,
+        PROVINCES.view_box,
+        esc(label)
+    );
+    for a in areas {
+        if !PROVINCES.shapes.iter().any(|(c, _)| *c == a.code) {
+            continue;
+        }
+        let _ = write!(
+            s,
+            r##"<a href="{}" data-code="{}"><use href="#pv-{}" class="{}"><title>{}: {}</title></use></a>"##,
+            esc(a.href),
+            a.code,
+            a.code,
+            a.class,
+            esc(a.name),
+            esc(&a.figure)
+        );
+    }
+    s.push_str("</svg><figcaption>");
+    let _ = write!(s, "{}: ", esc(title));
+    for (class, text) in legend {
+        let _ = write!(
+            s,
+            r#"<span class="key"><svg width="12" height="12" aria-hidden="true"><rect class="{class}" width="12" height="12"/></svg> {}</span> "#,
+            esc(text)
+        );
     }
     s.push_str("</figcaption></figure>");
     s

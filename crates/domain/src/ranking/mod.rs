@@ -4,6 +4,7 @@
 //! values come from the platform's own tasks, indicators and feedback, read by the layers above.
 
 pub mod attribution;
+pub mod changelog;
 pub mod engine;
 pub mod lifecycle;
 pub mod method;

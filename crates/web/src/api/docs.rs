@@ -235,6 +235,8 @@ pub struct IndicatorsDoc;
         super::rankings::what_if,
         super::rankings::scorecard,
         super::rankings::why,
+        super::rankings::history,
+        super::rankings::changes,
         super::rankings::enter_expert
     ),
     components(schemas(
@@ -253,6 +255,10 @@ pub struct IndicatorsDoc;
         app::rankings::EditionView,
         app::rankings::RankedUnit,
         app::rankings::Scorecard,
+        app::rankings::HistoryPoint,
+        domain::ranking::changelog::Changelog,
+        domain::ranking::changelog::Move,
+        domain::ranking::changelog::GradeChange,
         app::rankings::CardLine,
         app::rankings::WhatIfInput,
         app::rankings::WhatIfUnit,

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -12,9 +12,12 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Ctx, PathId, PathIds};
+use crate::i18n::Lang;
+use app::export::{Cell, Table};
 use app::rankings::{
-    ComputeInput, DocumentInput, EditionHead, EditionView, ExpertInput, MethodSummary, MoveInput,
-    NewMethodInput, PublishInput, Scorecard, VersionView, WhatIfInput, WhatIfUnit,
+    ComputeInput, DocumentInput, EditionHead, EditionView, ExpertInput, HistoryPoint,
+    MethodSummary, MoveInput, NewMethodInput, PublishInput, Scorecard, VersionView, WhatIfInput,
+    WhatIfUnit,
 };
 use app::records::{Edition, ExpertScore, MethodVersion};
 
@@ -33,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/rankings/{id}/publish", post(publish))
         .route("/api/v1/rankings/{id}/reproduce", get(reproduce))
         .route("/api/v1/rankings/{id}/what-if", post(what_if))
+        .route("/api/v1/rankings/{id}/changes", get(changes))
+        .route("/api/v1/rankings/{id}/units/{unit}/history", get(history))
         .route("/api/v1/rankings/{id}/units/{unit}", get(scorecard))
         .route("/api/v1/rankings/{id}/units/{unit}/why", get(why))
         .route("/api/v1/expert-scores", post(enter_expert))
@@ -134,25 +139,108 @@ async fn compute(
     Ok((StatusCode::CREATED, Json(e)))
 }
 
-/// An edition: every unit's score, rank, grade, quartile and rank interval, and what moves the ranks most.
-#[utoipa::path(get, path = "/api/v1/rankings/{id}", tag = "rankings", security(()), params(("id" = i64, Path)),
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct EditionQuery {
+    /// csv or xlsx for a spreadsheet of every unit (else JSON).
+    format: Option<String>,
+}
+
+/// An edition: every unit's score, rank, grade, quartile and rank interval, and what moves the ranks most. With `format=csv|xlsx`, a spreadsheet of every unit.
+#[utoipa::path(get, path = "/api/v1/rankings/{id}", tag = "rankings", security(()), params(("id" = i64, Path), EditionQuery),
     responses((status = 200, body = EditionView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_edition(
     State(s): State<AppState>,
     ctx: Ctx,
     PathId(id): PathId,
-) -> AppResult<Json<EditionView>> {
-    Ok(Json(
-        app::rankings::edition(
-            &s.db,
-            &s.org,
-            &s.rank_lines,
-            ctx.who.as_ref(),
-            id,
-            ctx.lang.code(),
-        )
-        .await?,
-    ))
+    ApiQuery(q): ApiQuery<EditionQuery>,
+) -> AppResult<Response> {
+    let format = crate::api::export::parse_format(q.format.as_deref())?;
+    let v = app::rankings::edition(
+        &s.db,
+        &s.org,
+        &s.rank_lines,
+        ctx.who.as_ref(),
+        id,
+        ctx.lang.code(),
+    )
+    .await?;
+    match format {
+        Some(format) => {
+            let snap = s.org.snapshot(&s.db).await?;
+            let t = edition_table(ctx.lang, &v, |u| {
+                snap.get(u).and_then(|u| u.code.clone()).unwrap_or_default()
+            });
+            crate::api::export::export_response(&t, format, &format!("ranking-{id}"))
+        }
+        None => Ok(Json(v).into_response()),
+    }
+}
+
+/// Every unit of an edition as a spreadsheet: rank, code, name, score, grade, quartile, rank
+/// interval, then each pillar's points when the edition shows them.
+fn edition_table(lang: Lang, v: &EditionView, code: impl Fn(i64) -> String) -> Table {
+    let pillars: Vec<(String, String)> = if v.units.iter().any(|u| !u.pillars.is_empty()) {
+        v.document
+            .pillars
+            .iter()
+            .map(|p| (p.code().to_string(), p.name().get(lang.code()).to_string()))
+            .collect()
+    } else {
+        vec![]
+    };
+    let mut headers: Vec<String> = [
+        "rk-rank",
+        "rk-code",
+        "rk-unit",
+        "rk-score",
+        "rk-grade",
+        "rk-quartile",
+        "rk-rank-low",
+        "rk-rank-high",
+    ]
+    .iter()
+    .map(|k| lang.t(k).to_string())
+    .collect();
+    headers.extend(pillars.iter().map(|(_, n)| n.clone()));
+    let grade = |g: &str| {
+        v.document
+            .grades
+            .iter()
+            .find(|x| x.code == g)
+            .map(|x| x.name.get(lang.code()).to_string())
+            .unwrap_or_else(|| g.to_string())
+    };
+    let rows = v
+        .units
+        .iter()
+        .map(|u| {
+            let mut row: Vec<Cell> = vec![
+                u.rank.into(),
+                code(u.unit_id).into(),
+                u.name.clone().into(),
+                u.score.map(|x| (x * 10.0).round() / 10.0).into(),
+                u.grade.as_deref().map(grade).into(),
+                u.quartile.into(),
+                u.rank_low.into(),
+                u.rank_high.into(),
+            ];
+            row.extend(pillars.iter().map(|(c, _)| {
+                u.pillars
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .map(|x| (x * 10.0).round() / 10.0)
+                    .into()
+            }));
+            row
+        })
+        .collect();
+    Table {
+        title: format!("{} {}", v.head.method.code, v.head.edition.period),
+        headers,
+        rows,
+    }
 }
 
 /// Publishes an edition at the chosen detail; it never changes afterwards.
@@ -230,6 +318,51 @@ async fn why(
     Ok(Json(
         app::rankings::why(&s.db, ctx.who.as_ref(), q.from, id, unit).await?,
     ))
+}
+
+/// A unit's score, rank and grade in every edition of the same method and scope up to this one, oldest first.
+#[utoipa::path(get, path = "/api/v1/rankings/{id}/units/{unit}/history", tag = "rankings", security(()),
+    params(("id" = i64, Path), ("unit" = i64, Path)),
+    responses((status = 200, body = Vec<HistoryPoint>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn history(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathIds(id, unit): PathIds,
+) -> AppResult<Json<Vec<HistoryPoint>>> {
+    Ok(Json(
+        app::rankings::history(&s.db, ctx.who.as_ref(), id, unit).await?,
+    ))
+}
+
+/// What changed since the edition before of the same method and scope: units that rose, fell, entered, left, changed grade. `null` for the first edition.
+#[utoipa::path(get, path = "/api/v1/rankings/{id}/changes", tag = "rankings", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Option<Changes>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn changes(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<Option<Changes>>> {
+    let c = app::rankings::changes(
+        &s.db,
+        &s.org,
+        &s.rank_lines,
+        ctx.who.as_ref(),
+        id,
+        ctx.lang.code(),
+    )
+    .await?;
+    Ok(Json(c.map(|(before, changes)| Changes {
+        before: before.edition.id,
+        changes,
+    })))
+}
+
+/// The changelog of an edition against the one before.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Changes {
+    /// The earlier edition compared with.
+    before: i64,
+    changes: domain::ranking::changelog::Changelog,
 }
 
 /// Enters an inspector's value for a unit and period with its evidence (a method's `expert:<key>` measure).

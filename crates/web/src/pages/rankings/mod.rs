@@ -99,6 +99,139 @@ struct EditionTpl {
     shown: String,
     prev_link: String,
     next_link: String,
+    /// The provinces coloured by grade (province rankings only).
+    map: String,
+    changes: Option<ChangeView>,
+}
+
+/// A unit in the changelog: (unit, name, from, to).
+type Moved = (i64, String, String, String);
+
+/// The changelog since the edition before, as lines of the page.
+struct ChangeView {
+    before: EditionHead,
+    /// The largest moves up and down, and how many moved each way.
+    risers: Vec<Moved>,
+    fallers: Vec<Moved>,
+    risers_n: usize,
+    fallers_n: usize,
+    grades: Vec<Moved>,
+    unchanged: usize,
+    entered: Vec<(i64, String)>,
+    left: Vec<(i64, String)>,
+}
+
+/// Units listed per kind of change; the counts give the rest.
+const CHANGES_LISTED: usize = 5;
+
+fn change_view(
+    lang: Lang,
+    v: &EditionView,
+    before: EditionHead,
+    log: domain::ranking::changelog::Changelog,
+) -> ChangeView {
+    let names: std::collections::HashMap<i64, &str> = v
+        .units
+        .iter()
+        .map(|u| (u.unit_id, u.name.as_str()))
+        .collect();
+    let name = |u: i64| names.get(&u).copied().unwrap_or_default().to_string();
+    let moves = |ms: &[domain::ranking::changelog::Move]| -> Vec<Moved> {
+        ms.iter()
+            .take(CHANGES_LISTED)
+            .map(|m| (m.unit, name(m.unit), m.from.to_string(), m.to.to_string()))
+            .collect()
+    };
+    let grade = |code: &str| grade_name(lang, &v.document, code);
+    ChangeView {
+        risers_n: log.risers.len(),
+        fallers_n: log.fallers.len(),
+        risers: moves(&log.risers),
+        fallers: moves(&log.fallers),
+        grades: log
+            .grades
+            .iter()
+            .map(|g| (g.unit, name(g.unit), grade(&g.from), grade(&g.to)))
+            .collect(),
+        unchanged: log.unchanged,
+        entered: log.entered.iter().map(|u| (*u, name(*u))).collect(),
+        left: log.left.iter().map(|u| (*u, name(*u))).collect(),
+        before,
+    }
+}
+
+/// The provinces on a map, each filled by its grade (the best grade darkest green), linked to
+/// its scorecard; the legend names the grades with their thresholds.
+async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String> {
+    let snap = s.org.snapshot(&s.db).await?;
+    let mut grades = v.document.grades.clone();
+    grades.sort_by(|a, b| b.min.total_cmp(&a.min));
+    let n = grades.len();
+    let class = |code: &str| -> String {
+        match grades.iter().position(|g| g.code == code) {
+            Some(i) if n > 1 => format!("q{}", 3 - (i * 3 + (n - 1) / 2) / (n - 1)),
+            Some(_) => "q3".into(),
+            None => "q-none".into(),
+        }
+    };
+    let lang = ctx.lang;
+    let id = v.head.edition.id;
+    let rows: Vec<(String, String, String, String, String)> = v
+        .units
+        .iter()
+        .filter_map(|u| {
+            let code = snap.get(u.unit_id)?.code.clone()?;
+            let (class, figure) = match &u.grade {
+                Some(g) => (
+                    class(g),
+                    format!(
+                        "{} · {}",
+                        grade_name(lang, &v.document, g),
+                        u.score.map(|x| lang.num(x, 1)).unwrap_or_default()
+                    ),
+                ),
+                None => ("q-none".to_string(), lang.t("rk-no-data").to_string()),
+            };
+            Some((
+                code,
+                u.name.clone(),
+                class,
+                figure,
+                format!("/rankings/{id}/units/{}", u.unit_id),
+            ))
+        })
+        .collect();
+    let areas: Vec<crate::map::Filled> = rows
+        .iter()
+        .map(|(code, name, class, figure, href)| crate::map::Filled {
+            code,
+            name,
+            href,
+            class: class.clone(),
+            figure: figure.clone(),
+        })
+        .collect();
+    let mut legend: Vec<(String, String)> = grades
+        .iter()
+        .map(|g| {
+            (
+                class(&g.code),
+                format!("{} ≥ {}", g.name.get(lang.code()), lang.num(g.min, 0)),
+            )
+        })
+        .collect();
+    legend.push(("q-none".into(), lang.t("rk-no-data").to_string()));
+    Ok(format!(
+        "{}{}",
+        crate::map::defs(),
+        crate::map::draw(
+            "rk-map",
+            lang.t("rk-map"),
+            lang.t("rk-grade"),
+            &areas,
+            &legend
+        )
+    ))
 }
 
 impl EditionTpl {
@@ -225,8 +358,25 @@ async fn edition_page(
         ctx.lang.int(shown.end as i64),
         ctx.lang.int(total as i64)
     );
+    let map = if v.head.method.peer_group == "province" {
+        grade_map(&s, &ctx, &v).await?
+    } else {
+        String::new()
+    };
+    let changes = app::rankings::changes(
+        &s.db,
+        &s.org,
+        &s.rank_lines,
+        ctx.who.as_ref(),
+        id,
+        ctx.lang.code(),
+    )
+    .await?
+    .map(|(before, log)| change_view(ctx.lang, &v, before, log));
     v.units = v.units.drain(shown).collect();
     html(EditionTpl {
+        map,
+        changes,
         p: PageCtx::from(&ctx, &format!("/rankings/{id}")),
         v,
         rows,
@@ -245,6 +395,9 @@ struct UnitTpl {
     /// The same unit in the edition before (same method and group), with the change per pillar.
     before: Option<(i64, Vec<domain::ranking::attribution::Change>)>,
     document: Method,
+    /// The unit in each edition of the series, oldest first, and its scores as a sparkline.
+    history: Vec<app::rankings::HistoryPoint>,
+    sparkline: String,
 }
 
 impl UnitTpl {
@@ -315,17 +468,13 @@ async fn unit_page(
                 .document
         }
     };
-    // The edition before of the same method and scope, for "why did my score change?".
-    let earlier = app::rankings::editions(&s.db, who)
-        .await?
-        .into_iter()
-        .filter(|e| {
-            e.method.id == card.head.method.id
-                && e.edition.within_unit == card.head.edition.within_unit
-                && e.edition.id < id
-        })
-        .map(|e| e.edition.id)
-        .max();
+    // The unit in every edition of the series, and the one before for "why did my score change?".
+    let history = app::rankings::history(&s.db, who, id, unit).await?;
+    let earlier = history
+        .len()
+        .checked_sub(2)
+        .and_then(|i| history.get(i))
+        .map(|h| h.edition_id);
     let before = match earlier {
         Some(b) if !card.lines.is_empty() => app::rankings::why(&s.db, who, b, id, unit)
             .await
@@ -333,11 +482,18 @@ async fn unit_page(
             .map(|w| (b, w)),
         _ => None,
     };
+    let sparkline = if history.len() > 1 {
+        crate::charts::sparkline(&history.iter().map(|h| h.score).collect::<Vec<_>>())
+    } else {
+        String::new()
+    };
     html(UnitTpl {
         p: PageCtx::from(&ctx, &format!("/rankings/{id}/units/{unit}")),
         card,
         before,
         document,
+        history,
+        sparkline,
     })
 }
 
