@@ -216,7 +216,12 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
         .map(|g| {
             (
                 class(&g.code),
-                format!("{} ≥ {}", g.name.get(lang.code()), lang.num(g.min, 0)),
+                // Thresholds are kept on 0–100; the reader sees them on the score's scale.
+                format!(
+                    "{} ≥ {}",
+                    g.name.get(lang.code()),
+                    lang.num(g.min * v.document.scale / 100.0, 0)
+                ),
             )
         })
         .collect();
