@@ -694,3 +694,120 @@ both!(indicator_pages_show_a_value_on_the_next_request, |app| {
     let r = steering.get(app.url("/indicators")).send().await.unwrap();
     assert!(r.headers().get("x-cache").is_none());
 });
+
+both!(
+    ranking_pages_show_a_publication_on_the_next_request,
+    |app| {
+        let c = app.anon();
+        let admin = bearer(&app.token("admin").await);
+        let steering = bearer(&app.token("steering").await);
+        let inspector = bearer(&app.token("inspector").await);
+        let dl = app.unit_id("66").await;
+        let (s, v) = inspector
+        .post(app.url("/api/v1/expert-scores"))
+        .json(&json!({"key": "inspection", "unit_id": dl, "period": "2026", "value": 80, "evidence": "Biên bản"}))
+        .call_json()
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
+        let (s, v) = steering
+        .post(app.url("/api/v1/methods"))
+        .json(&json!({"code": "CACHE", "peer_group": "province", "name_vi": "Chỉ số thử bộ đệm", "example": true, "document": document}))
+        .call_json()
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let (method, version) = (
+            v["method"]["id"].as_i64().unwrap(),
+            v["version"]["id"].as_i64().unwrap(),
+        );
+        for action in ["approve", "publish"] {
+            let (s, v) = steering
+                .post(app.url(&format!("/api/v1/method-versions/{version}/actions")))
+                .json(&json!({"action": action}))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+        let edition = || async {
+            let (s, e) = steering
+                .post(app.url("/api/v1/rankings"))
+                .json(&json!({"version_id": version, "period": "2026"}))
+                .call_json()
+                .await;
+            assert_eq!(s, 201, "{e}");
+            let id = e["id"].as_i64().unwrap();
+            let (s, v) = steering
+                .post(app.url(&format!("/api/v1/rankings/{id}/publish")))
+                .json(&json!({"detail": "full"}))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+            id
+        };
+        let first = edition().await;
+        let list = warm(&app, &c, "/rankings").await;
+        let page = warm(&app, &c, &format!("/rankings/{first}")).await;
+        let card = warm(&app, &c, &format!("/rankings/{first}/units/{dl}")).await;
+        let method_page = warm(&app, &c, &format!("/methods/{method}/versions/1")).await;
+
+        // A second edition, computed: not public yet, so what the public reads is the same.
+        let (s, e) = steering
+            .post(app.url("/api/v1/rankings"))
+            .json(&json!({"version_id": version, "period": "2026"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 201, "{e}");
+        let draft = e["id"].as_i64().unwrap();
+        let r = c
+            .get(app.url(&format!("/rankings/{draft}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            404,
+            "an unpublished edition does not exist for the public"
+        );
+        let (x, _, again) = get(&app, &c, "/rankings").await;
+        assert_eq!(x, "miss", "rendered again after the write");
+        assert_eq!(
+            again, list,
+            "the public list is unchanged by an unpublished edition"
+        );
+        // Published: on the list at the next request.
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/rankings/{draft}/publish")))
+            .json(&json!({"detail": "scores"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let now = fresh(&app, &c, "/rankings", &again).await;
+        assert!(now.contains(&format!("/rankings/{draft}\"")));
+        let (x, _, same) = get(&app, &c, &format!("/methods/{method}/versions/1")).await;
+        assert_eq!(x, "miss");
+        assert_eq!(
+            same, method_page,
+            "a published method version never changes"
+        );
+
+        // The unit renamed: its name on the edition and on its scorecard at the next request.
+        let (s, v) = admin
+            .patch(app.url(&format!("/api/v1/org-units/{dl}")))
+            .json(&json!({"name_vi": "Tỉnh Đắk Lắk Thử Bộ Đệm"}))
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+        for (path, before) in [
+            (format!("/rankings/{first}"), &page),
+            (format!("/rankings/{first}/units/{dl}"), &card),
+        ] {
+            let now = fresh(&app, &c, &path, before).await;
+            assert!(now.contains("Tỉnh Đắk Lắk Thử Bộ Đệm"), "{path}");
+        }
+        // The Committee is never given the public copy, and sees the draft desk links.
+        let committee = app.signed_in("steering").await;
+        let r = committee.get(app.url("/rankings")).send().await.unwrap();
+        assert!(r.headers().get("x-cache").is_none());
+        assert!(r.text().await.unwrap().contains("/rankings/manage"));
+    }
+);

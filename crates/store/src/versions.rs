@@ -13,19 +13,22 @@ pub struct Versions {
     pub feedback: i64,
     /// All indicator data (definitions, targets, values).
     pub indicators: i64,
+    /// Ranking methods, their versions and editions.
+    pub rankings: i64,
 }
 
 /// All of them in one statement (one round trip on PostgreSQL).
 pub async fn current(c: &mut DbConn<'_>) -> AppResult<Versions> {
     const SQL: &str = "SELECT (SELECT version FROM org_version WHERE id = 1), \
         (SELECT v FROM task_version WHERE id = 1), (SELECT v FROM feedback_version WHERE id = 1), \
-        (SELECT v FROM indicator_data_version WHERE id = 1)";
-    let (org, tasks, feedback, indicators) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL)
+        (SELECT v FROM indicator_data_version WHERE id = 1), (SELECT v FROM rank_version WHERE id = 1)";
+    let (org, tasks, feedback, indicators, rankings) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(SQL)
         .fetch_one(&mut **c).await?);
     Ok(Versions {
         org,
         tasks,
         feedback,
         indicators,
+        rankings,
     })
 }

@@ -39,6 +39,7 @@ pub struct Deps {
     pub tasks: bool,
     pub feedback: bool,
     pub indicators: bool,
+    pub rankings: bool,
 }
 
 impl Deps {
@@ -47,24 +48,35 @@ impl Deps {
         tasks: false,
         feedback: false,
         indicators: false,
+        rankings: false,
     };
     pub const TASKS: Deps = Deps {
         org: true,
         tasks: true,
         feedback: false,
         indicators: false,
+        rankings: false,
     };
     pub const FEEDBACK: Deps = Deps {
         org: true,
         tasks: false,
         feedback: true,
         indicators: false,
+        rankings: false,
     };
     pub const INDICATORS: Deps = Deps {
         org: true,
         tasks: false,
         feedback: false,
         indicators: true,
+        rankings: false,
+    };
+    pub const RANKINGS: Deps = Deps {
+        org: true,
+        tasks: false,
+        feedback: false,
+        indicators: false,
+        rankings: true,
     };
 
     fn holds(self, then: Versions, now: Versions) -> bool {
@@ -72,6 +84,7 @@ impl Deps {
             && (!self.tasks || then.tasks == now.tasks)
             && (!self.feedback || then.feedback == now.feedback)
             && (!self.indicators || then.indicators == now.indicators)
+            && (!self.rankings || then.rankings == now.rankings)
     }
 }
 
@@ -404,6 +417,7 @@ mod tests {
             tasks: 2,
             feedback: 3,
             indicators: 4,
+            rankings: 6,
         };
         let fb = Versions {
             feedback: 4,
@@ -417,6 +431,11 @@ mod tests {
             ..then
         };
         assert!(Deps::TASKS.holds(then, ind) && !Deps::INDICATORS.holds(then, ind));
+        let rk = Versions {
+            rankings: 7,
+            ..then
+        };
+        assert!(Deps::INDICATORS.holds(then, rk) && !Deps::RANKINGS.holds(then, rk));
     }
 }
 

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::AppState;
+use crate::cache::{Deps, public};
 use crate::error::AppResult;
 use crate::extract::{Ctx, PathIds};
 use crate::i18n::Lang;
@@ -40,6 +41,8 @@ async fn list_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
         p: PageCtx::from(&ctx, "/rankings"),
         editions,
     })
+    // Every reader who is not signed in sees the same published data.
+    .map(|r| public(r, Deps::RANKINGS))
 }
 
 impl ListTpl {
@@ -390,6 +393,8 @@ async fn edition_page(
         prev_link,
         next_link,
     })
+    // Every reader who is not signed in sees the same published data.
+    .map(|r| public(r, Deps::RANKINGS))
 }
 
 #[derive(Template)]
@@ -500,6 +505,8 @@ async fn unit_page(
         history,
         sparkline,
     })
+    // Every reader who is not signed in sees the same published data.
+    .map(|r| public(r, Deps::RANKINGS))
 }
 
 /// (depth, code, name, weight, share of its parent in %, how a measure is computed)
@@ -594,4 +601,6 @@ async fn method_page(
         v,
         lines,
     })
+    // Every reader who is not signed in sees the same published data.
+    .map(|r| public(r, Deps::RANKINGS))
 }
