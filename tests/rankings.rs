@@ -479,6 +479,35 @@ both!(
             .await;
         assert_eq!(rows(&end) as i64, communes - 100 * (last as i64 - 1));
         assert!(!end.contains("rel=\"next\""));
+        // The communes of Đắk Lắk alone: every one of them, and no other.
+        let dl = app.unit_id("66").await;
+        let in_dl = app
+            .scalar_i64(&format!("SELECT COUNT(*) FROM org_units WHERE parent_id = {dl} AND kind IN ('commune', 'ward', 'special_zone') AND valid_to IS NULL"))
+            .await;
+        let mut seen = 0;
+        for n in 1..=(in_dl as usize).div_ceil(100) {
+            let (s, html) = page
+                .get(app.url(&format!("/rankings/{id}?province={dl}&page={n}")))
+                .call_text()
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            seen += rows(&html) as i64;
+            if n == 1 && in_dl > 100 {
+                assert!(
+                    html.contains(&format!("/rankings/{id}?province={dl}&#38;page=2")),
+                    "the next page keeps the province"
+                );
+            }
+        }
+        assert_eq!(seen, in_dl);
+        let other = app
+            .scalar_i64(&format!("SELECT MIN(id) FROM org_units WHERE parent_id <> {dl} AND kind = 'commune' AND valid_to IS NULL"))
+            .await;
+        let (_, html) = page
+            .get(app.url(&format!("/rankings/{id}?province={dl}")))
+            .call_text()
+            .await;
+        assert!(!html.contains(&format!("/rankings/{id}/units/{other}\"")));
     }
 );
 

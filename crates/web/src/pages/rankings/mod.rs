@@ -105,6 +105,9 @@ struct EditionTpl {
     /// The provinces coloured by grade (province rankings only).
     map: String,
     changes: Option<ChangeView>,
+    /// For a nationwide commune ranking: the provinces to show the communes of, and the one shown.
+    provinces: Vec<(i64, String)>,
+    province: Option<i64>,
 }
 
 /// A unit in the changelog: (unit, name, from, to).
@@ -243,6 +246,9 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
 }
 
 impl EditionTpl {
+    fn is_province(&self, id: &i64) -> bool {
+        self.province == Some(*id)
+    }
     fn score(&self, s: &Option<f64>) -> String {
         s.map(|s| self.p.lang.num(s, 1))
             .unwrap_or_else(|| "—".into())
@@ -302,6 +308,8 @@ const PER_PAGE: usize = 100;
 #[derive(serde::Deserialize, Default)]
 struct EditionQuery {
     page: Option<usize>,
+    /// A nationwide commune ranking shown for the communes of one province (national ranks kept).
+    province: Option<i64>,
 }
 
 async fn edition_page(
@@ -320,6 +328,40 @@ async fn edition_page(
     )
     .await?;
     let ranked = v.units.iter().filter(|u| u.rank.is_some()).count();
+    let map = if v.head.method.peer_group == "province" {
+        grade_map(&s, &ctx, &v).await?
+    } else {
+        String::new()
+    };
+    let changes = app::rankings::changes(
+        &s.db,
+        &s.org,
+        &s.rank_lines,
+        ctx.who.as_ref(),
+        id,
+        ctx.lang.code(),
+    )
+    .await?
+    .map(|(before, log)| change_view(ctx.lang, &v, before, log));
+    // The communes of one province, in their national order.
+    let nationwide_communes =
+        v.head.method.peer_group == "commune" && v.head.edition.within_unit.is_none();
+    let snap = s.org.snapshot(&s.db).await?;
+    let mut provinces: Vec<(i64, String)> = vec![];
+    let mut base = format!("/rankings/{id}");
+    let province = q.province.filter(|_| nationwide_communes);
+    if nationwide_communes {
+        provinces = snap
+            .current_of_kind(domain::org::OrgKind::Province)
+            .into_iter()
+            .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
+            .collect();
+        provinces.sort_by_key(|p| domain::text::fold(&p.1));
+    }
+    if let Some(pv) = province {
+        v.units.retain(|u| snap.chain(u.unit_id).contains(&pv));
+        base = format!("/rankings/{id}?province={pv}");
+    }
     let total = v.units.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
@@ -354,38 +396,21 @@ async fn edition_page(
     } else {
         vec![]
     };
-    let (prev_link, next_link) = crate::pages::common::pager(
-        &format!("/rankings/{id}"),
-        page as i64,
-        PER_PAGE as i64,
-        total as i64,
-    );
+    let (prev_link, next_link) =
+        crate::pages::common::pager(&base, page as i64, PER_PAGE as i64, total as i64);
     let shown_text = format!(
         "{}–{} / {}",
         ctx.lang.int(shown.start as i64 + 1),
         ctx.lang.int(shown.end as i64),
         ctx.lang.int(total as i64)
     );
-    let map = if v.head.method.peer_group == "province" {
-        grade_map(&s, &ctx, &v).await?
-    } else {
-        String::new()
-    };
-    let changes = app::rankings::changes(
-        &s.db,
-        &s.org,
-        &s.rank_lines,
-        ctx.who.as_ref(),
-        id,
-        ctx.lang.code(),
-    )
-    .await?
-    .map(|(before, log)| change_view(ctx.lang, &v, before, log));
     v.units = v.units.drain(shown).collect();
     html(EditionTpl {
         map,
         changes,
-        p: PageCtx::from(&ctx, &format!("/rankings/{id}")),
+        provinces,
+        province,
+        p: PageCtx::from(&ctx, &base),
         v,
         rows,
         pillars,
