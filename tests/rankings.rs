@@ -291,6 +291,62 @@ both!(
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        // Another edition published with its pillars: each unit's pillars, and a scorecard of
+        // the pillars alone (no measure, no raw value).
+        let (s, e) = post(
+            &steering,
+            &app,
+            "/api/v1/rankings",
+            json!({"version_id": version, "period": "2026"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let second = e["id"].as_i64().unwrap();
+        let (s, v) = post(
+            &steering,
+            &app,
+            &format!("/api/v1/rankings/{second}/publish"),
+            json!({"detail": "pillars"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, v) = anon
+            .get(app.url(&format!("/api/v1/rankings/{second}")))
+            .call_json()
+            .await;
+        let ranked: Vec<&Value> = v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| !u["rank"].is_null())
+            .collect();
+        assert!(!ranked.is_empty());
+        assert!(
+            ranked
+                .iter()
+                .all(|u| u["pillars"].as_object().is_some_and(|p| p.len() == 3)),
+            "{v}"
+        );
+        let (_, card) = anon
+            .get(app.url(&format!("/api/v1/rankings/{second}/units/{dak_lak}")))
+            .call_json()
+            .await;
+        let lines = card["lines"].as_array().unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| l["code"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["work", "citizens", "inspection"],
+            "{card}"
+        );
+        let (s, why) = anon
+            .get(app.url(&format!(
+                "/api/v1/rankings/{second}/units/{dak_lak}/why?from={second}"
+            )))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{why}");
     }
 );
 

@@ -546,7 +546,8 @@ pub async fn compute(
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishInput {
-    /// What the public sees: scores (ranks, scores and grades) or full (down to the raw values).
+    /// What the public sees: scores (ranks, scores and grades), pillars (and each pillar's
+    /// points) or full (down to each measure's raw value).
     pub detail: String,
 }
 
@@ -649,9 +650,17 @@ async fn head(db: &Db, who: Option<&Principal>, id: i64) -> AppResult<(EditionHe
     ))
 }
 
-/// Whether the reader sees every part of the edition's units (else ranks, scores, grades).
-fn full_detail(head: &EditionHead, who: Option<&Principal>) -> bool {
-    sees_unpublished(who) || head.edition.public_detail.as_deref() == Some(Detail::Full.as_str())
+/// How much of the edition's units the reader sees: everything for those who see unpublished
+/// editions, else what the publication chose.
+fn detail_for(head: &EditionHead, who: Option<&Principal>) -> Detail {
+    if sees_unpublished(who) {
+        return Detail::Full;
+    }
+    head.edition
+        .public_detail
+        .as_deref()
+        .and_then(Detail::parse)
+        .unwrap_or(Detail::Scores)
 }
 
 /// One unit's line in an edition.
@@ -676,15 +685,15 @@ pub struct RankedUnit {
 
 impl RankedUnit {
     /// A stored row as a reader sees it: the unit's name in `lang`, and the points of each of
-    /// `method`'s pillars when the detail is shown (`full`).
+    /// `method`'s pillars when the detail shown includes them.
     fn of(
         row: EditionUnit,
         snap: &store::org_index::Snapshot,
         method: &Method,
-        full: bool,
+        detail: Detail,
         lang: &str,
     ) -> RankedUnit {
-        let parts: BTreeMap<String, Part> = if full {
+        let parts: BTreeMap<String, Part> = if detail >= Detail::Pillars {
             serde_json::from_str(&row.parts).unwrap_or_default()
         } else {
             BTreeMap::new()
@@ -727,7 +736,7 @@ pub struct EditionView {
 /// change after it is computed, so the key is the edition, whether the detail is shown, the
 /// language and the tree's version (for the names). Parsing every part of 3,321 communes took
 /// 245 ms a request.
-pub type UnitsCache = crate::memo::Memo<(i64, bool, String, i64), EditionLines>;
+pub type UnitsCache = crate::memo::Memo<(i64, Detail, String, i64), EditionLines>;
 
 pub struct EditionLines {
     pub units: Vec<RankedUnit>,
@@ -743,9 +752,9 @@ pub async fn edition(
     lang: &str,
 ) -> AppResult<EditionView> {
     let (head, document) = head(db, who, id).await?;
-    let full = full_detail(&head, who);
+    let detail = detail_for(&head, who);
     let snap = org.snapshot(db).await?;
-    let key = (id, full, lang.to_string(), snap.version);
+    let key = (id, detail, lang.to_string(), snap.version);
     if let Some(lines) = cache.get(&key) {
         return Ok(EditionView {
             head,
@@ -761,7 +770,7 @@ pub async fn edition(
         .ok_or(AppError::NotFound)?;
     let units = rows
         .into_iter()
-        .map(|r| RankedUnit::of(r, &snap, &document, full, lang))
+        .map(|r| RankedUnit::of(r, &snap, &document, detail, lang))
         .collect::<Vec<_>>();
     let sensitivity: Vec<uncertainty::Effect> =
         serde_json::from_str(&blobs.sensitivity).unwrap_or_default();
@@ -818,7 +827,7 @@ pub async fn scorecard(
     lang: &str,
 ) -> AppResult<Scorecard> {
     let (head, document) = head(db, who, id).await?;
-    let full = full_detail(&head, who);
+    let detail = detail_for(&head, who);
     let snap = org.snapshot(db).await?;
     let mut c = db.acquire().await?;
     let row = store::rankings::edition_unit(&mut c.conn(), id, unit_id)
@@ -830,10 +839,11 @@ pub async fn scorecard(
     let medians: BTreeMap<String, f64> = serde_json::from_str(&blobs.medians).unwrap_or_default();
     let parts: BTreeMap<String, Part> = serde_json::from_str(&row.parts).unwrap_or_default();
     let mut lines = vec![];
-    if full {
+    if detail >= Detail::Pillars {
         fn walk(
             items: &[domain::ranking::method::Item],
             depth: usize,
+            deepest: usize,
             lang: &str,
             parts: &BTreeMap<String, Part>,
             medians: &BTreeMap<String, f64>,
@@ -856,15 +866,31 @@ pub async fn scorecard(
                     part: part.clone(),
                     median: medians.get(i.code()).copied(),
                 });
-                if let Item::Node(n) = i {
-                    walk(&n.children, depth + 1, lang, parts, medians, out);
+                if let Item::Node(n) = i
+                    && depth < deepest
+                {
+                    walk(&n.children, depth + 1, deepest, lang, parts, medians, out);
                 }
             }
         }
-        walk(&document.pillars, 0, lang, &parts, &medians, &mut lines);
+        // At the pillars' level of detail, the pillars only.
+        let deepest = if detail == Detail::Full {
+            usize::MAX
+        } else {
+            0
+        };
+        walk(
+            &document.pillars,
+            0,
+            deepest,
+            lang,
+            &parts,
+            &medians,
+            &mut lines,
+        );
     }
     Ok(Scorecard {
-        unit: RankedUnit::of(row, &snap, &document, full, lang),
+        unit: RankedUnit::of(row, &snap, &document, detail, lang),
         head,
         lines,
     })
@@ -998,7 +1024,7 @@ pub async fn why(
         let row = store::rankings::edition_unit(&mut c.conn(), id, unit_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let parts: BTreeMap<String, Part> = if full_detail(&head, who) {
+        let parts: BTreeMap<String, Part> = if detail_for(&head, who) >= Detail::Pillars {
             serde_json::from_str(&row.parts).unwrap_or_default()
         } else {
             return Err(AppError::Forbidden);

@@ -105,13 +105,15 @@ pub fn may_edit(state: VersionState) -> Result<(), FieldError> {
     }
 }
 
-/// What the public sees of a published edition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What the public sees of a published edition, each level showing all of the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     /// Ranks, scores and grades.
     Scores,
+    /// And each pillar's points (the scorecard's first level, and why a score changed).
+    Pillars,
     /// And every pillar, component and measure, down to the raw values.
     Full,
 }
@@ -120,12 +122,13 @@ impl Detail {
     pub fn as_str(self) -> &'static str {
         match self {
             Detail::Scores => "scores",
+            Detail::Pillars => "pillars",
             Detail::Full => "full",
         }
     }
 
     pub fn parse(s: &str) -> Option<Detail> {
-        [Detail::Scores, Detail::Full]
+        [Detail::Scores, Detail::Pillars, Detail::Full]
             .into_iter()
             .find(|x| x.as_str() == s)
     }
