@@ -722,3 +722,88 @@ both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     }
 );
+
+both!(a_measure_of_indicator_targets_reached, |app| {
+    // Đắk Lắk reaches 70 % against its own target of 80 %: 87.5 %. Hà Nội reaches 90 %
+    // against the national path (baseline 45 %, 65 % by 2027): beyond it, counted 100 %.
+    let set = app::indicators::builtin::create_province_set(
+        &app.db,
+        &store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    let dvctt = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'")
+        .await;
+    let (dl, hn) = (app.unit_id("66").await, app.unit_id("01").await);
+    let admin = bearer(&app.token("admin").await);
+    let steering = bearer(&app.token("steering").await);
+    for (unit, n) in [(dl, "7"), (hn, "9")] {
+        let (s, v) = admin
+                .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+                .json(&json!({"unit": unit, "period": "2026Q3", "values": [{"indicator_id": dvctt, "numerator": n, "denominator": "10"}]}))
+                .call_json()
+                .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, v) = steering
+        .put(app.url(&format!("/api/v1/indicators/{dvctt}/targets")))
+        .json(&json!({"unit": dl, "period": "2026", "value": "≥ 80"}))
+        .call_json()
+        .await;
+    assert!(s.is_success(), "{v}");
+    let mut doc = document();
+    doc["pillars"] = json!([{"node": {"code": "ind", "name": {"vi": "Chỉ tiêu"}, "weight": 1.0, "aggregation": "arithmetic",
+            "children": [{"measure": {"code": "targets", "name": {"vi": "Đạt chỉ tiêu"}, "weight": 1.0, "source": "indicators.achievement",
+                "better": "higher", "normalisation": {"kind": "goalposts", "worst": 0.0, "best": 100.0}, "missing": "exclude"}}]}}]);
+    let (s, v) = post(
+            &steering,
+            &app,
+            "/api/v1/methods",
+            json!({"code": "IND", "peer_group": "province", "name_vi": "Chỉ tiêu thử", "document": doc}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let version = v["version"]["id"].as_i64().unwrap();
+    let (s, e) = post(
+        &steering,
+        &app,
+        "/api/v1/rankings",
+        json!({"version_id": version, "period": "2026", "as_of": "2026-11-30"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let raw = |unit: i64| {
+        let steering = steering.clone();
+        let url = app.url(&format!("/api/v1/rankings/{id}/units/{unit}"));
+        async move {
+            let (_, card) = steering.get(url).call_json().await;
+            card["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["code"] == "targets")
+                .unwrap()["part"]["raw"]
+                .clone()
+        }
+    };
+    assert_eq!(raw(dl).await.as_f64().unwrap(), 87.5);
+    assert_eq!(raw(hn).await.as_f64().unwrap(), 100.0);
+    let other = app.unit_id("04").await;
+    assert!(raw(other).await.is_null(), "no value, nothing judged");
+    let (_, v) = steering
+        .get(app.url(&format!("/api/v1/rankings/{id}")))
+        .call_json()
+        .await;
+    let rank = |u: i64| {
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["unit_id"] == u)
+            .unwrap()["rank"]
+            .clone()
+    };
+    assert_eq!((rank(hn), rank(dl)), (json!(1), json!(2)), "{v}");
+});

@@ -344,6 +344,7 @@ fn group_units(
 /// The raw values of every measure of `method` for `units`, from the platform's data.
 async fn gather(
     db: &Db,
+    org: &OrgIndex,
     method: &Method,
     units: Vec<i64>,
     period: PeriodId,
@@ -389,6 +390,18 @@ async fn gather(
         for (k, v) in sources::feedback_measures(&counts) {
             values.insert(k.to_string(), v);
         }
+    }
+    if wanted.contains(&"indicators.achievement") {
+        let snap = org.snapshot(db).await?;
+        let v = crate::indicators::figures::achievement_by_unit(
+            &mut c.conn(),
+            &snap,
+            &units,
+            from,
+            as_of,
+        )
+        .await?;
+        values.insert("indicators.achievement".to_string(), v);
     }
     for s in wanted.iter().filter(|s| s.starts_with(sources::EXPERT)) {
         let key = &s[sources::EXPERT.len()..];
@@ -481,7 +494,7 @@ pub async fn compute(
     let document = parse_document(&version.document)?;
     let units = group_units(&snap, group, input.within_unit);
     let started = std::time::Instant::now();
-    let table = gather(db, &document, units, period, as_of).await?;
+    let table = gather(db, org, &document, units, period, as_of).await?;
     let gathered = started.elapsed();
     let period_text = period.to_string();
     let hash = inputs_hash(&document, &period_text, as_of, &table);

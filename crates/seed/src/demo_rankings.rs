@@ -118,6 +118,19 @@ pub fn example_method(inspection: bool) -> Method {
                 (0.0, 100.0),
                 Missing::Exclude,
             ),
+            measure(
+                "targets",
+                names(
+                    "Đạt chỉ tiêu được giao",
+                    "Indicator targets reached",
+                    "Cibles des indicateurs atteintes",
+                ),
+                20.0,
+                "indicators.achievement",
+                Better::Higher,
+                (0.0, 100.0),
+                Missing::Exclude,
+            ),
         ],
     );
     let citizens = pillar(

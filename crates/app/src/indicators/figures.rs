@@ -739,3 +739,62 @@ mod tests {
         assert!(targets_for(&rows, &[20, 1], "Thế giới").is_empty());
     }
 }
+
+/// Each unit's mean achievement of its targets, in %, for rankings (`indicators.achievement`):
+/// over every indicator with a target that applies to the unit (its own or the nearest above
+/// it), judged in the last period of the indicator's set that ended within `from..=as_of`, each
+/// achievement capped at 100 % so that one target far exceeded does not make up for another
+/// missed. Values are read as they stand now. Units with no judged indicator are absent.
+pub async fn achievement_by_unit(
+    c: &mut DbConn<'_>,
+    snap: &Snapshot,
+    units: &[i64],
+    from: NaiveDate,
+    as_of: NaiveDate,
+) -> AppResult<std::collections::BTreeMap<i64, f64>> {
+    // A computation of its own: an edition is rare, and its roll-ups are not pages' roll-ups.
+    let cache = FigureCache::default();
+    let mut sums: HashMap<i64, (f64, u32)> = HashMap::new();
+    for set in store::indicators::list_sets(c).await? {
+        // The last period ended by the as-of date (a period ending that day counts).
+        let period = PeriodId::containing(set.period_type, as_of + chrono::Days::new(1)).prev();
+        if period.end() < from {
+            continue;
+        }
+        for ind in super::indicators_of(c, set.id).await? {
+            if ind.value_type == ValueType::Milestone {
+                continue;
+            }
+            let targets = store::indicators::targets(c, ind.id).await?;
+            if targets.is_empty() {
+                continue;
+            }
+            let periods = Periods::of(c, &ind).await?;
+            let breakdown = ind.breakdown()[0].to_string();
+            let r = rolled(c, snap, &cache, &ind, &periods, period, &breakdown).await?;
+            for &u in units {
+                let f = figure_of(
+                    snap,
+                    &ind,
+                    &set,
+                    &targets,
+                    &r,
+                    u,
+                    period,
+                    &breakdown,
+                    as_of,
+                    |_| None,
+                );
+                if let Some(a) = f.achievement.filter(|a| a.is_finite()) {
+                    let s = sums.entry(u).or_default();
+                    s.0 += a.clamp(0.0, 1.0);
+                    s.1 += 1;
+                }
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(u, (sum, n))| (u, 100.0 * sum / f64::from(n)))
+        .collect())
+}

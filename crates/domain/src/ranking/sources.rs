@@ -19,7 +19,7 @@ pub struct Source {
     pub unit: &'static str,
 }
 
-pub const SOURCES: [Source; 7] = [
+pub const SOURCES: [Source; 8] = [
     // Of the unit's lead assignments due by the as-of date, the share completed by the deadline.
     Source {
         code: "tasks.on_time",
@@ -62,6 +62,13 @@ pub const SOURCES: [Source; 7] = [
     Source {
         code: "feedback.appealed",
         better: Better::Lower,
+        unit: "%",
+    },
+    // The unit's mean achievement of its indicator targets (each capped at 100 %), judged in the
+    // last period of each set ended by the as-of date.
+    Source {
+        code: "indicators.achievement",
+        better: Better::Higher,
         unit: "%",
     },
 ];

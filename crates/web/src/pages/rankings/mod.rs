@@ -478,6 +478,8 @@ impl UnitTpl {
             Some(format!("/org/{unit}/worklist"))
         } else if src.starts_with("feedback.") {
             Some(format!("/feedback?unit={unit}"))
+        } else if src.starts_with("indicators.") {
+            Some(format!("/indicators/units/{unit}"))
         } else {
             None
         }
