@@ -700,46 +700,6 @@ pub async fn figures(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::indicators::measure::Trajectory;
-
-    #[test]
-    fn targets_come_from_the_nearest_unit_that_has_one() {
-        let row = |unit: i64, kind: &str, period: &str| TargetRow {
-            id: 0,
-            indicator_id: 1,
-            unit_id: unit,
-            disaggregation: String::new(),
-            period: PeriodId::parse(period).unwrap(),
-            kind: kind.into(),
-            comparator: Some("at_least".into()),
-            value: Some(80.0),
-            upper: None,
-            note: String::new(),
-            written: String::new(),
-            trajectory: Trajectory::Linear,
-            state: "approved".into(),
-        };
-        let rows = vec![
-            row(1, "target", "2030"),
-            row(10, "baseline", "2024"),
-            row(20, "target", "2030"),
-        ];
-        // Unit 10 has only a baseline: the national target applies.
-        assert_eq!(
-            targets_for(&rows, &[10, 1], "")
-                .iter()
-                .map(|r| r.unit_id)
-                .collect::<Vec<_>>(),
-            vec![1]
-        );
-        assert_eq!(targets_for(&rows, &[20, 1], "")[0].unit_id, 20);
-        assert!(targets_for(&rows, &[20, 1], "Thế giới").is_empty());
-    }
-}
-
 /// Each unit's mean achievement of its targets, in %, for rankings (`indicators.achievement`):
 /// over every indicator with a target that applies to the unit (its own or the nearest above
 /// it), judged in the last period of the indicator's set that ended within `from..=as_of`, each
@@ -797,4 +757,44 @@ pub async fn achievement_by_unit(
         .into_iter()
         .map(|(u, (sum, n))| (u, 100.0 * sum / f64::from(n)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::indicators::measure::Trajectory;
+
+    #[test]
+    fn targets_come_from_the_nearest_unit_that_has_one() {
+        let row = |unit: i64, kind: &str, period: &str| TargetRow {
+            id: 0,
+            indicator_id: 1,
+            unit_id: unit,
+            disaggregation: String::new(),
+            period: PeriodId::parse(period).unwrap(),
+            kind: kind.into(),
+            comparator: Some("at_least".into()),
+            value: Some(80.0),
+            upper: None,
+            note: String::new(),
+            written: String::new(),
+            trajectory: Trajectory::Linear,
+            state: "approved".into(),
+        };
+        let rows = vec![
+            row(1, "target", "2030"),
+            row(10, "baseline", "2024"),
+            row(20, "target", "2030"),
+        ];
+        // Unit 10 has only a baseline: the national target applies.
+        assert_eq!(
+            targets_for(&rows, &[10, 1], "")
+                .iter()
+                .map(|r| r.unit_id)
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(targets_for(&rows, &[20, 1], "")[0].unit_id, 20);
+        assert!(targets_for(&rows, &[20, 1], "Thế giới").is_empty());
+    }
 }
