@@ -13,6 +13,9 @@ DB=${2:?usage: bench/crawl.sh BASE_URL DATABASE_URL}
 PASSWORD=${PASSWORD:-bench-password-1}
 REQUESTS=${REQUESTS:-30}
 BIN=${BIN:-$PWD/target/release/nqtrack}
+# The day the sweep judges: its first run on a day does the work (about 9,500 reminders at
+# national scale), later runs find nothing left. A day not swept before gives the harder case.
+SWEEP_AS_OF=${SWEEP_AS_OF:-2026-07-15}
 crawl() {
   python3 bench/crawl.py --base "$BASE" --officer bench.officer --steering bench.steering --admin bench.admin \
     --password "$PASSWORD" --requests "$REQUESTS" --clients 10
@@ -24,7 +27,7 @@ echo "== under load: 50 submitting clients and the daily sweep in a second proce
 wrk -t1 -c50 -d3600s -s bench/post_feedback.lua "$BASE/api/v1/feedback" >/tmp/crawl-intake.out &
 intake=$!
 ( while kill -0 $intake 2>/dev/null; do
-    NQTRACK_DATABASE_URL=$DB NQTRACK_LOG=error "$BIN" jobs --as-of 2026-07-15 >/dev/null 2>&1 || true
+    NQTRACK_DATABASE_URL=$DB NQTRACK_LOG=error "$BIN" jobs --as-of "$SWEEP_AS_OF" >/dev/null 2>&1 || true
   done ) &
 sweep=$!
 trap 'kill -INT $intake 2>/dev/null; kill $sweep 2>/dev/null; wait 2>/dev/null; true' EXIT

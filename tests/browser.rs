@@ -1181,6 +1181,25 @@ async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
     // One task, one day late: 1 + 1/30 per task due, between the goalposts 2 (0 points) and 0
     // (100 points): 48.3 points.
     assert!(overdue.contains("48,3"), "{overdue}");
+    // The leader's accountability report: the result, the overdue task it leads (one day late),
+    // and the edition's hash to check it by.
+    click(&c, "#rk-report-link").await;
+    landed(&c, "#rk-report").await;
+    assert_eq!(text(&c, "#rk-report-overdue-n").await, "1");
+    let late = text(&c, "#rk-report-overdue").await;
+    assert!(
+        late.contains("Số hóa hồ sơ đất đai") && late.ends_with('1'),
+        "{late}"
+    );
+    let result = text(&c, "#rk-report-result").await;
+    assert!(result.contains("/ 6"), "six provinces ranked: {result}");
+    assert!(
+        text(&c, "#rk-report-source")
+            .await
+            .contains(e["inputs_hash"].as_str().unwrap())
+    );
+    c.back().await.unwrap();
+    landed(&c, "#rk-lines").await;
     click(&c, "#rk-line-overdue a.rk-evidence").await;
     landed(&c, "main").await;
     let page = text(&c, "main").await;

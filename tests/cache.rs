@@ -749,6 +749,7 @@ both!(
         let page = warm(&app, &c, &format!("/rankings/{first}")).await;
         let card = warm(&app, &c, &format!("/rankings/{first}/units/{dl}")).await;
         let method_page = warm(&app, &c, &format!("/methods/{method}/versions/1")).await;
+        let report = warm(&app, &c, &format!("/rankings/{first}/units/{dl}/report")).await;
 
         // A second edition, computed: not public yet, so what the public reads is the same.
         let (s, e) = steering
@@ -800,6 +801,7 @@ both!(
         for (path, before) in [
             (format!("/rankings/{first}"), &page),
             (format!("/rankings/{first}/units/{dl}"), &card),
+            (format!("/rankings/{first}/units/{dl}/report"), &report),
         ] {
             let now = fresh(&app, &c, &path, before).await;
             assert!(now.contains("Tỉnh Đắk Lắk Thử Bộ Đệm"), "{path}");

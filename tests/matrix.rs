@@ -175,6 +175,7 @@ enum Ep {
     PageRkExpert,
     RkChanges,
     RkHistory,
+    PageRkReport,
 }
 
 /// The rule book, stated plainly.
@@ -318,7 +319,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         Ep::RkMethods | Ep::RkVersion | Ep::RkEditions | Ep::RkPublished | Ep::RkHistory => {
             return 200;
         }
-        Ep::RkUnpublished | Ep::RkScorecard | Ep::RkChanges => {
+        Ep::RkUnpublished | Ep::RkScorecard | Ep::RkChanges | Ep::PageRkReport => {
             return if reads_all { 200 } else { 404 };
         }
         Ep::RkNewVersion | Ep::RkCompute => {
@@ -458,7 +459,8 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageRkCompute
         | Ep::PageRkExpert
         | Ep::RkChanges
-        | Ep::RkHistory => unreachable!("decided above"),
+        | Ep::RkHistory
+        | Ep::PageRkReport => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -713,7 +715,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 118] = [
+const ENDPOINTS: [Ep; 119] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -832,6 +834,7 @@ const ENDPOINTS: [Ep; 118] = [
     Ep::PageRkExpert,
     Ep::RkChanges,
     Ep::RkHistory,
+    Ep::PageRkReport,
 ];
 
 #[macro_export]
@@ -1235,6 +1238,7 @@ both_with!(
                         ),
                         Ep::PageRkDesk => (Method::GET, "/rankings/manage".into(), None),
                         Ep::RkChanges => (Method::GET, format!("/api/v1/rankings/{rk_draft}/changes"), None),
+                        Ep::PageRkReport => (Method::GET, format!("/rankings/{rk_draft}/units/{own}/report"), None),
                         Ep::RkHistory => (Method::GET, format!("/api/v1/rankings/{rk_published}/units/{own}/history"), None),
                         Ep::PageRkEdit => (Method::GET, format!("/methods/{rk_method}/versions/1/edit"), None),
                         Ep::PageRkWhatIf => (Method::GET, format!("/rankings/{rk_draft}/what-if?w.work=2"), None),

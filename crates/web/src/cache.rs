@@ -71,6 +71,13 @@ impl Deps {
         indicators: true,
         rankings: false,
     };
+    pub const RANKINGS_AND_TASKS: Deps = Deps {
+        org: true,
+        tasks: true,
+        feedback: false,
+        indicators: false,
+        rankings: true,
+    };
     pub const RANKINGS: Deps = Deps {
         org: true,
         tasks: false,

@@ -18,6 +18,7 @@ use app::rankings::{CardLine, EditionHead, EditionView, RankedUnit, Scorecard, V
 use domain::ranking::method::{Item, Method, Normalisation};
 
 mod manage;
+mod report;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/rankings", get(list_page))
         .route("/rankings/{id}", get(edition_page))
         .route("/rankings/{id}/units/{unit}", get(unit_page))
+        .route(
+            "/rankings/{id}/units/{unit}/report",
+            get(report::report_page),
+        )
         .route("/methods/{id}/versions/{version}", get(method_page))
 }
 
