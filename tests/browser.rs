@@ -1112,29 +1112,17 @@ async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
         .chain([dl.to_string().as_str()])
         .enumerate()
     {
-        let (s, v) = inspector
-            .post(app.url("/api/v1/expert-scores"))
-            .json(&json!({"key": "inspection", "unit_id": id.parse::<i64>().unwrap(), "period": today.format("%Y").to_string(), "value": 95 - 9 * i, "evidence": "Biên bản kiểm tra"}))
-            .call_json()
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
-    let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
-    let (s, v) = steering
-        .post(app.url("/api/v1/methods"))
-        .json(&json!({"code": "VD-TINH", "peer_group": "province", "name_vi": "Chỉ số ví dụ: đánh giá tỉnh, thành phố", "name_en": "Example index: provinces", "example": true, "document": document}))
-        .call_json()
+        let year = today.format("%Y").to_string();
+        common::finding(
+            &app,
+            &inspector,
+            id.parse().unwrap(),
+            &year,
+            95.0 - 9.0 * i as f64,
+        )
         .await;
-    assert_eq!(s, 201, "{v}");
-    let version = v["version"]["id"].as_i64().unwrap();
-    for action in ["approve", "publish"] {
-        let (s, v) = steering
-            .post(app.url(&format!("/api/v1/method-versions/{version}/actions")))
-            .json(&json!({"action": action}))
-            .call_json()
-            .await;
-        assert_eq!(s, 200, "{v}");
     }
+    let (_, version) = common::example_method(&app, &steering, "VD-TINH", true).await;
     let (s, e) = steering
         .post(app.url("/api/v1/rankings"))
         .json(&json!({"version_id": version, "period": today.format("%Y").to_string()}))
@@ -1225,24 +1213,16 @@ async fn the_committee_edits_a_method_computes_tries_and_publishes_an_edition() 
         .scalar_text("SELECT STRING_AGG(CAST(id AS TEXT), ',' ORDER BY code) FROM org_units WHERE kind = 'province' AND valid_to IS NULL AND code <> '66'")
         .await;
     for (i, id) in ids.split(',').take(4).enumerate() {
-        let (s, v) = inspector
-            .post(app.url("/api/v1/expert-scores"))
-            .json(&json!({"key": "inspection", "unit_id": id.parse::<i64>().unwrap(), "period": year, "value": 90 - 10 * i, "evidence": "Biên bản kiểm tra"}))
-            .call_json()
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
-    let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
-    let (s, v) = steering
-        .post(app.url("/api/v1/methods"))
-        .json(&json!({"code": "VD-TINH", "peer_group": "province", "name_vi": "Chỉ số ví dụ: đánh giá tỉnh, thành phố", "example": true, "document": document}))
-        .call_json()
+        common::finding(
+            &app,
+            &inspector,
+            id.parse().unwrap(),
+            &year,
+            90.0 - 10.0 * i as f64,
+        )
         .await;
-    assert_eq!(s, 201, "{v}");
-    let (method, version) = (
-        v["method"]["id"].as_i64().unwrap(),
-        v["version"]["id"].as_i64().unwrap(),
-    );
+    }
+    let (method, version) = common::example_method(&app, &steering, "VD-TINH", false).await;
 
     // The inspector: a unit code that does not exist is said next to the field; then Đắk Lắk.
     let (c, _driver) = browser().await;

@@ -703,31 +703,8 @@ both!(
         let steering = bearer(&app.token("steering").await);
         let inspector = bearer(&app.token("inspector").await);
         let dl = app.unit_id("66").await;
-        let (s, v) = inspector
-        .post(app.url("/api/v1/expert-scores"))
-        .json(&json!({"key": "inspection", "unit_id": dl, "period": "2026", "value": 80, "evidence": "Biên bản"}))
-        .call_json()
-        .await;
-        assert_eq!(s, 200, "{v}");
-        let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
-        let (s, v) = steering
-        .post(app.url("/api/v1/methods"))
-        .json(&json!({"code": "CACHE", "peer_group": "province", "name_vi": "Chỉ số thử bộ đệm", "example": true, "document": document}))
-        .call_json()
-        .await;
-        assert_eq!(s, 201, "{v}");
-        let (method, version) = (
-            v["method"]["id"].as_i64().unwrap(),
-            v["version"]["id"].as_i64().unwrap(),
-        );
-        for action in ["approve", "publish"] {
-            let (s, v) = steering
-                .post(app.url(&format!("/api/v1/method-versions/{version}/actions")))
-                .json(&json!({"action": action}))
-                .call_json()
-                .await;
-            assert_eq!(s, 200, "{v}");
-        }
+        common::finding(&app, &inspector, dl, "2026", 80.0).await;
+        let (method, version) = common::example_method(&app, &steering, "CACHE", true).await;
         let edition = || async {
             let (s, e) = steering
                 .post(app.url("/api/v1/rankings"))

@@ -30,47 +30,18 @@ async fn findings(app: &common::TestApp, n: usize) -> Vec<i64> {
         .await;
     let ids: Vec<i64> = ids.split(',').take(n).map(|x| x.parse().unwrap()).collect();
     for (i, id) in ids.iter().enumerate() {
-        let (s, v) = post(
-            &inspector,
-            app,
-            "/api/v1/expert-scores",
-            json!({"key": "inspection", "unit_id": id, "period": "2026", "value": 40 + 10 * i, "evidence": format!("Biên bản {i}")}),
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
+        common::finding(app, &inspector, *id, "2026", 40.0 + 10.0 * i as f64).await;
     }
     ids
 }
 
-/// A published method for the provinces, its first version's id.
+/// A published method for the provinces: (method, its first version).
 async fn published_method(
     app: &common::TestApp,
     steering: &reqwest::Client,
     code: &str,
 ) -> (i64, i64) {
-    let (s, v) = post(
-        steering,
-        app,
-        "/api/v1/methods",
-        json!({"code": code, "peer_group": "province", "name_vi": "Chỉ số thử", "example": true, "document": document()}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (method, version) = (
-        v["method"]["id"].as_i64().unwrap(),
-        v["version"]["id"].as_i64().unwrap(),
-    );
-    for action in ["approve", "publish"] {
-        let (s, v) = post(
-            steering,
-            app,
-            &format!("/api/v1/method-versions/{version}/actions"),
-            json!({"action": action}),
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
-    (method, version)
+    common::example_method(app, steering, code, true).await
 }
 
 both!(a_published_method_version_never_changes, |app| {
@@ -593,15 +564,8 @@ both!(
             .await
             .parse()
             .unwrap();
-        for (unit, value) in [(ids[0], 95), (ids[4], 30), (sixth, 60)] {
-            let (s, v) = post(
-                &inspector,
-                &app,
-                "/api/v1/expert-scores",
-                json!({"key": "inspection", "unit_id": unit, "period": "2026", "value": value, "evidence": "Biên bản bổ sung"}),
-            )
-            .await;
-            assert_eq!(s, StatusCode::OK, "{v}");
+        for (unit, value) in [(ids[0], 95.0), (ids[4], 30.0), (sixth, 60.0)] {
+            common::finding(&app, &inspector, unit, "2026", value).await;
         }
         let second = compute().await;
         let (_, none) = steering

@@ -487,3 +487,51 @@ impl Call for reqwest::RequestBuilder {
         (s, r.text().await.expect("body read"))
     }
 }
+
+/// A province ranking method made by `steering` from the project's example (with the inspection
+/// pillar): its id and its first version's id, approved and published when `publish`.
+pub async fn example_method(
+    app: &TestApp,
+    steering: &reqwest::Client,
+    code: &str,
+    publish: bool,
+) -> (i64, i64) {
+    let document = serde_json::to_value(seed::demo_rankings::example_method(true)).unwrap();
+    let (s, v) = steering
+        .post(app.url("/api/v1/methods"))
+        .json(&serde_json::json!({"code": code, "peer_group": "province", "name_vi": format!("Chỉ số thử {code}"), "example": true, "document": document}))
+        .call_json()
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (method, version) = (
+        v["method"]["id"].as_i64().unwrap(),
+        v["version"]["id"].as_i64().unwrap(),
+    );
+    if publish {
+        for action in ["approve", "publish"] {
+            let (s, v) = steering
+                .post(app.url(&format!("/api/v1/method-versions/{version}/actions")))
+                .json(&serde_json::json!({"action": action}))
+                .call_json()
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    }
+    (method, version)
+}
+
+/// An inspection finding for `unit` in `period`, entered by `inspector` with its evidence.
+pub async fn finding(
+    app: &TestApp,
+    inspector: &reqwest::Client,
+    unit: i64,
+    period: &str,
+    value: f64,
+) {
+    let (s, v) = inspector
+        .post(app.url("/api/v1/expert-scores"))
+        .json(&serde_json::json!({"key": "inspection", "unit_id": unit, "period": period, "value": value, "evidence": "Biên bản kiểm tra"}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
