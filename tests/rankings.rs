@@ -771,3 +771,86 @@ both!(a_measure_of_indicator_targets_reached, |app| {
     };
     assert_eq!((rank(hn), rank(dl)), (json!(1), json!(2)), "{v}");
 });
+
+both!(a_measure_of_indicator_data_in_time_and_approved, |app| {
+    // Đắk Lắk's third-quarter sheet, submitted on 5 October (the deadline is 10 October) and
+    // approved: one sheet of the three due by 30 November kept, 33.3 %. Hà Nội's submitted and
+    // not approved: 0 %. A province that reports nothing has nothing due.
+    let set = app::indicators::builtin::create_province_set(
+        &app.db,
+        &store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    let kns = app
+        .scalar_i64("SELECT id FROM indicators WHERE code = 'KPI.DVCTT'")
+        .await;
+    let (dl, hn) = (app.unit_id("66").await, app.unit_id("01").await);
+    let admin = bearer(&app.token("admin").await);
+    let leader = bearer(&app.token("daklak.leader").await);
+    let steering = bearer(&app.token("steering").await);
+    for unit in [dl, hn] {
+        let (s, v) = admin
+                .post(app.url(&format!("/api/v1/indicator-sets/{set}/sheet")))
+                .json(&json!({"unit": unit, "period": "2026Q3", "values": [{"indicator_id": kns, "numerator": "7", "denominator": "10"}]}))
+                .call_json()
+                .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = post(
+            &admin,
+            &app,
+            &format!("/api/v1/indicator-sets/{set}/submissions"),
+            json!({"unit": unit, "period": "2026Q3", "move": "submit"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, v) = post(
+        &leader,
+        &app,
+        &format!("/api/v1/indicator-sets/{set}/submissions"),
+        json!({"unit": dl, "period": "2026Q3", "move": "approve"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Submitted today, which is after the deadline: moved back to 5 October, as if sent then.
+    let moved = app
+            .scalar_text(&format!("UPDATE indicator_submissions SET submitted_at = '2026-10-05T03:00:00+00:00' WHERE unit_id = {dl} RETURNING CAST(unit_id AS TEXT)"))
+            .await;
+    assert_eq!(moved, dl.to_string());
+    let mut doc = document();
+    doc["pillars"] = json!([{"node": {"code": "data", "name": {"vi": "Số liệu"}, "weight": 1.0, "aggregation": "arithmetic",
+            "children": [{"measure": {"code": "in_time", "name": {"vi": "Nộp đúng hạn"}, "weight": 1.0, "source": "indicators.on_time",
+                "better": "higher", "normalisation": {"kind": "goalposts", "worst": 0.0, "best": 100.0}, "missing": "exclude"}}]}}]);
+    let (s, v) = post(&steering, &app, "/api/v1/methods",
+            json!({"code": "DATA", "peer_group": "province", "name_vi": "Số liệu thử", "document": doc})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let version = v["version"]["id"].as_i64().unwrap();
+    let (s, e) = post(
+        &steering,
+        &app,
+        "/api/v1/rankings",
+        json!({"version_id": version, "period": "2026", "as_of": "2026-11-30"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let raw = |unit: i64| {
+        let steering = steering.clone();
+        let url = app.url(&format!("/api/v1/rankings/{id}/units/{unit}"));
+        async move {
+            let (_, card) = steering.get(url).call_json().await;
+            card["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["code"] == "in_time")
+                .unwrap()["part"]["raw"]
+                .clone()
+        }
+    };
+    let got = raw(dl).await.as_f64().unwrap();
+    assert!((got - 100.0 / 3.0).abs() < 1e-9, "{got}");
+    assert_eq!(raw(hn).await.as_f64().unwrap(), 0.0);
+    assert!(raw(app.unit_id("04").await).await.is_null());
+});

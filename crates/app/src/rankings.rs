@@ -403,6 +403,30 @@ async fn gather(
         .await?;
         values.insert("indicators.achievement".to_string(), v);
     }
+    if wanted.contains(&"indicators.on_time") {
+        let sets = store::indicators::list_sets(&mut c.conn())
+            .await?
+            .into_iter()
+            .map(|s| (s.id, (s.period_type, i64::from(s.entry_days))))
+            .collect();
+        let sheets: Vec<sources::Sheet> = store::indicators::sheets_submitted(&mut c.conn())
+            .await?
+            .into_iter()
+            .filter_map(|(unit, set, period, state, at)| {
+                Some(sources::Sheet {
+                    unit,
+                    set,
+                    period: PeriodId::parse(&period)?,
+                    approved: matches!(state.as_str(), "approved" | "accepted"),
+                    submitted_on: at.map(domain::clock::local_date),
+                })
+            })
+            .collect();
+        values.insert(
+            "indicators.on_time".to_string(),
+            sources::indicator_timeliness(&sheets, &sets, from, as_of),
+        );
+    }
     for s in wanted.iter().filter(|s| s.starts_with(sources::EXPERT)) {
         let key = &s[sources::EXPERT.len()..];
         let v = store::rankings::expert_values(&mut c.conn(), key, &period.to_string()).await?;

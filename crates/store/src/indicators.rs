@@ -575,12 +575,26 @@ pub async fn submissions_in(
 
 pub async fn put_submission(c: &mut DbConn<'_>, s: &Submission) -> AppResult<()> {
     on_conn!(c, c => sqlx::query(
-        "INSERT INTO indicator_submissions (set_id, unit_id, period, state, reason, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO indicator_submissions (set_id, unit_id, period, state, reason, updated_by, updated_at, submitted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $4 = 'submitted' THEN $7 END)
          ON CONFLICT (set_id, unit_id, period) DO UPDATE SET state = excluded.state, reason = excluded.reason,
-            updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+            submitted_at = COALESCE(excluded.submitted_at, indicator_submissions.submitted_at)")
         .bind(s.set_id).bind(s.unit_id).bind(s.period.to_string()).bind(s.state.as_str()).bind(&s.reason).bind(s.updated_by).bind(s.updated_at)
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())
+}
+
+/// Every sheet's unit, set, period, state and when it was last submitted: rankings' timeliness
+/// of indicator data.
+pub async fn sheets_submitted(
+    c: &mut DbConn<'_>,
+) -> AppResult<Vec<(i64, i64, String, String, Option<DateTime<Utc>>)>> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, (i64, i64, String, String, Option<DateTime<Utc>>)>(
+        "SELECT unit_id, set_id, period, state, submitted_at FROM indicator_submissions")
+        .fetch_all(&mut **c).await?),
+    )
 }
 
 /// Bumps the version of each (indicator, period) whose values changed (in the writing transaction).

@@ -19,7 +19,7 @@ pub struct Source {
     pub unit: &'static str,
 }
 
-pub const SOURCES: [Source; 8] = [
+pub const SOURCES: [Source; 9] = [
     // Of the unit's lead assignments due by the as-of date, the share completed by the deadline.
     Source {
         code: "tasks.on_time",
@@ -68,6 +68,14 @@ pub const SOURCES: [Source; 8] = [
     // last period of each set ended by the as-of date.
     Source {
         code: "indicators.achievement",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // Of the indicator sheets due from the unit in the period (each set it reports, each period
+    // whose entry deadline fell by the as-of date), the share submitted by the deadline and
+    // approved.
+    Source {
+        code: "indicators.on_time",
         better: Better::Higher,
         unit: "%",
     },
@@ -203,6 +211,70 @@ pub fn feedback_measures(
     out
 }
 
+/// A unit's indicator sheet: its set, period, state (approved or accepted count) and when it
+/// was last submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub unit: i64,
+    pub set: i64,
+    pub period: crate::indicators::period::PeriodId,
+    pub approved: bool,
+    pub submitted_on: Option<NaiveDate>,
+}
+
+/// `indicators.on_time` for every unit that reports a set (has a sheet of it, in any period):
+/// of the sheets due from it — each period of the set that starts on or after `from` and whose
+/// entry deadline (`entry_days` after its end) fell by `as_of` — the share (in %) submitted by
+/// the deadline and approved. A period with no sheet counts as not submitted. Units with nothing
+/// due are absent. `sets`: each set's period type and entry days.
+pub fn indicator_timeliness(
+    sheets: &[Sheet],
+    sets: &BTreeMap<i64, (crate::indicators::period::PeriodType, i64)>,
+    from: NaiveDate,
+    as_of: NaiveDate,
+) -> BTreeMap<i64, f64> {
+    use crate::indicators::period::PeriodId;
+    let mut by_unit: BTreeMap<i64, BTreeMap<(i64, PeriodId), &Sheet>> = BTreeMap::new();
+    for s in sheets {
+        by_unit
+            .entry(s.unit)
+            .or_default()
+            .insert((s.set, s.period), s);
+    }
+    let mut out = BTreeMap::new();
+    for (unit, own) in by_unit {
+        let reported: std::collections::BTreeSet<i64> = own.keys().map(|(set, _)| *set).collect();
+        let (mut due, mut kept) = (0u32, 0u32);
+        for set in reported {
+            let Some(&(kind, entry_days)) = sets.get(&set) else {
+                continue;
+            };
+            let mut p = PeriodId::containing(kind, from);
+            if p.start() < from {
+                p = p.next();
+            }
+            loop {
+                let deadline = p.end() + chrono::Days::new(entry_days.max(0) as u64);
+                if deadline > as_of {
+                    break;
+                }
+                due += 1;
+                if own
+                    .get(&(set, p))
+                    .is_some_and(|s| s.approved && s.submitted_on.is_some_and(|d| d <= deadline))
+                {
+                    kept += 1;
+                }
+                p = p.next();
+            }
+        }
+        if due > 0 {
+            out.insert(unit, 100.0 * f64::from(kept) / f64::from(due));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +345,59 @@ mod tests {
         assert_eq!(m["tasks.on_time"][&1], 0.0);
         assert!(known("tasks.on_time") && known("expert:inspection"));
         assert!(!known("expert:") && !known("tasks.nothing") && !known("expert:a b"));
+    }
+
+    #[test]
+    fn indicator_sheets_due_submitted_in_time_and_approved() {
+        use crate::indicators::period::{PeriodId, PeriodType};
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let q = |n: u8| PeriodId::Quarter(2026, n);
+        let sets = BTreeMap::from([(1, (PeriodType::Quarter, 15))]);
+        let sheet = |unit, n, approved, on: Option<NaiveDate>| Sheet {
+            unit,
+            set: 1,
+            period: q(n),
+            approved,
+            submitted_on: on,
+        };
+        let sheets = [
+            // Unit 7: Q1 in time and approved; Q2 late; Q3 not yet due on 30 September.
+            sheet(7, 1, true, Some(d(4, 10))),
+            sheet(7, 2, true, Some(d(7, 20))),
+            sheet(7, 3, false, Some(d(9, 1))),
+            // Unit 8: Q1 in time but not approved; nothing for Q2.
+            sheet(8, 1, false, Some(d(4, 1))),
+        ];
+        let got = indicator_timeliness(&sheets, &sets, d(1, 1), d(9, 30));
+        assert_eq!(got, BTreeMap::from([(7, 50.0), (8, 0.0)]));
+        // Before the first deadline nothing is due.
+        assert!(indicator_timeliness(&sheets, &sets, d(1, 1), d(4, 14)).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Shares stay within 0–100 %, and approving every sheet in time, once submitted before
+        /// its deadline, gives 100 % whatever else.
+        #[test]
+        fn timeliness_is_a_share(raw in proptest::collection::vec((0i64..4, 1u8..5, proptest::bool::ANY, 0i64..200), 0..20)) {
+            use crate::indicators::period::{PeriodId, PeriodType};
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let sets = BTreeMap::from([(1, (PeriodType::Quarter, 10))]);
+            let sheets: Vec<Sheet> = raw.iter().map(|(unit, q, approved, day)| Sheet {
+                unit: *unit, set: 1, period: PeriodId::Quarter(2026, *q), approved: *approved,
+                submitted_on: Some(start + chrono::Days::new(*day as u64)),
+            }).collect();
+            let as_of = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+            for v in indicator_timeliness(&sheets, &sets, start, as_of).values() {
+                proptest::prop_assert!((0.0..=100.0).contains(v));
+            }
+            let perfect: Vec<Sheet> = (1..=4).map(|q| {
+                let p = PeriodId::Quarter(2026, q);
+                Sheet { unit: 9, set: 1, period: p, approved: true, submitted_on: Some(p.end()) }
+            }).collect();
+            let all: Vec<Sheet> = sheets.into_iter().chain(perfect).collect();
+            // Q4's deadline (10 January 2027) is after the as-of date: three quarters due.
+            let got = indicator_timeliness(&all, &sets, start, as_of);
+            proptest::prop_assert_eq!(got.get(&9), Some(&100.0));
+        }
     }
 }
