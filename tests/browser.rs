@@ -1186,6 +1186,29 @@ async fn an_anonymous_visitor_follows_a_ranking_down_to_an_overdue_task() {
             .await
             .contains(e["inputs_hash"].as_str().unwrap())
     );
+    let indicators = c
+        .find(Locator::Css(
+            "#rk-report-indicators, #rk-report-no-indicators",
+        ))
+        .await;
+    assert!(
+        indicators.is_ok(),
+        "the report names the indicators off their path, or says none is"
+    );
+    let report = app.url(&format!("/rankings/{edition}/units/{dl}/report"));
+    let r = reqwest::Client::new()
+        .get(format!("{report}?format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"), "a workbook");
+    let r = reqwest::Client::new()
+        .get(format!("{report}?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "several tables make no single CSV");
     c.back().await.unwrap();
     landed(&c, "#rk-lines").await;
     click(&c, "#rk-line-overdue a.rk-evidence").await;

@@ -71,11 +71,12 @@ impl Deps {
         indicators: true,
         rankings: false,
     };
-    pub const RANKINGS_AND_TASKS: Deps = Deps {
+    /// A unit's accountability report: its ranking, its work and its indicators.
+    pub const RANKING_REPORT: Deps = Deps {
         org: true,
         tasks: true,
         feedback: false,
-        indicators: false,
+        indicators: true,
         rankings: true,
     };
     pub const RANKINGS: Deps = Deps {

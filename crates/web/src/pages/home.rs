@@ -91,24 +91,18 @@ struct UnitHomeTpl {
 
 /// An indicator on a leader's page: off its path or late. (link, number and name, status,
 /// figure, period)
-type Attention = (String, String, &'static str, String, String);
+pub(crate) type Attention = (String, String, &'static str, String, String);
 
-/// The indicators of `unit`'s scorecard that need attention, as lines of a home page.
-async fn attention(
+/// The indicators of `unit`'s scorecard that need attention (off track, data late) and that
+/// `who` may read, as lines of a page.
+pub(crate) async fn attention(
     s: &AppState,
     ctx: &Ctx,
-    who: &Principal,
+    who: Option<&Principal>,
     unit: i64,
 ) -> AppResult<Vec<Attention>> {
     let card = app::indicators::figures::scorecard(
-        &s.db,
-        &s.org,
-        &s.fresh,
-        &s.figures,
-        Some(who),
-        unit,
-        None,
-        None,
+        &s.db, &s.org, &s.fresh, &s.figures, who, unit, None, None,
     )
     .await?;
     Ok(card
@@ -180,7 +174,7 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
         .filter_map(|id| snap.get(id))
         .map(|u| (u.id, u.name(ctx.lang.code()).to_string()))
         .collect();
-    let attention = attention(s, ctx, who, who.unit_id).await?;
+    let attention = attention(s, ctx, Some(who), who.unit_id).await?;
     html(UnitHomeTpl {
         p: PageCtx::from(ctx, "/"),
         attention,
@@ -366,7 +360,7 @@ async fn national_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Re
         ..
     } = app::work::notifications(&s.db, who, None, 5).await?;
     let national_id = app::indicators::national_id(&snap)?;
-    let attention = attention(s, ctx, who, national_id).await?;
+    let attention = attention(s, ctx, Some(who), national_id).await?;
     html(NationalHomeTpl {
         attention,
         national_id,

@@ -6,13 +6,16 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use serde::Deserialize;
 
 use super::{grade_name, method_name};
 use crate::AppState;
 use crate::cache::{Deps, public};
 use crate::error::AppResult;
-use crate::extract::{Ctx, PathIds};
+use crate::extract::{ApiQuery, Ctx, PathIds};
 use crate::pages::common::{PageCtx, html};
+use crate::pages::home::Attention;
+use app::export::{Cell, Table};
 use app::programmes::{WorkItem, WorklistQuery};
 use app::rankings::{CardLine, HistoryPoint, Scorecard};
 use domain::ranking::method::Method;
@@ -39,6 +42,8 @@ struct ReportTpl {
     overdue: Vec<(WorkItem, i64)>,
     overdue_total: usize,
     today: chrono::NaiveDate,
+    /// The unit's indicators off their path or with late data.
+    indicators: Vec<Attention>,
 }
 
 impl ReportTpl {
@@ -68,13 +73,110 @@ impl ReportTpl {
     fn method_name(&self) -> String {
         method_name(self.p.lang, &self.card.head.method)
     }
+
+    /// The report as sheets of a workbook: the result, the pillars, the overdue work, the
+    /// indicators needing attention.
+    fn tables(&self) -> Vec<Table> {
+        let lang = self.p.lang;
+        let t = |k: &str| lang.t(k).to_string();
+        let u = &self.card.unit;
+        let result = Table {
+            title: t("rk-report-result"),
+            headers: vec![
+                t("rk-unit"),
+                t("rk-period"),
+                t("rk-as-of"),
+                t("rk-score"),
+                t("rk-rank"),
+                t("rk-grade"),
+                t("rk-rank-low"),
+                t("rk-rank-high"),
+            ],
+            rows: vec![vec![
+                u.name.clone().into(),
+                self.card.head.edition.period.clone().into(),
+                self.card.head.edition.as_of.into(),
+                u.score.into(),
+                u.rank.into(),
+                u.grade.as_deref().map(|g| self.grade(g)).into(),
+                u.rank_low.into(),
+                u.rank_high.into(),
+            ]],
+        };
+        let pillars = Table {
+            title: t("rk-report-pillars"),
+            headers: vec![t("rk-part"), t("rk-points"), t("rk-median")],
+            rows: self
+                .pillars
+                .iter()
+                .map(|l| vec![l.name.clone().into(), l.part.points.into(), l.median.into()])
+                .collect(),
+        };
+        let overdue = Table {
+            title: t("rk-report-overdue"),
+            headers: vec![t("rk-code"), t("rk-task"), t("rk-due"), t("rk-days-late")],
+            rows: self
+                .overdue
+                .iter()
+                .map(|(w, late)| {
+                    vec![
+                        w.task.code.clone().into(),
+                        w.task.title.clone().into(),
+                        w.due.into(),
+                        Cell::Int(*late),
+                    ]
+                })
+                .collect(),
+        };
+        let indicators = Table {
+            title: t("rk-report-indicators"),
+            headers: vec![
+                t("rk-indicator"),
+                t("rk-state"),
+                t("rk-period"),
+                t("rk-raw"),
+            ],
+            rows: self
+                .indicators
+                .iter()
+                .map(|(_, name, status, value, period)| {
+                    vec![
+                        name.clone().into(),
+                        lang.t(&format!("ind-status-{status}")).into(),
+                        period.clone().into(),
+                        value.clone().into(),
+                    ]
+                })
+                .collect(),
+        };
+        vec![result, pillars, overdue, indicators]
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ReportQuery {
+    /// xlsx: the report as a workbook, one sheet per part.
+    format: Option<String>,
 }
 
 pub(super) async fn report_page(
     State(s): State<AppState>,
     ctx: Ctx,
     PathIds(id, unit): PathIds,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> AppResult<Response> {
+    // Several tables make a workbook, not one CSV file.
+    let xlsx = match q.format.as_deref().map(str::trim) {
+        None | Some("") => false,
+        Some("xlsx") => true,
+        Some(_) => {
+            return Err(app::error::AppError::invalid(domain::FieldError::new(
+                "format",
+                "err-format-xlsx",
+            ))
+            .into());
+        }
+    };
     let who = ctx.who.as_ref();
     let lang = ctx.lang.code();
     let card = app::rankings::scorecard(&s.db, &s.org, who, id, unit, lang).await?;
@@ -138,7 +240,8 @@ pub(super) async fn report_page(
     overdue.sort_by_key(|(w, late)| (std::cmp::Reverse(*late), w.task.id));
     let overdue_total = overdue.len();
     overdue.truncate(TASKS_LISTED);
-    html(ReportTpl {
+    let indicators = crate::pages::home::attention(&s, &ctx, who, unit).await?;
+    let t = ReportTpl {
         p: PageCtx::from(&ctx, &format!("/rankings/{id}/units/{unit}/report")),
         document: v.document,
         card,
@@ -150,8 +253,24 @@ pub(super) async fn report_page(
         overdue,
         overdue_total,
         today,
-    })
-    // Built from what the reader may see of published data and of public work: the same for
-    // every reader who is not signed in; task data change it too.
-    .map(|r| public(r, Deps::RANKINGS_AND_TASKS))
+        indicators,
+    };
+    if xlsx {
+        let name = format!(
+            "{}-{}",
+            ctx.lang.t("rk-report-file"),
+            t.card.head.edition.period
+        );
+        let bytes =
+            app::export::render_book(&t.tables()).map_err(app::error::AppError::internal)?;
+        return Ok(crate::api::export::download(
+            bytes,
+            app::export::Format::Xlsx.content_type(),
+            &format!("{name}.xlsx"),
+        ));
+    }
+    html(t)
+        // Built from what the reader may see of published rankings, public work and public
+        // indicators: the same for every reader who is not signed in.
+        .map(|r| public(r, Deps::RANKING_REPORT))
 }
