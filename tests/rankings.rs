@@ -619,6 +619,16 @@ both!(
         assert_eq!(units("fallers"), expect(&|was, now| now > was), "{log}");
         assert!(units("risers").contains(&ids[0]) && units("fallers").contains(&ids[4]));
         assert_eq!(log["changes"]["entered"], json!([sixth]), "{log}");
+        // The table draws a rank sparkline for each unit ranked in both editions.
+        let (s, page) = app
+            .signed_in("steering")
+            .await
+            .get(app.url(&format!("/rankings/{second}")))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let both = ra.keys().filter(|u| rb.contains_key(u)).count();
+        assert_eq!(page.matches("class=\"spark\"").count(), both);
 
         // A unit's history: its score and rank in each edition, oldest first.
         let (s, h) = steering

@@ -100,8 +100,11 @@ fn whisker(u: &RankedUnit, n: usize) -> String {
 struct EditionTpl {
     p: PageCtx,
     v: EditionView,
-    /// Per unit (same order): the whisker, and whether its place can be told from the next one's.
-    rows: Vec<(String, bool)>,
+    /// Per unit (same order): the whisker, whether its place can be told from the next one's,
+    /// and its ranks over the editions as a sparkline (empty with fewer than two).
+    rows: Vec<(String, bool, String)>,
+    /// Whether there are editions before this one to draw ranks from.
+    trend: bool,
     pillars: Vec<(String, String)>,
     /// "101–200 / 3,321"
     shown: String,
@@ -367,12 +370,33 @@ async fn edition_page(
         v.units.retain(|u| snap.chain(u.unit_id).contains(&pv));
         base = format!("/rankings/{id}?province={pv}");
     }
+    // Each unit's rank in up to seven editions before this one of the series, for a sparkline.
+    let series = app::rankings::series(&s.db, ctx.who.as_ref(), id).await?;
+    let mut past: Vec<std::collections::HashMap<i64, i32>> = vec![];
+    for e in series.iter().rev().skip(1).take(7).rev() {
+        let before = app::rankings::edition(
+            &s.db,
+            &s.org,
+            &s.rank_lines,
+            ctx.who.as_ref(),
+            e.edition.id,
+            ctx.lang.code(),
+        )
+        .await?;
+        past.push(
+            before
+                .units
+                .iter()
+                .filter_map(|u| Some((u.unit_id, u.rank?)))
+                .collect(),
+        );
+    }
     let total = v.units.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let first = (page - 1) * PER_PAGE;
     let shown = first..(first + PER_PAGE).min(total);
-    let rows: Vec<(String, bool)> = v
+    let rows: Vec<(String, bool, String)> = v
         .units
         .iter()
         .enumerate()
@@ -384,7 +408,13 @@ async fn edition_page(
                 (Some(h), Some(l)) => h < l,
                 _ => true,
             };
-            (whisker(u, ranked), apart)
+            // Ranks drawn upside down: a rise goes up.
+            let ranks: Vec<Option<f64>> = past
+                .iter()
+                .map(|m| m.get(&u.unit_id).map(|r| -f64::from(*r)))
+                .chain(std::iter::once(u.rank.map(|r| -f64::from(r))))
+                .collect();
+            (whisker(u, ranked), apart, crate::charts::sparkline(&ranks))
         })
         .collect();
     let pillars = if v.units.iter().any(|u| !u.pillars.is_empty()) {
@@ -411,6 +441,7 @@ async fn edition_page(
     );
     v.units = v.units.drain(shown).collect();
     html(EditionTpl {
+        trend: !past.is_empty(),
         map,
         changes,
         provinces,
@@ -475,19 +506,25 @@ impl UnitTpl {
     fn share(&self, l: &CardLine) -> String {
         self.p.lang.percent1((l.part.share * 1000.0).round() as i64)
     }
-    /// Where a measure's data can be followed on the platform.
+    /// Where a measure's inputs can be followed on the platform: the unit's lead work filtered
+    /// as the measure counts it, its feedback figures as of the edition's date, its indicators.
     fn evidence(&self, l: &CardLine) -> Option<String> {
         let unit = self.card.unit.unit_id;
-        let src = l.source.as_deref()?;
-        if src.starts_with("tasks.") {
-            Some(format!("/org/{unit}/worklist"))
-        } else if src.starts_with("feedback.") {
-            Some(format!("/feedback?unit={unit}"))
-        } else if src.starts_with("indicators.") {
-            Some(format!("/indicators/units/{unit}"))
-        } else {
-            None
-        }
+        let e = &self.card.head.edition;
+        let from = domain::indicators::PeriodId::parse(&e.period)
+            .map(|p| p.start().to_string())
+            .unwrap_or_default();
+        let as_of = e.as_of;
+        let work = format!("/org/{unit}/worklist?lead=true&as_of={as_of}");
+        Some(match l.source.as_deref()? {
+            "tasks.on_time" => format!("{work}&due_from={from}&due_to={as_of}"),
+            "tasks.overdue_weighted" => format!("{work}&status=overdue"),
+            "tasks.reporting" => format!("{work}&open=true"),
+            s if s.starts_with("tasks.") => work,
+            s if s.starts_with("feedback.") => format!("/feedback/stats?unit={unit}&as_of={as_of}"),
+            s if s.starts_with("indicators.") => format!("/indicators/units/{unit}"),
+            _ => return None,
+        })
     }
     fn imputed(&self, l: &CardLine) -> Option<&'static str> {
         l.part.imputed.map(|m| self.p.tp("rk-missing-", m.as_str()))
