@@ -2,8 +2,8 @@
 # Rankings at national scale (issue 14), both backends, release build. `generate --scale national`
 # ends by computing and publishing one edition of each example method nationwide (central
 # agencies, provinces, communes, with 1,000 Monte Carlo draws each) and prints each one's time.
-# Then, against the server: the public ranking and scorecard API, p95 at 10 clients, and the
-# what-if recomputation for the provinces (20 calls, one at a time).
+# Then, against the server: the public ranking and scorecard API and the ranking pages signed in,
+# p95 at 10 clients, and the what-if recomputation for the provinces (20 calls, one at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -33,6 +33,14 @@ run_backend() {
   for path in "/api/v1/rankings/$province" "/api/v1/rankings/$province/units/$dak_lak" "/api/v1/rankings/$commune"; do
     echo "== $backend: GET $path, $(curl -fs -H 'Accept-Encoding: gzip' "$base$path" | wc -c) bytes gzip, 10 clients, $DURATION"
     wrk -t2 -c10 -d"$DURATION" -s bench/p95.lua "$base$path" | grep RESULT
+  done
+  # The pages as the Committee reads them (a bearer token bypasses the public page cache):
+  # the provinces with their map, changes and rank sparklines, the communes a hundred to a page
+  # (the first and the twentieth), a province's scorecard and its accountability report.
+  for path in "/rankings/$province" "/rankings/$commune" "/rankings/$commune?page=20" \
+    "/rankings/$province/units/$dak_lak" "/rankings/$province/units/$dak_lak/report"; do
+    echo "== $backend: GET $path signed in, $(curl -fs -H "Authorization: Bearer $token" -H 'Accept-Encoding: gzip' "$base$path" | wc -c) bytes gzip, 10 clients, $DURATION"
+    wrk -t2 -c10 -d"$DURATION" -s bench/p95.lua -H "Authorization: Bearer $token" "$base$path" | grep RESULT
   done
   echo "== $backend: POST /api/v1/rankings/$province/what-if, 20 calls one at a time (ms)"
   for _ in $(seq 1 20); do
