@@ -374,7 +374,7 @@ async fn edition_page(
     let series = app::rankings::series(&s.db, ctx.who.as_ref(), id).await?;
     let mut past: Vec<std::collections::HashMap<i64, i32>> = vec![];
     for e in series.iter().rev().skip(1).take(7).rev() {
-        let before = app::rankings::edition(
+        let (_, _, before) = app::rankings::edition_lines(
             &s.db,
             &s.org,
             &s.rank_lines,
