@@ -1019,22 +1019,21 @@ pub async fn history(
     Ok(out)
 }
 
-/// What changed since the edition before in the series, when there is one: (that edition, the
-/// changes).
+/// What changed since the edition before in `series` (as `series` gives it, ending with this
+/// edition), when there is one: (that edition, the changes).
 pub async fn changes(
     db: &Db,
     org: &OrgIndex,
     cache: &UnitsCache,
     who: Option<&Principal>,
-    id: i64,
+    series: &[EditionHead],
     lang: &str,
 ) -> AppResult<Option<(EditionHead, domain::ranking::changelog::Changelog)>> {
     use domain::ranking::changelog::{Place, between};
-    let mut series = series(db, who, id).await?;
-    series.pop();
-    let Some(before) = series.pop() else {
+    let [.., before, this] = series else {
         return Ok(None);
     };
+    let (id, before) = (this.edition.id, before.clone());
     let places = |v: &EditionLines| -> Vec<Place> {
         v.units
             .iter()

@@ -342,12 +342,13 @@ async fn changes(
     ctx: Ctx,
     PathId(id): PathId,
 ) -> AppResult<Json<Option<Changes>>> {
+    let series = app::rankings::series(&s.db, ctx.who.as_ref(), id).await?;
     let c = app::rankings::changes(
         &s.db,
         &s.org,
         &s.rank_lines,
         ctx.who.as_ref(),
-        id,
+        &series,
         ctx.lang.code(),
     )
     .await?;

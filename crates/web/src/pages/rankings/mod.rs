@@ -341,12 +341,14 @@ async fn edition_page(
     } else {
         String::new()
     };
+    // The editions of the series, read once: the changelog and the rank sparklines.
+    let series = app::rankings::series(&s.db, ctx.who.as_ref(), id).await?;
     let changes = app::rankings::changes(
         &s.db,
         &s.org,
         &s.rank_lines,
         ctx.who.as_ref(),
-        id,
+        &series,
         ctx.lang.code(),
     )
     .await?
@@ -371,7 +373,6 @@ async fn edition_page(
         base = format!("/rankings/{id}?province={pv}");
     }
     // Each unit's rank in up to seven editions before this one of the series, for a sparkline.
-    let series = app::rankings::series(&s.db, ctx.who.as_ref(), id).await?;
     let mut past: Vec<std::collections::HashMap<i64, i32>> = vec![];
     for e in series.iter().rev().skip(1).take(7).rev() {
         let (_, _, before) = app::rankings::edition_lines(

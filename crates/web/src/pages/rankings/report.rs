@@ -180,8 +180,10 @@ pub(super) async fn report_page(
     let who = ctx.who.as_ref();
     let lang = ctx.lang.code();
     let card = app::rankings::scorecard(&s.db, &s.org, who, id, unit, lang).await?;
-    let v = app::rankings::edition(&s.db, &s.org, &s.rank_lines, who, id, lang).await?;
-    let ranked = v.units.iter().filter(|u| u.rank.is_some()).count();
+    // The cached lines, not a copy of every unit: only their count and the method are needed.
+    let (_, document, lines) =
+        app::rankings::edition_lines(&s.db, &s.org, &s.rank_lines, who, id, lang).await?;
+    let ranked = lines.units.iter().filter(|u| u.rank.is_some()).count();
     let history = app::rankings::history(&s.db, who, id, unit).await?;
     let before = history
         .len()
@@ -243,7 +245,7 @@ pub(super) async fn report_page(
     let indicators = crate::pages::home::attention(&s, &ctx, who, unit).await?;
     let t = ReportTpl {
         p: PageCtx::from(&ctx, &format!("/rankings/{id}/units/{unit}/report")),
-        document: v.document,
+        document,
         card,
         ranked,
         before,
