@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod budgets;
+pub mod catalogue;
 pub mod config;
 pub mod export;
 pub mod extensions;

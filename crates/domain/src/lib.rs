@@ -2,6 +2,7 @@
 
 pub mod assignees;
 pub mod audit;
+pub mod catalogue;
 pub mod clock;
 pub mod deadline;
 pub mod feedback;

@@ -122,6 +122,15 @@ pub enum Action {
     ReadUnpublishedRankings,
     /// Enter the values an inspection found, with their evidence (a ranking's expert measures).
     EnterExpertScores,
+    /// Read a unit's catalogue entries that are not public (the unit, its superiors, and the
+    /// roles that read everything).
+    ReadCatalogue,
+    /// Declare or edit an entry of the unit's catalogue, and report its heartbeat.
+    DeclareCatalogue,
+    /// Approve the unit's declaration (its leader).
+    ApproveCatalogue,
+    /// Accept or return an approved entry (the Steering Committee's office).
+    ReviewCatalogue,
 }
 
 /// Who may read a task (set per task, `public` unless the annex says otherwise).
@@ -279,6 +288,17 @@ pub fn authorize(who: Option<&Principal>, action: Action, scope: Scope<'_>) -> D
         (ManageRankings, _) => false,
         (ReadUnpublishedRankings | EnterExpertScores, Role::Steering | Role::Inspector) => true,
         (ReadUnpublishedRankings | EnterExpertScores, _) => false,
+        (ReadCatalogue, r) if r.reads_everything() => true,
+        (ReadCatalogue | DeclareCatalogue, Role::UnitLeader | Role::UnitOfficer) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ReadCatalogue | DeclareCatalogue, _) => false,
+        (ApproveCatalogue, Role::UnitLeader) => {
+            matches!(scope, Scope::Unit(chain) if within(p, chain))
+        }
+        (ApproveCatalogue, _) => false,
+        (ReviewCatalogue, Role::Steering) => true,
+        (ReviewCatalogue, _) => false,
     };
     if allowed {
         Decision::Allow

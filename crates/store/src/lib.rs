@@ -10,6 +10,7 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 pub mod audit;
 pub mod budgets;
 pub mod bulk;
+pub mod catalogue;
 pub mod db;
 pub mod error;
 pub mod feedback;

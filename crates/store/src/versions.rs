@@ -15,14 +15,16 @@ pub struct Versions {
     pub indicators: i64,
     /// Ranking methods, their versions and editions.
     pub rankings: i64,
+    /// The database catalogue (entries, themes, links, latest figures).
+    pub catalogue: i64,
 }
 
 /// All of them in one statement (one round trip on PostgreSQL).
 pub async fn current(c: &mut DbConn<'_>) -> AppResult<Versions> {
     const SQL: &str = "SELECT (SELECT version FROM org_version WHERE id = 1), \
         (SELECT v FROM task_version WHERE id = 1), (SELECT v FROM feedback_version WHERE id = 1), \
-        (SELECT v FROM indicator_data_version WHERE id = 1), (SELECT v FROM rank_version WHERE id = 1)";
-    let (org, tasks, feedback, indicators, rankings) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(SQL)
+        (SELECT v FROM indicator_data_version WHERE id = 1), (SELECT v FROM rank_version WHERE id = 1), (SELECT v FROM catalogue_version WHERE id = 1)";
+    let (org, tasks, feedback, indicators, rankings, catalogue) = on_conn!(c, c => sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(SQL)
         .fetch_one(&mut **c).await?);
     Ok(Versions {
         org,
@@ -30,5 +32,6 @@ pub async fn current(c: &mut DbConn<'_>) -> AppResult<Versions> {
         feedback,
         indicators,
         rankings,
+        catalogue,
     })
 }

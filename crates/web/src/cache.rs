@@ -40,6 +40,7 @@ pub struct Deps {
     pub feedback: bool,
     pub indicators: bool,
     pub rankings: bool,
+    pub catalogue: bool,
 }
 
 impl Deps {
@@ -49,6 +50,7 @@ impl Deps {
         feedback: false,
         indicators: false,
         rankings: false,
+        catalogue: false,
     };
     pub const TASKS: Deps = Deps {
         org: true,
@@ -56,6 +58,7 @@ impl Deps {
         feedback: false,
         indicators: false,
         rankings: false,
+        catalogue: false,
     };
     pub const FEEDBACK: Deps = Deps {
         org: true,
@@ -63,6 +66,7 @@ impl Deps {
         feedback: true,
         indicators: false,
         rankings: false,
+        catalogue: false,
     };
     pub const INDICATORS: Deps = Deps {
         org: true,
@@ -70,6 +74,7 @@ impl Deps {
         feedback: false,
         indicators: true,
         rankings: false,
+        catalogue: false,
     };
     /// A unit's accountability report: its ranking, its work and its indicators.
     pub const RANKING_REPORT: Deps = Deps {
@@ -78,6 +83,15 @@ impl Deps {
         feedback: false,
         indicators: true,
         rankings: true,
+        catalogue: false,
+    };
+    pub const CATALOGUE: Deps = Deps {
+        org: true,
+        tasks: false,
+        feedback: false,
+        indicators: false,
+        rankings: false,
+        catalogue: true,
     };
     pub const RANKINGS: Deps = Deps {
         org: true,
@@ -85,6 +99,7 @@ impl Deps {
         feedback: false,
         indicators: false,
         rankings: true,
+        catalogue: false,
     };
 
     fn holds(self, then: Versions, now: Versions) -> bool {
@@ -93,6 +108,7 @@ impl Deps {
             && (!self.feedback || then.feedback == now.feedback)
             && (!self.indicators || then.indicators == now.indicators)
             && (!self.rankings || then.rankings == now.rankings)
+            && (!self.catalogue || then.catalogue == now.catalogue)
     }
 }
 

@@ -53,6 +53,8 @@ pub struct AppState {
     /// Ranking editions' lines per reader class (large for the communes: few kept).
     pub rank_lines: Arc<app::rankings::UnitsCache>,
     pub figures: Arc<app::indicators::FigureCache>,
+    /// The catalogue's index of entries, one per catalogue and organisation version.
+    pub catalogue: Arc<app::catalogue::IndexCache>,
     pub fresh: Arc<app::freshness::Freshness>,
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
@@ -80,6 +82,7 @@ impl AppState {
             audit_counts: Arc::default(),
             rank_lines: Arc::new(app::memo::Memo::with_capacity(32)),
             figures: Arc::default(),
+            catalogue: Arc::new(app::memo::Memo::with_capacity(4)),
             fresh: Arc::default(),
             pages: Arc::default(),
             bodies: Arc::default(),

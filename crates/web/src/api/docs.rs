@@ -271,12 +271,59 @@ pub struct IndicatorsDoc;
 )]
 pub struct RankingsDoc;
 
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        super::catalogue::search,
+        super::catalogue::create,
+        super::catalogue::show,
+        super::catalogue::edit,
+        super::catalogue::move_entry,
+        super::catalogue::figures,
+        super::catalogue::heartbeat,
+        super::catalogue::history,
+        super::catalogue::dashboard
+    ),
+    components(schemas(
+        app::records::CatalogueEntry,
+        app::records::Measurement,
+        super::catalogue::CreateInput,
+        app::catalogue::Results,
+        app::catalogue::Hit,
+        app::catalogue::Facets,
+        app::catalogue::FacetValue,
+        app::catalogue::EntryView,
+        app::catalogue::EntryRef,
+        app::catalogue::Security,
+        app::catalogue::MoveInput,
+        app::catalogue::FiguresInput,
+        app::catalogue::Measured,
+        app::catalogue::Dashboard,
+        app::catalogue::UnitLine,
+        domain::catalogue::DeclarationInput,
+        domain::catalogue::DictField,
+        domain::catalogue::Figures,
+        domain::catalogue::Quality,
+        domain::catalogue::Standing,
+        domain::catalogue::Kind,
+        domain::catalogue::State,
+        domain::catalogue::Move,
+        domain::catalogue::Lifecycle,
+        domain::catalogue::Hosting,
+        domain::catalogue::Frequency,
+        domain::catalogue::FieldType,
+        domain::catalogue::Master
+    ))
+)]
+pub struct CatalogueDoc;
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(WorkDoc::openapi());
     doc.merge(FeedbackDoc::openapi());
     doc.merge(IndicatorsDoc::openapi());
     doc.merge(RankingsDoc::openapi());
+    doc.merge(CatalogueDoc::openapi());
     document_errors(&mut doc);
     doc
 }

@@ -7,6 +7,7 @@ pub mod account;
 pub mod assignments;
 pub mod audit;
 pub mod budgets;
+pub mod catalogue;
 pub mod common;
 pub mod docs;
 pub mod export;
@@ -50,4 +51,5 @@ pub fn router() -> Router<AppState> {
         .merge(indicators::router())
         .merge(budgets::router())
         .merge(rankings::router())
+        .merge(catalogue::router())
 }

@@ -1,0 +1,1058 @@
+//! The database catalogue: units declare their databases and systems, leaders approve, the
+//! Steering Committee's office accepts or returns; figures declared or reported by a system's
+//! heartbeat give the four words (correct, sufficient, clean, live). Lists, facets and the
+//! national dashboard read one in-memory index of every entry, rebuilt when the catalogue's or the
+//! organisation's version moves.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::freshness::Freshness;
+use crate::memo::Memo;
+use domain::FieldError;
+use domain::catalogue::{
+    self as cat, DeclarationInput, DictField, Figures, Kind, Move, Quality, Standing, State,
+};
+use domain::policy::{Action, Decision, Principal, Scope, authorize};
+use store::audit::{Actor, Change};
+use store::catalogue::{Brief, EntryRow, MeasurementRow};
+use store::org_index::{OrgIndex, Snapshot};
+
+/// Every entry briefly, with themes and links, as of one catalogue and organisation version.
+pub struct Index {
+    pub entries: Vec<Brief>,
+    pub themes: HashMap<i64, Vec<String>>,
+    /// (consumer, provider)
+    pub links: Vec<(i64, i64)>,
+    pos: HashMap<i64, usize>,
+    pub org: Arc<Snapshot>,
+}
+
+impl Index {
+    pub fn get(&self, id: i64) -> Option<&Brief> {
+        self.pos.get(&id).map(|&i| &self.entries[i])
+    }
+}
+
+pub type IndexCache = Memo<(i64, i64), Index>;
+
+async fn index(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+) -> AppResult<Arc<Index>> {
+    let v = fresh.current(db).await?;
+    let key = (v.catalogue, v.org);
+    if let Some(i) = cache.get(&key) {
+        return Ok(i);
+    }
+    let snap = org.snapshot_at(db, v.org).await?;
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let entries = store::catalogue::all_brief(&mut c).await?;
+    let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
+    for (e, t) in store::catalogue::all_themes(&mut c).await? {
+        themes.entry(e).or_default().push(t);
+    }
+    let links = store::catalogue::all_links(&mut c).await?;
+    let pos = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let idx = Arc::new(Index {
+        entries,
+        themes,
+        links,
+        pos,
+        org: snap,
+    });
+    cache.put(key, idx.clone());
+    Ok(idx)
+}
+
+/// Whether `who` reads the entry's non-public parts (its unit, the unit's superiors, the roles
+/// that read everything).
+fn reads_inside(snap: &Snapshot, who: Option<&Principal>, owner: i64) -> bool {
+    authorize(who, Action::ReadCatalogue, Scope::Unit(&snap.chain(owner))) == Decision::Allow
+}
+
+/// Public: accepted and published by its unit (open data always are).
+pub fn is_public(e: &Brief) -> bool {
+    e.is_public && e.state == State::Accepted
+}
+
+fn visible(snap: &Snapshot, who: Option<&Principal>, e: &Brief) -> bool {
+    is_public(e) || reads_inside(snap, who, e.owner_unit_id)
+}
+
+fn quality_of(e: &Brief, now: DateTime<Utc>) -> Quality {
+    cat::quality(
+        &e.figures(),
+        e.expected_population,
+        e.frequency,
+        e.last_update,
+        now,
+    )
+}
+
+/// The ministry or province an entry's unit belongs to (the unit itself at that level).
+fn top_unit(snap: &Snapshot, unit: i64) -> i64 {
+    let chain = snap.chain(unit);
+    // The chain runs from the unit up to the national root: the one below the root is the top.
+    if chain.len() >= 2 {
+        chain[chain.len() - 2]
+    } else {
+        unit
+    }
+}
+
+/// A search of the catalogue; every filter optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct Search {
+    /// Words of the code, name, purpose or subjects; diacritics and case do not matter.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// A unit: its entries and those of the units below it.
+    #[serde(default)]
+    pub owner: Option<i64>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub lifecycle: Option<String>,
+    /// A DCAT-AP data theme (AGRI, ECON, …).
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// 1–5; only readers who may see an entry's security details filter by it.
+    #[serde(default)]
+    pub security_level: Option<i32>,
+    /// good, fair, poor or unknown: the mean of the measured words.
+    #[serde(default)]
+    pub quality: Option<String>,
+    /// 1-based page of 50.
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+pub const PAGE: usize = 50;
+
+/// One entry in a list.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hit {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub kind: Kind,
+    pub owner_unit_id: i64,
+    pub owner_name: String,
+    pub state: State,
+    pub lifecycle: cat::Lifecycle,
+    pub themes: Vec<String>,
+    pub exchange_connected: bool,
+    pub is_public: bool,
+    pub quality: Quality,
+    pub standing: Standing,
+    pub last_update: Option<DateTime<Utc>>,
+}
+
+/// (value, count) of one facet, largest first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Facets {
+    pub owner: Vec<FacetValue>,
+    pub kind: Vec<FacetValue>,
+    pub state: Vec<FacetValue>,
+    pub lifecycle: Vec<FacetValue>,
+    pub theme: Vec<FacetValue>,
+    /// Empty for readers who may not see security levels.
+    pub security_level: Vec<FacetValue>,
+    pub quality: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Results {
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub items: Vec<Hit>,
+    pub facets: Facets,
+}
+
+fn hit(idx: &Index, e: &Brief, lang: &str, now: DateTime<Utc>) -> Hit {
+    let q = quality_of(e, now);
+    Hit {
+        id: e.id,
+        code: e.code.clone(),
+        name_vi: e.name_vi.clone(),
+        name_en: e.name_en.clone(),
+        name_fr: e.name_fr.clone(),
+        kind: e.kind,
+        owner_unit_id: e.owner_unit_id,
+        owner_name: idx
+            .org
+            .get(e.owner_unit_id)
+            .map(|u| u.name(lang).to_string())
+            .unwrap_or_default(),
+        state: e.state,
+        lifecycle: e.lifecycle,
+        themes: idx.themes.get(&e.id).cloned().unwrap_or_default(),
+        exchange_connected: e.exchange_connected,
+        is_public: e.is_public,
+        standing: Standing::of(q.overall()),
+        quality: q,
+        last_update: e.last_update,
+    }
+}
+
+/// The entries `who` may read that match `s`, a page of them, and the facets of the matches
+/// (each facet counted over the matches of every other filter, so a reader sees what choosing
+/// a value would give).
+pub async fn search(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    s: &Search,
+    lang: &str,
+) -> AppResult<Results> {
+    let idx = index(db, org, fresh, cache).await?;
+    let now = Utc::now();
+    let snap = &idx.org;
+    let needle =
+        s.q.as_deref()
+            .map(domain::text::fold)
+            .filter(|q| !q.is_empty());
+    let words: Vec<&str> = needle
+        .as_deref()
+        .map(|n| n.split(' ').collect())
+        .unwrap_or_default();
+    let sees_security = who.is_some_and(|w| {
+        crate::allows(Some(w), Action::ReadCatalogue)
+            || matches!(
+                w.role,
+                domain::policy::Role::UnitLeader | domain::policy::Role::UnitOfficer
+            )
+    });
+    let kind = s
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| Kind::parse(k).ok_or(()));
+    let state = s
+        .state
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| State::parse(k).ok_or(()));
+    let life = s
+        .lifecycle
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| cat::Lifecycle::parse(k).ok_or(()));
+    let mut errs = vec![];
+    for (f, bad) in [
+        ("kind", matches!(kind, Some(Err(())))),
+        ("state", matches!(state, Some(Err(())))),
+        ("lifecycle", matches!(life, Some(Err(())))),
+    ] {
+        if bad {
+            errs.push(FieldError::new(f, "err-choice"));
+        }
+    }
+    let quality = match s.quality.as_deref().filter(|q| !q.is_empty()) {
+        None => None,
+        Some(q) => match [
+            Standing::Good,
+            Standing::Fair,
+            Standing::Poor,
+            Standing::Unknown,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == q)
+        {
+            Some(x) => Some(x),
+            None => {
+                errs.push(FieldError::new("quality", "err-choice"));
+                None
+            }
+        },
+    };
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let theme = s
+        .theme
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(str::to_uppercase);
+    let level = s.security_level.filter(|_| sees_security);
+    // Each entry's facet values, and which filters it passes.
+    struct Row<'a> {
+        e: &'a Brief,
+        top: i64,
+        standing: Standing,
+    }
+    let mut rows: Vec<Row> = vec![];
+    for e in &idx.entries {
+        if !words.iter().all(|w| e.search_text.contains(w)) || !visible(snap, who, e) {
+            continue;
+        }
+        rows.push(Row {
+            e,
+            top: top_unit(snap, e.owner_unit_id),
+            standing: Standing::of(quality_of(e, now).overall()),
+        });
+    }
+    let empty: Vec<String> = vec![];
+    let themes_of = |e: &Brief| idx.themes.get(&e.id).unwrap_or(&empty);
+    // passes(row, except): every filter but the named one.
+    let passes = |r: &Row, except: &str| -> bool {
+        (except == "owner"
+            || s.owner
+                .is_none_or(|o| snap.chain(r.e.owner_unit_id).contains(&o)))
+            && (except == "kind" || !matches!(kind, Some(Ok(k)) if k != r.e.kind))
+            && (except == "state" || !matches!(state, Some(Ok(k)) if k != r.e.state))
+            && (except == "lifecycle" || !matches!(life, Some(Ok(k)) if k != r.e.lifecycle))
+            && (except == "theme" || theme.as_ref().is_none_or(|t| themes_of(r.e).contains(t)))
+            && (except == "security_level" || level.is_none_or(|l| l == r.e.security_level))
+            && (except == "quality" || quality.is_none_or(|q| q == r.standing))
+    };
+    let count = |except: &str, key: &dyn Fn(&Row) -> Vec<String>| -> Vec<(String, i64)> {
+        let mut m: BTreeMap<String, i64> = BTreeMap::new();
+        for r in rows.iter().filter(|r| passes(r, except)) {
+            for k in key(r) {
+                *m.entry(k).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(String, i64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
+    let plain = |v: Vec<(String, i64)>| -> Vec<FacetValue> {
+        v.into_iter()
+            .map(|(value, count)| FacetValue {
+                label: value.clone(),
+                value,
+                count,
+            })
+            .collect()
+    };
+    let facets = Facets {
+        owner: count("owner", &|r| vec![r.top.to_string()])
+            .into_iter()
+            .take(40)
+            .map(|(value, count)| FacetValue {
+                label: value
+                    .parse()
+                    .ok()
+                    .and_then(|id| snap.get(id))
+                    .map(|u| u.name(lang).to_string())
+                    .unwrap_or_default(),
+                value,
+                count,
+            })
+            .collect(),
+        kind: plain(count("kind", &|r| vec![r.e.kind.as_str().into()])),
+        state: plain(count("state", &|r| vec![r.e.state.as_str().into()])),
+        lifecycle: plain(count("lifecycle", &|r| vec![r.e.lifecycle.as_str().into()])),
+        theme: plain(count("theme", &|r| themes_of(r.e).clone())),
+        security_level: if sees_security {
+            plain(count("security_level", &|r| {
+                if reads_inside(snap, who, r.e.owner_unit_id) {
+                    vec![r.e.security_level.to_string()]
+                } else {
+                    vec![]
+                }
+            }))
+        } else {
+            vec![]
+        },
+        quality: plain(count("quality", &|r| vec![r.standing.as_str().into()])),
+    };
+    let matches: Vec<&Row> = rows.iter().filter(|r| passes(r, "")).collect();
+    let total = matches.len() as i64;
+    let pages = (total + PAGE as i64 - 1) / PAGE as i64;
+    let page = s.page.unwrap_or(1).clamp(1, pages.max(1));
+    let items = matches
+        .iter()
+        .skip((page as usize - 1) * PAGE)
+        .take(PAGE)
+        .map(|r| hit(&idx, r.e, lang, now))
+        .collect();
+    Ok(Results {
+        total,
+        page,
+        pages,
+        items,
+        facets,
+    })
+}
+
+/// What only the unit and those above it see of an entry.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Security {
+    pub security_level: i32,
+    pub hosting: cat::Hosting,
+    /// Services exposed on the data exchange platforms.
+    pub services: String,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+}
+
+/// Another entry named by this one.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryRef {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+}
+
+/// An entry as a reader may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryView {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub kind: Kind,
+    pub owner_unit_id: i64,
+    pub owner_name: String,
+    pub managing_unit_id: Option<i64>,
+    pub legal_basis: String,
+    pub purpose: String,
+    pub themes: Vec<String>,
+    pub data_subjects: String,
+    pub dictionary: Vec<DictField>,
+    pub expected_population: Option<i64>,
+    pub frequency: cat::Frequency,
+    pub lifecycle: cat::Lifecycle,
+    pub lifecycle_since: Option<chrono::NaiveDate>,
+    pub exchange_connected: bool,
+    pub contact: String,
+    pub access_url: String,
+    pub is_public: bool,
+    pub state: State,
+    /// Why it was last returned (only for readers inside).
+    pub state_reason: String,
+    pub figures: Figures,
+    pub quality: Quality,
+    pub last_update: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// None unless the reader belongs to the unit or above it.
+    pub security: Option<Security>,
+    /// The entries whose data it consumes, and those that consume its data (as far as the reader may see them).
+    pub providers: Vec<EntryRef>,
+    pub consumers: Vec<EntryRef>,
+    /// The moves the reader may make now.
+    pub moves: Vec<Move>,
+    /// Whether the reader may edit it and report its figures.
+    pub editable: bool,
+}
+
+fn may(snap: &Snapshot, who: Option<&Principal>, action: Action, owner: i64) -> bool {
+    authorize(who, action, Scope::Unit(&snap.chain(owner))) == Decision::Allow
+}
+
+/// The action a move needs: declaring is the unit's; approving its leader's; accepting the
+/// reviewer's; a return is the leader's while declared and the reviewer's once approved.
+fn action_for(state: State, m: Move) -> Action {
+    match (m, state) {
+        (Move::Declare, _) => Action::DeclareCatalogue,
+        (Move::Approve, _) | (Move::Return, State::Declared) => Action::ApproveCatalogue,
+        (Move::Accept | Move::Return, _) => Action::ReviewCatalogue,
+    }
+}
+
+fn moves_for(snap: &Snapshot, who: Option<&Principal>, e: &EntryRow) -> Vec<Move> {
+    Move::ALL
+        .iter()
+        .copied()
+        .filter(|m| {
+            cat::next(e.state, *m).is_some()
+                && may(snap, who, action_for(e.state, *m), e.owner_unit_id)
+        })
+        .collect()
+}
+
+/// One entry as `who` may see it (404 when they may not).
+pub async fn entry(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    id: i64,
+    lang: &str,
+) -> AppResult<EntryView> {
+    let idx = index(db, org, fresh, cache).await?;
+    let snap = &idx.org;
+    let brief = idx.get(id).ok_or(AppError::NotFound)?;
+    if !visible(snap, who, brief) {
+        return Err(AppError::NotFound);
+    }
+    let mut c = db.acquire().await?;
+    let mut c = c.conn();
+    let e = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inside = reads_inside(snap, who, e.owner_unit_id);
+    let refs = |ids: Vec<i64>| -> Vec<EntryRef> {
+        ids.into_iter()
+            .filter_map(|i| idx.get(i))
+            .filter(|b| visible(snap, who, b))
+            .map(|b| EntryRef {
+                id: b.id,
+                code: b.code.clone(),
+                name_vi: b.name_vi.clone(),
+            })
+            .collect()
+    };
+    let providers = refs(
+        idx.links
+            .iter()
+            .filter(|l| l.0 == id)
+            .map(|l| l.1)
+            .collect(),
+    );
+    let consumers = refs(
+        idx.links
+            .iter()
+            .filter(|l| l.1 == id)
+            .map(|l| l.0)
+            .collect(),
+    );
+    let now = Utc::now();
+    let quality = cat::quality(
+        &e.figures(),
+        e.expected_population,
+        e.frequency,
+        e.last_update,
+        now,
+    );
+    Ok(EntryView {
+        id: e.id,
+        owner_name: snap
+            .get(e.owner_unit_id)
+            .map(|u| u.name(lang).to_string())
+            .unwrap_or_default(),
+        themes: idx.themes.get(&id).cloned().unwrap_or_default(),
+        dictionary: serde_json::from_str(&e.dictionary).unwrap_or_default(),
+        figures: e.figures(),
+        quality,
+        security: inside.then(|| Security {
+            security_level: e.security_level,
+            hosting: e.hosting,
+            services: e.services.clone(),
+            last_heartbeat: e.last_heartbeat,
+        }),
+        state_reason: if inside {
+            e.state_reason.clone()
+        } else {
+            String::new()
+        },
+        moves: moves_for(snap, who, &e),
+        editable: may(snap, who, Action::DeclareCatalogue, e.owner_unit_id),
+        providers,
+        consumers,
+        code: e.code,
+        name_vi: e.name_vi,
+        name_en: e.name_en,
+        name_fr: e.name_fr,
+        kind: e.kind,
+        owner_unit_id: e.owner_unit_id,
+        managing_unit_id: e.managing_unit_id,
+        legal_basis: e.legal_basis,
+        purpose: e.purpose,
+        data_subjects: e.data_subjects,
+        expected_population: e.expected_population,
+        frequency: e.frequency,
+        lifecycle: e.lifecycle,
+        lifecycle_since: e.lifecycle_since,
+        exchange_connected: e.exchange_connected,
+        contact: e.contact,
+        access_url: e.access_url,
+        is_public: e.is_public,
+        state: e.state,
+        last_update: e.last_update,
+        updated_at: e.updated_at,
+    })
+}
+
+/// The providers' ids for their codes, each known (a field error otherwise) and not the entry itself.
+async fn provider_ids(
+    c: &mut store::db::DbConn<'_>,
+    codes: &[String],
+    own: Option<i64>,
+) -> AppResult<Vec<i64>> {
+    let mut out = vec![];
+    for code in codes {
+        match store::catalogue::id_by_code(c, code).await? {
+            Some(id) if Some(id) != own => out.push(id),
+            _ => {
+                return Err(AppError::invalid(
+                    FieldError::new("providers", "err-catalogue-unknown").with("code", code),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse(input: &DeclarationInput) -> AppResult<cat::Declaration> {
+    input.parse().map_err(AppError::Invalid)
+}
+
+/// A unit declares a new entry (a draft until it is declared for approval).
+pub async fn create(
+    db: &Db,
+    who: &Principal,
+    owner_unit_id: i64,
+    input: &DeclarationInput,
+) -> AppResult<EntryRow> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    crate::require_on_unit(&mut c, Some(who), Action::DeclareCatalogue, owner_unit_id).await?;
+    let d = parse(input)?;
+    check_managing(&mut c, d.managing_unit_id).await?;
+    if store::catalogue::id_by_code(&mut c, &d.code)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "code",
+            "err-catalogue-code-taken",
+        )));
+    }
+    let providers = provider_ids(&mut c, &d.providers, None).await?;
+    let id = store::catalogue::insert(&mut c, &d, owner_unit_id, now).await?;
+    store::catalogue::set_providers(&mut c, id, &providers).await?;
+    let row = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::commit_row(
+        tx,
+        &Actor::of(who),
+        now,
+        Change::new("catalogue.create", "catalogue_entry", id),
+        row,
+    )
+    .await
+}
+
+async fn check_managing(c: &mut store::db::DbConn<'_>, unit: Option<i64>) -> AppResult<()> {
+    if let Some(u) = unit
+        && store::org::get(c, u).await?.is_none()
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "managing_unit_id",
+            "err-no-such-unit",
+        )));
+    }
+    Ok(())
+}
+
+/// The unit edits its entry; an edit is reviewed again (see `domain::catalogue::after_edit`).
+pub async fn edit(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: &DeclarationInput,
+) -> AppResult<EntryRow> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let before = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::require_on_unit(
+        &mut c,
+        Some(who),
+        Action::DeclareCatalogue,
+        before.owner_unit_id,
+    )
+    .await?;
+    let d = parse(input)?;
+    check_managing(&mut c, d.managing_unit_id).await?;
+    if store::catalogue::id_by_code(&mut c, &d.code)
+        .await?
+        .is_some_and(|other| other != id)
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "code",
+            "err-catalogue-code-taken",
+        )));
+    }
+    let providers = provider_ids(&mut c, &d.providers, Some(id)).await?;
+    store::catalogue::update(&mut c, id, &d, cat::after_edit(before.state), now).await?;
+    store::catalogue::set_providers(&mut c, id, &providers).await?;
+    let row = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let change =
+        Change::new("catalogue.edit", "catalogue_entry", id).before(store::audit::to_json(&before));
+    store::audit::commit_row(tx, &Actor::of(who), now, change, row).await
+}
+
+/// A step of the review workflow.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoveInput {
+    /// declare, approve, accept or return.
+    #[serde(rename = "move")]
+    pub step: String,
+    /// Required to return.
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn move_entry(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: &MoveInput,
+) -> AppResult<EntryRow> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let before = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = Move::parse(input.step.trim())
+        .ok_or_else(|| AppError::invalid(FieldError::new("move", "err-choice")))?;
+    crate::require_on_unit(
+        &mut c,
+        Some(who),
+        action_for(before.state, m),
+        before.owner_unit_id,
+    )
+    .await?;
+    let to = cat::check_move(before.state, m, &input.reason).map_err(AppError::invalid)?;
+    let reason = domain::input::BoundedText::parse_max("reason", &input.reason, 2000)
+        .map_err(AppError::invalid)?;
+    let reason = if m == Move::Return {
+        reason.into_string()
+    } else {
+        String::new()
+    };
+    store::catalogue::set_state(&mut c, id, to, &reason, now).await?;
+    let row = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let action = match m {
+        Move::Declare => "catalogue.declare",
+        Move::Approve => "catalogue.approve",
+        Move::Accept => "catalogue.accept",
+        Move::Return => "catalogue.return",
+    };
+    let change =
+        Change::new(action, "catalogue_entry", id).before(store::audit::to_json(&before.state));
+    store::audit::commit(
+        tx,
+        &Actor::of(who),
+        now,
+        vec![change.after(store::audit::to_json(&(to, &reason)))],
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Figures about an entry's records, from its unit's form or its system's heartbeat.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FiguresInput {
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// When the data last changed (default: now). Not in the future.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// What a heartbeat or a declaration of figures gave.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Measured {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub quality: Quality,
+}
+
+/// Records figures for an entry: `heartbeat` when its system reports them (with an API token of
+/// the owning unit), otherwise declared by the unit. Bad figures write nothing.
+pub async fn report(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    input: &FiguresInput,
+    heartbeat: bool,
+) -> AppResult<Measured> {
+    let now = Utc::now();
+    input.figures.check().map_err(AppError::Invalid)?;
+    if input
+        .updated_at
+        .is_some_and(|t| t > now + Duration::minutes(5))
+    {
+        return Err(AppError::invalid(FieldError::new(
+            "updated_at",
+            "err-future",
+        )));
+    }
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let e = store::catalogue::get(&mut c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::require_on_unit(&mut c, Some(who), Action::DeclareCatalogue, e.owner_unit_id).await?;
+    let last = Some(input.updated_at.unwrap_or(now));
+    let q = cat::quality(
+        &input.figures,
+        e.expected_population,
+        e.frequency,
+        last,
+        now,
+    );
+    let source = if heartbeat { "heartbeat" } else { "declared" };
+    store::catalogue::measure(&mut c, id, source, &input.figures, &q, last, heartbeat, now).await?;
+    let change = Change::new(
+        if heartbeat {
+            "catalogue.heartbeat"
+        } else {
+            "catalogue.figures"
+        },
+        "catalogue_entry",
+        id,
+    )
+    .after(store::audit::to_json(&input.figures));
+    store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
+    Ok(Measured {
+        id,
+        at: now,
+        quality: q,
+    })
+}
+
+/// An entry's quality history (the latest 200 measurements), for readers of the entry.
+pub async fn history(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<Vec<MeasurementRow>> {
+    let idx = index(db, org, fresh, cache).await?;
+    let b = idx.get(id).ok_or(AppError::NotFound)?;
+    if !visible(&idx.org, who, b) {
+        return Err(AppError::NotFound);
+    }
+    let mut c = db.acquire().await?;
+    store::catalogue::measurements(&mut c.conn(), id, 200).await
+}
+
+/// One ministry's or province's line of the national dashboard.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitLine {
+    pub unit_id: i64,
+    pub code: Option<String>,
+    pub name: String,
+    pub kind: domain::org::OrgKind,
+    /// Entries of the unit and the units below it, by state.
+    pub entries: i64,
+    pub declared: i64,
+    pub approved: i64,
+    pub accepted: i64,
+    pub connected: i64,
+    /// Accepted ÷ entries × 100 (0 when nothing is declared).
+    pub completeness: f64,
+    /// Mean of each word over the entries where it is measured.
+    pub quality: Quality,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    pub total: UnitLine,
+    pub agencies: Vec<UnitLine>,
+    pub provinces: Vec<UnitLine>,
+}
+
+#[derive(Default)]
+struct Sums {
+    entries: i64,
+    declared: i64,
+    approved: i64,
+    accepted: i64,
+    connected: i64,
+    words: [(f64, i64); 4],
+}
+
+impl Sums {
+    fn add(&mut self, e: &Brief, q: &Quality) {
+        self.entries += 1;
+        self.declared += i64::from(e.state != State::Draft);
+        self.approved += i64::from(matches!(e.state, State::Approved | State::Accepted));
+        self.accepted += i64::from(e.state == State::Accepted);
+        self.connected += i64::from(e.exchange_connected);
+        for (i, (_, w)) in q.words().iter().enumerate() {
+            if let Some(w) = w {
+                self.words[i].0 += w;
+                self.words[i].1 += 1;
+            }
+        }
+    }
+
+    fn line(
+        &self,
+        unit_id: i64,
+        code: Option<String>,
+        name: String,
+        kind: domain::org::OrgKind,
+    ) -> UnitLine {
+        let mean =
+            |i: usize| (self.words[i].1 > 0).then(|| self.words[i].0 / self.words[i].1 as f64);
+        UnitLine {
+            unit_id,
+            code,
+            name,
+            kind,
+            entries: self.entries,
+            declared: self.declared,
+            approved: self.approved,
+            accepted: self.accepted,
+            connected: self.connected,
+            completeness: cat::completeness(self.accepted, self.entries),
+            quality: Quality {
+                correct: mean(0),
+                sufficient: mean(1),
+                clean: mean(2),
+                live: mean(3),
+            },
+        }
+    }
+}
+
+/// "Where are our data?": per ministry and province, entries declared, approved, accepted,
+/// connected to the exchange platform, and the four words. Counts of every entry are public;
+/// no entry's details are.
+pub async fn dashboard(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    lang: &str,
+) -> AppResult<Dashboard> {
+    let idx = index(db, org, fresh, cache).await?;
+    let snap = &idx.org;
+    let now = Utc::now();
+    let mut per: HashMap<i64, Sums> = HashMap::new();
+    let mut all = Sums::default();
+    for e in &idx.entries {
+        let q = quality_of(e, now);
+        per.entry(top_unit(snap, e.owner_unit_id))
+            .or_default()
+            .add(e, &q);
+        all.add(e, &q);
+    }
+    let lines = |kind: domain::org::OrgKind| -> Vec<UnitLine> {
+        snap.current_of_kind(kind)
+            .into_iter()
+            .map(|u| {
+                per.get(&u.id)
+                    .map(|s| s.line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind))
+                    .unwrap_or_else(|| {
+                        Sums::default().line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind)
+                    })
+            })
+            .collect()
+    };
+    Ok(Dashboard {
+        total: all.line(0, None, String::new(), domain::org::OrgKind::National),
+        agencies: lines(domain::org::OrgKind::CentralAgency),
+        provinces: lines(domain::org::OrgKind::Province),
+    })
+}
+
+/// A unit's own line (its subtree), for its catalogue page.
+pub async fn unit_line(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    unit: i64,
+    lang: &str,
+) -> AppResult<UnitLine> {
+    let idx = index(db, org, fresh, cache).await?;
+    let snap = &idx.org;
+    let u = snap.get(unit).ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let mut s = Sums::default();
+    for e in idx
+        .entries
+        .iter()
+        .filter(|e| snap.chain(e.owner_unit_id).contains(&unit))
+    {
+        s.add(e, &quality_of(e, now));
+    }
+    Ok(s.line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind))
+}
+
+/// The dependency graph of what `who` may see: entries with at least one link, and the links.
+pub async fn graph(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    owner: Option<i64>,
+) -> AppResult<(Vec<EntryRef>, Vec<(i64, i64)>)> {
+    let idx = index(db, org, fresh, cache).await?;
+    let snap = &idx.org;
+    let ok = |id: i64| idx.get(id).is_some_and(|b| visible(snap, who, b));
+    let near = |id: i64| {
+        owner.is_none_or(|o| {
+            idx.get(id)
+                .is_some_and(|b| snap.chain(b.owner_unit_id).contains(&o))
+        })
+    };
+    let links: Vec<(i64, i64)> = idx
+        .links
+        .iter()
+        .copied()
+        .filter(|(a, b)| ok(*a) && ok(*b) && (near(*a) || near(*b)))
+        .take(400)
+        .collect();
+    let mut ids: Vec<i64> = links.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let nodes = ids
+        .into_iter()
+        .filter_map(|i| idx.get(i))
+        .map(|b| EntryRef {
+            id: b.id,
+            code: b.code.clone(),
+            name_vi: b.name_vi.clone(),
+        })
+        .collect();
+    Ok((nodes, links))
+}

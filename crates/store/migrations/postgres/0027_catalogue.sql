@@ -1,0 +1,88 @@
+-- The database catalogue (issue 15): every unit's databases and information systems, the themes
+-- they cover, the systems that consume them, and their measured quality over time (declared by
+-- the unit or reported by the system's own heartbeat). The latest figures sit on the entry so that
+-- lists and the national dashboard read one row per entry.
+CREATE TABLE catalogue_entries (
+    id                  BIGSERIAL PRIMARY KEY,
+    code                TEXT NOT NULL UNIQUE,
+    name_vi             TEXT NOT NULL,
+    name_en             TEXT NOT NULL DEFAULT '',
+    name_fr             TEXT NOT NULL DEFAULT '',
+    -- code, names, purpose and subjects folded (no diacritics, lower case) for search.
+    search_text         TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    owner_unit_id       BIGINT NOT NULL REFERENCES org_units(id),
+    managing_unit_id    BIGINT REFERENCES org_units(id),
+    legal_basis         TEXT NOT NULL DEFAULT '',
+    purpose             TEXT NOT NULL DEFAULT '',
+    data_subjects       TEXT NOT NULL DEFAULT '',
+    dictionary          TEXT NOT NULL DEFAULT '[]',
+    expected_population BIGINT,
+    frequency           TEXT NOT NULL,
+    lifecycle           TEXT NOT NULL,
+    lifecycle_since     DATE,
+    hosting             TEXT NOT NULL,
+    security_level      INTEGER NOT NULL,
+    exchange_connected  BOOLEAN NOT NULL DEFAULT FALSE,
+    services            TEXT NOT NULL DEFAULT '',
+    contact             TEXT NOT NULL DEFAULT '',
+    access_url          TEXT NOT NULL DEFAULT '',
+    is_public           BOOLEAN NOT NULL DEFAULT FALSE,
+    state               TEXT NOT NULL DEFAULT 'draft',
+    state_reason        TEXT NOT NULL DEFAULT '',
+    records             BIGINT,
+    checked             BIGINT,
+    valid               BIGINT,
+    complete            BIGINT,
+    duplicates          BIGINT,
+    format_errors       BIGINT,
+    last_update         TIMESTAMPTZ,
+    last_heartbeat      TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL,
+    updated_at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX catalogue_entries_owner ON catalogue_entries (owner_unit_id, state);
+CREATE INDEX catalogue_entries_kind ON catalogue_entries (kind, state);
+CREATE TABLE catalogue_themes (
+    entry_id BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
+    theme    TEXT NOT NULL,
+    PRIMARY KEY (entry_id, theme)
+);
+CREATE INDEX catalogue_themes_theme ON catalogue_themes (theme);
+CREATE TABLE catalogue_links (
+    consumer_id BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
+    provider_id BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
+    PRIMARY KEY (consumer_id, provider_id)
+);
+CREATE INDEX catalogue_links_provider ON catalogue_links (provider_id);
+CREATE TABLE catalogue_measurements (
+    id            BIGSERIAL PRIMARY KEY,
+    entry_id      BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
+    at            TIMESTAMPTZ NOT NULL,
+    -- declared (by the unit's form) or heartbeat (by the system).
+    source        TEXT NOT NULL,
+    records       BIGINT,
+    checked       BIGINT,
+    valid         BIGINT,
+    complete      BIGINT,
+    duplicates    BIGINT,
+    format_errors BIGINT,
+    correct       DOUBLE PRECISION,
+    sufficient    DOUBLE PRECISION,
+    clean         DOUBLE PRECISION,
+    live          DOUBLE PRECISION
+);
+CREATE INDEX catalogue_measurements_entry ON catalogue_measurements (entry_id, at);
+CREATE TABLE catalogue_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    v  BIGINT NOT NULL
+);
+INSERT INTO catalogue_version (id, v) VALUES (1, 0);
+CREATE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE catalogue_version SET v = v + 1 WHERE id = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER catalogue_entries_bump AFTER INSERT OR UPDATE OR DELETE ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+CREATE TRIGGER catalogue_links_bump AFTER INSERT OR DELETE ON catalogue_links FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+CREATE TRIGGER catalogue_themes_bump AFTER INSERT OR DELETE ON catalogue_themes FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();

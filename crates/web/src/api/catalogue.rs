@@ -1,0 +1,180 @@
+//! The database catalogue: search with facets, an entry, its declaration and review, its figures
+//! and heartbeat, its quality history, and the national dashboard.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{AppResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, Ctx, PathId};
+use app::catalogue::{Dashboard, EntryView, FiguresInput, Measured, MoveInput, Results, Search};
+use app::records::{CatalogueEntry, Measurement};
+use domain::catalogue::DeclarationInput;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/catalogue", get(search).post(create))
+        .route("/api/v1/catalogue/dashboard", get(dashboard))
+        .route("/api/v1/catalogue/{id}", get(show).put(edit))
+        .route("/api/v1/catalogue/{id}/moves", post(move_entry))
+        .route("/api/v1/catalogue/{id}/figures", post(figures))
+        .route("/api/v1/catalogue/{id}/heartbeat", post(heartbeat))
+        .route("/api/v1/catalogue/{id}/history", get(history))
+}
+
+/// Entries the caller may read (public entries for everyone), 50 a page, with facets.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue", security(()), params(Search),
+    responses((status = 200, body = Results), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn search(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<Search>,
+) -> AppResult<Json<Results>> {
+    Ok(Json(
+        app::catalogue::search(
+            &s.db,
+            &s.org,
+            &s.fresh,
+            &s.catalogue,
+            ctx.who.as_ref(),
+            &q,
+            ctx.lang.code(),
+        )
+        .await?,
+    ))
+}
+
+/// A new entry of a unit's catalogue, a draft (the unit's officers and leaders).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CreateInput {
+    pub owner_unit_id: i64,
+    #[serde(flatten)]
+    pub declaration: DeclarationInput,
+}
+
+/// Declares a database or information system of a unit (a draft until declared for approval).
+#[utoipa::path(post, path = "/api/v1/catalogue", tag = "catalogue", request_body = CreateInput,
+    responses((status = 201, body = CatalogueEntry), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<CreateInput>,
+) -> AppResult<impl IntoResponse> {
+    let row = app::catalogue::create(
+        &s.db,
+        ctx.principal()?,
+        input.owner_unit_id,
+        &input.declaration,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// One entry as the caller may see it: security details only for its unit and those above it.
+#[utoipa::path(get, path = "/api/v1/catalogue/{id}", tag = "catalogue", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = EntryView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn show(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<EntryView>> {
+    Ok(Json(
+        app::catalogue::entry(
+            &s.db,
+            &s.org,
+            &s.fresh,
+            &s.catalogue,
+            ctx.who.as_ref(),
+            id,
+            ctx.lang.code(),
+        )
+        .await?,
+    ))
+}
+
+/// Rewrites an entry's declaration (its unit); the entry is reviewed again.
+#[utoipa::path(put, path = "/api/v1/catalogue/{id}", tag = "catalogue", params(("id" = i64, Path)), request_body = DeclarationInput,
+    responses((status = 200, body = CatalogueEntry), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn edit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<DeclarationInput>,
+) -> AppResult<Json<CatalogueEntry>> {
+    Ok(Json(
+        app::catalogue::edit(&s.db, ctx.principal()?, id, &input).await?,
+    ))
+}
+
+/// A step of the review: declare (the unit), approve (its leader), accept or return with a reason (the Steering Committee's office; the leader may return a declaration).
+#[utoipa::path(post, path = "/api/v1/catalogue/{id}/moves", tag = "catalogue", params(("id" = i64, Path)), request_body = MoveInput,
+    responses((status = 200, body = CatalogueEntry), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn move_entry(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> AppResult<Json<CatalogueEntry>> {
+    Ok(Json(
+        app::catalogue::move_entry(&s.db, ctx.principal()?, id, &input).await?,
+    ))
+}
+
+/// Figures declared by the unit (records, checks against master data, duplicates, …); they give the four words.
+#[utoipa::path(post, path = "/api/v1/catalogue/{id}/figures", tag = "catalogue", params(("id" = i64, Path)), request_body = FiguresInput,
+    responses((status = 200, body = Measured), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn figures(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<FiguresInput>,
+) -> AppResult<Json<Measured>> {
+    Ok(Json(
+        app::catalogue::report(&s.db, ctx.principal()?, id, &input, false).await?,
+    ))
+}
+
+/// A system reports itself (from a cron job, with an API token of its unit): its counts and quality figures, and that it is live.
+#[utoipa::path(post, path = "/api/v1/catalogue/{id}/heartbeat", tag = "catalogue", params(("id" = i64, Path)), request_body = FiguresInput,
+    responses((status = 200, body = Measured), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn heartbeat(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<FiguresInput>,
+) -> AppResult<Json<Measured>> {
+    Ok(Json(
+        app::catalogue::report(&s.db, ctx.principal()?, id, &input, true).await?,
+    ))
+}
+
+/// An entry's quality over time: its latest 200 measurements, oldest first.
+#[utoipa::path(get, path = "/api/v1/catalogue/{id}/history", tag = "catalogue", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Measurement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn history(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<Vec<Measurement>>> {
+    Ok(Json(
+        app::catalogue::history(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id)
+            .await?,
+    ))
+}
+
+/// "Where are our data?": per ministry and province, entries declared, approved, accepted, connected, and the four words.
+#[utoipa::path(get, path = "/api/v1/catalogue/dashboard", tag = "catalogue", security(()),
+    responses((status = 200, body = Dashboard)))]
+async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Dashboard>> {
+    Ok(Json(
+        app::catalogue::dashboard(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.lang.code()).await?,
+    ))
+}
