@@ -441,6 +441,10 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             )
             .await?;
             println!("demo rankings: three example methods (not official), {n} published editions");
+            let n = seed::demo_catalogue::demo_catalogue(&db).await?;
+            println!(
+                "demo catalogue: {n} example entries in every review state, a year of heartbeats"
+            );
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {

@@ -7,6 +7,7 @@
 
 pub mod agencies;
 pub mod demo_budgets;
+pub mod demo_catalogue;
 pub mod demo_feedback;
 pub mod demo_indicators;
 pub mod demo_rankings;

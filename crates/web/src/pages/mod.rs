@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod briefing;
 pub mod budgets;
+pub mod catalogue;
 pub mod claims;
 pub mod common;
 pub mod feedback;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(worklist::router())
         .merge(tasks::router())
         .merge(budgets::router())
+        .merge(catalogue::router())
         .merge(claims::router())
         .merge(notifications::router())
         .merge(feedback::router())
