@@ -316,3 +316,11 @@ pub async fn providers_of(c: &mut DbConn<'_>, id: i64) -> AppResult<Vec<i64>> {
         "SELECT provider_id FROM catalogue_links WHERE consumer_id = $1 ORDER BY provider_id")
         .bind(id).fetch_all(&mut **c).await?))
 }
+
+/// (accepted, all) entries of `unit` and the units below it.
+pub async fn counts_under(c: &mut DbConn<'_>, unit: i64) -> AppResult<(i64, i64)> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COALESCE(SUM(CASE WHEN e.state = 'accepted' THEN 1 ELSE 0 END), 0), COUNT(*) FROM catalogue_entries e
+         WHERE e.owner_unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1)")
+        .bind(unit).fetch_one(&mut **c).await?))
+}

@@ -1047,7 +1047,7 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
         }
     }
     let mut s = format!(
-        r#"<figure class="graph" id="cat-graph"><svg viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z"/></marker></defs>"#,
+        r#"<figure class="graph" id="cat-graph"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z"/></marker></defs>"#,
         esc(lang.t("cat-graph"))
     );
     let bw = 200.0;
@@ -1098,7 +1098,7 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
     let x = |t: f64| left + (t - t0) / span * (w - left - 10.0);
     let y = |v: f64| 8.0 + (100.0 - v) / 100.0 * (h - bottom - 8.0);
     let mut s = format!(
-        r#"<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
+        r#"<figure class="chart" id="cat-quality-chart"><svg class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(lang.t("cat-quality-chart"))
     );
     for v in [0.0, 50.0, 100.0] {

@@ -23,6 +23,8 @@ use store::audit::{Actor, Change};
 use store::catalogue::{Brief, EntryRow, MeasurementRow};
 use store::org_index::{OrgIndex, Snapshot};
 
+pub mod obligation;
+
 /// Every entry briefly, with themes and links, as of one catalogue and organisation version.
 pub struct Index {
     pub entries: Vec<Brief>,
