@@ -176,6 +176,19 @@ enum Ep {
     RkChanges,
     RkHistory,
     PageRkReport,
+    CatSearch,
+    CatDashboard,
+    CatShow,
+    CatHistory,
+    CatCreate,
+    CatEdit,
+    CatMove,
+    CatFigures,
+    CatHeartbeat,
+    PageCatalogue,
+    PageCatEntry,
+    PageCatEdit,
+    PageCatDashboard,
 }
 
 /// The rule book, stated plainly.
@@ -369,6 +382,54 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         Ep::PageRkExpert => return if !signed_in || reads_all { 303 } else { 403 },
         _ => {}
     }
+    // Catalogue: search, dashboard and public entries for everyone; an entry that is not public
+    // exists only for its unit, the units above it and the roles that read everything; the unit's
+    // people (and the administrator) declare, edit and report its figures. `Obj::Public` is an
+    // accepted public entry for reading and a draft of the national unit for writing.
+    let cat_reads = reads_all || (local && in_subtree);
+    let cat_writes = who == Admin || (local && in_subtree);
+    match ep {
+        Ep::CatSearch | Ep::CatDashboard | Ep::PageCatalogue | Ep::PageCatDashboard => return 200,
+        Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
+            return if obj == Obj::Public || cat_reads {
+                200
+            } else {
+                404
+            };
+        }
+        Ep::CatCreate => {
+            return if !signed_in {
+                401
+            } else if cat_writes {
+                201
+            } else {
+                403
+            };
+        }
+        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat => {
+            return if !signed_in {
+                401
+            } else if cat_writes {
+                200
+            } else if cat_reads {
+                403
+            } else {
+                404
+            };
+        }
+        Ep::PageCatEdit => {
+            return if !signed_in {
+                303
+            } else if cat_writes {
+                200
+            } else if cat_reads {
+                403
+            } else {
+                404
+            };
+        }
+        _ => {}
+    }
     // Tasks one may not read do not exist for the caller.
     match ep {
         Ep::RestrictedTask => {
@@ -460,7 +521,20 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageRkExpert
         | Ep::RkChanges
         | Ep::RkHistory
-        | Ep::PageRkReport => unreachable!("decided above"),
+        | Ep::PageRkReport
+        | Ep::CatSearch
+        | Ep::CatDashboard
+        | Ep::CatShow
+        | Ep::CatHistory
+        | Ep::CatCreate
+        | Ep::CatEdit
+        | Ep::CatMove
+        | Ep::CatFigures
+        | Ep::CatHeartbeat
+        | Ep::PageCatalogue
+        | Ep::PageCatEntry
+        | Ep::PageCatEdit
+        | Ep::PageCatDashboard => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -711,11 +785,20 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::CreateUser
         | Ep::CreateToken
         | Ep::PageUser => &[Obj::Own, Obj::Child, Obj::Foreign],
+        Ep::CatShow
+        | Ep::CatHistory
+        | Ep::CatCreate
+        | Ep::CatEdit
+        | Ep::CatMove
+        | Ep::CatFigures
+        | Ep::CatHeartbeat
+        | Ep::PageCatEntry
+        | Ep::PageCatEdit => &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public],
         _ => &[Obj::Public],
     }
 }
 
-const ENDPOINTS: [Ep; 119] = [
+const ENDPOINTS: [Ep; 132] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -835,6 +918,19 @@ const ENDPOINTS: [Ep; 119] = [
     Ep::RkChanges,
     Ep::RkHistory,
     Ep::PageRkReport,
+    Ep::CatSearch,
+    Ep::CatDashboard,
+    Ep::CatShow,
+    Ep::CatHistory,
+    Ep::CatCreate,
+    Ep::CatEdit,
+    Ep::CatMove,
+    Ep::CatFigures,
+    Ep::CatHeartbeat,
+    Ep::PageCatalogue,
+    Ep::PageCatEntry,
+    Ep::PageCatEdit,
+    Ep::PageCatDashboard,
 ];
 
 #[macro_export]
@@ -1101,6 +1197,39 @@ both_with!(
             .call_json()
             .await;
         assert_eq!(st, 200, "{v}");
+        // Catalogue: a draft of each scope's unit (written to), and an accepted public entry of
+        // the national unit (read by everyone).
+        let mut cat_draft = std::collections::HashMap::new();
+        for obj in [Obj::Own, Obj::Child, Obj::Foreign, Obj::Public] {
+            let (st, v) = admin_api
+                .post(app.url("/api/v1/catalogue"))
+                .json(&json!({"owner_unit_id": unit_of(obj), "code": format!("MX-{obj:?}"), "name_vi": "Cơ sở dữ liệu thử",
+                    "kind": "local", "frequency": "monthly", "lifecycle": "operating", "hosting": "cloud", "security_level": 2}))
+                .call_json()
+                .await;
+            assert_eq!(st, 201, "{v}");
+            cat_draft.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
+        }
+        let (st, v) = admin_api
+            .post(app.url("/api/v1/catalogue"))
+            .json(&json!({"owner_unit_id": public, "code": "MX-MO", "name_vi": "Dữ liệu mở thử", "kind": "open_data",
+                "frequency": "monthly", "lifecycle": "operating", "hosting": "cloud", "security_level": 1}))
+            .call_json()
+            .await;
+        assert_eq!(st, 201, "{v}");
+        let cat_public = v["id"].as_i64().unwrap();
+        for m in ["declare", "approve", "accept"] {
+            let (st, v) = admin_api
+                .post(app.url(&format!("/api/v1/catalogue/{cat_public}/moves")))
+                .json(&json!({"move": m}))
+                .call_json()
+                .await;
+            assert_eq!(st, 200, "{v}");
+        }
+        let cat_declaration = |code: String| {
+            json!({"code": code, "name_vi": "Cơ sở dữ liệu thử", "kind": "local",
+            "frequency": "monthly", "lifecycle": "operating", "hosting": "cloud", "security_level": 2})
+        };
         let mut n = 0;
         let mut failures = vec![];
         for ep in ENDPOINTS {
@@ -1262,6 +1391,40 @@ both_with!(
                                 ("evidence".into(), format!("Biên bản {n}")),
                             ]);
                             (Method::POST, "/rankings/manage/expert".into(), None)
+                        }
+                        Ep::CatSearch => (Method::GET, "/api/v1/catalogue?q=thu".into(), None),
+                        Ep::CatDashboard => (Method::GET, "/api/v1/catalogue/dashboard".into(), None),
+                        Ep::PageCatalogue => (Method::GET, "/catalogue?q=thu".into(), None),
+                        Ep::PageCatDashboard => (Method::GET, "/catalogue/dashboard".into(), None),
+                        Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
+                            let id = if obj == Obj::Public { cat_public } else { cat_draft[&format!("{obj:?}")] };
+                            let path = match ep {
+                                Ep::CatShow => format!("/api/v1/catalogue/{id}"),
+                                Ep::CatHistory => format!("/api/v1/catalogue/{id}/history"),
+                                _ => format!("/catalogue/{id}"),
+                            };
+                            (Method::GET, path, None)
+                        }
+                        Ep::CatCreate => (
+                            Method::POST,
+                            "/api/v1/catalogue".into(),
+                            Some({
+                                let mut d = cat_declaration(format!("MX-N{n}"));
+                                d["owner_unit_id"] = json!(unit);
+                                d
+                            }),
+                        ),
+                        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat | Ep::PageCatEdit => {
+                            let id = cat_draft[&format!("{obj:?}")];
+                            // Every caller starts from a draft.
+                            app.exec(&format!("UPDATE catalogue_entries SET state = 'draft' WHERE id = {id}")).await;
+                            match ep {
+                                Ep::CatEdit => (Method::PUT, format!("/api/v1/catalogue/{id}"), Some(cat_declaration(format!("MX-{obj:?}")))),
+                                Ep::CatMove => (Method::POST, format!("/api/v1/catalogue/{id}/moves"), Some(json!({"move": "declare"}))),
+                                Ep::CatFigures => (Method::POST, format!("/api/v1/catalogue/{id}/figures"), Some(json!({"records": n}))),
+                                Ep::CatHeartbeat => (Method::POST, format!("/api/v1/catalogue/{id}/heartbeat"), Some(json!({"records": n}))),
+                                _ => (Method::GET, format!("/catalogue/{id}/edit"), None),
+                            }
                         }
                         Ep::PageIndTemplate => (
                             Method::GET,

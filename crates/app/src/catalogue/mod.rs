@@ -600,6 +600,28 @@ pub async fn entry(
     })
 }
 
+/// The entry `who` may take `action` on (chosen from its state): 404 when they may not even read
+/// it, as for an entry that does not exist; 403 when they read it but may not act.
+async fn entry_for(
+    c: &mut store::db::DbConn<'_>,
+    who: &Principal,
+    id: i64,
+    action: impl Fn(State) -> Action,
+) -> AppResult<EntryRow> {
+    let e = store::catalogue::get(c, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let chain = store::org::chain(c, e.owner_unit_id).await?;
+    let public = e.is_public && e.state == State::Accepted;
+    if !public
+        && authorize(Some(who), Action::ReadCatalogue, Scope::Unit(&chain)) != Decision::Allow
+    {
+        return Err(AppError::NotFound);
+    }
+    crate::require(Some(who), action(e.state), Scope::Unit(&chain))?;
+    Ok(e)
+}
+
 /// The providers' ids for their codes, each known (a field error otherwise) and not the entry itself.
 async fn provider_ids(
     c: &mut store::db::DbConn<'_>,
@@ -684,16 +706,7 @@ pub async fn edit(
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let before = store::catalogue::get(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    crate::require_on_unit(
-        &mut c,
-        Some(who),
-        Action::DeclareCatalogue,
-        before.owner_unit_id,
-    )
-    .await?;
+    let before = entry_for(&mut c, who, id, |_| Action::DeclareCatalogue).await?;
     let d = parse(input)?;
     check_managing(&mut c, d.managing_unit_id).await?;
     if store::catalogue::id_by_code(&mut c, &d.code)
@@ -737,18 +750,9 @@ pub async fn move_entry(
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let before = store::catalogue::get(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let m = Move::parse(input.step.trim())
         .ok_or_else(|| AppError::invalid(FieldError::new("move", "err-choice")))?;
-    crate::require_on_unit(
-        &mut c,
-        Some(who),
-        action_for(before.state, m),
-        before.owner_unit_id,
-    )
-    .await?;
+    let before = entry_for(&mut c, who, id, |state| action_for(state, m)).await?;
     let to = cat::check_move(before.state, m, &input.reason).map_err(AppError::invalid)?;
     let reason = domain::input::BoundedText::parse_max("reason", &input.reason, 2000)
         .map_err(AppError::invalid)?;
@@ -821,10 +825,8 @@ pub async fn report(
     }
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let e = store::catalogue::get(&mut c, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    crate::require_on_unit(&mut c, Some(who), Action::DeclareCatalogue, e.owner_unit_id).await?;
+    let e = entry_for(&mut c, who, id, |_| Action::DeclareCatalogue).await?;
+
     let last = Some(input.updated_at.unwrap_or(now));
     let q = cat::quality(
         &input.figures,
