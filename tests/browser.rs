@@ -1380,3 +1380,169 @@ async fn the_committee_edits_a_method_computes_tries_and_publishes_an_edition() 
     assert_eq!(v["edition"]["public_detail"], "full", "{v}");
     c.close().await.unwrap();
 }
+
+/// The catalogue's Done-when walk: a province officer declares a database with its dictionary
+/// and security level, the leader approves, the Steering Committee's office returns it once with
+/// a reason and then accepts; a heartbeat makes it live; the dashboard and the province's
+/// catalogue task move on the next request; an anonymous visitor on a phone finds it by a query
+/// without diacritics and never sees its security details.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_province_declares_a_database_that_is_reviewed_made_live_and_found_by_the_public() {
+    use serde_json::json;
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let daklak = app.unit_id("66").await;
+    let (c, _driver) = browser().await;
+
+    // The officer: a dictionary line that cannot be read is said next to the field.
+    sign_in(&c, &app, "daklak.officer").await;
+    c.goto(&app.url("/catalogue")).await.unwrap();
+    click(&c, "#cat-new-link").await;
+    landed(&c, "#cat-form").await;
+    type_in(&c, "code", "dlk-hotich").await;
+    type_in(&c, "name_vi", "Cơ sở dữ liệu hộ tịch tỉnh Đắk Lắk").await;
+    c.find(Locator::Id("kind"))
+        .await
+        .unwrap()
+        .select_by_value("local")
+        .await
+        .unwrap();
+    type_in(
+        &c,
+        "dictionary",
+        "so_dinh_danh | code | Số định danh cá nhân | personal_id | *\nngay_dang_ky | ngày",
+    )
+    .await;
+    c.find(Locator::Id("security_level"))
+        .await
+        .unwrap()
+        .select_by_value("4")
+        .await
+        .unwrap();
+    type_in(&c, "services", "https://lgsp.daklak.example/hotich").await;
+    type_in(&c, "expected_population", "2000").await;
+    click(&c, "input[name=themes][value=SOCI]").await;
+    click(&c, "#is_public").await;
+    submit(&c, "#cat-save").await;
+    let err = text(&c, "#dictionary-error").await;
+    assert!(err.contains("dòng 2"), "{err}");
+    let dict = c.find(Locator::Id("dictionary")).await.unwrap();
+    dict.clear().await.unwrap();
+    dict.send_keys("so_dinh_danh | code | Số định danh cá nhân | personal_id | *\nngay_dang_ky | date | Ngày đăng ký").await.unwrap();
+    submit(&c, "#cat-save").await;
+    landed(&c, "#cat-entry-name").await;
+    let id: i64 = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(text(&c, "#cat-security-level").await, "4");
+    assert!(
+        text(&c, "#cat-dictionary")
+            .await
+            .contains("Số định danh cá nhân")
+    );
+    submit(&c, "#cat-do-declare").await;
+    assert_eq!(
+        text(&c, "#cat-entry-state").await,
+        "Đã kê khai, chờ lãnh đạo"
+    );
+    c.delete_all_cookies().await.unwrap();
+
+    // The leader approves; the Committee's office returns it, first without a reason.
+    let entry = app.url(&format!("/catalogue/{id}"));
+    sign_in(&c, &app, "daklak.leader").await;
+    c.goto(&entry).await.unwrap();
+    submit(&c, "#cat-do-approve").await;
+    assert_eq!(
+        text(&c, "#cat-entry-state").await,
+        "Đã phê duyệt, chờ thẩm định"
+    );
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app, "steering").await;
+    c.goto(&entry).await.unwrap();
+    submit(&c, "#cat-do-return").await;
+    assert!(text(&c, "#cat-reason-error").await.contains("bắt buộc"));
+    type_in(&c, "cat-reason", "Thiếu căn cứ pháp lý").await;
+    submit(&c, "#cat-do-return").await;
+    assert!(
+        text(&c, "#cat-return-reason")
+            .await
+            .contains("Thiếu căn cứ pháp lý")
+    );
+    c.delete_all_cookies().await.unwrap();
+
+    // Declared again, approved, accepted.
+    for (user, step) in [
+        ("daklak.officer", "declare"),
+        ("daklak.leader", "approve"),
+        ("steering", "accept"),
+    ] {
+        sign_in(&c, &app, user).await;
+        c.goto(&entry).await.unwrap();
+        submit(&c, &format!("#cat-do-{step}")).await;
+        c.delete_all_cookies().await.unwrap();
+    }
+
+    // The system's heartbeat makes it live: the unit's page says so on the next request.
+    let officer = common::bearer(&app.token("daklak.officer").await);
+    let (s, v) = officer
+        .post(app.url(&format!("/api/v1/catalogue/{id}/heartbeat")))
+        .json(&json!({"records": 1500, "checked": 200, "valid": 190, "complete": 1500}))
+        .call_json()
+        .await;
+    assert_eq!(s, 200, "{v}");
+    sign_in(&c, &app, "daklak.officer").await;
+    c.goto(&entry).await.unwrap();
+    assert_eq!(text(&c, "#cat-entry-state").await, "Đã chấp nhận");
+    assert!(text(&c, "#cat-word-live").await.contains("100"));
+    assert!(text(&c, "#cat-word-correct").await.contains("95"));
+    landed(&c, "#cat-last-heartbeat").await;
+    c.delete_all_cookies().await.unwrap();
+
+    // The national dashboard and the province's task of completing its catalogue.
+    c.goto(&app.url("/lang/vi?next=/catalogue/dashboard"))
+        .await
+        .unwrap();
+    let line = text(&c, &format!("#cat-line-{daklak}")).await;
+    assert!(line.contains("100 %"), "{line}");
+    let task = app
+        .scalar_i64("SELECT id FROM tasks WHERE code = 'DMCSDL'")
+        .await;
+    let (_, v) = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/tasks/{task}")))
+        .call_json()
+        .await;
+    let mine = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["unit_id"] == daklak)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["last_percent"], 100, "{mine}");
+    c.close().await.unwrap();
+
+    // The public, on a phone: found without diacritics; no security detail anywhere on the page.
+    let (p, _driver) = phone().await;
+    p.goto(&app.url("/lang/vi?next=/catalogue")).await.unwrap();
+    type_in(&p, "cat-q", "ho tich dak lak").await;
+    submit(&p, "#cat-search").await;
+    assert_eq!(text(&p, "#cat-total").await, "1 kết quả");
+    click(&p, "#cat-list a").await;
+    landed(&p, "#cat-entry-name").await;
+    let html = p.source().await.unwrap();
+    assert!(
+        !html.contains("lgsp.daklak") && !html.contains("cat-security"),
+        "security details shown to the public"
+    );
+    assert!(
+        html.contains("Số định danh cá nhân"),
+        "the dictionary is public"
+    );
+    p.close().await.unwrap();
+}

@@ -144,6 +144,26 @@ both!(
         }
         let (s, v) = step(&steering, &app, id, "accept", "").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "accepted twice: {v}");
+        // The province's obligation to complete its catalogue follows: 0 % while nothing was
+        // accepted, 100 % now, each recorded as a progress report of its task.
+        let progress = format!(
+            "SELECT CAST(a.last_percent AS BIGINT) FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN programmes p ON p.id = t.programme_id \
+             WHERE p.code = 'DMCSDL-2026' AND t.code = 'DMCSDL' AND a.unit_id = {daklak}"
+        );
+        assert_eq!(app.scalar_i64(&progress).await, 100);
+        let reports = app
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM reports r JOIN assignments a ON a.id = r.assignment_id WHERE a.unit_id = {daklak}"
+            ))
+            .await;
+        assert_eq!(reports, 2, "0 % on the first declaration, then 100 %");
+        let assigned = app
+            .scalar_i64("SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.code = 'DMCSDL'")
+            .await;
+        assert!(
+            assigned >= 34 + 20,
+            "every province and ministry is assigned: {assigned}"
+        );
 
         // The public finds it without diacritics and never sees its security details.
         let (s, v) = anon

@@ -674,14 +674,12 @@ pub async fn create(
     let row = store::catalogue::get(&mut c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::audit::commit_row(
-        tx,
-        &Actor::of(who),
-        now,
-        Change::new("catalogue.create", "catalogue_entry", id),
-        row,
-    )
-    .await
+    let mut changes = vec![
+        Change::new("catalogue.create", "catalogue_entry", id).after(store::audit::to_json(&row)),
+    ];
+    changes.extend(obligation::follow(&mut c, who, owner_unit_id, now).await?);
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
+    Ok(row)
 }
 
 async fn check_managing(c: &mut store::db::DbConn<'_>, unit: Option<i64>) -> AppResult<()> {
@@ -724,9 +722,14 @@ pub async fn edit(
     let row = store::catalogue::get(&mut c, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let change =
-        Change::new("catalogue.edit", "catalogue_entry", id).before(store::audit::to_json(&before));
-    store::audit::commit_row(tx, &Actor::of(who), now, change, row).await
+    let mut changes = vec![
+        Change::new("catalogue.edit", "catalogue_entry", id)
+            .before(store::audit::to_json(&before))
+            .after(store::audit::to_json(&row)),
+    ];
+    changes.extend(obligation::follow(&mut c, who, row.owner_unit_id, now).await?);
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
+    Ok(row)
 }
 
 /// A step of the review workflow.
@@ -773,13 +776,9 @@ pub async fn move_entry(
     };
     let change =
         Change::new(action, "catalogue_entry", id).before(store::audit::to_json(&before.state));
-    store::audit::commit(
-        tx,
-        &Actor::of(who),
-        now,
-        vec![change.after(store::audit::to_json(&(to, &reason)))],
-    )
-    .await?;
+    let mut changes = vec![change.after(store::audit::to_json(&(to, &reason)))];
+    changes.extend(obligation::follow(&mut c, who, row.owner_unit_id, now).await?);
+    store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(row)
 }
 
