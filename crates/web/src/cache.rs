@@ -442,6 +442,7 @@ mod tests {
             feedback: 3,
             indicators: 4,
             rankings: 6,
+            catalogue: 8,
         };
         let fb = Versions {
             feedback: 4,
@@ -460,6 +461,11 @@ mod tests {
             ..then
         };
         assert!(Deps::INDICATORS.holds(then, rk) && !Deps::RANKINGS.holds(then, rk));
+        let cat = Versions {
+            catalogue: 9,
+            ..then
+        };
+        assert!(Deps::RANKINGS.holds(then, cat) && !Deps::CATALOGUE.holds(then, cat));
     }
 }
 

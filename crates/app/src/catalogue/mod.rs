@@ -113,7 +113,8 @@ fn top_unit(snap: &Snapshot, unit: i64) -> i64 {
 
 /// A search of the catalogue; every filter optional.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct Search {
     /// Words of the code, name, purpose or subjects; diacritics and case do not matter.
     #[serde(default)]

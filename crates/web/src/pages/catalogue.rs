@@ -1086,6 +1086,9 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
     s
 }
 
+/// How a measurement gives one word.
+type WordOf = fn(&Measurement) -> Option<f64>;
+
 /// The four words over time (0–100), one line each, from an entry's measurements.
 fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
     if ms.len() < 2 {
@@ -1112,7 +1115,7 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
             v
         );
     }
-    let words: [(&str, fn(&Measurement) -> Option<f64>); 4] = [
+    let words: [(&str, WordOf); 4] = [
         ("correct", |m| m.correct),
         ("sufficient", |m| m.sufficient),
         ("clean", |m| m.clean),
