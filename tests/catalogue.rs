@@ -406,3 +406,182 @@ both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     }
 );
+
+both!(
+    ckan_clients_read_the_public_catalogue_in_ckans_shapes,
+    |app| {
+        let admin = bearer(&app.token("admin").await);
+        let daklak = app.unit_id("66").await;
+        let mut ids = vec![];
+        for (code, kind, public) in [
+            ("DLK-WIFI", "open_data", true),
+            ("DLK-NOIBO", "local", false),
+        ] {
+            let mut d = declaration(daklak, code);
+            d["kind"] = json!(kind);
+            d["is_public"] = json!(public);
+            d["themes"] = json!(["TECH"]);
+            d["name_vi"] = json!(format!("Điểm wifi công cộng {code}"));
+            let (s, v) = admin
+                .post(app.url("/api/v1/catalogue"))
+                .json(&d)
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            let id = v["id"].as_i64().unwrap();
+            for m in ["declare", "approve", "accept"] {
+                let (s, v) = step(&admin, &app, id, m, "").await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+            }
+            ids.push(id);
+        }
+        let anon = app.anon();
+        let get = |path: String| {
+            let anon = anon.clone();
+            let app = &app;
+            // CKAN's errors have CKAN's shape, not problem details: read as they come.
+            async move {
+                let (s, t) = anon.get(app.url(&path)).call_text().await;
+                (
+                    s,
+                    serde_json::from_str::<Value>(&t).unwrap_or_else(|e| panic!("{e}: {t}")),
+                )
+            }
+        };
+        let ok = |v: &Value| {
+            assert_eq!(v["success"], true, "{v}");
+            assert!(
+                v["help"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/api/3/action/help_show?name="),
+                "{v}"
+            );
+            v["result"].clone()
+        };
+        let (s, v) = get("/api/3/action/status_show".into()).await;
+        assert_eq!(s, StatusCode::OK);
+        let r = ok(&v);
+        assert!(
+            r["ckan_version"].is_string() && r["site_url"].as_str().unwrap().starts_with("http"),
+            "{r}"
+        );
+        // Only the public entry is a package, under both prefixes.
+        for prefix in ["/api/3/action", "/api/action"] {
+            let (_, v) = get(format!("{prefix}/package_list")).await;
+            assert_eq!(ok(&v), json!(["dlk-wifi"]));
+        }
+        let (_, v) = get("/api/3/action/package_search?q=wifi%20cong%20cong&rows=5&facet.field=%5B%22organization%22,%22tags%22%5D".into()).await;
+        let r = ok(&v);
+        assert_eq!(r["count"], 1, "{r}");
+        let p = &r["results"][0];
+        for key in [
+            "id",
+            "name",
+            "title",
+            "notes",
+            "owner_org",
+            "metadata_created",
+            "metadata_modified",
+            "license_id",
+            "state",
+            "private",
+        ] {
+            assert!(p.get(key).is_some(), "{key} in {p}");
+        }
+        assert_eq!(p["name"], "dlk-wifi");
+        assert_eq!(p["state"], "active");
+        assert_eq!(p["private"], false);
+        assert_eq!(p["owner_org"], daklak.to_string());
+        assert_eq!(p["organization"]["name"], "66");
+        assert!(
+            p["organization"]["title"]
+                .as_str()
+                .unwrap()
+                .contains("Đắk Lắk")
+        );
+        assert_eq!(p["tags"][0]["name"], "tech");
+        assert_eq!(p["groups"][0]["name"], "tech");
+        let res = &p["resources"][0];
+        for key in ["id", "name", "url", "format", "description"] {
+            assert!(res.get(key).is_some(), "{key} in {res}");
+        }
+        assert_eq!(res["url"], "https://daklak.gov.vn/du-lieu/dat-dai");
+        assert!(
+            p["extras"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["key"] == "kind" && e["value"] == "open_data"),
+            "{p}"
+        );
+        assert!(p["metadata_modified"].as_str().unwrap().contains('T'));
+        assert!(
+            p.to_string().find("lgsp.daklak").is_none(),
+            "no security detail in a package"
+        );
+        assert_eq!(r["facets"]["organization"]["66"], 1, "{r}");
+        assert_eq!(
+            r["search_facets"]["tags"]["items"][0],
+            json!({"name": "tech", "display_name": "TECH", "count": 1})
+        );
+        assert_eq!(r["sort"], "score desc, metadata_modified desc");
+        // POST with a JSON body, rows above the cap, filters in fq.
+        let (s, v) = anon
+            .post(app.url("/api/action/package_search"))
+            .json(&json!({"q": "*:*", "rows": 5000, "fq": "organization:66 tags:tech"}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(ok(&v)["count"], 1);
+        let (_, v) = get("/api/3/action/package_search?fq=organization:01".into()).await;
+        assert_eq!(ok(&v)["count"], 0);
+        let (_, v) = get(format!("/api/3/action/package_show?id={}", ids[0])).await;
+        assert_eq!(ok(&v)["name"], "dlk-wifi");
+        // CKAN's errors: not found (also for what is not public), validation, unknown action.
+        for id in ["khong-co", "dlk-noibo"] {
+            let (s, v) = get(format!("/api/3/action/package_show?id={id}")).await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            assert_eq!(v["success"], false);
+            assert_eq!(v["error"]["__type"], "Not Found Error", "{v}");
+            assert!(v["error"]["message"].is_string());
+        }
+        let (s, v) = get("/api/3/action/package_search?sort=popularity%20desc".into()).await;
+        assert_eq!(
+            (s, v["error"]["__type"].as_str()),
+            (StatusCode::CONFLICT, Some("Validation Error")),
+            "{v}"
+        );
+        let (s, v) = get("/api/3/action/package_search?rows=-1".into()).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        let (s, v) = get("/api/3/action/package_create".into()).await;
+        assert_eq!(
+            (s, v["success"].as_bool()),
+            (StatusCode::BAD_REQUEST, Some(false)),
+            "{v}"
+        );
+        // Organizations, groups, tags.
+        let (_, v) = get("/api/3/action/organization_list".into()).await;
+        assert_eq!(ok(&v), json!(["66"]));
+        let (_, v) = get("/api/3/action/organization_list?all_fields=true".into()).await;
+        let o = &ok(&v)[0];
+        assert_eq!(
+            (
+                o["name"].as_str(),
+                o["package_count"].as_i64(),
+                o["is_organization"].as_bool()
+            ),
+            (Some("66"), Some(1), Some(true)),
+            "{o}"
+        );
+        let (_, v) =
+            get("/api/3/action/organization_show?id=66&include_datasets=true".into()).await;
+        let o = ok(&v);
+        assert_eq!(o["package_count"], 1);
+        assert_eq!(o["packages"][0]["name"], "dlk-wifi");
+        let (_, v) = get("/api/3/action/group_list".into()).await;
+        assert_eq!(ok(&v), json!(["tech"]));
+        let (_, v) = get("/api/3/action/tag_list".into()).await;
+        assert_eq!(ok(&v), json!(["tech"]));
+    }
+);

@@ -104,6 +104,10 @@ pub struct Brief {
     pub last_update: Option<DateTime<Utc>>,
     pub last_heartbeat: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub purpose: String,
+    pub contact: String,
+    pub access_url: String,
 }
 
 impl Brief {
@@ -126,7 +130,7 @@ const COLS: &str = "id, code, name_vi, name_en, name_fr, search_text, kind, owne
 
 const BRIEF: &str = "id, code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, expected_population, frequency, lifecycle, \
     security_level, exchange_connected, is_public, state, records, checked, valid, complete, duplicates, format_errors, last_update, \
-    last_heartbeat, updated_at";
+    last_heartbeat, updated_at, created_at, purpose, contact, access_url";
 
 /// The folded text an entry is found by.
 pub fn search_text(d: &Declaration) -> String {

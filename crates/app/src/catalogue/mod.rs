@@ -43,6 +43,17 @@ impl Index {
 
 pub type IndexCache = Memo<(i64, i64), Index>;
 
+/// The index of every entry as of now (its `org` snapshot included), for facades that shape the
+/// public entries their own way (CKAN, DCAT-AP): filter with [`is_public`].
+pub async fn current_index(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+) -> AppResult<Arc<Index>> {
+    index(db, org, fresh, cache).await
+}
+
 async fn index(
     db: &Db,
     org: &OrgIndex,
@@ -88,6 +99,11 @@ pub fn is_public(e: &Brief) -> bool {
 
 fn visible(snap: &Snapshot, who: Option<&Principal>, e: &Brief) -> bool {
     is_public(e) || reads_inside(snap, who, e.owner_unit_id)
+}
+
+/// An entry's four words as of now.
+pub fn quality_now(e: &Brief) -> Quality {
+    quality_of(e, Utc::now())
 }
 
 fn quality_of(e: &Brief, now: DateTime<Utc>) -> Quality {

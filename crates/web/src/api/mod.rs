@@ -8,6 +8,7 @@ pub mod assignments;
 pub mod audit;
 pub mod budgets;
 pub mod catalogue;
+pub mod ckan;
 pub mod common;
 pub mod docs;
 pub mod export;
@@ -52,4 +53,5 @@ pub fn router() -> Router<AppState> {
         .merge(budgets::router())
         .merge(rankings::router())
         .merge(catalogue::router())
+        .merge(ckan::router())
 }
