@@ -585,3 +585,166 @@ both!(
         assert_eq!(ok(&v), json!(["tech"]));
     }
 );
+
+/// Triples of an RDF document as text (blank nodes all written `_:b`, since parsers rename them).
+fn triples(turtle: Option<&str>, json_ld: Option<&str>) -> Vec<(String, String, String)> {
+    let blank = |s: String| {
+        if s.starts_with("_:") {
+            "_:b".to_string()
+        } else {
+            s
+        }
+    };
+    let mut out = vec![];
+    if let Some(t) = turtle {
+        for t in oxttl::TurtleParser::new().for_slice(t.as_bytes()) {
+            let t = t.unwrap_or_else(|e| panic!("Turtle: {e}"));
+            out.push((
+                blank(t.subject.to_string()),
+                t.predicate.to_string(),
+                blank(t.object.to_string()),
+            ));
+        }
+    }
+    if let Some(j) = json_ld {
+        for t in oxjsonld::JsonLdParser::new().for_slice(j.as_bytes()) {
+            let t = t.unwrap_or_else(|e| panic!("JSON-LD: {e}"));
+            out.push((
+                blank(t.subject.to_string()),
+                t.predicate.to_string(),
+                blank(t.object.to_string()),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+both!(
+    the_public_catalogue_reads_as_dcat_ap_in_turtle_and_json_ld,
+    |app| {
+        let admin = bearer(&app.token("admin").await);
+        let daklak = app.unit_id("66").await;
+        for (code, kind, public) in [
+            ("DLK-DATDAI", "local", true),
+            ("DLK-MOTCUA", "system", true),
+            ("DLK-MAT", "local", false),
+        ] {
+            let mut d = declaration(daklak, code);
+            d["kind"] = json!(kind);
+            d["is_public"] = json!(public);
+            d["contact"] = json!("Sở Khoa học và Công nghệ \"Đắk Lắk\"");
+            if kind == "system" {
+                d["access_url"] = json!("");
+            }
+            let (s, v) = admin
+                .post(app.url("/api/v1/catalogue"))
+                .json(&d)
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            let id = v["id"].as_i64().unwrap();
+            for m in ["declare", "approve", "accept"] {
+                assert_eq!(step(&admin, &app, id, m, "").await.0, StatusCode::OK);
+            }
+        }
+        let anon = app.anon();
+        let (s, ttl) = anon
+            .get(app.url("/api/v1/catalogue/dcat"))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, jsonld) = anon
+            .get(app.url("/api/v1/catalogue/dcat?format=jsonld"))
+            .call_text()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = anon
+            .get(app.url("/api/v1/catalogue/dcat?format=rdfxml"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let t = triples(Some(&ttl), None);
+        assert_eq!(
+            t,
+            triples(None, Some(&jsonld)),
+            "Turtle and JSON-LD say the same"
+        );
+        assert!(
+            !ttl.contains("lgsp.daklak") && !ttl.contains("DLK-MAT"),
+            "only public entries, no security detail"
+        );
+        const A: &str = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>";
+        let dcat = |l: &str| format!("<http://www.w3.org/ns/dcat#{l}>");
+        let dct = |l: &str| format!("<http://purl.org/dc/terms/{l}>");
+        let of_type = |class: String| -> Vec<String> {
+            t.iter()
+                .filter(|x| x.1 == A && x.2 == class)
+                .map(|x| x.0.clone())
+                .collect()
+        };
+        let has = |s: &str, p: &str| -> Vec<String> {
+            t.iter()
+                .filter(|x| x.0 == s && x.1 == p)
+                .map(|x| x.2.clone())
+                .collect()
+        };
+        let catalog = of_type(dcat("Catalog"));
+        assert_eq!(catalog.len(), 1);
+        for p in [dct("title"), dct("description"), dct("publisher")] {
+            assert!(!has(&catalog[0], &p).is_empty(), "Catalog {p}");
+        }
+        assert!(
+            has(&catalog[0], &dct("title"))
+                .iter()
+                .any(|x| x.ends_with("@vi"))
+                && has(&catalog[0], &dct("title"))
+                    .iter()
+                    .any(|x| x.ends_with("@en"))
+        );
+        let datasets = of_type(dcat("Dataset"));
+        assert_eq!(datasets.len(), 1, "{datasets:?}");
+        for d in &datasets {
+            for p in [
+                dct("title"),
+                dct("description"),
+                dct("publisher"),
+                dcat("contactPoint"),
+                dcat("theme"),
+                dcat("keyword"),
+            ] {
+                assert!(!has(d, &p).is_empty(), "Dataset {p}");
+            }
+            for dist in has(d, &dcat("distribution")) {
+                assert_eq!(
+                    has(&dist, &dcat("accessURL")),
+                    vec!["<https://daklak.gov.vn/du-lieu/dat-dai>".to_string()]
+                );
+            }
+            assert!(has(d, &dcat("theme")).contains(
+                &"<http://publications.europa.eu/resource/authority/data-theme/REGI>".to_string()
+            ));
+        }
+        let services = of_type(dcat("DataService"));
+        assert_eq!(services.len(), 1);
+        for s in &services {
+            assert!(!has(s, &dct("title")).is_empty());
+            // Without an address of its own, the endpoint is the entry's page.
+            assert!(
+                has(s, &dcat("endpointURL"))[0].contains("/catalogue/"),
+                "{:?}",
+                has(s, &dcat("endpointURL"))
+            );
+        }
+        let agents = of_type("<http://xmlns.com/foaf/0.1/Agent>".into());
+        assert!(agents.len() >= 2, "the catalogue's publisher and Đắk Lắk");
+        for a in &agents {
+            assert!(
+                !has(a, "<http://xmlns.com/foaf/0.1/name>").is_empty(),
+                "Agent name"
+            );
+        }
+        // A contact point's quotes survive both writers.
+        assert!(t.iter().any(|x| x.2.contains("\\\"Đắk Lắk\\\"")), "{t:?}");
+    }
+);

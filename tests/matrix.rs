@@ -189,6 +189,9 @@ enum Ep {
     PageCatEntry,
     PageCatEdit,
     PageCatDashboard,
+    CkanSearch,
+    CkanShow,
+    CatDcat,
 }
 
 /// The rule book, stated plainly.
@@ -389,7 +392,13 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
     let cat_reads = reads_all || (local && in_subtree);
     let cat_writes = who == Admin || (local && in_subtree);
     match ep {
-        Ep::CatSearch | Ep::CatDashboard | Ep::PageCatalogue | Ep::PageCatDashboard => return 200,
+        Ep::CatSearch
+        | Ep::CatDashboard
+        | Ep::PageCatalogue
+        | Ep::PageCatDashboard
+        | Ep::CkanSearch
+        | Ep::CkanShow
+        | Ep::CatDcat => return 200,
         Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
             return if obj == Obj::Public || cat_reads {
                 200
@@ -534,7 +543,10 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageCatalogue
         | Ep::PageCatEntry
         | Ep::PageCatEdit
-        | Ep::PageCatDashboard => unreachable!("decided above"),
+        | Ep::PageCatDashboard
+        | Ep::CkanSearch
+        | Ep::CkanShow
+        | Ep::CatDcat => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -798,7 +810,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 132] = [
+const ENDPOINTS: [Ep; 135] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -931,6 +943,9 @@ const ENDPOINTS: [Ep; 132] = [
     Ep::PageCatEntry,
     Ep::PageCatEdit,
     Ep::PageCatDashboard,
+    Ep::CkanSearch,
+    Ep::CkanShow,
+    Ep::CatDcat,
 ];
 
 #[macro_export]
@@ -1394,6 +1409,9 @@ both_with!(
                         }
                         Ep::CatSearch => (Method::GET, "/api/v1/catalogue?q=thu".into(), None),
                         Ep::CatDashboard => (Method::GET, "/api/v1/catalogue/dashboard".into(), None),
+                        Ep::CkanSearch => (Method::GET, "/api/3/action/package_search?q=thu".into(), None),
+                        Ep::CkanShow => (Method::GET, "/api/3/action/package_show?id=mx-mo".into(), None),
+                        Ep::CatDcat => (Method::GET, "/api/v1/catalogue/dcat".into(), None),
                         Ep::PageCatalogue => (Method::GET, "/catalogue?q=thu".into(), None),
                         Ep::PageCatDashboard => (Method::GET, "/catalogue/dashboard".into(), None),
                         Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {

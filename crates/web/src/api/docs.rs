@@ -282,7 +282,8 @@ pub struct RankingsDoc;
         super::catalogue::figures,
         super::catalogue::heartbeat,
         super::catalogue::history,
-        super::catalogue::dashboard
+        super::catalogue::dashboard,
+        super::dcat::export
     ),
     components(schemas(
         app::records::CatalogueEntry,

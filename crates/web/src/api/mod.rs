@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod catalogue;
 pub mod ckan;
 pub mod common;
+pub mod dcat;
 pub mod docs;
 pub mod export;
 pub mod feedback;
@@ -54,4 +55,5 @@ pub fn router() -> Router<AppState> {
         .merge(rankings::router())
         .merge(catalogue::router())
         .merge(ckan::router())
+        .merge(dcat::router())
 }
