@@ -829,6 +829,14 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 v.monthly,
                 start.elapsed().as_secs_f64()
             );
+            let start = std::time::Instant::now();
+            let v = seed::generate_catalogue::generate_catalogue(&db, scale, true).await?;
+            println!(
+                "generated {} catalogue entries and {} heartbeats in {:.1} s",
+                v.entries,
+                v.measurements,
+                start.elapsed().as_secs_f64()
+            );
             for (group, units, secs) in seed::demo_rankings::generate_rankings(
                 &db,
                 domain::clock::local_date(chrono::Utc::now()),

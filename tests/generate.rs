@@ -3,6 +3,7 @@
 mod common;
 
 use app::error::AppError;
+use common::Call;
 use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
 use domain::deadline::Deadline;
 use seed::generate::Scale;
@@ -228,3 +229,46 @@ both!(a_bulk_load_of_feedback_keeps_the_inbox_counters, |app| {
     // Counted per statement on PostgreSQL (transition tables), per row on SQLite: the same totals.
     app.assert_inbox_counts().await;
 });
+
+both!(
+    a_generated_catalogue_moves_every_obligation_to_its_completeness,
+    |app| {
+        let v = seed::generate_catalogue::generate_catalogue(&app.db, Scale::Small, false)
+            .await
+            .unwrap();
+        let agencies = app
+            .scalar_i64(
+                "SELECT COUNT(*) FROM org_units WHERE kind = 'central_agency' AND valid_to IS NULL",
+            )
+            .await;
+        assert_eq!(v.entries as i64, 2 * agencies + 5 * 34);
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries")
+                .await,
+            v.entries as i64
+        );
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_measurements")
+                .await,
+            v.measurements as i64
+        );
+        // Each province's task is at the accepted share of its five entries.
+        let dl = app.unit_id("66").await;
+        let accepted = app
+        .scalar_i64(&format!("SELECT COUNT(*) FROM catalogue_entries WHERE owner_unit_id = {dl} AND state = 'accepted'"))
+        .await;
+        let percent = app
+        .scalar_i64(&format!(
+            "SELECT CAST(a.last_percent AS BIGINT) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.code = 'DMCSDL' AND a.unit_id = {dl}"
+        ))
+        .await;
+        assert_eq!(percent, accepted * 100 / 5);
+        // The index reads them back: the dashboard counts every entry once.
+        let (_, d) = app
+            .anon()
+            .get(app.url("/api/v1/catalogue/dashboard"))
+            .call_json()
+            .await;
+        assert_eq!(d["total"]["entries"], v.entries as i64, "{d}");
+    }
+);

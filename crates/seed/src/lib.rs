@@ -14,6 +14,8 @@ pub mod demo_rankings;
 #[cfg(feature = "generate")]
 pub mod generate;
 #[cfg(feature = "generate")]
+pub mod generate_catalogue;
+#[cfg(feature = "generate")]
 pub mod generate_feedback;
 #[cfg(feature = "generate")]
 pub mod generate_indicators;

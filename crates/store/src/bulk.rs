@@ -31,6 +31,7 @@ pub enum Col<'a> {
     Str(&'a [&'static str]),
     OptStr(&'a [Option<&'static str>]),
     Ts(&'a [DateTime<Utc>]),
+    OptTs(&'a [Option<DateTime<Utc>>]),
     OptFloat(&'a [Option<f64>]),
 }
 
@@ -53,6 +54,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => v.len(),
             Col::OptStr(v) => v.len(),
             Col::Ts(v) => v.len(),
+            Col::OptTs(v) => v.len(),
             Col::OptFloat(v) => v.len(),
         }
     }
@@ -69,7 +71,7 @@ impl<'a> Col<'a> {
             Col::Bool(_) => "boolean[]",
             Col::Date(_) | Col::OptDate(_) => "date[]",
             Col::Text(_) | Col::OptText(_) | Col::Str(_) | Col::OptStr(_) => "text[]",
-            Col::Ts(_) => "timestamptz[]",
+            Col::Ts(_) | Col::OptTs(_) => "timestamptz[]",
             Col::OptFloat(_) => "double precision[]",
         }
     }
@@ -88,6 +90,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => q.bind(v[i]),
             Col::OptStr(v) => q.bind(v[i]),
             Col::Ts(v) => q.bind(v[i]),
+            Col::OptTs(v) => q.bind(v[i]),
             Col::OptFloat(v) => q.bind(v[i]),
         }
     }
@@ -106,6 +109,7 @@ impl<'a> Col<'a> {
             Col::Str(v) => q.bind(&v[r]),
             Col::OptStr(v) => q.bind(&v[r]),
             Col::Ts(v) => q.bind(&v[r]),
+            Col::OptTs(v) => q.bind(&v[r]),
             Col::OptFloat(v) => q.bind(&v[r]),
         }
     }
