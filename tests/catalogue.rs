@@ -748,3 +748,193 @@ both!(
         assert!(t.iter().any(|x| x.2.contains("\\\"Đắk Lắk\\\"")), "{t:?}");
     }
 );
+
+async fn import(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    owner: i64,
+    dry_run: bool,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    c.post(app.url(&format!(
+        "/api/v1/catalogue/import?owner={owner}&dry_run={dry_run}"
+    )))
+    .header("content-type", "application/octet-stream")
+    .body(body)
+    .call_json()
+    .await
+}
+
+both!(
+    inventories_import_from_spreadsheets_and_ckan_and_bad_ones_write_nothing,
+    |app| {
+        let officer = bearer(&app.token("daklak.officer").await);
+        let daklak = app.unit_id("66").await;
+        // Vietnamese headers, `;` as Excel writes it here; row 3 holds three values not understood.
+        let bad = "Mã;Tên cơ sở dữ liệu;Loại;Tần suất cập nhật;Lĩnh vực;Cấp độ an toàn;Công khai;Ghi chú nội bộ\n\
+               DLK-A;CSDL dân cư xã;Cơ sở dữ liệu của địa phương;Hằng tháng;Dân số và xã hội, REGI;3;x;\n\
+               DLK-B;CSDL B;bảng tính;Mỗi giờ;Thể thao;2;;\n";
+        let audit = app.audit_count().await;
+        for dry_run in [true, false] {
+            let (s, v) = import(&officer, &app, daklak, dry_run, bad.as_bytes().to_vec()).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            assert_eq!(
+                (v["rows"].as_i64(), v["created"].as_i64()),
+                (Some(2), Some(0)),
+                "{v}"
+            );
+            let problems: Vec<(i64, String, String)> = v["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["line"].as_i64().unwrap(),
+                        p["field"].as_str().unwrap().to_string(),
+                        p["value"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                problems,
+                vec![
+                    (3, "frequency".into(), "Mỗi giờ".into()),
+                    (3, "kind".into(), "bảng tính".into()),
+                    (3, "themes".into(), "Thể thao".into()),
+                ],
+                "{v}"
+            );
+            assert_eq!(v["ignored_columns"], json!(["Ghi chú nội bộ"]));
+            assert!(
+                v["assumed"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(["lifecycle", "operating"])),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries")
+                .await,
+            0,
+            "nothing written"
+        );
+        assert_eq!(app.audit_count().await, audit);
+
+        // English headers, commas: both rows, the second consuming the first's data.
+        let good = "Code,Name,Kind,Update frequency,Themes,Security level,Public,Consumes\n\
+                DLK-A,Commune population data,Local database,Monthly,\"SOCI, REGI\",3,yes,\n\
+                DLK-B,One-stop shop system,Information system,daily,GOVE,2,,DLK-A\n";
+        let (s, v) = import(&officer, &app, daklak, false, good.as_bytes().to_vec()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["created"], 2, "{v}");
+        let (_, v) = officer
+            .get(app.url("/api/v1/catalogue?q=dlk-b"))
+            .call_json()
+            .await;
+        let b = v["items"][0]["id"].as_i64().unwrap();
+        let (_, v) = officer
+            .get(app.url(&format!("/api/v1/catalogue/{b}")))
+            .call_json()
+            .await;
+        assert_eq!(
+            (v["kind"].as_str(), v["state"].as_str()),
+            (Some("system"), Some("draft")),
+            "{v}"
+        );
+        assert_eq!(v["providers"][0]["code"], "DLK-A", "{v}");
+        // Importing the same codes again is refused, row by row.
+        let (_, v) = import(&officer, &app, daklak, false, good.as_bytes().to_vec()).await;
+        assert_eq!(
+            (v["created"].as_i64(), v["problems"][0]["code"].as_str()),
+            (Some(0), Some("err-catalogue-code-taken")),
+            "{v}"
+        );
+
+        // French headers in an XLSX workbook.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (i, h) in [
+            "Code",
+            "Nom",
+            "Type",
+            "Fréquence",
+            "Niveau de sécurité",
+            "Hébergement",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(0, i as u16, *h).unwrap();
+        }
+        for (i, v) in [
+            "DLK-C",
+            "Registre des écoles",
+            "Base de données locale",
+            "Annuelle",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write(1, i as u16, *v).unwrap();
+        }
+        ws.write(1, 4, 2).unwrap();
+        ws.write(1, 5, "Nuage").unwrap();
+        let (s, v) = import(&officer, &app, daklak, false, wb.save_to_buffer().unwrap()).await;
+        assert_eq!((s, v["created"].as_i64()), (StatusCode::OK, Some(1)), "{v}");
+
+        // A CKAN instance's package_search answer.
+        let ckan = json!({"help": "x", "success": true, "result": {"count": 1, "results": [{
+        "name": "dlk-xe-buyt", "title": "Tuyến xe buýt Buôn Ma Thuột", "notes": "Dữ liệu mở về tuyến xe buýt",
+        "private": false, "tags": [{"name": "tran"}, {"name": "xe buýt"}], "groups": [],
+        "resources": [{"url": "https://dulieu.daklak.example/xe-buyt.csv", "format": "CSV"}],
+        "extras": [{"key": "update_frequency", "value": "weekly"}]}]}});
+        let (s, v) = import(&officer, &app, daklak, true, ckan.to_string().into_bytes()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["created"].as_i64(),
+                v["problems"].as_array().map(Vec::len)
+            ),
+            (Some(0), Some(0)),
+            "{v}"
+        );
+        let (_, v) = import(&officer, &app, daklak, false, ckan.to_string().into_bytes()).await;
+        assert_eq!(v["created"], 1, "{v}");
+        let (_, v) = officer
+            .get(app.url("/api/v1/catalogue?q=xe buyt"))
+            .call_json()
+            .await;
+        let bus = v["items"][0].clone();
+        assert_eq!(
+            (
+                bus["kind"].as_str(),
+                bus["themes"][0].as_str(),
+                bus["is_public"].as_bool()
+            ),
+            (Some("open_data"), Some("TRAN"), Some(true)),
+            "{bus}"
+        );
+
+        // Not the caller's unit; not a file.
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let (s, _) = import(&hanoi, &app, daklak, true, good.as_bytes().to_vec()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = import(&officer, &app, daklak, true, b"{\"result\": 1}".to_vec()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], "file");
+        let (s, v) = import(
+            &officer,
+            &app,
+            daklak,
+            true,
+            b"Name,Kind\nx,local\n".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["errors"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("err-import-column")),
+            "{v}"
+        );
+    }
+);

@@ -3,8 +3,8 @@
 mod common;
 
 use app::error::AppError;
-use common::Call;
 use app::programmes::{NQ03, NQ03_ANNEX, import_annex};
+use common::Call;
 use domain::deadline::Deadline;
 use seed::generate::Scale;
 use seed::generate_tasks::generate_tasks;

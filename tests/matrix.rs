@@ -192,6 +192,7 @@ enum Ep {
     CkanSearch,
     CkanShow,
     CatDcat,
+    CatImport,
 }
 
 /// The rule book, stated plainly.
@@ -406,11 +407,15 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 404
             };
         }
-        Ep::CatCreate => {
+        Ep::CatCreate | Ep::CatImport => {
             return if !signed_in {
                 401
             } else if cat_writes {
-                201
+                if matches!(ep, Ep::CatCreate) {
+                    201
+                } else {
+                    200
+                }
             } else {
                 403
             };
@@ -546,7 +551,8 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageCatDashboard
         | Ep::CkanSearch
         | Ep::CkanShow
-        | Ep::CatDcat => unreachable!("decided above"),
+        | Ep::CatDcat
+        | Ep::CatImport => unreachable!("decided above"),
         Ep::FbSubmit | Ep::FbSubmitFiles => 201,
         Ep::FbTrack
         | Ep::FbStats
@@ -800,6 +806,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         Ep::CatShow
         | Ep::CatHistory
         | Ep::CatCreate
+        | Ep::CatImport
         | Ep::CatEdit
         | Ep::CatMove
         | Ep::CatFigures
@@ -810,7 +817,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 135] = [
+const ENDPOINTS: [Ep; 136] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -946,6 +953,7 @@ const ENDPOINTS: [Ep; 135] = [
     Ep::CkanSearch,
     Ep::CkanShow,
     Ep::CatDcat,
+    Ep::CatImport,
 ];
 
 #[macro_export]
@@ -1412,6 +1420,12 @@ both_with!(
                         Ep::CkanSearch => (Method::GET, "/api/3/action/package_search?q=thu".into(), None),
                         Ep::CkanShow => (Method::GET, "/api/3/action/package_show?id=mx-mo".into(), None),
                         Ep::CatDcat => (Method::GET, "/api/v1/catalogue/dcat".into(), None),
+                        // A CKAN answer with no package: what it checks is who may import.
+                        Ep::CatImport => (
+                            Method::POST,
+                            format!("/api/v1/catalogue/import?owner={unit}&dry_run=true"),
+                            Some(json!({"result": {"results": []}})),
+                        ),
                         Ep::PageCatalogue => (Method::GET, "/catalogue?q=thu".into(), None),
                         Ep::PageCatDashboard => (Method::GET, "/catalogue/dashboard".into(), None),
                         Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {

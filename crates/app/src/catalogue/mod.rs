@@ -23,6 +23,7 @@ use store::audit::{Actor, Change};
 use store::catalogue::{Brief, EntryRow, MeasurementRow};
 use store::org_index::{OrgIndex, Snapshot};
 
+pub mod import;
 pub mod obligation;
 
 /// Every entry briefly, with themes and links, as of one catalogue and organisation version.

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/catalogue/{id}/figures", post(figures))
         .route("/api/v1/catalogue/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/catalogue/{id}/history", get(history))
+        .route("/api/v1/catalogue/import", post(import))
 }
 
 /// Entries the caller may read (public entries for everyone), 50 a page, with facets.
@@ -176,5 +177,32 @@ async fn history(
 async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> AppResult<Json<Dashboard>> {
     Ok(Json(
         app::catalogue::dashboard(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.lang.code()).await?,
+    ))
+}
+
+/// Where an inventory goes, and whether to write it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The unit whose catalogue receives the entries (as drafts).
+    pub owner: i64,
+    /// true: only report what would be written and every value not understood.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Imports a unit's inventory: a CSV or XLSX file (headers in Vietnamese, English or French) or a CKAN `package_search` answer (JSON), as the request body. Every row is written, as a draft, in one transaction; when any row has a problem nothing is written and the report lists each value not understood.
+#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV, XLSX or CKAN JSON"),
+    responses((status = 200, body = app::catalogue::import::ImportReport), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn import(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<app::catalogue::import::ImportReport>> {
+    Ok(Json(
+        app::catalogue::import::import(&s.db, ctx.principal()?, q.owner, &body, q.dry_run).await?,
     ))
 }

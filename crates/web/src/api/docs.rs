@@ -283,7 +283,8 @@ pub struct RankingsDoc;
         super::catalogue::heartbeat,
         super::catalogue::history,
         super::catalogue::dashboard,
-        super::dcat::export
+        super::dcat::export,
+        super::catalogue::import
     ),
     components(schemas(
         app::records::CatalogueEntry,
@@ -313,7 +314,9 @@ pub struct RankingsDoc;
         domain::catalogue::Hosting,
         domain::catalogue::Frequency,
         domain::catalogue::FieldType,
-        domain::catalogue::Master
+        domain::catalogue::Master,
+        app::catalogue::import::ImportReport,
+        app::catalogue::import::ImportProblem
     ))
 )]
 pub struct CatalogueDoc;
