@@ -328,3 +328,37 @@ pub async fn counts_under(c: &mut DbConn<'_>, unit: i64) -> AppResult<(i64, i64)
          WHERE e.owner_unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1)")
         .bind(unit).fetch_one(&mut **c).await?))
 }
+
+/// An entry's latest figures, apart from its declaration: heartbeats change these alone.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct FigRow {
+    pub id: i64,
+    pub records: Option<i64>,
+    pub checked: Option<i64>,
+    pub valid: Option<i64>,
+    pub complete: Option<i64>,
+    pub duplicates: Option<i64>,
+    pub format_errors: Option<i64>,
+    pub last_update: Option<DateTime<Utc>>,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+}
+
+impl FigRow {
+    pub fn figures(&self) -> Figures {
+        Figures {
+            records: self.records,
+            checked: self.checked,
+            valid: self.valid,
+            complete: self.complete,
+            duplicates: self.duplicates,
+            format_errors: self.format_errors,
+        }
+    }
+}
+
+/// Every entry's latest figures.
+pub async fn all_figures(c: &mut DbConn<'_>) -> AppResult<Vec<FigRow>> {
+    Ok(on_conn!(c, c => sqlx::query_as::<_, FigRow>(
+        "SELECT id, records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat FROM catalogue_entries")
+        .fetch_all(&mut **c).await?))
+}

@@ -108,7 +108,9 @@ impl Deps {
             && (!self.feedback || then.feedback == now.feedback)
             && (!self.indicators || then.indicators == now.indicators)
             && (!self.rankings || then.rankings == now.rankings)
-            && (!self.catalogue || then.catalogue == now.catalogue)
+            && (!self.catalogue
+                || (then.catalogue == now.catalogue
+                    && then.catalogue_figures == now.catalogue_figures))
     }
 }
 
@@ -443,6 +445,7 @@ mod tests {
             indicators: 4,
             rankings: 6,
             catalogue: 8,
+            catalogue_figures: 10,
         };
         let fb = Versions {
             feedback: 4,
@@ -466,6 +469,14 @@ mod tests {
             ..then
         };
         assert!(Deps::RANKINGS.holds(then, cat) && !Deps::CATALOGUE.holds(then, cat));
+        let beat = Versions {
+            catalogue_figures: 11,
+            ..then
+        };
+        assert!(
+            !Deps::CATALOGUE.holds(then, beat),
+            "a heartbeat changes the quality shown"
+        );
     }
 }
 

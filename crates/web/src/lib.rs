@@ -82,7 +82,7 @@ impl AppState {
             audit_counts: Arc::default(),
             rank_lines: Arc::new(app::memo::Memo::with_capacity(32)),
             figures: Arc::default(),
-            catalogue: Arc::new(app::memo::Memo::with_capacity(4)),
+            catalogue: Arc::default(),
             fresh: Arc::default(),
             pages: Arc::default(),
             bodies: Arc::default(),

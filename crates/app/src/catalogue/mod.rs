@@ -26,23 +26,89 @@ use store::org_index::{OrgIndex, Snapshot};
 pub mod import;
 pub mod obligation;
 
-/// Every entry briefly, with themes and links, as of one catalogue and organisation version.
-pub struct Index {
+/// Every entry's declaration briefly, with themes, links and each owner's chain of units, as of
+/// one catalogue and organisation version. Heartbeats do not move that version: the figures are
+/// kept apart ([`Figs`]), so that a stream of heartbeats reloads only numbers.
+pub struct Decl {
     pub entries: Vec<Brief>,
     pub themes: HashMap<i64, Vec<String>>,
     /// (consumer, provider)
     pub links: Vec<(i64, i64)>,
     pos: HashMap<i64, usize>,
+    /// Each entry's owner and the units above it (nearest first), and its ministry or province.
+    chains: Vec<Vec<i64>>,
+    tops: Vec<i64>,
     pub org: Arc<Snapshot>,
+}
+
+/// Each entry's latest figures, by the entry's position in [`Decl::entries`].
+pub type Figs = Vec<store::catalogue::FigRow>;
+
+/// The catalogue as of now: declarations and latest figures.
+pub struct Index {
+    decl: Arc<Decl>,
+    figs: Arc<Figs>,
+}
+
+impl std::ops::Deref for Index {
+    type Target = Decl;
+    fn deref(&self) -> &Decl {
+        &self.decl
+    }
 }
 
 impl Index {
     pub fn get(&self, id: i64) -> Option<&Brief> {
         self.pos.get(&id).map(|&i| &self.entries[i])
     }
+
+    /// The four words of the entry at position `i` as of `now`.
+    fn quality_at(&self, i: usize, now: DateTime<Utc>) -> Quality {
+        let e = &self.entries[i];
+        let f = self.figs.get(i).cloned().unwrap_or_default();
+        cat::quality(
+            &f.figures(),
+            e.expected_population,
+            e.frequency,
+            f.last_update,
+            now,
+        )
+    }
+
+    /// An entry's four words as of now.
+    pub fn quality_now(&self, e: &Brief) -> Quality {
+        match self.pos.get(&e.id) {
+            Some(&i) => self.quality_at(i, Utc::now()),
+            None => Quality::default(),
+        }
+    }
+
+    fn reads_at(&self, who: Option<&Principal>, i: usize) -> bool {
+        authorize(who, Action::ReadCatalogue, Scope::Unit(&self.chains[i])) == Decision::Allow
+    }
+
+    fn visible_at(&self, who: Option<&Principal>, i: usize) -> bool {
+        is_public(&self.entries[i]) || self.reads_at(who, i)
+    }
 }
 
-pub type IndexCache = Memo<(i64, i64), Index>;
+/// The declarations and the figures, each kept while its versions hold. Figures are reloaded by
+/// one request at a time: the others wait for it rather than read the same rows again.
+pub struct IndexCache {
+    decl: Memo<(i64, i64), Decl>,
+    figs: Memo<(i64, i64), Figs>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl Default for IndexCache {
+    fn default() -> Self {
+        IndexCache {
+            decl: Memo::with_capacity(4),
+            figs: Memo::with_capacity(4),
+            loading: tokio::sync::Mutex::new(()),
+        }
+    }
+}
 
 /// The index of every entry as of now (its `org` snapshot included), for facades that shape the
 /// public entries their own way (CKAN, DCAT-AP): filter with [`is_public`].
@@ -62,29 +128,63 @@ async fn index(
     cache: &IndexCache,
 ) -> AppResult<Arc<Index>> {
     let v = fresh.current(db).await?;
-    let key = (v.catalogue, v.org);
-    if let Some(i) = cache.get(&key) {
-        return Ok(i);
+    let dkey = (v.catalogue, v.org);
+    let fkey = (v.catalogue_figures, v.catalogue);
+    if let (Some(decl), Some(figs)) = (cache.decl.get(&dkey), cache.figs.get(&fkey)) {
+        return Ok(Arc::new(Index { decl, figs }));
     }
-    let snap = org.snapshot_at(db, v.org).await?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
-    let entries = store::catalogue::all_brief(&mut c).await?;
-    let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
-    for (e, t) in store::catalogue::all_themes(&mut c).await? {
-        themes.entry(e).or_default().push(t);
-    }
-    let links = store::catalogue::all_links(&mut c).await?;
-    let pos = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-    let idx = Arc::new(Index {
-        entries,
-        themes,
-        links,
-        pos,
-        org: snap,
-    });
-    cache.put(key, idx.clone());
-    Ok(idx)
+    let _turn = cache.loading.lock().await;
+    let decl = match cache.decl.get(&dkey) {
+        Some(d) => d,
+        None => {
+            let snap = org.snapshot_at(db, v.org).await?;
+            let mut c = db.acquire().await?;
+            let mut c = c.conn();
+            let entries = store::catalogue::all_brief(&mut c).await?;
+            let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
+            for (e, t) in store::catalogue::all_themes(&mut c).await? {
+                themes.entry(e).or_default().push(t);
+            }
+            let links = store::catalogue::all_links(&mut c).await?;
+            let pos = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+            let chains: Vec<Vec<i64>> = entries
+                .iter()
+                .map(|e| snap.chain(e.owner_unit_id))
+                .collect();
+            // The chain runs from the unit up to the national root: the one below the root is the top.
+            let tops = chains
+                .iter()
+                .map(|c| if c.len() >= 2 { c[c.len() - 2] } else { c[0] })
+                .collect();
+            let d = Arc::new(Decl {
+                entries,
+                themes,
+                links,
+                pos,
+                chains,
+                tops,
+                org: snap,
+            });
+            cache.decl.put(dkey, d.clone());
+            d
+        }
+    };
+    let figs = match cache.figs.get(&fkey) {
+        Some(f) => f,
+        None => {
+            let mut c = db.acquire().await?;
+            let mut figs: Figs = vec![Default::default(); decl.entries.len()];
+            for f in store::catalogue::all_figures(&mut c.conn()).await? {
+                if let Some(&i) = decl.pos.get(&f.id) {
+                    figs[i] = f;
+                }
+            }
+            let f = Arc::new(figs);
+            cache.figs.put(fkey, f.clone());
+            f
+        }
+    };
+    Ok(Arc::new(Index { decl, figs }))
 }
 
 /// Whether `who` reads the entry's non-public parts (its unit, the unit's superiors, the roles
@@ -100,32 +200,6 @@ pub fn is_public(e: &Brief) -> bool {
 
 fn visible(snap: &Snapshot, who: Option<&Principal>, e: &Brief) -> bool {
     is_public(e) || reads_inside(snap, who, e.owner_unit_id)
-}
-
-/// An entry's four words as of now.
-pub fn quality_now(e: &Brief) -> Quality {
-    quality_of(e, Utc::now())
-}
-
-fn quality_of(e: &Brief, now: DateTime<Utc>) -> Quality {
-    cat::quality(
-        &e.figures(),
-        e.expected_population,
-        e.frequency,
-        e.last_update,
-        now,
-    )
-}
-
-/// The ministry or province an entry's unit belongs to (the unit itself at that level).
-fn top_unit(snap: &Snapshot, unit: i64) -> i64 {
-    let chain = snap.chain(unit);
-    // The chain runs from the unit up to the national root: the one below the root is the top.
-    if chain.len() >= 2 {
-        chain[chain.len() - 2]
-    } else {
-        unit
-    }
 }
 
 /// A search of the catalogue; every filter optional.
@@ -215,8 +289,9 @@ pub struct Results {
     pub facets: Facets,
 }
 
-fn hit(idx: &Index, e: &Brief, lang: &str, now: DateTime<Utc>) -> Hit {
-    let q = quality_of(e, now);
+fn hit(idx: &Index, i: usize, lang: &str, now: DateTime<Utc>) -> Hit {
+    let e = &idx.entries[i];
+    let q = idx.quality_at(i, now);
     Hit {
         id: e.id,
         code: e.code.clone(),
@@ -237,7 +312,7 @@ fn hit(idx: &Index, e: &Brief, lang: &str, now: DateTime<Utc>) -> Hit {
         is_public: e.is_public,
         standing: Standing::of(q.overall()),
         quality: q,
-        last_update: e.last_update,
+        last_update: idx.figs.get(i).and_then(|f| f.last_update),
     }
 }
 
@@ -325,28 +400,28 @@ pub async fn search(
     let level = s.security_level.filter(|_| sees_security);
     // Each entry's facet values, and which filters it passes.
     struct Row<'a> {
+        i: usize,
         e: &'a Brief,
         top: i64,
         standing: Standing,
     }
     let mut rows: Vec<Row> = vec![];
-    for e in &idx.entries {
-        if !words.iter().all(|w| e.search_text.contains(w)) || !visible(snap, who, e) {
+    for (i, e) in idx.entries.iter().enumerate() {
+        if !words.iter().all(|w| e.search_text.contains(w)) || !idx.visible_at(who, i) {
             continue;
         }
         rows.push(Row {
+            i,
             e,
-            top: top_unit(snap, e.owner_unit_id),
-            standing: Standing::of(quality_of(e, now).overall()),
+            top: idx.tops[i],
+            standing: Standing::of(idx.quality_at(i, now).overall()),
         });
     }
     let empty: Vec<String> = vec![];
     let themes_of = |e: &Brief| idx.themes.get(&e.id).unwrap_or(&empty);
     // passes(row, except): every filter but the named one.
     let passes = |r: &Row, except: &str| -> bool {
-        (except == "owner"
-            || s.owner
-                .is_none_or(|o| snap.chain(r.e.owner_unit_id).contains(&o)))
+        (except == "owner" || s.owner.is_none_or(|o| idx.chains[r.i].contains(&o)))
             && (except == "kind" || !matches!(kind, Some(Ok(k)) if k != r.e.kind))
             && (except == "state" || !matches!(state, Some(Ok(k)) if k != r.e.state))
             && (except == "lifecycle" || !matches!(life, Some(Ok(k)) if k != r.e.lifecycle))
@@ -395,7 +470,7 @@ pub async fn search(
         theme: plain(count("theme", &|r| themes_of(r.e).clone())),
         security_level: if sees_security {
             plain(count("security_level", &|r| {
-                if reads_inside(snap, who, r.e.owner_unit_id) {
+                if idx.reads_at(who, r.i) {
                     vec![r.e.security_level.to_string()]
                 } else {
                     vec![]
@@ -414,7 +489,7 @@ pub async fn search(
         .iter()
         .skip((page as usize - 1) * PAGE)
         .take(PAGE)
-        .map(|r| hit(&idx, r.e, lang, now))
+        .map(|r| hit(&idx, r.i, lang, now))
         .collect();
     Ok(Results {
         total,
@@ -988,11 +1063,9 @@ pub async fn dashboard(
     let now = Utc::now();
     let mut per: HashMap<i64, Sums> = HashMap::new();
     let mut all = Sums::default();
-    for e in &idx.entries {
-        let q = quality_of(e, now);
-        per.entry(top_unit(snap, e.owner_unit_id))
-            .or_default()
-            .add(e, &q);
+    for (i, e) in idx.entries.iter().enumerate() {
+        let q = idx.quality_at(i, now);
+        per.entry(idx.tops[i]).or_default().add(e, &q);
         all.add(e, &q);
     }
     let lines = |kind: domain::org::OrgKind| -> Vec<UnitLine> {
@@ -1028,12 +1101,10 @@ pub async fn unit_line(
     let u = snap.get(unit).ok_or(AppError::NotFound)?;
     let now = Utc::now();
     let mut s = Sums::default();
-    for e in idx
-        .entries
-        .iter()
-        .filter(|e| snap.chain(e.owner_unit_id).contains(&unit))
-    {
-        s.add(e, &quality_of(e, now));
+    for (i, e) in idx.entries.iter().enumerate() {
+        if idx.chains[i].contains(&unit) {
+            s.add(e, &idx.quality_at(i, now));
+        }
     }
     Ok(s.line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind))
 }

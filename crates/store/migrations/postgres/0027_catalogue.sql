@@ -73,16 +73,25 @@ CREATE TABLE catalogue_measurements (
     live          DOUBLE PRECISION
 );
 CREATE INDEX catalogue_measurements_entry ON catalogue_measurements (entry_id, at);
+-- Two counters: `v` moves with declarations (entries, themes, links), `f` with the latest figures
+-- alone, so that a stream of heartbeats leaves the declarations' caches in place.
 CREATE TABLE catalogue_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    v  BIGINT NOT NULL
+    v  BIGINT NOT NULL,
+    f  BIGINT NOT NULL
 );
-INSERT INTO catalogue_version (id, v) VALUES (1, 0);
+INSERT INTO catalogue_version (id, v, f) VALUES (1, 0, 0);
 CREATE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE catalogue_version SET v = v + 1 WHERE id = 1;
     RETURN NULL;
 END $$;
-CREATE TRIGGER catalogue_entries_bump AFTER INSERT OR UPDATE OR DELETE ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+CREATE TRIGGER catalogue_entries_bump AFTER INSERT OR DELETE OR UPDATE OF code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, managing_unit_id, legal_basis, purpose, data_subjects, dictionary, expected_population, frequency, lifecycle, lifecycle_since, hosting, security_level, exchange_connected, services, contact, access_url, is_public, state, state_reason, updated_at ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+CREATE FUNCTION bump_catalogue_figures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE catalogue_version SET f = f + 1 WHERE id = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER catalogue_figures_bump AFTER UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_figures();
 CREATE TRIGGER catalogue_links_bump AFTER INSERT OR DELETE ON catalogue_links FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
 CREATE TRIGGER catalogue_themes_bump AFTER INSERT OR DELETE ON catalogue_themes FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();

@@ -73,13 +73,17 @@ CREATE TABLE catalogue_measurements (
     live          DOUBLE PRECISION
 );
 CREATE INDEX catalogue_measurements_entry ON catalogue_measurements (entry_id, at);
+-- Two counters: `v` moves with declarations (entries, themes, links), `f` with the latest figures
+-- alone, so that a stream of heartbeats leaves the declarations' caches in place.
 CREATE TABLE catalogue_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    v  BIGINT NOT NULL
+    v  BIGINT NOT NULL,
+    f  BIGINT NOT NULL
 );
-INSERT INTO catalogue_version (id, v) VALUES (1, 0);
+INSERT INTO catalogue_version (id, v, f) VALUES (1, 0, 0);
 CREATE TRIGGER catalogue_entries_ins AFTER INSERT ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
-CREATE TRIGGER catalogue_entries_upd AFTER UPDATE ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER catalogue_entries_upd AFTER UPDATE OF code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, managing_unit_id, legal_basis, purpose, data_subjects, dictionary, expected_population, frequency, lifecycle, lifecycle_since, hosting, security_level, exchange_connected, services, contact, access_url, is_public, state, state_reason, updated_at ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER catalogue_figures_upd AFTER UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries BEGIN UPDATE catalogue_version SET f = f + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_entries_del AFTER DELETE ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_links_ins AFTER INSERT ON catalogue_links BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_links_del AFTER DELETE ON catalogue_links BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;

@@ -198,7 +198,7 @@ fn package(idx: &Index, base: &str, e: &Brief) -> Value {
     } else {
         e.access_url.clone()
     };
-    let q = app::catalogue::quality_now(e);
+    let q = idx.quality_now(e);
     let mut extras = vec![
         json!({"key": "kind", "value": e.kind.as_str()}),
         json!({"key": "update_frequency", "value": e.frequency.as_str()}),
