@@ -96,16 +96,24 @@ impl Index {
 /// one request at a time: the others wait for it rather than read the same rows again.
 pub struct IndexCache {
     decl: Memo<(i64, i64), Decl>,
-    figs: Memo<(i64, i64), Figs>,
+    /// The latest figures read: (catalogue version, figures version read before the rows, rows).
+    /// A request may use any read that began at or after the figures version it saw, so during a
+    /// stream of heartbeats one read serves every request waiting for it.
+    figs: std::sync::Mutex<Option<(i64, i64, Arc<Figs>)>>,
     loading: tokio::sync::Mutex<()>,
+    /// Answers to searches and the dashboard (see [`search`]).
+    results: Memo<String, Results>,
+    dashboards: Memo<(i64, i64, i64, String, i64), Dashboard>,
 }
 
 impl Default for IndexCache {
     fn default() -> Self {
         IndexCache {
             decl: Memo::with_capacity(4),
-            figs: Memo::with_capacity(4),
+            figs: std::sync::Mutex::new(None),
             loading: tokio::sync::Mutex::new(()),
+            results: Memo::with_capacity(512),
+            dashboards: Memo::with_capacity(16),
         }
     }
 }
@@ -129,8 +137,16 @@ async fn index(
 ) -> AppResult<Arc<Index>> {
     let v = fresh.current(db).await?;
     let dkey = (v.catalogue, v.org);
-    let fkey = (v.catalogue_figures, v.catalogue);
-    if let (Some(decl), Some(figs)) = (cache.decl.get(&dkey), cache.figs.get(&fkey)) {
+    let usable = || {
+        cache
+            .figs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|(cat, f, _)| *cat == v.catalogue && *f >= v.catalogue_figures)
+            .map(|(_, _, figs)| figs.clone())
+    };
+    if let (Some(decl), Some(figs)) = (cache.decl.get(&dkey), usable()) {
         return Ok(Arc::new(Index { decl, figs }));
     }
     let _turn = cache.loading.lock().await;
@@ -169,18 +185,21 @@ async fn index(
             d
         }
     };
-    let figs = match cache.figs.get(&fkey) {
+    let figs = match usable() {
         Some(f) => f,
         None => {
             let mut c = db.acquire().await?;
+            let mut c = c.conn();
+            let seen = store::versions::current(&mut c).await?.catalogue_figures;
             let mut figs: Figs = vec![Default::default(); decl.entries.len()];
-            for f in store::catalogue::all_figures(&mut c.conn()).await? {
+            for f in store::catalogue::all_figures(&mut c).await? {
                 if let Some(&i) = decl.pos.get(&f.id) {
                     figs[i] = f;
                 }
             }
             let f = Arc::new(figs);
-            cache.figs.put(fkey, f.clone());
+            *cache.figs.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((v.catalogue, seen, f.clone()));
             f
         }
     };
@@ -328,8 +347,38 @@ pub async fn search(
     s: &Search,
     lang: &str,
 ) -> AppResult<Results> {
-    let idx = index(db, org, fresh, cache).await?;
+    // The same question by the same kind of reader over the same data has the same answer:
+    // kept per versions, reader (role and unit), language, query, and hour ("live" decays).
+    let v = fresh.current(db).await?;
     let now = Utc::now();
+    let key = format!(
+        "{}:{}:{}:{:?}:{lang}:{}:{s:?}",
+        v.catalogue,
+        v.catalogue_figures,
+        v.org,
+        who.map(|w| (w.role, w.unit_id)),
+        now.timestamp() / 3600
+    );
+    if let Some(r) = cache.results.get(&key) {
+        return Ok((*r).clone());
+    }
+    let r = search_now(db, org, fresh, cache, who, s, lang, now).await?;
+    cache.results.put(key, Arc::new(r.clone()));
+    Ok(r)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn search_now(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    s: &Search,
+    lang: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Results> {
+    let idx = index(db, org, fresh, cache).await?;
     let snap = &idx.org;
     let needle =
         s.q.as_deref()
@@ -1058,9 +1107,20 @@ pub async fn dashboard(
     cache: &IndexCache,
     lang: &str,
 ) -> AppResult<Dashboard> {
+    let v = fresh.current(db).await?;
+    let now = Utc::now();
+    let key = (
+        v.catalogue,
+        v.catalogue_figures,
+        v.org,
+        lang.to_string(),
+        now.timestamp() / 3600,
+    );
+    if let Some(d) = cache.dashboards.get(&key) {
+        return Ok((*d).clone());
+    }
     let idx = index(db, org, fresh, cache).await?;
     let snap = &idx.org;
-    let now = Utc::now();
     let mut per: HashMap<i64, Sums> = HashMap::new();
     let mut all = Sums::default();
     for (i, e) in idx.entries.iter().enumerate() {
@@ -1080,11 +1140,13 @@ pub async fn dashboard(
             })
             .collect()
     };
-    Ok(Dashboard {
+    let d = Dashboard {
         total: all.line(0, None, String::new(), domain::org::OrgKind::National),
         agencies: lines(domain::org::OrgKind::CentralAgency),
         provinces: lines(domain::org::OrgKind::Province),
-    })
+    };
+    cache.dashboards.put(key, Arc::new(d.clone()));
+    Ok(d)
 }
 
 /// A unit's own line (its subtree), for its catalogue page.
