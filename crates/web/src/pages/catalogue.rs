@@ -37,6 +37,19 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue/{id}/figures", post(figures))
 }
 
+/// The badge of a standing, in the ranking grades' colours (the stylesheet stays under 10 KB).
+pub fn grade(s: impl std::borrow::Borrow<Standing>) -> &'static str {
+    match s.borrow() {
+        Standing::Good => "grade-excellent",
+        Standing::Fair => "grade-fair",
+        Standing::Poor => "grade-weak",
+        Standing::Unknown => "",
+    }
+}
+
+/// The colours of the four words' lines.
+const WORD_COLOURS: [&str; 4] = ["#2f6db5", "#1a7f37", "#8a6d00", "#c0392b"];
+
 /// A word's score as the language writes it, or a dash.
 fn score(lang: Lang, v: Option<f64>) -> String {
     v.map(|v| lang.num(v, 0)).unwrap_or_else(|| "—".into())
@@ -299,8 +312,8 @@ async fn unit_page(
 struct EntryTpl {
     p: PageCtx,
     e: EntryView,
-    /// (word key, score text, standing)
-    words: Vec<(&'static str, String, Standing)>,
+    /// (word key, score text, standing, its badge's class)
+    words: Vec<(&'static str, String, Standing, &'static str)>,
     chart: String,
     graph: String,
     errors: Vec<FieldError>,
@@ -341,10 +354,17 @@ impl EntryTpl {
     }
 }
 
-fn words(lang: Lang, q: &Quality) -> Vec<(&'static str, String, Standing)> {
+fn words(lang: Lang, q: &Quality) -> Vec<(&'static str, String, Standing, &'static str)> {
     q.words()
         .iter()
-        .map(|(k, v)| (*k, score(lang, *v), Standing::of(*v)))
+        .map(|(k, v)| {
+            (
+                *k,
+                score(lang, *v),
+                Standing::of(*v),
+                grade(Standing::of(*v)),
+            )
+        })
         .collect()
 }
 
@@ -881,7 +901,7 @@ impl DashboardTpl {
         score(self.p.lang, *v)
     }
     fn standing(&self, v: &Option<f64>) -> &'static str {
-        Standing::of(*v).as_str()
+        grade(Standing::of(*v))
     }
     fn bar(&self, v: &f64) -> String {
         crate::charts::share_bar(*v)
@@ -1047,7 +1067,7 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
         }
     }
     let mut s = format!(
-        r#"<figure class="graph" id="cat-graph"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z"/></marker></defs>"#,
+        r#"<figure class="graph" id="cat-graph"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="rgb(107,114,128)"/></marker></defs>"#,
         esc(lang.t("cat-graph"))
     );
     let bw = 200.0;
@@ -1056,7 +1076,7 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
             // From the consumer's left edge to the provider's right edge.
             let _ = write!(
                 s,
-                r#"<line class="edge" x1="{:.0}" y1="{:.0}" x2="{:.0}" y2="{:.0}" marker-end="url(#arrow)"/>"#,
+                r#"<line class="edge" stroke="rgb(107,114,128)" x1="{:.0}" y1="{:.0}" x2="{:.0}" y2="{:.0}" marker-end="url(#arrow)"/>"#,
                 ax,
                 ay + 12.0,
                 bx + bw,
@@ -1073,7 +1093,7 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
         let label: String = e.name_vi.chars().take(30).collect();
         let _ = write!(
             s,
-            r#"<a href="/catalogue/{}"><rect class="node" x="{x:.0}" y="{y:.0}" width="{bw}" height="24" rx="4"/><text x="{:.0}" y="{:.0}"><title>{} · {}</title>{}</text></a>"#,
+            r#"<a href="/catalogue/{}"><rect class="node" fill="rgb(246,248,250)" stroke="rgb(47,109,181)" x="{x:.0}" y="{y:.0}" width="{bw}" height="24" rx="4"/><text font-size="11" x="{:.0}" y="{:.0}"><title>{} · {}</title>{}</text></a>"#,
             e.id,
             x + 6.0,
             y + 16.0,
@@ -1107,7 +1127,7 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
     for v in [0.0, 50.0, 100.0] {
         let _ = write!(
             s,
-            r#"<line class="grid" x1="{left}" x2="{}" y1="{:.1}" y2="{:.1}"/><text class="axis" x="2" y="{:.1}">{}</text>"#,
+            r#"<line stroke="rgb(234,238,242)" x1="{left}" x2="{}" y1="{:.1}" y2="{:.1}"/><text class="axis" x="2" y="{:.1}">{}</text>"#,
             w - 10.0,
             y(v),
             y(v),
@@ -1151,7 +1171,8 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
     for (i, (key, _)) in words.iter().enumerate() {
         let _ = write!(
             s,
-            r#"<span class="key w{i}">{}</span> "#,
+            r#"<svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="{}"/></svg> {} "#,
+            WORD_COLOURS[i],
             esc(lang.t(&format!("cat-word-{key}")))
         );
     }
