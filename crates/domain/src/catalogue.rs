@@ -14,7 +14,10 @@ macro_rules! names {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $t { $(#[serde(rename = $s)] $v),+ }
+        // Every name is the variant's in snake case; said once for the enum, since the OpenAPI
+        // derive does not read a rename passed through this macro.
+        #[serde(rename_all = "snake_case")]
+        pub enum $t { $($v),+ }
 
         impl $t {
             pub const ALL: &'static [$t] = &[$($t::$v),+];
