@@ -295,6 +295,7 @@ both!(
     bad_declarations_write_nothing_and_links_show_both_ways,
     |app| {
         let officer = bearer(&app.token("daklak.officer").await);
+        let admin = bearer(&app.token("admin").await);
         let daklak = app.unit_id("66").await;
         let (s, v) = officer
             .post(app.url("/api/v1/catalogue"))
@@ -348,6 +349,14 @@ both!(
             .call_json()
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // An owner that does not exist is the caller's mistake, even for an administrator.
+        let (s, v) = admin
+            .post(app.url("/api/v1/catalogue"))
+            .json(&declaration(987_654_321, "X-NOWHERE"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], "owner_unit_id");
         assert_eq!(app.audit_count().await, audit);
         assert_eq!(
             app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries")

@@ -497,6 +497,7 @@ pub async fn import(
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     crate::require_on_unit(&mut c, Some(who), Action::DeclareCatalogue, owner).await?;
+    super::owner_exists(&mut c, owner).await?;
     let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let (rows, ignored_columns, assumed, mut problems) = if json {
         read_ckan(bytes)

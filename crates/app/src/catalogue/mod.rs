@@ -799,6 +799,7 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     crate::require_on_unit(&mut c, Some(who), Action::DeclareCatalogue, owner_unit_id).await?;
+    owner_exists(&mut c, owner_unit_id).await?;
     let d = parse(input)?;
     check_managing(&mut c, d.managing_unit_id).await?;
     if store::catalogue::id_by_code(&mut c, &d.code)
@@ -822,6 +823,17 @@ pub async fn create(
     changes.extend(obligation::follow(&mut c, who, owner_unit_id, now).await?);
     store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(row)
+}
+
+/// The owner must be a unit that exists (an unknown id is the caller's mistake, not a server error).
+pub(crate) async fn owner_exists(c: &mut store::db::DbConn<'_>, unit: i64) -> AppResult<()> {
+    match store::org::get(c, unit).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::invalid(FieldError::new(
+            "owner_unit_id",
+            "err-no-such-unit",
+        ))),
+    }
 }
 
 async fn check_managing(c: &mut store::db::DbConn<'_>, unit: Option<i64>) -> AppResult<()> {
