@@ -223,6 +223,13 @@ both!(
             .call_json()
             .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        let (s, v) = officer
+            .post(app.url(&hb))
+            .json(&json!({"records": 1, "updated_at": "0001-01-01T00:00:00Z"}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], "updated_at");
         assert_eq!(
             app.audit_count().await,
             audit,

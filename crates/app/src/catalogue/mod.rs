@@ -967,6 +967,10 @@ pub async fn report(
 ) -> AppResult<Measured> {
     let now = Utc::now();
     input.figures.check().map_err(AppError::Invalid)?;
+    // Before 1970 is no update time a system reports (and beyond what every backend stores).
+    if input.updated_at.is_some_and(|t| t.timestamp() < 0) {
+        return Err(AppError::invalid(FieldError::new("updated_at", "err-date")));
+    }
     if input
         .updated_at
         .is_some_and(|t| t > now + Duration::minutes(5))
