@@ -73,7 +73,8 @@ impl EntryRow {
     }
 }
 
-/// What lists, facets and the dashboard need of every entry (no long texts).
+/// What lists, facets and the dashboard need of every entry's declaration (no long texts; the
+/// latest figures are read apart, as [`FigRow`]s).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Brief {
     pub id: i64,
@@ -95,32 +96,11 @@ pub struct Brief {
     pub is_public: bool,
     #[sqlx(try_from = "String")]
     pub state: State,
-    pub records: Option<i64>,
-    pub checked: Option<i64>,
-    pub valid: Option<i64>,
-    pub complete: Option<i64>,
-    pub duplicates: Option<i64>,
-    pub format_errors: Option<i64>,
-    pub last_update: Option<DateTime<Utc>>,
-    pub last_heartbeat: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub purpose: String,
     pub contact: String,
     pub access_url: String,
-}
-
-impl Brief {
-    pub fn figures(&self) -> Figures {
-        Figures {
-            records: self.records,
-            checked: self.checked,
-            valid: self.valid,
-            complete: self.complete,
-            duplicates: self.duplicates,
-            format_errors: self.format_errors,
-        }
-    }
 }
 
 const COLS: &str = "id, code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, managing_unit_id, legal_basis, purpose, data_subjects, \
@@ -129,8 +109,7 @@ const COLS: &str = "id, code, name_vi, name_en, name_fr, search_text, kind, owne
     created_at, updated_at";
 
 const BRIEF: &str = "id, code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, expected_population, frequency, lifecycle, \
-    security_level, exchange_connected, is_public, state, records, checked, valid, complete, duplicates, format_errors, last_update, \
-    last_heartbeat, updated_at, created_at, purpose, contact, access_url";
+    security_level, exchange_connected, is_public, state, updated_at, created_at, purpose, contact, access_url";
 
 /// The folded text an entry is found by.
 pub fn search_text(d: &Declaration) -> String {
