@@ -127,6 +127,30 @@ pub struct Filled<'a> {
     pub figure: String,
 }
 
+/// One province's fill as owned text: (code, name, class, figure, link).
+pub type Row = (String, String, String, String, String);
+
+/// [`draw`] from owned rows, with the pattern definitions the fills refer to in front.
+pub fn with_defs(
+    id: &str,
+    label: &str,
+    title: &str,
+    rows: &[Row],
+    legend: &[(String, String)],
+) -> String {
+    let areas: Vec<Filled> = rows
+        .iter()
+        .map(|(code, name, class, figure, href)| Filled {
+            code,
+            name,
+            href,
+            class: class.clone(),
+            figure: figure.clone(),
+        })
+        .collect();
+    format!("{}{}", defs(), draw(id, label, title, &areas, legend))
+}
+
 /// Draws the provinces with their fills, and a legend of (class, text) under `title`.
 pub fn draw(
     id: &str,

@@ -929,7 +929,7 @@ fn band(l: &UnitLine) -> String {
 async fn dashboard_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let lang = ctx.lang;
     let d = app::catalogue::dashboard(&s.db, &s.org, &s.fresh, &s.catalogue, lang.code()).await?;
-    let rows: Vec<(String, String, String, String, String)> = d
+    let rows: Vec<crate::map::Row> = d
         .provinces
         .iter()
         .map(|l| {
@@ -942,30 +942,16 @@ async fn dashboard_page(State(s): State<AppState>, ctx: Ctx) -> AppResult<Respon
             )
         })
         .collect();
-    let areas: Vec<crate::map::Filled> = rows
-        .iter()
-        .map(|(code, name, class, figure, href)| crate::map::Filled {
-            code,
-            name,
-            href,
-            class: class.clone(),
-            figure: figure.clone(),
-        })
-        .collect();
     let legend: Vec<(String, String)> = ["q0", "q1", "q2", "q3", "q-none"]
         .iter()
         .map(|c| (c.to_string(), lang.t(&format!("cat-band-{c}")).to_string()))
         .collect();
-    let map = format!(
-        "{}{}",
-        crate::map::defs(),
-        crate::map::draw(
-            "cat-map",
-            lang.t("cat-map"),
-            lang.t("cat-completeness"),
-            &areas,
-            &legend
-        )
+    let map = crate::map::with_defs(
+        "cat-map",
+        lang.t("cat-map"),
+        lang.t("cat-completeness"),
+        &rows,
+        &legend,
     );
     let anonymous = ctx.who.is_none();
     let page = html(DashboardTpl {

@@ -190,7 +190,7 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
     };
     let lang = ctx.lang;
     let id = v.head.edition.id;
-    let rows: Vec<(String, String, String, String, String)> = v
+    let rows: Vec<crate::map::Row> = v
         .units
         .iter()
         .filter_map(|u| {
@@ -215,16 +215,6 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
             ))
         })
         .collect();
-    let areas: Vec<crate::map::Filled> = rows
-        .iter()
-        .map(|(code, name, class, figure, href)| crate::map::Filled {
-            code,
-            name,
-            href,
-            class: class.clone(),
-            figure: figure.clone(),
-        })
-        .collect();
     let mut legend: Vec<(String, String)> = grades
         .iter()
         .map(|g| {
@@ -240,16 +230,12 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
         })
         .collect();
     legend.push(("q-none".into(), lang.t("rk-no-data").to_string()));
-    Ok(format!(
-        "{}{}",
-        crate::map::defs(),
-        crate::map::draw(
-            "rk-map",
-            lang.t("rk-map"),
-            lang.t("rk-grade"),
-            &areas,
-            &legend
-        )
+    Ok(crate::map::with_defs(
+        "rk-map",
+        lang.t("rk-map"),
+        lang.t("rk-grade"),
+        &rows,
+        &legend,
     ))
 }
 
