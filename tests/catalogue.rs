@@ -174,6 +174,18 @@ both!(
         assert_eq!(v["total"], 1, "{v}");
         assert_eq!(v["items"][0]["id"], id);
         assert_eq!(v["facets"]["security_level"], json!([]));
+        // Another province cannot learn the level of a public entry by filtering on it.
+        let mut totals = vec![];
+        for level in [3, 4] {
+            let (_, v) = hanoi
+                .get(app.url(&format!(
+                    "/api/v1/catalogue?q=dat dai&security_level={level}"
+                )))
+                .call_json()
+                .await;
+            totals.push(v["total"].clone());
+        }
+        assert_eq!(totals[0], totals[1], "{totals:?}");
         let (s, v) = anon
             .get(app.url(&format!("/api/v1/catalogue/{id}")))
             .call_json()

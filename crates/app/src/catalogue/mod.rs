@@ -86,10 +86,6 @@ impl Index {
     fn reads_at(&self, who: Option<&Principal>, i: usize) -> bool {
         authorize(who, Action::ReadCatalogue, Scope::Unit(&self.chains[i])) == Decision::Allow
     }
-
-    fn visible_at(&self, who: Option<&Principal>, i: usize) -> bool {
-        is_public(&self.entries[i]) || self.reads_at(who, i)
-    }
 }
 
 /// The declarations and the figures, each kept while its versions hold. Figures are reloaded by
@@ -388,13 +384,6 @@ async fn search_now(
         .as_deref()
         .map(|n| n.split(' ').collect())
         .unwrap_or_default();
-    let sees_security = who.is_some_and(|w| {
-        crate::allows(Some(w), Action::ReadCatalogue)
-            || matches!(
-                w.role,
-                domain::policy::Role::UnitLeader | domain::policy::Role::UnitOfficer
-            )
-    });
     let kind = s
         .kind
         .as_deref()
@@ -446,17 +435,22 @@ async fn search_now(
         .as_deref()
         .filter(|t| !t.is_empty())
         .map(str::to_uppercase);
-    let level = s.security_level.filter(|_| sees_security);
     // Each entry's facet values, and which filters it passes.
     struct Row<'a> {
         i: usize,
         e: &'a Brief,
         top: i64,
         standing: Standing,
+        /// Whether the reader sees the entry's non-public parts (its security level among them).
+        inside: bool,
     }
     let mut rows: Vec<Row> = vec![];
     for (i, e) in idx.entries.iter().enumerate() {
-        if !words.iter().all(|w| e.search_text.contains(w)) || !idx.visible_at(who, i) {
+        if !words.iter().all(|w| e.search_text.contains(w)) {
+            continue;
+        }
+        let inside = idx.reads_at(who, i);
+        if !inside && !is_public(e) {
             continue;
         }
         rows.push(Row {
@@ -464,8 +458,12 @@ async fn search_now(
             e,
             top: idx.tops[i],
             standing: Standing::of(idx.quality_at(i, now).overall()),
+            inside,
         });
     }
+    // Security levels are a filter only for readers who see some entry's level; for the others
+    // the filter is ignored, as if it had not been sent.
+    let level = s.security_level.filter(|_| rows.iter().any(|r| r.inside));
     let empty: Vec<String> = vec![];
     let themes_of = |e: &Brief| idx.themes.get(&e.id).unwrap_or(&empty);
     // passes(row, except): every filter but the named one.
@@ -475,7 +473,8 @@ async fn search_now(
             && (except == "state" || !matches!(state, Some(Ok(k)) if k != r.e.state))
             && (except == "lifecycle" || !matches!(life, Some(Ok(k)) if k != r.e.lifecycle))
             && (except == "theme" || theme.as_ref().is_none_or(|t| themes_of(r.e).contains(t)))
-            && (except == "security_level" || level.is_none_or(|l| l == r.e.security_level))
+            && (except == "security_level"
+                || level.is_none_or(|l| r.inside && l == r.e.security_level))
             && (except == "quality" || quality.is_none_or(|q| q == r.standing))
     };
     let count = |except: &str, key: &dyn Fn(&Row) -> Vec<String>| -> Vec<(String, i64)> {
@@ -517,17 +516,14 @@ async fn search_now(
         state: plain(count("state", &|r| vec![r.e.state.as_str().into()])),
         lifecycle: plain(count("lifecycle", &|r| vec![r.e.lifecycle.as_str().into()])),
         theme: plain(count("theme", &|r| themes_of(r.e).clone())),
-        security_level: if sees_security {
-            plain(count("security_level", &|r| {
-                if idx.reads_at(who, r.i) {
-                    vec![r.e.security_level.to_string()]
-                } else {
-                    vec![]
-                }
-            }))
-        } else {
-            vec![]
-        },
+        // Counted over the entries whose level the reader may see.
+        security_level: plain(count("security_level", &|r| {
+            if r.inside {
+                vec![r.e.security_level.to_string()]
+            } else {
+                vec![]
+            }
+        })),
         quality: plain(count("quality", &|r| vec![r.standing.as_str().into()])),
     };
     let matches: Vec<&Row> = rows.iter().filter(|r| passes(r, "")).collect();
