@@ -748,6 +748,8 @@ fn vietnamese_ui_phrases() -> Vec<String> {
                 && !v.contains('{')
                 && v.split_whitespace().count() >= 5
                 && !v.is_ascii()
+                // Task titles of the imported annex are data, not interface text.
+                && !app::programmes::NQ03_ANNEX.contains(v.as_str())
         })
         .map(|(_, v)| v.clone())
         .collect()
