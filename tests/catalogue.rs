@@ -966,3 +966,88 @@ both!(
         );
     }
 );
+
+both!(
+    heartbeats_sent_together_share_commits_and_each_is_answered,
+    |app| {
+        // Sixty heartbeats at once: forty from the owning unit's system over ten entries, twenty
+        // from another province's token (refused, alone, inside the shared transactions). Each
+        // answer comes after its commit, and the catalogue's lists show the stored figures on the
+        // next request although only the changed rows are read again.
+        let officer = bearer(&app.token("daklak.officer").await);
+        let steering = bearer(&app.token("steering").await);
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let daklak = app.unit_id("66").await;
+        let mut ids = vec![];
+        for i in 0..10 {
+            let (s, v) = officer
+                .post(app.url("/api/v1/catalogue"))
+                .json(&declaration(daklak, &format!("dl-hb-{i}")))
+                .call_json()
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            ids.push(v["id"].as_i64().unwrap());
+        }
+        let list = format!("/api/v1/catalogue?owner={daklak}");
+        let (s, before) = steering.get(app.url(&list)).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{before}");
+        assert_eq!(before["total"], 10);
+        let audit = app.audit_count().await;
+        let mut calls = vec![];
+        for n in 0..60usize {
+            let (client, id) = if n % 3 == 2 {
+                (hanoi.clone(), ids[n % 10])
+            } else {
+                (officer.clone(), ids[n % 10])
+            };
+            let url = app.url(&format!("/api/v1/catalogue/{id}/heartbeat"));
+            calls.push(tokio::spawn(async move {
+                let valid = 50 + n as i64;
+                let r = client
+                    .post(url)
+                    .json(&json!({"records": 1000, "checked": 200, "valid": valid}))
+                    .send()
+                    .await
+                    .unwrap();
+                (n, r.status())
+            }));
+        }
+        let mut accepted = 0;
+        for c in calls {
+            let (n, s) = c.await.unwrap();
+            if n % 3 == 2 {
+                // A draft of another province: not even there for this token.
+                assert_eq!(s, StatusCode::NOT_FOUND, "heartbeat {n}");
+            } else {
+                assert_eq!(s, StatusCode::OK, "heartbeat {n}");
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, 40);
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_measurements")
+                .await,
+            40
+        );
+        assert_eq!(app.audit_count().await, audit + 40);
+        let (_, after) = steering.get(app.url(&list)).call_json().await;
+        for id in &ids {
+            let valid = app
+                .scalar_i64(&format!(
+                    "SELECT valid FROM catalogue_entries WHERE id = {id}"
+                ))
+                .await;
+            let hit = after["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == *id)
+                .unwrap();
+            let correct = hit["quality"]["correct"].as_f64().unwrap();
+            assert!(
+                (correct - valid as f64 / 2.0).abs() < 1e-9,
+                "entry {id}: {valid} of 200 valid, {hit}"
+            );
+        }
+    }
+);

@@ -13,6 +13,7 @@ pub mod export;
 pub mod extensions;
 pub mod feedback;
 pub mod freshness;
+pub mod group_commit;
 pub mod home;
 pub mod import;
 pub mod indicators;

@@ -335,9 +335,11 @@ impl FigRow {
     }
 }
 
-/// Every entry's latest figures.
-pub async fn all_figures(c: &mut DbConn<'_>) -> AppResult<Vec<FigRow>> {
+/// The latest figures of every entry whose figures changed after figures version `after` (every
+/// entry when `after` is `None`).
+pub async fn figures_since(c: &mut DbConn<'_>, after: Option<i64>) -> AppResult<Vec<FigRow>> {
     Ok(on_conn!(c, c => sqlx::query_as::<_, FigRow>(
-        "SELECT id, records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat FROM catalogue_entries")
-        .fetch_all(&mut **c).await?))
+        "SELECT id, records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat
+         FROM catalogue_entries WHERE fig_seq > $1")
+        .bind(after.unwrap_or(-1)).fetch_all(&mut **c).await?))
 }

@@ -59,6 +59,8 @@ pub struct AppState {
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
     /// Entry sheets (CSV/XLSX templates) as written, per reader class (pages/indicators.rs).
+    /// The catalogue's heartbeats, written in shared transactions.
+    pub beats: Arc<app::catalogue::Heartbeats>,
     pub templates:
         Arc<app::memo::Memo<pages::indicators::TemplateKey, (axum::body::Bytes, String)>>,
 }
@@ -87,6 +89,7 @@ impl AppState {
             pages: Arc::default(),
             bodies: Arc::default(),
             templates: Arc::new(app::memo::Memo::with_capacity(64)),
+            beats: Arc::new(app::catalogue::Heartbeats::new(db.clone())),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 org.clone(),

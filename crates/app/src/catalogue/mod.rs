@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
@@ -23,8 +23,11 @@ use store::audit::{Actor, Change};
 use store::catalogue::{Brief, EntryRow, MeasurementRow};
 use store::org_index::{OrgIndex, Snapshot};
 
+mod figures;
 pub mod import;
 pub mod obligation;
+
+pub use figures::{FiguresInput, Heartbeats, Measured, report};
 
 /// Every entry's declaration briefly, with themes, links and each owner's chain of units, as of
 /// one catalogue and organisation version. Heartbeats do not move that version: the figures are
@@ -187,8 +190,19 @@ async fn index(
             let mut c = db.acquire().await?;
             let mut c = c.conn();
             let seen = store::versions::current(&mut c).await?.catalogue_figures;
-            let mut figs: Figs = vec![Default::default(); decl.entries.len()];
-            for f in store::catalogue::all_figures(&mut c).await? {
+            // Figures held for the same declarations: only the rows that changed since are read.
+            let held = cache
+                .figs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .filter(|(cat, _, _)| *cat == v.catalogue)
+                .map(|(_, f, figs)| (*f, figs.clone()));
+            let (mut figs, after): (Figs, _) = match held {
+                Some((f, figs)) => ((*figs).clone(), Some(f)),
+                None => (vec![Default::default(); decl.entries.len()], None),
+            };
+            for f in store::catalogue::figures_since(&mut c, after).await? {
                 if let Some(&i) = decl.pos.get(&f.id) {
                     figs[i] = f;
                 }
@@ -930,82 +944,6 @@ pub async fn move_entry(
     changes.extend(obligation::follow(&mut c, who, row.owner_unit_id, now).await?);
     store::audit::commit(tx, &Actor::of(who), now, changes).await?;
     Ok(row)
-}
-
-/// Figures about an entry's records, from its unit's form or its system's heartbeat.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FiguresInput {
-    #[serde(flatten)]
-    pub figures: Figures,
-    /// When the data last changed (default: now). Not in the future.
-    #[serde(default)]
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-/// What a heartbeat or a declaration of figures gave.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Measured {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub quality: Quality,
-}
-
-/// Records figures for an entry: `heartbeat` when its system reports them (with an API token of
-/// the owning unit), otherwise declared by the unit. Bad figures write nothing.
-pub async fn report(
-    db: &Db,
-    who: &Principal,
-    id: i64,
-    input: &FiguresInput,
-    heartbeat: bool,
-) -> AppResult<Measured> {
-    let now = Utc::now();
-    input.figures.check().map_err(AppError::Invalid)?;
-    // Before 1970 is no update time a system reports (and beyond what every backend stores).
-    if input.updated_at.is_some_and(|t| t.timestamp() < 0) {
-        return Err(AppError::invalid(FieldError::new("updated_at", "err-date")));
-    }
-    if input
-        .updated_at
-        .is_some_and(|t| t > now + Duration::minutes(5))
-    {
-        return Err(AppError::invalid(FieldError::new(
-            "updated_at",
-            "err-future",
-        )));
-    }
-    let mut tx = db.begin().await?;
-    let mut c = tx.conn();
-    let e = entry_for(&mut c, who, id, |_| Action::DeclareCatalogue).await?;
-
-    let last = Some(input.updated_at.unwrap_or(now));
-    let q = cat::quality(
-        &input.figures,
-        e.expected_population,
-        e.frequency,
-        last,
-        now,
-    );
-    let source = if heartbeat { "heartbeat" } else { "declared" };
-    store::catalogue::measure(&mut c, id, source, &input.figures, &q, last, heartbeat, now).await?;
-    let change = Change::new(
-        if heartbeat {
-            "catalogue.heartbeat"
-        } else {
-            "catalogue.figures"
-        },
-        "catalogue_entry",
-        id,
-    )
-    .after(store::audit::to_json(&input.figures));
-    store::audit::commit(tx, &Actor::of(who), now, vec![change]).await?;
-    Ok(Measured {
-        id,
-        at: now,
-        quality: q,
-    })
 }
 
 /// An entry's quality history (the latest 200 measurements), for readers of the entry.

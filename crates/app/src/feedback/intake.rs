@@ -3,18 +3,18 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
 
 use super::common::*;
 use crate::auth::sha256_hex;
 use crate::clean_opt;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::group_commit::{BatchWrite, GroupCommit};
 use domain::FieldError;
 use domain::feedback::{self as fb, Kind, State, Submitter};
 use domain::input::Email;
@@ -104,11 +104,9 @@ pub const BATCH: usize = 128;
 /// with its single writer, take a thousand submissions a second.
 pub struct Intake {
     limiter: IntakeLimiter,
-    db: Db,
     /// Resolves a unit named by code or name.
     org: std::sync::Arc<store::org_index::OrgIndex>,
-    batch: usize,
-    writer: OnceLock<mpsc::Sender<Pending>>,
+    writer: GroupCommit<Writer>,
     /// Category codes as the writer last read them: lets a request report a wrong category with
     /// its other field errors without a query of its own (the writer checks again).
     categories: std::sync::Arc<RwLock<Vec<String>>>,
@@ -122,7 +120,6 @@ struct Pending {
     ip: IpAddr,
     /// SHA-256 of the submission's one-time token, when it has one.
     token_hash: Option<String>,
-    reply: oneshot::Sender<AppResult<(String, NaiveDate)>>,
 }
 
 impl Intake {
@@ -132,28 +129,19 @@ impl Intake {
         per_hour: usize,
         batch: usize,
     ) -> Self {
+        let categories: std::sync::Arc<RwLock<Vec<String>>> = Default::default();
         Intake {
             limiter: IntakeLimiter::new(per_hour),
-            db,
             org,
-            batch: batch.max(1),
-            writer: OnceLock::new(),
-            categories: Default::default(),
+            writer: GroupCommit::new(
+                Writer {
+                    db,
+                    known: categories.clone(),
+                },
+                batch,
+            ),
+            categories,
         }
-    }
-
-    /// Started on first use, inside the runtime that serves the requests.
-    fn sender(&self) -> &mpsc::Sender<Pending> {
-        self.writer.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * self.batch);
-            tokio::spawn(write_loop(
-                self.db.clone(),
-                self.categories.clone(),
-                rx,
-                self.batch,
-            ));
-            tx
-        })
     }
 }
 
@@ -178,48 +166,21 @@ impl Intake {
     }
 }
 
-/// Further tries of a batch that found the database busy (each waits up to the busy timeout).
-const BUSY_RETRIES: usize = 1;
-
-async fn write_loop(
+/// The intake's writer: the database, and the category list it last read.
+struct Writer {
     db: Db,
     known: std::sync::Arc<RwLock<Vec<String>>>,
-    mut rx: mpsc::Receiver<Pending>,
-    size: usize,
-) {
-    let mut batch = Vec::with_capacity(size);
-    while rx.recv_many(&mut batch, size).await > 0 {
-        let mut first = write_batch(&db, &known, &mut batch).await;
-        // The database was busy (nothing was written): try the whole batch again before the
-        // clients get a 503 with Retry-After.
-        for _ in 0..BUSY_RETRIES {
-            match &first {
-                Err(e) if e.is_busy() => first = write_batch(&db, &known, &mut batch).await,
-                _ => break,
-            }
-        }
-        let results = match first {
-            Ok(r) => r,
-            Err(e) if e.is_busy() => (0..batch.len())
-                .map(|_| Err(AppError::Unavailable))
-                .collect(),
-            // One failing submission must not sink the others: store them one by one.
-            Err(_) if batch.len() > 1 => {
-                let mut out = Vec::with_capacity(batch.len());
-                for i in 0..batch.len() {
-                    out.push(
-                        write_batch(&db, &known, &mut batch[i..=i])
-                            .await
-                            .and_then(|mut r| r.remove(0)),
-                    );
-                }
-                out
-            }
-            Err(e) => vec![Err(e)],
-        };
-        for (p, r) in batch.drain(..).zip(results) {
-            let _ = p.reply.send(r);
-        }
+}
+
+impl BatchWrite for Writer {
+    type Item = Pending;
+    type Out = (String, NaiveDate);
+    fn write<'a>(
+        &'a self,
+        batch: &'a mut [Pending],
+    ) -> impl std::future::Future<Output = AppResult<Vec<AppResult<(String, NaiveDate)>>>> + Send + 'a
+    {
+        write_batch(&self.db, &self.known, batch)
     }
 }
 
@@ -519,7 +480,6 @@ pub async fn submit(
         decided_on: None,
         task_id: None,
     };
-    let (reply, answer) = oneshot::channel();
     let pending = Pending {
         item,
         files: stored,
@@ -528,11 +488,8 @@ pub async fn submit(
             .unwrap_or_else(|| Actor::system("public")),
         ip,
         token_hash: token.map(|t| sha256_hex(&t)),
-        reply,
     };
-    let stopped = || AppError::Internal("the intake writer stopped".into());
-    intake.sender().send(pending).await.map_err(|_| stopped())?;
-    let (code, deadline) = answer.await.map_err(|_| stopped())??;
+    let (code, deadline) = intake.writer.submit(pending).await?;
     Ok(Submitted {
         code,
         secret,

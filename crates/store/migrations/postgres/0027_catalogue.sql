@@ -38,11 +38,15 @@ CREATE TABLE catalogue_entries (
     format_errors       BIGINT,
     last_update         TIMESTAMPTZ,
     last_heartbeat      TIMESTAMPTZ,
+    -- The figures version (`catalogue_version.f`) of the entry's latest figures: a reader that
+    -- holds the figures as of version n reloads only the rows above n.
+    fig_seq             BIGINT NOT NULL DEFAULT 0,
     created_at          TIMESTAMPTZ NOT NULL,
     updated_at          TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX catalogue_entries_owner ON catalogue_entries (owner_unit_id, state);
 CREATE INDEX catalogue_entries_kind ON catalogue_entries (kind, state);
+CREATE INDEX catalogue_entries_fig_seq ON catalogue_entries (fig_seq);
 CREATE TABLE catalogue_themes (
     entry_id BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
     theme    TEXT NOT NULL,
@@ -87,11 +91,13 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE TRIGGER catalogue_entries_bump AFTER INSERT OR DELETE OR UPDATE OF code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, managing_unit_id, legal_basis, purpose, data_subjects, dictionary, expected_population, frequency, lifecycle, lifecycle_since, hosting, security_level, exchange_connected, services, contact, access_url, is_public, state, state_reason, updated_at ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+-- Row by row: each changed row takes the new figures version. The version row stays locked until
+-- the commit, so versions are taken in commit order and a reader never skips a row.
 CREATE FUNCTION bump_catalogue_figures() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalogue_version SET f = f + 1 WHERE id = 1;
-    RETURN NULL;
+    UPDATE catalogue_version SET f = f + 1 WHERE id = 1 RETURNING f INTO NEW.fig_seq;
+    RETURN NEW;
 END $$;
-CREATE TRIGGER catalogue_figures_bump AFTER UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_figures();
+CREATE TRIGGER catalogue_figures_bump BEFORE UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries FOR EACH ROW EXECUTE FUNCTION bump_catalogue_figures();
 CREATE TRIGGER catalogue_links_bump AFTER INSERT OR DELETE ON catalogue_links FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
 CREATE TRIGGER catalogue_themes_bump AFTER INSERT OR DELETE ON catalogue_themes FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();

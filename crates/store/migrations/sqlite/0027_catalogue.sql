@@ -38,11 +38,15 @@ CREATE TABLE catalogue_entries (
     format_errors       BIGINT,
     last_update         TEXT,
     last_heartbeat      TEXT,
+    -- The figures version (`catalogue_version.f`) of the entry's latest figures: a reader that
+    -- holds the figures as of version n reloads only the rows above n.
+    fig_seq             BIGINT NOT NULL DEFAULT 0,
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL
 );
 CREATE INDEX catalogue_entries_owner ON catalogue_entries (owner_unit_id, state);
 CREATE INDEX catalogue_entries_kind ON catalogue_entries (kind, state);
+CREATE INDEX catalogue_entries_fig_seq ON catalogue_entries (fig_seq);
 CREATE TABLE catalogue_themes (
     entry_id BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
     theme    TEXT NOT NULL,
@@ -83,7 +87,7 @@ CREATE TABLE catalogue_version (
 INSERT INTO catalogue_version (id, v, f) VALUES (1, 0, 0);
 CREATE TRIGGER catalogue_entries_ins AFTER INSERT ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_entries_upd AFTER UPDATE OF code, name_vi, name_en, name_fr, search_text, kind, owner_unit_id, managing_unit_id, legal_basis, purpose, data_subjects, dictionary, expected_population, frequency, lifecycle, lifecycle_since, hosting, security_level, exchange_connected, services, contact, access_url, is_public, state, state_reason, updated_at ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
-CREATE TRIGGER catalogue_figures_upd AFTER UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries BEGIN UPDATE catalogue_version SET f = f + 1 WHERE id = 1; END;
+CREATE TRIGGER catalogue_figures_upd AFTER UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries BEGIN UPDATE catalogue_version SET f = f + 1 WHERE id = 1; UPDATE catalogue_entries SET fig_seq = (SELECT f FROM catalogue_version WHERE id = 1) WHERE id = NEW.id; END;
 CREATE TRIGGER catalogue_entries_del AFTER DELETE ON catalogue_entries BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_links_ins AFTER INSERT ON catalogue_links BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_links_del AFTER DELETE ON catalogue_links BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;

@@ -152,9 +152,7 @@ async fn heartbeat(
     PathId(id): PathId,
     ApiJson(input): ApiJson<FiguresInput>,
 ) -> AppResult<Json<Measured>> {
-    Ok(Json(
-        app::catalogue::report(&s.db, ctx.principal()?, id, &input, true).await?,
-    ))
+    Ok(Json(s.beats.report(ctx.principal()?, id, &input).await?))
 }
 
 /// An entry's quality over time: its latest 200 measurements, oldest first.
