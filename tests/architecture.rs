@@ -298,3 +298,95 @@ fn the_checker_finds_a_circle() {
     );
     assert_eq!(circles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
 }
+
+/// The OpenAPI name of every type that derives `ToSchema` in `text`: its `schema(as = …)` name or
+/// its own, and for enums made by the catalogue's `names!` macro the name given after `as`.
+fn schema_names(text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = vec![];
+    let renamed = |l: &str| {
+        l.split_once("schema(as = ").map(|(_, r)| {
+            let name: String = r
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            name.rsplit("::").next().unwrap().to_string()
+        })
+    };
+    for (i, l) in lines.iter().enumerate() {
+        if !(l.contains("derive(") && l.contains("ToSchema")) {
+            continue;
+        }
+        let mut name = renamed(l);
+        for next in &lines[i + 1..] {
+            let mut t = next.trim_start();
+            // Visibility first (`pub(super) struct`): what follows is the item.
+            if let Some(r) = t.strip_prefix("pub(") {
+                t = r.split_once(") ").map_or(t, |(_, r)| r);
+            }
+            if name.is_none() {
+                name = renamed(t);
+            }
+            if let Some(rest) = ["pub struct ", "pub enum ", "struct ", "enum "]
+                .iter()
+                .find_map(|k| t.strip_prefix(k))
+            {
+                let own: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                    .collect();
+                let n = name.take().unwrap_or(own);
+                // A macro's template: its invocations name the types (below).
+                if !n.starts_with('$') {
+                    out.push(n);
+                }
+                break;
+            }
+        }
+    }
+    if code.contains("macro_rules! names") {
+        for part in code.split("names!(").skip(1) {
+            let head = part
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("///"))
+                .unwrap_or("");
+            if let Some((_, s)) = head.split_once(" as ") {
+                out.push(s.split(',').next().unwrap().trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Two types under one OpenAPI name make the document describe one with the other's shape (the
+/// catalogue's figures were once described as an indicator's): every name is unique.
+#[test]
+fn every_api_schema_has_its_own_name() {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in std::fs::read_dir(root().join("crates")).unwrap() {
+        let src = e.unwrap().path().join("src");
+        for f in rust_files(&src) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for n in schema_names(&text) {
+                seen.entry(n)
+                    .or_default()
+                    .push(f.strip_prefix(root()).unwrap().display().to_string());
+            }
+        }
+    }
+    assert!(seen.len() > 100, "only {} schemas found", seen.len());
+    assert!(seen.contains_key("CatalogueKind") && seen.contains_key("Quality"));
+    let twice: Vec<_> = seen.iter().filter(|(_, fs)| fs.len() > 1).collect();
+    assert!(twice.is_empty(), "{twice:#?}");
+}
+
+#[test]
+fn the_schema_name_checker_reads_renames_and_macros() {
+    let text = "#[derive(Serialize)]\n#[cfg_attr(feature = \"openapi\", derive(utoipa::ToSchema), schema(as = Other))]\npub struct Mine {}\n#[derive(ToSchema)]\n/// Doc.\npub enum Plain { A }\nmacro_rules! names { () => { #[derive(utoipa::ToSchema)]\n pub enum $t {} } }\nnames!(\n    /// What.\n    Kind as CatalogueKind, \"k\", [A => \"a\"]);\n";
+    assert_eq!(
+        schema_names(text),
+        ["Other", "Plain", "CatalogueKind"].map(String::from)
+    );
+}

@@ -1051,3 +1051,111 @@ both!(
         }
     }
 );
+
+/// A measurement stored as if taken at `at` (the history's earlier months).
+async fn measured_at(
+    app: &common::TestApp,
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    valid: i64,
+) {
+    let sql = "INSERT INTO catalogue_measurements (entry_id, at, source, records, checked, valid) VALUES ($1, $2, 'heartbeat', 1000, 100, $3)";
+    match &app.db {
+        app::db::Db::Sqlite(p) => sqlx::query(sql)
+            .bind(id)
+            .bind(at)
+            .bind(valid)
+            .execute(p)
+            .await
+            .map(|_| ()),
+        app::db::Db::Pg(p) => sqlx::query(sql)
+            .bind(id)
+            .bind(at)
+            .bind(valid)
+            .execute(p)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+}
+
+both!(
+    a_units_quality_month_by_month_judges_each_entry_on_its_latest_measurement,
+    |app| {
+        let officer = bearer(&app.token("daklak.officer").await);
+        let anon = app.anon();
+        let daklak = app.unit_id("66").await;
+        let create = |code: &'static str| {
+            let (officer, url) = (officer.clone(), app.url("/api/v1/catalogue"));
+            async move {
+                let (s, v) = officer
+                    .post(url)
+                    .json(&declaration(daklak, code))
+                    .call_json()
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                v["id"].as_i64().unwrap()
+            }
+        };
+        let quality = format!("/api/v1/catalogue/units/{daklak}/quality");
+        let a = create("dl-month-a").await;
+        let (s, points) = anon.get(app.url(&quality)).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{points}");
+        let points = points.as_array().unwrap().clone();
+        assert_eq!(points.len(), 12, "eleven month ends and now");
+        let end = |i: usize| {
+            points[i]["at"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        };
+        let half_day = chrono::Duration::hours(12);
+        // A: 90 % correct before the end of the month before last, 80 % before last month's end.
+        measured_at(&app, a, end(9) - half_day, 90).await;
+        measured_at(&app, a, end(10) - half_day, 80).await;
+        // B (declared now, so the months are read again) measured 60 % before last month's end.
+        let b = create("dl-month-b").await;
+        measured_at(&app, b, end(10) - half_day, 60).await;
+        // A reports now: 50 %.
+        let (s, v) = officer
+            .post(app.url(&format!("/api/v1/catalogue/{a}/heartbeat")))
+            .json(&json!({"records": 1000, "checked": 100, "valid": 50}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, after) = anon.get(app.url(&quality)).call_json().await;
+        let correct = |i: usize| after[i]["quality"]["correct"].as_f64();
+        for i in 0..9 {
+            assert_eq!(correct(i), None, "month {i}: nothing measured yet");
+        }
+        assert_eq!(correct(9), Some(90.0), "{after}");
+        assert_eq!(correct(10), Some(70.0), "the mean of A (80) and B (60)");
+        // Half a day old at the month's end, for a daily frequency: live.
+        assert_eq!(after[10]["quality"]["live"].as_f64(), Some(100.0));
+        assert_eq!(
+            correct(11),
+            Some(50.0),
+            "now: A's heartbeat; B has no figures of its own"
+        );
+        let page = anon
+            .get(app.url(&format!("/catalogue/units/{daklak}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"cat-unit-quality-chart\""), "{page}");
+        assert_eq!(
+            page.matches("<polyline class=\"word").count(),
+            3,
+            "correct, sufficient and live have two points or more"
+        );
+        let (s, _) = anon
+            .get(app.url("/api/v1/catalogue/units/999999/quality"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+);

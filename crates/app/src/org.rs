@@ -394,7 +394,7 @@ pub async fn merge(db: &Db, who: &Principal, id: i64, input: MergeInput) -> AppR
 
 /// Result of a CSV import: all rows are written, or none.
 #[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrgImportReport))]
 pub struct ImportReport {
     pub created: usize,
     /// (line number, field, message key)

@@ -29,7 +29,7 @@ use store::{self, org::ListFilter};
 
 /// What an import did, or would do in a dry run; nothing it could not read is left out.
 #[derive(Debug, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ProgrammeImportReport))]
 pub struct ImportReport {
     pub programme_id: Option<i64>,
     pub groups: usize,

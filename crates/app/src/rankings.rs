@@ -273,7 +273,7 @@ pub async fn edit_version(
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RankingMoveInput))]
 pub struct MoveInput {
     /// approve, return or publish.
     pub action: String,
@@ -849,7 +849,7 @@ pub struct CardLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RankingScorecard))]
 pub struct Scorecard {
     #[serde(flatten)]
     pub head: EditionHead,

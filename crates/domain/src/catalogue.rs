@@ -10,10 +10,10 @@ use crate::input::{BoundedText, Checks};
 
 /// An enum stored and shown by name, with its list of values.
 macro_rules! names {
-    ($(#[$m:meta])* $t:ident, $what:literal, [$($v:ident => $s:literal),+ $(,)?]) => {
+    ($(#[$m:meta])* $t:ident as $schema:ident, $what:literal, [$($v:ident => $s:literal),+ $(,)?]) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = $schema))]
         // Every name is the variant's in snake case; said once for the enum, since the OpenAPI
         // derive does not read a rename passed through this macro.
         #[serde(rename_all = "snake_case")]
@@ -35,7 +35,7 @@ macro_rules! names {
 
 names!(
     /// What an entry describes.
-    Kind, "catalogue kind", [
+    Kind as CatalogueKind, "catalogue kind", [
     National => "national",
     Specialised => "specialised",
     Shared => "shared",
@@ -46,7 +46,7 @@ names!(
 
 names!(
     /// Where a database or system is in its life.
-    Lifecycle, "lifecycle status", [
+    Lifecycle as CatalogueLifecycle, "lifecycle status", [
     Planned => "planned",
     Building => "building",
     Operating => "operating",
@@ -55,7 +55,7 @@ names!(
 
 names!(
     /// Where it runs.
-    Hosting, "hosting", [
+    Hosting as CatalogueHosting, "hosting", [
     NationalCentre => "national_centre",
     UnitCentre => "unit_centre",
     Cloud => "cloud",
@@ -63,7 +63,7 @@ names!(
 
 names!(
     /// How often its data are expected to change.
-    Frequency, "update frequency", [
+    Frequency as CatalogueFrequency, "update frequency", [
     Continuous => "continuous",
     Daily => "daily",
     Weekly => "weekly",
@@ -75,7 +75,7 @@ names!(
 names!(
     /// The review workflow: the unit's officer declares, its leader approves, the reviewer (the
     /// Steering Committee's office) accepts or returns with a reason.
-    State, "catalogue state", [
+    State as CatalogueState, "catalogue state", [
     Draft => "draft",
     Declared => "declared",
     Approved => "approved",
@@ -85,7 +85,7 @@ names!(
 
 names!(
     /// A step of the workflow.
-    Move, "catalogue move", [
+    Move as CatalogueMove, "catalogue move", [
     Declare => "declare",
     Approve => "approve",
     Accept => "accept",
@@ -94,7 +94,7 @@ names!(
 
 names!(
     /// A field's type in the data dictionary.
-    FieldType, "field type", [
+    FieldType as CatalogueFieldType, "field type", [
     Text => "text",
     Number => "number",
     Date => "date",
@@ -106,7 +106,7 @@ names!(
 
 names!(
     /// Master data a field refers to (checked by "correct").
-    Master, "master data", [
+    Master as CatalogueMaster, "master data", [
     None => "none",
     PersonalId => "personal_id",
     AdminUnit => "admin_unit",
@@ -511,7 +511,7 @@ pub fn parse_url(raw: &str) -> Result<String, FieldError> {
 /// Figures about an entry's records, declared by its unit or reported by a heartbeat. Every count
 /// is optional: a word whose figures are missing is unknown, never good.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CatalogueFigures))]
 pub struct Figures {
     /// Records held.
     pub records: Option<i64>,
@@ -693,6 +693,61 @@ impl Quality {
     }
 }
 
+/// The mean of each word over the qualities added where that word is measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QualityMean {
+    sums: [(f64, i64); 4],
+}
+
+impl QualityMean {
+    pub fn add(&mut self, q: &Quality) {
+        for (i, (_, w)) in q.words().iter().enumerate() {
+            if let Some(w) = w {
+                self.sums[i].0 += w;
+                self.sums[i].1 += 1;
+            }
+        }
+    }
+
+    pub fn mean(&self) -> Quality {
+        let m = |i: usize| (self.sums[i].1 > 0).then(|| self.sums[i].0 / self.sums[i].1 as f64);
+        Quality {
+            correct: m(0),
+            sufficient: m(1),
+            clean: m(2),
+            live: m(3),
+        }
+    }
+}
+
+/// One entry's measurements, for its unit's history: what they are judged against, and the
+/// figures each measurement gave, oldest first.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub expected: Option<i64>,
+    pub frequency: Frequency,
+    pub measures: Vec<(DateTime<Utc>, Figures)>,
+}
+
+/// A unit's four words at each of `ends`: every entry is judged on its latest measurement at or
+/// before the end (freshness counted from that measurement to the end); each word is the mean over
+/// the entries where it is measured. Entries measured only later count nowhere.
+pub fn series(entries: &[Measured], ends: &[DateTime<Utc>]) -> Vec<Quality> {
+    ends.iter()
+        .map(|&end| {
+            let mut m = QualityMean::default();
+            for e in entries {
+                let n = e.measures.partition_point(|(at, _)| *at <= end);
+                if n > 0 {
+                    let (at, f) = &e.measures[n - 1];
+                    m.add(&quality(f, e.expected, e.frequency, Some(*at), end));
+                }
+            }
+            m.mean()
+        })
+        .collect()
+}
+
 /// A unit's catalogue completeness (0–100): the share of its entries accepted by the reviewer.
 /// A unit with no entry has declared nothing, so it is at 0.
 pub fn completeness(accepted: i64, entries: i64) -> f64 {
@@ -858,6 +913,33 @@ mod tests {
         assert_eq!(none.overall(), None);
     }
 
+    #[test]
+    fn a_units_history_judges_each_entry_on_its_latest_measurement() {
+        let f = |valid| Figures {
+            checked: Some(100),
+            valid: Some(valid),
+            ..Default::default()
+        };
+        let day = |d| t0() + Duration::days(d);
+        let a = Measured {
+            expected: None,
+            frequency: Frequency::Daily,
+            measures: vec![(day(0), f(90)), (day(10), f(70))],
+        };
+        let b = Measured {
+            expected: None,
+            frequency: Frequency::Monthly,
+            measures: vec![(day(5), f(50))],
+        };
+        let got = series(&[a, b], &[day(-1), day(3), day(12)]);
+        // Before any measurement: nothing measured.
+        assert_eq!(got[0], Quality::default());
+        // Day 3: only A (90 % correct), three days old for a daily frequency: no longer live.
+        assert_eq!((got[1].correct, got[1].live), (Some(90.0), Some(0.0)));
+        // Day 12: A at 70 % and two days old (50), B at 50 % and a week old for monthly (100).
+        assert_eq!((got[2].correct, got[2].live), (Some(60.0), Some(75.0)));
+    }
+
     proptest! {
         #[test]
         fn every_word_stays_between_0_and_100(
@@ -901,6 +983,48 @@ mod tests {
                     if let Some(n) = next(s, m) { s = n; }
                 }
                 prop_assert_eq!(s, State::Accepted);
+            }
+        }
+
+        #[test]
+        fn a_units_history_is_the_mean_of_its_entries_as_of_each_end(
+            entries in proptest::collection::vec(
+                (0usize..6, proptest::collection::vec((0i64..400, 1i64..1_000, 0i64..1_000), 0..6)),
+                1..6),
+            end_days in proptest::collection::vec(0i64..450, 1..5),
+        ) {
+            // Each entry measured on some days (records, checked, valid as the figures).
+            let start = t0();
+            let measured: Vec<Measured> = entries.iter().map(|(f, ms)| {
+                let mut ms: Vec<(DateTime<Utc>, Figures)> = ms.iter().map(|(d, c, v)| (
+                    start + Duration::days(*d),
+                    Figures { records: Some(*c), checked: Some(*c), valid: Some((*v).min(*c)), ..Default::default() },
+                )).collect();
+                ms.sort_by_key(|m| m.0);
+                Measured { expected: Some(1_000), frequency: Frequency::ALL[*f], measures: ms }
+            }).collect();
+            let ends: Vec<DateTime<Utc>> = end_days.iter().map(|d| start + Duration::days(*d) + Duration::hours(12)).collect();
+            let got = series(&measured, &ends);
+            prop_assert_eq!(got.len(), ends.len());
+            for (end, q) in ends.iter().zip(&got) {
+                // Each entry's own words as of the end, from its latest measurement before it.
+                let own: Vec<Quality> = measured.iter().filter_map(|e| {
+                    e.measures.iter().rev().find(|(at, _)| at <= end)
+                        .map(|(at, f)| quality(f, e.expected, e.frequency, Some(*at), *end))
+                }).collect();
+                for (i, (_, w)) in q.words().iter().enumerate() {
+                    let xs: Vec<f64> = own.iter().filter_map(|o| o.words()[i].1).collect();
+                    match w {
+                        None => prop_assert!(xs.is_empty()),
+                        Some(w) => {
+                            let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+                            let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                            prop_assert!(*w >= lo - 1e-9 && *w <= hi + 1e-9, "{} not in [{}, {}]", w, lo, hi);
+                            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+                            prop_assert!((w - mean).abs() < 1e-9);
+                        }
+                    }
+                }
             }
         }
 

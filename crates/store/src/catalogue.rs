@@ -343,3 +343,47 @@ pub async fn figures_since(c: &mut DbConn<'_>, after: Option<i64>) -> AppResult<
          FROM catalogue_entries WHERE fig_seq > $1")
         .bind(after.unwrap_or(-1)).fetch_all(&mut **c).await?))
 }
+
+/// Every measurement taken up to `until` of the entries of `unit` and the units below it:
+/// (entry, time, figures), by entry and time.
+pub async fn measures_under(
+    c: &mut DbConn<'_>,
+    unit: i64,
+    until: DateTime<Utc>,
+) -> AppResult<Vec<(i64, DateTime<Utc>, Figures)>> {
+    type Row = (
+        i64,
+        DateTime<Utc>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows = on_conn!(c, c => sqlx::query_as::<_, Row>(
+        "SELECT m.entry_id, m.at, m.records, m.checked, m.valid, m.complete, m.duplicates, m.format_errors
+         FROM catalogue_measurements m JOIN catalogue_entries e ON e.id = m.entry_id
+         WHERE e.owner_unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND m.at <= $2
+         ORDER BY m.entry_id, m.at")
+        .bind(unit).bind(until).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, records, checked, valid, complete, duplicates, format_errors)| {
+                (
+                    id,
+                    at,
+                    Figures {
+                        records,
+                        checked,
+                        valid,
+                        complete,
+                        duplicates,
+                        format_errors,
+                    },
+                )
+            },
+        )
+        .collect())
+}

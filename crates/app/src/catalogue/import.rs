@@ -207,7 +207,7 @@ pub struct ImportProblem {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CatalogueImportReport))]
 pub struct ImportReport {
     pub dry_run: bool,
     /// Rows read as declarations.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
@@ -103,6 +103,8 @@ pub struct IndexCache {
     /// Answers to searches and the dashboard (see [`search`]).
     results: Memo<String, Results>,
     dashboards: Memo<(i64, i64, i64, String, i64), Dashboard>,
+    /// Units' past months (see [`unit_history`]): (unit, organisation and catalogue versions, month).
+    histories: Memo<(i64, i64, i64, chrono::NaiveDate), Vec<QualityPoint>>,
 }
 
 impl Default for IndexCache {
@@ -113,6 +115,7 @@ impl Default for IndexCache {
             loading: tokio::sync::Mutex::new(()),
             results: Memo::with_capacity(512),
             dashboards: Memo::with_capacity(16),
+            histories: Memo::with_capacity(256),
         }
     }
 }
@@ -898,7 +901,7 @@ pub async fn edit(
 
 /// A step of the review workflow.
 #[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CatalogueMoveInput))]
 pub struct MoveInput {
     /// declare, approve, accept or return.
     #[serde(rename = "move")]
@@ -999,7 +1002,7 @@ struct Sums {
     approved: i64,
     accepted: i64,
     connected: i64,
-    words: [(f64, i64); 4],
+    words: cat::QualityMean,
 }
 
 impl Sums {
@@ -1009,12 +1012,7 @@ impl Sums {
         self.approved += i64::from(matches!(e.state, State::Approved | State::Accepted));
         self.accepted += i64::from(e.state == State::Accepted);
         self.connected += i64::from(e.exchange_connected);
-        for (i, (_, w)) in q.words().iter().enumerate() {
-            if let Some(w) = w {
-                self.words[i].0 += w;
-                self.words[i].1 += 1;
-            }
-        }
+        self.words.add(q);
     }
 
     fn line(
@@ -1024,8 +1022,6 @@ impl Sums {
         name: String,
         kind: domain::org::OrgKind,
     ) -> UnitLine {
-        let mean =
-            |i: usize| (self.words[i].1 > 0).then(|| self.words[i].0 / self.words[i].1 as f64);
         UnitLine {
             unit_id,
             code,
@@ -1037,12 +1033,7 @@ impl Sums {
             accepted: self.accepted,
             connected: self.connected,
             completeness: cat::completeness(self.accepted, self.entries),
-            quality: Quality {
-                correct: mean(0),
-                sufficient: mean(1),
-                clean: mean(2),
-                live: mean(3),
-            },
+            quality: self.words.mean(),
         }
     }
 }
@@ -1119,6 +1110,104 @@ pub async fn unit_line(
         }
     }
     Ok(s.line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind))
+}
+
+/// A unit's four words at one time.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityPoint {
+    pub at: DateTime<Utc>,
+    /// Each word's mean over the entries where it is measured.
+    pub quality: Quality,
+}
+
+/// A unit's four words (its subtree's entries) at the end of each of the last eleven months, and
+/// now: the history of its catalogue's quality. Past months only change with the declarations
+/// (measurements are taken at the time they arrive), so they are kept per catalogue version and
+/// month; the last point is the unit's line as of now.
+pub async fn unit_history(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    unit: i64,
+) -> AppResult<Vec<QualityPoint>> {
+    let idx = index(db, org, fresh, cache).await?;
+    if idx.org.get(unit).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let now = Utc::now();
+    let today = domain::clock::local_date(now);
+    let key = (
+        unit,
+        idx.org.version,
+        fresh.current(db).await?.catalogue,
+        today.with_day(1).unwrap_or(today),
+    );
+    let past = match cache.histories.get(&key) {
+        Some(p) => p,
+        None => {
+            let ends = month_ends(today, 11);
+            let mut by_entry: BTreeMap<i64, cat::Measured> = BTreeMap::new();
+            for (i, e) in idx.entries.iter().enumerate() {
+                if idx.chains[i].contains(&unit) {
+                    by_entry.insert(
+                        e.id,
+                        cat::Measured {
+                            expected: e.expected_population,
+                            frequency: e.frequency,
+                            measures: vec![],
+                        },
+                    );
+                }
+            }
+            let last = ends.last().copied().unwrap_or(now);
+            let mut c = db.acquire().await?;
+            for (id, at, f) in store::catalogue::measures_under(&mut c.conn(), unit, last).await? {
+                if let Some(m) = by_entry.get_mut(&id) {
+                    m.measures.push((at, f));
+                }
+            }
+            let entries: Vec<cat::Measured> = by_entry.into_values().collect();
+            let p = Arc::new(
+                ends.iter()
+                    .zip(cat::series(&entries, &ends))
+                    .map(|(&at, quality)| QualityPoint { at, quality })
+                    .collect::<Vec<_>>(),
+            );
+            cache.histories.put(key, p.clone());
+            p
+        }
+    };
+    let mut s = Sums::default();
+    for (i, e) in idx.entries.iter().enumerate() {
+        if idx.chains[i].contains(&unit) {
+            s.add(e, &idx.quality_at(i, now));
+        }
+    }
+    let mut out = (*past).clone();
+    out.push(QualityPoint {
+        at: now,
+        quality: s.words.mean(),
+    });
+    Ok(out)
+}
+
+/// The last instant of each of the `n` months before `today`'s (in the product's zone), oldest
+/// first.
+fn month_ends(today: chrono::NaiveDate, n: u32) -> Vec<DateTime<Utc>> {
+    let first = today.with_day(1).unwrap_or(today);
+    (1..=n)
+        .rev()
+        .filter_map(|k| {
+            let start = first.checked_sub_months(chrono::Months::new(k - 1))?;
+            let midnight = start.and_hms_opt(0, 0, 0)?;
+            let local = midnight
+                .and_local_timezone(domain::clock::zone())
+                .earliest()?;
+            Some(local.with_timezone(&Utc) - chrono::Duration::seconds(1))
+        })
+        .collect()
 }
 
 /// The dependency graph of what `who` may see: entries with at least one link, and the links.

@@ -17,7 +17,7 @@ use store::feedback::{Event, Item};
 use store::{self};
 
 #[derive(Debug, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = FeedbackMoveInput))]
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// accept, decline, assign, start, request_info, info_received, transfer, accept_transfer,

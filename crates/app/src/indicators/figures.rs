@@ -408,7 +408,7 @@ pub async fn unit_figure(
 /// A unit's scorecard: each indicator of each set (or of one set) with the unit's figure for
 /// the set's last ended period (or `period`, for the sets of its type).
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorScorecard))]
 pub struct Scorecard {
     pub unit_id: i64,
     pub unit_name: String,
@@ -527,7 +527,7 @@ pub struct Projection {
 /// An indicator's figures for a unit and period: the unit's own, its units' (a table), its
 /// series over the periods that have values, and where its trend leads.
 #[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorFigures))]
 pub struct Figures {
     pub indicator_id: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]

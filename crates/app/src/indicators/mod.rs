@@ -115,7 +115,7 @@ pub fn may_read_values(who: Option<&Principal>, ind: &Indicator, chain: &[i64]) 
 
 /// One indicator with everything about it that is not a figure.
 #[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorDetail))]
 pub struct Detail {
     pub indicator: Indicator,
     pub set: IndicatorSet,

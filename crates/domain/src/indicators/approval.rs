@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorState))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Open,
@@ -51,7 +51,7 @@ crate::named!(State, "submission state");
 
 /// What someone does to a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = IndicatorMoveKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Move {
     /// The unit sends its values (who may enter them).

@@ -15,7 +15,7 @@ pub struct Place {
 
 /// One unit's move from the earlier edition to the later one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RankMove))]
 pub struct Move {
     pub unit: i64,
     pub from: i32,

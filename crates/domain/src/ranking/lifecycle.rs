@@ -107,7 +107,7 @@ pub fn may_edit(state: VersionState) -> Result<(), FieldError> {
 
 /// What the public sees of a published edition, each level showing all of the one before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = EditionDetail))]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     /// Ranks, scores and grades.

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/catalogue/{id}/figures", post(figures))
         .route("/api/v1/catalogue/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/catalogue/{id}/history", get(history))
+        .route("/api/v1/catalogue/units/{id}/quality", get(unit_quality))
         .route("/api/v1/catalogue/import", post(import))
 }
 
@@ -166,6 +167,18 @@ async fn history(
     Ok(Json(
         app::catalogue::history(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id)
             .await?,
+    ))
+}
+
+/// A unit's catalogue quality month by month: each word's mean over the entries of the unit and the units below it, at the end of each of the last eleven months and now (an entry counts with its latest measurement before each end; freshness is counted to that end).
+#[utoipa::path(get, path = "/api/v1/catalogue/units/{id}/quality", tag = "catalogue", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<app::catalogue::QualityPoint>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn unit_quality(
+    State(s): State<AppState>,
+    PathId(id): PathId,
+) -> AppResult<Json<Vec<app::catalogue::QualityPoint>>> {
+    Ok(Json(
+        app::catalogue::unit_history(&s.db, &s.org, &s.fresh, &s.catalogue, id).await?,
     ))
 }
 

@@ -282,6 +282,7 @@ pub struct RankingsDoc;
         super::catalogue::figures,
         super::catalogue::heartbeat,
         super::catalogue::history,
+        super::catalogue::unit_quality,
         super::catalogue::dashboard,
         super::dcat::export,
         super::catalogue::import

@@ -20,7 +20,7 @@ use crate::i18n::Lang;
 use crate::pages::common::{PageCtx, form_status, html, html_status};
 use app::catalogue::{Dashboard, EntryRef, EntryView, Results, Search, UnitLine};
 use app::error::AppError;
-use app::records::Measurement;
+use chrono::{DateTime, Utc};
 use domain::FieldError;
 use domain::catalogue::{self as cat, DeclarationInput, Quality, Standing};
 
@@ -129,6 +129,8 @@ struct SearchTpl {
     base: String,
     /// The unit whose catalogue this is, with its completeness.
     unit: Option<UnitLine>,
+    /// The unit's four words month by month (an SVG chart), on a unit's catalogue.
+    chart: String,
     may_declare: bool,
     prev: String,
     next: String,
@@ -238,12 +240,23 @@ async fn render_search(
         Some(u) => format!("/catalogue/units/{u}"),
         None => "/catalogue".to_string(),
     };
-    let line = match unit {
-        Some(u) => Some(
-            app::catalogue::unit_line(&s.db, &s.org, &s.fresh, &s.catalogue, u, lang.code())
-                .await?,
+    let (line, chart) = match unit {
+        Some(u) => (
+            Some(
+                app::catalogue::unit_line(&s.db, &s.org, &s.fresh, &s.catalogue, u, lang.code())
+                    .await?,
+            ),
+            quality_chart(
+                lang,
+                "cat-unit-quality-chart",
+                &app::catalogue::unit_history(&s.db, &s.org, &s.fresh, &s.catalogue, u)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.at, p.quality))
+                    .collect::<Vec<_>>(),
+            ),
         ),
-        None => None,
+        None => (None, String::new()),
     };
     let rest = f.query_without("");
     let paged = |n: i64| {
@@ -278,6 +291,7 @@ async fn render_search(
         f,
         base,
         unit: line,
+        chart,
         may_declare,
         prev,
         next,
@@ -404,7 +418,24 @@ async fn render_entry(
         EntryTpl {
             p: PageCtx::from(ctx, &format!("/catalogue/{id}")),
             words: words(lang, &e.quality),
-            chart: quality_chart(lang, &history),
+            chart: quality_chart(
+                lang,
+                "cat-quality-chart",
+                &history
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.at,
+                            Quality {
+                                correct: m.correct,
+                                sufficient: m.sufficient,
+                                clean: m.clean,
+                                live: m.live,
+                            },
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             graph,
             e,
             errors,
@@ -1092,22 +1123,22 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
     s
 }
 
-/// How a measurement gives one word.
-type WordOf = fn(&Measurement) -> Option<f64>;
+/// How a point gives one word.
+type WordOf = fn(&Quality) -> Option<f64>;
 
-/// The four words over time (0–100), one line each, from an entry's measurements.
-fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
+/// The four words over time (0–100), one line each: an entry's measurements or a unit's months.
+fn quality_chart(lang: Lang, id: &str, ms: &[(DateTime<Utc>, Quality)]) -> String {
     if ms.len() < 2 {
         return String::new();
     }
     let (w, h, left, bottom) = (640.0, 180.0, 34.0, 22.0);
-    let t0 = ms[0].at.timestamp() as f64;
-    let t1 = ms[ms.len() - 1].at.timestamp() as f64;
+    let t0 = ms[0].0.timestamp() as f64;
+    let t1 = ms[ms.len() - 1].0.timestamp() as f64;
     let span = (t1 - t0).max(1.0);
     let x = |t: f64| left + (t - t0) / span * (w - left - 10.0);
     let y = |v: f64| 8.0 + (100.0 - v) / 100.0 * (h - bottom - 8.0);
     let mut s = format!(
-        r#"<figure class="chart" id="cat-quality-chart"><svg class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
+        r#"<figure class="chart" id="{id}"><svg class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(lang.t("cat-quality-chart"))
     );
     for v in [0.0, 50.0, 100.0] {
@@ -1130,8 +1161,8 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
     for (i, (key, get)) in words.iter().enumerate() {
         let pts: Vec<String> = ms
             .iter()
-            .filter_map(|m| {
-                get(m).map(|v| format!("{:.1},{:.1}", x(m.at.timestamp() as f64), y(v)))
+            .filter_map(|(at, q)| {
+                get(q).map(|v| format!("{:.1},{:.1}", x(at.timestamp() as f64), y(v)))
             })
             .collect();
         if pts.len() >= 2 {
@@ -1143,8 +1174,8 @@ fn quality_chart(lang: Lang, ms: &[Measurement]) -> String {
             );
         }
     }
-    let first = domain::clock::local_date(ms[0].at);
-    let last = domain::clock::local_date(ms[ms.len() - 1].at);
+    let first = domain::clock::local_date(ms[0].0);
+    let last = domain::clock::local_date(ms[ms.len() - 1].0);
     let _ = write!(
         s,
         r#"<text class="axis" x="{left}" y="{:.0}">{}</text><text class="axis" x="{:.0}" y="{:.0}" text-anchor="end">{}</text></svg><figcaption>"#,
