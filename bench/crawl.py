@@ -102,10 +102,13 @@ def samples(c, province_q):
                    editions[0]["edition"]["id"] if editions else None)
     methods = c.json("/api/v1/methods") or []
     method = methods[0]["method"]["id"] if methods else None
+    # A catalogue entry of the province (or any), as the Steering Committee sees every entry.
+    entry = (first(c.json(f"/api/v1/catalogue?owner={province}"))[0].get("id")
+             or first(c.json("/api/v1/catalogue"))[0].get("id"))
     return {"province": province, "commune": commune, "ministry": ministry, "programme": programme,
             "edition": edition, "method": method, "version": 1,
             "task": task, "assignment": assignment, "code": code, "item": item, "user": user,
-            "indicator": indicator, "indicator_set": indicator_set,
+            "indicator": indicator, "indicator_set": indicator_set, "entry": entry,
             # The chain numbers its records from 1, and any data holds the first.
             "audit": 1}
 
@@ -140,7 +143,7 @@ def fill(route, s):
                "assignments": "assignment", "track": "code", "items": "item", "users": "user",
                "feedback": "item", "units": "province", "audit": "audit", "indicators": "indicator",
                "indicator-sets": "indicator_set", "rankings": "edition", "methods": "method",
-               "versions": "version", "method-versions": "version"}.get(seg)
+               "versions": "version", "method-versions": "version", "catalogue": "entry"}.get(seg)
         if name == "code" and seg in ("track",):
             key = "code"
         v = s.get(key) if key else None

@@ -1159,3 +1159,103 @@ both!(
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 );
+
+both!(
+    an_entrys_changes_are_listed_for_its_unit_and_reviewers_only,
+    |app| {
+        let officer = bearer(&app.token("daklak.officer").await);
+        let leader = bearer(&app.token("daklak.leader").await);
+        let steering = bearer(&app.token("steering").await);
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let daklak = app.unit_id("66").await;
+        let (s, v) = officer
+            .post(app.url("/api/v1/catalogue"))
+            .json(&declaration(daklak, "dl-changes"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let mut edited = declaration(daklak, "dl-changes");
+        edited["name_en"] = json!("Land records of Đắk Lắk");
+        edited["security_level"] = json!(4);
+        let (s, v) = officer
+            .put(app.url(&format!("/api/v1/catalogue/{id}")))
+            .json(&edited)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            step(&officer, &app, id, "declare", "").await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            step(&leader, &app, id, "approve", "").await.0,
+            StatusCode::OK
+        );
+        let (s, v) = step(&steering, &app, id, "return", "Thiếu căn cứ pháp lý").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // A heartbeat is in the quality history, not among the changes.
+        let (s, _) = officer
+            .post(app.url(&format!("/api/v1/catalogue/{id}/heartbeat")))
+            .json(&json!({"records": 10}))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
+        let url = format!("/api/v1/catalogue/{id}/changes");
+        let (s, v) = officer.get(app.url(&url)).call_json().await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let actions: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "catalogue.return",
+                "catalogue.approve",
+                "catalogue.declare",
+                "catalogue.edit",
+                "catalogue.create"
+            ]
+        );
+        assert_eq!(v[0]["state"], "returned");
+        assert_eq!(v[0]["reason"], "Thiếu căn cứ pháp lý");
+        let mut fields: Vec<&str> = v[3]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        fields.sort();
+        assert_eq!(fields, ["name_en", "security_level"], "{}", v[3]);
+        assert_eq!(
+            steering.get(app.url(&url)).call_json().await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            hanoi.get(app.url(&url)).call_json().await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.anon().get(app.url(&url)).call_json().await.0,
+            StatusCode::NOT_FOUND
+        );
+        let page = officer
+            .get(app.url(&format!("/catalogue/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"cat-changes\""));
+        assert!(page.contains("Thiếu căn cứ pháp lý"));
+        assert!(
+            page.contains("(2 trường: Tên tiếng Anh, Cấp độ an toàn)"),
+            "the edit's fields by name"
+        );
+    }
+);

@@ -180,6 +180,8 @@ enum Ep {
     CatDashboard,
     CatShow,
     CatHistory,
+    CatChanges,
+    CatUnitQuality,
     CatCreate,
     CatEdit,
     CatMove,
@@ -399,7 +401,20 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageCatDashboard
         | Ep::CkanSearch
         | Ep::CkanShow
-        | Ep::CatDcat => return 200,
+        | Ep::CatDcat
+        | Ep::CatUnitQuality => return 200,
+        // An entry's changes are its inside: a public entry's outsiders are refused.
+        Ep::CatChanges => {
+            return if cat_reads {
+                200
+            } else if obj != Obj::Public {
+                404
+            } else if signed_in {
+                403
+            } else {
+                401
+            };
+        }
         Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
             return if obj == Obj::Public || cat_reads {
                 200
@@ -538,8 +553,10 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::PageRkReport
         | Ep::CatSearch
         | Ep::CatDashboard
+        | Ep::CatUnitQuality
         | Ep::CatShow
         | Ep::CatHistory
+        | Ep::CatChanges
         | Ep::CatCreate
         | Ep::CatEdit
         | Ep::CatMove
@@ -805,6 +822,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::PageUser => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::CatShow
         | Ep::CatHistory
+        | Ep::CatChanges
         | Ep::CatCreate
         | Ep::CatImport
         | Ep::CatEdit
@@ -817,7 +835,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 136] = [
+const ENDPOINTS: [Ep; 138] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -941,6 +959,8 @@ const ENDPOINTS: [Ep; 136] = [
     Ep::CatDashboard,
     Ep::CatShow,
     Ep::CatHistory,
+    Ep::CatChanges,
+    Ep::CatUnitQuality,
     Ep::CatCreate,
     Ep::CatEdit,
     Ep::CatMove,
@@ -1428,11 +1448,13 @@ both_with!(
                         ),
                         Ep::PageCatalogue => (Method::GET, "/catalogue?q=thu".into(), None),
                         Ep::PageCatDashboard => (Method::GET, "/catalogue/dashboard".into(), None),
-                        Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
+                        Ep::CatUnitQuality => (Method::GET, format!("/api/v1/catalogue/units/{unit}/quality"), None),
+                        Ep::CatShow | Ep::CatHistory | Ep::CatChanges | Ep::PageCatEntry => {
                             let id = if obj == Obj::Public { cat_public } else { cat_draft[&format!("{obj:?}")] };
                             let path = match ep {
                                 Ep::CatShow => format!("/api/v1/catalogue/{id}"),
                                 Ep::CatHistory => format!("/api/v1/catalogue/{id}/history"),
+                                Ep::CatChanges => format!("/api/v1/catalogue/{id}/changes"),
                                 _ => format!("/catalogue/{id}"),
                             };
                             (Method::GET, path, None)

@@ -307,6 +307,32 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<AuditEnt
     }))
 }
 
+/// An object's latest `limit` records, newest first, without the actions in `except` (its
+/// history of changes without the stream of reports, say). Through the object index.
+pub async fn of_object(
+    c: &mut DbConn<'_>,
+    object_type: &str,
+    object_id: &str,
+    except: &[&str],
+    limit: i64,
+) -> AppResult<Vec<AuditEntry>> {
+    let mut w = Filter::default();
+    w.push("object_type = {}", Arg::Text(object_type.into()));
+    w.push("object_id = {}", Arg::Text(object_id.into()));
+    for a in except {
+        w.push("action <> {}", Arg::Text((*a).into()));
+    }
+    let sql = format!(
+        "SELECT {COLS} FROM audit_log{} ORDER BY (-seq) LIMIT {}",
+        w.where_clause(),
+        w.next_placeholder(1)
+    );
+    // Whole records: a change is shown by comparing its before and after.
+    Ok(
+        on_conn!(c, c => bind_all!(sqlx::query_as::<_, AuditEntry>(&sql), &w.args).bind(limit).fetch_all(&mut **c).await?),
+    )
+}
+
 /// Records with seq greater than `after`, in order, at most `limit` (for walking the chain).
 pub async fn chunk(c: &mut DbConn<'_>, after: i64, limit: i64) -> AppResult<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");

@@ -23,10 +23,12 @@ use store::audit::{Actor, Change};
 use store::catalogue::{Brief, EntryRow, MeasurementRow};
 use store::org_index::{OrgIndex, Snapshot};
 
+mod changes;
 mod figures;
 pub mod import;
 pub mod obligation;
 
+pub use changes::{EntryChange, changes};
 pub use figures::{FiguresInput, Heartbeats, Measured, report};
 
 /// Every entry's declaration briefly, with themes, links and each owner's chain of units, as of

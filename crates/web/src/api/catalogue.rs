@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/catalogue/{id}/figures", post(figures))
         .route("/api/v1/catalogue/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/catalogue/{id}/history", get(history))
+        .route("/api/v1/catalogue/{id}/changes", get(changes))
         .route("/api/v1/catalogue/units/{id}/quality", get(unit_quality))
         .route("/api/v1/catalogue/import", post(import))
 }
@@ -166,6 +167,21 @@ async fn history(
 ) -> AppResult<Json<Vec<Measurement>>> {
     Ok(Json(
         app::catalogue::history(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id)
+            .await?,
+    ))
+}
+
+/// An entry's changes, newest first (at most 100): declarations, edits and reviews, with the fields an edit changed and a return's reason. For the unit, the units above it and the reviewers.
+#[utoipa::path(get, path = "/api/v1/catalogue/{id}/changes", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<app::catalogue::EntryChange>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn changes(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<Vec<app::catalogue::EntryChange>>> {
+    Ok(Json(
+        app::catalogue::changes(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id)
             .await?,
     ))
 }

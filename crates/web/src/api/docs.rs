@@ -283,6 +283,7 @@ pub struct RankingsDoc;
         super::catalogue::heartbeat,
         super::catalogue::history,
         super::catalogue::unit_quality,
+        super::catalogue::changes,
         super::catalogue::dashboard,
         super::dcat::export,
         super::catalogue::import

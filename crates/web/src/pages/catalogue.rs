@@ -330,6 +330,7 @@ struct EntryTpl {
     words: Vec<(&'static str, String, Standing, &'static str)>,
     chart: String,
     graph: String,
+    changes: Vec<app::catalogue::EntryChange>,
     errors: Vec<FieldError>,
     figures: FiguresForm,
 }
@@ -363,6 +364,13 @@ impl EntryTpl {
             _ => &f.format_errors,
         }
     }
+    /// Changed fields by their names in the reader's language.
+    fn field_names(&self, fs: &[String]) -> String {
+        fs.iter()
+            .map(|f| self.p.lang.field_label(f).unwrap_or(f.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
     fn opt_int(&self, v: &Option<i64>) -> String {
         v.map(|v| self.p.lang.int(v)).unwrap_or_else(|| "—".into())
     }
@@ -394,6 +402,12 @@ async fn render_entry(
     let e =
         app::catalogue::entry(&s.db, &s.org, &s.fresh, &s.catalogue, who, id, lang.code()).await?;
     let history = app::catalogue::history(&s.db, &s.org, &s.fresh, &s.catalogue, who, id).await?;
+    // The changes are shown to those who read the entry's inside (who see its security details).
+    let changes = if e.security.is_some() {
+        app::catalogue::changes(&s.db, &s.org, &s.fresh, &s.catalogue, who, id).await?
+    } else {
+        vec![]
+    };
     let mut nodes: Vec<EntryRef> = vec![EntryRef {
         id: e.id,
         code: e.code.clone(),
@@ -438,6 +452,7 @@ async fn render_entry(
             ),
             graph,
             e,
+            changes,
             errors,
             figures,
         },
