@@ -1259,3 +1259,103 @@ both!(
         );
     }
 );
+
+both!(
+    documents_attach_to_an_entry_and_are_read_as_the_entry_is,
+    |app| {
+        let officer = bearer(&app.token("daklak.officer").await);
+        let hanoi = bearer(&app.token("hanoi.officer").await);
+        let anon = app.anon();
+        let daklak = app.unit_id("66").await;
+        let (s, v) = officer
+            .post(app.url("/api/v1/catalogue"))
+            .json(&declaration(daklak, "dl-docs"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let url = app.url(&format!("/api/v1/catalogue/{id}/files"));
+        let part = |bytes: &[u8], name: &str| {
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+            )
+        };
+        let audit = app.audit_count().await;
+        // A file whose content is not what its name says, and a stranger: nothing written.
+        let (s, v) = officer
+            .post(url.clone())
+            .multipart(part(b"MZ\x90\x00 not a pdf", "quyet-dinh.pdf"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], "file", "{v}");
+        let (s, _) = hanoi
+            .post(url.clone())
+            .multipart(part(b"%PDF-1.4 x", "a.pdf"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "a draft of another province");
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_files").await,
+            0
+        );
+        assert_eq!(app.audit_count().await, audit);
+
+        let doc = b"%PDF-1.4 Quyet dinh ban hanh danh muc".to_vec();
+        let (s, v) = officer
+            .post(url.clone())
+            .multipart(part(&doc, "Quyết định.pdf"))
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let file = v["id"].as_i64().unwrap();
+        assert_eq!(v["content_type"], "application/pdf");
+        assert_eq!(app.audit_count().await, audit + 1);
+        let download = app.url(&format!("/api/v1/catalogue/files/{file}"));
+        let r = officer.get(download.clone()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.bytes().await.unwrap().to_vec(), doc);
+        // A draft's documents are the draft's: not there for the public or another province.
+        assert_eq!(
+            anon.get(download.clone()).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            hanoi.get(download.clone()).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        // Accepted and public, its documents are public too, and listed on its page.
+        let leader = bearer(&app.token("daklak.leader").await);
+        let steering = bearer(&app.token("steering").await);
+        assert_eq!(
+            step(&officer, &app, id, "declare", "").await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            step(&leader, &app, id, "approve", "").await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            step(&steering, &app, id, "accept", "").await.0,
+            StatusCode::OK
+        );
+        let r = anon.get(download).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.bytes().await.unwrap().to_vec(), doc);
+        let (_, list) = anon.get(url).call_json().await;
+        assert_eq!(list[0]["file_name"], "Quyết định.pdf", "{list}");
+        let page = anon
+            .get(app.url(&format!("/catalogue/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("href=\"/api/v1/catalogue/files/{file}\"")),
+            "{page}"
+        );
+    }
+);

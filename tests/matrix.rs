@@ -182,6 +182,9 @@ enum Ep {
     CatHistory,
     CatChanges,
     CatUnitQuality,
+    CatFiles,
+    CatFile,
+    CatAttach,
     CatCreate,
     CatEdit,
     CatMove,
@@ -415,7 +418,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 401
             };
         }
-        Ep::CatShow | Ep::CatHistory | Ep::PageCatEntry => {
+        Ep::CatShow | Ep::CatHistory | Ep::CatFiles | Ep::CatFile | Ep::PageCatEntry => {
             return if obj == Obj::Public || cat_reads {
                 200
             } else {
@@ -435,11 +438,11 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             };
         }
-        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat => {
+        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat | Ep::CatAttach => {
             return if !signed_in {
                 401
             } else if cat_writes {
-                200
+                if matches!(ep, Ep::CatAttach) { 201 } else { 200 }
             } else if cat_reads {
                 403
             } else {
@@ -557,6 +560,9 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::CatShow
         | Ep::CatHistory
         | Ep::CatChanges
+        | Ep::CatFiles
+        | Ep::CatFile
+        | Ep::CatAttach
         | Ep::CatCreate
         | Ep::CatEdit
         | Ep::CatMove
@@ -823,6 +829,9 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         Ep::CatShow
         | Ep::CatHistory
         | Ep::CatChanges
+        | Ep::CatFiles
+        | Ep::CatFile
+        | Ep::CatAttach
         | Ep::CatCreate
         | Ep::CatImport
         | Ep::CatEdit
@@ -835,7 +844,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 138] = [
+const ENDPOINTS: [Ep; 141] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -961,6 +970,9 @@ const ENDPOINTS: [Ep; 138] = [
     Ep::CatHistory,
     Ep::CatChanges,
     Ep::CatUnitQuality,
+    Ep::CatFiles,
+    Ep::CatFile,
+    Ep::CatAttach,
     Ep::CatCreate,
     Ep::CatEdit,
     Ep::CatMove,
@@ -1269,6 +1281,25 @@ both_with!(
                 .await;
             assert_eq!(st, 200, "{v}");
         }
+        // A document on each entry, to download.
+        let mut cat_file = std::collections::HashMap::new();
+        for obj in [Obj::Own, Obj::Child, Obj::Foreign, Obj::Public] {
+            let id = if obj == Obj::Public {
+                cat_public
+            } else {
+                cat_draft[&format!("{obj:?}")]
+            };
+            let (st, v) = admin_api
+                .post(app.url(&format!("/api/v1/catalogue/{id}/files")))
+                .multipart(reqwest::multipart::Form::new().part(
+                    "file",
+                    reqwest::multipart::Part::bytes(pdf.clone()).file_name("mo-ta.pdf"),
+                ))
+                .call_json()
+                .await;
+            assert_eq!(st, 201, "{v}");
+            cat_file.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
+        }
         let cat_declaration = |code: String| {
             json!({"code": code, "name_vi": "Cơ sở dữ liệu thử", "kind": "local",
             "frequency": "monthly", "lifecycle": "operating", "hosting": "cloud", "security_level": 2})
@@ -1449,12 +1480,16 @@ both_with!(
                         Ep::PageCatalogue => (Method::GET, "/catalogue?q=thu".into(), None),
                         Ep::PageCatDashboard => (Method::GET, "/catalogue/dashboard".into(), None),
                         Ep::CatUnitQuality => (Method::GET, format!("/api/v1/catalogue/units/{unit}/quality"), None),
-                        Ep::CatShow | Ep::CatHistory | Ep::CatChanges | Ep::PageCatEntry => {
+                        Ep::CatFile => {
+                            (Method::GET, format!("/api/v1/catalogue/files/{}", cat_file[&format!("{obj:?}")]), None)
+                        }
+                        Ep::CatShow | Ep::CatHistory | Ep::CatChanges | Ep::CatFiles | Ep::PageCatEntry => {
                             let id = if obj == Obj::Public { cat_public } else { cat_draft[&format!("{obj:?}")] };
                             let path = match ep {
                                 Ep::CatShow => format!("/api/v1/catalogue/{id}"),
                                 Ep::CatHistory => format!("/api/v1/catalogue/{id}/history"),
                                 Ep::CatChanges => format!("/api/v1/catalogue/{id}/changes"),
+                                Ep::CatFiles => format!("/api/v1/catalogue/{id}/files"),
                                 _ => format!("/catalogue/{id}"),
                             };
                             (Method::GET, path, None)
@@ -1468,7 +1503,7 @@ both_with!(
                                 d
                             }),
                         ),
-                        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat | Ep::PageCatEdit => {
+                        Ep::CatEdit | Ep::CatMove | Ep::CatFigures | Ep::CatHeartbeat | Ep::CatAttach | Ep::PageCatEdit => {
                             let id = cat_draft[&format!("{obj:?}")];
                             // Every caller starts from a draft.
                             app.exec(&format!("UPDATE catalogue_entries SET state = 'draft' WHERE id = {id}")).await;
@@ -1477,6 +1512,7 @@ both_with!(
                                 Ep::CatMove => (Method::POST, format!("/api/v1/catalogue/{id}/moves"), Some(json!({"move": "declare"}))),
                                 Ep::CatFigures => (Method::POST, format!("/api/v1/catalogue/{id}/figures"), Some(json!({"records": n}))),
                                 Ep::CatHeartbeat => (Method::POST, format!("/api/v1/catalogue/{id}/heartbeat"), Some(json!({"records": n}))),
+                                Ep::CatAttach => (Method::POST, format!("/api/v1/catalogue/{id}/files"), None),
                                 _ => (Method::GET, format!("/catalogue/{id}/edit"), None),
                             }
                         }
@@ -1900,7 +1936,7 @@ both_with!(
                                 ),
                         );
                     }
-                    if matches!(ep, Ep::AddEvidence) {
+                    if matches!(ep, Ep::AddEvidence | Ep::CatAttach) {
                         req = req.multipart(
                             reqwest::multipart::Form::new().part(
                                 "file",

@@ -3,7 +3,9 @@
 
 pub use store::audit::AuditEntry;
 pub use store::budgets::BudgetRow;
-pub use store::catalogue::{Brief, EntryRow as CatalogueEntry, MeasurementRow as Measurement};
+pub use store::catalogue::{
+    Brief, EntryRow as CatalogueEntry, FileRow as CatalogueFile, MeasurementRow as Measurement,
+};
 pub use store::feedback::{Category, Event, Item, ItemFile, KindRule, Review, RouteRow};
 pub use store::indicators::{
     Indicator, IndicatorSet, RuleRow as IndicatorRule, Submission as IndicatorSubmission,

@@ -387,3 +387,52 @@ pub async fn measures_under(
         )
         .collect())
 }
+
+/// A document attached to an entry.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CatalogueFile))]
+pub struct FileRow {
+    pub id: i64,
+    pub entry_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    #[serde(skip)]
+    pub stored_as: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const FILE_COLS: &str =
+    "id, entry_id, file_name, content_type, size_bytes, sha256, stored_as, created_at";
+
+pub async fn insert_file(
+    c: &mut DbConn<'_>,
+    entry_id: i64,
+    f: &domain::files::StoredFile,
+    now: DateTime<Utc>,
+) -> AppResult<FileRow> {
+    let sql = format!(
+        "INSERT INTO catalogue_files (entry_id, file_name, content_type, size_bytes, sha256, stored_as, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {FILE_COLS}"
+    );
+    Ok(on_conn!(c, c => sqlx::query_as::<_, FileRow>(&sql)
+        .bind(entry_id).bind(&f.file_name).bind(f.content_type).bind(f.size).bind(&f.sha256).bind(&f.stored_as).bind(now)
+        .fetch_one(&mut **c).await?))
+}
+
+/// An entry's documents, oldest first.
+pub async fn files_of(c: &mut DbConn<'_>, entry_id: i64) -> AppResult<Vec<FileRow>> {
+    let sql = format!("SELECT {FILE_COLS} FROM catalogue_files WHERE entry_id = $1 ORDER BY id");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, FileRow>(&sql).bind(entry_id).fetch_all(&mut **c).await?),
+    )
+}
+
+pub async fn get_file(c: &mut DbConn<'_>, id: i64) -> AppResult<Option<FileRow>> {
+    let sql = format!("SELECT {FILE_COLS} FROM catalogue_files WHERE id = $1");
+    Ok(
+        on_conn!(c, c => sqlx::query_as::<_, FileRow>(&sql).bind(id).fetch_optional(&mut **c).await?),
+    )
+}

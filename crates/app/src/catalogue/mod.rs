@@ -25,11 +25,13 @@ use store::org_index::{OrgIndex, Snapshot};
 
 mod changes;
 mod figures;
+mod files;
 pub mod import;
 pub mod obligation;
 
 pub use changes::{EntryChange, changes};
 pub use figures::{FiguresInput, Heartbeats, Measured, report};
+pub use files::{attach, file, files};
 
 /// Every entry's declaration briefly, with themes, links and each owner's chain of units, as of
 /// one catalogue and organisation version. Heartbeats do not move that version: the figures are

@@ -59,6 +59,19 @@ CREATE TABLE catalogue_links (
     PRIMARY KEY (consumer_id, provider_id)
 );
 CREATE INDEX catalogue_links_provider ON catalogue_links (provider_id);
+-- Documents attached to an entry (its legal basis, a technical description, a data-sharing agreement):
+-- stored like evidence, content-addressed under the data directory.
+CREATE TABLE catalogue_files (
+    id           BIGSERIAL PRIMARY KEY,
+    entry_id     BIGINT NOT NULL REFERENCES catalogue_entries(id),
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    sha256       TEXT NOT NULL,
+    stored_as    TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX catalogue_files_entry ON catalogue_files (entry_id);
 CREATE TABLE catalogue_measurements (
     id            BIGSERIAL PRIMARY KEY,
     entry_id      BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
@@ -101,3 +114,4 @@ END $$;
 CREATE TRIGGER catalogue_figures_bump BEFORE UPDATE OF records, checked, valid, complete, duplicates, format_errors, last_update, last_heartbeat ON catalogue_entries FOR EACH ROW EXECUTE FUNCTION bump_catalogue_figures();
 CREATE TRIGGER catalogue_links_bump AFTER INSERT OR DELETE ON catalogue_links FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
 CREATE TRIGGER catalogue_themes_bump AFTER INSERT OR DELETE ON catalogue_themes FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();
+CREATE TRIGGER catalogue_files_bump AFTER INSERT OR DELETE ON catalogue_files FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version();

@@ -59,6 +59,19 @@ CREATE TABLE catalogue_links (
     PRIMARY KEY (consumer_id, provider_id)
 );
 CREATE INDEX catalogue_links_provider ON catalogue_links (provider_id);
+-- Documents attached to an entry (its legal basis, a technical description, a data-sharing agreement):
+-- stored like evidence, content-addressed under the data directory.
+CREATE TABLE catalogue_files (
+    id           INTEGER PRIMARY KEY,
+    entry_id     BIGINT NOT NULL REFERENCES catalogue_entries(id),
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    sha256       TEXT NOT NULL,
+    stored_as    TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX catalogue_files_entry ON catalogue_files (entry_id);
 CREATE TABLE catalogue_measurements (
     id            INTEGER PRIMARY KEY,
     entry_id      BIGINT NOT NULL REFERENCES catalogue_entries(id) ON DELETE CASCADE,
@@ -93,3 +106,5 @@ CREATE TRIGGER catalogue_links_ins AFTER INSERT ON catalogue_links BEGIN UPDATE 
 CREATE TRIGGER catalogue_links_del AFTER DELETE ON catalogue_links BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_themes_ins AFTER INSERT ON catalogue_themes BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER catalogue_themes_del AFTER DELETE ON catalogue_themes BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER catalogue_files_ins AFTER INSERT ON catalogue_files BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER catalogue_files_del AFTER DELETE ON catalogue_files BEGIN UPDATE catalogue_version SET v = v + 1 WHERE id = 1; END;

@@ -25,6 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/catalogue/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/catalogue/{id}/history", get(history))
         .route("/api/v1/catalogue/{id}/changes", get(changes))
+        .route(
+            "/api/v1/catalogue/{id}/files",
+            get(files)
+                .post(attach)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::extract::UPLOAD_BODY_LIMIT,
+                )),
+        )
+        .route("/api/v1/catalogue/files/{id}", get(file))
         .route("/api/v1/catalogue/units/{id}/quality", get(unit_quality))
         .route("/api/v1/catalogue/import", post(import))
 }
@@ -183,6 +192,77 @@ async fn changes(
     Ok(Json(
         app::catalogue::changes(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id)
             .await?,
+    ))
+}
+
+/// An entry's documents (legal basis, technical description, agreements), for whoever reads the entry: a public entry's documents are public.
+#[utoipa::path(get, path = "/api/v1/catalogue/{id}/files", tag = "catalogue", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<app::records::CatalogueFile>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn files(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<Vec<app::records::CatalogueFile>>> {
+    Ok(Json(
+        app::catalogue::files(&s.db, &s.org, &s.fresh, &s.catalogue, ctx.who.as_ref(), id).await?,
+    ))
+}
+
+/// Attach a document to an entry (multipart/form-data, one file in the field `file`; the entry's unit). The type is read from the content and must match the name; size limit from the configuration.
+#[utoipa::path(post, path = "/api/v1/catalogue/{id}/files", tag = "catalogue", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "One file in the field `file`."),
+    responses((status = 201, body = app::records::CatalogueFile), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn attach(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    mp: crate::extract::MultipartBody,
+) -> AppResult<axum::response::Response> {
+    let who = ctx.principal()?;
+    let mut parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
+    if parts.files.len() != 1 {
+        return Err(
+            app::error::AppError::invalid(domain::FieldError::new("file", "err-one-file")).into(),
+        );
+    }
+    let upload = parts.files.remove(0);
+    Ok(super::common::created(
+        app::catalogue::attach(
+            &s.db,
+            &s.cfg.data_dir,
+            s.cfg.evidence_max_bytes(),
+            who,
+            id,
+            upload,
+        )
+        .await?,
+    ))
+}
+
+/// Download an entry's document (whoever reads the entry).
+#[utoipa::path(get, path = "/api/v1/catalogue/files/{id}", tag = "catalogue", security(()), params(("id" = i64, Path)),
+    responses((status = 200, description = "The file"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn file(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<axum::response::Response> {
+    let (f, bytes) = app::catalogue::file(
+        &s.db,
+        &s.org,
+        &s.fresh,
+        &s.catalogue,
+        &s.cfg.data_dir,
+        ctx.who.as_ref(),
+        id,
+    )
+    .await?;
+    Ok(super::export::download(
+        bytes,
+        &f.content_type,
+        &f.file_name,
     ))
 }
 

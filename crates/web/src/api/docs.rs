@@ -284,6 +284,9 @@ pub struct RankingsDoc;
         super::catalogue::history,
         super::catalogue::unit_quality,
         super::catalogue::changes,
+        super::catalogue::files,
+        super::catalogue::attach,
+        super::catalogue::file,
         super::catalogue::dashboard,
         super::dcat::export,
         super::catalogue::import

@@ -35,6 +35,12 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue/{id}/edit", get(edit_page).post(save))
         .route("/catalogue/{id}/moves", post(move_entry))
         .route("/catalogue/{id}/figures", post(figures))
+        .route(
+            "/catalogue/{id}/files",
+            post(attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::extract::UPLOAD_BODY_LIMIT,
+            )),
+        )
 }
 
 /// The badge of a standing, in the ranking grades' colours (the stylesheet stays under 10 KB).
@@ -331,6 +337,7 @@ struct EntryTpl {
     chart: String,
     graph: String,
     changes: Vec<app::catalogue::EntryChange>,
+    files: Vec<app::records::CatalogueFile>,
     errors: Vec<FieldError>,
     figures: FiguresForm,
 }
@@ -402,6 +409,7 @@ async fn render_entry(
     let e =
         app::catalogue::entry(&s.db, &s.org, &s.fresh, &s.catalogue, who, id, lang.code()).await?;
     let history = app::catalogue::history(&s.db, &s.org, &s.fresh, &s.catalogue, who, id).await?;
+    let files = app::catalogue::files(&s.db, &s.org, &s.fresh, &s.catalogue, who, id).await?;
     // The changes are shown to those who read the entry's inside (who see its security details).
     let changes = if e.security.is_some() {
         app::catalogue::changes(&s.db, &s.org, &s.fresh, &s.catalogue, who, id).await?
@@ -453,6 +461,7 @@ async fn render_entry(
             graph,
             e,
             changes,
+            files,
             errors,
             figures,
         },
@@ -570,6 +579,45 @@ async fn figures(
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/catalogue/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_entry(&s, &ctx, id, errors, f).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A document from the entry page's form: attached, then the entry again (with the error next to
+/// the file field when refused).
+async fn attach(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    mp: crate::extract::MultipartBody,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let mut parts = match crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await {
+        Ok(p) => p,
+        Err(crate::error::WebError(AppError::Invalid(errors))) => {
+            return render_entry(&s, &ctx, id, errors, FiguresForm::default()).await;
+        }
+        Err(e) => return Err(e),
+    };
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let r = if parts.files.len() != 1 {
+        Err(AppError::invalid(FieldError::new("file", "err-one-file")))
+    } else {
+        app::catalogue::attach(
+            &s.db,
+            &s.cfg.data_dir,
+            s.cfg.evidence_max_bytes(),
+            who,
+            id,
+            parts.files.remove(0),
+        )
+        .await
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/catalogue/{id}#cat-files")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            render_entry(&s, &ctx, id, errors, FiguresForm::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
