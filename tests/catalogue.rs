@@ -611,6 +611,26 @@ both!(
         assert_eq!(ok(&v), json!(["tech"]));
         let (_, v) = get("/api/3/action/tag_list".into()).await;
         assert_eq!(ok(&v), json!(["tech"]));
+        // Answers are kept per data version: the same search sees the next accepted entry.
+        let search = "/api/3/action/package_search?q=wifi%20cong%20cong&rows=5&facet.field=%5B%22organization%22,%22tags%22%5D";
+        let mut d = declaration(daklak, "DLK-WIFI2");
+        d["kind"] = json!("open_data");
+        d["name_vi"] = json!("Điểm wifi công cộng mới");
+        let (s, v) = admin
+            .post(app.url("/api/v1/catalogue"))
+            .json(&d)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        for m in ["declare", "approve"] {
+            assert_eq!(step(&admin, &app, id, m, "").await.0, StatusCode::OK);
+        }
+        let (_, v) = get(search.into()).await;
+        assert_eq!(ok(&v)["count"], 1, "approved is not yet public");
+        assert_eq!(step(&admin, &app, id, "accept", "").await.0, StatusCode::OK);
+        let (_, v) = get(search.into()).await;
+        assert_eq!(ok(&v)["count"], 2, "{v}");
     }
 );
 

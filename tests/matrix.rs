@@ -442,7 +442,11 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
             return if !signed_in {
                 401
             } else if cat_writes {
-                if matches!(ep, Ep::CatAttach) { 201 } else { 200 }
+                if matches!(ep, Ep::CatAttach) {
+                    201
+                } else {
+                    200
+                }
             } else if cat_reads {
                 403
             } else {

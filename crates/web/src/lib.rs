@@ -59,6 +59,8 @@ pub struct AppState {
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
     /// Entry sheets (CSV/XLSX templates) as written, per reader class (pages/indicators.rs).
+    /// The CKAN facade's answers (api/ckan.rs).
+    pub ckan: Arc<api::ckan::CkanAnswers>,
     /// The catalogue's heartbeats, written in shared transactions.
     pub beats: Arc<app::catalogue::Heartbeats>,
     pub templates:
@@ -90,6 +92,7 @@ impl AppState {
             bodies: Arc::default(),
             templates: Arc::new(app::memo::Memo::with_capacity(64)),
             beats: Arc::new(app::catalogue::Heartbeats::new(db.clone())),
+            ckan: Arc::new(app::memo::Memo::with_capacity(64)),
             intake: Arc::new(app::feedback::Intake::new(
                 db.clone(),
                 org.clone(),
