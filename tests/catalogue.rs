@@ -1379,3 +1379,82 @@ both!(
         );
     }
 );
+
+both!(
+    an_officer_checks_then_imports_an_inventory_through_the_page,
+    |app| {
+        let c = app.signed_in("daklak.officer").await;
+        let daklak = app.unit_id("66").await;
+        let page = format!("/catalogue/import?owner={daklak}");
+        let form = |csv: &str, dry_run: bool, csrf: &str| {
+            let mut f = reqwest::multipart::Form::new()
+                .text("_csrf", csrf.to_string())
+                .text("owner", daklak.to_string())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                        .file_name("danh-muc.csv"),
+                );
+            if dry_run {
+                f = f.text("dry_run", "1");
+            }
+            f
+        };
+        let send = |f: reqwest::multipart::Form| {
+            let (c, url) = (c.clone(), app.url("/catalogue/import"));
+            async move {
+                let r = c.post(url).multipart(f).send().await.unwrap();
+                (r.status(), r.text().await.unwrap())
+            }
+        };
+        let bad = "Mã;Tên cơ sở dữ liệu;Tần suất cập nhật\nDLK-P1;CSDL một;Hằng tháng\nDLK-P2;CSDL hai;Mỗi giờ\n";
+        let csrf = app.csrf(&c, &page).await;
+        let (s, html) = send(form(bad, false, &csrf)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("id=\"cat-import-problems\""), "{html}");
+        assert!(
+            html.contains("Mỗi giờ"),
+            "the value not understood is shown"
+        );
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries")
+                .await,
+            0,
+            "one bad row: nothing written"
+        );
+        let good = "Mã;Tên cơ sở dữ liệu;Loại;Tần suất cập nhật\nDLK-P1;CSDL một;Cơ sở dữ liệu của địa phương;Hằng tháng\nDLK-P2;CSDL hai;Hệ thống thông tin;Hằng năm\n";
+        let (_, html) = send(form(good, true, &csrf)).await;
+        assert!(!html.contains("cat-import-problems"), "{html}");
+        assert!(
+            html.contains("id=\"cat-import-created\">0<"),
+            "a check writes nothing: {html}"
+        );
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries")
+                .await,
+            0
+        );
+        let (_, html) = send(form(good, false, &csrf)).await;
+        assert!(html.contains("id=\"cat-import-created\">2<"), "{html}");
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM catalogue_entries WHERE state = 'draft'")
+                .await,
+            2
+        );
+        // Without the form's token, nothing is read.
+        let (s, _) = send(form(good, false, "wrong")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Anonymous: sent to sign in.
+        let (s, _) = app
+            .anon()
+            .get(app.url(&page))
+            .send()
+            .await
+            .map(|r| (r.status(), ()))
+            .unwrap();
+        assert!(
+            s == StatusCode::SEE_OTHER || s == StatusCode::UNAUTHORIZED,
+            "{s}"
+        );
+    }
+);

@@ -30,6 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue/dashboard", get(dashboard_page))
         .route("/catalogue/graph", get(graph_page))
         .route("/catalogue/new", get(new_page).post(create))
+        .route(
+            "/catalogue/import",
+            get(import_page)
+                .post(import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::extract::UPLOAD_BODY_LIMIT,
+                )),
+        )
         .route("/catalogue/units/{id}", get(unit_page))
         .route("/catalogue/{id}", get(entry_page))
         .route("/catalogue/{id}/edit", get(edit_page).post(save))
@@ -581,6 +589,81 @@ async fn figures(
         Err(AppError::Invalid(errors)) => render_entry(&s, &ctx, id, errors, f).await,
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "catalogue_import.html")]
+struct ImportTpl {
+    p: PageCtx,
+    owner: i64,
+    owners: Vec<(i64, String)>,
+    dry_run: bool,
+    report: Option<app::catalogue::import::ImportReport>,
+    errors: Vec<FieldError>,
+}
+
+impl ImportTpl {
+    /// A field by its name in the reader's language.
+    fn label<'a>(&self, f: &'a str) -> &'a str {
+        self.p.lang.field_label(f).unwrap_or(f)
+    }
+}
+
+/// A unit's inventory to import (CSV, XLSX or a CKAN answer), checked first by default.
+async fn import_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    html(ImportTpl {
+        p: PageCtx::from(&ctx, "/catalogue/import"),
+        owner: q.owner.unwrap_or(who.unit_id),
+        owners: owners(&s, &ctx).await?,
+        dry_run: true,
+        report: None,
+        errors: vec![],
+    })
+}
+
+/// The inventory imported (or only checked): the page again with the report, each value not
+/// understood in a table.
+async fn import(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    mp: crate::extract::MultipartBody,
+) -> AppResult<Response> {
+    let who = ctx.principal()?;
+    let mut parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
+    ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
+    let owner = parts
+        .text("owner")
+        .and_then(|o| o.trim().parse::<i64>().ok())
+        .unwrap_or(who.unit_id);
+    let dry_run = parts.text("dry_run").is_some_and(|v| v == "1");
+    let r = if parts.files.len() != 1 {
+        Err(AppError::invalid(FieldError::new("file", "err-one-file")))
+    } else {
+        let file = parts.files.remove(0);
+        app::catalogue::import::import(&s.db, who, owner, &file.bytes, dry_run).await
+    };
+    let (report, errors) = match r {
+        Ok(r) => (Some(r), vec![]),
+        Err(AppError::Invalid(errors)) => (None, errors),
+        Err(e) => return Err(e.into()),
+    };
+    let status = form_status(&errors);
+    html_status(
+        status,
+        ImportTpl {
+            p: PageCtx::from(&ctx, "/catalogue/import"),
+            owner,
+            owners: owners(&s, &ctx).await?,
+            dry_run,
+            report,
+            errors,
+        },
+    )
 }
 
 /// A document from the entry page's form: attached, then the entry again (with the error next to
