@@ -1167,6 +1167,10 @@ both!(
             .await
             .unwrap();
         assert!(page.contains("id=\"cat-unit-quality-chart\""), "{page}");
+        assert!(
+            page.contains("stroke=\"#2f6db5\""),
+            "each line drawn in its legend's colour"
+        );
         assert_eq!(
             page.matches("<polyline class=\"word").count(),
             3,

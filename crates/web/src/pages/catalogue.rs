@@ -603,6 +603,13 @@ struct ImportTpl {
 }
 
 impl ImportTpl {
+    fn owner_name(&self) -> &str {
+        self.owners
+            .iter()
+            .find(|(id, _)| *id == self.owner)
+            .map_or("", |(_, n)| n.as_str())
+    }
+
     /// A field by its name in the reader's language.
     fn label<'a>(&self, f: &'a str) -> &'a str {
         self.p.lang.field_label(f).unwrap_or(f)
@@ -1230,7 +1237,7 @@ pub fn draw_graph(lang: Lang, nodes: &[EntryRef], links: &[(i64, i64)]) -> Strin
         }
     }
     let mut s = format!(
-        r#"<figure class="graph" id="cat-graph"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="rgb(107,114,128)"/></marker></defs>"#,
+        r#"<figure class="graph scroll" id="cat-graph"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="rgb(107,114,128)"/></marker></defs>"#,
         esc(lang.t("cat-graph"))
     );
     let bw = 200.0;
@@ -1314,7 +1321,9 @@ fn quality_chart(lang: Lang, id: &str, ms: &[(DateTime<Utc>, Quality)]) -> Strin
         if pts.len() >= 2 {
             let _ = write!(
                 s,
-                r#"<polyline class="word w{i}" fill="none" points="{}"><title>{}</title></polyline>"#,
+                // Coloured here, as the legend is: SVG draws no stroke by default.
+                r#"<polyline class="word w{i}" fill="none" stroke="{}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+                WORD_COLOURS[i],
                 pts.join(" "),
                 esc(lang.t(&format!("cat-word-{key}")))
             );
