@@ -381,6 +381,17 @@ impl FormParts {
     pub fn text(&self, k: &str) -> Option<String> {
         self.fields.get(k).cloned()
     }
+
+    /// The one file a form sends (a field error under `file` when there is none or several).
+    pub fn one_file(&mut self) -> Result<app::attachments::Upload, AppError> {
+        if self.files.len() != 1 {
+            return Err(AppError::invalid(domain::FieldError::new(
+                "file",
+                "err-one-file",
+            )));
+        }
+        Ok(self.files.remove(0))
+    }
 }
 
 /// A multipart body. A request that is not one (another content type, no boundary) is a 400

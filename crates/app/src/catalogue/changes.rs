@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{IndexCache, index, reads_inside, visible};
+use super::{IndexCache, readable, reads_inside};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::freshness::Freshness;
@@ -44,12 +44,8 @@ pub async fn changes(
     who: Option<&Principal>,
     id: i64,
 ) -> AppResult<Vec<EntryChange>> {
-    let idx = index(db, org, fresh, cache).await?;
-    let e = idx.get(id).ok_or(AppError::NotFound)?;
-    if !visible(&idx.org, who, e) {
-        return Err(AppError::NotFound);
-    }
-    if !reads_inside(&idx.org, who, e.owner_unit_id) {
+    let (idx, owner) = readable(db, org, fresh, cache, who, id).await?;
+    if !reads_inside(&idx.org, who, owner) {
         return Err(if who.is_some() {
             AppError::Forbidden
         } else {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::{IndexCache, entry_for, index, visible};
+use super::{IndexCache, entry_for, readable};
 use crate::attachments::{Upload, store_files};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -51,11 +51,7 @@ pub async fn files(
     who: Option<&Principal>,
     id: i64,
 ) -> AppResult<Vec<FileRow>> {
-    let idx = index(db, org, fresh, cache).await?;
-    let e = idx.get(id).ok_or(AppError::NotFound)?;
-    if !visible(&idx.org, who, e) {
-        return Err(AppError::NotFound);
-    }
+    readable(db, org, fresh, cache, who, id).await?;
     let mut c = db.acquire().await?;
     store::catalogue::files_of(&mut c.conn(), id).await
 }

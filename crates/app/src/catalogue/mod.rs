@@ -962,13 +962,27 @@ pub async fn history(
     who: Option<&Principal>,
     id: i64,
 ) -> AppResult<Vec<MeasurementRow>> {
-    let idx = index(db, org, fresh, cache).await?;
-    let b = idx.get(id).ok_or(AppError::NotFound)?;
-    if !visible(&idx.org, who, b) {
-        return Err(AppError::NotFound);
-    }
+    readable(db, org, fresh, cache, who, id).await?;
     let mut c = db.acquire().await?;
     store::catalogue::measurements(&mut c.conn(), id, 200).await
+}
+
+/// The index, and the owner of entry `id` when `who` may see the entry (404 otherwise).
+async fn readable(
+    db: &Db,
+    org: &OrgIndex,
+    fresh: &Freshness,
+    cache: &IndexCache,
+    who: Option<&Principal>,
+    id: i64,
+) -> AppResult<(Arc<Index>, i64)> {
+    let idx = index(db, org, fresh, cache).await?;
+    let e = idx.get(id).ok_or(AppError::NotFound)?;
+    if !visible(&idx.org, who, e) {
+        return Err(AppError::NotFound);
+    }
+    let owner = e.owner_unit_id;
+    Ok((idx, owner))
 }
 
 /// One ministry's or province's line of the national dashboard.

@@ -10,10 +10,8 @@ use crate::api::common::created;
 use crate::api::export::download;
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, Ctx, PathId, read_multipart};
-use app::error::AppError;
 use app::records::{Assignment, Evidence, Extension, ProgressReport};
 use app::work::{CancelInput, CascadeInput, CascadeResult};
-use domain::FieldError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -163,11 +161,9 @@ async fn add_evidence(
     mp: crate::extract::MultipartBody,
 ) -> AppResult<Response> {
     let who = ctx.principal()?;
-    let mut parts = read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
-    if parts.files.len() != 1 {
-        return Err(AppError::invalid(FieldError::new("file", "err-one-file")).into());
-    }
-    let upload = parts.files.remove(0);
+    let upload = read_multipart(mp, s.cfg.evidence_max_bytes())
+        .await?
+        .one_file()?;
     Ok(created(
         app::work::attach(
             &s.db,

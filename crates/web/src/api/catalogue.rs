@@ -221,13 +221,9 @@ async fn attach(
     mp: crate::extract::MultipartBody,
 ) -> AppResult<axum::response::Response> {
     let who = ctx.principal()?;
-    let mut parts = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes()).await?;
-    if parts.files.len() != 1 {
-        return Err(
-            app::error::AppError::invalid(domain::FieldError::new("file", "err-one-file")).into(),
-        );
-    }
-    let upload = parts.files.remove(0);
+    let upload = crate::extract::read_multipart(mp, s.cfg.evidence_max_bytes())
+        .await?
+        .one_file()?;
     Ok(super::common::created(
         app::catalogue::attach(
             &s.db,

@@ -648,11 +648,9 @@ async fn import(
         .and_then(|o| o.trim().parse::<i64>().ok())
         .unwrap_or(who.unit_id);
     let dry_run = parts.text("dry_run").is_some_and(|v| v == "1");
-    let r = if parts.files.len() != 1 {
-        Err(AppError::invalid(FieldError::new("file", "err-one-file")))
-    } else {
-        let file = parts.files.remove(0);
-        app::catalogue::import::import(&s.db, who, owner, &file.bytes, dry_run).await
+    let r = match parts.one_file() {
+        Ok(file) => app::catalogue::import::import(&s.db, who, owner, &file.bytes, dry_run).await,
+        Err(e) => Err(e),
     };
     let (report, errors) = match r {
         Ok(r) => (Some(r), vec![]),
@@ -690,18 +688,19 @@ async fn attach(
         Err(e) => return Err(e),
     };
     ctx.check_csrf(&parts.text("_csrf").unwrap_or_default())?;
-    let r = if parts.files.len() != 1 {
-        Err(AppError::invalid(FieldError::new("file", "err-one-file")))
-    } else {
-        app::catalogue::attach(
-            &s.db,
-            &s.cfg.data_dir,
-            s.cfg.evidence_max_bytes(),
-            who,
-            id,
-            parts.files.remove(0),
-        )
-        .await
+    let r = match parts.one_file() {
+        Ok(file) => {
+            app::catalogue::attach(
+                &s.db,
+                &s.cfg.data_dir,
+                s.cfg.evidence_max_bytes(),
+                who,
+                id,
+                file,
+            )
+            .await
+        }
+        Err(e) => Err(e),
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/catalogue/{id}#cat-files")).into_response()),
