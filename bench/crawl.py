@@ -29,7 +29,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Routes that are not pages to time: they redirect, serve files, or end a session.
 SKIP = {"/lang/{code}", "/feedback/track", "/register/confirm", "/feedback/sent/{code}", "/feedback/files/{id}",
-        "/api/v1/feedback/files/{id}", "/api/v1/evidence/{id}", "/api/v1/attachments/{id}"}
+        "/api/v1/feedback/files/{id}", "/api/v1/evidence/{id}", "/api/v1/attachments/{id}",
+        "/api/v1/catalogue/files/{id}"}
 
 
 def page_routes():

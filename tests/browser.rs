@@ -797,7 +797,27 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
     .collect();
     let phrases = vietnamese_ui_phrases();
     assert!(phrases.len() > 100, "{}", phrases.len());
+    // The demo catalogue, so that its pages are there to look at.
+    seed::demo_catalogue::demo_catalogue(&app.db).await.unwrap();
+    let entry = app
+        .scalar_i64("SELECT id FROM catalogue_entries WHERE code = 'DLK-DATDAI'")
+        .await;
+    // Its data dictionaries are the units' own words (descriptions of their fields), not
+    // interface text, even where they match a label.
+    let dictionaries = app
+        .scalar_texts("SELECT dictionary FROM catalogue_entries")
+        .await
+        .join("\n");
+    let phrases: Vec<String> = phrases
+        .into_iter()
+        .filter(|v| !dictionaries.contains(v.as_str()))
+        .collect();
     let public = vec![
+        "/catalogue".to_string(),
+        "/catalogue/dashboard".into(),
+        "/catalogue/graph".into(),
+        format!("/catalogue/units/{dl}"),
+        format!("/catalogue/{entry}"),
         "/".to_string(),
         "/rankings".into(),
         "/org".into(),
@@ -818,6 +838,10 @@ async fn every_page_fits_a_phone_and_speaks_its_language() {
     ];
     let leader = vec![
         "/".to_string(),
+        format!("/catalogue/{entry}"),
+        format!("/catalogue/units/{dl}"),
+        format!("/catalogue/import?owner={dl}"),
+        format!("/catalogue/{entry}/edit"),
         format!("/org/{dl}/claims"),
         format!("/org/{dl}/worklist?open=true"),
         "/notifications".into(),
