@@ -1024,6 +1024,17 @@ struct Sums {
 }
 
 impl Sums {
+    /// Every entry of `unit` and the units below it, as of `now`.
+    fn under(idx: &Index, unit: i64, now: DateTime<Utc>) -> Sums {
+        let mut s = Sums::default();
+        for (i, e) in idx.entries.iter().enumerate() {
+            if idx.chains[i].contains(&unit) {
+                s.add(e, &idx.quality_at(i, now));
+            }
+        }
+        s
+    }
+
     fn add(&mut self, e: &Brief, q: &Quality) {
         self.entries += 1;
         self.declared += i64::from(e.state != State::Draft);
@@ -1121,12 +1132,7 @@ pub async fn unit_line(
     let snap = &idx.org;
     let u = snap.get(unit).ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let mut s = Sums::default();
-    for (i, e) in idx.entries.iter().enumerate() {
-        if idx.chains[i].contains(&unit) {
-            s.add(e, &idx.quality_at(i, now));
-        }
-    }
+    let s = Sums::under(&idx, unit, now);
     Ok(s.line(u.id, u.code.clone(), u.name(lang).to_string(), u.kind))
 }
 
@@ -1197,12 +1203,7 @@ pub async fn unit_history(
             p
         }
     };
-    let mut s = Sums::default();
-    for (i, e) in idx.entries.iter().enumerate() {
-        if idx.chains[i].contains(&unit) {
-            s.add(e, &idx.quality_at(i, now));
-        }
-    }
+    let s = Sums::under(&idx, unit, now);
     let mut out = (*past).clone();
     out.push(QualityPoint {
         at: now,
