@@ -778,6 +778,36 @@ pub type UnitsCache = crate::memo::Memo<(i64, Detail, String, i64), EditionLines
 pub struct EditionLines {
     pub units: Vec<RankedUnit>,
     pub sensitivity: Vec<uncertainty::Effect>,
+    /// Where each unit stands in `units`: a page of 100 communes looks up its units' names and
+    /// their ranks in earlier editions without walking 3,321 lines per edition.
+    pub at: std::collections::HashMap<i64, usize>,
+    /// How many units are ranked.
+    pub ranked: usize,
+    /// The changelog against an earlier edition, by that edition's id: both editions' lines
+    /// never change, so it is worked out once.
+    changelogs:
+        std::sync::Mutex<BTreeMap<i64, std::sync::Arc<domain::ranking::changelog::Changelog>>>,
+}
+
+impl EditionLines {
+    fn new(units: Vec<RankedUnit>, sensitivity: Vec<uncertainty::Effect>) -> EditionLines {
+        EditionLines {
+            at: units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.unit_id, i))
+                .collect(),
+            ranked: units.iter().filter(|u| u.rank.is_some()).count(),
+            units,
+            sensitivity,
+            changelogs: Default::default(),
+        }
+    }
+
+    /// The unit's line, if it is in the edition.
+    pub fn unit(&self, unit_id: i64) -> Option<&RankedUnit> {
+        self.at.get(&unit_id).map(|i| &self.units[*i])
+    }
 }
 
 /// An edition's head and method, and its lines as the reader's class sees them, shared from the
@@ -791,26 +821,54 @@ pub async fn edition_lines(
     lang: &str,
 ) -> AppResult<(EditionHead, Method, std::sync::Arc<EditionLines>)> {
     let (head, document) = head(db, who, id).await?;
-    let detail = detail_for(&head, who);
+    let lines = lines_of(db, org, cache, who, &head, Some(&document), lang).await?;
+    Ok((head, document, lines))
+}
+
+/// The lines of an edition whose head the reader has already been given (from `series`), so
+/// that a page drawing on seven earlier editions does not read each head again. The method's
+/// document is read only when the lines are not cached.
+pub async fn lines_of(
+    db: &Db,
+    org: &OrgIndex,
+    cache: &UnitsCache,
+    who: Option<&Principal>,
+    head: &EditionHead,
+    document: Option<&Method>,
+    lang: &str,
+) -> AppResult<std::sync::Arc<EditionLines>> {
+    let id = head.edition.id;
+    let detail = detail_for(head, who);
     let snap = org.snapshot(db).await?;
     let key = (id, detail, lang.to_string(), snap.version);
     if let Some(lines) = cache.get(&key) {
-        return Ok((head, document, lines));
+        return Ok(lines);
     }
     let mut c = db.acquire().await?;
+    let read;
+    let document = match document {
+        Some(d) => d,
+        None => {
+            let version = store::rankings::version(&mut c.conn(), head.edition.version_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            read = parse_document(&version.document)?;
+            &read
+        }
+    };
     let rows = store::rankings::edition_units(&mut c.conn(), id).await?;
     let blobs = store::rankings::edition_blobs(&mut c.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let units = rows
         .into_iter()
-        .map(|r| RankedUnit::of(r, &snap, &document, detail, lang))
+        .map(|r| RankedUnit::of(r, &snap, document, detail, lang))
         .collect::<Vec<_>>();
     let sensitivity: Vec<uncertainty::Effect> =
         serde_json::from_str(&blobs.sensitivity).unwrap_or_default();
-    let lines = std::sync::Arc::new(EditionLines { units, sensitivity });
+    let lines = std::sync::Arc::new(EditionLines::new(units, sensitivity));
     cache.put(key, lines.clone());
-    Ok((head, document, lines))
+    Ok(lines)
 }
 
 pub async fn edition(
@@ -1028,12 +1086,27 @@ pub async fn changes(
     who: Option<&Principal>,
     series: &[EditionHead],
     lang: &str,
-) -> AppResult<Option<(EditionHead, domain::ranking::changelog::Changelog)>> {
+) -> AppResult<
+    Option<(
+        EditionHead,
+        std::sync::Arc<domain::ranking::changelog::Changelog>,
+    )>,
+> {
     use domain::ranking::changelog::{Place, between};
     let [.., before, this] = series else {
         return Ok(None);
     };
-    let (id, before) = (this.edition.id, before.clone());
+    let now = lines_of(db, org, cache, who, this, None, lang).await?;
+    let id = before.edition.id;
+    if let Some(log) = now
+        .changelogs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+    {
+        return Ok(Some((before.clone(), log.clone())));
+    }
+    let then = lines_of(db, org, cache, who, before, None, lang).await?;
     let places = |v: &EditionLines| -> Vec<Place> {
         v.units
             .iter()
@@ -1044,9 +1117,12 @@ pub async fn changes(
             })
             .collect()
     };
-    let (_, _, now) = edition_lines(db, org, cache, who, id, lang).await?;
-    let (_, _, then) = edition_lines(db, org, cache, who, before.edition.id, lang).await?;
-    Ok(Some((before, between(&places(&then), &places(&now)))))
+    let log = std::sync::Arc::new(between(&places(&then), &places(&now)));
+    now.changelogs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, log.clone());
+    Ok(Some((before.clone(), log)))
 }
 
 /// "Why did my score change?" between two editions of the same peer group: each pillar's part.

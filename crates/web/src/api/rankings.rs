@@ -354,7 +354,7 @@ async fn changes(
     .await?;
     Ok(Json(c.map(|(before, changes)| Changes {
         before: before.edition.id,
-        changes,
+        changes: (*changes).clone(),
     })))
 }
 

@@ -141,15 +141,11 @@ const CHANGES_LISTED: usize = 5;
 fn change_view(
     lang: Lang,
     v: &EditionView,
+    lines: &app::rankings::EditionLines,
     before: EditionHead,
-    log: domain::ranking::changelog::Changelog,
+    log: &domain::ranking::changelog::Changelog,
 ) -> ChangeView {
-    let names: std::collections::HashMap<i64, &str> = v
-        .units
-        .iter()
-        .map(|u| (u.unit_id, u.name.as_str()))
-        .collect();
-    let name = |u: i64| names.get(&u).copied().unwrap_or_default().to_string();
+    let name = |u: i64| lines.unit(u).map(|u| u.name.clone()).unwrap_or_default();
     let moves = |ms: &[domain::ranking::changelog::Move]| -> Vec<Moved> {
         ms.iter()
             .take(CHANGES_LISTED)
@@ -176,7 +172,12 @@ fn change_view(
 
 /// The provinces on a map, each filled by its grade (the best grade darkest green), linked to
 /// its scorecard; the legend names the grades with their thresholds.
-async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String> {
+async fn grade_map(
+    s: &AppState,
+    ctx: &Ctx,
+    v: &EditionView,
+    units: &[RankedUnit],
+) -> AppResult<String> {
     let snap = s.org.snapshot(&s.db).await?;
     let mut grades = v.document.grades.clone();
     grades.sort_by(|a, b| b.min.total_cmp(&a.min));
@@ -190,8 +191,7 @@ async fn grade_map(s: &AppState, ctx: &Ctx, v: &EditionView) -> AppResult<String
     };
     let lang = ctx.lang;
     let id = v.head.edition.id;
-    let rows: Vec<crate::map::Row> = v
-        .units
+    let rows: Vec<crate::map::Row> = units
         .iter()
         .filter_map(|u| {
             let code = snap.get(u.unit_id)?.code.clone()?;
@@ -312,7 +312,8 @@ async fn edition_page(
     crate::extract::PathId(id): crate::extract::PathId,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<EditionQuery>,
 ) -> AppResult<Response> {
-    let mut v = app::rankings::edition(
+    // The edition's lines are shared from the cache: only the hundred shown are copied.
+    let (head, document, lines) = app::rankings::edition_lines(
         &s.db,
         &s.org,
         &s.rank_lines,
@@ -321,9 +322,14 @@ async fn edition_page(
         ctx.lang.code(),
     )
     .await?;
-    let ranked = v.units.iter().filter(|u| u.rank.is_some()).count();
+    let mut v = EditionView {
+        head,
+        document,
+        units: vec![],
+        sensitivity: lines.sensitivity.clone(),
+    };
     let map = if v.head.method.peer_group == "province" {
-        grade_map(&s, &ctx, &v).await?
+        grade_map(&s, &ctx, &v, &lines.units).await?
     } else {
         String::new()
     };
@@ -338,7 +344,7 @@ async fn edition_page(
         ctx.lang.code(),
     )
     .await?
-    .map(|(before, log)| change_view(ctx.lang, &v, before, log));
+    .map(|(before, log)| change_view(ctx.lang, &v, &lines, before, &log));
     // The communes of one province, in their national order.
     let nationwide_communes =
         v.head.method.peer_group == "commune" && v.head.edition.within_unit.is_none();
@@ -354,57 +360,67 @@ async fn edition_page(
             .collect();
         provinces.sort_by_key(|p| domain::text::fold(&p.1));
     }
-    if let Some(pv) = province {
-        v.units.retain(|u| snap.chain(u.unit_id).contains(&pv));
-        base = format!("/rankings/{id}?province={pv}");
-    }
-    // Each unit's rank in up to seven editions before this one of the series, for a sparkline.
-    let mut past: Vec<std::collections::HashMap<i64, i32>> = vec![];
-    for e in series.iter().rev().skip(1).take(7).rev() {
-        let (_, _, before) = app::rankings::edition_lines(
-            &s.db,
-            &s.org,
-            &s.rank_lines,
-            ctx.who.as_ref(),
-            e.edition.id,
-            ctx.lang.code(),
-        )
-        .await?;
-        past.push(
-            before
+    // The lines listed: every unit, or the communes of the province chosen.
+    let listed: Vec<&RankedUnit> = match province {
+        Some(pv) => {
+            base = format!("/rankings/{id}?province={pv}");
+            lines
                 .units
                 .iter()
-                .filter_map(|u| Some((u.unit_id, u.rank?)))
-                .collect(),
+                .filter(|u| snap.chain(u.unit_id).contains(&pv))
+                .collect()
+        }
+        None => lines.units.iter().collect(),
+    };
+    // Up to seven editions before this one of the series, for the rank sparklines.
+    let mut past = vec![];
+    for e in series.iter().rev().skip(1).take(7).rev() {
+        past.push(
+            app::rankings::lines_of(
+                &s.db,
+                &s.org,
+                &s.rank_lines,
+                ctx.who.as_ref(),
+                e,
+                None,
+                ctx.lang.code(),
+            )
+            .await?,
         );
     }
-    let total = v.units.len();
+    let total = listed.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let first = (page - 1) * PER_PAGE;
     let shown = first..(first + PER_PAGE).min(total);
-    let rows: Vec<(String, bool, String)> = v
-        .units
+    let rows: Vec<(String, bool, String)> = listed[shown.clone()]
         .iter()
         .enumerate()
-        .skip(shown.start)
-        .take(shown.len())
         .map(|(i, u)| {
             // Told apart from the next ranked unit when their 5–95 % intervals do not overlap.
-            let apart = match (u.rank_high, v.units.get(i + 1).and_then(|n| n.rank_low)) {
+            let next = listed.get(shown.start + i + 1);
+            let apart = match (u.rank_high, next.and_then(|n| n.rank_low)) {
                 (Some(h), Some(l)) => h < l,
                 _ => true,
             };
             // Ranks drawn upside down: a rise goes up.
             let ranks: Vec<Option<f64>> = past
                 .iter()
-                .map(|m| m.get(&u.unit_id).map(|r| -f64::from(*r)))
+                .map(|l| {
+                    l.unit(u.unit_id)
+                        .and_then(|p| p.rank)
+                        .map(|r| -f64::from(r))
+                })
                 .chain(std::iter::once(u.rank.map(|r| -f64::from(r))))
                 .collect();
-            (whisker(u, ranked), apart, crate::charts::sparkline(&ranks))
+            (
+                whisker(u, lines.ranked),
+                apart,
+                crate::charts::sparkline(&ranks),
+            )
         })
         .collect();
-    let pillars = if v.units.iter().any(|u| !u.pillars.is_empty()) {
+    let pillars = if lines.units.iter().any(|u| !u.pillars.is_empty()) {
         v.document
             .pillars
             .iter()
@@ -426,7 +442,7 @@ async fn edition_page(
         ctx.lang.int(shown.end as i64),
         ctx.lang.int(total as i64)
     );
-    v.units = v.units.drain(shown).collect();
+    v.units = listed[shown].iter().map(|u| (*u).clone()).collect();
     html(EditionTpl {
         trend: !past.is_empty(),
         map,
