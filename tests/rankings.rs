@@ -295,7 +295,7 @@ both!(
         assert!(
             ranked
                 .iter()
-                .all(|u| u["pillars"].as_object().is_some_and(|p| p.len() == 3)),
+                .all(|u| u["pillars"].as_object().is_some_and(|p| p.len() == 4)),
             "{v}"
         );
         let (_, card) = anon
@@ -308,7 +308,7 @@ both!(
                 .iter()
                 .map(|l| l["code"].as_str().unwrap())
                 .collect::<Vec<_>>(),
-            ["work", "citizens", "inspection"],
+            ["work", "citizens", "data", "inspection"],
             "{card}"
         );
         let (s, why) = anon
@@ -864,3 +864,129 @@ both!(a_measure_of_indicator_data_in_time_and_approved, |app| {
     assert_eq!(raw(hn).await.as_f64().unwrap(), 0.0);
     assert!(raw(app.unit_id("04").await).await.is_null());
 });
+
+both!(
+    a_measure_of_the_catalogue_counts_what_was_accepted_by_the_date,
+    |app| {
+        // Đắk Lắk declares two databases ten days ago; one is accepted today and measured today
+        // (90 of 100 records right, 1,000 of the 1,000 expected, fresh): as of today 50 % accepted
+        // and quality (90 + 100 + 100) / 3; as of yesterday both were still waiting (0 %) and
+        // neither was measured. Hà Nội has declared nothing: no value, and the method's rule
+        // ("missing": "zero") counts it as 0 points, shown on its scorecard.
+        let officer = bearer(&app.token("daklak.officer").await);
+        let leader = bearer(&app.token("daklak.leader").await);
+        let steering = bearer(&app.token("steering").await);
+        let (dl, hn) = (app.unit_id("66").await, app.unit_id("01").await);
+        let mut ids = vec![];
+        for code in ["DL-RANK-A", "DL-RANK-B"] {
+            let mut d = json!({
+                "owner_unit_id": dl, "code": code, "name_vi": format!("Cơ sở dữ liệu {code}"),
+                "kind": "local", "purpose": "Thử xếp hạng", "themes": ["REGI"],
+                "expected_population": 1000, "frequency": "daily", "lifecycle": "operating",
+                "hosting": "unit_centre", "security_level": 1,
+            });
+            d["is_public"] = json!(false);
+            let (s, v) = post(&officer, &app, "/api/v1/catalogue", d).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            ids.push(v["id"].as_i64().unwrap());
+        }
+        let step = |c: &reqwest::Client, id: i64, m: &'static str| {
+            let (c, url) = (c.clone(), app.url(&format!("/api/v1/catalogue/{id}/moves")));
+            async move {
+                let (s, v) = c
+                    .post(url)
+                    .json(&json!({"move": m, "reason": ""}))
+                    .call_json()
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{m}: {v}");
+            }
+        };
+        for id in &ids {
+            step(&officer, *id, "declare").await;
+        }
+        step(&leader, ids[0], "approve").await;
+        // Everything but today's acceptance moved back ten days, as if it happened then.
+        let now = chrono::Utc::now();
+        let stamp =
+            |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+        app.exec(&format!(
+            "UPDATE catalogue_states SET at = '{}'",
+            stamp(now - chrono::Duration::days(10))
+        ))
+        .await;
+        step(&steering, ids[0], "accept").await;
+        app.exec(&format!(
+        "INSERT INTO catalogue_measurements (entry_id, at, source, records, checked, valid) VALUES ({}, '{}', 'heartbeat', 1000, 100, 90)",
+        ids[0],
+        stamp(now)
+    ))
+    .await;
+        let mut doc = document();
+        doc["pillars"] = json!([{"node": {"code": "data", "name": {"vi": "Dữ liệu"}, "weight": 1.0, "aggregation": "arithmetic",
+        "children": [
+            {"measure": {"code": "accepted", "name": {"vi": "Được chấp nhận"}, "weight": 1.0, "source": "catalogue.completeness",
+                "better": "higher", "normalisation": {"kind": "goalposts", "worst": 0.0, "best": 100.0}, "missing": "zero"}},
+            {"measure": {"code": "quality", "name": {"vi": "Chất lượng"}, "weight": 1.0, "source": "catalogue.quality",
+                "better": "higher", "normalisation": {"kind": "goalposts", "worst": 0.0, "best": 100.0}, "missing": "exclude"}}]}}]);
+        let (s, v) = post(
+        &steering,
+        &app,
+        "/api/v1/methods",
+        json!({"code": "CAT", "peer_group": "province", "name_vi": "Dữ liệu thử", "document": doc}),
+    )
+    .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let version = v["version"]["id"].as_i64().unwrap();
+        let today = domain::clock::local_date(now);
+        let edition = |as_of: chrono::NaiveDate| {
+            let (steering, app) = (steering.clone(), &app);
+            async move {
+                let (s, e) = post(
+                &steering,
+                app,
+                "/api/v1/rankings",
+                json!({"version_id": version, "period": as_of.format("%Y").to_string(), "as_of": as_of}),
+            )
+            .await;
+                assert_eq!(s, StatusCode::CREATED, "{e}");
+                e["id"].as_i64().unwrap()
+            }
+        };
+        let raw = |id: i64, unit: i64, code: &'static str| {
+            let steering = steering.clone();
+            let url = app.url(&format!("/api/v1/rankings/{id}/units/{unit}"));
+            async move {
+                let (_, card) = steering.get(url).call_json().await;
+                card["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["code"] == code)
+                    .unwrap_or_else(|| panic!("{code}: {card}"))["part"]["raw"]
+                    .clone()
+            }
+        };
+        let now_id = edition(today).await;
+        assert_eq!(raw(now_id, dl, "accepted").await, json!(50.0));
+        let q = raw(now_id, dl, "quality").await.as_f64().unwrap();
+        assert!((q - (90.0 + 100.0 + 100.0) / 3.0).abs() < 1e-9, "{q}");
+        assert!(raw(now_id, hn, "accepted").await.is_null());
+        assert!(raw(now_id, hn, "quality").await.is_null());
+        let before = edition(today.pred_opt().unwrap()).await;
+        assert_eq!(raw(before, dl, "accepted").await, json!(0.0));
+        assert!(raw(before, dl, "quality").await.is_null());
+        // The scorecard's line leads to the unit's catalogue.
+        let page = steering
+            .get(app.url(&format!("/rankings/{now_id}/units/{dl}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("href=\"/catalogue/units/{dl}\"")),
+            "{page}"
+        );
+    }
+);

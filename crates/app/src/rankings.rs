@@ -427,6 +427,31 @@ async fn gather(
             sources::indicator_timeliness(&sheets, &sets, from, as_of),
         );
     }
+    if wanted.iter().any(|s| s.starts_with("catalogue.")) {
+        let end = domain::clock::end_of_day(as_of);
+        let snap = org.snapshot(db).await?;
+        let mut measured: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+        for (id, at, f) in store::catalogue::measures_until(&mut c.conn(), end).await? {
+            measured.entry(id).or_default().push((at, f));
+        }
+        let entries: Vec<sources::CatalogueEntry> =
+            store::catalogue::entries_at(&mut c.conn(), end)
+                .await?
+                .into_iter()
+                .map(|e| sources::CatalogueEntry {
+                    units: snap.chain(e.owner_unit_id),
+                    accepted: e.state == domain::catalogue::State::Accepted,
+                    measured: domain::catalogue::Measured {
+                        expected: e.expected_population,
+                        frequency: e.frequency,
+                        measures: measured.remove(&e.id).unwrap_or_default(),
+                    },
+                })
+                .collect();
+        for (k, v) in sources::catalogue_measures(&units, &entries, end) {
+            values.insert(k.to_string(), v);
+        }
+    }
     for s in wanted.iter().filter(|s| s.starts_with(sources::EXPERT)) {
         let key = &s[sources::EXPERT.len()..];
         let v = store::rankings::expert_values(&mut c.conn(), key, &period.to_string()).await?;

@@ -736,16 +736,22 @@ pub fn series(entries: &[Measured], ends: &[DateTime<Utc>]) -> Vec<Quality> {
     ends.iter()
         .map(|&end| {
             let mut m = QualityMean::default();
-            for e in entries {
-                let n = e.measures.partition_point(|(at, _)| *at <= end);
-                if n > 0 {
-                    let (at, f) = &e.measures[n - 1];
-                    m.add(&quality(f, e.expected, e.frequency, Some(*at), end));
-                }
+            for q in entries.iter().filter_map(|e| e.quality_at(end)) {
+                m.add(&q);
             }
             m.mean()
         })
         .collect()
+}
+
+impl Measured {
+    /// The entry's four words at `end`, judged on its latest measurement at or before it
+    /// (freshness counted from that measurement to `end`); `None` when it was not measured by then.
+    pub fn quality_at(&self, end: DateTime<Utc>) -> Option<Quality> {
+        let n = self.measures.partition_point(|(at, _)| *at <= end);
+        let (at, f) = self.measures.get(n.checked_sub(1)?)?;
+        Some(quality(f, self.expected, self.frequency, Some(*at), end))
+    }
 }
 
 /// A unit's catalogue completeness (0–100): the share of its entries accepted by the reviewer.

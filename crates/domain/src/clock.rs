@@ -40,6 +40,17 @@ pub fn local_date_in(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
+/// The last second of a calendar day in the product's zone: what "as of that date" includes.
+pub fn end_of_day(d: NaiveDate) -> DateTime<Utc> {
+    let next = d.succ_opt().unwrap_or(d).and_time(chrono::NaiveTime::MIN);
+    let start = next
+        .and_local_timezone(zone())
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| next.and_utc());
+    start - chrono::Duration::seconds(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +71,15 @@ mod tests {
     }
 
     proptest! {
+        /// The end of a day is in that day, and the next second is in the next.
+        #[test]
+        fn the_end_of_a_day_is_its_last_second(days in 0i64..40_000) {
+            let d = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + Duration::days(days);
+            let end = end_of_day(d);
+            prop_assert_eq!(local_date(end), d);
+            prop_assert_eq!(local_date(end + Duration::seconds(1)), d.succ_opt().unwrap());
+        }
+
         /// Vietnam keeps UTC+7 all year (no daylight saving since 1975): the local day changes
         /// exactly at 17:00 UTC.
         #[test]

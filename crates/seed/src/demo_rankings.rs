@@ -53,8 +53,8 @@ fn pillar(code: &str, n: Names, weight: f64, children: Vec<Item>) -> Item {
     })
 }
 
-/// The example method: work against deadlines, service to citizens, and (with `inspection`) an
-/// inspector's findings; 1,000 points as the DTI counts; grades as Regulation 366-QĐ/TW bands
+/// The example method: work against deadlines, service to citizens, the unit's databases in the
+/// catalogue, and (with `inspection`) an inspector's findings; 1,000 points as the DTI counts; grades as Regulation 366-QĐ/TW bands
 /// them on 100 points.
 pub fn example_method(inspection: bool) -> Method {
     let work = pillar(
@@ -64,7 +64,7 @@ pub fn example_method(inspection: bool) -> Method {
             "Carrying out tasks",
             "Exécution des tâches",
         ),
-        if inspection { 50.0 } else { 60.0 },
+        if inspection { 40.0 } else { 50.0 },
         vec![
             measure(
                 "on_time",
@@ -140,7 +140,7 @@ pub fn example_method(inspection: bool) -> Method {
             "Serving citizens and businesses",
             "Service aux citoyens et entreprises",
         ),
-        if inspection { 30.0 } else { 40.0 },
+        if inspection { 25.0 } else { 35.0 },
         vec![
             measure(
                 "answered",
@@ -179,7 +179,37 @@ pub fn example_method(inspection: bool) -> Method {
             ),
         ],
     );
-    let mut pillars = vec![work, citizens];
+    // The data pillar: the catalogue the Committee asked for ("where are our data?").
+    let data = pillar(
+        "data",
+        names("Dữ liệu", "Data", "Données"),
+        15.0,
+        vec![
+            measure(
+                "databases_accepted",
+                names(
+                    "Cơ sở dữ liệu được chấp nhận",
+                    "Databases accepted",
+                    "Bases de données acceptées",
+                ),
+                50.0,
+                "catalogue.completeness",
+                Better::Higher,
+                (0.0, 100.0),
+                Missing::Zero,
+            ),
+            measure(
+                "data_quality",
+                names("Chất lượng dữ liệu", "Data quality", "Qualité des données"),
+                50.0,
+                "catalogue.quality",
+                Better::Higher,
+                (0.0, 100.0),
+                Missing::Exclude,
+            ),
+        ],
+    );
+    let mut pillars = vec![work, citizens, data];
     if inspection {
         pillars.push(pillar(
             "inspection",

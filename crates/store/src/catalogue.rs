@@ -344,31 +344,21 @@ pub async fn figures_since(c: &mut DbConn<'_>, after: Option<i64>) -> AppResult<
         .bind(after.unwrap_or(-1)).fetch_all(&mut **c).await?))
 }
 
-/// Every measurement taken up to `until` of the entries of `unit` and the units below it:
-/// (entry, time, figures), by entry and time.
-pub async fn measures_under(
-    c: &mut DbConn<'_>,
-    unit: i64,
-    until: DateTime<Utc>,
-) -> AppResult<Vec<(i64, DateTime<Utc>, Figures)>> {
-    type Row = (
-        i64,
-        DateTime<Utc>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    );
-    let rows = on_conn!(c, c => sqlx::query_as::<_, Row>(
-        "SELECT m.entry_id, m.at, m.records, m.checked, m.valid, m.complete, m.duplicates, m.format_errors
-         FROM catalogue_measurements m JOIN catalogue_entries e ON e.id = m.entry_id
-         WHERE e.owner_unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND m.at <= $2
-         ORDER BY m.entry_id, m.at")
-        .bind(unit).bind(until).fetch_all(&mut **c).await?);
-    Ok(rows
-        .into_iter()
+/// A measurement as read: (entry, time, records, checked, valid, complete, duplicates, format
+/// errors).
+type MeasureRow = (
+    i64,
+    DateTime<Utc>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn measures(rows: Vec<MeasureRow>) -> Vec<(i64, DateTime<Utc>, Figures)> {
+    rows.into_iter()
         .map(
             |(id, at, records, checked, valid, complete, duplicates, format_errors)| {
                 (
@@ -385,7 +375,63 @@ pub async fn measures_under(
                 )
             },
         )
-        .collect())
+        .collect()
+}
+
+/// Every measurement taken up to `until` of the entries of `unit` and the units below it:
+/// (entry, time, figures), by entry and time.
+pub async fn measures_under(
+    c: &mut DbConn<'_>,
+    unit: i64,
+    until: DateTime<Utc>,
+) -> AppResult<Vec<(i64, DateTime<Utc>, Figures)>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, MeasureRow>(
+        "SELECT m.entry_id, m.at, m.records, m.checked, m.valid, m.complete, m.duplicates, m.format_errors
+         FROM catalogue_measurements m JOIN catalogue_entries e ON e.id = m.entry_id
+         WHERE e.owner_unit_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND m.at <= $2
+         ORDER BY m.entry_id, m.at")
+        .bind(unit).bind(until).fetch_all(&mut **c).await?);
+    Ok(measures(rows))
+}
+
+/// Every measurement of every entry taken up to `until`, by entry and time (a ranking's
+/// catalogue measures).
+pub async fn measures_until(
+    c: &mut DbConn<'_>,
+    until: DateTime<Utc>,
+) -> AppResult<Vec<(i64, DateTime<Utc>, Figures)>> {
+    let rows = on_conn!(c, c => sqlx::query_as::<_, MeasureRow>(
+        "SELECT entry_id, at, records, checked, valid, complete, duplicates, format_errors
+         FROM catalogue_measurements WHERE at <= $1 ORDER BY entry_id, at")
+        .bind(until).fetch_all(&mut **c).await?);
+    Ok(measures(rows))
+}
+
+/// An entry as it stood at a moment: its owner, what its quality is judged against, and its
+/// review state then.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryAt {
+    pub id: i64,
+    pub owner_unit_id: i64,
+    pub expected_population: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
+    #[sqlx(try_from = "String")]
+    pub state: State,
+}
+
+/// Every entry that existed at `until`, in the state last recorded at or before it (the trail
+/// `catalogue_states` keeps), by id.
+pub async fn entries_at(c: &mut DbConn<'_>, until: DateTime<Utc>) -> AppResult<Vec<EntryAt>> {
+    let mut rows = on_conn!(c, c => sqlx::query_as::<_, EntryAt>(
+        "SELECT e.id, e.owner_unit_id, e.expected_population, e.frequency, s.state
+         FROM catalogue_states s JOIN catalogue_entries e ON e.id = s.entry_id
+         WHERE s.at <= $1 ORDER BY s.entry_id DESC, s.at DESC, s.id DESC")
+        .bind(until).fetch_all(&mut **c).await?);
+    // Newest first per entry: the first row of each entry is its state then.
+    rows.dedup_by_key(|r| r.id);
+    rows.reverse();
+    Ok(rows)
 }
 
 /// A document attached to an entry.

@@ -1220,11 +1220,7 @@ fn month_ends(today: chrono::NaiveDate, n: u32) -> Vec<DateTime<Utc>> {
         .rev()
         .filter_map(|k| {
             let start = first.checked_sub_months(chrono::Months::new(k - 1))?;
-            let midnight = start.and_hms_opt(0, 0, 0)?;
-            let local = midnight
-                .and_local_timezone(domain::clock::zone())
-                .earliest()?;
-            Some(local.with_timezone(&Utc) - chrono::Duration::seconds(1))
+            Some(domain::clock::end_of_day(start.pred_opt()?))
         })
         .collect()
 }

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::method::Better;
+use crate::catalogue;
 use crate::overview::Row;
 use crate::status::{self, Rules, Status};
 
@@ -19,7 +20,7 @@ pub struct Source {
     pub unit: &'static str,
 }
 
-pub const SOURCES: [Source; 9] = [
+pub const SOURCES: [Source; 11] = [
     // Of the unit's lead assignments due by the as-of date, the share completed by the deadline.
     Source {
         code: "tasks.on_time",
@@ -78,6 +79,20 @@ pub const SOURCES: [Source; 9] = [
         code: "indicators.on_time",
         better: Better::Higher,
         unit: "%",
+    },
+    // Of the databases the unit and the units below it had declared by the end of the as-of
+    // date, the share accepted then (the catalogue's completeness; no value with none declared).
+    Source {
+        code: "catalogue.completeness",
+        better: Better::Higher,
+        unit: "%",
+    },
+    // The mean of those databases' quality (right, complete, clean, live; 0–100), each judged on
+    // its latest measurement by then.
+    Source {
+        code: "catalogue.quality",
+        better: Better::Higher,
+        unit: "0–100",
     },
 ];
 
@@ -275,6 +290,63 @@ pub fn indicator_timeliness(
     out
 }
 
+/// A catalogue entry as it stood at the end of the as-of date.
+#[derive(Debug, Clone)]
+pub struct CatalogueEntry {
+    /// Its owner and every unit above it: an entry counts for each of them.
+    pub units: Vec<i64>,
+    /// Whether it was accepted by the reviewer then.
+    pub accepted: bool,
+    /// Its measurements (any after `end` are left out by the rule).
+    pub measured: catalogue::Measured,
+}
+
+/// The catalogue measures of `units` at `end`: completeness for units that had declared a
+/// database by then, quality for units with one measured by then. A unit that had declared
+/// nothing has no value: the method's missing-data rule says what that counts for (the demo's
+/// counts it as 0, since the catalogue is an obligation), and the scorecard shows the rule.
+pub fn catalogue_measures(
+    units: &[i64],
+    entries: &[CatalogueEntry],
+    end: DateTime<Utc>,
+) -> BTreeMap<&'static str, BTreeMap<i64, f64>> {
+    #[derive(Default)]
+    struct Tally {
+        entries: i64,
+        accepted: i64,
+        words: catalogue::QualityMean,
+        measured: bool,
+    }
+    let mut by_unit: BTreeMap<i64, Tally> = units.iter().map(|u| (*u, Tally::default())).collect();
+    for e in entries {
+        let q = e.measured.quality_at(end);
+        for u in &e.units {
+            if let Some(t) = by_unit.get_mut(u) {
+                t.entries += 1;
+                t.accepted += i64::from(e.accepted);
+                if let Some(q) = &q {
+                    t.words.add(q);
+                    t.measured = true;
+                }
+            }
+        }
+    }
+    let mut completeness = BTreeMap::new();
+    let mut quality = BTreeMap::new();
+    for (u, t) in by_unit {
+        if t.entries > 0 {
+            completeness.insert(u, catalogue::completeness(t.accepted, t.entries));
+        }
+        if let Some(q) = t.measured.then(|| t.words.mean().overall()).flatten() {
+            quality.insert(u, q);
+        }
+    }
+    BTreeMap::from([
+        ("catalogue.completeness", completeness),
+        ("catalogue.quality", quality),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +446,105 @@ mod tests {
         assert!(indicator_timeliness(&sheets, &sets, d(1, 1), d(4, 14)).is_empty());
     }
 
+    fn figures(checked: i64, valid: i64) -> catalogue::Figures {
+        catalogue::Figures {
+            records: Some(100),
+            checked: Some(checked),
+            valid: Some(valid),
+            complete: Some(100),
+            duplicates: Some(0),
+            format_errors: Some(0),
+        }
+    }
+
+    fn entry(
+        units: &[i64],
+        accepted: bool,
+        measures: Vec<(DateTime<Utc>, catalogue::Figures)>,
+    ) -> CatalogueEntry {
+        CatalogueEntry {
+            units: units.to_vec(),
+            accepted,
+            measured: catalogue::Measured {
+                expected: Some(100),
+                frequency: catalogue::Frequency::Monthly,
+                measures,
+            },
+        }
+    }
+
+    #[test]
+    fn catalogue_completeness_and_quality_at_the_end_of_the_day() {
+        use chrono::TimeZone;
+        let end = Utc.with_ymd_and_hms(2026, 9, 30, 16, 59, 59).unwrap();
+        let days = |n: i64| end - chrono::Duration::days(n);
+        let entries = [
+            // A commune's database (2, under province 1), accepted, measured ten days before:
+            // right 90, sufficient 100, clean 100, live 100 → 97.5; a later measurement is
+            // after the end and does not count.
+            entry(
+                &[2, 1],
+                true,
+                vec![(days(10), figures(100, 90)), (days(-5), figures(100, 10))],
+            ),
+            // The province's own, declared but not accepted, first measured after the end.
+            entry(&[1], false, vec![(days(-1), figures(100, 100))]),
+            // A unit not ranked here.
+            entry(&[9], true, vec![]),
+        ];
+        let m = catalogue_measures(&[1, 2, 3], &entries, end);
+        assert_eq!(
+            m["catalogue.completeness"],
+            BTreeMap::from([(1, 50.0), (2, 100.0)])
+        );
+        assert_eq!(
+            m["catalogue.quality"],
+            BTreeMap::from([(1, 97.5), (2, 97.5)])
+        );
+        // Measured 62 days before (two monthly periods): live falls to (93 − 62)/62 = 50 %.
+        let late = [entry(&[4], true, vec![(days(62), figures(100, 90))])];
+        let m = catalogue_measures(&[4], &late, end);
+        assert_eq!(
+            m["catalogue.quality"][&4],
+            (90.0 + 100.0 + 100.0 + 50.0) / 4.0
+        );
+    }
+
     proptest::proptest! {
+        /// Both measures stay within 0–100, do not depend on the order of the entries, and
+        /// accepting one more entry never lowers a unit's completeness.
+        #[test]
+        fn catalogue_measures_are_shares(raw in proptest::collection::vec((0i64..4, proptest::bool::ANY, 0i64..100, 0i64..120, 0i64..200), 0..30)) {
+            use chrono::TimeZone;
+            let end = Utc.with_ymd_and_hms(2026, 9, 30, 16, 59, 59).unwrap();
+            let entries: Vec<CatalogueEntry> = raw.iter().map(|(unit, accepted, valid, ago, checked)| {
+                entry(&[*unit, 100], *accepted, vec![(end - chrono::Duration::days(*ago), figures(*checked, *valid))])
+            }).collect();
+            let units = [0, 1, 2, 3, 100];
+            let m = catalogue_measures(&units, &entries, end);
+            for v in m.values().flat_map(|x| x.values()) {
+                proptest::prop_assert!((0.0..=100.0).contains(v), "{v}");
+            }
+            let mut reversed = entries.clone();
+            reversed.reverse();
+            // The same up to the order of a floating-point sum.
+            let back = catalogue_measures(&units, &reversed, end);
+            for (k, values) in &m {
+                proptest::prop_assert_eq!(values.len(), back[k].len());
+                for (u, v) in values {
+                    proptest::prop_assert!((back[k][u] - v).abs() < 1e-9);
+                }
+            }
+            if let Some(i) = entries.iter().position(|e| !e.accepted) {
+                let mut more = entries.clone();
+                more[i].accepted = true;
+                let after = catalogue_measures(&units, &more, end);
+                for u in units {
+                    proptest::prop_assert!(after["catalogue.completeness"].get(&u) >= m["catalogue.completeness"].get(&u));
+                }
+            }
+        }
+
         /// Shares stay within 0–100 %, and approving every sheet in time, once submitted before
         /// its deadline, gives 100 % whatever else.
         #[test]

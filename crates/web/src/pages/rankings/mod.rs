@@ -526,6 +526,7 @@ impl UnitTpl {
             s if s.starts_with("tasks.") => work,
             s if s.starts_with("feedback.") => format!("/feedback/stats?unit={unit}&as_of={as_of}"),
             s if s.starts_with("indicators.") => format!("/indicators/units/{unit}"),
+            s if s.starts_with("catalogue.") => format!("/catalogue/units/{unit}"),
             _ => return None,
         })
     }
