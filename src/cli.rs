@@ -433,6 +433,11 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             }
             let n = seed::demo_feedback::demo_feedback(&db, 300).await?;
             println!("demo feedback: {n} reports, recommendations and initiatives in every state");
+            // The catalogue before the rankings: the example methods' data pillar reads it.
+            let n = seed::demo_catalogue::demo_catalogue(&db).await?;
+            println!(
+                "demo catalogue: {n} example entries in every review state, a year of heartbeats"
+            );
             let org = app::records::OrgIndex::default();
             let n = seed::demo_rankings::demo_rankings(
                 &db,
@@ -441,10 +446,6 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             )
             .await?;
             println!("demo rankings: three example methods (not official), {n} published editions");
-            let n = seed::demo_catalogue::demo_catalogue(&db).await?;
-            println!(
-                "demo catalogue: {n} example entries in every review state, a year of heartbeats"
-            );
             println!("nqtrack demo: data in {}", dir.display());
             println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
             for (username, role, code, name) in seed::DEMO_USERS {
