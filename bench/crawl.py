@@ -135,6 +135,20 @@ def deep_lists(admin):
     return out
 
 
+def open311_routes(s):
+    """The Open311 facade's resources, which GeoReport describes rather than the OpenAPI document:
+    both formats, a service's definition, one request, and the list filtered by status and by a
+    single day long past (the filter that reads furthest through the list)."""
+    out = ["/open311/v2/discovery.json", "/open311/v2/discovery.xml", "/open311/v2/services.json",
+           "/open311/v2/services.xml", "/open311/v2/services/public_services.json",
+           "/open311/v2/requests.json", "/open311/v2/requests.xml",
+           "/open311/v2/requests.json?status=closed&service_code=public_services",
+           "/open311/v2/requests.json?start_date=2026-03-02T00:00:00%2B07:00&end_date=2026-03-02T23:59:59%2B07:00"]
+    if s.get("code"):
+        out += [f"/open311/v2/requests/{s['code']}.json", f"/open311/v2/requests/{s['code']}.xml"]
+    return out
+
+
 def fill(route, s):
     """The route with its parameters filled, or None when the data hold no sample."""
     def value(m):
@@ -213,7 +227,7 @@ def main():
     s = samples(roles["steering"], a.province)
     spec = roles["anonymous"].json("/api/v1/openapi.json")
     api = {p for p, ops in spec["paths"].items() if "get" in ops}
-    routes = sorted((api | page_routes()) - SKIP) + deep_lists(roles["admin"])
+    routes = sorted((api | page_routes()) - SKIP) + deep_lists(roles["admin"]) + open311_routes(s)
     failures, rows, skipped = [], [], []
     for n, route in enumerate(routes, 1):
         if not a.check:

@@ -589,44 +589,378 @@ both!(a_flood_from_one_address_is_stopped, |app| {
     assert_eq!(items(&app).await, 30);
 });
 
-both!(open311_facade, |app| {
-    let (s, v) = app
-        .anon()
-        .get(app.url("/open311/v2/services.json"))
-        .call_json()
+/// The fields GeoReport v2 gives a service request (wiki.open311.org/GeoReport_v2).
+const REQUEST_FIELDS: [&str; 17] = [
+    "address",
+    "address_id",
+    "agency_responsible",
+    "description",
+    "expected_datetime",
+    "lat",
+    "long",
+    "media_url",
+    "requested_datetime",
+    "service_code",
+    "service_name",
+    "service_notice",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "updated_datetime",
+    "zipcode",
+];
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    k.sort();
+    k
+}
+
+/// A W3C datetime in the product's zone, e.g. `2026-07-01T08:30:00+07:00`.
+fn is_w3c(v: &Value) -> bool {
+    v.as_str().is_some_and(|t| {
+        t.len() == 25 && t.ends_with("+07:00") && chrono::DateTime::parse_from_rfc3339(t).is_ok()
+    })
+}
+
+/// GeoReport's JSON answers, errors included (a list of `{code, description}`, not problem
+/// details).
+trait CallGeo {
+    async fn call_geo(self) -> (StatusCode, Value);
+}
+
+impl CallGeo for reqwest::RequestBuilder {
+    async fn call_geo(self) -> (StatusCode, Value) {
+        let r = self.call().await;
+        let s = r.status();
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("application/json"), "{ct}");
+        (s, r.json().await.unwrap())
+    }
+}
+
+/// An XML answer: its status, that it is XML, and its text.
+async fn xml(app: &common::TestApp, path: &str) -> (StatusCode, String) {
+    let r = app.anon().get(app.url(path)).call().await;
+    let s = r.status();
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("text/xml"), "{path}: {ct}");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
+        "{body}"
+    );
+    (s, body)
+}
+
+both!(open311_georeport_v2_in_json_and_xml, |app| {
+    let anon = app.anon();
+    // Discovery.
+    let (s, d) = anon
+        .get(app.url("/open311/v2/discovery.json"))
+        .call_geo()
         .await;
     assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        keys(&d),
+        ["changeset", "contact", "endpoints", "key_service"]
+    );
+    let e = &d["endpoints"][0];
+    assert_eq!(
+        keys(e),
+        ["changeset", "formats", "specification", "type", "url"]
+    );
+    assert_eq!(e["formats"], json!(["text/xml", "application/json"]));
+    assert!(is_w3c(&d["changeset"]), "{d}");
+    let (s, x) = xml(&app, "/open311/v2/discovery.xml").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        x.contains("<endpoints><endpoint>") && x.contains("<format>text/xml</format>"),
+        "{x}"
+    );
+    // Services and a service's definition.
+    let (s, v) = anon
+        .get(app.url("/open311/v2/services.json"))
+        .call_geo()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for svc in v.as_array().unwrap() {
+        assert_eq!(
+            keys(svc),
+            [
+                "description",
+                "group",
+                "keywords",
+                "metadata",
+                "service_code",
+                "service_name",
+                "type"
+            ]
+        );
+    }
     assert!(
         v.as_array()
             .unwrap()
             .iter()
             .any(|x| x["service_code"] == "public_services")
     );
-    let r = app
-        .anon()
-        .post(app.url("/open311/v2/requests.json"))
-        .form(&[
-            ("service_code", "digital_infrastructure"),
+    let (_, x) = xml(&app, "/open311/v2/services.xml").await;
+    assert!(
+        x.contains("<services><service>")
+            && x.contains("<service_code>public_services</service_code>"),
+        "{x}"
+    );
+    let (s, def) = anon
+        .get(app.url("/open311/v2/services/public_services.json"))
+        .call_geo()
+        .await;
+    assert_eq!(
+        (s, def),
+        (
+            StatusCode::OK,
+            json!({"service_code": "public_services", "attributes": []})
+        )
+    );
+    let (s, err) = anon
+        .get(app.url("/open311/v2/services/nothing.json"))
+        .call_geo()
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(keys(&err[0]), ["code", "description"]);
+    assert_eq!(err[0]["code"], 404);
+    let (s, x) = xml(&app, "/open311/v2/services/nothing.xml").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        x.contains("<errors><error><code>404</code><description>"),
+        "{x}"
+    );
+    // Another jurisdiction is not served here; this one is.
+    let (s, _) = anon
+        .get(app.url("/open311/v2/services.json?jurisdiction_id=elsewhere.example"))
+        .call_geo()
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A citizen posts; a wrong category is a GeoReport error, in the reader's language.
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let (anon, url) = (app.anon(), app.url(path));
+        async move { anon.post(url).form(&form).call().await }
+    };
+    let r = post(
+        "/open311/v2/requests.json",
+        vec![
+            ("service_code", "digital_infrastructure".into()),
             (
                 "description",
-                "Khu vực thôn 3 không có sóng di động từ tháng trước.",
+                "Khu vực thôn 3 không có sóng di động từ tháng trước.".into(),
             ),
-            ("first_name", "Lan"),
-        ])
-        .call()
-        .await;
+            ("first_name", "Lan".into()),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        keys(&v[0]),
+        [
+            "account_id",
+            "service_notice",
+            "service_request_id",
+            "token"
+        ]
+    );
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
-    let (_, q) = app
-        .anon()
-        .get(app.url(&format!(
-            "/open311/v2/requests.json?service_request_id={id}"
-        )))
-        .call_json()
+    let r = post(
+        "/open311/v2/requests.json",
+        vec![
+            ("service_code", "nothing".into()),
+            ("description", "Không có".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v.as_array().unwrap().iter().any(|e| e["code"] == 400
+            && e["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("service_code: ")),
+        "{v}"
+    );
+    // Nothing but a category: the missing description is named as GeoReport names it.
+    let r = post(
+        "/open311/v2/requests.json",
+        vec![("service_code", "digital_infrastructure".into())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v.as_array().unwrap().iter().any(|e| e["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("description: ")),
+        "{v}"
+    );
+    // An organisation posts with its API token; a wrong key is refused, nothing written.
+    let before = app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await;
+    let r = post(
+        "/open311/v2/requests.xml",
+        vec![
+            ("service_code", "digital_infrastructure".into()),
+            (
+                "description",
+                "Đề nghị mở rộng vùng phủ sóng 5G tại khu công nghiệp.".into(),
+            ),
+            ("api_key", "not-a-token".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<errors><error><code>403</code>")
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM feedback_items").await,
+        before
+    );
+    let key = app.token("daklak.officer").await;
+    let r = post(
+        "/open311/v2/requests.xml",
+        vec![
+            ("service_code", "digital_infrastructure".into()),
+            (
+                "description",
+                "Đề nghị mở rộng vùng phủ sóng 5G tại khu công nghiệp.".into(),
+            ),
+            ("api_key", key),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let x = r.text().await.unwrap();
+    let org_code = x
+        .split("<service_request_id>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.scalar_text(&format!(
+            "SELECT submitter_kind FROM feedback_items WHERE code = '{org_code}'"
+        ))
+        .await,
+        "organisation"
+    );
+
+    // One request, every field of the standard, in both formats.
+    let (s, one) = anon
+        .get(app.url(&format!("/open311/v2/requests/{id}.json")))
+        .call_geo()
         .await;
-    assert_eq!(q[0]["status"], "open");
-    assert_eq!(q[0]["service_code"], "digital_infrastructure");
+    assert_eq!(s, StatusCode::OK, "{one}");
+    let r = &one[0];
+    assert_eq!(keys(r), REQUEST_FIELDS);
+    assert_eq!(
+        (r["status"].as_str(), r["service_code"].as_str()),
+        (Some("open"), Some("digital_infrastructure"))
+    );
+    assert!(
+        is_w3c(&r["requested_datetime"]) && is_w3c(&r["expected_datetime"]),
+        "{r}"
+    );
+    let unit = app
+        .scalar_text(&format!(
+            "SELECT o.name_vi FROM feedback_items f JOIN org_units o ON o.id = f.unit_id WHERE f.code = '{id}'"
+        ))
+        .await;
+    assert_eq!(r["agency_responsible"], unit.as_str());
+    let (s, x) = xml(&app, &format!("/open311/v2/requests/{id}.xml")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        x.contains("<service_requests><request>")
+            && x.contains(&format!("<service_request_id>{id}</service_request_id>")),
+        "{x}"
+    );
+    let (s, _) = xml(&app, "/open311/v2/requests/PAKN-20260101-99999.xml").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The list: published items, filtered by service, status and the day they were sent.
+    let (st, r) = submit(&app, &submission(None)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let code = r["code"].as_str().unwrap().to_string();
+    let item = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    accept_and_answer(&app, item, "Đã khắc phục lỗi cổng dịch vụ công.").await;
+    let today = app
+        .scalar_text(&format!(
+            "SELECT CAST(submitted_on AS TEXT) FROM feedback_items WHERE id = {item}"
+        ))
+        .await;
+    let list = |q: String| {
+        let (anon, url) = (
+            app.anon(),
+            app.url(&format!("/open311/v2/requests.json?{q}")),
+        );
+        async move {
+            let (s, v) = anon.get(url).call_geo().await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["service_request_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(String::new()).await, std::slice::from_ref(&code));
+    let (_, whole) = anon
+        .get(app.url("/open311/v2/requests.json"))
+        .call_geo()
+        .await;
+    assert_eq!(keys(&whole[0]), REQUEST_FIELDS);
+    assert_eq!(whole[0]["status"], "closed");
+    assert!(is_w3c(&whole[0]["updated_datetime"]), "{whole}");
+    assert_eq!(
+        list("status=closed&service_code=public_services".into()).await,
+        std::slice::from_ref(&code)
+    );
+    assert!(list("status=open".into()).await.is_empty());
+    assert!(list("service_code=ai".into()).await.is_empty());
+    let day = format!("{today}T00:00:00%2B07:00");
+    assert_eq!(
+        list(format!(
+            "start_date={day}&end_date={today}T23:59:59%2B07:00"
+        ))
+        .await,
+        std::slice::from_ref(&code)
+    );
+    let next = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
+        .unwrap()
+        .succ_opt()
+        .unwrap();
+    assert!(
+        list(format!("start_date={next}T00:00:00%2B07:00"))
+            .await
+            .is_empty()
+    );
+    let (s, err) = anon
+        .get(app.url("/open311/v2/requests.json?start_date=yesterday&status=pending"))
+        .call_geo()
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(err.as_array().unwrap().len(), 2, "{err}");
+    let (_, x) = xml(&app, "/open311/v2/requests.xml").await;
+    assert!(
+        x.contains(&format!("<service_request_id>{code}</service_request_id>")),
+        "{x}"
+    );
 });
 
 both!(initiatives_are_reviewed_and_adopted_as_tasks, |app| {

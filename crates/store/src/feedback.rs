@@ -441,6 +441,9 @@ pub struct ListFilter {
     /// Inbox only: the items after this one in its order, each part of the order read from the
     /// `feedback_urgent` index at its exact starting point (keyset paging); `offset` is then 0.
     pub after_urgent: Option<UrgentKey>,
+    /// Items sent on or after / on or before these days (Open311's `start_date`, `end_date`).
+    pub submitted_from: Option<NaiveDate>,
+    pub submitted_to: Option<NaiveDate>,
     /// Also count every matching item (one more scan); false where the caller keeps totals.
     pub count: bool,
     pub limit: i64,
@@ -463,6 +466,12 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     }
     if let Some(u) = f.user {
         w.push("user_id = {}", super::Arg::Int(u));
+    }
+    if let Some(d) = f.submitted_from {
+        w.push("submitted_on >= {}", super::Arg::Date(d));
+    }
+    if let Some(d) = f.submitted_to {
+        w.push("submitted_on <= {}", super::Arg::Date(d));
     }
     if f.unmoderated {
         w.raw("(state IN ('answered', 'closed') OR held = TRUE) AND moderated_on IS NULL");

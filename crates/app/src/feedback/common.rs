@@ -207,6 +207,8 @@ pub struct PublicItem {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub state: fb::State,
     pub submitted_on: NaiveDate,
+    /// When it was sent, to the second.
+    pub submitted_at: DateTime<Utc>,
     pub deadline_on: Option<NaiveDate>,
     pub answer: Option<String>,
     pub answered_on: Option<NaiveDate>,
@@ -257,6 +259,7 @@ impl From<&Item> for PublicItem {
             unit_id: i.unit_id,
             state: i.state,
             submitted_on: i.submitted_on,
+            submitted_at: i.submitted_at,
             deadline_on: i.deadline_on,
             answer: i.answer.clone(),
             answered_on: i.answered_on,

@@ -184,6 +184,8 @@ async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppR
         published_only: false,
         after: None,
         after_urgent: after,
+        submitted_from: None,
+        submitted_to: None,
         count: true,
         // One more than shown, to know whether a next page exists.
         limit: limit + 1,
@@ -240,6 +242,8 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
         published_only: true,
         after,
         after_urgent: None,
+        submitted_from: None,
+        submitted_to: None,
         count: false,
         // One more than shown, to know whether a next page exists.
         limit: limit + 1,
@@ -270,6 +274,35 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
     })
 }
 
+/// Published items for Open311's request list: the public list's order and paging, filtered by
+/// category, state and the days they were sent (`from`, `to`, both included); no total, since
+/// GeoReport answers a bare list.
+pub async fn published_sent(
+    db: &Db,
+    q: InboxQuery,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<(Vec<PublicItem>, Option<String>)> {
+    check_filters(&q, published_cursor_ok)?;
+    let after = q.after.as_deref().and_then(parse_cursor);
+    let (limit, _) = crate::paging(None, q.per_page)?;
+    let f = store::feedback::ListFilter {
+        state: q.status,
+        category: q.category,
+        published_only: true,
+        after,
+        submitted_from: from,
+        submitted_to: to,
+        limit: limit + 1,
+        ..Default::default()
+    };
+    let mut c = db.acquire().await?;
+    let (mut items, _) = store::feedback::list(&mut c.conn(), &f).await?;
+    let next = crate::more_than(&mut items, limit)
+        .and_then(|i| Some(format!("{}.{}", i.answered_on?, i.id)));
+    Ok((items.iter().map(PublicItem::from).collect(), next))
+}
+
 /// What a signed-in submitter sent (any state, most urgent first): an account lets them follow
 /// all their items without keeping each secret.
 pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<PublicItem>, i64)> {
@@ -286,6 +319,8 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         published_only: false,
         after: None,
         after_urgent: None,
+        submitted_from: None,
+        submitted_to: None,
         count: true,
         limit,
         offset,
