@@ -126,7 +126,7 @@ async fn discovery(State(s): State<AppState>, f: Format) -> Response {
     let v = json!({
         "changeset": CHANGESET,
         "contact": format!("{base}/api/docs"),
-        "key_service": format!("{base}/account/tokens"),
+        "key_service": format!("An organisation's API token, issued by the platform's administrators ({base}/admin/tokens), is its api_key."),
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": format!("{base}/open311/v2"),
