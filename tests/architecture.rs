@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         "crates/domain",
         &[],
         &[
-            "tokio", "sqlx", "axum", "askama", "lettre", "store", "app", "web", "seed",
+            "tokio", "sqlx", "axum", "askama", "lettre", "tantivy", "store", "app", "web", "seed",
         ],
     ),
     (
@@ -35,6 +35,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "axum",
             "askama",
             "lettre",
+            "tantivy",
             "tower-http",
             "app",
             "web",
@@ -46,7 +47,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["domain", "store"],
         &["axum", "askama", "tower-http", "web", "seed"],
     ),
-    ("crates/web", &["domain", "app"], &["sqlx", "store", "seed"]),
+    ("crates/web", &["domain", "app"], &["sqlx", "store", "seed", "tantivy"]),
     (
         "crates/seed",
         &["domain", "store", "app"],

@@ -26,6 +26,7 @@ pub mod programmes;
 pub mod rankings;
 pub mod records;
 pub mod reports;
+pub mod search;
 pub mod session;
 pub mod smtp_pool;
 pub mod tokens;

@@ -56,6 +56,8 @@ pub struct AppState {
     /// The catalogue's index of entries, one per catalogue and organisation version.
     pub catalogue: Arc<app::catalogue::IndexCache>,
     pub fresh: Arc<app::freshness::Freshness>,
+    /// This instance's search index (issue 16), kept current by its indexer.
+    pub search: Arc<app::search::Search>,
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
     /// Entry sheets (CSV/XLSX templates) as written, per reader class (pages/indicators.rs).
@@ -88,6 +90,7 @@ impl AppState {
             figures: Arc::default(),
             catalogue: Arc::default(),
             fresh: Arc::default(),
+            search: Arc::new(app::search::Search::new(&cfg.data_dir)),
             pages: Arc::default(),
             bodies: Arc::default(),
             templates: Arc::new(app::memo::Memo::with_capacity(64)),
@@ -294,6 +297,12 @@ pub fn serve(
                 tracing::warn!(error = %e, "warming the indicator catalogue and national scorecard");
             }
         });
+        // The search index: opened (or built on a first start), then kept current.
+        tokio::spawn(app::search::indexer::run_forever(
+            state.search.clone(),
+            state.db.clone(),
+            state.org.clone(),
+        ));
         // The page cache wraps the router rather than each route: a hit is answered before any
         // routing, and without cloning the per-route middleware stack.
         use tower_layer::Layer;

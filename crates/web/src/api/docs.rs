@@ -326,6 +326,19 @@ pub struct RankingsDoc;
 )]
 pub struct CatalogueDoc;
 
+#[derive(OpenApi)]
+#[openapi(
+    paths(super::search::search),
+    components(schemas(
+        app::search::Results,
+        app::search::Hit,
+        app::search::Facet,
+        domain::search::Kind,
+        domain::search::Piece
+    ))
+)]
+pub struct SearchDoc;
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(WorkDoc::openapi());
@@ -333,6 +346,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(IndicatorsDoc::openapi());
     doc.merge(RankingsDoc::openapi());
     doc.merge(CatalogueDoc::openapi());
+    doc.merge(SearchDoc::openapi());
     document_errors(&mut doc);
     doc
 }

@@ -22,6 +22,7 @@ pub mod open311;
 pub mod org;
 pub mod programmes;
 pub mod rankings;
+pub mod search;
 pub mod tasks;
 pub mod tokens;
 pub mod users;
@@ -56,4 +57,5 @@ pub fn router() -> Router<AppState> {
         .merge(catalogue::router())
         .merge(ckan::router())
         .merge(dcat::router())
+        .merge(search::router())
 }

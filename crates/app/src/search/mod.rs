@@ -1,0 +1,440 @@
+//! Search across the platform (issue 16): one tantivy index on each instance's local disk, over
+//! tasks, progress reports, feedback, indicators, catalogue entries and units.
+//!
+//! The index is derived data. Triggers write every change of searchable text into an outbox in
+//! the writing transaction (migration 0029); [`indexer`] applies it a few times a second and
+//! keeps its cursor in the index's own commit, so the two move together. A missing, outdated or
+//! too-old index is rebuilt from the tables.
+//!
+//! Who reads what is decided by `domain::policy`, twice: the query itself only matches what the
+//! reader may see (see [`access`]), and each hit is checked again before it is shown. A record
+//! has up to two layers of text: the public one (a task that is public or internal, published
+//! feedback as moderated, a public catalogue entry) and the full one, read only where the policy
+//! lets the reader into the record's units (a restricted task, the citizen's own words, a draft
+//! catalogue entry).
+
+pub mod indexer;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use domain::policy::{self, Action, Decision, Principal, Scope};
+use domain::search::{Kind, Piece, Terms};
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+
+use crate::error::{AppError, AppResult};
+use crate::records::OrgIndex;
+use schema::Fields;
+
+/// Results per page, and the most a client may ask for.
+pub const PAGE: usize = 20;
+pub const PAGE_MAX: usize = 50;
+
+/// The search of one instance: its index once opened or built.
+pub struct Search {
+    dir: PathBuf,
+    engine: RwLock<Option<Arc<Engine>>>,
+}
+
+/// An open index, its reader and its one writer.
+pub(crate) struct Engine {
+    index: Index,
+    reader: IndexReader,
+    writer: std::sync::Mutex<IndexWriter>,
+    f: Fields,
+}
+
+fn tantivy_err(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("search index: {e}"))
+}
+
+impl Search {
+    /// The index lives in `<data_dir>/search`.
+    pub fn new(data_dir: &Path) -> Search {
+        Search {
+            dir: data_dir.join("search"),
+            engine: RwLock::new(None),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether the index can answer (it is being built after a first start otherwise).
+    pub fn ready(&self) -> bool {
+        self.engine().is_some()
+    }
+
+    fn engine(&self) -> Option<Arc<Engine>> {
+        self.engine.read().expect("search engine lock").clone()
+    }
+
+    fn install(&self, e: Arc<Engine>) {
+        *self.engine.write().expect("search engine lock") = Some(e);
+    }
+
+    /// The outbox row up to which the index is current (tests and the status line).
+    pub fn cursor(&self) -> Option<i64> {
+        self.engine().and_then(|e| e.payload().ok()).map(|p| p.cursor)
+    }
+
+    /// Searches as `who`. Runs on a blocking thread: the work is CPU and memory-mapped reads.
+    pub async fn search(
+        &self,
+        org: &OrgIndex,
+        db: &crate::db::Db,
+        who: Option<&Principal>,
+        q: &SearchQuery,
+    ) -> AppResult<Results> {
+        let Some(engine) = self.engine() else {
+            return Ok(Results::not_ready(q));
+        };
+        let snap = org.snapshot(db).await?;
+        let who = who.cloned();
+        let q = q.clone();
+        tokio::task::spawn_blocking(move || engine.run(who.as_ref(), &q, &snap))
+            .await
+            .map_err(tantivy_err)?
+    }
+}
+
+/// What was asked.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub kind: Option<Kind>,
+    /// Only records of this unit or the units below it.
+    pub unit: Option<i64>,
+    /// Where the previous page ended (an offset, opaque to clients).
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchHit))]
+pub struct Hit {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub id: i64,
+    /// The task's or indicator's code, the feedback's tracking code (public records only),
+    /// the catalogue entry's code, the unit's code.
+    pub code: String,
+    pub title: String,
+    /// The title with the syllables that matched marked.
+    pub title_pieces: Vec<Piece>,
+    /// A passage of the text around the first match, matches marked.
+    pub snippet: Vec<Piece>,
+    /// Where to read it, on this site.
+    pub url: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    /// A date that helps to tell hits apart (deadline, report or submission day).
+    pub date: Option<String>,
+    /// The full text was searched and is shown (the reader may read inside the record).
+    pub full_text: bool,
+    pub score: f32,
+}
+
+/// How many hits of one kind.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchFacet))]
+pub struct Facet {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub count: usize,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchResults))]
+pub struct Results {
+    pub q: String,
+    /// Hits of every type for this query (the type filter aside).
+    pub total: usize,
+    /// Hits per type, for the same query, the type filter aside.
+    pub facets: Vec<Facet>,
+    pub hits: Vec<Hit>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+    /// False while the index is being built after a first start: nothing can be found yet.
+    pub ready: bool,
+}
+
+impl Results {
+    fn not_ready(q: &SearchQuery) -> Results {
+        Results {
+            q: q.q.clone(),
+            total: 0,
+            facets: vec![],
+            hits: vec![],
+            next_cursor: None,
+            ready: false,
+        }
+    }
+}
+
+/// The layers of text a query may match for `who`, from `domain::policy`.
+struct Access {
+    /// Public-layer visibilities readable: "public", and "internal" for members of the
+    /// administration.
+    visibilities: Vec<&'static str>,
+    /// Kinds whose full text `who` may read: everywhere (`None`), or inside the records of
+    /// their own unit and the units below (`Some(unit)`).
+    inside: Vec<(Kind, Option<i64>)>,
+}
+
+/// The action that guards a kind's full text.
+fn inside_action(kind: Kind) -> Option<Action> {
+    match kind {
+        Kind::Task | Kind::Report => Some(Action::ReadRestricted),
+        Kind::Feedback => Some(Action::ReadFeedback),
+        Kind::Catalogue => Some(Action::ReadCatalogue),
+        Kind::Indicator | Kind::Unit => None,
+    }
+}
+
+fn access(who: Option<&Principal>) -> Access {
+    let mut visibilities = vec!["public"];
+    if policy::authorize(who, Action::ReadInternal, Scope::Global) == Decision::Allow {
+        visibilities.push("internal");
+    }
+    let mut inside = vec![];
+    for kind in Kind::ALL {
+        let Some(action) = inside_action(kind) else {
+            continue;
+        };
+        // An empty chain contains no unit: only a role that reads everything passes.
+        if policy::authorize(who, action, Scope::Unit(&[])) == Decision::Allow {
+            inside.push((kind, None));
+        } else if let Some(p) = who
+            && policy::authorize(who, action, Scope::Unit(&[p.unit_id])) == Decision::Allow
+        {
+            inside.push((kind, Some(p.unit_id)));
+        }
+    }
+    Access {
+        visibilities,
+        inside,
+    }
+}
+
+/// Whether `who` may read the full text of a record of `kind` whose units' chains hold `scope`.
+fn may_read_inside(who: Option<&Principal>, kind: Kind, scope: &[i64]) -> bool {
+    inside_action(kind)
+        .is_some_and(|a| policy::authorize(who, a, Scope::Unit(scope)) == Decision::Allow)
+}
+
+fn term_q(t: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
+}
+
+fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, b))
+}
+
+impl Engine {
+    /// The query on one layer's three fields: every folded syllable must match (exactly, within
+    /// its typos, or the last one as a prefix being typed); exact spellings and bigrams add.
+    fn text_query(&self, terms: &Terms, layer: schema::Layer) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
+        let n = terms.folded.len();
+        for (i, t) in terms.folded.iter().enumerate() {
+            let term = Term::from_field_text(layer.folded, t);
+            let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, term_q(term.clone()))];
+            let typos = domain::search::typos_allowed(t);
+            if typos > 0 {
+                alts.push((
+                    Occur::Should,
+                    boost(Box::new(FuzzyTermQuery::new(term.clone(), typos, true)), 0.5),
+                ));
+            }
+            if i + 1 == n && t.chars().count() >= 3 {
+                alts.push((
+                    Occur::Should,
+                    boost(Box::new(FuzzyTermQuery::new_prefix(term, 0, false)), 0.3),
+                ));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(alts))));
+        }
+        for e in &terms.exact {
+            let t = Term::from_field_text(layer.exact, e);
+            clauses.push((Occur::Should, boost(term_q(t), 1.5)));
+        }
+        for b in &terms.bigrams {
+            let t = Term::from_field_text(layer.bigrams, b);
+            clauses.push((Occur::Should, boost(term_q(t), 2.0)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The whole query: a match in a layer the reader may see, of the type and unit asked.
+    fn query(
+        &self,
+        terms: &Terms,
+        acc: &Access,
+        kind: Option<Kind>,
+        unit: Option<i64>,
+    ) -> Box<dyn Query> {
+        let f = &self.f;
+        let mut layers: Vec<(Occur, Box<dyn Query>)> = vec![];
+        let vis: Vec<(Occur, Box<dyn Query>)> = acc
+            .visibilities
+            .iter()
+            .map(|v| (Occur::Should, term_q(Term::from_field_text(f.pub_vis, v))))
+            .collect();
+        layers.push((
+            Occur::Should,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, self.text_query(terms, f.public)),
+                (Occur::Must, Box::new(BooleanQuery::new(vis))),
+            ])),
+        ));
+        for (k, within) in &acc.inside {
+            let mut c: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Must, self.text_query(terms, f.full)),
+                (Occur::Must, term_q(Term::from_field_text(f.kind, k.as_str()))),
+            ];
+            if let Some(u) = within {
+                c.push((Occur::Must, term_q(Term::from_field_u64(f.scope, *u as u64))));
+            }
+            layers.push((Occur::Should, Box::new(BooleanQuery::new(c))));
+        }
+        let mut all: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(layers)))];
+        if let Some(k) = kind {
+            all.push((Occur::Must, term_q(Term::from_field_text(f.kind, k.as_str()))));
+        }
+        if let Some(u) = unit {
+            all.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
+        }
+        Box::new(BooleanQuery::new(all))
+    }
+
+    fn run(
+        &self,
+        who: Option<&Principal>,
+        q: &SearchQuery,
+        snap: &store::org_index::Snapshot,
+    ) -> AppResult<Results> {
+        let terms = Terms::parse(&q.q);
+        let mut out = Results {
+            q: q.q.clone(),
+            total: 0,
+            facets: vec![],
+            hits: vec![],
+            next_cursor: None,
+            ready: true,
+        };
+        if terms.is_empty() {
+            return Ok(out);
+        }
+        let acc = access(who);
+        let searcher = self.reader.searcher();
+        for k in Kind::ALL {
+            let n = searcher
+                .search(&self.query(&terms, &acc, Some(k), q.unit), &Count)
+                .map_err(tantivy_err)?;
+            out.total += n;
+            if n > 0 {
+                out.facets.push(Facet { kind: k, count: n });
+            }
+        }
+        let offset: usize = q
+            .cursor
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+            .min(10_000);
+        let limit = q.limit.unwrap_or(PAGE).clamp(1, PAGE_MAX);
+        let query = self.query(&terms, &acc, q.kind, q.unit);
+        // One more than the page says whether there is a next one.
+        let top = searcher
+            .search(
+                &query,
+                &TopDocs::with_limit(limit + 1)
+                    .and_offset(offset)
+                    .order_by_score(),
+            )
+            .map_err(tantivy_err)?;
+        if top.len() > limit {
+            out.next_cursor = Some((offset + limit).to_string());
+        }
+        for (score, addr) in top.into_iter().take(limit) {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
+            if let Some(h) = self.hit(&doc, who, &acc, &terms, score, snap) {
+                out.hits.push(h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A stored document as a hit for `who`, or nothing if the policy says no (the query
+    /// already filtered; this is the second check).
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        who: Option<&Principal>,
+        acc: &Access,
+        terms: &Terms,
+        score: f32,
+        snap: &store::org_index::Snapshot,
+    ) -> Option<Hit> {
+        let f = &self.f;
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("");
+        let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).map(|v| v as i64);
+        let kind = Kind::parse(text(f.kind))?;
+        let id = num(f.id)?;
+        let scope: Vec<i64> = doc
+            .get_all(f.scope)
+            .filter_map(|v| v.as_u64())
+            .map(|v| v as i64)
+            .collect();
+        let has_full = !text(f.full_title).is_empty();
+        let has_public = !text(f.public_title).is_empty();
+        let full = has_full && may_read_inside(who, kind, &scope);
+        let public = has_public && acc.visibilities.contains(&text(f.pub_vis));
+        if !full && !public {
+            return None;
+        }
+        let (title, body) = if full {
+            (text(f.full_title), text(f.full_body))
+        } else {
+            (text(f.public_title), text(f.public_body))
+        };
+        let code = text(f.code).to_string();
+        let task = num(f.task);
+        let url = match kind {
+            Kind::Task => format!("/tasks/{id}"),
+            Kind::Report => format!("/tasks/{}", task.unwrap_or(0)),
+            Kind::Feedback if full => format!("/feedback/items/{id}"),
+            Kind::Feedback => format!("/feedback/track/{code}"),
+            Kind::Indicator => format!("/indicators/{id}"),
+            Kind::Catalogue => format!("/catalogue/{id}"),
+            Kind::Unit => format!("/org/{id}"),
+        };
+        let unit_id = num(f.unit);
+        let date = Some(text(f.date)).filter(|d| !d.is_empty()).map(str::to_string);
+        Some(Hit {
+            kind,
+            id,
+            code,
+            title: title.to_string(),
+            title_pieces: domain::search::highlight(title, terms, 300, true),
+            snippet: domain::search::highlight(body, terms, 220, true),
+            url,
+            unit_name: unit_id.and_then(|u| snap.get(u)).map(|u| u.name_vi.clone()),
+            unit_id,
+            date,
+            full_text: full,
+            score,
+        })
+    }
+}
+

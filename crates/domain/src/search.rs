@@ -1,0 +1,361 @@
+//! The Vietnamese analyser of the platform's search, and the highlighting of its hits.
+//!
+//! Vietnamese writes one syllable per word-like token ("chuyển đổi số" is one word of three
+//! syllables), so a term is a syllable and a phrase is a run of syllables. Each text is indexed
+//! three ways: folded syllables (no diacritics, đ → d, lower case), so that "chu ky so" finds
+//! "chữ ký số"; exact syllables (lower case, NFC), so that a query typed with its diacritics ranks
+//! the texts that have the same ones first; and folded syllable bigrams ("chuyen_doi doi_so"), so
+//! that a multi-syllable word ranks as a phrase. These are plain functions: the index stores
+//! what they return, split on spaces.
+
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::text::fold;
+
+/// What the search holds, one kind per family of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchType))]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Task,
+    Report,
+    Feedback,
+    Indicator,
+    Catalogue,
+    Unit,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Task,
+        Kind::Report,
+        Kind::Feedback,
+        Kind::Indicator,
+        Kind::Catalogue,
+        Kind::Unit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Task => "task",
+            Kind::Report => "report",
+            Kind::Feedback => "feedback",
+            Kind::Indicator => "indicator",
+            Kind::Catalogue => "catalogue",
+            Kind::Unit => "unit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+crate::named!(Kind, "search type");
+
+/// Terms of a query are capped: a pasted page must not become a query of a thousand clauses.
+pub const MAX_TERMS: usize = 16;
+
+/// Syllables of `s`: runs of letters and digits, in NFC and lower case, everything else a
+/// separator ("Nghị quyết 57-NQ/TW" → nghị, quyết, 57, nq, tw).
+pub fn syllables(s: &str) -> Vec<String> {
+    let nfc: String = s.nfc().collect();
+    let mut out = vec![];
+    let mut cur = String::new();
+    for c in nfc.chars() {
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The three token streams of a text, each space-separated, ready for a whitespace tokenizer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysed {
+    pub folded: String,
+    pub exact: String,
+    pub bigrams: String,
+}
+
+/// Analyses a text for the index.
+pub fn analyse(s: &str) -> Analysed {
+    let exact = syllables(s);
+    let folded: Vec<String> = exact.iter().map(|t| fold(t)).collect();
+    Analysed {
+        bigrams: bigrams(&folded).join(" "),
+        folded: folded.join(" "),
+        exact: exact.join(" "),
+    }
+}
+
+/// Adjacent pairs joined by `_`, which no syllable contains.
+pub fn bigrams(folded: &[String]) -> Vec<String> {
+    folded.windows(2).map(|w| format!("{}_{}", w[0], w[1])).collect()
+}
+
+/// A query as the index's terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Folded syllables, in the order typed, without repeats: each must match.
+    pub folded: Vec<String>,
+    /// The same syllables as typed (lower case): a match ranks higher. A syllable typed
+    /// without diacritics is no evidence of intent and is left out.
+    pub exact: Vec<String>,
+    /// Folded bigrams of the syllables as typed: phrase matches rank higher.
+    pub bigrams: Vec<String>,
+}
+
+impl Terms {
+    pub fn parse(q: &str) -> Terms {
+        let typed: Vec<String> = syllables(q).into_iter().take(MAX_TERMS).collect();
+        let folded_seq: Vec<String> = typed.iter().map(|t| fold(t)).collect();
+        let mut folded: Vec<String> = vec![];
+        for f in &folded_seq {
+            if !folded.contains(f) {
+                folded.push(f.clone());
+            }
+        }
+        let mut exact: Vec<String> = vec![];
+        for (t, f) in typed.iter().zip(&folded_seq) {
+            if t != f && !exact.contains(t) {
+                exact.push(t.clone());
+            }
+        }
+        Terms {
+            bigrams: bigrams(&folded_seq),
+            folded,
+            exact,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.folded.is_empty()
+    }
+}
+
+/// How many typing errors a folded syllable may carry and still match: none below five
+/// letters (short syllables differ by one letter from many others: "so" and "sa"), one from
+/// five, two from nine.
+pub fn typos_allowed(term: &str) -> u8 {
+    match term.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// One piece of a highlighted text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchPiece))]
+pub struct Piece {
+    pub text: String,
+    /// A syllable the query matched.
+    pub hit: bool,
+}
+
+/// Whether a folded syllable of the text matches a folded term of the query, as the index
+/// matches them (equal, within the typos allowed, or the last term typed as a prefix).
+fn matches(word: &str, terms: &[String], last_prefix: bool) -> bool {
+    terms.iter().enumerate().any(|(i, t)| {
+        word == t
+            || (last_prefix && i + 1 == terms.len() && t.chars().count() >= 3 && word.starts_with(t.as_str()))
+            || {
+                let k = typos_allowed(t) as usize;
+                k > 0 && crate::search::within_edits(word, t, k)
+            }
+    })
+}
+
+/// Levenshtein distance at most `k` (transpositions count as one edit, as in the index).
+pub fn within_edits(a: &str, b: &str, k: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > k {
+        return false;
+    }
+    // Optimal string alignment distance over the full table; syllables are short.
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m] <= k
+}
+
+/// `text` cut to about `max` characters around its first matching syllable, as pieces that say
+/// which syllables matched. The whole text when it fits; "…" marks a cut.
+pub fn highlight(text: &str, terms: &Terms, max: usize, last_prefix: bool) -> Vec<Piece> {
+    let text: String = text.nfc().collect();
+    // Words with their byte spans.
+    let mut spans: Vec<(usize, usize, bool)> = vec![];
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            let hit = matches(&fold(&text[s..i]), &terms.folded, last_prefix);
+            spans.push((s, i, hit));
+        }
+    }
+    let chars = text.chars().count();
+    let (mut from, mut to) = (0, text.len());
+    if chars > max {
+        // Start a little before the first hit, on a word boundary.
+        let first = spans.iter().find(|s| s.2).map(|s| s.0).unwrap_or(0);
+        let lead = max / 4;
+        let before: Vec<usize> = spans.iter().map(|s| s.0).filter(|&s| s <= first).collect();
+        from = before
+            .iter()
+            .rev()
+            .find(|&&s| text[s..first].chars().count() >= lead)
+            .copied()
+            .unwrap_or(before.first().copied().unwrap_or(0));
+        let end = text[from..]
+            .char_indices()
+            .nth(max)
+            .map(|(i, _)| from + i)
+            .unwrap_or(text.len());
+        // End on the end of a word.
+        to = spans
+            .iter()
+            .filter(|s| s.1 <= end && s.0 >= from)
+            .map(|s| s.1)
+            .next_back()
+            .unwrap_or(end);
+    }
+    let mut out: Vec<Piece> = vec![];
+    let push = |out: &mut Vec<Piece>, t: &str, hit: bool| {
+        if t.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some(p) if p.hit == hit => p.text.push_str(t),
+            _ => out.push(Piece {
+                text: t.to_string(),
+                hit,
+            }),
+        }
+    };
+    if from > 0 {
+        push(&mut out, "…", false);
+    }
+    let mut at = from;
+    for &(s, e, hit) in spans.iter().filter(|s| s.0 >= from && s.1 <= to) {
+        // Two hits apart by spaces read as one ("Đắk Lắk").
+        let gap = &text[at..s];
+        let joins = hit && out.last().is_some_and(|p| p.hit) && gap.trim().is_empty();
+        push(&mut out, gap, joins);
+        push(&mut out, &text[s..e], hit);
+        at = e;
+    }
+    push(&mut out, &text[at..to], false);
+    if to < text.len() {
+        push(&mut out, "…", false);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_text_is_indexed_folded_exact_and_in_bigrams() {
+        let a = analyse("Chữ ký số cho Đắk Lắk, 57-NQ/TW");
+        assert_eq!(a.folded, "chu ky so cho dak lak 57 nq tw");
+        assert_eq!(a.exact, "chữ ký số cho đắk lắk 57 nq tw");
+        assert_eq!(a.bigrams, "chu_ky ky_so so_cho cho_dak dak_lak lak_57 57_nq nq_tw");
+    }
+
+    #[test]
+    fn a_query_keeps_diacritics_only_where_typed() {
+        let t = Terms::parse("chuyển đổi so SỐ");
+        assert_eq!(t.folded, vec!["chuyen", "doi", "so"]);
+        assert_eq!(t.exact, vec!["chuyển", "đổi", "số"]);
+        assert_eq!(t.bigrams, vec!["chuyen_doi", "doi_so", "so_so"]);
+        assert!(Terms::parse(" ,;- ").is_empty());
+        assert_eq!(Terms::parse(&"a ".repeat(100)).folded, vec!["a"]);
+    }
+
+    #[test]
+    fn typos_are_allowed_on_longer_syllables_only() {
+        assert_eq!(typos_allowed("so"), 0);
+        assert_eq!(typos_allowed("chuyen"), 1);
+        assert_eq!(typos_allowed("nghiencuu"), 2);
+        assert!(within_edits("chuyen", "chyuen", 1));
+        assert!(within_edits("chuyen", "chuyn", 1));
+        assert!(!within_edits("chuyen", "chayan", 1));
+    }
+
+    #[test]
+    fn hits_are_marked_in_the_original_text() {
+        let t = Terms::parse("dak lak");
+        let p = highlight("Tỉnh Đắk Lắk (mới)", &t, 100, false);
+        assert_eq!(
+            p,
+            vec![
+                Piece { text: "Tỉnh ".into(), hit: false },
+                Piece { text: "Đắk Lắk".into(), hit: true },
+                Piece { text: " (mới)".into(), hit: false },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_text_is_cut_around_the_first_hit() {
+        let text = format!("{} đèn đường hỏng ở thôn 3 {}", "mở đầu ".repeat(40), "kết thúc ".repeat(40));
+        let p = highlight(&text, &Terms::parse("den duong"), 60, false);
+        let joined: String = p.iter().map(|x| x.text.as_str()).collect();
+        assert!(joined.starts_with('…') && joined.ends_with('…'), "{joined}");
+        assert!(joined.chars().count() <= 64, "{joined}");
+        assert!(p.iter().any(|x| x.hit && x.text.contains("đèn")));
+    }
+
+    proptest! {
+        /// The pieces put back together are the text (or a cut of it, marked), and a piece
+        /// marked as a hit folds to a term of the query.
+        #[test]
+        fn highlighting_never_changes_the_text(words in proptest::collection::vec("[a-zđăâêôơưáàảãạ]{1,7}", 1..40), pick in 0usize..40) {
+            let text = words.join(" ");
+            let q = words[pick % words.len()].clone();
+            let terms = Terms::parse(&q);
+            let p = highlight(&text, &terms, 10_000, false);
+            let joined: String = p.iter().map(|x| x.text.as_str()).collect();
+            prop_assert_eq!(joined, text);
+            for piece in p.iter().filter(|x| x.hit) {
+                for w in syllables(&piece.text) {
+                    prop_assert!(matches(&fold(&w), &terms.folded, false));
+                }
+            }
+            prop_assert!(p.iter().any(|x| x.hit));
+        }
+
+        /// Folding commutes with the analysis: the folded stream of a text is the folded stream
+        /// of its folded form, so a query typed without diacritics finds every spelling.
+        #[test]
+        fn folding_a_text_first_changes_nothing(s in "[a-zA-ZđĐăâêôơưáàảãạÁÀẢÃẠ0-9 ,.-]{0,60}") {
+            prop_assert_eq!(analyse(&s).folded, analyse(&fold(&s)).folded);
+        }
+    }
+}
