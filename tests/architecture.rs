@@ -47,7 +47,11 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["domain", "store"],
         &["axum", "askama", "tower-http", "web", "seed"],
     ),
-    ("crates/web", &["domain", "app"], &["sqlx", "store", "seed", "tantivy"]),
+    (
+        "crates/web",
+        &["domain", "app"],
+        &["sqlx", "store", "seed", "tantivy"],
+    ),
     (
         "crates/seed",
         &["domain", "store", "app"],

@@ -198,10 +198,22 @@ enum Ep {
     CkanShow,
     CatDcat,
     CatImport,
+    /// Search finds a restricted task, a feedback item's full text, a catalogue draft exactly
+    /// where reading them directly is allowed.
+    SearchTask,
+    SearchFeedback,
+    SearchCatalogue,
 }
 
 /// The rule book, stated plainly.
 fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
+    // A search hit is a read: found exactly where reading the record directly is allowed.
+    match ep {
+        Ep::SearchTask => return expected(who, Ep::RestrictedTask, obj),
+        Ep::SearchFeedback => return expected(who, Ep::FbItem, obj),
+        Ep::SearchCatalogue => return expected(who, Ep::CatShow, obj),
+        _ => {}
+    }
     use Who::*;
     let in_subtree = matches!(obj, Obj::Own | Obj::Child);
     let local = matches!(who, Leader | Officer);
@@ -796,7 +808,9 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::RestrictedTask
         | Ep::Propose
         | Ep::AddEvidence
-        | Ep::SetBudget => &[Obj::Own, Obj::Child, Obj::Foreign],
+        | Ep::SetBudget
+        | Ep::SearchTask
+        | Ep::SearchFeedback => &[Obj::Own, Obj::Child, Obj::Foreign],
         Ep::Cascade => &[Obj::Own, Obj::Foreign],
         Ep::FbInbox
         | Ep::FbItem
@@ -843,12 +857,13 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         | Ep::CatFigures
         | Ep::CatHeartbeat
         | Ep::PageCatEntry
-        | Ep::PageCatEdit => &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public],
+        | Ep::PageCatEdit
+        | Ep::SearchCatalogue => &[Obj::Own, Obj::Child, Obj::Foreign, Obj::Public],
         _ => &[Obj::Public],
     }
 }
 
-const ENDPOINTS: [Ep; 141] = [
+const ENDPOINTS: [Ep; 144] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -990,6 +1005,9 @@ const ENDPOINTS: [Ep; 141] = [
     Ep::CkanShow,
     Ep::CatDcat,
     Ep::CatImport,
+    Ep::SearchTask,
+    Ep::SearchFeedback,
+    Ep::SearchCatalogue,
 ];
 
 #[macro_export]
@@ -1304,6 +1322,59 @@ both_with!(
             assert_eq!(st, 201, "{v}");
             cat_file.insert(format!("{obj:?}"), v["id"].as_i64().unwrap());
         }
+        // The search index applies what was written above within a fraction of a second: wait
+        // until the last of it is found.
+        let fb_codes: std::collections::HashMap<String, String> = {
+            let mut m = std::collections::HashMap::new();
+            for (k, id) in &fb_initiative {
+                m.insert(
+                    k.clone(),
+                    app.scalar_text(&format!("SELECT code FROM feedback_items WHERE id = {id}"))
+                        .await,
+                );
+            }
+            m
+        };
+        let search_ids = |v: &serde_json::Value| -> Vec<i64> {
+            v["hits"]
+                .as_array()
+                .map(|h| h.iter().filter_map(|x| x["id"].as_i64()).collect())
+                .unwrap_or_default()
+        };
+        let search_path = |ep: Ep, obj: Obj| -> (String, i64) {
+            let i = [Obj::Own, Obj::Child, Obj::Foreign]
+                .iter()
+                .position(|o| *o == obj)
+                .unwrap_or(9);
+            let key = format!("{obj:?}");
+            match ep {
+                Ep::SearchTask => (
+                    format!("/api/v1/search?type=task&q=M%E1%BA%ADt%20{i}"),
+                    restricted[&key],
+                ),
+                Ep::SearchFeedback => (
+                    format!("/api/v1/search?type=feedback&q={}", fb_codes[&key]),
+                    fb_initiative[&key],
+                ),
+                _ if obj == Obj::Public => {
+                    ("/api/v1/search?type=catalogue&q=MX%20MO".into(), cat_public)
+                }
+                _ => (
+                    format!("/api/v1/search?type=catalogue&q=MX%20{key}"),
+                    cat_draft[&key],
+                ),
+            }
+        };
+        for _ in 0..300 {
+            let (st, v) = admin_api
+                .get(app.url(&search_path(Ep::SearchCatalogue, Obj::Public).0))
+                .call_json()
+                .await;
+            if st == 200 && search_ids(&v).contains(&cat_public) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         let cat_declaration = |code: String| {
             json!({"code": code, "name_vi": "Cơ sở dữ liệu thử", "kind": "local",
             "frequency": "monthly", "lifecycle": "operating", "hosting": "cloud", "security_level": 2})
@@ -1418,6 +1489,9 @@ both_with!(
                         Ep::PageIndTargets => (Method::GET, format!("/indicators/{dvctt}/targets?unit={unit}"), None),
                         Ep::PageIndEdit => (Method::GET, format!("/indicators/{dvctt}/edit"), None),
                         Ep::RkMethods => (Method::GET, "/api/v1/methods".into(), None),
+                        Ep::SearchTask | Ep::SearchFeedback | Ep::SearchCatalogue => {
+                            (Method::GET, search_path(ep, obj).0, None)
+                        }
                         Ep::RkVersion => (Method::GET, format!("/api/v1/methods/{rk_method}/versions/1"), None),
                         Ep::RkNewVersion => (
                             Method::POST,
@@ -2018,6 +2092,23 @@ both_with!(
                         res = app.anon().get(app.url("/healthz")).call().await;
                     }
                     let want = expected(who, ep, obj);
+                    if matches!(
+                        ep,
+                        Ep::SearchTask | Ep::SearchFeedback | Ep::SearchCatalogue
+                    ) {
+                        // The search answers 200 to everyone: what counts is whether the record is among the hits.
+                        assert_eq!(got, 200, "{who:?} {path}");
+                        let v: serde_json::Value = res.json().await.unwrap();
+                        let found = search_ids(&v).contains(&search_path(ep, obj).1);
+                        got = if found {
+                            200
+                        } else if want == 200 {
+                            404
+                        } else {
+                            want
+                        };
+                        res = app.anon().get(app.url("/healthz")).call().await;
+                    }
                     if got != want {
                         failures.push(format!(
                             "{who:?} {method} {path} ({obj:?}): got {got}, want {want}"

@@ -97,7 +97,10 @@ pub fn analyse(s: &str) -> Analysed {
 
 /// Adjacent pairs joined by `_`, which no syllable contains.
 pub fn bigrams(folded: &[String]) -> Vec<String> {
-    folded.windows(2).map(|w| format!("{}_{}", w[0], w[1])).collect()
+    folded
+        .windows(2)
+        .map(|w| format!("{}_{}", w[0], w[1]))
+        .collect()
 }
 
 /// A query as the index's terms.
@@ -165,7 +168,10 @@ pub struct Piece {
 fn matches(word: &str, terms: &[String], last_prefix: bool) -> bool {
     terms.iter().enumerate().any(|(i, t)| {
         word == t
-            || (last_prefix && i + 1 == terms.len() && t.chars().count() >= 3 && word.starts_with(t.as_str()))
+            || (last_prefix
+                && i + 1 == terms.len()
+                && t.chars().count() >= 3
+                && word.starts_with(t.as_str()))
             || {
                 let k = typos_allowed(t) as usize;
                 k > 0 && crate::search::within_edits(word, t, k)
@@ -192,7 +198,9 @@ pub fn within_edits(a: &str, b: &str, k: usize) -> bool {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -209,7 +217,10 @@ pub fn highlight(text: &str, terms: &Terms, max: usize, last_prefix: bool) -> Ve
     // Words with their byte spans.
     let mut spans: Vec<(usize, usize, bool)> = vec![];
     let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         if c.is_alphanumeric() {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
@@ -285,7 +296,10 @@ mod tests {
         let a = analyse("Chữ ký số cho Đắk Lắk, 57-NQ/TW");
         assert_eq!(a.folded, "chu ky so cho dak lak 57 nq tw");
         assert_eq!(a.exact, "chữ ký số cho đắk lắk 57 nq tw");
-        assert_eq!(a.bigrams, "chu_ky ky_so so_cho cho_dak dak_lak lak_57 57_nq nq_tw");
+        assert_eq!(
+            a.bigrams,
+            "chu_ky ky_so so_cho cho_dak dak_lak lak_57 57_nq nq_tw"
+        );
     }
 
     #[test]
@@ -315,16 +329,29 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                Piece { text: "Tỉnh ".into(), hit: false },
-                Piece { text: "Đắk Lắk".into(), hit: true },
-                Piece { text: " (mới)".into(), hit: false },
+                Piece {
+                    text: "Tỉnh ".into(),
+                    hit: false
+                },
+                Piece {
+                    text: "Đắk Lắk".into(),
+                    hit: true
+                },
+                Piece {
+                    text: " (mới)".into(),
+                    hit: false
+                },
             ]
         );
     }
 
     #[test]
     fn a_long_text_is_cut_around_the_first_hit() {
-        let text = format!("{} đèn đường hỏng ở thôn 3 {}", "mở đầu ".repeat(40), "kết thúc ".repeat(40));
+        let text = format!(
+            "{} đèn đường hỏng ở thôn 3 {}",
+            "mở đầu ".repeat(40),
+            "kết thúc ".repeat(40)
+        );
         let p = highlight(&text, &Terms::parse("den duong"), 60, false);
         let joined: String = p.iter().map(|x| x.text.as_str()).collect();
         assert!(joined.starts_with('…') && joined.ends_with('…'), "{joined}");

@@ -141,7 +141,10 @@ fn select(kind: Kind) -> &'static str {
 /// Ids are numbers: written into the statement, so one query serves any number of them on
 /// both backends.
 fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The records of `kind` with these ids that still exist.

@@ -62,7 +62,12 @@ impl Engine {
     }
 
     /// Deletes and adds, then one commit with the new cursor; the reader sees it at once.
-    fn apply(&self, deletes: Vec<String>, docs: Vec<TantivyDocument>, cursor: i64) -> AppResult<()> {
+    fn apply(
+        &self,
+        deletes: Vec<String>,
+        docs: Vec<TantivyDocument>,
+        cursor: i64,
+    ) -> AppResult<()> {
         let mut w = self.writer.lock().expect("search writer lock");
         for k in deletes {
             w.delete_term(Term::from_field_text(self.f.key, &k));
@@ -225,7 +230,11 @@ pub async fn open_or_rebuild(search: &Search, db: &Db, org: &OrgIndex) -> AppRes
     }
     let t = Instant::now();
     let n = rebuild(search, db, org, &|_, _| {}).await?;
-    tracing::info!(records = n, secs = t.elapsed().as_secs_f64(), "search index built");
+    tracing::info!(
+        records = n,
+        secs = t.elapsed().as_secs_f64(),
+        "search index built"
+    );
     Ok(())
 }
 
@@ -242,8 +251,15 @@ pub async fn step(search: &Search, db: &Db, org: &OrgIndex, p: &mut Progress) ->
     };
     let cursor = engine.payload()?.cursor;
     let now = Instant::now();
-    p.holes.retain(|_, seen| now.duration_since(*seen) < HOLE_WAIT);
-    let low = p.holes.keys().next().map(|h| h - 1).unwrap_or(cursor).min(cursor);
+    p.holes
+        .retain(|_, seen| now.duration_since(*seen) < HOLE_WAIT);
+    let low = p
+        .holes
+        .keys()
+        .next()
+        .map(|h| h - 1)
+        .unwrap_or(cursor)
+        .min(cursor);
     let mut c = db.acquire().await?;
     let rows: Vec<Change> = store::search::changes_after(&mut c.conn(), low, BATCH).await?;
     drop(c);
@@ -254,7 +270,12 @@ pub async fn step(search: &Search, db: &Db, org: &OrgIndex, p: &mut Progress) ->
     if rows.is_empty() {
         return Ok(0);
     }
-    let top = rows.iter().map(|r| r.id).max().unwrap_or(cursor).max(cursor);
+    let top = rows
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .unwrap_or(cursor)
+        .max(cursor);
     for r in &rows {
         p.holes.remove(&r.id);
     }

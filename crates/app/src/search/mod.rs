@@ -23,7 +23,9 @@ use domain::policy::{self, Action, Decision, Principal, Scope};
 use domain::search::{Kind, Piece, Terms};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
@@ -81,7 +83,9 @@ impl Search {
 
     /// The outbox row up to which the index is current (tests and the status line).
     pub fn cursor(&self) -> Option<i64> {
-        self.engine().and_then(|e| e.payload().ok()).map(|p| p.cursor)
+        self.engine()
+            .and_then(|e| e.payload().ok())
+            .map(|p| p.cursor)
     }
 
     /// Searches as `who`. Runs on a blocking thread: the work is CPU and memory-mapped reads.
@@ -247,12 +251,16 @@ impl Engine {
         let n = terms.folded.len();
         for (i, t) in terms.folded.iter().enumerate() {
             let term = Term::from_field_text(layer.folded, t);
-            let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, term_q(term.clone()))];
+            let mut alts: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Should, term_q(term.clone()))];
             let typos = domain::search::typos_allowed(t);
             if typos > 0 {
                 alts.push((
                     Occur::Should,
-                    boost(Box::new(FuzzyTermQuery::new(term.clone(), typos, true)), 0.5),
+                    boost(
+                        Box::new(FuzzyTermQuery::new(term.clone(), typos, true)),
+                        0.5,
+                    ),
                 ));
             }
             if i + 1 == n && t.chars().count() >= 3 {
@@ -299,17 +307,35 @@ impl Engine {
         for (k, within) in &acc.inside {
             let mut c: Vec<(Occur, Box<dyn Query>)> = vec![
                 (Occur::Must, self.text_query(terms, f.full)),
-                (Occur::Must, term_q(Term::from_field_text(f.kind, k.as_str()))),
+                (
+                    Occur::Must,
+                    term_q(Term::from_field_text(f.kind, k.as_str())),
+                ),
             ];
             if let Some(u) = within {
-                c.push((Occur::Must, term_q(Term::from_field_u64(f.scope, *u as u64))));
+                c.push((
+                    Occur::Must,
+                    term_q(Term::from_field_u64(f.scope, *u as u64)),
+                ));
             }
             layers.push((Occur::Should, Box::new(BooleanQuery::new(c))));
         }
-        let mut all: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(layers)))];
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(layers))),
+            // Units in force before the ones they replaced, at equal text.
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    term_q(Term::from_field_text(f.current, "yes")),
+                    0.5,
+                )),
+            ),
+        ];
         if let Some(k) = kind {
-            all.push((Occur::Must, term_q(Term::from_field_text(f.kind, k.as_str()))));
+            all.push((
+                Occur::Must,
+                term_q(Term::from_field_text(f.kind, k.as_str())),
+            ));
         }
         if let Some(u) = unit {
             all.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
@@ -388,7 +414,11 @@ impl Engine {
     ) -> Option<Hit> {
         let f = &self.f;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("");
-        let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).map(|v| v as i64);
+        let num = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .map(|v| v as i64)
+        };
         let kind = Kind::parse(text(f.kind))?;
         let id = num(f.id)?;
         let scope: Vec<i64> = doc
@@ -420,7 +450,9 @@ impl Engine {
             Kind::Unit => format!("/org/{id}"),
         };
         let unit_id = num(f.unit);
-        let date = Some(text(f.date)).filter(|d| !d.is_empty()).map(str::to_string);
+        let date = Some(text(f.date))
+            .filter(|d| !d.is_empty())
+            .map(str::to_string);
         Some(Hit {
             kind,
             id,
@@ -437,4 +469,3 @@ impl Engine {
         })
     }
 }
-

@@ -58,6 +58,8 @@ pub struct Fields {
     pub full_body: Field,
     pub task: Field,
     pub date: Field,
+    /// "yes" on everything but units that no longer exist, which rank after those in force.
+    pub current: Field,
 }
 
 /// The analysis happened before indexing (`domain::search::analyse`): the index only splits on
@@ -95,6 +97,7 @@ fn build() -> (Schema, Fields) {
         full_body: b.add_text_field("full_body", STORED),
         task: b.add_u64_field("task", STORED),
         date: b.add_text_field("date", STORED),
+        current: b.add_text_field("current", STRING),
     };
     (b.build(), f)
 }
@@ -105,9 +108,10 @@ pub fn open_or_create(dir: &Path) -> AppResult<(Index, Fields)> {
     let (schema, f) = build();
     let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(tantivy_err)?;
     let index = Index::open_or_create(mmap, schema).map_err(tantivy_err)?;
-    index
-        .tokenizers()
-        .register(TOKENIZER, TextAnalyzer::builder(WhitespaceTokenizer::default()).build());
+    index.tokenizers().register(
+        TOKENIZER,
+        TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
+    );
     Ok((index, f))
 }
 
@@ -149,6 +153,9 @@ pub fn document(
     }
     if let Some(day) = &s.date {
         d.add_text(f.date, day);
+    }
+    if !(kind == Kind::Unit && s.date.is_some()) {
+        d.add_text(f.current, "yes");
     }
     // Which layers the record has, by its own rule.
     let (public_vis, full_units): (Option<&str>, Vec<i64>) = match kind {

@@ -1,0 +1,404 @@
+//! Search across the platform, on SQLite and PostgreSQL: folded and exact matching, what each
+//! reader may find, freshness after a write, a rebuild from the tables giving the same answers,
+//! and a second instance on the same database keeping its own index current.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Call, bearer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// (type, id, title) of each hit, in rank order.
+async fn hits(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    q: &str,
+    kind: &str,
+) -> Vec<(String, i64, String)> {
+    let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("q", q)
+        .append_pair("type", kind);
+    let (s, v) = c.get(url).call_json().await;
+    assert_eq!(s, StatusCode::OK, "{q}: {v}");
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["type"].as_str().unwrap().to_string(),
+                h["id"].as_i64().unwrap(),
+                h["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until `q` finds record `id` for `c` (the indexer applies writes a few times a second).
+/// Returns how long it took.
+async fn until_found(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    q: &str,
+    kind: &str,
+    id: i64,
+) -> Duration {
+    let t = Instant::now();
+    for _ in 0..600 {
+        let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("q", q)
+            .append_pair("type", kind);
+        let (s, v) = c.get(url).call_json().await;
+        if s == StatusCode::OK
+            && v["hits"]
+                .as_array()
+                .is_some_and(|h| h.iter().any(|h| h["id"] == id))
+        {
+            return t.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{q} never found {kind} {id}");
+}
+
+async fn new_task(
+    app: &common::TestApp,
+    programme: i64,
+    code: &str,
+    title: &str,
+    vis: &str,
+) -> i64 {
+    app.exec(&format!(
+        "INSERT INTO tasks (programme_id, code, title, deadline_text, deadline_json, visibility, created_at) \
+         VALUES ({programme}, '{code}', '{title}', '2026', '{{}}', '{vis}', '2025-01-09T00:00:00Z')"
+    ))
+    .await;
+    app.scalar_i64(&format!(
+        "SELECT id FROM tasks WHERE programme_id = {programme} AND code = '{code}'"
+    ))
+    .await
+}
+
+both!(search_folds_ranks_filters_and_stays_fresh, |app| {
+    let programme = app::programmes::import_annex(
+        &app.db,
+        &store::audit::Actor::system("test"),
+        &app::programmes::NQ03,
+        app::programmes::NQ03_ANNEX,
+        false,
+    )
+    .await
+    .unwrap()
+    .programme_id
+    .unwrap();
+    let anon = app.anon();
+    let hanoi_unit = app.unit_id("01").await;
+    let daklak = app.unit_id("66").await;
+    // Two public tasks that differ only by the diacritics of one syllable, a restricted task of
+    // Hà Nội, an internal one.
+    let exact = new_task(
+        &app,
+        programme,
+        "S1",
+        "Kiểm tra đường dây thôn Một",
+        "public",
+    )
+    .await;
+    let folded = new_task(
+        &app,
+        programme,
+        "S2",
+        "Kiểm tra đương dây thôn Hai",
+        "public",
+    )
+    .await;
+    let secret = new_task(
+        &app,
+        programme,
+        "S3",
+        "Kế hoạch bảo mật hạ tầng thủ đô",
+        "restricted",
+    )
+    .await;
+    app.exec(&format!(
+        "INSERT INTO assignments (task_id, unit_id, is_lead, assigned_on) VALUES ({secret}, {hanoi_unit}, TRUE, '2025-01-09')"
+    ))
+    .await;
+    let internal = new_task(
+        &app,
+        programme,
+        "S4",
+        "Rà soát nội bộ quy trình thẩm định",
+        "internal",
+    )
+    .await;
+    until_found(&anon, &app, "kiem tra duong day", "task", folded).await;
+
+    // Folded: typed without diacritics, found with them.
+    let found = hits(&anon, &app, "chu ky so", "task").await;
+    assert!(!found.is_empty(), "the annex speaks of chữ ký số");
+    let (s, v) = anon
+        .get(app.url("/api/v1/search?q=chu%20ky%20so&type=task"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let marked: Vec<String> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| {
+            h["snippet"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(h["title_pieces"].as_array().unwrap())
+        })
+        .filter(|p| p["hit"] == true)
+        .map(|p| p["text"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(marked.iter().any(|m| m.contains("chữ ký số")), "{marked:?}");
+    let units = hits(&anon, &app, "Dak Lak", "unit").await;
+    assert_eq!(units.first().map(|u| u.1), Some(daklak), "{units:?}");
+    assert_eq!(units[0].2, "Tỉnh Đắk Lắk");
+    // Facets count every type; a type filter keeps only its own.
+    assert!(
+        v["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["type"] == "task")
+    );
+    assert!(v["total"].as_u64().unwrap() >= found.len() as u64);
+
+    // The exact spelling ranks first; without diacritics both are found.
+    let ranked = hits(&anon, &app, "đường dây", "task").await;
+    let pos = |id| ranked.iter().position(|h| h.1 == id);
+    assert!(pos(exact).unwrap() < pos(folded).unwrap(), "{ranked:?}");
+    let both: Vec<i64> = hits(&anon, &app, "duong day", "task")
+        .await
+        .iter()
+        .map(|h| h.1)
+        .collect();
+    assert!(both.contains(&exact) && both.contains(&folded));
+    // A typo on a longer syllable is forgiven; a prefix being typed finds the word.
+    let typo: Vec<i64> = hits(&anon, &app, "kiểm tra đườgn dây", "task")
+        .await
+        .iter()
+        .map(|h| h.1)
+        .collect();
+    assert!(typo.contains(&exact), "{typo:?}");
+    let prefix: Vec<i64> = hits(&anon, &app, "rà soát nội bộ quy trình thẩm địn", "task")
+        .await
+        .iter()
+        .map(|h| h.1)
+        .collect();
+    assert!(
+        !prefix.contains(&internal),
+        "an internal task is not public: {prefix:?}"
+    );
+
+    // Who finds what: the restricted task only for Hà Nội, its superiors and the roles that
+    // read everything; the internal one for every account of the administration.
+    let hanoi = bearer(&app.token("hanoi.officer").await);
+    let daklak_officer = bearer(&app.token("daklak.officer").await);
+    let steering = bearer(&app.token("steering").await);
+    let citizen = bearer(&app.token("citizen").await);
+    until_found(&hanoi, &app, "bảo mật hạ tầng", "task", secret).await;
+    until_found(&steering, &app, "bao mat ha tang", "task", secret).await;
+    for c in [&anon, &daklak_officer, &citizen] {
+        assert!(
+            hits(c, &app, "bao mat ha tang thu do", "")
+                .await
+                .iter()
+                .all(|h| h.1 != secret || h.0 != "task")
+        );
+    }
+    until_found(
+        &daklak_officer,
+        &app,
+        "rà soát nội bộ quy trình thẩm địn",
+        "task",
+        internal,
+    )
+    .await;
+    assert!(
+        !hits(&citizen, &app, "rà soát nội bộ quy trình", "task")
+            .await
+            .iter()
+            .any(|h| h.1 == internal)
+    );
+
+    // Feedback: the citizen's own words are read only by the unit that holds the item; once
+    // answered, the public finds the published text.
+    let (s, v) = anon
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({"kind": "report", "category": "public_services",
+            "title": "Đèn đường hỏng ở thôn Cư Êbur", "body": "Ba cột đèn đường trên tỉnh lộ không sáng từ tháng trước, rất nguy hiểm.",
+            "unit_id": daklak, "submitter_kind": "citizen", "name": "Y Bih", "email": "ybih@example.vn"}))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let code = v["code"].as_str().unwrap().to_string();
+    let item = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await;
+    let took = until_found(&daklak_officer, &app, "den duong", "feedback", item).await;
+    println!(
+        "a new feedback item was found {} ms after its submission",
+        took.as_millis()
+    );
+    assert!(
+        hits(&hanoi, &app, "đèn đường hỏng", "feedback")
+            .await
+            .is_empty()
+    );
+    assert!(
+        hits(&anon, &app, "đèn đường hỏng", "feedback")
+            .await
+            .is_empty(),
+        "not published yet"
+    );
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "answer", "answer": "Điện lực đã thay bóng đèn."}),
+    ] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/feedback/{item}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    until_found(&anon, &app, "đèn đường", "feedback", item).await;
+    let (_, v) = anon
+        .get(app.url("/api/v1/search?q=den%20duong&type=feedback"))
+        .call_json()
+        .await;
+    let h = &v["hits"][0];
+    assert_eq!(h["url"], format!("/feedback/track/{code}"));
+    assert_eq!(h["full_text"], false);
+    assert!(
+        !v.to_string().contains("ybih@example.vn"),
+        "no submitter details"
+    );
+    let (_, v) = daklak_officer
+        .get(app.url("/api/v1/search?q=den%20duong&type=feedback"))
+        .call_json()
+        .await;
+    assert_eq!(v["hits"][0]["url"], format!("/feedback/items/{item}"));
+    assert_eq!(v["hits"][0]["full_text"], true);
+
+    // Bad input: an unknown type is refused by name; an empty query finds nothing.
+    let (s, v) = anon
+        .get(app.url("/api/v1/search?q=x&type=people"))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v.to_string().contains("\"type\""), "{v}");
+    let (s, v) = anon
+        .get(app.url("/api/v1/search?q=%20%2C"))
+        .call_json()
+        .await;
+    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)));
+    // Paging: the cursor leads to the next hits, none repeated.
+    let (_, p1) = anon
+        .get(app.url("/api/v1/search?q=so&limit=5"))
+        .call_json()
+        .await;
+    let next = p1["next_cursor"]
+        .as_str()
+        .expect("more than five hits for 'so'")
+        .to_string();
+    let (_, p2) = anon
+        .get(app.url(&format!("/api/v1/search?q=so&limit=5&cursor={next}")))
+        .call_json()
+        .await;
+    let ids = |v: &Value| -> Vec<(String, i64)> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["type"].as_str().unwrap().to_string(),
+                    h["id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&p1).len(), 5);
+    assert!(ids(&p2).iter().all(|x| !ids(&p1).contains(x)));
+
+    // A rebuild from the tables answers as the index kept current from the outbox did.
+    let dir = common::scratch().join(format!("search-{}", common::unique()));
+    let rebuilt = app::search::Search::new(&dir);
+    let org = app::records::OrgIndex::default();
+    let n = app::search::indexer::rebuild(&rebuilt, &app.db, &org, &|_, _| {})
+        .await
+        .unwrap();
+    assert!(n > 3000, "units, tasks and the item: {n}");
+    let steering_p = domain::policy::Principal {
+        user_id: app.user_id("steering").await,
+        token_id: None,
+        role: domain::policy::Role::Steering,
+        unit_id: app
+            .scalar_i64("SELECT unit_id FROM users WHERE username = 'steering'")
+            .await,
+        username: "steering".into(),
+    };
+    for (q, kind) in [
+        ("chu ky so", None),
+        ("Dak Lak", None),
+        ("đường dây", Some(domain::search::Kind::Task)),
+        ("den duong", None),
+    ] {
+        let query = app::search::SearchQuery {
+            q: q.into(),
+            kind,
+            limit: Some(50),
+            ..Default::default()
+        };
+        let a = rebuilt
+            .search(&org, &app.db, Some(&steering_p), &query)
+            .await
+            .unwrap();
+        let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("q", q)
+            .append_pair("type", kind.map(|k| k.as_str()).unwrap_or(""))
+            .append_pair("limit", "50");
+        let (_, b) = steering.get(url).call_json().await;
+        // The same records; the order of equal scores may differ (an index kept current still
+        // counts deleted versions in its statistics until it merges them).
+        let mut got: Vec<(String, i64)> = a
+            .hits
+            .iter()
+            .map(|h| (h.kind.as_str().to_string(), h.id))
+            .collect();
+        let mut want = ids(&b);
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{q}");
+        assert_eq!(a.total as u64, b["total"].as_u64().unwrap(), "{q}");
+        assert!(a.total <= 50, "{q}: every hit compared");
+    }
+
+    // A second instance on the same database builds its own index and keeps it current.
+    let second = common::TestApp::start_on(app.backend, app.db_url.clone(), |_| {}).await;
+    let later = new_task(
+        &app,
+        programme,
+        "S5",
+        "Triển khai nền tảng định danh điện tử",
+        "public",
+    )
+    .await;
+    until_found(&anon, &app, "dinh danh dien tu", "task", later).await;
+    until_found(&second.anon(), &second, "dinh danh dien tu", "task", later).await;
+});
