@@ -149,6 +149,23 @@ def open311_routes(s):
     return out
 
 
+def search_routes(c):
+    """Searches as people type them, after waiting for the index (built in the background after a
+    first start; until then the API answers 503)."""
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(c.base + "/api/v1/search?q=so", timeout=30) as r:
+                if r.status == 200:
+                    break
+        except urllib.error.HTTPError as e:
+            if e.code != 503:
+                break
+        time.sleep(0.5)
+    return ["/search?q=chuy%E1%BB%83n%20%C4%91%E1%BB%95i%20s%E1%BB%91", "/search?q=den%20duong&type=feedback",
+            "/search?q=Dak%20Lak", "/api/v1/search?q=chu%20ky%20so", "/api/v1/search?q=du%20lieu&type=catalogue",
+            "/api/v1/search?q=nghien%20cuu&type=task&limit=50"]
+
+
 def fill(route, s):
     """The route with its parameters filled, or None when the data hold no sample."""
     def value(m):
@@ -227,7 +244,7 @@ def main():
     s = samples(roles["steering"], a.province)
     spec = roles["anonymous"].json("/api/v1/openapi.json")
     api = {p for p, ops in spec["paths"].items() if "get" in ops}
-    routes = sorted((api | page_routes()) - SKIP) + deep_lists(roles["admin"]) + open311_routes(s)
+    routes = sorted((api | page_routes()) - SKIP) + deep_lists(roles["admin"]) + open311_routes(s) + search_routes(roles["anonymous"])
     failures, rows, skipped = [], [], []
     for n, route in enumerate(routes, 1):
         if not a.check:

@@ -70,6 +70,11 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// The search index of this instance (in `<data_dir>/search`).
+    Search {
+        #[command(subcommand)]
+        cmd: SearchCmd,
+    },
     /// Write a consistent copy of the SQLite database while it runs.
     Backup {
         /// Destination file (must not exist).
@@ -156,6 +161,13 @@ enum TokenCmd {
     },
     /// Revoke a token by id.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum SearchCmd {
+    /// Rebuild the index from the database, with a progress bar. The server builds it by itself
+    /// when it is missing; run this with the server stopped (the index is locked while it runs).
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -769,6 +781,21 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 }
             }
         }
+        Cmd::Search {
+            cmd: SearchCmd::Reindex,
+        } => {
+            let db = Db::connect(&cfg.database_url()).await?;
+            let search = app::search::Search::new(&cfg.data_dir);
+            let org = app::records::OrgIndex::default();
+            let started = std::time::Instant::now();
+            let n = app::search::indexer::rebuild(&search, &db, &org, &progress_bar).await?;
+            eprintln!();
+            println!(
+                "search index rebuilt in {}: {n} records in {:.1} s",
+                search.dir().display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         Cmd::Backup { out } => {
             let db = Db::connect(&cfg.database_url()).await?;
             if db.backend() != "sqlite" {
@@ -851,4 +878,20 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr, redrawn in place (a few bytes per call; no dependency for it).
+fn progress_bar(done: u64, total: u64) {
+    use std::io::Write;
+    let total = total.max(1);
+    let filled = (done.min(total) * 30 / total) as usize;
+    let mut e = std::io::stderr();
+    let _ = write!(
+        e,
+        "\r[{}{}] {:>3} % {done}/{total}",
+        "#".repeat(filled),
+        " ".repeat(30 - filled),
+        done * 100 / total
+    );
+    let _ = e.flush();
 }

@@ -525,7 +525,11 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
         | Ep::ReadNotifications
         | Ep::PageNotifications
         | Ep::ListProposals => 200,
-        Ep::RestrictedTask | Ep::InternalTask => unreachable!(),
+        Ep::RestrictedTask
+        | Ep::InternalTask
+        | Ep::SearchTask
+        | Ep::SearchFeedback
+        | Ep::SearchCatalogue => unreachable!(),
         Ep::IndSets
         | Ep::IndCatalogue
         | Ep::IndFigures

@@ -457,9 +457,12 @@ async fn sweep(
     if s.new > s.analyzed_at && s.new >= ANALYZE_AFTER {
         store::bulk::analyze(db, SWEPT_TABLES).await?;
     }
+    // Search outbox rows every instance has long applied.
+    let pruned = crate::search::indexer::prune_outbox(db).await?;
     tracing::info!(
         date = %p.date,
         new = s.new,
+        search_outbox_pruned = pruned,
         seconds = started.elapsed().as_secs_f64(),
         "daily sweep done"
     );

@@ -33,23 +33,27 @@ pub async fn first_change(c: &mut DbConn<'_>) -> AppResult<Option<i64>> {
     Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await?))
 }
 
-/// Deletes rows older than `days` days, always keeping the newest (so that the next id never
-/// falls back below a cursor). Returns how many went.
-pub async fn prune(c: &mut DbConn<'_>, days: i64) -> AppResult<u64> {
+/// Deletes up to `limit` rows older than `days` days, always keeping the newest (so that the
+/// next id never falls back below a cursor). Returns how many went.
+pub async fn prune(c: &mut DbConn<'_>, days: i64, limit: i64) -> AppResult<u64> {
     let n = match c {
         DbConn::Sqlite(c) => sqlx::query(
-            "DELETE FROM search_outbox WHERE at < datetime('now', '-' || $1 || ' days') \
-             AND id < (SELECT MAX(id) FROM search_outbox)",
+            "DELETE FROM search_outbox WHERE id IN (SELECT id FROM search_outbox \
+             WHERE at < datetime('now', '-' || $1 || ' days') \
+             AND id < (SELECT MAX(id) FROM search_outbox) ORDER BY id LIMIT $2)",
         )
         .bind(days)
+        .bind(limit)
         .execute(&mut **c)
         .await?
         .rows_affected(),
         DbConn::Pg(c) => sqlx::query(
-            "DELETE FROM search_outbox WHERE at < now() - make_interval(days => $1::INT) \
-             AND id < (SELECT MAX(id) FROM search_outbox)",
+            "DELETE FROM search_outbox WHERE id IN (SELECT id FROM search_outbox \
+             WHERE at < now() - make_interval(days => $1::INT) \
+             AND id < (SELECT MAX(id) FROM search_outbox) ORDER BY id LIMIT $2)",
         )
         .bind(days)
+        .bind(limit)
         .execute(&mut **c)
         .await?
         .rows_affected(),
@@ -69,6 +73,8 @@ pub struct Source {
     /// What the public reads, where it differs (feedback moderated by its unit).
     pub public_title: String,
     pub public_body: String,
+    /// Searchable but not shown: the names in the other languages.
+    pub extra: String,
     /// 1 when the record is public by its own rule (feedback published, catalogue entry
     /// accepted and published); tasks and reports follow `visibility` instead.
     pub public: i64,
@@ -86,7 +92,8 @@ pub struct Source {
 
 const TASKS: &str = "SELECT x.id, x.code, x.title, \
     COALESCE(x.result_text, '') || ' ' || COALESCE(x.lead_text, '') || ' ' || COALESCE(x.coordinating_text, '') AS body, \
-    x.title AS public_title, COALESCE(x.result_text, '') AS public_body, CAST(1 AS BIGINT) AS public, \
+    x.title AS public_title, \
+    COALESCE(x.result_text, '') || ' ' || COALESCE(x.lead_text, '') || ' ' || COALESCE(x.coordinating_text, '') AS public_body, '' AS extra, CAST(1 AS BIGINT) AS public, \
     x.visibility, p.owner_unit_id AS unit_id, x.id AS task_id, p.owner_unit_id, CAST(x.due_on AS TEXT) AS date \
     FROM tasks x JOIN programmes p ON p.id = x.programme_id";
 
@@ -94,35 +101,37 @@ const REPORTS: &str = "SELECT x.id, t.code, t.title, \
     x.narrative || ' ' || COALESCE(x.results, '') || ' ' || COALESCE(x.difficulties, '') || ' ' || COALESCE(x.proposals, '') AS body, \
     t.title AS public_title, \
     x.narrative || ' ' || COALESCE(x.results, '') || ' ' || COALESCE(x.difficulties, '') || ' ' || COALESCE(x.proposals, '') AS public_body, \
-    CAST(1 AS BIGINT) AS public, t.visibility, a.unit_id, t.id AS task_id, p.owner_unit_id, CAST(x.reported_on AS TEXT) AS date \
+    '' AS extra, CAST(1 AS BIGINT) AS public, t.visibility, a.unit_id, t.id AS task_id, p.owner_unit_id, CAST(x.reported_on AS TEXT) AS date \
     FROM reports x JOIN assignments a ON a.id = x.assignment_id JOIN tasks t ON t.id = a.task_id \
     JOIN programmes p ON p.id = t.programme_id";
 
 const FEEDBACK: &str = "SELECT x.id, x.code, x.title, x.body || ' ' || COALESCE(x.answer, '') AS body, \
-    x.public_title, x.public_body || ' ' || COALESCE(x.answer, '') AS public_body, \
+    x.public_title, x.public_body || ' ' || COALESCE(x.answer, '') AS public_body, '' AS extra, \
     CAST(CASE WHEN x.state IN ('answered', 'closed') AND NOT x.hidden AND NOT (x.held AND x.moderated_on IS NULL) \
     THEN 1 ELSE 0 END AS BIGINT) AS public, x.kind AS visibility, x.unit_id, x.task_id, \
     CAST(NULL AS BIGINT) AS owner_unit_id, CAST(x.submitted_on AS TEXT) AS date \
     FROM feedback_items x";
 
 const INDICATORS: &str = "SELECT x.id, x.code, x.name_vi AS title, \
-    x.name_en || ' ' || x.name_fr || ' ' || x.definition || ' ' || x.responsible_text AS body, \
-    x.name_vi AS public_title, x.name_en || ' ' || x.name_fr || ' ' || x.definition || ' ' || x.responsible_text AS public_body, \
+    x.definition || ' ' || x.responsible_text AS body, \
+    x.name_vi AS public_title, x.definition || ' ' || x.responsible_text AS public_body, \
+    x.name_en || ' ' || x.name_fr AS extra, \
     CAST(1 AS BIGINT) AS public, x.value_type AS visibility, x.responsible_unit_id AS unit_id, \
     CAST(NULL AS BIGINT) AS task_id, CAST(NULL AS BIGINT) AS owner_unit_id, CAST(NULL AS TEXT) AS date \
     FROM indicators x";
 
 const CATALOGUE: &str = "SELECT x.id, x.code, x.name_vi AS title, \
-    x.name_en || ' ' || x.name_fr || ' ' || x.purpose || ' ' || x.data_subjects AS body, \
-    x.name_vi AS public_title, x.name_en || ' ' || x.name_fr || ' ' || x.purpose || ' ' || x.data_subjects AS public_body, \
+    x.purpose || ' ' || x.data_subjects AS body, \
+    x.name_vi AS public_title, x.purpose || ' ' || x.data_subjects AS public_body, \
+    x.name_en || ' ' || x.name_fr AS extra, \
     CAST(CASE WHEN x.is_public AND x.state = 'accepted' THEN 1 ELSE 0 END AS BIGINT) AS public, \
     x.state AS visibility, x.owner_unit_id AS unit_id, CAST(NULL AS BIGINT) AS task_id, \
     CAST(NULL AS BIGINT) AS owner_unit_id, CAST(NULL AS TEXT) AS date \
     FROM catalogue_entries x";
 
-const UNITS: &str = "SELECT x.id, COALESCE(x.code, '') AS code, x.name_vi AS title, \
-    COALESCE(x.name_en, '') || ' ' || COALESCE(x.name_fr, '') AS body, \
-    x.name_vi AS public_title, COALESCE(x.name_en, '') || ' ' || COALESCE(x.name_fr, '') AS public_body, \
+const UNITS: &str = "SELECT x.id, COALESCE(x.code, '') AS code, x.name_vi AS title, '' AS body, \
+    x.name_vi AS public_title, '' AS public_body, \
+    COALESCE(x.name_en, '') || ' ' || COALESCE(x.name_fr, '') AS extra, \
     CAST(1 AS BIGINT) AS public, x.kind AS visibility, x.id AS unit_id, CAST(NULL AS BIGINT) AS task_id, \
     CAST(NULL AS BIGINT) AS owner_unit_id, CAST(x.valid_to AS TEXT) AS date \
     FROM org_units x";

@@ -325,3 +325,21 @@ pub async fn run_forever(search: Arc<Search>, db: Db, org: Arc<OrgIndex>) {
         tokio::time::sleep(EVERY).await;
     }
 }
+
+/// How long outbox rows are kept: an instance stopped longer than this rebuilds its index.
+pub const KEEP_DAYS: i64 = 7;
+
+/// Deletes outbox rows older than [`KEEP_DAYS`], a few thousand per short transaction, so that
+/// writers never wait long. Returns how many went.
+pub async fn prune_outbox(db: &Db) -> AppResult<u64> {
+    let mut total = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let n = store::search::prune(&mut tx.conn(), KEEP_DAYS, 5000).await?;
+        tx.commit().await?;
+        total += n;
+        if n < 5000 {
+            return Ok(total);
+        }
+    }
+}

@@ -118,6 +118,8 @@ pub struct SearchQuery {
     /// Where the previous page ended (an offset, opaque to clients).
     pub cursor: Option<String>,
     pub limit: Option<usize>,
+    /// Leave the counts per type out (a page that asked for them already).
+    pub skip_facets: bool,
 }
 
 /// One result.
@@ -363,7 +365,7 @@ impl Engine {
         }
         let acc = access(who);
         let searcher = self.reader.searcher();
-        for k in Kind::ALL {
+        for k in Kind::ALL.into_iter().filter(|_| !q.skip_facets) {
             let n = searcher
                 .search(&self.query(&terms, &acc, Some(k), q.unit), &Count)
                 .map_err(tantivy_err)?;
@@ -458,7 +460,13 @@ impl Engine {
             id,
             code,
             title: title.to_string(),
-            title_pieces: domain::search::highlight(title, terms, 300, true),
+            // Long titles (an annex's task is a paragraph) are cut from their start.
+            title_pieces: domain::search::highlight(
+                &domain::text::cut_at_word(title, 200),
+                terms,
+                400,
+                true,
+            ),
             snippet: domain::search::highlight(body, terms, 220, true),
             url,
             unit_name: unit_id.and_then(|u| snap.get(u)).map(|u| u.name_vi.clone()),

@@ -177,15 +177,16 @@ pub fn document(
     }
     if let Some(v) = public_vis {
         d.add_text(f.pub_vis, v);
-        let (title, body) = if kind == Kind::Feedback {
-            (&s.public_title, &s.public_body)
-        } else {
-            (&s.title, &s.body)
-        };
+        // A tracking code is searchable by those who read the item inside only.
         let code = if kind == Kind::Feedback { "" } else { &s.code };
-        add_layer(&mut d, f.public, title, &format!("{code} {body}"));
-        d.add_text(f.public_title, title);
-        d.add_text(f.public_body, body);
+        add_layer(
+            &mut d,
+            f.public,
+            &s.public_title,
+            &format!("{code} {} {}", s.public_body, s.extra),
+        );
+        d.add_text(f.public_title, &s.public_title);
+        d.add_text(f.public_body, &s.public_body);
     }
     if !full_units.is_empty() {
         let mut scope: Vec<i64> = full_units.iter().flat_map(|u| snap.chain(*u)).collect();
@@ -194,7 +195,12 @@ pub fn document(
         for u in scope {
             d.add_u64(f.scope, u as u64);
         }
-        add_layer(&mut d, f.full, &s.title, &format!("{} {}", s.code, s.body));
+        add_layer(
+            &mut d,
+            f.full,
+            &s.title,
+            &format!("{} {} {}", s.code, s.body, s.extra),
+        );
         d.add_text(f.full_title, &s.title);
         d.add_text(f.full_body, &s.body);
     }

@@ -48,6 +48,7 @@ impl SearchParams {
             unit: self.unit,
             cursor: self.cursor,
             limit: self.limit,
+            skip_facets: false,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod org;
 pub mod programmes;
 pub mod rankings;
+pub mod search;
 pub mod session;
 pub mod tasks;
 pub mod tokens;
@@ -48,5 +49,6 @@ pub fn router() -> Router<AppState> {
         .merge(claims::router())
         .merge(notifications::router())
         .merge(feedback::router())
+        .merge(search::router())
         .merge(account::router())
 }
