@@ -264,6 +264,26 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
             .is_empty(),
         "not published yet"
     );
+    // The inbox filtered by words: the item, and nothing for words it lacks.
+    let (s, v) = daklak_officer
+        .get(app.url(&format!(
+            "/api/v1/feedback?unit={daklak}&q=den%20duong%20hong"
+        )))
+        .call_json()
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let inbox_ids: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!((inbox_ids, v["total"].as_i64()), (vec![item], Some(1)));
+    let (_, v) = daklak_officer
+        .get(app.url(&format!("/api/v1/feedback?unit={daklak}&q=cap%20nuoc")))
+        .call_json()
+        .await;
+    assert_eq!(v["total"].as_i64(), Some(0), "{v}");
     for body in [
         json!({"action": "accept"}),
         json!({"action": "answer", "answer": "Điện lực đã thay bóng đèn."}),
@@ -276,6 +296,29 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
         assert_eq!(s, StatusCode::OK, "{v}");
     }
     until_found(&anon, &app, "đèn đường", "feedback", item).await;
+    // The public list filtered by words, as data and as the page.
+    let (_, v) = anon
+        .get(app.url("/api/v1/feedback/published?q=den%20duong"))
+        .call_json()
+        .await;
+    assert_eq!(v["total"].as_i64(), Some(1), "{v}");
+    assert_eq!(v["items"][0]["code"], code.as_str());
+    let (_, v) = anon
+        .get(app.url("/api/v1/feedback/published?q=cap%20nuoc"))
+        .call_json()
+        .await;
+    assert_eq!(v["total"].as_i64(), Some(0), "{v}");
+    let (s, page) = anon
+        .get(app.url("/feedback?q=%C4%91%C3%A8n%20%C4%91%C6%B0%E1%BB%9Dng"))
+        .call_text()
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(&code), "the page lists the item");
+    let (_, page) = anon.get(app.url("/search?q=den%20duong")).call_text().await;
+    assert!(
+        page.contains(&format!("/feedback/track/{code}")) && page.contains("<mark>"),
+        "the search page"
+    );
     let (_, v) = anon
         .get(app.url("/api/v1/search?q=den%20duong&type=feedback"))
         .call_json()

@@ -444,6 +444,8 @@ pub struct ListFilter {
     /// Items sent on or after / on or before these days (Open311's `start_date`, `end_date`).
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
+    /// Only these items (those a search found).
+    pub ids: Option<Vec<i64>>,
     /// Also count every matching item (one more scan); false where the caller keeps totals.
     pub count: bool,
     pub limit: i64,
@@ -473,6 +475,15 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     if let Some(d) = f.submitted_to {
         w.push("submitted_on <= {}", super::Arg::Date(d));
     }
+    if let Some(ids) = &f.ids {
+        if ids.is_empty() {
+            w.raw("1 = 0");
+        } else {
+            // Numbers, written into the statement: any count on both backends.
+            let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            w.raw(&format!("id IN ({})", list.join(",")));
+        }
+    }
     if f.unmoderated {
         w.raw("(state IN ('answered', 'closed') OR held = TRUE) AND moderated_on IS NULL");
     }
@@ -481,7 +492,7 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
     }
     // Filters on the four counted columns only (the inbox): the counters kept by the triggers of
     // migration 0013 answer; otherwise the matching items are counted.
-    let count = if f.user.is_none() && !f.unmoderated && !f.published_only {
+    let count = if f.user.is_none() && !f.unmoderated && !f.published_only && f.ids.is_none() {
         format!(
             "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM feedback_unit_counts {}",
             w.where_clause()

@@ -70,6 +70,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What a list's `q=` filter searches with.
+    pub fn finder(&self) -> app::search::Finder<'_> {
+        app::search::Finder {
+            search: &self.search,
+            org: &self.org,
+            db: &self.db,
+        }
+    }
+
     /// `serve` checks the mail settings first, so the fallback here only serves tests and tools.
     pub fn new(db: Db, cfg: Config) -> Self {
         let mailer = app::mail::Mailer::from_config(&cfg.smtp, &cfg.data_dir).unwrap_or_else(|e| {

@@ -10,6 +10,7 @@ use super::stats::StatsCache;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::require_on_unit;
+use crate::search::Finder;
 use domain::FieldError;
 use domain::feedback::{Kind, State};
 use domain::policy::{Action, Principal};
@@ -33,6 +34,9 @@ pub struct InboxQuery {
     /// The page after this point, as given in `next` by the page before (the public list and
     /// the inbox; costs the same at any depth, unlike `page`).
     pub after: Option<String>,
+    /// Only items whose text has these words (diacritics optional; the 1,000 best matches, in
+    /// the list's own order). The public list searches the published text only.
+    pub q: Option<String>,
 }
 
 /// One page of the public list.
@@ -131,11 +135,22 @@ pub type InboxCache = crate::memo::Memo<InboxKey, InboxPage>;
 pub async fn inbox(
     db: &Db,
     cache: &InboxCache,
+    find: Finder<'_>,
     who: &Principal,
     q: InboxQuery,
 ) -> AppResult<Arc<InboxPage>> {
     check_filters(&q, inbox_cursor_ok)?;
     let unit = q.unit.unwrap_or(who.unit_id);
+    if let Some(words) = words_of(&q) {
+        // Filtered by words: read afresh, the index moves on its own beside the versions.
+        {
+            let mut c = db.acquire().await?;
+            require_on_unit(&mut c.conn(), Some(who), Action::ReadFeedback, unit).await?;
+        }
+        let ids = find.feedback_ids(Some(who), &words, Some(unit)).await?;
+        let today = domain::clock::local_date(Utc::now());
+        return Ok(Arc::new(read_inbox(db, unit, q, today, Some(ids)).await?));
+    }
     // Permission on every request, kept or not; the version read before computing.
     let version = {
         let mut c = db.acquire().await?;
@@ -159,12 +174,25 @@ pub async fn inbox(
     if let Some(p) = cache.get(&key) {
         return Ok(p);
     }
-    let p = Arc::new(read_inbox(db, unit, q, today).await?);
+    let p = Arc::new(read_inbox(db, unit, q, today, None).await?);
     cache.put(key, p.clone());
     Ok(p)
 }
 
-async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppResult<InboxPage> {
+/// The words of a `q=` filter, if any.
+fn words_of(q: &InboxQuery) -> Option<String> {
+    q.q.as_deref()
+        .filter(|w| !domain::search::Terms::parse(w).is_empty())
+        .map(str::to_string)
+}
+
+async fn read_inbox(
+    db: &Db,
+    unit: i64,
+    q: InboxQuery,
+    today: NaiveDate,
+    ids: Option<Vec<i64>>,
+) -> AppResult<InboxPage> {
     let after = q
         .after
         .as_deref()
@@ -186,6 +214,7 @@ async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppR
         after_urgent: after,
         submitted_from: None,
         submitted_to: None,
+        ids,
         count: true,
         // One more than shown, to know whether a next page exists.
         limit: limit + 1,
@@ -224,8 +253,19 @@ async fn read_inbox(db: &Db, unit: i64, q: InboxQuery, today: NaiveDate) -> AppR
 /// Published items with their answers (public), latest answers first. Pages follow one another
 /// by `after` (keyset); the total is counted once per change of the published set and per
 /// filter (`totals`), so neither depth nor a crowd of readers costs a scan.
-pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult<PublishedPage> {
+pub async fn published(
+    db: &Db,
+    totals: &StatsCache,
+    find: Finder<'_>,
+    q: InboxQuery,
+) -> AppResult<PublishedPage> {
     check_filters(&q, published_cursor_ok)?;
+    // Filtered by words: the index finds the published items (by their public text); the total
+    // is theirs.
+    let ids = match words_of(&q) {
+        Some(w) => Some(find.feedback_ids(None, &w, None).await?),
+        None => None,
+    };
     let after = q.after.as_deref().and_then(parse_cursor);
     let (limit, offset) = crate::paging(q.page, q.per_page)?;
     let mut c = db.acquire().await?;
@@ -244,12 +284,16 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
         after_urgent: None,
         submitted_from: None,
         submitted_to: None,
-        count: false,
+        count: ids.is_some(),
+        ids,
         // One more than shown, to know whether a next page exists.
         limit: limit + 1,
         offset: if after.is_some() { 0 } else { offset },
     };
+    let searched = f.ids.is_some();
+    let (mut items, counted) = store::feedback::list(&mut c.conn(), &f).await?;
     let total = match known {
+        _ if searched => counted,
         Some(t) => t,
         None => {
             let t = store::feedback::published_total(
@@ -264,7 +308,6 @@ pub async fn published(db: &Db, totals: &StatsCache, q: InboxQuery) -> AppResult
             t
         }
     };
-    let (mut items, _) = store::feedback::list(&mut c.conn(), &f).await?;
     let next = crate::more_than(&mut items, limit)
         .and_then(|i| Some(format!("{}.{}", i.answered_on?, i.id)));
     Ok(PublishedPage {
@@ -321,6 +364,7 @@ pub async fn mine(db: &Db, who: &Principal, q: InboxQuery) -> AppResult<(Vec<Pub
         after_urgent: None,
         submitted_from: None,
         submitted_to: None,
+        ids: None,
         count: true,
         limit,
         offset,

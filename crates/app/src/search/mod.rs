@@ -108,6 +108,56 @@ impl Search {
     }
 }
 
+/// What a list's `q=` filter needs (the feedback inbox, the public list).
+#[derive(Clone, Copy)]
+pub struct Finder<'a> {
+    pub search: &'a Search,
+    pub org: &'a OrgIndex,
+    pub db: &'a crate::db::Db,
+}
+
+/// A list filtered by words keeps at most this many of the best matches.
+pub const FILTER_CAP: usize = 1000;
+
+impl Finder<'_> {
+    /// Ids of the feedback items matching `words` that `who` may find (anonymous: published
+    /// items by their public text), of `unit` and the units below when given, best first, at
+    /// most [`FILTER_CAP`]. Unavailable while the index is being built.
+    pub async fn feedback_ids(
+        &self,
+        who: Option<&Principal>,
+        words: &str,
+        unit: Option<i64>,
+    ) -> AppResult<Vec<i64>> {
+        let Some(engine) = self.search.engine() else {
+            return Err(AppError::Unavailable);
+        };
+        let terms = Terms::parse(words);
+        if terms.is_empty() {
+            return Ok(vec![]);
+        }
+        let who = who.cloned();
+        tokio::task::spawn_blocking(move || {
+            let acc = access(who.as_ref());
+            let q = engine.query(&terms, &acc, Some(Kind::Feedback), unit);
+            let searcher = engine.reader.searcher();
+            let top = searcher
+                .search(&q, &TopDocs::with_limit(FILTER_CAP).order_by_score())
+                .map_err(tantivy_err)?;
+            let mut ids = Vec::with_capacity(top.len());
+            for (_, addr) in top {
+                let doc: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
+                if let Some(id) = doc.get_first(engine.f.id).and_then(|v| v.as_u64()) {
+                    ids.push(id as i64);
+                }
+            }
+            Ok(ids)
+        })
+        .await
+        .map_err(tantivy_err)?
+    }
+}
+
 /// What was asked.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {

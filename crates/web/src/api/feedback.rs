@@ -205,7 +205,7 @@ async fn inbox(
     let who = ctx.principal()?;
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| async {
-            let p = app::feedback::inbox(&s.db, &s.inbox, who, q).await?;
+            let p = app::feedback::inbox(&s.db, &s.inbox, s.finder(), who, q).await?;
             Ok((p.items.clone(), p.next.clone()))
         })
         .await?;
@@ -225,7 +225,7 @@ async fn inbox(
         );
         return crate::api::export::export_response(&t, format, "feedback-inbox");
     }
-    let page = app::feedback::inbox(&s.db, &s.inbox, who, q).await?;
+    let page = app::feedback::inbox(&s.db, &s.inbox, s.finder(), who, q).await?;
     Ok(Json(page).into_response())
 }
 
@@ -427,7 +427,7 @@ async fn published(
 ) -> AppResult<Response> {
     if let Some(format) = crate::api::export::parse_format(q.format.as_deref())? {
         let rows = all_pages(q, |q| async {
-            let p = app::feedback::published(&s.db, &s.stats, q).await?;
+            let p = app::feedback::published(&s.db, &s.stats, s.finder(), q).await?;
             Ok((p.items, p.next))
         })
         .await?;
@@ -440,8 +440,15 @@ async fn published(
         );
         return crate::api::export::export_response(&t, format, "feedback-published");
     }
-    let page = app::feedback::published(&s.db, &s.stats, q).await?;
-    Ok(public(Json(page), Deps::FEEDBACK))
+    // Filtered by words, the answer follows the search index, not the versions the cache
+    // watches: never kept.
+    let searched = q.q.as_deref().is_some_and(|w| !w.trim().is_empty());
+    let page = app::feedback::published(&s.db, &s.stats, s.finder(), q).await?;
+    Ok(if searched {
+        Json(page).into_response()
+    } else {
+        public(Json(page), Deps::FEEDBACK)
+    })
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -154,6 +154,7 @@ async fn unit_home(s: &AppState, ctx: &Ctx, who: &Principal) -> AppResult<Respon
     let feedback = app::feedback::inbox(
         &s.db,
         &s.inbox,
+        s.finder(),
         who,
         app::feedback::InboxQuery {
             per_page: Some(5),

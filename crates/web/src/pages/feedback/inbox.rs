@@ -49,6 +49,8 @@ struct InboxTpl {
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
     saved: bool,
+    /// Words sought in the items' full text.
+    q: String,
 }
 
 impl InboxTpl {
@@ -75,6 +77,8 @@ struct InboxQ {
     bulk_ok: Option<usize>,
     bulk_failed: Option<usize>,
     saved: Option<u8>,
+    /// Words sought in the items' full text (diacritics optional).
+    q: Option<String>,
 }
 
 async fn inbox_page(
@@ -86,9 +90,11 @@ async fn inbox_page(
     let unit = q.unit.unwrap_or(who.unit_id);
     let status = q.status.filter(|s| !s.is_empty());
     let kind = q.kind.filter(|s| !s.is_empty());
+    let words = q.q.clone().filter(|w| !w.trim().is_empty());
     let inbox = app::feedback::inbox(
         &s.db,
         &s.inbox,
+        s.finder(),
         who,
         InboxQuery {
             unit: Some(unit),
@@ -98,6 +104,7 @@ async fn inbox_page(
             page: q.page,
             per_page: Some(100),
             after: q.after.clone().filter(|a| !a.is_empty()),
+            q: words.clone(),
             ..Default::default()
         },
     )
@@ -108,6 +115,7 @@ async fn inbox_page(
     for (k, v) in [
         ("status", status.as_deref()),
         ("type", kind.as_deref()),
+        ("q", words.as_deref()),
         (
             "moderation",
             q.moderation.as_deref().filter(|m| !m.is_empty()),
@@ -146,6 +154,7 @@ async fn inbox_page(
         bulk_ok: q.bulk_ok,
         bulk_failed: q.bulk_failed,
         saved: q.saved.is_some(),
+        q: words.unwrap_or_default(),
     })
 }
 

@@ -34,6 +34,8 @@ struct ListTpl {
     /// Why the unit typed was not understood (shown next to the field).
     unit_error: String,
     status: String,
+    /// Words sought in the published text.
+    q: String,
     /// Pages follow one another by position (`after`), so that page 1,000 costs what page 1 does.
     first_link: String,
     next_link: String,
@@ -58,6 +60,8 @@ struct ListQuery {
     page: Option<i64>,
     /// Where the previous page ended (its `next`).
     after: Option<String>,
+    /// Words sought in the published text (diacritics optional).
+    q: Option<String>,
 }
 
 async fn list_page(
@@ -86,9 +90,11 @@ async fn list_page(
         },
     };
     let after = q.after.filter(|a| !a.is_empty());
+    let words = q.q.filter(|w| !w.trim().is_empty());
     let page = app::feedback::published(
         &s.db,
         &s.stats,
+        s.finder(),
         InboxQuery {
             kind: kind.clone(),
             category: category.clone(),
@@ -97,6 +103,7 @@ async fn list_page(
             page: q.page,
             per_page: Some(50),
             after: after.clone(),
+            q: words.clone(),
             ..Default::default()
         },
     )
@@ -104,6 +111,7 @@ async fn list_page(
     // The same filters on every link, then the position.
     let mut base = String::from("/feedback?");
     for (k, v) in [
+        ("q", words.as_deref()),
         ("type", kind.as_deref()),
         ("category", category.as_deref()),
         ("unit", Some(unit_text.as_str()).filter(|u| !u.is_empty())),
@@ -129,10 +137,18 @@ async fn list_page(
         unit: unit_text,
         unit_error,
         status: status.unwrap_or_default(),
+        q: words.clone().unwrap_or_default(),
         first_link,
         next_link,
     })
-    .map(|r| crate::cache::public(r, crate::cache::Deps::FEEDBACK))
+    // Filtered by words, the page follows the search index, not the versions the cache watches.
+    .map(|r| {
+        if words.is_some() {
+            r
+        } else {
+            crate::cache::public(r, crate::cache::Deps::FEEDBACK)
+        }
+    })
 }
 
 #[derive(Template)]
