@@ -162,8 +162,8 @@ pub async fn rebuild(
     let fresh = dir.with_extension("new");
     let _ = std::fs::remove_dir_all(&fresh);
     let engine = Engine::open(&fresh, 200_000_000, 2)?;
-    let mut c = db.acquire().await?;
-    let mut c = c.conn();
+    let mut pooled = db.acquire().await?;
+    let mut c = pooled.conn();
     let start = store::search::last_change(&mut c).await?;
     let mut total = 0u64;
     for k in Kind::ALL {
@@ -188,7 +188,7 @@ pub async fn rebuild(
             progress(done, total);
         }
     }
-    drop(c);
+    drop(pooled);
     // Commit, then let the merges it started finish before the directory moves.
     tokio::task::spawn_blocking(move || {
         let mut w = engine.writer.into_inner().expect("search writer lock");
