@@ -1572,3 +1572,127 @@ async fn a_province_declares_a_database_that_is_reviewed_made_live_and_found_by_
     );
     p.close().await.unwrap();
 }
+
+/// Duplicates (issue 16): a citizen writing a report sees a published item that says the same;
+/// a second one is sent anyway; the unit's officer sees it flagged as a duplicate on the item
+/// page, merges it with one click, and the citizen's tracking page says where it went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_similar_item_is_suggested_while_typing_and_the_duplicate_is_merged() {
+    let app = common::TestApp::start(common::Backend::Sqlite).await;
+    let daklak = app.unit_id("66").await;
+    let submit_api = |title: &'static str, body: &'static str| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .anon()
+                .post(app.url("/api/v1/feedback"))
+                .json(&serde_json::json!({"kind": "report", "category": "public_services", "title": title,
+                    "body": body, "unit_id": daklak, "submitter_kind": "citizen"}))
+                .call_json()
+                .await;
+            assert_eq!(s, 201, "{v}");
+            (
+                v["code"].as_str().unwrap().to_string(),
+                v["secret"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let (first, _) = submit_api(
+        "Đèn đường hỏng tại thôn Ea Kao, xã Hòa Phú",
+        "Hệ thống đèn chiếu sáng công cộng không hoạt động vào ban đêm tại thôn Ea Kao, người dân đi lại rất nguy hiểm.",
+    )
+    .await;
+    let first_id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{first}'"
+        ))
+        .await;
+    let steering = common::bearer(&app.token("steering").await);
+    for body in [
+        serde_json::json!({"action": "accept"}),
+        serde_json::json!({"action": "answer", "answer": "Điện lực sẽ thay bóng trong tuần."}),
+    ] {
+        let (s, v) = steering
+            .post(app.url(&format!("/api/v1/feedback/{first_id}/actions")))
+            .json(&body)
+            .call_json()
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    // The published item is in the index once the public can find it.
+    for _ in 0..200 {
+        let (_, v) = app
+            .anon()
+            .get(app.url("/api/v1/search?q=den%20duong%20ea%20kao&type=feedback"))
+            .call_json()
+            .await;
+        if v["total"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (c, _driver) = browser().await;
+    c.goto(&app.url("/lang/vi?next=/feedback/new"))
+        .await
+        .unwrap();
+    type_in(&c, "title", "Đèn đường bị hư ở thôn Ea Kao").await;
+    type_in(&c, "body", "Hệ thống đèn chiếu sáng công cộng không sáng vào ban đêm ở thôn Ea Kao, bà con đi lại mất an toàn.").await;
+    let suggested = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "#fb-similar a[href='/feedback/track/{first}']"
+        )))
+        .await
+        .expect("the similar item is suggested while typing");
+    assert!(suggested.text().await.unwrap().contains("Đèn đường hỏng"));
+    assert!(
+        text(&c, "#fb-similar")
+            .await
+            .contains("Có thể đã có người gửi")
+    );
+    // Sent anyway; the officer of Đắk Lắk sees the duplicate and merges it.
+    let (second, secret) = submit_api(
+        "Đèn đường bị hư ở thôn Ea Kao",
+        "Hệ thống đèn chiếu sáng công cộng không sáng vào ban đêm ở thôn Ea Kao, bà con đi lại mất an toàn.",
+    )
+    .await;
+    let second_id = app
+        .scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{second}'"
+        ))
+        .await;
+    sign_in(&c, &app, "daklak.officer").await;
+    for _ in 0..100 {
+        c.goto(&app.url(&format!("/feedback/items/{second_id}")))
+            .await
+            .unwrap();
+        if c.find(Locator::Css("#fb-duplicates")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let line = text(&c, &format!("#fb-duplicates li[data-id='{first_id}']")).await;
+    assert!(line.contains(&first) && line.contains('%'), "{line}");
+    submit(
+        &c,
+        &format!("#fb-duplicates li[data-id='{first_id}'] button.fb-merge"),
+    )
+    .await;
+    assert_eq!(
+        app.scalar_text(&format!(
+            "SELECT state FROM feedback_items WHERE id = {second_id}"
+        ))
+        .await,
+        "merged"
+    );
+    c.goto(&app.url(&format!("/feedback/track/{second}?secret={secret}")))
+        .await
+        .unwrap();
+    let page = text(&c, "main").await;
+    assert!(
+        page.contains(&first),
+        "the tracking page leads to the item it was merged into: {page}"
+    );
+    c.close().await.unwrap();
+}

@@ -445,3 +445,110 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
     until_found(&anon, &app, "dinh danh dien tu", "task", later).await;
     until_found(&second.anon(), &second, "dinh danh dien tu", "task", later).await;
 });
+
+/// Duplicate detection end to end, through the index on each backend: near-duplicates with
+/// known ground truth (seed::near_duplicates: reordered, unaccented, with typos, paraphrased)
+/// submitted as citizens would; for each, what the Steering Committee is shown as similar.
+/// Precision and recall against the groups; the goal is 0.9 and 0.8.
+mod duplicates {
+    use super::*;
+
+    async fn run(app: common::TestApp) {
+        let samples = seed::near_duplicates::samples(40, 5);
+        let daklak = app.unit_id("66").await;
+        let mut ids = vec![];
+        for s in &samples {
+            let (st, v) = app
+                .anon()
+                .post(app.url("/api/v1/feedback"))
+                .json(
+                    &json!({"kind": "report", "category": "public_services", "title": s.title,
+                    "body": s.body, "unit_id": daklak, "submitter_kind": "citizen"}),
+                )
+                .call_json()
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            let code = v["code"].as_str().unwrap().to_string();
+            ids.push(
+                app.scalar_i64(&format!(
+                    "SELECT id FROM feedback_items WHERE code = '{code}'"
+                ))
+                .await,
+            );
+        }
+        let steering = bearer(&app.token("steering").await);
+        until_found(
+            &steering,
+            &app,
+            &samples.last().unwrap().title,
+            "feedback",
+            *ids.last().unwrap(),
+        )
+        .await;
+        let (mut tp, mut fp, mut fnn) = (0, 0, 0);
+        for (i, s) in samples.iter().enumerate() {
+            let mut url = reqwest::Url::parse(&app.url("/api/v1/feedback/similar")).unwrap();
+            url.query_pairs_mut()
+                .append_pair("text", &format!("{} {}", s.title, s.body))
+                .append_pair("except", &ids[i].to_string())
+                .append_pair("limit", "20");
+            let (st, v) = steering.get(url).call_json().await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let said: Vec<i64> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_i64().unwrap())
+                .collect();
+            for (j, t) in samples.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                match (t.group == s.group, said.contains(&ids[j])) {
+                    (true, true) => tp += 1,
+                    (false, true) => fp += 1,
+                    (true, false) => fnn += 1,
+                    _ => {}
+                }
+            }
+        }
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fnn).max(1) as f64;
+        println!(
+            "duplicates through the index ({:?}): precision {precision:.3}, recall {recall:.3} ({tp} found, {fp} wrong, {fnn} missed)",
+            app.backend
+        );
+        assert!(
+            precision >= 0.9 && recall >= 0.8,
+            "precision {precision:.3}, recall {recall:.3}"
+        );
+        // The public is shown only published items: none of these is.
+        let (_, v) = app
+            .anon()
+            .get(app.url(&format!(
+                "/api/v1/feedback/similar?text={}",
+                samples[0].title
+            )))
+            .call_json()
+            .await;
+        assert_eq!(v.as_array().map(|a| a.len()), Some(0), "{v}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(common::TestApp::start_with(common::Backend::Sqlite, |c| {
+            c.feedback_per_ip_hour = 1000
+        })
+        .await)
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(common::TestApp::start_with(common::Backend::Postgres, |c| {
+            c.feedback_per_ip_hour = 1000
+        })
+        .await)
+        .await;
+    }
+}

@@ -286,6 +286,70 @@ pub fn highlight(text: &str, terms: &Terms, max: usize, last_prefix: bool) -> Ve
     out
 }
 
+/// A text reduced to what duplicate detection compares: its folded syllables and their
+/// adjacent pairs, as sets. Folding makes a text typed without diacritics the same text; the
+/// pairs keep some order, so that the same words in another sense weigh less.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shingles {
+    /// Hashes, sorted and without repeats: comparing two texts is a merge of two short lists.
+    words: Vec<u64>,
+    pairs: Vec<u64>,
+}
+
+fn hashed(items: impl Iterator<Item = String>) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut v: Vec<u64> = items
+        .map(|s| {
+            let mut h = std::hash::DefaultHasher::new();
+            s.hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+pub fn shingles(text: &str) -> Shingles {
+    let folded: Vec<String> = syllables(text).iter().map(|t| fold(t)).collect();
+    Shingles {
+        pairs: hashed(bigrams(&folded).into_iter()),
+        words: hashed(folded.into_iter()),
+    }
+}
+
+/// |a ∩ b| / |a ∪ b| of two sorted lists without repeats; 0 for two empty ones.
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - common;
+    if union == 0 {
+        0.0
+    } else {
+        common as f64 / union as f64
+    }
+}
+
+/// How alike two texts are, from 0 (nothing shared) to 1 (the same syllables in the same
+/// pairs): the mean of the Jaccard indices of their syllables and of their pairs.
+pub fn similarity(a: &Shingles, b: &Shingles) -> f64 {
+    (jaccard(&a.words, &b.words) + jaccard(&a.pairs, &b.pairs)) / 2.0
+}
+
+/// From this similarity on, two items are suggested as duplicates (tuned on the generated
+/// near-duplicates: paraphrases, reordered sentences, accents dropped, typos; see BENCHMARKS.md).
+pub const DUPLICATE_AT: f64 = 0.55;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +423,33 @@ mod tests {
         assert!(p.iter().any(|x| x.hit && x.text.contains("đèn")));
     }
 
+    #[test]
+    fn similarity_ignores_diacritics_and_case_and_counts_order_a_little() {
+        let a = shingles("Đèn đường hỏng ở thôn Ea Kao");
+        assert_eq!(
+            similarity(&a, &shingles("den duong hong o thon ea kao")),
+            1.0
+        );
+        let reordered = similarity(&a, &shingles("Ở thôn Ea Kao đèn đường hỏng"));
+        assert!(reordered < 1.0 && reordered > 0.7, "{reordered}");
+        assert_eq!(similarity(&a, &shingles("cấp nước sạch")), 0.0);
+        assert_eq!(similarity(&shingles(""), &shingles("")), 0.0);
+    }
+
     proptest! {
+        /// Similarity is symmetric, within [0, 1], and 1 for a text and itself.
+        #[test]
+        fn similarity_is_a_symmetric_score(a in "[a-zđăâêôơưáàảãạ ]{0,60}", b in "[a-zđăâêôơưáàảãạ ]{0,60}") {
+            let (x, y) = (shingles(&a), shingles(&b));
+            let s = similarity(&x, &y);
+            prop_assert!((0.0..=1.0).contains(&s));
+            prop_assert_eq!(s, similarity(&y, &x));
+            if !syllables(&a).is_empty() {
+                prop_assert_eq!(similarity(&x, &x), 1.0);
+            }
+        }
+
+
         /// The pieces put back together are the text (or a cut of it, marked), and a piece
         /// marked as a hit folds to a term of the query.
         #[test]

@@ -21,6 +21,7 @@ pub mod generate_feedback;
 pub mod generate_indicators;
 #[cfg(feature = "generate")]
 pub mod generate_tasks;
+pub mod near_duplicates;
 
 use std::collections::HashMap;
 

@@ -21,6 +21,18 @@ pub async fn changes_after(c: &mut DbConn<'_>, after: i64, limit: i64) -> AppRes
     Ok(on_conn!(c, c => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(&mut **c).await?))
 }
 
+/// These rows, those that exist (ids skipped earlier, committed since).
+pub async fn changes_in(c: &mut DbConn<'_>, ids: &[i64]) -> AppResult<Vec<Change>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT id, kind, ref_id FROM search_outbox WHERE id IN ({}) ORDER BY id",
+        id_list(ids)
+    );
+    Ok(on_conn!(c, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?))
+}
+
 /// The highest row id, 0 when empty.
 pub async fn last_change(c: &mut DbConn<'_>) -> AppResult<i64> {
     let sql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM search_outbox";

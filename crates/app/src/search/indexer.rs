@@ -15,6 +15,8 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::records::OrgIndex;
 
+/// An index further behind the outbox than this is rebuilt rather than caught up.
+const CATCH_UP_MAX: i64 = 100_000;
 /// How often the outbox is read: a change is searchable within this and one commit.
 pub const EVERY: Duration = Duration::from_millis(200);
 /// Outbox rows read per step.
@@ -216,8 +218,12 @@ pub async fn open_or_rebuild(search: &Search, db: &Db, org: &OrgIndex) -> AppRes
             Ok(e) => {
                 let mut c = db.acquire().await?;
                 let first = store::search::first_change(&mut c.conn()).await?;
+                let last = store::search::last_change(&mut c.conn()).await?;
+                // Far behind (a bulk load since), reading the tables is quicker than the outbox.
                 let ok = e.payload().ok().is_some_and(|p| {
-                    p.version == VERSION && first.is_none_or(|first| p.cursor + 1 >= first)
+                    p.version == VERSION
+                        && first.is_none_or(|first| p.cursor + 1 >= first)
+                        && last - p.cursor <= CATCH_UP_MAX
                 });
                 if ok {
                     search.install(Arc::new(e));
@@ -253,20 +259,11 @@ pub async fn step(search: &Search, db: &Db, org: &OrgIndex, p: &mut Progress) ->
     let now = Instant::now();
     p.holes
         .retain(|_, seen| now.duration_since(*seen) < HOLE_WAIT);
-    let low = p
-        .holes
-        .keys()
-        .next()
-        .map(|h| h - 1)
-        .unwrap_or(cursor)
-        .min(cursor);
+    let holes: Vec<i64> = p.holes.keys().take(1000).copied().collect();
     let mut c = db.acquire().await?;
-    let rows: Vec<Change> = store::search::changes_after(&mut c.conn(), low, BATCH).await?;
+    let mut rows: Vec<Change> = store::search::changes_in(&mut c.conn(), &holes).await?;
+    rows.extend(store::search::changes_after(&mut c.conn(), cursor, BATCH).await?);
     drop(c);
-    let rows: Vec<Change> = rows
-        .into_iter()
-        .filter(|r| r.id > cursor || p.holes.contains_key(&r.id))
-        .collect();
     if rows.is_empty() {
         return Ok(0);
     }

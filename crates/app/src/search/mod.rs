@@ -22,16 +22,15 @@ use std::sync::{Arc, RwLock};
 use domain::policy::{self, Action, Decision, Principal, Scope};
 use domain::search::{Kind, Piece, Terms};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
 use crate::error::{AppError, AppResult};
 use crate::records::OrgIndex;
 use schema::Fields;
+use store::org_index::Snapshot;
 
 /// Results per page, and the most a client may ask for.
 pub const PAGE: usize = 20;
@@ -158,6 +157,52 @@ impl Finder<'_> {
     }
 }
 
+/// A feedback item that may say the same as a text.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Similar {
+    pub id: i64,
+    /// The tracking code, when the reader may see it.
+    pub code: String,
+    pub title: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub submitted_on: Option<String>,
+    /// 0 to 1: the mean Jaccard index of the folded syllables and of their pairs.
+    pub similarity: f64,
+    pub url: String,
+}
+
+impl Finder<'_> {
+    /// Feedback items that may say the same as `text`, most alike first: the index's best
+    /// matches on any of its words (BM25), re-scored by [`domain::search::similarity`] and kept
+    /// from [`domain::search::DUPLICATE_AT`]. The public compares with published texts; a unit
+    /// with the items it holds too. `except`: the item itself.
+    pub async fn similar_feedback(
+        &self,
+        who: Option<&Principal>,
+        text: &str,
+        except: Option<i64>,
+        unit: Option<i64>,
+        limit: usize,
+    ) -> AppResult<Vec<Similar>> {
+        let Some(engine) = self.search.engine() else {
+            return Err(AppError::Unavailable);
+        };
+        let snap = self.org.snapshot(self.db).await?;
+        let who = who.cloned();
+        let text = text.to_string();
+        tokio::task::spawn_blocking(move || {
+            engine.similar(who.as_ref(), &text, except, unit, limit, &snap)
+        })
+        .await
+        .map_err(tantivy_err)?
+    }
+}
+
+/// Candidates read from the index before re-scoring.
+const CANDIDATES: usize = 30;
+
 /// What was asked.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
@@ -244,6 +289,24 @@ struct Access {
     /// Kinds whose full text `who` may read: everywhere (`None`), or inside the records of
     /// their own unit and the units below (`Some(unit)`).
     inside: Vec<(Kind, Option<i64>)>,
+}
+
+/// The kinds that have a full layer (see [`inside_action`]).
+const WITH_FULL: usize = 4;
+
+impl Access {
+    /// The full-layer clauses: kinds grouped by where they may be read, so that a reader with
+    /// the same reach over every kind costs one clause, without a filter on kinds.
+    fn groups(&self) -> Vec<(Option<i64>, Vec<Kind>)> {
+        let mut out: Vec<(Option<i64>, Vec<Kind>)> = vec![];
+        for (k, within) in &self.inside {
+            match out.iter_mut().find(|(w, _)| w == within) {
+                Some((_, kinds)) => kinds.push(*k),
+                None => out.push((*within, vec![*k])),
+            }
+        }
+        out
+    }
 }
 
 /// The action that guards a kind's full text.
@@ -356,33 +419,28 @@ impl Engine {
                 (Occur::Must, Box::new(BooleanQuery::new(vis))),
             ])),
         ));
-        for (k, within) in &acc.inside {
-            let mut c: Vec<(Occur, Box<dyn Query>)> = vec![
-                (Occur::Must, self.text_query(terms, f.full)),
-                (
-                    Occur::Must,
-                    term_q(Term::from_field_text(f.kind, k.as_str())),
-                ),
-            ];
+        for (within, kinds) in acc.groups() {
+            let mut c: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, self.text_query(terms, f.full))];
+            if kinds.len() < WITH_FULL {
+                let any: Vec<(Occur, Box<dyn Query>)> = kinds
+                    .iter()
+                    .map(|k| {
+                        (
+                            Occur::Should,
+                            term_q(Term::from_field_text(f.kind, k.as_str())),
+                        )
+                    })
+                    .collect();
+                c.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
             if let Some(u) = within {
-                c.push((
-                    Occur::Must,
-                    term_q(Term::from_field_u64(f.scope, *u as u64)),
-                ));
+                c.push((Occur::Must, term_q(Term::from_field_u64(f.scope, u as u64))));
             }
             layers.push((Occur::Should, Box::new(BooleanQuery::new(c))));
         }
-        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(layers))),
-            // Units in force before the ones they replaced, at equal text.
-            (
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    term_q(Term::from_field_text(f.current, "yes")),
-                    0.5,
-                )),
-            ),
-        ];
+        let mut all: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(layers)))];
         if let Some(k) = kind {
             all.push((
                 Occur::Must,
@@ -395,12 +453,109 @@ impl Engine {
         Box::new(BooleanQuery::new(all))
     }
 
-    fn run(
+    /// Any of the text's syllables on a layer (the candidates of a duplicate).
+    fn any_words(&self, words: &[String], layer: schema::Layer) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            words
+                .iter()
+                .map(|w| {
+                    (
+                        Occur::Should,
+                        term_q(Term::from_field_text(layer.folded, w)),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    fn similar(
         &self,
         who: Option<&Principal>,
-        q: &SearchQuery,
-        snap: &store::org_index::Snapshot,
-    ) -> AppResult<Results> {
+        text: &str,
+        except: Option<i64>,
+        unit: Option<i64>,
+        limit: usize,
+        snap: &Snapshot,
+    ) -> AppResult<Vec<Similar>> {
+        let f = &self.f;
+        let mine = domain::search::shingles(text);
+        let mut words: Vec<String> = Terms::parse(text).folded;
+        // The longest syllables say most; a pasted page must not become a thousand clauses.
+        words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        words.truncate(32);
+        if words.is_empty() {
+            return Ok(vec![]);
+        }
+        let acc = access(who);
+        let feedback = || term_q(Term::from_field_text(f.kind, Kind::Feedback.as_str()));
+        let mut layers: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Should,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, self.any_words(&words, f.public)),
+                (
+                    Occur::Must,
+                    term_q(Term::from_field_text(f.pub_vis, "public")),
+                ),
+            ])),
+        )];
+        if let Some((_, within)) = acc.inside.iter().find(|(k, _)| *k == Kind::Feedback) {
+            let mut c: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, self.any_words(&words, f.full))];
+            if let Some(u) = within {
+                c.push((
+                    Occur::Must,
+                    term_q(Term::from_field_u64(f.scope, *u as u64)),
+                ));
+            }
+            layers.push((Occur::Should, Box::new(BooleanQuery::new(c))));
+        }
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, feedback()),
+            (Occur::Must, Box::new(BooleanQuery::new(layers))),
+        ];
+        if let Some(u) = unit {
+            all.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
+        }
+        let q = BooleanQuery::new(all);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(CANDIDATES).order_by_score())
+            .map_err(tantivy_err)?;
+        let mut out = vec![];
+        for (_, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
+            let terms = Terms::default();
+            let Some(h) = self.hit(&doc, who, &acc, &terms, 0.0, snap) else {
+                continue;
+            };
+            if Some(h.id) == except {
+                continue;
+            }
+            let theirs = domain::search::shingles(&format!(
+                "{} {}",
+                h.title,
+                doc_body(&doc, f, h.full_text)
+            ));
+            let s = domain::search::similarity(&mine, &theirs);
+            if s >= domain::search::DUPLICATE_AT {
+                out.push(Similar {
+                    id: h.id,
+                    code: h.code,
+                    title: h.title,
+                    unit_id: h.unit_id,
+                    unit_name: h.unit_name,
+                    submitted_on: h.date,
+                    similarity: (s * 1000.0).round() / 1000.0,
+                    url: h.url,
+                });
+            }
+        }
+        out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn run(&self, who: Option<&Principal>, q: &SearchQuery, snap: &Snapshot) -> AppResult<Results> {
         let terms = Terms::parse(&q.q);
         let mut out = Results {
             q: q.q.clone(),
@@ -415,15 +570,6 @@ impl Engine {
         }
         let acc = access(who);
         let searcher = self.reader.searcher();
-        for k in Kind::ALL.into_iter().filter(|_| !q.skip_facets) {
-            let n = searcher
-                .search(&self.query(&terms, &acc, Some(k), q.unit), &Count)
-                .map_err(tantivy_err)?;
-            out.total += n;
-            if n > 0 {
-                out.facets.push(Facet { kind: k, count: n });
-            }
-        }
         let offset: usize = q
             .cursor
             .as_deref()
@@ -431,16 +577,40 @@ impl Engine {
             .unwrap_or(0)
             .min(10_000);
         let limit = q.limit.unwrap_or(PAGE).clamp(1, PAGE_MAX);
-        let query = self.query(&terms, &acc, q.kind, q.unit);
         // One more than the page says whether there is a next one.
-        let top = searcher
-            .search(
-                &query,
-                &TopDocs::with_limit(limit + 1)
-                    .and_offset(offset)
-                    .order_by_score(),
-            )
-            .map_err(tantivy_err)?;
+        let top_docs = TopDocs::with_limit(limit + 1)
+            .and_offset(offset)
+            .order_by_score();
+        let all = self.query(&terms, &acc, None, q.unit);
+        // The counts per type (the type filter aside) and the page: one pass over the hits
+        // when no type is asked for, two otherwise.
+        let (counts, top) = match (q.skip_facets, q.kind) {
+            (false, None) => {
+                let (c, t) = searcher
+                    .search(&all, &(KindCounts(self.f.kind_n), top_docs))
+                    .map_err(tantivy_err)?;
+                (Some(c), t)
+            }
+            (skip, kind) => {
+                let c = if skip {
+                    None
+                } else {
+                    Some(
+                        searcher
+                            .search(&all, &KindCounts(self.f.kind_n))
+                            .map_err(tantivy_err)?,
+                    )
+                };
+                let query = self.query(&terms, &acc, kind, q.unit);
+                (c, searcher.search(&query, &top_docs).map_err(tantivy_err)?)
+            }
+        };
+        for (k, n) in Kind::ALL.into_iter().zip(counts.unwrap_or_default()) {
+            out.total += n;
+            if n > 0 {
+                out.facets.push(Facet { kind: k, count: n });
+            }
+        }
         if top.len() > limit {
             out.next_cursor = Some((offset + limit).to_string());
         }
@@ -462,7 +632,7 @@ impl Engine {
         acc: &Access,
         terms: &Terms,
         score: f32,
-        snap: &store::org_index::Snapshot,
+        snap: &Snapshot,
     ) -> Option<Hit> {
         let f = &self.f;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("");
@@ -525,5 +695,66 @@ impl Engine {
             full_text: full,
             score,
         })
+    }
+}
+
+/// The stored body of the layer a hit showed.
+fn doc_body<'d>(doc: &'d TantivyDocument, f: &Fields, full: bool) -> &'d str {
+    let field = if full { f.full_body } else { f.public_body };
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+/// Counts the hits of each kind, reading the kind of each hit from its fast field.
+struct KindCounts(tantivy::schema::Field);
+
+struct KindCountsSegment {
+    kinds: tantivy::columnar::Column<u64>,
+    counts: [usize; Kind::ALL.len()],
+}
+
+impl Collector for KindCounts {
+    type Fruit = [usize; Kind::ALL.len()];
+    type Child = KindCountsSegment;
+
+    fn for_segment(
+        &self,
+        _: tantivy::SegmentOrdinal,
+        segment: &tantivy::SegmentReader,
+    ) -> tantivy::Result<KindCountsSegment> {
+        let name = segment.schema().get_field_name(self.0).to_string();
+        Ok(KindCountsSegment {
+            kinds: segment.fast_fields().u64(&name)?,
+            counts: [0; Kind::ALL.len()],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut out = [0; Kind::ALL.len()];
+        for f in fruits {
+            for (o, n) in out.iter_mut().zip(f) {
+                *o += n;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for KindCountsSegment {
+    type Fruit = [usize; Kind::ALL.len()];
+
+    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
+        if let Some(k) = self.kinds.first(doc)
+            && let Some(c) = self.counts.get_mut(k as usize)
+        {
+            *c += 1;
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.counts
     }
 }

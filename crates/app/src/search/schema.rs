@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::org_index::Snapshot;
 use store::search::Source;
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, TantivyDocument};
@@ -17,7 +17,7 @@ use super::tantivy_err;
 use crate::error::AppResult;
 
 /// Raised when the fields or the analysis change: an index of another version is rebuilt.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What an index's commit says about it, as JSON in the commit's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,8 +58,8 @@ pub struct Fields {
     pub full_body: Field,
     pub task: Field,
     pub date: Field,
-    /// "yes" on everything but units that no longer exist, which rank after those in force.
-    pub current: Field,
+    /// The kind's position in `Kind::ALL`, as a fast field: the counts per type in one pass.
+    pub kind_n: Field,
 }
 
 /// The analysis happened before indexing (`domain::search::analyse`): the index only splits on
@@ -97,7 +97,7 @@ fn build() -> (Schema, Fields) {
         full_body: b.add_text_field("full_body", STORED),
         task: b.add_u64_field("task", STORED),
         date: b.add_text_field("date", STORED),
-        current: b.add_text_field("current", STRING),
+        kind_n: b.add_u64_field("kind_n", FAST),
     };
     (b.build(), f)
 }
@@ -119,9 +119,16 @@ pub fn key(kind: Kind, id: i64) -> String {
     format!("{}:{id}", kind.as_str())
 }
 
-fn add_layer(d: &mut TantivyDocument, l: Layer, title: &str, body: &str) {
-    // The title twice: a match in it weighs more than one in the body.
-    for t in [title, title, body] {
+pub fn kind_position(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+}
+
+/// `title_weight`: how many times the title counts (a match in it weighs more than one in the
+/// body; a unit that no longer exists counts its name once, so that the unit in force with the
+/// same name ranks first).
+fn add_layer(d: &mut TantivyDocument, l: Layer, title: &str, body: &str, title_weight: usize) {
+    let titles = std::iter::repeat_n(title, title_weight);
+    for t in titles.chain(std::iter::once(body)) {
         let a = analyse(t);
         d.add_text(l.folded, &a.folded);
         d.add_text(l.exact, &a.exact);
@@ -154,9 +161,12 @@ pub fn document(
     if let Some(day) = &s.date {
         d.add_text(f.date, day);
     }
-    if !(kind == Kind::Unit && s.date.is_some()) {
-        d.add_text(f.current, "yes");
-    }
+    d.add_u64(f.kind_n, kind_position(kind) as u64);
+    let weight = if kind == Kind::Unit && s.date.is_some() {
+        1
+    } else {
+        2
+    };
     // Which layers the record has, by its own rule.
     let (public_vis, full_units): (Option<&str>, Vec<i64>) = match kind {
         Kind::Task | Kind::Report => match Visibility::parse(&s.visibility) {
@@ -171,10 +181,9 @@ pub fn document(
         ),
         Kind::Indicator | Kind::Unit => (Some("public"), vec![]),
     };
-    // A tracking code is public information only on a published item.
-    if kind != Kind::Feedback || public_vis.is_some() {
-        d.add_text(f.code, &s.code);
-    }
+    // Stored only: a hit is shown through a layer its reader may read, and a tracking code is
+    // public on a published item.
+    d.add_text(f.code, &s.code);
     if let Some(v) = public_vis {
         d.add_text(f.pub_vis, v);
         // A tracking code is searchable by those who read the item inside only.
@@ -184,6 +193,7 @@ pub fn document(
             f.public,
             &s.public_title,
             &format!("{code} {} {}", s.public_body, s.extra),
+            weight,
         );
         d.add_text(f.public_title, &s.public_title);
         d.add_text(f.public_body, &s.public_body);
@@ -200,6 +210,7 @@ pub fn document(
             f.full,
             &s.title,
             &format!("{} {} {}", s.code, s.body, s.extra),
+            weight,
         );
         d.add_text(f.full_title, &s.title);
         d.add_text(f.full_body, &s.body);

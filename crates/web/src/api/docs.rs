@@ -328,9 +328,10 @@ pub struct CatalogueDoc;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(super::search::search),
+    paths(super::search::search, super::search::similar),
     components(schemas(
         app::search::Results,
+        app::search::Similar,
         app::search::Hit,
         app::search::Facet,
         domain::search::Kind,

@@ -11,7 +11,41 @@ use app::error::AppError;
 use app::search::{Results, SearchQuery};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+    Router::new()
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/feedback/similar", get(similar))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarParams {
+    /// The text to compare (a draft's title and body).
+    pub text: Option<String>,
+    /// Leave this item out (the item being read).
+    pub except: Option<i64>,
+    /// Only items of this unit and the units below it.
+    pub unit: Option<i64>,
+    /// At most this many, 1 to 20 (default 5).
+    pub limit: Option<usize>,
+}
+
+/// Feedback items that may say the same as a text, most alike first, with their similarity
+/// (0 to 1). The public compares with published items; a unit's people with the items it
+/// holds too. The feedback form asks this while a citizen writes.
+#[utoipa::path(get, path = "/api/v1/feedback/similar", tag = "search", params(SimilarParams), security((), ("bearer" = [])),
+    responses((status = 200, body = [app::search::Similar]), (status = 503, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn similar(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(p): ApiQuery<SimilarParams>,
+) -> AppResult<Json<Vec<app::search::Similar>>> {
+    let text = p.text.unwrap_or_default();
+    let limit = p.limit.unwrap_or(5).clamp(1, 20);
+    Ok(Json(
+        s.finder()
+            .similar_feedback(ctx.who.as_ref(), &text, p.except, p.unit, limit)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

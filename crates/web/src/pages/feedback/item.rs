@@ -60,9 +60,17 @@ struct ItemTpl {
     draft: ActForm,
     /// The same for the moderation form (None: the item's public text).
     moderation: Option<ModerateForm>,
+    /// Items whose text is close to this one's, most alike first.
+    duplicates: Vec<app::search::Similar>,
+    /// The officer may merge this item into one of them.
+    can_merge: bool,
 }
 
 impl ItemTpl {
+    fn pct(&self, v: &f64) -> String {
+        format!("{:.0}", v * 100.0)
+    }
+
     /// The answer box: what was typed, else the draft waiting for approval.
     fn answer_text(&self) -> &str {
         if self.draft.answer.is_empty() {
@@ -116,6 +124,23 @@ async fn render_item(
     let (item, history) = app::feedback::item_for_officer(&s.db, ctx.principal()?, id).await?;
     let moves = app::feedback::moves_for(&s.db, ctx.principal()?, &item).await?;
     let files = app::feedback::files_for_officer(&s.db, ctx.principal()?, &item).await?;
+    // While the index is being built after a start, the page shows no suggestion.
+    let duplicates = match s
+        .finder()
+        .similar_feedback(
+            ctx.who.as_ref(),
+            &format!("{} {}", item.title, item.body),
+            Some(id),
+            // Candidates held by the same unit or below: the ones its officers can merge.
+            Some(item.unit_id),
+            5,
+        )
+        .await
+    {
+        Err(AppError::Unavailable) => vec![],
+        r => r?,
+    };
+    let can_merge = moves.contains(&"merge");
     html_status(
         form_status(&errors),
         ItemTpl {
@@ -127,6 +152,8 @@ async fn render_item(
             errors,
             draft,
             moderation,
+            duplicates,
+            can_merge,
         },
     )
 }
