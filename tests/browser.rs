@@ -1635,8 +1635,8 @@ async fn a_similar_item_is_suggested_while_typing_and_the_duplicate_is_merged() 
     c.goto(&app.url("/lang/vi?next=/feedback/new"))
         .await
         .unwrap();
-    type_in(&c, "title", "Đèn đường bị hư ở thôn Ea Kao").await;
-    type_in(&c, "body", "Hệ thống đèn chiếu sáng công cộng không sáng vào ban đêm ở thôn Ea Kao, bà con đi lại mất an toàn.").await;
+    type_in(&c, "title", "Đèn đường hỏng ở thôn Ea Kao, xã Hòa Phú").await;
+    type_in(&c, "body", "Hệ thống đèn chiếu sáng công cộng không hoạt động vào ban đêm ở thôn Ea Kao, bà con đi lại rất nguy hiểm.").await;
     let suggested = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -1653,8 +1653,8 @@ async fn a_similar_item_is_suggested_while_typing_and_the_duplicate_is_merged() 
     );
     // Sent anyway; the officer of Đắk Lắk sees the duplicate and merges it.
     let (second, secret) = submit_api(
-        "Đèn đường bị hư ở thôn Ea Kao",
-        "Hệ thống đèn chiếu sáng công cộng không sáng vào ban đêm ở thôn Ea Kao, bà con đi lại mất an toàn.",
+        "Đèn đường hỏng ở thôn Ea Kao, xã Hòa Phú",
+        "Hệ thống đèn chiếu sáng công cộng không hoạt động vào ban đêm ở thôn Ea Kao, bà con đi lại rất nguy hiểm.",
     )
     .await;
     let second_id = app

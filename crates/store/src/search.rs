@@ -85,7 +85,8 @@ pub struct Source {
     /// What the public reads, where it differs (feedback moderated by its unit).
     pub public_title: String,
     pub public_body: String,
-    /// Searchable but not shown: the names in the other languages.
+    /// Searchable but not shown: the names in the other languages, a feedback item's answer
+    /// (so that duplicates are judged on what the citizens wrote).
     pub extra: String,
     /// 1 when the record is public by its own rule (feedback published, catalogue entry
     /// accepted and published); tasks and reports follow `visibility` instead.
@@ -117,8 +118,8 @@ const REPORTS: &str = "SELECT x.id, t.code, t.title, \
     FROM reports x JOIN assignments a ON a.id = x.assignment_id JOIN tasks t ON t.id = a.task_id \
     JOIN programmes p ON p.id = t.programme_id";
 
-const FEEDBACK: &str = "SELECT x.id, x.code, x.title, x.body || ' ' || COALESCE(x.answer, '') AS body, \
-    x.public_title, x.public_body || ' ' || COALESCE(x.answer, '') AS public_body, '' AS extra, \
+const FEEDBACK: &str = "SELECT x.id, x.code, x.title, x.body, \
+    x.public_title, x.public_body, COALESCE(x.answer, '') AS extra, \
     CAST(CASE WHEN x.state IN ('answered', 'closed') AND NOT x.hidden AND NOT (x.held AND x.moderated_on IS NULL) \
     THEN 1 ELSE 0 END AS BIGINT) AS public, x.kind AS visibility, x.unit_id, x.task_id, \
     CAST(NULL AS BIGINT) AS owner_unit_id, CAST(x.submitted_on AS TEXT) AS date \

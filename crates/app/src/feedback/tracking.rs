@@ -38,6 +38,8 @@ pub struct Tracking {
     /// With the secret: whether a rating, and an appeal, are open now.
     pub can_rate: bool,
     pub can_appeal: bool,
+    /// Merged as a duplicate: the tracking code of the item it joined, followed there.
+    pub merged_into: Option<String>,
 }
 
 /// The tracking page's data; a secret that does not match is an error, not a silent downgrade.
@@ -67,6 +69,10 @@ pub async fn track(db: &Db, code: &TrackingCode, secret: Option<&str>) -> AppRes
     } else {
         vec![]
     };
+    let merged_into = match item.merged_into {
+        Some(id) => store::feedback::get(&mut c, id).await?.map(|t| t.code),
+        None => None,
+    };
     let today = domain::clock::local_date(Utc::now());
     let answered = matches!(item.state, State::Answered | State::Closed);
     let poorly_rated = with_secret && answered && item.rating.is_some_and(|r| r <= 2);
@@ -76,6 +82,7 @@ pub async fn track(db: &Db, code: &TrackingCode, secret: Option<&str>) -> AppRes
             .is_some_and(|d| today <= d + Duration::days(days.into()))
     };
     Ok(Tracking {
+        merged_into,
         can_rate: with_secret && answered && item.rating.is_none(),
         can_appeal,
         private: with_secret.then(|| Private {

@@ -17,7 +17,7 @@ use super::tantivy_err;
 use crate::error::AppResult;
 
 /// Raised when the fields or the analysis change: an index of another version is rebuilt.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What an index's commit says about it, as JSON in the commit's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
