@@ -545,7 +545,9 @@ impl Engine {
                     unit_id: h.unit_id,
                     unit_name: h.unit_name,
                     submitted_on: h.date,
-                    similarity: (s * 1000.0).round() / 1000.0,
+                    // Four decimals, so that a whole percentage rounded from them is (ties aside) the
+                    // one the exact value gives: 0.8247 shows as 82 %, not 83 %.
+                    similarity: (s * 10_000.0).round() / 10_000.0,
                     url: h.url,
                 });
             }
