@@ -341,8 +341,12 @@ fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 }
 
 /// How alike two texts are, from 0 (nothing shared) to 1 (the same syllables in the same
-/// pairs): the mean of the Jaccard indices of their syllables and of their pairs.
+/// pairs): the mean of the Jaccard indices of their syllables and of their pairs. Texts of one
+/// syllable each have no pairs: their syllables alone decide.
 pub fn similarity(a: &Shingles, b: &Shingles) -> f64 {
+    if a.pairs.is_empty() && b.pairs.is_empty() {
+        return jaccard(&a.words, &b.words);
+    }
     (jaccard(&a.words, &b.words) + jaccard(&a.pairs, &b.pairs)) / 2.0
 }
 
