@@ -479,9 +479,7 @@ pub async fn list(c: &mut DbConn<'_>, f: &ListFilter) -> AppResult<(Vec<Item>, i
         if ids.is_empty() {
             w.raw("1 = 0");
         } else {
-            // Numbers, written into the statement: any count on both backends.
-            let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-            w.raw(&format!("id IN ({})", list.join(",")));
+            w.raw(&format!("id IN ({})", super::id_list(ids)));
         }
     }
     if f.unmoderated {

@@ -26,6 +26,15 @@ pub mod users;
 pub mod versions;
 pub mod work;
 
+/// Ids are numbers: written into the statement as a list, so one query serves any number of
+/// them on both backends.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A bind value for queries assembled from optional filters.
 #[derive(Debug, Clone)]
 pub enum Arg {

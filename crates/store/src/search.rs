@@ -28,7 +28,7 @@ pub async fn changes_in(c: &mut DbConn<'_>, ids: &[i64]) -> AppResult<Vec<Change
     }
     let sql = format!(
         "SELECT id, kind, ref_id FROM search_outbox WHERE id IN ({}) ORDER BY id",
-        id_list(ids)
+        crate::id_list(ids)
     );
     Ok(on_conn!(c, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?))
 }
@@ -160,21 +160,12 @@ fn select(kind: Kind) -> &'static str {
     }
 }
 
-/// Ids are numbers: written into the statement, so one query serves any number of them on
-/// both backends.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// The records of `kind` with these ids that still exist.
 pub async fn sources(c: &mut DbConn<'_>, kind: Kind, ids: &[i64]) -> AppResult<Vec<Source>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let sql = format!("{} WHERE x.id IN ({})", select(kind), id_list(ids));
+    let sql = format!("{} WHERE x.id IN ({})", select(kind), crate::id_list(ids));
     Ok(on_conn!(c, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?))
 }
 
@@ -210,7 +201,7 @@ pub async fn assignees(c: &mut DbConn<'_>, task_ids: &[i64]) -> AppResult<Vec<(i
     }
     let sql = format!(
         "SELECT DISTINCT task_id, unit_id FROM assignments WHERE task_id IN ({})",
-        id_list(task_ids)
+        crate::id_list(task_ids)
     );
     Ok(on_conn!(c, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?))
 }
