@@ -16,6 +16,7 @@ pub mod overview;
 pub mod policy;
 pub mod ranking;
 pub mod reminders;
+pub mod routing;
 pub mod search;
 pub mod signin;
 pub mod status;

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::topics::Handler;
 use app::db::Db;
 use app::error::{AppError, AppResult};
 use app::feedback::{self, Intake, MoveInput, Rating, Submission};
@@ -118,14 +119,46 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
         ) else {
             return Ok(0);
         };
+        let mut agencies = std::collections::HashMap::new();
+        {
+            let mut c = db.acquire().await?;
+            for t in crate::topics::TOPICS {
+                if let Handler::Agency(code) = t.handler
+                    && let Some(u) = store::org::find_current_by_code(&mut c.conn(), code).await?
+                {
+                    agencies.insert(code, u.id);
+                }
+            }
+        }
         // Đắk Lắk's leader approves its answers: a few of its officer's answers wait for approval.
         unit_settings(db, officer.unit_id, (true, false)).await?;
         let mut written = 0;
         let mut ids = Vec::with_capacity(n);
         let mut first_code: Option<String> = None;
         for i in 0..n {
-            let (kind, category, title, body) = SAMPLES[i % SAMPLES.len()];
             let for_approval = i % 50 == 6;
+            // Every other item is drawn from the generator's topics and ends up with the unit
+            // that handles its topic (the Steering Committee transfers it there, as triage
+            // would): the routing suggestions learn from that history.
+            let topic = (i % 2 == 1 && !for_approval)
+                .then(|| &crate::topics::TOPICS[(i / 2) % crate::topics::TOPICS.len()]);
+            let details;
+            let (kind, category, title, body) = match topic {
+                Some(t) => {
+                    details = format!(
+                        "{} {}",
+                        t.details[i % t.details.len()],
+                        t.details[(i / 3 + 1) % t.details.len()]
+                    );
+                    (
+                        ["report", "recommendation", "initiative"][(i / 2) % 3],
+                        t.category,
+                        t.titles[(i / 7) % t.titles.len()],
+                        details.as_str(),
+                    )
+                }
+                None => SAMPLES[i % SAMPLES.len()],
+            };
             let unit = if for_approval {
                 officer.unit_id
             } else {
@@ -142,7 +175,8 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
                     category: category.into(),
                     title: title.into(),
                     body: body.into(),
-                    unit_id: Some(unit),
+                    unit_id: Some(unit)
+                        .filter(|_| topic.is_none_or(|t| t.handler != Handler::Triage)),
                     unit: None,
                     submitter_kind: ["citizen", "business", "scientist", "organisation"][i % 4]
                         .into(),
@@ -179,6 +213,7 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
                 ),
                 into: None,
                 days: Some(5),
+                category: None,
             };
             // Walk each item some way along the path, so every state shows.
             let (to_transfer, to_merge) = (i % 50 == 13, i % 50 == 21);
@@ -196,6 +231,21 @@ pub fn demo_feedback<'a>(db: &'a Db, n: usize) -> store::BoxFuture<'a, AppResult
                 _ => &["accept", "answer"],
             };
             let actor = if for_approval { &officer } else { &steering };
+            let mut path = path;
+            if let Some(Handler::Agency(code)) = topic.map(|t| t.handler)
+                && path.first() == Some(&"accept")
+                && let Some(agency) = agencies.get(code)
+            {
+                let m = MoveInput {
+                    action: "transfer".into(),
+                    to_unit: Some(*agency),
+                    note: Some("Thuộc thẩm quyền của bộ, ngành".into()),
+                    ..mv("transfer")
+                };
+                feedback::act(db, &steering, id, m).await?;
+                feedback::act(db, &steering, id, mv("accept_transfer")).await?;
+                path = &path[1..];
+            }
             for a in path {
                 feedback::act(db, actor, id, mv(a)).await?;
             }

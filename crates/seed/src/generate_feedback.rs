@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use super::generate::Scale;
+use super::topics::{self, Handler};
 use app::db::Db;
 use app::error::AppResult;
 use domain::workdays::Calendar;
@@ -36,14 +37,148 @@ const CATEGORIES: [&str; 12] = [
     "ai",
     "intellectual_property",
 ];
-const TITLES: [&str; 6] = [
-    "Cổng dịch vụ công báo lỗi khi nộp hồ sơ",
-    "Khu dân cư chưa có sóng di động ổn định",
-    "Đề nghị công khai dữ liệu quy hoạch",
-    "Kiến nghị đơn giản hóa thủ tục chứng nhận doanh nghiệp khoa học",
-    "Sáng kiến trợ lý ảo hỗ trợ thủ tục hành chính",
-    "Đề nghị đào tạo kỹ năng số cho cán bộ cơ sở",
-];
+/// Share of items filed somewhere else than their topic's handler (an officer's other reading),
+/// and of items whose sender chose another category than the topic's.
+const ROUTING_NOISE: f64 = 0.06;
+const CATEGORY_NOISE: f64 = 0.15;
+
+/// The places items are about and the units that handle them.
+struct Places {
+    /// Communes, wards and special zones in force, with their province and names.
+    local: Vec<(i64, i64, String, String)>,
+    provinces: Vec<(i64, String)>,
+    agencies: std::collections::HashMap<&'static str, i64>,
+    agency_ids: Vec<i64>,
+    triage: i64,
+}
+
+impl Places {
+    async fn load(db: &Db) -> AppResult<Places> {
+        use domain::org::OrgKind;
+        let snap = store::org_index::OrgIndex::default().snapshot(db).await?;
+        let mut local = vec![];
+        for kind in [OrgKind::Commune, OrgKind::Ward, OrgKind::SpecialZone] {
+            for u in snap.current_of_kind(kind) {
+                if let Some(p) = u.parent_id.and_then(|p| snap.get(p)) {
+                    local.push((u.id, p.id, u.name_vi.clone(), p.name_vi.clone()));
+                }
+            }
+        }
+        let provinces: Vec<(i64, String)> = snap
+            .current_of_kind(OrgKind::Province)
+            .into_iter()
+            .map(|u| (u.id, u.name_vi.clone()))
+            .collect();
+        let mut agencies = std::collections::HashMap::new();
+        for t in topics::TOPICS {
+            if let Handler::Agency(code) = t.handler
+                && let Some(u) = snap.by_code(code)
+            {
+                agencies.insert(code, u.id);
+            }
+        }
+        let mut agency_ids: Vec<i64> = agencies.values().copied().collect();
+        agency_ids.sort_unstable();
+        let triage = snap
+            .by_code("BCDTW")
+            .or_else(|| snap.by_code("VN"))
+            .map(|u| u.id)
+            .ok_or_else(|| app::error::AppError::Internal("no triage unit".into()))?;
+        if local.is_empty() || provinces.is_empty() {
+            return Err(app::error::AppError::Internal(
+                "no provinces or communes to generate feedback for".into(),
+            ));
+        }
+        Ok(Places {
+            local,
+            provinces,
+            agencies,
+            agency_ids,
+            triage,
+        })
+    }
+}
+
+/// One generated item: its wording, the unit it concerns, the one that handles it, its category.
+struct Drawn {
+    title: String,
+    body: String,
+    concerned: Option<i64>,
+    unit: i64,
+    category: &'static str,
+}
+
+/// Draws an item from a topic: three in four name a commune, one in seven a province, the rest
+/// no place; the text is the topic's title and one or two of its sentences with common ones,
+/// sometimes the place, sometimes typed without diacritics.
+fn draw(rng: &mut StdRng, places: &Places) -> Drawn {
+    let topic = &topics::TOPICS[rng.random_range(0..topics::TOPICS.len())];
+    let roll: f64 = rng.random();
+    let (concerned, commune, province) = if roll < 0.75 {
+        let (c, p, cn, pn) = &places.local[rng.random_range(0..places.local.len())];
+        (Some(*c), Some((*c, cn.as_str())), Some((*p, pn.as_str())))
+    } else if roll < 0.9 {
+        let (p, pn) = &places.provinces[rng.random_range(0..places.provinces.len())];
+        (Some(*p), None, Some((*p, pn.as_str())))
+    } else {
+        (None, None, None)
+    };
+    let mut unit = match topic.handler {
+        Handler::Commune => commune.or(province).map(|x| x.0),
+        Handler::Province => province.map(|x| x.0),
+        Handler::Agency(code) => places.agencies.get(code).copied(),
+        Handler::Triage => None,
+    }
+    .unwrap_or(places.triage);
+    if rng.random_bool(ROUTING_NOISE) {
+        let others: Vec<i64> = [commune.map(|x| x.0), province.map(|x| x.0)]
+            .into_iter()
+            .flatten()
+            .chain(std::iter::once(
+                places.agency_ids[rng.random_range(0..places.agency_ids.len())],
+            ))
+            .collect();
+        unit = others[rng.random_range(0..others.len())];
+    }
+    let category = if rng.random_bool(CATEGORY_NOISE) {
+        CATEGORIES[rng.random_range(0..CATEGORIES.len())]
+    } else {
+        topic.category
+    };
+    let title = topic.titles[rng.random_range(0..topic.titles.len())].to_string();
+    let mut sentences: Vec<&str> = vec![];
+    let first = rng.random_range(0..topic.details.len());
+    sentences.push(topic.details[first]);
+    if rng.random_bool(0.5) {
+        let second =
+            (first + 1 + rng.random_range(0..topic.details.len() - 1)) % topic.details.len();
+        sentences.push(topic.details[second]);
+    }
+    for _ in 0..rng.random_range(0..=2) {
+        sentences.push(topics::COMMON[rng.random_range(0..topics::COMMON.len())]);
+    }
+    let mut body = sentences.join(" ");
+    if rng.random_bool(0.4) {
+        match (commune, province) {
+            (Some((_, c)), Some((_, p))) => body.push_str(&format!(" Địa bàn: {c}, {p}.")),
+            (None, Some((_, p))) => body.push_str(&format!(" Địa bàn: {p}.")),
+            _ => {}
+        }
+    }
+    // Some people type without diacritics.
+    let (title, body) = if rng.random_bool(0.1) {
+        (domain::text::fold(&title), domain::text::fold(&body))
+    } else {
+        (title, body)
+    };
+    Drawn {
+        title,
+        body,
+        concerned,
+        unit,
+        category,
+    }
+}
 
 /// Writes the items in batches (one transaction); returns how many.
 pub fn generate_feedback<'a>(
@@ -55,9 +190,9 @@ pub fn generate_feedback<'a>(
         let n = items(scale);
         let cal = Calendar::builtin();
         let mut rng = StdRng::seed_from_u64(311);
+        let places = Places::load(db).await?;
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        let units = bulk::feedback_units(&mut c).await?;
         let first = bulk::max_feedback_id(&mut c).await? + 1;
         let bar = if progress {
             let b = ProgressBar::new(n as u64);
@@ -82,6 +217,7 @@ pub fn generate_feedback<'a>(
             let mut ids = Vec::with_capacity(m);
             let (mut code, mut secret, mut kind, mut cat) = (vec![], vec![], vec![], vec![]);
             let (mut title, mut body, mut unit, mut state) = (vec![], vec![], vec![], vec![]);
+            let mut concerned = vec![];
             let (mut at, mut on, mut deadline) = (vec![], vec![], vec![]);
             let (mut answer, mut answered, mut rating, mut rated) =
                 (vec![], vec![], vec![], vec![]);
@@ -97,13 +233,12 @@ pub fn generate_feedback<'a>(
                 code.push(c);
                 ids.push(id);
                 kind.push(KINDS[rng.random_range(0..3)]);
-                cat.push(CATEGORIES[rng.random_range(0..CATEGORIES.len())]);
-                let t = TITLES[rng.random_range(0..TITLES.len())];
-                title.push(t.to_string());
-                body.push(format!(
-                    "{t}. Nội dung chi tiết của phản ánh số {id}, gửi qua cổng tiếp nhận."
-                ));
-                unit.push(units[rng.random_range(0..units.len())]);
+                let d = draw(&mut rng, &places);
+                cat.push(d.category);
+                title.push(d.title);
+                body.push(d.body);
+                unit.push(d.unit);
+                concerned.push(d.concerned);
                 submitter.push(
                     ["citizen", "business", "scientist", "organisation"][rng.random_range(0..4)],
                 );
@@ -160,7 +295,7 @@ pub fn generate_feedback<'a>(
                     ("public_title", Col::Text(&title)),
                     ("public_body", Col::Text(&body)),
                     ("unit_id", Col::Int(&unit)),
-                    ("concerned_unit_id", Col::Int(&unit)),
+                    ("concerned_unit_id", Col::OptInt(&concerned)),
                     ("state", Col::Str(&state)),
                     ("submitter_kind", Col::Str(&submitter)),
                     ("submitted_at", Col::Ts(&at)),

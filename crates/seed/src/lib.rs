@@ -22,6 +22,7 @@ pub mod generate_indicators;
 #[cfg(feature = "generate")]
 pub mod generate_tasks;
 pub mod near_duplicates;
+pub mod topics;
 
 use std::collections::HashMap;
 

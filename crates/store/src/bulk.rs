@@ -391,14 +391,6 @@ pub async fn generated_programmes_exist(c: &mut DbConn<'_>) -> AppResult<bool> {
     Ok(n > 0)
 }
 
-/// Units people write feedback about: current provinces, communes, wards, special zones and
-/// central agencies, by id.
-pub async fn feedback_units(c: &mut DbConn<'_>) -> AppResult<Vec<i64>> {
-    Ok(on_conn!(c, c => sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM org_units WHERE valid_to IS NULL AND kind IN ('province', 'commune', 'ward', 'special_zone', 'central_agency') ORDER BY id")
-        .fetch_all(&mut **c).await?))
-}
-
 /// Sets the feedback tracking-code counter of each day (day → last sequence number used), so
 /// that codes issued later continue after the generated ones. One upsert per day.
 pub async fn set_feedback_counters(

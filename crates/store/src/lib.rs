@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod org;
 pub mod org_index;
 pub mod rankings;
+pub mod routing;
 pub mod search;
 pub mod task_cache;
 pub mod tasks;

@@ -58,6 +58,8 @@ pub struct AppState {
     pub fresh: Arc<app::freshness::Freshness>,
     /// This instance's search index (issue 16), kept current by its indexer.
     pub search: Arc<app::search::Search>,
+    /// The newest routing-suggestion model, loaded (issue 16).
+    pub routing: Arc<app::feedback::RoutingModels>,
     pub pages: Arc<cache::PageCache>,
     pub bodies: Arc<cache::Bodies>,
     /// Entry sheets (CSV/XLSX templates) as written, per reader class (pages/indicators.rs).
@@ -100,6 +102,7 @@ impl AppState {
             catalogue: Arc::default(),
             fresh: Arc::default(),
             search: Arc::new(app::search::Search::new(&cfg.data_dir)),
+            routing: Default::default(),
             pages: Arc::default(),
             bodies: Arc::default(),
             templates: Arc::new(app::memo::Memo::with_capacity(64)),

@@ -35,6 +35,8 @@ pub struct MoveInput {
     pub into: Option<String>,
     /// Extend: working days added.
     pub days: Option<u32>,
+    /// Categorise: the item's new category (its code).
+    pub category: Option<String>,
 }
 
 /// An officer moves an item on. Everything (state, clock, history, mail to the submitter, audit)
@@ -90,6 +92,41 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         item.extension_days += days as i32;
         item.deadline_on = Some(deadline_of(&cal, &item));
         action_name = "extend".into();
+    } else if input.action == "categorise" {
+        // A citizen's category can be wrong; the officer puts the item where it belongs (the
+        // routing suggestions show the likely one). No state change, no clock change.
+        require_on_unit(
+            &mut tx.conn(),
+            Some(who),
+            Action::HandleFeedback,
+            before.unit_id,
+        )
+        .await?;
+        if !state.is_open() {
+            return Err(AppError::Conflict(vec![FieldError::new(
+                "action",
+                "err-item-closed",
+            )]));
+        }
+        let code = input.category.as_deref().map(str::trim).unwrap_or("");
+        let known = store::feedback::categories(&mut tx.conn())
+            .await?
+            .iter()
+            .any(|c| c.code == code);
+        if !known || code == before.category {
+            return Err(AppError::invalid(FieldError::new(
+                "category",
+                if code.is_empty() {
+                    "err-required"
+                } else if known {
+                    "err-same-category"
+                } else {
+                    "err-unknown-category"
+                },
+            )));
+        }
+        item.category = code.to_string();
+        action_name = "categorise".into();
     } else {
         let Some(mut mv) =
             Move::parse(&input.action).filter(|m| !matches!(m, Move::Appeal | Move::SubmitAnswer))
@@ -251,9 +288,12 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
         };
         notify_submitter(&mut tx.conn(), &item, e, step, now).await?;
     }
-    let was = serde_json::json!({ "state": before.state, "unit_id": before.unit_id });
+    let was = serde_json::json!({
+        "state": before.state, "unit_id": before.unit_id, "category": before.category
+    });
     let is = serde_json::json!({
-        "action": action_name, "state": item.state, "unit_id": item.unit_id, "note": note
+        "action": action_name, "state": item.state, "unit_id": item.unit_id,
+        "category": item.category, "note": note
     });
     commit_item(
         tx,
@@ -288,6 +328,7 @@ pub async fn moves_for(db: &Db, who: &Principal, item: &Item) -> AppResult<Vec<&
         .collect();
     if state.is_open() {
         moves.push("extend");
+        moves.push("categorise");
     }
     Ok(moves)
 }

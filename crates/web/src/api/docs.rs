@@ -106,6 +106,7 @@ pub struct WorkDoc;
         super::feedback::inbox,
         super::feedback::item,
         super::feedback::act,
+        super::feedback::suggestions,
         super::feedback::published,
         super::feedback::stats,
         super::feedback::stats_by_province,
@@ -137,7 +138,12 @@ pub struct WorkDoc;
         super::feedback::SupportByEmail,
         super::feedback::LinkToken,
         app::users::Registration,
-        app::records::KindRule
+        app::records::KindRule,
+        app::feedback::Suggestions,
+        app::feedback::UnitSuggestion,
+        app::feedback::CategorySuggestion,
+        app::feedback::ModelInfo,
+        app::feedback::Accuracies
     ))
 )]
 pub struct FeedbackDoc;

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/support/confirm", post(confirm_support))
         .route("/api/v1/feedback/{id}", get(item))
         .route("/api/v1/feedback/{id}/actions", post(act))
+        .route("/api/v1/feedback/{id}/suggestions", get(suggestions))
         .route("/api/v1/feedback/{id}/reviews", post(review))
         .route("/api/v1/feedback/{id}/decision", post(decide))
         .route("/api/v1/feedback/{id}/moderation", post(moderate))
@@ -355,7 +356,23 @@ async fn item(
     }))
 }
 
-/// Move an item on: accept, decline, assign, start, request_info, info_received, transfer, accept_transfer, refuse_transfer, answer, close, merge, or extend the deadline (at most twice).
+/// Routing suggestions for an item (officers who may handle it): the three likeliest competent
+/// units and categories, learnt each week from where earlier items were handled, with the
+/// model's confidence and its accuracy on held-out items. Only a suggestion: moving the item is
+/// a `transfer` or `categorise` action.
+#[utoipa::path(get, path = "/api/v1/feedback/{id}/suggestions", tag = "feedback", params(("id" = i64, Path)),
+    responses((status = 200, body = app::feedback::Suggestions), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn suggestions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+) -> AppResult<Json<app::feedback::Suggestions>> {
+    Ok(Json(
+        app::feedback::suggest(&s.db, &s.org, &s.routing, ctx.principal()?, id).await?,
+    ))
+}
+
+/// Move an item on: accept, decline, assign, start, request_info, info_received, transfer, accept_transfer, refuse_transfer, answer, close, merge, categorise (change the category while open), or extend the deadline (at most twice).
 #[utoipa::path(post, path = "/api/v1/feedback/{id}/actions", tag = "feedback", params(("id" = i64, Path)), request_body = MoveInput,
     responses((status = 200, body = Item), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -190,6 +190,7 @@ async fn bulk(
             answer: None,
             into: None,
             days: None,
+            category: None,
         };
         match app::feedback::act(&s.db, who, id, input).await {
             Ok(_) => ok += 1,

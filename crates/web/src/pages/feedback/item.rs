@@ -64,11 +64,51 @@ struct ItemTpl {
     duplicates: Vec<app::search::Similar>,
     /// The officer may merge this item into one of them.
     can_merge: bool,
+    /// Routing suggestions, for an open item its reader may move.
+    suggestions: Option<app::feedback::Suggestions>,
+    categories: Vec<app::records::Category>,
 }
 
 impl ItemTpl {
     fn pct(&self, v: &f64) -> String {
         format!("{:.0}", v * 100.0)
+    }
+
+    /// A day given as an ISO date, in the reader's language.
+    fn day(&self, iso: &str) -> String {
+        chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+            .map(|d| self.p.date(&d))
+            .unwrap_or_else(|_| iso.to_string())
+    }
+
+    fn category_name(&self, code: &str) -> String {
+        super::common::category_name(&self.p, &self.categories, code)
+    }
+
+    fn unit_name(&self, u: &app::feedback::UnitSuggestion) -> String {
+        match self.p.lang.code() {
+            "en" => u.name_en.clone(),
+            "fr" => u.name_fr.clone(),
+            _ => None,
+        }
+        .unwrap_or_else(|| u.name_vi.clone())
+    }
+
+    /// Which model the suggestions come from and how often it was right.
+    fn model_line(&self, m: &app::feedback::ModelInfo) -> String {
+        let pct = |v: f64| self.p.num(&(v * 100.0), 0);
+        let a = &m.accuracy;
+        self.p
+            .t("fb-suggest-model")
+            .replace(
+                "{date}",
+                &self.p.date(&domain::clock::local_date(m.trained_at)),
+            )
+            .replace("{items}", &self.p.int(&m.items))
+            .replace("{unit1}", &pct(a.unit_top1))
+            .replace("{unit3}", &pct(a.unit_top3))
+            .replace("{cat1}", &pct(a.category_top1))
+            .replace("{cat3}", &pct(a.category_top3))
     }
 
     /// The answer box: what was typed, else the draft waiting for approval.
@@ -95,8 +135,9 @@ impl ItemTpl {
 }
 
 /// Fields of the item page's forms that show their error next to them.
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "note",
+    "category",
     "answer",
     "to_unit",
     "into",
@@ -141,6 +182,13 @@ async fn render_item(
         r => r?,
     };
     let can_merge = moves.contains(&"merge");
+    // Suggestions help whoever may still move the item; a settled one needs none.
+    let suggestions = if moves.contains(&"categorise") {
+        Some(app::feedback::suggest(&s.db, &s.org, &s.routing, ctx.principal()?, id).await?)
+    } else {
+        None
+    };
+    let categories = super::common::categories(s).await?;
     html_status(
         form_status(&errors),
         ItemTpl {
@@ -154,12 +202,32 @@ async fn render_item(
             moderation,
             duplicates,
             can_merge,
+            suggestions,
+            categories,
         },
     )
 }
 
-async fn item_page(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> AppResult<Response> {
-    render_item(&s, &ctx, id, vec![], ActForm::default(), None).await
+/// `?action=transfer&to_unit=…` fills the move form (a suggestion's "Transfer here…"): the
+/// officer still writes the reason and confirms.
+async fn item_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    PathId(id): PathId,
+    crate::extract::ApiQuery(prefill): crate::extract::ApiQuery<Prefill>,
+) -> AppResult<Response> {
+    let draft = ActForm {
+        action: prefill.action.unwrap_or_default(),
+        to_unit: prefill.to_unit.map(|u| u.to_string()).unwrap_or_default(),
+        ..ActForm::default()
+    };
+    render_item(&s, &ctx, id, vec![], draft, None).await
+}
+
+#[derive(Deserialize, Default)]
+struct Prefill {
+    action: Option<String>,
+    to_unit: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -175,6 +243,8 @@ struct ActForm {
     into: String,
     #[serde(default)]
     days: String,
+    #[serde(default)]
+    category: String,
     #[serde(default)]
     internal: Option<String>,
 }
@@ -194,6 +264,7 @@ async fn act(
         answer: Some(f.answer.clone()),
         into: Some(f.into.trim().to_string()).filter(|s| !s.is_empty()),
         days: f.days.trim().parse().ok(),
+        category: Some(f.category.trim().to_string()).filter(|s| !s.is_empty()),
     };
     match app::feedback::act(&s.db, who, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/feedback/items/{id}")).into_response()),

@@ -1,0 +1,410 @@
+//! Routing suggestions (issue 16): a weekly job learns, from where past items ended up, which
+//! unit handles what and under which category; the item page shows the triage officer the three
+//! likeliest units and categories with their confidence. The officer decides: nothing is routed
+//! by the model.
+//!
+//! The rules (features, the model, relative targets) are `domain::routing`; here are the training
+//! over the items (read in short batches, the text analysed off the async threads), the stored
+//! models and a per-instance cache of the newest one.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::require_on_unit;
+use domain::policy::{Action, Principal};
+use domain::routing::{self as r, Accuracy, Counts, Model, Target, Trainer};
+use store::org_index::{OrgIndex, Snapshot};
+use store::{self};
+
+/// Items read per batch while training (one short read each).
+const BATCH: i64 = 5_000;
+
+/// Labels and features seen in fewer items are left out of a model.
+const MIN_DOCS: u64 = 3;
+
+/// What is stored for one training: the two models' counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCounts {
+    pub unit: Counts<Target>,
+    pub category: Counts<String>,
+}
+
+/// Top-1/top-3 accuracy of both models on the held-out items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingAccuracy))]
+pub struct Accuracies {
+    pub unit_items: u64,
+    pub unit_top1: f64,
+    pub unit_top3: f64,
+    pub category_items: u64,
+    pub category_top1: f64,
+    pub category_top3: f64,
+}
+
+impl Accuracies {
+    fn of(unit: &Accuracy, category: &Accuracy) -> Accuracies {
+        Accuracies {
+            unit_items: unit.items,
+            unit_top1: unit.top1_rate(),
+            unit_top3: unit.top3_rate(),
+            category_items: category.items,
+            category_top1: category.top1_rate(),
+            category_top3: category.top3_rate(),
+        }
+    }
+}
+
+/// One training's outcome.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingModelInfo))]
+pub struct ModelInfo {
+    pub id: i64,
+    pub trained_at: DateTime<Utc>,
+    /// Items trained on (the held-out ones not included).
+    pub items: i64,
+    pub accuracy: Accuracies,
+}
+
+/// An example ready for the models.
+struct Prepared {
+    id: i64,
+    unit_features: Vec<u64>,
+    category_features: Vec<u64>,
+    /// The unit concerned and its ancestors.
+    chain: Vec<i64>,
+    unit_id: i64,
+    category: String,
+}
+
+/// The context tokens of an item for each model.
+fn contexts(kind: &str, category: &str, concerned_kind: Option<&str>) -> [Vec<String>; 2] {
+    let k = format!("k:{kind}");
+    [
+        vec![
+            k.clone(),
+            format!("c:{category}"),
+            format!("ck:{}", concerned_kind.unwrap_or("none")),
+        ],
+        vec![k],
+    ]
+}
+
+/// The features of an item's text and context for the unit and the category models, and the
+/// chain of the unit it concerns.
+fn analyse(
+    snap: &Snapshot,
+    kind: &str,
+    category: &str,
+    title: &str,
+    body: &str,
+    concerned: Option<i64>,
+) -> (Vec<u64>, Vec<u64>, Vec<i64>) {
+    let chain = concerned.map(|u| snap.chain(u)).unwrap_or_default();
+    let concerned_kind = concerned.and_then(|u| snap.get(u)).map(|u| u.kind.as_str());
+    let [uc, cc] = contexts(kind, category, concerned_kind);
+    let text = format!("{title}. {body}");
+    (r::features(&text, &uc), r::features(&text, &cc), chain)
+}
+
+fn prepare(snap: &Snapshot, e: store::routing::Example) -> Prepared {
+    let (unit_features, category_features, chain) = analyse(
+        snap,
+        &e.kind,
+        &e.category,
+        &e.title,
+        &e.body,
+        e.concerned_unit_id,
+    );
+    Prepared {
+        id: e.id,
+        unit_features,
+        category_features,
+        chain,
+        unit_id: e.unit_id,
+        category: e.category,
+    }
+}
+
+/// The units the model suggests for an item, likeliest first: each target resolved against the
+/// chain of the unit concerned, units no longer in force left out, and two targets that name the
+/// same unit counted as one.
+fn rank_units(
+    model: &Model<Target>,
+    snap: &Snapshot,
+    features: &[u64],
+    chain: &[i64],
+) -> Vec<r::Ranked<i64>> {
+    let ranked = model.rank(features, |t| {
+        r::resolve(*t, chain)
+            .and_then(|u| snap.get(u))
+            .is_some_and(|u| !u.historical())
+    });
+    let mut out: Vec<r::Ranked<i64>> = vec![];
+    for x in ranked {
+        let Some(u) = r::resolve(x.label, chain) else {
+            continue;
+        };
+        match out.iter_mut().find(|o| o.label == u) {
+            Some(o) => o.p += x.p,
+            None => out.push(r::Ranked { label: u, p: x.p }),
+        }
+    }
+    out.sort_by(|a, b| b.p.total_cmp(&a.p).then(a.label.cmp(&b.label)));
+    out
+}
+
+/// Trains both models on every routed item but the held-out ones, measures them on those, and
+/// stores the result. `progress(done, total)` is told after each batch (by item id).
+pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppResult<ModelInfo> {
+    let snap = OrgIndex::default().snapshot(db).await?;
+    let total = {
+        let mut c = db.acquire().await?;
+        store::routing::max_item_id(&mut c.conn()).await?
+    };
+    let mut units: Trainer<Target> = Trainer::default();
+    let mut categories: Trainer<String> = Trainer::default();
+    let mut held: Vec<Prepared> = vec![];
+    let mut after = 0;
+    let mut items = 0i64;
+    loop {
+        let batch = {
+            let mut c = db.acquire().await?;
+            store::routing::examples_after(&mut c.conn(), after, BATCH).await?
+        };
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        // Analysing text is CPU work: off the threads that serve requests.
+        let s = snap.clone();
+        let prepared = tokio::task::spawn_blocking(move || {
+            batch
+                .into_iter()
+                .map(|e| prepare(&s, e))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(AppError::internal)?;
+        for p in prepared {
+            if r::held_out(p.id) {
+                held.push(p);
+            } else {
+                units.add(r::target_of(&p.chain, p.unit_id), &p.unit_features);
+                categories.add(p.category.clone(), &p.category_features);
+                items += 1;
+            }
+        }
+        progress(after.max(0) as u64, total.max(0) as u64);
+    }
+    let counts = StoredCounts {
+        unit: units.finish(MIN_DOCS),
+        category: categories.finish(MIN_DOCS),
+    };
+    let (accuracy, json) = tokio::task::spawn_blocking(move || {
+        let unit = Model::new(&counts.unit);
+        let category = Model::new(&counts.category);
+        let (mut ua, mut ca) = (Accuracy::default(), Accuracy::default());
+        for p in &held {
+            // Measured as the page shows it: units, not the model's labels.
+            ua.record(
+                &rank_units(&unit, &snap, &p.unit_features, &p.chain),
+                &p.unit_id,
+            );
+            ca.record(&category.rank(&p.category_features, |_| true), &p.category);
+        }
+        let json = serde_json::to_string(&counts).map_err(AppError::internal)?;
+        Ok::<_, AppError>((Accuracies::of(&ua, &ca), json))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let now = Utc::now();
+    let acc = serde_json::to_string(&accuracy).map_err(AppError::internal)?;
+    let mut tx = db.begin().await?;
+    let id = store::routing::save(&mut tx.conn(), now, items, &acc, &json).await?;
+    tx.commit().await?;
+    Ok(ModelInfo {
+        id,
+        trained_at: now,
+        items,
+        accuracy,
+    })
+}
+
+/// The newest model, loaded.
+pub struct Loaded {
+    pub info: ModelInfo,
+    unit: Model<Target>,
+    category: Model<String>,
+}
+
+/// This instance's copy of the newest model. Whether a newer one was stored (by this instance's
+/// job or another's) is checked at most every `RECHECK`; loading one is done off the async threads.
+#[derive(Default)]
+pub struct RoutingModels {
+    state: Mutex<Option<(Instant, Option<Arc<Loaded>>)>>,
+}
+
+const RECHECK: Duration = Duration::from_secs(30);
+
+impl RoutingModels {
+    pub async fn current(&self, db: &Db) -> AppResult<Option<Arc<Loaded>>> {
+        let cached = self.state.lock().expect("routing models").clone();
+        if let Some((at, m)) = &cached
+            && at.elapsed() < RECHECK
+        {
+            return Ok(m.clone());
+        }
+        let latest = {
+            let mut c = db.acquire().await?;
+            store::routing::latest_id(&mut c.conn()).await?
+        };
+        let have = cached
+            .as_ref()
+            .and_then(|(_, m)| m.as_ref().map(|m| m.info.id));
+        let loaded = if latest == have {
+            cached.and_then(|(_, m)| m)
+        } else if let Some(id) = latest {
+            let row = {
+                let mut c = db.acquire().await?;
+                store::routing::get(&mut c.conn(), id).await?
+            };
+            match row {
+                Some(row) => Some(Arc::new(
+                    tokio::task::spawn_blocking(move || load(row))
+                        .await
+                        .map_err(AppError::internal)??,
+                )),
+                None => None,
+            }
+        } else {
+            None
+        };
+        *self.state.lock().expect("routing models") = Some((Instant::now(), loaded.clone()));
+        Ok(loaded)
+    }
+}
+
+fn load(row: store::routing::StoredModel) -> AppResult<Loaded> {
+    let counts: StoredCounts = serde_json::from_str(&row.counts).map_err(AppError::internal)?;
+    Ok(Loaded {
+        info: ModelInfo {
+            id: row.id,
+            trained_at: row.trained_at,
+            items: row.items,
+            accuracy: serde_json::from_str(&row.accuracy).unwrap_or_default(),
+        },
+        unit: Model::new(&counts.unit),
+        category: Model::new(&counts.category),
+    })
+}
+
+/// Suggestions for one item.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingSuggestions))]
+pub struct Suggestions {
+    /// The model they come from; none before the first training.
+    pub model: Option<ModelInfo>,
+    /// The three likeliest units, likeliest first.
+    pub units: Vec<UnitSuggestion>,
+    /// The three likeliest categories, likeliest first.
+    pub categories: Vec<CategorySuggestion>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingUnitSuggestion))]
+pub struct UnitSuggestion {
+    pub unit_id: i64,
+    pub name_vi: String,
+    pub name_en: Option<String>,
+    pub name_fr: Option<String>,
+    /// The model's probability, 0–1 (naive Bayes is sure of itself: read it as an order, with
+    /// the held-out accuracy beside it).
+    pub confidence: f64,
+    /// The unit holds the item now.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingCategorySuggestion))]
+pub struct CategorySuggestion {
+    pub code: String,
+    pub confidence: f64,
+    /// The item has this category now.
+    pub current: bool,
+}
+
+/// How many of each are suggested.
+const SHOWN: usize = 3;
+
+/// Suggestions for an item, for the officers who may handle it.
+pub async fn suggest(
+    db: &Db,
+    org: &OrgIndex,
+    models: &RoutingModels,
+    who: &Principal,
+    item_id: i64,
+) -> AppResult<Suggestions> {
+    let item = {
+        let mut c = db.acquire().await?;
+        let item = store::feedback::get(&mut c.conn(), item_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        require_on_unit(
+            &mut c.conn(),
+            Some(who),
+            Action::HandleFeedback,
+            item.unit_id,
+        )
+        .await?;
+        item
+    };
+    let Some(m) = models.current(db).await? else {
+        return Ok(Suggestions {
+            model: None,
+            units: vec![],
+            categories: vec![],
+        });
+    };
+    let snap = org.snapshot(db).await?;
+    let (uf, cf, chain) = analyse(
+        &snap,
+        item.kind.as_str(),
+        &item.category,
+        &item.title,
+        &item.body,
+        item.concerned_unit_id,
+    );
+    let units = rank_units(&m.unit, &snap, &uf, &chain)
+        .into_iter()
+        .take(SHOWN)
+        .filter_map(|x| {
+            snap.get(x.label).map(|u| UnitSuggestion {
+                unit_id: u.id,
+                name_vi: u.name_vi.clone(),
+                name_en: u.name_en.clone(),
+                name_fr: u.name_fr.clone(),
+                confidence: x.p,
+                current: u.id == item.unit_id,
+            })
+        })
+        .collect();
+    let categories = m
+        .category
+        .rank(&cf, |_| true)
+        .into_iter()
+        .take(SHOWN)
+        .map(|x| CategorySuggestion {
+            current: x.label == item.category,
+            code: x.label,
+            confidence: x.p,
+        })
+        .collect();
+    Ok(Suggestions {
+        model: Some(m.info.clone()),
+        units,
+        categories,
+    })
+}
