@@ -105,6 +105,8 @@ enum Ep {
     FbTrack,
     FbInbox,
     FbItem,
+    /// Routing suggestions for an item: for those who may move it.
+    FbSuggest,
     FbAct,
     FbDecide,
     FbReview,
@@ -659,7 +661,7 @@ fn expected(who: Who, ep: Ep, obj: Obj) -> u16 {
                 403
             }
         }
-        Ep::FbAct | Ep::FbDecide | Ep::FbModerate => {
+        Ep::FbAct | Ep::FbDecide | Ep::FbModerate | Ep::FbSuggest => {
             if matches!(who, Admin | Steering) || (local && in_subtree) {
                 200
             } else {
@@ -818,6 +820,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
         Ep::Cascade => &[Obj::Own, Obj::Foreign],
         Ep::FbInbox
         | Ep::FbItem
+        | Ep::FbSuggest
         | Ep::FbAct
         | Ep::FbDecide
         | Ep::FbReview
@@ -867,7 +870,7 @@ fn scopes(ep: Ep) -> &'static [Obj] {
     }
 }
 
-const ENDPOINTS: [Ep; 144] = [
+const ENDPOINTS: [Ep; 145] = [
     Ep::ListUnits,
     Ep::GetUnit,
     Ep::PatchUnit,
@@ -916,6 +919,7 @@ const ENDPOINTS: [Ep; 144] = [
     Ep::FbTrack,
     Ep::FbInbox,
     Ep::FbItem,
+    Ep::FbSuggest,
     Ep::FbAct,
     Ep::FbDecide,
     Ep::FbReview,
@@ -1856,6 +1860,10 @@ both_with!(
                         Ep::FbItem => {
                             let (id, _) = fb_submit(unit, "report").await;
                             (Method::GET, format!("/api/v1/feedback/{id}"), None)
+                        }
+                        Ep::FbSuggest => {
+                            let (id, _) = fb_submit(unit, "report").await;
+                            (Method::GET, format!("/api/v1/feedback/{id}/suggestions"), None)
                         }
                         Ep::FbAct => {
                             let (id, _) = fb_submit(unit, "report").await;

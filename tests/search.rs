@@ -552,3 +552,243 @@ mod duplicates {
         .await;
     }
 }
+
+/// Routing suggestions end to end: items from three of the generator's topics are submitted about
+/// communes of two provinces and handled where their topic belongs (the commune, its province, the
+/// Ministry of Science and Technology), as triage would; the model trained on them suggests, for
+/// new items, the commune, the province (also one it never saw: targets are relative to the unit
+/// concerned) and the ministry, and the category. The officer changes a category with the
+/// `categorise` move; wrong input gets field errors; another unit's officer is refused.
+mod routing {
+    use super::*;
+    use seed::topics::{Handler, TOPICS};
+
+    async fn submit(
+        app: &common::TestApp,
+        title: &str,
+        body: &str,
+        category: &str,
+        unit: i64,
+    ) -> i64 {
+        let (st, v) = app
+            .anon()
+            .post(app.url("/api/v1/feedback"))
+            .json(
+                &json!({"kind": "report", "category": category, "title": title,
+                "body": body, "unit_id": unit, "submitter_kind": "citizen"}),
+            )
+            .call_json()
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let code = v["code"].as_str().unwrap().to_string();
+        app.scalar_i64(&format!(
+            "SELECT id FROM feedback_items WHERE code = '{code}'"
+        ))
+        .await
+    }
+
+    async fn act(
+        c: &reqwest::Client,
+        app: &common::TestApp,
+        id: i64,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        c.post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+            .json(&body)
+            .call_json()
+            .await
+    }
+
+    async fn run(app: common::TestApp) {
+        let steering = bearer(&app.token("steering").await);
+        let daklak = app.unit_id("66").await;
+        let most = app.unit_id("BKHCN").await;
+        let communes_of = |p: i64| {
+            format!(
+                "SELECT id FROM org_units WHERE parent_id = {p} AND valid_to IS NULL ORDER BY id LIMIT 1 OFFSET "
+            )
+        };
+        let topic = |h: Handler, cat: &str| {
+            TOPICS
+                .iter()
+                .find(|t| t.handler == h && t.category == cat)
+                .unwrap()
+        };
+        let commune_topic = topic(Handler::Commune, "public_services");
+        let province_topic = topic(Handler::Province, "data");
+        let agency_topic = topic(Handler::Agency("BKHCN"), "intellectual_property");
+        // Twelve items of each, about six communes of Đắk Lắk, each handled where it belongs.
+        for i in 0..12usize {
+            let commune = app
+                .scalar_i64(&format!("{}{}", communes_of(daklak), i % 6))
+                .await;
+            for (t, to) in [
+                (commune_topic, None),
+                (province_topic, Some(daklak)),
+                (agency_topic, Some(most)),
+            ] {
+                let title = t.titles[i % t.titles.len()];
+                let body = format!(
+                    "{} {}",
+                    t.details[i % t.details.len()],
+                    t.details[(i + 1) % t.details.len()]
+                );
+                let id = submit(&app, title, &body, t.category, commune).await;
+                if let Some(to) = to {
+                    let (st, v) = act(
+                        &steering,
+                        &app,
+                        id,
+                        json!({"action": "transfer", "to_unit": to, "note": "Thuộc thẩm quyền"}),
+                    )
+                    .await;
+                    assert_eq!(st, StatusCode::OK, "{v}");
+                    let (st, v) =
+                        act(&steering, &app, id, json!({"action": "accept_transfer"})).await;
+                    assert_eq!(st, StatusCode::OK, "{v}");
+                } else {
+                    let (st, v) = act(&steering, &app, id, json!({"action": "accept"})).await;
+                    assert_eq!(st, StatusCode::OK, "{v}");
+                }
+            }
+        }
+        // Before any training the item page's API says so.
+        let fresh = submit(
+            &app,
+            agency_topic.titles[0],
+            agency_topic.details[2],
+            "awareness",
+            app.scalar_i64(&format!("{}0", communes_of(daklak))).await,
+        )
+        .await;
+        let url = |id: i64| app.url(&format!("/api/v1/feedback/{id}/suggestions"));
+        let (st, v) = steering.get(url(fresh)).call_json().await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert!(
+            v["model"].is_null() && v["units"].as_array().unwrap().is_empty(),
+            "{v}"
+        );
+
+        let m = app::feedback::train(&app.db, &|_, _| {}).await.unwrap();
+        // One in ten items by id is held out; the rest are trained on.
+        assert!(m.items >= 28 && m.items <= 36, "{m:?}");
+
+        // An intellectual-property question, filed by its sender under the wrong category:
+        // the ministry first, and the right category.
+        let (st, v) = steering.get(url(fresh)).call_json().await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["units"][0]["unit_id"], most, "{v}");
+        assert_eq!(v["units"][0]["current"], false, "{v}");
+        assert!(v["units"][0]["confidence"].as_f64().unwrap() > 0.5, "{v}");
+        assert_eq!(v["categories"][0]["code"], "intellectual_property", "{v}");
+        assert_eq!(v["model"]["id"], m.id, "{v}");
+        let total: f64 = v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["confidence"].as_f64().unwrap())
+            .sum();
+        assert!(total <= 1.0 + 1e-9, "{v}");
+
+        // A planning-data question about a commune of a province never seen in training: that
+        // province (one level up from the commune), not Đắk Lắk.
+        let hanoi = app.unit_id("01").await;
+        let hanoi_commune = app.scalar_i64(&format!("{}3", communes_of(hanoi))).await;
+        let other = submit(
+            &app,
+            province_topic.titles[1],
+            province_topic.details[0],
+            "data",
+            hanoi_commune,
+        )
+        .await;
+        let (_, v) = steering.get(url(other)).call_json().await;
+        assert_eq!(v["units"][0]["unit_id"], hanoi, "{v}");
+        // A one-stop-shop complaint stays with its commune, which holds it.
+        let local = submit(
+            &app,
+            commune_topic.titles[0],
+            commune_topic.details[1],
+            "public_services",
+            hanoi_commune,
+        )
+        .await;
+        let (_, v) = steering.get(url(local)).call_json().await;
+        assert_eq!(v["units"][0]["unit_id"], hanoi_commune, "{v}");
+        assert_eq!(v["units"][0]["current"], true, "{v}");
+        assert_eq!(v["categories"][0]["current"], true, "{v}");
+
+        // Only those who may handle the item see suggestions.
+        let (st, _) = bearer(&app.token("daklak.officer").await)
+            .get(url(other))
+            .call_json()
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = app.anon().get(url(other)).call_json().await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+        // The officer follows the category suggestion; the move is in the history and the audit.
+        let (st, v) = act(
+            &steering,
+            &app,
+            fresh,
+            json!({"action": "categorise", "category": "intellectual_property"}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["category"], "intellectual_property");
+        assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM feedback_events WHERE item_id = {fresh} AND action = 'categorise'")).await, 1);
+        assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'feedback' AND object_id = '{fresh}' AND after_json LIKE '%categorise%'")).await, 1);
+        for (category, err) in [
+            ("intellectual_property", "err-same-category"),
+            ("nope", "err-unknown-category"),
+            ("", "err-required"),
+        ] {
+            let (st, v) = act(
+                &steering,
+                &app,
+                fresh,
+                json!({"action": "categorise", "category": category}),
+            )
+            .await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert_eq!(v["errors"][0]["field"], "category", "{v}");
+            assert_eq!(v["errors"][0]["code"], err, "{v}");
+        }
+        // A settled item keeps its category.
+        let (st, _) = act(
+            &steering,
+            &app,
+            local,
+            json!({"action": "decline", "note": "Không thuộc phạm vi"}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, v) = act(
+            &steering,
+            &app,
+            local,
+            json!({"action": "categorise", "category": "data"}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(common::TestApp::start_with(common::Backend::Sqlite, |c| {
+            c.feedback_per_ip_hour = 1000
+        })
+        .await)
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(common::TestApp::start_with(common::Backend::Postgres, |c| {
+            c.feedback_per_ip_hour = 1000
+        })
+        .await)
+        .await;
+    }
+}

@@ -8,7 +8,6 @@
 //! models and a per-instance cache of the newest one.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -240,50 +239,37 @@ pub struct Loaded {
     category: Model<String>,
 }
 
-/// This instance's copy of the newest model. Whether a newer one was stored (by this instance's
-/// job or another's) is checked at most every `RECHECK`; loading one is done off the async threads.
+/// This instance's copy of the newest model. Each use asks for the newest model's id (one read
+/// of a table of a few rows), so a model stored by any instance's job is used from the next
+/// request; loading one is done off the async threads.
 #[derive(Default)]
 pub struct RoutingModels {
-    state: Mutex<Option<(Instant, Option<Arc<Loaded>>)>>,
+    loaded: Mutex<Option<Arc<Loaded>>>,
 }
-
-const RECHECK: Duration = Duration::from_secs(30);
 
 impl RoutingModels {
     pub async fn current(&self, db: &Db) -> AppResult<Option<Arc<Loaded>>> {
-        let cached = self.state.lock().expect("routing models").clone();
-        if let Some((at, m)) = &cached
-            && at.elapsed() < RECHECK
-        {
-            return Ok(m.clone());
-        }
         let latest = {
             let mut c = db.acquire().await?;
             store::routing::latest_id(&mut c.conn()).await?
         };
-        let have = cached
-            .as_ref()
-            .and_then(|(_, m)| m.as_ref().map(|m| m.info.id));
-        let loaded = if latest == have {
-            cached.and_then(|(_, m)| m)
-        } else if let Some(id) = latest {
-            let row = {
-                let mut c = db.acquire().await?;
-                store::routing::get(&mut c.conn(), id).await?
-            };
-            match row {
-                Some(row) => Some(Arc::new(
-                    tokio::task::spawn_blocking(move || load(row))
-                        .await
-                        .map_err(AppError::internal)??,
-                )),
-                None => None,
-            }
-        } else {
-            None
+        let cached = self.loaded.lock().expect("routing models").clone();
+        if cached.as_ref().map(|m| m.info.id) == latest {
+            return Ok(cached);
+        }
+        let Some(id) = latest else { return Ok(None) };
+        let row = {
+            let mut c = db.acquire().await?;
+            store::routing::get(&mut c.conn(), id).await?
         };
-        *self.state.lock().expect("routing models") = Some((Instant::now(), loaded.clone()));
-        Ok(loaded)
+        let Some(row) = row else { return Ok(cached) };
+        let m = Arc::new(
+            tokio::task::spawn_blocking(move || load(row))
+                .await
+                .map_err(AppError::internal)??,
+        );
+        *self.loaded.lock().expect("routing models") = Some(m.clone());
+        Ok(Some(m))
     }
 }
 
