@@ -825,16 +825,19 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             let a = m.accuracy;
             println!(
                 "routing model {} trained on {} items in {:.1} s\n\
-                 unit:     top-1 {:.3}, top-3 {:.3} ({} held-out items)\n\
-                 category: top-1 {:.3}, top-3 {:.3} ({} held-out items)",
+                 unit:     top-1 {:.3}, top-3 {:.3}, mean confidence {:.3} ({} held-out items; the routing rules alone: {:.3})\n\
+                 category: top-1 {:.3}, top-3 {:.3}, mean confidence {:.3} ({} held-out items)",
                 m.id,
                 m.items,
                 started.elapsed().as_secs_f64(),
                 a.unit_top1,
                 a.unit_top3,
+                a.unit_mean_confidence,
                 a.unit_items,
+                a.rules_top1,
                 a.category_top1,
                 a.category_top3,
+                a.category_mean_confidence,
                 a.category_items
             );
         }

@@ -31,29 +31,52 @@ const MIN_DOCS: u64 = 3;
 pub struct StoredCounts {
     pub unit: Counts<Target>,
     pub category: Counts<String>,
+    /// Temperatures fitted on the held-out items (`domain::routing::fit_temperature`).
+    #[serde(default = "one")]
+    pub unit_temperature: f64,
+    #[serde(default = "one")]
+    pub category_temperature: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Top-1/top-3 accuracy of both models on the held-out items.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RoutingAccuracy))]
 pub struct Accuracies {
+    /// Held-out items where the routing rules alone (the rule for the category and unit, else
+    /// the unit concerned, else the triage desk) name the unit that handled them: what triage
+    /// has without suggestions.
+    #[serde(default)]
+    pub rules_top1: f64,
     pub unit_items: u64,
     pub unit_top1: f64,
     pub unit_top3: f64,
     pub category_items: u64,
     pub category_top1: f64,
     pub category_top3: f64,
+    /// The mean confidence of the first unit suggested, on the same items: close to
+    /// `unit_top1` when the confidences can be taken at their word.
+    #[serde(default)]
+    pub unit_mean_confidence: f64,
+    #[serde(default)]
+    pub category_mean_confidence: f64,
 }
 
 impl Accuracies {
-    fn of(unit: &Accuracy, category: &Accuracy) -> Accuracies {
+    fn of(unit: &Accuracy, category: &Accuracy, rules_right: u64) -> Accuracies {
         Accuracies {
+            rules_top1: rules_right as f64 / unit.items.max(1) as f64,
             unit_items: unit.items,
             unit_top1: unit.top1_rate(),
             unit_top3: unit.top3_rate(),
             category_items: category.items,
             category_top1: category.top1_rate(),
             category_top3: category.top3_rate(),
+            unit_mean_confidence: 0.0,
+            category_mean_confidence: 0.0,
         }
     }
 }
@@ -161,9 +184,13 @@ fn rank_units(
 /// stores the result. `progress(done, total)` is told after each batch (by item id).
 pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppResult<ModelInfo> {
     let snap = OrgIndex::default().snapshot(db).await?;
-    let total = {
+    let (total, routes, triage) = {
         let mut c = db.acquire().await?;
-        store::routing::max_item_id(&mut c.conn()).await?
+        (
+            store::routing::max_item_id(&mut c.conn()).await?,
+            store::feedback::routes(&mut c.conn()).await?,
+            super::common::triage_unit(&mut c.conn()).await?,
+        )
     };
     let mut units: Trainer<Target> = Trainer::default();
     let mut categories: Trainer<String> = Trainer::default();
@@ -198,24 +225,57 @@ pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppR
         }
         progress(after.max(0) as u64, total.max(0) as u64);
     }
-    let counts = StoredCounts {
+    let mut counts = StoredCounts {
         unit: units.finish(MIN_DOCS),
         category: categories.finish(MIN_DOCS),
+        unit_temperature: 1.0,
+        category_temperature: 1.0,
     };
     let (accuracy, json) = tokio::task::spawn_blocking(move || {
+        // Temperatures first, on the labels each held-out item could be given.
         let unit = Model::new(&counts.unit);
         let category = Model::new(&counts.category);
-        let (mut ua, mut ca) = (Accuracy::default(), Accuracy::default());
+        let mut unit_cases = vec![];
+        let mut category_cases = vec![];
         for p in &held {
+            let target = r::target_of(&p.chain, p.unit_id);
+            let (scores, labels): (Vec<f64>, Vec<&Target>) = unit
+                .scores(&p.unit_features)
+                .into_iter()
+                .zip(unit.labels())
+                .filter(|(_, t)| r::resolve(**t, &p.chain).is_some())
+                .unzip();
+            if let Some(i) = labels.iter().position(|t| **t == target) {
+                unit_cases.push((scores, i));
+            }
+            if let Some(i) = category.labels().iter().position(|c| *c == p.category) {
+                category_cases.push((category.scores(&p.category_features), i));
+            }
+        }
+        counts.unit_temperature = r::fit_temperature(&unit_cases);
+        counts.category_temperature = r::fit_temperature(&category_cases);
+        let unit = unit.with_temperature(counts.unit_temperature);
+        let category = category.with_temperature(counts.category_temperature);
+        let (mut ua, mut ca) = (Accuracy::default(), Accuracy::default());
+        let (mut uconf, mut cconf) = (0.0, 0.0);
+        let mut rules_right = 0;
+        for p in &held {
+            let routed =
+                domain::feedback::route(&routes, &p.category, p.chain.first().copied(), triage);
+            rules_right += u64::from(routed == p.unit_id);
             // Measured as the page shows it: units, not the model's labels.
-            ua.record(
-                &rank_units(&unit, &snap, &p.unit_features, &p.chain),
-                &p.unit_id,
-            );
-            ca.record(&category.rank(&p.category_features, |_| true), &p.category);
+            let ranked = rank_units(&unit, &snap, &p.unit_features, &p.chain);
+            uconf += ranked.first().map_or(0.0, |x| x.p);
+            ua.record(&ranked, &p.unit_id);
+            let ranked = category.rank(&p.category_features, |_| true);
+            cconf += ranked.first().map_or(0.0, |x| x.p);
+            ca.record(&ranked, &p.category);
         }
         let json = serde_json::to_string(&counts).map_err(AppError::internal)?;
-        Ok::<_, AppError>((Accuracies::of(&ua, &ca), json))
+        let mut a = Accuracies::of(&ua, &ca, rules_right);
+        a.unit_mean_confidence = uconf / ua.items.max(1) as f64;
+        a.category_mean_confidence = cconf / ca.items.max(1) as f64;
+        Ok::<_, AppError>((a, json))
     })
     .await
     .map_err(AppError::internal)??;
@@ -282,8 +342,8 @@ fn load(row: store::routing::StoredModel) -> AppResult<Loaded> {
             items: row.items,
             accuracy: serde_json::from_str(&row.accuracy).unwrap_or_default(),
         },
-        unit: Model::new(&counts.unit),
-        category: Model::new(&counts.category),
+        unit: Model::new(&counts.unit).with_temperature(counts.unit_temperature),
+        category: Model::new(&counts.category).with_temperature(counts.category_temperature),
     })
 }
 

@@ -74,6 +74,17 @@ impl ItemTpl {
         format!("{:.0}", v * 100.0)
     }
 
+    /// A model's confidence as a percentage; the ends read "> 99" and "< 1", never a certainty.
+    fn conf(&self, v: &f64) -> String {
+        if *v >= 0.995 {
+            "> 99".into()
+        } else if *v < 0.005 {
+            "< 1".into()
+        } else {
+            self.p.num(&(v * 100.0), 0)
+        }
+    }
+
     /// A day given as an ISO date, in the reader's language.
     fn day(&self, iso: &str) -> String {
         chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
