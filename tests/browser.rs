@@ -1696,3 +1696,142 @@ async fn a_similar_item_is_suggested_while_typing_and_the_duplicate_is_merged() 
     );
     c.close().await.unwrap();
 }
+
+/// A triage officer follows the routing suggestions: after items about intellectual property were
+/// handled by the Ministry of Science and Technology and planning-data items by Đắk Lắk, a new
+/// intellectual-property item filed with Đắk Lắk under the wrong category shows the ministry and
+/// the right category first; the officer takes the category in one click and the transfer through
+/// the move form the suggestion fills in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_triage_officer_follows_the_routing_suggestions() {
+    use seed::topics::{Handler, TOPICS};
+    let app =
+        common::TestApp::start_with(common::Backend::Sqlite, |c| c.feedback_per_ip_hour = 1000)
+            .await;
+    let daklak = app.unit_id("66").await;
+    let most = app.unit_id("BKHCN").await;
+    let steering = common::bearer(&app.token("steering").await);
+    let submit_api = |title: String, body: String, category: &'static str| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .anon()
+                .post(app.url("/api/v1/feedback"))
+                .json(
+                    &serde_json::json!({"kind": "report", "category": category, "title": title,
+                    "body": body, "unit_id": daklak, "submitter_kind": "citizen"}),
+                )
+                .call_json()
+                .await;
+            assert_eq!(s, 201, "{v}");
+            let code = v["code"].as_str().unwrap().to_string();
+            app.scalar_i64(&format!(
+                "SELECT id FROM feedback_items WHERE code = '{code}'"
+            ))
+            .await
+        }
+    };
+    let ip = TOPICS
+        .iter()
+        .find(|t| t.handler == Handler::Agency("BKHCN") && t.category == "intellectual_property")
+        .unwrap();
+    let planning = TOPICS
+        .iter()
+        .find(|t| t.handler == Handler::Province && t.category == "data")
+        .unwrap();
+    for i in 0..12 {
+        for (t, moves) in [
+            (
+                ip,
+                vec![
+                    serde_json::json!({"action": "transfer", "to_unit": most, "note": "Thuộc thẩm quyền của Bộ"}),
+                    serde_json::json!({"action": "accept_transfer"}),
+                ],
+            ),
+            (planning, vec![serde_json::json!({"action": "accept"})]),
+        ] {
+            let id = submit_api(
+                t.titles[i % t.titles.len()].to_string(),
+                format!(
+                    "{} {}",
+                    t.details[i % t.details.len()],
+                    t.details[(i + 1) % t.details.len()]
+                ),
+                t.category,
+            )
+            .await;
+            for m in moves {
+                let (s, v) = steering
+                    .post(app.url(&format!("/api/v1/feedback/{id}/actions")))
+                    .json(&m)
+                    .call_json()
+                    .await;
+                assert_eq!(s, 200, "{v}");
+            }
+        }
+    }
+    app::feedback::train(&app.db, &|_, _| {}).await.unwrap();
+    let id = submit_api(
+        ip.titles[1].to_string(),
+        ip.details[0].to_string(),
+        "awareness",
+    )
+    .await;
+
+    let (c, _driver) = browser().await;
+    sign_in(&c, &app, "daklak.officer").await;
+    c.goto(&app.url(&format!("/lang/en?next=/feedback/items/{id}")))
+        .await
+        .unwrap();
+    let first_unit = text(&c, "#fb-suggest-units li:first-child").await;
+    assert!(
+        first_unit.contains("Ministry of Science and Technology") && first_unit.contains('%'),
+        "{first_unit}"
+    );
+    assert!(text(&c, "#fb-suggest-model").await.contains("learnt from"));
+    submit(
+        &c,
+        "#fb-suggest-categories li[data-category='intellectual_property'] button.fb-categorise",
+    )
+    .await;
+    assert_eq!(
+        app.scalar_text(&format!(
+            "SELECT category FROM feedback_items WHERE id = {id}"
+        ))
+        .await,
+        "intellectual_property"
+    );
+    assert_eq!(text(&c, "#fb-category").await, "Intellectual property");
+    submit(&c, &format!("#fb-suggest-units li[data-unit='{most}'] a")).await;
+    let chosen = c
+        .find(Locator::Css("#action"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(chosen.as_deref(), Some("transfer"));
+    let to = c
+        .find(Locator::Id("to_unit"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(to, Some(most.to_string()));
+    type_in(
+        &c,
+        "note",
+        "Sở hữu trí tuệ thuộc thẩm quyền của Bộ Khoa học và Công nghệ",
+    )
+    .await;
+    submit(&c, "#fb-act-submit").await;
+    assert_eq!(
+        app.scalar_text(&format!(
+            "SELECT state || ' ' || unit_id FROM feedback_items WHERE id = {id}"
+        ))
+        .await,
+        format!("transferred {most}")
+    );
+    c.close().await.unwrap();
+}

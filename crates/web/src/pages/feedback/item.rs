@@ -77,9 +77,9 @@ impl ItemTpl {
     /// A model's confidence as a percentage; the ends read "> 99" and "< 1", never a certainty.
     fn conf(&self, v: &f64) -> String {
         if *v >= 0.995 {
-            "> 99".into()
+            ">\u{a0}99".into()
         } else if *v < 0.005 {
-            "< 1".into()
+            "<\u{a0}1".into()
         } else {
             self.p.num(&(v * 100.0), 0)
         }
