@@ -172,7 +172,12 @@ enum TokenCmd {
 enum RoutingCmd {
     /// Train the unit and category models now (the job does it weekly), with a progress bar;
     /// prints their top-1/top-3 accuracy on the held-out items (one in ten, by id).
-    Train,
+    Train {
+        /// Also train, measure and print (not store) the alternatives: without syllable pairs,
+        /// and with each unit a class of its own instead of units relative to the one concerned.
+        #[arg(long)]
+        compare: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -816,7 +821,7 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
             );
         }
         Cmd::Routing {
-            cmd: RoutingCmd::Train,
+            cmd: RoutingCmd::Train { compare },
         } => {
             let db = Db::connect(&cfg.database_url()).await?;
             let started = std::time::Instant::now();
@@ -840,6 +845,37 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 a.category_mean_confidence,
                 a.category_items
             );
+            if compare {
+                use app::feedback::Variant;
+                for (name, v) in [
+                    (
+                        "without syllable pairs",
+                        Variant {
+                            pairs: false,
+                            relative: true,
+                        },
+                    ),
+                    (
+                        "each unit a class of its own",
+                        Variant {
+                            pairs: true,
+                            relative: false,
+                        },
+                    ),
+                ] {
+                    let started = std::time::Instant::now();
+                    let a = app::feedback::evaluate(&db, v, &progress_bar).await?;
+                    eprintln!();
+                    println!(
+                        "{name}: unit top-1 {:.3}, top-3 {:.3}; category top-1 {:.3}, top-3 {:.3} ({:.1} s)",
+                        a.unit_top1,
+                        a.unit_top3,
+                        a.category_top1,
+                        a.category_top3,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
         }
         Cmd::Backup { out } => {
             let db = Db::connect(&cfg.database_url()).await?;

@@ -61,13 +61,15 @@ fn hash(s: &str) -> u64 {
     h
 }
 
-/// The features of a text and its context tokens, sorted and without repeats.
-pub fn features(text: &str, context: &[String]) -> Vec<u64> {
+/// The features of a text (its folded syllables, and their adjacent pairs if `pairs`) and its
+/// context tokens, sorted and without repeats.
+pub fn features(text: &str, context: &[String], pairs: bool) -> Vec<u64> {
     let folded: Vec<String> = syllables(text).iter().map(|s| fold(s)).collect();
+    let pairs = if pairs { bigrams(&folded) } else { vec![] };
     let mut v: Vec<u64> = folded
         .iter()
         .map(|s| hash(s))
-        .chain(bigrams(&folded).iter().map(|s| hash(s)))
+        .chain(pairs.iter().map(|s| hash(s)))
         // Context tokens carry a prefix no syllable has.
         .chain(context.iter().map(|c| hash(&format!("#{c}"))))
         .collect();
@@ -353,7 +355,7 @@ mod tests {
     fn train(items: &[(&str, &str)]) -> Model<String> {
         let mut t = Trainer::default();
         for (label, text) in items {
-            t.add(label.to_string(), &features(text, &[]));
+            t.add(label.to_string(), &features(text, &[], true));
         }
         Model::new(&t.finish(1))
     }
@@ -366,17 +368,17 @@ mod tests {
             ("mobile", "Không có sóng di động 4G"),
             ("mobile", "Sóng điện thoại yếu trong thôn"),
         ]);
-        let r = m.rank(&features("den duong tat ca dem", &[]), |_| true);
+        let r = m.rank(&features("den duong tat ca dem", &[], true), |_| true);
         assert_eq!(r[0].label, "light");
         assert!(r[0].p > 0.5);
-        let r = m.rank(&features("song di dong chap chon", &[]), |_| true);
+        let r = m.rank(&features("song di dong chap chon", &[], true), |_| true);
         assert_eq!(r[0].label, "mobile");
     }
 
     #[test]
     fn unknown_words_leave_the_priors() {
         let m = train(&[("a", "x y"), ("a", "x z"), ("a", "y"), ("b", "q")]);
-        let r = m.rank(&features("nothing known", &[]), |_| true);
+        let r = m.rank(&features("nothing known", &[], true), |_| true);
         assert_eq!(r[0].label, "a");
         assert!((r[0].p - 0.75).abs() < 1e-9, "{r:?}");
     }

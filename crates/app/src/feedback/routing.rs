@@ -125,15 +125,20 @@ fn analyse(
     title: &str,
     body: &str,
     concerned: Option<i64>,
+    pairs: bool,
 ) -> (Vec<u64>, Vec<u64>, Vec<i64>) {
     let chain = concerned.map(|u| snap.chain(u)).unwrap_or_default();
     let concerned_kind = concerned.and_then(|u| snap.get(u)).map(|u| u.kind.as_str());
     let [uc, cc] = contexts(kind, category, concerned_kind);
     let text = format!("{title}. {body}");
-    (r::features(&text, &uc), r::features(&text, &cc), chain)
+    (
+        r::features(&text, &uc, pairs),
+        r::features(&text, &cc, pairs),
+        chain,
+    )
 }
 
-fn prepare(snap: &Snapshot, e: store::routing::Example) -> Prepared {
+fn prepare(snap: &Snapshot, e: store::routing::Example, pairs: bool) -> Prepared {
     let (unit_features, category_features, chain) = analyse(
         snap,
         &e.kind,
@@ -141,6 +146,7 @@ fn prepare(snap: &Snapshot, e: store::routing::Example) -> Prepared {
         &e.title,
         &e.body,
         e.concerned_unit_id,
+        pairs,
     );
     Prepared {
         id: e.id,
@@ -180,9 +186,56 @@ fn rank_units(
     out
 }
 
+/// How a model is made; the defaults are the product's, the others exist to be compared with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    /// Syllable pairs as features besides the syllables.
+    pub pairs: bool,
+    /// Units learnt relative to the unit concerned; otherwise each unit is a class of its own.
+    pub relative: bool,
+}
+
+impl Default for Variant {
+    fn default() -> Self {
+        Variant {
+            pairs: true,
+            relative: true,
+        }
+    }
+}
+
 /// Trains both models on every routed item but the held-out ones, measures them on those, and
 /// stores the result. `progress(done, total)` is told after each batch (by item id).
 pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppResult<ModelInfo> {
+    let (items, accuracy, json) = fit(db, Variant::default(), progress).await?;
+    let now = Utc::now();
+    let acc = serde_json::to_string(&accuracy).map_err(AppError::internal)?;
+    let mut tx = db.begin().await?;
+    let id = store::routing::save(&mut tx.conn(), now, items, &acc, &json).await?;
+    tx.commit().await?;
+    Ok(ModelInfo {
+        id,
+        trained_at: now,
+        items,
+        accuracy,
+    })
+}
+
+/// Trains and measures a variant without storing it (the benchmark's side-by-side comparison).
+pub async fn evaluate(
+    db: &Db,
+    variant: Variant,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> AppResult<Accuracies> {
+    Ok(fit(db, variant, progress).await?.1)
+}
+
+/// Trains a variant: the items trained on, the accuracy on the held-out ones, the counts as JSON.
+async fn fit(
+    db: &Db,
+    variant: Variant,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> AppResult<(i64, Accuracies, String)> {
     let snap = OrgIndex::default().snapshot(db).await?;
     let (total, routes, triage) = {
         let mut c = db.acquire().await?;
@@ -209,7 +262,7 @@ pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppR
         let prepared = tokio::task::spawn_blocking(move || {
             batch
                 .into_iter()
-                .map(|e| prepare(&s, e))
+                .map(|e| prepare(&s, e, variant.pairs))
                 .collect::<Vec<_>>()
         })
         .await
@@ -218,7 +271,7 @@ pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppR
             if r::held_out(p.id) {
                 held.push(p);
             } else {
-                units.add(r::target_of(&p.chain, p.unit_id), &p.unit_features);
+                units.add(target(variant, &p.chain, p.unit_id), &p.unit_features);
                 categories.add(p.category.clone(), &p.category_features);
                 items += 1;
             }
@@ -238,7 +291,7 @@ pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppR
         let mut unit_cases = vec![];
         let mut category_cases = vec![];
         for p in &held {
-            let target = r::target_of(&p.chain, p.unit_id);
+            let target = target(variant, &p.chain, p.unit_id);
             let (scores, labels): (Vec<f64>, Vec<&Target>) = unit
                 .scores(&p.unit_features)
                 .into_iter()
@@ -279,17 +332,15 @@ pub async fn train(db: &Db, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> AppR
     })
     .await
     .map_err(AppError::internal)??;
-    let now = Utc::now();
-    let acc = serde_json::to_string(&accuracy).map_err(AppError::internal)?;
-    let mut tx = db.begin().await?;
-    let id = store::routing::save(&mut tx.conn(), now, items, &acc, &json).await?;
-    tx.commit().await?;
-    Ok(ModelInfo {
-        id,
-        trained_at: now,
-        items,
-        accuracy,
-    })
+    Ok((items, accuracy, json))
+}
+
+fn target(variant: Variant, chain: &[i64], unit: i64) -> Target {
+    if variant.relative {
+        r::target_of(chain, unit)
+    } else {
+        Target::Unit(unit)
+    }
 }
 
 /// The newest model, loaded.
@@ -422,6 +473,7 @@ pub async fn suggest(
         &item.title,
         &item.body,
         item.concerned_unit_id,
+        true,
     );
     let units = rank_units(&m.unit, &snap, &uf, &chain)
         .into_iter()
