@@ -704,6 +704,26 @@ mod routing {
         .await;
         let (_, v) = steering.get(url(other)).call_json().await;
         assert_eq!(v["units"][0]["unit_id"], hanoi, "{v}");
+        // The same question about the province itself: the province, never the national level.
+        let about_hanoi = submit(
+            &app,
+            province_topic.titles[0],
+            province_topic.details[2],
+            "data",
+            hanoi,
+        )
+        .await;
+        let (_, v) = steering.get(url(about_hanoi)).call_json().await;
+        assert_eq!(v["units"][0]["unit_id"], hanoi, "{v}");
+        let national = app.unit_id("VN").await;
+        assert!(
+            v["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u["unit_id"] != national),
+            "{v}"
+        );
         // A one-stop-shop complaint stays with its commune, which holds it.
         let local = submit(
             &app,

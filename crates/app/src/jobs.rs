@@ -62,18 +62,8 @@ pub fn tick<'a>(
                 now,
             )
             .await?;
-            // Routing suggestions are learnt again each week (and on the first run).
-            let w = today.iso_week();
-            store::jobs::enqueue(
-                &mut tx.conn(),
-                "routing",
-                &format!("routing:{}-W{:02}", w.year(), w.week()),
-                &payload,
-                now,
-                now,
-            )
-            .await?;
             if today.weekday() == chrono::Weekday::Mon {
+                let w = today.iso_week();
                 store::jobs::enqueue(
                     &mut tx.conn(),
                     "digest",
@@ -131,15 +121,6 @@ pub fn tick<'a>(
                         .await
                         .map(|n| report.reminders += n),
                     "digest" => digest(db, base_url, &job, p, now).await,
-                    "routing" => crate::feedback::train(db, &|_, _| {}).await.map(|m| {
-                        tracing::info!(
-                            model = m.id,
-                            items = m.items,
-                            unit_top1 = m.accuracy.unit_top1,
-                            category_top1 = m.accuracy.category_top1,
-                            "routing suggestions trained"
-                        )
-                    }),
                     other => Err(AppError::Internal(format!("unknown job kind {other}"))),
                 },
             };

@@ -17,6 +17,7 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
+use crate::org::OrgKind;
 use crate::search::{bigrams, syllables};
 use crate::text::fold;
 
@@ -27,26 +28,45 @@ const ALPHA: f64 = 1.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
-    /// The unit concerned (0) or its ancestor `n` levels up.
-    Up(u8),
-    /// A unit outside the chain of the unit concerned.
+    /// The unit of this level in the chain of the unit concerned (the unit itself included):
+    /// "the commune", "the province" — the same words whether the item names a commune or a
+    /// province.
+    Within(OrgKind),
+    /// Any other unit: a ministry, the triage desk, a unit outside the chain.
     Unit(i64),
 }
 
+/// The level of a unit: communes, wards and special zones are one level.
+pub fn level(kind: OrgKind) -> OrgKind {
+    match kind {
+        OrgKind::Ward | OrgKind::SpecialZone => OrgKind::Commune,
+        k => k,
+    }
+}
+
 /// The target of an item handled by `handler`, where `chain` is the unit concerned followed by
-/// its ancestors (empty when the item names no unit).
-pub fn target_of(chain: &[i64], handler: i64) -> Target {
-    match chain.iter().position(|u| *u == handler) {
-        Some(n) if n <= u8::MAX as usize => Target::Up(n as u8),
+/// its ancestors with their kinds (empty when the item names no unit). The national level is
+/// never relative: an item is not "sent to the top".
+pub fn target_of(chain: &[(i64, OrgKind)], handler: i64) -> Target {
+    match chain.iter().find(|(u, _)| *u == handler) {
+        Some((_, k)) if *k != OrgKind::National => {
+            let t = Target::Within(level(*k));
+            // A tree where a level repeats in one chain would make the target name another unit.
+            if resolve(t, chain) == Some(handler) {
+                t
+            } else {
+                Target::Unit(handler)
+            }
+        }
         _ => Target::Unit(handler),
     }
 }
 
 /// The unit a target names for an item concerning `chain`; none when it is relative and the
-/// chain is too short.
-pub fn resolve(t: Target, chain: &[i64]) -> Option<i64> {
+/// chain has no unit of its level.
+pub fn resolve(t: Target, chain: &[(i64, OrgKind)]) -> Option<i64> {
     match t {
-        Target::Up(n) => chain.get(n as usize).copied(),
+        Target::Within(k) => chain.iter().find(|(_, x)| level(*x) == k).map(|(u, _)| *u),
         Target::Unit(u) => Some(u),
     }
 }
@@ -61,20 +81,34 @@ fn hash(s: &str) -> u64 {
     h
 }
 
-/// The features of a text (its folded syllables, and their adjacent pairs if `pairs`) and its
-/// context tokens, sorted and without repeats.
-pub fn features(text: &str, context: &[String], pairs: bool) -> Vec<u64> {
+/// The features of a text: its folded syllables, and their adjacent pairs if `pairs`; sorted
+/// and without repeats.
+pub fn text_features(text: &str, pairs: bool) -> Vec<u64> {
     let folded: Vec<String> = syllables(text).iter().map(|s| fold(s)).collect();
     let pairs = if pairs { bigrams(&folded) } else { vec![] };
     let mut v: Vec<u64> = folded
         .iter()
         .map(|s| hash(s))
         .chain(pairs.iter().map(|s| hash(s)))
-        // Context tokens carry a prefix no syllable has.
-        .chain(context.iter().map(|c| hash(&format!("#{c}"))))
         .collect();
     v.sort_unstable();
     v.dedup();
+    v
+}
+
+/// The features of context tokens (kind, category…): a prefix no syllable has keeps them apart
+/// from the text's.
+pub fn context_features(context: &[String]) -> Vec<u64> {
+    let mut v: Vec<u64> = context.iter().map(|c| hash(&format!("#{c}"))).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A text's features and its context's, together.
+pub fn features(text: &str, context: &[String], pairs: bool) -> Vec<u64> {
+    let mut v = text_features(text, pairs);
+    v.extend(context_features(context));
     v
 }
 
@@ -159,9 +193,17 @@ impl<L: Clone + Eq + Hash + Ord> Trainer<L> {
             })
             .collect();
         pairs.sort_unstable_by_key(|(f, _)| *f);
+        // A label's total counts only the features kept: the smoothing's denominator is over
+        // the vocabulary the model has.
+        let mut tokens = vec![0u64; kept.len()];
+        for (_, by) in &pairs {
+            for (l, n) in by {
+                tokens[*l as usize] += *n as u64;
+            }
+        }
         Counts {
             docs: kept.iter().map(|(_, i)| self.docs[*i as usize]).collect(),
-            tokens: kept.iter().map(|(_, i)| self.tokens[*i as usize]).collect(),
+            tokens,
             labels: kept.into_iter().map(|(l, _)| l).collect(),
             pairs,
         }
@@ -284,20 +326,37 @@ const TEMPERATURES: [f64; 14] = [
     1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0,
 ];
 
-/// Mean negative log-likelihood of the truth at temperature `t`, over cases given as the raw
-/// scores of the labels that could be suggested and the position of the true one among them.
-pub fn log_loss(cases: &[(Vec<f64>, usize)], t: f64) -> f64 {
+/// A held-out case for calibration: the raw scores of the labels that could be suggested, with
+/// what each is shown as (labels naming the same unit are shown once, their probabilities
+/// added), and which of those is the truth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub scores: Vec<f64>,
+    pub shown_as: Vec<usize>,
+    pub truth: usize,
+}
+
+/// Mean negative log-likelihood of the truth at temperature `t`, as the suggestions show it.
+pub fn log_loss(cases: &[Case], t: f64) -> f64 {
     let mut sum = 0.0;
-    for (scores, truth) in cases {
-        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let z: f64 = scores.iter().map(|s| ((s - max) / t).exp()).sum();
-        sum -= (scores[*truth] - max) / t - z.ln();
+    for c in cases {
+        let max = c.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = c.scores.iter().map(|s| ((s - max) / t).exp()).collect();
+        let z: f64 = e.iter().sum();
+        let p: f64 = e
+            .iter()
+            .zip(&c.shown_as)
+            .filter(|(_, g)| **g == c.truth)
+            .map(|(x, _)| x)
+            .sum::<f64>()
+            / z;
+        sum -= p.max(1e-300).ln();
     }
     sum / cases.len().max(1) as f64
 }
 
 /// The temperature that makes the held-out cases likeliest (1 when there are none).
-pub fn fit_temperature(cases: &[(Vec<f64>, usize)]) -> f64 {
+pub fn fit_temperature(cases: &[Case]) -> f64 {
     TEMPERATURES
         .iter()
         .copied()
@@ -405,13 +464,19 @@ mod tests {
 
     #[test]
     fn targets_are_relative_to_the_chain() {
-        let chain = [30, 3, 1];
-        assert_eq!(target_of(&chain, 30), Target::Up(0));
-        assert_eq!(target_of(&chain, 3), Target::Up(1));
-        assert_eq!(target_of(&chain, 9), Target::Unit(9));
+        use OrgKind::*;
+        let commune = [(30, Ward), (3, Province), (1, National)];
+        let province = [(4, Province), (1, National)];
+        assert_eq!(target_of(&commune, 30), Target::Within(Commune));
+        assert_eq!(target_of(&commune, 3), Target::Within(Province));
+        // "The province" is the same target for an item about the province itself.
+        assert_eq!(target_of(&province, 4), Target::Within(Province));
+        assert_eq!(resolve(Target::Within(Province), &province), Some(4));
+        assert_eq!(resolve(Target::Within(Commune), &province), None);
+        // Never "the national level".
+        assert_eq!(target_of(&commune, 1), Target::Unit(1));
+        assert_eq!(target_of(&commune, 9), Target::Unit(9));
         assert_eq!(target_of(&[], 9), Target::Unit(9));
-        assert_eq!(resolve(Target::Up(1), &chain), Some(3));
-        assert_eq!(resolve(Target::Up(1), &[]), None);
     }
 
     #[test]
@@ -501,11 +566,17 @@ mod tests {
         fn temperature_fits_without_reordering(items in items(), q in prop::collection::vec(0u64..40, 0..10)) {
             let c = counts_of(&items);
             let m = Model::new(&c);
-            let cases: Vec<(Vec<f64>, usize)> = items.iter().map(|(l, f)| {
+            let cases: Vec<Case> = items.iter().map(|(l, f)| {
                 let mut f = f.clone();
                 f.sort_unstable();
                 f.dedup();
-                (m.scores(&f), c.labels.iter().position(|x| x == l).unwrap())
+                // Labels 3 and 4 are shown as one.
+                let shown = |x: &u8| usize::from((*x).min(3));
+                Case {
+                    scores: m.scores(&f),
+                    shown_as: c.labels.iter().map(shown).collect(),
+                    truth: shown(l),
+                }
             }).collect();
             let t = fit_temperature(&cases);
             prop_assert!(log_loss(&cases, t) <= log_loss(&cases, 1.0) + 1e-12);
@@ -513,13 +584,14 @@ mod tests {
             prop_assert_eq!(order(&m), order(&m.clone().with_temperature(t)));
         }
 
-        /// A target resolves back to the unit it was made from.
+        /// A target resolves back to the unit it was made from, whatever the tree.
         #[test]
-        fn targets_resolve_back(chain in prop::collection::vec(1i64..50, 0..5), handler in 1i64..60) {
-            let mut chain = chain;
-            chain.dedup();
+        fn targets_resolve_back(chain in prop::collection::vec((1i64..50, 0usize..8), 0..5), handler in 1i64..60) {
+            let mut chain: Vec<(i64, OrgKind)> = chain.into_iter().map(|(u, k)| (u, OrgKind::ALL[k])).collect();
+            chain.dedup_by_key(|(u, _)| *u);
             let t = target_of(&chain, handler);
             prop_assert_eq!(resolve(t, &chain), Some(handler));
+            prop_assert!(!matches!(t, Target::Within(OrgKind::National)));
         }
     }
 }

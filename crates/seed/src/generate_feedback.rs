@@ -134,11 +134,14 @@ fn draw(rng: &mut StdRng, places: &Places) -> Drawn {
         let others: Vec<i64> = [commune.map(|x| x.0), province.map(|x| x.0)]
             .into_iter()
             .flatten()
-            .chain(std::iter::once(
-                places.agency_ids[rng.random_range(0..places.agency_ids.len())],
-            ))
+            .chain(
+                (!places.agency_ids.is_empty())
+                    .then(|| places.agency_ids[rng.random_range(0..places.agency_ids.len())]),
+            )
             .collect();
-        unit = others[rng.random_range(0..others.len())];
+        if !others.is_empty() {
+            unit = others[rng.random_range(0..others.len())];
+        }
     }
     let category = if rng.random_bool(CATEGORY_NOISE) {
         CATEGORIES[rng.random_range(0..CATEGORIES.len())]
@@ -149,7 +152,7 @@ fn draw(rng: &mut StdRng, places: &Places) -> Drawn {
     let mut sentences: Vec<&str> = vec![];
     let first = rng.random_range(0..topic.details.len());
     sentences.push(topic.details[first]);
-    if rng.random_bool(0.5) {
+    if topic.details.len() > 1 && rng.random_bool(0.5) {
         let second =
             (first + 1 + rng.random_range(0..topic.details.len() - 1)) % topic.details.len();
         sentences.push(topic.details[second]);

@@ -355,3 +355,25 @@ pub const COMMON: &[&str] = &[
     "Việc này ảnh hưởng đến nhiều hộ gia đình trong khu vực.",
     "Tôi sẵn sàng cung cấp thêm thông tin nếu cần.",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every topic can be worded, and names a ministry the hierarchy has.
+    #[test]
+    fn topics_are_complete() {
+        let codes: Vec<&str> = crate::agencies::CURRENT.iter().map(|a| a.0).collect();
+        for t in TOPICS {
+            assert!(
+                !t.titles.is_empty() && !t.details.is_empty(),
+                "{}",
+                t.titles[0]
+            );
+            assert!(t.details.iter().all(|d| d.chars().count() >= 20));
+            if let Handler::Agency(code) = t.handler {
+                assert!(codes.contains(&code), "{code}");
+            }
+        }
+    }
+}

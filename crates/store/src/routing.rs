@@ -33,6 +33,21 @@ pub async fn examples_after(c: &mut DbConn<'_>, after: i64, limit: i64) -> AppRe
     Ok(on_conn!(c, c => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(&mut **c).await?))
 }
 
+/// Whether at least `n` items have been routed (below that, no model is worth training).
+pub async fn routed_at_least(c: &mut DbConn<'_>, n: i64) -> AppResult<bool> {
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM feedback_items WHERE state IN {ROUTED} LIMIT $1) x"
+    );
+    let k: i64 = on_conn!(c, c => sqlx::query_scalar(&sql).bind(n).fetch_one(&mut **c).await?);
+    Ok(k >= n)
+}
+
+/// When the newest model was trained.
+pub async fn latest_trained_at(c: &mut DbConn<'_>) -> AppResult<Option<DateTime<Utc>>> {
+    let sql = "SELECT trained_at FROM routing_models ORDER BY id DESC LIMIT 1";
+    Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_optional(&mut **c).await?))
+}
+
 /// The highest item id (a training's progress bar).
 pub async fn max_item_id(c: &mut DbConn<'_>) -> AppResult<i64> {
     let sql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM feedback_items";

@@ -315,6 +315,8 @@ pub fn serve(
             state.db.clone(),
             state.org.clone(),
         ));
+        // Routing suggestions: trained again when the newest model is a week old.
+        tokio::spawn(app::feedback::train_forever(state.db.clone()));
         // The page cache wraps the router rather than each route: a hit is answered before any
         // routing, and without cloning the per-route middleware stack.
         use tower_layer::Layer;

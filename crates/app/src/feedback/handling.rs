@@ -126,6 +126,7 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
             )));
         }
         item.category = code.to_string();
+        store::feedback::set_category(&mut tx.conn(), id, code).await?;
         action_name = "categorise".into();
     } else {
         let Some(mut mv) =

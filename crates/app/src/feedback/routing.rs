@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::require_on_unit;
+use domain::org::OrgKind;
 use domain::policy::{Action, Principal};
 use domain::routing::{self as r, Accuracy, Counts, Model, Target, Trainer};
 use store::org_index::{OrgIndex, Snapshot};
@@ -92,15 +93,26 @@ pub struct ModelInfo {
     pub accuracy: Accuracies,
 }
 
-/// An example ready for the models.
+/// An example ready for the models. The text's features are kept once; each model adds its few
+/// context features when it reads them (a hundred thousand held-out items stay small).
 struct Prepared {
     id: i64,
-    unit_features: Vec<u64>,
-    category_features: Vec<u64>,
-    /// The unit concerned and its ancestors.
-    chain: Vec<i64>,
+    text: Vec<u64>,
+    unit_context: Vec<u64>,
+    category_context: Vec<u64>,
+    /// The unit concerned and its ancestors, with their kinds.
+    chain: Vec<(i64, OrgKind)>,
     unit_id: i64,
     category: String,
+}
+
+impl Prepared {
+    fn unit_features(&self) -> Vec<u64> {
+        [self.text.as_slice(), &self.unit_context].concat()
+    }
+    fn category_features(&self) -> Vec<u64> {
+        [self.text.as_slice(), &self.category_context].concat()
+    }
 }
 
 /// The context tokens of an item for each model.
@@ -116,46 +128,70 @@ fn contexts(kind: &str, category: &str, concerned_kind: Option<&str>) -> [Vec<St
     ]
 }
 
-/// The features of an item's text and context for the unit and the category models, and the
-/// chain of the unit it concerns.
+/// The unit concerned and its ancestors with their kinds (empty when the item names none).
+fn chain_of(snap: &Snapshot, concerned: Option<i64>) -> Vec<(i64, OrgKind)> {
+    concerned
+        .map(|u| snap.chain(u))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|u| snap.get(u).map(|x| (u, x.kind)))
+        .collect()
+}
+
+/// An item ready for the models.
+#[allow(clippy::too_many_arguments)]
 fn analyse(
     snap: &Snapshot,
+    id: i64,
     kind: &str,
     category: &str,
     title: &str,
     body: &str,
     concerned: Option<i64>,
+    unit_id: i64,
     pairs: bool,
-) -> (Vec<u64>, Vec<u64>, Vec<i64>) {
-    let chain = concerned.map(|u| snap.chain(u)).unwrap_or_default();
+) -> Prepared {
     let concerned_kind = concerned.and_then(|u| snap.get(u)).map(|u| u.kind.as_str());
     let [uc, cc] = contexts(kind, category, concerned_kind);
-    let text = format!("{title}. {body}");
-    (
-        r::features(&text, &uc, pairs),
-        r::features(&text, &cc, pairs),
-        chain,
-    )
+    Prepared {
+        id,
+        text: r::text_features(&format!("{title}. {body}"), pairs),
+        unit_context: r::context_features(&uc),
+        category_context: r::context_features(&cc),
+        chain: chain_of(snap, concerned),
+        unit_id,
+        category: category.to_string(),
+    }
 }
 
 fn prepare(snap: &Snapshot, e: store::routing::Example, pairs: bool) -> Prepared {
-    let (unit_features, category_features, chain) = analyse(
+    analyse(
         snap,
+        e.id,
         &e.kind,
         &e.category,
         &e.title,
         &e.body,
         e.concerned_unit_id,
+        e.unit_id,
         pairs,
-    );
-    Prepared {
-        id: e.id,
-        unit_features,
-        category_features,
-        chain,
-        unit_id: e.unit_id,
-        category: e.category,
-    }
+    )
+}
+
+/// The labels that name a unit in force for an item concerning `chain`, with that unit.
+fn candidates<'m>(
+    model: &'m Model<Target>,
+    snap: &Snapshot,
+    chain: &[(i64, OrgKind)],
+) -> impl Fn(&Target) -> Option<i64> + 'm {
+    let chain = chain.to_vec();
+    let current: std::collections::HashSet<i64> = model
+        .labels()
+        .iter()
+        .filter_map(|t| r::resolve(*t, &chain))
+        .filter(|u| snap.get(*u).is_some_and(|x| !x.historical()))
+        .collect();
+    move |t| r::resolve(*t, &chain).filter(|u| current.contains(u))
 }
 
 /// The units the model suggests for an item, likeliest first: each target resolved against the
@@ -165,16 +201,13 @@ fn rank_units(
     model: &Model<Target>,
     snap: &Snapshot,
     features: &[u64],
-    chain: &[i64],
+    chain: &[(i64, OrgKind)],
 ) -> Vec<r::Ranked<i64>> {
-    let ranked = model.rank(features, |t| {
-        r::resolve(*t, chain)
-            .and_then(|u| snap.get(u))
-            .is_some_and(|u| !u.historical())
-    });
+    let unit_of = candidates(model, snap, chain);
+    let ranked = model.rank(features, |t| unit_of(t).is_some());
     let mut out: Vec<r::Ranked<i64>> = vec![];
     for x in ranked {
-        let Some(u) = r::resolve(x.label, chain) else {
+        let Some(u) = unit_of(&x.label) else {
             continue;
         };
         match out.iter_mut().find(|o| o.label == u) {
@@ -184,6 +217,44 @@ fn rank_units(
     }
     out.sort_by(|a, b| b.p.total_cmp(&a.p).then(a.label.cmp(&b.label)));
     out
+}
+
+/// A held-out item as a calibration case for the unit model: the scores of the labels it could
+/// be shown, grouped by the unit each names.
+fn unit_case(model: &Model<Target>, snap: &Snapshot, p: &Prepared) -> Option<r::Case> {
+    let unit_of = candidates(model, snap, &p.chain);
+    let mut units: Vec<i64> = vec![];
+    let mut scores = vec![];
+    let mut shown_as = vec![];
+    for (s, t) in model
+        .scores(&p.unit_features())
+        .into_iter()
+        .zip(model.labels())
+    {
+        if let Some(u) = unit_of(t) {
+            let g = units.iter().position(|x| *x == u).unwrap_or_else(|| {
+                units.push(u);
+                units.len() - 1
+            });
+            scores.push(s);
+            shown_as.push(g);
+        }
+    }
+    let truth = units.iter().position(|u| *u == p.unit_id)?;
+    Some(r::Case {
+        scores,
+        shown_as,
+        truth,
+    })
+}
+
+fn category_case(model: &Model<String>, p: &Prepared) -> Option<r::Case> {
+    let truth = model.labels().iter().position(|c| *c == p.category)?;
+    Some(r::Case {
+        scores: model.scores(&p.category_features()),
+        shown_as: (0..model.labels().len()).collect(),
+        truth,
+    })
 }
 
 /// How a model is made; the defaults are the product's, the others exist to be compared with it.
@@ -230,6 +301,53 @@ pub async fn evaluate(
     Ok(fit(db, variant, progress).await?.1)
 }
 
+/// How often the trainer looks at the newest model's age, and the age at which it trains again.
+const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+const RETRAIN_AFTER_DAYS: i64 = 7;
+/// Fewer routed items than this and no model is trained by itself (`nqtrack routing train` can).
+const MIN_ROUTED: i64 = 100;
+
+/// The background trainer of each instance: soon after a start and then every hour, trains
+/// again when the newest model (any instance's) is a week old or there is none. It runs beside
+/// the job runner rather than in it, so that mail and reminders never wait behind a training
+/// (a minute at national scale) and no job lease can expire under it. Two instances that start
+/// together may both train once; the newer model is used.
+pub fn train_forever(db: Db) -> crate::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        loop {
+            if let Err(e) = train_if_due(&db).await {
+                tracing::error!(error = %e, "routing suggestions: training failed");
+            }
+            tokio::time::sleep(CHECK_EVERY).await;
+        }
+    })
+}
+
+async fn train_if_due(db: &Db) -> AppResult<()> {
+    let (last, enough) = {
+        let mut c = db.acquire().await?;
+        (
+            store::routing::latest_trained_at(&mut c.conn()).await?,
+            store::routing::routed_at_least(&mut c.conn(), MIN_ROUTED).await?,
+        )
+    };
+    let due = last.is_none_or(|t| Utc::now() - t >= chrono::Duration::days(RETRAIN_AFTER_DAYS));
+    if due && enough {
+        let started = std::time::Instant::now();
+        let m = train(db, &|_, _| {}).await?;
+        tracing::info!(
+            model = m.id,
+            items = m.items,
+            unit_top1 = m.accuracy.unit_top1,
+            category_top1 = m.accuracy.category_top1,
+            seconds = started.elapsed().as_secs_f64(),
+            "routing suggestions trained"
+        );
+    }
+    Ok(())
+}
+
 /// Trains a variant: the items trained on, the accuracy on the held-out ones, the counts as JSON.
 async fn fit(
     db: &Db,
@@ -271,8 +389,8 @@ async fn fit(
             if r::held_out(p.id) {
                 held.push(p);
             } else {
-                units.add(target(variant, &p.chain, p.unit_id), &p.unit_features);
-                categories.add(p.category.clone(), &p.category_features);
+                units.add(target(variant, &p.chain, p.unit_id), &p.unit_features());
+                categories.add(p.category.clone(), &p.category_features());
                 items += 1;
             }
         }
@@ -285,26 +403,20 @@ async fn fit(
         category_temperature: 1.0,
     };
     let (accuracy, json) = tokio::task::spawn_blocking(move || {
-        // Temperatures first, on the labels each held-out item could be given.
+        // Half the held-out items fit the temperatures; the other half measures the models as
+        // the page shows them (units, not labels), so the confidence is judged out of sample.
+        let (fit_on, measure_on): (Vec<Prepared>, Vec<Prepared>) =
+            held.into_iter().partition(|p| p.id % 2 == 0);
         let unit = Model::new(&counts.unit);
         let category = Model::new(&counts.category);
-        let mut unit_cases = vec![];
-        let mut category_cases = vec![];
-        for p in &held {
-            let target = target(variant, &p.chain, p.unit_id);
-            let (scores, labels): (Vec<f64>, Vec<&Target>) = unit
-                .scores(&p.unit_features)
-                .into_iter()
-                .zip(unit.labels())
-                .filter(|(_, t)| r::resolve(**t, &p.chain).is_some())
-                .unzip();
-            if let Some(i) = labels.iter().position(|t| **t == target) {
-                unit_cases.push((scores, i));
-            }
-            if let Some(i) = category.labels().iter().position(|c| *c == p.category) {
-                category_cases.push((category.scores(&p.category_features), i));
-            }
-        }
+        let unit_cases: Vec<r::Case> = fit_on
+            .iter()
+            .filter_map(|p| unit_case(&unit, &snap, p))
+            .collect();
+        let category_cases: Vec<r::Case> = fit_on
+            .iter()
+            .filter_map(|p| category_case(&category, p))
+            .collect();
         counts.unit_temperature = r::fit_temperature(&unit_cases);
         counts.category_temperature = r::fit_temperature(&category_cases);
         let unit = unit.with_temperature(counts.unit_temperature);
@@ -312,15 +424,18 @@ async fn fit(
         let (mut ua, mut ca) = (Accuracy::default(), Accuracy::default());
         let (mut uconf, mut cconf) = (0.0, 0.0);
         let mut rules_right = 0;
-        for p in &held {
-            let routed =
-                domain::feedback::route(&routes, &p.category, p.chain.first().copied(), triage);
+        for p in &measure_on {
+            let routed = domain::feedback::route(
+                &routes,
+                &p.category,
+                p.chain.first().map(|(u, _)| *u),
+                triage,
+            );
             rules_right += u64::from(routed == p.unit_id);
-            // Measured as the page shows it: units, not the model's labels.
-            let ranked = rank_units(&unit, &snap, &p.unit_features, &p.chain);
+            let ranked = rank_units(&unit, &snap, &p.unit_features(), &p.chain);
             uconf += ranked.first().map_or(0.0, |x| x.p);
             ua.record(&ranked, &p.unit_id);
-            let ranked = category.rank(&p.category_features, |_| true);
+            let ranked = category.rank(&p.category_features(), |_| true);
             cconf += ranked.first().map_or(0.0, |x| x.p);
             ca.record(&ranked, &p.category);
         }
@@ -335,7 +450,7 @@ async fn fit(
     Ok((items, accuracy, json))
 }
 
-fn target(variant: Variant, chain: &[i64], unit: i64) -> Target {
+fn target(variant: Variant, chain: &[(i64, OrgKind)], unit: i64) -> Target {
     if variant.relative {
         r::target_of(chain, unit)
     } else {
@@ -356,6 +471,9 @@ pub struct Loaded {
 #[derive(Default)]
 pub struct RoutingModels {
     loaded: Mutex<Option<Arc<Loaded>>>,
+    /// One load at a time: the requests that arrive meanwhile wait for it instead of each
+    /// reading the model again.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl RoutingModels {
@@ -369,6 +487,11 @@ impl RoutingModels {
             return Ok(cached);
         }
         let Some(id) = latest else { return Ok(None) };
+        let _one = self.loading.lock().await;
+        let cached = self.loaded.lock().expect("routing models").clone();
+        if let Some(m) = cached.as_ref().filter(|m| m.info.id >= id) {
+            return Ok(Some(m.clone()));
+        }
         let row = {
             let mut c = db.acquire().await?;
             store::routing::get(&mut c.conn(), id).await?
@@ -466,16 +589,18 @@ pub async fn suggest(
         });
     };
     let snap = org.snapshot(db).await?;
-    let (uf, cf, chain) = analyse(
+    let p = analyse(
         &snap,
+        item.id,
         item.kind.as_str(),
         &item.category,
         &item.title,
         &item.body,
         item.concerned_unit_id,
+        item.unit_id,
         true,
     );
-    let units = rank_units(&m.unit, &snap, &uf, &chain)
+    let units = rank_units(&m.unit, &snap, &p.unit_features(), &p.chain)
         .into_iter()
         .take(SHOWN)
         .filter_map(|x| {
@@ -491,7 +616,7 @@ pub async fn suggest(
         .collect();
     let categories = m
         .category
-        .rank(&cf, |_| true)
+        .rank(&p.category_features(), |_| true)
         .into_iter()
         .take(SHOWN)
         .map(|x| CategorySuggestion {

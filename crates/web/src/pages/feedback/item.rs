@@ -194,8 +194,15 @@ async fn render_item(
     };
     let can_merge = moves.contains(&"merge");
     // Suggestions help whoever may still move the item; a settled one needs none.
+    // They are a help: if they cannot be worked out, the page goes without them.
     let suggestions = if moves.contains(&"categorise") {
-        Some(app::feedback::suggest(&s.db, &s.org, &s.routing, ctx.principal()?, id).await?)
+        match app::feedback::suggest(&s.db, &s.org, &s.routing, ctx.principal()?, id).await {
+            Ok(x) => Some(x),
+            Err(e) => {
+                tracing::warn!(item = id, error = %e, "routing suggestions unavailable");
+                None
+            }
+        }
     } else {
         None
     };
