@@ -23,9 +23,10 @@ run_backend() {
   echo "== $backend: generate --scale national"
   "$BIN" generate --scale national >/dev/null
   echo "== $backend: routing train"
-  /usr/bin/time -f "RESULT train: %e s wall, %M KB peak memory" "$BIN" routing train 2>&1 | grep -v '^\['
+  /usr/bin/time -o "$work/time" -f "RESULT train: %e s wall, %M KB peak memory" "$BIN" routing train 2>/dev/null
+  cat "$work/time"
   echo "== $backend: the alternatives, side by side (trained and measured again, not stored)"
-  "$BIN" routing train --compare 2>/dev/null | grep -E 'without|own'
+  "$BIN" routing train --compare 2>/dev/null | grep -E 'with syllable|own'
   local q="SELECT 'model: ' || items || ' items, counts ' || length(counts) || ' bytes' FROM routing_models ORDER BY id DESC LIMIT 1"
   if [ "$backend" = sqlite ]; then sqlite3 "${url#sqlite://}" "$q"; else psql "$url" -Atc "$q"; fi
   local steering

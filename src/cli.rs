@@ -173,7 +173,7 @@ enum RoutingCmd {
     /// Train the unit and category models now (the job does it weekly), with a progress bar;
     /// prints their top-1/top-3 accuracy on the held-out items (one in ten, by id).
     Train {
-        /// Also train, measure and print (not store) the alternatives: without syllable pairs,
+        /// Also train, measure and print (not store) the alternatives: with syllable pairs,
         /// and with each unit a class of its own instead of units relative to the one concerned.
         #[arg(long)]
         compare: bool,
@@ -849,16 +849,16 @@ async fn run(cli: Cli) -> AppResult<ExitCode> {
                 use app::feedback::Variant;
                 for (name, v) in [
                     (
-                        "without syllable pairs",
+                        "with syllable pairs",
                         Variant {
-                            pairs: false,
+                            pairs: true,
                             relative: true,
                         },
                     ),
                     (
                         "each unit a class of its own",
                         Variant {
-                            pairs: true,
+                            pairs: false,
                             relative: false,
                         },
                     ),
