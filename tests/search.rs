@@ -446,6 +446,30 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
     until_found(&second.anon(), &second, "dinh danh dien tu", "task", later).await;
 });
 
+/// The two tests of a module whose `run` submits many items from one address: the intake's
+/// per-address limit raised, on each backend.
+macro_rules! on_both_backends_with_many_submissions {
+    () => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            run(common::TestApp::start_with(common::Backend::Sqlite, |c| {
+                c.feedback_per_ip_hour = 1000
+            })
+            .await)
+            .await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            run(common::TestApp::start_with(common::Backend::Postgres, |c| {
+                c.feedback_per_ip_hour = 1000
+            })
+            .await)
+            .await;
+        }
+    };
+}
+
 /// Duplicate detection end to end, through the index on each backend: near-duplicates with
 /// known ground truth (seed::near_duplicates: reordered, unaccented, with typos, paraphrased)
 /// submitted as citizens would; for each, what the Steering Committee is shown as similar.
@@ -534,23 +558,7 @@ mod duplicates {
         assert_eq!(v.as_array().map(|a| a.len()), Some(0), "{v}");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(common::TestApp::start_with(common::Backend::Sqlite, |c| {
-            c.feedback_per_ip_hour = 1000
-        })
-        .await)
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(common::TestApp::start_with(common::Backend::Postgres, |c| {
-            c.feedback_per_ip_hour = 1000
-        })
-        .await)
-        .await;
-    }
+    on_both_backends_with_many_submissions!();
 }
 
 /// Routing suggestions end to end: items from three of the generator's topics are submitted about
@@ -794,21 +802,5 @@ mod routing {
         assert_eq!(st, StatusCode::CONFLICT, "{v}");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(common::TestApp::start_with(common::Backend::Sqlite, |c| {
-            c.feedback_per_ip_hour = 1000
-        })
-        .await)
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(common::TestApp::start_with(common::Backend::Postgres, |c| {
-            c.feedback_per_ip_hour = 1000
-        })
-        .await)
-        .await;
-    }
+    on_both_backends_with_many_submissions!();
 }

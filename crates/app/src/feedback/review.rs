@@ -37,16 +37,7 @@ pub async fn review(
         Role::Reviewer | Role::Steering | Role::Administrator
     ) {
         let mut c = db.acquire().await?;
-        let item = store::feedback::get(&mut c.conn(), id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        require_on_unit(
-            &mut c.conn(),
-            Some(who),
-            Action::HandleFeedback,
-            item.unit_id,
-        )
-        .await?;
+        super::common::item_to_handle(&mut c.conn(), who, id).await?;
     }
     let now = Utc::now();
     let mut tx = db.begin().await?;

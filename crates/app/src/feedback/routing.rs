@@ -14,9 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::require_on_unit;
 use domain::org::OrgKind;
-use domain::policy::{Action, Principal};
+use domain::policy::Principal;
 use domain::routing::{self as r, Accuracy, Counts, Model, Target, Trainer};
 use store::org_index::{OrgIndex, Snapshot};
 use store::{self};
@@ -583,17 +582,7 @@ pub async fn suggest(
 ) -> AppResult<Suggestions> {
     let item = {
         let mut c = db.acquire().await?;
-        let item = store::feedback::get(&mut c.conn(), item_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        require_on_unit(
-            &mut c.conn(),
-            Some(who),
-            Action::HandleFeedback,
-            item.unit_id,
-        )
-        .await?;
-        item
+        super::common::item_to_handle(&mut c.conn(), who, item_id).await?
     };
     let Some(m) = models.current(db).await? else {
         return Ok(Suggestions {
