@@ -804,3 +804,80 @@ mod routing {
 
     on_both_backends_with_many_submissions!();
 }
+
+/// The background duplicate pass: a citizen sends what another sent a moment before, in other
+/// words and without diacritics; within seconds the officers' inbox marks the second item as a
+/// possible duplicate of the first (and only that one), without anyone opening it.
+mod duplicate_pass {
+    use super::*;
+
+    async fn run(app: common::TestApp) {
+        let daklak = app.unit_id("66").await;
+        let mut codes = vec![];
+        for (title, body) in [
+            (
+                "Đèn đường hỏng tại thôn Ea Kao, xã Hòa Phú",
+                "Hệ thống đèn chiếu sáng công cộng không hoạt động vào ban đêm tại thôn Ea Kao, người dân đi lại rất nguy hiểm.",
+            ),
+            (
+                "Den duong hong o thon Ea Kao xa Hoa Phu",
+                "He thong den chieu sang cong cong khong hoat dong vao ban dem o thon Ea Kao, ba con di lai rat nguy hiem.",
+            ),
+            (
+                "Đề nghị mở lớp kỹ năng số cho người cao tuổi",
+                "Nhiều người cao tuổi trong thôn chưa biết cài ứng dụng và thanh toán không dùng tiền mặt.",
+            ),
+        ] {
+            let (st, v) = app
+                .anon()
+                .post(app.url("/api/v1/feedback"))
+                .json(
+                    &json!({"kind": "report", "category": "public_services", "title": title,
+                    "body": body, "unit_id": daklak, "submitter_kind": "citizen"}),
+                )
+                .call_json()
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            codes.push(v["code"].as_str().unwrap().to_string());
+        }
+        let officer = bearer(&app.token("daklak.officer").await);
+        let url = app.url(&format!("/api/v1/feedback?unit={daklak}"));
+        let marks = |v: &Value| -> Vec<(String, Option<String>)> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["code"].as_str().unwrap().to_string(),
+                        r["possible_duplicate_of"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        };
+        let t = Instant::now();
+        loop {
+            let (st, v) = officer.get(&url).call_json().await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let m = marks(&v);
+            if m.iter().any(|(_, d)| d.is_some()) {
+                let marked: Vec<_> = m.iter().filter(|(_, d)| d.is_some()).collect();
+                assert_eq!(
+                    marked,
+                    vec![&(codes[1].clone(), Some(codes[0].clone()))],
+                    "{v}"
+                );
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "never marked: {v}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(
+            app.scalar_i64("SELECT COUNT(*) FROM feedback_duplicates")
+                .await,
+            1
+        );
+    }
+
+    on_both_backends_with_many_submissions!();
+}

@@ -319,6 +319,8 @@ pub fn generate_feedback<'a>(
         }
         // The day counters continue after the generated codes.
         bulk::set_feedback_counters(&mut c, &day_seq).await?;
+        // The background duplicate pass looks at items from now on, not at generated history.
+        store::search::set_duplicate_cursor(&mut c, first + n as i64 - 1).await?;
         bulk::advance_id_sequences(&mut c, &["feedback_items"]).await?;
         store::audit::append(
             &mut c,

@@ -211,3 +211,77 @@ pub async fn reports_of_task(c: &mut DbConn<'_>, task_id: i64) -> AppResult<Vec<
     let sql = "SELECT r.id FROM reports r JOIN assignments a ON a.id = r.assignment_id WHERE a.task_id = $1";
     Ok(on_conn!(c, c => sqlx::query_scalar(sql).bind(task_id).fetch_all(&mut **c).await?))
 }
+
+/// The duplicate pass's cursor: the last item id it has looked at (none before its first run).
+pub async fn duplicate_cursor(c: &mut DbConn<'_>) -> AppResult<Option<i64>> {
+    let sql = "SELECT after FROM duplicate_pass WHERE id = 1";
+    Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_optional(&mut **c).await?))
+}
+
+/// Moves the cursor forward (never back: two instances may run the pass).
+pub async fn set_duplicate_cursor(c: &mut DbConn<'_>, after: i64) -> AppResult<()> {
+    let sql = "INSERT INTO duplicate_pass (id, after) VALUES (1, $1) \
+               ON CONFLICT (id) DO UPDATE SET after = CASE WHEN excluded.after > duplicate_pass.after THEN excluded.after ELSE duplicate_pass.after END";
+    on_conn!(c, c => sqlx::query(sql).bind(after).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// An item the duplicate pass compares.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NewItem {
+    pub id: i64,
+    pub unit_id: i64,
+    pub title: String,
+    pub body: String,
+}
+
+/// Items above `after` submitted at or before `until` (so the index has them), in id order.
+pub async fn items_to_compare(
+    c: &mut DbConn<'_>,
+    after: i64,
+    until: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> AppResult<Vec<NewItem>> {
+    let sql = "SELECT id, unit_id, title, body FROM feedback_items WHERE id > $1 AND submitted_at <= $2 ORDER BY id LIMIT $3";
+    Ok(
+        on_conn!(c, c => sqlx::query_as(sql).bind(after).bind(until).bind(limit).fetch_all(&mut **c).await?),
+    )
+}
+
+/// The highest feedback id (where a first pass starts: it does not go back over the past).
+pub async fn max_feedback_id(c: &mut DbConn<'_>) -> AppResult<i64> {
+    let sql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM feedback_items";
+    Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await?))
+}
+
+/// Records possible duplicates (item, earlier item, similarity); the feedback data version moves,
+/// so that kept pages show them.
+pub async fn record_duplicates(
+    c: &mut DbConn<'_>,
+    pairs: &[(i64, i64, f64)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    for (item, other, s) in pairs {
+        let sql = "INSERT INTO feedback_duplicates (item_id, other_id, similarity, found_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+        on_conn!(c, c => sqlx::query(sql).bind(item).bind(other).bind(s).bind(at).execute(&mut **c).await.map(|_| ())?);
+    }
+    let sql = "UPDATE feedback_version SET v = v + 1 WHERE id = 1";
+    on_conn!(c, c => sqlx::query(sql).execute(&mut **c).await.map(|_| ())?);
+    Ok(())
+}
+
+/// For each of these items, the code of the most similar earlier item the pass found, if any.
+pub async fn duplicate_of(c: &mut DbConn<'_>, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT d.item_id, o.code FROM feedback_duplicates d JOIN feedback_items o ON o.id = d.other_id \
+         WHERE d.item_id IN ({}) ORDER BY d.item_id, d.similarity DESC, d.other_id",
+        crate::id_list(ids)
+    );
+    Ok(on_conn!(c, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?))
+}

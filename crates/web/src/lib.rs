@@ -315,6 +315,12 @@ pub fn serve(
             state.db.clone(),
             state.org.clone(),
         ));
+        // Possible duplicates of each new item, found in the background.
+        tokio::spawn(app::search::duplicates::run_forever(
+            state.search.clone(),
+            state.db.clone(),
+            state.org.clone(),
+        ));
         // Routing suggestions: trained again when the newest model is a week old.
         tokio::spawn(app::feedback::train_forever(state.db.clone()));
         // The page cache wraps the router rather than each route: a hit is answered before any

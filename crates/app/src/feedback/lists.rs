@@ -66,6 +66,9 @@ pub struct InboxRow {
     pub days_left: Option<i64>,
     /// A received item must be accepted (or declined, or transferred) by this day.
     pub accept_by: Option<NaiveDate>,
+    /// The tracking code of an earlier item of the unit this one may duplicate (found by the
+    /// background duplicate pass; the item page lists them all, with a merge button).
+    pub possible_duplicate_of: Option<String>,
 }
 
 /// One page of a unit's inbox.
@@ -225,6 +228,12 @@ async fn read_inbox(
         crate::more_than(&mut items, limit).map(|i| store::feedback::UrgentKey::of(i).cursor());
     let rules = store::feedback::kind_rules(&mut c.conn()).await?;
     let accept_days = |kind| rule_in(&rules, kind).accept_days.max(0) as u32;
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let mut duplicate_of = std::collections::HashMap::new();
+    for (item, code) in store::search::duplicate_of(&mut c.conn(), &ids).await? {
+        // The most similar first: keep that one.
+        duplicate_of.entry(item).or_insert(code);
+    }
     Ok(InboxPage {
         items: items
             .iter()
@@ -242,6 +251,7 @@ async fn read_inbox(
                             -cal.working_days_between(d, today)
                         }
                     }),
+                possible_duplicate_of: duplicate_of.remove(&i.id),
                 item: PublicItem::as_written(i),
             })
             .collect(),

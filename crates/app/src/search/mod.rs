@@ -13,6 +13,7 @@
 //! lets the reader into the record's units (a restricted task, the citizen's own words, a draft
 //! catalogue entry).
 
+pub mod duplicates;
 pub mod indexer;
 mod schema;
 
