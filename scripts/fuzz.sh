@@ -61,8 +61,9 @@ fuzz() {
     --max-examples "$EXAMPLES" --generation-deterministic --workers 2 --request-timeout 30 \
     --no-color "$@" >"$dir/$name.out" 2>&1 || rc=$?
   if [ "$rc" -ne 0 ]; then
-    # The failures with their reproduction (curl commands), before the summary.
-    sed -n '/= FAILURES =/,/= \(WARNINGS\|SUMMARY\) =/p' "$dir/$name.out" | sed '$d' | head -n 200
+    # The failures with their reproduction (curl commands), and schemathesis's own errors (a
+    # request timed out, a connection reset…), before the summary.
+    sed -n '/= \(FAILURES\|ERRORS\) =/,/= \(WARNINGS\|SUMMARY\) =/p' "$dir/$name.out" | sed '$d' | head -n 200
   fi
   grep -vE '^\s*$' "$dir/$name.out" | sed -n '/SUMMARY/,$p' 
   if grep -qi "server error" "$dir/server.log"; then
