@@ -196,7 +196,7 @@ pub fn generate_feedback<'a>(
         let places = Places::load(db).await?;
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        let first = bulk::max_feedback_id(&mut c).await? + 1;
+        let first = store::feedback::max_id(&mut c).await? + 1;
         let bar = if progress {
             let b = ProgressBar::new(n as u64);
             b.set_style(

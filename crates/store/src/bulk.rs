@@ -284,13 +284,6 @@ pub async fn next_ids<const N: usize>(
     Ok(next)
 }
 
-/// The largest id of `feedback_items`, 0 when there are none.
-pub async fn max_feedback_id(c: &mut DbConn<'_>) -> AppResult<i64> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM feedback_items").fetch_one(&mut **c).await?),
-    )
-}
-
 /// On PostgreSQL, locks `tables` against other writers (`SHARE ROW EXCLUSIVE`) until the
 /// transaction ends, so that ids chosen by the caller stay free. Nothing on SQLite, where the
 /// write transaction (`BEGIN IMMEDIATE`) already excludes other writers.

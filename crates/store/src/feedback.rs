@@ -221,6 +221,13 @@ pub async fn update(c: &mut DbConn<'_>, i: &Item) -> AppResult<()> {
     Ok(())
 }
 
+/// The largest id of `feedback_items`, 0 when there are none.
+pub async fn max_id(c: &mut DbConn<'_>) -> AppResult<i64> {
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM feedback_items").fetch_one(&mut **c).await?),
+    )
+}
+
 /// Files an item under another category (the officers' `categorise` move): written on its own,
 /// so that no other move writes the category back.
 pub async fn set_category(c: &mut DbConn<'_>, id: i64, category: &str) -> AppResult<()> {

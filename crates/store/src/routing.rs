@@ -48,12 +48,6 @@ pub async fn latest_trained_at(c: &mut DbConn<'_>) -> AppResult<Option<DateTime<
     Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_optional(&mut **c).await?))
 }
 
-/// The highest item id (a training's progress bar).
-pub async fn max_item_id(c: &mut DbConn<'_>) -> AppResult<i64> {
-    let sql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM feedback_items";
-    Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await?))
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredModel {
     pub id: i64,

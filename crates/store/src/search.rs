@@ -248,12 +248,6 @@ pub async fn items_to_compare(
     )
 }
 
-/// The highest feedback id (where a first pass starts: it does not go back over the past).
-pub async fn max_feedback_id(c: &mut DbConn<'_>) -> AppResult<i64> {
-    let sql = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM feedback_items";
-    Ok(on_conn!(c, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await?))
-}
-
 /// Records possible duplicates (item, earlier item, similarity); the feedback data version moves,
 /// so that kept pages show them.
 pub async fn record_duplicates(

@@ -54,7 +54,8 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
     let mut item = before.clone();
     let mut to_unit = before.unit_id;
     let action_name: String;
-    if input.action == "extend" {
+    // Extending and recategorising change neither state nor unit: for those who handle the item.
+    if matches!(input.action.as_str(), "extend" | "categorise") {
         require_on_unit(
             &mut tx.conn(),
             Some(who),
@@ -62,6 +63,8 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
             before.unit_id,
         )
         .await?;
+    }
+    if input.action == "extend" {
         let days = input.days.unwrap_or(0);
         let mut errs = vec![];
         if !(1..=15).contains(&days) {
@@ -95,13 +98,6 @@ pub async fn act(db: &Db, who: &Principal, id: i64, input: MoveInput) -> AppResu
     } else if input.action == "categorise" {
         // A citizen's category can be wrong; the officer puts the item where it belongs (the
         // routing suggestions show the likely one). No state change, no clock change.
-        require_on_unit(
-            &mut tx.conn(),
-            Some(who),
-            Action::HandleFeedback,
-            before.unit_id,
-        )
-        .await?;
         if !state.is_open() {
             return Err(AppError::Conflict(vec![FieldError::new(
                 "action",

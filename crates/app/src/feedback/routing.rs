@@ -368,7 +368,7 @@ async fn fit(
     let (total, routes, triage) = {
         let mut c = db.acquire().await?;
         (
-            store::routing::max_item_id(&mut c.conn()).await?,
+            store::feedback::max_id(&mut c.conn()).await?,
             store::feedback::routes(&mut c.conn()).await?,
             super::common::triage_unit(&mut c.conn()).await?,
         )

@@ -59,7 +59,7 @@ pub async fn step(
     let (after, items) = {
         let mut c = db.acquire().await?;
         let Some(after) = store::search::duplicate_cursor(&mut c.conn()).await? else {
-            let start = store::search::max_feedback_id(&mut c.conn()).await?;
+            let start = store::feedback::max_id(&mut c.conn()).await?;
             drop(c);
             let mut tx = db.begin().await?;
             store::search::set_duplicate_cursor(&mut tx.conn(), start).await?;
