@@ -3,7 +3,8 @@
 # national` (1,000,000 feedback items, 200,000 assignments and their reports, the units, the
 # indicators, the catalogue): `nqtrack search reindex` (time and size of the index); the search
 # API at 10 clients over eight queries typed with and without diacritics, all types (with the
-# counts per type) and feedback only; how long a new submission takes to become searchable; and,
+# counts per type) and feedback only, repeated (answers then come from the cache) and drawn at
+# random (from the index); how long a new submission takes to become searchable; and,
 # on PostgreSQL, the same queries through PostgreSQL full-text search (tsvector of unaccented
 # title and body, GIN index, ranked by ts_rank) with pgbench, 10 clients, side by side.
 set -euo pipefail
@@ -47,6 +48,10 @@ run_backend() {
   SEARCH_TYPE=feedback measure "GET /api/v1/search?type=feedback, anonymous"
   SEARCH_TYPE=feedback measure "GET /api/v1/search?type=feedback, Steering Committee (token)" -H "Authorization: Bearer $steering"
   measure "GET /api/v1/search (all types), anonymous"
+  # The same without the cache of answers: a query of its own at nearly every request.
+  SEARCH_DISTINCT=1 measure "GET /api/v1/search (all types), Steering Committee, queries drawn at random" -H "Authorization: Bearer $steering"
+  SEARCH_DISTINCT=1 measure "GET /api/v1/search (all types), anonymous, queries drawn at random"
+  SEARCH_TYPE=feedback SEARCH_DISTINCT=1 measure "GET /api/v1/search?type=feedback, anonymous, queries drawn at random"
   echo "== $backend: a new submission until the Steering Committee finds it, 20 times"
   BASE=$base TOKEN=$steering python3 - <<'PY'
 import json, os, time, urllib.request

@@ -23,10 +23,14 @@ use std::sync::{Arc, RwLock};
 use domain::policy::{self, Action, Decision, Principal, Scope};
 use domain::search::{Kind, Piece, Terms};
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+use tantivy::{
+    DocSet, Index, IndexReader, IndexWriter, Searcher, TERMINATED, TantivyDocument, Term,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::records::OrgIndex;
@@ -37,10 +41,66 @@ use store::org_index::Snapshot;
 pub const PAGE: usize = 20;
 pub const PAGE_MAX: usize = 50;
 
+/// Counting stops here: past it a count says "at least" ("10,000+"). Counting a million
+/// matches exactly was most of a query's work, and tells a reader nothing more.
+pub const COUNT_CAP: usize = 10_000;
+
+/// Typos are forgiven, and the last word completed, only when the words as typed find fewer
+/// records than this: expanding every longer word to its neighbours in the dictionary unions
+/// dozens of long lists, and a query that finds plenty as typed needs none of them.
+const FEW: usize = PAGE;
+
 /// The search of one instance: its index once opened or built.
 pub struct Search {
     dir: PathBuf,
     engine: RwLock<Option<Arc<Engine>>>,
+    cache: std::sync::Mutex<Cache>,
+}
+
+/// Answers of one state of the index, so that the same question asked again (a popular word,
+/// the next visitor of a linked search, a page's groups) costs a lookup. Emptied as soon as the
+/// index moves on: an answer never outlives the state it was read from, so a change is found
+/// as soon as the indexer has applied it, as without the cache.
+#[derive(Default)]
+struct Cache {
+    /// The engine and reader generation the answers were read from.
+    state: (usize, u64),
+    answers: std::collections::HashMap<CacheKey, Results>,
+}
+
+/// Who asks (what they may read depends on their role and unit only), what, and the version of
+/// the organisation tree the unit names were read from.
+#[derive(PartialEq, Eq, Hash)]
+struct CacheKey {
+    who: Option<(domain::policy::Role, i64)>,
+    q: SearchQuery,
+    org: i64,
+}
+
+/// Answers kept per state of the index: a page is about 20 KB.
+const CACHE_MAX: usize = 500;
+
+impl Cache {
+    fn get(&mut self, state: (usize, u64), key: &CacheKey) -> Option<Results> {
+        if self.state != state {
+            self.answers.clear();
+            self.state = state;
+            return None;
+        }
+        self.answers.get(key).cloned()
+    }
+
+    fn put(&mut self, state: (usize, u64), key: CacheKey, r: &Results) {
+        if self.state != state {
+            // Read from a state that is not the latest seen (or newer than it): a later get
+            // clears it anyway; keep nothing.
+            return;
+        }
+        if self.answers.len() >= CACHE_MAX {
+            self.answers.clear();
+        }
+        self.answers.insert(key, r.clone());
+    }
 }
 
 /// An open index, its reader and its one writer.
@@ -61,6 +121,7 @@ impl Search {
         Search {
             dir: data_dir.join("search"),
             engine: RwLock::new(None),
+            cache: Default::default(),
         }
     }
 
@@ -100,11 +161,34 @@ impl Search {
             return Ok(Results::not_ready(q));
         };
         let snap = org.snapshot(db).await?;
+        let searcher = engine.reader.searcher();
+        let state = (
+            Arc::as_ptr(&engine) as usize,
+            searcher.generation().generation_id(),
+        );
+        let key = CacheKey {
+            who: who.map(|p| (p.role, p.unit_id)),
+            q: q.clone(),
+            org: snap.version,
+        };
+        if let Some(r) = self
+            .cache
+            .lock()
+            .expect("search cache lock")
+            .get(state, &key)
+        {
+            return Ok(r);
+        }
         let who = who.cloned();
         let q = q.clone();
-        tokio::task::spawn_blocking(move || engine.run(who.as_ref(), &q, &snap))
+        let r = tokio::task::spawn_blocking(move || engine.run(who.as_ref(), &q, &snap, &searcher))
             .await
-            .map_err(tantivy_err)?
+            .map_err(tantivy_err)??;
+        self.cache
+            .lock()
+            .expect("search cache lock")
+            .put(state, key, &r);
+        Ok(r)
     }
 }
 
@@ -139,8 +223,10 @@ impl Finder<'_> {
         let who = who.cloned();
         tokio::task::spawn_blocking(move || {
             let acc = access(who.as_ref());
-            let q = engine.query(&terms, &acc, Some(Kind::Feedback), unit);
             let searcher = engine.reader.searcher();
+            let tolerant =
+                engine.needs_tolerance(&searcher, &terms, &acc, Some(Kind::Feedback), unit)?;
+            let q = engine.query(&terms, &acc, Some(Kind::Feedback), unit, tolerant);
             let top = searcher
                 .search(&q, &TopDocs::with_limit(FILTER_CAP).order_by_score())
                 .map_err(tantivy_err)?;
@@ -205,7 +291,7 @@ impl Finder<'_> {
 const CANDIDATES: usize = 30;
 
 /// What was asked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SearchQuery {
     pub q: String,
     pub kind: Option<Kind>,
@@ -251,6 +337,8 @@ pub struct Facet {
     #[serde(rename = "type")]
     pub kind: Kind,
     pub count: usize,
+    /// The count stopped at 10,000: there are at least `count` hits.
+    pub capped: bool,
 }
 
 /// A page of results.
@@ -260,6 +348,8 @@ pub struct Results {
     pub q: String,
     /// Hits of every type for this query (the type filter aside).
     pub total: usize,
+    /// A count per type stopped at 10,000: there are at least `total` hits.
+    pub capped: bool,
     /// Hits per type, for the same query, the type filter aside.
     pub facets: Vec<Facet>,
     pub hits: Vec<Hit>,
@@ -274,6 +364,7 @@ impl Results {
         Results {
             q: q.q.clone(),
             total: 0,
+            capped: false,
             facets: vec![],
             hits: vec![],
             next_cursor: None,
@@ -359,18 +450,34 @@ fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, b))
 }
 
+/// `first` or any of `more`; `first` alone when there are no others (a one-clause union is a
+/// level of stepping for nothing).
+fn any_of(first: Box<dyn Query>, mut more: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    if more.is_empty() {
+        return first;
+    }
+    more.insert(0, (Occur::Should, first));
+    Box::new(BooleanQuery::new(more))
+}
+
 impl Engine {
-    /// The query on one layer's three fields: every folded syllable must match (exactly, within
-    /// its typos, or the last one as a prefix being typed); exact spellings and bigrams add.
-    fn text_query(&self, terms: &Terms, layer: schema::Layer) -> Box<dyn Query> {
+    /// The clauses on one layer's three fields: every folded syllable must match (as typed;
+    /// when `tolerant`, also within its typos, and the last one as a prefix being typed); exact
+    /// spellings and bigrams add. Flat, to be joined with a layer's filters in one conjunction:
+    /// each level of nesting costs a union or an intersection stepping over every match.
+    fn text_clauses(
+        &self,
+        terms: &Terms,
+        layer: schema::Layer,
+        tolerant: bool,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
         let n = terms.folded.len();
         for (i, t) in terms.folded.iter().enumerate() {
             let term = Term::from_field_text(layer.folded, t);
-            let mut alts: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Should, term_q(term.clone()))];
+            let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![];
             let typos = domain::search::typos_allowed(t);
-            if typos > 0 {
+            if tolerant && typos > 0 {
                 alts.push((
                     Occur::Should,
                     boost(
@@ -379,13 +486,16 @@ impl Engine {
                     ),
                 ));
             }
-            if i + 1 == n && t.chars().count() >= 3 {
+            if tolerant && i + 1 == n && t.chars().count() >= 3 {
                 alts.push((
                     Occur::Should,
-                    boost(Box::new(FuzzyTermQuery::new_prefix(term, 0, false)), 0.3),
+                    boost(
+                        Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, false)),
+                        0.3,
+                    ),
                 ));
             }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(alts))));
+            clauses.push((Occur::Must, any_of(term_q(term), alts)));
         }
         for e in &terms.exact {
             let t = Term::from_field_text(layer.exact, e);
@@ -395,63 +505,106 @@ impl Engine {
             let t = Term::from_field_text(layer.bigrams, b);
             clauses.push((Occur::Should, boost(term_q(t), 2.0)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        clauses
     }
 
     /// The whole query: a match in a layer the reader may see, of the type and unit asked.
+    /// Each layer is one flat conjunction of its words and filters; a single layer (the
+    /// public's) is the query itself.
     fn query(
         &self,
         terms: &Terms,
         acc: &Access,
         kind: Option<Kind>,
         unit: Option<i64>,
+        tolerant: bool,
     ) -> Box<dyn Query> {
         let f = &self.f;
-        let mut layers: Vec<(Occur, Box<dyn Query>)> = vec![];
-        let vis: Vec<(Occur, Box<dyn Query>)> = acc
+        // The type and unit asked, in every layer.
+        let filters = || {
+            let mut c: Vec<(Occur, Box<dyn Query>)> = vec![];
+            if let Some(k) = kind {
+                c.push((
+                    Occur::Must,
+                    term_q(Term::from_field_text(f.kind, k.as_str())),
+                ));
+            }
+            if let Some(u) = unit {
+                c.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
+            }
+            c
+        };
+        let mut layers: Vec<Box<dyn Query>> = vec![];
+        let mut vis = acc
             .visibilities
             .iter()
-            .map(|v| (Occur::Should, term_q(Term::from_field_text(f.pub_vis, v))))
-            .collect();
-        layers.push((
-            Occur::Should,
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Must, self.text_query(terms, f.public)),
-                (Occur::Must, Box::new(BooleanQuery::new(vis))),
-            ])),
-        ));
+            .map(|v| term_q(Term::from_field_text(f.pub_vis, v)));
+        let first = vis.next().expect("public is always readable");
+        let vis = any_of(first, vis.map(|q| (Occur::Should, q)).collect());
+        let mut c = self.text_clauses(terms, f.public, tolerant);
+        c.push((Occur::Must, vis));
+        c.extend(filters());
+        layers.push(Box::new(BooleanQuery::new(c)));
         for (within, kinds) in acc.groups() {
-            let mut c: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, self.text_query(terms, f.full))];
-            if kinds.len() < WITH_FULL {
-                let any: Vec<(Occur, Box<dyn Query>)> = kinds
+            if kind.is_some_and(|k| !kinds.contains(&k)) {
+                continue;
+            }
+            let mut c = self.text_clauses(terms, f.full, tolerant);
+            if kinds.len() < WITH_FULL && kind.is_none() {
+                let mut any = kinds
                     .iter()
-                    .map(|k| {
-                        (
-                            Occur::Should,
-                            term_q(Term::from_field_text(f.kind, k.as_str())),
-                        )
-                    })
-                    .collect();
-                c.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+                    .map(|k| term_q(Term::from_field_text(f.kind, k.as_str())));
+                let first = any.next().expect("a group has a kind");
+                c.push((
+                    Occur::Must,
+                    any_of(first, any.map(|q| (Occur::Should, q)).collect()),
+                ));
             }
             if let Some(u) = within {
                 c.push((Occur::Must, term_q(Term::from_field_u64(f.scope, u as u64))));
             }
-            layers.push((Occur::Should, Box::new(BooleanQuery::new(c))));
+            c.extend(filters());
+            layers.push(Box::new(BooleanQuery::new(c)));
         }
-        let mut all: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(layers)))];
-        if let Some(k) = kind {
-            all.push((
-                Occur::Must,
-                term_q(Term::from_field_text(f.kind, k.as_str())),
-            ));
+        let first = layers.remove(0);
+        any_of(
+            first,
+            layers.into_iter().map(|q| (Occur::Should, q)).collect(),
+        )
+    }
+
+    /// Whether the words as typed find too few records of `kind` (any kind: the type filter
+    /// aside, as the counts are) for the query to be run without its typos forgiven.
+    fn needs_tolerance(
+        &self,
+        searcher: &Searcher,
+        terms: &Terms,
+        acc: &Access,
+        kind: Option<Kind>,
+        unit: Option<i64>,
+    ) -> AppResult<bool> {
+        let strict = self.query(terms, acc, kind, unit, false);
+        Ok(count_upto(searcher, &*strict, FEW)? < FEW)
+    }
+
+    /// The hits of each kind, each count stopped at [`COUNT_CAP`].
+    fn counts(
+        &self,
+        searcher: &Searcher,
+        terms: &Terms,
+        acc: &Access,
+        unit: Option<i64>,
+        tolerant: bool,
+    ) -> AppResult<[usize; Kind::ALL.len()]> {
+        let mut out = [0; Kind::ALL.len()];
+        for (n, k) in out.iter_mut().zip(Kind::ALL) {
+            *n = count_upto(
+                searcher,
+                &*self.query(terms, acc, Some(k), unit, tolerant),
+                COUNT_CAP,
+            )?;
         }
-        if let Some(u) = unit {
-            all.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
-        }
-        Box::new(BooleanQuery::new(all))
+        Ok(out)
     }
 
     /// Any of the text's syllables on a layer (the candidates of a duplicate).
@@ -558,11 +711,18 @@ impl Engine {
         Ok(out)
     }
 
-    fn run(&self, who: Option<&Principal>, q: &SearchQuery, snap: &Snapshot) -> AppResult<Results> {
+    fn run(
+        &self,
+        who: Option<&Principal>,
+        q: &SearchQuery,
+        snap: &Snapshot,
+        searcher: &Searcher,
+    ) -> AppResult<Results> {
         let terms = Terms::parse(&q.q);
         let mut out = Results {
             q: q.q.clone(),
             total: 0,
+            capped: false,
             facets: vec![],
             hits: vec![],
             next_cursor: None,
@@ -572,7 +732,6 @@ impl Engine {
             return Ok(out);
         }
         let acc = access(who);
-        let searcher = self.reader.searcher();
         let offset: usize = q
             .cursor
             .as_deref()
@@ -584,36 +743,23 @@ impl Engine {
         let top_docs = TopDocs::with_limit(limit + 1)
             .and_offset(offset)
             .order_by_score();
-        let all = self.query(&terms, &acc, None, q.unit);
-        // The counts per type (the type filter aside) and the page: one pass over the hits
-        // when no type is asked for, two otherwise.
-        let (counts, top) = match (q.skip_facets, q.kind) {
-            (false, None) => {
-                let (c, t) = searcher
-                    .search(&all, &(KindCounts(self.f.kind_n), top_docs))
-                    .map_err(tantivy_err)?;
-                (Some(c), t)
-            }
-            (skip, kind) => {
-                let c = if skip {
-                    None
-                } else {
-                    Some(
-                        searcher
-                            .search(&all, &KindCounts(self.f.kind_n))
-                            .map_err(tantivy_err)?,
-                    )
-                };
-                let query = self.query(&terms, &acc, kind, q.unit);
-                (c, searcher.search(&query, &top_docs).map_err(tantivy_err)?)
-            }
-        };
-        for (k, n) in Kind::ALL.into_iter().zip(counts.unwrap_or_default()) {
-            out.total += n;
-            if n > 0 {
-                out.facets.push(Facet { kind: k, count: n });
+        let tolerant = self.needs_tolerance(searcher, &terms, &acc, None, q.unit)?;
+        if !q.skip_facets {
+            let counts = self.counts(searcher, &terms, &acc, q.unit, tolerant)?;
+            for (k, n) in Kind::ALL.into_iter().zip(counts) {
+                out.total += n;
+                out.capped |= n >= COUNT_CAP;
+                if n > 0 {
+                    out.facets.push(Facet {
+                        kind: k,
+                        count: n,
+                        capped: n >= COUNT_CAP,
+                    });
+                }
             }
         }
+        let query = self.query(&terms, &acc, q.kind, q.unit, tolerant);
+        let top = searcher.search(&query, &top_docs).map_err(tantivy_err)?;
         if top.len() > limit {
             out.next_cursor = Some((offset + limit).to_string());
         }
@@ -707,57 +853,67 @@ fn doc_body<'d>(doc: &'d TantivyDocument, f: &Fields, full: bool) -> &'d str {
     doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
 }
 
-/// Counts the hits of each kind, reading the kind of each hit from its fast field.
-struct KindCounts(tantivy::schema::Field);
-
-struct KindCountsSegment {
-    kinds: tantivy::columnar::Column<u64>,
-    counts: [usize; Kind::ALL.len()],
-}
-
-impl Collector for KindCounts {
-    type Fruit = [usize; Kind::ALL.len()];
-    type Child = KindCountsSegment;
-
-    fn for_segment(
-        &self,
-        _: tantivy::SegmentOrdinal,
-        segment: &tantivy::SegmentReader,
-    ) -> tantivy::Result<KindCountsSegment> {
-        let name = segment.schema().get_field_name(self.0).to_string();
-        Ok(KindCountsSegment {
-            kinds: segment.fast_fields().u64(&name)?,
-            counts: [0; Kind::ALL.len()],
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut out = [0; Kind::ALL.len()];
-        for f in fruits {
-            for (o, n) in out.iter_mut().zip(f) {
-                *o += n;
+/// How many documents match `q`, stopping at `cap`; nothing is scored.
+fn count_upto(searcher: &Searcher, q: &dyn Query, cap: usize) -> AppResult<usize> {
+    let weight = q
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(tantivy_err)?;
+    let mut n = 0;
+    for segment in searcher.segment_readers() {
+        let alive = segment.alive_bitset();
+        let mut docs = weight.scorer(segment, 1.0).map_err(tantivy_err)?;
+        let mut doc = docs.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                n += 1;
+                if n >= cap {
+                    return Ok(n);
+                }
             }
+            doc = docs.advance();
         }
-        Ok(out)
     }
+    Ok(n)
 }
 
-impl SegmentCollector for KindCountsSegment {
-    type Fruit = [usize; Kind::ALL.len()];
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::doc;
+    use tantivy::schema::{STRING, Schema};
 
-    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
-        if let Some(k) = self.kinds.first(doc)
-            && let Some(c) = self.counts.get_mut(k as usize)
-        {
-            *c += 1;
+    /// Counting stops at its cap, and a deleted document is not counted.
+    #[test]
+    fn counts_stop_at_the_cap_and_skip_deleted_documents() {
+        let mut b = Schema::builder();
+        let word = b.add_text_field("word", STRING);
+        let index = Index::create_in_ram(b.build());
+        let mut w: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for i in 0..30 {
+            let kind = if i % 3 == 0 { "ba" } else { "khac" };
+            w.add_document(doc!(word => kind)).unwrap();
         }
-    }
+        w.commit().unwrap();
+        // A second segment, so that the count runs across segments.
+        for _ in 0..5 {
+            w.add_document(doc!(word => "ba")).unwrap();
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let ba = TermQuery::new(Term::from_field_text(word, "ba"), IndexRecordOption::Basic);
+        assert_eq!(count_upto(&searcher, &ba, 100).unwrap(), 15);
+        assert_eq!(count_upto(&searcher, &ba, 12).unwrap(), 12);
+        assert_eq!(count_upto(&searcher, &ba, 15).unwrap(), 15);
 
-    fn harvest(self) -> Self::Fruit {
-        self.counts
+        w.delete_term(Term::from_field_text(word, "khac"));
+        w.add_document(doc!(word => "khac")).unwrap();
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let khac = TermQuery::new(
+            Term::from_field_text(word, "khac"),
+            IndexRecordOption::Basic,
+        );
+        assert_eq!(count_upto(&searcher, &khac, 100).unwrap(), 1);
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::org_index::Snapshot;
 use store::search::Source;
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, TantivyDocument};
@@ -17,7 +17,7 @@ use super::tantivy_err;
 use crate::error::AppResult;
 
 /// Raised when the fields or the analysis change: an index of another version is rebuilt.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// What an index's commit says about it, as JSON in the commit's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,8 +58,6 @@ pub struct Fields {
     pub full_body: Field,
     pub task: Field,
     pub date: Field,
-    /// The kind's position in `Kind::ALL`, as a fast field: the counts per type in one pass.
-    pub kind_n: Field,
 }
 
 /// The analysis happened before indexing (`domain::search::analyse`): the index only splits on
@@ -97,7 +95,6 @@ fn build() -> (Schema, Fields) {
         full_body: b.add_text_field("full_body", STORED),
         task: b.add_u64_field("task", STORED),
         date: b.add_text_field("date", STORED),
-        kind_n: b.add_u64_field("kind_n", FAST),
     };
     (b.build(), f)
 }
@@ -117,10 +114,6 @@ pub fn open_or_create(dir: &Path) -> AppResult<(Index, Fields)> {
 
 pub fn key(kind: Kind, id: i64) -> String {
     format!("{}:{id}", kind.as_str())
-}
-
-pub fn kind_position(kind: Kind) -> usize {
-    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// `title_weight`: how many times the title counts (a match in it weighs more than one in the
@@ -161,7 +154,6 @@ pub fn document(
     if let Some(day) = &s.date {
         d.add_text(f.date, day);
     }
-    d.add_u64(f.kind_n, kind_position(kind) as u64);
     let weight = if kind == Kind::Unit && s.date.is_some() {
         1
     } else {

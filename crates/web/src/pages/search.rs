@@ -27,6 +27,7 @@ const GROUPED: usize = 5;
 struct Group {
     kind: Kind,
     count: usize,
+    capped: bool,
     hits: Vec<Hit>,
 }
 
@@ -39,8 +40,8 @@ struct SearchTpl {
     unit: Option<i64>,
     r: Results,
     groups: Vec<Group>,
-    /// (type or "", label, count, link, chosen)
-    tabs: Vec<(String, &'static str, usize, String, bool)>,
+    /// (type or "", label, count as shown, link, chosen)
+    tabs: Vec<(String, &'static str, String, String, bool)>,
     next: String,
 }
 
@@ -66,6 +67,16 @@ impl SearchTpl {
     fn link(&self, kind: &Kind) -> String {
         link(&self.q, Some(*kind), self.unit, None)
     }
+
+    fn count(&self, n: &usize, capped: &bool) -> String {
+        count(&self.p, *n, *capped)
+    }
+}
+
+/// A count as the reader's language writes it; one that stopped at the cap as "10,000+".
+fn count(p: &PageCtx, n: usize, capped: bool) -> String {
+    let s = p.int(&(n as i64));
+    if capped { s + "+" } else { s }
 }
 
 fn link(q: &str, kind: Option<Kind>, unit: Option<i64>, cursor: Option<&str>) -> String {
@@ -105,14 +116,16 @@ async fn search_page(
             groups.push(Group {
                 kind: f.kind,
                 count: f.count,
+                capped: f.capped,
                 hits,
             });
         }
     }
+    let p = PageCtx::from(&ctx, &ctx.path);
     let mut tabs = vec![(
         String::new(),
         ctx.lang.t("search-type-all"),
-        r.total,
+        count(&p, r.total, r.capped),
         link(&query.q, None, query.unit, None),
         query.kind.is_none(),
     )];
@@ -120,7 +133,7 @@ async fn search_page(
         tabs.push((
             f.kind.as_str().to_string(),
             ctx.lang.t(&format!("search-type-{}", f.kind.as_str())),
-            f.count,
+            count(&p, f.count, f.capped),
             link(&query.q, Some(f.kind), query.unit, None),
             query.kind == Some(f.kind),
         ));
@@ -130,7 +143,7 @@ async fn search_page(
         _ => String::new(),
     };
     html(SearchTpl {
-        p: PageCtx::from(&ctx, &ctx.path),
+        p,
         q: query.q.clone(),
         kind: query.kind,
         unit: query.unit,
