@@ -218,45 +218,40 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
     .await;
     until_found(&anon, &app, "cam bien nhiem man", "task", salty[19]).await;
     until_found(&anon, &app, "cam bien nhien man", "task", near).await;
-    let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("q", "cảm biến nhiễm mặn")
-        .append_pair("type", "task")
-        .append_pair("limit", "50");
-    let (_, v) = anon.get(url).call_json().await;
-    let ids: Vec<i64> = v["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_i64().unwrap())
-        .collect();
+    // (ids of the tasks found, best first; the tasks' count and whether it was capped)
+    let tasks = |q: &'static str| {
+        let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("q", q)
+            .append_pair("type", "task")
+            .append_pair("limit", "50");
+        let req = anon.get(url);
+        async move {
+            let (_, v) = req.call_json().await;
+            let ids: Vec<i64> = v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect();
+            let count = v["facets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["type"] == "task")
+                .map(|f| (f["count"].as_i64().unwrap(), f["capped"].as_bool().unwrap()));
+            (ids, count, v)
+        }
+    };
+    let (ids, count, v) = tasks("cảm biến nhiễm mặn").await;
     assert!(salty.iter().all(|id| ids.contains(id)), "{v}");
     assert!(!ids.contains(&near), "plenty found as typed: no typo: {v}");
-    let task_count = |v: &Value| {
-        v["facets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["type"] == "task")
-            .map(|f| (f["count"].as_i64().unwrap(), f["capped"].as_bool().unwrap()))
-    };
-    assert_eq!(task_count(&v), Some((20, false)), "{v}");
+    assert_eq!(count, Some((20, false)), "{v}");
     // As typed, "nhiễn" finds one task: too few, so its neighbours count too.
-    let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("q", "cảm biến nhiễn mặn")
-        .append_pair("type", "task")
-        .append_pair("limit", "50");
-    let (_, v) = anon.get(url).call_json().await;
-    let ids: Vec<i64> = v["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_i64().unwrap())
-        .collect();
+    let (ids, count, v) = tasks("cảm biến nhiễn mặn").await;
     assert_eq!(ids.first(), Some(&near), "the spelling typed first: {v}");
     assert!(salty.iter().all(|id| ids.contains(id)), "{v}");
-    assert_eq!(task_count(&v), Some((21, false)), "{v}");
+    assert_eq!(count, Some((21, false)), "{v}");
 
     // Who finds what: the restricted task only for Hà Nội, its superiors and the roles that
     // read everything; the internal one for every account of the administration.
