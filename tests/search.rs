@@ -259,6 +259,54 @@ both!(search_folds_ranks_filters_and_stays_fresh, |app| {
     let daklak_officer = bearer(&app.token("daklak.officer").await);
     let steering = bearer(&app.token("steering").await);
     let citizen = bearer(&app.token("citizen").await);
+    // A filter is not evidence: the same words score the same, public or internal.
+    let twin_public = new_task(
+        &app,
+        programme,
+        "T1",
+        "Số hóa sổ địa chính xã đảo",
+        "public",
+    )
+    .await;
+    let twin_internal = new_task(
+        &app,
+        programme,
+        "T2",
+        "Số hóa sổ địa chính xã đảo",
+        "internal",
+    )
+    .await;
+    until_found(
+        &steering,
+        &app,
+        "so hoa so dia chinh xa dao",
+        "task",
+        twin_internal,
+    )
+    .await;
+    until_found(
+        &steering,
+        &app,
+        "so hoa so dia chinh xa dao",
+        "task",
+        twin_public,
+    )
+    .await;
+    let mut url = reqwest::Url::parse(&app.url("/api/v1/search")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("q", "số hóa sổ địa chính xã đảo")
+        .append_pair("type", "task");
+    let (_, v) = steering.get(url).call_json().await;
+    let score = |id: i64| {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id)
+            .map(|h| h["score"].as_f64().unwrap())
+    };
+    let (p, i) = (score(twin_public), score(twin_internal));
+    assert!(p.is_some() && p == i, "{p:?} {i:?}: {v}");
     until_found(&hanoi, &app, "bảo mật hạ tầng", "task", secret).await;
     until_found(&steering, &app, "bao mat ha tang", "task", secret).await;
     // The same question, asked first by Hà Nội: answers are kept per state of the index, never

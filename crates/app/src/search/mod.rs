@@ -450,6 +450,15 @@ fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, b))
 }
 
+/// A filter: required, and no part of the score. (Scored, the rarer visibility "internal" lifted
+/// an internal task above a public one with the same text.)
+fn only(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (
+        Occur::Must,
+        Box::new(tantivy::query::ConstScoreQuery::new(q, 0.0)),
+    )
+}
+
 /// `first` or any of `more`; `first` alone when there are no others (a one-clause union is a
 /// level of stepping for nothing).
 fn any_of(first: Box<dyn Query>, mut more: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
@@ -524,13 +533,10 @@ impl Engine {
         let filters = || {
             let mut c: Vec<(Occur, Box<dyn Query>)> = vec![];
             if let Some(k) = kind {
-                c.push((
-                    Occur::Must,
-                    term_q(Term::from_field_text(f.kind, k.as_str())),
-                ));
+                c.push(only(term_q(Term::from_field_text(f.kind, k.as_str()))));
             }
             if let Some(u) = unit {
-                c.push((Occur::Must, term_q(Term::from_field_u64(f.under, u as u64))));
+                c.push(only(term_q(Term::from_field_u64(f.under, u as u64))));
             }
             c
         };
@@ -542,7 +548,7 @@ impl Engine {
         let first = vis.next().expect("public is always readable");
         let vis = any_of(first, vis.map(|q| (Occur::Should, q)).collect());
         let mut c = self.text_clauses(terms, f.public, tolerant);
-        c.push((Occur::Must, vis));
+        c.push(only(vis));
         c.extend(filters());
         layers.push(Box::new(BooleanQuery::new(c)));
         for (within, kinds) in acc.groups() {
@@ -555,13 +561,13 @@ impl Engine {
                     .iter()
                     .map(|k| term_q(Term::from_field_text(f.kind, k.as_str())));
                 let first = any.next().expect("a group has a kind");
-                c.push((
-                    Occur::Must,
-                    any_of(first, any.map(|q| (Occur::Should, q)).collect()),
-                ));
+                c.push(only(any_of(
+                    first,
+                    any.map(|q| (Occur::Should, q)).collect(),
+                )));
             }
             if let Some(u) = within {
-                c.push((Occur::Must, term_q(Term::from_field_u64(f.scope, u as u64))));
+                c.push(only(term_q(Term::from_field_u64(f.scope, u as u64))));
             }
             c.extend(filters());
             layers.push(Box::new(BooleanQuery::new(c)));
