@@ -271,6 +271,11 @@ pub async fn insert_event(
         .execute(&mut **c).await.map(|_| ())?);
     // The tracking page shows the history: a new event makes its cached copy stale (see
     // migration 0010 for why this is not a trigger).
+    bump_version(c).await
+}
+
+/// Moves the feedback data version: pages kept from an earlier one are read again.
+pub async fn bump_version(c: &mut DbConn<'_>) -> AppResult<()> {
     on_conn!(c, c => sqlx::query("UPDATE feedback_version SET v = v + 1 WHERE id = 1")
         .execute(&mut **c).await.map(|_| ())?);
     Ok(())

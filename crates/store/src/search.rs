@@ -262,9 +262,7 @@ pub async fn record_duplicates(
         let sql = "INSERT INTO feedback_duplicates (item_id, other_id, similarity, found_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
         on_conn!(c, c => sqlx::query(sql).bind(item).bind(other).bind(s).bind(at).execute(&mut **c).await.map(|_| ())?);
     }
-    let sql = "UPDATE feedback_version SET v = v + 1 WHERE id = 1";
-    on_conn!(c, c => sqlx::query(sql).execute(&mut **c).await.map(|_| ())?);
-    Ok(())
+    crate::feedback::bump_version(c).await
 }
 
 /// For each of these items, the code of the most similar earlier item the pass found, if any.

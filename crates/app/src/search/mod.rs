@@ -58,7 +58,7 @@ pub struct Search {
 }
 
 /// Answers of one state of the index, so that the same question asked again (a popular word,
-/// the next visitor of a linked search, a page's groups) costs a lookup. Emptied as soon as the
+/// the next visitor of a linked search, a search page opened again) costs a lookup. Emptied as soon as the
 /// index moves on: an answer never outlives the state it was read from, so a change is found
 /// as soon as the indexer has applied it, as without the cache.
 #[derive(Default)]
@@ -459,14 +459,15 @@ fn only(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     )
 }
 
-/// `first` or any of `more`; `first` alone when there are no others (a one-clause union is a
-/// level of stepping for nothing).
-fn any_of(first: Box<dyn Query>, mut more: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
-    if more.is_empty() {
-        return first;
+/// Any of `qs` (at least one); a single one is itself (a one-clause union is a level of
+/// stepping for nothing).
+fn any_of(mut qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if qs.len() == 1 {
+        return qs.pop().expect("one query");
     }
-    more.insert(0, (Occur::Should, first));
-    Box::new(BooleanQuery::new(more))
+    Box::new(BooleanQuery::new(
+        qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
 }
 
 impl Engine {
@@ -484,27 +485,21 @@ impl Engine {
         let n = terms.folded.len();
         for (i, t) in terms.folded.iter().enumerate() {
             let term = Term::from_field_text(layer.folded, t);
-            let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![];
+            let mut alts: Vec<Box<dyn Query>> = vec![term_q(term.clone())];
             let typos = domain::search::typos_allowed(t);
             if tolerant && typos > 0 {
-                alts.push((
-                    Occur::Should,
-                    boost(
-                        Box::new(FuzzyTermQuery::new(term.clone(), typos, true)),
-                        0.5,
-                    ),
+                alts.push(boost(
+                    Box::new(FuzzyTermQuery::new(term.clone(), typos, true)),
+                    0.5,
                 ));
             }
             if tolerant && i + 1 == n && t.chars().count() >= 3 {
-                alts.push((
-                    Occur::Should,
-                    boost(
-                        Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, false)),
-                        0.3,
-                    ),
+                alts.push(boost(
+                    Box::new(FuzzyTermQuery::new_prefix(term, 0, false)),
+                    0.3,
                 ));
             }
-            clauses.push((Occur::Must, any_of(term_q(term), alts)));
+            clauses.push((Occur::Must, any_of(alts)));
         }
         for e in &terms.exact {
             let t = Term::from_field_text(layer.exact, e);
@@ -541,12 +536,12 @@ impl Engine {
             c
         };
         let mut layers: Vec<Box<dyn Query>> = vec![];
-        let mut vis = acc
-            .visibilities
-            .iter()
-            .map(|v| term_q(Term::from_field_text(f.pub_vis, v)));
-        let first = vis.next().expect("public is always readable");
-        let vis = any_of(first, vis.map(|q| (Occur::Should, q)).collect());
+        let vis = any_of(
+            acc.visibilities
+                .iter()
+                .map(|v| term_q(Term::from_field_text(f.pub_vis, v)))
+                .collect(),
+        );
         let mut c = self.text_clauses(terms, f.public, tolerant);
         c.push(only(vis));
         c.extend(filters());
@@ -557,13 +552,11 @@ impl Engine {
             }
             let mut c = self.text_clauses(terms, f.full, tolerant);
             if kinds.len() < WITH_FULL && kind.is_none() {
-                let mut any = kinds
-                    .iter()
-                    .map(|k| term_q(Term::from_field_text(f.kind, k.as_str())));
-                let first = any.next().expect("a group has a kind");
                 c.push(only(any_of(
-                    first,
-                    any.map(|q| (Occur::Should, q)).collect(),
+                    kinds
+                        .iter()
+                        .map(|k| term_q(Term::from_field_text(f.kind, k.as_str())))
+                        .collect(),
                 )));
             }
             if let Some(u) = within {
@@ -572,15 +565,12 @@ impl Engine {
             c.extend(filters());
             layers.push(Box::new(BooleanQuery::new(c)));
         }
-        let first = layers.remove(0);
-        any_of(
-            first,
-            layers.into_iter().map(|q| (Occur::Should, q)).collect(),
-        )
+        any_of(layers)
     }
 
-    /// Whether the words as typed find too few records of `kind` (any kind: the type filter
-    /// aside, as the counts are) for the query to be run without its typos forgiven.
+    /// Whether the words as typed find too few records (of `kind`, when given; the search page
+    /// passes none, so that its counts and every type's hits use the same rule) for the query
+    /// to be run without its typos forgiven.
     fn needs_tolerance(
         &self,
         searcher: &Searcher,
